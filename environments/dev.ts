@@ -1,0 +1,54 @@
+// dev: a laptop cluster (kind or k3d). Namespace quotas add up to 4 CPU and 8 GiB of requests,
+// the budget DESIGN.md sets for dev, so a component that grows past it fails synth.
+import { namespace } from './defaults';
+import type { EnvironmentInput } from './schema';
+
+export const dev = {
+  name: 'dev',
+  namespacePrefix: '',
+  storage: {
+    className: 'standard',
+    snapshotClassName: 'csi-hostpath-snapclass',
+    sizes: { postgres: '10Gi', redis: '1Gi' },
+  },
+  secrets: { source: 'cli' },
+  namespaces: {
+    supabase: namespace({
+      requests: { cpu: '2500m', memory: '5Gi', storage: '40Gi' },
+      limits: { cpu: '10', memory: '12Gi' },
+      pods: 40,
+      persistentVolumeClaims: 10,
+      loadBalancers: 1,
+    }),
+    app: namespace({
+      requests: { cpu: '750m', memory: '1536Mi', storage: '0' },
+      limits: { cpu: '3', memory: '3Gi' },
+      pods: 20,
+      persistentVolumeClaims: 0,
+      loadBalancers: 0,
+    }),
+    observability: namespace({
+      requests: { cpu: '750m', memory: '1536Mi', storage: '30Gi' },
+      limits: { cpu: '4', memory: '4Gi' },
+      pods: 20,
+      persistentVolumeClaims: 8,
+      loadBalancers: 0,
+    }),
+  },
+  components: {
+    postgres: {
+      replicas: 1,
+      resources: {
+        requests: { cpu: '250m', memory: '512Mi', ephemeralStorage: '256Mi' },
+        limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '1Gi' },
+      },
+    },
+    redis: {
+      replicas: 1,
+      resources: {
+        requests: { cpu: '50m', memory: '128Mi', ephemeralStorage: '64Mi' },
+        limits: { cpu: '250m', memory: '256Mi', ephemeralStorage: '256Mi' },
+      },
+    },
+  },
+} satisfies EnvironmentInput;

@@ -1,0 +1,221 @@
+// The environment model: everything that differs between dev, staging and production, parsed
+// with zod so that a bad value stops synth with one message naming the field and the fix.
+// Charts never read an environment name; they get these values as props.
+import { z } from 'zod';
+import { isQuantity, quantity } from '../lib/quantity';
+
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** The namespaces the platform owns, by concern (DESIGN.md "How the parts meet"). */
+export const NAMESPACES = ['supabase', 'app', 'observability'] as const;
+export type NamespaceKey = (typeof NAMESPACES)[number];
+
+/** Stateful and stateless components known to the environment model, and where each runs. */
+export const COMPONENT_NAMESPACE = {
+  postgres: 'supabase',
+  redis: 'supabase',
+} as const satisfies Record<string, NamespaceKey>;
+export type ComponentName = keyof typeof COMPONENT_NAMESPACE;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const quantityOf = (example: string) =>
+  z.string({ error: `must be a Kubernetes quantity string such as "${example}"` }).refine(isQuantity, {
+    error: (issue) =>
+      `"${String(issue.input)}" is not a Kubernetes quantity: write it like "${example}" (a number with an optional suffix m, Ki, Mi, Gi, Ti, k, M, G)`,
+  });
+const Cpu = quantityOf('500m');
+const Memory = quantityOf('512Mi');
+const Storage = quantityOf('10Gi');
+
+const wholeNumber = (what: string, min: number) =>
+  z
+    .number({ error: `must be a whole number (${what})` })
+    .int({ error: `must be a whole number (${what})` })
+    .min(min, { error: (issue) => `must be ${min} or more (${what}), got ${String(issue.input)}` });
+
+const ResourceAmounts = z.strictObject({
+  cpu: Cpu,
+  memory: Memory,
+  ephemeralStorage: Storage,
+});
+
+/** Requests and limits for one container; every value explicit, limits never below requests. */
+export const Resources = z
+  .strictObject({ requests: ResourceAmounts, limits: ResourceAmounts })
+  .superRefine((r, ctx) => {
+    for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
+      if (quantity(r.limits[key]) < quantity(r.requests[key])) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['limits', key],
+          message: `limit ${r.limits[key]} is below the request ${r.requests[key]}: raise limits.${key} or lower requests.${key}`,
+        });
+      }
+    }
+  });
+export type Resources = z.infer<typeof Resources>;
+
+/** How many pods of a multi-replica workload may be evicted at once (becomes its PodDisruptionBudget). */
+const Disruption = z.union([
+  z.strictObject({ maxUnavailable: wholeNumber('pods that may be down during a drain', 1) }),
+  z.strictObject({ minAvailable: wholeNumber('pods that must stay up during a drain', 0) }),
+]);
+
+/** One component: how many pods, how big each is, and how it tolerates voluntary disruption. */
+export const Workload = z
+  .strictObject({
+    replicas: wholeNumber('pods', 0),
+    resources: Resources,
+    /** @default { maxUnavailable: 1 } when replicas > 1; no PDB for a single replica */
+    disruption: Disruption.optional(),
+  })
+  .superRefine((w, ctx) => {
+    if (w.disruption && 'minAvailable' in w.disruption && w.replicas > 0 && w.disruption.minAvailable >= w.replicas) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['disruption', 'minAvailable'],
+        message: `minAvailable ${w.disruption.minAvailable} with ${w.replicas} replica(s) blocks every eviction, so nodes can never be drained: set it below ${w.replicas} or use maxUnavailable: 1`,
+      });
+    }
+  });
+export type Workload = z.infer<typeof Workload>;
+
+/** Per-namespace ResourceQuota; the sum of the namespace's components must fit inside it. */
+const Quota = z.strictObject({
+  requests: z.strictObject({ cpu: Cpu, memory: Memory, storage: Storage }),
+  limits: z.strictObject({ cpu: Cpu, memory: Memory }),
+  pods: wholeNumber('pods', 1),
+  persistentVolumeClaims: wholeNumber('claims', 0),
+  /** LoadBalancer Services allowed (the gateway's edge). */
+  loadBalancers: wholeNumber('LoadBalancer Services', 0),
+});
+
+/**
+ * Per-namespace LimitRange: the defaults a container gets if a chart forgot to set resources
+ * (the policy tests make sure none does) and the largest container allowed.
+ */
+const LimitRange = z.strictObject({
+  defaultRequest: ResourceAmounts,
+  defaultLimit: ResourceAmounts,
+  max: z.strictObject({ cpu: Cpu, memory: Memory }),
+});
+
+const NamespaceConfig = z.strictObject({ quota: Quota, limitRange: LimitRange });
+
+/** Where the platform's secrets come from. No secret value is ever part of the manifests. */
+const Secrets = z.discriminatedUnion(
+  'source',
+  [
+    /** Secrets created in the cluster by `cli secrets` (dev only). */
+    z.strictObject({ source: z.literal('cli') }),
+    /** External Secrets Operator syncs them from a secret manager through a (Cluster)SecretStore. */
+    z.strictObject({
+      source: z.literal('external-secrets'),
+      storeKind: z.enum(['ClusterSecretStore', 'SecretStore']),
+      storeName: z.string().regex(DNS_SUBDOMAIN, { error: 'must be a Kubernetes object name (lowercase, digits, "-", ".")' }),
+      /** Prefix of every remote key, e.g. "production/supabase". */
+      keyPrefix: z.string().min(1, { error: 'must name the folder of this environment in the secret manager' }),
+      refreshInterval: z.string().regex(/^\d+(s|m|h)$/, { error: 'must be a duration such as "1h" or "15m"' }),
+    }),
+  ],
+  { error: 'must have source "cli" (dev) or "external-secrets"' },
+);
+
+export const EnvironmentSchema = z
+  .strictObject({
+    name: z.enum(ENVIRONMENT_NAMES, { error: `must be one of ${ENVIRONMENT_NAMES.join(', ')}` }),
+    /** Prepended to every namespace and cluster-scoped name, so several environments can share a cluster. */
+    namespacePrefix: z
+      .string()
+      .max(20, { error: 'must be at most 20 characters' })
+      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?-)?$/, {
+        error: 'must be empty or lowercase letters, digits and "-" ending in "-", such as "team-a-"',
+      }),
+    /** Public DNS domain of the gateway; required outside dev. */
+    domain: z.string().regex(DNS_SUBDOMAIN, { error: 'must be a DNS name such as "api.example.com"' }).optional(),
+    storage: z.strictObject({
+      className: z.string().regex(DNS_SUBDOMAIN, { error: 'must name a StorageClass of the cluster' }),
+      snapshotClassName: z.string().regex(DNS_SUBDOMAIN, { error: 'must name a VolumeSnapshotClass of the cluster' }),
+      sizes: z.strictObject({ postgres: Storage, redis: Storage }),
+    }),
+    secrets: Secrets,
+    namespaces: z.strictObject({ supabase: NamespaceConfig, app: NamespaceConfig, observability: NamespaceConfig }),
+    components: z.strictObject({ postgres: Workload, redis: Workload }),
+  })
+  .superRefine((env, ctx) => {
+    if (env.name !== 'dev' && !env.domain) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domain'],
+        message: `is required for ${env.name}: set the public DNS name the gateway serves, such as "api.example.com"`,
+      });
+    }
+    if (env.name !== 'dev' && env.secrets.source === 'cli') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secrets', 'source'],
+        message: `"cli" is for dev only: ${env.name} must use "external-secrets" so secrets come from a secret manager`,
+      });
+    }
+    checkQuotas(env, ctx);
+  });
+
+export type Environment = z.infer<typeof EnvironmentSchema>;
+export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
+
+/** The components' requests (replicas x per-pod) must fit in their namespace's quota. */
+function checkQuotas(env: Environment, ctx: z.RefinementCtx): void {
+  for (const ns of NAMESPACES) {
+    const members = (Object.keys(COMPONENT_NAMESPACE) as ComponentName[]).filter((c) => COMPONENT_NAMESPACE[c] === ns);
+    const quota = env.namespaces[ns].quota;
+    const sum = (pick: (w: Workload) => string) =>
+      members.reduce((total, c) => total + env.components[c].replicas * quantity(pick(env.components[c])), 0);
+    const checks: [string[], number, string][] = [
+      [['requests', 'cpu'], sum((w) => w.resources.requests.cpu), quota.requests.cpu],
+      [['requests', 'memory'], sum((w) => w.resources.requests.memory), quota.requests.memory],
+      [['limits', 'cpu'], sum((w) => w.resources.limits.cpu), quota.limits.cpu],
+      [['limits', 'memory'], sum((w) => w.resources.limits.memory), quota.limits.memory],
+      [['requests', 'storage'], members.reduce((t, c) => t + quantity(env.storage.sizes[c]) * env.components[c].replicas, 0), quota.requests.storage],
+    ];
+    for (const [path, needed, allowed] of checks) {
+      if (needed > quantity(allowed)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['namespaces', ns, 'quota', ...path],
+          message: `${allowed} is less than the ${members.join(' + ')} pods need (${needed}${path[1] === 'cpu' ? ' cores' : ' bytes'}): raise the quota or shrink those components`,
+        });
+      }
+    }
+  }
+}
+
+/** A bad environment: the message lists every problem with its field path and the fix. */
+export class EnvironmentError extends Error {
+  override readonly name = 'EnvironmentError';
+}
+
+/** Parses and checks one environment; throws EnvironmentError naming each bad field. */
+export function parseEnvironment(input: unknown): Environment {
+  const result = EnvironmentSchema.safeParse(input);
+  if (result.success) return result.data;
+  const label =
+    typeof input === 'object' && input !== null && typeof (input as { name?: unknown }).name === 'string'
+      ? (input as { name: string }).name
+      : '(unnamed)';
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.') || '(top level)';
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s) ${issue.keys.join(', ')}: remove them or fix the spelling`
+        : issue.message;
+    return `  - ${path}: ${message}`;
+  });
+  return fail(`Environment "${label}" is invalid:\n${lines.join('\n')}`);
+}
+
+function fail(message: string): never {
+  throw new EnvironmentError(message);
+}

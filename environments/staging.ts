@@ -1,0 +1,62 @@
+// staging: production's shape at a smaller size, on its own cluster. Secrets come from the
+// secret manager through External Secrets.
+import { namespace } from './defaults';
+import type { EnvironmentInput } from './schema';
+
+export const staging = {
+  name: 'staging',
+  namespacePrefix: '',
+  // Placeholder under the reserved example.com domain: set the real public name before deploying.
+  domain: 'staging.defi.example.com',
+  storage: {
+    className: 'gp3',
+    snapshotClassName: 'ebs-csi-snapclass',
+    sizes: { postgres: '50Gi', redis: '5Gi' },
+  },
+  secrets: {
+    source: 'external-secrets',
+    storeKind: 'ClusterSecretStore',
+    storeName: 'platform-secrets',
+    keyPrefix: 'staging',
+    refreshInterval: '1h',
+  },
+  namespaces: {
+    supabase: namespace({
+      requests: { cpu: '8', memory: '16Gi', storage: '200Gi' },
+      limits: { cpu: '24', memory: '32Gi' },
+      pods: 80,
+      persistentVolumeClaims: 20,
+      loadBalancers: 1,
+    }),
+    app: namespace({
+      requests: { cpu: '4', memory: '8Gi', storage: '0' },
+      limits: { cpu: '12', memory: '16Gi' },
+      pods: 60,
+      persistentVolumeClaims: 0,
+      loadBalancers: 0,
+    }),
+    observability: namespace({
+      requests: { cpu: '4', memory: '12Gi', storage: '300Gi' },
+      limits: { cpu: '12', memory: '24Gi' },
+      pods: 40,
+      persistentVolumeClaims: 12,
+      loadBalancers: 0,
+    }),
+  },
+  components: {
+    postgres: {
+      replicas: 1,
+      resources: {
+        requests: { cpu: '1', memory: '2Gi', ephemeralStorage: '1Gi' },
+        limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '2Gi' },
+      },
+    },
+    redis: {
+      replicas: 1,
+      resources: {
+        requests: { cpu: '250m', memory: '512Mi', ephemeralStorage: '256Mi' },
+        limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '1Gi' },
+      },
+    },
+  },
+} satisfies EnvironmentInput;

@@ -1,0 +1,67 @@
+// The base of every chart: it knows its layer (the dist/<env>/<layer>/ folder it synthesises
+// into) and its environment, and it makes object metadata with explicit names and the
+// standard labels. Resource-name hashing is off: every object is named on purpose.
+import { ApiObjectMetadata, Chart } from 'cdk8s';
+import type { IConstruct } from 'constructs';
+import { Construct } from 'constructs';
+import pkg from '../package.json';
+import type { Layer } from './layers';
+import { type LabelSpec, standardLabels } from './labels';
+import { assertDnsLabel } from './names';
+
+/** The platform's own version, used as the version label of objects that run no image. */
+export const PLATFORM_VERSION = pkg.version;
+
+export interface PlatformChartProps {
+  /** The layer folder this chart's objects are written to. */
+  readonly layer: Layer;
+  /** The environment name; becomes the `app.kubernetes.io/instance` label. */
+  readonly instance: string;
+}
+
+/** What an object's metadata needs. */
+export interface ObjectSpec extends Omit<LabelSpec, 'instance' | 'version'> {
+  /** Explicit object name (never cdk8s's generated one). */
+  readonly objectName: string;
+  /** Namespace, for namespaced kinds. */
+  readonly namespace?: string;
+  /** @default the platform version */
+  readonly version?: string;
+  /** @default none */
+  readonly annotations?: Record<string, string>;
+  /** Extra labels beyond the standard six. @default none */
+  readonly extraLabels?: Record<string, string>;
+}
+
+export class PlatformChart extends Chart {
+  /** The chart that owns a construct. */
+  public static platformOf(c: IConstruct): PlatformChart {
+    const chart = Chart.of(c);
+    if (!(chart instanceof PlatformChart)) throw new Error(`internal: ${c.node.path} is not inside a PlatformChart`);
+    return chart;
+  }
+
+  public readonly layer: Layer;
+  public readonly instance: string;
+
+  constructor(scope: Construct, id: string, props: PlatformChartProps) {
+    super(scope, id, { disableResourceNameHashes: true });
+    this.layer = props.layer;
+    this.instance = props.instance;
+  }
+
+  /** Metadata with an explicit name, the namespace and the six standard labels. */
+  public metadata(spec: ObjectSpec): ApiObjectMetadata {
+    return {
+      name: assertDnsLabel(spec.objectName, `name of ${spec.name} object`),
+      ...(spec.namespace ? { namespace: spec.namespace } : {}),
+      labels: { ...standardLabels(this.labelSpec(spec)), ...spec.extraLabels },
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+    };
+  }
+
+  /** The label inputs for an object of this chart. */
+  public labelSpec(spec: Pick<ObjectSpec, 'name' | 'component' | 'version'>): LabelSpec {
+    return { name: spec.name, component: spec.component, instance: this.instance, version: spec.version ?? PLATFORM_VERSION };
+  }
+}

@@ -1,0 +1,62 @@
+// Every container image the platform runs, pinned to an exact version in this one place.
+// Versions follow ../shared/REFERENCE.md §1 (upstream Supabase self-hosting tag set with
+// PostgreSQL 15.8.1.085 and Kong 3.9.1). A digest, where known, is appended as
+// "repo:tag@sha256:…" (REFERENCE.md R6); the product's own images get theirs from the
+// environment (production refuses a tag without one).
+
+/** One pinned image. */
+export interface Image {
+  /** Registry and repository, e.g. "docker.io/supabase/gotrue". */
+  readonly repository: string;
+  /** Exact version tag; never "latest" or a floating major such as "7". */
+  readonly tag: string;
+  /** Content digest ("sha256:<64 hex>") once resolved against the registry. */
+  readonly digest?: string;
+}
+
+/** Registries images may come from (REFERENCE.md R6 allow-list). */
+export const ALLOWED_REGISTRIES = ['docker.io', 'quay.io', 'ghcr.io', 'registry.k8s.io'] as const;
+
+const image = (repository: string, tag: string, digest?: string): Image => ({ repository, tag, digest });
+
+export const IMAGES = {
+  // Data tier
+  postgres: image('docker.io/supabase/postgres', '15.8.1.085'),
+  postgresExporter: image('quay.io/prometheuscommunity/postgres-exporter', 'v0.20.1'),
+  // Redis 7.4.7 (2025-11-02) is the newest 7.x patch, with the CVE-2025-49844 Lua fixes of 7.4.6.
+  redis: image('docker.io/library/redis', '7.4.7-alpine'),
+  redisExporter: image('docker.io/oliver006/redis_exporter', 'v1.89.0'),
+
+  // Supabase services
+  kong: image('docker.io/kong/kong', '3.9.1'),
+  auth: image('docker.io/supabase/gotrue', 'v2.189.0'),
+  rest: image('docker.io/postgrest/postgrest', 'v14.12'),
+  realtime: image('docker.io/supabase/realtime', 'v2.102.3'),
+  storage: image('docker.io/supabase/storage-api', 'v1.60.4'),
+  imgproxy: image('docker.io/darthsim/imgproxy', 'v3.30.1'),
+  meta: image('docker.io/supabase/postgres-meta', 'v0.96.6'),
+  studio: image('docker.io/supabase/studio', '2026.06.03-sha-0bca601'),
+  supavisor: image('docker.io/supabase/supavisor', '2.7.4'),
+
+  // Observability
+  prometheus: image('quay.io/prometheus/prometheus', 'v3.14.0-distroless'),
+  alertmanager: image('quay.io/prometheus/alertmanager', 'v0.34.0'),
+  kubeStateMetrics: image('registry.k8s.io/kube-state-metrics/kube-state-metrics', 'v2.19.1'),
+  nodeExporter: image('quay.io/prometheus/node-exporter', 'v1.12.1'),
+  grafana: image('docker.io/grafana/grafana', '13.2.0'),
+  loki: image('docker.io/grafana/loki', '3.7.6'),
+  alloy: image('docker.io/grafana/alloy', 'v1.18.1'),
+  otelCollector: image('docker.io/otel/opentelemetry-collector-contrib', '0.158.0'),
+  tempo: image('docker.io/grafana/tempo', '2.10.8'),
+
+  // Backups and load tests
+  rclone: image('docker.io/rclone/rclone', '1.71.2'),
+  k6: image('docker.io/grafana/k6', '1.3.0'),
+} as const satisfies Record<string, Image>;
+
+export type ImageName = keyof typeof IMAGES;
+
+/** The reference a pod spec uses: "repo:tag" or "repo:tag@sha256:…". */
+export function imageRef(img: Image): string {
+  return img.digest ? `${img.repository}:${img.tag}@${img.digest}` : `${img.repository}:${img.tag}`;
+}

@@ -1,0 +1,134 @@
+// Pod specs with the hardened defaults applied: restricted security contexts on every
+// container (init containers too), explicit resources, read-only root filesystems with an
+// emptyDir for each path an image writes, a dedicated ServiceAccount without a mounted token,
+// and terminationMessagePolicy that keeps the log tail on a crash. Charts build their
+// Deployments, StatefulSets, Jobs and Rollouts from `hardenedPodSpec`.
+import { k8s } from 'cdk8s-plus-33';
+import type { Resources } from '../environments/schema';
+import { type Image, imageRef } from './images';
+import { containerResources } from './resources';
+import { containerSecurityContext, type PodIdentity, podSecurityContext } from './security';
+
+/** A path the image writes to; it becomes an emptyDir so the root filesystem can stay read-only. */
+export interface WritablePath {
+  readonly path: string;
+  /** Upper bound of what may be written there. @default "64Mi" */
+  readonly sizeLimit?: string;
+  /** "Memory" for a tmpfs (counts against the memory limit). @default node disk */
+  readonly medium?: 'Memory';
+}
+
+export interface ContainerSpec {
+  readonly name: string;
+  readonly image: Image;
+  /** Requests and limits from the environment. */
+  readonly resources: Resources;
+  /** @default the image's entrypoint */
+  readonly command?: string[];
+  /** @default the image's arguments */
+  readonly args?: string[];
+  /** Secret values only through valueFrom (secretKeyRef), never as literal values. @default none */
+  readonly env?: k8s.EnvVar[];
+  /** @default none */
+  readonly envFrom?: k8s.EnvFromSource[];
+  /** @default none */
+  readonly ports?: k8s.ContainerPort[];
+  /** Required for long-running containers (the policy tests check). @default none */
+  readonly readinessProbe?: k8s.Probe;
+  /** Required for long-running containers and different from readiness. @default none */
+  readonly livenessProbe?: k8s.Probe;
+  /** @default none */
+  readonly startupProbe?: k8s.Probe;
+  /** @default none */
+  readonly lifecycle?: k8s.Lifecycle;
+  /** @default none */
+  readonly writablePaths?: WritablePath[];
+  /** Mounts of volumes given in `PodSpecProps.volumes`. @default none */
+  readonly volumeMounts?: k8s.VolumeMount[];
+}
+
+export interface PodSpecProps {
+  /** The workload's own ServiceAccount (see `serviceAccount`). */
+  readonly serviceAccountName: string;
+  readonly containers: ContainerSpec[];
+  /** @default none */
+  readonly initContainers?: ContainerSpec[];
+  /** Volumes beyond the writable-path emptyDirs. @default none */
+  readonly volumes?: k8s.Volume[];
+  /** @default uid/gid 10001 */
+  readonly identity?: PodIdentity;
+  /** @default none (cluster default priority) */
+  readonly priorityClassName?: string;
+  /** @default 30 */
+  readonly terminationGracePeriodSeconds?: number;
+  /**
+   * Exception: mount the ServiceAccount token. Only for workloads that call the Kubernetes API;
+   * give the reason, which the chart should also record in a comment.
+   * @default no token
+   */
+  readonly kubernetesApiAccess?: { readonly reason: string };
+  /** From `availability()`. @default none */
+  readonly affinity?: k8s.Affinity;
+  /** From `availability()`. @default none */
+  readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
+  /** @default Always (Deployments, StatefulSets); Jobs pass OnFailure or Never */
+  readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+}
+
+export function hardenedPodSpec(props: PodSpecProps): k8s.PodSpec {
+  const emptyDirs: k8s.Volume[] = [];
+  const build = (spec: ContainerSpec): k8s.Container => {
+    const writable = (spec.writablePaths ?? []).map((w) => {
+      const volumeName = writableVolumeName(spec.name, w.path);
+      emptyDirs.push({
+        name: volumeName,
+        emptyDir: { sizeLimit: k8s.Quantity.fromString(w.sizeLimit ?? '64Mi'), ...(w.medium ? { medium: w.medium } : {}) },
+      });
+      return { name: volumeName, mountPath: w.path };
+    });
+    const mounts = [...(spec.volumeMounts ?? []), ...writable];
+    return {
+      name: spec.name,
+      image: imageRef(spec.image),
+      imagePullPolicy: 'Always',
+      ...(spec.command ? { command: spec.command } : {}),
+      ...(spec.args ? { args: spec.args } : {}),
+      ...(spec.env?.length ? { env: spec.env } : {}),
+      ...(spec.envFrom?.length ? { envFrom: spec.envFrom } : {}),
+      ...(spec.ports?.length ? { ports: spec.ports } : {}),
+      resources: containerResources(spec.resources),
+      securityContext: containerSecurityContext(props.identity),
+      ...(spec.readinessProbe ? { readinessProbe: spec.readinessProbe } : {}),
+      ...(spec.livenessProbe ? { livenessProbe: spec.livenessProbe } : {}),
+      ...(spec.startupProbe ? { startupProbe: spec.startupProbe } : {}),
+      ...(spec.lifecycle ? { lifecycle: spec.lifecycle } : {}),
+      ...(mounts.length ? { volumeMounts: mounts } : {}),
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    };
+  };
+  const initContainers = (props.initContainers ?? []).map(build);
+  const containers = props.containers.map(build);
+  const volumes = [...(props.volumes ?? []), ...emptyDirs];
+  return {
+    serviceAccountName: props.serviceAccountName,
+    automountServiceAccountToken: props.kubernetesApiAccess !== undefined,
+    enableServiceLinks: false,
+    securityContext: podSecurityContext(props.identity),
+    ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
+    ...(props.terminationGracePeriodSeconds !== undefined
+      ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds }
+      : {}),
+    ...(props.restartPolicy ? { restartPolicy: props.restartPolicy } : {}),
+    ...(props.affinity ? { affinity: props.affinity } : {}),
+    ...(props.topologySpreadConstraints?.length ? { topologySpreadConstraints: props.topologySpreadConstraints } : {}),
+    ...(initContainers.length ? { initContainers } : {}),
+    containers,
+    ...(volumes.length ? { volumes } : {}),
+  };
+}
+
+/** "<container>-<path as a label>", at most 63 characters: "postgres-var-run-postgresql". */
+function writableVolumeName(container: string, path: string): string {
+  const slug = path.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+  return `${container}-${slug}`.slice(0, 63).replace(/-+$/, '');
+}

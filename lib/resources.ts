@@ -1,0 +1,14 @@
+// Explicit container resources from the environment: requests and limits for cpu, memory and
+// ephemeral-storage on every container, exactly as written in the environment file (never
+// cdk8s-plus's generic 1 CPU / 512Mi defaults).
+import { k8s } from 'cdk8s-plus-33';
+import type { Resources } from '../environments/schema';
+
+export function containerResources(r: Resources): k8s.ResourceRequirements {
+  const amounts = (a: Resources['requests']) => ({
+    cpu: k8s.Quantity.fromString(a.cpu),
+    memory: k8s.Quantity.fromString(a.memory),
+    'ephemeral-storage': k8s.Quantity.fromString(a.ephemeralStorage),
+  });
+  return { requests: amounts(r.requests), limits: amounts(r.limits) };
+}

@@ -1,0 +1,24 @@
+// The whole platform for one environment: which charts exist and how their outputs feed each
+// other's props. main.ts, the tests and the benchmark all build it through `renderEnvironment`.
+import { App } from 'cdk8s';
+import { FoundationChart } from './charts/foundation/foundation-chart';
+import { type Environment, parseEnvironment } from './environments/schema';
+import { type Manifests, renderApp } from './lib/output';
+
+/** Adds every chart of the platform for `env` to `app`. */
+export function buildPlatform(app: App, env: Environment): void {
+  new FoundationChart(app, 'foundation', {
+    instance: env.name,
+    prefix: env.namespacePrefix,
+    namespaces: env.namespaces,
+  });
+}
+
+/** Parses one environment and renders its manifests, keyed by path under dist/<env>/. */
+export function renderEnvironment(input: unknown): { env: Environment; manifests: Manifests } {
+  const env = parseEnvironment(input);
+  // outdir is unused (lib/output.ts writes the files) but must not default to process.env.
+  const app = new App({ outdir: env.name });
+  buildPlatform(app, env);
+  return { env, manifests: renderApp(app) };
+}
