@@ -2,7 +2,10 @@
 // with zod so that a bad value stops synth with one message naming the field and the fix.
 // Charts never read an environment name; they get these values as props.
 import { z } from 'zod';
-import { isQuantity, quantity } from '../lib/quantity';
+import { isQuantity, parseQuantity } from '../lib/quantity';
+
+/** A quantity's value; NaN for a malformed one (already reported), so comparisons with it are false. */
+const num = (text: string): number => parseQuantity(text) ?? Number.NaN;
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
@@ -18,7 +21,6 @@ export const COMPONENT_NAMESPACE = {
 } as const satisfies Record<string, NamespaceKey>;
 export type ComponentName = keyof typeof COMPONENT_NAMESPACE;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 const quantityOf = (example: string) =>
@@ -47,7 +49,7 @@ export const Resources = z
   .strictObject({ requests: ResourceAmounts, limits: ResourceAmounts })
   .superRefine((r, ctx) => {
     for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
-      if (quantity(r.limits[key]) < quantity(r.requests[key])) {
+      if (num(r.limits[key]) < num(r.requests[key])) {
         ctx.addIssue({
           code: 'custom',
           path: ['limits', key],
@@ -97,11 +99,32 @@ const Quota = z.strictObject({
  * Per-namespace LimitRange: the defaults a container gets if a chart forgot to set resources
  * (the policy tests make sure none does) and the largest container allowed.
  */
-const LimitRange = z.strictObject({
-  defaultRequest: ResourceAmounts,
-  defaultLimit: ResourceAmounts,
-  max: z.strictObject({ cpu: Cpu, memory: Memory }),
-});
+const LimitRange = z
+  .strictObject({
+    defaultRequest: ResourceAmounts,
+    defaultLimit: ResourceAmounts,
+    max: z.strictObject({ cpu: Cpu, memory: Memory }),
+  })
+  .superRefine((l, ctx) => {
+    for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
+      if (num(l.defaultLimit[key]) < num(l.defaultRequest[key])) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['defaultLimit', key],
+          message: `${l.defaultLimit[key]} is below defaultRequest.${key} ${l.defaultRequest[key]}: raise the default limit`,
+        });
+      }
+    }
+    for (const key of ['cpu', 'memory'] as const) {
+      if (num(l.defaultLimit[key]) > num(l.max[key])) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['defaultLimit', key],
+          message: `${l.defaultLimit[key]} is above max.${key} ${l.max[key]}: the API server would reject every defaulted pod`,
+        });
+      }
+    }
+  });
 
 const NamespaceConfig = z.strictObject({ quota: Quota, limitRange: LimitRange });
 
@@ -166,22 +189,38 @@ export const EnvironmentSchema = z
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
 
-/** The components' requests (replicas x per-pod) must fit in their namespace's quota. */
+/**
+ * The components' requests (replicas x per-pod) must fit in their namespace's quota, and no
+ * container may exceed the namespace's LimitRange max, or the API server rejects its pods.
+ */
 function checkQuotas(env: Environment, ctx: z.RefinementCtx): void {
   for (const ns of NAMESPACES) {
     const members = (Object.keys(COMPONENT_NAMESPACE) as ComponentName[]).filter((c) => COMPONENT_NAMESPACE[c] === ns);
     const quota = env.namespaces[ns].quota;
     const sum = (pick: (w: Workload) => string) =>
-      members.reduce((total, c) => total + env.components[c].replicas * quantity(pick(env.components[c])), 0);
+      members.reduce((total, c) => total + env.components[c].replicas * num(pick(env.components[c])), 0);
     const checks: [string[], number, string][] = [
       [['requests', 'cpu'], sum((w) => w.resources.requests.cpu), quota.requests.cpu],
       [['requests', 'memory'], sum((w) => w.resources.requests.memory), quota.requests.memory],
       [['limits', 'cpu'], sum((w) => w.resources.limits.cpu), quota.limits.cpu],
       [['limits', 'memory'], sum((w) => w.resources.limits.memory), quota.limits.memory],
-      [['requests', 'storage'], members.reduce((t, c) => t + quantity(env.storage.sizes[c]) * env.components[c].replicas, 0), quota.requests.storage],
+      [['requests', 'storage'], members.reduce((t, c) => t + num(env.storage.sizes[c]) * env.components[c].replicas, 0), quota.requests.storage],
     ];
+    for (const c of members) {
+      for (const key of ['cpu', 'memory'] as const) {
+        const limit = env.components[c].resources.limits[key];
+        const max = env.namespaces[ns].limitRange.max[key];
+        if (num(limit) > num(max)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['components', c, 'resources', 'limits', key],
+            message: `${limit} is above the ${ns} namespace's LimitRange max ${max}: the API server would reject the pod; lower it or raise namespaces.${ns}.limitRange.max.${key}`,
+          });
+        }
+      }
+    }
     for (const [path, needed, allowed] of checks) {
-      if (needed > quantity(allowed)) {
+      if (needed > num(allowed)) {
         ctx.addIssue({
           code: 'custom',
           path: ['namespaces', ns, 'quota', ...path],
@@ -213,9 +252,5 @@ export function parseEnvironment(input: unknown): Environment {
         : issue.message;
     return `  - ${path}: ${message}`;
   });
-  return fail(`Environment "${label}" is invalid:\n${lines.join('\n')}`);
-}
-
-function fail(message: string): never {
-  throw new EnvironmentError(message);
+  throw new EnvironmentError(`Environment "${label}" is invalid:\n${lines.join('\n')}`);
 }

@@ -1,9 +1,8 @@
 // The base of every chart: it knows its layer (the dist/<env>/<layer>/ folder it synthesises
 // into) and its environment, and it makes object metadata with explicit names and the
 // standard labels. Resource-name hashing is off: every object is named on purpose.
-import { ApiObjectMetadata, Chart } from 'cdk8s';
-import type { IConstruct } from 'constructs';
-import { Construct } from 'constructs';
+import { type ApiObjectMetadata, Chart } from 'cdk8s';
+import { type Construct } from 'constructs';
 import pkg from '../package.json';
 import type { Layer } from './layers';
 import { type LabelSpec, standardLabels } from './labels';
@@ -34,13 +33,6 @@ export interface ObjectSpec extends Omit<LabelSpec, 'instance' | 'version'> {
 }
 
 export class PlatformChart extends Chart {
-  /** The chart that owns a construct. */
-  public static platformOf(c: IConstruct): PlatformChart {
-    const chart = Chart.of(c);
-    if (!(chart instanceof PlatformChart)) throw new Error(`internal: ${c.node.path} is not inside a PlatformChart`);
-    return chart;
-  }
-
   public readonly layer: Layer;
   public readonly instance: string;
 

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { ApiObject, type App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
-import { PlatformChart } from './chart';
+import type { PlatformChart } from './chart';
 
 /** Relative path (under dist/<env>/) to YAML text. */
 export type Manifests = Map<string, string>;
@@ -23,9 +23,10 @@ export function renderApp(app: App): Manifests {
 
   const files: Manifests = new Map();
   const origin = new Map<string, string>();
-  for (const chart of app.node.children) {
-    if (!(chart instanceof Chart)) continue;
-    if (!(chart instanceof PlatformChart)) throw new Error(`internal: chart ${chart.node.path} is not a PlatformChart`);
+  for (const child of app.node.children) {
+    if (!(child instanceof Chart)) continue;
+    const chart = child as Chart & Partial<PlatformChart>;
+    if (!chart.layer) throw new Error(`internal: chart ${chart.node.path} is not a PlatformChart, so it has no layer`);
     for (const obj of chart.node.findAll()) {
       if (!(obj instanceof ApiObject) || Chart.of(obj) !== chart) continue;
       const json = obj.toJson() as { kind: string; metadata: { name?: string; namespace?: string } };

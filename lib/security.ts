@@ -1,7 +1,7 @@
 // Hardened defaults: the Pod Security "restricted" profile for every pod and container, in one
 // place (REFERENCE.md §4.3, rules R2-R4). A workload that needs an exception states it through a
 // named parameter of the pod helper, with its reason; nothing here is silently weakened.
-import { k8s } from 'cdk8s-plus-33';
+import { type k8s } from 'cdk8s-plus-33';
 
 /**
  * The default non-root user and group. 10001 satisfies kube-score and Trivy, which reject IDs of

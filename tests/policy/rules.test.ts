@@ -1,0 +1,126 @@
+// Proves the policy harness before any workload relies on it: a workload built with the lib/
+// helpers passes every rule, and for every rule a deliberately broken copy is caught, with the
+// object and the field named.
+import { describe, expect, it } from 'vitest';
+import { sampleObjects } from '../fixtures/sample-workload';
+import type { K8sObject } from './objects';
+import { checkAll, EXEMPTION_PREFIX, formatViolations, RULES } from './rules';
+
+type Mutable = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function find(objects: K8sObject[], kind: string, name?: string, namespace?: string): Mutable {
+  const found = objects.find(
+    (o) => o.kind === kind && (name === undefined || o.metadata.name === name) && (namespace === undefined || o.metadata.namespace === namespace),
+  );
+  if (!found) throw new Error(`fixture has no ${kind} ${name ?? ''}`);
+  return found;
+}
+const deployment = (o: K8sObject[]) => find(o, 'Deployment', 'sample');
+const pod = (o: K8sObject[]) => deployment(o).spec.template.spec;
+const main = (o: K8sObject[]) => pod(o).containers[0];
+const init = (o: K8sObject[]) => pod(o).initContainers[0];
+const remove = (objects: K8sObject[], kind: string, name: string, namespace?: string) => {
+  const target = find(objects, kind, name, namespace);
+  objects.splice(objects.indexOf(target as K8sObject), 1);
+};
+
+interface BrokenCase {
+  rule: string;
+  what: string;
+  breakIt: (objects: K8sObject[]) => void;
+  /** The violation must name this object ("Kind ns/name") and a field containing this text. */
+  object: string;
+  field: string;
+}
+
+const CASES: BrokenCase[] = [
+  { rule: 'schema', what: 'replicas is a string', breakIt: (o) => (deployment(o).spec.replicas = 'three'), object: 'Deployment app/sample', field: 'spec.replicas' },
+  { rule: 'schema', what: 'a container without a name', breakIt: (o) => delete main(o).name, object: 'Deployment app/sample', field: 'spec.template.spec.containers.0' },
+  {
+    rule: 'schema',
+    what: 'a custom resource with a misspelled field',
+    breakIt: (o) =>
+      o.push({
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'Certificate',
+        metadata: { name: 'edge', namespace: 'app' },
+        spec: { secretName: 'edge-tls', issuerRef: { name: 'letsencrypt' }, dnsNamez: ['a.example.com'] },
+      }),
+    object: 'Certificate app/edge',
+    field: 'spec',
+  },
+  { rule: 'schema', what: 'an unknown kind', breakIt: (o) => o.push({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'app' } }), object: 'Widget app/w', field: '(object)' },
+  { rule: 'explicit-name', what: 'no name', breakIt: (o) => delete find(o, 'NetworkPolicy', 'sample').metadata.name, object: 'NetworkPolicy app/(unnamed)', field: 'metadata.name' },
+  { rule: 'explicit-name', what: 'a cdk8s-hashed name', breakIt: (o) => (find(o, 'ServiceAccount', 'sample').metadata.name = 'sample-workload-c8a1b2c3'), object: 'ServiceAccount app/sample-workload-c8a1b2c3', field: 'metadata.name' },
+  { rule: 'namespaced', what: 'no namespace', breakIt: (o) => delete deployment(o).metadata.namespace, object: 'Deployment sample', field: 'metadata.namespace' },
+  { rule: 'namespaced', what: 'the default namespace', breakIt: (o) => (find(o, 'ServiceAccount', 'sample').metadata.namespace = 'default'), object: 'ServiceAccount default/sample', field: 'metadata.namespace' },
+  { rule: 'standard-labels', what: 'no version label', breakIt: (o) => delete find(o, 'ServiceAccount', 'sample').metadata.labels['app.kubernetes.io/version'], object: 'ServiceAccount app/sample', field: 'metadata.labels.app.kubernetes.io/version' },
+  { rule: 'standard-labels', what: 'pod template without part-of', breakIt: (o) => delete deployment(o).spec.template.metadata.labels['app.kubernetes.io/part-of'], object: 'Deployment app/sample', field: 'spec.template.metadata.labels.app.kubernetes.io/part-of' },
+  { rule: 'stable-selectors', what: 'version in the selector', breakIt: (o) => (deployment(o).spec.selector.matchLabels['app.kubernetes.io/version'] = '1'), object: 'Deployment app/sample', field: 'spec.selector.matchLabels.app.kubernetes.io/version' },
+  { rule: 'pod-security', what: 'root user', breakIt: (o) => { pod(o).securityContext.runAsUser = 0; main(o).securityContext.runAsUser = 0; }, object: 'Deployment app/sample', field: 'spec.template.spec.securityContext.runAsUser' },
+  { rule: 'pod-security', what: 'no seccomp profile', breakIt: (o) => { delete pod(o).securityContext.seccompProfile; delete main(o).securityContext.seccompProfile; }, object: 'Deployment app/sample', field: 'securityContext.seccompProfile.type' },
+  { rule: 'pod-security', what: 'service-account token mounted', breakIt: (o) => (pod(o).automountServiceAccountToken = true), object: 'Deployment app/sample', field: 'spec.template.spec.automountServiceAccountToken' },
+  { rule: 'container-security', what: 'privilege escalation in an init container', breakIt: (o) => (init(o).securityContext.allowPrivilegeEscalation = true), object: 'Deployment app/sample', field: 'initContainers[wait].securityContext.allowPrivilegeEscalation' },
+  { rule: 'container-security', what: 'writable root filesystem', breakIt: (o) => (main(o).securityContext.readOnlyRootFilesystem = false), object: 'Deployment app/sample', field: 'containers[main].securityContext.readOnlyRootFilesystem' },
+  { rule: 'container-security', what: 'an added capability', breakIt: (o) => (main(o).securityContext.capabilities.add = ['SYS_ADMIN']), object: 'Deployment app/sample', field: 'containers[main].securityContext.capabilities.add' },
+  { rule: 'host-isolation', what: 'host network', breakIt: (o) => (pod(o).hostNetwork = true), object: 'Deployment app/sample', field: 'spec.template.spec.hostNetwork' },
+  { rule: 'host-isolation', what: 'a hostPath volume', breakIt: (o) => pod(o).volumes.push({ name: 'host', hostPath: { path: '/' } }), object: 'Deployment app/sample', field: 'volumes[host].hostPath' },
+  { rule: 'host-isolation', what: 'a privileged port', breakIt: (o) => (main(o).ports[0].containerPort = 80), object: 'Deployment app/sample', field: 'ports[80].containerPort' },
+  { rule: 'resources', what: 'no ephemeral-storage limit', breakIt: (o) => delete main(o).resources.limits['ephemeral-storage'], object: 'Deployment app/sample', field: 'containers[main].resources.limits.ephemeral-storage' },
+  { rule: 'resources', what: 'a limit below its request', breakIt: (o) => (init(o).resources.limits.memory = '64Mi'), object: 'Deployment app/sample', field: 'initContainers[wait].resources.limits.memory' },
+  { rule: 'probes', what: 'no liveness probe', breakIt: (o) => delete main(o).livenessProbe, object: 'Deployment app/sample', field: 'containers[main].livenessProbe' },
+  { rule: 'probes', what: 'liveness identical to readiness', breakIt: (o) => (main(o).livenessProbe = main(o).readinessProbe), object: 'Deployment app/sample', field: 'containers[main].livenessProbe' },
+  { rule: 'service-account', what: 'the default ServiceAccount', breakIt: (o) => (pod(o).serviceAccountName = 'default'), object: 'Deployment app/sample', field: 'spec.template.spec.serviceAccountName' },
+  { rule: 'service-account', what: 'a ServiceAccount that is not emitted', breakIt: (o) => remove(o, 'ServiceAccount', 'sample'), object: 'Deployment app/sample', field: 'spec.template.spec.serviceAccountName' },
+  { rule: 'no-secret-values', what: 'a Secret with data', breakIt: (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'app' }, data: { password: 'aHVudGVyMg==' } }), object: 'Secret app/db', field: 'data' },
+  { rule: 'no-secret-values', what: 'a literal password in env', breakIt: (o) => (main(o).env = [{ name: 'DB_PASSWORD', value: 'hunter2' }]), object: 'Deployment app/sample', field: 'env[DB_PASSWORD].value' },
+  { rule: 'image-pinned', what: 'the latest tag', breakIt: (o) => (main(o).image = 'docker.io/kong/kong:latest'), object: 'Deployment app/sample', field: 'containers[main].image' },
+  { rule: 'image-pinned', what: 'an implicit registry', breakIt: (o) => (init(o).image = 'supabase/postgres:15.8.1.085'), object: 'Deployment app/sample', field: 'initContainers[wait].image' },
+  { rule: 'availability', what: 'no PodDisruptionBudget', breakIt: (o) => remove(o, 'PodDisruptionBudget', 'sample'), object: 'Deployment app/sample', field: '(object)' },
+  { rule: 'availability', what: 'no hostname anti-affinity', breakIt: (o) => delete pod(o).affinity, object: 'Deployment app/sample', field: 'spec.template.spec.affinity.podAntiAffinity' },
+  { rule: 'availability', what: 'no zone spread', breakIt: (o) => delete pod(o).topologySpreadConstraints, object: 'Deployment app/sample', field: 'spec.template.spec.topologySpreadConstraints' },
+  { rule: 'pdb-allows-eviction', what: 'minAvailable equal to replicas', breakIt: (o) => { const s = find(o, 'PodDisruptionBudget', 'sample').spec; delete s.maxUnavailable; s.minAvailable = 3; }, object: 'PodDisruptionBudget app/sample', field: 'spec.minAvailable' },
+  { rule: 'pdb-allows-eviction', what: 'maxUnavailable 0', breakIt: (o) => (find(o, 'PodDisruptionBudget', 'sample').spec.maxUnavailable = 0), object: 'PodDisruptionBudget app/sample', field: 'spec.maxUnavailable' },
+  { rule: 'pdb-allows-eviction', what: 'unhealthy pods block eviction', breakIt: (o) => delete find(o, 'PodDisruptionBudget', 'sample').spec.unhealthyPodEvictionPolicy, object: 'PodDisruptionBudget app/sample', field: 'spec.unhealthyPodEvictionPolicy' },
+  { rule: 'namespace-pod-security', what: 'baseline enforced', breakIt: (o) => (find(o, 'Namespace', 'app').metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline'), object: 'Namespace app', field: 'metadata.labels.pod-security.kubernetes.io/enforce' },
+  { rule: 'namespace-pod-security', what: 'no pinned version', breakIt: (o) => delete find(o, 'Namespace', 'app').metadata.labels['pod-security.kubernetes.io/warn-version'], object: 'Namespace app', field: 'pod-security.kubernetes.io/warn-version' },
+  { rule: 'namespace-network-baseline', what: 'no default deny', breakIt: (o) => remove(o, 'NetworkPolicy', 'default-deny-all', 'app'), object: 'Namespace app', field: '(namespace)' },
+  { rule: 'namespace-network-baseline', what: 'no DNS egress', breakIt: (o) => remove(o, 'NetworkPolicy', 'allow-dns-egress', 'observability'), object: 'Namespace observability', field: '(namespace)' },
+  { rule: 'network-policy-coverage', what: 'no policy of its own', breakIt: (o) => remove(o, 'NetworkPolicy', 'sample'), object: 'Deployment app/sample', field: 'spec.template.metadata.labels' },
+];
+
+describe('policy harness', () => {
+  it('passes a workload built with the lib/ helpers, with every rule', () => {
+    const objects = sampleObjects();
+    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['Deployment', 'PodDisruptionBudget', 'ServiceAccount', 'NetworkPolicy', 'Namespace']));
+    expect(formatViolations(checkAll(objects))).toBe('');
+  });
+
+  it('has at least one broken-object test for every rule', () => {
+    expect(new Set(CASES.map((c) => c.rule))).toEqual(new Set(RULES.map((r) => r.id)));
+  });
+
+  it.each(CASES)('$rule catches $what', ({ rule, breakIt, object, field }) => {
+    const objects = sampleObjects();
+    breakIt(objects);
+    const found = checkAll(objects).filter((x) => x.rule === rule);
+    expect(found, `no ${rule} violation`).not.toEqual([]);
+    expect(found.some((x) => x.object === object && x.field.includes(field)), formatViolations(found)).toBe(true);
+  });
+
+  it('accepts an exemption only with a reason', () => {
+    const objects = sampleObjects();
+    pod(objects).hostNetwork = true;
+    const annotations = (deployment(objects).metadata.annotations ??= {});
+    annotations[`${EXEMPTION_PREFIX}host-isolation`] = '';
+    expect(checkAll(objects).some((x) => x.rule === 'host-isolation')).toBe(true);
+    annotations[`${EXEMPTION_PREFIX}host-isolation`] = 'node metrics need the host network namespace';
+    expect(checkAll(objects).some((x) => x.rule === 'host-isolation')).toBe(false);
+  });
+
+  it('needs no PDB or spread for a single replica', () => {
+    const objects = sampleObjects(1);
+    expect(objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
+    expect(formatViolations(checkAll(objects))).toBe('');
+  });
+});

@@ -1,0 +1,76 @@
+// Synth as a person runs it: the committed dist/ is what a fresh synth writes, `cdk8s synth`
+// produces the same files, and a bad environment stops synth with one readable message.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { staging } from '../environments/staging';
+import { OUTPUT_MARKER } from '../lib/output';
+import { renderedManifests, ROOT } from './helpers';
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Every file a fresh synth writes, keyed by path under the output folder. */
+function expectedFiles(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [env, manifests] of renderedManifests()) {
+    for (const [file, text] of manifests) out.set(`${env}/${file}`, text);
+  }
+  return out;
+}
+
+function compare(dir: string): string[] {
+  const expected = expectedFiles();
+  const problems: string[] = [];
+  const present = filesUnder(dir).map((f) => relative(dir, f)).filter((f) => f !== OUTPUT_MARKER);
+  for (const file of present) {
+    const want = expected.get(file);
+    if (want === undefined) problems.push(`${file}: not written by synth any more`);
+    else if (readFileSync(join(dir, file), 'utf8') !== want) problems.push(`${file}: differs from a fresh synth`);
+  }
+  for (const file of expected.keys()) if (!present.includes(file)) problems.push(`${file}: missing`);
+  return problems;
+}
+
+describe('synth', () => {
+  it('committed dist/ is up to date (run `npm run synth` and commit dist/ if this fails)', () => {
+    expect(compare(join(ROOT, 'dist'))).toEqual([]);
+  });
+
+  it('`cdk8s synth` writes the same files to its --output folder', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cdk8s-')), 'out');
+    const run = spawnSync('npx', ['cdk8s', 'synth', '--output', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(compare(out)).toEqual([]);
+  });
+
+  it('stops on a bad environment with one message naming the field and the fix, no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bad-env-'));
+    const broken = structuredClone(staging) as Record<string, unknown> & typeof staging;
+    broken.components.postgres.replicas = -2;
+    delete (broken as Record<string, unknown>).domain;
+    writeFileSync(join(dir, 'env.json'), JSON.stringify(broken));
+    const out = join(dir, 'out');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'tests/fixtures/synth-with-env.ts', join(dir, 'env.json'), out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('Environment "staging" is invalid:');
+    expect(run.stderr).toContain('components.postgres.replicas: must be 0 or more (pods), got -2');
+    expect(run.stderr).toContain('domain: is required for staging');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(out)).toBe(false);
+  });
+});

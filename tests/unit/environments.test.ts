@@ -1,0 +1,117 @@
+// The environment model: the shipped environments parse, and each kind of bad input stops
+// with one message that names the field path and says what to do.
+import { describe, expect, it } from 'vitest';
+import { dev } from '../../environments/dev';
+import { production } from '../../environments/production';
+import { staging } from '../../environments/staging';
+import { EnvironmentError, parseEnvironment } from '../../environments/schema';
+import { quantity } from '../../lib/quantity';
+
+// Bad cases mutate a copy of a shipped environment into shapes its type forbids.
+type Env = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const clone = (x: unknown): Env => structuredClone(x);
+
+function failure(input: unknown): string {
+  try {
+    parseEnvironment(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EnvironmentError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the environment to be rejected');
+}
+
+describe('shipped environments', () => {
+  it.each([dev, staging, production])('$name parses', (env) => {
+    expect(parseEnvironment(env).name).toBe(env.name);
+  });
+
+  it('dev fits a laptop: namespace quotas cap all requests at 4 CPU and 8 GiB', () => {
+    const env = parseEnvironment(dev);
+    const quotas = Object.values(env.namespaces).map((n) => n.quota.requests);
+    expect(quotas.reduce((t, q) => t + quantity(q.cpu), 0)).toBeLessThanOrEqual(4);
+    expect(quotas.reduce((t, q) => t + quantity(q.memory), 0)).toBeLessThanOrEqual(8 * 2 ** 30);
+  });
+});
+
+interface BadCase {
+  what: string;
+  base: typeof dev | typeof staging;
+  breakIt: (env: Env) => void;
+  /** The message must contain each of these. */
+  says: string[];
+}
+
+const CASES: BadCase[] = [
+  { what: 'negative replicas', base: staging, breakIt: (e) => (e.components.redis.replicas = -1), says: ['components.redis.replicas', 'must be 0 or more', 'got -1'] },
+  { what: 'fractional replicas', base: dev, breakIt: (e) => (e.components.postgres.replicas = 1.5), says: ['components.postgres.replicas', 'whole number'] },
+  {
+    what: 'a limit below its request',
+    base: staging,
+    breakIt: (e) => (e.components.postgres.resources.limits.memory = '1Gi'),
+    says: ['components.postgres.resources.limits.memory', 'limit 1Gi is below the request 2Gi', 'raise limits.memory or lower requests.memory'],
+  },
+  { what: 'a malformed quantity', base: dev, breakIt: (e) => (e.components.redis.resources.requests.memory = '128MB'), says: ['components.redis.resources.requests.memory', '"128MB" is not a Kubernetes quantity', 'write it like "512Mi"'] },
+  { what: 'a malformed storage size', base: staging, breakIt: (e) => (e.storage.sizes.postgres = 'fifty'), says: ['storage.sizes.postgres', 'is not a Kubernetes quantity'] },
+  { what: 'a missing domain in staging', base: staging, breakIt: (e) => delete e.domain, says: ['domain', 'is required for staging', 'public DNS name'] },
+  {
+    what: 'a missing domain in production',
+    base: staging,
+    breakIt: (e) => {
+      e.name = 'production';
+      delete e.domain;
+    },
+    says: ['Environment "production"', 'domain: is required for production'],
+  },
+  { what: 'a malformed domain', base: staging, breakIt: (e) => (e.domain = 'https://defi.example.com'), says: ['domain', 'must be a DNS name'] },
+  {
+    what: 'a PDB that blocks every eviction',
+    base: staging,
+    breakIt: (e) => {
+      e.components.redis.replicas = 2;
+      e.components.redis.disruption = { minAvailable: 2 };
+    },
+    says: ['components.redis.disruption.minAvailable', 'blocks every eviction', 'set it below 2 or use maxUnavailable: 1'],
+  },
+  { what: 'maxUnavailable 0', base: staging, breakIt: (e) => (e.components.redis.disruption = { maxUnavailable: 0 }), says: ['components.redis.disruption', 'must be 1 or more'] },
+  { what: 'a misspelled field', base: dev, breakIt: (e) => (e.components.postgres.replicsa = 1), says: ['components.postgres', 'unknown field(s) replicsa', 'fix the spelling'] },
+  { what: 'CLI secrets outside dev', base: staging, breakIt: (e) => (e.secrets = { source: 'cli' }), says: ['secrets.source', '"cli" is for dev only'] },
+  { what: 'an unknown environment name', base: dev, breakIt: (e) => (e.name = 'qa'), says: ['name', 'must be one of dev, staging, production'] },
+  { what: 'a bad namespace prefix', base: dev, breakIt: (e) => (e.namespacePrefix = 'Team_A'), says: ['namespacePrefix', 'ending in "-"'] },
+  {
+    what: 'components that do not fit the namespace quota',
+    base: dev,
+    breakIt: (e) => (e.components.postgres.replicas = 20),
+    says: ['namespaces.supabase.quota.requests.cpu', 'is less than the postgres + redis pods need', 'raise the quota'],
+  },
+  {
+    what: 'a container above the LimitRange max',
+    base: staging,
+    breakIt: (e) => (e.components.postgres.resources.limits.memory = '64Gi'),
+    says: ['components.postgres.resources.limits.memory', "above the supabase namespace's LimitRange max 32Gi"],
+  },
+  {
+    what: 'a LimitRange default above its max',
+    base: dev,
+    breakIt: (e) => (e.namespaces.app.limitRange = { ...e.namespaces.app.limitRange, max: { cpu: '100m', memory: '32Gi' } }),
+    says: ['namespaces.app.limitRange.defaultLimit.cpu', 'above max.cpu 100m'],
+  },
+];
+
+describe('bad environments', () => {
+  it.each(CASES)('rejects $what with the field path and the fix', ({ base, breakIt, says }) => {
+    const env = clone(base);
+    breakIt(env);
+    const message = failure(env);
+    for (const text of says) expect(message).toContain(text);
+    expect(message).not.toMatch(/\n\s+at /); // no stack trace in the message
+  });
+
+  it('lists every problem at once', () => {
+    const env = clone(staging);
+    env.components.redis.replicas = -1;
+    delete env.domain;
+    const message = failure(env);
+    expect(message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(2);
+  });
+});

@@ -1,0 +1,136 @@
+// The lib/ helpers: what a hardened pod spec, availability and output writing produce.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-33';
+import { describe, expect, it } from 'vitest';
+import { availability } from '../../lib/availability';
+import { PlatformChart } from '../../lib/chart';
+import { IMAGES, imageRef } from '../../lib/images';
+import { standardLabels, selectorLabels } from '../../lib/labels';
+import { OUTPUT_MARKER, renderApp, writeOutput } from '../../lib/output';
+import { hardenedPodSpec } from '../../lib/pod';
+import { podSecurityContext } from '../../lib/security';
+
+const RESOURCES = {
+  requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
+  limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '1Gi' },
+};
+
+describe('hardenedPodSpec', () => {
+  const spec = hardenedPodSpec({
+    serviceAccountName: 'kong',
+    identity: { uid: 10002, gid: 10003 },
+    containers: [{ name: 'kong', image: IMAGES.kong, resources: RESOURCES, writablePaths: [{ path: '/usr/local/kong', sizeLimit: '256Mi' }, { path: '/tmp' }] }],
+  });
+  const container = spec.containers[0]!;
+
+  it('applies the restricted profile to pod and container', () => {
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10002, runAsGroup: 10003, fsGroup: 10003, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      runAsUser: 10002,
+    });
+    expect(spec.automountServiceAccountToken).toBe(false);
+  });
+
+  it('gives each writable path its own emptyDir with a size limit', () => {
+    expect(container.volumeMounts).toEqual([
+      { name: 'kong-usr-local-kong', mountPath: '/usr/local/kong' },
+      { name: 'kong-tmp', mountPath: '/tmp' },
+    ]);
+    expect(spec.volumes?.map((v) => [v.name, v.emptyDir?.sizeLimit?.value])).toEqual([
+      ['kong-usr-local-kong', '256Mi'],
+      ['kong-tmp', '64Mi'],
+    ]);
+  });
+
+  it('writes resources exactly as the environment gives them', () => {
+    expect(container.resources?.requests?.['ephemeral-storage']?.value).toBe('64Mi');
+    expect(container.resources?.limits?.cpu?.value).toBe('1');
+  });
+
+  it('mounts a token only through the named exception', () => {
+    const withApi = hardenedPodSpec({ serviceAccountName: 'x', containers: [], kubernetesApiAccess: { reason: 'reads pods' } });
+    expect(withApi.automountServiceAccountToken).toBe(true);
+  });
+
+  it('refuses root', () => {
+    expect(() => podSecurityContext({ uid: 0 })).toThrow(/uid 0 is not a non-root ID/);
+  });
+});
+
+describe('availability', () => {
+  const render = (replicas: number, disruption?: { maxUnavailable: number } | { minAvailable: number }) => {
+    const chart = Testing.chart();
+    const placement = availability(chart, { workload: { replicas, disruption }, selector: { a: 'b' }, metadata: { name: 'api', namespace: 'app' } });
+    return { placement, objects: Testing.synth(chart) };
+  };
+
+  it('adds nothing for a single replica', () => {
+    const { placement, objects } = render(1);
+    expect(placement).toEqual({});
+    expect(objects).toEqual([]);
+  });
+
+  it('adds a PDB, anti-affinity and zone spread for several replicas', () => {
+    const { placement, objects } = render(3, { minAvailable: 2 });
+    expect(objects).toEqual([
+      expect.objectContaining({ kind: 'PodDisruptionBudget', spec: { selector: { matchLabels: { a: 'b' } }, minAvailable: 2, unhealthyPodEvictionPolicy: 'AlwaysAllow' } }),
+    ]);
+    expect(placement.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+    expect(placement.topologySpreadConstraints?.[0]?.topologyKey).toBe('topology.kubernetes.io/zone');
+  });
+});
+
+describe('labels and images', () => {
+  it('selects only by the stable subset', () => {
+    const spec = { name: 'kong', component: 'gateway', instance: 'dev', version: '3.9.1' };
+    expect(Object.keys(standardLabels(spec))).toHaveLength(6);
+    expect(selectorLabels(spec)).not.toHaveProperty(['app.kubernetes.io/version']);
+  });
+
+  it('pins every image to an exact version', () => {
+    for (const [name, image] of Object.entries(IMAGES)) {
+      expect(image.tag, name).toMatch(/\d+\.\d+/);
+      expect(image.tag, name).not.toBe('latest');
+    }
+    expect(imageRef({ repository: 'docker.io/x/y', tag: '1.2.3', digest: `sha256:${'a'.repeat(64)}` })).toBe(`docker.io/x/y:1.2.3@sha256:${'a'.repeat(64)}`);
+  });
+});
+
+describe('output', () => {
+  class Sample extends PlatformChart {}
+
+  it('writes one file per object into its layer folder and refuses a folder synth did not write', () => {
+    const app = new App({ outdir: 'unused' });
+    const chart = new Sample(app, 'x', { layer: 'data', instance: 'dev' });
+    new k8s.KubeConfigMap(chart, 'cm', { metadata: chart.metadata({ objectName: 'settings', namespace: 'supabase', name: 'x', component: 'y' }) });
+    const files = renderApp(app);
+    expect([...files.keys()]).toEqual(['data/ConfigMap.supabase.settings.yaml']);
+
+    const dir = mkdtempSync(join(tmpdir(), 'synth-'));
+    writeOutput(dir, new Map([['dev', files]]));
+    expect(readFileSync(join(dir, 'dev/data/ConfigMap.supabase.settings.yaml'), 'utf8')).toContain('name: settings');
+    expect(existsSync(join(dir, OUTPUT_MARKER))).toBe(true);
+
+    const foreign = mkdtempSync(join(tmpdir(), 'foreign-'));
+    mkdirSync(join(foreign, 'keep'));
+    writeFileSync(join(foreign, 'keep/data.txt'), 'precious');
+    expect(() => writeOutput(foreign, new Map())).toThrow(/refusing to clear .*not written by synth/);
+    expect(readFileSync(join(foreign, 'keep/data.txt'), 'utf8')).toBe('precious');
+  });
+
+  it('rejects two objects with the same kind, namespace and name', () => {
+    const app = new App({ outdir: 'unused' });
+    const a = new Sample(app, 'a', { layer: 'data', instance: 'dev' });
+    const b = new Sample(app, 'b', { layer: 'data', instance: 'dev' });
+    new k8s.KubeConfigMap(a, 'cm', { metadata: { name: 'same', namespace: 'supabase' } });
+    new k8s.KubeConfigMap(b, 'cm', { metadata: { name: 'same', namespace: 'supabase' } });
+    expect(() => renderApp(app)).toThrow(/a\/cm and b\/cm|b\/cm and a\/cm/);
+  });
+});
