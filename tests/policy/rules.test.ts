@@ -124,3 +124,42 @@ describe('policy harness', () => {
     expect(formatViolations(checkAll(objects))).toBe('');
   });
 });
+
+describe('every workload kind', () => {
+  // The sample Deployment's pod template, wrapped in each kind that runs pods.
+  const wrap = (kind: string, apiVersion: string, template: Mutable): Mutable => {
+    const metadata = { ...template.metadata, name: `sample-${kind.toLowerCase()}`, namespace: 'app' };
+    const selector = { matchLabels: { 'app.kubernetes.io/name': 'sample', 'app.kubernetes.io/instance': 'staging', 'app.kubernetes.io/component': 'api' } };
+    const job = { template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } };
+    const specs: Record<string, Mutable> = {
+      StatefulSet: { serviceName: 'sample', replicas: 1, selector, template },
+      DaemonSet: { selector, template },
+      Job: job,
+      CronJob: { schedule: '0 2 * * *', jobTemplate: { spec: job } },
+      Rollout: { replicas: 1, selector, template, strategy: { canary: { steps: [{ setWeight: 10 }] } } },
+    };
+    return { apiVersion, kind, metadata, spec: specs[kind] };
+  };
+  const KINDS = [
+    ['StatefulSet', 'apps/v1'],
+    ['DaemonSet', 'apps/v1'],
+    ['Job', 'batch/v1'],
+    ['CronJob', 'batch/v1'],
+    ['Rollout', 'argoproj.io/v1alpha1'],
+  ] as const;
+
+  it.each(KINDS)('%s built from the hardened template passes, and is caught when broken', (kind, apiVersion) => {
+    const objects = sampleObjects(1);
+    const template = structuredClone(deployment(objects).spec.template);
+    const workload = wrap(kind, apiVersion, template);
+    objects.push(workload as K8sObject);
+    const name = `Deployment app/sample`;
+    expect(formatViolations(checkAll(objects).filter((x) => x.object !== name))).toBe('');
+
+    const podSpec = kind === 'CronJob' ? workload.spec.jobTemplate.spec.template.spec : workload.spec.template.spec;
+    podSpec.containers[0].securityContext.privileged = true;
+    delete podSpec.containers[0].resources.requests.cpu;
+    const found = checkAll(objects).filter((x) => x.object === `${kind} app/${workload.metadata.name}`);
+    expect(found.map((x) => x.rule)).toEqual(expect.arrayContaining(['container-security', 'resources']));
+  });
+});
