@@ -4,11 +4,15 @@
 import { k8s } from 'cdk8s-plus-33';
 import type { Resources } from '../environments/schema';
 
-export function containerResources(r: Resources): k8s.ResourceRequirements {
-  const amounts = (a: Resources['requests']) => ({
+/** cpu, memory and ephemeral-storage as Kubernetes quantities, keyed the way the API spells them. */
+export function resourceAmounts(a: Resources['requests']): Record<string, k8s.Quantity> {
+  return {
     cpu: k8s.Quantity.fromString(a.cpu),
     memory: k8s.Quantity.fromString(a.memory),
     'ephemeral-storage': k8s.Quantity.fromString(a.ephemeralStorage),
-  });
-  return { requests: amounts(r.requests), limits: amounts(r.limits) };
+  };
+}
+
+export function containerResources(r: Resources): k8s.ResourceRequirements {
+  return { requests: resourceAmounts(r.requests), limits: resourceAmounts(r.limits) };
 }

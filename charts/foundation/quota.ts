@@ -1,6 +1,7 @@
 // ResourceQuota and LimitRange specs from the environment's namespace settings.
 import { k8s } from 'cdk8s-plus-33';
 import type { Environment } from '../../environments/schema';
+import { resourceAmounts } from '../../lib/resources';
 
 type NamespaceConfig = Environment['namespaces']['supabase'];
 
@@ -22,17 +23,12 @@ export function quotaHard(quota: NamespaceConfig['quota']): Record<string, k8s.Q
 }
 
 export function limitRangeSpec(limits: NamespaceConfig['limitRange']): k8s.LimitRangeSpec {
-  const amounts = (a: NamespaceConfig['limitRange']['defaultRequest']) => ({
-    cpu: q(a.cpu),
-    memory: q(a.memory),
-    'ephemeral-storage': q(a.ephemeralStorage),
-  });
   return {
     limits: [
       {
         type: 'Container',
-        defaultRequest: amounts(limits.defaultRequest),
-        default: amounts(limits.defaultLimit),
+        defaultRequest: resourceAmounts(limits.defaultRequest),
+        default: resourceAmounts(limits.defaultLimit),
         max: { cpu: q(limits.max.cpu), memory: q(limits.max.memory) },
       },
     ],

@@ -72,6 +72,17 @@ const CASES: BrokenCase[] = [
   { rule: 'probes', what: 'liveness identical to readiness', breakIt: (o) => (main(o).livenessProbe = main(o).readinessProbe), object: 'Deployment app/sample', field: 'containers[main].livenessProbe' },
   { rule: 'service-account', what: 'the default ServiceAccount', breakIt: (o) => (pod(o).serviceAccountName = 'default'), object: 'Deployment app/sample', field: 'spec.template.spec.serviceAccountName' },
   { rule: 'service-account', what: 'a ServiceAccount that is not emitted', breakIt: (o) => remove(o, 'ServiceAccount', 'sample'), object: 'Deployment app/sample', field: 'spec.template.spec.serviceAccountName' },
+  {
+    rule: 'service-account',
+    what: 'a ServiceAccount shared by two workloads',
+    breakIt: (o) => {
+      const twin = structuredClone(deployment(o)) as K8sObject;
+      twin.metadata.name = 'twin';
+      o.push(twin);
+    },
+    object: 'Deployment app/sample',
+    field: 'spec.template.spec.serviceAccountName',
+  },
   { rule: 'no-secret-values', what: 'a Secret with data', breakIt: (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'app' }, data: { password: 'aHVudGVyMg==' } }), object: 'Secret app/db', field: 'data' },
   { rule: 'no-secret-values', what: 'a literal password in env', breakIt: (o) => (main(o).env = [{ name: 'DB_PASSWORD', value: 'hunter2' }]), object: 'Deployment app/sample', field: 'env[DB_PASSWORD].value' },
   { rule: 'image-pinned', what: 'the latest tag', breakIt: (o) => (main(o).image = 'docker.io/kong/kong:latest'), object: 'Deployment app/sample', field: 'containers[main].image' },
@@ -129,6 +140,7 @@ describe('every workload kind', () => {
   // The sample Deployment's pod template, wrapped in each kind that runs pods.
   const wrap = (kind: string, apiVersion: string, template: Mutable): Mutable => {
     const metadata = { ...template.metadata, name: `sample-${kind.toLowerCase()}`, namespace: 'app' };
+    template.spec.serviceAccountName = metadata.name;
     const selector = { matchLabels: { 'app.kubernetes.io/name': 'sample', 'app.kubernetes.io/instance': 'staging', 'app.kubernetes.io/component': 'api' } };
     const job = { template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } };
     const specs: Record<string, Mutable> = {
@@ -152,7 +164,9 @@ describe('every workload kind', () => {
     const objects = sampleObjects(1);
     const template = structuredClone(deployment(objects).spec.template);
     const workload = wrap(kind, apiVersion, template);
-    objects.push(workload as K8sObject);
+    const account = structuredClone(find(objects, 'ServiceAccount', 'sample'));
+    account.metadata.name = workload.metadata.name;
+    objects.push(workload as K8sObject, account as K8sObject);
     const name = `Deployment app/sample`;
     expect(formatViolations(checkAll(objects).filter((x) => x.object !== name))).toBe('');
 

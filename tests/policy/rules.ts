@@ -274,7 +274,7 @@ export const RULES: readonly Rule[] = [
   },
   {
     id: 'service-account',
-    description: 'every workload runs as its own ServiceAccount, which the platform creates',
+    description: 'every workload runs as its own ServiceAccount (not shared, not default), which the platform creates',
     refs: ['R5', 'CKV_K8S_41', 'kube-linter default-service-account'],
     check: (obj, ctx) => {
       const t = podTemplate(obj);
@@ -282,8 +282,14 @@ export const RULES: readonly Rule[] = [
       const name = t.spec.serviceAccountName;
       const field = `${t.path}.spec.serviceAccountName`;
       if (!name || name === 'default') return [v(field, 'must name the workload\'s own ServiceAccount, never "default"')];
+      const out: ReturnType<typeof v>[] = [];
       const exists = ctx.objects.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === name && o.metadata.namespace === obj.metadata.namespace);
-      return exists ? [] : [v(field, `ServiceAccount "${name}" is not part of the platform: create it with serviceAccount()`)];
+      if (!exists) out.push(v(field, `ServiceAccount "${name}" is not part of the platform: create it with serviceAccount()`));
+      const sharers = ctx.objects.filter(
+        (o) => o !== obj && o.metadata.namespace === obj.metadata.namespace && podTemplate(o)?.spec.serviceAccountName === name,
+      );
+      if (sharers.length) out.push(v(field, `ServiceAccount "${name}" is shared with ${sharers.map(describe).join(', ')}: give each workload its own`));
+      return out;
     },
   },
   {
