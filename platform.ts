@@ -2,15 +2,36 @@
 // other's props. main.ts, the tests and the benchmark all build it through `renderEnvironment`.
 import { App } from 'cdk8s';
 import { FoundationChart } from './charts/foundation/foundation-chart';
+import { PostgresChart } from './charts/postgres/postgres-chart';
+import { RedisChart } from './charts/redis/redis-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { type Manifests, renderApp } from './lib/output';
 
 /** Adds every chart of the platform for `env` to `app`. */
 export function buildPlatform(app: App, env: Environment): void {
-  new FoundationChart(app, 'foundation', {
+  const foundation = new FoundationChart(app, 'foundation', {
     instance: env.name,
     prefix: env.namespacePrefix,
     namespaces: env.namespaces,
+  });
+  const dataTier = {
+    instance: env.name,
+    namespace: foundation.namespaces.supabase,
+    observabilityNamespace: foundation.namespaces.observability,
+    priorityClassName: foundation.priorityClasses.data,
+    storageClassName: env.storage.className,
+    secrets: env.secrets,
+  };
+  new PostgresChart(app, 'postgres', {
+    ...dataTier,
+    config: env.components.postgres,
+    dataVolumeSize: env.storage.sizes.postgres,
+    podCidrs: env.network.podCidrs,
+  });
+  new RedisChart(app, 'redis', {
+    ...dataTier,
+    config: env.components.redis,
+    dataVolumeSize: env.storage.sizes.redis,
   });
 }
 

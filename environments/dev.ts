@@ -38,6 +38,7 @@ export const dev = {
   components: {
     postgres: {
       replicas: 1,
+      tuning: { maxConnections: 100, profile: 'web', storageType: 'ssd' },
       resources: {
         requests: { cpu: '250m', memory: '512Mi', ephemeralStorage: '256Mi' },
         limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '1Gi' },

@@ -46,6 +46,7 @@ export const production = {
   components: {
     postgres: {
       replicas: 1,
+      tuning: { maxConnections: 240, profile: 'oltp', storageType: 'ssd' },
       resources: {
         requests: { cpu: '4', memory: '16Gi', ephemeralStorage: '2Gi' },
         limits: { cpu: '8', memory: '16Gi', ephemeralStorage: '4Gi' },

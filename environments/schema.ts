@@ -2,10 +2,8 @@
 // with zod so that a bad value stops synth with one message naming the field and the fix.
 // Charts never read an environment name; they get these values as props.
 import { z } from 'zod';
-import { isQuantity, parseQuantity } from '../lib/quantity';
-
-/** A quantity's value; NaN for a malformed one (already reported), so comparisons with it are false. */
-const num = (text: string): number => parseQuantity(text) ?? Number.NaN;
+import { Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
+import { EXTRA_CLAIMS, PostgresConfig, RedisConfig } from './data-tier';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
@@ -21,69 +19,8 @@ export const COMPONENT_NAMESPACE = {
 } as const satisfies Record<string, NamespaceKey>;
 export type ComponentName = keyof typeof COMPONENT_NAMESPACE;
 
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-const quantityOf = (example: string) =>
-  z.string({ error: `must be a Kubernetes quantity string such as "${example}"` }).refine(isQuantity, {
-    error: (issue) =>
-      `"${String(issue.input)}" is not a Kubernetes quantity: write it like "${example}" (a number with an optional suffix m, Ki, Mi, Gi, Ti, k, M, G)`,
-  });
-const Cpu = quantityOf('500m');
-const Memory = quantityOf('512Mi');
-const Storage = quantityOf('10Gi');
-
-const wholeNumber = (what: string, min: number) =>
-  z
-    .number({ error: `must be a whole number (${what})` })
-    .int({ error: `must be a whole number (${what})` })
-    .min(min, { error: (issue) => `must be ${min} or more (${what}), got ${String(issue.input)}` });
-
-const ResourceAmounts = z.strictObject({
-  cpu: Cpu,
-  memory: Memory,
-  ephemeralStorage: Storage,
-});
-
-/** Requests and limits for one container; every value explicit, limits never below requests. */
-export const Resources = z
-  .strictObject({ requests: ResourceAmounts, limits: ResourceAmounts })
-  .superRefine((r, ctx) => {
-    for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
-      if (num(r.limits[key]) < num(r.requests[key])) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['limits', key],
-          message: `limit ${r.limits[key]} is below the request ${r.requests[key]}: raise limits.${key} or lower requests.${key}`,
-        });
-      }
-    }
-  });
-export type Resources = z.infer<typeof Resources>;
-
-/** How many pods of a multi-replica workload may be evicted at once (becomes its PodDisruptionBudget). */
-const Disruption = z.union([
-  z.strictObject({ maxUnavailable: wholeNumber('pods that may be down during a drain', 1) }),
-  z.strictObject({ minAvailable: wholeNumber('pods that must stay up during a drain', 0) }),
-]);
-
-/** One component: how many pods, how big each is, and how it tolerates voluntary disruption. */
-export const Workload = z
-  .strictObject({
-    replicas: wholeNumber('pods', 0),
-    resources: Resources,
-    /** @default { maxUnavailable: 1 } when replicas > 1; no PDB for a single replica */
-    disruption: Disruption.optional(),
-  })
-  .superRefine((w, ctx) => {
-    if (w.disruption && 'minAvailable' in w.disruption && w.replicas > 0 && w.disruption.minAvailable >= w.replicas) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['disruption', 'minAvailable'],
-        message: `minAvailable ${w.disruption.minAvailable} with ${w.replicas} replica(s) blocks every eviction, so nodes can never be drained: set it below ${w.replicas} or use maxUnavailable: 1`,
-      });
-    }
-  });
-export type Workload = z.infer<typeof Workload>;
 
 /** Per-namespace ResourceQuota; the sum of the namespace's components must fit inside it. */
 const Quota = z.strictObject({
@@ -166,7 +103,16 @@ export const EnvironmentSchema = z
     }),
     secrets: Secrets,
     namespaces: z.strictObject({ supabase: NamespaceConfig, app: NamespaceConfig, observability: NamespaceConfig }),
-    components: z.strictObject({ postgres: Workload, redis: Workload }),
+    network: z
+      .strictObject({
+        /**
+         * Address ranges the cluster's pods come from. pg_hba.conf admits password logins only from
+         * these. @default the private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16
+         */
+        podCidrs: z.array(z.string().regex(CIDR, { error: 'must be a CIDR such as "10.0.0.0/8"' })).min(1),
+      })
+      .default({ podCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] }),
+    components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
   })
   .superRefine((env, ctx) => {
     if (env.name !== 'dev' && !env.domain) {
@@ -197,14 +143,19 @@ function checkQuotas(env: Environment, ctx: z.RefinementCtx): void {
   for (const ns of NAMESPACES) {
     const members = (Object.keys(COMPONENT_NAMESPACE) as ComponentName[]).filter((c) => COMPONENT_NAMESPACE[c] === ns);
     const quota = env.namespaces[ns].quota;
-    const sum = (pick: (w: Workload) => string) =>
-      members.reduce((total, c) => total + env.components[c].replicas * num(pick(env.components[c])), 0);
+    // Per pod: the main container plus one helper container (the metrics exporter).
+    const sum = (pick: (r: Environment['components'][ComponentName]['resources']) => string) =>
+      members.reduce((total, c) => {
+        const w = env.components[c];
+        return total + w.replicas * (num(pick(w.resources)) + num(pick(w.helperResources)));
+      }, 0);
     const checks: [string[], number, string][] = [
-      [['requests', 'cpu'], sum((w) => w.resources.requests.cpu), quota.requests.cpu],
-      [['requests', 'memory'], sum((w) => w.resources.requests.memory), quota.requests.memory],
-      [['limits', 'cpu'], sum((w) => w.resources.limits.cpu), quota.limits.cpu],
-      [['limits', 'memory'], sum((w) => w.resources.limits.memory), quota.limits.memory],
-      [['requests', 'storage'], members.reduce((t, c) => t + num(env.storage.sizes[c]) * env.components[c].replicas, 0), quota.requests.storage],
+      [['requests', 'cpu'], sum((r) => r.requests.cpu), quota.requests.cpu],
+      [['requests', 'memory'], sum((r) => r.requests.memory), quota.requests.memory],
+      [['limits', 'cpu'], sum((r) => r.limits.cpu), quota.limits.cpu],
+      [['limits', 'memory'], sum((r) => r.limits.memory), quota.limits.memory],
+      [['requests', 'storage'], members.reduce((t, c) => t + (num(env.storage.sizes[c]) + num(EXTRA_CLAIMS[c].size)) * env.components[c].replicas, 0), quota.requests.storage],
+      [['persistentVolumeClaims'], members.reduce((t, c) => t + (1 + EXTRA_CLAIMS[c].count) * env.components[c].replicas, 0), String(quota.persistentVolumeClaims)],
     ];
     for (const c of members) {
       for (const key of ['cpu', 'memory'] as const) {
@@ -224,7 +175,7 @@ function checkQuotas(env: Environment, ctx: z.RefinementCtx): void {
         ctx.addIssue({
           code: 'custom',
           path: ['namespaces', ns, 'quota', ...path],
-          message: `${allowed} is less than the ${members.join(' + ')} pods need (${needed}${path[1] === 'cpu' ? ' cores' : ' bytes'}): raise the quota or shrink those components`,
+          message: `${allowed} is less than the ${members.join(' + ')} pods need (${needed}${path[1] === 'cpu' ? ' cores' : path[0] === 'persistentVolumeClaims' ? ' claims' : ' bytes'}): raise the quota or shrink those components`,
         });
       }
     }

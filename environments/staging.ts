@@ -46,6 +46,7 @@ export const staging = {
   components: {
     postgres: {
       replicas: 1,
+      tuning: { maxConnections: 150, profile: 'web', storageType: 'ssd' },
       resources: {
         requests: { cpu: '1', memory: '2Gi', ephemeralStorage: '1Gi' },
         limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '2Gi' },

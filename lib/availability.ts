@@ -4,11 +4,18 @@
 import type { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
-import type { Workload } from '../environments/schema';
+import type { z } from 'zod';
+import type { Disruption } from '../environments/fields';
 
 export interface AvailabilityProps {
   /** Replicas and disruption budget from the environment. */
-  readonly workload: Pick<Workload, 'replicas' | 'disruption'>;
+  readonly workload: { readonly replicas: number; readonly disruption?: z.infer<typeof Disruption> };
+  /**
+   * Give a single-replica workload a PDB too (maxUnavailable 1 unless the environment says
+   * otherwise), as Bitnami does for a database primary: it takes effect as soon as replicas grow
+   * and declares the disruption policy in one place. @default false
+   */
+  readonly pdbForSingleReplica?: boolean;
   /** The workload's stable selector labels (`selectorLabels`). */
   readonly selector: Record<string, string>;
   /** Metadata for the PodDisruptionBudget (same name and namespace as the workload). */
@@ -22,7 +29,8 @@ export interface Placement {
 }
 
 export function availability(scope: Construct, props: AvailabilityProps): Placement {
-  if (props.workload.replicas <= 1) return {};
+  const several = props.workload.replicas > 1;
+  if (!several && !props.pdbForSingleReplica) return {};
   const disruption = props.workload.disruption ?? { maxUnavailable: 1 };
   new k8s.KubePodDisruptionBudget(scope, 'pdb', {
     metadata: props.metadata,
@@ -35,6 +43,7 @@ export function availability(scope: Construct, props: AvailabilityProps): Placem
       unhealthyPodEvictionPolicy: 'AlwaysAllow',
     },
   });
+  if (!several) return {};
   return {
     affinity: {
       podAntiAffinity: {

@@ -36,3 +36,59 @@ export function allowDnsEgress(scope: Construct, id: string, metadata: ApiObject
     },
   });
 }
+
+/** Label a client pod carries to be let in by `service`'s NetworkPolicy: { "access.supabase-platform/<service>": "true" }. */
+export function accessLabel(service: string): Record<string, string> {
+  return { [`access.supabase-platform/${service}`]: 'true' };
+}
+
+/** Where a connection may come from (or go to). */
+export type Peer = k8s.NetworkPolicyPeer;
+
+/** Pods of this platform instance that carry `accessLabel(service)`, in any of its namespaces. */
+export function clientsOf(service: string, instance: string): Peer {
+  return {
+    namespaceSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'supabase-platform', 'app.kubernetes.io/instance': instance } },
+    podSelector: { matchLabels: accessLabel(service) },
+  };
+}
+
+/** The Prometheus pods in the observability namespace (metrics scrapes, R14). */
+export function prometheusPeer(observabilityNamespace: string): Peer {
+  return {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': observabilityNamespace } },
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+  };
+}
+
+export interface PortRule {
+  readonly port: number;
+  readonly peers: readonly Peer[];
+  /** @default TCP */
+  readonly protocol?: 'TCP' | 'UDP';
+}
+
+/**
+ * A workload's own NetworkPolicy: exactly the ingress and egress it declares, on top of the
+ * namespace's default deny (R11). No egress rules means it may open no connections (DNS stays
+ * allowed by the namespace policy).
+ */
+export function workloadNetworkPolicy(
+  scope: Construct,
+  metadata: ApiObjectMetadata,
+  props: { selector: Record<string, string>; ingress: readonly PortRule[]; egress: readonly PortRule[] },
+): k8s.KubeNetworkPolicy {
+  const rule = (r: PortRule) => ({
+    ports: [{ protocol: r.protocol ?? 'TCP', port: k8s.IntOrString.fromNumber(r.port) }],
+    peers: [...r.peers],
+  });
+  return new k8s.KubeNetworkPolicy(scope, 'network-policy', {
+    metadata,
+    spec: {
+      podSelector: { matchLabels: props.selector },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: props.ingress.map(rule).map(({ ports, peers }) => ({ ports, from: peers })),
+      egress: props.egress.map(rule).map(({ ports, peers }) => ({ ports, to: peers })),
+    },
+  });
+}

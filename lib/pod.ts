@@ -4,7 +4,7 @@
 // and terminationMessagePolicy that keeps the log tail on a crash. Charts build their
 // Deployments, StatefulSets, Jobs and Rollouts from `hardenedPodSpec`.
 import { k8s } from 'cdk8s-plus-33';
-import type { Resources } from '../environments/schema';
+import type { Resources } from '../environments/fields';
 import { type Image, imageRef } from './images';
 import { containerResources } from './resources';
 import { containerSecurityContext, type PodIdentity, podSecurityContext } from './security';

@@ -2,7 +2,7 @@
 // ephemeral-storage on every container, exactly as written in the environment file (never
 // cdk8s-plus's generic 1 CPU / 512Mi defaults).
 import { k8s } from 'cdk8s-plus-33';
-import type { Resources } from '../environments/schema';
+import type { Resources } from '../environments/fields';
 
 /** cpu, memory and ephemeral-storage as Kubernetes quantities, keyed the way the API spells them. */
 export function resourceAmounts(a: Resources['requests']): Record<string, k8s.Quantity> {

@@ -1,0 +1,63 @@
+// Secrets by reference. A chart declares the Secret it reads (name and keys, how each key is
+// generated); where the values come from is the environment's choice: in dev the operator CLI
+// creates the Secret in the cluster, in staging and production an External Secrets
+// `ExternalSecret` syncs it from the secret manager. No value is ever part of the manifests.
+import type { ApiObjectMetadata } from 'cdk8s';
+import type { Construct } from 'constructs';
+import type { Environment } from '../environments/schema';
+import {
+  ExternalSecret,
+  ExternalSecretSpecSecretStoreRefKind,
+  ExternalSecretSpecTargetCreationPolicy,
+  ExternalSecretSpecTargetDeletionPolicy,
+} from '../imports/externalsecret-external-secrets.io';
+
+/** How a key's value is made when the CLI generates it (dev) or an operator seeds the manager. */
+export type Generator =
+  /** n random bytes, hex encoded (2n characters). */
+  | { readonly kind: 'hex'; readonly bytes: number };
+
+export interface SecretKeySpec {
+  readonly key: string;
+  readonly description: string;
+  readonly generate: Generator;
+}
+
+export interface SecretSpec {
+  /** Name of the Kubernetes Secret, and of the entry in the secret manager under the environment's prefix. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly description: string;
+  readonly keys: readonly SecretKeySpec[];
+}
+
+/** A key reference for a container's env (valueFrom.secretKeyRef). */
+export function secretKeyRef(spec: SecretSpec, key: string): { secretKeyRef: { name: string; key: string } } {
+  if (!spec.keys.some((k) => k.key === key)) throw new Error(`internal: Secret ${spec.name} declares no key "${key}"`);
+  return { secretKeyRef: { name: spec.name, key } };
+}
+
+/**
+ * Makes the declared Secret available: an ExternalSecret when the environment uses External
+ * Secrets, nothing in the manifests when the CLI creates it (dev). The synced Secret is
+ * orphaned and retained: deleting the ExternalSecret must never delete a database's credentials.
+ */
+export function provideSecret(scope: Construct, id: string, source: Environment['secrets'], spec: SecretSpec, metadata: ApiObjectMetadata): void {
+  if (source.source === 'cli') return;
+  new ExternalSecret(scope, id, {
+    metadata,
+    spec: {
+      refreshInterval: source.refreshInterval,
+      secretStoreRef: {
+        kind: source.storeKind === 'ClusterSecretStore' ? ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE : ExternalSecretSpecSecretStoreRefKind.SECRET_STORE,
+        name: source.storeName,
+      },
+      target: {
+        name: spec.name,
+        creationPolicy: ExternalSecretSpecTargetCreationPolicy.ORPHAN,
+        deletionPolicy: ExternalSecretSpecTargetDeletionPolicy.RETAIN,
+      },
+      data: spec.keys.map((k) => ({ secretKey: k.key, remoteRef: { key: `${source.keyPrefix}/${spec.name}`, property: k.key } })),
+    },
+  });
+}

@@ -1,0 +1,109 @@
+// A single-instance stateful service: its ServiceAccount, a headless Service (stable pod DNS for
+// the StatefulSet), a ClusterIP Service for clients, the StatefulSet with its volume claim
+// templates, and its PodDisruptionBudget. Claims are retained when the StatefulSet is deleted
+// or scaled down: nothing here ever deletes data.
+import { createHash } from 'node:crypto';
+import { k8s } from 'cdk8s-plus-33';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { Disruption } from '../environments/fields';
+import { availability } from './availability';
+import type { PlatformChart } from './chart';
+import { selectorLabels } from './labels';
+import { type PodSpecProps, hardenedPodSpec } from './pod';
+import { serviceAccount } from './service-account';
+
+export interface VolumeClaim {
+  /** Claim template name; the container mounts it by this name. */
+  readonly name: string;
+  readonly size: string;
+  readonly storageClassName: string;
+}
+
+export interface ServicePort {
+  readonly name: string;
+  readonly port: number;
+}
+
+export interface StatefulServiceProps {
+  /** Object name of every object here, e.g. "postgres". */
+  readonly name: string;
+  readonly component: string;
+  readonly namespace: string;
+  /** The main image's version, for the version label. */
+  readonly version: string;
+  readonly replicas: number;
+  readonly disruption?: z.infer<typeof Disruption>;
+  readonly claims: readonly VolumeClaim[];
+  /** Ports of the client Service (and the headless one). */
+  readonly ports: readonly ServicePort[];
+  /** The pod, without its ServiceAccount and placement, which this construct adds. */
+  readonly pod: Omit<PodSpecProps, 'serviceAccountName' | 'affinity' | 'topologySpreadConstraints'>;
+  /** Labels pods carry besides the standard ones (e.g. access labels for their own clients). @default none */
+  readonly podLabels?: Record<string, string>;
+  /** Content whose change must restart the pods (config files): hashed into a pod annotation. @default none */
+  readonly restartOn?: readonly string[];
+}
+
+export class StatefulService extends Construct {
+  /** Stable selector labels of the pods. */
+  public readonly selector: Record<string, string>;
+  /** The client Service's name (its DNS name within the namespace). */
+  public readonly serviceName: string;
+  public readonly headlessServiceName: string;
+
+  constructor(chart: PlatformChart, id: string, props: StatefulServiceProps) {
+    super(chart, id);
+    const spec = { name: props.name, component: props.component, version: props.version };
+    const meta = (objectName: string) => chart.metadata({ ...spec, objectName, namespace: props.namespace });
+    this.selector = selectorLabels(chart.labelSpec(spec));
+    this.serviceName = props.name;
+    this.headlessServiceName = `${props.name}-headless`;
+
+    const account = serviceAccount(this, meta(props.name));
+    const placement = availability(this, {
+      workload: { replicas: props.replicas, disruption: props.disruption },
+      selector: this.selector,
+      metadata: meta(props.name),
+      pdbForSingleReplica: true,
+    });
+
+    const ports = props.ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name) }));
+    new k8s.KubeService(this, 'headless-service', {
+      metadata: meta(this.headlessServiceName),
+      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: this.selector, ports },
+    });
+    new k8s.KubeService(this, 'service', {
+      metadata: meta(this.serviceName),
+      spec: { type: 'ClusterIP', selector: this.selector, ports },
+    });
+
+    const podMeta = meta(props.name);
+    const restartHash = props.restartOn?.length
+      ? { 'checksum/config': createHash('sha256').update(props.restartOn.join('\0')).digest('hex').slice(0, 16) }
+      : undefined;
+    new k8s.KubeStatefulSet(this, 'stateful-set', {
+      metadata: meta(props.name),
+      spec: {
+        serviceName: this.headlessServiceName,
+        replicas: props.replicas,
+        podManagementPolicy: 'OrderedReady',
+        updateStrategy: { type: 'RollingUpdate' },
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        selector: { matchLabels: this.selector },
+        template: {
+          metadata: { labels: { ...podMeta.labels, ...props.podLabels }, ...(restartHash ? { annotations: restartHash } : {}) },
+          spec: hardenedPodSpec({ ...props.pod, ...placement, serviceAccountName: account.name }),
+        },
+        volumeClaimTemplates: props.claims.map((c) => ({
+          metadata: { name: c.name, labels: podMeta.labels },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: c.storageClassName,
+            resources: { requests: { storage: k8s.Quantity.fromString(c.size) } },
+          },
+        })),
+      },
+    });
+  }
+}
