@@ -34,3 +34,10 @@ export function objectsOf(env: string): Located[] {
   if (!manifests) throw new Error(`no environment ${env}`);
   return parseManifests(env, manifests);
 }
+
+/** The data of a synthesised ConfigMap: the exact bytes that ship. */
+export function configMapData(env: string, name: string): Record<string, string> {
+  const found = objectsOf(env).find((l) => l.object.kind === 'ConfigMap' && l.object.metadata.name === name);
+  if (!found) throw new Error(`${env} has no ConfigMap ${name}`);
+  return (found.object as unknown as { data: Record<string, string> }).data;
+}

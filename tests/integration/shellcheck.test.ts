@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { ROOT } from '../helpers';
-import { describeWithTool } from './tools';
+import { describeNeeding, program } from './tools';
 
 const SKIP = new Set(['node_modules', 'dist', 'imports', '.git', 'build']);
 
@@ -18,7 +18,7 @@ function shellScripts(dir: string): string[] {
   });
 }
 
-describeWithTool('shellcheck', 'shellcheck', 'shell scripts', () => {
+describeNeeding([program('shellcheck', 'shellcheck')], 'shell scripts', () => {
   const scripts = shellScripts(ROOT);
 
   it('finds the scripts', () => {

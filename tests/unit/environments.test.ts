@@ -96,6 +96,14 @@ const CASES: BadCase[] = [
     breakIt: (e) => (e.namespaces.app.limitRange = { ...e.namespaces.app.limitRange, max: { cpu: '100m', memory: '32Gi' } }),
     says: ['namespaces.app.limitRange.defaultLimit.cpu', 'above max.cpu 100m'],
   },
+  { what: 'two PostgreSQL replicas', base: staging, breakIt: (e) => (e.components.postgres.replicas = 2), says: ['components.postgres.replicas', 'PostgreSQL runs as a single instance'] },
+  { what: 'too little memory for PostgreSQL', base: dev, breakIt: (e) => (e.components.postgres.resources = { requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '128Mi', ephemeralStorage: '64Mi' } }), says: ['components.postgres.resources.limits.memory', 'too little for PostgreSQL: give it at least 256Mi'] },
+  { what: 'no connection budget', base: dev, breakIt: (e) => delete e.components.postgres.tuning.maxConnections, says: ['components.postgres.tuning.maxConnections'] },
+  { what: 'an unknown tuning profile', base: dev, breakIt: (e) => (e.components.postgres.tuning.profile = 'dw'), says: ['components.postgres.tuning.profile', 'must be "web" or "oltp"'] },
+  { what: 'Redis allowed to fill all its memory', base: staging, breakIt: (e) => (e.components.redis.maxmemoryPercent = 100), says: ['components.redis.maxmemoryPercent', 'must be at most 90'] },
+  { what: 'an unknown eviction policy', base: staging, breakIt: (e) => (e.components.redis.maxmemoryPolicy = 'lru'), says: ['components.redis.maxmemoryPolicy', 'must be one of noeviction'] },
+  { what: 'a malformed pod CIDR', base: dev, breakIt: (e) => (e.network = { podCidrs: ['10.0.0.0'] }), says: ['network.podCidrs.0', 'must be a CIDR'] },
+  { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'is less than the postgres + redis pods need (3 claims)'] },
 ];
 
 describe('bad environments', () => {
