@@ -5,7 +5,9 @@ import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
+import { PlatformChart } from './lib/chart';
 import { type Manifests, renderApp } from './lib/output';
+import type { SecretSpec } from './lib/secrets';
 
 /** Adds every chart of the platform for `env` to `app`. */
 export function buildPlatform(app: App, env: Environment): void {
@@ -33,6 +35,15 @@ export function buildPlatform(app: App, env: Environment): void {
     config: env.components.redis,
     dataVolumeSize: env.storage.sizes.redis,
   });
+}
+
+/** Every Secret the platform's workloads read in one environment (for the CLI). */
+export function platformSecrets(input: unknown): { env: Environment; specs: SecretSpec[] } {
+  const env = parseEnvironment(input);
+  const app = new App({ outdir: env.name });
+  buildPlatform(app, env);
+  const specs = app.node.children.flatMap((c) => (c instanceof PlatformChart ? (c as PlatformChart).secretSpecs : []));
+  return { env, specs };
 }
 
 /** Parses one environment and renders its manifests, keyed by path under dist/<env>/. */

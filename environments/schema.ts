@@ -130,6 +130,7 @@ export const EnvironmentSchema = z
       });
     }
     checkQuotas(env, ctx);
+    checkWalRoom(env, ctx);
   });
 
 export type Environment = z.infer<typeof EnvironmentSchema>;
@@ -179,6 +180,21 @@ function checkQuotas(env: Environment, ctx: z.RefinementCtx): void {
         });
       }
     }
+  }
+}
+
+/**
+ * WAL needs room on the data volume: up to max_wal_size between checkpoints (4GB web, 8GB oltp)
+ * plus what replication slots may hold back (a fifth of the volume). Require 2.5 x max_wal_size.
+ */
+function checkWalRoom(env: Environment, ctx: z.RefinementCtx): void {
+  const maxWal = (env.components.postgres.tuning.profile === 'oltp' ? 8 : 4) * 2 ** 30;
+  if (num(env.storage.sizes.postgres) < 2.5 * maxWal) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['storage', 'sizes', 'postgres'],
+      message: `${env.storage.sizes.postgres} leaves too little room for WAL with the ${env.components.postgres.tuning.profile} profile (max_wal_size ${maxWal / 2 ** 30}GB): give the volume at least ${Math.ceil((2.5 * maxWal) / 2 ** 30)}Gi`,
+    });
   }
 }
 

@@ -7,6 +7,7 @@ import pkg from '../package.json';
 import type { Layer } from './layers';
 import { type LabelSpec, standardLabels } from './labels';
 import { assertDnsLabel } from './names';
+import type { SecretSpec } from './secrets';
 
 /** The platform's own version, used as the version label of objects that run no image. */
 export const PLATFORM_VERSION = pkg.version;
@@ -35,6 +36,8 @@ export interface ObjectSpec extends Omit<LabelSpec, 'instance' | 'version'> {
 export class PlatformChart extends Chart {
   public readonly layer: Layer;
   public readonly instance: string;
+  /** The Secrets this chart's workloads read (registered by `provideSecret`); the CLI creates them in dev. */
+  public readonly secretSpecs: SecretSpec[] = [];
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     super(scope, id, { disableResourceNameHashes: true });

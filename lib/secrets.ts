@@ -2,9 +2,10 @@
 // generated); where the values come from is the environment's choice: in dev the operator CLI
 // creates the Secret in the cluster, in staging and production an External Secrets
 // `ExternalSecret` syncs it from the secret manager. No value is ever part of the manifests.
-import type { ApiObjectMetadata } from 'cdk8s';
+import { type ApiObjectMetadata, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Environment } from '../environments/schema';
+import type { PlatformChart } from './chart';
 import {
   ExternalSecret,
   ExternalSecretSpecSecretStoreRefKind,
@@ -15,7 +16,15 @@ import {
 /** How a key's value is made when the CLI generates it (dev) or an operator seeds the manager. */
 export type Generator =
   /** n random bytes, hex encoded (2n characters). */
-  | { readonly kind: 'hex'; readonly bytes: number };
+  | { readonly kind: 'hex'; readonly bytes: number }
+  /** n random bytes, base64 encoded. */
+  | { readonly kind: 'base64'; readonly bytes: number }
+  /** A fixed, non-secret value (a user name). */
+  | { readonly kind: 'text'; readonly value: string }
+  /** A Supabase API key: an HS256 JWT for `role`, signed with another key of the same Secret. */
+  | { readonly kind: 'jwt'; readonly role: 'anon' | 'service_role'; readonly signingKey: string }
+  /** Comes from outside (an SMTP password, S3 keys): the operator supplies it; `hint` says where from. */
+  | { readonly kind: 'provided'; readonly hint: string };
 
 export interface SecretKeySpec {
   readonly key: string;
@@ -43,6 +52,9 @@ export function secretKeyRef(spec: SecretSpec, key: string): { secretKeyRef: { n
  * orphaned and retained: deleting the ExternalSecret must never delete a database's credentials.
  */
 export function provideSecret(scope: Construct, id: string, source: Environment['secrets'], spec: SecretSpec, metadata: ApiObjectMetadata): void {
+  const chart = Chart.of(scope) as Chart & Partial<Pick<PlatformChart, 'secretSpecs'>>;
+  if (!chart.secretSpecs) throw new Error(`internal: ${scope.node.path} is not inside a PlatformChart`);
+  chart.secretSpecs.push(spec);
   if (source.source === 'cli') return;
   new ExternalSecret(scope, id, {
     metadata,

@@ -2,7 +2,7 @@
 // server starts with the generated postgresql.conf, pg_hba.conf and pg_ident.conf (paths moved
 // into a temporary folder, nothing else changed), the init SQL runs twice, and pgTAP proves the
 // roles, schemas and the RLS baseline. Runs as the unprivileged "postgres" user when root.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,7 +79,9 @@ describeNeeding(
       });
 
       afterAll(() => {
-        if (root) run(OS_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'etc'), '-m', 'fast', '-w', 'stop']);
+        if (!root) return;
+        run(OS_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'etc'), '-m', 'fast', '-w', 'stop']);
+        rmSync(root, { recursive: true, force: true });
       });
 
       it('runs with the generated tuning', () => {
@@ -135,6 +137,23 @@ describeNeeding(
         const init = psql(['-q', '-f', join(root, 'init.sql')], env);
         expect(init.status).not.toBe(0);
         expect(init.stderr).toContain('no password for role authenticator');
+      });
+
+      it('reads the Supabase drop-in as valid configuration (which only the image can load)', () => {
+        // A second config folder with the drop-in in conf.d/ and an empty supautils.conf where the
+        // image keeps its own; postgres -C parses every file without starting a server.
+        const full = join(root, 'full');
+        mkdirSync(join(full, 'etc/conf.d'), { recursive: true });
+        mkdirSync(join(full, 'custom'), { recursive: true });
+        for (const name of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']) writeFileSync(join(full, 'etc', name), adaptPaths(files[name]!, root).replaceAll(`${root}/etc/`, `${full}/etc/`));
+        writeFileSync(join(full, 'etc/conf.d/supabase.conf'), adaptPaths(files['supabase.conf']!, full));
+        writeFileSync(join(full, 'custom/supautils.conf'), '');
+        chownTree(full, OS_USER);
+        const show = (name: string) => run(OS_USER, `${BIN}/postgres`, ['-D', join(full, 'etc'), '-C', name]);
+        const preload = show('shared_preload_libraries');
+        expect(preload.status, preload.stderr).toBe(0);
+        expect(preload.stdout).toContain('pgsodium');
+        expect(show('session_preload_libraries').stdout.trim()).toBe('supautils');
       });
 
       it('enables RLS exactly on the exposed schemas the chart declares', () => {

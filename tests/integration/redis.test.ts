@@ -3,7 +3,7 @@
 // a free loopback port. Proves AOF, maxmemory and its policy, disabled commands, the password,
 // and that data written survives a restart.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISABLED_COMMANDS, maxmemoryBytes, REDIS_DATA_DIR } from '../../charts/redis/config';
@@ -50,6 +50,7 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     });
     afterAll(async () => {
       if (server && server.exitCode === null) await stop();
+      if (root) rmSync(root, { recursive: true, force: true });
     });
 
     it('requires the password', () => {

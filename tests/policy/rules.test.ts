@@ -97,6 +97,20 @@ const CASES: BrokenCase[] = [
   { rule: 'namespace-pod-security', what: 'no pinned version', breakIt: (o) => delete find(o, 'Namespace', 'app').metadata.labels['pod-security.kubernetes.io/warn-version'], object: 'Namespace app', field: 'pod-security.kubernetes.io/warn-version' },
   { rule: 'namespace-network-baseline', what: 'no default deny', breakIt: (o) => remove(o, 'NetworkPolicy', 'default-deny-all', 'app'), object: 'Namespace app', field: '(namespace)' },
   { rule: 'namespace-network-baseline', what: 'no DNS egress', breakIt: (o) => remove(o, 'NetworkPolicy', 'allow-dns-egress', 'observability'), object: 'Namespace observability', field: '(namespace)' },
+  {
+    rule: 'metrics-from-prometheus',
+    what: 'metrics open to any pod',
+    breakIt: (o) => delete find(o, 'NetworkPolicy', 'sample').spec.ingress[1].from,
+    object: 'Deployment app/sample',
+    field: 'NetworkPolicy app/sample spec.ingress[1]',
+  },
+  {
+    rule: 'metrics-from-prometheus',
+    what: 'an ingress rule without ports',
+    breakIt: (o) => delete find(o, 'NetworkPolicy', 'sample').spec.ingress[0].ports,
+    object: 'Deployment app/sample',
+    field: 'NetworkPolicy app/sample spec.ingress[0]',
+  },
   { rule: 'network-policy-coverage', what: 'no policy of its own', breakIt: (o) => remove(o, 'NetworkPolicy', 'sample'), object: 'Deployment app/sample', field: 'spec.template.metadata.labels' },
 ];
 

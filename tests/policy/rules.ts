@@ -433,6 +433,36 @@ export const RULES: readonly Rule[] = [
       return own ? [] : [v(`${t.path}.metadata.labels`, 'no NetworkPolicy of its own selects these pods: declare who it talks to')];
     },
   },
+  {
+    id: 'metrics-from-prometheus',
+    description: 'a port named "metrics" admits ingress only from Prometheus in the observability namespace',
+    refs: ['R14'],
+    check: (obj, ctx) => {
+      const t = podTemplate(obj);
+      if (!t) return [];
+      const metricsPorts = containersOf(t).flatMap(({ container }) => (container.ports ?? []).filter((p) => p.name === 'metrics').map((p) => p.containerPort));
+      if (metricsPorts.length === 0) return [];
+      type Rule = { ports?: { port?: number | string }[]; from?: { namespaceSelector?: { matchLabels?: Record<string, string> }; podSelector?: { matchLabels?: Record<string, string> } }[] };
+      const out: ReturnType<typeof v>[] = [];
+      for (const policy of ctx.objects) {
+        if (policy.kind !== 'NetworkPolicy' || policy.metadata.namespace !== obj.metadata.namespace) continue;
+        const spec = policy.spec as { podSelector?: { matchLabels?: Record<string, string> }; ingress?: Rule[] };
+        if (!matches(spec.podSelector?.matchLabels, t.labels)) continue;
+        (spec.ingress ?? []).forEach((rule, i) => {
+          const ports = rule.ports?.map((p) => p.port);
+          const coversMetrics = ports === undefined || ports.some((p) => p === 'metrics' || metricsPorts.includes(Number(p)));
+          if (!coversMetrics) return;
+          const onlyPrometheus =
+            (rule.from ?? []).length > 0 &&
+            (rule.from ?? []).every((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'prometheus' && peer.namespaceSelector?.matchLabels !== undefined);
+          if (!onlyPrometheus) {
+            out.push(v(`${describe(policy)} spec.ingress[${i}]`, `reaches the metrics port ${metricsPorts.join(', ')} from peers other than Prometheus: give metrics their own rule with prometheusPeer()`));
+          }
+        });
+      }
+      return out;
+    },
+  },
 ];
 
 /** Runs every rule on every object; exemptions by annotation need a non-empty reason. */

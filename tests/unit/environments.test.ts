@@ -96,6 +96,7 @@ const CASES: BadCase[] = [
     breakIt: (e) => (e.namespaces.app.limitRange = { ...e.namespaces.app.limitRange, max: { cpu: '100m', memory: '32Gi' } }),
     says: ['namespaces.app.limitRange.defaultLimit.cpu', 'above max.cpu 100m'],
   },
+  { what: 'a data volume too small for the WAL', base: staging, breakIt: (e) => (e.storage.sizes.postgres = '8Gi'), says: ['storage.sizes.postgres', 'leaves too little room for WAL', 'at least 10Gi'] },
   { what: 'two PostgreSQL replicas', base: staging, breakIt: (e) => (e.components.postgres.replicas = 2), says: ['components.postgres.replicas', 'PostgreSQL runs as a single instance'] },
   { what: 'too little memory for PostgreSQL', base: dev, breakIt: (e) => (e.components.postgres.resources = { requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '128Mi', ephemeralStorage: '64Mi' } }), says: ['components.postgres.resources.limits.memory', 'too little for PostgreSQL: give it at least 256Mi'] },
   { what: 'no connection budget', base: dev, breakIt: (e) => delete e.components.postgres.tuning.maxConnections, says: ['components.postgres.tuning.maxConnections'] },

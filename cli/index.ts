@@ -1,0 +1,92 @@
+// The operator CLI: one entry point, one subcommand per task.
+//   npm run cli -- --help
+//   npm run cli -- secrets --env dev [--rotate] [--dry-run] [--set SECRET/KEY=VALUE] [--context NAME]
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { ENVIRONMENTS } from '../environments';
+import { EnvironmentError } from '../environments/schema';
+import { platformSecrets } from '../platform';
+import { connect, type Cluster } from './kube';
+import { generateValues, planSecrets, secretManifest } from './secrets';
+
+const HELP = `Usage: npm run cli -- <command> [options]
+
+Commands:
+  secrets   create the platform's Secrets in a dev cluster (generated values; never printed
+            unless --dry-run; existing Secrets are kept unless --rotate)
+
+Options for secrets:
+  --env NAME               environment (dev; staging and production use External Secrets)
+  --rotate                 replace the values of Secrets that already exist
+  --dry-run                print the Secret manifests instead of applying them (for kubectl apply -f -)
+  --set SECRET/KEY=VALUE   a value that comes from outside (repeatable)
+  --context NAME           kubeconfig context (default: the current one)
+  -h, --help               this help
+`;
+
+class UsageError extends Error {}
+
+export async function secretsCommand(argv: string[], cluster: () => Cluster, out: (line: string) => void): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      env: { type: 'string' },
+      rotate: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      set: { type: 'string', multiple: true, default: [] },
+      context: { type: 'string' },
+    },
+    strict: true,
+  });
+  const input = ENVIRONMENTS.find((e) => (e as { name?: string }).name === values.env);
+  if (!input) throw new UsageError(`--env must be one of ${ENVIRONMENTS.map((e) => (e as { name: string }).name).join(', ')}`);
+  const { env, specs } = platformSecrets(input);
+  if (env.secrets.source !== 'cli') {
+    throw new UsageError(`${env.name} takes its secrets from External Secrets (${env.secrets.storeKind} ${env.secrets.storeName}): put the values in the secret manager under ${env.secrets.keyPrefix}/`);
+  }
+  const provided: Record<string, string> = {};
+  for (const pair of values.set) {
+    const match = /^([^/=]+\/[^=]+)=(.+)$/.exec(pair);
+    if (!match) throw new UsageError(`--set ${pair}: write it as SECRET/KEY=VALUE`);
+    provided[match[1]!] = match[2]!;
+  }
+
+  if (values['dry-run']) {
+    for (const spec of specs) out(`---\n${stringify(secretManifest(spec, generateValues(spec, provided), env.name)).trimEnd()}`);
+    return;
+  }
+  const kube = cluster();
+  const existing = new Map<string, string[] | undefined>();
+  for (const spec of specs) existing.set(`${spec.namespace}/${spec.name}`, await kube.secretKeys(spec.namespace, spec.name));
+  const plan = planSecrets(specs, (ns, name) => existing.get(`${ns}/${name}`), values.rotate);
+  for (const item of plan) {
+    if (item.action !== 'keep') await kube.apply(secretManifest(item.spec, generateValues(item.spec, provided), env.name), item.action === 'rotate');
+    out(`${item.action.padEnd(6)} ${item.spec.namespace}/${item.spec.name}: ${item.reason}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '-h' || command === '--help') {
+      process.stdout.write(HELP);
+      return command ? 0 : 2;
+    }
+    if (command === 'secrets') {
+      await secretsCommand(rest, () => connect(), (line) => console.log(line));
+      return 0;
+    }
+    throw new UsageError(`unknown command "${command}": see --help`);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof EnvironmentError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`error: ${(error as Error).message}`);
+      return 2;
+    }
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+}

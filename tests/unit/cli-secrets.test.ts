@@ -1,0 +1,133 @@
+// `cli secrets`: the plan, the generated values (API keys verified with jose), and the objects it
+// would send, with a fake cluster standing in for the API server.
+import { jwtVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { secretsCommand } from '../../cli';
+import type { Cluster } from '../../cli/kube';
+import { generateValues, planSecrets, secretManifest } from '../../cli/secrets';
+import { KEY_LIFETIME_SECONDS, signApiKey } from '../../lib/jwt';
+import type { SecretSpec } from '../../lib/secrets';
+
+const JWT_SPEC: SecretSpec = {
+  name: 'supabase-jwt',
+  namespace: 'supabase',
+  description: 'test',
+  keys: [
+    { key: 'anon-key', description: '', generate: { kind: 'jwt', role: 'anon', signingKey: 'jwt-secret' } },
+    { key: 'jwt-secret', description: '', generate: { kind: 'base64', bytes: 32 } },
+    { key: 'service-role-key', description: '', generate: { kind: 'jwt', role: 'service_role', signingKey: 'jwt-secret' } },
+    { key: 'db-enc-key', description: '', generate: { kind: 'hex', bytes: 8 } },
+    { key: 'username', description: '', generate: { kind: 'text', value: 'supabase' } },
+  ],
+};
+const key = (secret: string) => new TextEncoder().encode(secret);
+
+describe('API keys', () => {
+  const values = generateValues(JWT_SPEC);
+
+  it.each([
+    ['anon-key', 'anon'],
+    ['service-role-key', 'service_role'],
+  ])('%s verifies with the JWT secret and carries role %s, iss supabase and a five-year exp', async (name, role) => {
+    const { payload, protectedHeader } = await jwtVerify(values[name]!, key(values['jwt-secret']!), { issuer: 'supabase', algorithms: ['HS256'] });
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload.role).toBe(role);
+    expect(payload.exp! - payload.iat!).toBe(KEY_LIFETIME_SECONDS);
+    expect(payload.iat!).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+  });
+
+  it('fails verification with another secret', async () => {
+    await expect(jwtVerify(values['anon-key']!, key('x'.repeat(44)))).rejects.toThrow(/signature/);
+  });
+
+  it('makes the Realtime key exactly 16 characters and the JWT secret at least 32', () => {
+    expect(values['db-enc-key']).toMatch(/^[0-9a-f]{16}$/);
+    expect(values['jwt-secret']!.length).toBeGreaterThanOrEqual(32);
+    expect(values.username).toBe('supabase');
+  });
+
+  it('refuses a short JWT secret', () => {
+    expect(() => signApiKey('short', 'anon')).toThrow(/at least 32/);
+  });
+
+  it('asks for provided values by name', () => {
+    const spec: SecretSpec = { ...JWT_SPEC, name: 'smtp', keys: [{ key: 'password', description: '', generate: { kind: 'provided', hint: 'the SMTP relay' } }] };
+    expect(() => generateValues(spec)).toThrow('needs password (the SMTP relay): pass --set smtp/password=VALUE');
+    expect(generateValues(spec, { 'smtp/password': 'p' })).toEqual({ password: 'p' });
+  });
+});
+
+describe('plan', () => {
+  const specs = [JWT_SPEC, { ...JWT_SPEC, name: 'other' }];
+
+  it('creates what is missing and keeps what exists', () => {
+    const plan = planSecrets(specs, (_ns, name) => (name === 'other' ? JWT_SPEC.keys.map((k) => k.key) : undefined), false);
+    expect(plan.map((p) => [p.spec.name, p.action])).toEqual([
+      ['supabase-jwt', 'create'],
+      ['other', 'keep'],
+    ]);
+  });
+
+  it('replaces existing Secrets only with --rotate', () => {
+    const plan = planSecrets(specs, () => ['anything'], true);
+    expect(plan.map((p) => p.action)).toEqual(['rotate', 'rotate']);
+  });
+
+  it('refuses to patch an existing Secret that lacks keys', () => {
+    expect(() => planSecrets(specs, () => ['jwt-secret'], false)).toThrow(/supabase\/supabase-jwt exists but lacks anon-key, service-role-key, db-enc-key, username: re-run with --rotate/);
+  });
+});
+
+describe('secrets command', () => {
+  function fakeCluster(existing: Record<string, string[]>) {
+    const applied: { object: Record<string, any>; force: boolean }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const cluster: Cluster = {
+      secretKeys: (ns, name) => Promise.resolve(existing[`${ns}/${name}`]),
+      apply: (object, force) => {
+        applied.push({ object, force });
+        return Promise.resolve();
+      },
+    };
+    return { cluster, applied };
+  }
+
+  it('creates every dev Secret by server-side apply, without force', async () => {
+    const { cluster, applied } = fakeCluster({});
+    const lines: string[] = [];
+    await secretsCommand(['--env', 'dev'], () => cluster, (l) => lines.push(l));
+    expect(applied.map((a) => a.object.metadata.name)).toEqual(expect.arrayContaining(['postgres-credentials', 'redis-credentials']));
+    expect(applied.every((a) => !a.force && a.object.kind === 'Secret')).toBe(true);
+    expect(lines.every((l) => l.startsWith('create'))).toBe(true);
+    const pg = applied.find((a) => a.object.metadata.name === 'postgres-credentials')!.object;
+    expect(Object.keys(pg.data)).toContain('authenticator-password');
+  });
+
+  it('leaves existing Secrets alone without --rotate, and forces with it', async () => {
+    const all = { 'supabase/postgres-credentials': ['x'], 'supabase/redis-credentials': ['redis-password'] };
+    const quiet = fakeCluster({ 'supabase/redis-credentials': ['redis-password'] });
+    await secretsCommand(['--env', 'dev'], () => quiet.cluster, () => undefined);
+    expect(quiet.applied.map((a) => a.object.metadata.name)).not.toContain('redis-credentials');
+    const rotated = fakeCluster(all);
+    await secretsCommand(['--env', 'dev', '--rotate'], () => rotated.cluster, () => undefined);
+    expect(rotated.applied.length).toBeGreaterThanOrEqual(2);
+    expect(rotated.applied.every((a) => a.force)).toBe(true);
+  });
+
+  it('prints manifests with --dry-run and touches no cluster', async () => {
+    const lines: string[] = [];
+    await secretsCommand(['--env', 'dev', '--dry-run'], () => {
+      throw new Error('no cluster in a dry run');
+    }, (l) => lines.push(l));
+    expect(lines.join('\n')).toMatch(/kind: Secret[\s\S]*name: postgres-credentials/);
+  });
+
+  it('refuses environments whose secrets come from External Secrets', async () => {
+    await expect(secretsCommand(['--env', 'production'], () => fakeCluster({}).cluster, () => undefined)).rejects.toThrow(/External Secrets/);
+  });
+
+  it('writes values base64-encoded, with labels that mark the CLI as manager', () => {
+    const m = secretManifest(JWT_SPEC, { username: 'supabase' }, 'dev') as { data: Record<string, string>; metadata: { labels: Record<string, string> } };
+    expect(Buffer.from(m.data.username!, 'base64').toString()).toBe('supabase');
+    expect(m.metadata.labels['app.kubernetes.io/managed-by']).toBe('supabase-platform-cli');
+  });
+});
