@@ -4,6 +4,7 @@ import { App } from 'cdk8s';
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
+import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
 import { type Manifests, renderApp } from './lib/output';
@@ -24,7 +25,7 @@ export function buildPlatform(app: App, env: Environment): void {
     storageClassName: env.storage.className,
     secrets: env.secrets,
   };
-  new PostgresChart(app, 'postgres', {
+  const postgres = new PostgresChart(app, 'postgres', {
     ...dataTier,
     config: env.components.postgres,
     dataVolumeSize: env.storage.sizes.postgres,
@@ -34,6 +35,18 @@ export function buildPlatform(app: App, env: Environment): void {
     ...dataTier,
     config: env.components.redis,
     dataVolumeSize: env.storage.sizes.redis,
+  });
+  new SupabaseChart(app, 'supabase', {
+    instance: env.name,
+    namespace: foundation.namespaces.supabase,
+    observabilityNamespace: foundation.namespaces.observability,
+    priorityClassName: foundation.priorityClasses.stateless,
+    storageClassName: env.storage.className,
+    config: env.supabase,
+    secretSource: env.secrets,
+    db: postgres,
+    publicUrl: `https://${env.domain ?? 'localhost'}`,
+    gatewayUrl: `http://kong.${foundation.namespaces.supabase}.svc.cluster.local:8000`,
   });
 }
 

@@ -19,3 +19,25 @@ export const DEFAULT_LIMIT_RANGE: LimitRangeInput = {
 export function namespace(quota: NamespaceInput['quota'], limitRange: LimitRangeInput = DEFAULT_LIMIT_RANGE): NamespaceInput {
   return { quota, limitRange };
 }
+
+type ServiceInput = NonNullable<EnvironmentInput['supabase']>['auth'];
+
+/**
+ * A stateless service's settings in one line: requests and limits as [cpu, memory] pairs, with
+ * ephemeral storage of 64Mi/256Mi, and optional autoscaling from `replicas` to `max`.
+ */
+export function service(
+  replicas: number,
+  requests: [cpu: string, memory: string],
+  limits: [cpu: string, memory: string],
+  autoscaleTo?: number,
+): ServiceInput {
+  return {
+    replicas,
+    resources: {
+      requests: { cpu: requests[0], memory: requests[1], ephemeralStorage: '64Mi' },
+      limits: { cpu: limits[0], memory: limits[1], ephemeralStorage: '256Mi' },
+    },
+    ...(autoscaleTo ? { autoscaling: { minReplicas: replicas, maxReplicas: autoscaleTo } } : {}),
+  };
+}

@@ -1,6 +1,6 @@
 // dev: a laptop cluster (kind or k3d). Namespace quotas add up to 4 CPU and 8 GiB of requests,
 // the budget DESIGN.md sets for dev, so a component that grows past it fails synth.
-import { namespace } from './defaults';
+import { namespace, service } from './defaults';
 import type { EnvironmentInput } from './schema';
 
 export const dev = {
@@ -34,6 +34,20 @@ export const dev = {
       persistentVolumeClaims: 8,
       loadBalancers: 0,
     }),
+  },
+  supabase: {
+    siteUrl: 'http://localhost:3000',
+    mailerAutoconfirm: true,
+    storageBackend: { kind: 'file', size: '5Gi' },
+    studioEnabled: true,
+    auth: service(1, ['50m', '64Mi'], ['500m', '256Mi']),
+    rest: service(1, ['50m', '64Mi'], ['500m', '256Mi']),
+    realtime: service(1, ['100m', '256Mi'], ['1', '512Mi']),
+    storage: service(1, ['50m', '128Mi'], ['500m', '512Mi']),
+    imgproxy: { requests: { cpu: '50m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '500m', memory: '512Mi', ephemeralStorage: '256Mi' } },
+    meta: service(1, ['25m', '64Mi'], ['250m', '256Mi']),
+    studio: service(1, ['50m', '256Mi'], ['500m', '512Mi']),
+    supavisor: service(1, ['50m', '256Mi'], ['500m', '512Mi']),
   },
   components: {
     postgres: {

@@ -1,6 +1,6 @@
 // production: the DeFi product's live environment. Memory requests equal limits for the data
 // tier (Guaranteed QoS, as CloudNativePG recommends for PostgreSQL).
-import { namespace } from './defaults';
+import { namespace, service } from './defaults';
 import type { EnvironmentInput } from './schema';
 
 export const production = {
@@ -42,6 +42,23 @@ export const production = {
       persistentVolumeClaims: 20,
       loadBalancers: 0,
     }),
+  },
+  supabase: {
+    siteUrl: 'https://app.defi.example.com',
+    disableSignup: false,
+    smtp: { host: 'smtp.example.com', port: 587, adminEmail: 'ops@example.com', senderName: 'DeFi' },
+    storageBackend: { kind: 's3', bucket: 'defi-production-storage', region: 'eu-central-1' },
+    studioEnabled: false,
+    restDbPool: 20,
+    pooler: { defaultPoolSize: 40, maxClientConnections: 10000 },
+    auth: service(3, ['250m', '256Mi'], ['1', '512Mi'], 6),
+    rest: service(4, ['500m', '512Mi'], ['2', '1Gi'], 12),
+    realtime: service(3, ['500m', '1Gi'], ['2', '2Gi'], 8),
+    storage: service(3, ['250m', '512Mi'], ['1', '1Gi'], 6),
+    imgproxy: { requests: { cpu: '250m', memory: '512Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '1Gi' } },
+    meta: service(2, ['100m', '128Mi'], ['500m', '256Mi']),
+    studio: service(1, ['100m', '256Mi'], ['1', '1Gi']),
+    supavisor: service(3, ['500m', '1Gi'], ['2', '2Gi'], 6),
   },
   components: {
     postgres: {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
 import { EXTRA_CLAIMS, PostgresConfig, RedisConfig } from './data-tier';
+import { SupabaseConfig } from './supabase';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
@@ -112,6 +113,7 @@ export const EnvironmentSchema = z
         podCidrs: z.array(z.string().regex(CIDR, { error: 'must be a CIDR such as "10.0.0.0/8"' })).min(1),
       })
       .default({ podCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] }),
+    supabase: SupabaseConfig,
     components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
   })
   .superRefine((env, ctx) => {

@@ -1,6 +1,6 @@
 // staging: production's shape at a smaller size, on its own cluster. Secrets come from the
 // secret manager through External Secrets.
-import { namespace } from './defaults';
+import { namespace, service } from './defaults';
 import type { EnvironmentInput } from './schema';
 
 export const staging = {
@@ -42,6 +42,20 @@ export const staging = {
       persistentVolumeClaims: 12,
       loadBalancers: 0,
     }),
+  },
+  supabase: {
+    siteUrl: 'https://app.staging.defi.example.com',
+    smtp: { host: 'smtp.example.com', port: 587, adminEmail: 'ops@example.com', senderName: 'DeFi staging' },
+    storageBackend: { kind: 's3', bucket: 'defi-staging-storage', region: 'eu-central-1' },
+    studioEnabled: true,
+    auth: service(2, ['100m', '128Mi'], ['1', '256Mi'], 4),
+    rest: service(2, ['250m', '256Mi'], ['1', '512Mi'], 6),
+    realtime: service(2, ['250m', '512Mi'], ['1', '1Gi'], 4),
+    storage: service(2, ['100m', '256Mi'], ['1', '1Gi'], 4),
+    imgproxy: { requests: { cpu: '100m', memory: '256Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '512Mi' } },
+    meta: service(1, ['50m', '128Mi'], ['500m', '256Mi']),
+    studio: service(1, ['100m', '256Mi'], ['1', '1Gi']),
+    supavisor: service(2, ['250m', '512Mi'], ['1', '1Gi'], 4),
   },
   components: {
     postgres: {

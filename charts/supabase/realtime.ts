@@ -1,0 +1,71 @@
+// Realtime: websockets for broadcast, presence and database changes. Its tenant is the first
+// DNS label of the Host header Kong sends, which is this Service's name; SELF_HOST_TENANT_NAME
+// seeds exactly that tenant. Started without the image's run.sh, whose unconditional sudo
+// cannot work with no privilege escalation (supabase/realtime#2063).
+import { k8s } from 'cdk8s-plus-33';
+import { IMAGES } from '../../lib/images';
+import { StatelessService } from '../../lib/stateless-service';
+import { type ServiceContext, toDatabase } from './context';
+import { fromSecret } from './secrets';
+
+export const REALTIME_PORT = 4000;
+export const REALTIME_SERVICE = 'realtime';
+
+/** The tenant Realtime serves: the first label of the host name Kong's upstream uses. */
+export const REALTIME_TENANT = REALTIME_SERVICE;
+
+export function realtimeService(ctx: ServiceContext): StatelessService {
+  const c = ctx.config;
+  return new StatelessService(ctx.chart, 'realtime', {
+    name: REALTIME_SERVICE,
+    component: 'realtime',
+    namespace: ctx.namespace,
+    version: IMAGES.realtime.tag,
+    config: c.realtime,
+    ports: [{ name: 'http', port: REALTIME_PORT }],
+    podLabels: ctx.db.clientLabels,
+    network: {
+      // Prometheus scrapes /metrics on the API port (with a JWT).
+      ingress: [{ port: REALTIME_PORT, peers: [ctx.gateway, ctx.prometheus] }],
+      egress: [toDatabase(ctx)],
+    },
+    pod: {
+      priorityClassName: ctx.priorityClassName,
+      containers: [
+        {
+          name: 'realtime',
+          image: IMAGES.realtime,
+          command: ['/bin/sh', '-c', '/app/bin/migrate && /app/bin/realtime eval "Realtime.Release.seeds(Realtime.Repo)" && exec /app/bin/server'],
+          resources: c.realtime.resources,
+          ports: [{ name: 'http', containerPort: REALTIME_PORT }],
+          env: [
+            { name: 'PORT', value: String(REALTIME_PORT) },
+            { name: 'DB_HOST', value: ctx.db.host },
+            { name: 'DB_PORT', value: String(ctx.db.port) },
+            { name: 'DB_USER', value: 'supabase_admin' },
+            { name: 'DB_PASSWORD', valueFrom: ctx.db.passwordRef('supabase_admin') },
+            { name: 'DB_NAME', value: 'postgres' },
+            { name: 'DB_AFTER_CONNECT_QUERY', value: 'SET search_path TO _realtime' },
+            fromSecret('DB_ENC_KEY', ctx.secrets.realtime, 'db-enc-key'),
+            fromSecret('API_JWT_SECRET', ctx.secrets.jwt, 'jwt-secret'),
+            fromSecret('METRICS_JWT_SECRET', ctx.secrets.jwt, 'jwt-secret'),
+            fromSecret('SECRET_KEY_BASE', ctx.secrets.realtime, 'secret-key-base'),
+            { name: 'ERL_AFLAGS', value: '-proto_dist inet_tcp' },
+            { name: 'DNS_NODES', value: "''" },
+            { name: 'RLIMIT_NOFILE', value: '10000' },
+            { name: 'APP_NAME', value: 'realtime' },
+            { name: 'SEED_SELF_HOST', value: 'true' },
+            { name: 'SELF_HOST_TENANT_NAME', value: REALTIME_TENANT },
+            { name: 'RUN_JANITOR', value: 'true' },
+            { name: 'DISABLE_HEALTHCHECK_LOGGING', value: 'true' },
+          ],
+          writablePaths: [{ path: '/tmp' }],
+          // The health endpoint needs the anon key in a header, which a probe cannot read from a
+          // Secret: readiness checks the port answers, liveness allows a longer stall.
+          readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 10 },
+          livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 30, failureThreshold: 5, initialDelaySeconds: 30 },
+        },
+      ],
+    },
+  });
+}

@@ -1,0 +1,122 @@
+// Storage API with imgproxy beside it in the same pod. With the file backend (dev) both
+// containers mount the same volume, which is why imgproxy is a sidecar: a ReadWriteOnce volume
+// can only be shared inside one pod. With S3 both read the bucket.
+import { k8s } from 'cdk8s-plus-33';
+import { IMAGES } from '../../lib/images';
+import { StatelessService } from '../../lib/stateless-service';
+import { INTERNET, podsOf, type ServiceContext, serviceUrl, toDatabase } from './context';
+import { databaseUrlEnv } from './database-env';
+import { REST_PORT } from './rest';
+import { fromSecret } from './secrets';
+
+export const STORAGE_PORT = 5000;
+const IMGPROXY_PORT = 5001;
+const FILES = '/var/lib/storage';
+/** The volume of the file backend. */
+export const STORAGE_FILES_CLAIM = 'storage-files';
+
+export function storageService(ctx: ServiceContext): StatelessService {
+  const c = ctx.config;
+  const backend = c.storageBackend;
+  const s3 = backend.kind === 's3' ? backend : undefined;
+  const s3Secret = ctx.secrets.s3;
+  const awsEnv =
+    s3 && s3Secret
+      ? [fromSecret('AWS_ACCESS_KEY_ID', s3Secret, 'access-key-id'), fromSecret('AWS_SECRET_ACCESS_KEY', s3Secret, 'secret-access-key'), { name: 'AWS_DEFAULT_REGION', value: s3.region }]
+      : [];
+  const filesMount = s3 ? [] : [{ name: 'files', mountPath: FILES }];
+
+  if (!s3) {
+    // Holds users' files: never pruned or deleted by Argo CD.
+    new k8s.KubePersistentVolumeClaim(ctx.chart, 'storage-files', {
+      metadata: ctx.chart.metadata({
+        objectName: STORAGE_FILES_CLAIM,
+        namespace: ctx.namespace,
+        name: 'storage',
+        component: 'storage',
+        version: IMAGES.storage.tag,
+        annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' },
+      }),
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: ctx.storageClassName, resources: { requests: { storage: k8s.Quantity.fromString(backend.kind === 'file' ? backend.size : '0') } } },
+    });
+  }
+
+  return new StatelessService(ctx.chart, 'storage', {
+    name: 'storage',
+    component: 'storage',
+    namespace: ctx.namespace,
+    version: IMAGES.storage.tag,
+    config: c.storage,
+    strategy: s3 ? 'RollingUpdate' : 'Recreate',
+    ports: [{ name: 'http', port: STORAGE_PORT }],
+    podLabels: ctx.db.clientLabels,
+    network: {
+      ingress: [{ port: STORAGE_PORT, peers: [ctx.gateway] }],
+      egress: [toDatabase(ctx), { port: REST_PORT, peers: [podsOf(ctx, 'rest', 'rest')] }, ...(s3 ? [{ port: 443, peers: [INTERNET] }] : [])],
+    },
+    pod: {
+      priorityClassName: ctx.priorityClassName,
+      volumes: s3 ? [] : [{ name: 'files', persistentVolumeClaim: { claimName: STORAGE_FILES_CLAIM } }],
+      containers: [
+        {
+          name: 'storage',
+          image: IMAGES.storage,
+          resources: c.storage.resources,
+          ports: [{ name: 'http', containerPort: STORAGE_PORT }],
+          env: [
+            { name: 'SERVER_PORT', value: String(STORAGE_PORT) },
+            fromSecret('ANON_KEY', ctx.secrets.jwt, 'anon-key'),
+            fromSecret('SERVICE_KEY', ctx.secrets.jwt, 'service-role-key'),
+            fromSecret('PGRST_JWT_SECRET', ctx.secrets.jwt, 'jwt-secret'),
+            fromSecret('AUTH_JWT_SECRET', ctx.secrets.jwt, 'jwt-secret'),
+            { name: 'POSTGREST_URL', value: serviceUrl(ctx, 'rest', REST_PORT) },
+            ...databaseUrlEnv(ctx, 'supabase_storage_admin', 'DATABASE_URL'),
+            { name: 'STORAGE_PUBLIC_URL', value: `${ctx.publicUrl}/storage/v1` },
+            { name: 'REQUEST_ALLOW_X_FORWARDED_PATH', value: 'true' },
+            { name: 'FILE_SIZE_LIMIT', value: String(c.fileSizeLimitBytes) },
+            { name: 'TENANT_ID', value: 'stub' },
+            { name: 'ENABLE_IMAGE_TRANSFORMATION', value: 'true' },
+            { name: 'IMGPROXY_URL', value: `http://127.0.0.1:${IMGPROXY_PORT}` },
+            ...(s3
+              ? [
+                  { name: 'STORAGE_BACKEND', value: 's3' },
+                  { name: 'GLOBAL_S3_BUCKET', value: s3.bucket },
+                  { name: 'REGION', value: s3.region },
+                  ...(s3.endpoint ? [{ name: 'GLOBAL_S3_ENDPOINT', value: s3.endpoint }] : []),
+                  { name: 'GLOBAL_S3_FORCE_PATH_STYLE', value: String(s3.forcePathStyle) },
+                  ...awsEnv,
+                ]
+              : [
+                  { name: 'STORAGE_BACKEND', value: 'file' },
+                  { name: 'GLOBAL_S3_BUCKET', value: 'stub' },
+                  { name: 'REGION', value: 'stub' },
+                  { name: 'FILE_STORAGE_BACKEND_PATH', value: FILES },
+                ]),
+          ],
+          volumeMounts: filesMount,
+          writablePaths: [{ path: '/tmp', sizeLimit: '1Gi' }],
+          readinessProbe: { httpGet: { path: '/status', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3 },
+          livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 20, failureThreshold: 6 },
+        },
+        {
+          name: 'imgproxy',
+          image: IMAGES.imgproxy,
+          resources: c.imgproxy,
+          ports: [{ name: 'imgproxy', containerPort: IMGPROXY_PORT }],
+          env: [
+            { name: 'IMGPROXY_BIND', value: `127.0.0.1:${IMGPROXY_PORT}` },
+            { name: 'IMGPROXY_LOCAL_FILESYSTEM_ROOT', value: '/' },
+            { name: 'IMGPROXY_USE_ETAG', value: 'true' },
+            { name: 'IMGPROXY_ENABLE_WEBP_DETECTION', value: 'true' },
+            { name: 'IMGPROXY_MAX_SRC_RESOLUTION', value: '16.8' },
+            ...(s3 ? [{ name: 'IMGPROXY_USE_S3', value: 'true' }, ...awsEnv] : []),
+          ],
+          volumeMounts: filesMount.map((m) => ({ ...m, readOnly: true })),
+          writablePaths: [{ path: '/tmp', sizeLimit: '1Gi' }],
+          readinessProbe: { exec: { command: ['imgproxy', 'health'] }, periodSeconds: 10, timeoutSeconds: 3 },
+          livenessProbe: { exec: { command: ['imgproxy', 'health'] }, periodSeconds: 30, failureThreshold: 5, timeoutSeconds: 5 },
+        },
+      ],
+    },
+  });
+}
