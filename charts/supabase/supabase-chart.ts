@@ -6,7 +6,7 @@ import type { Environment } from '../../environments/schema';
 import type { SupabaseConfig } from '../../environments/supabase';
 import { PlatformChart } from '../../lib/chart';
 import { prometheusPeer } from '../../lib/network';
-import { provideSecret } from '../../lib/secrets';
+import { provideSecret, type SecretSpec } from '../../lib/secrets';
 import type { StatelessService } from '../../lib/stateless-service';
 import { authService, AUTH_PORT } from './auth';
 import { type DatabaseEndpoint, podsOf, type ServiceContext } from './context';
@@ -56,7 +56,7 @@ export class SupabaseChart extends PlatformChart {
     super(scope, id, { layer: 'supabase', instance: props.instance });
     const ns = props.namespace;
     this.secrets = supabaseSecrets(ns, { smtp: props.config.smtp !== undefined, s3: props.config.storageBackend.kind === 's3' });
-    for (const spec of Object.values(this.secrets).filter((s) => s !== undefined)) {
+    for (const spec of Object.values(this.secrets).filter((s): s is SecretSpec => s !== undefined)) {
       provideSecret(this, `secret-${spec.name}`, props.secretSource, spec, this.metadata({ objectName: spec.name, namespace: ns, name: 'supabase', component: 'secret' }));
     }
 
