@@ -4,6 +4,8 @@ import { App } from 'cdk8s';
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
+import { GatewayChart, PROXY_PORT } from './charts/gateway/gateway-chart';
+import { IssuersChart } from './charts/security/issuers-chart';
 import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
@@ -31,12 +33,12 @@ export function buildPlatform(app: App, env: Environment): void {
     dataVolumeSize: env.storage.sizes.postgres,
     podCidrs: env.network.podCidrs,
   });
-  new RedisChart(app, 'redis', {
+  const redis = new RedisChart(app, 'redis', {
     ...dataTier,
     config: env.components.redis,
     dataVolumeSize: env.storage.sizes.redis,
   });
-  new SupabaseChart(app, 'supabase', {
+  const supabase = new SupabaseChart(app, 'supabase', {
     instance: env.name,
     namespace: foundation.namespaces.supabase,
     observabilityNamespace: foundation.namespaces.observability,
@@ -46,7 +48,20 @@ export function buildPlatform(app: App, env: Environment): void {
     secretSource: env.secrets,
     db: postgres,
     publicUrl: `https://${env.domain ?? 'localhost'}`,
-    gatewayUrl: `http://kong.${foundation.namespaces.supabase}.svc.cluster.local:8000`,
+    gatewayUrl: `http://kong.${foundation.namespaces.supabase}.svc.cluster.local:${PROXY_PORT}`,
+  });
+  const issuers = new IssuersChart(app, 'issuers', { instance: env.name, prefix: env.namespacePrefix, tls: env.gateway.tls });
+  new GatewayChart(app, 'gateway', {
+    instance: env.name,
+    namespace: foundation.namespaces.supabase,
+    observabilityNamespace: foundation.namespaces.observability,
+    priorityClassName: foundation.priorityClasses.stateless,
+    config: env.gateway,
+    domain: env.domain ?? 'localhost',
+    issuerName: issuers.issuerName,
+    supabase,
+    storageMaxBytes: env.supabase.fileSizeLimitBytes,
+    redis,
   });
 }
 

@@ -49,6 +49,12 @@ export const dev = {
     studio: service(1, ['50m', '256Mi'], ['500m', '512Mi']),
     supavisor: service(1, ['50m', '256Mi'], ['500m', '512Mi']),
   },
+  gateway: {
+    kong: service(1, ['100m', '256Mi'], ['1', '512Mi']),
+    trustedProxyCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+    adminCidrs: ['0.0.0.0/0'],
+    tls: { issuer: 'self-signed' },
+  },
   components: {
     postgres: {
       replicas: 1,

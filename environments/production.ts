@@ -60,6 +60,19 @@ export const production = {
     studio: service(1, ['100m', '256Mi'], ['1', '1Gi']),
     supavisor: service(3, ['500m', '1Gi'], ['2', '2Gi'], 6),
   },
+  gateway: {
+    kong: service(3, ['500m', '1Gi'], ['2', '2Gi'], 10),
+    // The load balancer's addresses: set to the VPC's CIDR.
+    trustedProxyCidrs: ['10.0.0.0/8'],
+    adminCidrs: ['10.8.0.0/16'],
+    corsOrigins: ['https://app.defi.example.com'],
+    rateLimits: { auth: 30, api: 1200 },
+    tls: {
+      issuer: 'letsencrypt-production',
+      email: 'ops@example.com',
+      dns01: { provider: 'cloudflare', apiTokenSecret: { name: 'cloudflare-api-token', key: 'api-token' } },
+    },
+  },
   components: {
     postgres: {
       replicas: 1,

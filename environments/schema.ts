@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
 import { EXTRA_CLAIMS, PostgresConfig, RedisConfig } from './data-tier';
+import { GatewayConfig } from './gateway';
 import { SupabaseConfig } from './supabase';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
@@ -114,6 +115,7 @@ export const EnvironmentSchema = z
       })
       .default({ podCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] }),
     supabase: SupabaseConfig,
+    gateway: GatewayConfig,
     components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
   })
   .superRefine((env, ctx) => {
@@ -123,6 +125,15 @@ export const EnvironmentSchema = z
         path: ['domain'],
         message: `is required for ${env.name}: set the public DNS name the gateway serves, such as "api.example.com"`,
       });
+    }
+    if (env.name !== 'dev' && env.gateway.tls.issuer === 'self-signed') {
+      ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'issuer'], message: `"self-signed" is for dev only: ${env.name} needs a Let's Encrypt issuer` });
+    }
+    if (env.name === 'production' && env.gateway.tls.issuer !== 'letsencrypt-production') {
+      ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'issuer'], message: 'production must use "letsencrypt-production": browsers do not trust the staging CA' });
+    }
+    if (env.name !== 'dev' && env.gateway.adminCidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) {
+      ctx.addIssue({ code: 'custom', path: ['gateway', 'adminCidrs'], message: `must not open the admin routes to the whole internet in ${env.name}: list the VPN or office ranges` });
     }
     if (env.name !== 'dev' && env.secrets.source === 'cli') {
       ctx.addIssue({

@@ -57,6 +57,17 @@ export const staging = {
     studio: service(1, ['100m', '256Mi'], ['1', '1Gi']),
     supavisor: service(2, ['250m', '512Mi'], ['1', '1Gi'], 4),
   },
+  gateway: {
+    kong: service(2, ['250m', '512Mi'], ['1', '1Gi'], 4),
+    // The load balancer's addresses: set to the VPC's CIDR.
+    trustedProxyCidrs: ['10.0.0.0/8'],
+    adminCidrs: ['10.8.0.0/16'],
+    tls: {
+      issuer: 'letsencrypt-staging',
+      email: 'ops@example.com',
+      dns01: { provider: 'cloudflare', apiTokenSecret: { name: 'cloudflare-api-token', key: 'api-token' } },
+    },
+  },
   components: {
     postgres: {
       replicas: 1,

@@ -85,6 +85,13 @@ const CASES: BrokenCase[] = [
   },
   { rule: 'no-secret-values', what: 'a Secret with data', breakIt: (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'app' }, data: { password: 'aHVudGVyMg==' } }), object: 'Secret app/db', field: 'data' },
   { rule: 'no-secret-values', what: 'a literal password in env', breakIt: (o) => (main(o).env = [{ name: 'DB_PASSWORD', value: 'hunter2' }]), object: 'Deployment app/sample', field: 'env[DB_PASSWORD].value' },
+  {
+    rule: 'no-secret-values',
+    what: 'a secret-looking path outside every mount',
+    breakIt: (o) => (main(o).env = [{ name: 'TLS_KEY', value: '/etc/not-mounted/tls.key' }]),
+    object: 'Deployment app/sample',
+    field: 'env[TLS_KEY].value',
+  },
   { rule: 'image-pinned', what: 'the latest tag', breakIt: (o) => (main(o).image = 'docker.io/kong/kong:latest'), object: 'Deployment app/sample', field: 'containers[main].image' },
   { rule: 'image-pinned', what: 'an implicit registry', breakIt: (o) => (init(o).image = 'supabase/postgres:15.8.1.085'), object: 'Deployment app/sample', field: 'initContainers[wait].image' },
   { rule: 'availability', what: 'no PodDisruptionBudget', breakIt: (o) => remove(o, 'PodDisruptionBudget', 'sample'), object: 'Deployment app/sample', field: '(object)' },
@@ -141,6 +148,12 @@ describe('policy harness', () => {
     expect(checkAll(objects).some((x) => x.rule === 'host-isolation')).toBe(true);
     annotations[`${EXEMPTION_PREFIX}host-isolation`] = 'node metrics need the host network namespace';
     expect(checkAll(objects).some((x) => x.rule === 'host-isolation')).toBe(false);
+  });
+
+  it('accepts a secret-looking variable that points into a mounted volume', () => {
+    const objects = sampleObjects();
+    main(objects).env = [{ name: 'TLS_KEY', value: '/tmp/tls.key' }];
+    expect(checkAll(objects).filter((x) => x.rule === 'no-secret-values')).toEqual([]);
   });
 
   it('needs no PDB or spread for a single replica', () => {

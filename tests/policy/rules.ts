@@ -305,8 +305,11 @@ export const RULES: readonly Rule[] = [
       }
       const t = podTemplate(obj);
       for (const { path, container } of t ? containersOf(t) : []) {
+        // A path into a mounted volume names where a secret file is (the preferred way), not the secret.
+        const mounts = ((container as { volumeMounts?: { mountPath: string }[] }).volumeMounts ?? []).map((m) => m.mountPath.replace(/\/$/, ''));
+        const isMountedPath = (value: string) => mounts.some((m) => value.startsWith(`${m}/`));
         for (const env of container.env ?? []) {
-          if (SECRET_NAME.test(env.name) && env.value !== undefined) {
+          if (SECRET_NAME.test(env.name) && env.value !== undefined && !isMountedPath(env.value)) {
             out.push(v(`${path}.env[${env.name}].value`, 'looks like a secret: read it with valueFrom.secretKeyRef'));
           }
         }
