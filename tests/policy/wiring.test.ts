@@ -1,0 +1,83 @@
+// Wiring across charts, from the synthesised objects: every host and port a workload is told to
+// use is a Service and port of the platform, and every Secret key it reads is one the platform
+// declares (and, outside dev, syncs with an ExternalSecret).
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ENVIRONMENTS } from '../../environments';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
+import { platformSecrets } from '../../platform';
+import { configMapData, objectsOf } from '../helpers';
+import { containersOf, describe as name, podTemplate } from './objects';
+
+const CLUSTER_HOST = /([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local(?::(\d+))?/g;
+
+describe.each(ENVIRONMENT_NAMES)('%s wiring', (envName) => {
+  const objects = objectsOf(envName).map((l) => l.object);
+  const services = new Map(
+    objects
+      .filter((o) => o.kind === 'Service')
+      .map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, ((o.spec as { ports: { port: number }[] }).ports ?? []).map((p) => p.port)]),
+  );
+  const input = ENVIRONMENTS.find((e) => (e as { name: string }).name === envName);
+  const { specs } = platformSecrets(input);
+
+  /** Problems with every in-cluster host (and port) mentioned in `text`. */
+  const checkHosts = (where: string, text: string, port?: string) =>
+    [...text.matchAll(CLUSTER_HOST)].flatMap(([, svc, ns, inlinePort]) => {
+      const ports = services.get(`${ns}/${svc}`);
+      if (!ports) return [`${where}: ${svc}.${ns} is not a Service of the platform`];
+      const p = inlinePort ?? port;
+      return p && !ports.includes(Number(p)) ? [`${where}: Service ${ns}/${svc} has no port ${p} (it has ${ports.join(', ')})`] : [];
+    });
+
+  it('points every host and port at a Service and port that exist', () => {
+    const problems: string[] = [];
+    let checked = 0;
+    for (const obj of objects) {
+      const t = podTemplate(obj);
+      if (!t) continue;
+      for (const { path, container } of containersOf(t)) {
+        const env = container.env ?? [];
+        for (const e of env) {
+          if (e.value === undefined) continue;
+          const port = /_HOST$/.test(e.name) ? env.find((p) => p.name === e.name.replace(/_HOST$/, '_PORT'))?.value : undefined;
+          const found = checkHosts(`${name(obj)} ${path}.env[${e.name}]`, e.value, port);
+          if (CLUSTER_HOST.test(e.value)) checked++;
+          CLUSTER_HOST.lastIndex = 0;
+          problems.push(...found);
+        }
+      }
+    }
+    const kong = configMapData(envName, 'kong-config')['kong.yml']!;
+    const kongUpstreams = (parse(kong) as { services: { url: string }[] }).services.map((s) => s.url);
+    for (const url of kongUpstreams) problems.push(...checkHosts(`kong.yml ${url}`, url));
+    expect(checked).toBeGreaterThanOrEqual(5);
+    expect(problems).toEqual([]);
+  });
+
+  it('reads only Secret keys the platform declares', () => {
+    const declared = new Map(specs.map((s) => [`${s.namespace}/${s.name}`, new Set(s.keys.map((k) => k.key))]));
+    const problems: string[] = [];
+    for (const obj of objects) {
+      const t = podTemplate(obj);
+      if (!t) continue;
+      for (const { path, container } of containersOf(t)) {
+        for (const e of container.env ?? []) {
+          const ref = (e.valueFrom as { secretKeyRef?: { name: string; key: string } } | undefined)?.secretKeyRef;
+          if (!ref) continue;
+          const keys = declared.get(`${obj.metadata.namespace}/${ref.name}`);
+          if (!keys) problems.push(`${name(obj)} ${path}.env[${e.name}]: Secret ${ref.name} is not declared`);
+          else if (!keys.has(ref.key)) problems.push(`${name(obj)} ${path}.env[${e.name}]: Secret ${ref.name} has no key ${ref.key}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('syncs every declared Secret with an ExternalSecret outside dev, and none in dev', () => {
+    const externalSecrets = objects.filter((o) => o.kind === 'ExternalSecret').map((o) => `${o.metadata.namespace}/${(o.spec as { target: { name: string } }).target.name}`);
+    expect(specs.length).toBeGreaterThan(5);
+    if (envName === 'dev') expect(externalSecrets).toEqual([]);
+    else expect(externalSecrets.sort()).toEqual(specs.map((s) => `${s.namespace}/${s.name}`).sort());
+  });
+});

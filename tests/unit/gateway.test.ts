@@ -1,0 +1,108 @@
+// The Kong configuration as it ships (parsed from the synthesised ConfigMap) and the Kong
+// Deployment around it, for every environment.
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { API_BODY_LIMIT_MB, type KongDeclarativeConfig, OPEN_AUTH_PATHS, pluginsUsed } from '../../charts/gateway/kong-config';
+import { REALTIME_TENANT } from '../../charts/supabase/realtime';
+import { ENVIRONMENTS } from '../../environments';
+import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
+import { configMapData, objectsOf } from '../helpers';
+
+describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
+  const env = parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === envName));
+  const kong = parse(configMapData(envName, 'kong-config')['kong.yml']!) as KongDeclarativeConfig;
+  const deployment = objectsOf(envName).find((l) => l.object.kind === 'Deployment' && l.object.metadata.name === 'kong')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const envVar = (name: string) => deployment.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === name)?.value as string | undefined;
+  const servicesTo = (host: string) => kong.services.filter((s) => new URL(s.url.replace(/^ws/, 'http')).hostname.startsWith(`${host}.`));
+  const plugin = (s: (typeof kong.services)[number], name: string) => s.plugins.find((p) => p.name === name);
+
+  it('routes to every Supabase service', () => {
+    const expected = ['auth', 'rest', 'realtime', 'storage', 'meta', ...(env.supabase.studioEnabled ? ['studio'] : [])];
+    for (const service of expected) expect(servicesTo(service).length, service).toBeGreaterThan(0);
+  });
+
+  it('protects every API route with key-auth and an ACL', () => {
+    for (const name of ['auth-v1', 'rest-v1', 'graphql-v1', 'realtime-v1-ws', 'realtime-v1-rest', 'meta']) {
+      const s = kong.services.find((x) => x.name === name)!;
+      expect(plugin(s, 'key-auth'), name).toBeDefined();
+      expect((plugin(s, 'acl')?.config as { allow: string[] }).allow.length, name).toBeGreaterThan(0);
+    }
+    expect((plugin(kong.services.find((s) => s.name === 'meta')!, 'acl')?.config as { allow: string[] }).allow).toEqual(['admin']);
+  });
+
+  it('leaves exactly the intended GoTrue paths open', () => {
+    const open = servicesTo('auth').filter((s) => !plugin(s, 'key-auth')).flatMap((s) => s.routes.flatMap((r) => r.paths));
+    expect(open.sort()).toEqual(OPEN_AUTH_PATHS.map((p) => `/auth/v1/${p}`).sort());
+  });
+
+  it('limits the request size on every route, storage to its upload limit', () => {
+    for (const s of kong.services) {
+      const limit = plugin(s, 'request-size-limiting')?.config as { allowed_payload_size: number; size_unit: string } | undefined;
+      expect(limit, s.name).toBeDefined();
+      expect(limit!.size_unit).toBe('megabytes');
+      if (s.name === 'storage-v1') expect(limit!.allowed_payload_size * 2 ** 20).toBeGreaterThanOrEqual(env.supabase.fileSizeLimitBytes);
+      else expect(limit!.allowed_payload_size).toBe(API_BODY_LIMIT_MB);
+    }
+  });
+
+  it('rate-limits every client route by IP, counting in Redis', () => {
+    const clientRoutes = kong.services.filter((s) => !['meta', 'dashboard', 'mcp-blocker', 'realtime-v1-blocked'].includes(s.name));
+    for (const s of clientRoutes) {
+      const config = plugin(s, 'rate-limiting')?.config as { limit_by: string; policy: string; redis: { host: string; password: string } } | undefined;
+      expect(config, s.name).toBeDefined();
+      expect(config!.limit_by).toBe('ip');
+      expect(config!.policy).toBe('redis');
+      expect(config!.redis.host).toMatch(/^redis\./);
+      expect(config!.redis.password).toBe('${REDIS_PASSWORD}');
+    }
+    const authLimit = plugin(kong.services.find((s) => s.name === 'auth-v1')!, 'rate-limiting')!.config as { minute: number };
+    expect(authLimit.minute).toBe(env.gateway.rateLimits.auth);
+  });
+
+  it('restricts the admin routes to the admin addresses', () => {
+    for (const name of ['meta', ...(env.supabase.studioEnabled ? ['dashboard'] : [])]) {
+      const s = kong.services.find((x) => x.name === name)!;
+      expect((plugin(s, 'ip-restriction')?.config as { allow: string[] }).allow).toEqual(env.gateway.adminCidrs);
+    }
+    expect(kong.services.some((s) => s.name === 'dashboard')).toBe(env.supabase.studioEnabled);
+  });
+
+  it('lists exactly the plugins it uses in KONG_PLUGINS', () => {
+    expect(envVar('KONG_PLUGINS')!.split(',')).toEqual(pluginsUsed(kong));
+    expect(pluginsUsed(kong)).toEqual(expect.arrayContaining(['rate-limiting', 'request-size-limiting', 'prometheus', 'key-auth', 'acl', 'ip-restriction']));
+  });
+
+  it('hides its version, keeps the admin API closed, and speaks only TLS 1.3 at the edge', () => {
+    expect(envVar('KONG_HEADERS')).toBe('off');
+    expect(envVar('KONG_ADMIN_LISTEN')).toBe('off');
+    expect(envVar('KONG_SSL_CIPHER_SUITE')).toBe('modern');
+    expect(envVar('KONG_REAL_IP_HEADER')).toBe('X-Forwarded-For');
+    expect(envVar('KONG_TRUSTED_IPS')).toBe(env.gateway.trustedProxyCidrs.join(','));
+    const prometheus = kong.plugins.find((p) => p.name === 'prometheus')!.config as Record<string, boolean>;
+    expect(prometheus).toMatchObject({ status_code_metrics: true, latency_metrics: true });
+  });
+
+  it('keeps keys out of the ConfigMap: only placeholders', () => {
+    const text = configMapData(envName, 'kong-config')['kong.yml']!;
+    expect(text).toContain('${SUPABASE_ANON_KEY}');
+    expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
+  });
+
+  it("sends Realtime's tenant as the first label of the upstream host", () => {
+    const ws = kong.services.find((s) => s.name === 'realtime-v1-ws')!;
+    expect(new URL(ws.url.replace(/^ws/, 'http')).hostname.split('.')[0]).toBe(REALTIME_TENANT);
+    const realtime = objectsOf(envName).find((l) => l.object.kind === 'Deployment' && l.object.metadata.name === 'realtime')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const tenant = realtime.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'SELF_HOST_TENANT_NAME').value;
+    expect(tenant).toBe(REALTIME_TENANT);
+  });
+
+  it('gets its certificate from the environment\'s issuer, terminating TLS in Kong behind a LoadBalancer', () => {
+    const cert = objectsOf(envName).find((l) => l.object.kind === 'Certificate')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(cert.spec.dnsNames).toEqual([env.domain ?? 'localhost']);
+    expect(cert.spec.issuerRef.name).toBe(env.gateway.tls.issuer === 'self-signed' ? 'selfsigned' : env.gateway.tls.issuer);
+    expect(cert.spec.privateKey.rotationPolicy).toBe('Always');
+    const lb = objectsOf(envName).find((l) => l.object.kind === 'Service' && l.object.metadata.name === 'kong-public')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(lb.spec.type).toBe('LoadBalancer');
+    expect(lb.spec.ports).toEqual([{ name: 'https', port: 443, targetPort: 'proxy-tls' }]);
+  });
+});
