@@ -15,7 +15,7 @@ export const dev = {
   namespaces: {
     supabase: namespace({
       requests: { cpu: '2500m', memory: '5Gi', storage: '40Gi' },
-      limits: { cpu: '10', memory: '12Gi' },
+      limits: { cpu: '14', memory: '12Gi' },
       pods: 40,
       persistentVolumeClaims: 10,
       loadBalancers: 1,

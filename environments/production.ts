@@ -22,8 +22,8 @@ export const production = {
   },
   namespaces: {
     supabase: namespace({
-      requests: { cpu: '32', memory: '96Gi', storage: '2Ti' },
-      limits: { cpu: '64', memory: '160Gi' },
+      requests: { cpu: '40', memory: '96Gi', storage: '2Ti' },
+      limits: { cpu: '140', memory: '160Gi' },
       pods: 200,
       persistentVolumeClaims: 40,
       loadBalancers: 1,

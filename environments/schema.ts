@@ -3,7 +3,8 @@
 // Charts never read an environment name; they get these values as props.
 import { z } from 'zod';
 import { Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
-import { EXTRA_CLAIMS, PostgresConfig, RedisConfig } from './data-tier';
+import { checkBudgets } from './budget';
+import { PostgresConfig, RedisConfig } from './data-tier';
 import { GatewayConfig } from './gateway';
 import { SupabaseConfig } from './supabase';
 
@@ -14,12 +15,6 @@ export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 export const NAMESPACES = ['supabase', 'app', 'observability'] as const;
 export type NamespaceKey = (typeof NAMESPACES)[number];
 
-/** Stateful and stateless components known to the environment model, and where each runs. */
-export const COMPONENT_NAMESPACE = {
-  postgres: 'supabase',
-  redis: 'supabase',
-} as const satisfies Record<string, NamespaceKey>;
-export type ComponentName = keyof typeof COMPONENT_NAMESPACE;
 
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -142,59 +137,12 @@ export const EnvironmentSchema = z
         message: `"cli" is for dev only: ${env.name} must use "external-secrets" so secrets come from a secret manager`,
       });
     }
-    checkQuotas(env, ctx);
+    checkBudgets(env, NAMESPACES, ctx);
     checkWalRoom(env, ctx);
   });
 
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
-
-/**
- * The components' requests (replicas x per-pod) must fit in their namespace's quota, and no
- * container may exceed the namespace's LimitRange max, or the API server rejects its pods.
- */
-function checkQuotas(env: Environment, ctx: z.RefinementCtx): void {
-  for (const ns of NAMESPACES) {
-    const members = (Object.keys(COMPONENT_NAMESPACE) as ComponentName[]).filter((c) => COMPONENT_NAMESPACE[c] === ns);
-    const quota = env.namespaces[ns].quota;
-    // Per pod: the main container plus one helper container (the metrics exporter).
-    const sum = (pick: (r: Environment['components'][ComponentName]['resources']) => string) =>
-      members.reduce((total, c) => {
-        const w = env.components[c];
-        return total + w.replicas * (num(pick(w.resources)) + num(pick(w.helperResources)));
-      }, 0);
-    const checks: [string[], number, string][] = [
-      [['requests', 'cpu'], sum((r) => r.requests.cpu), quota.requests.cpu],
-      [['requests', 'memory'], sum((r) => r.requests.memory), quota.requests.memory],
-      [['limits', 'cpu'], sum((r) => r.limits.cpu), quota.limits.cpu],
-      [['limits', 'memory'], sum((r) => r.limits.memory), quota.limits.memory],
-      [['requests', 'storage'], members.reduce((t, c) => t + (num(env.storage.sizes[c]) + num(EXTRA_CLAIMS[c].size)) * env.components[c].replicas, 0), quota.requests.storage],
-      [['persistentVolumeClaims'], members.reduce((t, c) => t + (1 + EXTRA_CLAIMS[c].count) * env.components[c].replicas, 0), String(quota.persistentVolumeClaims)],
-    ];
-    for (const c of members) {
-      for (const key of ['cpu', 'memory'] as const) {
-        const limit = env.components[c].resources.limits[key];
-        const max = env.namespaces[ns].limitRange.max[key];
-        if (num(limit) > num(max)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['components', c, 'resources', 'limits', key],
-            message: `${limit} is above the ${ns} namespace's LimitRange max ${max}: the API server would reject the pod; lower it or raise namespaces.${ns}.limitRange.max.${key}`,
-          });
-        }
-      }
-    }
-    for (const [path, needed, allowed] of checks) {
-      if (needed > num(allowed)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['namespaces', ns, 'quota', ...path],
-          message: `${allowed} is less than the ${members.join(' + ')} pods need (${needed}${path[1] === 'cpu' ? ' cores' : path[0] === 'persistentVolumeClaims' ? ' claims' : ' bytes'}): raise the quota or shrink those components`,
-        });
-      }
-    }
-  }
-}
 
 /**
  * WAL needs room on the data volume: up to max_wal_size between checkpoints (4GB web, 8GB oltp)

@@ -22,8 +22,8 @@ export const staging = {
   },
   namespaces: {
     supabase: namespace({
-      requests: { cpu: '8', memory: '16Gi', storage: '200Gi' },
-      limits: { cpu: '24', memory: '32Gi' },
+      requests: { cpu: '10', memory: '16Gi', storage: '200Gi' },
+      limits: { cpu: '48', memory: '40Gi' },
       pods: 80,
       persistentVolumeClaims: 20,
       loadBalancers: 1,

@@ -4,11 +4,15 @@
 //   tsx scripts/docs.ts [--check]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { KongDeclarativeConfig } from '../charts/gateway/kong-config';
 import { maxmemoryBytes } from '../charts/redis/config';
 import { tune } from '../charts/postgres/tuning';
 import { ENVIRONMENTS } from '../environments';
 import { type Environment, parseEnvironment } from '../environments/schema';
 import { PROJECT_ROOT } from '../lib/files';
+import type { SecretKeySpec } from '../lib/secrets';
+import { platformSecrets, renderEnvironment } from '../platform';
 import { quantity } from '../lib/quantity';
 
 const TUNING_ROWS = [
@@ -61,14 +65,59 @@ function tuningTable(envs: Environment[]): string {
   ].join('\n');
 }
 
+/** The gateway's routes, from the staging configuration (which runs every service). */
+function routesTable(): string {
+  const input = ENVIRONMENTS.find((e) => (e as { name: string }).name === 'staging');
+  const { manifests } = renderEnvironment(input);
+  const cm = [...manifests].find(([file]) => file.endsWith('ConfigMap.supabase.kong-config.yaml'))![1];
+  const kong = parse((parse(cm) as { data: Record<string, string> }).data['kong.yml']!) as KongDeclarativeConfig;
+  const rows = kong.services.map((svc) => {
+    const plugins = svc.plugins.map((p) => p.name).filter((n) => n !== 'cors' && n !== 'request-size-limiting');
+    const access = svc.plugins.some((p) => p.name === 'request-termination')
+      ? 'blocked (403)'
+      : svc.plugins.some((p) => p.name === 'basic-auth')
+        ? 'basic-auth, admin addresses'
+        : svc.plugins.some((p) => p.name === 'acl')
+          ? `API key, groups ${((svc.plugins.find((p) => p.name === 'acl')!.config as { allow: string[] }).allow).join('/')}${svc.plugins.some((p) => p.name === 'ip-restriction') ? ', admin addresses' : ''}`
+          : 'open';
+    const upstream = svc.url.replace(/\.[a-z0-9-]+\.svc\.cluster\.local/, '');
+    const size = svc.plugins.find((p) => p.name === 'request-size-limiting')!.config as { allowed_payload_size: number };
+    const rate = svc.plugins.find((p) => p.name === 'rate-limiting')?.config as { minute: number } | undefined;
+    return `| \`${svc.routes.flatMap((r) => r.paths).join('`, `')}\` | ${upstream} | ${access} | ${size.allowed_payload_size} MB | ${rate ? `${rate.minute}/min per IP` : '-'} | ${plugins.join(', ')} |`;
+  });
+  return ['| path | upstream | access | body limit | rate limit | plugins |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+/** Every Secret of the platform, which workloads read each key, and how the CLI makes it. */
+function secretsTable(): string {
+  const input = ENVIRONMENTS.find((e) => (e as { name: string }).name === 'staging');
+  const { specs } = platformSecrets(input);
+  const { manifests } = renderEnvironment(input);
+  const readers = new Map<string, Set<string>>();
+  for (const [, text] of manifests) {
+    const obj = parse(text) as { kind: string; metadata: { name: string } };
+    for (const m of text.matchAll(/secretKeyRef:\n\s+key: ([\w-]+)\n\s+name: ([\w-]+)/g)) {
+      const key = `${m[2]}/${m[1]}`;
+      if (!readers.has(key)) readers.set(key, new Set());
+      readers.get(key)!.add(`${obj.metadata.name}`);
+    }
+  }
+  const how = (g: SecretKeySpec['generate']) =>
+    g.kind === 'hex' ? `${g.bytes * 2} hex characters` : g.kind === 'base64' ? `${g.bytes} random bytes, base64` : g.kind === 'text' ? `"${g.value}"` : g.kind === 'jwt' ? `HS256 JWT, role ${g.role}, signed with ${g.signingKey}` : `provided: ${g.hint}`;
+  const rows = specs.flatMap((spec) =>
+    spec.keys.map((k) => `| ${spec.name} | ${k.key} | ${k.description} | ${how(k.generate)} | ${[...(readers.get(`${spec.name}/${k.key}`) ?? [])].sort().join(', ') || '-'} |`),
+  );
+  return ['| Secret | key | what it is | generated as (dev CLI) | read by |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** Generated section name -> its content. */
 export function generatedSections(): Record<string, string> {
   const envs = ENVIRONMENTS.map(parseEnvironment);
-  return { 'tuning-table': tuningTable(envs) };
+  return { 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable() };
 }
 
 /** Pages with generated sections, relative to the project root. */
-export const GENERATED_PAGES = ['docs/data-tier.md'];
+export const GENERATED_PAGES = ['docs/data-tier.md', 'docs/gateway-and-secrets.md'];
 
 /** The page's text with every generated section filled in. */
 export function fillPage(text: string, sections: Record<string, string>): string {

@@ -68,6 +68,7 @@ describeNeeding(
         writeFileSync(join(root, 'initdb.pw'), PASSWORDS.POSTGRES_PASSWORD!);
         writeFileSync(join(root, 'init.sql'), initSql);
         copyFileSync(join(ROOT, 'tests/integration/sql/postgres-baseline.sql'), join(root, 'baseline.sql'));
+        copyFileSync(join(ROOT, 'tests/integration/sql/rls-own-rows.sql'), join(root, 'rls.sql'));
         chownTree(root, OS_USER);
 
         const initdb = run(OS_USER, `${BIN}/initdb`, ['-D', join(root, 'data'), '-U', 'supabase_admin', `--pwfile=${join(root, 'initdb.pw')}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8']);
@@ -117,6 +118,15 @@ describeNeeding(
         expect(plan, tap.stdout).not.toBeNull();
         const failed = tap.stdout.split('\n').filter((l) => l.startsWith('not ok'));
         expect(failed, tap.stdout).toEqual([]);
+        expect(tap.stdout.split('\n').filter((l) => /^ok \d+/.test(l))).toHaveLength(Number(plan![1]));
+      });
+
+      it('keeps each user to its own rows (pgTAP, claims set as PostgREST sets them)', () => {
+        const tap = psql(['-q', '-At', '-f', join(root, 'rls.sql')]);
+        expect(tap.status, tap.stderr).toBe(0);
+        const plan = /^1\.\.(\d+)$/m.exec(tap.stdout);
+        expect(plan, tap.stdout).not.toBeNull();
+        expect(tap.stdout.split('\n').filter((l) => l.startsWith('not ok')), tap.stdout).toEqual([]);
         expect(tap.stdout.split('\n').filter((l) => /^ok \d+/.test(l))).toHaveLength(Number(plan![1]));
       });
 

@@ -82,7 +82,7 @@ const CASES: BadCase[] = [
     what: 'components that do not fit the namespace quota',
     base: dev,
     breakIt: (e) => (e.components.postgres.replicas = 20),
-    says: ['namespaces.supabase.quota.requests.cpu', 'is less than the postgres + redis pods need', 'raise the quota'],
+    says: ['namespaces.supabase.quota.requests.cpu', 'is less than the postgres + redis + auth', 'raise the quota'],
   },
   {
     what: 'a container above the LimitRange max',
@@ -97,6 +97,15 @@ const CASES: BadCase[] = [
     says: ['namespaces.app.limitRange.defaultLimit.cpu', 'above max.cpu 100m'],
   },
   { what: 'a data volume too small for the WAL', base: staging, breakIt: (e) => (e.storage.sizes.postgres = '8Gi'), says: ['storage.sizes.postgres', 'leaves too little room for WAL', 'at least 10Gi'] },
+  { what: 'a self-signed certificate in production', base: staging, breakIt: (e) => { e.name = 'production'; e.gateway.tls = { issuer: 'self-signed' }; }, says: ['gateway.tls.issuer', '"self-signed" is for dev only'] },
+  { what: "Let's Encrypt staging in production", base: staging, breakIt: (e) => (e.name = 'production'), says: ['gateway.tls.issuer', 'production must use "letsencrypt-production"'] },
+  { what: 'admin routes open to the internet', base: staging, breakIt: (e) => (e.gateway.adminCidrs = ['0.0.0.0/0']), says: ['gateway.adminCidrs', 'must not open the admin routes'] },
+  { what: 'no trusted proxies', base: staging, breakIt: (e) => (e.gateway.trustedProxyCidrs = []), says: ['gateway.trustedProxyCidrs', 'must list the load balancer addresses'] },
+  { what: 'two Storage pods on the file backend', base: dev, breakIt: (e) => (e.supabase.storage.replicas = 2), says: ['supabase.storage.replicas', 'can run only one pod'] },
+  { what: 'no mail relay without autoconfirm', base: staging, breakIt: (e) => delete e.supabase.smtp, says: ['supabase.smtp', 'is required unless mailerAutoconfirm'] },
+  { what: 'autoscaling below its minimum', base: staging, breakIt: (e) => (e.supabase.rest.autoscaling.maxReplicas = 1), says: ['supabase.rest.autoscaling.maxReplicas', 'is below minReplicas 2'] },
+  { what: 'replicas that disagree with autoscaling', base: staging, breakIt: (e) => (e.supabase.rest.replicas = 3), says: ['supabase.rest.replicas', 'set replicas to minReplicas'] },
+  { what: 'a site URL that is not a URL', base: staging, breakIt: (e) => (e.supabase.siteUrl = 'app.example.com'), says: ['supabase.siteUrl', 'must be a URL'] },
   { what: 'two PostgreSQL replicas', base: staging, breakIt: (e) => (e.components.postgres.replicas = 2), says: ['components.postgres.replicas', 'PostgreSQL runs as a single instance'] },
   { what: 'too little memory for PostgreSQL', base: dev, breakIt: (e) => (e.components.postgres.resources = { requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '128Mi', ephemeralStorage: '64Mi' } }), says: ['components.postgres.resources.limits.memory', 'too little for PostgreSQL: give it at least 256Mi'] },
   { what: 'no connection budget', base: dev, breakIt: (e) => delete e.components.postgres.tuning.maxConnections, says: ['components.postgres.tuning.maxConnections'] },
@@ -104,7 +113,7 @@ const CASES: BadCase[] = [
   { what: 'Redis allowed to fill all its memory', base: staging, breakIt: (e) => (e.components.redis.maxmemoryPercent = 100), says: ['components.redis.maxmemoryPercent', 'must be at most 90'] },
   { what: 'an unknown eviction policy', base: staging, breakIt: (e) => (e.components.redis.maxmemoryPolicy = 'lru'), says: ['components.redis.maxmemoryPolicy', 'must be one of noeviction'] },
   { what: 'a malformed pod CIDR', base: dev, breakIt: (e) => (e.network = { podCidrs: ['10.0.0.0'] }), says: ['network.podCidrs.0', 'must be a CIDR'] },
-  { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'is less than the postgres + redis pods need (3 claims)'] },
+  { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'pods need (4 claims'] },
 ];
 
 describe('bad environments', () => {

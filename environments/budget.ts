@@ -1,0 +1,103 @@
+// What an environment asks of each namespace: every pod the platform can run at once (stateless
+// services at their autoscaling maximum plus the 25% rollout surge), with its containers'
+// resources and its volumes. Synth checks these against the namespace quotas and LimitRanges,
+// which the API server would otherwise enforce only at deploy time, one rejected pod at a time.
+import type { z } from 'zod';
+import { EXTRA_CLAIMS } from './data-tier';
+import { num, type Resources } from './fields';
+import type { Environment, NamespaceKey } from './schema';
+
+interface PodBudget {
+  /** Path of the component in the environment, for messages. */
+  readonly path: readonly string[];
+  readonly namespace: NamespaceKey;
+  readonly pods: number;
+  /** Each container's resources and the field path they come from. */
+  readonly containers: readonly { readonly resources: Resources; readonly path: readonly string[] }[];
+  /** Volume bytes and claims, in total (not per pod). */
+  readonly storage: number;
+  readonly claims: number;
+}
+
+const surge = (n: number) => Math.ceil(n * 1.25);
+
+export function podBudgets(env: Environment): PodBudget[] {
+  const data = (['postgres', 'redis'] as const).map((c): PodBudget => {
+    const w = env.components[c];
+    return {
+      path: ['components', c],
+      namespace: 'supabase',
+      pods: w.replicas,
+      containers: [
+        { resources: w.resources, path: ['components', c, 'resources'] },
+        { resources: w.helperResources, path: ['components', c, 'helperResources'] },
+      ],
+      storage: (num(env.storage.sizes[c]) + num(EXTRA_CLAIMS[c].size)) * w.replicas,
+      claims: (1 + EXTRA_CLAIMS[c].count) * w.replicas,
+    };
+  });
+  const s = env.supabase;
+  const stateless = (path: string[], svc: { replicas: number; autoscaling?: { maxReplicas: number }; resources: Resources }, extra: PodBudget['containers'] = [], storage = 0, claims = 0): PodBudget => ({
+    path,
+    namespace: 'supabase',
+    pods: surge(svc.autoscaling?.maxReplicas ?? svc.replicas),
+    containers: [{ resources: svc.resources, path: [...path, 'resources'] }, ...extra],
+    storage,
+    claims,
+  });
+  const fileBackend = s.storageBackend.kind === 'file' ? s.storageBackend : undefined;
+  return [
+    ...data,
+    stateless(['supabase', 'auth'], s.auth),
+    stateless(['supabase', 'rest'], s.rest),
+    stateless(['supabase', 'realtime'], s.realtime),
+    stateless(['supabase', 'storage'], s.storage, [{ resources: s.imgproxy, path: ['supabase', 'imgproxy'] }], fileBackend ? num(fileBackend.size) : 0, fileBackend ? 1 : 0),
+    stateless(['supabase', 'meta'], s.meta),
+    ...(s.studioEnabled ? [stateless(['supabase', 'studio'], s.studio)] : []),
+    stateless(['supabase', 'supavisor'], s.supavisor),
+    stateless(['gateway', 'kong'], env.gateway.kong),
+  ];
+}
+
+/** Adds an issue for every quota the pods overflow and every container above its LimitRange max. */
+export function checkBudgets(env: Environment, namespaces: readonly NamespaceKey[], ctx: z.RefinementCtx): void {
+  const budgets = podBudgets(env);
+  for (const ns of namespaces) {
+    const members = budgets.filter((b) => b.namespace === ns);
+    const quota = env.namespaces[ns].quota;
+    const limitMax = env.namespaces[ns].limitRange.max;
+    const sum = (pick: (r: Resources) => string) => members.reduce((t, b) => t + b.pods * b.containers.reduce((c, x) => c + num(pick(x.resources)), 0), 0);
+    const checks: [string[], number, string, string][] = [
+      [['requests', 'cpu'], sum((r) => r.requests.cpu), quota.requests.cpu, 'cores'],
+      [['requests', 'memory'], sum((r) => r.requests.memory), quota.requests.memory, 'bytes'],
+      [['limits', 'cpu'], sum((r) => r.limits.cpu), quota.limits.cpu, 'cores'],
+      [['limits', 'memory'], sum((r) => r.limits.memory), quota.limits.memory, 'bytes'],
+      [['requests', 'storage'], members.reduce((t, b) => t + b.storage, 0), quota.requests.storage, 'bytes'],
+      [['persistentVolumeClaims'], members.reduce((t, b) => t + b.claims, 0), String(quota.persistentVolumeClaims), 'claims'],
+      [['pods'], members.reduce((t, b) => t + b.pods, 0), String(quota.pods), 'pods'],
+    ];
+    const who = members.map((b) => b.path.at(-1)).join(' + ');
+    for (const [path, needed, allowed, unit] of checks) {
+      if (needed > num(allowed)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['namespaces', ns, 'quota', ...path],
+          message: `${allowed} is less than the ${who} pods need (${Number(needed.toFixed(3))} ${unit}, stateless services counted at their maximum replicas plus rollout surge): raise the quota or shrink those components`,
+        });
+      }
+    }
+    for (const b of members) {
+      for (const c of b.containers) {
+        for (const key of ['cpu', 'memory'] as const) {
+          if (num(c.resources.limits[key]) > num(limitMax[key])) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...c.path, 'limits', key],
+              message: `${c.resources.limits[key]} is above the ${ns} namespace's LimitRange max ${limitMax[key]}: the API server would reject the pod; lower it or raise namespaces.${ns}.limitRange.max.${key}`,
+            });
+          }
+        }
+      }
+    }
+  }
+}
