@@ -64,6 +64,13 @@ export class PostgresChart extends PlatformChart {
 
     this.credentials = postgresCredentials(ns);
     provideSecret(this, 'credentials', props.secrets, this.credentials, meta(this.credentials.name));
+    const pgsodium: SecretSpec = {
+      name: 'postgres-pgsodium',
+      namespace: ns,
+      description: 'The pgsodium root key, from which pgsodium and Vault derive their encryption keys',
+      keys: [{ key: 'root-key', description: 'pgsodium root key: back it up with the database, it cannot be recovered', generate: { kind: 'hex', bytes: 32 } }],
+    };
+    provideSecret(this, 'pgsodium', props.secrets, pgsodium, meta(pgsodium.name));
 
     const limits = props.config.resources.limits;
     const files = {
@@ -80,6 +87,7 @@ export class PostgresChart extends PlatformChart {
       'supabase.conf': supabaseDropIn(),
       'pg_hba.conf': pgHbaConf(props.podCidrs),
       'pg_ident.conf': pgIdentConf(),
+      'prepare-custom-config.sh': projectFile('charts/postgres/files/prepare-custom-config.sh'),
       // initdb and peer authentication need the server's user to have a name: "postgres".
       passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\npostgres:x:${POSTGRES_UID}:${POSTGRES_UID}:PostgreSQL:/var/lib/postgresql:/usr/sbin/nologin\n`,
       group: `root:x:0:\npostgres:x:${POSTGRES_UID}:\n`,
@@ -126,6 +134,7 @@ export class PostgresChart extends PlatformChart {
                 { key: 'pg_hba.conf', path: 'pg_hba.conf' },
                 { key: 'pg_ident.conf', path: 'pg_ident.conf' },
                 { key: 'supabase.conf', path: 'conf.d/supabase.conf' },
+                { key: 'prepare-custom-config.sh', path: 'prepare-custom-config.sh' },
                 { key: 'passwd', path: 'passwd' },
                 { key: 'group', path: 'group' },
               ],
@@ -136,14 +145,17 @@ export class PostgresChart extends PlatformChart {
         initContainers: [
           {
             // The image ships supautils.conf and its extension scripts in /etc/postgresql-custom,
-            // which the volume (keeping the pgsodium root key) hides: copy them in on every start,
-            // so an image upgrade brings its own versions. The key is never in the image, so it
-            // is never overwritten.
+            // which the volume hides: the script copies them in on every start and puts the
+            // pgsodium root key from its Secret in place (never replacing a different one).
             name: 'custom-config',
             image: IMAGES.postgres,
-            command: ['cp', '-R', `${PG_PATHS.customDir}/.`, '/custom/'],
+            command: ['sh', `${PG_PATHS.configDir}/prepare-custom-config.sh`, PG_PATHS.customDir, '/custom'],
+            env: [{ name: 'PGSODIUM_ROOT_KEY', valueFrom: secretKeyRef(pgsodium, 'root-key') }],
             resources: props.config.helperResources,
-            volumeMounts: [{ name: 'custom-config', mountPath: '/custom' }],
+            volumeMounts: [
+              { name: 'custom-config', mountPath: '/custom' },
+              { name: 'config', mountPath: PG_PATHS.configDir, readOnly: true },
+            ],
           },
         ],
         containers: [

@@ -2,6 +2,7 @@
 // would send, with a fake cluster standing in for the API server.
 import { jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { secretsCommand } from '../../cli';
 import type { Cluster } from '../../cli/kube';
 import { generateValues, planSecrets, secretManifest } from '../../cli/secrets';
@@ -95,7 +96,9 @@ describe('secrets command', () => {
     const { cluster, applied } = fakeCluster({});
     const lines: string[] = [];
     await secretsCommand(['--env', 'dev'], () => cluster, (l) => lines.push(l));
-    expect(applied.map((a) => a.object.metadata.name)).toEqual(expect.arrayContaining(['postgres-credentials', 'redis-credentials']));
+    expect(applied.map((a) => a.object.metadata.name)).toEqual(
+      expect.arrayContaining(['postgres-credentials', 'postgres-pgsodium', 'redis-credentials', 'supabase-jwt', 'supabase-dashboard', 'supabase-realtime', 'supabase-supavisor', 'supabase-meta']),
+    );
     expect(applied.every((a) => !a.force && a.object.kind === 'Secret')).toBe(true);
     expect(lines.every((l) => l.startsWith('create'))).toBe(true);
     const pg = applied.find((a) => a.object.metadata.name === 'postgres-credentials')!.object;
@@ -109,8 +112,9 @@ describe('secrets command', () => {
     expect(quiet.applied.map((a) => a.object.metadata.name)).not.toContain('redis-credentials');
     const rotated = fakeCluster(all);
     await secretsCommand(['--env', 'dev', '--rotate'], () => rotated.cluster, () => undefined);
-    expect(rotated.applied.length).toBeGreaterThanOrEqual(2);
-    expect(rotated.applied.every((a) => a.force)).toBe(true);
+    const forced = rotated.applied.filter((a) => a.force).map((a) => a.object.metadata.name);
+    expect(forced.sort()).toEqual(['postgres-credentials', 'redis-credentials']);
+    expect(rotated.applied.filter((a) => !a.force).length).toBeGreaterThan(0);
   });
 
   it('prints manifests with --dry-run and touches no cluster', async () => {
@@ -119,6 +123,17 @@ describe('secrets command', () => {
       throw new Error('no cluster in a dry run');
     }, (l) => lines.push(l));
     expect(lines.join('\n')).toMatch(/kind: Secret[\s\S]*name: postgres-credentials/);
+  });
+
+  it('generates the Supabase keys of dev as a set: the API keys verify with the JWT secret', async () => {
+    const lines: string[] = [];
+    await secretsCommand(['--env', 'dev', '--dry-run'], () => fakeCluster({}).cluster, (l) => lines.push(l));
+    const docs = lines.map((l) => parse(l.replace(/^---\n/, '')) as { metadata: { name: string }; data: Record<string, string> });
+    const value = (secret: string, key: string) => Buffer.from(docs.find((d) => d.metadata.name === secret)!.data[key]!, 'base64').toString();
+    const { payload } = await jwtVerify(value('supabase-jwt', 'service-role-key'), key(value('supabase-jwt', 'jwt-secret')), { issuer: 'supabase' });
+    expect(payload.role).toBe('service_role');
+    expect(value('supabase-realtime', 'db-enc-key')).toHaveLength(16);
+    expect(value('postgres-pgsodium', 'root-key')).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('refuses environments whose secrets come from External Secrets', async () => {

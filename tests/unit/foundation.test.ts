@@ -37,7 +37,7 @@ describe('foundation chart', () => {
     const { objects } = foundation(production);
     const quota = byKind(objects, 'ResourceQuota').find((q) => q.metadata.namespace === 'supabase');
     expect((quota?.spec as { hard: Record<string, string> }).hard).toMatchObject({
-      'requests.cpu': '32',
+      'requests.cpu': '40',
       'requests.memory': '96Gi',
       'requests.storage': '2Ti',
       'services.nodeports': '0',
