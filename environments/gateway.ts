@@ -62,7 +62,5 @@ export const GatewayConfig = z.strictObject({
     })
     .default({ auth: 60, api: 1200 }),
   tls: Tls,
-  /** Also attach to a Gateway API Gateway that already runs in the cluster. @default none */
-  httpRoute: z.strictObject({ gatewayName: z.string().min(1), gatewayNamespace: z.string().min(1) }).optional(),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;

@@ -1,6 +1,6 @@
 // The edge: Kong 3.9.1 in DB-less mode terminating TLS 1.3 itself behind a LoadBalancer
 // Service, with the certificate from cert-manager. No ingress controller is involved
-// (ingress-nginx is retired); an HTTPRoute can attach Kong to a Gateway API gateway too.
+// (ingress-nginx is retired).
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
