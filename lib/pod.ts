@@ -3,6 +3,7 @@
 // emptyDir for each path an image writes, a dedicated ServiceAccount without a mounted token,
 // and terminationMessagePolicy that keeps the log tail on a crash. Charts build their
 // Deployments, StatefulSets, Jobs and Rollouts from `hardenedPodSpec`.
+import { createHash } from 'node:crypto';
 import { k8s } from 'cdk8s-plus-33';
 import type { Resources } from '../environments/fields';
 import { type Image, imageRef } from './images';
@@ -131,4 +132,13 @@ export function hardenedPodSpec(props: PodSpecProps): k8s.PodSpec {
 function writableVolumeName(container: string, path: string): string {
   const slug = path.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
   return `${container}-${slug}`.slice(0, 63).replace(/-+$/, '');
+}
+
+/**
+ * Pod template metadata: the workload's labels plus extra ones, and a `checksum/config`
+ * annotation over `restartOn` (config files the pods read), so a change to them rolls the pods.
+ */
+export function podTemplateMetadata(labels: Record<string, string> | undefined, extraLabels?: Record<string, string>, restartOn?: readonly string[]): k8s.ObjectMeta {
+  const checksum = restartOn?.length ? createHash('sha256').update(restartOn.join('\0')).digest('hex').slice(0, 16) : undefined;
+  return { labels: { ...labels, ...extraLabels }, ...(checksum ? { annotations: { 'checksum/config': checksum } } : {}) };
 }

@@ -2,7 +2,6 @@
 // the StatefulSet), a ClusterIP Service for clients, the StatefulSet with its volume claim
 // templates, and its PodDisruptionBudget. Claims are retained when the StatefulSet is deleted
 // or scaled down: nothing here ever deletes data.
-import { createHash } from 'node:crypto';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
@@ -10,7 +9,7 @@ import type { Disruption } from '../environments/fields';
 import { availability } from './availability';
 import type { PlatformChart } from './chart';
 import { selectorLabels } from './labels';
-import { type PodSpecProps, hardenedPodSpec } from './pod';
+import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata } from './pod';
 import { serviceAccount } from './service-account';
 
 export interface VolumeClaim {
@@ -79,9 +78,6 @@ export class StatefulService extends Construct {
     });
 
     const podMeta = meta(props.name);
-    const restartHash = props.restartOn?.length
-      ? { 'checksum/config': createHash('sha256').update(props.restartOn.join('\0')).digest('hex').slice(0, 16) }
-      : undefined;
     new k8s.KubeStatefulSet(this, 'stateful-set', {
       metadata: meta(props.name),
       spec: {
@@ -92,7 +88,7 @@ export class StatefulService extends Construct {
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         selector: { matchLabels: this.selector },
         template: {
-          metadata: { labels: { ...podMeta.labels, ...props.podLabels }, ...(restartHash ? { annotations: restartHash } : {}) },
+          metadata: podTemplateMetadata(podMeta.labels, props.podLabels, props.restartOn),
           spec: hardenedPodSpec({ ...props.pod, ...placement, serviceAccountName: account.name }),
         },
         volumeClaimTemplates: props.claims.map((c) => ({

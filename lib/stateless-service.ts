@@ -1,7 +1,6 @@
 // A stateless service: its ServiceAccount, a ClusterIP Service, the Deployment (or an HPA that
 // owns the replica count), PodDisruptionBudget and spread from the replica count, and its own
 // NetworkPolicy from the peers it declares.
-import { createHash } from 'node:crypto';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { StatelessService as StatelessConfig } from '../environments/supabase';
@@ -9,7 +8,7 @@ import { availability } from './availability';
 import type { PlatformChart } from './chart';
 import { selectorLabels } from './labels';
 import { type PortRule, workloadNetworkPolicy } from './network';
-import { type PodSpecProps, hardenedPodSpec } from './pod';
+import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata } from './pod';
 import { serviceAccount } from './service-account';
 import type { ServicePort } from './stateful-set';
 
@@ -63,9 +62,6 @@ export class StatelessService extends Construct {
         ports: props.ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name) })),
       },
     });
-    const restartHash = props.restartOn?.length
-      ? { 'checksum/config': createHash('sha256').update(props.restartOn.join('\0')).digest('hex').slice(0, 16) }
-      : undefined;
     const deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: meta,
       spec: {
@@ -78,7 +74,7 @@ export class StatelessService extends Construct {
             : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromString('25%') } },
         selector: { matchLabels: this.selector },
         template: {
-          metadata: { labels: { ...meta.labels, ...props.podLabels }, ...(restartHash ? { annotations: restartHash } : {}) },
+          metadata: podTemplateMetadata(meta.labels, props.podLabels, props.restartOn),
           spec: hardenedPodSpec({ ...props.pod, ...placement, serviceAccountName: account.name }),
         },
       },
