@@ -1,0 +1,64 @@
+// The shape of a policy rule and what rules share: the violation type, the context of all objects
+// of one environment, and helpers about scope and replica counts.
+import type { K8sObject } from '../objects';
+import { crdScope } from '../schema';
+
+export interface Violation {
+  readonly rule: string;
+  /** "Deployment supabase/kong" */
+  readonly object: string;
+  /** Dotted field path within the object. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** All objects of one environment, for rules that look across objects. */
+export interface Context {
+  readonly objects: readonly K8sObject[];
+}
+
+export interface Rule {
+  readonly id: string;
+  readonly description: string;
+  readonly refs: readonly string[];
+  check(obj: K8sObject, ctx: Context): Omit<Violation, 'rule' | 'object'>[];
+}
+
+export const EXEMPTION_PREFIX = 'exempt.policy.supabase-platform/';
+
+/** A violation's field and message; the harness adds the rule and the object. */
+export const v = (field: string, message: string) => ({ field, message });
+
+const CLUSTER_SCOPED_CORE = new Set([
+  'Namespace',
+  'PriorityClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'StorageClass',
+  'PersistentVolume',
+  'CustomResourceDefinition',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'IngressClass',
+  'RuntimeClass',
+]);
+
+export function isClusterScoped(obj: K8sObject): boolean {
+  return CLUSTER_SCOPED_CORE.has(obj.kind) || crdScope(obj.apiVersion, obj.kind) === 'Cluster';
+}
+
+/** Replicas a workload can run with at least: spec.replicas, or the HPA's minReplicas. */
+export function minReplicas(obj: K8sObject, ctx: Context): number {
+  const hpa = ctx.objects.find((o) => {
+    const target = (o.spec as { scaleTargetRef?: { kind?: string; name?: string } } | undefined)?.scaleTargetRef;
+    return (
+      o.kind === 'HorizontalPodAutoscaler' &&
+      o.metadata.namespace === obj.metadata.namespace &&
+      target?.kind === obj.kind &&
+      target.name === obj.metadata.name
+    );
+  });
+  if (hpa) return (hpa.spec as { minReplicas?: number }).minReplicas ?? 1;
+  return (obj.spec as { replicas?: number } | undefined)?.replicas ?? 1;
+}
+
