@@ -1,14 +1,16 @@
 // The whole platform for one environment: which charts exist and how their outputs feed each
 // other's props. main.ts, the tests and the benchmark all build it through `renderEnvironment`.
-import { App } from 'cdk8s';
+import { ApiObject, App } from 'cdk8s';
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
 import { GatewayChart, PROXY_PORT } from './charts/gateway/gateway-chart';
+import { GitopsChart, type KindRef, type LayerInventory } from './charts/gitops/gitops-chart';
 import { IssuersChart } from './charts/security/issuers-chart';
 import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
+import type { Layer } from './lib/layers';
 import { type Manifests, renderApp } from './lib/output';
 import type { SecretSpec } from './lib/secrets';
 
@@ -63,6 +65,33 @@ export function buildPlatform(app: App, env: Environment): void {
     storageMaxBytes: env.supabase.fileSizeLimitBytes,
     redis,
   });
+  // Last: Argo CD's objects, from what every other chart emits.
+  new GitopsChart(app, 'gitops', { instance: env.name, prefix: env.namespacePrefix, config: env.gitops, inventory: inventory(app) });
+}
+
+/** What each layer holds: kinds, namespaces and HPA targets, read from the charts' objects. */
+function inventory(app: App): LayerInventory[] {
+  const byLayer = new Map<Layer, { namespaced: KindRef[]; cluster: KindRef[]; namespaces: Set<string>; hpa: LayerInventory['hpaTargets'][number][] }>();
+  for (const chart of app.node.children) {
+    if (!(chart instanceof PlatformChart)) continue;
+    const c = chart as PlatformChart;
+    const entry = byLayer.get(c.layer) ?? { namespaced: [], cluster: [], namespaces: new Set<string>(), hpa: [] };
+    byLayer.set(c.layer, entry);
+    for (const obj of c.node.findAll()) {
+      if (!(obj instanceof ApiObject)) continue;
+      const ref = { group: obj.apiGroup === 'core' ? '' : obj.apiGroup, kind: obj.kind };
+      const namespace = obj.metadata.namespace;
+      if (namespace) {
+        entry.namespaced.push(ref);
+        entry.namespaces.add(namespace);
+      } else entry.cluster.push(ref);
+      if (obj.kind === 'HorizontalPodAutoscaler' && namespace) {
+        const target = (obj.toJson() as { spec: { scaleTargetRef: { kind: string; name: string } } }).spec.scaleTargetRef;
+        entry.hpa.push({ kind: target.kind, name: target.name, namespace });
+      }
+    }
+  }
+  return [...byLayer].map(([layer, e]) => ({ layer, namespacedKinds: e.namespaced, clusterKinds: e.cluster, namespaces: [...e.namespaces], hpaTargets: e.hpa }));
 }
 
 /** Every Secret the platform's workloads read in one environment (for the CLI). */

@@ -55,6 +55,8 @@ export const dev = {
     adminCidrs: ['0.0.0.0/0'],
     tls: { issuer: 'self-signed' },
   },
+  // Placeholder: the URL of this repository as Argo CD clones it.
+  gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },
   components: {
     postgres: {
       replicas: 1,

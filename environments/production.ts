@@ -73,6 +73,8 @@ export const production = {
       dns01: { provider: 'cloudflare', apiTokenSecret: { name: 'cloudflare-api-token', key: 'api-token' } },
     },
   },
+  // Placeholder: the URL of this repository as Argo CD clones it.
+  gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },
   components: {
     postgres: {
       replicas: 1,

@@ -6,6 +6,7 @@ import { Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './field
 import { checkBudgets } from './budget';
 import { PostgresConfig, RedisConfig } from './data-tier';
 import { GatewayConfig } from './gateway';
+import { GitopsConfig } from './gitops';
 import { SupabaseConfig } from './supabase';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
@@ -111,6 +112,7 @@ export const EnvironmentSchema = z
       .default({ podCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] }),
     supabase: SupabaseConfig,
     gateway: GatewayConfig,
+    gitops: GitopsConfig,
     components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
   })
   .superRefine((env, ctx) => {

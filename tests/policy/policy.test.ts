@@ -1,6 +1,7 @@
 // Every synthesised object of every environment, checked against every policy rule.
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
+import { LAYERS } from '../../lib/layers';
 import { objectsOf } from '../helpers';
 import { checkAll, formatViolations } from './rules';
 
@@ -9,7 +10,7 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
 
   it('synthesises objects into layer folders', () => {
     expect(located.length).toBeGreaterThan(0);
-    for (const { file } of located) expect(file).toMatch(/^(foundation|data|supabase|gateway|app|observability|backup)\//);
+    for (const { file } of located) expect(file).toMatch(new RegExp(`^(${LAYERS.join('|')})/`));
   });
 
   it('meets every policy rule', () => {

@@ -1,0 +1,66 @@
+// Argo CD objects: every Application's path is a layer folder of dist/, every object of dist/
+// belongs to exactly one Application, waves follow the layer order, and the AppProject allows
+// exactly what the platform emits.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LAYER_WAVES } from '../../charts/gitops/gitops-chart';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
+import { LAYERS } from '../../lib/layers';
+import { objectsOf, ROOT } from '../helpers';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
+  const located = objectsOf(env);
+  const apps = located.filter((l) => l.object.kind === 'Application').map((l) => l.object as Obj);
+  const project = located.find((l) => l.object.kind === 'AppProject')!.object as Obj;
+  const layerApps = apps.filter((a) => a.spec.project === project.metadata.name);
+
+  it('points every Application at a layer folder that exists in dist/', () => {
+    for (const app of apps) {
+      expect(app.spec.source.path).toMatch(new RegExp(`^dist/${env}/(${LAYERS.join('|')})$`));
+      expect(existsSync(join(ROOT, app.spec.source.path)), app.spec.source.path).toBe(true);
+    }
+  });
+
+  it('gives every object of dist/ exactly one Application', () => {
+    const paths = apps.map((a) => a.spec.source.path as string);
+    for (const { file } of located) {
+      const owners = paths.filter((p) => `dist/${env}/${file}`.startsWith(`${p}/`));
+      expect(owners, file).toHaveLength(1);
+    }
+  });
+
+  it('syncs the layers in wave order, foundation first', () => {
+    const waves = layerApps.map((a) => [a.spec.source.path.split('/').at(-1), Number(a.metadata.annotations['argocd.argoproj.io/sync-wave'])] as const);
+    for (const [layer, wave] of waves) expect(wave).toBe(LAYER_WAVES[layer as keyof typeof LAYER_WAVES]);
+    const order = [...waves].sort((a, b) => a[1] - b[1]).map(([l]) => l);
+    expect(order[0]).toBe('foundation');
+    expect(order).toEqual(LAYERS.filter((l) => order.includes(l)));
+  });
+
+  it('syncs server-side, prunes last, creates no namespaces, and ignores only HPA-owned replicas', () => {
+    for (const app of layerApps) {
+      expect(app.spec.syncPolicy.syncOptions).toEqual(expect.arrayContaining(['ServerSideApply=true', 'PruneLast=true', 'CreateNamespace=false']));
+      expect(app.metadata.finalizers).toBeUndefined();
+      for (const d of app.spec.ignoreDifferences ?? []) {
+        expect(d.jsonPointers).toEqual(['/spec/replicas']);
+        const hpa = located.find((l) => l.object.kind === 'HorizontalPodAutoscaler' && (l.object as Obj).spec.scaleTargetRef.name === d.name);
+        expect(hpa, d.name).toBeDefined();
+      }
+    }
+    const hpas = located.filter((l) => l.object.kind === 'HorizontalPodAutoscaler').length;
+    expect(layerApps.flatMap((a) => a.spec.ignoreDifferences ?? [])).toHaveLength(hpas);
+  });
+
+  it('allows in the AppProject exactly the kinds and namespaces the layers emit', () => {
+    const managed = located.filter((l) => !l.file.startsWith('gitops/')).map((l) => l.object as Obj);
+    const group = (o: Obj) => (o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '');
+    const expectKinds = (objs: Obj[]) => [...new Set(objs.map((o) => `${group(o)}/${o.kind}`))].sort();
+    const listed = (entries: { group: string; kind: string }[]) => entries.map((e) => `${e.group}/${e.kind}`).sort();
+    expect(listed(project.spec.namespaceResourceWhitelist)).toEqual(expectKinds(managed.filter((o) => o.metadata.namespace)));
+    expect(listed(project.spec.clusterResourceWhitelist)).toEqual(expectKinds(managed.filter((o) => !o.metadata.namespace)));
+    expect(project.spec.destinations.map((d: Obj) => d.namespace).sort()).toEqual([...new Set(managed.map((o) => o.metadata.namespace).filter(Boolean))].sort());
+  });
+});
