@@ -15,6 +15,9 @@ export const Cpu = quantityOf('500m');
 export const Memory = quantityOf('512Mi');
 export const Storage = quantityOf('10Gi');
 
+/** An IPv4 or IPv6 CIDR block. */
+export const Cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, { error: 'must be a CIDR such as "10.0.0.0/8"' });
+
 export const wholeNumber = (what: string, min: number) =>
   z
     .number({ error: `must be a whole number (${what})` })

@@ -1,11 +1,10 @@
 // Environment settings of the edge: Kong's size, who may reach its admin routes, which proxies
 // are trusted for the client address, rate limits, and where its TLS certificate comes from.
 import { z } from 'zod';
-import { wholeNumber } from './fields';
+import { Cidr, wholeNumber } from './fields';
 import { StatelessService } from './supabase';
 
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
-const Cidrs = z.array(z.string().regex(CIDR, { error: 'must be a CIDR such as "10.0.0.0/8"' }));
+const Cidrs = z.array(Cidr);
 
 /** How cert-manager proves control of the domain to Let's Encrypt (DNS-01: no ingress controller needed). */
 const Dns01 = z.discriminatedUnion(

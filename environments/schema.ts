@@ -2,7 +2,7 @@
 // with zod so that a bad value stops synth with one message naming the field and the fix.
 // Charts never read an environment name; they get these values as props.
 import { z } from 'zod';
-import { Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
+import { Cidr, Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
 import { checkBudgets } from './budget';
 import { PostgresConfig, RedisConfig } from './data-tier';
 import { GatewayConfig } from './gateway';
@@ -16,8 +16,6 @@ export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 export const NAMESPACES = ['supabase', 'app', 'observability'] as const;
 export type NamespaceKey = (typeof NAMESPACES)[number];
 
-
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Per-namespace ResourceQuota; the sum of the namespace's components must fit inside it. */
@@ -107,7 +105,7 @@ export const EnvironmentSchema = z
          * Address ranges the cluster's pods come from. pg_hba.conf admits password logins only from
          * these. @default the private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16
          */
-        podCidrs: z.array(z.string().regex(CIDR, { error: 'must be a CIDR such as "10.0.0.0/8"' })).min(1),
+        podCidrs: z.array(Cidr).min(1),
       })
       .default({ podCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] }),
     supabase: SupabaseConfig,
