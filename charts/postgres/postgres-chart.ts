@@ -243,10 +243,17 @@ export class PostgresChart extends PlatformChart {
   }
 }
 
-/** platform-init.sql with the exposed schemas filled in. */
+/** platform-init.sql with the exposed schemas and the password statements filled in. */
 function platformInitSql(): string {
   const template = projectFile('charts/postgres/files/platform-init.sql');
-  const sql = template.replaceAll('__EXPOSED_SCHEMAS__', EXPOSED_SCHEMAS.map((s) => `'${s}'`).join(', '));
+  // supabase_admin's password is set by the image's entrypoint (POSTGRES_PASSWORD) before this runs.
+  const passwords = (Object.keys(LOGIN_ROLES) as LoginRole[])
+    .filter((role) => role !== 'supabase_admin')
+    .map((role) => `\\set pw \`printf '%s' "$${LOGIN_ROLES[role].env}"\`\nSELECT platform.set_password('${role}', :'pw');`)
+    .join('\n');
+  const sql = template
+    .replaceAll('__EXPOSED_SCHEMAS__', EXPOSED_SCHEMAS.map((s) => `'${s}'`).join(', '))
+    .replace(/^__SET_PASSWORDS__$/m, passwords);
   if (/__[A-Z_]+__/.test(sql.replace(/^--.*$/gm, ''))) throw new Error('internal: platform-init.sql has an unfilled placeholder');
   return sql;
 }

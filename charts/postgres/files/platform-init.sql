@@ -4,7 +4,8 @@
 -- run again, on the Supabase image (where most objects exist) and on vanilla PostgreSQL 15
 -- (where none do). Passwords come from the environment of the psql process, never from here.
 --
--- Placeholders filled at synth: __EXPOSED_SCHEMAS__ (the schemas PostgREST serves).
+-- The postgres chart fills in two placeholders at synth: the schemas PostgREST serves (in the
+-- RLS baseline) and the password statements, one pair per login role of credentials.ts.
 \set ON_ERROR_STOP on
 
 BEGIN;
@@ -128,23 +129,9 @@ CREATE EVENT TRIGGER ensure_rls ON ddl_command_end
 
 COMMIT;
 
--- Passwords of the login roles, from the psql process's environment (the credentials Secret).
-\set pw `printf '%s' "$AUTHENTICATOR_PASSWORD"`
-SELECT platform.set_password('authenticator', :'pw');
-\set pw `printf '%s' "$SUPABASE_AUTH_ADMIN_PASSWORD"`
-SELECT platform.set_password('supabase_auth_admin', :'pw');
-\set pw `printf '%s' "$SUPABASE_STORAGE_ADMIN_PASSWORD"`
-SELECT platform.set_password('supabase_storage_admin', :'pw');
-\set pw `printf '%s' "$SUPABASE_FUNCTIONS_ADMIN_PASSWORD"`
-SELECT platform.set_password('supabase_functions_admin', :'pw');
-\set pw `printf '%s' "$PGBOUNCER_PASSWORD"`
-SELECT platform.set_password('pgbouncer', :'pw');
-\set pw `printf '%s' "$POSTGRES_ROLE_PASSWORD"`
-SELECT platform.set_password('postgres', :'pw');
-\set pw `printf '%s' "$PLATFORM_BACKUP_PASSWORD"`
-SELECT platform.set_password('platform_backup', :'pw');
-\set pw `printf '%s' "$PLATFORM_EXPORTER_PASSWORD"`
-SELECT platform.set_password('platform_exporter', :'pw');
+-- Passwords of the login roles, from the psql process's environment (the credentials Secret):
+-- for each role, `\set pw` from its variable, then platform.set_password(role, :'pw').
+__SET_PASSWORDS__
 \unset pw
 
 -- Databases and schemas of Supavisor and the analytics service, outside the application database.
