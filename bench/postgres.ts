@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { PG_PATHS, postgresqlConf } from '../charts/postgres/config';
+import { postgresqlConf } from '../charts/postgres/config';
+import { adaptPaths } from '../tests/integration/postgres-paths';
 import { chownTree, freePort, run, tempDirFor } from '../tests/integration/processes';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -58,10 +59,7 @@ async function makeCluster(name: Cluster['name']): Promise<Cluster> {
   mkdirSync(join(root, 'etc/conf.d'), { recursive: true });
   mkdirSync(join(root, 'run'), { recursive: true });
   if (name === 'tuned') {
-    const conf = postgresqlConf(profile)
-      .replaceAll(`${PG_PATHS.configDir}/`, `${root}/etc/`)
-      .replaceAll(PG_PATHS.pgdata, `${root}/data`)
-      .replaceAll(PG_PATHS.socketDir, `${root}/run`);
+    const conf = adaptPaths(postgresqlConf(profile), root);
     writeFileSync(join(root, 'etc/postgresql.conf'), conf);
     // Local benchmark connections: trust on loopback, instead of the chart's SCRAM rules.
     writeFileSync(join(root, 'etc/pg_hba.conf'), 'host all all 127.0.0.1/32 trust\nlocal all all trust\n');

@@ -3,6 +3,7 @@
 import type { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
+import { selectorLabels } from './labels';
 
 /** Deny all ingress and egress for every pod of the namespace (R10). */
 export function defaultDenyAll(scope: Construct, id: string, metadata: ApiObjectMetadata): k8s.KubeNetworkPolicy {
@@ -52,6 +53,20 @@ export function clientsOf(service: string, instance: string): Peer {
     podSelector: { matchLabels: accessLabel(service) },
   };
 }
+
+/** The pods of one workload of this platform instance, by its stable selector labels. */
+export function podsOf(namespace: string, instance: string, name: string, component: string): Peer {
+  return {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    podSelector: { matchLabels: selectorLabels({ name, instance, component }) },
+  };
+}
+
+/**
+ * The internet, for SMTP and S3: any address outside the private ranges and the cloud metadata
+ * endpoint (REFERENCE.md R13).
+ */
+export const INTERNET: Peer = { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32'] } };
 
 /** The Prometheus pods in the observability namespace (metrics scrapes, R14). */
 export function prometheusPeer(observabilityNamespace: string): Peer {

@@ -24,6 +24,11 @@ export interface ServicePort {
   readonly port: number;
 }
 
+/** Service ports that target the container ports of the same name. */
+export function servicePorts(ports: readonly ServicePort[]): k8s.ServicePort[] {
+  return ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name) }));
+}
+
 export interface StatefulServiceProps {
   /** Object name of every object here, e.g. "postgres". */
   readonly name: string;
@@ -67,7 +72,7 @@ export class StatefulService extends Construct {
       pdbForSingleReplica: true,
     });
 
-    const ports = props.ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name) }));
+    const ports = servicePorts(props.ports);
     new k8s.KubeService(this, 'headless-service', {
       metadata: meta(this.headlessServiceName),
       spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: this.selector, ports },

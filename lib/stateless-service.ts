@@ -10,7 +10,7 @@ import { selectorLabels } from './labels';
 import { type PortRule, workloadNetworkPolicy } from './network';
 import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata } from './pod';
 import { serviceAccount } from './service-account';
-import type { ServicePort } from './stateful-set';
+import { type ServicePort, servicePorts } from './stateful-set';
 
 export interface StatelessServiceProps {
   /** Name of every object here ("auth", "rest", ...); the Service's DNS name. */
@@ -59,7 +59,7 @@ export class StatelessService extends Construct {
       spec: {
         type: 'ClusterIP',
         selector: this.selector,
-        ports: props.ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name) })),
+        ports: servicePorts(props.ports),
       },
     });
     const deployment = new k8s.KubeDeployment(this, 'deployment', {

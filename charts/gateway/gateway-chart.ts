@@ -9,10 +9,9 @@ import { Certificate, CertificateSpecPrivateKeyAlgorithm, CertificateSpecPrivate
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
-import { prometheusPeer } from '../../lib/network';
+import { podsOf, prometheusPeer } from '../../lib/network';
 import { secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatelessService } from '../../lib/stateless-service';
-import { podsOf } from '../supabase/context';
 import type { SupabaseChart } from '../supabase/supabase-chart';
 import { kongConfig, PLACEHOLDERS, pluginsUsed } from './kong-config';
 
@@ -84,9 +83,9 @@ export class GatewayChart extends PlatformChart {
 
     const jwt = props.supabase.secrets.jwt;
     const dashboard = props.supabase.secrets.dashboard;
-    const upstreamPeers = Object.entries(up).map(([name, u]) => ({ port: u.port, peers: [podsOf({ instance: props.instance, namespace: ns }, u.service, name)] }));
+    const upstreamPeers = Object.entries(up).map(([name, u]) => ({ port: u.port, peers: [podsOf(ns, props.instance, u.service, name)] }));
 
-    new StatelessService(this, 'kong', {
+    const kong = new StatelessService(this, 'kong', {
       name: 'kong',
       component: 'gateway',
       namespace: ns,
@@ -104,12 +103,12 @@ export class GatewayChart extends PlatformChart {
           // The edge: clients through the load balancer, from anywhere.
           { port: PROXY_TLS_PORT, peers: [] },
           // Plain HTTP only inside the platform (Studio, a Gateway API gateway).
-          { port: PROXY_PORT, peers: [podsOf({ instance: props.instance, namespace: ns }, 'studio', 'studio')] },
+          { port: PROXY_PORT, peers: [podsOf(ns, props.instance, 'studio', 'studio')] },
           { port: STATUS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
         ],
         egress: [
           ...upstreamPeers,
-          { port: props.redis.port, peers: [podsOf({ instance: props.instance, namespace: ns }, props.redis.serviceName, 'cache')] },
+          { port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] },
         ],
       },
       pod: {
@@ -184,7 +183,7 @@ export class GatewayChart extends PlatformChart {
       spec: {
         type: 'LoadBalancer',
         externalTrafficPolicy: 'Local',
-        selector: { 'app.kubernetes.io/name': 'kong', 'app.kubernetes.io/instance': props.instance, 'app.kubernetes.io/component': 'gateway' },
+        selector: kong.selector,
         ports: [{ name: 'https', port: 443, targetPort: k8s.IntOrString.fromString('proxy-tls') }],
       },
     });

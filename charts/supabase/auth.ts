@@ -2,7 +2,8 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
-import { INTERNET, type ServiceContext, toDatabase } from './context';
+import { INTERNET } from '../../lib/network';
+import { type ServiceContext, toDatabase } from './context';
 import { databaseUrlEnv } from './database-env';
 import { fromSecret } from './secrets';
 

@@ -3,7 +3,8 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
-import { podsOf, type ServiceContext, toDatabase } from './context';
+import { podsOf } from '../../lib/network';
+import { type ServiceContext, toDatabase } from './context';
 import { fromSecret } from './secrets';
 
 export const META_PORT = 8080;
@@ -18,7 +19,7 @@ export function metaService(ctx: ServiceContext): StatelessService {
     config: c.meta,
     ports: [{ name: 'http', port: META_PORT }],
     podLabels: ctx.db.clientLabels,
-    network: { ingress: [{ port: META_PORT, peers: [ctx.gateway, podsOf(ctx, 'studio', 'studio')] }], egress: [toDatabase(ctx)] },
+    network: { ingress: [{ port: META_PORT, peers: [ctx.gateway, podsOf(ctx.namespace, ctx.instance, 'studio', 'studio')] }], egress: [toDatabase(ctx)] },
     pod: {
       priorityClassName: ctx.priorityClassName,
       containers: [

@@ -4,7 +4,8 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
-import { INTERNET, podsOf, type ServiceContext, serviceUrl, toDatabase } from './context';
+import { INTERNET, podsOf } from '../../lib/network';
+import { type ServiceContext, serviceUrl, toDatabase } from './context';
 import { databaseUrlEnv } from './database-env';
 import { REST_PORT } from './rest';
 import { fromSecret } from './secrets';
@@ -52,7 +53,7 @@ export function storageService(ctx: ServiceContext): StatelessService {
     podLabels: ctx.db.clientLabels,
     network: {
       ingress: [{ port: STORAGE_PORT, peers: [ctx.gateway] }],
-      egress: [toDatabase(ctx), { port: REST_PORT, peers: [podsOf(ctx, 'rest', 'rest')] }, ...(s3 ? [{ port: 443, peers: [INTERNET] }] : [])],
+      egress: [toDatabase(ctx), { port: REST_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'rest', 'rest')] }, ...(s3 ? [{ port: 443, peers: [INTERNET] }] : [])],
     },
     pod: {
       priorityClassName: ctx.priorityClassName,

@@ -3,7 +3,8 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
-import { podsOf, type ServiceContext, serviceUrl, toDatabase } from './context';
+import { podsOf } from '../../lib/network';
+import { type ServiceContext, serviceUrl, toDatabase } from './context';
 import { META_PORT } from './meta';
 import { fromSecret } from './secrets';
 
@@ -21,7 +22,7 @@ export function studioService(ctx: ServiceContext, gatewayUrl: string): Stateles
     podLabels: ctx.db.clientLabels,
     network: {
       ingress: [{ port: STUDIO_PORT, peers: [ctx.gateway] }],
-      egress: [toDatabase(ctx), { port: META_PORT, peers: [podsOf(ctx, 'meta', 'meta')] }, { port: 8000, peers: [podsOf(ctx, 'kong', 'gateway')] }],
+      egress: [toDatabase(ctx), { port: META_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'meta', 'meta')] }, { port: 8000, peers: [podsOf(ctx.namespace, ctx.instance, 'kong', 'gateway')] }],
     },
     pod: {
       priorityClassName: ctx.priorityClassName,

@@ -5,11 +5,11 @@ import type { Construct } from 'constructs';
 import type { Environment } from '../../environments/schema';
 import type { SupabaseConfig } from '../../environments/supabase';
 import { PlatformChart } from '../../lib/chart';
-import { prometheusPeer } from '../../lib/network';
+import { podsOf, prometheusPeer } from '../../lib/network';
 import { provideSecret, type SecretSpec } from '../../lib/secrets';
 import type { StatelessService } from '../../lib/stateless-service';
 import { authService, AUTH_PORT } from './auth';
-import { type DatabaseEndpoint, podsOf, type ServiceContext } from './context';
+import type { DatabaseEndpoint, ServiceContext } from './context';
 import { META_PORT, metaService } from './meta';
 import { REALTIME_PORT, REALTIME_TENANT, realtimeService } from './realtime';
 import { REST_PORT, restService } from './rest';
@@ -70,7 +70,7 @@ export class SupabaseChart extends PlatformChart {
       secrets: this.secrets,
       db: props.db,
       publicUrl: props.publicUrl,
-      gateway: podsOf({ instance: props.instance, namespace: ns }, 'kong', 'gateway'),
+      gateway: podsOf(ns, props.instance, 'kong', 'gateway'),
       prometheus: prometheusPeer(props.observabilityNamespace),
     };
     this.services = [authService(ctx), restService(ctx), realtimeService(ctx), storageService(ctx), metaService(ctx), supavisorService(ctx)];

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPOSED_SCHEMAS } from '../../charts/postgres/postgres-chart';
 import { LOGIN_ROLES } from '../../charts/postgres/credentials';
-import { PG_PATHS } from '../../charts/postgres/config';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { configMapData, ROOT } from '../helpers';
+import { adaptPaths } from './postgres-paths';
 import { chownTree, freePort, run, tempDirFor } from './processes';
 import { describeNeeding, packageFile, program } from './tools';
 
@@ -27,15 +27,6 @@ function testMachineOverrides(postgresqlConf: string): string[] {
   const bytes = Number(sb[1]) * { kB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30 }[sb[2] as 'kB' | 'MB' | 'GB'];
   const budget = Math.floor(freemem() / 2 / 2 ** 20);
   return bytes / 2 ** 20 > budget ? ['-c', `shared_buffers=${budget}MB`] : [];
-}
-
-/** Moves the chart's absolute paths into `root`; returns the rewritten text. */
-function adaptPaths(text: string, root: string): string {
-  return text
-    .replaceAll(`${PG_PATHS.configDir}/`, `${root}/etc/`)
-    .replaceAll(PG_PATHS.pgdata, `${root}/data`)
-    .replaceAll(PG_PATHS.socketDir, `${root}/run`)
-    .replaceAll(`${PG_PATHS.customDir}/`, `${root}/custom/`);
 }
 
 const PASSWORDS = Object.fromEntries(Object.values(LOGIN_ROLES).map(({ env }) => [env, `test-${env.toLowerCase().replace(/_/g, '-')}`]));
