@@ -37,9 +37,9 @@ export function podBudgets(env: Environment): PodBudget[] {
     };
   });
   const s = env.supabase;
-  const stateless = (path: string[], svc: { replicas: number; autoscaling?: { maxReplicas: number }; resources: Resources }, extra: PodBudget['containers'] = [], storage = 0, claims = 0): PodBudget => ({
+  const stateless = (path: string[], svc: { replicas: number; autoscaling?: { maxReplicas: number }; resources: Resources }, extra: PodBudget['containers'] = [], storage = 0, claims = 0, namespace: NamespaceKey = 'supabase'): PodBudget => ({
     path,
-    namespace: 'supabase',
+    namespace,
     pods: surge(svc.autoscaling?.maxReplicas ?? svc.replicas),
     containers: [{ resources: svc.resources, path: [...path, 'resources'] }, ...extra],
     storage,
@@ -56,6 +56,10 @@ export function podBudgets(env: Environment): PodBudget[] {
     ...(s.studioEnabled ? [stateless(['supabase', 'studio'], s.studio)] : []),
     stateless(['supabase', 'supavisor'], s.supavisor),
     stateless(['gateway', 'kong'], env.gateway.kong),
+    stateless(['app', 'api'], env.app.api, [], 0, 0, 'app'),
+    stateless(['app', 'worker'], env.app.worker, [], 0, 0, 'app'),
+    // The scheduler is one pod, replaced with Recreate: no surge.
+    { path: ['app', 'scheduler'], namespace: 'app', pods: 1, containers: [{ resources: env.app.scheduler.resources, path: ['app', 'scheduler', 'resources'] }], storage: 0, claims: 0 },
   ];
 }
 

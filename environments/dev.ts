@@ -1,6 +1,7 @@
 // dev: a laptop cluster (kind or k3d). Namespace quotas add up to 4 CPU and 8 GiB of requests,
 // the budget DESIGN.md sets for dev, so a component that grows past it fails synth.
 import { namespace, service } from './defaults';
+import devReleases from './releases/dev.json';
 import type { EnvironmentInput } from './schema';
 
 export const dev = {
@@ -22,7 +23,7 @@ export const dev = {
     }),
     app: namespace({
       requests: { cpu: '750m', memory: '1536Mi', storage: '0' },
-      limits: { cpu: '3', memory: '3Gi' },
+      limits: { cpu: '4', memory: '3Gi' },
       pods: 20,
       persistentVolumeClaims: 0,
       loadBalancers: 0,
@@ -54,6 +55,17 @@ export const dev = {
     trustedProxyCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
     adminCidrs: ['0.0.0.0/0'],
     tls: { issuer: 'self-signed' },
+  },
+  app: {
+    // Ten small api pods: the canary's first step is one of them (see environments/app.ts).
+    api: service(10, ['10m', '48Mi'], ['200m', '128Mi']),
+    worker: service(1, ['25m', '64Mi'], ['250m', '256Mi']),
+    scheduler: { resources: { requests: { cpu: '25m', memory: '64Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '250m', memory: '256Mi', ephemeralStorage: '256Mi' } } },
+    releases: devReleases,
+    canary: { pauseAt10: '1m', pauseAt50: '1m', analysis: { maxErrorRatio: 0.05, maxP95Seconds: 2 } },
+    // Placeholder: a testnet RPC provider.
+    rpcEndpoints: ['https://rpc.testnet.example.com'],
+    logLevel: 'debug',
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

@@ -1,6 +1,7 @@
 // production: the DeFi product's live environment. Memory requests equal limits for the data
 // tier (Guaranteed QoS, as CloudNativePG recommends for PostgreSQL).
 import { namespace, service } from './defaults';
+import productionReleases from './releases/production.json';
 import type { EnvironmentInput } from './schema';
 
 export const production = {
@@ -72,6 +73,15 @@ export const production = {
       email: 'ops@example.com',
       dns01: { provider: 'cloudflare', apiTokenSecret: { name: 'cloudflare-api-token', key: 'api-token' } },
     },
+  },
+  app: {
+    api: service(10, ['500m', '512Mi'], ['1', '1Gi'], 30),
+    worker: service(3, ['250m', '512Mi'], ['1', '1Gi'], 10),
+    scheduler: { resources: { requests: { cpu: '250m', memory: '256Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '256Mi' } } },
+    releases: productionReleases,
+    canary: { pauseAt10: '10m', pauseAt50: '20m', analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5, failureLimit: 1, inconclusiveLimit: 3 } },
+    // Placeholders: the mainnet RPC providers, primary and fallback.
+    rpcEndpoints: ['https://rpc.mainnet.example.com', 'https://rpc-fallback.mainnet.example.com'],
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

@@ -2,6 +2,7 @@
 // with zod so that a bad value stops synth with one message naming the field and the fix.
 // Charts never read an environment name; they get these values as props.
 import { z } from 'zod';
+import { AppConfig, checkDigests } from './app';
 import { Cidr, Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
 import { checkBudgets } from './budget';
 import { PostgresConfig, RedisConfig } from './data-tier';
@@ -110,6 +111,8 @@ export const EnvironmentSchema = z
       .default({ podCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] }),
     supabase: SupabaseConfig,
     gateway: GatewayConfig,
+    /** The product: api, worker, scheduler, their images and the canary. */
+    app: AppConfig,
     gitops: GitopsConfig,
     components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
   })
@@ -137,6 +140,7 @@ export const EnvironmentSchema = z
         message: `"cli" is for dev only: ${env.name} must use "external-secrets" so secrets come from a secret manager`,
       });
     }
+    checkDigests(env, ctx);
     checkBudgets(env, NAMESPACES, ctx);
     checkWalRoom(env, ctx);
   });

@@ -1,6 +1,7 @@
 // staging: production's shape at a smaller size, on its own cluster. Secrets come from the
 // secret manager through External Secrets.
 import { namespace, service } from './defaults';
+import stagingReleases from './releases/staging.json';
 import type { EnvironmentInput } from './schema';
 
 export const staging = {
@@ -30,7 +31,7 @@ export const staging = {
     }),
     app: namespace({
       requests: { cpu: '4', memory: '8Gi', storage: '0' },
-      limits: { cpu: '12', memory: '16Gi' },
+      limits: { cpu: '16', memory: '16Gi' },
       pods: 60,
       persistentVolumeClaims: 0,
       loadBalancers: 0,
@@ -67,6 +68,15 @@ export const staging = {
       email: 'ops@example.com',
       dns01: { provider: 'cloudflare', apiTokenSecret: { name: 'cloudflare-api-token', key: 'api-token' } },
     },
+  },
+  app: {
+    api: service(10, ['100m', '192Mi'], ['500m', '512Mi'], 20),
+    worker: service(2, ['100m', '256Mi'], ['500m', '512Mi'], 4),
+    scheduler: { resources: { requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '256Mi' } } },
+    releases: stagingReleases,
+    canary: { pauseAt10: '5m', pauseAt50: '10m', analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5 } },
+    // Placeholder: a testnet RPC provider.
+    rpcEndpoints: ['https://rpc.testnet.example.com'],
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

@@ -8,8 +8,11 @@
 export interface Image {
   /** Registry and repository, e.g. "docker.io/supabase/gotrue". */
   readonly repository: string;
-  /** Exact version tag; never "latest" or a floating major such as "7". */
-  readonly tag: string;
+  /**
+   * Exact version tag; never "latest" or a floating major such as "7". Only a product image
+   * pinned by digest alone ("repo@sha256:…") has none.
+   */
+  readonly tag?: string;
   /** Content digest ("sha256:<64 hex>") once resolved against the registry. */
   readonly digest?: string;
 }
@@ -17,7 +20,7 @@ export interface Image {
 /** Registries images may come from (REFERENCE.md R6 allow-list). */
 export const ALLOWED_REGISTRIES = ['docker.io', 'quay.io', 'ghcr.io', 'registry.k8s.io'] as const;
 
-const image = (repository: string, tag: string, digest?: string): Image => ({ repository, tag, digest });
+const image = (repository: string, tag: string, digest?: string): Image & { readonly tag: string } => ({ repository, tag, digest });
 
 export const IMAGES = {
   // Data tier
@@ -56,7 +59,25 @@ export const IMAGES = {
 
 export type ImageName = keyof typeof IMAGES;
 
-/** The reference a pod spec uses: "repo:tag" or "repo:tag@sha256:…". */
+/** The reference a pod spec uses: "repo:tag", "repo:tag@sha256:…" or "repo@sha256:…". */
 export function imageRef(img: Image): string {
-  return img.digest ? `${img.repository}:${img.tag}@${img.digest}` : `${img.repository}:${img.tag}`;
+  return `${img.repository}${img.tag ? `:${img.tag}` : ''}${img.digest ? `@${img.digest}` : ''}`;
+}
+
+/** Splits a reference the environment model has already validated (environments/app.ts). */
+export function parseImageRef(ref: string): Image {
+  const at = ref.indexOf('@');
+  const name = at < 0 ? ref : ref.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  const hasTag = colon > name.lastIndexOf('/');
+  return {
+    repository: hasTag ? name.slice(0, colon) : name,
+    ...(hasTag ? { tag: name.slice(colon + 1) } : {}),
+    ...(at < 0 ? {} : { digest: ref.slice(at + 1) }),
+  };
+}
+
+/** A label value naming the version: the tag, or the digest's first 12 hex digits. */
+export function imageVersion(img: Image): string {
+  return img.tag ?? `sha256-${(img.digest ?? '').slice('sha256:'.length, 'sha256:'.length + 12)}`;
 }

@@ -1,9 +1,12 @@
-// A stateless service: its ServiceAccount, a ClusterIP Service, the Deployment (or an HPA that
-// owns the replica count), PodDisruptionBudget and spread from the replica count, and its own
-// NetworkPolicy from the peers it declares.
+// A stateless service: its ServiceAccount, a ClusterIP Service, the Deployment (or an Argo
+// Rollouts Rollout released by canary), an HPA that owns the replica count when autoscaling,
+// PodDisruptionBudget and spread from the replica count, and its own NetworkPolicy from the
+// peers it declares.
+import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { StatelessService as StatelessConfig } from '../environments/supabase';
+import { Rollout, type RolloutSpecStrategyCanary, toJson_RolloutSpec } from '../imports/rollout-argoproj.io';
 import { availability } from './availability';
 import type { PlatformChart } from './chart';
 import { selectorLabels } from './labels';
@@ -32,6 +35,11 @@ export interface StatelessServiceProps {
    * and wait for ever); RollingUpdate otherwise. @default "RollingUpdate"
    */
   readonly strategy?: 'RollingUpdate' | 'Recreate';
+  /**
+   * Release by Argo Rollouts canary: the pods belong to a Rollout with this strategy instead of a
+   * Deployment (same pod template, selector, PDB and HPA). @default a Deployment
+   */
+  readonly canary?: RolloutSpecStrategyCanary;
   /** Who may connect to it, and where it may connect (DNS is always allowed). */
   readonly network: { readonly ingress: readonly PortRule[]; readonly egress: readonly PortRule[] };
 }
@@ -62,28 +70,57 @@ export class StatelessService extends Construct {
         ports: servicePorts(props.ports),
       },
     });
-    const deployment = new k8s.KubeDeployment(this, 'deployment', {
-      metadata: meta,
-      spec: {
-        // With an HPA the replica count is the HPA's: leaving it out keeps Argo CD from resetting it.
-        ...(autoscaling ? {} : { replicas: props.config.replicas }),
-        revisionHistoryLimit: 5,
-        strategy:
-          props.strategy === 'Recreate'
-            ? { type: 'Recreate' }
-            : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromString('25%') } },
-        selector: { matchLabels: this.selector },
-        template: {
-          metadata: podTemplateMetadata(meta.labels, props.podLabels, props.restartOn),
-          spec: hardenedPodSpec({ ...props.pod, ...placement, serviceAccountName: account.name }),
+    const template: k8s.PodTemplateSpec = {
+      metadata: podTemplateMetadata(meta.labels, props.podLabels, props.restartOn),
+      spec: hardenedPodSpec({ ...props.pod, ...placement, serviceAccountName: account.name }),
+    };
+    // With an HPA the replica count is the HPA's: leaving it out keeps Argo CD from resetting it.
+    const replicas = autoscaling ? {} : { replicas: props.config.replicas };
+    let target: { apiVersion: string; kind: string; name: string };
+    if (props.canary) {
+      const rollout = new ApiObject(this, 'rollout', {
+        ...Rollout.GVK,
+        metadata: {
+          ...meta,
+          // Last in its Application's sync: a paused Rollout is "Suspended" and would hold back
+          // every later wave until the release finishes (REFERENCE.md 7.3).
+          annotations: { ...meta.annotations, 'argocd.argoproj.io/sync-wave': '1' },
         },
-      },
-    });
+        spec: {
+          ...toJson_RolloutSpec({
+            ...replicas,
+            revisionHistoryLimit: 5,
+            // A release that makes no progress for 10 minutes aborts back to the stable pods.
+            progressDeadlineSeconds: 600,
+            progressDeadlineAbort: true,
+            selector: { matchLabels: this.selector },
+            strategy: { canary: props.canary },
+          }),
+          template: k8s.toJson_PodTemplateSpec(template),
+        },
+      });
+      target = { apiVersion: rollout.apiVersion, kind: rollout.kind, name: rollout.name };
+    } else {
+      const deployment = new k8s.KubeDeployment(this, 'deployment', {
+        metadata: meta,
+        spec: {
+          ...replicas,
+          revisionHistoryLimit: 5,
+          strategy:
+            props.strategy === 'Recreate'
+              ? { type: 'Recreate' }
+              : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromString('25%') } },
+          selector: { matchLabels: this.selector },
+          template,
+        },
+      });
+      target = { apiVersion: deployment.apiVersion, kind: deployment.kind, name: deployment.name };
+    }
     if (autoscaling) {
       new k8s.KubeHorizontalPodAutoscalerV2(this, 'hpa', {
         metadata: meta,
         spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.name },
+          scaleTargetRef: target,
           minReplicas: autoscaling.minReplicas,
           maxReplicas: autoscaling.maxReplicas,
           metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: autoscaling.targetCpuPercent } } }],

@@ -21,6 +21,8 @@ export const LOGIN_ROLES = {
   platform_backup: { key: 'platform-backup-password', env: 'PLATFORM_BACKUP_PASSWORD' },
   /** postgres_exporter. */
   platform_exporter: { key: 'platform-exporter-password', env: 'PLATFORM_EXPORTER_PASSWORD' },
+  /** The product's api, worker and scheduler: owner of the "defi" schema, nothing more. */
+  defi_app: { key: 'defi-app-password', env: 'DEFI_APP_PASSWORD' },
 } as const;
 
 export type LoginRole = keyof typeof LOGIN_ROLES;

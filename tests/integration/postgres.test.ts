@@ -122,7 +122,7 @@ describeNeeding(
       });
 
       it('lets each service role log in with its own password', () => {
-        for (const role of ['authenticator', 'supabase_auth_admin', 'platform_exporter'] as const) {
+        for (const role of ['authenticator', 'supabase_auth_admin', 'platform_exporter', 'defi_app'] as const) {
           const login = run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-h', '127.0.0.1', '-p', String(port), '-U', role, '-d', 'postgres', '-c', 'SELECT current_user'], {
             PGPASSWORD: PASSWORDS[LOGIN_ROLES[role].env],
           });

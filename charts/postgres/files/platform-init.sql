@@ -51,6 +51,8 @@ SELECT platform.ensure_role('supabase_read_only_user', 'NOLOGIN BYPASSRLS NOSUPE
 -- The platform's own roles: base backups and WAL streaming, and the metrics exporter.
 SELECT platform.ensure_role('platform_backup', 'LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS');
 SELECT platform.ensure_role('platform_exporter', 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS');
+-- The product (api, worker, scheduler): owns its own schema, reaches nothing of Supabase's.
+SELECT platform.ensure_role('defi_app', 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS');
 
 GRANT anon, authenticated, service_role TO authenticator;
 GRANT pg_read_all_data TO supabase_read_only_user, platform_backup;
@@ -62,6 +64,9 @@ ALTER ROLE authenticator SET statement_timeout = '8s';
 ALTER ROLE authenticator SET lock_timeout = '8s';
 ALTER ROLE supabase_auth_admin SET search_path = auth;
 ALTER ROLE supabase_storage_admin SET search_path = storage;
+ALTER ROLE defi_app SET search_path = defi;
+ALTER ROLE defi_app SET statement_timeout = '15s';
+ALTER ROLE defi_app SET idle_in_transaction_session_timeout = '30s';
 
 -- Schemas the Supabase services expect; each service migrates its own tables into them.
 CREATE SCHEMA IF NOT EXISTS extensions;
@@ -71,6 +76,7 @@ CREATE SCHEMA IF NOT EXISTS graphql_public;
 CREATE SCHEMA IF NOT EXISTS realtime;
 CREATE SCHEMA IF NOT EXISTS _realtime;
 CREATE SCHEMA IF NOT EXISTS pgbouncer AUTHORIZATION pgbouncer;
+CREATE SCHEMA IF NOT EXISTS defi AUTHORIZATION defi_app;
 
 GRANT USAGE ON SCHEMA public, extensions, graphql_public TO postgres, anon, authenticated, service_role;
 GRANT USAGE ON SCHEMA auth, storage TO postgres, anon, authenticated, service_role, dashboard_user;

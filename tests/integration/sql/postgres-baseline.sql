@@ -3,12 +3,12 @@
 \set ON_ERROR_STOP on
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(54);
+SELECT plan(60);
 
 -- Roles exist.
 SELECT has_role(r) FROM unnest(ARRAY[
   'postgres', 'anon', 'authenticated', 'service_role', 'authenticator', 'supabase_auth_admin',
-  'supabase_storage_admin', 'supabase_functions_admin', 'pgbouncer', 'platform_backup', 'platform_exporter'
+  'supabase_storage_admin', 'supabase_functions_admin', 'pgbouncer', 'platform_backup', 'platform_exporter', 'defi_app'
 ]) AS r;
 
 -- ... with the intended attributes.
@@ -30,6 +30,11 @@ SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'platform_backup'), fal
 SELECT is_member_of('pg_read_all_data', 'platform_backup');
 SELECT is_member_of('pg_monitor', 'platform_exporter');
 SELECT is((SELECT rolsuper OR rolcreaterole OR rolreplication FROM pg_roles WHERE rolname = 'platform_exporter'), false, 'platform_exporter has no privileged attribute');
+SELECT is((SELECT rolsuper OR rolcreaterole OR rolreplication OR rolbypassrls OR rolcreatedb FROM pg_roles WHERE rolname = 'defi_app'), false, 'defi_app has no privileged attribute');
+SELECT schema_owner_is('defi', 'defi_app');
+SELECT ok(NOT has_schema_privilege('defi_app', 'auth', 'USAGE'), 'defi_app cannot reach the auth schema');
+SELECT ok(NOT has_schema_privilege('defi_app', 'storage', 'USAGE'), 'defi_app cannot reach the storage schema');
+SELECT ok((SELECT setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = 'defi_app' AND s.setdatabase = 0) @> ARRAY['statement_timeout=15s', 'search_path=defi'], 'defi_app works in its schema with a 15s statement timeout');
 SELECT ok((SELECT setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = 'anon' AND s.setdatabase = 0) @> ARRAY['statement_timeout=3s'], 'anon statements time out after 3s');
 SELECT ok((SELECT setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = 'authenticated' AND s.setdatabase = 0) @> ARRAY['statement_timeout=8s'], 'authenticated statements time out after 8s');
 SELECT ok((SELECT rolpassword FROM pg_authid WHERE rolname = 'authenticator') LIKE 'SCRAM-SHA-256$%', 'authenticator has a SCRAM password');

@@ -1,0 +1,98 @@
+// Environment settings of the product itself: the api (released by canary), the worker and the
+// scheduler; which image each runs (environments/releases/<env>.json, written by `npm run
+// promote`), the canary's pauses and the analysis thresholds that decide a release.
+import { z } from 'zod';
+import { Resources, wholeNumber } from './fields';
+import { StatelessService } from './supabase';
+
+/** The product's components, in the order the release file lists them. */
+export const APP_COMPONENTS = ['api', 'worker', 'scheduler'] as const;
+export type AppComponent = (typeof APP_COMPONENTS)[number];
+
+/** "registry/repo:tag", "registry/repo@sha256:<64 hex>" or "registry/repo:tag@sha256:<64 hex>". */
+export const IMAGE_REF = /^(?<repository>[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+)(:(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?<digest>sha256:[a-f0-9]{64}))?$/;
+
+export const ImageReference = z
+  .string({ error: 'must be an image reference such as "ghcr.io/acme/api@sha256:<64 hex>"' })
+  .regex(IMAGE_REF, { error: (i) => `"${String(i.input)}" is not an image reference: write registry/repository:tag, registry/repository@sha256:<64 hex> or both` })
+  .refine((ref) => /[:@]/.test(ref.slice(ref.lastIndexOf('/'))), {
+    error: (i) => `"${String(i.input)}" has neither tag nor digest, which means "latest": add the version tag and, outside dev, the @sha256: digest`,
+  })
+  .refine((ref) => !/:latest(@|$)/.test(ref), { error: '"latest" is not a version: use the release tag and digest' });
+
+/** The image each component runs; `npm run promote` rewrites this file, nothing else. */
+export const Releases = z.strictObject({ api: ImageReference, worker: ImageReference, scheduler: ImageReference });
+export type Releases = z.infer<typeof Releases>;
+
+const Duration = z.string().regex(/^[1-9]\d*(s|m|h)$/, { error: 'must be a duration such as "5m", "90s" or "1h"' });
+
+/**
+ * The canary's steps are fixed (setWeight 10, pause, setWeight 50, pause, setWeight 100); the
+ * environment sets how long each pause lasts and how the analysis judges the canary.
+ */
+export const Canary = z.strictObject({
+  /** Time at 10% before going to 50%. */
+  pauseAt10: Duration,
+  /** Time at 50% before going to 100%. */
+  pauseAt50: Duration,
+  analysis: z.strictObject({
+    /** How often each query runs. @default "1m" */
+    interval: Duration.default('1m'),
+    /** Highest share of the canary's responses that may be 5xx (0.01 = 1%). */
+    maxErrorRatio: z.number().gt(0, { error: 'must be above 0' }).lt(1, { error: 'must be below 1 (a ratio, 0.01 = 1%)' }),
+    /** Highest p95 latency of the canary, in seconds. */
+    maxP95Seconds: z.number().gt(0, { error: 'must be above 0 (seconds)' }),
+    /** Failed measurements tolerated before the release aborts. @default 1 */
+    failureLimit: wholeNumber('measurements', 0).default(1),
+    /** Measurements in a row without data before the release pauses for a human. @default 3 */
+    inconclusiveLimit: wholeNumber('measurements', 1).default(3),
+  }),
+});
+export type Canary = z.infer<typeof Canary>;
+
+/** One hostname:port the worker and scheduler call (blockchain RPC), reached over TLS on 443. */
+const RpcEndpoint = z.url({ protocol: /^https$/, error: 'must be an https:// URL of a blockchain RPC endpoint' });
+
+export const AppConfig = z
+  .strictObject({
+    /** The api: HTTP behind Kong at /app/v1/, released by canary. */
+    api: StatelessService,
+    /** The worker: consumes jobs from Redis. */
+    worker: StatelessService,
+    /** The scheduler: always exactly one pod. */
+    scheduler: z.strictObject({ resources: Resources }),
+    releases: Releases,
+    canary: Canary,
+    /** Blockchain RPC endpoints the worker and scheduler call (internet egress on 443). */
+    rpcEndpoints: z.array(RpcEndpoint).min(1, { error: 'must list at least one RPC endpoint' }),
+    /** The app's log level. @default "info" */
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    // Without a traffic router Argo Rollouts splits traffic by pod count: the first step sends
+    // 1 of N pods' share to the canary, so 10% means something only with N >= 10.
+    const pods = c.api.autoscaling?.minReplicas ?? c.api.replicas;
+    if (pods < 10) {
+      ctx.addIssue({
+        code: 'custom',
+        path: c.api.autoscaling ? ['api', 'autoscaling', 'minReplicas'] : ['api', 'replicas'],
+        message: `is ${pods}, but the canary weights traffic by pod count (Kong cannot split by version): with ${pods} pods the 10% step sends ${Math.round(100 / Math.max(pods, 1))}% of requests to the canary; run at least 10 api pods`,
+      });
+    }
+  });
+export type AppConfig = z.infer<typeof AppConfig>;
+
+/** Production runs only images pinned by digest: a tag can be moved to other bytes. */
+export function checkDigests(env: { name: string; app: AppConfig }, ctx: z.RefinementCtx): void {
+  if (env.name !== 'production') return;
+  for (const component of APP_COMPONENTS) {
+    const ref = env.app.releases[component];
+    if (!ref.includes('@sha256:')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['app', 'releases', component],
+        message: `"${ref}" has no digest; production runs only images pinned by @sha256: digest: promote the digest the image release printed`,
+      });
+    }
+  }
+}
