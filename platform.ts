@@ -1,6 +1,7 @@
 // The whole platform for one environment: which charts exist and how their outputs feed each
 // other's props. main.ts, the tests and the benchmark all build it through `renderEnvironment`.
 import { ApiObject, App } from 'cdk8s';
+import { AppChart } from './charts/app/app-chart';
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
@@ -52,6 +53,20 @@ export function buildPlatform(app: App, env: Environment): void {
     publicUrl: `https://${env.domain ?? 'localhost'}`,
     gatewayUrl: `http://kong.${foundation.namespaces.supabase}.svc.cluster.local:${PROXY_PORT}`,
   });
+  const app_ = new AppChart(app, 'app', {
+    instance: env.name,
+    namespace: foundation.namespaces.app,
+    observabilityNamespace: foundation.namespaces.observability,
+    dataNamespace: foundation.namespaces.supabase,
+    priorityClassName: foundation.priorityClasses.stateless,
+    config: env.app,
+    secretSource: env.secrets,
+    db: postgres,
+    pooler: supabase.pooler,
+    redis,
+    supabase,
+    gatewayNamespace: foundation.namespaces.supabase,
+  });
   const issuers = new IssuersChart(app, 'issuers', { instance: env.name, prefix: env.namespacePrefix, tls: env.gateway.tls });
   new GatewayChart(app, 'gateway', {
     instance: env.name,
@@ -62,6 +77,7 @@ export function buildPlatform(app: App, env: Environment): void {
     domain: env.domain ?? 'localhost',
     issuerName: issuers.issuerName,
     supabase,
+    product: app_.upstream,
     storageMaxBytes: env.supabase.fileSizeLimitBytes,
     redis,
   });
@@ -86,8 +102,8 @@ function inventory(app: App): LayerInventory[] {
         entry.namespaces.add(namespace);
       } else entry.cluster.push(ref);
       if (obj.kind === 'HorizontalPodAutoscaler' && namespace) {
-        const target = (obj.toJson() as { spec: { scaleTargetRef: { kind: string; name: string } } }).spec.scaleTargetRef;
-        entry.hpa.push({ kind: target.kind, name: target.name, namespace });
+        const target = (obj.toJson() as { spec: { scaleTargetRef: { apiVersion: string; kind: string; name: string } } }).spec.scaleTargetRef;
+        entry.hpa.push({ group: target.apiVersion.includes('/') ? target.apiVersion.split('/')[0]! : '', kind: target.kind, name: target.name, namespace });
       }
     }
   }

@@ -6,8 +6,9 @@ import { stringify } from 'yaml';
 import { ENVIRONMENTS } from '../environments';
 import { EnvironmentError } from '../environments/schema';
 import { platformSecrets } from '../platform';
+import type { SecretSpec } from '../lib/secrets';
 import { connect, type Cluster } from './kube';
-import { generateValues, planSecrets, secretManifest } from './secrets';
+import { copyValues, generateValues, planSecrets, secretManifest } from './secrets';
 
 const HELP = `Usage: npm run cli -- <command> [options]
 
@@ -51,8 +52,18 @@ export async function secretsCommand(argv: string[], cluster: () => Cluster, out
     provided[match[1]!] = match[2]!;
   }
 
+  // Values written in this run, so copies in other namespaces repeat them.
+  const written = new Map<string, Record<string, string>>();
+  const valuesOf = async (spec: SecretSpec, read: (ns: string, name: string) => Promise<Record<string, string> | undefined>) => {
+    if (!spec.copyOf) return generateValues(spec, provided);
+    return copyValues(spec, written.get(`${spec.copyOf}/${spec.name}`) ?? (await read(spec.copyOf, spec.name)));
+  };
   if (values['dry-run']) {
-    for (const spec of specs) out(`---\n${stringify(secretManifest(spec, generateValues(spec, provided), env.name)).trimEnd()}`);
+    for (const item of planSecrets(specs, () => undefined, false)) {
+      const made = await valuesOf(item.spec, async () => undefined);
+      written.set(`${item.spec.namespace}/${item.spec.name}`, made);
+      out(`---\n${stringify(secretManifest(item.spec, made, env.name)).trimEnd()}`);
+    }
     return;
   }
   const kube = cluster();
@@ -60,7 +71,11 @@ export async function secretsCommand(argv: string[], cluster: () => Cluster, out
   for (const spec of specs) existing.set(`${spec.namespace}/${spec.name}`, await kube.secretKeys(spec.namespace, spec.name));
   const plan = planSecrets(specs, (ns, name) => existing.get(`${ns}/${name}`), values.rotate);
   for (const item of plan) {
-    if (item.action !== 'keep') await kube.apply(secretManifest(item.spec, generateValues(item.spec, provided), env.name), item.action === 'rotate');
+    if (item.action !== 'keep') {
+      const made = await valuesOf(item.spec, (ns, name) => kube.secretValues(ns, name));
+      written.set(`${item.spec.namespace}/${item.spec.name}`, made);
+      await kube.apply(secretManifest(item.spec, made, env.name), item.action === 'rotate');
+    }
     out(`${item.action.padEnd(6)} ${item.spec.namespace}/${item.spec.name}: ${item.reason}`);
   }
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { signApiKey } from '../lib/jwt';
 import type { SecretSpec } from '../lib/secrets';
 
-export type Action = 'create' | 'keep' | 'rotate';
+export type Action = 'create' | 'keep' | 'rotate' | 'copy';
 
 export interface PlanItem {
   readonly spec: SecretSpec;
@@ -24,6 +24,7 @@ export type Existing = (namespace: string, name: string) => readonly string[] | 
 export function planSecrets(specs: readonly SecretSpec[], existing: Existing, rotate: boolean): PlanItem[] {
   const problems: string[] = [];
   const plan = specs.map((spec): PlanItem => {
+    if (spec.copyOf) return { spec, action: 'copy', reason: `same values as ${spec.copyOf}/${spec.name}` };
     const keys = existing(spec.namespace, spec.name);
     if (!keys) return { spec, action: 'create', reason: 'does not exist' };
     if (rotate) return { spec, action: 'rotate', reason: 'exists; --rotate replaces every value' };
@@ -32,7 +33,21 @@ export function planSecrets(specs: readonly SecretSpec[], existing: Existing, ro
     return { spec, action: 'keep', reason: 'exists; kept (use --rotate to replace it)' };
   });
   if (problems.length) throw new Error(problems.join('\n'));
-  return plan;
+  // Copies after their sources, so they repeat the values just written.
+  return [...plan.filter((p) => p.action !== 'copy'), ...plan.filter((p) => p.action === 'copy')];
+}
+
+/** The values of a copy: its keys, taken from the source Secret's values. */
+export function copyValues(spec: SecretSpec, source: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const from = `${spec.copyOf}/${spec.name}`;
+  if (!source) throw new Error(`${spec.namespace}/${spec.name} copies ${from}, which does not exist: create it first (run secrets again without --dry-run)`);
+  const values: Record<string, string> = {};
+  for (const { key } of spec.keys) {
+    const value = source[key];
+    if (value === undefined) throw new Error(`${spec.namespace}/${spec.name} copies ${key} from ${from}, which lacks it: re-run with --rotate`);
+    values[key] = value;
+  }
+  return values;
 }
 
 export type RandomSource = (bytes: number) => Buffer;

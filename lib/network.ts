@@ -76,6 +76,11 @@ export function prometheusPeer(observabilityNamespace: string): Peer {
   };
 }
 
+/** Prometheus's HTTP API inside the cluster (the Rollouts analysis queries it). */
+export function prometheusUrl(observabilityNamespace: string): string {
+  return `http://prometheus.${observabilityNamespace}.svc.cluster.local:9090`;
+}
+
 export interface PortRule {
   readonly port: number;
   readonly peers: readonly Peer[];

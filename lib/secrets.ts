@@ -38,6 +38,19 @@ export interface SecretSpec {
   readonly namespace: string;
   readonly description: string;
   readonly keys: readonly SecretKeySpec[];
+  /**
+   * Namespace of the Secret of the same name whose values this one repeats, for a workload in
+   * another namespace (a Secret is readable only in its own). External Secrets reads the same
+   * remote entry; the CLI copies the values. @default none: the values are this Secret's own
+   */
+  readonly copyOf?: string;
+}
+
+/** The same Secret, with only `keys`, for pods in `namespace`. */
+export function copySecret(source: SecretSpec, namespace: string, keys: readonly string[]): SecretSpec {
+  const picked = source.keys.filter((k) => keys.includes(k.key));
+  if (picked.length !== keys.length) throw new Error(`internal: ${source.name} has no key(s) ${keys.filter((k) => !picked.some((p) => p.key === k)).join(', ')}`);
+  return { name: source.name, namespace, description: `${source.description} (copy for ${namespace}: ${keys.join(', ')})`, keys: picked, copyOf: source.namespace };
 }
 
 /** A key reference for a container's env (valueFrom.secretKeyRef). */

@@ -40,6 +40,8 @@ export interface StatelessServiceProps {
    * Deployment (same pod template, selector, PDB and HPA). @default a Deployment
    */
   readonly canary?: RolloutSpecStrategyCanary;
+  /** A PodDisruptionBudget even for one pod (it documents that evicting it is allowed). @default false */
+  readonly pdbForSingleReplica?: boolean;
   /** Who may connect to it, and where it may connect (DNS is always allowed). */
   readonly network: { readonly ingress: readonly PortRule[]; readonly egress: readonly PortRule[] };
 }
@@ -61,6 +63,7 @@ export class StatelessService extends Construct {
       workload: { replicas: autoscaling?.minReplicas ?? props.config.replicas, disruption: props.config.disruption },
       selector: this.selector,
       metadata: meta,
+      pdbForSingleReplica: props.pdbForSingleReplica,
     });
     new k8s.KubeService(this, 'service', {
       metadata: meta,

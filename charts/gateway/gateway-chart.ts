@@ -34,6 +34,8 @@ export interface GatewayChartProps {
   readonly issuerName: string;
   /** Upstreams, Secrets and the Realtime tenant, from the supabase chart. */
   readonly supabase: Pick<SupabaseChart, 'upstreams' | 'secrets'>;
+  /** The product's api (charts/app), routed at /app/v1/. */
+  readonly product: { readonly service: string; readonly namespace: string; readonly host: string; readonly port: number };
   /** Storage's upload limit (bytes); the storage route allows it. */
   readonly storageMaxBytes: number;
   /** Redis for the rate-limit counters (the redis chart's outputs). */
@@ -56,6 +58,7 @@ export class GatewayChart extends PlatformChart {
 
     this.declarative = kongConfig({
       upstreams: up,
+      product: props.product,
       redis: { host: props.redis.host, port: props.redis.port },
       corsOrigins: props.config.corsOrigins,
       rateLimits: props.config.rateLimits,
@@ -108,6 +111,7 @@ export class GatewayChart extends PlatformChart {
         ],
         egress: [
           ...upstreamPeers,
+          { port: props.product.port, peers: [podsOf(props.product.namespace, props.instance, props.product.service, 'api')] },
           { port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] },
         ],
       },

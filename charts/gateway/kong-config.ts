@@ -49,6 +49,8 @@ export interface Upstream {
 
 export interface KongConfigInput {
   readonly upstreams: { auth: Upstream; rest: Upstream; realtime: Upstream; storage: Upstream; meta: Upstream; studio?: Upstream };
+  /** The product's api, served at /app/v1/. */
+  readonly product: Upstream;
   readonly redis: { host: string; port: number };
   readonly corsOrigins: readonly string[];
   /** Requests per minute per client IP. */
@@ -125,6 +127,8 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
       plugins: [cors, sizeLimit(Math.ceil(input.storageMaxBytes / MB) + 1), rateLimit(input.rateLimits.api)],
       read_timeout: 300_000,
     },
+    // The product's api: the same keys as the Supabase APIs; the api checks the user's JWT itself.
+    { name: 'app-v1', url: url(input.product), routes: [route('app-v1-all', ['/app/v1/'])], plugins: [cors, keyAuth(true), acl('admin', 'anon'), api, rateLimit(input.rateLimits.api)] },
     { name: 'meta', url: url(meta), routes: [route('meta-all', ['/pg/'])], plugins: [adminOnly, keyAuth(true), acl('admin'), api] },
     ...(studio
       ? [

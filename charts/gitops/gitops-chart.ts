@@ -23,8 +23,8 @@ export interface LayerInventory {
   readonly namespacedKinds: readonly KindRef[];
   readonly clusterKinds: readonly KindRef[];
   readonly namespaces: readonly string[];
-  /** Deployments whose replica count an HPA owns: Argo CD must ignore that field. */
-  readonly hpaTargets: readonly { readonly kind: string; readonly name: string; readonly namespace: string }[];
+  /** Deployments and Rollouts whose replica count an HPA owns: Argo CD must ignore that field. */
+  readonly hpaTargets: readonly { readonly group: string; readonly kind: string; readonly name: string; readonly namespace: string }[];
 }
 
 export interface GitopsChartProps {
@@ -81,7 +81,7 @@ export class GitopsChart extends PlatformChart {
           destination: { server: props.config.destinationServer },
           syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: SYNC_OPTIONS, retry: RETRY },
           ...(l.hpaTargets.length
-            ? { ignoreDifferences: l.hpaTargets.map((t) => ({ group: 'apps', kind: t.kind, name: t.name, namespace: t.namespace, jsonPointers: ['/spec/replicas'] })) }
+            ? { ignoreDifferences: l.hpaTargets.map((t) => ({ group: t.group, kind: t.kind, name: t.name, namespace: t.namespace, jsonPointers: ['/spec/replicas'] })) }
             : {}),
         },
       });

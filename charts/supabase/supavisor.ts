@@ -4,7 +4,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
-import { clientsOf } from '../../lib/network';
+import { accessLabel, clientsOf } from '../../lib/network';
 import { StatelessService } from '../../lib/stateless-service';
 import { type ServiceContext, toDatabase } from './context';
 import { databaseUrlEnv } from './database-env';
@@ -13,6 +13,8 @@ import { fromSecret } from './secrets';
 export const POOLER_SESSION_PORT = 5432;
 export const POOLER_TRANSACTION_PORT = 6543;
 const API_PORT = 4000;
+/** Label a pod needs for the pooler's NetworkPolicy to let it in (the product's workloads). */
+export const POOLER_CLIENT_LABELS = accessLabel('pooler');
 const SCRIPT_DIR = '/etc/supavisor';
 
 export function supavisorService(ctx: ServiceContext): StatelessService {
@@ -37,9 +39,9 @@ export function supavisorService(ctx: ServiceContext): StatelessService {
     restartOn: [script],
     network: {
       ingress: [
-        // Database clients of the platform (the product's api and worker) connect through the pooler.
-        { port: POOLER_SESSION_PORT, peers: [clientsOf('postgres', ctx.instance)] },
-        { port: POOLER_TRANSACTION_PORT, peers: [clientsOf('postgres', ctx.instance)] },
+        // The product's workloads reach the database only through the pooler.
+        { port: POOLER_SESSION_PORT, peers: [clientsOf('pooler', ctx.instance)] },
+        { port: POOLER_TRANSACTION_PORT, peers: [clientsOf('pooler', ctx.instance)] },
         { port: API_PORT, peers: [ctx.prometheus] },
       ],
       egress: [toDatabase(ctx)],

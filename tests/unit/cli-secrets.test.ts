@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { secretsCommand } from '../../cli';
 import type { Cluster } from '../../cli/kube';
-import { generateValues, planSecrets, secretManifest } from '../../cli/secrets';
+import { copyValues, generateValues, planSecrets, secretManifest } from '../../cli/secrets';
 import { KEY_LIFETIME_SECONDS, signApiKey } from '../../lib/jwt';
 import type { SecretSpec } from '../../lib/secrets';
 
@@ -80,10 +80,11 @@ describe('plan', () => {
 });
 
 describe('secrets command', () => {
-  function fakeCluster(existing: Record<string, string[]>) {
+  function fakeCluster(existing: Record<string, string[]>, stored: Record<string, Record<string, string>> = {}) {
     const applied: { object: Record<string, any>; force: boolean }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
     const cluster: Cluster = {
       secretKeys: (ns, name) => Promise.resolve(existing[`${ns}/${name}`]),
+      secretValues: (ns, name) => Promise.resolve(stored[`${ns}/${name}`]),
       apply: (object, force) => {
         applied.push({ object, force });
         return Promise.resolve();
@@ -100,16 +101,37 @@ describe('secrets command', () => {
       expect.arrayContaining(['postgres-credentials', 'postgres-pgsodium', 'redis-credentials', 'supabase-jwt', 'supabase-dashboard', 'supabase-realtime', 'supabase-supavisor', 'supabase-meta']),
     );
     expect(applied.every((a) => !a.force && a.object.kind === 'Secret')).toBe(true);
-    expect(lines.every((l) => l.startsWith('create'))).toBe(true);
-    const pg = applied.find((a) => a.object.metadata.name === 'postgres-credentials')!.object;
+    expect(lines.filter((l) => !l.startsWith('create')).every((l) => l.startsWith('copy'))).toBe(true);
+    const pg = applied.find((a) => a.object.metadata.name === 'postgres-credentials' && a.object.metadata.namespace === 'supabase')!.object;
     expect(Object.keys(pg.data)).toContain('authenticator-password');
+  });
+
+  it('repeats values into other namespaces: the app gets the same defi_app password, only that key', async () => {
+    const { cluster, applied } = fakeCluster({});
+    await secretsCommand(['--env', 'dev'], () => cluster, () => undefined);
+    const pg = (ns: string) => applied.find((a) => a.object.metadata.name === 'postgres-credentials' && a.object.metadata.namespace === ns)!.object;
+    expect(Object.keys(pg('app').data)).toEqual(['defi-app-password']);
+    expect(pg('app').data['defi-app-password']).toBe(pg('supabase').data['defi-app-password']);
+    expect(applied.findIndex((a) => a.object === pg('app'))).toBeGreaterThan(applied.findIndex((a) => a.object === pg('supabase')));
+  });
+
+  it('copies from the cluster when the source is kept, and says what to do when it is missing', async () => {
+    const keys = { 'supabase/postgres-credentials': ['defi-app-password'], 'supabase/redis-credentials': ['redis-password'], 'supabase/supabase-jwt': ['jwt-secret'] };
+    const kept = fakeCluster(keys, { 'supabase/postgres-credentials': { 'defi-app-password': 'kept-value' }, 'supabase/redis-credentials': { 'redis-password': 'r' }, 'supabase/supabase-jwt': { 'jwt-secret': 'j' } });
+    await expect(secretsCommand(['--env', 'dev'], () => kept.cluster, () => undefined)).rejects.toThrow(/lacks/);
+    const spec = { name: 'postgres-credentials', namespace: 'app', description: 'd', copyOf: 'supabase', keys: [{ key: 'defi-app-password', description: 'p', generate: { kind: 'hex' as const, bytes: 4 } }] };
+    expect(copyValues(spec, { 'defi-app-password': 'kept-value', other: 'x' })).toEqual({ 'defi-app-password': 'kept-value' });
+    expect(() => copyValues(spec, undefined)).toThrow('app/postgres-credentials copies supabase/postgres-credentials, which does not exist: create it first');
+    expect(() => copyValues(spec, {})).toThrow('copies defi-app-password from supabase/postgres-credentials, which lacks it: re-run with --rotate');
   });
 
   it('leaves existing Secrets alone without --rotate, and forces with it', async () => {
     const all = { 'supabase/postgres-credentials': ['x'], 'supabase/redis-credentials': ['redis-password'] };
-    const quiet = fakeCluster({ 'supabase/redis-credentials': ['redis-password'] });
+    const quiet = fakeCluster({ 'supabase/redis-credentials': ['redis-password'] }, { 'supabase/redis-credentials': { 'redis-password': 'kept' } });
     await secretsCommand(['--env', 'dev'], () => quiet.cluster, () => undefined);
-    expect(quiet.applied.map((a) => a.object.metadata.name)).not.toContain('redis-credentials');
+    expect(quiet.applied.filter((a) => a.object.metadata.namespace === 'supabase').map((a) => a.object.metadata.name)).not.toContain('redis-credentials');
+    const copy = quiet.applied.find((a) => a.object.metadata.namespace === 'app' && a.object.metadata.name === 'redis-credentials')!;
+    expect(Buffer.from(copy.object.data['redis-password'], 'base64').toString()).toBe('kept');
     const rotated = fakeCluster(all);
     await secretsCommand(['--env', 'dev', '--rotate'], () => rotated.cluster, () => undefined);
     const forced = rotated.applied.filter((a) => a.force).map((a) => a.object.metadata.name);

@@ -83,7 +83,7 @@ describe('pg_hba.conf', () => {
 });
 
 describe('postgres chart', () => {
-  const find = (env: string, kind: string, name: string) => objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name)?.object as (K8sObject & Record<string, any>) | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const find = (env: string, kind: string, name: string) => objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name && l.object.metadata.namespace !== 'app')?.object as (K8sObject & Record<string, any>) | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
 
   it('sizes the data volume from the environment and keeps claims when the StatefulSet goes', () => {
     const sts = find('production', 'StatefulSet', 'postgres')!;

@@ -1,0 +1,195 @@
+// The DeFi product in the app namespace: the api (HTTP behind Kong at /app/v1/, released by
+// canary with Prometheus analysis), the worker (consumes jobs from Redis) and the scheduler (one
+// pod, replaced with Recreate so two never run at once). Each reaches the database only through
+// Supavisor as the defi_app role, and Redis with its password; both by Secret reference, the
+// Secrets repeated into this namespace from the data tier's.
+import { k8s } from 'cdk8s-plus-33';
+import type { Construct } from 'constructs';
+import type { AppComponent, AppConfig } from '../../environments/app';
+import type { Resources } from '../../environments/fields';
+import type { Environment } from '../../environments/schema';
+import { PlatformChart } from '../../lib/chart';
+import { imageVersion, parseImageRef } from '../../lib/images';
+import { INTERNET, type PortRule, podsOf, prometheusPeer, prometheusUrl } from '../../lib/network';
+import { copySecret, provideSecret, secretKeyRef } from '../../lib/secrets';
+import { StatelessService, type StatelessServiceProps } from '../../lib/stateless-service';
+import type { PostgresChart } from '../postgres/postgres-chart';
+import type { RedisChart } from '../redis/redis-chart';
+import type { PoolerEndpoint, SupabaseChart } from '../supabase/supabase-chart';
+import { analysisTemplate, canaryStrategy } from './canary';
+
+/** The api's HTTP port (Kong's upstream) and every component's metrics and health port. */
+export const API_PORT = 8080;
+export const METRICS_PORT = 9090;
+/** Redis database the product uses (Kong's rate limits keep 0). */
+const REDIS_DB = 1;
+
+export interface AppChartProps {
+  readonly instance: string;
+  readonly namespace: string;
+  readonly observabilityNamespace: string;
+  readonly priorityClassName: string;
+  readonly config: AppConfig;
+  readonly secretSource: Environment['secrets'];
+  readonly db: Pick<PostgresChart, 'credentials'>;
+  readonly pooler: PoolerEndpoint;
+  readonly redis: Pick<RedisChart, 'host' | 'port' | 'credentials' | 'clientLabels' | 'serviceName'>;
+  readonly supabase: Pick<SupabaseChart, 'secrets'>;
+  /** Namespace of Redis and the pooler. */
+  readonly dataNamespace: string;
+  /** Namespace of the Kong pods, the only clients of the api. */
+  readonly gatewayNamespace: string;
+}
+
+export class AppChart extends PlatformChart {
+  /** The api as Kong routes to it. */
+  public readonly upstream: { readonly service: string; readonly namespace: string; readonly host: string; readonly port: number };
+  public readonly workloads: Readonly<Record<AppComponent, StatelessService>>;
+
+  constructor(scope: Construct, id: string, props: AppChartProps) {
+    super(scope, id, { layer: 'app', instance: props.instance });
+    const ns = props.namespace;
+    const c = props.config;
+    const meta = (objectName: string, name: string, component: string, version?: string) =>
+      this.metadata({ objectName, namespace: ns, name, component, version });
+
+    // Secrets readable in this namespace: the same entries of the secret manager (or, in dev,
+    // values the CLI copies), holding only the keys the product needs.
+    const copies = {
+      db: copySecret(props.db.credentials, ns, ['defi-app-password']),
+      redis: copySecret(props.redis.credentials, ns, ['redis-password']),
+      jwt: copySecret(props.supabase.secrets.jwt, ns, ['jwt-secret']),
+    };
+    for (const spec of Object.values(copies)) provideSecret(this, `secret-${spec.name}`, props.secretSource, spec, meta(spec.name, 'defi', 'secret'));
+
+    const prometheus = prometheusPeer(props.observabilityNamespace);
+    const toRedis: PortRule = { port: props.redis.port, peers: [podsOf(props.dataNamespace, props.instance, props.redis.serviceName, 'cache')] };
+    const toRpc: PortRule = { port: 443, peers: [INTERNET] };
+    const database = (port: number) => ({
+      env: [
+        { name: 'DATABASE_HOST', value: props.pooler.host },
+        { name: 'DATABASE_PORT', value: String(port) },
+        { name: 'DATABASE_NAME', value: 'postgres' },
+        // Supavisor's user names carry the tenant: "<role>.<tenant>".
+        { name: 'DATABASE_USER', value: `defi_app.${props.pooler.tenant}` },
+        { name: 'DATABASE_PASSWORD', valueFrom: secretKeyRef(copies.db, 'defi-app-password') },
+        { name: 'DATABASE_SSLMODE', value: 'disable' },
+      ],
+      egress: { port, peers: [props.pooler.peer] },
+    });
+    const common = (component: AppComponent): k8s.EnvVar[] => [
+      { name: 'APP_ENV', value: props.instance },
+      { name: 'APP_COMPONENT', value: component },
+      { name: 'LOG_LEVEL', value: c.logLevel },
+      { name: 'METRICS_PORT', value: String(METRICS_PORT) },
+      { name: 'REDIS_HOST', value: props.redis.host },
+      { name: 'REDIS_PORT', value: String(props.redis.port) },
+      { name: 'REDIS_DB', value: String(REDIS_DB) },
+      { name: 'REDIS_PASSWORD', valueFrom: secretKeyRef(copies.redis, 'redis-password') },
+    ];
+    const health = (port: string, path: string): k8s.Probe => ({ httpGet: { path, port: k8s.IntOrString.fromString(port) }, periodSeconds: 10, timeoutSeconds: 3 });
+
+    const workload = (component: AppComponent, spec: {
+      role: string;
+      config: StatelessServiceProps['config'] & { resources: Resources };
+      ports: { name: string; port: number }[];
+      env: k8s.EnvVar[];
+      ingress: PortRule[];
+      egress: PortRule[];
+      probes: Pick<k8s.Container, 'readinessProbe' | 'livenessProbe'>;
+      extra?: Pick<StatelessServiceProps, 'canary' | 'strategy' | 'pdbForSingleReplica'>;
+      terminationGracePeriodSeconds?: number;
+    }) => {
+      const image = parseImageRef(c.releases[component]);
+      return new StatelessService(this, component, {
+        name: component,
+        component: spec.role,
+        namespace: ns,
+        version: imageVersion(image),
+        config: spec.config,
+        ports: spec.ports,
+        podLabels: { ...props.pooler.clientLabels, ...props.redis.clientLabels },
+        network: { ingress: spec.ingress, egress: spec.egress },
+        ...spec.extra,
+        pod: {
+          priorityClassName: props.priorityClassName,
+          terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+          containers: [
+            {
+              name: component,
+              image,
+              resources: spec.config.resources,
+              ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port })),
+              env: [...common(component), ...spec.env],
+              ...spec.probes,
+              writablePaths: [{ path: '/tmp' }],
+            },
+          ],
+        },
+      });
+    };
+
+    const apiDb = database(props.pooler.transactionPort);
+    const analysisName = 'api-canary';
+    analysisTemplate(this, {
+      metadata: meta(analysisName, 'api', 'release'),
+      namespace: ns,
+      prometheusUrl: prometheusUrl(props.observabilityNamespace),
+      config: c.canary.analysis,
+    });
+    const api = workload('api', {
+      role: 'api',
+      config: c.api,
+      ports: [
+        { name: 'http', port: API_PORT },
+        { name: 'metrics', port: METRICS_PORT },
+      ],
+      env: [
+        { name: 'PORT', value: String(API_PORT) },
+        { name: 'SUPABASE_JWT_SECRET', valueFrom: secretKeyRef(copies.jwt, 'jwt-secret') },
+        ...apiDb.env,
+      ],
+      ingress: [
+        { port: API_PORT, peers: [podsOf(props.gatewayNamespace, props.instance, 'kong', 'gateway')] },
+        { port: METRICS_PORT, peers: [prometheus] },
+      ],
+      egress: [apiDb.egress, toRedis],
+      probes: { readinessProbe: health('http', '/readyz'), livenessProbe: { ...health('http', '/healthz'), failureThreshold: 6 } },
+      extra: { canary: canaryStrategy(c.canary, analysisName) },
+      // Kong stops sending new requests before the pod exits; in-flight ones finish.
+      terminationGracePeriodSeconds: 30,
+    });
+
+    const workerDb = database(props.pooler.transactionPort);
+    const rpc = { name: 'RPC_URLS', value: c.rpcEndpoints.join(',') };
+    const worker = workload('worker', {
+      role: 'worker',
+      config: c.worker,
+      ports: [{ name: 'metrics', port: METRICS_PORT }],
+      env: [rpc, ...workerDb.env],
+      ingress: [{ port: METRICS_PORT, peers: [prometheus] }],
+      egress: [workerDb.egress, toRedis, toRpc],
+      probes: { readinessProbe: health('metrics', '/readyz'), livenessProbe: { ...health('metrics', '/healthz'), failureThreshold: 6 } },
+      // A job in flight finishes (or goes back to the queue) before the pod is killed.
+      terminationGracePeriodSeconds: 120,
+    });
+
+    // Session mode: the scheduler holds a PostgreSQL advisory lock as its leader lease, which
+    // transaction pooling would release between statements.
+    const schedulerDb = database(props.pooler.sessionPort);
+    const scheduler = workload('scheduler', {
+      role: 'scheduler',
+      config: { replicas: 1, resources: c.scheduler.resources },
+      ports: [{ name: 'metrics', port: METRICS_PORT }],
+      env: [rpc, ...schedulerDb.env],
+      ingress: [{ port: METRICS_PORT, peers: [prometheus] }],
+      egress: [schedulerDb.egress, toRedis, toRpc],
+      probes: { readinessProbe: health('metrics', '/readyz'), livenessProbe: { ...health('metrics', '/healthz'), failureThreshold: 6 } },
+      extra: { strategy: 'Recreate', pdbForSingleReplica: true },
+      terminationGracePeriodSeconds: 60,
+    });
+
+    this.workloads = { api, worker, scheduler };
+    this.upstream = { service: api.serviceName, namespace: ns, host: `${api.serviceName}.${ns}.svc.cluster.local`, port: API_PORT };
+  }
+}
