@@ -104,9 +104,14 @@ function secretsTable(): string {
   }
   const how = (g: SecretKeySpec['generate']) =>
     g.kind === 'hex' ? `${g.bytes * 2} hex characters` : g.kind === 'base64' ? `${g.bytes} random bytes, base64` : g.kind === 'text' ? `"${g.value}"` : g.kind === 'jwt' ? `HS256 JWT, role ${g.role}, signed with ${g.signingKey}` : `provided: ${g.hint}`;
-  const rows = specs.flatMap((spec) =>
-    spec.keys.map((k) => `| ${spec.name} | ${k.key} | ${k.description} | ${how(k.generate)} | ${[...(readers.get(`${spec.name}/${k.key}`) ?? [])].sort().join(', ') || '-'} |`),
-  );
+  // A copy (the same entry, readable in another namespace) adds its namespace to the key's row.
+  const copiedTo = (name: string, key: string) =>
+    specs.filter((s) => s.copyOf && s.name === name && s.keys.some((k) => k.key === key)).map((s) => ` (also in ${s.namespace})`).join('');
+  const rows = specs
+    .filter((spec) => !spec.copyOf)
+    .flatMap((spec) =>
+      spec.keys.map((k) => `| ${spec.name}${copiedTo(spec.name, k.key)} | ${k.key} | ${k.description} | ${how(k.generate)} | ${[...(readers.get(`${spec.name}/${k.key}`) ?? [])].sort().join(', ') || '-'} |`),
+    );
   return ['| Secret | key | what it is | generated as (dev CLI) | read by |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
