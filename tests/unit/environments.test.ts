@@ -113,6 +113,15 @@ const CASES: BadCase[] = [
   { what: 'Redis allowed to fill all its memory', base: staging, breakIt: (e) => (e.components.redis.maxmemoryPercent = 100), says: ['components.redis.maxmemoryPercent', 'must be at most 90'] },
   { what: 'an unknown eviction policy', base: staging, breakIt: (e) => (e.components.redis.maxmemoryPolicy = 'lru'), says: ['components.redis.maxmemoryPolicy', 'must be one of noeviction'] },
   { what: 'a malformed pod CIDR', base: dev, breakIt: (e) => (e.network = { podCidrs: ['10.0.0.0'] }), says: ['network.podCidrs.0', 'must be a CIDR'] },
+  { what: 'too few api pods for a 10% canary', base: dev, breakIt: (e) => (e.app.api.replicas = 4), says: ['app.api.replicas', 'is 4, but the canary weights traffic by pod count', 'sends 25% of requests', 'at least 10 api pods'] },
+  { what: 'an api autoscaling floor below 10', base: staging, breakIt: (e) => { e.app.api.replicas = 5; e.app.api.autoscaling.minReplicas = 5; }, says: ['app.api.autoscaling.minReplicas', 'is 5', 'at least 10 api pods'] },
+  { what: 'a production image without digest', base: staging, breakIt: (e) => { e.name = 'production'; e.gateway.tls.issuer = 'letsencrypt-production'; e.app.releases.api = 'ghcr.io/example-defi/api:1.2.3'; }, says: ['app.releases.api', 'has no digest', 'pinned by @sha256: digest'] },
+  { what: 'an image without tag or digest', base: dev, breakIt: (e) => (e.app.releases.worker = 'ghcr.io/example-defi/worker'), says: ['app.releases.worker', 'neither tag nor digest', 'means "latest"'] },
+  { what: 'the latest tag', base: dev, breakIt: (e) => (e.app.releases.scheduler = 'ghcr.io/example-defi/scheduler:latest'), says: ['app.releases.scheduler', '"latest" is not a version'] },
+  { what: 'a malformed digest', base: dev, breakIt: (e) => (e.app.releases.api = 'ghcr.io/example-defi/api@sha256:abc'), says: ['app.releases.api', 'is not an image reference'] },
+  { what: 'a canary pause without unit', base: staging, breakIt: (e) => (e.app.canary.pauseAt10 = '10'), says: ['app.canary.pauseAt10', 'must be a duration such as "5m"'] },
+  { what: 'an error ratio given in percent', base: staging, breakIt: (e) => (e.app.canary.analysis.maxErrorRatio = 1), says: ['app.canary.analysis.maxErrorRatio', 'must be below 1 (a ratio, 0.01 = 1%)'] },
+  { what: 'an RPC endpoint over plain HTTP', base: staging, breakIt: (e) => (e.app.rpcEndpoints = ['http://rpc.example.com']), says: ['app.rpcEndpoints.0', 'must be an https:// URL'] },
   { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'pods need (4 claims'] },
 ];
 

@@ -1,0 +1,128 @@
+// The product's chart: the api's Rollout and its canary, the worker, the scheduler that never
+// runs twice, their wiring to the pooler, Redis and Kong, and the images the environments pin.
+import { describe, expect, it } from 'vitest';
+import { CANARY_WEIGHTS, seconds } from '../../charts/app/canary';
+import { ENVIRONMENTS } from '../../environments';
+import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
+import { imageRef, parseImageRef } from '../../lib/images';
+import { objectsOf } from '../helpers';
+
+type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const find = (env: string, kind: string, name: string, namespace = 'app'): Obj =>
+  objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name && l.object.metadata.namespace === namespace)?.object;
+const envOf = (name: string) => parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === name));
+
+describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
+  const rollout = () => find(env, 'Rollout', 'api');
+  const steps = () => rollout().spec.strategy.canary.steps as Obj[];
+
+  it('releases the api by canary: weights rise to 100, every pause has a duration', () => {
+    const weights = steps().filter((s) => 'setWeight' in s).map((s) => s.setWeight);
+    expect(weights).toEqual([...CANARY_WEIGHTS]);
+    expect(weights.at(-1)).toBe(100);
+    for (let i = 1; i < weights.length; i++) expect(weights[i]).toBeGreaterThan(weights[i - 1]);
+    expect(steps().map((s) => Object.keys(s)[0])).toEqual(['setWeight', 'pause', 'setWeight', 'pause', 'setWeight']);
+    for (const s of steps().filter((x) => 'pause' in x)) expect(s.pause.duration).toMatch(/^\d+(s|m|h)$/);
+    const cfg = envOf(env).app.canary;
+    expect(steps()[1].pause.duration).toBe(cfg.pauseAt10);
+    expect(steps()[3].pause.duration).toBe(cfg.pauseAt50);
+  });
+
+  it('runs the analysis in the background from the first step, on the canary hash', () => {
+    const analysis = rollout().spec.strategy.canary.analysis;
+    expect(analysis.startingStep).toBe(1);
+    expect(analysis.templates).toEqual([{ templateName: 'api-canary' }]);
+    expect(analysis.args).toEqual([{ name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } }]);
+    expect(find(env, 'AnalysisTemplate', 'api-canary')).toBeDefined();
+    expect(rollout().spec.progressDeadlineAbort).toBe(true);
+    // No traffic router and no canary/stable Services: Kong cannot route by version (REFERENCE.md 7.1).
+    expect(rollout().spec.strategy.canary.trafficRouting).toBeUndefined();
+    expect(rollout().spec.strategy.canary.canaryService).toBeUndefined();
+  });
+
+  it('lets the HPA own the api replica count and target the Rollout', () => {
+    const cfg = envOf(env).app.api;
+    const hpa = find(env, 'HorizontalPodAutoscaler', 'api');
+    if (cfg.autoscaling) {
+      expect(rollout().spec.replicas).toBeUndefined();
+      expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'api' });
+      expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(10);
+    } else {
+      expect(hpa).toBeUndefined();
+      expect(rollout().spec.replicas).toBeGreaterThanOrEqual(10);
+    }
+    expect(find(env, 'PodDisruptionBudget', 'api').spec.selector.matchLabels).toEqual(rollout().spec.selector.matchLabels);
+  });
+
+  it('runs the images of the release file, by digest outside dev', () => {
+    const releases = envOf(env).app.releases;
+    for (const [component, kind] of [['api', 'Rollout'], ['worker', 'Deployment'], ['scheduler', 'Deployment']] as const) {
+      const image = find(env, kind, component).spec.template.spec.containers[0].image;
+      expect(image).toBe(releases[component]);
+      if (env !== 'dev') expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    }
+  });
+
+  it('keeps exactly one scheduler: one replica, Recreate, no HPA', () => {
+    const scheduler = find(env, 'Deployment', 'scheduler');
+    expect(scheduler.spec.replicas).toBe(1);
+    expect(scheduler.spec.strategy).toEqual({ type: 'Recreate' });
+    expect(find(env, 'HorizontalPodAutoscaler', 'scheduler')).toBeUndefined();
+    expect(find(env, 'PodDisruptionBudget', 'scheduler')).toBeDefined();
+  });
+
+  it('reaches the database only through the pooler, as defi_app.<tenant>, password by reference', () => {
+    for (const [name, kind, port] of [['api', 'Rollout', '6543'], ['worker', 'Deployment', '6543'], ['scheduler', 'Deployment', '5432']] as const) {
+      const pod = find(env, kind, name).spec.template;
+      const vars = Object.fromEntries(pod.spec.containers[0].env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
+      expect(vars.DATABASE_HOST).toBe('supavisor.supabase.svc.cluster.local');
+      expect(vars.DATABASE_PORT).toBe(port);
+      expect(vars.DATABASE_USER).toBe(`defi_app.${env}`);
+      expect(vars.DATABASE_PASSWORD).toEqual({ secretKeyRef: { name: 'postgres-credentials', key: 'defi-app-password' } });
+      expect(vars.REDIS_PASSWORD).toEqual({ secretKeyRef: { name: 'redis-credentials', key: 'redis-password' } });
+      expect(pod.metadata.labels['access.supabase-platform/pooler']).toBe('true');
+      expect(pod.metadata.labels['access.supabase-platform/postgres']).toBeUndefined();
+      const egress = find(env, 'NetworkPolicy', name).spec.egress as Obj[];
+      expect(egress.some((r) => r.ports[0].port === 5432 && r.to[0].podSelector.matchLabels['app.kubernetes.io/name'] === 'postgres')).toBe(false);
+    }
+  });
+
+  it('admits only Kong to the api and Prometheus to the metrics ports', () => {
+    const ingress = find(env, 'NetworkPolicy', 'api').spec.ingress as Obj[];
+    expect(ingress.map((r) => [r.ports[0].port, r.from[0].podSelector.matchLabels['app.kubernetes.io/name']])).toEqual([
+      [8080, 'kong'],
+      [9090, 'prometheus'],
+    ]);
+    const kongEgress = find(env, 'NetworkPolicy', 'kong', 'supabase').spec.egress as Obj[];
+    expect(kongEgress.some((r) => r.ports[0].port === 8080 && r.to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'] === 'app')).toBe(true);
+  });
+
+  it('lets only the worker and scheduler call the internet, on 443, never private ranges', () => {
+    const internet = (name: string) => (find(env, 'NetworkPolicy', name).spec.egress as Obj[]).filter((r) => r.to.some((p: Obj) => p.ipBlock));
+    expect(internet('api')).toEqual([]);
+    for (const name of ['worker', 'scheduler']) {
+      const rules = internet(name);
+      expect(rules.map((r) => r.ports[0].port)).toEqual([443]);
+      expect(rules[0].to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '169.254.169.254/32']));
+    }
+  });
+
+  it('syncs the Rollout last in its Application (a paused Rollout holds later waves)', () => {
+    const waves = objectsOf(env).filter((l) => l.file.startsWith('app/')).map((l) => Number(l.object.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0));
+    expect(Number(rollout().metadata.annotations['argocd.argoproj.io/sync-wave'])).toBe(Math.max(...waves));
+  });
+});
+
+describe('canary timing and image references', () => {
+  it('reads pause durations', () => {
+    expect([seconds('90s'), seconds('10m'), seconds('1h')]).toEqual([90, 600, 3600]);
+    expect(() => seconds('10')).toThrow();
+  });
+
+  it('splits and rebuilds image references', () => {
+    for (const ref of ['ghcr.io/a/api:1.2.3', 'ghcr.io/a/api@sha256:' + 'a'.repeat(64), 'ghcr.io/a/api:1.2.3@sha256:' + 'b'.repeat(64), 'registry.local:5000/a/api:2']) {
+      expect(imageRef(parseImageRef(ref))).toBe(ref);
+    }
+    expect(parseImageRef('registry.local:5000/a/api@sha256:' + 'c'.repeat(64))).toEqual({ repository: 'registry.local:5000/a/api', digest: 'sha256:' + 'c'.repeat(64) });
+  });
+});
