@@ -1,13 +1,17 @@
 // The operator CLI: one entry point, one subcommand per task.
 //   npm run cli -- --help
 //   npm run cli -- secrets --env dev [--rotate] [--dry-run] [--set SECRET/KEY=VALUE] [--context NAME]
+//   npm run promote -- --env staging --component api --image REPO@sha256:...
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { ENVIRONMENTS } from '../environments';
 import { EnvironmentError } from '../environments/schema';
+import { PROJECT_ROOT } from '../lib/files';
 import { platformSecrets } from '../platform';
 import type { SecretSpec } from '../lib/secrets';
 import { connect, type Cluster } from './kube';
+import { promoteCommand } from './promote';
+import { UsageError } from './usage';
 import { copyValues, generateValues, planSecrets, secretManifest } from './secrets';
 
 const HELP = `Usage: npm run cli -- <command> [options]
@@ -15,6 +19,8 @@ const HELP = `Usage: npm run cli -- <command> [options]
 Commands:
   secrets   create the platform's Secrets in a dev cluster (generated values; never printed
             unless --dry-run; existing Secrets are kept unless --rotate)
+  promote   put a new image of the api, worker or scheduler into an environment's release
+            file (environments/releases/<env>.json), re-synthesise dist/, print what changed
 
 Options for secrets:
   --env NAME               environment (dev; staging and production use External Secrets)
@@ -23,9 +29,13 @@ Options for secrets:
   --set SECRET/KEY=VALUE   a value that comes from outside (repeatable)
   --context NAME           kubeconfig context (default: the current one)
   -h, --help               this help
+
+Options for promote (also: npm run promote -- ...):
+  --env NAME               environment to release to
+  --component NAME         api, worker or scheduler
+  --image REF              REPO@sha256:<64 hex> (production refuses a tag without digest)
 `;
 
-class UsageError extends Error {}
 
 export async function secretsCommand(argv: string[], cluster: () => Cluster, out: (line: string) => void): Promise<void> {
   const { values } = parseArgs({
@@ -86,6 +96,10 @@ export async function main(argv: string[]): Promise<number> {
     if (!command || command === '-h' || command === '--help') {
       process.stdout.write(HELP);
       return command ? 0 : 2;
+    }
+    if (command === 'promote') {
+      promoteCommand(rest, ENVIRONMENTS, PROJECT_ROOT, (line) => console.log(line));
+      return 0;
     }
     if (command === 'secrets') {
       await secretsCommand(rest, () => connect(), (line) => console.log(line));

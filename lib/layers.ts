@@ -3,3 +3,9 @@
 // objects themselves (the root Application syncs it).
 export const LAYERS = ['foundation', 'data', 'supabase', 'gateway', 'app', 'observability', 'backup', 'gitops'] as const;
 export type Layer = (typeof LAYERS)[number];
+
+/**
+ * Folder of dist/<env>/ for objects that run only when an operator asks (restore Jobs, load
+ * tests): no Application points at it, so Argo CD never applies them; the CLI does, by hand.
+ */
+export const ON_DEMAND_FOLDER = 'on-demand';

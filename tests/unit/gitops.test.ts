@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LAYER_WAVES } from '../../charts/gitops/gitops-chart';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
-import { LAYERS } from '../../lib/layers';
+import { LAYERS, ON_DEMAND_FOLDER } from '../../lib/layers';
 import { objectsOf, ROOT } from '../helpers';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -24,9 +24,12 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
     }
   });
 
-  it('gives every object of dist/ exactly one Application', () => {
+  it('gives every object of dist/ exactly one Application, except the on-demand folder the CLI applies', () => {
     const paths = apps.map((a) => a.spec.source.path as string);
-    for (const { file } of located) {
+    expect(paths.some((p) => p.includes(ON_DEMAND_FOLDER))).toBe(false);
+    const onDemand = located.filter((l) => l.file.startsWith(`${ON_DEMAND_FOLDER}/`)).map((l) => l.file);
+    if (onDemand.length) console.info(`${env}: on-demand (no Application, applied by the CLI): ${onDemand.join(', ')}`);
+    for (const { file } of located.filter((l) => !onDemand.includes(l.file))) {
       const owners = paths.filter((p) => `dist/${env}/${file}`.startsWith(`${p}/`));
       expect(owners, file).toHaveLength(1);
     }
@@ -46,8 +49,11 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
       expect(app.metadata.finalizers).toBeUndefined();
       for (const d of app.spec.ignoreDifferences ?? []) {
         expect(d.jsonPointers).toEqual(['/spec/replicas']);
-        const hpa = located.find((l) => l.object.kind === 'HorizontalPodAutoscaler' && (l.object as Obj).spec.scaleTargetRef.name === d.name);
-        expect(hpa, d.name).toBeDefined();
+        const hpa = located.find((l) => {
+          const ref = (l.object as Obj).spec?.scaleTargetRef;
+          return l.object.kind === 'HorizontalPodAutoscaler' && ref.name === d.name && ref.kind === d.kind && ref.apiVersion.split('/')[0] === d.group && l.object.metadata.namespace === d.namespace;
+        });
+        expect(hpa, `${d.group}/${d.kind} ${d.name}`).toBeDefined();
       }
     }
     const hpas = located.filter((l) => l.object.kind === 'HorizontalPodAutoscaler').length;
