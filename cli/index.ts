@@ -70,7 +70,7 @@ export async function secretsCommand(argv: string[], cluster: () => Cluster, out
   };
   if (values['dry-run']) {
     for (const item of planSecrets(specs, () => undefined, false)) {
-      const made = await valuesOf(item.spec, async () => undefined);
+      const made = await valuesOf(item.spec, () => Promise.resolve(undefined));
       written.set(`${item.spec.namespace}/${item.spec.name}`, made);
       out(`---\n${stringify(secretManifest(item.spec, made, env.name)).trimEnd()}`);
     }
