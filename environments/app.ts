@@ -24,13 +24,20 @@ export const ImageReference = z
 export const Releases = z.strictObject({ api: ImageReference, worker: ImageReference, scheduler: ImageReference });
 export type Releases = z.infer<typeof Releases>;
 
+/** Rate window of the analysis queries (charts/app/canary.ts). */
+export const ANALYSIS_WINDOW = '2m';
+
+/** Seconds in a duration such as "90s", "10m" or "1h" (already validated). */
+export const durationSeconds = (d: string) => Number(d.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[d.slice(-1) as 's' | 'm' | 'h'];
+
 const Duration = z.string().regex(/^[1-9]\d*(s|m|h)$/, { error: 'must be a duration such as "5m", "90s" or "1h"' });
 
 /**
  * The canary's steps are fixed (setWeight 10, pause, setWeight 50, pause, setWeight 100); the
  * environment sets how long each pause lasts and how the analysis judges the canary.
  */
-export const Canary = z.strictObject({
+export const Canary = z
+  .strictObject({
   /** Time at 10% before going to 50%. */
   pauseAt10: Duration,
   /** Time at 50% before going to 100%. */
@@ -47,7 +54,21 @@ export const Canary = z.strictObject({
     /** Measurements in a row without data before the release pauses for a human. @default 3 */
     inconclusiveLimit: wholeNumber('measurements', 1).default(3),
   }),
-});
+  })
+  .superRefine((c, ctx) => {
+    // Each step must last long enough for one measurement whose whole rate window saw that
+    // step's traffic; a shorter pause moves on before the analysis has judged the step.
+    const needed = durationSeconds(ANALYSIS_WINDOW) + durationSeconds(c.analysis.interval);
+    for (const key of ['pauseAt10', 'pauseAt50'] as const) {
+      if (durationSeconds(c[key]) < needed) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${c[key]} is shorter than one measurement of the step (the ${ANALYSIS_WINDOW} query window plus the ${c.analysis.interval} interval): make it at least ${needed / 60}m`,
+        });
+      }
+    }
+  });
 export type Canary = z.infer<typeof Canary>;
 
 /** One hostname:port the worker and scheduler call (blockchain RPC), reached over TLS on 443. */

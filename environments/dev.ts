@@ -62,7 +62,7 @@ export const dev = {
     worker: service(1, ['25m', '64Mi'], ['250m', '256Mi']),
     scheduler: { resources: { requests: { cpu: '25m', memory: '64Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '250m', memory: '256Mi', ephemeralStorage: '256Mi' } } },
     releases: devReleases,
-    canary: { pauseAt10: '1m', pauseAt50: '1m', analysis: { maxErrorRatio: 0.02, maxP95Seconds: 1 } },
+    canary: { pauseAt10: '3m', pauseAt50: '3m', analysis: { maxErrorRatio: 0.02, maxP95Seconds: 1 } },
     // Placeholder: a testnet RPC provider.
     rpcEndpoints: ['https://rpc.testnet.example.com'],
     logLevel: 'debug',

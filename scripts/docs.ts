@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KongDeclarativeConfig } from '../charts/gateway/kong-config';
+import { canaryTimeline } from '../charts/app/canary';
 import { maxmemoryBytes } from '../charts/redis/config';
 import { tune } from '../charts/postgres/tuning';
 import { ENVIRONMENTS } from '../environments';
@@ -115,14 +116,30 @@ function secretsTable(): string {
   return ['| Secret | key | what it is | generated as (dev CLI) | read by |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
+/** Each environment's canary: when each step starts, how many api pods run the new version, the limits. */
+function canaryTable(envs: readonly Environment[]): string {
+  const rows = envs.map((e) => {
+    const pods = e.app.api.autoscaling?.minReplicas ?? e.app.api.replicas;
+    const steps = canaryTimeline(e.app.canary, pods);
+    const a = e.app.canary.analysis;
+    const at = steps.map((s) => `${s.weight}% (${s.canaryPods} of ${s.pods} pods) at ${s.atMinute} min`).join(' → ');
+    return `| ${e.name} | ${at} | ${steps.at(-1)!.atMinute} min | ${a.maxErrorRatio * 100}% | ${a.maxP95Seconds} s | every ${a.interval}, abort after ${a.failureLimit + 1} failed, pause after ${a.inconclusiveLimit + 1} without data |`;
+  });
+  return [
+    '| environment | steps (pods counted at the HPA minimum) | start to 100% | max 5xx | max p95 | analysis |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
 /** Generated section name -> its content. */
 export function generatedSections(): Record<string, string> {
   const envs = ENVIRONMENTS.map(parseEnvironment);
-  return { 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable() };
+  return { 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs) };
 }
 
 /** Pages with generated sections, relative to the project root. */
-export const GENERATED_PAGES = ['docs/data-tier.md', 'docs/gateway-and-secrets.md'];
+export const GENERATED_PAGES = ['docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md'];
 
 /** The page's text with every generated section filled in. */
 export function fillPage(text: string, sections: Record<string, string>): string {

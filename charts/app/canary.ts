@@ -5,7 +5,7 @@
 // canary by its pod-template hash, a label Prometheus copies from the pod.
 import type { Construct } from 'constructs';
 import type { ApiObjectMetadata } from 'cdk8s';
-import type { Canary } from '../../environments/app';
+import { ANALYSIS_WINDOW, type Canary, durationSeconds } from '../../environments/app';
 import {
   AnalysisTemplate,
   AnalysisTemplateSpecMetricsFailureLimit,
@@ -29,7 +29,7 @@ export const HASH_LABEL = 'rollouts_pod_template_hash';
 /** The analysis argument carrying the canary's hash; Argo Rollouts substitutes it into the queries. */
 export const HASH_ARG = 'canary-hash';
 /** Rate window of every query. */
-export const WINDOW = '2m';
+export const WINDOW = ANALYSIS_WINDOW;
 /** Requests the canary must have served in the window for a measurement to count. */
 export const MIN_REQUESTS = 50;
 
@@ -127,9 +127,21 @@ export function canaryStrategy(config: Canary, templateName: string): RolloutSpe
   };
 }
 
-/** Seconds in a duration such as "90s", "10m" or "1h". */
-export function seconds(duration: string): number {
-  const match = /^(\d+)(s|m|h)$/.exec(duration);
-  if (!match) throw new Error(`internal: "${duration}" is not a duration`);
-  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'];
+/** One step of a release as it unfolds: when it starts and how many pods run the new version. */
+export interface TimelineStep {
+  readonly weight: number;
+  /** Minutes after the release starts, not counting the time new pods take to become ready. */
+  readonly atMinute: number;
+  readonly canaryPods: number;
+  readonly pods: number;
+}
+
+/**
+ * The release's timeline for `pods` api pods: 10% at once, 50% after the first pause, 100% after
+ * the second. Each step also waits for its new pods to become ready, which the cluster decides.
+ */
+export function canaryTimeline(config: Canary, pods: number): TimelineStep[] {
+  const minutes = (d: string) => durationSeconds(d) / 60;
+  const at = [0, minutes(config.pauseAt10), minutes(config.pauseAt10) + minutes(config.pauseAt50)];
+  return CANARY_WEIGHTS.map((weight, i) => ({ weight, atMinute: at[i]!, canaryPods: Math.round((pods * weight) / 100), pods }));
 }

@@ -1,7 +1,8 @@
 // The product's chart: the api's Rollout and its canary, the worker, the scheduler that never
 // runs twice, their wiring to the pooler, Redis and Kong, and the images the environments pin.
 import { describe, expect, it } from 'vitest';
-import { CANARY_WEIGHTS, seconds } from '../../charts/app/canary';
+import { CANARY_WEIGHTS, canaryTimeline } from '../../charts/app/canary';
+import { durationSeconds } from '../../environments/app';
 import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
 import { imageRef, parseImageRef } from '../../lib/images';
@@ -115,8 +116,16 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
 
 describe('canary timing and image references', () => {
   it('reads pause durations', () => {
-    expect([seconds('90s'), seconds('10m'), seconds('1h')]).toEqual([90, 600, 3600]);
-    expect(() => seconds('10')).toThrow();
+    expect([durationSeconds('90s'), durationSeconds('10m'), durationSeconds('1h')]).toEqual([90, 600, 3600]);
+  });
+
+  it('lays out the release: 1 of 10 pods at once, 5 after the first pause, all after the second', () => {
+    const canary = parseEnvironment(ENVIRONMENTS.find((e) => e.name === 'production')).app.canary;
+    expect(canaryTimeline(canary, 10)).toEqual([
+      { weight: 10, atMinute: 0, canaryPods: 1, pods: 10 },
+      { weight: 50, atMinute: 10, canaryPods: 5, pods: 10 },
+      { weight: 100, atMinute: 30, canaryPods: 10, pods: 10 },
+    ]);
   });
 
   it('splits and rebuilds image references', () => {
