@@ -7,6 +7,7 @@ import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
 import { GatewayChart, PROXY_PORT } from './charts/gateway/gateway-chart';
 import { GitopsChart, type KindRef, type LayerInventory } from './charts/gitops/gitops-chart';
+import { ObservabilityChart } from './charts/observability/observability-chart';
 import { IssuersChart } from './charts/security/issuers-chart';
 import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
@@ -53,6 +54,20 @@ export function buildPlatform(app: App, env: Environment): void {
     publicUrl: `https://${env.domain ?? 'localhost'}`,
     gatewayUrl: `http://kong.${foundation.namespaces.supabase}.svc.cluster.local:${PROXY_PORT}`,
   });
+  const observability = new ObservabilityChart(app, 'observability', {
+    instance: env.name,
+    prefix: env.namespacePrefix,
+    namespaces: { ...foundation.namespaces, host: foundation.namespaces['node-exporter'] },
+    priorityClassName: foundation.priorityClasses.stateless,
+    storageClassName: env.storage.className,
+    config: env.observability,
+    secretSource: env.secrets,
+    nodeCidrs: env.network.nodeCidrs,
+    apiServerCidrs: env.network.apiServerCidrs,
+    supabaseJwt: supabase.secrets.jwt,
+    rolloutsNamespace: env.observability.rolloutsControllerNamespace,
+    runbookBaseUrl: `${env.gitops.repoUrl.replace(/\.git$/, '')}/blob/${env.gitops.targetRevision}/docs/runbooks/alerts/`,
+  });
   const app_ = new AppChart(app, 'app', {
     instance: env.name,
     namespace: foundation.namespaces.app,
@@ -66,6 +81,7 @@ export function buildPlatform(app: App, env: Environment): void {
     redis,
     supabase,
     gatewayNamespace: foundation.namespaces.supabase,
+    tracing: observability.tracing,
   });
   const issuers = new IssuersChart(app, 'issuers', { instance: env.name, prefix: env.namespacePrefix, tls: env.gateway.tls });
   new GatewayChart(app, 'gateway', {

@@ -60,6 +60,7 @@ export function podBudgets(env: Environment): PodBudget[] {
     stateless(['app', 'worker'], env.app.worker, [], 0, 0, 'app'),
     // The scheduler is one pod, replaced with Recreate: no surge.
     { path: ['app', 'scheduler'], namespace: 'app', pods: 1, containers: [{ resources: env.app.scheduler.resources, path: ['app', 'scheduler', 'resources'] }], storage: 0, claims: 0 },
+    ...observabilityBudgets(env),
   ];
 }
 
@@ -104,4 +105,28 @@ export function checkBudgets(env: Environment, namespaces: readonly NamespaceKey
       }
     }
   }
+}
+
+/** Monitoring, logs and traces: stores with one volume per pod, DaemonSets with one pod per node. */
+function observabilityBudgets(env: Environment): PodBudget[] {
+  const o = env.observability;
+  const pods = (name: keyof typeof o, count: number, volume?: string, namespace: NamespaceKey = 'observability'): PodBudget => ({
+    path: ['observability', name],
+    namespace,
+    pods: count,
+    containers: [{ resources: (o[name] as { resources: Resources }).resources, path: ['observability', name, 'resources'] }],
+    storage: volume ? num(volume) * count : 0,
+    claims: volume ? count : 0,
+  });
+  return [
+    pods('prometheus', 1, o.prometheus.volumeSize),
+    pods('alertmanager', o.alertmanager.replicas, o.alertmanager.volumeSize),
+    pods('grafana', 1, o.grafana.volumeSize),
+    pods('loki', 1, o.loki.volumeSize),
+    pods('tempo', 1, o.tempo.volumeSize),
+    pods('otelCollector', surge(o.otelCollector.replicas)),
+    pods('kubeStateMetrics', surge(1)),
+    pods('alloy', env.nodes),
+    pods('nodeExporter', env.nodes, undefined, 'node-exporter'),
+  ];
 }

@@ -34,10 +34,17 @@ export function service(
 ): ServiceInput {
   return {
     replicas,
-    resources: {
-      requests: { cpu: requests[0], memory: requests[1], ephemeralStorage: '64Mi' },
-      limits: { cpu: limits[0], memory: limits[1], ephemeralStorage: '256Mi' },
-    },
+    resources: resources(requests, limits),
     ...(autoscaleTo ? { autoscaling: { minReplicas: replicas, maxReplicas: autoscaleTo } } : {}),
+  };
+}
+
+type ResourcesInput = ServiceInput['resources'];
+
+/** A container's requests and limits as [cpu, memory] pairs, with ephemeral storage of 64Mi/256Mi. */
+export function resources(requests: [cpu: string, memory: string], limits: [cpu: string, memory: string]): ResourcesInput {
+  return {
+    requests: { cpu: requests[0], memory: requests[1], ephemeralStorage: '64Mi' },
+    limits: { cpu: limits[0], memory: limits[1], ephemeralStorage: '256Mi' },
   };
 }

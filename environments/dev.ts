@@ -1,6 +1,6 @@
 // dev: a laptop cluster (kind or k3d). Namespace quotas add up to 4 CPU and 8 GiB of requests,
 // the budget DESIGN.md sets for dev, so a component that grows past it fails synth.
-import { namespace, service } from './defaults';
+import { namespace, resources, service } from './defaults';
 import devReleases from './releases/dev.json';
 import type { EnvironmentInput } from './schema';
 
@@ -12,6 +12,7 @@ export const dev = {
     snapshotClassName: 'csi-hostpath-snapclass',
     sizes: { postgres: '10Gi', redis: '1Gi' },
   },
+  nodes: 1,
   secrets: { source: 'cli' },
   namespaces: {
     supabase: namespace({
@@ -22,17 +23,24 @@ export const dev = {
       loadBalancers: 1,
     }),
     app: namespace({
-      requests: { cpu: '750m', memory: '1536Mi', storage: '0' },
+      requests: { cpu: '400m', memory: '1Gi', storage: '0' },
       limits: { cpu: '4', memory: '3Gi' },
       pods: 20,
       persistentVolumeClaims: 0,
       loadBalancers: 0,
     }),
     observability: namespace({
-      requests: { cpu: '750m', memory: '1536Mi', storage: '30Gi' },
+      requests: { cpu: '1', memory: '1792Mi', storage: '30Gi' },
       limits: { cpu: '4', memory: '4Gi' },
       pods: 20,
       persistentVolumeClaims: 8,
+      loadBalancers: 0,
+    }),
+    'node-exporter': namespace({
+      requests: { cpu: '100m', memory: '256Mi', storage: '0' },
+      limits: { cpu: '500m', memory: '512Mi' },
+      pods: 4,
+      persistentVolumeClaims: 0,
       loadBalancers: 0,
     }),
   },
@@ -66,6 +74,22 @@ export const dev = {
     // Placeholder: a testnet RPC provider.
     rpcEndpoints: ['https://rpc.testnet.example.com'],
     logLevel: 'debug',
+  },
+  observability: {
+    prometheus: { retention: '7d', volumeSize: '10Gi', resources: resources(['200m', '512Mi'], ['1', '1Gi']) },
+    alertmanager: {
+      replicas: 1,
+      volumeSize: '1Gi',
+      // No receivers: dev's alerts are looked at in Alertmanager and Grafana, never sent.
+      resources: resources(['25m', '64Mi'], ['100m', '128Mi']),
+    },
+    grafana: { volumeSize: '1Gi', resources: resources(['50m', '128Mi'], ['500m', '256Mi']) },
+    loki: { retention: '72h', volumeSize: '10Gi', resources: resources(['100m', '256Mi'], ['500m', '512Mi']) },
+    tempo: { retention: '24h', volumeSize: '5Gi', resources: resources(['50m', '128Mi'], ['500m', '256Mi']) },
+    alloy: { resources: resources(['50m', '128Mi'], ['250m', '256Mi']) },
+    otelCollector: { replicas: 1, resources: resources(['25m', '64Mi'], ['250m', '256Mi']) },
+    kubeStateMetrics: { resources: resources(['25m', '64Mi'], ['100m', '128Mi']) },
+    nodeExporter: { resources: resources(['25m', '32Mi'], ['100m', '64Mi']) },
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

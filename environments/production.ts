@@ -1,6 +1,6 @@
 // production: the DeFi product's live environment. Memory requests equal limits for the data
 // tier (Guaranteed QoS, as CloudNativePG recommends for PostgreSQL).
-import { namespace, service } from './defaults';
+import { namespace, resources, service } from './defaults';
 import productionReleases from './releases/production.json';
 import type { EnvironmentInput } from './schema';
 
@@ -14,6 +14,7 @@ export const production = {
     snapshotClassName: 'ebs-csi-snapclass',
     sizes: { postgres: '500Gi', redis: '20Gi' },
   },
+  nodes: 12,
   secrets: {
     source: 'external-secrets',
     storeKind: 'ClusterSecretStore',
@@ -41,6 +42,13 @@ export const production = {
       limits: { cpu: '32', memory: '96Gi' },
       pods: 80,
       persistentVolumeClaims: 20,
+      loadBalancers: 0,
+    }),
+    'node-exporter': namespace({
+      requests: { cpu: '1', memory: '1Gi', storage: '0' },
+      limits: { cpu: '4', memory: '2Gi' },
+      pods: 24,
+      persistentVolumeClaims: 0,
       loadBalancers: 0,
     }),
   },
@@ -82,6 +90,28 @@ export const production = {
     canary: { pauseAt10: '10m', pauseAt50: '20m', analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5, failureLimit: 1, inconclusiveLimit: 3 } },
     // Placeholders: the mainnet RPC providers, primary and fallback.
     rpcEndpoints: ['https://rpc.mainnet.example.com', 'https://rpc-fallback.mainnet.example.com'],
+  },
+  observability: {
+    prometheus: { retention: '30d', volumeSize: '500Gi', resources: resources(['2', '8Gi'], ['4', '16Gi']) },
+    alertmanager: {
+      replicas: 3,
+      volumeSize: '5Gi',
+      resources: resources(['100m', '256Mi'], ['500m', '512Mi']),
+      receivers: {
+        slackChannel: '#platform-alerts',
+        databaseSlackChannel: '#db-alerts',
+        email: { to: 'ops@example.com', from: 'alertmanager@example.com', smarthost: 'smtp.example.com:587', username: 'alertmanager' },
+        watchdogEmail: 'watchdog@example.com',
+        pagerduty: true,
+      },
+    },
+    grafana: { volumeSize: '10Gi', resources: resources(['250m', '512Mi'], ['1', '1Gi']) },
+    loki: { retention: '30d', volumeSize: '500Gi', resources: resources(['1', '2Gi'], ['4', '8Gi']) },
+    tempo: { retention: '14d', volumeSize: '200Gi', resources: resources(['500m', '1Gi'], ['2', '4Gi']) },
+    alloy: { resources: resources(['100m', '256Mi'], ['500m', '512Mi']) },
+    otelCollector: { replicas: 3, resources: resources(['250m', '512Mi'], ['1', '1Gi']) },
+    kubeStateMetrics: { resources: resources(['200m', '512Mi'], ['1', '1Gi']) },
+    nodeExporter: { resources: resources(['50m', '64Mi'], ['250m', '128Mi']) },
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

@@ -8,14 +8,22 @@ import { checkBudgets } from './budget';
 import { PostgresConfig, RedisConfig } from './data-tier';
 import { GatewayConfig } from './gateway';
 import { GitopsConfig } from './gitops';
+import { ObservabilityConfig } from './observability';
 import { SupabaseConfig } from './supabase';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
-/** The namespaces the platform owns, by concern (DESIGN.md "How the parts meet"). */
-export const NAMESPACES = ['supabase', 'app', 'observability'] as const;
+/**
+ * The namespaces the platform owns, by concern (DESIGN.md "How the parts meet"). node-exporter
+ * has one of its own: it is the only workload that needs the host, and the only namespace
+ * whose Pod Security level is not "restricted".
+ */
+export const NAMESPACES = ['supabase', 'app', 'observability', 'node-exporter'] as const;
 export type NamespaceKey = (typeof NAMESPACES)[number];
+
+/** RFC 1918 private address ranges. */
+const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -99,20 +107,28 @@ export const EnvironmentSchema = z
       sizes: z.strictObject({ postgres: Storage, redis: Storage }),
     }),
     secrets: Secrets,
-    namespaces: z.strictObject({ supabase: NamespaceConfig, app: NamespaceConfig, observability: NamespaceConfig }),
+    namespaces: z.strictObject({ supabase: NamespaceConfig, app: NamespaceConfig, observability: NamespaceConfig, 'node-exporter': NamespaceConfig }),
+    /** The most nodes the cluster scales to: every DaemonSet runs one pod on each (quota budgets). */
+    nodes: wholeNumber('nodes', 1),
     network: z
       .strictObject({
         /**
          * Address ranges the cluster's pods come from. pg_hba.conf admits password logins only from
-         * these. @default the private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16
+         * these. @default the private ranges
          */
-        podCidrs: z.array(Cidr).min(1),
+        podCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
+        /** Addresses of the nodes: Prometheus scrapes the kubelet and node-exporter there. @default the private ranges */
+        nodeCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
+        /** Addresses of the Kubernetes API server, for the workloads that watch it. @default the private ranges */
+        apiServerCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
       })
-      .default({ podCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] }),
+      .default({ podCidrs: PRIVATE_RANGES, nodeCidrs: PRIVATE_RANGES, apiServerCidrs: PRIVATE_RANGES }),
     supabase: SupabaseConfig,
     gateway: GatewayConfig,
     /** The product: api, worker, scheduler, their images and the canary. */
     app: AppConfig,
+    /** Monitoring, logs and traces. */
+    observability: ObservabilityConfig,
     gitops: GitopsConfig,
     components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
   })

@@ -1,6 +1,6 @@
 // staging: production's shape at a smaller size, on its own cluster. Secrets come from the
 // secret manager through External Secrets.
-import { namespace, service } from './defaults';
+import { namespace, resources, service } from './defaults';
 import stagingReleases from './releases/staging.json';
 import type { EnvironmentInput } from './schema';
 
@@ -14,6 +14,7 @@ export const staging = {
     snapshotClassName: 'ebs-csi-snapclass',
     sizes: { postgres: '50Gi', redis: '5Gi' },
   },
+  nodes: 6,
   secrets: {
     source: 'external-secrets',
     storeKind: 'ClusterSecretStore',
@@ -41,6 +42,13 @@ export const staging = {
       limits: { cpu: '12', memory: '24Gi' },
       pods: 40,
       persistentVolumeClaims: 12,
+      loadBalancers: 0,
+    }),
+    'node-exporter': namespace({
+      requests: { cpu: '500m', memory: '512Mi', storage: '0' },
+      limits: { cpu: '2', memory: '1Gi' },
+      pods: 12,
+      persistentVolumeClaims: 0,
       loadBalancers: 0,
     }),
   },
@@ -77,6 +85,22 @@ export const staging = {
     canary: { pauseAt10: '5m', pauseAt50: '10m', analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5 } },
     // Placeholder: a testnet RPC provider.
     rpcEndpoints: ['https://rpc.testnet.example.com'],
+  },
+  observability: {
+    prometheus: { retention: '15d', volumeSize: '100Gi', resources: resources(['1', '4Gi'], ['2', '8Gi']) },
+    alertmanager: {
+      replicas: 2,
+      volumeSize: '2Gi',
+      resources: resources(['50m', '128Mi'], ['250m', '256Mi']),
+      receivers: { slackChannel: '#platform-staging', email: { to: 'ops@example.com', from: 'alertmanager@example.com', smarthost: 'smtp.example.com:587', username: 'alertmanager' }, watchdogEmail: 'watchdog@example.com', pagerduty: false },
+    },
+    grafana: { volumeSize: '5Gi', resources: resources(['100m', '256Mi'], ['1', '512Mi']) },
+    loki: { retention: '7d', volumeSize: '100Gi', resources: resources(['500m', '1Gi'], ['2', '2Gi']) },
+    tempo: { retention: '72h', volumeSize: '50Gi', resources: resources(['250m', '512Mi'], ['1', '1Gi']) },
+    alloy: { resources: resources(['100m', '256Mi'], ['500m', '512Mi']) },
+    otelCollector: { replicas: 2, resources: resources(['100m', '256Mi'], ['500m', '512Mi']) },
+    kubeStateMetrics: { resources: resources(['100m', '256Mi'], ['500m', '512Mi']) },
+    nodeExporter: { resources: resources(['50m', '64Mi'], ['250m', '128Mi']) },
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

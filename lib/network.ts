@@ -76,13 +76,24 @@ export function prometheusPeer(observabilityNamespace: string): Peer {
   };
 }
 
+/** Addresses in `cidrs` (the cluster's nodes, or its API server). */
+export function addressesIn(cidrs: readonly string[]): Peer[] {
+  return cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+}
+
+/** Egress to the Kubernetes API server, for workloads that watch it (its port differs by distribution). */
+export function toApiServer(cidrs: readonly string[]): PortRule[] {
+  return [443, 6443].map((port) => ({ port, peers: addressesIn(cidrs) }));
+}
+
 /** Prometheus's HTTP API inside the cluster (the Rollouts analysis queries it). */
 export function prometheusUrl(observabilityNamespace: string): string {
   return `http://prometheus.${observabilityNamespace}.svc.cluster.local:9090`;
 }
 
 export interface PortRule {
-  readonly port: number;
+  /** @default every port (only where the peers' own policies narrow it, as for metrics scrapes) */
+  readonly port?: number;
   readonly peers: readonly Peer[];
   /** @default TCP */
   readonly protocol?: 'TCP' | 'UDP';
@@ -99,7 +110,7 @@ export function workloadNetworkPolicy(
   props: { selector: Record<string, string>; ingress: readonly PortRule[]; egress: readonly PortRule[] },
 ): k8s.KubeNetworkPolicy {
   const rule = (r: PortRule) => ({
-    ports: [{ protocol: r.protocol ?? 'TCP', port: k8s.IntOrString.fromNumber(r.port) }],
+    ports: r.port === undefined ? undefined : [{ protocol: r.protocol ?? 'TCP', port: k8s.IntOrString.fromNumber(r.port) }],
     peers: [...r.peers],
   });
   return new k8s.KubeNetworkPolicy(scope, 'network-policy', {

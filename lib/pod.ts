@@ -8,6 +8,7 @@ import { k8s } from 'cdk8s-plus-33';
 import type { Resources } from '../environments/fields';
 import { type Image, imageRef } from './images';
 import { containerResources } from './resources';
+import { exemption } from './policy';
 import { containerSecurityContext, type PodIdentity, podSecurityContext } from './security';
 
 /** A path the image writes to; it becomes an emptyDir so the root filesystem can stay read-only. */
@@ -68,6 +69,14 @@ export interface PodSpecProps {
    * @default no token
    */
   readonly kubernetesApiAccess?: { readonly reason: string };
+  /**
+   * Exception: share the node's network and process namespaces (node-exporter only). The
+   * workload must also carry the policy exemption with the same reason.
+   * @default neither
+   */
+  readonly hostAccess?: { readonly reason: string; readonly hostNetwork: boolean; readonly hostPID: boolean };
+  /** Run on tainted nodes too (DaemonSets that must cover every node). @default none */
+  readonly tolerations?: k8s.Toleration[];
   /** From `availability()`. @default none */
   readonly affinity?: k8s.Affinity;
   /** From `availability()`. @default none */
@@ -120,12 +129,31 @@ export function hardenedPodSpec(props: PodSpecProps): k8s.PodSpec {
       ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds }
       : {}),
     ...(props.restartPolicy ? { restartPolicy: props.restartPolicy } : {}),
+    ...(props.hostAccess ? { hostNetwork: props.hostAccess.hostNetwork, hostPID: props.hostAccess.hostPID, dnsPolicy: 'ClusterFirstWithHostNet' } : {}),
+    ...(props.tolerations?.length ? { tolerations: props.tolerations } : {}),
     ...(props.affinity ? { affinity: props.affinity } : {}),
     ...(props.topologySpreadConstraints?.length ? { topologySpreadConstraints: props.topologySpreadConstraints } : {}),
     ...(initContainers.length ? { initContainers } : {}),
     containers,
     ...(volumes.length ? { volumes } : {}),
   };
+}
+
+/**
+ * The policy exemptions a workload carries for its pod's declared exceptions (an API token, host
+ * access), each with the reason the chart gave.
+ */
+export function workloadExemptions(props: Pick<PodSpecProps, 'kubernetesApiAccess' | 'hostAccess'>): Record<string, string> {
+  return {
+    ...(props.kubernetesApiAccess ? exemption('service-account-token', props.kubernetesApiAccess.reason) : {}),
+    ...(props.hostAccess ? exemption('host-isolation', props.hostAccess.reason) : {}),
+  };
+}
+
+/** Object metadata with the workload's exemptions added to its annotations. */
+export function withExemptions<M extends { annotations?: Record<string, string> }>(metadata: M, props: Pick<PodSpecProps, 'kubernetesApiAccess' | 'hostAccess'>): M {
+  const exemptions = workloadExemptions(props);
+  return Object.keys(exemptions).length ? { ...metadata, annotations: { ...metadata.annotations, ...exemptions } } : metadata;
 }
 
 /** "<container>-<path as a label>", at most 63 characters: "postgres-var-run-postgresql". */
@@ -138,7 +166,13 @@ function writableVolumeName(container: string, path: string): string {
  * Pod template metadata: the workload's labels plus extra ones, and a `checksum/config`
  * annotation over `restartOn` (config files the pods read), so a change to them rolls the pods.
  */
-export function podTemplateMetadata(labels: Record<string, string> | undefined, extraLabels?: Record<string, string>, restartOn?: readonly string[]): k8s.ObjectMeta {
+export function podTemplateMetadata(
+  labels: Record<string, string> | undefined,
+  extraLabels?: Record<string, string>,
+  restartOn?: readonly string[],
+  extraAnnotations?: Record<string, string>,
+): k8s.ObjectMeta {
   const checksum = restartOn?.length ? createHash('sha256').update(restartOn.join('\0')).digest('hex').slice(0, 16) : undefined;
-  return { labels: { ...labels, ...extraLabels }, ...(checksum ? { annotations: { 'checksum/config': checksum } } : {}) };
+  const annotations = { ...extraAnnotations, ...(checksum ? { 'checksum/config': checksum } : {}) };
+  return { labels: { ...labels, ...extraLabels }, ...(Object.keys(annotations).length ? { annotations } : {}) };
 }

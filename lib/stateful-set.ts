@@ -9,7 +9,7 @@ import type { Disruption } from '../environments/fields';
 import { availability } from './availability';
 import type { PlatformChart } from './chart';
 import { selectorLabels } from './labels';
-import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata } from './pod';
+import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
 import { serviceAccount } from './service-account';
 
 export interface VolumeClaim {
@@ -45,6 +45,8 @@ export interface StatefulServiceProps {
   readonly pod: Omit<PodSpecProps, 'serviceAccountName' | 'affinity' | 'topologySpreadConstraints'>;
   /** Labels pods carry besides the standard ones (e.g. access labels for their own clients). @default none */
   readonly podLabels?: Record<string, string>;
+  /** Annotations of the pods, e.g. where their metrics are (charts/observability/prometheus-config.ts). @default none */
+  readonly podAnnotations?: Record<string, string>;
   /** Content whose change must restart the pods (config files): hashed into a pod annotation. @default none */
   readonly restartOn?: readonly string[];
 }
@@ -84,7 +86,7 @@ export class StatefulService extends Construct {
 
     const podMeta = meta(props.name);
     new k8s.KubeStatefulSet(this, 'stateful-set', {
-      metadata: meta(props.name),
+      metadata: withExemptions(meta(props.name), props.pod),
       spec: {
         serviceName: this.headlessServiceName,
         replicas: props.replicas,
@@ -93,7 +95,7 @@ export class StatefulService extends Construct {
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         selector: { matchLabels: this.selector },
         template: {
-          metadata: podTemplateMetadata(podMeta.labels, props.podLabels, props.restartOn),
+          metadata: podTemplateMetadata(podMeta.labels, props.podLabels, props.restartOn, props.podAnnotations),
           spec: hardenedPodSpec({ ...props.pod, ...placement, serviceAccountName: account.name }),
         },
         volumeClaimTemplates: props.claims.map((c) => ({

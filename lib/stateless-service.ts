@@ -11,7 +11,7 @@ import { availability } from './availability';
 import type { PlatformChart } from './chart';
 import { selectorLabels } from './labels';
 import { type PortRule, workloadNetworkPolicy } from './network';
-import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata } from './pod';
+import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
 import { serviceAccount } from './service-account';
 import { type ServicePort, servicePorts } from './stateful-set';
 
@@ -28,6 +28,8 @@ export interface StatelessServiceProps {
   readonly pod: Omit<PodSpecProps, 'serviceAccountName' | 'affinity' | 'topologySpreadConstraints'>;
   /** Extra pod labels, e.g. the access labels of the databases it uses. @default none */
   readonly podLabels?: Record<string, string>;
+  /** Annotations of the pods, e.g. where their metrics are (charts/observability/prometheus-config.ts). @default none */
+  readonly podAnnotations?: Record<string, string>;
   /** Config whose change must roll the pods, hashed into an annotation. @default none */
   readonly restartOn?: readonly string[];
   /**
@@ -74,7 +76,7 @@ export class StatelessService extends Construct {
       },
     });
     const template: k8s.PodTemplateSpec = {
-      metadata: podTemplateMetadata(meta.labels, props.podLabels, props.restartOn),
+      metadata: podTemplateMetadata(meta.labels, props.podLabels, props.restartOn, props.podAnnotations),
       spec: hardenedPodSpec({ ...props.pod, ...placement, serviceAccountName: account.name }),
     };
     // With an HPA the replica count is the HPA's: leaving it out keeps Argo CD from resetting it.
@@ -84,10 +86,10 @@ export class StatelessService extends Construct {
       const rollout = new ApiObject(this, 'rollout', {
         ...Rollout.GVK,
         metadata: {
-          ...meta,
+          ...withExemptions(meta, props.pod),
           // Last in its Application's sync: a paused Rollout is "Suspended" and would hold back
           // every later wave until the release finishes (REFERENCE.md 7.3).
-          annotations: { ...meta.annotations, 'argocd.argoproj.io/sync-wave': '1' },
+          annotations: { ...withExemptions(meta, props.pod).annotations, 'argocd.argoproj.io/sync-wave': '1' },
         },
         spec: {
           ...toJson_RolloutSpec({
@@ -105,7 +107,7 @@ export class StatelessService extends Construct {
       target = { apiVersion: rollout.apiVersion, kind: rollout.kind, name: rollout.name };
     } else {
       const deployment = new k8s.KubeDeployment(this, 'deployment', {
-        metadata: meta,
+        metadata: withExemptions(meta, props.pod),
         spec: {
           ...replicas,
           revisionHistoryLimit: 5,

@@ -16,6 +16,7 @@ import { StatelessService, type StatelessServiceProps } from '../../lib/stateles
 import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
 import type { PoolerEndpoint, SupabaseChart } from '../supabase/supabase-chart';
+import type { TracingEndpoint } from '../observability/traces';
 import { analysisTemplate, canaryStrategy } from './canary';
 
 /** The api's HTTP port (Kong's upstream) and every component's metrics and health port. */
@@ -39,6 +40,8 @@ export interface AppChartProps {
   readonly dataNamespace: string;
   /** Namespace of the Kong pods, the only clients of the api. */
   readonly gatewayNamespace: string;
+  /** The OpenTelemetry Collector the components send traces to. */
+  readonly tracing: TracingEndpoint;
 }
 
 export class AppChart extends PlatformChart {
@@ -65,6 +68,7 @@ export class AppChart extends PlatformChart {
     const prometheus = prometheusPeer(props.observabilityNamespace);
     const toRedis: PortRule = { port: props.redis.port, peers: [podsOf(props.dataNamespace, props.instance, props.redis.serviceName, 'cache')] };
     const toRpc: PortRule = { port: 443, peers: [INTERNET] };
+    const toCollector: PortRule = { port: Number(new URL(props.tracing.otlpHttpUrl).port), peers: [props.tracing.peer] };
     const database = (port: number) => ({
       env: [
         { name: 'DATABASE_HOST', value: props.pooler.host },
@@ -86,6 +90,10 @@ export class AppChart extends PlatformChart {
       { name: 'REDIS_PORT', value: String(props.redis.port) },
       { name: 'REDIS_DB', value: String(REDIS_DB) },
       { name: 'REDIS_PASSWORD', valueFrom: secretKeyRef(copies.redis, 'redis-password') },
+      { name: 'OTEL_SERVICE_NAME', value: component },
+      { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: props.tracing.otlpHttpUrl },
+      { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
+      { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `deployment.environment=${props.instance}` },
     ];
     const health = (port: string, path: string): k8s.Probe => ({ httpGet: { path, port: k8s.IntOrString.fromString(port) }, periodSeconds: 10, timeoutSeconds: 3 });
 
@@ -108,8 +116,8 @@ export class AppChart extends PlatformChart {
         version: imageVersion(image),
         config: spec.config,
         ports: spec.ports,
-        podLabels: { ...props.pooler.clientLabels, ...props.redis.clientLabels },
-        network: { ingress: spec.ingress, egress: spec.egress },
+        podLabels: { ...props.pooler.clientLabels, ...props.redis.clientLabels, ...props.tracing.clientLabels },
+        network: { ingress: spec.ingress, egress: [...spec.egress, toCollector] },
         ...spec.extra,
         pod: {
           priorityClassName: props.priorityClassName,

@@ -9,10 +9,20 @@ import { NAMESPACES } from '../../environments/schema';
 import { PlatformChart } from '../../lib/chart';
 import { prefixed } from '../../lib/names';
 import { allowDnsEgress, defaultDenyAll } from '../../lib/network';
+import { exemption } from '../../lib/policy';
 import { quotaHard, limitRangeSpec } from './quota';
 
 /** Kubernetes minor version whose Pod Security Standards are enforced (cdk8s-plus-33's API level). */
 export const POD_SECURITY_VERSION = 'v1.33';
+
+/**
+ * The one namespace that may run host-access pods: node-exporter reads the host's /proc, /sys
+ * and root file system and joins its network. Audit and warn stay "restricted", so anything
+ * else that lands there is still reported.
+ */
+const PRIVILEGED: Partial<Record<NamespaceKey, string>> = {
+  'node-exporter': 'node-exporter reads host metrics (host /proc, /sys, root file system, host network); nothing else runs here',
+};
 
 export interface FoundationChartProps {
   /** Environment name; the instance label. */
@@ -67,7 +77,7 @@ export class FoundationChart extends PlatformChart {
         name: 'foundation',
         component: 'namespace',
         extraLabels: {
-          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce': PRIVILEGED[key] ? 'privileged' : 'restricted',
           'pod-security.kubernetes.io/enforce-version': POD_SECURITY_VERSION,
           'pod-security.kubernetes.io/audit': 'restricted',
           'pod-security.kubernetes.io/audit-version': POD_SECURITY_VERSION,
@@ -75,7 +85,10 @@ export class FoundationChart extends PlatformChart {
           'pod-security.kubernetes.io/warn-version': POD_SECURITY_VERSION,
         },
         // Deleting a namespace deletes its volumes: Argo CD must never prune or delete one.
-        annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' },
+        annotations: {
+          'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+          ...(PRIVILEGED[key] ? exemption('namespace-pod-security', PRIVILEGED[key]) : {}),
+        },
       }),
     });
     defaultDenyAll(scope, 'default-deny', meta('default-deny-all', 'network-policy'));

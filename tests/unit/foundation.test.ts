@@ -19,14 +19,16 @@ function foundation(input: unknown, prefix?: string): { chart: FoundationChart; 
 const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
 
 describe('foundation chart', () => {
-  it('creates the three namespaces with the restricted profile enforced', () => {
+  it('creates the namespaces with the restricted profile enforced, except node-exporter\'s (audited as restricted)', () => {
     const { objects } = foundation(production);
     const namespaces = byKind(objects, 'Namespace');
-    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual(['app', 'observability', 'supabase']);
+    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual(['app', 'node-exporter', 'observability', 'supabase']);
     for (const ns of namespaces) {
       expect(ns.metadata.labels).toMatchObject({
-        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce': ns.metadata.name === 'node-exporter' ? 'privileged' : 'restricted',
         'pod-security.kubernetes.io/enforce-version': POD_SECURITY_VERSION,
+        'pod-security.kubernetes.io/audit': 'restricted',
+        'pod-security.kubernetes.io/warn': 'restricted',
       });
       // Argo CD must never prune a namespace: that would delete its volumes.
       expect(ns.metadata.annotations?.['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
@@ -47,7 +49,7 @@ describe('foundation chart', () => {
 
   it('prefixes namespaces and priority classes so environments can share a cluster', () => {
     const { chart, objects } = foundation(dev, 'team-a-');
-    expect(chart.namespaces).toEqual({ supabase: 'team-a-supabase', app: 'team-a-app', observability: 'team-a-observability' });
+    expect(chart.namespaces).toEqual({ supabase: 'team-a-supabase', app: 'team-a-app', observability: 'team-a-observability', 'node-exporter': 'team-a-node-exporter' });
     expect(chart.priorityClasses).toEqual({ data: 'team-a-platform-data', stateless: 'team-a-platform-stateless' });
     const namespaced = objects.filter((o) => o.metadata.namespace);
     expect(new Set(namespaced.map((o) => o.metadata.namespace))).toEqual(new Set(Object.values(chart.namespaces)));

@@ -9,8 +9,8 @@ const ALLOWED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 
 export const POD_RULES: readonly Rule[] = [
   {
     id: 'pod-security',
-    description: 'pods run as a non-root UID/GID above 10000 with seccomp RuntimeDefault and no service-account token',
-    refs: ['R2', 'KSV-0020', 'KSV-0021', 'KSV-0030', 'KSV-0036', 'CKV_K8S_38', 'CKV_K8S_40'],
+    description: 'pods run as a non-root UID/GID above 10000 with seccomp RuntimeDefault',
+    refs: ['R2', 'KSV-0020', 'KSV-0021', 'KSV-0030', 'CKV_K8S_40'],
     check: (obj) => {
       const t = podTemplate(obj);
       if (!t) return [];
@@ -30,8 +30,18 @@ export const POD_RULES: readonly Rule[] = [
       if (!seccompOk(pod.seccompProfile?.type) && !every((c) => seccompOk(c.securityContext?.seccompProfile?.type))) {
         out.push(v(`${base}.securityContext.seccompProfile.type`, 'must be RuntimeDefault (pod-level or on every container)'));
       }
-      if (t.spec.automountServiceAccountToken !== false) out.push(v(`${base}.automountServiceAccountToken`, 'must be false: only workloads that call the Kubernetes API get a token (exempt with a reason)'));
       return out;
+    },
+  },
+
+  {
+    id: 'service-account-token',
+    description: 'no service-account token in the pod, except for workloads that call the Kubernetes API (exempted with the reason)',
+    refs: ['R2', 'R5', 'KSV-0036', 'CKV_K8S_38'],
+    check: (obj) => {
+      const t = podTemplate(obj);
+      if (!t || t.spec.automountServiceAccountToken === false) return [];
+      return [v(`${t.path}.spec.automountServiceAccountToken`, 'must be false: only workloads that call the Kubernetes API get a token (exempt with a reason)')];
     },
   },
 

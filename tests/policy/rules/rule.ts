@@ -24,7 +24,7 @@ export interface Rule {
   check(obj: K8sObject, ctx: Context): Omit<Violation, 'rule' | 'object'>[];
 }
 
-export const EXEMPTION_PREFIX = 'exempt.policy.supabase-platform/';
+export { EXEMPTION_PREFIX } from '../../../lib/policy';
 
 /** A violation's field and message; the harness adds the rule and the object. */
 export const v = (field: string, message: string) => ({ field, message });

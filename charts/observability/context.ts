@@ -1,0 +1,29 @@
+// What every observability component builder gets: the chart, where things run, the
+// environment's sizes, and the peers and addresses its network policies name.
+import type { ObservabilityConfig } from '../../environments/observability';
+import type { PlatformChart } from '../../lib/chart';
+import type { Peer } from '../../lib/network';
+
+export interface ObservabilityContext {
+  readonly chart: PlatformChart;
+  readonly instance: string;
+  /** Prepended to cluster-scoped names (ClusterRoles). */
+  readonly prefix: string;
+  readonly namespace: string;
+  /** Namespace of node-exporter, the one with host access. */
+  readonly hostNamespace: string;
+  /** Every namespace of the platform whose pods are watched (metrics, logs). */
+  readonly watchedNamespaces: readonly string[];
+  readonly priorityClassName: string;
+  readonly storageClassName: string;
+  readonly config: ObservabilityConfig;
+  readonly nodeCidrs: readonly string[];
+  readonly apiServerCidrs: readonly string[];
+  /** Prometheus's pods. */
+  readonly prometheus: Peer;
+}
+
+/** In-cluster host name of a Service of the observability namespace. */
+export function host(ctx: Pick<ObservabilityContext, 'namespace'>, service: string): string {
+  return `${service}.${ctx.namespace}.svc.cluster.local`;
+}

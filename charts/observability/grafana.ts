@@ -1,0 +1,142 @@
+// Grafana as a one-pod StatefulSet (its database and plugins on a volume), with the datasources
+// (Prometheus, Loki, Tempo) and the platform's dashboards provisioned from ConfigMaps: what is in
+// git is what Grafana shows. The admin credentials come from the grafana-admin Secret.
+import { k8s } from 'cdk8s-plus-33';
+import { stringify } from 'yaml';
+import type { Environment } from '../../environments/schema';
+import { IMAGES } from '../../lib/images';
+import { podsOf, workloadNetworkPolicy } from '../../lib/network';
+import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
+import { StatefulService } from '../../lib/stateful-set';
+import { ALERTMANAGER_PORT } from './alertmanager';
+import type { ObservabilityContext } from './context';
+import { host } from './context';
+import type { DashboardFile } from './dashboards';
+import { LOKI_PORT } from './logs';
+import { METRICS_PORT_ANNOTATION, PROMETHEUS_PORT } from './prometheus-config';
+import { TEMPO_PORT } from './traces';
+
+const GRAFANA_PORT = 3000;
+const PROVISIONING = '/etc/grafana/provisioning';
+const DASHBOARDS_DIR = '/var/lib/grafana-dashboards';
+
+/** UIDs of the provisioned datasources, which the dashboards reference. */
+export const DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki', tempo: 'tempo' } as const;
+
+export function grafana(ctx: ObservabilityContext, dashboards: readonly DashboardFile[], secretSource: Environment['secrets']): StatefulService {
+  const c = ctx.config.grafana;
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'grafana', component: 'dashboards', version: IMAGES.grafana.tag });
+  const admin: SecretSpec = {
+    name: 'grafana-admin',
+    namespace: ctx.namespace,
+    description: "Grafana's admin account",
+    keys: [
+      { key: 'admin-user', description: 'admin user name', generate: { kind: 'text', value: 'admin' } },
+      { key: 'admin-password', description: 'admin password', generate: { kind: 'hex', bytes: 24 } },
+    ],
+  };
+  provideSecret(ctx.chart, 'grafana-admin', secretSource, admin, meta(admin.name));
+
+  const datasources = stringify({
+    apiVersion: 1,
+    datasources: [
+      { name: 'Prometheus', type: 'prometheus', uid: DATASOURCE_UIDS.prometheus, access: 'proxy', url: `http://${host(ctx, 'prometheus')}:${PROMETHEUS_PORT}`, isDefault: true, editable: false },
+      { name: 'Loki', type: 'loki', uid: DATASOURCE_UIDS.loki, access: 'proxy', url: `http://${host(ctx, 'loki')}:${LOKI_PORT}`, editable: false },
+      {
+        name: 'Tempo',
+        type: 'tempo',
+        uid: DATASOURCE_UIDS.tempo,
+        access: 'proxy',
+        url: `http://${host(ctx, 'tempo')}:${TEMPO_PORT}`,
+        editable: false,
+        jsonData: { tracesToLogsV2: { datasourceUid: DATASOURCE_UIDS.loki }, serviceMap: { datasourceUid: DATASOURCE_UIDS.prometheus } },
+      },
+      {
+        name: 'Alertmanager',
+        type: 'alertmanager',
+        uid: 'alertmanager',
+        access: 'proxy',
+        url: `http://${host(ctx, 'alertmanager')}:${ALERTMANAGER_PORT}`,
+        editable: false,
+        jsonData: { implementation: 'prometheus' },
+      },
+    ],
+  });
+  const providers = stringify({
+    apiVersion: 1,
+    providers: [{ name: 'platform', folder: 'Platform', type: 'file', disableDeletion: true, allowUiUpdates: false, options: { path: DASHBOARDS_DIR } }],
+  });
+  const dashboardData = Object.fromEntries(dashboards.map((d) => [d.file, JSON.stringify(d.json, null, 2)]));
+  const provisioning = new k8s.KubeConfigMap(ctx.chart, 'grafana-provisioning', {
+    metadata: meta('grafana-provisioning'),
+    data: { 'datasources.yaml': datasources, 'dashboards.yaml': providers },
+  });
+  const dashboardMap = new k8s.KubeConfigMap(ctx.chart, 'grafana-dashboards', { metadata: meta('grafana-dashboards'), data: dashboardData });
+  const env = (name: string, value: string) => ({ name, value });
+
+  const service = new StatefulService(ctx.chart, 'grafana', {
+    name: 'grafana',
+    component: 'dashboards',
+    namespace: ctx.namespace,
+    version: IMAGES.grafana.tag,
+    replicas: 1,
+    claims: [{ name: 'data', size: c.volumeSize, storageClassName: ctx.storageClassName }],
+    ports: [{ name: 'http', port: GRAFANA_PORT }],
+    podAnnotations: { [METRICS_PORT_ANNOTATION]: String(GRAFANA_PORT) },
+    restartOn: [datasources, providers, ...Object.values(dashboardData)],
+    pod: {
+      priorityClassName: ctx.priorityClassName,
+      volumes: [
+        {
+          name: 'provisioning',
+          configMap: { name: provisioning.name, items: [{ key: 'datasources.yaml', path: 'datasources/datasources.yaml' }, { key: 'dashboards.yaml', path: 'dashboards/dashboards.yaml' }] },
+        },
+        { name: 'dashboards', configMap: { name: dashboardMap.name } },
+      ],
+      containers: [
+        {
+          name: 'grafana',
+          image: IMAGES.grafana,
+          env: [
+            { name: 'GF_SECURITY_ADMIN_USER', valueFrom: secretKeyRef(admin, 'admin-user') },
+            { name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: secretKeyRef(admin, 'admin-password') },
+            env('GF_SERVER_HTTP_PORT', String(GRAFANA_PORT)),
+            env('GF_PATHS_DATA', '/var/lib/grafana'),
+            env('GF_PATHS_PROVISIONING', PROVISIONING),
+            env('GF_PATHS_LOGS', '/tmp/grafana-logs'),
+            env('GF_LOG_MODE', 'console'),
+            env('GF_USERS_ALLOW_SIGN_UP', 'false'),
+            env('GF_AUTH_ANONYMOUS_ENABLED', 'false'),
+            env('GF_ANALYTICS_REPORTING_ENABLED', 'false'),
+            env('GF_ANALYTICS_CHECK_FOR_UPDATES', 'false'),
+            env('GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES', 'false'),
+            env('GF_SECURITY_COOKIE_SECURE', 'true'),
+            env('GF_SECURITY_DISABLE_GRAVATAR', 'true'),
+          ],
+          resources: c.resources,
+          ports: [{ name: 'http', containerPort: GRAFANA_PORT }],
+          volumeMounts: [
+            { name: 'provisioning', mountPath: PROVISIONING, readOnly: true },
+            { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
+            { name: 'data', mountPath: '/var/lib/grafana' },
+          ],
+          writablePaths: [{ path: '/tmp' }],
+          readinessProbe: { httpGet: { path: '/api/health', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3 },
+          livenessProbe: { httpGet: { path: '/api/health', port: k8s.IntOrString.fromString('http') }, periodSeconds: 30, failureThreshold: 6, initialDelaySeconds: 30 },
+        },
+      ],
+    },
+  });
+  // Reached with `kubectl port-forward`, which policies do not filter; Prometheus scrapes it.
+  workloadNetworkPolicy(service, meta('grafana'), {
+    selector: service.selector,
+    ingress: [{ port: GRAFANA_PORT, peers: [ctx.prometheus] }],
+    egress: [
+      { port: PROMETHEUS_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'prometheus', 'monitoring')] },
+      { port: LOKI_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'loki', 'logs')] },
+      { port: TEMPO_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'tempo', 'traces')] },
+      { port: ALERTMANAGER_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'alertmanager', 'alerting')] },
+    ],
+  });
+  return service;
+}

@@ -1,0 +1,108 @@
+// Logs: Loki as a one-pod StatefulSet (files/loki.yaml, retention from the environment) and
+// Grafana Alloy on every node shipping the platform's pod logs to it (files/config.alloy).
+import { k8s } from 'cdk8s-plus-33';
+import { DaemonSetService } from '../../lib/daemon-set';
+import { projectFile } from '../../lib/files';
+import { IMAGES } from '../../lib/images';
+import { podsOf, toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { READ, rolesIn } from '../../lib/rbac';
+import { StatefulService } from '../../lib/stateful-set';
+import { type ObservabilityContext, host } from './context';
+import { METRICS_PORT_ANNOTATION } from './prometheus-config';
+
+export const LOKI_PORT = 3100;
+const ALLOY_PORT = 12345;
+
+export function loki(ctx: ObservabilityContext): { service: StatefulService; url: string } {
+  const c = ctx.config.loki;
+  const file = projectFile('charts/observability/files/loki.yaml');
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'loki', component: 'logs', version: IMAGES.loki.tag });
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'loki-config', { metadata: meta('loki-config'), data: { 'loki.yaml': file } });
+  const service = new StatefulService(ctx.chart, 'loki', {
+    name: 'loki',
+    component: 'logs',
+    namespace: ctx.namespace,
+    version: IMAGES.loki.tag,
+    replicas: 1,
+    claims: [{ name: 'data', size: c.volumeSize, storageClassName: ctx.storageClassName }],
+    ports: [{ name: 'http', port: LOKI_PORT }],
+    podAnnotations: { [METRICS_PORT_ANNOTATION]: String(LOKI_PORT) },
+    restartOn: [file],
+    pod: {
+      priorityClassName: ctx.priorityClassName,
+      volumes: [{ name: 'config', configMap: { name: configMap.name } }],
+      containers: [
+        {
+          name: 'loki',
+          image: IMAGES.loki,
+          args: ['-config.file=/etc/loki/loki.yaml', '-config.expand-env=true', '-target=all'],
+          env: [{ name: 'LOKI_RETENTION', value: c.retention }],
+          resources: c.resources,
+          ports: [{ name: 'http', containerPort: LOKI_PORT }],
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/loki', readOnly: true },
+            { name: 'data', mountPath: '/loki' },
+          ],
+          writablePaths: [{ path: '/tmp' }],
+          readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3, initialDelaySeconds: 15 },
+          livenessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 30, failureThreshold: 10, initialDelaySeconds: 60 },
+        },
+      ],
+    },
+  });
+  workloadNetworkPolicy(service, meta('loki'), {
+    selector: service.selector,
+    ingress: [{ port: LOKI_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'alloy', 'logs'), podsOf(ctx.namespace, ctx.instance, 'grafana', 'dashboards'), ctx.prometheus] }],
+    egress: [],
+  });
+  return { service, url: `http://${host(ctx, 'loki')}:${LOKI_PORT}` };
+}
+
+export function alloy(ctx: ObservabilityContext, lokiUrl: string): DaemonSetService {
+  const file = projectFile('charts/observability/files/config.alloy');
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alloy', component: 'logs', version: IMAGES.alloy.tag });
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'alloy-config', { metadata: meta('alloy-config'), data: { 'config.alloy': file } });
+  const fromPod = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+  const daemon = new DaemonSetService(ctx.chart, 'alloy', {
+    name: 'alloy',
+    component: 'logs',
+    namespace: ctx.namespace,
+    version: IMAGES.alloy.tag,
+    restartOn: [file],
+    network: {
+      ingress: [{ port: ALLOY_PORT, peers: [ctx.prometheus] }],
+      egress: [{ port: LOKI_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'loki', 'logs')] }, ...toApiServer(ctx.apiServerCidrs)],
+    },
+    pod: {
+      priorityClassName: ctx.priorityClassName,
+      // Alloy tails logs through the API server (pods/log), which needs no host access.
+      kubernetesApiAccess: { reason: 'Alloy discovers pods and reads their logs through the Kubernetes API (read-only Roles)' },
+      tolerations: [{ operator: 'Exists' }],
+      volumes: [{ name: 'config', configMap: { name: configMap.name } }],
+      containers: [
+        {
+          name: 'alloy',
+          image: IMAGES.alloy,
+          args: ['run', '/etc/alloy/config.alloy', `--server.http.listen-addr=0.0.0.0:${ALLOY_PORT}`, '--storage.path=/var/lib/alloy', '--stability.level=generally-available'],
+          env: [
+            fromPod('NODE_NAME', 'spec.nodeName'),
+            { name: 'WATCHED_NAMESPACES', value: ctx.watchedNamespaces.join(',') },
+            { name: 'CLUSTER', value: ctx.instance },
+            { name: 'LOKI_PUSH_URL', value: `${lokiUrl}/loki/api/v1/push` },
+          ],
+          resources: ctx.config.alloy.resources,
+          ports: [{ name: 'metrics', containerPort: ALLOY_PORT }],
+          volumeMounts: [{ name: 'config', mountPath: '/etc/alloy', readOnly: true }],
+          writablePaths: [{ path: '/var/lib/alloy', sizeLimit: '256Mi' }, { path: '/tmp' }],
+          readinessProbe: { httpGet: { path: '/-/ready', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10, timeoutSeconds: 3 },
+          livenessProbe: { httpGet: { path: '/-/healthy', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 30, failureThreshold: 6 },
+        },
+      ],
+    },
+  });
+  rolesIn(daemon, meta('alloy'), ctx.watchedNamespaces, { name: daemon.serviceAccountName, namespace: ctx.namespace }, [
+    { apiGroups: [''], resources: ['pods'], verbs: READ },
+    { apiGroups: [''], resources: ['pods/log'], verbs: ['get', 'list', 'watch'] },
+  ]);
+  return daemon;
+}

@@ -1,0 +1,134 @@
+// Prometheus as a one-pod StatefulSet: the generated prometheus.yml, the rule files, retention
+// and volume from the environment, read-only discovery of the platform's pods and nodes.
+import { k8s } from 'cdk8s-plus-33';
+import { stringify } from 'yaml';
+import { IMAGES } from '../../lib/images';
+import { addressesIn, type Peer, type PortRule, podsOf, toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { quantity } from '../../lib/quantity';
+import { clusterRoleFor, READ } from '../../lib/rbac';
+import { StatefulService } from '../../lib/stateful-set';
+import { prefixed } from '../../lib/names';
+import type { SecretSpec } from '../../lib/secrets';
+import { type ObservabilityContext, host } from './context';
+import { METRICS_PORT_ANNOTATION, PROMETHEUS_PORT, RULES_DIR, SECRETS_DIR, prometheusConfig } from './prometheus-config';
+
+export interface PrometheusProps {
+  readonly ruleFiles: Readonly<Record<string, string>>;
+  readonly alertmanagers: readonly string[];
+  readonly kubeStateMetrics: string;
+  readonly nodeExporterPort: number;
+  /** The copy of the anon key Realtime and Supavisor accept for /metrics. */
+  readonly metricsJwt: SecretSpec;
+  readonly rolloutsNamespace: string;
+}
+
+const CONFIG_DIR = '/etc/prometheus';
+const DATA_DIR = '/prometheus';
+/** Ports Prometheus scrapes on the nodes: node-exporter and the kubelet. */
+const NODE_PORTS = (nodeExporterPort: number) => [nodeExporterPort, 10250];
+
+export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): StatefulService {
+  const c = ctx.config.prometheus;
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'prometheus', component: 'monitoring', version: IMAGES.prometheus.tag });
+  const config = stringify(
+    prometheusConfig({
+      instance: ctx.instance,
+      scrapeInterval: ctx.config.scrapeInterval,
+      namespaces: ctx.watchedNamespaces,
+      rolloutsNamespace: props.rolloutsNamespace,
+      alertmanagers: props.alertmanagers,
+      kubeStateMetrics: props.kubeStateMetrics,
+      nodeExporterPort: props.nodeExporterPort,
+      jwtProtected: { realtime: 'http', supavisor: 'http' },
+      jwtFile: `${SECRETS_DIR}/anon-key`,
+    }),
+    { lineWidth: 0 },
+  );
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'prometheus-config', { metadata: meta('prometheus-config'), data: { 'prometheus.yml': config } });
+  const rules = new k8s.KubeConfigMap(ctx.chart, 'prometheus-rules', { metadata: meta('prometheus-rules'), data: { ...props.ruleFiles } });
+
+  const service = new StatefulService(ctx.chart, 'prometheus', {
+    name: 'prometheus',
+    component: 'monitoring',
+    namespace: ctx.namespace,
+    version: IMAGES.prometheus.tag,
+    replicas: 1,
+    claims: [{ name: 'data', size: c.volumeSize, storageClassName: ctx.storageClassName }],
+    ports: [{ name: 'http', port: PROMETHEUS_PORT }],
+    podAnnotations: { [METRICS_PORT_ANNOTATION]: String(PROMETHEUS_PORT) },
+    restartOn: [config, ...Object.values(props.ruleFiles)],
+    pod: {
+      priorityClassName: ctx.priorityClassName,
+      // Discovery of pods and nodes, and the kubelet's metrics, go through the API with its token.
+      kubernetesApiAccess: { reason: 'Kubernetes service discovery and kubelet metrics (read-only ClusterRole)' },
+      volumes: [
+        { name: 'config', configMap: { name: configMap.name } },
+        { name: 'rules', configMap: { name: rules.name } },
+        { name: 'secrets', secret: { secretName: props.metricsJwt.name } },
+      ],
+      containers: [
+        {
+          name: 'prometheus',
+          image: IMAGES.prometheus,
+          args: [
+            `--config.file=${CONFIG_DIR}/prometheus.yml`,
+            `--storage.tsdb.path=${DATA_DIR}`,
+            `--storage.tsdb.retention.time=${c.retention}`,
+            // Keep a margin below the volume: Prometheus stops ingesting when the disk is full.
+            `--storage.tsdb.retention.size=${retentionSize(c.volumeSize)}`,
+            `--web.listen-address=:${PROMETHEUS_PORT}`,
+            `--web.external-url=http://${host(ctx, 'prometheus')}:${PROMETHEUS_PORT}`,
+          ],
+          resources: c.resources,
+          ports: [{ name: 'http', containerPort: PROMETHEUS_PORT }],
+          volumeMounts: [
+            { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+            { name: 'rules', mountPath: RULES_DIR, readOnly: true },
+            { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true },
+            { name: 'data', mountPath: DATA_DIR },
+          ],
+          writablePaths: [{ path: '/tmp' }],
+          readinessProbe: { httpGet: { path: '/-/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3 },
+          livenessProbe: { httpGet: { path: '/-/healthy', port: k8s.IntOrString.fromString('http') }, periodSeconds: 30, failureThreshold: 6 },
+          // WAL replay after a restart can take minutes on a large head block.
+          startupProbe: { httpGet: { path: '/-/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, failureThreshold: 60 },
+        },
+      ],
+    },
+  });
+
+  clusterRoleFor(ctx.chart, { ...meta(prefixed(ctx.prefix, 'prometheus')) }, { name: 'prometheus', namespace: ctx.namespace }, [
+    { apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: READ },
+    { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+  ]);
+
+  const ingress: PortRule[] = [
+    // Grafana reads it; the Rollouts analysis queries it; Prometheus scrapes itself.
+    { port: PROMETHEUS_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'grafana', 'dashboards'), rolloutsController(props.rolloutsNamespace), ctx.prometheus] },
+  ];
+  const egress: PortRule[] = [
+    // Every metrics port of the platform: each workload's own policy admits only Prometheus.
+    { peers: ctx.watchedNamespaces.map((namespace) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } })) },
+    { port: ROLLOUTS_METRICS_PORT, peers: [rolloutsController(props.rolloutsNamespace)] },
+    ...NODE_PORTS(props.nodeExporterPort).map((port) => ({ port, peers: addressesIn(ctx.nodeCidrs) })),
+    ...toApiServer(ctx.apiServerCidrs),
+  ];
+  workloadNetworkPolicy(service, meta('prometheus'), { selector: service.selector, ingress, egress });
+  return service;
+}
+
+/** 85% of the volume, as Prometheus writes sizes ("85GB"). */
+function retentionSize(volume: string): string {
+  return `${Math.floor((quantity(volume) * 0.85) / 1e9)}GB`;
+}
+
+/** Metrics port of the Argo Rollouts controller (its install manifest). */
+const ROLLOUTS_METRICS_PORT = 8090;
+
+/** The Argo Rollouts controller: it runs the canary analysis queries against Prometheus. */
+function rolloutsController(namespace: string): Peer {
+  return {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'argo-rollouts' } },
+  };
+}

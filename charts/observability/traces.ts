@@ -1,0 +1,141 @@
+// Traces: the OpenTelemetry Collector takes OTLP from the platform's workloads (pods with the
+// "tracing" access label) and sends it to Tempo, a one-pod StatefulSet keeping blocks on its
+// volume for the environment's retention.
+import { k8s } from 'cdk8s-plus-33';
+import { retentionHours } from '../../environments/observability';
+import { projectFile } from '../../lib/files';
+import { IMAGES } from '../../lib/images';
+import { accessLabel, clientsOf, type Peer, podsOf, workloadNetworkPolicy } from '../../lib/network';
+import { StatefulService } from '../../lib/stateful-set';
+import { StatelessService } from '../../lib/stateless-service';
+import { type ObservabilityContext, host } from './context';
+import { METRICS_PORT_ANNOTATION } from './prometheus-config';
+
+export const TEMPO_PORT = 3200;
+const OTLP_GRPC = 4317;
+const OTLP_HTTP = 4318;
+const COLLECTOR_METRICS = 8888;
+const COLLECTOR_HEALTH = 13133;
+
+/** Where a workload sends traces, and the label its pods need for the collector to let them in. */
+export interface TracingEndpoint {
+  /** OTLP over HTTP, for OTEL_EXPORTER_OTLP_ENDPOINT. */
+  readonly otlpHttpUrl: string;
+  readonly clientLabels: Record<string, string>;
+  /** The collector's pods, for the sender's egress policy. */
+  readonly peer: Peer;
+}
+
+export function tempo(ctx: ObservabilityContext): { service: StatefulService; url: string } {
+  const c = ctx.config.tempo;
+  const file = projectFile('charts/observability/files/tempo.yaml');
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'tempo', component: 'traces', version: IMAGES.tempo.tag });
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'tempo-config', { metadata: meta('tempo-config'), data: { 'tempo.yaml': file } });
+  const service = new StatefulService(ctx.chart, 'tempo', {
+    name: 'tempo',
+    component: 'traces',
+    namespace: ctx.namespace,
+    version: IMAGES.tempo.tag,
+    replicas: 1,
+    claims: [{ name: 'data', size: c.volumeSize, storageClassName: ctx.storageClassName }],
+    ports: [
+      { name: 'http', port: TEMPO_PORT },
+      { name: 'otlp-grpc', port: OTLP_GRPC },
+    ],
+    podAnnotations: { [METRICS_PORT_ANNOTATION]: String(TEMPO_PORT) },
+    restartOn: [file],
+    pod: {
+      priorityClassName: ctx.priorityClassName,
+      volumes: [{ name: 'config', configMap: { name: configMap.name } }],
+      containers: [
+        {
+          name: 'tempo',
+          image: IMAGES.tempo,
+          args: ['-config.file=/etc/tempo/tempo.yaml', '-config.expand-env=true'],
+          env: [{ name: 'TEMPO_RETENTION', value: `${retentionHours(c.retention)}h` }],
+          resources: c.resources,
+          ports: [
+            { name: 'http', containerPort: TEMPO_PORT },
+            { name: 'otlp-grpc', containerPort: OTLP_GRPC },
+          ],
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/tempo', readOnly: true },
+            { name: 'data', mountPath: '/var/tempo' },
+          ],
+          writablePaths: [{ path: '/tmp' }],
+          readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3, initialDelaySeconds: 15 },
+          livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 30, failureThreshold: 6 },
+        },
+      ],
+    },
+  });
+  workloadNetworkPolicy(service, meta('tempo'), {
+    selector: service.selector,
+    ingress: [
+      { port: OTLP_GRPC, peers: [podsOf(ctx.namespace, ctx.instance, 'otel-collector', 'traces')] },
+      { port: TEMPO_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'grafana', 'dashboards'), ctx.prometheus] },
+    ],
+    egress: [],
+  });
+  return { service, url: `http://${host(ctx, 'tempo')}:${TEMPO_PORT}` };
+}
+
+export function otelCollector(ctx: ObservabilityContext): { service: StatelessService; endpoint: TracingEndpoint } {
+  const c = ctx.config.otelCollector;
+  const file = projectFile('charts/observability/files/otel-collector.yaml');
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'otel-collector', component: 'traces', version: IMAGES.otelCollector.tag });
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'otel-collector-config', { metadata: meta('otel-collector-config'), data: { 'config.yaml': file } });
+  const senders = clientsOf('tracing', ctx.instance);
+  const service = new StatelessService(ctx.chart, 'otel-collector', {
+    name: 'otel-collector',
+    component: 'traces',
+    namespace: ctx.namespace,
+    version: IMAGES.otelCollector.tag,
+    config: { replicas: c.replicas },
+    ports: [
+      { name: 'otlp-grpc', port: OTLP_GRPC },
+      { name: 'otlp-http', port: OTLP_HTTP },
+      { name: 'metrics', port: COLLECTOR_METRICS },
+    ],
+    restartOn: [file],
+    network: {
+      ingress: [
+        { port: OTLP_GRPC, peers: [senders] },
+        { port: OTLP_HTTP, peers: [senders] },
+        { port: COLLECTOR_METRICS, peers: [ctx.prometheus] },
+      ],
+      egress: [{ port: OTLP_GRPC, peers: [podsOf(ctx.namespace, ctx.instance, 'tempo', 'traces')] }],
+    },
+    pod: {
+      priorityClassName: ctx.priorityClassName,
+      volumes: [{ name: 'config', configMap: { name: configMap.name } }],
+      containers: [
+        {
+          name: 'otel-collector',
+          image: IMAGES.otelCollector,
+          args: ['--config=/etc/otelcol/config.yaml'],
+          env: [
+            { name: 'MY_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            { name: 'TEMPO_OTLP_ENDPOINT', value: `${host(ctx, 'tempo')}:${OTLP_GRPC}` },
+          ],
+          resources: c.resources,
+          ports: [
+            { name: 'otlp-grpc', containerPort: OTLP_GRPC },
+            { name: 'otlp-http', containerPort: OTLP_HTTP },
+            { name: 'metrics', containerPort: COLLECTOR_METRICS },
+            { name: 'health', containerPort: COLLECTOR_HEALTH },
+          ],
+          volumeMounts: [{ name: 'config', mountPath: '/etc/otelcol', readOnly: true }],
+          readinessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('health') }, periodSeconds: 10, timeoutSeconds: 3 },
+          livenessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('health') }, periodSeconds: 30, failureThreshold: 6 },
+        },
+      ],
+    },
+  });
+  return {
+    service,
+    endpoint: { otlpHttpUrl: `http://${host(ctx, 'otel-collector')}:${OTLP_HTTP}`, clientLabels: accessLabel('tracing'), peer: podsOf(ctx.namespace, ctx.instance, 'otel-collector', 'traces') },
+  };
+}
+
+

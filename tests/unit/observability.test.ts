@@ -1,0 +1,96 @@
+// The observability chart: what each environment gets, the one host-access exception, the
+// read-only permissions, and the wiring of scrapes, logs and traces.
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ENVIRONMENTS } from '../../environments';
+import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
+import { configMapData, objectsOf } from '../helpers';
+
+type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const find = (env: string, kind: string, name: string, namespace?: string): Obj =>
+  objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name && (namespace === undefined || l.object.metadata.namespace === namespace))?.object;
+const envOf = (name: string) => parseEnvironment(ENVIRONMENTS.find((e) => e.name === name));
+
+describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
+  it('runs every component of the stack', () => {
+    for (const [kind, name] of [
+      ['StatefulSet', 'prometheus'],
+      ['StatefulSet', 'alertmanager'],
+      ['StatefulSet', 'grafana'],
+      ['StatefulSet', 'loki'],
+      ['StatefulSet', 'tempo'],
+      ['Deployment', 'kube-state-metrics'],
+      ['Deployment', 'otel-collector'],
+      ['DaemonSet', 'alloy'],
+      ['DaemonSet', 'node-exporter'],
+    ] as const) {
+      expect(find(env, kind, name), `${kind} ${name}`).toBeDefined();
+    }
+  });
+
+  it('sizes retention and volumes from the environment', () => {
+    const o = envOf(env).observability;
+    const prom = find(env, 'StatefulSet', 'prometheus');
+    expect(prom.spec.template.spec.containers[0].args).toContain(`--storage.tsdb.retention.time=${o.prometheus.retention}`);
+    expect(prom.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(o.prometheus.volumeSize);
+    expect(find(env, 'StatefulSet', 'loki').spec.template.spec.containers[0].env).toContainEqual({ name: 'LOKI_RETENTION', value: o.loki.retention });
+    expect(find(env, 'StatefulSet', 'alertmanager').spec.replicas).toBe(o.alertmanager.replicas);
+  });
+
+  it('confines host access to node-exporter, in its own namespace, declared with a reason', () => {
+    const hostPods = objectsOf(env).filter((l) => {
+      const spec = (l.object as Obj).spec?.template?.spec;
+      return spec?.hostNetwork || spec?.hostPID || spec?.volumes?.some((v: Obj) => v.hostPath);
+    });
+    expect(hostPods.map((l) => `${l.object.kind}/${l.object.metadata.namespace}/${l.object.metadata.name}`)).toEqual(['DaemonSet/node-exporter/node-exporter']);
+    const ds = find(env, 'DaemonSet', 'node-exporter');
+    expect(ds.metadata.annotations['exempt.policy.supabase-platform/host-isolation']).toMatch(/node metrics/);
+    expect(ds.spec.template.spec.volumes.every((v: Obj) => !v.hostPath || ds.spec.template.spec.containers[0].volumeMounts.find((m: Obj) => m.name === v.name).readOnly)).toBe(true);
+    const ns = find(env, 'Namespace', 'node-exporter');
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(ns.metadata.labels['pod-security.kubernetes.io/warn']).toBe('restricted');
+    expect(find(env, 'Namespace', 'observability').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('grants only read access to the API, with no wildcards', () => {
+    const roles = objectsOf(env).filter((l) => l.object.kind === 'ClusterRole' || l.object.kind === 'Role').map((l) => l.object as Obj);
+    expect(roles.length).toBeGreaterThan(0);
+    for (const role of roles) {
+      for (const rule of role.rules) {
+        expect(rule.verbs.every((v: string) => ['get', 'list', 'watch'].includes(v)), role.metadata.name).toBe(true);
+        expect([...rule.resources, ...rule.apiGroups, ...rule.verbs]).not.toContain('*');
+      }
+    }
+  });
+
+  it('scrapes the product by pod-template hash and keeps the canary analysis label', () => {
+    const config = parse(configMapData(env, 'prometheus-config')['prometheus.yml']!);
+    const pods = config.scrape_configs.find((j: Obj) => j.job_name === 'platform-pods');
+    expect(pods.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_pod_label_rollouts_pod_template_hash'], regex: '(.+)', target_label: 'rollouts_pod_template_hash' });
+    expect(config.alerting.alertmanagers[0].static_configs[0].targets).toHaveLength(envOf(env).observability.alertmanager.replicas);
+  });
+
+  it('provisions Grafana with its datasources and every dashboard, admin credentials by reference', () => {
+    const provisioning = configMapData(env, 'grafana-provisioning');
+    const datasources = (parse(provisioning['datasources.yaml']!)).datasources.map((d: Obj) => d.type);
+    expect(datasources).toEqual(expect.arrayContaining(['prometheus', 'loki', 'tempo']));
+    expect(Object.keys(configMapData(env, 'grafana-dashboards')).length).toBeGreaterThanOrEqual(5);
+    const vars = find(env, 'StatefulSet', 'grafana').spec.template.spec.containers[0].env;
+    expect(vars.find((v: Obj) => v.name === 'GF_SECURITY_ADMIN_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'grafana-admin', key: 'admin-password' });
+  });
+
+  it("points the app's traces at the collector and lets them through", () => {
+    const api = find(env, 'Rollout', 'api').spec.template;
+    const endpoint = api.spec.containers[0].env.find((v: Obj) => v.name === 'OTEL_EXPORTER_OTLP_ENDPOINT').value;
+    expect(endpoint).toBe('http://otel-collector.observability.svc.cluster.local:4318');
+    expect(api.metadata.labels['access.supabase-platform/tracing']).toBe('true');
+    const collector = find(env, 'NetworkPolicy', 'otel-collector');
+    expect(collector.spec.ingress[1].from[0].podSelector.matchLabels).toEqual({ 'access.supabase-platform/tracing': 'true' });
+  });
+
+  it('ships logs through the API server, from the platform namespaces only', () => {
+    const alloy = find(env, 'DaemonSet', 'alloy').spec.template.spec;
+    expect(alloy.volumes.some((v: Obj) => v.hostPath)).toBe(false);
+    expect(alloy.containers[0].env).toContainEqual({ name: 'WATCHED_NAMESPACES', value: 'supabase,app,observability' });
+  });
+});
