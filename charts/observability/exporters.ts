@@ -62,8 +62,9 @@ export function kubeStateMetrics(ctx: ObservabilityContext): { service: Stateles
             `--port=${KSM_PORT}`,
             `--telemetry-port=${KSM_TELEMETRY_PORT}`,
             `--resources=${KSM_RESOURCES.map((r) => r.name).join(',')}`,
-            // Namespaced objects of the platform only; nodes and namespaces are cluster-wide.
-            `--namespaces=${ctx.watchedNamespaces.join(',')}`,
+            // Namespaced objects of the platform only (node-exporter's DaemonSet included); nodes
+            // and namespaces are cluster-wide.
+            `--namespaces=${[...ctx.watchedNamespaces, ctx.hostNamespace].join(',')}`,
             // The labels the PVC alerts use to exclude a claim.
             '--metric-labels-allowlist=persistentvolumeclaims=[excluded_from_alerts]',
           ],

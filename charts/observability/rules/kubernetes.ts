@@ -21,7 +21,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
     series('kube_horizontalpodautoscaler_spec_max_replicas', ksm({ namespace: supabase, horizontalpodautoscaler: 'kong' }), `${max}x30`),
   ];
   const volume = (pvc: string, available: string, capacity = 10 * 2 ** 30) => {
-    const labels = { job: JOBS.kubelet, instance: '10.0.1.10:10250', namespace: supabase, persistentvolumeclaim: pvc };
+    const labels = { job: JOBS.kubelet, instance: 'ip-10-0-1-10', namespace: supabase, persistentvolumeclaim: pvc };
     return [
       series('kubelet_volume_stats_available_bytes', labels, available),
       series('kubelet_volume_stats_capacity_bytes', labels, `${capacity}x100`),
