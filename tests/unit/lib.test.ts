@@ -1,5 +1,5 @@
 // The lib/ helpers: what a hardened pod spec, availability and output writing produce.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Testing } from 'cdk8s';
@@ -117,6 +117,18 @@ describe('output', () => {
     writeOutput(dir, new Map([['dev', files]]));
     expect(readFileSync(join(dir, 'dev/data/ConfigMap.supabase.settings.yaml'), 'utf8')).toContain('name: settings');
     expect(existsSync(join(dir, OUTPUT_MARKER))).toBe(true);
+
+    // A second synth: unchanged files stay as they are, files no longer produced go, and so do
+    // the folders they leave empty.
+    const kept = join(dir, 'dev/data/ConfigMap.supabase.settings.yaml');
+    const before = statSync(kept).mtimeMs;
+    writeFileSync(join(dir, 'dev/data/Stale.supabase.old.yaml'), 'old');
+    mkdirSync(join(dir, 'staging/gone'), { recursive: true });
+    writeFileSync(join(dir, 'staging/gone/Old.yaml'), 'old');
+    writeOutput(dir, new Map([['dev', files]]));
+    expect(statSync(kept).mtimeMs).toBe(before);
+    expect(existsSync(join(dir, 'dev/data/Stale.supabase.old.yaml'))).toBe(false);
+    expect(existsSync(join(dir, 'staging'))).toBe(false);
 
     const foreign = mkdtempSync(join(tmpdir(), 'foreign-'));
     mkdirSync(join(foreign, 'keep'));
