@@ -12,6 +12,7 @@ import { fromSecret } from './secrets';
 
 export const STORAGE_PORT = 5000;
 const IMGPROXY_PORT = 5001;
+const IMGPROXY_METRICS_PORT = 8081;
 const FILES = '/var/lib/storage';
 /** The volume of the file backend. */
 export const STORAGE_FILES_CLAIM = 'storage-files';
@@ -52,7 +53,10 @@ export function storageService(ctx: ServiceContext): StatelessService {
     ports: [{ name: 'http', port: STORAGE_PORT }],
     podLabels: ctx.db.clientLabels,
     network: {
-      ingress: [{ port: STORAGE_PORT, peers: [ctx.gateway] }],
+      ingress: [
+        { port: STORAGE_PORT, peers: [ctx.gateway] },
+        { port: IMGPROXY_METRICS_PORT, peers: [ctx.prometheus] },
+      ],
       egress: [toDatabase(ctx), { port: REST_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'rest', 'rest')] }, ...(s3 ? [{ port: 443, peers: [INTERNET] }] : [])],
     },
     pod: {
@@ -103,9 +107,14 @@ export function storageService(ctx: ServiceContext): StatelessService {
           name: 'imgproxy',
           image: IMAGES.imgproxy,
           resources: c.imgproxy,
-          ports: [{ name: 'imgproxy', containerPort: IMGPROXY_PORT }],
+          ports: [
+            { name: 'imgproxy', containerPort: IMGPROXY_PORT },
+            { name: 'metrics', containerPort: IMGPROXY_METRICS_PORT },
+          ],
           env: [
             { name: 'IMGPROXY_BIND', value: `127.0.0.1:${IMGPROXY_PORT}` },
+            // Its own listener for Prometheus (REFERENCE.md 2.10); the API stays on loopback.
+            { name: 'IMGPROXY_PROMETHEUS_BIND', value: `:${IMGPROXY_METRICS_PORT}` },
             { name: 'IMGPROXY_LOCAL_FILESYSTEM_ROOT', value: '/' },
             { name: 'IMGPROXY_USE_ETAG', value: 'true' },
             { name: 'IMGPROXY_ENABLE_WEBP_DETECTION', value: 'true' },
