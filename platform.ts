@@ -2,6 +2,7 @@
 // other's props. main.ts, the tests and the benchmark all build it through `renderEnvironment`.
 import { ApiObject, App } from 'cdk8s';
 import { AppChart } from './charts/app/app-chart';
+import { BackupChart } from './charts/backup/backup-chart';
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
@@ -41,6 +42,15 @@ export function buildPlatform(app: App, env: Environment): void {
     ...dataTier,
     config: env.components.redis,
     dataVolumeSize: env.storage.sizes.redis,
+  });
+  new BackupChart(app, 'backup', {
+    instance: env.name,
+    namespace: foundation.namespaces.supabase,
+    priorityClassName: foundation.priorityClasses.data,
+    storageClassName: env.storage.className,
+    config: env.backup,
+    db: postgres,
+    redis,
   });
   const supabase = new SupabaseChart(app, 'supabase', {
     instance: env.name,

@@ -91,6 +91,12 @@ export const dev = {
     kubeStateMetrics: { resources: resources(['25m', '64Mi'], ['100m', '128Mi']) },
     nodeExporter: { resources: resources(['25m', '32Mi'], ['100m', '64Mi']) },
   },
+  backup: {
+    volumeSize: '20Gi',
+    baseBackup: { schedule: '0 2 * * *', retainCount: 2, retainDays: 3 },
+    redis: { schedule: '30 * * * *', retainCount: 3 },
+    resources: resources(['25m', '64Mi'], ['500m', '256Mi']),
+  },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },
   components: {

@@ -113,6 +113,12 @@ export const production = {
     kubeStateMetrics: { resources: resources(['200m', '512Mi'], ['1', '1Gi']) },
     nodeExporter: { resources: resources(['50m', '64Mi'], ['250m', '128Mi']) },
   },
+  backup: {
+    volumeSize: '1500Gi',
+    baseBackup: { schedule: '0 2 * * *', retainCount: 3, retainDays: 7 },
+    redis: { schedule: '*/15 * * * *', retainCount: 96 },
+    resources: resources(['250m', '512Mi'], ['2', '1Gi']),
+  },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },
   components: {

@@ -3,6 +3,7 @@
 // Charts never read an environment name; they get these values as props.
 import { z } from 'zod';
 import { AppConfig, checkDigests } from './app';
+import { BackupConfig, checkBackupRoom } from './backup';
 import { Cidr, Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
 import { checkBudgets } from './budget';
 import { PostgresConfig, RedisConfig } from './data-tier';
@@ -129,6 +130,8 @@ export const EnvironmentSchema = z
     app: AppConfig,
     /** Monitoring, logs and traces. */
     observability: ObservabilityConfig,
+    /** Backups of the data tier. */
+    backup: BackupConfig,
     gitops: GitopsConfig,
     components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
   })
@@ -157,6 +160,7 @@ export const EnvironmentSchema = z
       });
     }
     checkDigests(env, ctx);
+    checkBackupRoom(env, ctx);
     checkBudgets(env, NAMESPACES, ctx);
     checkWalRoom(env, ctx);
   });

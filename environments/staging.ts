@@ -24,7 +24,7 @@ export const staging = {
   },
   namespaces: {
     supabase: namespace({
-      requests: { cpu: '10', memory: '16Gi', storage: '200Gi' },
+      requests: { cpu: '10', memory: '18Gi', storage: '400Gi' },
       limits: { cpu: '48', memory: '40Gi' },
       pods: 80,
       persistentVolumeClaims: 20,
@@ -101,6 +101,12 @@ export const staging = {
     otelCollector: { replicas: 2, resources: resources(['100m', '256Mi'], ['500m', '512Mi']) },
     kubeStateMetrics: { resources: resources(['100m', '256Mi'], ['500m', '512Mi']) },
     nodeExporter: { resources: resources(['50m', '64Mi'], ['250m', '128Mi']) },
+  },
+  backup: {
+    volumeSize: '200Gi',
+    baseBackup: { schedule: '0 2 * * *', retainCount: 3, retainDays: 7 },
+    redis: { schedule: '15 * * * *', retainCount: 24 },
+    resources: resources(['100m', '256Mi'], ['1', '512Mi']),
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

@@ -1,0 +1,203 @@
+// Backups of the data tier. PostgreSQL: pg_receivewal streams WAL continuously into the backup
+// volume through a replication slot (RPO of seconds), and a CronJob takes verified base backups
+// with pg_basebackup and prunes what retention allows. Redis: a CronJob fetches an RDB snapshot
+// over the network and checks it with redis-check-rdb. The scripts are real files beside this
+// chart (files/), shipped in a ConfigMap and run by the PostgreSQL image the database runs, so
+// client and server versions match. Nothing here deletes the backup volume.
+import { k8s } from 'cdk8s-plus-33';
+import { Construct } from 'constructs';
+import type { BackupConfig } from '../../environments/backup';
+import { PlatformChart } from '../../lib/chart';
+import { projectFile } from '../../lib/files';
+import { IMAGES } from '../../lib/images';
+import { selectorLabels } from '../../lib/labels';
+import { type PortRule, podsOf, workloadNetworkPolicy } from '../../lib/network';
+import { secretKeyRef } from '../../lib/secrets';
+import { hardenedPodSpec, podTemplateMetadata } from '../../lib/pod';
+import { serviceAccount } from '../../lib/service-account';
+import type { PostgresChart } from '../postgres/postgres-chart';
+import type { RedisChart } from '../redis/redis-chart';
+
+export const BACKUP_SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'check-wal-stream.sh', 'redis-backup.sh', 'restore-redis.sh'] as const;
+export const BACKUP_ROOT = '/backups';
+export const BACKUP_CLAIM = 'postgres-backups';
+/** The physical replication slot the WAL stream holds. */
+export const WAL_SLOT = 'platform_wal_stream';
+const SCRIPTS_DIR = '/opt/backup';
+
+export interface BackupChartProps {
+  readonly instance: string;
+  readonly namespace: string;
+  readonly priorityClassName: string;
+  readonly storageClassName: string;
+  readonly config: BackupConfig;
+  readonly db: Pick<PostgresChart, 'host' | 'port' | 'clientLabels' | 'passwordRef' | 'serviceName'>;
+  readonly redis: Pick<RedisChart, 'host' | 'port' | 'clientLabels' | 'credentials' | 'serviceName'>;
+}
+
+export class BackupChart extends PlatformChart {
+  constructor(scope: Construct, id: string, props: BackupChartProps) {
+    super(scope, id, { layer: 'backup', instance: props.instance });
+    const ns = props.namespace;
+    const version = IMAGES.postgres.tag;
+    const meta = (objectName: string, component: string, annotations?: Record<string, string>) =>
+      this.metadata({ objectName, namespace: ns, name: objectName, component, version, annotations });
+
+    const files = Object.fromEntries(BACKUP_SCRIPTS.map((f) => [f, projectFile(`charts/backup/files/${f}`)]));
+    const scripts = new k8s.KubeConfigMap(this, 'scripts', { metadata: meta('backup-scripts', 'backup'), data: files });
+    // Holds every backup: never pruned or deleted by Argo CD.
+    new k8s.KubePersistentVolumeClaim(this, 'claim', {
+      metadata: meta(BACKUP_CLAIM, 'backup', { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' }),
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: props.storageClassName, resources: { requests: { storage: k8s.Quantity.fromString(props.config.volumeSize) } } },
+    });
+
+    const env: k8s.EnvVar[] = [
+      { name: 'PGHOST', value: props.db.host },
+      { name: 'PGPORT', value: String(props.db.port) },
+      { name: 'PGUSER', value: 'platform_backup' },
+      { name: 'PGPASSWORD', valueFrom: props.db.passwordRef('platform_backup') },
+      { name: 'PGAPPNAME', value: 'platform-backup' },
+      { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
+      { name: 'WAL_SLOT', value: WAL_SLOT },
+    ];
+    const volumes: k8s.Volume[] = [
+      { name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o555 } },
+      { name: 'backups', persistentVolumeClaim: { claimName: BACKUP_CLAIM } },
+    ];
+    const mounts: k8s.VolumeMount[] = [
+      { name: 'scripts', mountPath: SCRIPTS_DIR, readOnly: true },
+      { name: 'backups', mountPath: BACKUP_ROOT },
+    ];
+    const toDatabase = { port: props.db.port, peers: [podsOf(ns, props.instance, props.db.serviceName, 'database')] };
+    const restartOn = Object.values(files);
+
+    // The WAL streamer: one pod, replaced with Recreate (it holds the ReadWriteOnce volume).
+    const streamer = { name: 'postgres-wal-stream', component: 'backup', version };
+    const streamerSelector = selectorLabels(this.labelSpec(streamer));
+    const streamerMeta = meta(streamer.name, streamer.component);
+    const streamerAccount = serviceAccount(this, streamerMeta);
+    const probe = (liveness: boolean): k8s.Probe => ({
+      exec: { command: [`${SCRIPTS_DIR}/check-wal-stream.sh`, ...(liveness ? ['--liveness'] : [])] },
+      periodSeconds: liveness ? 60 : 15,
+      timeoutSeconds: 10,
+      failureThreshold: liveness ? 5 : 3,
+    });
+    new k8s.KubeDeployment(this, 'wal-stream', {
+      metadata: streamerMeta,
+      spec: {
+        replicas: 1,
+        strategy: { type: 'Recreate' },
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: streamerSelector },
+        template: {
+          metadata: podTemplateMetadata(streamerMeta.labels, props.db.clientLabels, restartOn),
+          spec: hardenedPodSpec({
+            serviceAccountName: streamerAccount.name,
+            priorityClassName: props.priorityClassName,
+            // pg_receivewal flushes each message as it arrives; give it time to finish on stop.
+            terminationGracePeriodSeconds: 60,
+            volumes,
+            containers: [
+              {
+                name: 'pg-receivewal',
+                image: IMAGES.postgres,
+                command: ['bash', `${SCRIPTS_DIR}/stream-wal.sh`],
+                env,
+                resources: props.config.resources,
+                volumeMounts: mounts,
+                writablePaths: [{ path: '/tmp' }],
+                readinessProbe: probe(false),
+                livenessProbe: probe(true),
+              },
+            ],
+          }),
+        },
+      },
+    });
+    workloadNetworkPolicy(this, streamerMeta, { selector: streamerSelector, ingress: [], egress: [toDatabase] });
+
+    // Base backups and Redis snapshots run beside the streamer: the volume is ReadWriteOnce.
+    const onStreamerNode: k8s.Affinity = {
+      podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: streamerSelector } }] },
+    };
+    const cronJob = (spec: { name: string; schedule: string; image: typeof IMAGES.postgres | typeof IMAGES.redis; shell: 'bash' | 'sh'; script: string; env: k8s.EnvVar[]; clientLabels: Record<string, string>; egress: PortRule }) => {
+      const labels = { name: spec.name, component: 'backup', version: spec.image.tag };
+      const selector = selectorLabels(this.labelSpec(labels));
+      const jobMeta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });
+      const scope = new Construct(this, spec.name);
+      const account = serviceAccount(scope, jobMeta);
+      new k8s.KubeCronJob(scope, 'cron-job', {
+        metadata: jobMeta,
+        spec: {
+          schedule: spec.schedule,
+          timeZone: 'Etc/UTC',
+          concurrencyPolicy: 'Forbid',
+          startingDeadlineSeconds: 3600,
+          successfulJobsHistoryLimit: 3,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            spec: {
+              backoffLimit: 2,
+              activeDeadlineSeconds: 4 * 3600,
+              template: {
+                metadata: podTemplateMetadata(jobMeta.labels, spec.clientLabels, restartOn),
+                spec: hardenedPodSpec({
+                  serviceAccountName: account.name,
+                  priorityClassName: props.priorityClassName,
+                  restartPolicy: 'Never',
+                  affinity: onStreamerNode,
+                  volumes,
+                  containers: [
+                    {
+                      name: spec.name,
+                      image: spec.image,
+                      command: [spec.shell, `${SCRIPTS_DIR}/${spec.script}`],
+                      env: spec.env,
+                      resources: props.config.resources,
+                      volumeMounts: mounts,
+                      writablePaths: [{ path: '/tmp' }],
+                    },
+                  ],
+                }),
+              },
+            },
+          },
+        },
+      });
+      workloadNetworkPolicy(scope, jobMeta, { selector, ingress: [], egress: [spec.egress] });
+    };
+
+    cronJob({
+      name: 'postgres-base-backup',
+      schedule: props.config.baseBackup.schedule,
+      image: IMAGES.postgres,
+      shell: 'bash',
+      script: 'base-backup.sh',
+      env: [
+        ...env,
+        { name: 'RETAIN_COUNT', value: String(props.config.baseBackup.retainCount) },
+        { name: 'RETAIN_DAYS', value: String(props.config.baseBackup.retainDays) },
+      ],
+      clientLabels: props.db.clientLabels,
+      egress: toDatabase,
+    });
+    cronJob({
+      name: 'redis-backup',
+      schedule: props.config.redis.schedule,
+      image: IMAGES.redis,
+      // The Redis image is Alpine: POSIX sh, no bash.
+      shell: 'sh',
+      script: 'redis-backup.sh',
+      env: [
+        { name: 'REDIS_HOST', value: props.redis.host },
+        { name: 'REDIS_PORT', value: String(props.redis.port) },
+        // redis-cli reads the password from here without putting it on its command line.
+        { name: 'REDISCLI_AUTH', valueFrom: secretKeyRef(props.redis.credentials, 'redis-password') },
+        { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
+        { name: 'REDIS_RETAIN_COUNT', value: String(props.config.redis.retainCount) },
+      ],
+      clientLabels: props.redis.clientLabels,
+      egress: { port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] },
+    });
+  }
+}

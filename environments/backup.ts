@@ -1,0 +1,41 @@
+// Environment settings of backups: the backup volume, when base backups run and how many are
+// kept, and the size of the backup pods.
+import { z } from 'zod';
+import { num, Resources, Storage, wholeNumber } from './fields';
+
+/** A five-field cron expression, as CronJob takes it. */
+const Cron = z.string().regex(/^(\S+\s+){4}\S+$/, { error: 'must be a cron schedule with five fields, such as "0 2 * * *"' });
+
+export const BackupConfig = z.strictObject({
+  /** The volume holding streamed WAL and base backups (plain copies of the data directory). */
+  volumeSize: Storage,
+  baseBackup: z.strictObject({
+    /** When base backups run (UTC). */
+    schedule: Cron,
+    /** The newest verified backups always kept. */
+    retainCount: wholeNumber('backups', 1),
+    /** Backups younger than this many days are kept too. */
+    retainDays: wholeNumber('days', 1),
+  }),
+  /** RDB snapshots of Redis, copied over the network into the backup volume. */
+  redis: z.strictObject({ schedule: Cron, retainCount: wholeNumber('snapshots', 1) }),
+  /** The WAL streamer's and the backup Jobs' container. */
+  resources: Resources,
+});
+export type BackupConfig = z.infer<typeof BackupConfig>;
+
+/**
+ * A base backup is a plain copy of the data directory (PostgreSQL 15 verifies only that format),
+ * so the volume needs room for the kept backups plus one being taken, and the WAL between them.
+ * The rule asks for twice the data volume: one backup kept and one in progress when the database
+ * fills its volume; more retention needs a bigger volume, which the disk alerts watch.
+ */
+export function checkBackupRoom(env: { backup: BackupConfig; storage: { sizes: { postgres: string } } }, ctx: z.RefinementCtx): void {
+  if (num(env.backup.volumeSize) < 2 * num(env.storage.sizes.postgres)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['backup', 'volumeSize'],
+      message: `${env.backup.volumeSize} cannot hold a copy of the ${env.storage.sizes.postgres} database volume next to one being taken: make it at least twice storage.sizes.postgres`,
+    });
+  }
+}

@@ -1,0 +1,130 @@
+// The Redis backup, run as the CronJob runs it: redis-backup.sh from the synthesised ConfigMap,
+// against a real Redis 7 started with the generated configuration and password, with the env the
+// CronJob sets. The snapshot is then loaded into a second, empty Redis (AOF off, the restore
+// procedure of docs/runbooks/backup.md), which must hold every key with its value and TTL.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { REDIS_DATA_DIR } from '../../charts/redis/config';
+import { configMapData } from '../helpers';
+import { asUser, chownTree, freePort, run, tempDirFor, userExists } from './processes';
+import { describeNeeding, program } from './tools';
+
+const OS_USER = userExists('redis') ? 'redis' : 'nobody';
+const PASSWORD = 'backup-test-password';
+
+describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', 'redis-tools'), program('redis-check-rdb', 'redis-server')], 'Redis backup round trip', () => {
+  let root = '';
+  const servers: ChildProcess[] = [];
+  const cli = (port: number, args: string[]) => run(OS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { REDISCLI_AUTH: PASSWORD });
+  const waitFor = async (port: number) => {
+    for (let i = 0; i < 100; i++) {
+      if (cli(port, ['ping']).stdout.trim() === 'PONG') return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`redis on ${port} did not answer`);
+  };
+  const backup = (port: number, keep: number) =>
+    run(OS_USER, 'sh', [join(root, 'redis-backup.sh')], { REDISCLI_AUTH: PASSWORD, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), BACKUP_ROOT: join(root, 'backups'), REDIS_RETAIN_COUNT: String(keep) });
+  const snapshots = () => readdirSync(join(root, 'backups/redis')).filter((f) => f.endsWith('.rdb')).sort();
+  let source = 0;
+
+  beforeAll(async () => {
+    root = tempDirFor(OS_USER, 'redis-backup-');
+    const files = configMapData('production', 'redis-config');
+    writeFileSync(join(root, 'redis.conf'), files['redis.conf']!.replaceAll(`dir ${REDIS_DATA_DIR}`, `dir ${join(root, 'data')}`));
+    writeFileSync(join(root, 'start-redis.sh'), files['start-redis.sh']!);
+    const scripts = configMapData('production', 'backup-scripts');
+    writeFileSync(join(root, 'redis-backup.sh'), scripts['redis-backup.sh']!);
+    writeFileSync(join(root, 'restore-redis.sh'), scripts['restore-redis.sh']!);
+    run('root', 'mkdir', ['-p', join(root, 'data'), join(root, 'restore')]);
+    chownTree(root, OS_USER);
+    source = await freePort();
+    const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), '--port', String(source), '--bind', '127.0.0.1']);
+    servers.push(spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' }));
+    await waitFor(source);
+  }, 30_000);
+
+  afterAll(() => {
+    for (const s of servers) if (s.exitCode === null) s.kill('SIGKILL');
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('snapshots every key, and a fresh Redis loaded from the snapshot holds them all', async () => {
+    const expected: Record<string, string> = {};
+    for (let i = 0; i < 500; i++) expected[`price:${i}`] = String(i * 1.5);
+    // One redis-cli for all writes (a process per key would take most of a minute).
+    const load = run(OS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(source)], { REDISCLI_AUTH: PASSWORD }, Object.entries(expected).map(([k, v]) => `SET ${k} ${v}`).join('\n'));
+    expect(load.status, load.stderr).toBe(0);
+    cli(source, ['hset', 'pool:eth-usdc', 'reserve0', '1000', 'reserve1', '2500000']);
+    cli(source, ['rpush', 'jobs:settle', 'tx1', 'tx2', 'tx3']);
+    cli(source, ['set', 'session:abc', 'alive', 'EX', '3600']);
+
+    const result = backup(source, 3);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/verified \(\d+ bytes\)/);
+    expect(snapshots()).toHaveLength(1);
+    expect(existsSync(join(root, 'backups/status/last-redis-backup'))).toBe(true);
+
+    // Restore as the runbook says: AOF off, the snapshot as dump file, then start.
+    const restorePort = await freePort();
+    run(OS_USER, 'cp', [join(root, 'backups/redis', snapshots()[0]!), join(root, 'restore/dump.rdb')]);
+    const [cmd, argv] = asUser(OS_USER, 'redis-server', ['--port', String(restorePort), '--bind', '127.0.0.1', '--dir', join(root, 'restore'), '--dbfilename', 'dump.rdb', '--appendonly', 'no', '--save', '', '--requirepass', PASSWORD]);
+    servers.push(spawn(cmd, argv, { stdio: 'ignore' }));
+    await waitFor(restorePort);
+
+    expect(cli(restorePort, ['dbsize']).stdout.trim()).toBe(cli(source, ['dbsize']).stdout.trim());
+    const keys = Object.keys(expected);
+    expect(cli(restorePort, ['mget', ...keys]).stdout.trim().split('\n')).toEqual(keys.map((k) => expected[k]));
+    expect(cli(restorePort, ['hgetall', 'pool:eth-usdc']).stdout.trim().split('\n')).toEqual(['reserve0', '1000', 'reserve1', '2500000']);
+    expect(cli(restorePort, ['lrange', 'jobs:settle', '0', '-1']).stdout.trim().split('\n')).toEqual(['tx1', 'tx2', 'tx3']);
+    expect(Number(cli(restorePort, ['ttl', 'session:abc']).stdout.trim())).toBeGreaterThan(3500);
+  }, 60_000);
+
+  it('restores a snapshot into the data directory of a stopped Redis, which then starts with its own configuration (AOF on)', async () => {
+    const before = cli(source, ['dbsize']).stdout.trim();
+    expect(backup(source, 5).status).toBe(0);
+    cli(source, ['set', 'written:after-the-snapshot', 'x']);
+    const restoreEnv = { REDIS_DATA: join(root, 'data'), BACKUP_ROOT: join(root, 'backups') };
+
+    // Stopped Redis, data present: refused without the flag, untouched.
+    cli(source, ['shutdown']);
+    await new Promise((r) => setTimeout(r, 500));
+    const refused = run(OS_USER, 'sh', [join(root, 'restore-redis.sh')], restoreEnv);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/holds data .*set RESTORE_FORCE=true to move it aside/);
+    expect(existsSync(join(root, 'data/appendonlydir'))).toBe(true);
+
+    const restored = run(OS_USER, 'sh', [join(root, 'restore-redis.sh')], { ...restoreEnv, RESTORE_FORCE: 'true' });
+    expect(restored.status, restored.stderr).toBe(0);
+    expect(readdirSync(join(root, 'data')).some((f) => f.startsWith('before-restore-'))).toBe(true);
+
+    const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), '--port', String(source), '--bind', '127.0.0.1']);
+    servers.push(spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' }));
+    await waitFor(source);
+    expect(cli(source, ['config', 'get', 'appendonly']).stdout).toMatch(/appendonly\s+yes/);
+    expect(cli(source, ['dbsize']).stdout.trim()).toBe(before);
+    expect(cli(source, ['exists', 'written:after-the-snapshot']).stdout.trim()).toBe('0');
+    expect(cli(source, ['get', 'price:10']).stdout.trim()).toBe('15');
+  }, 60_000);
+
+  it('refuses a snapshot that fails redis-check-rdb', () => {
+    writeFileSync(join(root, 'backups/redis/29991231T235959Z.rdb'), 'REDIS0011 not really');
+    chownTree(join(root, 'backups'), OS_USER);
+    const refused = run(OS_USER, 'sh', [join(root, 'restore-redis.sh')], { REDIS_DATA: join(root, 'restore'), BACKUP_ROOT: join(root, 'backups'), RESTORE_FORCE: 'true' });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('snapshot 29991231T235959Z.rdb failed redis-check-rdb: restore refused');
+    rmSync(join(root, 'backups/redis/29991231T235959Z.rdb'));
+  });
+
+  it('keeps only the newest snapshots', async () => {
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, 1100)); // names have one-second resolution
+      expect(backup(source, 2).status).toBe(0);
+    }
+    const kept = snapshots();
+    expect(kept).toHaveLength(2);
+    expect(kept.every((f) => /^\d{8}T\d{6}Z\.rdb$/.test(f))).toBe(true);
+  }, 60_000);
+});
