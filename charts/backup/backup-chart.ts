@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
-import { IMAGES } from '../../lib/images';
+import { type Image, IMAGES } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
 import { type PortRule, podsOf, workloadNetworkPolicy } from '../../lib/network';
 import { secretKeyRef } from '../../lib/secrets';
@@ -120,7 +120,7 @@ export class BackupChart extends PlatformChart {
     const onStreamerNode: k8s.Affinity = {
       podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: streamerSelector } }] },
     };
-    const cronJob = (spec: { name: string; schedule: string; image: typeof IMAGES.postgres | typeof IMAGES.redis; shell: 'bash' | 'sh'; script: string; env: k8s.EnvVar[]; clientLabels: Record<string, string>; egress: PortRule }) => {
+    const cronJob = (spec: { name: string; schedule: string; image: Image & { readonly tag: string }; shell: 'bash' | 'sh'; script: string; env: k8s.EnvVar[]; clientLabels: Record<string, string>; egress: PortRule }) => {
       const labels = { name: spec.name, component: 'backup', version: spec.image.tag };
       const selector = selectorLabels(this.labelSpec(labels));
       const jobMeta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });
