@@ -2,7 +2,8 @@
 // other's props. main.ts, the tests and the benchmark all build it through `renderEnvironment`.
 import { ApiObject, App } from 'cdk8s';
 import { AppChart } from './charts/app/app-chart';
-import { BackupChart } from './charts/backup/backup-chart';
+import { BackupChart, SCRIPTS_CONFIG_MAP } from './charts/backup/backup-chart';
+import { RestoreChart } from './charts/backup/restore-chart';
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
@@ -13,7 +14,8 @@ import { IssuersChart } from './charts/security/issuers-chart';
 import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
-import type { Layer } from './lib/layers';
+import { claimOf } from './lib/stateful-set';
+import { type Layer, ON_DEMAND_FOLDER } from './lib/layers';
 import { type Manifests, renderApp } from './lib/output';
 import type { SecretSpec } from './lib/secrets';
 
@@ -51,6 +53,13 @@ export function buildPlatform(app: App, env: Environment): void {
     config: env.backup,
     db: postgres,
     redis,
+  });
+  new RestoreChart(app, 'restore', {
+    instance: env.name,
+    namespace: foundation.namespaces.supabase,
+    config: env.backup,
+    claims: { postgres: claimOf(postgres.serviceName), redis: claimOf(redis.serviceName) },
+    scriptsConfigMap: SCRIPTS_CONFIG_MAP,
   });
   const supabase = new SupabaseChart(app, 'supabase', {
     instance: env.name,
@@ -117,8 +126,11 @@ function inventory(app: App): LayerInventory[] {
   for (const chart of app.node.children) {
     if (!(chart instanceof PlatformChart)) continue;
     const c = chart as PlatformChart;
-    const entry = byLayer.get(c.layer) ?? { namespaced: [], cluster: [], namespaces: new Set<string>(), hpa: [] };
-    byLayer.set(c.layer, entry);
+    // Objects an operator applies by hand: no Application, so Argo CD never runs them.
+    if (c.layer === ON_DEMAND_FOLDER) continue;
+    const layer: Layer = c.layer;
+    const entry = byLayer.get(layer) ?? { namespaced: [], cluster: [], namespaces: new Set<string>(), hpa: [] };
+    byLayer.set(layer, entry);
     for (const obj of c.node.findAll()) {
       if (!(obj instanceof ApiObject)) continue;
       const ref = { group: obj.apiGroup === 'core' ? '' : obj.apiGroup, kind: obj.kind };

@@ -2,15 +2,17 @@
 //   npm run cli -- --help
 //   npm run cli -- secrets --env dev [--rotate] [--dry-run] [--set SECRET/KEY=VALUE] [--context NAME]
 //   npm run promote -- --env staging --component api --image REPO@sha256:...
+//   npm run cli -- restore --env production --store postgres [--time TS | --restore-point NAME] [--backup NAME] [--force] [--apply]
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { ENVIRONMENTS } from '../environments';
 import { EnvironmentError } from '../environments/schema';
 import { PROJECT_ROOT } from '../lib/files';
-import { platformSecrets } from '../platform';
+import { platformSecrets, renderEnvironment } from '../platform';
 import type { SecretSpec } from '../lib/secrets';
 import { connect, type Cluster } from './kube';
 import { promoteCommand } from './promote';
+import { formatJob, parseRestoreArgs, restoreChecklist, restoreJob } from './restore';
 import { UsageError } from './usage';
 import { copyValues, generateValues, planSecrets, secretManifest } from './secrets';
 
@@ -21,6 +23,8 @@ Commands:
             unless --dry-run; existing Secrets are kept unless --rotate)
   promote   put a new image of the api, worker or scheduler into an environment's release
             file (environments/releases/<env>.json), re-synthesise dist/, print what changed
+  restore   fill in a restore Job (dist/<env>/on-demand/) with a target and print it, or
+            apply it with --apply; prints the steps around it (stop the store first)
 
 Options for secrets:
   --env NAME               environment (dev; staging and production use External Secrets)
@@ -29,6 +33,16 @@ Options for secrets:
   --set SECRET/KEY=VALUE   a value that comes from outside (repeatable)
   --context NAME           kubeconfig context (default: the current one)
   -h, --help               this help
+
+Options for restore:
+  --env NAME               environment
+  --store NAME             postgres or redis
+  --backup NAME            base backup or snapshot, e.g. 20261127T020000Z (default: latest)
+  --time TS                postgres: recover up to this time (ISO 8601 with offset)
+  --restore-point NAME     postgres: recover up to this restore point
+  --force                  allow writing into a data directory that holds data
+  --apply                  create the Job in the cluster (default: print it)
+  --context NAME           kubeconfig context (default: the current one)
 
 Options for promote (also: npm run promote -- ...):
   --env NAME               environment to release to
@@ -90,6 +104,20 @@ export async function secretsCommand(argv: string[], cluster: () => Cluster, out
   }
 }
 
+export async function restoreCommand(argv: string[], cluster: (context?: string) => Cluster, out: (line: string) => void, note: (line: string) => void): Promise<void> {
+  const request = parseRestoreArgs(argv, ENVIRONMENTS.map((e) => e.name));
+  const { manifests } = renderEnvironment(ENVIRONMENTS.find((e) => e.name === request.env));
+  const job = restoreJob(manifests, request, new Date());
+  const namespace = (job as { metadata: { namespace: string } }).metadata.namespace;
+  for (const line of restoreChecklist(request, namespace)) note(line);
+  if (!request.apply) {
+    out(formatJob(job));
+    return;
+  }
+  await cluster(request.context).apply(job, false);
+  note(`created job/${(job as { metadata: { name: string } }).metadata.name} in ${namespace}`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -99,6 +127,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'promote') {
       promoteCommand(rest, ENVIRONMENTS, PROJECT_ROOT, (line) => console.log(line));
+      return 0;
+    }
+    if (command === 'restore') {
+      await restoreCommand(rest, () => connect(), (line) => console.log(line), (line) => console.error(line));
       return 0;
     }
     if (command === 'secrets') {

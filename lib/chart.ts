@@ -4,7 +4,7 @@
 import { type ApiObjectMetadata, Chart } from 'cdk8s';
 import { type Construct } from 'constructs';
 import pkg from '../package.json';
-import type { Layer } from './layers';
+import type { Folder } from './layers';
 import { type LabelSpec, standardLabels } from './labels';
 import { assertDnsLabel } from './names';
 import type { SecretSpec } from './secrets';
@@ -14,7 +14,7 @@ export const PLATFORM_VERSION = pkg.version;
 
 export interface PlatformChartProps {
   /** The layer folder this chart's objects are written to. */
-  readonly layer: Layer;
+  readonly layer: Folder;
   /** The environment name; becomes the `app.kubernetes.io/instance` label. */
   readonly instance: string;
 }
@@ -34,7 +34,7 @@ export interface ObjectSpec extends Omit<LabelSpec, 'instance' | 'version'> {
 }
 
 export class PlatformChart extends Chart {
-  public readonly layer: Layer;
+  public readonly layer: Folder;
   public readonly instance: string;
   /** The Secrets this chart's workloads read (registered by `provideSecret`); the CLI creates them in dev. */
   public readonly secretSpecs: SecretSpec[] = [];

@@ -9,3 +9,6 @@ export type Layer = (typeof LAYERS)[number];
  * tests): no Application points at it, so Argo CD never applies them; the CLI does, by hand.
  */
 export const ON_DEMAND_FOLDER = 'on-demand';
+
+/** A folder of dist/<env>/: a layer (one Application each) or the on-demand folder. */
+export type Folder = Layer | typeof ON_DEMAND_FOLDER;

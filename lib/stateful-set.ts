@@ -29,6 +29,11 @@ export function servicePorts(ports: readonly ServicePort[]): k8s.ServicePort[] {
   return ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name) }));
 }
 
+/** The claim a StatefulSet's volume claim template gives one of its pods: "<template>-<set>-<ordinal>". */
+export function claimOf(statefulSet: string, template = 'data', ordinal = 0): string {
+  return `${template}-${statefulSet}-${ordinal}`;
+}
+
 export interface StatefulServiceProps {
   /** Object name of every object here, e.g. "postgres". */
   readonly name: string;

@@ -23,7 +23,11 @@ export const BACKUP_ROOT = '/backups';
 export const BACKUP_CLAIM = 'postgres-backups';
 /** The physical replication slot the WAL stream holds. */
 export const WAL_SLOT = 'platform_wal_stream';
-const SCRIPTS_DIR = '/opt/backup';
+export const SCRIPTS_DIR = '/opt/backup';
+/** The WAL streamer's Deployment: the backup volume's node is where it runs. */
+export const STREAMER_NAME = 'postgres-wal-stream';
+/** The ConfigMap with every backup and restore script. */
+export const SCRIPTS_CONFIG_MAP = 'backup-scripts';
 
 export interface BackupChartProps {
   readonly instance: string;
@@ -44,7 +48,7 @@ export class BackupChart extends PlatformChart {
       this.metadata({ objectName, namespace: ns, name: objectName, component, version, annotations });
 
     const files = Object.fromEntries(BACKUP_SCRIPTS.map((f) => [f, projectFile(`charts/backup/files/${f}`)]));
-    const scripts = new k8s.KubeConfigMap(this, 'scripts', { metadata: meta('backup-scripts', 'backup'), data: files });
+    const scripts = new k8s.KubeConfigMap(this, 'scripts', { metadata: meta(SCRIPTS_CONFIG_MAP, 'backup'), data: files });
     // Holds every backup: never pruned or deleted by Argo CD.
     new k8s.KubePersistentVolumeClaim(this, 'claim', {
       metadata: meta(BACKUP_CLAIM, 'backup', { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' }),
@@ -72,7 +76,7 @@ export class BackupChart extends PlatformChart {
     const restartOn = Object.values(files);
 
     // The WAL streamer: one pod, replaced with Recreate (it holds the ReadWriteOnce volume).
-    const streamer = { name: 'postgres-wal-stream', component: 'backup', version };
+    const streamer = { name: STREAMER_NAME, component: 'backup', version };
     const streamerSelector = selectorLabels(this.labelSpec(streamer));
     const streamerMeta = meta(streamer.name, streamer.component);
     const streamerAccount = serviceAccount(this, streamerMeta);

@@ -7,7 +7,8 @@
 # The last seconds before a crash live in pg_receivewal's current segment, <segment>.partial:
 # restore_command hands that file to the server under the segment's own name when the complete
 # segment does not exist. The WAL directory must be reachable at the same path by the server that
-# recovers (mount the backup volume at $BACKUP_ROOT).
+# recovers (mount the backup volume at $BACKUP_ROOT, read-only will do); without it, recovery
+# stops with an error rather than ending early at the backup.
 #
 # Environment: PGDATA (the target), BACKUP_ROOT; RESTORE_BACKUP (a name under base/, or latest:
 # the default); either RESTORE_TARGET_TIME (a PostgreSQL timestamptz; with latest, the newest
@@ -39,7 +40,7 @@ fi
 # When a backup ended: pg_basebackup writes backup_manifest last, after the server confirmed the
 # end of the backup. Nanoseconds since the epoch.
 ended_ns() { date -r "$base_dir/$1/backup_manifest" +%s%N; }
-iso() { date -u -d "@$(($1 / 1000000000))" +%Y-%m-%dT%H:%M:%SZ; }
+iso() { date -u -d "@$(($1 / 1000000000))" '+%Y-%m-%d %H:%M:%S UTC'; }
 
 target_ns=
 if [ -n "$target_time" ]; then
@@ -98,7 +99,10 @@ quote() { printf "'%s'" "${1//\'/\'\'}"; }
 {
   echo "# restore-postgres.sh $(date -u +%Y-%m-%dT%H:%M:%SZ): recovery from base backup ${backup}"
   # A complete segment first; else the streamer's unfinished copy of it, under the segment's name.
-  echo "restore_command = 'if [ -f \"${wal_dir}/%f\" ]; then cp \"${wal_dir}/%f\" \"%p\"; elif [ -f \"${wal_dir}/%f.partial\" ]; then cp \"${wal_dir}/%f.partial\" \"%p\"; else exit 1; fi'"
+  # Exit 1 (not found) is how recovery learns it reached the end of the WAL. Without the WAL
+  # directory that would end recovery at the backup, silently dropping every later write, so a
+  # missing directory exits above 125, which makes PostgreSQL abort recovery instead.
+  echo "restore_command = 'if [ ! -d \"${wal_dir}\" ]; then echo \"restore_command: ${wal_dir} is missing: mount the backup volume at ${BACKUP_ROOT} (or create ${wal_dir} empty to recover from the backup alone)\" >&2; exit 126; elif [ -f \"${wal_dir}/%f\" ]; then cp \"${wal_dir}/%f\" \"%p\"; elif [ -f \"${wal_dir}/%f.partial\" ]; then cp \"${wal_dir}/%f.partial\" \"%p\"; else exit 1; fi'"
   [ -n "$target_time" ] && echo "recovery_target_time = $(quote "$target_time")"
   [ -n "$target_name" ] && echo "recovery_target_name = $(quote "$target_name")"
   echo "recovery_target_action = 'promote'"
@@ -126,7 +130,7 @@ while read -r file; do
 done < <(find "$wal_dir" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9A-F]{24}(\.partial)?' -printf '%f\n' 2>/dev/null | sort)
 
 echo "restore-postgres.sh: ${PGDATA} is ready for recovery; start PostgreSQL on it."
-echo "  backup:     ${backup} ($(sed -n 's/^START TIME: //p' "$source_dir/backup_label") to $(iso "$(ended_ns "$backup")"), WAL from ${start_segment}"
+echo "  backup:     ${backup} (started $(sed -n 's/^START TIME: //p' "$source_dir/backup_label"), ended $(iso "$(ended_ns "$backup")"), WAL from ${start_segment})"
 if [ -n "$target_time" ]; then
   echo "  target:     time ${target_time}, then promote"
 elif [ -n "$target_name" ]; then
@@ -138,6 +142,13 @@ if [ -n "$newest" ]; then
   echo "  WAL up to:  ${newest} (written $(date -u -r "$wal_dir/$newest" +%Y-%m-%dT%H:%M:%SZ)) in ${wal_dir}"
 else
   echo "  WAL up to:  only the backup's own WAL (${wal_dir} has no segments)"
+fi
+if [ -n "$target_time$target_name" ]; then
+  # pg_receivewal resumes after the newest segment it finds, which now lies on the abandoned
+  # timeline beyond the target: the new server's history would not contain it.
+  echo "  afterwards: move ${wal_dir} aside before stream-wal.sh runs against the restored server, then take a new base backup"
+else
+  echo "  afterwards: take a new base backup once the server has promoted"
 fi
 if [ -n "$gap" ]; then
   echo "  WARNING:    WAL is missing before ${gap}: recovery will stop at the gap, losing what follows" >&2

@@ -1,0 +1,112 @@
+// Restore Jobs, one per store, written to dist/<env>/on-demand/: no Argo CD Application syncs
+// that folder, so a restore never runs by accident. `npm run cli -- restore` fills in the target
+// (backup, time or restore point, --force), gives the Job a fresh name and prints or applies it.
+// Each Job only prepares the data directory of a STOPPED store (the runbook says how to stop it
+// and start it again); both scripts refuse a directory that holds data unless forced, and the
+// Redis one moves the old data aside instead of deleting it.
+import { k8s } from 'cdk8s-plus-33';
+import { Construct } from 'constructs';
+import { PlatformChart } from '../../lib/chart';
+import { type Image, IMAGES } from '../../lib/images';
+import { selectorLabels } from '../../lib/labels';
+import { ON_DEMAND_FOLDER } from '../../lib/layers';
+import { workloadNetworkPolicy } from '../../lib/network';
+import { hardenedPodSpec } from '../../lib/pod';
+import { serviceAccount } from '../../lib/service-account';
+import type { BackupConfig } from '../../environments/backup';
+import { REDIS_DATA_DIR } from '../redis/config';
+import { PG_PATHS } from '../postgres/config';
+import { BACKUP_CLAIM, BACKUP_ROOT, SCRIPTS_DIR, STREAMER_NAME } from './backup-chart';
+
+export const RESTORE_JOBS = { postgres: 'postgres-restore', redis: 'redis-restore' } as const;
+
+/** Environment variables of each restore Job that `cli restore` sets. */
+export const RESTORE_INPUTS = {
+  postgres: ['RESTORE_BACKUP', 'RESTORE_TARGET_TIME', 'RESTORE_TARGET_NAME', 'RESTORE_FORCE'],
+  redis: ['RESTORE_SNAPSHOT', 'RESTORE_FORCE'],
+} as const;
+
+export interface RestoreChartProps {
+  readonly instance: string;
+  readonly namespace: string;
+  readonly config: BackupConfig;
+  /** The data volumes the restores write into: the StatefulSets' claims of pod 0. */
+  readonly claims: { readonly postgres: string; readonly redis: string };
+  readonly scriptsConfigMap: string;
+}
+
+export class RestoreChart extends PlatformChart {
+  constructor(scope: Construct, id: string, props: RestoreChartProps) {
+    super(scope, id, { layer: ON_DEMAND_FOLDER, instance: props.instance });
+    const ns = props.namespace;
+    const streamer = selectorLabels(this.labelSpec({ name: STREAMER_NAME, component: 'backup' }));
+
+    const job = (spec: { name: string; image: Image & { readonly tag: string }; shell: 'bash' | 'sh'; script: string; dataClaim: string; dataMount: string; env: k8s.EnvVar[] }) => {
+      const labels = { name: spec.name, component: 'restore', version: spec.image.tag };
+      const meta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });
+      const scope = new Construct(this, spec.name);
+      const account = serviceAccount(scope, meta);
+      new k8s.KubeJob(scope, 'job', {
+        metadata: meta,
+        spec: {
+          backoffLimit: 0,
+          activeDeadlineSeconds: 3600,
+          ttlSecondsAfterFinished: 7 * 24 * 3600,
+          template: {
+            metadata: { labels: meta.labels },
+            spec: hardenedPodSpec({
+              serviceAccountName: account.name,
+              restartPolicy: 'Never',
+              // The backup volume is ReadWriteOnce and mounted by the WAL streamer: same node.
+              affinity: {
+                podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: streamer } }] },
+              },
+              volumes: [
+                { name: 'scripts', configMap: { name: props.scriptsConfigMap, defaultMode: 0o555 } },
+                { name: 'backups', persistentVolumeClaim: { claimName: BACKUP_CLAIM } },
+                { name: 'data', persistentVolumeClaim: { claimName: spec.dataClaim } },
+              ],
+              containers: [
+                {
+                  name: spec.name,
+                  image: spec.image,
+                  command: [spec.shell, `${SCRIPTS_DIR}/${spec.script}`],
+                  env: [{ name: 'BACKUP_ROOT', value: BACKUP_ROOT }, ...spec.env],
+                  resources: props.config.resources,
+                  volumeMounts: [
+                    { name: 'scripts', mountPath: SCRIPTS_DIR, readOnly: true },
+                    { name: 'backups', mountPath: BACKUP_ROOT, readOnly: true },
+                    { name: 'data', mountPath: spec.dataMount },
+                  ],
+                  writablePaths: [{ path: '/tmp' }],
+                },
+              ],
+            }),
+          },
+        },
+      });
+      // Reads and writes volumes only: no connection in or out.
+      workloadNetworkPolicy(scope, meta, { selector: selectorLabels(this.labelSpec(labels)), ingress: [], egress: [] });
+    };
+    const inputs = (names: readonly string[], defaults: Record<string, string>) => names.map((name) => ({ name, value: defaults[name] ?? '' }));
+
+    job({
+      name: RESTORE_JOBS.postgres,
+      image: IMAGES.postgres,
+      shell: 'bash',
+      script: 'restore-postgres.sh',
+      dataClaim: props.claims.postgres,
+      dataMount: PG_PATHS.dataMount,
+      env: [{ name: 'PGDATA', value: PG_PATHS.pgdata }, ...inputs(RESTORE_INPUTS.postgres, { RESTORE_BACKUP: 'latest', RESTORE_FORCE: 'false' })],
+    });
+    job({
+      name: RESTORE_JOBS.redis,
+      image: IMAGES.redis,
+      shell: 'sh',
+      script: 'restore-redis.sh',
+      dataClaim: props.claims.redis,
+      dataMount: REDIS_DATA_DIR,
+      env: [{ name: 'REDIS_DATA', value: REDIS_DATA_DIR }, ...inputs(RESTORE_INPUTS.redis, { RESTORE_SNAPSHOT: 'latest', RESTORE_FORCE: 'false' })],
+    });
+  }
+}
