@@ -36,7 +36,7 @@ describe('restore Job', () => {
     const job = restoreJob(onDemand('production'), request, NOW) as Obj;
     expect(job.metadata.name).toBe('postgres-restore-20261127t140509');
     expect(envOf(job)).toMatchObject({ RESTORE_BACKUP: 'latest', RESTORE_TARGET_TIME: '2026-11-27T14:05:00Z', RESTORE_TARGET_NAME: '', RESTORE_FORCE: 'true', PGDATA: '/var/lib/postgresql/data/pgdata' });
-    const template = parse(onDemand('production').get('on-demand/Job.supabase.postgres-restore.yaml')!) as Obj;
+    const template = parse(onDemand('production').get('on-demand/Job.supabase.postgres-restore.yaml')!);
     expect({ ...job.spec, template: { ...job.spec.template, spec: { ...job.spec.template.spec, containers: [] } } }).toEqual({
       ...template.spec,
       template: { ...template.spec.template, spec: { ...template.spec.template.spec, containers: [] } },
