@@ -97,7 +97,9 @@ export class RestoreChart extends PlatformChart {
       script: 'restore-postgres.sh',
       dataClaim: props.claims.postgres,
       dataMount: PG_PATHS.dataMount,
-      env: [{ name: 'PGDATA', value: PG_PATHS.pgdata }, ...inputs(RESTORE_INPUTS.postgres, { RESTORE_BACKUP: 'latest', RESTORE_FORCE: 'false' })],
+      // The WAL recovery needs goes onto the data volume beside PGDATA: the database pod that
+      // recovers does not mount the backup volume.
+      env: [{ name: 'PGDATA', value: PG_PATHS.pgdata }, { name: 'RESTORE_WAL_COPY', value: `${PG_PATHS.dataMount}/restore-wal` }, ...inputs(RESTORE_INPUTS.postgres, { RESTORE_BACKUP: 'latest', RESTORE_FORCE: 'false' })],
     });
     job({
       name: RESTORE_JOBS.redis,

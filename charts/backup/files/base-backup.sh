@@ -14,6 +14,8 @@
 set -euo pipefail
 
 : "${BACKUP_ROOT:?base-backup.sh: set BACKUP_ROOT to the backup volume}"
+# Checked now rather than by the pruning at the end, hours later.
+: "${RETAIN_COUNT:?base-backup.sh: set RETAIN_COUNT (see prune-backups.sh)}" "${RETAIN_DAYS:?base-backup.sh: set RETAIN_DAYS (see prune-backups.sh)}"
 
 log() { printf '%s base-backup: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 fail() { printf '%s base-backup: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; exit 1; }

@@ -13,7 +13,9 @@
 # Environment: PGDATA (the target), BACKUP_ROOT; RESTORE_BACKUP (a name under base/, or latest:
 # the default); either RESTORE_TARGET_TIME (a PostgreSQL timestamptz; with latest, the newest
 # backup that ended before it is used) or RESTORE_TARGET_NAME (a pg_create_restore_point name);
-# RESTORE_FORCE=true to replace a non-empty PGDATA.
+# RESTORE_FORCE=true to replace a non-empty PGDATA; RESTORE_WAL_COPY (optional): a directory,
+# outside PGDATA on the same volume, to copy the WAL the recovery needs into, so the server that
+# recovers does not need the backup volume (the restore Job sets it).
 set -euo pipefail
 
 : "${PGDATA:?restore-postgres.sh: set PGDATA to the data directory to restore into}"
@@ -24,12 +26,20 @@ target_name=${RESTORE_TARGET_NAME:-}
 force=${RESTORE_FORCE:-false}
 base_dir=$BACKUP_ROOT/base
 wal_dir=$BACKUP_ROOT/wal
+recovery_wal_dir=${RESTORE_WAL_COPY:-$wal_dir}
 
 log() { printf '%s restore-postgres: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 refuse() { printf 'restore-postgres.sh: %s\n' "$*" >&2; exit 1; }
 
 # The WAL path goes into restore_command, a shell command inside a quoted setting.
 [[ $wal_dir =~ ^[A-Za-z0-9._/-]+$ ]] || refuse "BACKUP_ROOT=${BACKUP_ROOT} may only contain letters, digits and ._/- (it is written into restore_command)"
+[[ $recovery_wal_dir =~ ^[A-Za-z0-9._/-]+$ ]] || refuse "RESTORE_WAL_COPY=${recovery_wal_dir} may only contain letters, digits and ._/- (it is written into restore_command)"
+if [ "$recovery_wal_dir" != "$wal_dir" ]; then
+  case $recovery_wal_dir in "$PGDATA" | "$PGDATA"/*) refuse "RESTORE_WAL_COPY=${recovery_wal_dir} must be outside PGDATA (the backup is copied over PGDATA)" ;; esac
+  if [ -n "$(ls -A "$recovery_wal_dir" 2>/dev/null)" ] && [ "$force" != true ]; then
+    refuse "RESTORE_WAL_COPY=${recovery_wal_dir} is not empty: set RESTORE_FORCE=true to replace it"
+  fi
+fi
 [ -n "$target_time" ] && [ -n "$target_name" ] && refuse "set RESTORE_TARGET_TIME or RESTORE_TARGET_NAME, not both"
 case $force in true | false) ;; *) refuse "RESTORE_FORCE must be true or false, got '${force}'" ;; esac
 
@@ -44,6 +54,10 @@ iso() { date -u -d "@$(($1 / 1000000000))" '+%Y-%m-%d %H:%M:%S UTC'; }
 
 target_ns=
 if [ -n "$target_time" ]; then
+  # The server reads a time without a zone in its own TimeZone setting, this script in the
+  # container's: only an explicit zone means the same instant to both.
+  [[ $target_time =~ :[0-9]{2}(\.[0-9]+)?[[:space:]]*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?|UTC|GMT)$ ]] ||
+    refuse "RESTORE_TARGET_TIME='${target_time}' has no time zone; add one, such as '2025-01-31 14:05:00+00'"
   target_ns=$(date -d "$target_time" +%s%N 2>/dev/null) || refuse "RESTORE_TARGET_TIME='${target_time}' is not a time this script can read; use a form such as '2025-01-31 14:05:00+00'"
 fi
 
@@ -53,7 +67,9 @@ mapfile -t backups < <(find "$base_dir" -mindepth 1 -maxdepth 1 -type d -regexty
 
 backup=
 if [ "$choice" != latest ]; then
-  [ -d "$base_dir/$choice" ] || refuse "RESTORE_BACKUP=${choice}: no such backup in ${base_dir} (have: ${backups[*]})"
+  if ! [[ $choice =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || [ ! -d "$base_dir/$choice" ]; then
+    refuse "RESTORE_BACKUP=${choice}: no such backup in ${base_dir} (have: ${backups[*]}, or latest)"
+  fi
   backup=$choice
   if [ -n "$target_ns" ] && [ -f "$base_dir/$backup/backup_manifest" ] && [ "$(ended_ns "$backup")" -ge "$target_ns" ]; then
     refuse "backup ${backup} ended at $(iso "$(ended_ns "$backup")"), not before RESTORE_TARGET_TIME=${target_time}: recovery cannot stop before a backup's end. Choose an older backup or leave RESTORE_BACKUP=latest."
@@ -102,7 +118,8 @@ quote() { printf "'%s'" "${1//\'/\'\'}"; }
   # Exit 1 (not found) is how recovery learns it reached the end of the WAL. Without the WAL
   # directory that would end recovery at the backup, silently dropping every later write, so a
   # missing directory exits above 125, which makes PostgreSQL abort recovery instead.
-  echo "restore_command = 'if [ ! -d \"${wal_dir}\" ]; then echo \"restore_command: ${wal_dir} is missing: mount the backup volume at ${BACKUP_ROOT} (or create ${wal_dir} empty to recover from the backup alone)\" >&2; exit 126; elif [ -f \"${wal_dir}/%f\" ]; then cp \"${wal_dir}/%f\" \"%p\"; elif [ -f \"${wal_dir}/%f.partial\" ]; then cp \"${wal_dir}/%f.partial\" \"%p\"; else exit 1; fi'"
+  w=$recovery_wal_dir
+  echo "restore_command = 'if [ ! -d \"${w}\" ]; then echo \"restore_command: ${w} is missing: mount the backup volume at ${BACKUP_ROOT} (or create ${w} empty to recover from the backup alone)\" >&2; exit 126; elif [ -f \"${w}/%f\" ]; then cp \"${w}/%f\" \"%p\"; elif [ -f \"${w}/%f.partial\" ]; then cp \"${w}/%f.partial\" \"%p\"; else exit 1; fi'"
   [ -n "$target_time" ] && echo "recovery_target_time = $(quote "$target_time")"
   [ -n "$target_name" ] && echo "recovery_target_name = $(quote "$target_name")"
   echo "recovery_target_action = 'promote'"
@@ -128,6 +145,22 @@ while read -r file; do
   if [ -n "$previous" ] && [ "$number" -gt $((previous + 1)) ] && [ -z "$gap" ]; then gap=$file; fi
   previous=$number
 done < <(find "$wal_dir" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9A-F]{24}(\.partial)?' -printf '%f\n' 2>/dev/null | sort)
+
+if [ "$recovery_wal_dir" != "$wal_dir" ]; then
+  # Every timeline's history, and every segment (complete or partial) from the backup's start on.
+  rm -rf "$recovery_wal_dir"
+  mkdir -p "$recovery_wal_dir"
+  copied=0
+  while read -r file; do
+    if [[ $file != *.history ]]; then
+      segment=${file%.partial}
+      [[ ${segment:8} < ${start_segment:8} ]] && continue
+    fi
+    cp --preserve=timestamps "$wal_dir/$file" "$recovery_wal_dir/"
+    copied=$((copied + 1))
+  done < <(find "$wal_dir" -maxdepth 1 -type f -regextype posix-extended -regex '.*/([0-9A-F]{24}(\.partial)?|[0-9A-F]{8}\.history)' -printf '%f\n' 2>/dev/null | sort)
+  log "copied ${copied} WAL files into ${recovery_wal_dir}: delete it once the server has promoted"
+fi
 
 echo "restore-postgres.sh: ${PGDATA} is ready for recovery; start PostgreSQL on it."
 echo "  backup:     ${backup} (started $(sed -n 's/^START TIME: //p' "$source_dir/backup_label"), ended $(iso "$(ended_ns "$backup")"), WAL from ${start_segment})"
