@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KongDeclarativeConfig } from '../charts/gateway/kong-config';
 import { canaryTimeline } from '../charts/app/canary';
+import { WAL_SLOT } from '../charts/backup/backup-chart';
 import { DOC_RULE_CONTEXT, ruleGroups } from '../charts/observability/rules';
 import { type AlertSpec, isAlert } from '../charts/observability/rules/types';
 import { maxmemoryBytes } from '../charts/redis/config';
@@ -142,14 +143,23 @@ function canaryTable(envs: readonly Environment[]): string {
   ].join('\n');
 }
 
+/** What each environment backs up, when, and how much it keeps. */
+function backupTable(envs: readonly Environment[]): string {
+  const rows = envs.map((e) => {
+    const b = e.backup;
+    return `| ${e.name} | continuous (pg_receivewal, slot ${WAL_SLOT}) | \`${b.baseBackup.schedule}\`, keeps ${b.baseBackup.retainCount} newest + younger than ${b.baseBackup.retainDays} days | \`${b.redis.schedule}\`, keeps ${b.redis.retainCount} | ${b.volumeSize} |`;
+  });
+  return ['| environment | PostgreSQL WAL | PostgreSQL base backups (UTC) | Redis snapshots (UTC) | backup volume |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** Generated section name -> its content. */
 export function generatedSections(): Record<string, string> {
   const envs = ENVIRONMENTS.map(parseEnvironment);
-  return { 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs) };
+  return { 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs) };
 }
 
 /** Pages with generated sections, relative to the project root. */
-export const GENERATED_PAGES = ['docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md'];
+export const GENERATED_PAGES = ['docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md', 'docs/runbooks/backup.md'];
 
 /** The page's text with every generated section filled in. */
 export function fillPage(text: string, sections: Record<string, string>): string {
