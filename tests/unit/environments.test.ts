@@ -123,7 +123,7 @@ const CASES: BadCase[] = [
   { what: 'a canary step too short to be measured', base: staging, breakIt: (e) => (e.app.canary.pauseAt50 = '90s'), says: ['app.canary.pauseAt50', 'shorter than one measurement of the step', 'at least 3m'] },
   { what: 'an error ratio given in percent', base: staging, breakIt: (e) => (e.app.canary.analysis.maxErrorRatio = 1), says: ['app.canary.analysis.maxErrorRatio', 'must be below 1 (a ratio, 0.01 = 1%)'] },
   { what: 'an RPC endpoint over plain HTTP', base: staging, breakIt: (e) => (e.app.rpcEndpoints = ['http://rpc.example.com']), says: ['app.rpcEndpoints.0', 'must be an https:// URL'] },
-  { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'pods need (4 claims'] },
+  { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'pods need (5 claims'] },
 ];
 
 describe('bad environments', () => {
