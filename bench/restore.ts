@@ -351,7 +351,7 @@ async function restore(name: string, backupRoot: string): Promise<Restore> {
     copy: copying !== undefined && copied !== undefined ? (copied.ms - copying) / 1000 : undefined,
     walFiles: Number(/copied (\d+) WAL files/.exec(copied?.text ?? '')?.[1] ?? 0),
     recovery,
-    log: recoveryFromLog(server.log),
+    log: (console.log(tail(server.log, 40)), recoveryFromLog(server.log)),
   };
   stopServer(server, 'fast');
   rmSync(root, { recursive: true, force: true });

@@ -123,6 +123,9 @@ const CASES: BadCase[] = [
   { what: 'a canary step too short to be measured', base: staging, breakIt: (e) => (e.app.canary.pauseAt50 = '90s'), says: ['app.canary.pauseAt50', 'shorter than one measurement of the step', 'at least 3m'] },
   { what: 'an error ratio given in percent', base: staging, breakIt: (e) => (e.app.canary.analysis.maxErrorRatio = 1), says: ['app.canary.analysis.maxErrorRatio', 'must be below 1 (a ratio, 0.01 = 1%)'] },
   { what: 'an RPC endpoint over plain HTTP', base: staging, breakIt: (e) => (e.app.rpcEndpoints = ['http://rpc.example.com']), says: ['app.rpcEndpoints.0', 'must be an https:// URL'] },
+  { what: 'a backup volume smaller than two copies of the database', base: staging, breakIt: (e) => (e.backup.volumeSize = '60Gi'), says: ['backup.volumeSize', 'cannot hold a copy of the 50Gi database volume', 'at least twice storage.sizes.postgres'] },
+  { what: 'a base-backup schedule that is not cron', base: dev, breakIt: (e) => (e.backup.baseBackup.schedule = 'daily'), says: ['backup.baseBackup.schedule', 'cron schedule with five fields'] },
+  { what: 'keeping no backup', base: dev, breakIt: (e) => (e.backup.baseBackup.retainCount = 0), says: ['backup.baseBackup.retainCount', 'must be 1 or more'] },
   { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'pods need (5 claims'] },
 ];
 
