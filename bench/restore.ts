@@ -13,7 +13,8 @@
 // Everything (servers, streamer, temporary folders) is removed at the end, also on failure.
 //   npm run bench:restore [-- --scale N (70: about 1 GiB)] [-- --wal-seconds S (20; 0 skips the replay run)]
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { SCRIPTS_CONFIG_MAP } from '../charts/backup/backup-chart';
@@ -87,7 +88,7 @@ const work = tempDirFor(USER, 'bench-restore-');
 const servers: Server[] = [];
 const running = new Set<ChildProcess>();
 let streamer: ChildProcess | undefined;
-let cleanedUp = false;
+let cleaning: Promise<void> | undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secondsSince = (start: number) => (performance.now() - start) / 1000;
@@ -184,8 +185,8 @@ async function startServer(name: string, data: string): Promise<Server> {
   return server;
 }
 
-function stopServer(server: Server, mode: 'fast' | 'immediate'): void {
-  if (existsSync(join(server.data, 'postmaster.pid'))) run(USER, `${BIN}/pg_ctl`, ['-D', server.data, '-m', mode, '-w', '-t', '120', 'stop']);
+async function stopServer(server: Server, mode: 'fast' | 'immediate'): Promise<void> {
+  if (existsSync(join(server.data, 'postmaster.pid'))) await exec(`${BIN}/pg_ctl`, ['-D', server.data, '-m', mode, '-w', '-t', '120', 'stop']);
 }
 
 /** The primary: what base backups need, the backup role, our superuser over the socket. */
@@ -246,20 +247,26 @@ async function waitStreamed(primary: Server): Promise<void> {
   await until(`the WAL stream to confirm ${lsn}`, () => psql(primary, `SELECT restart_lsn >= '${lsn}' FROM pg_replication_slots WHERE slot_name = '${WAL_SLOT}'`) === 't', 120_000);
 }
 
-/** Synchronous, idempotent: also what runs on Ctrl-C or a failure. */
-function cleanup(): void {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  if (streamer && streamer.exitCode === null && streamer.signalCode === null) {
-    try {
-      process.kill(-streamer.pid!, 'SIGKILL');
-    } catch {
-      // already gone
+/**
+ * Stops whatever still runs and removes the work folder; once, whoever asks first (the end of
+ * main, a failure, Ctrl-C). Asynchronous on purpose: tsx kills its child with SIGKILL when the
+ * child does not take a signal within about 60 ms, which a synchronous clean-up would not.
+ */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    if (streamer && streamer.exitCode === null && streamer.signalCode === null) {
+      try {
+        process.kill(-streamer.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
-  }
-  for (const child of running) child.kill('SIGKILL');
-  for (const server of servers) stopServer(server, 'immediate');
-  rmSync(work, { recursive: true, force: true });
+    // runuser passes SIGTERM on to the program it runs.
+    for (const child of running) child.kill('SIGTERM');
+    for (const server of servers) await stopServer(server, 'immediate');
+    await rm(work, { recursive: true, force: true });
+  })();
+  return cleaning;
 }
 
 const lsnBytes = (lsn: string) => {
@@ -279,7 +286,7 @@ interface Recovery {
   readonly beforeRedo: number;
   /** Replay, as the server measured it. */
   readonly redo: number;
-  /** "redo done" to "ready to accept connections" (end-of-recovery record, promotion). */
+  /** "redo done" to "ready to accept connections": new timeline, end-of-recovery checkpoint (immediate, waited for). */
   readonly afterRedo: number;
 }
 
@@ -351,10 +358,10 @@ async function restore(name: string, backupRoot: string): Promise<Restore> {
     copy: copying !== undefined && copied !== undefined ? (copied.ms - copying) / 1000 : undefined,
     walFiles: Number(/copied (\d+) WAL files/.exec(copied?.text ?? '')?.[1] ?? 0),
     recovery,
-    log: (console.log(tail(server.log, 40)), recoveryFromLog(server.log)),
+    log: recoveryFromLog(server.log),
   };
-  stopServer(server, 'fast');
-  rmSync(root, { recursive: true, force: true });
+  await stopServer(server, 'fast');
+  await rm(root, { recursive: true, force: true });
   return result;
 }
 
@@ -437,7 +444,7 @@ async function main(): Promise<void> {
     return known.length ? ` (${known.join(', ')})` : '';
   };
   const recoveryParts = (r: Recovery | undefined) =>
-    r ? parts([['start-up incl. fsync of PGDATA', r.beforeRedo], ['redo', r.redo], ['end of recovery', r.afterRedo]]) : ' (no recovery timings in the server log)';
+    r ? parts([['start-up incl. fsync of PGDATA', r.beforeRedo], ['redo', r.redo], ['new timeline + end-of-recovery checkpoint', r.afterRedo]]) : ' (no recovery timings in the server log)';
   const rate = (mibPerSecond: number) => `${fmt(mibPerSecond)} MiB/s`;
 
   console.log('\nresults');
@@ -455,7 +462,7 @@ async function main(): Promise<void> {
         ['rename, du, prune', verifiedAt !== undefined ? backup.seconds - verifiedAt / 1000 : undefined],
       ]),
   );
-  row('restore script', `${fmt(first.script)} s`, rate(dbMiB / first.script), `restore-postgres.sh${parts([['pg_verifybackup', first.verify], [`copy of the backup and ${first.walFiles} WAL files`, first.copy]])}`);
+  row('restore script', `${fmt(first.script)} s`, rate(dbMiB / first.script), `restore-postgres.sh${parts([['pg_verifybackup', first.verify], [`copy of the backup and ${first.walFiles} WAL file${first.walFiles === 1 ? '' : 's'}`, first.copy]])}`);
   row('restore recovery', `${fmt(first.recovery)} s`, '', `pg_ctl start to pg_is_in_recovery() = false${recoveryParts(first.log)}`);
   row('restore total', `${fmt(restoreSeconds)} s`, rate(restoreRate), 'script + recovery: the database serves again');
   if (replay && replayRate !== undefined) {
@@ -483,18 +490,13 @@ async function main(): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\nbench:restore: ${signal}, cleaning up`);
-    cleanup();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }
 
-main().then(
-  () => {
-    cleanup();
-  },
-  (error: unknown) => {
+void main()
+  .catch((error: unknown) => {
     console.error('\nbench:restore failed:', error instanceof Error ? error.message : error);
-    cleanup();
     process.exitCode = 1;
-  },
-);
+  })
+  .finally(() => cleanup());

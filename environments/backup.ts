@@ -19,6 +19,23 @@ export const BackupConfig = z.strictObject({
   }),
   /** RDB snapshots of Redis, copied over the network into the backup volume. */
   redis: z.strictObject({ schedule: Cron, retainCount: wholeNumber('snapshots', 1) }),
+  /**
+   * The off-site copy: an S3-compatible bucket that rclone copies the backup volume into, every
+   * `intervalSeconds`; credentials in the Secret backup-offsite. @default none (dev keeps
+   * backups in the cluster only)
+   */
+  offsite: z
+    .strictObject({
+      /** rclone's S3 provider name: AWS, Minio, Cloudflare, Ceph, Wasabi, ... */
+      provider: z.string().regex(/^[A-Za-z]+$/, { error: 'must be an rclone S3 provider name such as "AWS" or "Minio"' }),
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'must be an S3 bucket name' }),
+      region: z.string().min(1, { error: 'must name the region, e.g. "eu-central-1"' }),
+      /** @default the provider's own endpoint */
+      endpoint: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
+      /** Seconds between copies: how far the off-site WAL may lag. @default 30 */
+      intervalSeconds: wholeNumber('seconds', 5).default(30),
+    })
+    .optional(),
   /** The WAL streamer's and the backup Jobs' container. */
   resources: Resources,
 });

@@ -25,7 +25,7 @@ export const production = {
   namespaces: {
     supabase: namespace({
       requests: { cpu: '40', memory: '96Gi', storage: '2Ti' },
-      limits: { cpu: '140', memory: '160Gi' },
+      limits: { cpu: '148', memory: '160Gi' },
       pods: 200,
       persistentVolumeClaims: 40,
       loadBalancers: 1,
@@ -117,6 +117,8 @@ export const production = {
     volumeSize: '1500Gi',
     baseBackup: { schedule: '0 2 * * *', retainCount: 3, retainDays: 7 },
     redis: { schedule: '*/15 * * * *', retainCount: 96 },
+    // Another region than the cluster's: the copy must survive losing the region.
+    offsite: { provider: 'AWS', bucket: 'defi-production-backups', region: 'eu-west-1', intervalSeconds: 15 },
     resources: resources(['250m', '512Mi'], ['2', '1Gi']),
   },
   // Placeholder: the URL of this repository as Argo CD clones it.

@@ -106,6 +106,7 @@ export const staging = {
     volumeSize: '200Gi',
     baseBackup: { schedule: '0 2 * * *', retainCount: 3, retainDays: 7 },
     redis: { schedule: '15 * * * *', retainCount: 24 },
+    offsite: { provider: 'AWS', bucket: 'defi-staging-backups', region: 'eu-west-1' },
     resources: resources(['100m', '256Mi'], ['1', '512Mi']),
   },
   // Placeholder: the URL of this repository as Argo CD clones it.

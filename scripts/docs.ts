@@ -147,9 +147,10 @@ function canaryTable(envs: readonly Environment[]): string {
 function backupTable(envs: readonly Environment[]): string {
   const rows = envs.map((e) => {
     const b = e.backup;
-    return `| ${e.name} | continuous (pg_receivewal, slot ${WAL_SLOT}) | \`${b.baseBackup.schedule}\`, keeps ${b.baseBackup.retainCount} newest + younger than ${b.baseBackup.retainDays} days | \`${b.redis.schedule}\`, keeps ${b.redis.retainCount} | ${b.volumeSize} |`;
+    const offsite = b.offsite ? `s3://${b.offsite.bucket}/${e.name} (${b.offsite.region}), every ${b.offsite.intervalSeconds} s` : 'none (in the cluster only)';
+    return `| ${e.name} | continuous (pg_receivewal, slot ${WAL_SLOT}) | \`${b.baseBackup.schedule}\`, keeps ${b.baseBackup.retainCount} newest + younger than ${b.baseBackup.retainDays} days | \`${b.redis.schedule}\`, keeps ${b.redis.retainCount} | ${b.volumeSize} | ${offsite} |`;
   });
-  return ['| environment | PostgreSQL WAL | PostgreSQL base backups (UTC) | Redis snapshots (UTC) | backup volume |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return ['| environment | PostgreSQL WAL | PostgreSQL base backups (UTC) | Redis snapshots (UTC) | backup volume | off-site copy |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 /** Generated section name -> its content. */

@@ -7,18 +7,19 @@
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
+import type { Environment } from '../../environments/schema';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { type Image, IMAGES } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
-import { type PortRule, podsOf, workloadNetworkPolicy } from '../../lib/network';
-import { secretKeyRef } from '../../lib/secrets';
-import { hardenedPodSpec, podTemplateMetadata } from '../../lib/pod';
+import { INTERNET, type PortRule, podsOf, workloadNetworkPolicy } from '../../lib/network';
+import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
+import { type ContainerSpec, hardenedPodSpec, podTemplateMetadata } from '../../lib/pod';
 import { serviceAccount } from '../../lib/service-account';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
 
-export const BACKUP_SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'check-wal-stream.sh', 'redis-backup.sh', 'restore-redis.sh'] as const;
+export const BACKUP_SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'check-wal-stream.sh', 'redis-backup.sh', 'restore-redis.sh', 'offsite-copy.sh'] as const;
 export const BACKUP_ROOT = '/backups';
 export const BACKUP_CLAIM = 'postgres-backups';
 /** The physical replication slot the WAL stream holds. */
@@ -37,6 +38,8 @@ export interface BackupChartProps {
   readonly config: BackupConfig;
   readonly db: Pick<PostgresChart, 'host' | 'port' | 'clientLabels' | 'passwordRef' | 'serviceName'>;
   readonly redis: Pick<RedisChart, 'host' | 'port' | 'clientLabels' | 'credentials' | 'serviceName'>;
+  /** Where the off-site bucket's credentials come from. */
+  readonly secretSource: Environment['secrets'];
 }
 
 export class BackupChart extends PlatformChart {
@@ -86,6 +89,7 @@ export class BackupChart extends PlatformChart {
       timeoutSeconds: 10,
       failureThreshold: liveness ? 5 : 3,
     });
+    const offsite = this.offsiteCopy(props, ns, mounts);
     new k8s.KubeDeployment(this, 'wal-stream', {
       metadata: streamerMeta,
       spec: {
@@ -113,12 +117,13 @@ export class BackupChart extends PlatformChart {
                 readinessProbe: probe(false),
                 livenessProbe: probe(true),
               },
+              ...(offsite ? [offsite.container] : []),
             ],
           }),
         },
       },
     });
-    workloadNetworkPolicy(this, streamerMeta, { selector: streamerSelector, ingress: [], egress: [toDatabase] });
+    workloadNetworkPolicy(this, streamerMeta, { selector: streamerSelector, ingress: [], egress: [toDatabase, ...(offsite ? [offsite.egress] : [])] });
 
     // Base backups and Redis snapshots run beside the streamer: the volume is ReadWriteOnce.
     const onStreamerNode: k8s.Affinity = {
@@ -203,5 +208,49 @@ export class BackupChart extends PlatformChart {
       clientLabels: props.redis.clientLabels,
       egress: { port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] },
     });
+  }
+
+  /** rclone beside the streamer, copying the backup volume to the environment's bucket. */
+  private offsiteCopy(props: BackupChartProps, ns: string, mounts: k8s.VolumeMount[]): { container: ContainerSpec; egress: PortRule } | undefined {
+    const o = props.config.offsite;
+    if (!o) return undefined;
+    const secret: SecretSpec = {
+      name: 'backup-offsite',
+      namespace: ns,
+      description: 'Credentials of the off-site backup bucket',
+      keys: [
+        { key: 'access-key-id', description: 'S3 access key id (write-only to the backup bucket)', generate: { kind: 'provided', hint: 'the bucket owner' } },
+        { key: 'secret-access-key', description: 'S3 secret access key', generate: { kind: 'provided', hint: 'the bucket owner' } },
+      ],
+    };
+    provideSecret(this, 'offsite-secret', props.secretSource, secret, this.metadata({ objectName: secret.name, namespace: ns, name: 'backup', component: 'secret' }));
+    const rclone = (name: string, value: string) => ({ name: `RCLONE_CONFIG_OFFSITE_${name}`, value });
+    // Fresh when a round succeeded within ten intervals; a wedged copy loop restarts after an hour.
+    const fresh = (seconds: number) => ['sh', '-c', `test $(( $(date +%s) - $(cat ${BACKUP_ROOT}/status/last-offsite-copy 2>/dev/null || echo 0) )) -lt ${seconds}`];
+    return {
+      container: {
+        name: 'offsite-copy',
+        image: IMAGES.rclone,
+        command: ['sh', `${SCRIPTS_DIR}/offsite-copy.sh`],
+        env: [
+          { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
+          { name: 'OFFSITE_REMOTE', value: `offsite:${o.bucket}/${props.instance}` },
+          { name: 'OFFSITE_INTERVAL', value: String(o.intervalSeconds) },
+          { name: 'HOME', value: '/tmp' },
+          rclone('TYPE', 's3'),
+          rclone('PROVIDER', o.provider),
+          rclone('REGION', o.region),
+          ...(o.endpoint ? [rclone('ENDPOINT', o.endpoint)] : []),
+          { name: 'RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID', valueFrom: secretKeyRef(secret, 'access-key-id') },
+          { name: 'RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY', valueFrom: secretKeyRef(secret, 'secret-access-key') },
+        ],
+        resources: props.config.resources,
+        volumeMounts: mounts,
+        writablePaths: [{ path: '/tmp' }],
+        readinessProbe: { exec: { command: fresh(10 * o.intervalSeconds) }, initialDelaySeconds: 30, periodSeconds: 30, failureThreshold: 3 },
+        livenessProbe: { exec: { command: fresh(3600) }, initialDelaySeconds: 600, periodSeconds: 300, failureThreshold: 3 },
+      },
+      egress: { port: 443, peers: [INTERNET] },
+    };
   }
 }
