@@ -35,20 +35,20 @@ const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 const RTO_SIZE_GIB = 50;
 
-function option(name: string, fallback: number): number {
+function option(name: string, fallback: number, min: number): number {
   const args = process.argv.slice(2);
   const at = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   if (at < 0) return fallback;
   const raw = args[at]!.includes('=') ? args[at]!.split('=')[1] : args[at + 1];
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    console.error(`bench:restore: --${name} needs a whole number, got '${raw ?? ''}'`);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`bench:restore: --${name} needs a whole number of at least ${min}, got '${raw ?? ''}'`);
     process.exit(2);
   }
   return value;
 }
-const SCALE = option('scale', 70);
-const WAL_SECONDS = option('wal-seconds', 20);
+const SCALE = option('scale', 70, 1);
+const WAL_SECONDS = option('wal-seconds', 20, 0);
 
 for (const program of ['postgres', 'pgbench', 'pg_basebackup', 'pg_receivewal', 'pg_verifybackup', 'pg_archivecleanup']) {
   if (!existsSync(`${BIN}/${program}`)) {
@@ -84,11 +84,15 @@ interface Ran {
 }
 
 const startedAt = performance.now();
+// The scripts as the production ConfigMap ships them: rendered (synchronously, a second or two)
+// before anything exists that would need cleaning up.
+const shipped = configMapData('production', SCRIPTS_CONFIG_MAP);
 const work = tempDirFor(USER, 'bench-restore-');
 const servers: Server[] = [];
 const running = new Set<ChildProcess>();
 let streamer: ChildProcess | undefined;
 let cleaning: Promise<void> | undefined;
+let interrupted = false;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secondsSince = (start: number) => (performance.now() - start) / 1000;
@@ -374,7 +378,6 @@ async function main(): Promise<void> {
     `server: ${profile.memoryBytes / GiB} GiB / ${profile.cpuCores} CPU tuning (${['shared_buffers', 'max_wal_size', 'wal_compression'].map((n) => `${n}=${pick(n)}`).join(' ')}), wal_level=replica; data: pgbench -i -s ${SCALE} (logged tables)\n`,
   );
 
-  const shipped = configMapData('production', SCRIPTS_CONFIG_MAP);
   const scriptsDir = dir('scripts');
   for (const name of SCRIPTS) {
     const text = shipped[name];
@@ -457,9 +460,9 @@ async function main(): Promise<void> {
     `base-backup.sh, ${fmt(mib(backupBytes), 0)} MiB on disk` +
       parts([
         ['checkpoint', checkpointDone !== undefined ? checkpointDone / 1000 : undefined],
-        ['pg_basebackup', basebackupDone !== undefined ? basebackupDone / 1000 : undefined],
+        ['pg_basebackup copy', basebackupDone !== undefined ? (basebackupDone - (checkpointDone ?? 0)) / 1000 : undefined],
         ['pg_verifybackup', basebackupDone !== undefined && verifiedAt !== undefined ? (verifiedAt - basebackupDone) / 1000 : undefined],
-        ['rename, du, prune', verifiedAt !== undefined ? backup.seconds - verifiedAt / 1000 : undefined],
+        ['rename/du/prune', verifiedAt !== undefined ? backup.seconds - verifiedAt / 1000 : undefined],
       ]),
   );
   row('restore script', `${fmt(first.script)} s`, rate(dbMiB / first.script), `restore-postgres.sh${parts([['pg_verifybackup', first.verify], [`copy of the backup and ${first.walFiles} WAL file${first.walFiles === 1 ? '' : 's'}`, first.copy]])}`);
@@ -488,15 +491,19 @@ async function main(): Promise<void> {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\nbench:restore: ${signal}, cleaning up`);
+  // on, not once: tsx repeats a signal its child seems slow to take, and the child exits at
+  // once on a signal nobody listens to.
+  process.on(signal, () => {
+    if (!cleaning) console.error(`\nbench:restore: ${signal}, cleaning up`);
+    interrupted = true;
     void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }
 
 void main()
   .catch((error: unknown) => {
-    console.error('\nbench:restore failed:', error instanceof Error ? error.message : error);
+    // After a signal, what failed is only the step the signal broke.
+    if (!interrupted) console.error('\nbench:restore failed:', error instanceof Error ? error.message : error);
     process.exitCode = 1;
   })
   .finally(() => cleanup());
