@@ -17,6 +17,7 @@ const PASSWORD = 'backup-test-password';
 describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', 'redis-tools'), program('redis-check-rdb', 'redis-server')], 'Redis backup round trip', () => {
   let root = '';
   const servers: ChildProcess[] = [];
+  const ports: number[] = [];
   const cli = (port: number, args: string[]) => run(OS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { REDISCLI_AUTH: PASSWORD });
   const waitFor = async (port: number) => {
     for (let i = 0; i < 100; i++) {
@@ -41,12 +42,15 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     run('root', 'mkdir', ['-p', join(root, 'data'), join(root, 'restore')]);
     chownTree(root, OS_USER);
     source = await freePort();
+    ports.push(source);
     const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), '--port', String(source), '--bind', '127.0.0.1']);
     servers.push(spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' }));
     await waitFor(source);
   }, 30_000);
 
   afterAll(() => {
+    // runuser does not pass signals on to redis-server: ask each server to stop.
+    for (const port of ports) cli(port, ['shutdown', 'nosave']);
     for (const s of servers) if (s.exitCode === null) s.kill('SIGKILL');
     if (root) rmSync(root, { recursive: true, force: true });
   });
@@ -69,6 +73,7 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
 
     // Restore as the runbook says: AOF off, the snapshot as dump file, then start.
     const restorePort = await freePort();
+    ports.push(restorePort);
     run(OS_USER, 'cp', [join(root, 'backups/redis', snapshots()[0]!), join(root, 'restore/dump.rdb')]);
     const [cmd, argv] = asUser(OS_USER, 'redis-server', ['--port', String(restorePort), '--bind', '127.0.0.1', '--dir', join(root, 'restore'), '--dbfilename', 'dump.rdb', '--appendonly', 'no', '--save', '', '--requirepass', PASSWORD]);
     servers.push(spawn(cmd, argv, { stdio: 'ignore' }));
