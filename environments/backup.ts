@@ -17,6 +17,8 @@ export const BackupConfig = z.strictObject({
     /** Backups younger than this many days are kept too. */
     retainDays: wholeNumber('days', 1),
   }),
+  /** The portable copy: pg_dump in directory format, kept besides the base backups. */
+  logicalDump: z.strictObject({ schedule: Cron, retainCount: wholeNumber('dumps', 1) }),
   /** RDB snapshots of Redis, copied over the network into the backup volume. */
   redis: z.strictObject({ schedule: Cron, retainCount: wholeNumber('snapshots', 1) }),
   /**

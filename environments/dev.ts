@@ -94,6 +94,7 @@ export const dev = {
   backup: {
     volumeSize: '20Gi',
     baseBackup: { schedule: '0 2 * * *', retainCount: 2, retainDays: 3 },
+    logicalDump: { schedule: '0 4 * * 0', retainCount: 2 },
     redis: { schedule: '30 * * * *', retainCount: 3 },
     resources: resources(['25m', '64Mi'], ['500m', '256Mi']),
   },

@@ -116,6 +116,7 @@ export const production = {
   backup: {
     volumeSize: '1500Gi',
     baseBackup: { schedule: '0 2 * * *', retainCount: 3, retainDays: 7 },
+    logicalDump: { schedule: '0 4 * * 0', retainCount: 4 },
     redis: { schedule: '*/15 * * * *', retainCount: 96 },
     // Another region than the cluster's: the copy must survive losing the region.
     offsite: { provider: 'AWS', bucket: 'defi-production-backups', region: 'eu-west-1', intervalSeconds: 15 },

@@ -105,6 +105,7 @@ export const staging = {
   backup: {
     volumeSize: '200Gi',
     baseBackup: { schedule: '0 2 * * *', retainCount: 3, retainDays: 7 },
+    logicalDump: { schedule: '0 4 * * 0', retainCount: 4 },
     redis: { schedule: '15 * * * *', retainCount: 24 },
     offsite: { provider: 'AWS', bucket: 'defi-staging-backups', region: 'eu-west-1' },
     resources: resources(['100m', '256Mi'], ['1', '512Mi']),

@@ -148,7 +148,7 @@ function backupTable(envs: readonly Environment[]): string {
   const rows = envs.map((e) => {
     const b = e.backup;
     const offsite = b.offsite ? `s3://${b.offsite.bucket}/${e.name} (${b.offsite.region}), every ${b.offsite.intervalSeconds} s` : 'none (in the cluster only)';
-    return `| ${e.name} | continuous (pg_receivewal, slot ${WAL_SLOT}) | \`${b.baseBackup.schedule}\`, keeps ${b.baseBackup.retainCount} newest + younger than ${b.baseBackup.retainDays} days | \`${b.redis.schedule}\`, keeps ${b.redis.retainCount} | ${b.volumeSize} | ${offsite} |`;
+    return `| ${e.name} | continuous (pg_receivewal, slot ${WAL_SLOT}) | \`${b.baseBackup.schedule}\`, keeps ${b.baseBackup.retainCount} newest + younger than ${b.baseBackup.retainDays} days; pg_dump \`${b.logicalDump.schedule}\`, keeps ${b.logicalDump.retainCount} | \`${b.redis.schedule}\`, keeps ${b.redis.retainCount} | ${b.volumeSize} | ${offsite} |`;
   });
   return ['| environment | PostgreSQL WAL | PostgreSQL base backups (UTC) | Redis snapshots (UTC) | backup volume | off-site copy |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -1,6 +1,6 @@
 // Backups of the data tier. PostgreSQL: pg_receivewal streams WAL continuously into the backup
 // volume through a replication slot (RPO of seconds), and a CronJob takes verified base backups
-// with pg_basebackup and prunes what retention allows. Redis: a CronJob fetches an RDB snapshot
+// with pg_basebackup and prunes what retention allows; a weekly pg_dump is the portable copy. Redis: a CronJob fetches an RDB snapshot
 // over the network and checks it with redis-check-rdb. The scripts are real files beside this
 // chart (files/), shipped in a ConfigMap and run by the PostgreSQL image the database runs, so
 // client and server versions match. Nothing here deletes the backup volume.
@@ -19,7 +19,7 @@ import { serviceAccount } from '../../lib/service-account';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
 
-export const BACKUP_SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'check-wal-stream.sh', 'redis-backup.sh', 'restore-redis.sh', 'offsite-copy.sh'] as const;
+export const BACKUP_SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'check-wal-stream.sh', 'redis-backup.sh', 'restore-redis.sh', 'offsite-copy.sh', 'logical-dump.sh'] as const;
 export const BACKUP_ROOT = '/backups';
 export const BACKUP_CLAIM = 'postgres-backups';
 /** The physical replication slot the WAL stream holds. */
@@ -187,6 +187,16 @@ export class BackupChart extends PlatformChart {
         { name: 'RETAIN_COUNT', value: String(props.config.baseBackup.retainCount) },
         { name: 'RETAIN_DAYS', value: String(props.config.baseBackup.retainDays) },
       ],
+      clientLabels: props.db.clientLabels,
+      egress: toDatabase,
+    });
+    cronJob({
+      name: 'postgres-logical-dump',
+      schedule: props.config.logicalDump.schedule,
+      image: IMAGES.postgres,
+      shell: 'bash',
+      script: 'logical-dump.sh',
+      env: [...env, { name: 'DUMP_RETAIN_COUNT', value: String(props.config.logicalDump.retainCount) }, { name: 'DUMP_JOBS', value: '2' }],
       clientLabels: props.db.clientLabels,
       egress: toDatabase,
     });

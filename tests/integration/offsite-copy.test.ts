@@ -35,16 +35,19 @@ describeNeeding([program('rclone', 'rclone')], 'off-site copy with rclone', () =
     file('wal/000000010000000000000002', 'segment');
     file('wal/000000010000000000000003.partial', 'partial-1');
     file('redis/20261127T021500Z.rdb', 'REDIS0011');
+    file('dump/20261129T040000Z/toc.dat', 'toc');
+    file('dump/.incomplete-20261130T040000Z/toc.dat', 'half');
     file('redis/.incomplete-20261127T023000Z.rdb', 'half');
     file('status/last-base-backup', '1764208800 20261127T020000Z');
 
     const run = copy();
     expect(run.status, run.stderr).toBe(0);
-    for (const path of ['base/20261127T020000Z/backup_manifest', 'base/20261127T020000Z/base/1/1259', 'wal/000000010000000000000002', 'wal/000000010000000000000003.partial', 'redis/20261127T021500Z.rdb', 'status/last-base-backup']) {
+    for (const path of ['base/20261127T020000Z/backup_manifest', 'base/20261127T020000Z/base/1/1259', 'wal/000000010000000000000002', 'wal/000000010000000000000003.partial', 'redis/20261127T021500Z.rdb', 'dump/20261129T040000Z/toc.dat', 'status/last-base-backup']) {
       expect(readFileSync(copied(path), 'utf8'), path).toBe(readFileSync(join(backups, path), 'utf8'));
     }
     expect(existsSync(copied('base/.incomplete-20261128T020000Z'))).toBe(false);
     expect(existsSync(copied('redis/.incomplete-20261127T023000Z.rdb'))).toBe(false);
+    expect(existsSync(copied('dump/.incomplete-20261130T040000Z'))).toBe(false);
   });
 
   it('follows the growing WAL segment and never deletes what it copied', () => {

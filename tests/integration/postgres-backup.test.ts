@@ -18,7 +18,7 @@ import { describeNeeding, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const OS_USER = 'postgres';
-const SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh'] as const;
+const SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'logical-dump.sh'] as const;
 type Script = (typeof SCRIPTS)[number];
 /** What the chart sets: the backup role, its password (any value here), the slot. */
 const BACKUP_ROLE = 'platform_backup';
@@ -125,7 +125,8 @@ listen_addresses = '127.0.0.1'
 shared_buffers = 32MB
 `,
       );
-      writeFileSync(join(data, 'pg_hba.conf'), `local all postgres trust\nhost replication ${BACKUP_ROLE} 127.0.0.1/32 scram-sha-256\n`);
+      // As the platform's pg_hba.conf: the backup role may replicate, and read (pg_dump, the probe).
+      writeFileSync(join(data, 'pg_hba.conf'), `local all postgres trust\nhost replication ${BACKUP_ROLE} 127.0.0.1/32 scram-sha-256\nhost all ${BACKUP_ROLE} 127.0.0.1/32 scram-sha-256\n`);
       chownTree(data, OS_USER);
       const server = await startServer(data, name);
       psql(server, `CREATE ROLE ${BACKUP_ROLE} LOGIN REPLICATION PASSWORD '${BACKUP_PASSWORD}'`);
@@ -420,6 +421,27 @@ shared_buffers = 32MB
         expect(readFileSync(join(pgdata, 'PG_VERSION'), 'utf8')).toBe('15\n');
         expect(existsSync(join(pgdata, 'recovery.signal'))).toBe(true);
       });
+
+      it('dumps the database logically, keeps the newest dumps, and the dump restores into an empty database', async () => {
+        psql(primary, 'CREATE TABLE IF NOT EXISTS orders (id int PRIMARY KEY, amount numeric NOT NULL)');
+        psql(primary, 'INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 2000) g ON CONFLICT DO NOTHING');
+        psql(primary, `GRANT pg_read_all_data TO ${BACKUP_ROLE}`);
+        const dump = () => script('logical-dump.sh', scriptEnv(root, primary.port, { DUMP_RETAIN_COUNT: '1', DUMP_JOBS: '2' }));
+        const first = dump();
+        expect(first.status, first.stdout + first.stderr).toBe(0);
+        await new Promise((r) => setTimeout(r, 1100)); // names have one-second resolution
+        const second = dump();
+        expect(second.status, second.stderr).toBe(0);
+        expect(second.stdout).toMatch(/removing \d{8}T\d{6}Z \(keeping the 1 newest\)/);
+        const dumps = readdirSync(join(root, 'dump')).filter((f) => /^\d{8}T\d{6}Z$/.test(f));
+        expect(dumps).toHaveLength(1);
+
+        psql(primary, 'CREATE DATABASE dump_check');
+        const restored = run(OS_USER, `${BIN}/pg_restore`, ['-h', primary.socketDir, '-p', String(primary.port), '-U', 'postgres', '-d', 'dump_check', '-j', '2', join(root, 'dump', dumps[0]!)]);
+        expect(restored.status, restored.stderr).toBe(0);
+        const count = run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-h', primary.socketDir, '-p', String(primary.port), '-U', 'postgres', '-d', 'dump_check', '-c', 'SELECT count(*), sum(amount) FROM orders']);
+        expect(count.stdout.trim()).toBe('2000|3001500.0');
+      }, 60_000);
 
       it('prunes by count and age, keeps the newest and the WAL of the oldest kept backup, which still restores', async () => {
         const slot = 'platform_wal_stream_retention';

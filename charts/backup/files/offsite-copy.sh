@@ -1,6 +1,7 @@
 #!/bin/sh
 # Copies the backup volume off site with rclone: streamed WAL (the current .partial too, so the
-# copy lags the database by at most one interval), verified base backups and Redis snapshots.
+# copy lags the database by at most one interval), verified base backups, logical dumps and
+# Redis snapshots.
 # `rclone copy` only adds and updates, never deletes: what was copied stays until the bucket's
 # own lifecycle rule expires it. Runs in a loop beside the WAL streamer (OFFSITE_INTERVAL
 # seconds between rounds), or once with --once.
@@ -16,11 +17,12 @@ round() {
   # Base backups only once verified (their final name starts with a digit), never .incomplete-*.
   rclone copy --no-traverse --include '/2*/**' "${BACKUP_ROOT}/base" "${OFFSITE_REMOTE}/base" &&
     rclone copy "${BACKUP_ROOT}/wal" "${OFFSITE_REMOTE}/wal" &&
+    rclone copy --no-traverse --include '/2*/**' "${BACKUP_ROOT}/dump" "${OFFSITE_REMOTE}/dump" &&
     rclone copy --include '/2*.rdb' "${BACKUP_ROOT}/redis" "${OFFSITE_REMOTE}/redis" &&
     rclone copy "${BACKUP_ROOT}/status" "${OFFSITE_REMOTE}/status"
 }
 
-mkdir -p "${BACKUP_ROOT}/base" "${BACKUP_ROOT}/wal" "${BACKUP_ROOT}/redis" "${BACKUP_ROOT}/status"
+mkdir -p "${BACKUP_ROOT}/base" "${BACKUP_ROOT}/wal" "${BACKUP_ROOT}/dump" "${BACKUP_ROOT}/redis" "${BACKUP_ROOT}/status"
 if [ "${1:-}" = "--once" ]; then
   round
   exit
