@@ -53,6 +53,7 @@ export function buildPlatform(app: App, env: Environment): void {
     config: env.backup,
     db: postgres,
     redis,
+    observabilityNamespace: foundation.namespaces.observability,
     secretSource: env.secrets,
   });
   new RestoreChart(app, 'restore', {

@@ -40,6 +40,8 @@ export const BackupConfig = z.strictObject({
     .optional(),
   /** The WAL streamer's and the backup Jobs' container. */
   resources: Resources,
+  /** Each container beside the streamer: the metrics server and the off-site copier. */
+  sidecarResources: Resources,
 });
 export type BackupConfig = z.infer<typeof BackupConfig>;
 

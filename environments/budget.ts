@@ -61,13 +61,16 @@ export function podBudgets(env: Environment): PodBudget[] {
     // The scheduler is one pod, replaced with Recreate: no surge.
     { path: ['app', 'scheduler'], namespace: 'app', pods: 1, containers: [{ resources: env.app.scheduler.resources, path: ['app', 'scheduler', 'resources'] }], storage: 0, claims: 0 },
     ...observabilityBudgets(env),
-    // The WAL streamer (with the off-site copier beside it, and the backup volume), and one
-    // backup Job at a time.
+    // The WAL streamer pod (with the backup volume), and one backup Job at a time.
     {
       path: ['backup'],
       namespace: 'supabase',
       pods: 1,
-      containers: Array.from({ length: env.backup.offsite ? 2 : 1 }, () => ({ resources: env.backup.resources, path: ['backup', 'resources'] })),
+      // pg_receivewal, the metrics server, and the off-site copier where there is one.
+      containers: [
+        { resources: env.backup.resources, path: ['backup', 'resources'] },
+        ...Array.from({ length: env.backup.offsite ? 2 : 1 }, () => ({ resources: env.backup.sidecarResources, path: ['backup', 'sidecarResources'] })),
+      ],
       storage: num(env.backup.volumeSize),
       claims: 1,
     },

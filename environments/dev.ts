@@ -97,6 +97,7 @@ export const dev = {
     logicalDump: { schedule: '0 4 * * 0', retainCount: 2 },
     redis: { schedule: '30 * * * *', retainCount: 3 },
     resources: resources(['25m', '64Mi'], ['500m', '256Mi']),
+    sidecarResources: resources(['10m', '32Mi'], ['100m', '128Mi']),
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

@@ -121,6 +121,7 @@ export const production = {
     // Another region than the cluster's: the copy must survive losing the region.
     offsite: { provider: 'AWS', bucket: 'defi-production-backups', region: 'eu-west-1', intervalSeconds: 15 },
     resources: resources(['250m', '512Mi'], ['2', '1Gi']),
+    sidecarResources: resources(['50m', '64Mi'], ['500m', '256Mi']),
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

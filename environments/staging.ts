@@ -109,6 +109,7 @@ export const staging = {
     redis: { schedule: '15 * * * *', retainCount: 24 },
     offsite: { provider: 'AWS', bucket: 'defi-staging-backups', region: 'eu-west-1' },
     resources: resources(['100m', '256Mi'], ['1', '512Mi']),
+    sidecarResources: resources(['25m', '64Mi'], ['250m', '256Mi']),
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },

@@ -12,19 +12,21 @@ import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { type Image, IMAGES } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
-import { INTERNET, type PortRule, podsOf, workloadNetworkPolicy } from '../../lib/network';
+import { INTERNET, type PortRule, podsOf, prometheusPeer, workloadNetworkPolicy } from '../../lib/network';
+import { METRICS_PATH_ANNOTATION } from '../observability/prometheus-config';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { type ContainerSpec, hardenedPodSpec, podTemplateMetadata } from '../../lib/pod';
 import { serviceAccount } from '../../lib/service-account';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
 
-export const BACKUP_SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'check-wal-stream.sh', 'redis-backup.sh', 'restore-redis.sh', 'offsite-copy.sh', 'logical-dump.sh'] as const;
+export const BACKUP_SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'check-wal-stream.sh', 'redis-backup.sh', 'restore-redis.sh', 'offsite-copy.sh', 'logical-dump.sh', 'serve-metrics.sh'] as const;
 export const BACKUP_ROOT = '/backups';
 export const BACKUP_CLAIM = 'postgres-backups';
 /** The physical replication slot the WAL stream holds. */
 export const WAL_SLOT = 'platform_wal_stream';
 export const SCRIPTS_DIR = '/opt/backup';
+const BACKUP_METRICS_PORT = 9188;
 /** The WAL streamer's Deployment: the backup volume's node is where it runs. */
 export const STREAMER_NAME = 'postgres-wal-stream';
 /** The ConfigMap with every backup and restore script. */
@@ -38,6 +40,8 @@ export interface BackupChartProps {
   readonly config: BackupConfig;
   readonly db: Pick<PostgresChart, 'host' | 'port' | 'clientLabels' | 'passwordRef' | 'serviceName'>;
   readonly redis: Pick<RedisChart, 'host' | 'port' | 'clientLabels' | 'credentials' | 'serviceName'>;
+  /** Namespace whose Prometheus scrapes the backup metrics. */
+  readonly observabilityNamespace: string;
   /** Where the off-site bucket's credentials come from. */
   readonly secretSource: Environment['secrets'];
 }
@@ -98,7 +102,7 @@ export class BackupChart extends PlatformChart {
         revisionHistoryLimit: 5,
         selector: { matchLabels: streamerSelector },
         template: {
-          metadata: podTemplateMetadata(streamerMeta.labels, props.db.clientLabels, restartOn),
+          metadata: podTemplateMetadata(streamerMeta.labels, props.db.clientLabels, restartOn, { [METRICS_PATH_ANNOTATION]: '/backup.prom' }),
           spec: hardenedPodSpec({
             serviceAccountName: streamerAccount.name,
             priorityClassName: props.priorityClassName,
@@ -117,13 +121,34 @@ export class BackupChart extends PlatformChart {
                 readinessProbe: probe(false),
                 livenessProbe: probe(true),
               },
+              // The backup volume's metrics (last backups, WAL freshness), served for Prometheus.
+              {
+                name: 'backup-metrics',
+                image: IMAGES.rclone,
+                command: ['sh', `${SCRIPTS_DIR}/serve-metrics.sh`],
+                env: [
+                  { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
+                  { name: 'METRICS_PORT', value: String(BACKUP_METRICS_PORT) },
+                  { name: 'HOME', value: '/tmp' },
+                ],
+                resources: props.config.sidecarResources,
+                ports: [{ name: 'metrics', containerPort: BACKUP_METRICS_PORT }],
+                volumeMounts: mounts,
+                writablePaths: [{ path: '/tmp' }],
+                readinessProbe: { httpGet: { path: '/backup.prom', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 30, timeoutSeconds: 5 },
+                livenessProbe: { httpGet: { path: '/backup.prom', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 60, failureThreshold: 5, initialDelaySeconds: 30 },
+              },
               ...(offsite ? [offsite.container] : []),
             ],
           }),
         },
       },
     });
-    workloadNetworkPolicy(this, streamerMeta, { selector: streamerSelector, ingress: [], egress: [toDatabase, ...(offsite ? [offsite.egress] : [])] });
+    workloadNetworkPolicy(this, streamerMeta, {
+      selector: streamerSelector,
+      ingress: [{ port: BACKUP_METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] }],
+      egress: [toDatabase, ...(offsite ? [offsite.egress] : [])],
+    });
 
     // Base backups and Redis snapshots run beside the streamer: the volume is ReadWriteOnce.
     const onStreamerNode: k8s.Affinity = {
@@ -254,7 +279,7 @@ export class BackupChart extends PlatformChart {
           { name: 'RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID', valueFrom: secretKeyRef(secret, 'access-key-id') },
           { name: 'RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY', valueFrom: secretKeyRef(secret, 'secret-access-key') },
         ],
-        resources: props.config.resources,
+        resources: props.config.sidecarResources,
         volumeMounts: mounts,
         writablePaths: [{ path: '/tmp' }],
         readinessProbe: { exec: { command: fresh(10 * o.intervalSeconds) }, initialDelaySeconds: 30, periodSeconds: 30, failureThreshold: 3 },

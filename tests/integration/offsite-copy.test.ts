@@ -1,13 +1,15 @@
-// The off-site copy, run as the sidecar runs it (offsite-copy.sh from the synthesised ConfigMap)
-// with the real rclone against a local remote: verified backups, WAL (the growing .partial too)
-// and Redis snapshots arrive, unfinished backups do not, and nothing copied is ever deleted.
-import { spawnSync } from 'node:child_process';
+// The sidecars beside the WAL streamer, run as they run there (scripts from the synthesised
+// ConfigMap) with the real rclone: the off-site copy against a local remote (verified backups,
+// WAL with the growing .partial, dumps and Redis snapshots arrive, unfinished ones do not, nothing
+// copied is ever deleted), and the metrics server, whose output promtool must accept.
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { SCRIPTS_CONFIG_MAP } from '../../charts/backup/backup-chart';
 import { configMapData } from '../helpers';
+import { freePort } from './processes';
 import { describeNeeding, program } from './tools';
 
 describeNeeding([program('rclone', 'rclone')], 'off-site copy with rclone', () => {
@@ -65,4 +67,35 @@ describeNeeding([program('rclone', 'rclone')], 'off-site copy with rclone', () =
     });
     expect(run.status).not.toBe(0);
   });
+});
+
+describeNeeding([program('rclone', 'rclone'), program('promtool', 'prometheus')], 'backup metrics server', () => {
+  it('serves the last backups and the WAL stream\'s freshness in the exposition format', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'backup-metrics-'));
+    const script = join(root, 'serve-metrics.sh');
+    writeFileSync(script, configMapData('dev', SCRIPTS_CONFIG_MAP)['serve-metrics.sh']!);
+    mkdirSync(join(root, 'status'));
+    mkdirSync(join(root, 'wal'));
+    writeFileSync(join(root, 'status/last-base-backup'), '1764208800 20261127T020000Z\n');
+    writeFileSync(join(root, 'status/last-redis-backup'), '1764209700 20261127T021500Z.rdb\n');
+    writeFileSync(join(root, 'wal/000000010000000000000003.partial'), 'wal');
+    const port = await freePort();
+    const server = spawn('sh', [script], { env: { ...process.env, HOME: root, BACKUP_ROOT: root, METRICS_PORT: String(port) }, detached: true, stdio: 'ignore' });
+    try {
+      let text = '';
+      for (let i = 0; i < 50 && !text.includes('wal_last_segment'); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        text = await fetch(`http://127.0.0.1:${port}/backup.prom`).then((r) => (r.ok ? r.text() : ''), () => '');
+      }
+      expect(text).toContain('platform_backup_last_success_timestamp_seconds{kind="base"} 1764208800');
+      expect(text).toContain('platform_backup_last_success_timestamp_seconds{kind="redis"} 1764209700');
+      const wal = Number(/platform_backup_wal_last_segment_timestamp_seconds (\d+)/.exec(text)?.[1]);
+      expect(Math.abs(wal - Date.now() / 1000)).toBeLessThan(120);
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+    } finally {
+      process.kill(-server.pid!, 'SIGKILL');
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
