@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { SCRIPTS_CONFIG_MAP } from '../charts/backup/backup-chart';
 import { tune } from '../charts/postgres/tuning';
 import { configMapData } from '../tests/helpers';
+import { backupScriptEnv } from '../tests/integration/backup-env';
 import { asUser, chownTree, freePort, run, tempDirFor } from '../tests/integration/processes';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -167,18 +168,9 @@ async function until(what: string, check: () => boolean, timeoutMs: number, ever
   }
 }
 
-/** The environment the chart gives the backup pods, for the primary on `port`. */
-const backupEnv = (backupRoot: string, port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-  PATH: SCRIPT_PATH,
-  PGHOST: '127.0.0.1',
-  PGPORT: String(port),
-  PGUSER: BACKUP_ROLE,
-  PGPASSWORD: BACKUP_PASSWORD,
-  PGAPPNAME: 'platform-backup',
-  BACKUP_ROOT: backupRoot,
-  WAL_SLOT,
-  ...extra,
-});
+/** The environment the chart gives the backup pods (from the synthesised CronJob), for the primary on `port`. */
+const backupEnv = (backupRoot: string, port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
+  backupScriptEnv('production', { backupRoot, port, password: BACKUP_PASSWORD }, extra);
 
 async function startServer(name: string, data: string): Promise<Server> {
   const server: Server = { name, data, port: await freePort(), socketDir: dir(name, 'run'), log: join(dir(name), 'server.log') };

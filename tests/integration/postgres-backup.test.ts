@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCRIPTS_CONFIG_MAP } from '../../charts/backup/backup-chart';
 import { configMapData } from '../helpers';
+import { backupScriptEnv } from './backup-env';
 import { asUser, chownTree, freePort, run, tempDirFor } from './processes';
 import { describeNeeding, program } from './tools';
 
@@ -85,18 +86,9 @@ describeNeeding(
       return out.stdout.trim();
     };
 
-    /** The environment the chart gives the scripts, for a database on `port`. */
-    const scriptEnv = (backupRoot: string, port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-      PATH: `${BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      PGHOST: '127.0.0.1',
-      PGPORT: String(port),
-      PGUSER: BACKUP_ROLE,
-      PGPASSWORD: BACKUP_PASSWORD,
-      PGAPPNAME: 'platform-backup',
-      BACKUP_ROOT: backupRoot,
-      WAL_SLOT,
-      ...extra,
-    });
+    /** The environment the chart gives the scripts (from the synthesised CronJob), for a database on `port`. */
+    const scriptEnv = (backupRoot: string, port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
+      backupScriptEnv('production', { backupRoot, port, password: BACKUP_PASSWORD }, extra);
 
     /** Runs a script as the chart does (`bash <script>`), as the postgres user. */
     const script = (name: Script, env: NodeJS.ProcessEnv) => run(OS_USER, 'bash', [join(scriptsDir, name)], env);
