@@ -2,7 +2,7 @@
 // other's props. main.ts, the tests and the benchmark all build it through `renderEnvironment`.
 import { ApiObject, App } from 'cdk8s';
 import { AppChart } from './charts/app/app-chart';
-import { BackupChart, SCRIPTS_CONFIG_MAP } from './charts/backup/backup-chart';
+import { BackupChart } from './charts/backup/backup-chart';
 import { RestoreChart } from './charts/backup/restore-chart';
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
@@ -45,7 +45,7 @@ export function buildPlatform(app: App, env: Environment): void {
     config: env.components.redis,
     dataVolumeSize: env.storage.sizes.redis,
   });
-  new BackupChart(app, 'backup', {
+  const backup = new BackupChart(app, 'backup', {
     instance: env.name,
     namespace: foundation.namespaces.supabase,
     priorityClassName: foundation.priorityClasses.data,
@@ -61,7 +61,7 @@ export function buildPlatform(app: App, env: Environment): void {
     namespace: foundation.namespaces.supabase,
     config: env.backup,
     claims: { postgres: claimOf(postgres.serviceName), redis: claimOf(redis.serviceName) },
-    scriptsConfigMap: SCRIPTS_CONFIG_MAP,
+    backupVolume: backup.backupVolume,
   });
   const supabase = new SupabaseChart(app, 'supabase', {
     instance: env.name,

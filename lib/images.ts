@@ -20,7 +20,10 @@ export interface Image {
 /** Registries images may come from (REFERENCE.md R6 allow-list). */
 export const ALLOWED_REGISTRIES = ['docker.io', 'quay.io', 'ghcr.io', 'registry.k8s.io'] as const;
 
-const image = (repository: string, tag: string, digest?: string): Image & { readonly tag: string } => ({ repository, tag, digest });
+/** An image of the platform's own catalogue: always with a tag (the version label). */
+export type PinnedImage = Image & { readonly tag: string };
+
+const image = (repository: string, tag: string, digest?: string): PinnedImage => ({ repository, tag, digest });
 
 export const IMAGES = {
   // Data tier

@@ -83,14 +83,12 @@ export class StatelessService extends Construct {
     const replicas = autoscaling ? {} : { replicas: props.config.replicas };
     let target: { apiVersion: string; kind: string; name: string };
     if (props.canary) {
+      // Last in its Application's sync: a paused Rollout is "Suspended" and would hold back
+      // every later wave until the release finishes (REFERENCE.md 7.3).
+      const rolloutMeta = withExemptions({ ...meta, annotations: { ...meta.annotations, 'argocd.argoproj.io/sync-wave': '1' } }, props.pod);
       const rollout = new ApiObject(this, 'rollout', {
         ...Rollout.GVK,
-        metadata: {
-          ...withExemptions(meta, props.pod),
-          // Last in its Application's sync: a paused Rollout is "Suspended" and would hold back
-          // every later wave until the release finishes (REFERENCE.md 7.3).
-          annotations: { ...withExemptions(meta, props.pod).annotations, 'argocd.argoproj.io/sync-wave': '1' },
-        },
+        metadata: rolloutMeta,
         spec: {
           ...toJson_RolloutSpec({
             ...replicas,

@@ -10,7 +10,7 @@ import type { BackupConfig } from '../../environments/backup';
 import type { Environment } from '../../environments/schema';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
-import { type Image, IMAGES } from '../../lib/images';
+import { IMAGES, type PinnedImage } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
 import { INTERNET, type PortRule, podsOf, prometheusPeer, workloadNetworkPolicy } from '../../lib/network';
 import { METRICS_PATH_ANNOTATION } from '../observability/prometheus-config';
@@ -28,7 +28,7 @@ export const WAL_SLOT = 'platform_wal_stream';
 export const SCRIPTS_DIR = '/opt/backup';
 const BACKUP_METRICS_PORT = 9188;
 /** The WAL streamer's Deployment: the backup volume's node is where it runs. */
-export const STREAMER_NAME = 'postgres-wal-stream';
+const STREAMER_NAME = 'postgres-wal-stream';
 /** The ConfigMap with every backup and restore script. */
 export const SCRIPTS_CONFIG_MAP = 'backup-scripts';
 
@@ -46,7 +46,18 @@ export interface BackupChartProps {
   readonly secretSource: Environment['secrets'];
 }
 
+/** The backup volume as a pod uses it: its volumes and mounts, and the node it must run on. */
+export interface BackupVolume {
+  readonly volumes: readonly k8s.Volume[];
+  readonly mounts: readonly k8s.VolumeMount[];
+  /** The volume is ReadWriteOnce and held by the WAL streamer: run on its node. */
+  readonly affinity: k8s.Affinity;
+}
+
 export class BackupChart extends PlatformChart {
+  /** For the restore Jobs (charts/backup/restore-chart.ts). */
+  public readonly backupVolume: BackupVolume;
+
   constructor(scope: Construct, id: string, props: BackupChartProps) {
     super(scope, id, { layer: 'backup', instance: props.instance });
     const ns = props.namespace;
@@ -150,11 +161,12 @@ export class BackupChart extends PlatformChart {
       egress: [toDatabase, ...(offsite ? [offsite.egress] : [])],
     });
 
-    // Base backups and Redis snapshots run beside the streamer: the volume is ReadWriteOnce.
+    // Base backups, dumps, Redis snapshots and restores run beside the streamer.
     const onStreamerNode: k8s.Affinity = {
       podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: streamerSelector } }] },
     };
-    const cronJob = (spec: { name: string; schedule: string; image: Image & { readonly tag: string }; shell: 'bash' | 'sh'; script: string; env: k8s.EnvVar[]; clientLabels: Record<string, string>; egress: PortRule }) => {
+    this.backupVolume = { volumes, mounts, affinity: onStreamerNode };
+    const cronJob = (spec: { name: string; schedule: string; image: PinnedImage; shell: 'bash' | 'sh'; script: string; env: k8s.EnvVar[]; clientLabels: Record<string, string>; egress: PortRule }) => {
       const labels = { name: spec.name, component: 'backup', version: spec.image.tag };
       const selector = selectorLabels(this.labelSpec(labels));
       const jobMeta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });

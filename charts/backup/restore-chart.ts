@@ -7,7 +7,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { PlatformChart } from '../../lib/chart';
-import { type Image, IMAGES } from '../../lib/images';
+import { IMAGES, type PinnedImage } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
 import { ON_DEMAND_FOLDER } from '../../lib/layers';
 import { workloadNetworkPolicy } from '../../lib/network';
@@ -16,7 +16,7 @@ import { serviceAccount } from '../../lib/service-account';
 import type { BackupConfig } from '../../environments/backup';
 import { REDIS_DATA_DIR } from '../redis/config';
 import { PG_PATHS } from '../postgres/config';
-import { BACKUP_CLAIM, BACKUP_ROOT, SCRIPTS_DIR, STREAMER_NAME } from './backup-chart';
+import { BACKUP_ROOT, type BackupVolume, SCRIPTS_DIR } from './backup-chart';
 
 export const RESTORE_JOBS = { postgres: 'postgres-restore', redis: 'redis-restore' } as const;
 
@@ -32,16 +32,17 @@ export interface RestoreChartProps {
   readonly config: BackupConfig;
   /** The data volumes the restores write into: the StatefulSets' claims of pod 0. */
   readonly claims: { readonly postgres: string; readonly redis: string };
-  readonly scriptsConfigMap: string;
+  /** The backup volume and the scripts, as the backup chart mounts them. */
+  readonly backupVolume: BackupVolume;
 }
 
 export class RestoreChart extends PlatformChart {
   constructor(scope: Construct, id: string, props: RestoreChartProps) {
     super(scope, id, { layer: ON_DEMAND_FOLDER, instance: props.instance });
     const ns = props.namespace;
-    const streamer = selectorLabels(this.labelSpec({ name: STREAMER_NAME, component: 'backup' }));
+    const backup = props.backupVolume;
 
-    const job = (spec: { name: string; image: Image & { readonly tag: string }; shell: 'bash' | 'sh'; script: string; dataClaim: string; dataMount: string; env: k8s.EnvVar[] }) => {
+    const job = (spec: { name: string; image: PinnedImage; shell: 'bash' | 'sh'; script: string; dataClaim: string; dataMount: string; env: k8s.EnvVar[] }) => {
       const labels = { name: spec.name, component: 'restore', version: spec.image.tag };
       const meta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });
       const scope = new Construct(this, spec.name);
@@ -57,15 +58,8 @@ export class RestoreChart extends PlatformChart {
             spec: hardenedPodSpec({
               serviceAccountName: account.name,
               restartPolicy: 'Never',
-              // The backup volume is ReadWriteOnce and mounted by the WAL streamer: same node.
-              affinity: {
-                podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: streamer } }] },
-              },
-              volumes: [
-                { name: 'scripts', configMap: { name: props.scriptsConfigMap, defaultMode: 0o555 } },
-                { name: 'backups', persistentVolumeClaim: { claimName: BACKUP_CLAIM } },
-                { name: 'data', persistentVolumeClaim: { claimName: spec.dataClaim } },
-              ],
+              affinity: backup.affinity,
+              volumes: [...backup.volumes, { name: 'data', persistentVolumeClaim: { claimName: spec.dataClaim } }],
               containers: [
                 {
                   name: spec.name,
@@ -73,11 +67,8 @@ export class RestoreChart extends PlatformChart {
                   command: [spec.shell, `${SCRIPTS_DIR}/${spec.script}`],
                   env: [{ name: 'BACKUP_ROOT', value: BACKUP_ROOT }, ...spec.env],
                   resources: props.config.resources,
-                  volumeMounts: [
-                    { name: 'scripts', mountPath: SCRIPTS_DIR, readOnly: true },
-                    { name: 'backups', mountPath: BACKUP_ROOT, readOnly: true },
-                    { name: 'data', mountPath: spec.dataMount },
-                  ],
+                  // Restores only read the backups.
+                  volumeMounts: [...backup.mounts.map((m) => ({ ...m, readOnly: true })), { name: 'data', mountPath: spec.dataMount }],
                   writablePaths: [{ path: '/tmp' }],
                 },
               ],
