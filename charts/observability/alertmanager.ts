@@ -4,12 +4,12 @@
 import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import { IMAGES } from '../../lib/images';
-import { INTERNET, type PortRule, podsOf, workloadNetworkPolicy } from '../../lib/network';
+import { INTERNET, type PortRule, workloadNetworkPolicy } from '../../lib/network';
 import { provideSecret, type SecretSpec } from '../../lib/secrets';
 import { StatefulService } from '../../lib/stateful-set';
 import type { Environment } from '../../environments/schema';
 import { alertmanagerConfig, RECEIVER_SECRET_KEYS } from './alertmanager-config';
-import { type ObservabilityContext, host } from './context';
+import { COMPONENTS, type ObservabilityContext, host, peerOf } from './context';
 import { METRICS_PORT_ANNOTATION } from './prometheus-config';
 
 export const ALERTMANAGER_PORT = 9093;
@@ -18,7 +18,7 @@ const SECRETS_DIR = '/etc/alertmanager/secrets';
 
 export function alertmanager(ctx: ObservabilityContext, secretSource: Environment['secrets']): { service: StatefulService; targets: string[]; config: string } {
   const c = ctx.config.alertmanager;
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alertmanager', component: 'alerting', version: IMAGES.alertmanager.tag });
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alertmanager', component: COMPONENTS.alertmanager, version: IMAGES.alertmanager.tag });
   const receivers = c.receivers;
   const secret: SecretSpec | undefined = receivers && {
     name: 'alertmanager-receivers',
@@ -41,7 +41,7 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
 
   const service = new StatefulService(ctx.chart, 'alertmanager', {
     name: 'alertmanager',
-    component: 'alerting',
+    component: COMPONENTS.alertmanager,
     namespace: ctx.namespace,
     version: IMAGES.alertmanager.tag,
     replicas: c.replicas,
@@ -78,13 +78,13 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
     },
   });
 
-  const self = podsOf(ctx.namespace, ctx.instance, 'alertmanager', 'alerting');
+  const self = peerOf(ctx, 'alertmanager');
   // Slack and PagerDuty over HTTPS, mail to the relay; nothing without receivers.
   const notify: PortRule[] = receivers ? [{ port: 443, peers: [INTERNET] }, { port: Number(receivers.email.smarthost.split(':')[1]), peers: [INTERNET] }] : [];
   const gossip: PortRule[] = clustered ? (['TCP', 'UDP'] as const).map((protocol) => ({ port: CLUSTER_PORT, protocol, peers: [self] })) : [];
   workloadNetworkPolicy(service, meta('alertmanager'), {
     selector: service.selector,
-    ingress: [{ port: ALERTMANAGER_PORT, peers: [ctx.prometheus, podsOf(ctx.namespace, ctx.instance, 'grafana', 'dashboards')] }, ...gossip],
+    ingress: [{ port: ALERTMANAGER_PORT, peers: [ctx.prometheus, peerOf(ctx, 'grafana')] }, ...gossip],
     egress: [...gossip, ...notify],
   });
   return { service, targets: pods.map((p) => `${p}:${ALERTMANAGER_PORT}`), config };

@@ -2,7 +2,7 @@
 // environment's sizes, and the peers and addresses its network policies name.
 import type { ObservabilityConfig } from '../../environments/observability';
 import type { PlatformChart } from '../../lib/chart';
-import type { Peer } from '../../lib/network';
+import { type Peer, podsOf } from '../../lib/network';
 
 export interface ObservabilityContext {
   readonly chart: PlatformChart;
@@ -26,4 +26,20 @@ export interface ObservabilityContext {
 /** In-cluster host name of a Service of the observability namespace. */
 export function host(ctx: Pick<ObservabilityContext, 'namespace'>, service: string): string {
   return `${service}.${ctx.namespace}.svc.cluster.local`;
+}
+
+/** The stack's components and their component label: one table, so policies name peers right. */
+export const COMPONENTS = {
+  prometheus: 'monitoring',
+  alertmanager: 'alerting',
+  grafana: 'dashboards',
+  loki: 'logs',
+  alloy: 'logs',
+  tempo: 'traces',
+  'otel-collector': 'traces',
+} as const;
+
+/** The pods of one component of the stack, for a NetworkPolicy rule. */
+export function peerOf(ctx: Pick<ObservabilityContext, 'namespace' | 'instance'>, name: keyof typeof COMPONENTS): Peer {
+  return podsOf(ctx.namespace, ctx.instance, name, COMPONENTS[name]);
 }

@@ -5,12 +5,12 @@ import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import type { Environment } from '../../environments/schema';
 import { IMAGES } from '../../lib/images';
-import { podsOf, workloadNetworkPolicy } from '../../lib/network';
+import { workloadNetworkPolicy } from '../../lib/network';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatefulService } from '../../lib/stateful-set';
 import { ALERTMANAGER_PORT } from './alertmanager';
 import type { ObservabilityContext } from './context';
-import { host } from './context';
+import { COMPONENTS, host, peerOf } from './context';
 import type { DashboardFile } from './dashboards';
 import { LOKI_PORT } from './logs';
 import { METRICS_PORT_ANNOTATION, PROMETHEUS_PORT } from './prometheus-config';
@@ -25,7 +25,7 @@ export const DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki', tempo: 
 
 export function grafana(ctx: ObservabilityContext, dashboards: readonly DashboardFile[], secretSource: Environment['secrets']): StatefulService {
   const c = ctx.config.grafana;
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'grafana', component: 'dashboards', version: IMAGES.grafana.tag });
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'grafana', component: COMPONENTS.grafana, version: IMAGES.grafana.tag });
   const admin: SecretSpec = {
     name: 'grafana-admin',
     namespace: ctx.namespace,
@@ -76,7 +76,7 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
 
   const service = new StatefulService(ctx.chart, 'grafana', {
     name: 'grafana',
-    component: 'dashboards',
+    component: COMPONENTS.grafana,
     namespace: ctx.namespace,
     version: IMAGES.grafana.tag,
     replicas: 1,
@@ -132,10 +132,10 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
     selector: service.selector,
     ingress: [{ port: GRAFANA_PORT, peers: [ctx.prometheus] }],
     egress: [
-      { port: PROMETHEUS_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'prometheus', 'monitoring')] },
-      { port: LOKI_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'loki', 'logs')] },
-      { port: TEMPO_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'tempo', 'traces')] },
-      { port: ALERTMANAGER_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'alertmanager', 'alerting')] },
+      { port: PROMETHEUS_PORT, peers: [peerOf(ctx, 'prometheus')] },
+      { port: LOKI_PORT, peers: [peerOf(ctx, 'loki')] },
+      { port: TEMPO_PORT, peers: [peerOf(ctx, 'tempo')] },
+      { port: ALERTMANAGER_PORT, peers: [peerOf(ctx, 'alertmanager')] },
     ],
   });
   return service;

@@ -4,10 +4,10 @@ import { k8s } from 'cdk8s-plus-33';
 import { DaemonSetService } from '../../lib/daemon-set';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
-import { podsOf, toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { toApiServer, workloadNetworkPolicy } from '../../lib/network';
 import { READ, rolesIn } from '../../lib/rbac';
 import { StatefulService } from '../../lib/stateful-set';
-import { type ObservabilityContext, host } from './context';
+import { COMPONENTS, type ObservabilityContext, host, peerOf } from './context';
 import { METRICS_PORT_ANNOTATION } from './prometheus-config';
 
 export const LOKI_PORT = 3100;
@@ -16,11 +16,11 @@ const ALLOY_PORT = 12345;
 export function loki(ctx: ObservabilityContext): { service: StatefulService; url: string } {
   const c = ctx.config.loki;
   const file = projectFile('charts/observability/files/loki.yaml');
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'loki', component: 'logs', version: IMAGES.loki.tag });
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'loki', component: COMPONENTS.loki, version: IMAGES.loki.tag });
   const configMap = new k8s.KubeConfigMap(ctx.chart, 'loki-config', { metadata: meta('loki-config'), data: { 'loki.yaml': file } });
   const service = new StatefulService(ctx.chart, 'loki', {
     name: 'loki',
-    component: 'logs',
+    component: COMPONENTS.loki,
     namespace: ctx.namespace,
     version: IMAGES.loki.tag,
     replicas: 1,
@@ -52,7 +52,7 @@ export function loki(ctx: ObservabilityContext): { service: StatefulService; url
   });
   workloadNetworkPolicy(service, meta('loki'), {
     selector: service.selector,
-    ingress: [{ port: LOKI_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'alloy', 'logs'), podsOf(ctx.namespace, ctx.instance, 'grafana', 'dashboards'), ctx.prometheus] }],
+    ingress: [{ port: LOKI_PORT, peers: [peerOf(ctx, 'alloy'), peerOf(ctx, 'grafana'), ctx.prometheus] }],
     egress: [],
   });
   return { service, url: `http://${host(ctx, 'loki')}:${LOKI_PORT}` };
@@ -60,18 +60,18 @@ export function loki(ctx: ObservabilityContext): { service: StatefulService; url
 
 export function alloy(ctx: ObservabilityContext, lokiUrl: string): DaemonSetService {
   const file = projectFile('charts/observability/files/config.alloy');
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alloy', component: 'logs', version: IMAGES.alloy.tag });
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alloy', component: COMPONENTS.alloy, version: IMAGES.alloy.tag });
   const configMap = new k8s.KubeConfigMap(ctx.chart, 'alloy-config', { metadata: meta('alloy-config'), data: { 'config.alloy': file } });
   const fromPod = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
   const daemon = new DaemonSetService(ctx.chart, 'alloy', {
     name: 'alloy',
-    component: 'logs',
+    component: COMPONENTS.alloy,
     namespace: ctx.namespace,
     version: IMAGES.alloy.tag,
     restartOn: [file],
     network: {
       ingress: [{ port: ALLOY_PORT, peers: [ctx.prometheus] }],
-      egress: [{ port: LOKI_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'loki', 'logs')] }, ...toApiServer(ctx.apiServerCidrs)],
+      egress: [{ port: LOKI_PORT, peers: [peerOf(ctx, 'loki')] }, ...toApiServer(ctx.apiServerCidrs)],
     },
     pod: {
       priorityClassName: ctx.priorityClassName,

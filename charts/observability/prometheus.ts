@@ -3,13 +3,13 @@
 import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import { IMAGES } from '../../lib/images';
-import { addressesIn, type Peer, type PortRule, podsOf, toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { addressesIn, type Peer, type PortRule, toApiServer, workloadNetworkPolicy } from '../../lib/network';
 import { quantity } from '../../lib/quantity';
 import { clusterRoleFor, READ } from '../../lib/rbac';
 import { StatefulService } from '../../lib/stateful-set';
 import { prefixed } from '../../lib/names';
 import type { SecretSpec } from '../../lib/secrets';
-import { type ObservabilityContext, host } from './context';
+import { COMPONENTS, type ObservabilityContext, host, peerOf } from './context';
 import { METRICS_PORT_ANNOTATION, PROMETHEUS_PORT, RULES_DIR, SECRETS_DIR, prometheusConfig } from './prometheus-config';
 
 export interface PrometheusProps {
@@ -29,7 +29,7 @@ const NODE_PORTS = (nodeExporterPort: number) => [nodeExporterPort, 10250];
 
 export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): StatefulService {
   const c = ctx.config.prometheus;
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'prometheus', component: 'monitoring', version: IMAGES.prometheus.tag });
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'prometheus', component: COMPONENTS.prometheus, version: IMAGES.prometheus.tag });
   const config = stringify(
     prometheusConfig({
       instance: ctx.instance,
@@ -49,7 +49,7 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
 
   const service = new StatefulService(ctx.chart, 'prometheus', {
     name: 'prometheus',
-    component: 'monitoring',
+    component: COMPONENTS.prometheus,
     namespace: ctx.namespace,
     version: IMAGES.prometheus.tag,
     replicas: 1,
@@ -104,7 +104,7 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
 
   const ingress: PortRule[] = [
     // Grafana reads it; the Rollouts analysis queries it; Prometheus scrapes itself.
-    { port: PROMETHEUS_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'grafana', 'dashboards'), rolloutsController(props.rolloutsNamespace), ctx.prometheus] },
+    { port: PROMETHEUS_PORT, peers: [peerOf(ctx, 'grafana'), rolloutsController(props.rolloutsNamespace), ctx.prometheus] },
   ];
   const egress: PortRule[] = [
     // Every metrics port of the platform: each workload's own policy admits only Prometheus.

@@ -5,10 +5,10 @@ import { k8s } from 'cdk8s-plus-33';
 import { retentionHours } from '../../environments/observability';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
-import { accessLabel, clientsOf, type Peer, podsOf, workloadNetworkPolicy } from '../../lib/network';
+import { accessLabel, clientsOf, type Peer, workloadNetworkPolicy } from '../../lib/network';
 import { StatefulService } from '../../lib/stateful-set';
 import { StatelessService } from '../../lib/stateless-service';
-import { type ObservabilityContext, host } from './context';
+import { COMPONENTS, type ObservabilityContext, host, peerOf } from './context';
 import { METRICS_PORT_ANNOTATION } from './prometheus-config';
 
 export const TEMPO_PORT = 3200;
@@ -29,11 +29,11 @@ export interface TracingEndpoint {
 export function tempo(ctx: ObservabilityContext): { service: StatefulService; url: string } {
   const c = ctx.config.tempo;
   const file = projectFile('charts/observability/files/tempo.yaml');
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'tempo', component: 'traces', version: IMAGES.tempo.tag });
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'tempo', component: COMPONENTS.tempo, version: IMAGES.tempo.tag });
   const configMap = new k8s.KubeConfigMap(ctx.chart, 'tempo-config', { metadata: meta('tempo-config'), data: { 'tempo.yaml': file } });
   const service = new StatefulService(ctx.chart, 'tempo', {
     name: 'tempo',
-    component: 'traces',
+    component: COMPONENTS.tempo,
     namespace: ctx.namespace,
     version: IMAGES.tempo.tag,
     replicas: 1,
@@ -72,8 +72,8 @@ export function tempo(ctx: ObservabilityContext): { service: StatefulService; ur
   workloadNetworkPolicy(service, meta('tempo'), {
     selector: service.selector,
     ingress: [
-      { port: OTLP_GRPC, peers: [podsOf(ctx.namespace, ctx.instance, 'otel-collector', 'traces')] },
-      { port: TEMPO_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'grafana', 'dashboards'), ctx.prometheus] },
+      { port: OTLP_GRPC, peers: [peerOf(ctx, 'otel-collector')] },
+      { port: TEMPO_PORT, peers: [peerOf(ctx, 'grafana'), ctx.prometheus] },
     ],
     egress: [],
   });
@@ -83,12 +83,12 @@ export function tempo(ctx: ObservabilityContext): { service: StatefulService; ur
 export function otelCollector(ctx: ObservabilityContext): { service: StatelessService; endpoint: TracingEndpoint } {
   const c = ctx.config.otelCollector;
   const file = projectFile('charts/observability/files/otel-collector.yaml');
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'otel-collector', component: 'traces', version: IMAGES.otelCollector.tag });
+  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'otel-collector', component: COMPONENTS['otel-collector'], version: IMAGES.otelCollector.tag });
   const configMap = new k8s.KubeConfigMap(ctx.chart, 'otel-collector-config', { metadata: meta('otel-collector-config'), data: { 'config.yaml': file } });
   const senders = clientsOf('tracing', ctx.instance);
   const service = new StatelessService(ctx.chart, 'otel-collector', {
     name: 'otel-collector',
-    component: 'traces',
+    component: COMPONENTS['otel-collector'],
     namespace: ctx.namespace,
     version: IMAGES.otelCollector.tag,
     config: { replicas: c.replicas },
@@ -104,7 +104,7 @@ export function otelCollector(ctx: ObservabilityContext): { service: StatelessSe
         { port: OTLP_HTTP, peers: [senders] },
         { port: COLLECTOR_METRICS, peers: [ctx.prometheus] },
       ],
-      egress: [{ port: OTLP_GRPC, peers: [podsOf(ctx.namespace, ctx.instance, 'tempo', 'traces')] }],
+      egress: [{ port: OTLP_GRPC, peers: [peerOf(ctx, 'tempo')] }],
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
@@ -134,7 +134,7 @@ export function otelCollector(ctx: ObservabilityContext): { service: StatelessSe
   });
   return {
     service,
-    endpoint: { otlpHttpUrl: `http://${host(ctx, 'otel-collector')}:${OTLP_HTTP}`, clientLabels: accessLabel('tracing'), peer: podsOf(ctx.namespace, ctx.instance, 'otel-collector', 'traces') },
+    endpoint: { otlpHttpUrl: `http://${host(ctx, 'otel-collector')}:${OTLP_HTTP}`, clientLabels: accessLabel('tracing'), peer: peerOf(ctx, 'otel-collector') },
   };
 }
 
