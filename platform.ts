@@ -50,6 +50,7 @@ export function buildPlatform(app: App, env: Environment): void {
     namespace: foundation.namespaces.supabase,
     priorityClassName: foundation.priorityClasses.data,
     storageClassName: env.storage.className,
+    databaseVolumeSize: env.storage.sizes.postgres,
     config: env.backup,
     db: postgres,
     redis,

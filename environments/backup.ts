@@ -22,6 +22,16 @@ export const BackupConfig = z.strictObject({
   /** RDB snapshots of Redis, copied over the network into the backup volume. */
   redis: z.strictObject({ schedule: Cron, retainCount: wholeNumber('snapshots', 1) }),
   /**
+   * The restore drill: restores the newest base backup and the streamed WAL into a scratch
+   * volume as big as the database, to a fresh restore point, and checks the result.
+   */
+  drill: z.strictObject({
+    /** When the drill runs (UTC). */
+    schedule: Cron,
+    /** A restore slower than this fails the drill (the RTO the platform promises). @default 45 */
+    maxRtoMinutes: wholeNumber('minutes', 1).default(45),
+  }),
+  /**
    * The off-site copy: an S3-compatible bucket that rclone copies the backup volume into, every
    * `intervalSeconds`; credentials in the Secret backup-offsite. @default none (dev keeps
    * backups in the cluster only)

@@ -66,15 +66,17 @@ export function podBudgets(env: Environment): PodBudget[] {
       path: ['backup'],
       namespace: 'supabase',
       pods: 1,
-      // pg_receivewal, the metrics server, and the off-site copier where there is one.
+      // pg_receivewal, the metrics server, the canary writer, and the off-site copier where there is one.
       containers: [
         { resources: env.backup.resources, path: ['backup', 'resources'] },
-        ...Array.from({ length: env.backup.offsite ? 2 : 1 }, () => ({ resources: env.backup.sidecarResources, path: ['backup', 'sidecarResources'] })),
+        ...Array.from({ length: env.backup.offsite ? 3 : 2 }, () => ({ resources: env.backup.sidecarResources, path: ['backup', 'sidecarResources'] })),
       ],
       storage: num(env.backup.volumeSize),
       claims: 1,
     },
     { path: ['backup'], namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.resources, path: ['backup', 'resources'] }], storage: 0, claims: 0 },
+    // The weekly restore drill, with a scratch volume as big as the database's.
+    { path: ['backup', 'drill'], namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.resources, path: ['backup', 'resources'] }], storage: num(env.storage.sizes.postgres), claims: 1 },
   ];
 }
 

@@ -16,7 +16,7 @@ export const dev = {
   secrets: { source: 'cli' },
   namespaces: {
     supabase: namespace({
-      requests: { cpu: '2500m', memory: '5Gi', storage: '40Gi' },
+      requests: { cpu: '2500m', memory: '5Gi', storage: '56Gi' },
       limits: { cpu: '14', memory: '12Gi' },
       pods: 40,
       persistentVolumeClaims: 10,
@@ -95,6 +95,8 @@ export const dev = {
     volumeSize: '20Gi',
     baseBackup: { schedule: '0 2 * * *', retainCount: 2, retainDays: 3 },
     logicalDump: { schedule: '0 4 * * 0', retainCount: 2 },
+    // Saturdays, away from Sunday's logical dump; the restore reads the whole backup volume.
+    drill: { schedule: '0 5 * * 6', maxRtoMinutes: 15 },
     redis: { schedule: '30 * * * *', retainCount: 3 },
     resources: resources(['25m', '64Mi'], ['500m', '256Mi']),
     sidecarResources: resources(['10m', '32Mi'], ['100m', '128Mi']),

@@ -106,6 +106,8 @@ export const staging = {
     volumeSize: '200Gi',
     baseBackup: { schedule: '0 2 * * *', retainCount: 3, retainDays: 7 },
     logicalDump: { schedule: '0 4 * * 0', retainCount: 4 },
+    // Saturdays, away from Sunday's logical dump; the restore reads the whole backup volume.
+    drill: { schedule: '0 5 * * 6', maxRtoMinutes: 15 },
     redis: { schedule: '15 * * * *', retainCount: 24 },
     offsite: { provider: 'AWS', bucket: 'defi-staging-backups', region: 'eu-west-1' },
     resources: resources(['100m', '256Mi'], ['1', '512Mi']),

@@ -8,6 +8,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
 import type { Environment } from '../../environments/schema';
+import { num } from '../../environments/fields';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { IMAGES, type PinnedImage } from '../../lib/images';
@@ -20,17 +21,24 @@ import { serviceAccount } from '../../lib/service-account';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
 
-export const BACKUP_SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'check-wal-stream.sh', 'redis-backup.sh', 'restore-redis.sh', 'offsite-copy.sh', 'logical-dump.sh', 'serve-metrics.sh'] as const;
+export const BACKUP_SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'check-wal-stream.sh', 'redis-backup.sh', 'restore-redis.sh', 'offsite-copy.sh', 'logical-dump.sh', 'serve-metrics.sh', 'snapshot-volumes.sh', 'restore-drill.sh', 'write-canary.sh'] as const;
 export const BACKUP_ROOT = '/backups';
 export const BACKUP_CLAIM = 'postgres-backups';
 /** The physical replication slot the WAL stream holds. */
 export const WAL_SLOT = 'platform_wal_stream';
 export const SCRIPTS_DIR = '/opt/backup';
 const BACKUP_METRICS_PORT = 9188;
+/** How often the canary writer adds a row (the drill fails when the newest is 5 intervals old). */
+const CANARY_INTERVAL_SECONDS = 60;
+/** Where the drill restores to: the scratch volume, which lives and dies with its pod. */
+const DRILL_SCRATCH = '/scratch';
 /** The WAL streamer's Deployment: the backup volume's node is where it runs. */
 const STREAMER_NAME = 'postgres-wal-stream';
 /** The ConfigMap with every backup and restore script. */
 export const SCRIPTS_CONFIG_MAP = 'backup-scripts';
+
+/** A probe command: the file `/tmp/<mark>` was touched less than `seconds` ago. */
+const markNewerThan = (mark: string, seconds: number) => ['bash', '-c', `test $(( $(date +%s) - $(stat -c %Y /tmp/${mark} 2>/dev/null || echo 0) )) -lt ${seconds}`];
 
 export interface BackupChartProps {
   readonly instance: string;
@@ -42,6 +50,8 @@ export interface BackupChartProps {
   readonly redis: Pick<RedisChart, 'host' | 'port' | 'clientLabels' | 'credentials' | 'serviceName'>;
   /** Namespace whose Prometheus scrapes the backup metrics. */
   readonly observabilityNamespace: string;
+  /** The database's volume: the drill's scratch volume is as big. */
+  readonly databaseVolumeSize: string;
   /** Where the off-site bucket's credentials come from. */
   readonly secretSource: Environment['secrets'];
 }
@@ -149,6 +159,18 @@ export class BackupChart extends PlatformChart {
                 readinessProbe: { httpGet: { path: '/backup.prom', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 30, timeoutSeconds: 5 },
                 livenessProbe: { httpGet: { path: '/backup.prom', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 60, failureThreshold: 5, initialDelaySeconds: 30 },
               },
+              // One row a minute in ops.backup_canary, which the restore drill accounts for.
+              {
+                name: 'backup-canary',
+                image: IMAGES.postgres,
+                command: ['bash', `${SCRIPTS_DIR}/write-canary.sh`],
+                env: [...env.filter((e) => e.name.startsWith('PG') && e.name !== 'PGAPPNAME'), { name: 'PGAPPNAME', value: 'platform-backup-canary' }, { name: 'CANARY_INTERVAL_SECONDS', value: String(CANARY_INTERVAL_SECONDS) }],
+                resources: props.config.sidecarResources,
+                writablePaths: [{ path: '/tmp' }],
+                // Ready while rows get written; restarted only when the loop itself has stopped.
+                readinessProbe: { exec: { command: markNewerThan('canary-written', 3 * CANARY_INTERVAL_SECONDS) }, initialDelaySeconds: 30, periodSeconds: 30 },
+                livenessProbe: { exec: { command: markNewerThan('canary-alive', 5 * CANARY_INTERVAL_SECONDS) }, initialDelaySeconds: 120, periodSeconds: 60, failureThreshold: 3 },
+              },
               ...(offsite ? [offsite.container] : []),
             ],
           }),
@@ -166,7 +188,22 @@ export class BackupChart extends PlatformChart {
       podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: streamerSelector } }] },
     };
     this.backupVolume = { volumes, mounts, affinity: onStreamerNode };
-    const cronJob = (spec: { name: string; schedule: string; image: PinnedImage; shell: 'bash' | 'sh'; script: string; env: k8s.EnvVar[]; clientLabels: Record<string, string>; egress: PortRule }) => {
+    const cronJob = (spec: {
+      name: string;
+      schedule: string;
+      image: PinnedImage;
+      shell: 'bash' | 'sh';
+      script: string;
+      env: k8s.EnvVar[];
+      clientLabels: Record<string, string>;
+      egress: PortRule;
+      /** @default the backup volume and the scripts, as the streamer mounts them */
+      storage?: { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] };
+      /** @default 4 hours */
+      deadlineSeconds?: number;
+      /** Size limit of the writable /tmp. @default 64Mi */
+      writableTmp?: string;
+    }) => {
       const labels = { name: spec.name, component: 'backup', version: spec.image.tag };
       const selector = selectorLabels(this.labelSpec(labels));
       const jobMeta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });
@@ -184,7 +221,7 @@ export class BackupChart extends PlatformChart {
           jobTemplate: {
             spec: {
               backoffLimit: 2,
-              activeDeadlineSeconds: 4 * 3600,
+              activeDeadlineSeconds: spec.deadlineSeconds ?? 4 * 3600,
               template: {
                 metadata: podTemplateMetadata(jobMeta.labels, spec.clientLabels, restartOn),
                 spec: hardenedPodSpec({
@@ -192,7 +229,7 @@ export class BackupChart extends PlatformChart {
                   priorityClassName: props.priorityClassName,
                   restartPolicy: 'Never',
                   affinity: onStreamerNode,
-                  volumes,
+                  volumes: spec.storage?.volumes ?? volumes,
                   containers: [
                     {
                       name: spec.name,
@@ -200,8 +237,8 @@ export class BackupChart extends PlatformChart {
                       command: [spec.shell, `${SCRIPTS_DIR}/${spec.script}`],
                       env: spec.env,
                       resources: props.config.resources,
-                      volumeMounts: mounts,
-                      writablePaths: [{ path: '/tmp' }],
+                      volumeMounts: spec.storage?.mounts ?? mounts,
+                      writablePaths: [{ path: '/tmp', ...(spec.writableTmp ? { sizeLimit: spec.writableTmp } : {}) }],
                     },
                   ],
                 }),
@@ -255,6 +292,55 @@ export class BackupChart extends PlatformChart {
       clientLabels: props.redis.clientLabels,
       egress: { port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] },
     });
+    cronJob({
+      name: 'postgres-restore-drill',
+      schedule: props.config.drill.schedule,
+      image: IMAGES.postgres,
+      shell: 'bash',
+      script: 'restore-drill.sh',
+      env: [
+        ...env,
+        { name: 'DRILL_DATA', value: `${DRILL_SCRATCH}/pgdata` },
+        { name: 'DRILL_MAX_RTO_SECONDS', value: String(props.config.drill.maxRtoMinutes * 60) },
+        // A quarter of the memory limit, as for the database itself.
+        { name: 'DRILL_SHARED_BUFFERS', value: `${Math.max(16, Math.floor(num(props.config.resources.limits.memory) / 4 / 2 ** 20))}MB` },
+        { name: 'CANARY_MAX_AGE_SECONDS', value: String(5 * CANARY_INTERVAL_SECONDS) },
+      ],
+      clientLabels: props.db.clientLabels,
+      egress: toDatabase,
+      storage: this.drillStorage(props, volumes, mounts),
+      // The restore's own limit plus the checks after it (pg_amcheck reads every table and index).
+      deadlineSeconds: props.config.drill.maxRtoMinutes * 60 + 4 * 3600,
+      // The scratch server's log and sockets.
+      writableTmp: '256Mi',
+    });
+  }
+
+  /**
+   * The weekly restore drill (restore-drill.sh): the backup volume read-only except for its
+   * status folder (where the result goes for the metrics server), and a scratch volume as big as
+   * the database that is created with the pod and deleted with it.
+   */
+  private drillStorage(props: BackupChartProps, volumes: k8s.Volume[], mounts: k8s.VolumeMount[]): { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] } {
+    return {
+      volumes: [
+        ...volumes,
+        {
+          name: 'scratch',
+          ephemeral: {
+            volumeClaimTemplate: {
+              metadata: { labels: { 'app.kubernetes.io/component': 'restore-drill' } },
+              spec: { accessModes: ['ReadWriteOnce'], storageClassName: props.storageClassName, resources: { requests: { storage: k8s.Quantity.fromString(props.databaseVolumeSize) } } },
+            },
+          },
+        },
+      ],
+      mounts: [
+        ...mounts.map((m) => (m.name === 'backups' ? { ...m, readOnly: true } : m)),
+        { name: 'backups', mountPath: `${BACKUP_ROOT}/status`, subPath: 'status' },
+        { name: 'scratch', mountPath: DRILL_SCRATCH },
+      ],
+    };
   }
 
   /** rclone beside the streamer, copying the backup volume to the environment's bucket. */

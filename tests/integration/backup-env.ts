@@ -10,15 +10,29 @@ interface EnvVar {
   value?: string;
 }
 
-/** `postgres-base-backup`'s container env in `environment`, for a database on 127.0.0.1:`port`. */
-export function backupScriptEnv(environment: string, local: { backupRoot: string; port: number; password: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const job = objectsOf(environment).find((l) => l.object.kind === 'CronJob' && l.object.metadata.name === 'postgres-base-backup')?.object as
-    | { spec: { jobTemplate: { spec: { template: { spec: { containers: { env: EnvVar[] }[] } } } } } }
+type Containers = { containers: { name: string; env?: EnvVar[] }[] };
+
+/**
+ * The env of `workload`'s first container in `environment` (a CronJob, or the WAL streamer's
+ * Deployment with `container`), for a database on 127.0.0.1:`port`.
+ */
+export function backupScriptEnv(
+  environment: string,
+  local: { backupRoot: string; port: number; password: string },
+  extra: NodeJS.ProcessEnv = {},
+  workload = 'postgres-base-backup',
+  container?: string,
+): NodeJS.ProcessEnv {
+  const found = objectsOf(environment).find((l) => ['CronJob', 'Deployment'].includes(l.object.kind) && l.object.metadata.name === workload)?.object as
+    | { kind: string; spec: { jobTemplate?: { spec: { template: { spec: Containers } } }; template?: { spec: Containers } } }
     | undefined;
-  if (!job) throw new Error(`${environment} has no CronJob postgres-base-backup`);
-  const shipped = Object.fromEntries(job.spec.jobTemplate.spec.template.spec.containers[0]!.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+  if (!found) throw new Error(`${environment} has no CronJob or Deployment ${workload}`);
+  const pod = found.spec.jobTemplate?.spec.template.spec ?? found.spec.template!.spec;
+  const shipped = pod.containers.find((c) => container === undefined || c.name === container);
+  if (!shipped) throw new Error(`${workload} in ${environment} has no container ${container}`);
+  const values = Object.fromEntries((shipped.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
   return {
-    ...shipped,
+    ...values,
     PATH: `${PG_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     PGHOST: '127.0.0.1',
     PGPORT: String(local.port),

@@ -7,164 +7,30 @@
 // backup and a non-empty PGDATA are refused without touching PGDATA; pruning keeps what the
 // retention settings promise and the WAL the oldest kept backup needs. Runs the servers and the
 // scripts as the unprivileged "postgres" user when root.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCRIPTS_CONFIG_MAP } from '../../charts/backup/backup-chart';
-import { configMapData } from '../helpers';
-import { backupScriptEnv } from './backup-env';
-import { asUser, chownTree, freePort, run, tempDirFor } from './processes';
-import { describeNeeding, program } from './tools';
-
-const BIN = '/usr/lib/postgresql/15/bin';
-const OS_USER = 'postgres';
-const SCRIPTS = ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'logical-dump.sh'] as const;
-type Script = (typeof SCRIPTS)[number];
-/** What the chart sets: the backup role, its password (any value here), the slot. */
-const BACKUP_ROLE = 'platform_backup';
-const BACKUP_PASSWORD = 'test-backup-password';
-const WAL_SLOT = 'platform_wal_stream';
-
-/** A running (or crashed) PostgreSQL server of this test. */
-interface Server {
-  readonly data: string;
-  readonly port: number;
-  readonly socketDir: string;
-  readonly log: string;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns something other than undefined/false. */
-async function until<T>(what: string | (() => string), check: () => T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await sleep(everyMs);
-  }
-}
+import { asUser, chownTree, freePort, run } from './processes';
+import { BACKUP_ROLE, BIN, OS_USER, PG_BACKUP_TOOLS, PgBackupFixture, type Server, sleep, tail, until, WAL_SLOT } from './pg-backup-fixture';
+import { describeNeeding } from './tools';
 
 /** A UTC timestamp in backup-name form (YYYYMMDDTHHMMSSZ), `daysAgo` days before now. */
 function backupName(daysAgo: number): string {
   return new Date(Date.now() - daysAgo * 86_400_000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-function tail(path: string, lines = 30): string {
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`;
-}
-
-describeNeeding(
-  [
-    program(`${BIN}/postgres`, 'postgresql-15'),
-    program(`${BIN}/pg_basebackup`, 'postgresql-client-15'),
-    program(`${BIN}/pg_receivewal`, 'postgresql-client-15'),
-    program(`${BIN}/pg_verifybackup`, 'postgresql-client-15'),
-    program(`${BIN}/pg_archivecleanup`, 'postgresql-client-15'),
-    program('bash', 'bash'),
-  ],
-  'PostgreSQL backup and restore scripts',
-  () => {
-    let work = '';
-    let scriptsDir = '';
-    const servers: Server[] = [];
-    const streamers: ChildProcess[] = [];
-
-    /** A folder under the test's temporary folder, owned by the postgres user. */
-    const dir = (...parts: string[]) => {
-      const path = join(work, ...parts);
-      mkdirSync(path, { recursive: true });
-      chownTree(path, OS_USER);
-      return path;
-    };
-
-    const psql = (server: Server, sql: string) => {
-      const out = run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
-      if (out.status !== 0) throw new Error(`psql on port ${server.port} failed: ${out.stderr}\n${sql}`);
-      return out.stdout.trim();
-    };
-
-    /** The environment the chart gives the scripts (from the synthesised CronJob), for a database on `port`. */
-    const scriptEnv = (backupRoot: string, port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
-      backupScriptEnv('production', { backupRoot, port, password: BACKUP_PASSWORD }, extra);
-
-    /** Runs a script as the chart does (`bash <script>`), as the postgres user. */
-    const script = (name: Script, env: NodeJS.ProcessEnv) => run(OS_USER, 'bash', [join(scriptsDir, name)], env);
-
-    async function startServer(data: string, name: string): Promise<Server> {
-      const server = { data, port: await freePort(), socketDir: dir(name, 'run'), log: join(dir(name), 'server.log') };
-      const options = `-p ${server.port} -c unix_socket_directories=${server.socketDir}`;
-      const start = run(OS_USER, `${BIN}/pg_ctl`, ['-D', data, '-l', server.log, '-w', '-t', '60', '-o', options, 'start']);
-      expect(start.status, `${start.stdout}${start.stderr}\n${tail(server.log)}`).toBe(0);
-      servers.push(server);
-      return server;
-    }
-
-    /** A new cluster with what a backup needs, the backup role, and the test's superuser over the socket. */
-    async function newCluster(name: string): Promise<Server> {
-      const data = join(dir(name), 'data');
-      const init = run(OS_USER, `${BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8']);
-      expect(init.status, init.stderr).toBe(0);
-      writeFileSync(
-        join(data, 'postgresql.conf'),
-        `${readFileSync(join(data, 'postgresql.conf'), 'utf8')}
-wal_level = replica
-max_wal_senders = 10
-max_replication_slots = 10
-listen_addresses = '127.0.0.1'
-shared_buffers = 32MB
-`,
-      );
-      // As the platform's pg_hba.conf: the backup role may replicate, and read (pg_dump, the probe).
-      writeFileSync(join(data, 'pg_hba.conf'), `local all postgres trust\nhost replication ${BACKUP_ROLE} 127.0.0.1/32 scram-sha-256\nhost all ${BACKUP_ROLE} 127.0.0.1/32 scram-sha-256\n`);
-      chownTree(data, OS_USER);
-      const server = await startServer(data, name);
-      psql(server, `CREATE ROLE ${BACKUP_ROLE} LOGIN REPLICATION PASSWORD '${BACKUP_PASSWORD}'`);
-      return server;
-    }
-
-    /** Runs stream-wal.sh in the background (its own process group, so a signal reaches pg_receivewal). */
-    async function startStreamer(server: Server, backupRoot: string, slot = WAL_SLOT): Promise<{ child: ChildProcess; output: () => string }> {
-      const [command, args] = asUser(OS_USER, 'bash', [join(scriptsDir, 'stream-wal.sh')]);
-      const child = spawn(command, args, { detached: true, env: { ...process.env, ...scriptEnv(backupRoot, server.port, { WAL_SLOT: slot }) }, stdio: ['ignore', 'pipe', 'pipe'] });
-      streamers.push(child);
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      await until(() => `stream-wal.sh to make slot ${slot} active (output: ${output})`, () => child.exitCode === null && psql(server, `SELECT active FROM pg_replication_slots WHERE slot_name = '${slot}'`) === 't');
-      return { child, output: () => output };
-    }
-
-    /** SIGINT to the streamer's process group (pg_receivewal exits 0 on it), then waits for it. */
-    async function stopStreamer(child: ChildProcess): Promise<void> {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      process.kill(-child.pid!, 'SIGINT');
-      const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-      if (!stopped) process.kill(-child.pid!, 'SIGKILL');
-    }
-
-    /** Waits until the streamer's slot reports everything the server has flushed as flushed by pg_receivewal. */
-    async function waitStreamed(server: Server, slot = WAL_SLOT): Promise<void> {
-      const lsn = psql(server, 'SELECT pg_current_wal_flush_lsn()');
-      await until(`slot ${slot} to confirm ${lsn}`, () => psql(server, `SELECT restart_lsn >= '${lsn}' FROM pg_replication_slots WHERE slot_name = '${slot}'`) === 't');
-    }
-
-    /** Starts a server on a restored data directory and waits until recovery has promoted it. */
-    async function startRestored(pgdata: string, name: string): Promise<Server> {
-      const server = await startServer(pgdata, name);
-      await until(`${name} to finish recovery and promote (log: ${server.log})`, () => {
-        if (!existsSync(join(pgdata, 'postmaster.pid'))) throw new Error(`${name} stopped during recovery:\n${tail(server.log)}`);
-        return run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery()']).stdout.trim() === 'f';
-      });
-      return server;
-    }
-
-    function stopServer(server: Server): void {
-      if (existsSync(join(server.data, 'postmaster.pid'))) run(OS_USER, `${BIN}/pg_ctl`, ['-D', server.data, '-m', 'immediate', '-w', 'stop']);
-    }
+describeNeeding(PG_BACKUP_TOOLS, 'PostgreSQL backup and restore scripts', () => {
+    const pg = new PgBackupFixture('pg-backup-', ['stream-wal.sh', 'base-backup.sh', 'prune-backups.sh', 'restore-postgres.sh', 'logical-dump.sh']);
+    const dir = (...parts: string[]) => pg.dir(...parts);
+    const psql = (server: Server, sql: string) => pg.psql(server, sql);
+    const scriptEnv = (backupRoot: string, port: number, extra: NodeJS.ProcessEnv = {}) => pg.scriptEnv(backupRoot, port, extra);
+    const script = (name: string, env: NodeJS.ProcessEnv) => pg.script(name, env);
+    const newCluster = (name: string) => pg.newCluster(name);
+    const startStreamer = (server: Server, backupRoot: string, slot = WAL_SLOT) => pg.startStreamer(server, backupRoot, slot);
+    const waitStreamed = (server: Server, slot = WAL_SLOT) => pg.waitStreamed(server, slot);
+    const startRestored = (pgdata: string, name: string) => pg.startRestored(pgdata, name);
+    const stopServer = (server: Server) => pg.stopServer(server);
 
     /** Backups (complete ones) under a backup root, oldest first. */
     const backupsIn = (root: string) => readdirSync(join(root, 'base')).filter((n) => /^\d{8}T\d{6}Z$/.test(n)).sort();
@@ -172,22 +38,8 @@ shared_buffers = 32MB
     const walFiles = (root: string) => readdirSync(join(root, 'wal')).filter((f) => /^[0-9A-F]{24}(\.partial)?$/.test(f)).sort();
     const tableOf = (server: Server, sql: string) => psql(server, sql).split('\n').filter(Boolean);
 
-    beforeAll(() => {
-      work = tempDirFor(OS_USER, 'pg-backup-');
-      scriptsDir = dir('scripts');
-      const shipped = configMapData('production', SCRIPTS_CONFIG_MAP);
-      for (const name of SCRIPTS) {
-        expect(shipped[name], `the ConfigMap ${SCRIPTS_CONFIG_MAP} ships ${name}`).toBeTruthy();
-        writeFileSync(join(scriptsDir, name), shipped[name]!, { mode: 0o755 });
-      }
-      chownTree(scriptsDir, OS_USER);
-    });
-
-    afterAll(async () => {
-      for (const child of streamers) await stopStreamer(child);
-      for (const server of servers) stopServer(server);
-      if (work) rmSync(work, { recursive: true, force: true });
-    });
+    beforeAll(() => pg.setUp());
+    afterAll(() => pg.tearDown());
 
     it('loses at most a few seconds of acknowledged commits when the database crashes', async () => {
       const primary = await newCluster('crash');
@@ -244,7 +96,7 @@ shared_buffers = 32MB
 
       // pg_receivewal notices the lost connection; everything it received is already on disk.
       await until('pg_receivewal to notice the crash', () => /disconnected|unexpected termination|could not receive data/.test(streamer.output()), 10_000).catch(() => undefined);
-      await stopStreamer(streamer.child);
+      await pg.stopChild(streamer.child);
       expect(walFiles(root).some((f) => f.endsWith('.partial')), `WAL directory: ${walFiles(root).join(' ')}`).toBe(true);
 
       // As the restore Job does it: the WAL recovery needs is copied beside PGDATA, so the server
@@ -345,8 +197,8 @@ shared_buffers = 32MB
         const pgdata = join(copyRoot, 'pgdata');
         const restore = script('restore-postgres.sh', { ...restoreEnv(pgdata), BACKUP_ROOT: copyRoot });
         expect(restore.status, restore.stdout + restore.stderr).toBe(0);
-        const server = { data: pgdata, port: await freePort(), socketDir: dir('no-wal', 'run'), log: join(copyRoot, 'server.log') };
-        servers.push(server);
+        const server = { data: pgdata, port: await freePort(), socketDir: dir('no-wal', 'run'), log: join(copyRoot, 'server.log'), superuser: 'postgres' };
+        pg.servers.push(server);
         const start = run(OS_USER, `${BIN}/pg_ctl`, ['-D', pgdata, '-l', server.log, '-w', '-t', '30', '-o', `-p ${server.port} -c unix_socket_directories=${server.socketDir}`, 'start']);
         expect(start.status, tail(server.log)).not.toBe(0);
         expect(readFileSync(server.log, 'utf8')).toContain(`restore_command: ${copyRoot}/wal is missing`);

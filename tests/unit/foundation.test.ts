@@ -41,7 +41,7 @@ describe('foundation chart', () => {
     expect((quota?.spec as { hard: Record<string, string> }).hard).toMatchObject({
       'requests.cpu': '40',
       'requests.memory': '96Gi',
-      'requests.storage': '2Ti',
+      'requests.storage': '2560Gi',
       'services.nodeports': '0',
       'services.loadbalancers': '1',
     });

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The backup volume's metrics for Prometheus, beside the WAL streamer: when the newest verified
 # backup of each kind finished (from status/last-<kind>-backup, which the backup scripts write)
-# and when the WAL stream last wrote a file (the current .partial grows as WAL arrives). A loop
+# and when the WAL stream last wrote a file (the current .partial grows as WAL arrives), and the
+# last restore drill's result (status/restore-drill.prom). A loop
 # rewrites metrics/backup.prom every 15 seconds; rclone serves that folder read-only over HTTP.
 # POSIX sh: runs in the Alpine rclone image.
 set -eu
@@ -25,6 +26,10 @@ write() {
     time=$(stat -c %Y "$file")
     if [ "$time" -gt "$newest" ]; then newest=$time; fi
   done
+  # The weekly restore drill writes its own result (restore-drill.sh).
+  if [ -f "${BACKUP_ROOT}/status/restore-drill.prom" ]; then
+    cat "${BACKUP_ROOT}/status/restore-drill.prom"
+  fi
   if [ "$newest" -gt 0 ]; then
     echo '# HELP platform_backup_wal_last_segment_timestamp_seconds When the WAL stream last wrote to the backup volume.'
     echo '# TYPE platform_backup_wal_last_segment_timestamp_seconds gauge'

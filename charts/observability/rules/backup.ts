@@ -221,11 +221,12 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         summary: 'The last restore drill failed.',
         description: 'The last weekly restore drill in {{ $labels.namespace }} failed: a backup could not be restored, or the restored data did not match, or the restore took longer than allowed.',
         runbook: {
-          meaning: `The weekly CronJob ${DRILL_CRONJOB} restores the latest base backup and WAL into a scratch volume, then compares canary rows and checksums with production, runs amcheck and checks that Vault secrets decrypt. It reports success 0 if any step fails or the restore takes longer than 45 minutes.`,
+          meaning: `The weekly CronJob ${DRILL_CRONJOB} creates a restore point in the database, restores the newest base backup and the streamed WAL to it in a scratch volume, compares the rows of the canary table ops.backup_canary (count and checksum) with the database, and runs pg_amcheck on every table and index. It reports success 0 if any step fails, if the canary writer beside the WAL streamer has stopped, or if the restore takes longer than the environment's backup.drill.maxRtoMinutes.`,
           impact: 'Nothing is broken in production, but it is no longer proven that the backups can be restored, or within the RTO. Until a drill passes, treat the backups as suspect.',
           diagnosis: [
             `The drill's log names the failed step: \`kubectl -n ${supabase} logs job/<latest ${DRILL_CRONJOB} job>\`.`,
-            'Restore failed: a missing WAL segment (archiving gaps: PostgresWALArchiveFailing history), a wrong pgsodium key, an image mismatch.',
+            'Restore failed: a damaged base backup (pg_verifybackup names the file), a gap in the streamed WAL (the restore log warns of it), or a restore point the WAL stream never received (the streamer is down: BackupWALStreamStale).',
+            `Canary stale: the backup-canary container of the postgres-wal-stream pod cannot write (\`kubectl -n ${supabase} logs deploy/postgres-wal-stream -c backup-canary\`).`,
             'Data mismatch: compare the canary counts in the log; a mismatch with no restore error is the most serious finding: escalate.',
             'Too slow: `platform_restore_drill_rto_seconds` over the last weeks; growth with database size means the base backup cadence or parallelism needs a change.',
           ],

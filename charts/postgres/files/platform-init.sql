@@ -92,6 +92,24 @@ ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON TABLES 
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON SEQUENCES TO postgres, anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON FUNCTIONS TO postgres, anon, authenticated, service_role;
 
+-- The backup canary: the WAL streamer's pod adds a row every minute, and the weekly restore drill
+-- compares the rows of a restored copy with these (count and checksum up to a marker row it
+-- writes just before its restore point). Only platform_backup writes here; the drill also prunes
+-- rows older than its retention, inside the same locked transaction.
+CREATE SCHEMA IF NOT EXISTS ops;
+REVOKE ALL ON SCHEMA ops FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS ops.backup_canary (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  written_at timestamptz NOT NULL DEFAULT now(),
+  writer text NOT NULL,
+  payload text NOT NULL
+);
+REVOKE ALL ON ops.backup_canary FROM PUBLIC;
+GRANT USAGE ON SCHEMA ops TO platform_backup;
+GRANT SELECT, INSERT, DELETE ON ops.backup_canary TO platform_backup;
+-- The drill names the point its restore replays to (PostgreSQL 15 lets a superuser grant this).
+GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO platform_backup;
+
 -- Supavisor's auth_query: looks up a user's password hash, callable only by pgbouncer.
 CREATE OR REPLACE FUNCTION pgbouncer.get_auth(p_usename text)
 RETURNS TABLE (username text, password text) LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$

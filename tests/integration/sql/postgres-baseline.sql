@@ -3,7 +3,7 @@
 \set ON_ERROR_STOP on
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(60);
+SELECT plan(65);
 
 -- Roles exist.
 SELECT has_role(r) FROM unnest(ARRAY[
@@ -29,6 +29,11 @@ SELECT is((SELECT rolreplication FROM pg_roles WHERE rolname = 'platform_backup'
 SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'platform_backup'), false, 'platform_backup is not a superuser');
 SELECT is_member_of('pg_read_all_data', 'platform_backup');
 SELECT is_member_of('pg_monitor', 'platform_exporter');
+SELECT has_table('ops', 'backup_canary', 'the restore drill has its canary table');
+SELECT ok(has_table_privilege('platform_backup', 'ops.backup_canary', 'INSERT') AND has_table_privilege('platform_backup', 'ops.backup_canary', 'DELETE'), 'platform_backup writes and prunes the canary');
+SELECT ok(NOT has_table_privilege('platform_backup', 'ops.backup_canary', 'UPDATE'), 'platform_backup cannot rewrite canary rows');
+SELECT ok(NOT (has_schema_privilege('anon', 'ops', 'USAGE') OR has_schema_privilege('authenticated', 'ops', 'USAGE') OR has_schema_privilege('defi_app', 'ops', 'USAGE')), 'the API roles and the app cannot reach the ops schema');
+SELECT ok(has_function_privilege('platform_backup', 'pg_catalog.pg_create_restore_point(text)', 'EXECUTE'), 'platform_backup may create restore points');
 SELECT is((SELECT rolsuper OR rolcreaterole OR rolreplication FROM pg_roles WHERE rolname = 'platform_exporter'), false, 'platform_exporter has no privileged attribute');
 SELECT is((SELECT rolsuper OR rolcreaterole OR rolreplication OR rolbypassrls OR rolcreatedb FROM pg_roles WHERE rolname = 'defi_app'), false, 'defi_app has no privileged attribute');
 SELECT schema_owner_is('defi', 'defi_app');
