@@ -15,6 +15,8 @@ import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
 import { claimOf } from './lib/stateful-set';
+import { SNAPSHOT_STORES } from './charts/observability/context';
+import { STORAGE_FILES_CLAIM } from './charts/supabase/storage';
 import { type Layer, ON_DEMAND_FOLDER } from './lib/layers';
 import { type Manifests, renderApp } from './lib/output';
 import type { SecretSpec } from './lib/secrets';
@@ -56,6 +58,14 @@ export function buildPlatform(app: App, env: Environment): void {
     redis,
     observabilityNamespace: foundation.namespaces.observability,
     secretSource: env.secrets,
+    volumeSnapshots: {
+      className: env.storage.snapshotClassName,
+      targets: [
+        ...SNAPSHOT_STORES.map((store) => ({ namespace: foundation.namespaces.observability, claim: claimOf(store) })),
+        ...(env.supabase.storageBackend.kind === 'file' ? [{ namespace: foundation.namespaces.supabase, claim: STORAGE_FILES_CLAIM }] : []),
+      ],
+    },
+    apiServerCidrs: env.network.apiServerCidrs,
   });
   new RestoreChart(app, 'restore', {
     instance: env.name,

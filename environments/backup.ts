@@ -32,6 +32,17 @@ export const BackupConfig = z.strictObject({
     maxRtoMinutes: wholeNumber('minutes', 1).default(45),
   }),
   /**
+   * CSI VolumeSnapshots of the volumes the database backups do not cover (Prometheus, Grafana,
+   * Loki, and Storage's files when they live on a volume), with the cluster's
+   * storage.snapshotClassName.
+   */
+  volumeSnapshots: z.strictObject({
+    /** When the snapshots are taken (UTC). */
+    schedule: Cron,
+    /** Ready snapshots kept per volume; older ones are deleted. */
+    retainCount: wholeNumber('snapshots', 1),
+  }),
+  /**
    * The off-site copy: an S3-compatible bucket that rclone copies the backup volume into, every
    * `intervalSeconds`; credentials in the Secret backup-offsite. @default none (dev keeps
    * backups in the cluster only)

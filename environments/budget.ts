@@ -75,6 +75,8 @@ export function podBudgets(env: Environment): PodBudget[] {
       claims: 1,
     },
     { path: ['backup'], namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.resources, path: ['backup', 'resources'] }], storage: 0, claims: 0 },
+    // The volume snapshot CronJob (kubectl).
+    { path: ['backup'], namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.sidecarResources, path: ['backup', 'sidecarResources'] }], storage: 0, claims: 0 },
     // The weekly restore drill, with a scratch volume as big as the database's.
     { path: ['backup', 'drill'], namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.resources, path: ['backup', 'resources'] }], storage: num(env.storage.sizes.postgres), claims: 1 },
   ];

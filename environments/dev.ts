@@ -97,6 +97,7 @@ export const dev = {
     logicalDump: { schedule: '0 4 * * 0', retainCount: 2 },
     // Saturdays, away from Sunday's logical dump; the restore reads the whole backup volume.
     drill: { schedule: '0 5 * * 6', maxRtoMinutes: 15 },
+    volumeSnapshots: { schedule: '15 3 * * *', retainCount: 3 },
     redis: { schedule: '30 * * * *', retainCount: 3 },
     resources: resources(['25m', '64Mi'], ['500m', '256Mi']),
     sidecarResources: resources(['10m', '32Mi'], ['100m', '128Mi']),

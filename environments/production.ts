@@ -120,6 +120,8 @@ export const production = {
     // Saturdays, away from Sunday's logical dump; the restore reads the whole backup volume.
     // About 165 MiB/s restored (bench:restore): a full 500Gi volume would need ~55 minutes.
     drill: { schedule: '0 5 * * 6', maxRtoMinutes: 60 },
+    // Every six hours, a week's worth.
+    volumeSnapshots: { schedule: '15 */6 * * *', retainCount: 28 },
     redis: { schedule: '*/15 * * * *', retainCount: 96 },
     // Another region than the cluster's: the copy must survive losing the region.
     offsite: { provider: 'AWS', bucket: 'defi-production-backups', region: 'eu-west-1', intervalSeconds: 15 },

@@ -25,7 +25,7 @@ export const staging = {
   namespaces: {
     supabase: namespace({
       requests: { cpu: '10', memory: '18Gi', storage: '400Gi' },
-      limits: { cpu: '48', memory: '40Gi' },
+      limits: { cpu: '50', memory: '40Gi' },
       pods: 80,
       persistentVolumeClaims: 20,
       loadBalancers: 1,
@@ -108,6 +108,7 @@ export const staging = {
     logicalDump: { schedule: '0 4 * * 0', retainCount: 4 },
     // Saturdays, away from Sunday's logical dump; the restore reads the whole backup volume.
     drill: { schedule: '0 5 * * 6', maxRtoMinutes: 15 },
+    volumeSnapshots: { schedule: '15 3 * * *', retainCount: 7 },
     redis: { schedule: '15 * * * *', retainCount: 24 },
     offsite: { provider: 'AWS', bucket: 'defi-staging-backups', region: 'eu-west-1' },
     resources: resources(['100m', '256Mi'], ['1', '512Mi']),

@@ -57,6 +57,9 @@ export const IMAGES = {
 
   // Backups and load tests
   rclone: image('docker.io/rclone/rclone', '1.71.2'),
+  // kubectl with a shell (Alpine), for the volume snapshot CronJob; the version follows the
+  // Kubernetes minor the manifests target (cdk8s-plus-33).
+  kubectl: image('docker.io/alpine/k8s', '1.33.4'),
   k6: image('docker.io/grafana/k6', '1.3.0'),
 } as const satisfies Record<string, Image>;
 

@@ -153,10 +153,19 @@ function backupTable(envs: readonly Environment[]): string {
   return ['| environment | PostgreSQL WAL | PostgreSQL base backups (UTC) | Redis snapshots (UTC) | backup volume | off-site copy |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
+function drillTable(envs: readonly Environment[]): string {
+  const rows = envs.map((e) => {
+    const b = e.backup;
+    const files = e.supabase.storageBackend.kind === 'file' ? ', Storage files' : '';
+    return `| ${e.name} | \`${b.drill.schedule}\`, fails above ${b.drill.maxRtoMinutes} min, scratch volume ${e.storage.sizes.postgres} | \`${b.volumeSnapshots.schedule}\`, keeps ${b.volumeSnapshots.retainCount} per volume: Prometheus, Grafana, Loki${files} | \`${e.storage.snapshotClassName}\` |`;
+  });
+  return ['| environment | restore drill (UTC) | volume snapshots (UTC) | VolumeSnapshotClass |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** Generated section name -> its content. */
 export function generatedSections(): Record<string, string> {
   const envs = ENVIRONMENTS.map(parseEnvironment);
-  return { 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs) };
+  return { 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs), 'drill-table': drillTable(envs) };
 }
 
 /** Pages with generated sections, relative to the project root. */

@@ -13,10 +13,11 @@ import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { IMAGES, type PinnedImage } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
-import { INTERNET, type PortRule, podsOf, prometheusPeer, workloadNetworkPolicy } from '../../lib/network';
+import { INTERNET, type PortRule, podsOf, prometheusPeer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { rolesIn } from '../../lib/rbac';
 import { METRICS_PATH_ANNOTATION } from '../observability/prometheus-config';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
-import { type ContainerSpec, hardenedPodSpec, podTemplateMetadata } from '../../lib/pod';
+import { type ContainerSpec, hardenedPodSpec, podTemplateMetadata, withExemptions } from '../../lib/pod';
 import { serviceAccount } from '../../lib/service-account';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
@@ -40,6 +41,28 @@ export const SCRIPTS_CONFIG_MAP = 'backup-scripts';
 /** A probe command: the file `/tmp/<mark>` was touched less than `seconds` ago. */
 const markNewerThan = (mark: string, seconds: number) => ['bash', '-c', `test $(( $(date +%s) - $(stat -c %Y /tmp/${mark} 2>/dev/null || echo 0) )) -lt ${seconds}`];
 
+/** One backup CronJob: its script, image, environment and network needs. */
+interface CronJobSpec {
+  name: string;
+  schedule: string;
+  image: PinnedImage;
+  shell: 'bash' | 'sh';
+  script: string;
+  env: k8s.EnvVar[];
+  clientLabels: Record<string, string>;
+  egress: PortRule[];
+  /** Jobs that call the Kubernetes API (and get a token), with the reason. @default none */
+  kubernetesApiAccess?: { reason: string };
+  /** @default the backup resources */
+  resources?: BackupConfig['resources'];
+  /** @default the backup volume and the scripts, as the streamer mounts them */
+  storage?: { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] };
+  /** @default 4 hours */
+  deadlineSeconds?: number;
+  /** Size limit of the writable /tmp. @default 64Mi */
+  writableTmp?: string;
+}
+
 export interface BackupChartProps {
   readonly instance: string;
   readonly namespace: string;
@@ -52,6 +75,10 @@ export interface BackupChartProps {
   readonly observabilityNamespace: string;
   /** The database's volume: the drill's scratch volume is as big. */
   readonly databaseVolumeSize: string;
+  /** The claims the volume snapshot CronJob snapshots, and the VolumeSnapshotClass it uses. */
+  readonly volumeSnapshots: { readonly className: string; readonly targets: readonly { readonly namespace: string; readonly claim: string }[] };
+  /** Addresses of the Kubernetes API server (the snapshot CronJob calls it). */
+  readonly apiServerCidrs: readonly string[];
   /** Where the off-site bucket's credentials come from. */
   readonly secretSource: Environment['secrets'];
 }
@@ -188,29 +215,14 @@ export class BackupChart extends PlatformChart {
       podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: streamerSelector } }] },
     };
     this.backupVolume = { volumes, mounts, affinity: onStreamerNode };
-    const cronJob = (spec: {
-      name: string;
-      schedule: string;
-      image: PinnedImage;
-      shell: 'bash' | 'sh';
-      script: string;
-      env: k8s.EnvVar[];
-      clientLabels: Record<string, string>;
-      egress: PortRule;
-      /** @default the backup volume and the scripts, as the streamer mounts them */
-      storage?: { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] };
-      /** @default 4 hours */
-      deadlineSeconds?: number;
-      /** Size limit of the writable /tmp. @default 64Mi */
-      writableTmp?: string;
-    }) => {
+    const cronJob = (spec: CronJobSpec): Construct => {
       const labels = { name: spec.name, component: 'backup', version: spec.image.tag };
       const selector = selectorLabels(this.labelSpec(labels));
       const jobMeta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });
       const scope = new Construct(this, spec.name);
       const account = serviceAccount(scope, jobMeta);
       new k8s.KubeCronJob(scope, 'cron-job', {
-        metadata: jobMeta,
+        metadata: withExemptions(jobMeta, { kubernetesApiAccess: spec.kubernetesApiAccess }),
         spec: {
           schedule: spec.schedule,
           timeZone: 'Etc/UTC',
@@ -226,9 +238,11 @@ export class BackupChart extends PlatformChart {
                 metadata: podTemplateMetadata(jobMeta.labels, spec.clientLabels, restartOn),
                 spec: hardenedPodSpec({
                   serviceAccountName: account.name,
+                  ...(spec.kubernetesApiAccess ? { kubernetesApiAccess: spec.kubernetesApiAccess } : {}),
                   priorityClassName: props.priorityClassName,
                   restartPolicy: 'Never',
-                  affinity: onStreamerNode,
+                  // Jobs on the backup volume run on its node.
+                  ...(spec.storage?.volumes ?? volumes).some((v) => v.name === 'backups') ? { affinity: onStreamerNode } : {},
                   volumes: spec.storage?.volumes ?? volumes,
                   containers: [
                     {
@@ -236,7 +250,7 @@ export class BackupChart extends PlatformChart {
                       image: spec.image,
                       command: [spec.shell, `${SCRIPTS_DIR}/${spec.script}`],
                       env: spec.env,
-                      resources: props.config.resources,
+                      resources: spec.resources ?? props.config.resources,
                       volumeMounts: spec.storage?.mounts ?? mounts,
                       writablePaths: [{ path: '/tmp', ...(spec.writableTmp ? { sizeLimit: spec.writableTmp } : {}) }],
                     },
@@ -247,7 +261,8 @@ export class BackupChart extends PlatformChart {
           },
         },
       });
-      workloadNetworkPolicy(scope, jobMeta, { selector, ingress: [], egress: [spec.egress] });
+      workloadNetworkPolicy(scope, jobMeta, { selector, ingress: [], egress: spec.egress });
+      return scope;
     };
 
     cronJob({
@@ -262,7 +277,7 @@ export class BackupChart extends PlatformChart {
         { name: 'RETAIN_DAYS', value: String(props.config.baseBackup.retainDays) },
       ],
       clientLabels: props.db.clientLabels,
-      egress: toDatabase,
+      egress: [toDatabase],
     });
     cronJob({
       name: 'postgres-logical-dump',
@@ -272,7 +287,7 @@ export class BackupChart extends PlatformChart {
       script: 'logical-dump.sh',
       env: [...env, { name: 'DUMP_RETAIN_COUNT', value: String(props.config.logicalDump.retainCount) }, { name: 'DUMP_JOBS', value: '2' }],
       clientLabels: props.db.clientLabels,
-      egress: toDatabase,
+      egress: [toDatabase],
     });
     cronJob({
       name: 'redis-backup',
@@ -290,7 +305,7 @@ export class BackupChart extends PlatformChart {
         { name: 'REDIS_RETAIN_COUNT', value: String(props.config.redis.retainCount) },
       ],
       clientLabels: props.redis.clientLabels,
-      egress: { port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] },
+      egress: [{ port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] }],
     });
     cronJob({
       name: 'postgres-restore-drill',
@@ -307,13 +322,49 @@ export class BackupChart extends PlatformChart {
         { name: 'CANARY_MAX_AGE_SECONDS', value: String(5 * CANARY_INTERVAL_SECONDS) },
       ],
       clientLabels: props.db.clientLabels,
-      egress: toDatabase,
+      egress: [toDatabase],
       storage: this.drillStorage(props, volumes, mounts),
       // The restore's own limit plus the checks after it (pg_amcheck reads every table and index).
       deadlineSeconds: props.config.drill.maxRtoMinutes * 60 + 4 * 3600,
       // The scratch server's log and sockets.
       writableTmp: '256Mi',
     });
+    this.volumeSnapshots(props, cronJob, { volumes: volumes.filter((v) => v.name === 'scripts'), mounts: mounts.filter((m) => m.name === 'scripts') });
+  }
+
+  /**
+   * Scheduled CSI VolumeSnapshots of the stores the database backups do not cover
+   * (snapshot-volumes.sh): kubectl in a shell image, with a Role in each target namespace that
+   * may read claims and create, list and delete VolumeSnapshots, nothing else.
+   */
+  private volumeSnapshots(props: BackupChartProps, cronJob: (spec: CronJobSpec) => Construct, scriptVolumes: { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] }): void {
+    const { className, targets } = props.volumeSnapshots;
+    if (targets.length === 0) return;
+    const name = 'volume-snapshots';
+    const scope = cronJob({
+      name,
+      schedule: props.config.volumeSnapshots.schedule,
+      image: IMAGES.kubectl,
+      shell: 'sh',
+      script: 'snapshot-volumes.sh',
+      env: [
+        { name: 'SNAPSHOT_TARGETS', value: targets.map((t) => `${t.namespace}/${t.claim}`).join(' ') },
+        { name: 'SNAPSHOT_CLASS', value: className },
+        { name: 'SNAPSHOT_RETAIN_COUNT', value: String(props.config.volumeSnapshots.retainCount) },
+        // kubectl keeps its discovery cache under $HOME.
+        { name: 'HOME', value: '/tmp' },
+      ],
+      clientLabels: {},
+      egress: toApiServer(props.apiServerCidrs),
+      kubernetesApiAccess: { reason: 'creates, lists and deletes VolumeSnapshots of the platform volumes (namespaced Roles)' },
+      resources: props.config.sidecarResources,
+      storage: scriptVolumes,
+    });
+    const meta = this.metadata({ objectName: name, name, component: 'backup', version: IMAGES.kubectl.tag });
+    rolesIn(scope, meta, [...new Set(targets.map((t) => t.namespace))], { name, namespace: props.namespace }, [
+      { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get'] },
+      { apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshots'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+    ]);
   }
 
   /**

@@ -39,6 +39,12 @@ export const COMPONENTS = {
   'otel-collector': 'traces',
 } as const;
 
+/**
+ * The stores whose volumes the backup chart snapshots (their StatefulSets' claim "data").
+ * Tempo's traces and Alertmanager's silences are short-lived and cheap to lose.
+ */
+export const SNAPSHOT_STORES = ['prometheus', 'grafana', 'loki'] as const satisfies readonly (keyof typeof COMPONENTS)[];
+
 /** The pods of one component of the stack, for a NetworkPolicy rule. */
 export function peerOf(ctx: Pick<ObservabilityContext, 'namespace' | 'instance'>, name: keyof typeof COMPONENTS): Peer {
   return podsOf(ctx.namespace, ctx.instance, name, COMPONENTS[name]);
