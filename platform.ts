@@ -15,6 +15,7 @@ import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
 import { claimOf } from './lib/stateful-set';
+import { type FlowDeclaration, flowDeclarations } from './lib/network';
 import { SNAPSHOT_STORES } from './charts/observability/context';
 import { STORAGE_FILES_CLAIM } from './charts/supabase/storage';
 import { type Layer, ON_DEMAND_FOLDER } from './lib/layers';
@@ -171,10 +172,10 @@ export function platformSecrets(input: unknown): { env: Environment; specs: Secr
 }
 
 /** Parses one environment and renders its manifests, keyed by path under dist/<env>/. */
-export function renderEnvironment(input: unknown): { env: Environment; manifests: Manifests } {
+export function renderEnvironment(input: unknown): { env: Environment; manifests: Manifests; declarations: FlowDeclaration[] } {
   const env = parseEnvironment(input);
   // outdir is unused (lib/output.ts writes the files) but must not default to process.env.
   const app = new App({ outdir: env.name });
   buildPlatform(app, env);
-  return { env, manifests: renderApp(app) };
+  return { env, manifests: renderApp(app), declarations: flowDeclarations(app) };
 }

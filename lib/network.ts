@@ -113,7 +113,7 @@ export function workloadNetworkPolicy(
     ports: r.port === undefined ? undefined : [{ protocol: r.protocol ?? 'TCP', port: k8s.IntOrString.fromNumber(r.port) }],
     peers: [...r.peers],
   });
-  return new k8s.KubeNetworkPolicy(scope, 'network-policy', {
+  const policy = new k8s.KubeNetworkPolicy(scope, 'network-policy', {
     metadata,
     spec: {
       podSelector: { matchLabels: props.selector },
@@ -122,4 +122,33 @@ export function workloadNetworkPolicy(
       egress: props.egress.map(rule).map(({ ports, peers }) => ({ ports, to: peers })),
     },
   });
+  // The declaration itself, keyed by the workload that made it, for the intended reachability
+  // matrix (docs/network.md): the test then checks the policies against it.
+  const declaration: FlowDeclaration = {
+    namespace: metadata.namespace!,
+    workload: metadata.name!,
+    ingress: props.ingress.map((r) => ({ ports: portsOf(r), peers: r.peers })),
+    egress: props.egress.map((r) => ({ ports: portsOf(r), peers: r.peers })),
+  };
+  policy.node.addMetadata(FLOW_DECLARATION, declaration);
+  return policy;
+}
+
+const portsOf = (r: PortRule) => (r.port === undefined ? undefined : [{ port: r.port, protocol: r.protocol ?? 'TCP' }]);
+
+/** Construct metadata type under which `workloadNetworkPolicy` records what a workload declared. */
+export const FLOW_DECLARATION = 'supabase-platform/flow-declaration';
+
+/** What one workload declared: whom it admits and whom it calls, on which ports. */
+export interface FlowDeclaration {
+  readonly namespace: string;
+  /** The workload's object name (its Deployment, StatefulSet, Rollout, CronJob, ...). */
+  readonly workload: string;
+  readonly ingress: readonly { readonly ports?: readonly { port: number; protocol: string }[]; readonly peers: readonly Peer[] }[];
+  readonly egress: readonly { readonly ports?: readonly { port: number; protocol: string }[]; readonly peers: readonly Peer[] }[];
+}
+
+/** Every declaration made under `root` (an App after the platform was built). */
+export function flowDeclarations(root: Construct): FlowDeclaration[] {
+  return root.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === FLOW_DECLARATION).map((m) => m.data as FlowDeclaration));
 }

@@ -20,6 +20,7 @@ import { PROJECT_ROOT } from '../lib/files';
 import type { SecretKeySpec } from '../lib/secrets';
 import { platformSecrets, renderEnvironment } from '../platform';
 import { quantity } from '../lib/quantity';
+import { compareFlows, type Flow, flowKey, intendedFlows } from '../lib/reachability';
 
 const TUNING_ROWS = [
   'max_connections',
@@ -162,14 +163,73 @@ function drillTable(envs: readonly Environment[]): string {
   return ['| environment | restore drill (UTC) | volume snapshots (UTC) | VolumeSnapshotClass |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
+/** The intended flows of every environment (what the workloads declared), without cluster DNS. */
+export function intendedNetwork(): Map<string, Flow[]> {
+  const out = new Map<string, Flow[]>();
+  for (const input of ENVIRONMENTS) {
+    const { env, manifests, declarations } = renderEnvironment(input);
+    const objects = [...manifests.values()].map((text) => parse(text) as Parameters<typeof intendedFlows>[0][number]);
+    out.set(env.name, intendedFlows(objects, declarations));
+  }
+  return out;
+}
+
+/** One row per flow, with the environments that have it. */
+function flowTable(network: Map<string, Flow[]>): string {
+  const names = [...network.keys()];
+  const rows = new Map<string, { flow: Flow; in: Set<string> }>();
+  for (const [env, list] of network) {
+    for (const flow of list) {
+      const row = rows.get(flowKey(flow)) ?? { flow, in: new Set<string>() };
+      row.in.add(env);
+      rows.set(flowKey(flow), row);
+    }
+  }
+  const lines = [...rows.values()]
+    .sort((a, b) => compareFlows(a.flow, b.flow))
+    .map(({ flow, in: envs }) => `| ${flow.from} | ${flow.to} | ${flow.port} | ${names.map((n) => (envs.has(n) ? 'yes' : '')).join(' | ')} |`);
+  return [`| from | to | port | ${names.join(' | ')} |`, `| --- | --- | --- | ${names.map(() => ':-:').join(' | ')} |`, ...lines].join('\n');
+}
+
+/** A Mermaid flowchart of one environment: namespaces as boxes, one arrow per pair with its ports. */
+function flowDiagram(flows: readonly Flow[]): string {
+  const id = (name: string) => `n_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
+  const nodes = new Map<string, string[]>();
+  const place = (name: string) => {
+    // Workloads as <namespace>/<name>; address ranges, "internet" and "anywhere" outside.
+    const [group, node] = /^[a-z][a-z0-9-]*\/[a-z]/.test(name) ? [name.split('/')[0]!, name] : ['outside the cluster', name];
+    nodes.set(group, [...new Set([...(nodes.get(group) ?? []), node])]);
+  };
+  const edges = new Map<string, string[]>();
+  for (const f of flows) {
+    place(f.from);
+    place(f.to);
+    const key = `${f.from}|${f.to}`;
+    edges.set(key, [...(edges.get(key) ?? []), f.port]);
+  }
+  const lines = ['```mermaid', 'flowchart LR'];
+  for (const [group, members] of [...nodes].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`  subgraph ${id(group)}["${group}"]`);
+    for (const m of members.sort()) lines.push(`    ${id(m)}["${group === 'outside the cluster' ? m : m.split('/').at(-1)}"]`);
+    lines.push('  end');
+  }
+  for (const [key, ports] of edges) {
+    const [from, to] = key.split('|') as [string, string];
+    lines.push(`  ${id(from)} -->|${ports.join(', ')}| ${id(to)}`);
+  }
+  lines.push('```');
+  return lines.join('\n');
+}
+
 /** Generated section name -> its content. */
 export function generatedSections(): Record<string, string> {
   const envs = ENVIRONMENTS.map(parseEnvironment);
-  return { 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs), 'drill-table': drillTable(envs) };
+  const network = intendedNetwork();
+  return { 'flow-table': flowTable(network), 'flow-diagram': flowDiagram(network.get('production') ?? []), 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs), 'drill-table': drillTable(envs) };
 }
 
 /** Pages with generated sections, relative to the project root. */
-export const GENERATED_PAGES = ['docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md', 'docs/runbooks/backup.md'];
+export const GENERATED_PAGES = ['docs/network.md', 'docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md', 'docs/runbooks/backup.md'];
 
 /** The page's text with every generated section filled in. */
 export function fillPage(text: string, sections: Record<string, string>): string {

@@ -105,8 +105,8 @@ export class GatewayChart extends PlatformChart {
         ingress: [
           // The edge: clients through the load balancer, from anywhere.
           { port: PROXY_TLS_PORT, peers: [] },
-          // Plain HTTP only inside the platform (Studio, a Gateway API gateway).
-          { port: PROXY_PORT, peers: [podsOf(ns, props.instance, 'studio', 'studio')] },
+          // Plain HTTP only from Studio, where it runs.
+          ...(up.studio ? [{ port: PROXY_PORT, peers: [podsOf(ns, props.instance, 'studio', 'studio')] }] : []),
           { port: STATUS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
         ],
         egress: [

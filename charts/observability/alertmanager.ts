@@ -65,7 +65,11 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
             ...(clustered ? [`--cluster.listen-address=:${CLUSTER_PORT}`, ...pods.map((p) => `--cluster.peer=${p}:${CLUSTER_PORT}`)] : ['--cluster.listen-address=']),
           ],
           resources: c.resources,
-          ports: [{ name: 'http', containerPort: ALERTMANAGER_PORT }, ...(clustered ? [{ name: 'cluster', containerPort: CLUSTER_PORT }] : [])],
+          // Gossip runs over TCP and UDP on the same port.
+          ports: [
+            { name: 'http', containerPort: ALERTMANAGER_PORT },
+            ...(clustered ? [{ name: 'cluster', containerPort: CLUSTER_PORT }, { name: 'cluster-udp', containerPort: CLUSTER_PORT, protocol: 'UDP' }] : []),
+          ],
           volumeMounts: [
             { name: 'config', mountPath: '/etc/alertmanager', readOnly: true },
             ...(secret ? [{ name: 'secrets', mountPath: SECRETS_DIR, readOnly: true }] : []),

@@ -99,8 +99,8 @@ export function otelCollector(ctx: ObservabilityContext): { service: StatelessSe
     ],
     restartOn: [file],
     network: {
+      // The platform's senders use OTLP over HTTP; gRPC stays unreachable until one needs it.
       ingress: [
-        { port: OTLP_GRPC, peers: [senders] },
         { port: OTLP_HTTP, peers: [senders] },
         { port: COLLECTOR_METRICS, peers: [ctx.prometheus] },
       ],

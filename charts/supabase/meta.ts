@@ -19,7 +19,7 @@ export function metaService(ctx: ServiceContext): StatelessService {
     config: c.meta,
     ports: [{ name: 'http', port: META_PORT }],
     podLabels: ctx.db.clientLabels,
-    network: { ingress: [{ port: META_PORT, peers: [ctx.gateway, podsOf(ctx.namespace, ctx.instance, 'studio', 'studio')] }], egress: [toDatabase(ctx)] },
+    network: { ingress: [{ port: META_PORT, peers: [ctx.gateway, ...(c.studioEnabled ? [podsOf(ctx.namespace, ctx.instance, 'studio', 'studio')] : [])] }], egress: [toDatabase(ctx)] },
     pod: {
       priorityClassName: ctx.priorityClassName,
       containers: [
