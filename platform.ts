@@ -10,6 +10,7 @@ import { RedisChart } from './charts/redis/redis-chart';
 import { GatewayChart, PROXY_PORT } from './charts/gateway/gateway-chart';
 import { GitopsChart, type KindRef, type LayerInventory } from './charts/gitops/gitops-chart';
 import { ObservabilityChart } from './charts/observability/observability-chart';
+import { ImagePolicyChart } from './charts/security/image-policy-chart';
 import { IssuersChart } from './charts/security/issuers-chart';
 import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
@@ -117,6 +118,13 @@ export function buildPlatform(app: App, env: Environment): void {
     tracing: observability.tracing,
   });
   const issuers = new IssuersChart(app, 'issuers', { instance: env.name, prefix: env.namespacePrefix, tls: env.gateway.tls });
+  new ImagePolicyChart(app, 'image-policy', {
+    instance: env.name,
+    prefix: env.namespacePrefix,
+    appNamespace: foundation.namespaces.app,
+    releases: env.app.releases,
+    signing: env.app.signing,
+  });
   new GatewayChart(app, 'gateway', {
     instance: env.name,
     namespace: foundation.namespaces.supabase,

@@ -86,6 +86,31 @@ export const AppConfig = z
     canary: Canary,
     /** Blockchain RPC endpoints the worker and scheduler call (internet egress on 443). */
     rpcEndpoints: z.array(RpcEndpoint).min(1, { error: 'must list at least one RPC endpoint' }),
+    /**
+     * Who must have signed the product's images: the Cosign keyless identity of the release
+     * workflow (.github/workflows/image-release.yml), checked at admission by Kyverno.
+     */
+    signing: z.strictObject({
+      /** OIDC issuer of the signing identity. @default GitHub Actions */
+      issuer: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).default('https://token.actions.githubusercontent.com'),
+      /** The certificate subject (the workflow's ref) as an anchored regular expression. */
+      subjectRegExp: z
+        .string()
+        .regex(/^\^https:\/\/.+\$$/, { error: 'must be an anchored regular expression for a workflow URL, "^https://github\\.com/<owner>/<repo>/\\.github/workflows/image-release\\.yml@refs/heads/main$"' })
+        .refine(
+          (r) => {
+            try {
+              new RegExp(r);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { error: 'is not a valid regular expression' },
+        ),
+      /** Enforce rejects unsigned pods; Audit only reports them (dev, where images may be local builds). @default "Enforce" */
+      failureAction: z.enum(['Enforce', 'Audit']).default('Enforce'),
+    }),
     /** The app's log level. @default "info" */
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })

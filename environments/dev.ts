@@ -69,6 +69,9 @@ export const dev = {
     api: service(10, ['10m', '48Mi'], ['200m', '128Mi']),
     worker: service(1, ['25m', '64Mi'], ['250m', '256Mi']),
     scheduler: { resources: { requests: { cpu: '25m', memory: '64Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '250m', memory: '256Mi', ephemeralStorage: '256Mi' } } },
+    // Dev runs local builds too: unsigned images are reported, not refused.
+    // Otherwise as elsewhere: the platform repository's release workflow signs every product image (keyless).
+    signing: { subjectRegExp: '^https://github\\.com/example-defi/supabase-platform/\\.github/workflows/image-release\\.yml@refs/(heads/main|tags/v[0-9.]+)$', failureAction: 'Audit' },
     releases: devReleases,
     canary: { pauseAt10: '3m', pauseAt50: '3m', analysis: { maxErrorRatio: 0.02, maxP95Seconds: 1 } },
     // Placeholder: a testnet RPC provider.

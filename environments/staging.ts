@@ -81,6 +81,8 @@ export const staging = {
     api: service(10, ['100m', '192Mi'], ['500m', '512Mi'], 20),
     worker: service(2, ['100m', '256Mi'], ['500m', '512Mi'], 4),
     scheduler: { resources: { requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '256Mi' } } },
+    // The platform repository's release workflow signs every product image (keyless).
+    signing: { subjectRegExp: '^https://github\\.com/example-defi/supabase-platform/\\.github/workflows/image-release\\.yml@refs/(heads/main|tags/v[0-9.]+)$' },
     releases: stagingReleases,
     canary: { pauseAt10: '5m', pauseAt50: '10m', analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5 } },
     // Placeholder: a testnet RPC provider.

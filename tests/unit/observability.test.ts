@@ -88,7 +88,8 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
     expect(endpoint).toBe('http://otel-collector.observability.svc.cluster.local:4318');
     expect(api.metadata.labels['access.supabase-platform/tracing']).toBe('true');
     const collector = find(env, 'NetworkPolicy', 'otel-collector');
-    expect(collector.spec.ingress[1].from[0].podSelector.matchLabels).toEqual({ 'access.supabase-platform/tracing': 'true' });
+    const otlp = collector.spec.ingress.find((r: Obj) => r.ports[0].port === 4318);
+    expect(otlp.from[0].podSelector.matchLabels).toEqual({ 'access.supabase-platform/tracing': 'true' });
   });
 
   it('ships logs through the API server, from the platform namespaces only', () => {

@@ -1,0 +1,59 @@
+// The admission policy for the product's images (charts/security/image-policy-chart.ts): which
+// images it covers, whose signature it accepts, and that it leaves the pods as Argo CD wrote them.
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENTS } from '../../environments';
+import { parseEnvironment } from '../../environments/schema';
+import { IMAGES, imageRef } from '../../lib/images';
+import { objectsOf } from '../helpers';
+
+interface VerifyImages {
+  imageReferences: string[];
+  failureAction: string;
+  mutateDigest: boolean;
+  verifyDigest: boolean;
+  required: boolean;
+  attestors: { entries: { keyless: { issuer: string; subjectRegExp: string } }[] }[];
+  attestations: { type: string }[];
+}
+
+/** Kyverno's imageReferences wildcard: `*` matches any run of characters. */
+const wildcard = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`);
+
+describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s', (name, env) => {
+  const objects = objectsOf(name).map((l) => l.object);
+  const policy = objects.find((o) => o.kind === 'ClusterPolicy' && o.metadata.name === `${env.namespacePrefix}verify-product-images`)!;
+  const rule = (policy.spec as { rules: { match: { any: { resources: { namespaces: string[] } }[] }; verifyImages: VerifyImages[] }[] }).rules[0]!;
+  const verify = rule.verifyImages[0]!;
+  const covered = (image: string) => verify.imageReferences.some((r) => wildcard(r).test(image));
+
+  it('covers every image the product runs, in the app namespace, and none of the platform images', () => {
+    expect(rule.match.any[0]!.resources.namespaces).toEqual([`${env.namespacePrefix}app`]);
+    const appImages = objects
+      .filter((o) => o.metadata.namespace === `${env.namespacePrefix}app` && ['Rollout', 'Deployment'].includes(o.kind))
+      .flatMap((o) => (o.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers.map((c) => c.image));
+    expect(appImages.length).toBe(3);
+    for (const image of appImages) expect(covered(image), image).toBe(true);
+    for (const image of Object.values(IMAGES)) expect(covered(imageRef(image)), imageRef(image)).toBe(false);
+  });
+
+  it('accepts only the release workflow of the platform repository as the signer', () => {
+    const keyless = verify.attestors[0]!.entries[0]!.keyless;
+    expect(keyless.issuer).toBe('https://token.actions.githubusercontent.com');
+    const subject = new RegExp(keyless.subjectRegExp);
+    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@refs/heads/main')).toBe(true);
+    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@refs/tags/v1.4.0')).toBe(true);
+    // A fork, another workflow of the repository, a branch other than main.
+    expect(subject.test('https://github.com/attacker/supabase-platform/.github/workflows/image-release.yml@refs/heads/main')).toBe(false);
+    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/ci.yml@refs/heads/main')).toBe(false);
+    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@refs/heads/feature')).toBe(false);
+    expect(verify.attestations.map((a) => a.type)).toEqual(['https://cyclonedx.org/bom']);
+  });
+
+  it('refuses unsigned images outside dev, fails closed, and never rewrites the pods (Argo CD stays in sync)', () => {
+    expect(verify.failureAction).toBe(name === 'dev' ? 'Audit' : 'Enforce');
+    expect(verify.mutateDigest).toBe(false);
+    expect(verify.verifyDigest).toBe(true);
+    expect(verify.required).toBe(true);
+    expect((policy.spec as { failurePolicy: string }).failurePolicy).toBe('Fail');
+  });
+});
