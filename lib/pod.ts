@@ -65,16 +65,16 @@ export interface PodSpecProps {
   readonly terminationGracePeriodSeconds?: number;
   /**
    * Exception: mount the ServiceAccount token. Only for workloads that call the Kubernetes API;
-   * give the reason, which the chart should also record in a comment.
+   * the reason is declared in lib/policy.ts POLICY_EXCEPTIONS under the workload's name.
    * @default no token
    */
-  readonly kubernetesApiAccess?: { readonly reason: string };
+  readonly kubernetesApiAccess?: boolean;
   /**
-   * Exception: share the node's network and process namespaces (node-exporter only). The
-   * workload must also carry the policy exemption with the same reason.
+   * Exception: share the node's network and process namespaces (node-exporter only), declared in
+   * lib/policy.ts POLICY_EXCEPTIONS under the workload's name.
    * @default neither
    */
-  readonly hostAccess?: { readonly reason: string; readonly hostNetwork: boolean; readonly hostPID: boolean };
+  readonly hostAccess?: { readonly hostNetwork: boolean; readonly hostPID: boolean };
   /** Run on tainted nodes too (DaemonSets that must cover every node). @default none */
   readonly tolerations?: k8s.Toleration[];
   /** From `availability()`. @default none */
@@ -121,7 +121,7 @@ export function hardenedPodSpec(props: PodSpecProps): k8s.PodSpec {
   const volumes = [...(props.volumes ?? []), ...emptyDirs];
   return {
     serviceAccountName: props.serviceAccountName,
-    automountServiceAccountToken: props.kubernetesApiAccess !== undefined,
+    automountServiceAccountToken: props.kubernetesApiAccess === true,
     enableServiceLinks: false,
     securityContext: podSecurityContext(props.identity),
     ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
@@ -140,20 +140,21 @@ export function hardenedPodSpec(props: PodSpecProps): k8s.PodSpec {
 }
 
 /**
- * The policy exemptions a workload carries for its pod's declared exceptions (an API token, host
- * access), each with the reason the chart gave.
+ * The policy exemptions workload `name` carries for its pod's exceptions (an API token, host
+ * access), with the reasons lib/policy.ts declares.
  */
-export function workloadExemptions(props: Pick<PodSpecProps, 'kubernetesApiAccess' | 'hostAccess'>): Record<string, string> {
+export function workloadExemptions(name: string, props: Pick<PodSpecProps, 'kubernetesApiAccess' | 'hostAccess'>): Record<string, string> {
   return {
-    ...(props.kubernetesApiAccess ? exemption('service-account-token', props.kubernetesApiAccess.reason) : {}),
-    ...(props.hostAccess ? exemption('host-isolation', props.hostAccess.reason) : {}),
+    ...(props.kubernetesApiAccess ? exemption('service-account-token', name) : {}),
+    ...(props.hostAccess ? exemption('host-isolation', name) : {}),
   };
 }
 
 /** Object metadata with the workload's exemptions added to its annotations. */
-export function withExemptions<M extends { annotations?: Record<string, string> }>(metadata: M, props: Pick<PodSpecProps, 'kubernetesApiAccess' | 'hostAccess'>): M {
-  const exemptions = workloadExemptions(props);
-  return Object.keys(exemptions).length ? { ...metadata, annotations: { ...metadata.annotations, ...exemptions } } : metadata;
+export function withExemptions<M extends { name?: string; annotations?: Record<string, string> }>(metadata: M, props: Pick<PodSpecProps, 'kubernetesApiAccess' | 'hostAccess'>): M {
+  if (!props.kubernetesApiAccess && !props.hostAccess) return metadata;
+  if (!metadata.name) throw new Error('internal: a workload with policy exceptions needs its name');
+  return { ...metadata, annotations: { ...metadata.annotations, ...workloadExemptions(metadata.name, props) } };
 }
 
 /** "<container>-<path as a label>", at most 63 characters: "postgres-var-run-postgresql". */

@@ -51,8 +51,8 @@ interface CronJobSpec {
   env: k8s.EnvVar[];
   clientLabels: Record<string, string>;
   egress: PortRule[];
-  /** Jobs that call the Kubernetes API (and get a token), with the reason. @default none */
-  kubernetesApiAccess?: { reason: string };
+  /** Jobs that call the Kubernetes API (and get a token; reason in lib/policy.ts). @default none */
+  kubernetesApiAccess?: boolean;
   /** @default the backup resources */
   resources?: BackupConfig['resources'];
   /** @default the backup volume and the scripts, as the streamer mounts them */
@@ -356,7 +356,7 @@ export class BackupChart extends PlatformChart {
       ],
       clientLabels: {},
       egress: toApiServer(props.apiServerCidrs),
-      kubernetesApiAccess: { reason: 'creates, lists and deletes VolumeSnapshots of the platform volumes (namespaced Roles)' },
+      kubernetesApiAccess: true,
       resources: props.config.sidecarResources,
       storage: scriptVolumes,
     });

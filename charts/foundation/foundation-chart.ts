@@ -20,9 +20,7 @@ export const POD_SECURITY_VERSION = 'v1.33';
  * and root file system and joins its network. Audit and warn stay "restricted", so anything
  * else that lands there is still reported.
  */
-const PRIVILEGED: Partial<Record<NamespaceKey, string>> = {
-  'node-exporter': 'node-exporter reads host metrics (host /proc, /sys, root file system, host network); nothing else runs here',
-};
+const PRIVILEGED: readonly NamespaceKey[] = ['node-exporter'];
 
 export interface FoundationChartProps {
   /** Environment name; the instance label. */
@@ -77,7 +75,7 @@ export class FoundationChart extends PlatformChart {
         name: 'foundation',
         component: 'namespace',
         extraLabels: {
-          'pod-security.kubernetes.io/enforce': PRIVILEGED[key] ? 'privileged' : 'restricted',
+          'pod-security.kubernetes.io/enforce': PRIVILEGED.includes(key) ? 'privileged' : 'restricted',
           'pod-security.kubernetes.io/enforce-version': POD_SECURITY_VERSION,
           'pod-security.kubernetes.io/audit': 'restricted',
           'pod-security.kubernetes.io/audit-version': POD_SECURITY_VERSION,
@@ -87,7 +85,7 @@ export class FoundationChart extends PlatformChart {
         // Deleting a namespace deletes its volumes: Argo CD must never prune or delete one.
         annotations: {
           'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
-          ...(PRIVILEGED[key] ? exemption('namespace-pod-security', PRIVILEGED[key]) : {}),
+          ...(PRIVILEGED.includes(key) ? exemption('namespace-pod-security', key) : {}),
         },
       }),
     });

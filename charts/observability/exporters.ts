@@ -53,7 +53,7 @@ export function kubeStateMetrics(ctx: ObservabilityContext): { service: Stateles
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
-      kubernetesApiAccess: { reason: 'kube-state-metrics lists and watches the objects it reports on (read-only ClusterRole)' },
+      kubernetesApiAccess: true,
       containers: [
         {
           name: 'kube-state-metrics',
@@ -104,7 +104,6 @@ export function nodeExporter(ctx: ObservabilityContext): DaemonSetService {
     pod: {
       priorityClassName: ctx.priorityClassName,
       hostAccess: {
-        reason: "node metrics: the host's network namespace (interfaces), process namespace, and /proc, /sys and / mounted read-only",
         hostNetwork: true,
         hostPID: true,
       },

@@ -76,7 +76,7 @@ export function alloy(ctx: ObservabilityContext, lokiUrl: string): DaemonSetServ
     pod: {
       priorityClassName: ctx.priorityClassName,
       // Alloy tails logs through the API server (pods/log), which needs no host access.
-      kubernetesApiAccess: { reason: 'Alloy discovers pods and reads their logs through the Kubernetes API (read-only Roles)' },
+      kubernetesApiAccess: true,
       tolerations: [{ operator: 'Exists' }],
       volumes: [{ name: 'config', configMap: { name: configMap.name } }],
       containers: [

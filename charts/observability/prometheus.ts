@@ -60,7 +60,7 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
     pod: {
       priorityClassName: ctx.priorityClassName,
       // Discovery of pods and nodes, and the kubelet's metrics, go through the API with its token.
-      kubernetesApiAccess: { reason: 'Kubernetes service discovery and kubelet metrics (read-only ClusterRole)' },
+      kubernetesApiAccess: true,
       volumes: [
         { name: 'config', configMap: { name: configMap.name } },
         { name: 'rules', configMap: { name: rules.name } },

@@ -17,8 +17,8 @@ const VALUES: Record<string, string> = {
   SUPABASE_ANON_KEY: 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJl',
   SUPABASE_SERVICE_KEY: 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2ln-_',
   DASHBOARD_USERNAME: 'supabase',
-  DASHBOARD_PASSWORD: 'a1b2c3d4e5f60718',
-  REDIS_PASSWORD: 'deadbeefcafe0123',
+  DASHBOARD_PASSWORD: 'test-dashboard-password',
+  REDIS_PASSWORD: 'test-redis-password',
 };
 const render = (env: Record<string, string>) =>
   spawnSync('sh', [join(dir, 'render.sh'), join(dir, 'kong.yml'), join(dir, 'out.yml'), ...PLACEHOLDERS], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });

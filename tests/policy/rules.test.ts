@@ -24,6 +24,40 @@ const remove = (objects: K8sObject[], kind: string, name: string, namespace?: st
   objects.splice(objects.indexOf(target as K8sObject), 1);
 };
 
+const labels = { 'app.kubernetes.io/name': 'sample', 'app.kubernetes.io/instance': 'staging', 'app.kubernetes.io/component': 'api', 'app.kubernetes.io/part-of': 'supabase-platform', 'app.kubernetes.io/managed-by': 'cdk8s', 'app.kubernetes.io/version': '1' };
+const role = (kind: 'Role' | 'ClusterRole', rules: Mutable[]): K8sObject =>
+  ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: 'sample', ...(kind === 'Role' ? { namespace: 'app' } : {}), labels }, rules });
+const imagePolicy = (overrides: Mutable, failurePolicy = 'Fail'): K8sObject => ({
+  apiVersion: 'kyverno.io/v1',
+  kind: 'ClusterPolicy',
+  metadata: { name: 'verify-images', labels },
+  spec: {
+    failurePolicy,
+    rules: [
+      {
+        name: 'signed',
+        match: { any: [{ resources: { kinds: ['Pod'] } }] },
+        verifyImages: [{ imageReferences: ['ghcr.io/acme/*'], mutateDigest: false, verifyDigest: true, required: true, attestors: [{ entries: [{ keyless: { issuer: 'https://token.actions.githubusercontent.com', subjectRegExp: '^https://github\\.com/acme/.+$' } }] }], ...overrides }],
+      },
+    ],
+  },
+});
+const certificate = (privateKey: Mutable): K8sObject => ({
+  apiVersion: 'cert-manager.io/v1',
+  kind: 'Certificate',
+  metadata: { name: 'edge', namespace: 'app', labels },
+  spec: { secretName: 'edge-tls', dnsNames: ['a.example.com'], issuerRef: { kind: 'ClusterIssuer', name: 'letsencrypt' }, privateKey },
+});
+const issuer = (server: string): K8sObject => ({
+  apiVersion: 'cert-manager.io/v1',
+  kind: 'ClusterIssuer',
+  metadata: { name: 'acme', labels },
+  spec: { acme: { server, email: 'ops@example.com', privateKeySecretRef: { name: 'acme-account-key' }, solvers: [{ dns01: { cloudflare: { apiTokenSecretRef: { name: 'cf', key: 'token' } } } }] } },
+});
+/** The environment of a hardened Kong container, which kong-edge accepts. */
+const kongEnv = () =>
+  Object.entries({ KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl http2', KONG_SSL_CIPHER_SUITE: 'modern', KONG_HEADERS: 'off', KONG_ANONYMOUS_REPORTS: 'off', KONG_ADMIN_LISTEN: 'off', KONG_TRUSTED_IPS: '10.0.0.0/8', KONG_REAL_IP_HEADER: 'X-Forwarded-For' }).map(([name, value]) => ({ name, value }));
+
 interface BrokenCase {
   rule: string;
   what: string;
@@ -83,7 +117,7 @@ const CASES: BrokenCase[] = [
     object: 'Deployment app/sample',
     field: 'spec.template.spec.serviceAccountName',
   },
-  { rule: 'no-secret-values', what: 'a Secret with data', breakIt: (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'app' }, data: { password: 'aHVudGVyMg==' } }), object: 'Secret app/db', field: 'data' },
+  { rule: 'no-secret-values', what: 'a Secret with data', breakIt: (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'app' }, data: { password: Buffer.from('test-password').toString('base64') } }), object: 'Secret app/db', field: 'data' },
   { rule: 'no-secret-values', what: 'a literal password in env', breakIt: (o) => (main(o).env = [{ name: 'DB_PASSWORD', value: 'hunter2' }]), object: 'Deployment app/sample', field: 'env[DB_PASSWORD].value' },
   {
     rule: 'no-secret-values',
@@ -119,6 +153,19 @@ const CASES: BrokenCase[] = [
     field: 'NetworkPolicy app/sample spec.ingress[0]',
   },
   { rule: 'network-policy-coverage', what: 'no policy of its own', breakIt: (o) => remove(o, 'NetworkPolicy', 'sample'), object: 'Deployment app/sample', field: 'spec.template.metadata.labels' },
+  { rule: 'rbac-least-privilege', what: 'a wildcard verb', breakIt: (o) => o.push(role('Role', [{ apiGroups: [''], resources: ['pods'], verbs: ['*'] }])), object: 'Role app/sample', field: 'rules.0.verbs' },
+  { rule: 'rbac-least-privilege', what: 'reading Secrets', breakIt: (o) => o.push(role('Role', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }])), object: 'Role app/sample', field: 'rules.0.resources' },
+  { rule: 'rbac-least-privilege', what: 'a ClusterRole that writes', breakIt: (o) => o.push(role('ClusterRole', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'delete'] }])), object: 'ClusterRole sample', field: 'rules.0.verbs' },
+  { rule: 'rbac-least-privilege', what: 'escalation', breakIt: (o) => o.push(role('Role', [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['bind'] }])), object: 'Role app/sample', field: 'rules.0.verbs' },
+  { rule: 'internet-egress', what: 'the metadata address reachable', breakIt: (o) => find(o, 'NetworkPolicy', 'sample').spec.egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } }], ports: [{ port: 443, protocol: 'TCP' }] }), object: 'NetworkPolicy app/sample', field: 'ipBlock.except' },
+  { rule: 'internet-egress', what: 'every port to the internet', breakIt: (o) => find(o, 'NetworkPolicy', 'sample').spec.egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32'] } }] }), object: 'NetworkPolicy app/sample', field: '.ports' },
+  { rule: 'image-verification', what: 'mutateDigest on', breakIt: (o) => o.push(imagePolicy({ mutateDigest: true })), object: 'ClusterPolicy verify-images', field: 'verifyImages.0.mutateDigest' },
+  { rule: 'image-verification', what: 'unsigned images allowed', breakIt: (o) => o.push(imagePolicy({ required: false })), object: 'ClusterPolicy verify-images', field: 'verifyImages.0.required' },
+  { rule: 'image-verification', what: 'failing open', breakIt: (o) => o.push(imagePolicy({}, 'Ignore')), object: 'ClusterPolicy verify-images', field: 'spec.failurePolicy' },
+  { rule: 'edge-certificates', what: 'a key kept across renewals', breakIt: (o) => o.push(certificate({ rotationPolicy: 'Never' })), object: 'Certificate app/edge', field: 'spec.privateKey.rotationPolicy' },
+  { rule: 'edge-certificates', what: 'an ACME server that is not Let\'s Encrypt', breakIt: (o) => o.push(issuer('https://acme.example.com/directory')), object: 'ClusterIssuer acme', field: 'spec.acme.server' },
+  { rule: 'kong-edge', what: 'Kong announcing its version', breakIt: (o) => (main(o).env = kongEnv().map((e) => (e.name === 'KONG_HEADERS' ? { ...e, value: 'server_tokens' } : e))), object: 'Deployment app/sample', field: 'env.KONG_HEADERS' },
+  { rule: 'kong-edge', what: 'Kong without TLS', breakIt: (o) => (main(o).env = kongEnv().map((e) => (e.name === 'KONG_PROXY_LISTEN' ? { ...e, value: '0.0.0.0:8000' } : e))), object: 'Deployment app/sample', field: 'env.KONG_PROXY_LISTEN' },
 ];
 
 describe('policy harness', () => {
@@ -154,6 +201,13 @@ describe('policy harness', () => {
     const objects = sampleObjects();
     main(objects).env = [{ name: 'TLS_KEY', value: '/tmp/tls.key' }];
     expect(checkAll(objects).filter((x) => x.rule === 'no-secret-values')).toEqual([]);
+  });
+
+  it('accepts a hardened Kong container, a rotating certificate and a fail-closed image policy', () => {
+    const objects = sampleObjects();
+    main(objects).env = kongEnv();
+    objects.push(certificate({ rotationPolicy: 'Always' }), imagePolicy({}), issuer('https://acme-v02.api.letsencrypt.org/directory'), role('Role', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]));
+    expect(checkAll(objects).filter((x) => ['kong-edge', 'edge-certificates', 'image-verification', 'rbac-least-privilege'].includes(x.rule))).toEqual([]);
   });
 
   it('needs no PDB or spread for a single replica', () => {

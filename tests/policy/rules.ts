@@ -5,6 +5,7 @@
 // `exempt.policy.supabase-platform/<rule id>: <reason>`.
 import { describe } from './objects';
 import type { K8sObject } from './objects';
+import { ACCESS_RULES } from './rules/access-rules';
 import { AVAILABILITY_RULES } from './rules/availability-rules';
 import { NETWORK_RULES } from './rules/network-rules';
 import { OBJECT_RULES } from './rules/object-rules';
@@ -13,7 +14,7 @@ import { type Context, EXEMPTION_PREFIX, type Rule, type Violation } from './rul
 
 export { EXEMPTION_PREFIX, isClusterScoped, type Rule, type Violation } from './rules/rule';
 
-export const RULES: readonly Rule[] = [...OBJECT_RULES, ...POD_RULES, ...AVAILABILITY_RULES, ...NETWORK_RULES];
+export const RULES: readonly Rule[] = [...OBJECT_RULES, ...POD_RULES, ...AVAILABILITY_RULES, ...NETWORK_RULES, ...ACCESS_RULES];
 
 /** Runs every rule on every object; exemptions by annotation need a non-empty reason. */
 export function checkAll(objects: readonly K8sObject[], rules: readonly Rule[] = RULES): Violation[] {

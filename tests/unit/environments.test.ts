@@ -126,7 +126,7 @@ const CASES: BadCase[] = [
   { what: 'a backup volume smaller than two copies of the database', base: staging, breakIt: (e) => (e.backup.volumeSize = '60Gi'), says: ['backup.volumeSize', 'cannot hold a copy of the 50Gi database volume', 'at least twice storage.sizes.postgres'] },
   { what: 'a base-backup schedule that is not cron', base: dev, breakIt: (e) => (e.backup.baseBackup.schedule = 'daily'), says: ['backup.baseBackup.schedule', 'cron schedule with five fields'] },
   { what: 'keeping no backup', base: dev, breakIt: (e) => (e.backup.baseBackup.retainCount = 0), says: ['backup.baseBackup.retainCount', 'must be 1 or more'] },
-  { what: 'a signing identity that is not anchored', base: production, breakIt: (e) => (e.app.signing.subjectRegExp = 'https://github.com/example-defi/.*'), says: ['app.signing.subjectRegExp', 'anchored regular expression'] },
+  { what: 'a signing identity that is not anchored', base: staging, breakIt: (e) => (e.app.signing.subjectRegExp = 'https://github.com/example-defi/.*'), says: ['app.signing.subjectRegExp', 'anchored regular expression'] },
   { what: 'a drill with no time limit', base: staging, breakIt: (e) => (e.backup.drill.maxRtoMinutes = 0), says: ['backup.drill.maxRtoMinutes'] },
   { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'pods need (6 claims'] },
 ];

@@ -10,7 +10,8 @@ import { PlatformChart } from '../../lib/chart';
 import { IMAGES, imageRef } from '../../lib/images';
 import { standardLabels, selectorLabels } from '../../lib/labels';
 import { OUTPUT_MARKER, renderApp, writeOutput } from '../../lib/output';
-import { hardenedPodSpec } from '../../lib/pod';
+import { hardenedPodSpec, withExemptions } from '../../lib/pod';
+import { EXEMPTION_PREFIX, POLICY_EXCEPTIONS } from '../../lib/policy';
 import { podSecurityContext } from '../../lib/security';
 
 const RESOURCES = {
@@ -55,8 +56,14 @@ describe('hardenedPodSpec', () => {
   });
 
   it('mounts a token only through the named exception', () => {
-    const withApi = hardenedPodSpec({ serviceAccountName: 'x', containers: [], kubernetesApiAccess: { reason: 'reads pods' } });
+    const withApi = hardenedPodSpec({ serviceAccountName: 'x', containers: [], kubernetesApiAccess: true });
     expect(withApi.automountServiceAccountToken).toBe(true);
+    expect(hardenedPodSpec({ serviceAccountName: 'x', containers: [] }).automountServiceAccountToken).toBe(false);
+  });
+
+  it('takes an exception only where lib/policy.ts declares it, with its reason', () => {
+    expect(withExemptions({ name: 'prometheus', annotations: {} }, { kubernetesApiAccess: true }).annotations).toEqual({ [`${EXEMPTION_PREFIX}service-account-token`]: POLICY_EXCEPTIONS.prometheus!['service-account-token'] });
+    expect(() => withExemptions({ name: 'api' }, { kubernetesApiAccess: true })).toThrow(/api takes an exception to the policy rule service-account-token, which lib\/policy.ts POLICY_EXCEPTIONS does not declare/);
   });
 
   it('refuses root', () => {

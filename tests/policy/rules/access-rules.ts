@@ -1,0 +1,134 @@
+// Rules about who may do what: API permissions, internet egress, image admission, the edge's
+// certificate and TLS, and Kong's own hardening.
+import { containersOf, podTemplate } from '../objects';
+import { type Rule, v } from './rule';
+
+/** Verbs that let a role grant itself or others more than it has. */
+const ESCALATING_VERBS = ['escalate', 'bind', 'impersonate'];
+const READ_VERBS = ['get', 'list', 'watch'];
+/** What an `except` of an internet ipBlock must leave out: the private ranges and the cloud metadata address. */
+const NOT_INTERNET = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32'];
+const ACME_SERVERS = ['https://acme-v02.api.letsencrypt.org/directory', 'https://acme-staging-v02.api.letsencrypt.org/directory'];
+
+type PolicyRule = { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[] };
+
+export const ACCESS_RULES: readonly Rule[] = [
+  {
+    id: 'rbac-least-privilege',
+    description: 'Roles name their API groups, resources and verbs (no wildcards), never touch Secrets or grant escalation; ClusterRoles only read',
+    refs: ['issue 8 identity', 'KSV-0041', 'KSV-0044', 'KSV-0045', 'KSV-0046', 'CKV_K8S_49', 'CKV_K8S_155'],
+    check: (obj) => {
+      if (obj.kind !== 'Role' && obj.kind !== 'ClusterRole') return [];
+      const rules = ((obj as unknown as { rules?: PolicyRule[] }).rules ?? []);
+      return rules.flatMap((r, i) => {
+        const at = `rules.${i}`;
+        const out: ReturnType<typeof v>[] = [];
+        for (const key of ['apiGroups', 'resources', 'verbs', 'resourceNames'] as const) {
+          if ((r[key] ?? []).includes('*')) out.push(v(`${at}.${key}`, 'must not be "*": name exactly what the workload uses'));
+        }
+        const bad = (r.verbs ?? []).filter((verb) => ESCALATING_VERBS.includes(verb));
+        if (bad.length) out.push(v(`${at}.verbs`, `must not grant ${bad.join(', ')} (privilege escalation)`));
+        if ((r.resources ?? []).some((res) => res === 'secrets' || res.startsWith('secrets/'))) out.push(v(`${at}.resources`, 'must not reach Secrets: mount the one Secret the workload needs instead'));
+        if (obj.kind === 'ClusterRole') {
+          const writes = (r.verbs ?? []).filter((verb) => !READ_VERBS.includes(verb));
+          if (writes.length) out.push(v(`${at}.verbs`, `a ClusterRole may only read (get, list, watch), not ${writes.join(', ')}: write through a Role in the namespaces concerned`));
+        }
+        return out;
+      });
+    },
+  },
+
+  {
+    id: 'internet-egress',
+    description: 'egress to the internet names its ports and leaves out the private ranges and the cloud metadata address',
+    refs: ['R13'],
+    check: (obj) => {
+      if (obj.kind !== 'NetworkPolicy') return [];
+      const egress = ((obj.spec as { egress?: { to?: { ipBlock?: { cidr: string; except?: string[] } }[]; ports?: unknown[] }[] }).egress ?? []);
+      return egress.flatMap((rule, i) =>
+        (rule.to ?? []).flatMap((peer, j) => {
+          const block = peer.ipBlock;
+          if (!block || (block.cidr !== '0.0.0.0/0' && block.cidr !== '::/0')) return [];
+          const at = `spec.egress.${i}.to.${j}.ipBlock`;
+          const out: ReturnType<typeof v>[] = [];
+          const missing = block.cidr === '0.0.0.0/0' ? NOT_INTERNET.filter((c) => !(block.except ?? []).includes(c)) : [];
+          if (missing.length) out.push(v(`${at}.except`, `must leave out ${missing.join(', ')}: the internet is not the cluster's private network or the cloud metadata endpoint`));
+          if (!rule.ports?.length) out.push(v(`spec.egress.${i}.ports`, 'internet egress must name its ports (SMTP 587, HTTPS 443, ...)'));
+          return out;
+        }),
+      );
+    },
+  },
+
+  {
+    id: 'image-verification',
+    description: 'image verification policies check signatures without rewriting pods, require a signature and fail closed',
+    refs: ['R22', 'R25'],
+    check: (obj) => {
+      if (obj.kind !== 'ClusterPolicy' && obj.kind !== 'Policy') return [];
+      const spec = obj.spec as { failurePolicy?: string; rules?: { verifyImages?: { mutateDigest?: boolean; verifyDigest?: boolean; required?: boolean; attestors?: unknown[] }[] }[] };
+      const out: ReturnType<typeof v>[] = [];
+      const verifying = (spec.rules ?? []).some((r) => r.verifyImages?.length);
+      if (verifying && spec.failurePolicy !== 'Fail') out.push(v('spec.failurePolicy', 'must be Fail: without Kyverno, pods must not start unchecked'));
+      (spec.rules ?? []).forEach((r, i) =>
+        (r.verifyImages ?? []).forEach((vi, j) => {
+          const at = `spec.rules.${i}.verifyImages.${j}`;
+          if (vi.mutateDigest !== false) out.push(v(`${at}.mutateDigest`, 'must be false: rewriting image references puts Argo CD out of sync'));
+          if (vi.verifyDigest !== true) out.push(v(`${at}.verifyDigest`, 'must be true (Kyverno default, written out so Argo CD stays in sync)'));
+          if (vi.required !== true) out.push(v(`${at}.required`, 'must be true: an image without a signature is refused'));
+          if (!vi.attestors?.length) out.push(v(`${at}.attestors`, 'must name who signs the images'));
+        }),
+      );
+      return out;
+    },
+  },
+
+  {
+    id: 'edge-certificates',
+    description: 'certificates list DNS names, rotate their private key and come from a ClusterIssuer; ACME issuers use Let\'s Encrypt with their own account key',
+    refs: ['R19'],
+    check: (obj, ctx) => {
+      if (obj.kind === 'Certificate') {
+        const spec = obj.spec as { dnsNames?: string[]; commonName?: string; privateKey?: { rotationPolicy?: string }; issuerRef?: { kind?: string } };
+        const out: ReturnType<typeof v>[] = [];
+        if (!spec.dnsNames?.length) out.push(v('spec.dnsNames', 'must list the host names'));
+        if (spec.commonName) out.push(v('spec.commonName', 'must not be set: browsers read dnsNames only'));
+        if (spec.privateKey?.rotationPolicy !== 'Always') out.push(v('spec.privateKey.rotationPolicy', 'must be Always: a renewal gets a new key'));
+        if (spec.issuerRef?.kind !== 'ClusterIssuer') out.push(v('spec.issuerRef.kind', 'must be ClusterIssuer'));
+        return out;
+      }
+      if (obj.kind === 'ClusterIssuer') {
+        const acme = (obj.spec as { acme?: { server: string; privateKeySecretRef: { name: string } } }).acme;
+        if (!acme) return [];
+        const out: ReturnType<typeof v>[] = [];
+        if (!ACME_SERVERS.includes(acme.server)) out.push(v('spec.acme.server', `must be one of ${ACME_SERVERS.join(', ')}`));
+        const shared = ctx.objects.filter(
+          (o) => o !== obj && o.kind === 'ClusterIssuer' && (o.spec as { acme?: { privateKeySecretRef: { name: string } } }).acme?.privateKeySecretRef.name === acme.privateKeySecretRef.name,
+        );
+        if (shared.length) out.push(v('spec.acme.privateKeySecretRef.name', `is shared with ${shared.map((o) => o.metadata.name).join(', ')}: each ACME issuer needs its own account key`));
+        return out;
+      }
+      return [];
+    },
+  },
+
+  {
+    id: 'kong-edge',
+    description: 'Kong serves TLS with the modern cipher suite, hides its version, reports nothing home, keeps its admin API closed and trusts client addresses only from the load balancer',
+    refs: ['R20', 'R21'],
+    check: (obj) => {
+      const t = podTemplate(obj);
+      if (!t) return [];
+      return containersOf(t).flatMap(({ path, container }) => {
+        const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+        if (!('KONG_PROXY_LISTEN' in env)) return [];
+        const out: ReturnType<typeof v>[] = [];
+        const expect = { KONG_SSL_CIPHER_SUITE: 'modern', KONG_HEADERS: 'off', KONG_ANONYMOUS_REPORTS: 'off', KONG_ADMIN_LISTEN: 'off' } as const;
+        for (const [name, value] of Object.entries(expect)) if (env[name] !== value) out.push(v(`${path}.env.${name}`, `must be "${value}"`));
+        for (const name of ['KONG_TRUSTED_IPS', 'KONG_REAL_IP_HEADER']) if (!env[name]) out.push(v(`${path}.env.${name}`, 'must be set: rate limits and logs need the real client address'));
+        if (!/\bssl\b/.test(env.KONG_PROXY_LISTEN ?? '')) out.push(v(`${path}.env.KONG_PROXY_LISTEN`, 'must include a TLS listener'));
+        return out;
+      });
+    },
+  },
+];
