@@ -20,6 +20,8 @@ import { PROJECT_ROOT } from '../lib/files';
 import type { SecretKeySpec } from '../lib/secrets';
 import { platformSecrets, renderEnvironment } from '../platform';
 import { quantity } from '../lib/quantity';
+import { POLICY_EXCEPTIONS } from '../lib/policy';
+import { RULES } from '../tests/policy/rules';
 import { compareFlows, type Flow, flowKey, intendedFlows } from '../lib/reachability';
 
 const TUNING_ROWS = [
@@ -221,15 +223,27 @@ function flowDiagram(flows: readonly Flow[]): string {
   return lines.join('\n');
 }
 
+/** The policy rules with the checks of other tools they stand for. */
+function ruleCatalogue(): string {
+  const rows = RULES.map((r) => `| \`${r.id}\` | ${r.description} | ${r.refs.join(', ')} |`);
+  return ['| rule | what it checks on every object of every environment | stands for |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+/** Every exception to the rules, as lib/policy.ts declares it. */
+function exceptionTable(): string {
+  const rows = Object.entries(POLICY_EXCEPTIONS).flatMap(([subject, rules]) => Object.entries(rules).map(([rule, reason]) => `| ${subject} | \`${rule}\` | ${reason} |`));
+  return ['| object | rule | why |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
 /** Generated section name -> its content. */
 export function generatedSections(): Record<string, string> {
   const envs = ENVIRONMENTS.map(parseEnvironment);
   const network = intendedNetwork();
-  return { 'flow-table': flowTable(network), 'flow-diagram': flowDiagram(network.get('production') ?? []), 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs), 'drill-table': drillTable(envs) };
+  return { 'rule-catalogue': ruleCatalogue(), 'policy-exceptions': exceptionTable(), 'flow-table': flowTable(network), 'flow-diagram': flowDiagram(network.get('production') ?? []), 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs), 'drill-table': drillTable(envs) };
 }
 
 /** Pages with generated sections, relative to the project root. */
-export const GENERATED_PAGES = ['docs/network.md', 'docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md', 'docs/runbooks/backup.md'];
+export const GENERATED_PAGES = ['docs/security.md', 'docs/network.md', 'docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md', 'docs/runbooks/backup.md'];
 
 /** The page's text with every generated section filled in. */
 export function fillPage(text: string, sections: Record<string, string>): string {
