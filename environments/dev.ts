@@ -48,6 +48,12 @@ export const dev = {
     siteUrl: 'http://localhost:3000',
     mailerAutoconfirm: true,
     storageBackend: { kind: 'file', size: '5Gi' },
+    // Database pools, sized so every pool at its largest fits in max_connections (docs/capacity.md).
+    restDbPool: 5,
+    authDbPool: 3,
+    storageDbPool: 3,
+    realtimeDbPool: 2,
+    pooler: { defaultPoolSize: 10, maxClientConnections: 200 },
     studioEnabled: true,
     auth: service(1, ['50m', '64Mi'], ['500m', '256Mi']),
     rest: service(1, ['50m', '64Mi'], ['500m', '256Mi']),

@@ -58,8 +58,14 @@ export const production = {
     smtp: { host: 'smtp.example.com', port: 587, adminEmail: 'ops@example.com', senderName: 'DeFi' },
     storageBackend: { kind: 's3', bucket: 'defi-production-storage', region: 'eu-central-1' },
     studioEnabled: false,
-    restDbPool: 20,
-    pooler: { defaultPoolSize: 40, maxClientConnections: 10000 },
+    // Database pools, sized so every pool at its largest (HPA maximum plus surge) fits in the 240
+    // connections of the 16 GiB database (docs/capacity.md): PostgREST 5 per pod serves about a
+    // thousand short queries a second per pod; the app's 10,000 clients share Supavisor's 20.
+    restDbPool: 5,
+    authDbPool: 2,
+    storageDbPool: 3,
+    realtimeDbPool: 2,
+    pooler: { defaultPoolSize: 20, maxClientConnections: 10000 },
     auth: service(3, ['250m', '256Mi'], ['1', '512Mi'], 6),
     rest: service(4, ['500m', '512Mi'], ['2', '1Gi'], 12),
     realtime: service(3, ['500m', '1Gi'], ['2', '2Gi'], 8),

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AppConfig, checkDigests } from './app';
 import { BackupConfig, checkBackupRoom } from './backup';
 import { Cidr, Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
+import { checkConnections } from './capacity';
 import { checkBudgets } from './budget';
 import { PostgresConfig, RedisConfig } from './data-tier';
 import { GatewayConfig } from './gateway';
@@ -163,6 +164,7 @@ export const EnvironmentSchema = z
     checkBackupRoom(env, ctx);
     checkBudgets(env, NAMESPACES, ctx);
     checkWalRoom(env, ctx);
+    checkConnections(env, ctx);
   });
 
 export type Environment = z.infer<typeof EnvironmentSchema>;

@@ -56,6 +56,12 @@ export const staging = {
     siteUrl: 'https://app.staging.defi.example.com',
     smtp: { host: 'smtp.example.com', port: 587, adminEmail: 'ops@example.com', senderName: 'DeFi staging' },
     storageBackend: { kind: 's3', bucket: 'defi-staging-storage', region: 'eu-central-1' },
+    // Database pools, sized so every pool at its largest fits in max_connections (docs/capacity.md).
+    restDbPool: 4,
+    authDbPool: 3,
+    storageDbPool: 3,
+    realtimeDbPool: 3,
+    pooler: { defaultPoolSize: 10, maxClientConnections: 2000 },
     studioEnabled: true,
     auth: service(2, ['100m', '128Mi'], ['1', '256Mi'], 4),
     rest: service(2, ['250m', '256Mi'], ['1', '512Mi'], 6),

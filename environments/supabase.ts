@@ -81,8 +81,14 @@ export const SupabaseConfig = z
   storageBackend: StorageBackend,
   /** Largest upload Storage accepts, bytes (Kong allows the same). @default 52428800 (50 MiB) */
   fileSizeLimitBytes: wholeNumber('bytes', 1).default(52_428_800),
-  /** PostgREST's connection pool per pod. @default 10 */
+  /** PostgREST's connection pool per pod (PGRST_DB_POOL). @default 10 */
   restDbPool: wholeNumber('connections', 1).default(10),
+  /** Auth's connection pool per pod (GOTRUE_DB_MAX_POOL_SIZE; upstream's default is unlimited). @default 10 */
+  authDbPool: wholeNumber('connections', 1).default(10),
+  /** Storage's connection pool per pod (DATABASE_MAX_CONNECTIONS). @default 10 */
+  storageDbPool: wholeNumber('connections', 1).default(10),
+  /** Realtime's own pool per pod (DB_POOL_SIZE). @default 5 */
+  realtimeDbPool: wholeNumber('connections', 1).default(5),
   /** Supavisor: server connections per pool, and client connections accepted. */
   pooler: z
     .strictObject({ defaultPoolSize: wholeNumber('connections', 1).default(20), maxClientConnections: wholeNumber('connections', 1).default(100) })

@@ -78,6 +78,8 @@ export class AppChart extends PlatformChart {
         { name: 'DATABASE_USER', value: `defi_app.${props.pooler.tenant}` },
         { name: 'DATABASE_PASSWORD', valueFrom: secretKeyRef(copies.db, 'defi-app-password') },
         { name: 'DATABASE_SSLMODE', value: 'disable' },
+        // The most connections one pod may hold: docs/capacity.md counts them against Supavisor.
+        { name: 'DATABASE_POOL_SIZE', value: String(c.databasePoolSize) },
       ],
       egress: { port, peers: [props.pooler.peer] },
     });

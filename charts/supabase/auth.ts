@@ -56,6 +56,8 @@ export function authService(ctx: ServiceContext): StatelessService {
             { name: 'GOTRUE_API_PORT', value: String(AUTH_PORT) },
             { name: 'API_EXTERNAL_URL', value: ctx.publicUrl },
             { name: 'GOTRUE_DB_DRIVER', value: 'postgres' },
+            // Bounded (upstream's default is unlimited): environments/capacity.ts counts it.
+            { name: 'GOTRUE_DB_MAX_POOL_SIZE', value: String(ctx.config.authDbPool) },
             ...databaseUrlEnv(ctx, 'supabase_auth_admin', 'GOTRUE_DB_DATABASE_URL'),
             { name: 'GOTRUE_SITE_URL', value: c.siteUrl },
             { name: 'GOTRUE_URI_ALLOW_LIST', value: c.redirectUrls.join(',') },

@@ -41,6 +41,7 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
           env: [
             { name: 'PORT', value: String(REALTIME_PORT) },
             { name: 'DB_HOST', value: ctx.db.host },
+            { name: 'DB_POOL_SIZE', value: String(ctx.config.realtimeDbPool) },
             { name: 'DB_PORT', value: String(ctx.db.port) },
             { name: 'DB_USER', value: 'supabase_admin' },
             { name: 'DB_PASSWORD', valueFrom: ctx.db.passwordRef('supabase_admin') },

@@ -76,6 +76,7 @@ export function storageService(ctx: ServiceContext): StatelessService {
             fromSecret('AUTH_JWT_SECRET', ctx.secrets.jwt, 'jwt-secret'),
             { name: 'POSTGREST_URL', value: serviceUrl(ctx, 'rest', REST_PORT) },
             ...databaseUrlEnv(ctx, 'supabase_storage_admin', 'DATABASE_URL'),
+            { name: 'DATABASE_MAX_CONNECTIONS', value: String(ctx.config.storageDbPool) },
             { name: 'STORAGE_PUBLIC_URL', value: `${ctx.publicUrl}/storage/v1` },
             { name: 'REQUEST_ALLOW_X_FORWARDED_PATH', value: 'true' },
             { name: 'FILE_SIZE_LIMIT', value: String(c.fileSizeLimitBytes) },

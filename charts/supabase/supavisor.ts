@@ -1,6 +1,7 @@
 // Supavisor, the connection pooler: session mode on 5432, transaction mode on 6543. At start it
 // migrates its own schema in the _supabase database, creates this platform's tenant (pooler.exs,
 // auth_query through pgbouncer.get_auth), then serves.
+import { SUPAVISOR_METADATA_POOL } from '../../environments/capacity';
 import { k8s } from 'cdk8s-plus-33';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
@@ -78,6 +79,8 @@ export function supavisorService(ctx: ServiceContext): StatelessService {
             { name: 'POOLER_TENANT_ID', value: ctx.instance },
             { name: 'POOLER_DEFAULT_POOL_SIZE', value: String(c.pooler.defaultPoolSize) },
             { name: 'POOLER_MAX_CLIENT_CONN', value: String(c.pooler.maxClientConnections) },
+            // Its own pool to the metadata database (_supabase), counted by environments/capacity.ts.
+            { name: 'POOLER_DB_POOL_SIZE', value: String(SUPAVISOR_METADATA_POOL) },
             { name: 'POOLER_POOL_MODE', value: 'transaction' },
           ],
           volumeMounts: [{ name: 'config', mountPath: SCRIPT_DIR, readOnly: true }],

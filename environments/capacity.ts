@@ -1,0 +1,162 @@
+// The database connection budget: every pool that can open a server connection to PostgreSQL,
+// at its service's autoscaling maximum plus the 25% rollout surge, must fit in max_connections
+// minus the connections reserved for superusers. Synth refuses an environment that does not fit;
+// docs/capacity.md shows the table. PostgREST, Auth, Storage, Realtime and Supavisor's pools are
+// set by the charts from this environment; postgres-meta's and Realtime's tenant connections are
+// the upstream defaults (noted as such).
+import type { z } from 'zod';
+import { podBudgets } from './budget';
+import { num, type Resources } from './fields';
+import type { Environment } from './schema';
+
+/** superuser_reserved_connections in the generated postgresql.conf (charts/postgres/config.ts). */
+export const RESERVED_CONNECTIONS = 3;
+/** Supavisor's own pool to its metadata database on the same server (POOLER_DB_POOL_SIZE). */
+export const SUPAVISOR_METADATA_POOL = 2;
+/** postgres-meta keeps node-postgres' default pool of 10 per process (upstream default). */
+export const META_POOL = 10;
+/** Realtime's tenant: replication reader, subscription and authorization pools (estimate, whole cluster). */
+export const REALTIME_TENANT_CONNECTIONS = 5;
+/** Exporter (1), logical dump (jobs + 1), restore drill (1), backup canary (1). */
+const OPERATIONS_CONNECTIONS = { exporter: 1, canary: 1, drill: 1 } as const;
+/** Pools of defi_app in Supavisor: transaction mode (api, worker) and session mode (scheduler). */
+const APP_POOLS = 2;
+
+export interface ConnectionUse {
+  readonly who: string;
+  /** Where the number comes from, for the table. */
+  readonly how: string;
+  readonly connections: number;
+  /** The environment field that changes it. */
+  readonly field?: readonly string[];
+}
+
+const surge = (n: number) => Math.ceil(n * 1.25);
+const maxPods = (svc: { replicas: number; autoscaling?: { maxReplicas: number } }) => surge(svc.autoscaling?.maxReplicas ?? svc.replicas);
+
+/** Every direct PostgreSQL client of the environment, at its largest. */
+export function connectionUses(env: Environment): ConnectionUse[] {
+  const s = env.supabase;
+  const pods = (svc: Parameters<typeof maxPods>[0]) => maxPods(svc);
+  const dumpJobs = 2;
+  return [
+    { who: 'PostgREST', how: `${s.restDbPool} × ${pods(s.rest)} pods`, connections: s.restDbPool * pods(s.rest), field: ['supabase', 'restDbPool'] },
+    { who: 'Auth (GoTrue)', how: `${s.authDbPool} × ${pods(s.auth)} pods`, connections: s.authDbPool * pods(s.auth), field: ['supabase', 'authDbPool'] },
+    { who: 'Storage', how: `${s.storageDbPool} × ${pods(s.storage)} pods`, connections: s.storageDbPool * pods(s.storage), field: ['supabase', 'storageDbPool'] },
+    {
+      who: 'Realtime',
+      how: `${s.realtimeDbPool} × ${pods(s.realtime)} pods + ${REALTIME_TENANT_CONNECTIONS} for the tenant (estimate)`,
+      connections: s.realtimeDbPool * pods(s.realtime) + REALTIME_TENANT_CONNECTIONS,
+      field: ['supabase', 'realtimeDbPool'],
+    },
+    { who: 'postgres-meta', how: `${META_POOL} (upstream default) × ${pods(s.meta)} pods`, connections: META_POOL * pods(s.meta) },
+    {
+      who: 'Supavisor, for the app',
+      how: `${s.pooler.defaultPoolSize} × ${APP_POOLS} pools (transaction, session), shared by the cluster`,
+      connections: s.pooler.defaultPoolSize * APP_POOLS,
+      field: ['supabase', 'pooler', 'defaultPoolSize'],
+    },
+    { who: 'Supavisor, its metadata', how: `${SUPAVISOR_METADATA_POOL} × ${pods(s.supavisor)} pods`, connections: SUPAVISOR_METADATA_POOL * pods(s.supavisor) },
+    {
+      who: 'Operations',
+      how: `exporter, backup canary, restore drill, logical dump (${dumpJobs} jobs + 1)`,
+      connections: OPERATIONS_CONNECTIONS.exporter + OPERATIONS_CONNECTIONS.canary + OPERATIONS_CONNECTIONS.drill + dumpJobs + 1,
+    },
+  ];
+}
+
+export function connectionBudget(env: Environment): { uses: ConnectionUse[]; total: number; available: number; max: number } {
+  const uses = connectionUses(env);
+  const max = env.components.postgres.tuning.maxConnections;
+  return { uses, total: uses.reduce((t, u) => t + u.connections, 0), available: max - RESERVED_CONNECTIONS, max };
+}
+
+/** Adds an issue when the pools at their largest do not fit in max_connections. */
+export function checkConnections(env: Environment, ctx: z.RefinementCtx): void {
+  const p = poolerClients(env);
+  if (p.clients > p.limit) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['supabase', 'pooler', 'maxClientConnections'],
+      message: `${p.limit} is less than the ${p.clients} client connections the app's pods can open at their maximum plus surge (app.databasePoolSize ${env.app.databasePoolSize} each): raise it or lower app.databasePoolSize`,
+    });
+  }
+  const b = connectionBudget(env);
+  if (b.total <= b.available) return;
+  const largest = [...b.uses].sort((x, y) => y.connections - x.connections).filter((u) => u.field)[0]!;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['components', 'postgres', 'tuning', 'maxConnections'],
+    message: `${b.max} (${b.available} after ${RESERVED_CONNECTIONS} reserved) is less than the ${b.total} connections the pools can open at their autoscaling maximum plus rollout surge (${b.uses.map((u) => `${u.who} ${u.connections}`).join(', ')}): raise it with the memory limit, or shrink pools, largest first (${largest.field!.join('.')})`,
+  });
+}
+
+/**
+ * The load the production plan is for, and what one pod of each service is planned to carry.
+ * Planning figures, not measurements: the k6 load tests (tests/load) measure the real ones, which
+ * replace these. Each user keeps one Realtime connection and makes a request every 5 s at peak.
+ */
+export const LOAD_MODEL = {
+  users: 10_000,
+  requestsPerUserPerSecond: 0.2,
+  /** Share of the requests per service behind Kong. */
+  share: { rest: 0.5, api: 0.3, auth: 0.1, storage: 0.1 },
+  /** Requests a second one pod serves at its CPU limit (Realtime: connections). */
+  perPod: { kong: 1000, rest: 250, api: 100, auth: 100, storage: 100, realtimeConnections: 2000 },
+  /** Pods run at most this busy, as the HPAs' CPU target keeps them. */
+  utilisation: 0.7,
+} as const;
+
+export interface ServicePlan {
+  readonly service: string;
+  readonly load: string;
+  /** Pods the load needs at the planned utilisation. */
+  readonly needed: number;
+  /** What the environment allows: the HPA maximum (or the fixed replicas). */
+  readonly max: number;
+  readonly field: readonly string[];
+}
+
+/** For each service in front of the users: the pods the load model needs and the maximum the environment allows. */
+export function servicePlan(env: Environment): ServicePlan[] {
+  const m = LOAD_MODEL;
+  const rps = m.users * m.requestsPerUserPerSecond;
+  const pods = (load: number, perPod: number) => Math.ceil(load / (perPod * m.utilisation));
+  const max = (svc: { replicas: number; autoscaling?: { maxReplicas: number } }) => svc.autoscaling?.maxReplicas ?? svc.replicas;
+  const row = (service: string, load: number, unit: string, perPod: number, svc: Parameters<typeof max>[0], field: string[]): ServicePlan => ({
+    service,
+    load: `${Math.round(load).toLocaleString('en-US')} ${unit}`,
+    needed: pods(load, perPod),
+    max: max(svc),
+    field,
+  });
+  const s = env.supabase;
+  return [
+    row('Kong', rps, 'req/s', m.perPod.kong, env.gateway.kong, ['gateway', 'kong']),
+    row('PostgREST', rps * m.share.rest, 'req/s', m.perPod.rest, s.rest, ['supabase', 'rest']),
+    row('api', rps * m.share.api, 'req/s', m.perPod.api, env.app.api, ['app', 'api']),
+    row('Auth', rps * m.share.auth, 'req/s', m.perPod.auth, s.auth, ['supabase', 'auth']),
+    row('Storage', rps * m.share.storage, 'req/s', m.perPod.storage, s.storage, ['supabase', 'storage']),
+    row('Realtime', m.users, 'connections', m.perPod.realtimeConnections, s.realtime, ['supabase', 'realtime']),
+  ];
+}
+
+/** Client connections the product's pods can open to Supavisor at their largest, against its limit. */
+export function poolerClients(env: Environment): { clients: number; limit: number } {
+  const a = env.app;
+  const pods = maxPods(a.api) + maxPods(a.worker) + 1;
+  return { clients: pods * a.databasePoolSize, limit: env.supabase.pooler.maxClientConnections };
+}
+
+/** The node the plan assumes: a general-purpose 16 vCPU, 64 GiB machine, of which 90% is allocatable. */
+export const NODE = { name: '16 vCPU, 64 GiB (m6i.4xlarge class)', cpu: 16, memoryGiB: 64, allocatable: 0.9 } as const;
+
+/** Requests of every pod the environment can run at once (budgets: maximum replicas plus surge), and the nodes they need. */
+export function nodePlan(env: Environment): { cpu: number; memoryGiB: number; needed: number; max: number } {
+  const budgets = podBudgets(env);
+  const sum = (pick: (r: Resources) => string) => budgets.reduce((t, b) => t + b.pods * b.containers.reduce((c, x) => c + num(pick(x.resources)), 0), 0);
+  const cpu = sum((r) => r.requests.cpu);
+  const memoryGiB = sum((r) => r.requests.memory) / 2 ** 30;
+  const needed = Math.ceil(Math.max(cpu / (NODE.cpu * NODE.allocatable), memoryGiB / (NODE.memoryGiB * NODE.allocatable)));
+  return { cpu, memoryGiB, needed, max: env.nodes };
+}

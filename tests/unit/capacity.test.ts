@@ -1,0 +1,77 @@
+// The capacity plan (environments/capacity.ts, docs/capacity.md) against the synthesised objects:
+// each pool the plan counts is the pool the chart sets, at the replicas the HPA allows; every
+// environment's pools fit in max_connections; production's maximums carry the load model; and an
+// environment that overcommits the database is refused with the field to change.
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENTS } from '../../environments';
+import { connectionBudget, nodePlan, poolerClients, RESERVED_CONNECTIONS, servicePlan } from '../../environments/capacity';
+import { production } from '../../environments/production';
+import { parseEnvironment } from '../../environments/schema';
+import { objectsOf } from '../helpers';
+import type { K8sObject } from '../policy/objects';
+
+type Workload = K8sObject & { spec: { replicas?: number; template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
+
+/** A pool setting as the chart ships it, and the most pods of its workload (HPA maximum or replicas, plus surge). */
+function shipped(objects: K8sObject[], kind: string, name: string, variable: string): { pool: number; pods: number } {
+  const workload = objects.find((o) => o.kind === kind && o.metadata.name === name) as Workload;
+  const value = workload.spec.template.spec.containers.flatMap((c) => c.env ?? []).find((e) => e.name === variable)?.value;
+  if (value === undefined) throw new Error(`${kind} ${name} sets no ${variable}`);
+  const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && (o.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name === name);
+  const most = hpa ? (hpa.spec as { maxReplicas: number }).maxReplicas : (workload.spec.replicas ?? 1);
+  return { pool: Number(value), pods: Math.ceil(most * 1.25) };
+}
+
+describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s', (name, env) => {
+  const objects = objectsOf(name).map((l) => l.object);
+  const budget = connectionBudget(env);
+  const counted = (who: string) => budget.uses.find((u) => u.who === who)!.connections;
+
+  it('counts the pools the charts set, at the replicas the autoscalers allow', () => {
+    const rest = shipped(objects, 'Deployment', 'rest', 'PGRST_DB_POOL');
+    expect(counted('PostgREST')).toBe(rest.pool * rest.pods);
+    const auth = shipped(objects, 'Deployment', 'auth', 'GOTRUE_DB_MAX_POOL_SIZE');
+    expect(counted('Auth (GoTrue)')).toBe(auth.pool * auth.pods);
+    const storage = shipped(objects, 'Deployment', 'storage', 'DATABASE_MAX_CONNECTIONS');
+    expect(counted('Storage')).toBe(storage.pool * storage.pods);
+    const realtime = shipped(objects, 'Deployment', 'realtime', 'DB_POOL_SIZE');
+    expect(counted('Realtime')).toBeGreaterThanOrEqual(realtime.pool * realtime.pods);
+    const metadata = shipped(objects, 'Deployment', 'supavisor', 'POOLER_DB_POOL_SIZE');
+    expect(counted('Supavisor, its metadata')).toBe(metadata.pool * metadata.pods);
+    const app = shipped(objects, 'Deployment', 'supavisor', 'POOLER_DEFAULT_POOL_SIZE');
+    expect(counted('Supavisor, for the app')).toBe(app.pool * 2);
+    const max = /^max_connections = (\d+)/m.exec((objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'postgres-config') as unknown as { data: Record<string, string> }).data['postgresql.conf']!)![1];
+    expect(budget.max).toBe(Number(max));
+  });
+
+  it('fits every pool in max_connections minus the reserved ones', () => {
+    console.log(`${name}: ${budget.total} of ${budget.available} connections (${budget.uses.map((u) => `${u.who} ${u.connections}`).join(', ')})`);
+    expect(budget.available).toBe(budget.max - RESERVED_CONNECTIONS);
+    expect(budget.total).toBeLessThanOrEqual(budget.available);
+    const clients = poolerClients(env);
+    expect(clients.clients).toBeLessThanOrEqual(clients.limit);
+  });
+});
+
+describe('production carries the load model', () => {
+  const env = parseEnvironment(production);
+
+  it('with every service below its maximum pods', () => {
+    for (const row of servicePlan(env)) expect(row.needed, `${row.service}: ${row.load}`).toBeLessThanOrEqual(row.max);
+  });
+
+  it('on the nodes the environment allows', () => {
+    const plan = nodePlan(env);
+    expect(plan.needed).toBeLessThanOrEqual(plan.max);
+    expect(plan.cpu).toBeGreaterThan(10);
+  });
+
+  it('refuses pools that overcommit the database, naming the field to change', () => {
+    const bigger = structuredClone(production);
+    bigger.supabase.restDbPool = 40;
+    expect(() => parseEnvironment(bigger)).toThrow(/components\.postgres\.tuning\.maxConnections: 240 \(237 after 3 reserved\) is less than the \d+ connections .*supabase\.restDbPool/);
+    const fewClients = structuredClone(production);
+    fewClients.supabase.pooler = { defaultPoolSize: 20, maxClientConnections: 100 };
+    expect(() => parseEnvironment(fewClients)).toThrow(/supabase\.pooler\.maxClientConnections: 100 is less than the 520 client connections/);
+  });
+});
