@@ -23,7 +23,7 @@ import { quantity } from '../lib/quantity';
 import { POLICY_EXCEPTIONS } from '../lib/policy';
 import { connectionBudget, nodePlan, poolerClients, RESERVED_CONNECTIONS, servicePlan } from '../environments/capacity';
 import { RULES } from '../tests/policy/rules';
-import { compareFlows, type Flow, flowKey, intendedFlows } from '../lib/reachability';
+import { compareFlows, effectiveFlows, type Flow, flowKey, intendedFlows } from '../lib/reachability';
 
 const TUNING_ROWS = [
   'max_connections',
@@ -325,15 +325,49 @@ function costTable(envs: readonly Environment[]): string {
   ].join('\n');
 }
 
+/** Production's synthesised objects (Argo CD's folders, not on-demand). */
+function productionObjects(): { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: unknown }[] {
+  const { manifests } = renderEnvironment(ENVIRONMENTS.find((e) => e.name === 'production')!);
+  return [...manifests.entries()].filter(([file]) => !file.startsWith('on-demand/')).map(([, text]) => parse(text) as ReturnType<typeof productionObjects>[number]);
+}
+
+/** Who talks to whom in production, from the synthesised NetworkPolicies: one arrow per pair, no ports, no DNS. */
+function architectureDiagram(): string {
+  const flows = effectiveFlows(productionObjects() as Parameters<typeof effectiveFlows>[0]).filter((f) => !f.to.startsWith('kube-system/'));
+  const pairs = new Map<string, Flow>();
+  for (const f of flows) if (f.from !== f.to) pairs.set(`${f.from}|${f.to}`, { ...f, port: '' });
+  return flowDiagram([...pairs.values()]).replace(/ -->\|\| /g, ' --> ');
+}
+
+/** Every long-running workload of production: where it runs, what it is, how many. */
+function componentTable(): string {
+  const objects = productionObjects();
+  const hpa = new Map(
+    objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((h) => {
+      const spec = h.spec as { scaleTargetRef: { name: string }; minReplicas: number; maxReplicas: number };
+      return [spec.scaleTargetRef.name, `${spec.minReplicas}–${spec.maxReplicas} (HPA)`];
+    }),
+  );
+  const rows = objects
+    .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout', 'CronJob'].includes(o.kind))
+    .map((o) => {
+      const spec = o.spec as { replicas?: number; schedule?: string };
+      const count = o.kind === 'DaemonSet' ? 'one per node' : o.kind === 'CronJob' ? `\`${spec.schedule}\`` : (hpa.get(o.metadata.name) ?? String(spec.replicas ?? 1));
+      return `| ${o.metadata.namespace} | ${o.metadata.name} | ${o.metadata.labels?.['app.kubernetes.io/component'] ?? ''} | ${o.kind} | ${count} | ${o.metadata.labels?.['app.kubernetes.io/version'] ?? ''} |`;
+    })
+    .sort();
+  return ['| namespace | workload | component | kind | replicas or schedule | version |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** Generated section name -> its content. */
 export function generatedSections(): Record<string, string> {
   const envs = ENVIRONMENTS.map(parseEnvironment);
   const network = intendedNetwork();
-  return { 'capacity-connections': connectionTable(envs), 'capacity-services': serviceTable(envs), 'capacity-nodes': nodeTable(envs), 'cost-table': costTable(envs), 'rule-catalogue': ruleCatalogue(), 'policy-exceptions': exceptionTable(), 'flow-table': flowTable(network), 'flow-diagram': flowDiagram(network.get('production') ?? []), 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs), 'drill-table': drillTable(envs) };
+  return { 'architecture-diagram': architectureDiagram(), 'architecture-components': componentTable(), 'capacity-connections': connectionTable(envs), 'capacity-services': serviceTable(envs), 'capacity-nodes': nodeTable(envs), 'cost-table': costTable(envs), 'rule-catalogue': ruleCatalogue(), 'policy-exceptions': exceptionTable(), 'flow-table': flowTable(network), 'flow-diagram': flowDiagram(network.get('production') ?? []), 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs), 'drill-table': drillTable(envs) };
 }
 
 /** Pages with generated sections, relative to the project root. */
-export const GENERATED_PAGES = ['docs/capacity.md', 'docs/cost.md', 'docs/security.md', 'docs/network.md', 'docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md', 'docs/runbooks/backup.md'];
+export const GENERATED_PAGES = ['docs/architecture.md', 'docs/capacity.md', 'docs/cost.md', 'docs/security.md', 'docs/network.md', 'docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md', 'docs/runbooks/backup.md'];
 
 /** The page's text with every generated section filled in. */
 export function fillPage(text: string, sections: Record<string, string>): string {
