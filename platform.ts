@@ -7,11 +7,14 @@ import { RestoreChart } from './charts/backup/restore-chart';
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
-import { GatewayChart, PROXY_PORT } from './charts/gateway/gateway-chart';
+import { GatewayChart, PROXY_PORT, PROXY_TLS_PORT } from './charts/gateway/gateway-chart';
+import { LoadtestChart, loadtestPods } from './charts/loadtest/loadtest-chart';
+import { PROMETHEUS_PORT } from './charts/observability/prometheus-config';
 import { GitopsChart, type KindRef, type LayerInventory } from './charts/gitops/gitops-chart';
 import { ObservabilityChart } from './charts/observability/observability-chart';
 import { ImagePolicyChart } from './charts/security/image-policy-chart';
 import { IssuersChart } from './charts/security/issuers-chart';
+import { OperatorAccessChart } from './charts/security/operator-access-chart';
 import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
@@ -101,6 +104,7 @@ export function buildPlatform(app: App, env: Environment): void {
     supabaseJwt: supabase.secrets.jwt,
     rolloutsNamespace: env.observability.rolloutsControllerNamespace,
     runbookBaseUrl: `${env.gitops.repoUrl.replace(/\.git$/, '')}/blob/${env.gitops.targetRevision}/docs/runbooks/alerts/`,
+    remoteWriteClients: [loadtestPods(foundation.namespaces.app, env.name)],
   });
   const app_ = new AppChart(app, 'app', {
     instance: env.name,
@@ -118,6 +122,12 @@ export function buildPlatform(app: App, env: Environment): void {
     tracing: observability.tracing,
   });
   const issuers = new IssuersChart(app, 'issuers', { instance: env.name, prefix: env.namespacePrefix, tls: env.gateway.tls });
+  new OperatorAccessChart(app, 'operator-access', {
+    instance: env.name,
+    prefix: env.namespacePrefix,
+    namespaces: Object.values(foundation.namespaces),
+    jobNamespaces: [foundation.namespaces.supabase, foundation.namespaces.app],
+  });
   new ImagePolicyChart(app, 'image-policy', {
     instance: env.name,
     prefix: env.namespacePrefix,
@@ -137,6 +147,16 @@ export function buildPlatform(app: App, env: Environment): void {
     product: app_.upstream,
     storageMaxBytes: env.supabase.fileSizeLimitBytes,
     redis,
+  });
+  new LoadtestChart(app, 'loadtest', {
+    instance: env.name,
+    namespace: foundation.namespaces.app,
+    config: env.loadtest,
+    secretSource: env.secrets,
+    jwt: app_.secrets.jwt,
+    gateway: { namespace: foundation.namespaces.supabase, service: 'kong', port: PROXY_TLS_PORT },
+    observabilityNamespace: foundation.namespaces.observability,
+    prometheusPort: PROMETHEUS_PORT,
   });
   // Last: Argo CD's objects, from what every other chart emits.
   new GitopsChart(app, 'gitops', { instance: env.name, prefix: env.namespacePrefix, config: env.gitops, inventory: inventory(app) });

@@ -4,7 +4,10 @@
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { RESTORE_INPUTS, RESTORE_JOBS } from '../charts/backup/restore-chart';
+import { ENVIRONMENTS } from '../environments';
 import type { Manifests } from '../lib/output';
+import { renderEnvironment } from '../platform';
+import type { ObjectAccess } from './kube';
 import { UsageError } from './usage';
 
 export type Store = keyof typeof RESTORE_JOBS;
@@ -106,4 +109,19 @@ export function restoreChecklist(request: RestoreRequest, namespace: string): st
 
 export function formatJob(job: Record<string, unknown>): string {
   return `---\n${stringify(job, { lineWidth: 0 }).trimEnd()}`;
+}
+
+/** `restore`: prints the filled-in Job with its checklist, or creates it with --apply. */
+export async function restoreCommand(argv: string[], cluster: (context?: string) => Pick<ObjectAccess, 'apply'>, out: (line: string) => void, note: (line: string) => void): Promise<void> {
+  const request = parseRestoreArgs(argv, ENVIRONMENTS.map((e) => e.name));
+  const { manifests } = renderEnvironment(ENVIRONMENTS.find((e) => e.name === request.env));
+  const job = restoreJob(manifests, request, new Date());
+  const namespace = (job as { metadata: { namespace: string } }).metadata.namespace;
+  for (const line of restoreChecklist(request, namespace)) note(line);
+  if (!request.apply) {
+    out(formatJob(job));
+    return;
+  }
+  await cluster(request.context).apply(job, false);
+  note(`created job/${(job as { metadata: { name: string } }).metadata.name} in ${namespace}`);
 }

@@ -1,9 +1,15 @@
 // `cli secrets`: what to create in a dev cluster, decided from the Secrets the platform declares
 // and the ones that already exist. Pure functions, tested with the objects they produce; the
-// cluster calls are in kube.ts.
+// cluster calls are in kube.ts, reached through `secretsCommand`.
 import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { ENVIRONMENTS } from '../environments';
 import { signApiKey } from '../lib/jwt';
 import type { SecretSpec } from '../lib/secrets';
+import { platformSecrets } from '../platform';
+import type { ObjectAccess, SecretAccess } from './kube';
+import { UsageError } from './usage';
 
 export type Action = 'create' | 'keep' | 'rotate' | 'copy';
 
@@ -107,4 +113,58 @@ export function secretManifest(spec: SecretSpec, values: Readonly<Record<string,
     },
     data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
   };
+}
+
+/** `secrets`: creates (or with --rotate replaces) the dev Secrets; --dry-run prints them instead. */
+export async function secretsCommand(argv: string[], cluster: (context?: string) => SecretAccess & Pick<ObjectAccess, 'apply'>, out: (line: string) => void): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      env: { type: 'string' },
+      rotate: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      set: { type: 'string', multiple: true, default: [] },
+      context: { type: 'string' },
+    },
+    strict: true,
+  });
+  const input = ENVIRONMENTS.find((e) => (e as { name?: string }).name === values.env);
+  if (!input) throw new UsageError(`--env must be one of ${ENVIRONMENTS.map((e) => (e as { name: string }).name).join(', ')}`);
+  const { env, specs } = platformSecrets(input);
+  if (env.secrets.source !== 'cli') {
+    throw new UsageError(`${env.name} takes its secrets from External Secrets (${env.secrets.storeKind} ${env.secrets.storeName}): put the values in the secret manager under ${env.secrets.keyPrefix}/`);
+  }
+  const provided: Record<string, string> = {};
+  for (const pair of values.set) {
+    const match = /^([^/=]+\/[^=]+)=(.+)$/.exec(pair);
+    if (!match) throw new UsageError(`--set ${pair}: write it as SECRET/KEY=VALUE`);
+    provided[match[1]!] = match[2]!;
+  }
+
+  // Values written in this run, so copies in other namespaces repeat them.
+  const written = new Map<string, Record<string, string>>();
+  const valuesOf = async (spec: SecretSpec, read: (ns: string, name: string) => Promise<Record<string, string> | undefined>) => {
+    if (!spec.copyOf) return generateValues(spec, provided);
+    return copyValues(spec, written.get(`${spec.copyOf}/${spec.name}`) ?? (await read(spec.copyOf, spec.name)));
+  };
+  if (values['dry-run']) {
+    for (const item of planSecrets(specs, () => undefined, false)) {
+      const made = await valuesOf(item.spec, () => Promise.resolve(undefined));
+      written.set(`${item.spec.namespace}/${item.spec.name}`, made);
+      out(`---\n${stringify(secretManifest(item.spec, made, env.name)).trimEnd()}`);
+    }
+    return;
+  }
+  const kube = cluster(values.context);
+  const existing = new Map<string, string[] | undefined>();
+  for (const spec of specs) existing.set(`${spec.namespace}/${spec.name}`, await kube.secretKeys(spec.namespace, spec.name));
+  const plan = planSecrets(specs, (ns, name) => existing.get(`${ns}/${name}`), values.rotate);
+  for (const item of plan) {
+    if (item.action !== 'keep') {
+      const made = await valuesOf(item.spec, (ns, name) => kube.secretValues(ns, name));
+      written.set(`${item.spec.namespace}/${item.spec.name}`, made);
+      await kube.apply(secretManifest(item.spec, made, env.name), item.action === 'rotate');
+    }
+    out(`${item.action.padEnd(6)} ${item.spec.namespace}/${item.spec.name}: ${item.reason}`);
+  }
 }

@@ -60,6 +60,9 @@ export function podBudgets(env: Environment): PodBudget[] {
     stateless(['app', 'worker'], env.app.worker, [], 0, 0, 'app'),
     // The scheduler is one pod, replaced with Recreate: no surge.
     { path: ['app', 'scheduler'], namespace: 'app', pods: 1, containers: [{ resources: env.app.scheduler.resources, path: ['app', 'scheduler', 'resources'] }], storage: 0, claims: 0 },
+    // One load-test pod (k6, charts/loadtest): the Jobs run on demand, one at a time, next to the
+    // product at its largest; counting it here keeps the quota from refusing the pod mid-release.
+    { path: ['loadtest'], namespace: 'app', pods: 1, containers: [{ resources: env.loadtest.resources, path: ['loadtest', 'resources'] }], storage: 0, claims: 0 },
     ...observabilityBudgets(env),
     // The WAL streamer pod (with the backup volume), and one backup Job at a time.
     {

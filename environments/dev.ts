@@ -113,6 +113,14 @@ export const dev = {
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },
+  // A laptop: a few users per script, short runs; sign-ups are confirmed at once here.
+  loadtest: {
+    resources: resources(['100m', '128Mi'], ['500m', '512Mi']),
+    deadlineMargin: '10m',
+    api: { vus: 50, rampUp: '30s', hold: '2m', rampDown: '30s' },
+    realtime: { vus: 50, rampUp: '30s', hold: '2m', rampDown: '30s', channelSize: 10, sessionSeconds: 60 },
+    database: { vus: 20, rampUp: '30s', hold: '2m', rampDown: '30s', users: 'signup' },
+  },
   components: {
     postgres: {
       replicas: 1,

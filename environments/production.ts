@@ -30,8 +30,9 @@ export const production = {
       persistentVolumeClaims: 40,
       loadBalancers: 1,
     }),
+    // The product at its largest plus one load-test pod (loadtest.resources).
     app: namespace({
-      requests: { cpu: '24', memory: '48Gi', storage: '0' },
+      requests: { cpu: '28', memory: '48Gi', storage: '0' },
       limits: { cpu: '64', memory: '96Gi' },
       pods: 150,
       persistentVolumeClaims: 0,
@@ -138,6 +139,11 @@ export const production = {
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },
+  // Production's targets (the defaults): 10,000 api users, 10,000 Realtime connections, 500
+  // database users, from one k6 pod sized for 10,000 virtual users.
+  loadtest: {
+    resources: resources(['4', '16Gi'], ['8', '24Gi']),
+  },
   components: {
     postgres: {
       replicas: 1,

@@ -10,6 +10,7 @@ import { checkBudgets } from './budget';
 import { PostgresConfig, RedisConfig } from './data-tier';
 import { GatewayConfig } from './gateway';
 import { GitopsConfig } from './gitops';
+import { checkLoadtestUsers, LoadtestConfig } from './loadtest';
 import { ObservabilityConfig } from './observability';
 import { SupabaseConfig } from './supabase';
 
@@ -134,6 +135,8 @@ export const EnvironmentSchema = z
     /** Backups of the data tier. */
     backup: BackupConfig,
     gitops: GitopsConfig,
+    /** The load tests: users, durations and pass limits of each script, and the k6 pod's size. */
+    loadtest: LoadtestConfig,
     components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
   })
   .superRefine((env, ctx) => {
@@ -164,6 +167,7 @@ export const EnvironmentSchema = z
     checkBackupRoom(env, ctx);
     checkBudgets(env, NAMESPACES, ctx);
     checkWalRoom(env, ctx);
+    checkLoadtestUsers(env, ctx);
     checkConnections(env, ctx);
   });
 

@@ -30,9 +30,10 @@ export const staging = {
       persistentVolumeClaims: 20,
       loadBalancers: 1,
     }),
+    // The product at its largest plus one load-test pod (loadtest.resources).
     app: namespace({
-      requests: { cpu: '4', memory: '8Gi', storage: '0' },
-      limits: { cpu: '16', memory: '16Gi' },
+      requests: { cpu: '5', memory: '10Gi', storage: '0' },
+      limits: { cpu: '20', memory: '22Gi' },
       pods: 60,
       persistentVolumeClaims: 0,
       loadBalancers: 0,
@@ -124,6 +125,13 @@ export const staging = {
   },
   // Placeholder: the URL of this repository as Argo CD clones it.
   gitops: { repoUrl: 'https://git.example.com/defi/supabase-platform.git' },
+  // A fifth of production's load, on production's limits.
+  loadtest: {
+    resources: resources(['1', '2Gi'], ['4', '6Gi']),
+    api: { vus: 2000 },
+    realtime: { vus: 2000 },
+    database: { vus: 100 },
+  },
   components: {
     postgres: {
       replicas: 1,

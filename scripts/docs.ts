@@ -325,15 +325,15 @@ function costTable(envs: readonly Environment[]): string {
   ].join('\n');
 }
 
-/** Production's synthesised objects (Argo CD's folders, not on-demand). */
-function productionObjects(): { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: unknown }[] {
+/** Production's synthesised objects: Argo CD's folders, and with `onDemand` the on-demand Jobs too. */
+function productionObjects(onDemand = false): { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: unknown }[] {
   const { manifests } = renderEnvironment(ENVIRONMENTS.find((e) => e.name === 'production')!);
-  return [...manifests.entries()].filter(([file]) => !file.startsWith('on-demand/')).map(([, text]) => parse(text) as ReturnType<typeof productionObjects>[number]);
+  return [...manifests.entries()].filter(([file]) => onDemand || !file.startsWith('on-demand/')).map(([, text]) => parse(text) as ReturnType<typeof productionObjects>[number]);
 }
 
 /** Who talks to whom in production, from the synthesised NetworkPolicies: one arrow per pair, no ports, no DNS. */
 function architectureDiagram(): string {
-  const flows = effectiveFlows(productionObjects() as Parameters<typeof effectiveFlows>[0]).filter((f) => !f.to.startsWith('kube-system/'));
+  const flows = effectiveFlows(productionObjects(true) as Parameters<typeof effectiveFlows>[0]).filter((f) => !f.to.startsWith('kube-system/'));
   const pairs = new Map<string, Flow>();
   for (const f of flows) if (f.from !== f.to) pairs.set(`${f.from}|${f.to}`, { ...f, port: '' });
   return flowDiagram([...pairs.values()]).replace(/ -->\|\| /g, ' --> ');

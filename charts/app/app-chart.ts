@@ -11,7 +11,7 @@ import type { Environment } from '../../environments/schema';
 import { PlatformChart } from '../../lib/chart';
 import { imageVersion, parseImageRef } from '../../lib/images';
 import { INTERNET, type PortRule, podsOf, prometheusPeer, prometheusUrl } from '../../lib/network';
-import { copySecret, provideSecret, secretKeyRef } from '../../lib/secrets';
+import { copySecret, provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatelessService, type StatelessServiceProps } from '../../lib/stateless-service';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
@@ -48,6 +48,8 @@ export class AppChart extends PlatformChart {
   /** The api as Kong routes to it. */
   public readonly upstream: { readonly service: string; readonly namespace: string; readonly host: string; readonly port: number };
   public readonly workloads: Readonly<Record<AppComponent, StatelessService>>;
+  /** The Secrets this chart repeats into the app namespace (other charts of that namespace read them too). */
+  public readonly secrets: Readonly<Record<'db' | 'redis' | 'jwt', SecretSpec>>;
 
   constructor(scope: Construct, id: string, props: AppChartProps) {
     super(scope, id, { layer: 'app', instance: props.instance });
@@ -61,8 +63,11 @@ export class AppChart extends PlatformChart {
     const copies = {
       db: copySecret(props.db.credentials, ns, ['defi-app-password']),
       redis: copySecret(props.redis.credentials, ns, ['redis-password']),
-      jwt: copySecret(props.supabase.secrets.jwt, ns, ['jwt-secret']),
+      // anon-key: the load tests (charts/loadtest) call Kong with it from this namespace. One
+      // copy per Secret and namespace: a second declaration of supabase-jwt here would overwrite this one.
+      jwt: copySecret(props.supabase.secrets.jwt, ns, ['jwt-secret', 'anon-key']),
     };
+    this.secrets = copies;
     for (const spec of Object.values(copies)) provideSecret(this, `secret-${spec.name}`, props.secretSource, spec, meta(spec.name, 'defi', 'secret'));
 
     const prometheus = prometheusPeer(props.observabilityNamespace);

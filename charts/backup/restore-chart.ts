@@ -41,12 +41,16 @@ export class RestoreChart extends PlatformChart {
     super(scope, id, { layer: ON_DEMAND_FOLDER, instance: props.instance });
     const ns = props.namespace;
     const backup = props.backupVolume;
+    // The Jobs' ServiceAccounts and NetworkPolicies do nothing by themselves: they are synced with
+    // the backup layer, so a restore is creating one Job, all an operator may do.
+    const support = new PlatformChart(scope, `${id}-support`, { layer: 'backup', instance: props.instance });
 
     const job = (spec: { name: string; image: PinnedImage; shell: 'bash' | 'sh'; script: string; dataClaim: string; dataMount: string; env: k8s.EnvVar[] }) => {
       const labels = { name: spec.name, component: 'restore', version: spec.image.tag };
       const meta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });
       const scope = new Construct(this, spec.name);
-      const account = serviceAccount(scope, meta);
+      const supportScope = new Construct(support, spec.name);
+      const account = serviceAccount(supportScope, meta);
       new k8s.KubeJob(scope, 'job', {
         metadata: meta,
         spec: {
@@ -77,7 +81,7 @@ export class RestoreChart extends PlatformChart {
         },
       });
       // Reads and writes volumes only: no connection in or out.
-      workloadNetworkPolicy(scope, meta, { selector: selectorLabels(this.labelSpec(labels)), ingress: [], egress: [] });
+      workloadNetworkPolicy(supportScope, meta, { selector: selectorLabels(this.labelSpec(labels)), ingress: [], egress: [] });
     };
     const inputs = (names: readonly string[], defaults: Record<string, string>) => names.map((name) => ({ name, value: defaults[name] ?? '' }));
 

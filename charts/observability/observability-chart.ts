@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import type { ObservabilityConfig } from '../../environments/observability';
 import type { Environment } from '../../environments/schema';
 import { PlatformChart } from '../../lib/chart';
-import { prometheusPeer } from '../../lib/network';
+import { type Peer, prometheusPeer } from '../../lib/network';
 import { copySecret, provideSecret, type SecretSpec } from '../../lib/secrets';
 import { alertmanager } from './alertmanager';
 import type { ObservabilityContext } from './context';
@@ -39,6 +39,8 @@ export interface ObservabilityChartProps {
   readonly rolloutsNamespace: string;
   /** Web address of docs/runbooks/alerts/ in this repository, ending in "/". */
   readonly runbookBaseUrl: string;
+  /** Pods Prometheus accepts remote writes from (the load-test Jobs). @default none */
+  readonly remoteWriteClients?: readonly Peer[];
 }
 
 export class ObservabilityChart extends PlatformChart {
@@ -77,6 +79,7 @@ export class ObservabilityChart extends PlatformChart {
       nodeExporterPort: NODE_EXPORTER_PORT,
       metricsJwt,
       rolloutsNamespace: props.rolloutsNamespace,
+      remoteWriteClients: props.remoteWriteClients ?? [],
     });
     const logs = loki(ctx);
     alloy(ctx, logs.url);

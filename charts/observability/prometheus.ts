@@ -20,6 +20,8 @@ export interface PrometheusProps {
   /** The copy of the anon key Realtime and Supavisor accept for /metrics. */
   readonly metricsJwt: SecretSpec;
   readonly rolloutsNamespace: string;
+  /** Pods that push metrics by remote write (the load-test Jobs). */
+  readonly remoteWriteClients: readonly Peer[];
 }
 
 const CONFIG_DIR = '/etc/prometheus';
@@ -78,6 +80,8 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
             `--storage.tsdb.retention.size=${retentionSize(c.volumeSize)}`,
             `--web.listen-address=:${PROMETHEUS_PORT}`,
             `--web.external-url=http://${host(ctx, 'prometheus')}:${PROMETHEUS_PORT}`,
+            // POST /api/v1/write: k6 load tests push their metrics here (charts/loadtest).
+            '--web.enable-remote-write-receiver',
           ],
           resources: c.resources,
           ports: [{ name: 'http', containerPort: PROMETHEUS_PORT }],
@@ -105,6 +109,8 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
   const ingress: PortRule[] = [
     // Grafana reads it; the Rollouts analysis queries it; Prometheus scrapes itself.
     { port: PROMETHEUS_PORT, peers: [peerOf(ctx, 'grafana'), rolloutsController(props.rolloutsNamespace), ctx.prometheus] },
+    // Remote write from the load-test Jobs, only where there are any.
+    ...(props.remoteWriteClients.length ? [{ port: PROMETHEUS_PORT, peers: props.remoteWriteClients }] : []),
   ];
   const egress: PortRule[] = [
     // Every metrics port of the platform: each workload's own policy admits only Prometheus.

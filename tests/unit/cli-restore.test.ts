@@ -2,9 +2,8 @@
 // changed), and that --apply sends exactly that and printing sends nothing.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { restoreCommand } from '../../cli/index';
-import type { Cluster } from '../../cli/kube';
-import { parseRestoreArgs, restoreJob } from '../../cli/restore';
+import type { ObjectAccess } from '../../cli/kube';
+import { parseRestoreArgs, restoreCommand, restoreJob } from '../../cli/restore';
 import { renderedManifests } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -60,7 +59,7 @@ describe('restore Job', () => {
     expect(notes.join('\n')).toMatch(/scale statefulset\/postgres --replicas=0/);
 
     const applied: Obj[] = [];
-    const cluster: Cluster = { secretKeys: () => Promise.resolve(undefined), secretValues: () => Promise.resolve(undefined), apply: (o) => (applied.push(o), Promise.resolve()) };
+    const cluster: Pick<ObjectAccess, 'apply'> = { apply: (o) => (applied.push(o), Promise.resolve()) };
     await restoreCommand(['--env', 'dev', '--store', 'redis', '--apply'], () => cluster, () => undefined, () => undefined);
     expect(applied).toHaveLength(1);
     expect(applied[0].metadata.name).toMatch(/^redis-restore-\d{8}t\d{6}$/);

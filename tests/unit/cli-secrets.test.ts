@@ -3,9 +3,8 @@
 import { jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { secretsCommand } from '../../cli';
-import type { Cluster } from '../../cli/kube';
-import { copyValues, generateValues, planSecrets, secretManifest } from '../../cli/secrets';
+import type { ObjectAccess, SecretAccess } from '../../cli/kube';
+import { copyValues, generateValues, planSecrets, secretManifest, secretsCommand } from '../../cli/secrets';
 import { KEY_LIFETIME_SECONDS, signApiKey } from '../../lib/jwt';
 import type { SecretSpec } from '../../lib/secrets';
 
@@ -82,7 +81,7 @@ describe('plan', () => {
 describe('secrets command', () => {
   function fakeCluster(existing: Record<string, string[]>, stored: Record<string, Record<string, string>> = {}) {
     const applied: { object: Record<string, any>; force: boolean }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const cluster: Cluster = {
+    const cluster: SecretAccess & Pick<ObjectAccess, 'apply'> = {
       secretKeys: (ns, name) => Promise.resolve(existing[`${ns}/${name}`]),
       secretValues: (ns, name) => Promise.resolve(stored[`${ns}/${name}`]),
       apply: (object, force) => {

@@ -57,3 +57,25 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     expect((policy.spec as { failurePolicy: string }).failurePolicy).toBe('Fail');
   });
 });
+
+describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s operator access', (name, env) => {
+  const objects = objectsOf(name).map((l) => l.object);
+  const group = `${env.namespacePrefix}supabase-platform-operators`;
+  const bindings = objects.filter((o) => o.kind === 'RoleBinding' && (o as unknown as { subjects: { name: string }[] }).subjects.some((s) => s.name === group));
+
+  it('lets operators read every platform namespace and nothing cluster-wide', () => {
+    const namespaces = objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).sort();
+    const reading = bindings.filter((b) => (b as unknown as { roleRef: { kind: string } }).roleRef.kind === 'ClusterRole').map((b) => b.metadata.namespace).sort();
+    expect(reading).toEqual(namespaces);
+    expect(objects.some((o) => o.kind === 'ClusterRoleBinding' && JSON.stringify(o).includes(group))).toBe(false);
+    const reader = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === `${env.namespacePrefix}platform-operator-read`) as unknown as { rules: { verbs: string[]; resources: string[] }[] };
+    for (const rule of reader.rules) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    expect(reader.rules.flatMap((r) => r.resources)).not.toContain('secrets');
+  });
+
+  it('lets operators start on-demand Jobs only where restores and load tests run', () => {
+    const roles = objects.filter((o) => o.kind === 'Role' && o.metadata.name === 'platform-operator-jobs');
+    expect(roles.map((r) => r.metadata.namespace).sort()).toEqual([`${env.namespacePrefix}app`, `${env.namespacePrefix}supabase`].sort());
+    for (const role of roles) expect((role as unknown as { rules: unknown[] }).rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'patch', 'delete'] }]);
+  });
+});

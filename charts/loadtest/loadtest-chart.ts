@@ -1,0 +1,239 @@
+// Load-test Jobs, one per k6 script of tests/load/, written to dist/<env>/on-demand/: no Argo CD
+// Application syncs that folder, so a load test never starts by itself. `npm run cli --
+// loadtest` copies a Job under a fresh name, creates it and streams the log of its container
+// "k6". Each Job runs the scripts exactly as they are in the repository (the ConfigMap
+// loadtest-scripts holds their bytes; lib/ is flattened into keys and laid out again by the
+// volume's items), against Kong inside the cluster on its TLS port, with the anon key from the
+// app namespace's copy of supabase-jwt, and sends its metrics to Prometheus by remote write
+// (Prometheus runs with --web.enable-remote-write-receiver and admits these pods on 9090).
+// The thresholds, users and durations come from the environment (environments/loadtest.ts).
+//
+// The database test needs a table the platform's init SQL does not create: the SQL to apply
+// once is in the header of tests/load/database.ts (public.loadtest_notes, with row level
+// security and one policy per command keeping each user to its own rows). In environments whose
+// users sign in with a password, the Secret loadtest-users (key password) holds it; its
+// ExternalSecret, the scripts' ConfigMap, and each Job's ServiceAccount and NetworkPolicy are
+// synced with the app layer, only the Jobs are on demand.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { k8s } from 'cdk8s-plus-33';
+import { Construct } from 'constructs';
+import { type LoadtestConfig, LOADTEST_SCRIPTS, type LoadtestScript, loadtestSeconds } from '../../environments/loadtest';
+import type { Environment } from '../../environments/schema';
+import { PlatformChart } from '../../lib/chart';
+import { PROJECT_ROOT, projectFile } from '../../lib/files';
+import { IMAGES } from '../../lib/images';
+import { LABEL, selectorLabels } from '../../lib/labels';
+import { ON_DEMAND_FOLDER } from '../../lib/layers';
+import { type Peer, podsOf, prometheusPeer, prometheusUrl, workloadNetworkPolicy } from '../../lib/network';
+import { hardenedPodSpec } from '../../lib/pod';
+import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
+import { serviceAccount } from '../../lib/service-account';
+
+/** The Job of each script: `cli loadtest` copies one under a fresh name. */
+export const LOADTEST_JOBS: Readonly<Record<LoadtestScript, string>> = { api: 'loadtest-api', realtime: 'loadtest-realtime', database: 'loadtest-database' };
+/** The container whose log carries k6's progress, its summary and the exported JSON. */
+export const LOADTEST_CONTAINER = 'k6';
+export const LOADTEST_CONFIG_MAP = 'loadtest-scripts';
+/** The component label of every load-test object and pod (Prometheus admits pods by it). */
+export const LOADTEST_COMPONENT = 'loadtest';
+/** Where the scripts are in the repository, and in the pod. */
+export const LOADTEST_SOURCE_DIR = 'tests/load';
+export const LOADTEST_SCRIPTS_DIR = '/scripts';
+/** The wrapper that runs k6 and prints its exported summary (charts/loadtest/files/). */
+const RUNNER = 'run-k6.sh';
+const RESULTS_DIR = '/results';
+/** What k6 exports with --summary-export; run-k6.sh prints it between these lines at the end of the log. */
+export const LOADTEST_SUMMARY_FILE = `${RESULTS_DIR}/summary.json`;
+export const LOADTEST_SUMMARY_MARKERS = { begin: '----- BEGIN k6 summary (JSON) -----', end: '----- END k6 summary (JSON) -----' } as const;
+/** k6's exit code when a threshold failed (0: passed; anything else: the test could not run). */
+export const K6_THRESHOLDS_FAILED_EXIT_CODE = 99;
+/** The user of the grafana/k6 image ("k6"). */
+const K6_USER = { uid: 12345, gid: 12345 };
+/** Separates folders in a ConfigMap key, which cannot hold "/": lib/config.ts -> lib__config.ts. */
+const KEY_SEPARATOR = '__';
+/** Seconds k6 gives setup() (the scripts' setupTimeout) and needs to start and to write its summary. */
+const START_AND_FINISH_SECONDS = 180;
+
+/** The Secret of the provisioned load-test users' password (database test, "password" users). */
+export const LOADTEST_USERS_SECRET_NAME = 'loadtest-users';
+
+export interface LoadtestChartProps {
+  readonly instance: string;
+  /** The app namespace: the Jobs run beside the product. */
+  readonly namespace: string;
+  readonly config: LoadtestConfig;
+  readonly secretSource: Environment['secrets'];
+  /** The app namespace's copy of supabase-jwt (the app chart provides it), holding anon-key. */
+  readonly jwt: SecretSpec;
+  /** Kong: its namespace and TLS port, the only port it admits from inside the cluster. */
+  readonly gateway: { readonly namespace: string; readonly service: string; readonly port: number };
+  readonly observabilityNamespace: string;
+  /** Prometheus's port, where its remote-write receiver listens (/api/v1/write). */
+  readonly prometheusPort: number;
+}
+
+/** The load-test pods of one environment, for a NetworkPolicy rule (Prometheus admits them). */
+export function loadtestPods(namespace: string, instance: string): Peer {
+  return {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    podSelector: { matchLabels: { [LABEL.component]: LOADTEST_COMPONENT, [LABEL.instance]: instance } },
+  };
+}
+
+/** Every file of tests/load/ that k6 runs (the .ts files, not type declarations), with its ConfigMap key. */
+export function loadtestFiles(): { path: string; key: string }[] {
+  const root = join(PROJECT_ROOT, LOADTEST_SOURCE_DIR);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir)
+      .sort()
+      .flatMap((entry) => {
+        const full = join(dir, entry);
+        if (statSync(full).isDirectory()) return walk(full);
+        return entry.endsWith('.ts') && !entry.endsWith('.d.ts') ? [relative(root, full).split('\\').join('/')] : [];
+      });
+  return walk(root).map((path) => {
+    if (path.split('/').some((part) => part.includes(KEY_SEPARATOR) || !/^[-._a-zA-Z0-9]+$/.test(part))) {
+      throw new Error(`${LOADTEST_SOURCE_DIR}/${path}: name load-test files with letters, digits, ".", "-" and single "_" only (the ConfigMap key is the path with "/" as "${KEY_SEPARATOR}")`);
+    }
+    return { path, key: path.split('/').join(KEY_SEPARATOR) };
+  });
+}
+
+export class LoadtestChart extends PlatformChart {
+  constructor(scope: Construct, id: string, props: LoadtestChartProps) {
+    super(scope, id, { layer: ON_DEMAND_FOLDER, instance: props.instance });
+    const ns = props.namespace;
+    const c = props.config;
+    // What the Jobs need but does nothing by itself (scripts, ServiceAccounts, NetworkPolicies,
+    // the users' Secret) is synced with the app layer, so starting a load test is creating one
+    // Job: all an operator may do (charts/security/operator-access-chart.ts).
+    const support = new PlatformChart(scope, `${id}-support`, { layer: 'app', instance: props.instance });
+
+    const files = loadtestFiles();
+    const scripts = new k8s.KubeConfigMap(support, 'scripts', {
+      metadata: this.metadata({ objectName: LOADTEST_CONFIG_MAP, namespace: ns, name: 'loadtest', component: LOADTEST_COMPONENT }),
+      data: {
+        ...Object.fromEntries(files.map((f) => [f.key, projectFile(`${LOADTEST_SOURCE_DIR}/${f.path}`)])),
+        [RUNNER]: projectFile(`charts/loadtest/files/${RUNNER}`),
+      },
+    });
+    const items = [...files.map((f) => ({ key: f.key, path: f.path })), { key: RUNNER, path: RUNNER }];
+
+    // Provisioned users sign in with this password (environments/loadtest.ts, database.users).
+    const usersSecret: SecretSpec | undefined =
+      c.database.users === 'password'
+        ? {
+            name: LOADTEST_USERS_SECRET_NAME,
+            namespace: ns,
+            description: `Password of the provisioned load-test users loadtest-<n>@${c.database.emailDomain} (tests/load/database.ts)`,
+            keys: [{ key: 'password', description: 'password of every load-test user', generate: { kind: 'hex', bytes: 24 } }],
+          }
+        : undefined;
+    if (usersSecret) provideSecret(support, 'users-secret', props.secretSource, usersSecret, this.metadata({ objectName: usersSecret.name, namespace: ns, name: 'loadtest', component: 'secret' }));
+
+    const kong = `https://${props.gateway.service}.${props.gateway.namespace}.svc.cluster.local:${props.gateway.port}`;
+    const toKong = { port: props.gateway.port, peers: [podsOf(props.gateway.namespace, props.instance, props.gateway.service, 'gateway')] };
+    const toPrometheus = { port: props.prometheusPort, peers: [prometheusPeer(props.observabilityNamespace)] };
+    const value = (name: string, v: string | number): k8s.EnvVar => ({ name, value: String(v) });
+
+    const common: k8s.EnvVar[] = [
+      // The Job's own name: a fresh one per run, the same for every virtual user.
+      { name: 'LOADTEST_RUN_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
+      value('LOADTEST_ENVIRONMENT', props.instance),
+      value('LOADTEST_BASE_URL', kong),
+      { name: 'LOADTEST_ANON_KEY', valueFrom: secretKeyRef(props.jwt, 'anon-key') },
+      value('LOADTEST_SUMMARY_FILE', LOADTEST_SUMMARY_FILE),
+      value('K6_PROMETHEUS_RW_SERVER_URL', `${prometheusUrl(props.observabilityNamespace)}/api/v1/write`),
+      value('K6_PROMETHEUS_RW_TREND_STATS', 'p(50),p(95),p(99),min,max'),
+      value('K6_PROMETHEUS_RW_STALE_MARKERS', 'true'),
+      // Kong's certificate names the public domain, not the Service name the Job connects to.
+      value('K6_INSECURE_SKIP_TLS_VERIFY', 'true'),
+      // The pod reaches Kong and Prometheus only: no usage report to the internet.
+      value('K6_NO_USAGE_REPORT', 'true'),
+    ];
+    const shape = (s: { vus: number; rampUp: string; hold: string; rampDown: string; thresholds: { p95Ms: number; maxErrorRate: number } }): k8s.EnvVar[] => [
+      value('LOADTEST_VUS', s.vus),
+      value('LOADTEST_RAMP_UP', s.rampUp),
+      value('LOADTEST_HOLD', s.hold),
+      value('LOADTEST_RAMP_DOWN', s.rampDown),
+      value('LOADTEST_P95_MS', s.thresholds.p95Ms),
+      value('LOADTEST_MAX_ERROR_RATE', s.thresholds.maxErrorRate),
+    ];
+    const perScript: Record<LoadtestScript, { env: k8s.EnvVar[]; lastIteration: number; shape: { rampUp: string; hold: string; rampDown: string } }> = {
+      api: {
+        env: [...shape(c.api), value('LOADTEST_API_PATHS', c.api.paths.join(',')), value('LOADTEST_THINK_SECONDS', c.api.thinkSeconds)],
+        lastIteration: 30,
+        shape: c.api,
+      },
+      realtime: {
+        env: [
+          ...shape(c.realtime),
+          value('LOADTEST_CHANNEL_SIZE', c.realtime.channelSize),
+          value('LOADTEST_BROADCAST_INTERVAL_SECONDS', c.realtime.broadcastIntervalSeconds),
+          value('LOADTEST_SESSION_SECONDS', c.realtime.sessionSeconds),
+        ],
+        // realtime.ts lets a session finish (sessionSeconds + 30 s) when its user is ramped down.
+        lastIteration: c.realtime.sessionSeconds + 30,
+        shape: c.realtime,
+      },
+      database: {
+        env: [
+          ...shape(c.database),
+          value('LOADTEST_AUTH_MODE', c.database.users),
+          value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain),
+          value('LOADTEST_THINK_SECONDS', c.database.thinkSeconds),
+          // Optional: database.ts's setup() names the Secret when it is missing.
+          ...(usersSecret ? [{ name: 'LOADTEST_USER_PASSWORD', valueFrom: { secretKeyRef: { ...secretKeyRef(usersSecret, 'password').secretKeyRef, optional: true } } }] : []),
+        ],
+        lastIteration: 30,
+        shape: c.database,
+      },
+    };
+
+    for (const script of LOADTEST_SCRIPTS) {
+      const name = LOADTEST_JOBS[script];
+      const spec = perScript[script];
+      const labels = { name, component: LOADTEST_COMPONENT, version: IMAGES.k6.tag };
+      const meta = this.metadata({ ...labels, objectName: name, namespace: ns });
+      const jobScope = new Construct(this, name);
+      const supportScope = new Construct(support, name);
+      const account = serviceAccount(supportScope, meta);
+      const planned = loadtestSeconds(spec.shape.rampUp) + loadtestSeconds(spec.shape.hold) + loadtestSeconds(spec.shape.rampDown) + spec.lastIteration;
+      new k8s.KubeJob(jobScope, 'job', {
+        metadata: meta,
+        spec: {
+          // A load test is never retried on its own: a second run doubles the load on a platform
+          // that just failed.
+          backoffLimit: 0,
+          activeDeadlineSeconds: planned + START_AND_FINISH_SECONDS + loadtestSeconds(c.deadlineMargin),
+          // Long enough to read the log the next working day.
+          ttlSecondsAfterFinished: 3 * 24 * 3600,
+          template: {
+            metadata: { labels: meta.labels },
+            spec: hardenedPodSpec({
+              serviceAccountName: account.name,
+              restartPolicy: 'Never',
+              identity: K6_USER,
+              volumes: [{ name: 'scripts', configMap: { name: scripts.name, items, defaultMode: 0o444 } }],
+              containers: [
+                {
+                  name: LOADTEST_CONTAINER,
+                  image: IMAGES.k6,
+                  command: ['/bin/sh', `${LOADTEST_SCRIPTS_DIR}/${RUNNER}`],
+                  args: ['k6', 'run', `--summary-export=${LOADTEST_SUMMARY_FILE}`, '--out', 'experimental-prometheus-rw', `${LOADTEST_SCRIPTS_DIR}/${script}.ts`],
+                  env: [...common, ...spec.env],
+                  resources: c.resources,
+                  volumeMounts: [{ name: 'scripts', mountPath: LOADTEST_SCRIPTS_DIR, readOnly: true }],
+                  writablePaths: [{ path: RESULTS_DIR, sizeLimit: '16Mi' }, { path: '/tmp' }],
+                },
+              ],
+            }),
+          },
+        },
+      });
+      // Out to Kong's TLS port and Prometheus's remote write; nothing comes in.
+      workloadNetworkPolicy(supportScope, meta, { selector: selectorLabels(this.labelSpec(labels)), ingress: [], egress: [toKong, toPrometheus] });
+    }
+  }
+}

@@ -1,0 +1,56 @@
+// The CLI's --help text: every command with its options.
+import { LAYERS } from '../lib/layers';
+
+export const HELP = `Usage: npm run cli -- <command> [options]     (npm run cli -- <command> --help: this text)
+
+Commands:
+  apply     server-side apply dist/<env>/ (the committed files) to a cluster, layer by layer in
+            Argo CD's sync-wave order; on-demand/ is never applied. Prints a prune plan first
+            (labelled objects the cluster has and dist/<env>/ no longer holds); deletes them only
+            with --prune, and never namespaces, volume claims or Prune=false/Delete=false objects
+  status    a table of the environment's workloads (ready/desired replicas, Rollout phase and
+            step, CronJob runs) and the age of the last backups and restore drill; exit code 0
+            when everything is ready, 1 otherwise
+  secrets   create the platform's Secrets in a dev cluster (generated values; never printed
+            unless --dry-run; existing Secrets are kept unless --rotate)
+  promote   put a new image of the api, worker or scheduler into an environment's release
+            file (environments/releases/<env>.json), re-synthesise dist/, print what changed
+  restore   fill in a restore Job (dist/<env>/on-demand/) with a target and print it, or
+            apply it with --apply; prints the steps around it (stop the store first)
+
+Options for apply:
+  --env NAME               environment; dist/<env>/ must match what npm run synth writes now
+  --layer NAME             only this layer: ${LAYERS.join(', ')}
+  --dry-run                server-side dry run (dryRun=All): the API server validates, stores nothing
+  --prune                  delete what the prune plan marks "delete", after every layer applied
+                           (whole environment only; with --dry-run, a dry-run delete)
+  --context NAME           kubeconfig context (default: the current one)
+
+Options for status:
+  --env NAME               environment
+  --context NAME           kubeconfig context (default: the current one)
+
+Options for secrets:
+  --env NAME               environment (dev; staging and production use External Secrets)
+  --rotate                 replace the values of Secrets that already exist
+  --dry-run                print the Secret manifests instead of applying them (for kubectl apply -f -)
+  --set SECRET/KEY=VALUE   a value that comes from outside (repeatable)
+  --context NAME           kubeconfig context (default: the current one)
+
+Options for promote (also: npm run promote -- ...):
+  --env NAME               environment to release to
+  --component NAME         api, worker or scheduler
+  --image REF              REPO@sha256:<64 hex> (production refuses a tag without digest)
+
+Options for restore:
+  --env NAME               environment
+  --store NAME             postgres or redis
+  --backup NAME            base backup or snapshot, e.g. 20261127T020000Z (default: latest)
+  --time TS                postgres: recover up to this time (ISO 8601 with offset)
+  --restore-point NAME     postgres: recover up to this restore point
+  --force                  allow writing into a data directory that holds data
+  --apply                  create the Job in the cluster (default: print it)
+  --context NAME           kubeconfig context (default: the current one)
+
+Exit codes: 0 success, 1 failure or not ready (status), 2 wrong usage.
+`;
