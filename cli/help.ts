@@ -17,6 +17,9 @@ Commands:
             file (environments/releases/<env>.json), re-synthesise dist/, print what changed
   restore   fill in a restore Job (dist/<env>/on-demand/) with a target and print it, or
             apply it with --apply; prints the steps around it (stop the store first)
+  loadtest  run one k6 script of tests/load/ in the cluster: creates its Job
+            (dist/<env>/on-demand/) under a fresh name, streams k6's log, prints the summary;
+            exit code 0 when every threshold held, 1 otherwise
 
 Options for apply:
   --env NAME               environment; dist/<env>/ must match what npm run synth writes now
@@ -24,6 +27,12 @@ Options for apply:
   --dry-run                server-side dry run (dryRun=All): the API server validates, stores nothing
   --prune                  delete what the prune plan marks "delete", after every layer applied
                            (whole environment only; with --dry-run, a dry-run delete)
+  --context NAME           kubeconfig context (default: the current one)
+
+Options for loadtest:
+  --env NAME               environment
+  --script NAME            api, realtime or database
+  --print                  print the Job instead of creating it
   --context NAME           kubeconfig context (default: the current one)
 
 Options for status:

@@ -5,12 +5,14 @@
 //   npm run cli -- secrets --env dev [--rotate] [--dry-run] [--set SECRET/KEY=VALUE] [--context NAME]
 //   npm run promote -- --env staging --component api --image REPO@sha256:...
 //   npm run cli -- restore --env production --store postgres [--time TS | --restore-point NAME] [--backup NAME] [--force] [--apply]
+//   npm run cli -- loadtest --env staging --script api|realtime|database [--print] [--context NAME]
 import { ENVIRONMENTS } from '../environments';
 import { EnvironmentError } from '../environments/schema';
 import { PROJECT_ROOT } from '../lib/files';
 import { renderEnvironment } from '../platform';
 import { applyCommand } from './apply';
 import { HELP } from './help';
+import { loadtestCommand } from './loadtest';
 import { connect } from './kube';
 import { promoteCommand } from './promote';
 import { restoreCommand } from './restore';
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   secrets: async (argv) => (await secretsCommand(argv, connect, out), 0),
   promote: (argv) => (promoteCommand(argv, ENVIRONMENTS, PROJECT_ROOT, out), Promise.resolve(0)),
   restore: async (argv) => (await restoreCommand(argv, connect, out, note), 0),
+  loadtest: (argv) => loadtestCommand(argv, { root: PROJECT_ROOT, envNames: ENV_NAMES, cluster: connect, out, write: (text) => process.stdout.write(text) }),
 };
 
 const isParseError = (error: unknown) => {
