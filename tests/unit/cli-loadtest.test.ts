@@ -29,22 +29,23 @@ function fakeCluster(exitCode: number | undefined, waiting?: string) {
   return {
     created,
     listed,
-    async create(object: Record<string, unknown>) {
+    create(object: Record<string, unknown>) {
       created.push(object);
-      return object as unknown as KubeObject;
+      return Promise.resolve(object as unknown as KubeObject);
     },
-    async list(_apiVersion: string, _kind: string, query: ListQuery = {}) {
+    list(_apiVersion: string, _kind: string, query: ListQuery = {}) {
       listed.push(query);
       polls++;
       const name = (created[0] as { metadata: { name: string } }).metadata.name;
       const state =
         waiting !== undefined ? { waiting: { reason: waiting, message: 'back-off pulling image' } } : polls === 1 ? { waiting: { reason: 'ContainerCreating' } } : polls === 2 ? { running: {} } : exitCode === undefined ? { running: {} } : { terminated: { exitCode } };
       const phase = polls === 1 || waiting ? 'Pending' : 'Running';
-      return [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-abcde`, namespace: 'app' }, status: { phase, containerStatuses: [{ name: 'k6', state }] } }] as unknown as KubeObject[];
+      return Promise.resolve([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-abcde`, namespace: 'app' }, status: { phase, containerStatuses: [{ name: 'k6', state }] } }] as unknown as KubeObject[]);
     },
-    async streamLog(_ns: string, _pod: string, container: string, write: (text: string) => void) {
+    streamLog(_ns: string, _pod: string, container: string, write: (text: string) => void) {
       expect(container).toBe('k6');
       write(LOG);
+      return Promise.resolve();
     },
   };
 }
@@ -56,7 +57,7 @@ const run = async (cluster: ReturnType<typeof fakeCluster>) => {
     cluster,
     out: (l) => lines.push(l),
     write: (t) => (raw += t),
-    sleep: async () => undefined,
+    sleep: () => Promise.resolve(),
     startTimeoutMs: 60_000,
   });
   return { code, lines, raw };
