@@ -24,7 +24,7 @@ describe('cli entry point', () => {
   });
 
   it('refuses an unknown command or option in one line with exit code 2', async () => {
-    expect(await run(['deploy'])).toEqual({ code: 2, out: '', err: ['error: unknown command "deploy": use one of apply, status, secrets, promote, restore (see --help)'] });
+    expect(await run(['deploy'])).toEqual({ code: 2, out: '', err: ['error: unknown command "deploy": use one of apply, status, secrets, promote, restore, loadtest (see --help)'] });
     expect(await run(['status', '--env', 'dev', '--all'])).toEqual({ code: 2, out: '', err: ["error: Unknown option '--all' (see --help)"] });
     expect(await run(['apply'])).toEqual({ code: 2, out: '', err: ['error: --env must be one of dev, staging, production'] });
     expect(await run(['toString'])).toMatchObject({ code: 2 });
