@@ -5,19 +5,20 @@
 // chart (files/), shipped in a ConfigMap and run by the PostgreSQL image the database runs, so
 // client and server versions match. Nothing here deletes the backup volume.
 import { k8s } from 'cdk8s-plus-33';
+import { restoreDrill } from './drill';
+import { offsiteCopy } from './offsite';
+import { volumeSnapshots } from './volume-snapshots';
 import { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
 import type { Environment } from '../../environments/schema';
-import { num } from '../../environments/fields';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { IMAGES, type PinnedImage } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
-import { INTERNET, type PortRule, podsOf, prometheusPeer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
-import { rolesIn } from '../../lib/rbac';
+import { type PortRule, podsOf, prometheusPeer, workloadNetworkPolicy } from '../../lib/network';
 import { METRICS_PATH_ANNOTATION } from '../observability/prometheus-config';
-import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
-import { type ContainerSpec, hardenedPodSpec, podTemplateMetadata, withExemptions } from '../../lib/pod';
+import { secretKeyRef } from '../../lib/secrets';
+import { hardenedPodSpec, podTemplateMetadata, withExemptions } from '../../lib/pod';
 import { serviceAccount } from '../../lib/service-account';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
@@ -30,9 +31,7 @@ export const WAL_SLOT = 'platform_wal_stream';
 export const SCRIPTS_DIR = '/opt/backup';
 const BACKUP_METRICS_PORT = 9188;
 /** How often the canary writer adds a row (the drill fails when the newest is 5 intervals old). */
-const CANARY_INTERVAL_SECONDS = 60;
-/** Where the drill restores to: the scratch volume, which lives and dies with its pod. */
-const DRILL_SCRATCH = '/scratch';
+export const CANARY_INTERVAL_SECONDS = 60;
 /** The WAL streamer's Deployment: the backup volume's node is where it runs. */
 const STREAMER_NAME = 'postgres-wal-stream';
 /** The ConfigMap with every backup and restore script. */
@@ -42,7 +41,7 @@ export const SCRIPTS_CONFIG_MAP = 'backup-scripts';
 const markNewerThan = (mark: string, seconds: number) => ['bash', '-c', `test $(( $(date +%s) - $(stat -c %Y /tmp/${mark} 2>/dev/null || echo 0) )) -lt ${seconds}`];
 
 /** One backup CronJob: its script, image, environment and network needs. */
-interface CronJobSpec {
+export interface CronJobSpec {
   name: string;
   schedule: string;
   image: PinnedImage;
@@ -141,7 +140,7 @@ export class BackupChart extends PlatformChart {
       timeoutSeconds: 10,
       failureThreshold: liveness ? 5 : 3,
     });
-    const offsite = this.offsiteCopy(props, ns, mounts);
+    const offsite = offsiteCopy(this, props, mounts);
     new k8s.KubeDeployment(this, 'wal-stream', {
       metadata: streamerMeta,
       spec: {
@@ -307,134 +306,7 @@ export class BackupChart extends PlatformChart {
       clientLabels: props.redis.clientLabels,
       egress: [{ port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] }],
     });
-    cronJob({
-      name: 'postgres-restore-drill',
-      schedule: props.config.drill.schedule,
-      image: IMAGES.postgres,
-      shell: 'bash',
-      script: 'restore-drill.sh',
-      env: [
-        ...env,
-        { name: 'DRILL_DATA', value: `${DRILL_SCRATCH}/pgdata` },
-        { name: 'DRILL_MAX_RTO_SECONDS', value: String(props.config.drill.maxRtoMinutes * 60) },
-        // A quarter of the memory limit, as for the database itself.
-        { name: 'DRILL_SHARED_BUFFERS', value: `${Math.max(16, Math.floor(num(props.config.resources.limits.memory) / 4 / 2 ** 20))}MB` },
-        { name: 'CANARY_MAX_AGE_SECONDS', value: String(5 * CANARY_INTERVAL_SECONDS) },
-      ],
-      clientLabels: props.db.clientLabels,
-      egress: [toDatabase],
-      storage: this.drillStorage(props, volumes, mounts),
-      // The restore's own limit plus the checks after it (pg_amcheck reads every table and index).
-      deadlineSeconds: props.config.drill.maxRtoMinutes * 60 + 4 * 3600,
-      // The scratch server's log and sockets.
-      writableTmp: '256Mi',
-    });
-    this.volumeSnapshots(props, cronJob, { volumes: volumes.filter((v) => v.name === 'scripts'), mounts: mounts.filter((m) => m.name === 'scripts') });
-  }
-
-  /**
-   * Scheduled CSI VolumeSnapshots of the stores the database backups do not cover
-   * (snapshot-volumes.sh): kubectl in a shell image, with a Role in each target namespace that
-   * may read claims and create, list and delete VolumeSnapshots, nothing else.
-   */
-  private volumeSnapshots(props: BackupChartProps, cronJob: (spec: CronJobSpec) => Construct, scriptVolumes: { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] }): void {
-    const { className, targets } = props.volumeSnapshots;
-    if (targets.length === 0) return;
-    const name = 'volume-snapshots';
-    const scope = cronJob({
-      name,
-      schedule: props.config.volumeSnapshots.schedule,
-      image: IMAGES.kubectl,
-      shell: 'sh',
-      script: 'snapshot-volumes.sh',
-      env: [
-        { name: 'SNAPSHOT_TARGETS', value: targets.map((t) => `${t.namespace}/${t.claim}`).join(' ') },
-        { name: 'SNAPSHOT_CLASS', value: className },
-        { name: 'SNAPSHOT_RETAIN_COUNT', value: String(props.config.volumeSnapshots.retainCount) },
-        // kubectl keeps its discovery cache under $HOME.
-        { name: 'HOME', value: '/tmp' },
-      ],
-      clientLabels: {},
-      egress: toApiServer(props.apiServerCidrs),
-      kubernetesApiAccess: true,
-      resources: props.config.sidecarResources,
-      storage: scriptVolumes,
-    });
-    const meta = this.metadata({ objectName: name, name, component: 'backup', version: IMAGES.kubectl.tag });
-    rolesIn(scope, meta, [...new Set(targets.map((t) => t.namespace))], { name, namespace: props.namespace }, [
-      { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get'] },
-      { apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshots'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
-    ]);
-  }
-
-  /**
-   * The weekly restore drill (restore-drill.sh): the backup volume read-only except for its
-   * status folder (where the result goes for the metrics server), and a scratch volume as big as
-   * the database that is created with the pod and deleted with it.
-   */
-  private drillStorage(props: BackupChartProps, volumes: k8s.Volume[], mounts: k8s.VolumeMount[]): { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] } {
-    return {
-      volumes: [
-        ...volumes,
-        {
-          name: 'scratch',
-          ephemeral: {
-            volumeClaimTemplate: {
-              metadata: { labels: { 'app.kubernetes.io/component': 'restore-drill' } },
-              spec: { accessModes: ['ReadWriteOnce'], storageClassName: props.storageClassName, resources: { requests: { storage: k8s.Quantity.fromString(props.databaseVolumeSize) } } },
-            },
-          },
-        },
-      ],
-      mounts: [
-        ...mounts.map((m) => (m.name === 'backups' ? { ...m, readOnly: true } : m)),
-        { name: 'backups', mountPath: `${BACKUP_ROOT}/status`, subPath: 'status' },
-        { name: 'scratch', mountPath: DRILL_SCRATCH },
-      ],
-    };
-  }
-
-  /** rclone beside the streamer, copying the backup volume to the environment's bucket. */
-  private offsiteCopy(props: BackupChartProps, ns: string, mounts: k8s.VolumeMount[]): { container: ContainerSpec; egress: PortRule } | undefined {
-    const o = props.config.offsite;
-    if (!o) return undefined;
-    const secret: SecretSpec = {
-      name: 'backup-offsite',
-      namespace: ns,
-      description: 'Credentials of the off-site backup bucket',
-      keys: [
-        { key: 'access-key-id', description: 'S3 access key id (write-only to the backup bucket)', generate: { kind: 'provided', hint: 'the bucket owner' } },
-        { key: 'secret-access-key', description: 'S3 secret access key', generate: { kind: 'provided', hint: 'the bucket owner' } },
-      ],
-    };
-    provideSecret(this, 'offsite-secret', props.secretSource, secret, this.metadata({ objectName: secret.name, namespace: ns, name: 'backup', component: 'secret' }));
-    const rclone = (name: string, value: string) => ({ name: `RCLONE_CONFIG_OFFSITE_${name}`, value });
-    // Fresh when a round succeeded within ten intervals; a wedged copy loop restarts after an hour.
-    const fresh = (seconds: number) => ['sh', '-c', `test $(( $(date +%s) - $(cat ${BACKUP_ROOT}/status/last-offsite-copy 2>/dev/null || echo 0) )) -lt ${seconds}`];
-    return {
-      container: {
-        name: 'offsite-copy',
-        image: IMAGES.rclone,
-        command: ['sh', `${SCRIPTS_DIR}/offsite-copy.sh`],
-        env: [
-          { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
-          { name: 'OFFSITE_REMOTE', value: `offsite:${o.bucket}/${props.instance}` },
-          { name: 'OFFSITE_INTERVAL', value: String(o.intervalSeconds) },
-          { name: 'HOME', value: '/tmp' },
-          rclone('TYPE', 's3'),
-          rclone('PROVIDER', o.provider),
-          rclone('REGION', o.region),
-          ...(o.endpoint ? [rclone('ENDPOINT', o.endpoint)] : []),
-          { name: 'RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID', valueFrom: secretKeyRef(secret, 'access-key-id') },
-          { name: 'RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY', valueFrom: secretKeyRef(secret, 'secret-access-key') },
-        ],
-        resources: props.config.sidecarResources,
-        volumeMounts: mounts,
-        writablePaths: [{ path: '/tmp' }],
-        readinessProbe: { exec: { command: fresh(10 * o.intervalSeconds) }, initialDelaySeconds: 30, periodSeconds: 30, failureThreshold: 3 },
-        livenessProbe: { exec: { command: fresh(3600) }, initialDelaySeconds: 600, periodSeconds: 300, failureThreshold: 3 },
-      },
-      egress: { port: 443, peers: [INTERNET] },
-    };
+    cronJob(restoreDrill(props, env, [toDatabase], { volumes, mounts }));
+    volumeSnapshots(this, props, cronJob, { volumes: volumes.filter((v) => v.name === 'scripts'), mounts: mounts.filter((m) => m.name === 'scripts') });
   }
 }

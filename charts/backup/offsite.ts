@@ -1,0 +1,55 @@
+// The off-site copy: rclone beside the WAL streamer copies the backup volume (verified base
+// backups, the WAL with its growing .partial, Redis snapshots, status) to the environment's
+// S3-compatible bucket every few seconds; credentials from the Secret backup-offsite.
+import { type k8s } from 'cdk8s-plus-33';
+import type { PlatformChart } from '../../lib/chart';
+import { IMAGES } from '../../lib/images';
+import { INTERNET, type PortRule } from '../../lib/network';
+import type { ContainerSpec } from '../../lib/pod';
+import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
+import { BACKUP_ROOT, type BackupChartProps, SCRIPTS_DIR } from './backup-chart';
+
+/** rclone beside the streamer, copying the backup volume to the environment's bucket. */
+export function offsiteCopy(chart: PlatformChart, props: BackupChartProps, mounts: k8s.VolumeMount[]): { container: ContainerSpec; egress: PortRule } | undefined {
+  const o = props.config.offsite;
+  const ns = props.namespace;
+  if (!o) return undefined;
+  const secret: SecretSpec = {
+    name: 'backup-offsite',
+    namespace: ns,
+    description: 'Credentials of the off-site backup bucket',
+    keys: [
+      { key: 'access-key-id', description: 'S3 access key id (write-only to the backup bucket)', generate: { kind: 'provided', hint: 'the bucket owner' } },
+      { key: 'secret-access-key', description: 'S3 secret access key', generate: { kind: 'provided', hint: 'the bucket owner' } },
+    ],
+  };
+  provideSecret(chart, 'offsite-secret', props.secretSource, secret, chart.metadata({ objectName: secret.name, namespace: ns, name: 'backup', component: 'secret' }));
+  const rclone = (name: string, value: string) => ({ name: `RCLONE_CONFIG_OFFSITE_${name}`, value });
+  // Fresh when a round succeeded within ten intervals; a wedged copy loop restarts after an hour.
+  const fresh = (seconds: number) => ['sh', '-c', `test $(( $(date +%s) - $(cat ${BACKUP_ROOT}/status/last-offsite-copy 2>/dev/null || echo 0) )) -lt ${seconds}`];
+  return {
+    container: {
+      name: 'offsite-copy',
+      image: IMAGES.rclone,
+      command: ['sh', `${SCRIPTS_DIR}/offsite-copy.sh`],
+      env: [
+        { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
+        { name: 'OFFSITE_REMOTE', value: `offsite:${o.bucket}/${props.instance}` },
+        { name: 'OFFSITE_INTERVAL', value: String(o.intervalSeconds) },
+        { name: 'HOME', value: '/tmp' },
+        rclone('TYPE', 's3'),
+        rclone('PROVIDER', o.provider),
+        rclone('REGION', o.region),
+        ...(o.endpoint ? [rclone('ENDPOINT', o.endpoint)] : []),
+        { name: 'RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID', valueFrom: secretKeyRef(secret, 'access-key-id') },
+        { name: 'RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY', valueFrom: secretKeyRef(secret, 'secret-access-key') },
+      ],
+      resources: props.config.sidecarResources,
+      volumeMounts: mounts,
+      writablePaths: [{ path: '/tmp' }],
+      readinessProbe: { exec: { command: fresh(10 * o.intervalSeconds) }, initialDelaySeconds: 30, periodSeconds: 30, failureThreshold: 3 },
+      livenessProbe: { exec: { command: fresh(3600) }, initialDelaySeconds: 600, periodSeconds: 300, failureThreshold: 3 },
+    },
+    egress: { port: 443, peers: [INTERNET] },
+  };
+}
