@@ -114,6 +114,8 @@ export interface ServicePlan {
   readonly needed: number;
   /** What the environment allows: the HPA maximum (or the fixed replicas). */
   readonly max: number;
+  /** Memory limit of one pod. */
+  readonly memory: string;
   readonly field: readonly string[];
 }
 
@@ -122,12 +124,13 @@ export function servicePlan(env: Environment): ServicePlan[] {
   const m = LOAD_MODEL;
   const rps = m.users * m.requestsPerUserPerSecond;
   const pods = (load: number, perPod: number) => Math.ceil(load / (perPod * m.utilisation));
-  const max = (svc: { replicas: number; autoscaling?: { maxReplicas: number } }) => svc.autoscaling?.maxReplicas ?? svc.replicas;
+  const max = (svc: { replicas: number; autoscaling?: { maxReplicas: number }; resources: Resources }) => svc.autoscaling?.maxReplicas ?? svc.replicas;
   const row = (service: string, load: number, unit: string, perPod: number, svc: Parameters<typeof max>[0], field: string[]): ServicePlan => ({
     service,
     load: `${Math.round(load).toLocaleString('en-US')} ${unit}`,
     needed: pods(load, perPod),
     max: max(svc),
+    memory: svc.resources.limits.memory,
     field,
   });
   const s = env.supabase;

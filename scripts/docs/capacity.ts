@@ -24,8 +24,8 @@ export function connectionTable(envs: readonly Environment[]): string {
 /** The load model against each environment's maximum pods. */
 export function serviceTable(envs: readonly Environment[]): string {
   const plans = envs.map((e) => servicePlan(e));
-  const rows = plans[0]!.map((row, i) => `| ${row.service} | ${row.load} | ${row.needed} | ${plans.map((p) => `${p[i]!.max}${p[i]!.max >= row.needed ? '' : ' (below)'}`).join(' | ')} |`);
-  return [`| service | load | pods needed | ${envs.map((e) => `${e.name} max`).join(' | ')} |`, `| --- | --- | --- | ${envs.map(() => '---').join(' | ')} |`, ...rows].join('\n');
+  const rows = plans[0]!.map((row, i) => `| ${row.service} | ${row.load} | ${row.needed} | ${plans.map((p) => `${p[i]!.max}${p[i]!.max >= row.needed ? '' : ' (below)'} × ${p[i]!.memory}`).join(' | ')} |`);
+  return [`| service | load | pods needed | ${envs.map((e) => `${e.name}: max pods × memory limit`).join(' | ')} |`, `| --- | --- | --- | ${envs.map(() => '---').join(' | ')} |`, ...rows].join('\n');
 }
 
 export function nodeTable(envs: readonly Environment[]): string {
