@@ -33,7 +33,7 @@ export function parseApplyArgs(argv: string[], envNames: readonly string[]): App
     strict: true,
   });
   const env = requireEnv(values.env, envNames);
-  if (values.layer === ON_DEMAND_FOLDER) throw new UsageError('--layer on-demand: on-demand objects are never applied by apply; run a restore with `restore --apply`');
+  if (values.layer === ON_DEMAND_FOLDER) throw new UsageError('--layer on-demand: on-demand objects are never applied by apply; run a restore with `restore --apply`, a load test with `loadtest`');
   if (values.layer !== undefined && !(LAYERS as readonly string[]).includes(values.layer)) throw new UsageError(`--layer must be one of ${LAYERS.join(', ')}`);
   if (values.prune && values.layer) throw new UsageError('--prune works on the whole environment, not one layer: drop --layer (the prune plan is printed either way)');
   return {
