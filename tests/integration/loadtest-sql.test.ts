@@ -6,14 +6,14 @@
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { LOGIN_ROLES } from '../../charts/postgres/credentials';
 import { configMapData, ROOT } from '../helpers';
 import { chownTree, freePort, run, tempDirFor } from './processes';
+import { expectTapPasses, testPasswords } from './pg-checks';
 import { describeNeeding, packageFile, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const OS_USER = 'postgres';
-const PASSWORDS = Object.fromEntries(Object.values(LOGIN_ROLES).map(({ env }) => [env, `test-${env.toLowerCase().replace(/_/g, '-')}`]));
+const PASSWORDS = testPasswords();
 
 /** The SQL between the BEGIN and END markers of the script's header, without the comment marks. */
 export function loadtestSql(): string {
@@ -77,11 +77,7 @@ describeNeeding(
 
     it('keeps each load-test user to its own rows (pgTAP)', () => {
       const tap = psql(['-q', '-At', '-f', join(root, 'checks.sql')]);
-      expect(tap.status, tap.stderr).toBe(0);
-      const plan = /^1\.\.(\d+)$/m.exec(tap.stdout);
-      expect(plan, tap.stdout).not.toBeNull();
-      expect(tap.stdout.split('\n').filter((l) => l.startsWith('not ok')), tap.stdout).toEqual([]);
-      expect(tap.stdout.split('\n').filter((l) => /^ok \d+/.test(l))).toHaveLength(Number(plan![1]));
+      expectTapPasses(tap);
     });
   },
 );

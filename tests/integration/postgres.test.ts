@@ -12,6 +12,7 @@ import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { configMapData, ROOT } from '../helpers';
 import { adaptPaths } from './postgres-paths';
 import { chownTree, freePort, run, tempDirFor } from './processes';
+import { expectTapPasses, testPasswords } from './pg-checks';
 import { describeNeeding, packageFile, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -29,7 +30,7 @@ function testMachineOverrides(postgresqlConf: string): string[] {
   return bytes / 2 ** 20 > budget ? ['-c', `shared_buffers=${budget}MB`] : [];
 }
 
-const PASSWORDS = Object.fromEntries(Object.values(LOGIN_ROLES).map(({ env }) => [env, `test-${env.toLowerCase().replace(/_/g, '-')}`]));
+const PASSWORDS = testPasswords();
 
 describeNeeding(
   [
@@ -104,21 +105,12 @@ describeNeeding(
 
       it('passes the pgTAP baseline: roles, schemas, and RLS closing new tables to anon', () => {
         const tap = psql(['-q', '-At', '-f', join(root, 'baseline.sql')]);
-        expect(tap.status, tap.stderr).toBe(0);
-        const plan = /^1\.\.(\d+)$/m.exec(tap.stdout);
-        expect(plan, tap.stdout).not.toBeNull();
-        const failed = tap.stdout.split('\n').filter((l) => l.startsWith('not ok'));
-        expect(failed, tap.stdout).toEqual([]);
-        expect(tap.stdout.split('\n').filter((l) => /^ok \d+/.test(l))).toHaveLength(Number(plan![1]));
+        expectTapPasses(tap);
       });
 
       it('keeps each user to its own rows (pgTAP, claims set as PostgREST sets them)', () => {
         const tap = psql(['-q', '-At', '-f', join(root, 'rls.sql')]);
-        expect(tap.status, tap.stderr).toBe(0);
-        const plan = /^1\.\.(\d+)$/m.exec(tap.stdout);
-        expect(plan, tap.stdout).not.toBeNull();
-        expect(tap.stdout.split('\n').filter((l) => l.startsWith('not ok')), tap.stdout).toEqual([]);
-        expect(tap.stdout.split('\n').filter((l) => /^ok \d+/.test(l))).toHaveLength(Number(plan![1]));
+        expectTapPasses(tap);
       });
 
       it('lets each service role log in with its own password', () => {

@@ -12,11 +12,12 @@ import { LOGIN_ROLES } from '../../charts/postgres/credentials';
 import { configMapData } from '../helpers';
 import { BACKUP_PASSWORD, BIN, OS_USER, PG_BACKUP_TOOLS, PgBackupFixture, type Server, sleep, until } from './pg-backup-fixture';
 import { chownTree, run } from './processes';
+import { testPasswords } from './pg-checks';
 import { describeNeeding, program } from './tools';
 
 const SUPERUSER = 'supabase_admin';
 /** Every login role's password, as the credentials Secret gives them to the init SQL. */
-const PASSWORDS = Object.fromEntries(Object.values(LOGIN_ROLES).map(({ env }) => [env, `test-${env.toLowerCase()}`]));
+const PASSWORDS = testPasswords();
 PASSWORDS[LOGIN_ROLES.platform_backup.env] = BACKUP_PASSWORD;
 
 /** The metrics file the drill leaves for the backup metrics server, as name -> value. */
