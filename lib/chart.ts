@@ -4,7 +4,7 @@
 import { type ApiObjectMetadata, Chart } from 'cdk8s';
 import { type Construct } from 'constructs';
 import pkg from '../package.json';
-import type { Folder } from './layers';
+import { type Folder, type Layer, ON_DEMAND_FOLDER } from './layers';
 import { type LabelSpec, standardLabels } from './labels';
 import { assertDnsLabel } from './names';
 import type { SecretSpec } from './secrets';
@@ -58,5 +58,22 @@ export class PlatformChart extends Chart {
   /** The label inputs for an object of this chart. */
   public labelSpec(spec: Pick<ObjectSpec, 'name' | 'component' | 'version'>): LabelSpec {
     return { name: spec.name, component: spec.component, instance: this.instance, version: spec.version ?? PLATFORM_VERSION };
+  }
+}
+
+/**
+ * A chart of Jobs that run only when an operator asks: the Jobs go to dist/<env>/on-demand/, which
+ * no Argo CD Application syncs, and everything they need that does nothing by itself
+ * (ServiceAccounts, NetworkPolicies, ConfigMaps, Secrets) goes to `support`, synced with
+ * `supportLayer`. Starting one is then creating one Job, all an operator may do
+ * (charts/security/operator-access-chart.ts).
+ */
+export class OnDemandChart extends PlatformChart {
+  /** Where the Jobs' ServiceAccounts, NetworkPolicies and configuration go. */
+  public readonly support: PlatformChart;
+
+  constructor(scope: Construct, id: string, props: { readonly instance: string; readonly supportLayer: Layer }) {
+    super(scope, id, { layer: ON_DEMAND_FOLDER, instance: props.instance });
+    this.support = new PlatformChart(scope, `${id}-support`, { layer: props.supportLayer, instance: props.instance });
   }
 }

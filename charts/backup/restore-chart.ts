@@ -6,10 +6,9 @@
 // Redis one moves the old data aside instead of deleting it.
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
-import { PlatformChart } from '../../lib/chart';
+import { OnDemandChart } from '../../lib/chart';
 import { IMAGES, type PinnedImage } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
-import { ON_DEMAND_FOLDER } from '../../lib/layers';
 import { workloadNetworkPolicy } from '../../lib/network';
 import { hardenedPodSpec } from '../../lib/pod';
 import { serviceAccount } from '../../lib/service-account';
@@ -36,14 +35,12 @@ export interface RestoreChartProps {
   readonly backupVolume: BackupVolume;
 }
 
-export class RestoreChart extends PlatformChart {
+export class RestoreChart extends OnDemandChart {
   constructor(scope: Construct, id: string, props: RestoreChartProps) {
-    super(scope, id, { layer: ON_DEMAND_FOLDER, instance: props.instance });
+    super(scope, id, { instance: props.instance, supportLayer: 'backup' });
     const ns = props.namespace;
     const backup = props.backupVolume;
-    // The Jobs' ServiceAccounts and NetworkPolicies do nothing by themselves: they are synced with
-    // the backup layer, so a restore is creating one Job, all an operator may do.
-    const support = new PlatformChart(scope, `${id}-support`, { layer: 'backup', instance: props.instance });
+    const support = this.support;
 
     const job = (spec: { name: string; image: PinnedImage; shell: 'bash' | 'sh'; script: string; dataClaim: string; dataMount: string; env: k8s.EnvVar[] }) => {
       const labels = { name: spec.name, component: 'restore', version: spec.image.tag };

@@ -20,11 +20,10 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { type LoadtestConfig, LOADTEST_SCRIPTS, type LoadtestScript, loadtestSeconds } from '../../environments/loadtest';
 import type { Environment } from '../../environments/schema';
-import { PlatformChart } from '../../lib/chart';
+import { OnDemandChart } from '../../lib/chart';
 import { PROJECT_ROOT, projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
 import { LABEL, selectorLabels } from '../../lib/labels';
-import { ON_DEMAND_FOLDER } from '../../lib/layers';
 import { type Peer, podsOf, prometheusPeer, prometheusUrl, workloadNetworkPolicy } from '../../lib/network';
 import { hardenedPodSpec } from '../../lib/pod';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
@@ -100,15 +99,13 @@ export function loadtestFiles(): { path: string; key: string }[] {
   });
 }
 
-export class LoadtestChart extends PlatformChart {
+export class LoadtestChart extends OnDemandChart {
   constructor(scope: Construct, id: string, props: LoadtestChartProps) {
-    super(scope, id, { layer: ON_DEMAND_FOLDER, instance: props.instance });
+    // The scripts, ServiceAccounts, NetworkPolicies and the users' Secret go with the app layer.
+    super(scope, id, { instance: props.instance, supportLayer: 'app' });
     const ns = props.namespace;
     const c = props.config;
-    // What the Jobs need but does nothing by itself (scripts, ServiceAccounts, NetworkPolicies,
-    // the users' Secret) is synced with the app layer, so starting a load test is creating one
-    // Job: all an operator may do (charts/security/operator-access-chart.ts).
-    const support = new PlatformChart(scope, `${id}-support`, { layer: 'app', instance: props.instance });
+    const support = this.support;
 
     const files = loadtestFiles();
     const scripts = new k8s.KubeConfigMap(support, 'scripts', {
