@@ -37,7 +37,7 @@ const maxPods = (svc: { replicas: number; autoscaling?: { maxReplicas: number } 
 /** Every direct PostgreSQL client of the environment, at its largest. */
 export function connectionUses(env: Environment): ConnectionUse[] {
   const s = env.supabase;
-  const pods = (svc: Parameters<typeof maxPods>[0]) => maxPods(svc);
+  const pods = maxPods;
   const dumpJobs = 2;
   return [
     { who: 'PostgREST', how: `${s.restDbPool} × ${pods(s.rest)} pods`, connections: s.restDbPool * pods(s.rest), field: ['supabase', 'restDbPool'] },
