@@ -27,6 +27,11 @@ imports=(
   "clusterpolicy:=kyverno-v1.19.0-clusterpolicies.yaml"
   "volumesnapshot:=external-snapshotter-v8.6.0-volumesnapshots.yaml"
   "volumesnapshotclass:=external-snapshotter-v8.6.0-volumesnapshotclasses.yaml"
+  "cluster:=cloudnative-pg-v1.30.0-clusters.yaml"
+  "pooler:=cloudnative-pg-v1.30.0-poolers.yaml"
+  "scheduledbackup:=cloudnative-pg-v1.30.0-scheduledbackups.yaml"
+  "backup:=cloudnative-pg-v1.30.0-backups.yaml"
+  "objectstore:=plugin-barman-cloud-v0.14.0-objectstores.yaml"
 )
 
 rm -rf imports
