@@ -43,9 +43,14 @@ export function buildPlatform(app: App, env: Environment): void {
   };
   const postgres = new PostgresChart(app, 'postgres', {
     ...dataTier,
+    prefix: env.namespacePrefix,
+    clientNamespaces: [foundation.namespaces.app],
     config: env.components.postgres,
     dataVolumeSize: env.storage.sizes.postgres,
-    podCidrs: env.network.podCidrs,
+    backup: env.backup,
+    snapshotClassName: env.storage.snapshotClassName,
+    operators: env.operators,
+    apiServerCidrs: env.network.apiServerCidrs,
   });
   const redis = new RedisChart(app, 'redis', {
     ...dataTier,
@@ -57,11 +62,9 @@ export function buildPlatform(app: App, env: Environment): void {
     namespace: foundation.namespaces.supabase,
     priorityClassName: foundation.priorityClasses.data,
     storageClassName: env.storage.className,
-    databaseVolumeSize: env.storage.sizes.postgres,
     config: env.backup,
     db: postgres,
     redis,
-    observabilityNamespace: foundation.namespaces.observability,
     secretSource: env.secrets,
     volumeSnapshots: {
       className: env.storage.snapshotClassName,
@@ -76,7 +79,7 @@ export function buildPlatform(app: App, env: Environment): void {
     instance: env.name,
     namespace: foundation.namespaces.supabase,
     config: env.backup,
-    claims: { postgres: claimOf(postgres.serviceName), redis: claimOf(redis.serviceName) },
+    claims: { redis: claimOf(redis.serviceName) },
     backupVolume: backup.backupVolume,
   });
   const supabase = new SupabaseChart(app, 'supabase', {
@@ -115,7 +118,6 @@ export function buildPlatform(app: App, env: Environment): void {
     config: env.app,
     secretSource: env.secrets,
     db: postgres,
-    pooler: supabase.pooler,
     redis,
     supabase,
     gatewayNamespace: foundation.namespaces.supabase,

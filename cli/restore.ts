@@ -1,5 +1,7 @@
 // `restore`: fills in a restore Job from dist/<env>/on-demand/ (which Argo CD never syncs) with
-// the target the operator chose, under a fresh name, and prints it or applies it. What to send is
+// the snapshot the operator chose, under a fresh name, and prints it or applies it. Redis only:
+// PostgreSQL recovers into a new CloudNativePG Cluster from its object store
+// (docs/runbooks/backup.md). What to send is
 // decided here, with the objects it would send; the cluster call is kube.ts's apply.
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
@@ -15,17 +17,12 @@ export type Store = keyof typeof RESTORE_JOBS;
 export interface RestoreRequest {
   readonly env: string;
   readonly store: Store;
-  /** Base backup (Postgres) or snapshot (Redis) name, or "latest". */
+  /** Snapshot name, or "latest". */
   readonly backup: string;
-  readonly time?: string;
-  readonly restorePoint?: string;
   readonly force: boolean;
   readonly apply: boolean;
   readonly context?: string;
 }
-
-/** An ISO 8601 timestamp with an explicit offset: recovery must not depend on a server's time zone. */
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
 
 export function parseRestoreArgs(argv: string[], envNames: readonly string[]): RestoreRequest {
   const { values } = parseArgs({
@@ -34,8 +31,6 @@ export function parseRestoreArgs(argv: string[], envNames: readonly string[]): R
       env: { type: 'string' },
       store: { type: 'string' },
       backup: { type: 'string', default: 'latest' },
-      time: { type: 'string' },
-      'restore-point': { type: 'string' },
       force: { type: 'boolean', default: false },
       apply: { type: 'boolean', default: false },
       context: { type: 'string' },
@@ -44,24 +39,18 @@ export function parseRestoreArgs(argv: string[], envNames: readonly string[]): R
   });
   if (!values.env || !envNames.includes(values.env)) throw new UsageError(`--env must be one of ${envNames.join(', ')}`);
   const stores = Object.keys(RESTORE_JOBS);
+  if (values.store === 'postgres') {
+    throw new UsageError('PostgreSQL is restored into a new CloudNativePG Cluster from its object store, never in place: follow docs/runbooks/backup.md');
+  }
   if (!values.store || !stores.includes(values.store)) throw new UsageError(`--store must be one of ${stores.join(', ')}`);
   const store = values.store as Store;
-  if (values.time && values['restore-point']) throw new UsageError('give --time or --restore-point, not both: recovery stops at one target');
-  if (store === 'redis' && (values.time || values['restore-point'])) {
-    throw new UsageError('Redis restores a whole snapshot: choose it with --backup <name> (or latest); --time and --restore-point are for postgres');
-  }
-  if (values.time && !TIMESTAMP.test(values.time)) {
-    throw new UsageError(`--time ${values.time}: write an ISO 8601 time with its offset, such as 2026-11-27T14:05:00Z or 2026-11-27 15:05:00+01:00`);
-  }
   if (values.backup !== 'latest' && !/^\d{8}T\d{6}Z(\.rdb)?$/.test(values.backup)) {
-    throw new UsageError(`--backup ${values.backup}: name a backup as listed in the backup volume, such as 20261127T020000Z, or "latest"`);
+    throw new UsageError(`--backup ${values.backup}: name a snapshot as listed in the backup volume, such as 20261127T020000Z, or "latest"`);
   }
   return {
     env: values.env,
     store,
     backup: values.backup,
-    ...(values.time ? { time: values.time } : {}),
-    ...(values['restore-point'] ? { restorePoint: values['restore-point'] } : {}),
     force: values.force,
     apply: values.apply,
     ...(values.context ? { context: values.context } : {}),
@@ -79,10 +68,7 @@ export function restoreJob(onDemand: Manifests, request: RestoreRequest, now: Da
   const file = [...onDemand.keys()].find((f) => new RegExp(`^on-demand/Job\\.[^.]+\\.${template}\\.yaml$`).test(f));
   if (!file) throw new Error(`internal: no ${template} Job in dist/${request.env}/on-demand`);
   const job = parse(onDemand.get(file)!) as JobObject;
-  const values: Record<string, string> =
-    request.store === 'postgres'
-      ? { RESTORE_BACKUP: request.backup, RESTORE_TARGET_TIME: request.time ?? '', RESTORE_TARGET_NAME: request.restorePoint ?? '', RESTORE_FORCE: String(request.force) }
-      : { RESTORE_SNAPSHOT: request.backup === 'latest' || request.backup.endsWith('.rdb') ? request.backup : `${request.backup}.rdb`, RESTORE_FORCE: String(request.force) };
+  const values: Record<string, string> = { RESTORE_SNAPSHOT: request.backup === 'latest' || request.backup.endsWith('.rdb') ? request.backup : `${request.backup}.rdb`, RESTORE_FORCE: String(request.force) };
   const env = job.spec.template.spec.containers[0]!.env;
   for (const name of RESTORE_INPUTS[request.store]) {
     const entry = env.find((e) => e.name === name);
@@ -96,13 +82,13 @@ export function restoreJob(onDemand: Manifests, request: RestoreRequest, now: Da
 
 /** What must be true before the Job runs, printed with it. */
 export function restoreChecklist(request: RestoreRequest, namespace: string): string[] {
-  const workload = request.store === 'postgres' ? 'statefulset/postgres' : 'statefulset/redis';
+  const workload = 'statefulset/redis';
   return [
-    `Restoring ${request.store} in ${request.env} from ${request.backup}${request.time ? ` to ${request.time}` : ''}${request.restorePoint ? ` to restore point ${request.restorePoint}` : ''}.`,
+    `Restoring ${request.store} in ${request.env} from ${request.backup}.`,
     `1. Pause Argo CD's automated sync of the ${request.env}-data Application, or it will start ${workload} again.`,
     `2. Stop the store: kubectl -n ${namespace} scale ${workload} --replicas=0, and wait until its pod is gone.`,
     `3. Run the Job below${request.force ? '' : ' (it refuses a data directory that holds data; --force allows it)'}, and follow it: kubectl -n ${namespace} logs -f job/<name>.`,
-    `4. Start the store: kubectl -n ${namespace} scale ${workload} --replicas=1${request.store === 'postgres' ? '; PostgreSQL replays WAL to the target and promotes' : ''}.`,
+    `4. Start the store: kubectl -n ${namespace} scale ${workload} --replicas=1.`,
     `5. Check the data, then resume the automated sync. docs/runbooks/backup.md has the details.`,
   ];
 }

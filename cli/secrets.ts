@@ -98,11 +98,12 @@ export function secretManifest(spec: SecretSpec, values: Readonly<Record<string,
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    type: 'Opaque',
+    type: spec.type ?? 'Opaque',
     metadata: {
       name: spec.name,
       namespace: spec.namespace,
       labels: {
+        ...spec.labels,
         'app.kubernetes.io/name': spec.name,
         'app.kubernetes.io/instance': instance,
         'app.kubernetes.io/component': 'secret',

@@ -111,7 +111,7 @@ export const AppConfig = z
       /** Enforce rejects unsigned pods; Audit only reports them (dev, where images may be local builds). @default "Enforce" */
       failureAction: z.enum(['Enforce', 'Audit']).default('Enforce'),
     }),
-    /** Connections each app pod may open to Supavisor (DATABASE_POOL_SIZE). @default 10 */
+    /** Connections each app pod may open to the rw PgBouncer pooler (DATABASE_POOL_SIZE). @default 10 */
     databasePoolSize: wholeNumber('connections', 1).default(10),
     /** The app's log level. @default "info" */
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

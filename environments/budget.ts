@@ -3,7 +3,6 @@
 // resources and its volumes. Synth checks these against the namespace quotas and LimitRanges,
 // which the API server would otherwise enforce only at deploy time, one rejected pod at a time.
 import type { z } from 'zod';
-import { EXTRA_CLAIMS } from './data-tier';
 import { num, type Resources } from './fields';
 import type { Environment, NamespaceKey } from './schema';
 
@@ -22,20 +21,44 @@ interface PodBudget {
 const surge = (n: number) => Math.ceil(n * 1.25);
 
 export function podBudgets(env: Environment): PodBudget[] {
-  const data = (['postgres', 'redis'] as const).map((c): PodBudget => {
-    const w = env.components[c];
-    return {
-      path: ['components', c],
+  const pg = env.components.postgres;
+  const redis = env.components.redis;
+  const poolers = Object.entries(pg.poolers).map(([name, p]): PodBudget => ({
+    path: ['components', 'postgres', 'poolers', name],
+    namespace: 'supabase',
+    pods: surge(p.instances),
+    containers: [{ resources: p.resources, path: ['components', 'postgres', 'poolers', name, 'resources'] }],
+    storage: 0,
+    claims: 0,
+  }));
+  const data: PodBudget[] = [
+    // Each instance: PostgreSQL, the barman-cloud sidecar when there is an object store, a data and a WAL volume.
+    {
+      path: ['components', 'postgres'],
       namespace: 'supabase',
-      pods: w.replicas,
+      pods: pg.instances,
       containers: [
-        { resources: w.resources, path: ['components', c, 'resources'] },
-        { resources: w.helperResources, path: ['components', c, 'helperResources'] },
+        { resources: pg.resources, path: ['components', 'postgres', 'resources'] },
+        ...(env.backup.objectStore ? [{ resources: pg.helperResources, path: ['components', 'postgres', 'helperResources'] }] : []),
       ],
-      storage: (num(env.storage.sizes[c]) + num(EXTRA_CLAIMS[c].size)) * w.replicas,
-      claims: (1 + EXTRA_CLAIMS[c].count) * w.replicas,
-    };
-  });
+      storage: (num(env.storage.sizes.postgres) + num(pg.walVolumeSize)) * pg.instances,
+      claims: 2 * pg.instances,
+    },
+    ...poolers,
+    // The bootstrap Job (Supabase's migrations), once per sync.
+    { path: ['components', 'postgres', 'helperResources'], namespace: 'supabase', pods: 1, containers: [{ resources: pg.helperResources, path: ['components', 'postgres', 'helperResources'] }], storage: 0, claims: 0 },
+    {
+      path: ['components', 'redis'],
+      namespace: 'supabase',
+      pods: redis.replicas,
+      containers: [
+        { resources: redis.resources, path: ['components', 'redis', 'resources'] },
+        { resources: redis.helperResources, path: ['components', 'redis', 'helperResources'] },
+      ],
+      storage: num(env.storage.sizes.redis) * redis.replicas,
+      claims: redis.replicas,
+    },
+  ];
   const s = env.supabase;
   const stateless = (path: string[], svc: { replicas: number; autoscaling?: { maxReplicas: number }; resources: Resources }, extra: PodBudget['containers'] = [], storage = 0, claims = 0, namespace: NamespaceKey = 'supabase'): PodBudget => ({
     path,
@@ -54,7 +77,6 @@ export function podBudgets(env: Environment): PodBudget[] {
     stateless(['supabase', 'storage'], s.storage, [{ resources: s.imgproxy, path: ['supabase', 'imgproxy'] }], fileBackend ? num(fileBackend.size) : 0, fileBackend ? 1 : 0),
     stateless(['supabase', 'meta'], s.meta),
     ...(s.studioEnabled ? [stateless(['supabase', 'studio'], s.studio)] : []),
-    stateless(['supabase', 'supavisor'], s.supavisor),
     stateless(['gateway', 'kong'], env.gateway.kong),
     stateless(['app', 'api'], env.app.api, [], 0, 0, 'app'),
     stateless(['app', 'worker'], env.app.worker, [], 0, 0, 'app'),
@@ -64,24 +86,23 @@ export function podBudgets(env: Environment): PodBudget[] {
     // product at its largest; counting it here keeps the quota from refusing the pod mid-release.
     { path: ['loadtest'], namespace: 'app', pods: 1, containers: [{ resources: env.loadtest.resources, path: ['loadtest', 'resources'] }], storage: 0, claims: 0 },
     ...observabilityBudgets(env),
-    // The WAL streamer pod (with the backup volume), and one backup Job at a time.
-    {
-      path: ['backup'],
-      namespace: 'supabase',
-      pods: 1,
-      // pg_receivewal, the metrics server, the canary writer, and the off-site copier where there is one.
-      containers: [
-        { resources: env.backup.resources, path: ['backup', 'resources'] },
-        ...Array.from({ length: env.backup.offsite ? 3 : 2 }, () => ({ resources: env.backup.sidecarResources, path: ['backup', 'sidecarResources'] })),
-      ],
-      storage: num(env.backup.volumeSize),
-      claims: 1,
-    },
-    { path: ['backup'], namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.resources, path: ['backup', 'resources'] }], storage: 0, claims: 0 },
+    // The Redis snapshot volume, and one backup Job at a time (a snapshot, the drill's steps).
+    { path: ['backup'], namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.resources, path: ['backup', 'resources'] }], storage: num(env.backup.volumeSize), claims: 1 },
     // The volume snapshot CronJob (kubectl).
     { path: ['backup'], namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.sidecarResources, path: ['backup', 'sidecarResources'] }], storage: 0, claims: 0 },
-    // The weekly restore drill, with a scratch volume as big as the database's.
-    { path: ['backup', 'drill'], namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.resources, path: ['backup', 'resources'] }], storage: num(env.storage.sizes.postgres), claims: 1 },
+    // The weekly restore drill's scratch Cluster: one instance with a data and a WAL volume as big as the database's.
+    ...(env.backup.objectStore
+      ? [
+          {
+            path: ['backup', 'drill'],
+            namespace: 'supabase' as const,
+            pods: 1,
+            containers: [{ resources: pg.resources, path: ['components', 'postgres', 'resources'] }, { resources: pg.helperResources, path: ['components', 'postgres', 'helperResources'] }],
+            storage: num(env.storage.sizes.postgres) + num(pg.walVolumeSize),
+            claims: 2,
+          },
+        ]
+      : []),
   ];
 }
 

@@ -1,26 +1,26 @@
 // The database connection budget: every pool that can open a server connection to PostgreSQL,
 // at its service's autoscaling maximum plus the 25% rollout surge, must fit in max_connections
-// minus the connections reserved for superusers. Synth refuses an environment that does not fit;
-// docs/capacity.md shows the table. PostgREST, Auth, Storage, Realtime and Supavisor's pools are
-// set by the charts from this environment; postgres-meta's and Realtime's tenant connections are
-// the upstream defaults (noted as such).
+// minus the connections reserved for superusers. The primary carries the Supabase services'
+// direct pools and the rw PgBouncer pooler; a standby carries the ro pooler (all of it, when
+// the others are away). Synth refuses an environment that does not fit; docs/capacity.md shows
+// the table. postgres-meta's and Realtime's tenant connections are upstream defaults (noted).
 import type { z } from 'zod';
 import { podBudgets } from './budget';
 import { num, type Resources } from './fields';
 import type { Environment } from './schema';
 
-/** superuser_reserved_connections in the generated postgresql.conf (charts/postgres/config.ts). */
+/** superuser_reserved_connections in the Cluster's parameters (charts/postgres/parameters.ts). */
 export const RESERVED_CONNECTIONS = 3;
-/** Supavisor's own pool to its metadata database on the same server (POOLER_DB_POOL_SIZE). */
-export const SUPAVISOR_METADATA_POOL = 2;
 /** postgres-meta keeps node-postgres' default pool of 10 per process (upstream default). */
 export const META_POOL = 10;
 /** Realtime's tenant: replication reader, subscription and authorization pools (estimate, whole cluster). */
 export const REALTIME_TENANT_CONNECTIONS = 5;
-/** Exporter (1), logical dump (jobs + 1), restore drill (1), backup canary (1). */
-const OPERATIONS_CONNECTIONS = { exporter: 1, canary: 1, drill: 1 } as const;
-/** Pools of defi_app in Supavisor: transaction mode (api, worker) and session mode (scheduler). */
-const APP_POOLS = 2;
+/**
+ * Connections of the platform's own operations on the primary: CloudNativePG's instance manager
+ * and metrics queries (2), pg_cron's launcher and a running job (2), the restore drill's report
+ * (1), the bootstrap Job (1).
+ */
+const OPERATIONS_CONNECTIONS = 6;
 
 export interface ConnectionUse {
   readonly who: string;
@@ -33,12 +33,18 @@ export interface ConnectionUse {
 
 const surge = (n: number) => Math.ceil(n * 1.25);
 const maxPods = (svc: { replicas: number; autoscaling?: { maxReplicas: number } }) => surge(svc.autoscaling?.maxReplicas ?? svc.replicas);
+type PoolerConfig = Environment['components']['postgres']['poolers']['rw'];
+const poolerUse = (name: 'rw' | 'ro', p: PoolerConfig): ConnectionUse => ({
+  who: `PgBouncer ${name} pooler`,
+  how: `${p.defaultPoolSize} × ${surge(p.instances)} pods (max_db_connections each)`,
+  connections: p.defaultPoolSize * surge(p.instances),
+  field: ['components', 'postgres', 'poolers', name, 'defaultPoolSize'],
+});
 
-/** Every direct PostgreSQL client of the environment, at its largest. */
+/** Every client of the primary, at its largest. */
 export function connectionUses(env: Environment): ConnectionUse[] {
   const s = env.supabase;
   const pods = maxPods;
-  const dumpJobs = 2;
   return [
     { who: 'PostgREST', how: `${s.restDbPool} × ${pods(s.rest)} pods`, connections: s.restDbPool * pods(s.rest), field: ['supabase', 'restDbPool'] },
     { who: 'Auth (GoTrue)', how: `${s.authDbPool} × ${pods(s.auth)} pods`, connections: s.authDbPool * pods(s.auth), field: ['supabase', 'authDbPool'] },
@@ -50,45 +56,61 @@ export function connectionUses(env: Environment): ConnectionUse[] {
       field: ['supabase', 'realtimeDbPool'],
     },
     { who: 'postgres-meta', how: `${META_POOL} (upstream default) × ${pods(s.meta)} pods`, connections: META_POOL * pods(s.meta) },
-    {
-      who: 'Supavisor, for the app',
-      how: `${s.pooler.defaultPoolSize} × ${APP_POOLS} pools (transaction, session), shared by the cluster`,
-      connections: s.pooler.defaultPoolSize * APP_POOLS,
-      field: ['supabase', 'pooler', 'defaultPoolSize'],
-    },
-    { who: 'Supavisor, its metadata', how: `${SUPAVISOR_METADATA_POOL} × ${pods(s.supavisor)} pods`, connections: SUPAVISOR_METADATA_POOL * pods(s.supavisor) },
-    {
-      who: 'Operations',
-      how: `exporter, backup canary, restore drill, logical dump (${dumpJobs} jobs + 1)`,
-      connections: OPERATIONS_CONNECTIONS.exporter + OPERATIONS_CONNECTIONS.canary + OPERATIONS_CONNECTIONS.drill + dumpJobs + 1,
-    },
+    poolerUse('rw', env.components.postgres.poolers.rw),
+    { who: 'Operations', how: 'instance manager and metrics, pg_cron, restore drill report, bootstrap Job', connections: OPERATIONS_CONNECTIONS },
   ];
 }
 
-export function connectionBudget(env: Environment): { uses: ConnectionUse[]; total: number; available: number; max: number } {
-  const uses = connectionUses(env);
-  const max = env.components.postgres.tuning.maxConnections;
-  return { uses, total: uses.reduce((t, u) => t + u.connections, 0), available: max - RESERVED_CONNECTIONS, max };
+/** Every client of one standby: the whole ro pooler (when the other standbys are away) and the metrics queries. */
+export function standbyConnectionUses(env: Environment): ConnectionUse[] {
+  const ro = env.components.postgres.poolers.ro;
+  return [...(ro ? [poolerUse('ro', ro)] : []), { who: 'Operations', how: 'instance manager and metrics', connections: 2 }];
 }
 
-/** Adds an issue when the pools at their largest do not fit in max_connections. */
+export interface ConnectionBudget {
+  readonly uses: ConnectionUse[];
+  readonly total: number;
+  readonly available: number;
+  readonly max: number;
+}
+
+const budgetOf = (env: Environment, uses: ConnectionUse[]): ConnectionBudget => {
+  const max = env.components.postgres.tuning.maxConnections;
+  return { uses, total: uses.reduce((t, u) => t + u.connections, 0), available: max - RESERVED_CONNECTIONS, max };
+};
+
+/** The primary's budget. */
+export function connectionBudget(env: Environment): ConnectionBudget {
+  return budgetOf(env, connectionUses(env));
+}
+
+/** One standby's budget (the same max_connections: a standby must allow as many as the primary). */
+export function standbyConnectionBudget(env: Environment): ConnectionBudget {
+  return budgetOf(env, standbyConnectionUses(env));
+}
+
+/** Adds an issue when the pools at their largest do not fit in max_connections, or the app's clients not in the rw pooler. */
 export function checkConnections(env: Environment, ctx: z.RefinementCtx): void {
   const p = poolerClients(env);
   if (p.clients > p.limit) {
     ctx.addIssue({
       code: 'custom',
-      path: ['supabase', 'pooler', 'maxClientConnections'],
-      message: `${p.limit} is less than the ${p.clients} client connections the app's pods can open at their maximum plus surge (app.databasePoolSize ${env.app.databasePoolSize} each): raise it or lower app.databasePoolSize`,
+      path: ['components', 'postgres', 'poolers', 'rw', 'maxClientConnections'],
+      message: `${p.perPod} per pod (${p.limit} with one of the ${p.pods} pooler pods lost) is less than the ${p.clients} client connections the app's pods can open at their maximum plus surge (app.databasePoolSize ${env.app.databasePoolSize} each): raise it or lower app.databasePoolSize`,
     });
   }
-  const b = connectionBudget(env);
-  if (b.total <= b.available) return;
-  const largest = [...b.uses].sort((x, y) => y.connections - x.connections).filter((u) => u.field)[0]!;
-  ctx.addIssue({
-    code: 'custom',
-    path: ['components', 'postgres', 'tuning', 'maxConnections'],
-    message: `${b.max} (${b.available} after ${RESERVED_CONNECTIONS} reserved) is less than the ${b.total} connections the pools can open at their autoscaling maximum plus rollout surge (${b.uses.map((u) => `${u.who} ${u.connections}`).join(', ')}): raise it with the memory limit, or shrink pools, largest first (${largest.field!.join('.')})`,
-  });
+  for (const [budget, where] of [
+    [connectionBudget(env), 'the primary'],
+    [standbyConnectionBudget(env), 'a standby'],
+  ] as const) {
+    if (budget.total <= budget.available) continue;
+    const largest = [...budget.uses].sort((x, y) => y.connections - x.connections).filter((u) => u.field)[0]!;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['components', 'postgres', 'tuning', 'maxConnections'],
+      message: `${budget.max} (${budget.available} after ${RESERVED_CONNECTIONS} reserved) is less than the ${budget.total} connections the pools of ${where} can open at their autoscaling maximum plus rollout surge (${budget.uses.map((u) => `${u.who} ${u.connections}`).join(', ')}): raise it with the memory limit, or shrink pools, largest first (${largest.field!.join('.')})`,
+    });
+  }
 }
 
 /**
@@ -144,11 +166,16 @@ export function servicePlan(env: Environment): ServicePlan[] {
   ];
 }
 
-/** Client connections the product's pods can open to Supavisor at their largest, against its limit. */
-export function poolerClients(env: Environment): { clients: number; limit: number } {
+/**
+ * Client connections the product's pods can open to the rw pooler at their largest, against what
+ * its pods accept with one of them lost (all of them when there is only one).
+ */
+export function poolerClients(env: Environment): { clients: number; limit: number; perPod: number; pods: number } {
   const a = env.app;
-  const pods = maxPods(a.api) + maxPods(a.worker) + 1;
-  return { clients: pods * a.databasePoolSize, limit: env.supabase.pooler.maxClientConnections };
+  const rw = env.components.postgres.poolers.rw;
+  const clients = (maxPods(a.api) + maxPods(a.worker) + 1) * a.databasePoolSize;
+  const surviving = rw.instances > 1 ? rw.instances - 1 : 1;
+  return { clients, limit: rw.maxClientConnections * surviving, perPod: rw.maxClientConnections, pods: rw.instances };
 }
 
 /** The node the plan assumes: a general-purpose 16 vCPU, 64 GiB machine, of which 90% is allocatable. */

@@ -1,8 +1,9 @@
-// Environment settings of the data tier: PostgreSQL and Redis. Each runs as a single instance
-// (a StatefulSet of one); their tuning is derived from the resources given here (see
-// charts/postgres/tuning.ts and charts/redis/config.ts, and docs/data-tier.md).
+// Environment settings of the data tier: PostgreSQL (a CloudNativePG Cluster of one or more
+// instances with PgBouncer poolers) and Redis (a single instance); their tuning is derived from
+// the resources given here (see charts/postgres/tuning.ts and charts/redis/config.ts, and
+// docs/data-tier.md).
 import { z } from 'zod';
-import { checkDisruption, num, Resources, wholeNumber, workloadShape } from './fields';
+import { checkDisruption, num, Resources, Storage, wholeNumber, workloadShape } from './fields';
 
 /** Resources of each helper container (metrics exporter, init steps) beside the main one. */
 const helperResources = Resources.default({
@@ -25,20 +26,10 @@ const minimumMemory = (what: string, floor: string) => (w: { resources: { limits
   }
 };
 
-/**
- * Volumes each data component claims besides its data volume: PostgreSQL keeps the pgsodium root
- * key and the image's custom config on a small second volume (1Gi, the smallest size many CSI
- * drivers provision).
- */
-export const EXTRA_CLAIMS = {
-  postgres: { count: 1, size: '1Gi' },
-  redis: { count: 0, size: '0' },
-} as const;
-
-/** Inputs of the PGTune rules (REFERENCE.md §5.8) besides CPU and memory, which come from the limits. */
+/** Inputs of the PGTune rules (docs/data-tier.md) besides CPU and memory, which come from the limits. */
 const PostgresTuning = z.strictObject({
-  /** Connection budget; work_mem is divided among them. Pools must fit inside it (see docs/data-tier.md). */
-  maxConnections: wholeNumber('connections', 20).max(5000, { error: 'must be at most 5000: put a pooler (Supavisor) in front instead' }),
+  /** Connection budget of every instance; work_mem is divided among them. Pools must fit inside it (docs/capacity.md). */
+  maxConnections: wholeNumber('connections', 20).max(5000, { error: 'must be at most 5000: let more clients share the PgBouncer poolers instead' }),
   /** "web": min/max WAL 1/4 GB; "oltp": 2/8 GB, for write-heavy loads. @default "web" */
   profile: z.enum(['web', 'oltp'], { error: 'must be "web" or "oltp"' }).default('web'),
   /** The volume's disk class; sets random_page_cost and effective_io_concurrency. @default "ssd" */
@@ -47,15 +38,93 @@ const PostgresTuning = z.strictObject({
   logMinDurationMs: z.number().int().min(-1).default(1000),
 });
 
+/**
+ * Synchronous replication (CloudNativePG `spec.postgresql.synchronous`): a commit is acknowledged
+ * only once `number` standbys have it. "required" blocks writes while fewer are connected (no
+ * acknowledged commit can be lost); "preferred" drops to asynchronous instead.
+ */
+const Synchronous = z.strictObject({
+  /** "any": a quorum of `number` among the standbys. @default "any" */
+  method: z.enum(['any', 'first'], { error: 'must be "any" (quorum) or "first" (priority)' }).default('any'),
+  /** Standbys that must confirm each commit. */
+  number: wholeNumber('standbys', 1),
+  dataDurability: z.enum(['required', 'preferred'], { error: 'must be "required" or "preferred"' }),
+  /**
+   * Promote only a standby the quorum proves holds every acknowledged commit (needs method
+   * "any" and dataDurability "required"). @default false
+   */
+  failoverQuorum: z.boolean().default(false),
+});
+
+/**
+ * How long the operator waits around a failover (docs/decisions/0005-postgres-on-cloudnativepg.md
+ * explains the choice): all count against the RTO of a primary's loss.
+ */
+const Failover = z.strictObject({
+  /** Seconds a failing primary gets to shut down cleanly (and archive its WAL) before a standby is promoted. @default 60 */
+  switchoverDelaySeconds: wholeNumber('seconds', 0).default(60),
+  /** Seconds the operator waits after the primary is found unhealthy before it starts a failover. @default 0 */
+  failoverDelaySeconds: wholeNumber('seconds', 0).default(0),
+  /** Seconds a smart shutdown may take before it turns fast. @default 30 */
+  smartShutdownTimeoutSeconds: wholeNumber('seconds', 0).default(30),
+  /** Seconds an instance gets to stop in all (smart, then fast, then immediate). @default 120 */
+  stopDelaySeconds: wholeNumber('seconds', 10).default(120),
+});
+
+/** A PgBouncer pooler (CloudNativePG `Pooler`). */
+const Pooler = z.strictObject({
+  /** PgBouncer pods. */
+  instances: wholeNumber('pods', 1),
+  resources: Resources,
+  /** Server connections each pooler pod opens per database and user (default_pool_size, also max_db_connections). */
+  defaultPoolSize: wholeNumber('connections', 1),
+  /** Client connections each pooler pod accepts (max_client_conn). */
+  maxClientConnections: wholeNumber('connections', 1),
+});
+
 export const PostgresConfig = z
   .strictObject({
-    ...workloadShape,
-    replicas: singleInstance('PostgreSQL'),
+    /** PostgreSQL instances of the Cluster: one primary, the rest hot standbys on other nodes. */
+    instances: wholeNumber('instances', 1).max(9, { error: 'must be at most 9' }),
+    resources: Resources,
     tuning: PostgresTuning,
-    /** @default 10m/32Mi requests, 100m/64Mi limits */
+    /** Each instance's WAL volume (pg_wal on a volume of its own). */
+    walVolumeSize: Storage,
+    /** @default asynchronous replication */
+    synchronous: Synchronous.optional(),
+    /** @default switchover 60 s, failover 0 s, smart shutdown 30 s, stop 120 s */
+    failover: Failover.default({ switchoverDelaySeconds: 60, failoverDelaySeconds: 0, smartShutdownTimeoutSeconds: 30, stopDelaySeconds: 120 }),
+    /** Spread the instances over zones as well as nodes (DoNotSchedule: needs as many zones as instances). @default false */
+    zoneSpread: z.boolean().default(false),
+    /** "rw": the primary, transaction pooling, for the product. "ro": the standbys, for reads (needs 2+ instances). */
+    poolers: z.strictObject({ rw: Pooler, ro: Pooler.optional() }),
+    /** The bootstrap Job (Supabase's migrations) and the barman-cloud sidecar. @default 10m/32Mi requests, 100m/64Mi limits */
     helperResources,
   })
-  .superRefine(checkDisruption)
+  .superRefine((pg, ctx) => {
+    const sync = pg.synchronous;
+    if (sync && sync.number >= pg.instances) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['synchronous', 'number'],
+        message: `${sync.number} synchronous standby(s) need at least ${sync.number + 1} instances, not ${pg.instances}: raise instances or lower synchronous.number`,
+      });
+    }
+    if (sync?.failoverQuorum && (sync.method !== 'any' || sync.dataDurability !== 'required')) {
+      ctx.addIssue({ code: 'custom', path: ['synchronous', 'failoverQuorum'], message: 'needs method "any" and dataDurability "required": quorum failover reasons over a quorum that always holds' });
+    }
+    if (pg.poolers.ro && pg.instances < 2) {
+      ctx.addIssue({ code: 'custom', path: ['poolers', 'ro'], message: `a read-only pooler needs standbys: remove it or raise instances to 2 or more (now ${pg.instances})` });
+    }
+    const stop = pg.failover.stopDelaySeconds;
+    if (pg.failover.smartShutdownTimeoutSeconds >= stop) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failover', 'smartShutdownTimeoutSeconds'],
+        message: `${pg.failover.smartShutdownTimeoutSeconds} must be below stopDelaySeconds ${stop}: the fast shutdown needs the rest of it`,
+      });
+    }
+  })
   .superRefine(minimumMemory('PostgreSQL', '256Mi'));
 export type PostgresConfig = z.infer<typeof PostgresConfig>;
 

@@ -53,7 +53,6 @@ export const dev = {
     authDbPool: 3,
     storageDbPool: 3,
     realtimeDbPool: 2,
-    pooler: { defaultPoolSize: 10, maxClientConnections: 200 },
     studioEnabled: true,
     auth: service(1, ['50m', '64Mi'], ['500m', '256Mi']),
     rest: service(1, ['50m', '64Mi'], ['500m', '256Mi']),
@@ -62,7 +61,6 @@ export const dev = {
     imgproxy: { requests: { cpu: '50m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '500m', memory: '512Mi', ephemeralStorage: '256Mi' } },
     meta: service(1, ['25m', '64Mi'], ['250m', '256Mi']),
     studio: service(1, ['50m', '256Mi'], ['500m', '512Mi']),
-    supavisor: service(1, ['50m', '256Mi'], ['500m', '512Mi']),
   },
   gateway: {
     kong: service(1, ['100m', '256Mi'], ['1', '512Mi']),
@@ -101,10 +99,10 @@ export const dev = {
     nodeExporter: { resources: resources(['25m', '32Mi'], ['100m', '64Mi']) },
   },
   backup: {
-    volumeSize: '20Gi',
-    baseBackup: { schedule: '0 2 * * *', retainCount: 2, retainDays: 3 },
-    logicalDump: { schedule: '0 4 * * 0', retainCount: 2 },
-    // Saturdays, away from Sunday's logical dump; the restore reads the whole backup volume.
+    // No object store on a laptop: no WAL archive, no base backups, no drill (see
+    // docs/runbooks/backup.md to add a local S3-compatible store).
+    baseBackup: { schedule: '0 2 * * *' },
+    volumeSize: '2Gi',
     drill: { schedule: '0 5 * * 6', maxRtoMinutes: 15 },
     volumeSnapshots: { schedule: '15 3 * * *', retainCount: 3 },
     redis: { schedule: '30 * * * *', retainCount: 3 },
@@ -123,12 +121,15 @@ export const dev = {
   },
   components: {
     postgres: {
-      replicas: 1,
+      instances: 1,
       tuning: { maxConnections: 100, profile: 'web', storageType: 'ssd' },
+      walVolumeSize: '10Gi',
       resources: {
         requests: { cpu: '250m', memory: '512Mi', ephemeralStorage: '256Mi' },
         limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '1Gi' },
       },
+      // The product's pooler: one PgBouncer pod on a laptop.
+      poolers: { rw: { instances: 1, resources: resources(['25m', '32Mi'], ['250m', '128Mi']), defaultPoolSize: 10, maxClientConnections: 200 } },
     },
     redis: {
       replicas: 1,

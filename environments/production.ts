@@ -24,8 +24,8 @@ export const production = {
   },
   namespaces: {
     supabase: namespace({
-      requests: { cpu: '40', memory: '96Gi', storage: '2560Gi' },
-      limits: { cpu: '148', memory: '160Gi' },
+      requests: { cpu: '48', memory: '120Gi', storage: '2560Gi' },
+      limits: { cpu: '160', memory: '176Gi' },
       pods: 200,
       persistentVolumeClaims: 40,
       loadBalancers: 1,
@@ -61,12 +61,11 @@ export const production = {
     studioEnabled: false,
     // Database pools, sized so every pool at its largest (HPA maximum plus surge) fits in the 240
     // connections of the 16 GiB database (docs/capacity.md): PostgREST 5 per pod serves about a
-    // thousand short queries a second per pod; the app's 10,000 clients share Supavisor's 20.
+    // thousand short queries a second per pod; the app's clients share the rw pooler's 20 per pod.
     restDbPool: 5,
     authDbPool: 2,
     storageDbPool: 3,
     realtimeDbPool: 2,
-    pooler: { defaultPoolSize: 20, maxClientConnections: 10000 },
     auth: service(3, ['250m', '256Mi'], ['1', '512Mi'], 6),
     rest: service(4, ['500m', '512Mi'], ['2', '1Gi'], 12),
     realtime: service(3, ['500m', '1Gi'], ['2', '2Gi'], 8),
@@ -74,7 +73,6 @@ export const production = {
     imgproxy: { requests: { cpu: '250m', memory: '512Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '1Gi' } },
     meta: service(2, ['100m', '128Mi'], ['500m', '256Mi']),
     studio: service(1, ['100m', '256Mi'], ['1', '1Gi']),
-    supavisor: service(3, ['500m', '1Gi'], ['2', '2Gi'], 6),
   },
   gateway: {
     kong: service(3, ['500m', '1Gi'], ['2', '2Gi'], 10),
@@ -123,17 +121,18 @@ export const production = {
     nodeExporter: { resources: resources(['50m', '64Mi'], ['250m', '128Mi']) },
   },
   backup: {
-    volumeSize: '1500Gi',
-    baseBackup: { schedule: '0 2 * * *', retainCount: 3, retainDays: 7 },
-    logicalDump: { schedule: '0 4 * * 0', retainCount: 4 },
-    // Saturdays, away from Sunday's logical dump; the restore reads the whole backup volume.
-    // About 165 MiB/s restored (bench:restore): a full 500Gi volume would need ~55 minutes.
+    // Another region than the cluster's: the archive must survive losing the region.
+    objectStore: { bucket: 'defi-production-pg-backups', region: 'eu-west-1', retentionDays: 30 },
+    baseBackup: { schedule: '0 2 * * *' },
+    postgresSnapshots: { schedule: '0 */6 * * *' },
+    volumeSize: '50Gi',
+    // Saturdays at 05:00 UTC.
     drill: { schedule: '0 5 * * 6', maxRtoMinutes: 60 },
     // Every six hours, a week's worth.
     volumeSnapshots: { schedule: '15 */6 * * *', retainCount: 28 },
     redis: { schedule: '*/15 * * * *', retainCount: 96 },
-    // Another region than the cluster's: the copy must survive losing the region.
-    offsite: { provider: 'AWS', bucket: 'defi-production-backups', region: 'eu-west-1', intervalSeconds: 15 },
+    // Redis snapshots, off site in another region than the cluster's.
+    offsite: { provider: 'AWS', bucket: 'defi-production-backups', region: 'eu-west-1' },
     resources: resources(['250m', '512Mi'], ['2', '1Gi']),
     sidecarResources: resources(['50m', '64Mi'], ['500m', '256Mi']),
   },
@@ -146,8 +145,18 @@ export const production = {
   },
   components: {
     postgres: {
-      replicas: 1,
+      // Three instances on three nodes in three zones; every commit waits for one of the two
+      // standbys, and only a standby the quorum proves complete is promoted: losing any one
+      // machine loses no acknowledged commit.
+      instances: 3,
+      synchronous: { method: 'any', number: 1, dataDurability: 'required', failoverQuorum: true },
+      zoneSpread: true,
       tuning: { maxConnections: 240, profile: 'oltp', storageType: 'ssd' },
+      walVolumeSize: '100Gi',
+      poolers: {
+        rw: { instances: 3, resources: resources(['250m', '128Mi'], ['1', '512Mi']), defaultPoolSize: 15, maxClientConnections: 10000 },
+        ro: { instances: 3, resources: resources(['250m', '128Mi'], ['1', '512Mi']), defaultPoolSize: 20, maxClientConnections: 10000 },
+      },
       resources: {
         requests: { cpu: '4', memory: '16Gi', ephemeralStorage: '2Gi' },
         limits: { cpu: '8', memory: '16Gi', ephemeralStorage: '4Gi' },

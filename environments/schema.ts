@@ -13,6 +13,7 @@ import { GitopsConfig } from './gitops';
 import { checkLoadtestUsers, LoadtestConfig } from './loadtest';
 import { ObservabilityConfig } from './observability';
 import { SupabaseConfig } from './supabase';
+import { maxWalSizeBytes } from '../charts/postgres/tuning';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
@@ -135,6 +136,16 @@ export const EnvironmentSchema = z
     /** Backups of the data tier. */
     backup: BackupConfig,
     gitops: GitopsConfig,
+    /**
+     * The operators the platform runs under and where they live: CloudNativePG calls the database
+     * instances (NetworkPolicy), cert-manager keeps the database CA. @default cnpg-system, cert-manager
+     */
+    operators: z
+      .strictObject({
+        cnpgNamespace: z.string().regex(DNS_SUBDOMAIN, { error: 'must be a namespace name' }).default('cnpg-system'),
+        certManagerNamespace: z.string().regex(DNS_SUBDOMAIN, { error: 'must be a namespace name' }).default('cert-manager'),
+      })
+      .default({ cnpgNamespace: 'cnpg-system', certManagerNamespace: 'cert-manager' }),
     /** The load tests: users, durations and pass limits of each script, and the k6 pod's size. */
     loadtest: LoadtestConfig,
     components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
@@ -175,16 +186,18 @@ export type Environment = z.infer<typeof EnvironmentSchema>;
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
 
 /**
- * WAL needs room on the data volume: up to max_wal_size between checkpoints (4GB web, 8GB oltp)
- * plus what replication slots may hold back (a fifth of the volume). Require 2.5 x max_wal_size.
+ * WAL has a volume of its own on every instance: up to max_wal_size between checkpoints (4GB web,
+ * 8GB oltp), plus what replication slots and a stalled archive may hold back (a fifth of the
+ * volume, max_slot_wal_keep_size). Require 2.5 x max_wal_size.
  */
 function checkWalRoom(env: Environment, ctx: z.RefinementCtx): void {
-  const maxWal = (env.components.postgres.tuning.profile === 'oltp' ? 8 : 4) * 2 ** 30;
-  if (num(env.storage.sizes.postgres) < 2.5 * maxWal) {
+  const pg = env.components.postgres;
+  const maxWal = maxWalSizeBytes(pg.tuning.profile);
+  if (num(pg.walVolumeSize) < 2.5 * maxWal) {
     ctx.addIssue({
       code: 'custom',
-      path: ['storage', 'sizes', 'postgres'],
-      message: `${env.storage.sizes.postgres} leaves too little room for WAL with the ${env.components.postgres.tuning.profile} profile (max_wal_size ${maxWal / 2 ** 30}GB): give the volume at least ${Math.ceil((2.5 * maxWal) / 2 ** 30)}Gi`,
+      path: ['components', 'postgres', 'walVolumeSize'],
+      message: `${pg.walVolumeSize} leaves too little room for WAL with the ${pg.tuning.profile} profile (max_wal_size ${maxWal / 2 ** 30}GB): give the volume at least ${Math.ceil((2.5 * maxWal) / 2 ** 30)}Gi`,
     });
   }
 }

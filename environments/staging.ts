@@ -24,7 +24,7 @@ export const staging = {
   },
   namespaces: {
     supabase: namespace({
-      requests: { cpu: '10', memory: '18Gi', storage: '400Gi' },
+      requests: { cpu: '12', memory: '24Gi', storage: '400Gi' },
       limits: { cpu: '50', memory: '40Gi' },
       pods: 80,
       persistentVolumeClaims: 20,
@@ -62,7 +62,6 @@ export const staging = {
     authDbPool: 3,
     storageDbPool: 3,
     realtimeDbPool: 3,
-    pooler: { defaultPoolSize: 10, maxClientConnections: 2000 },
     studioEnabled: true,
     auth: service(2, ['100m', '128Mi'], ['1', '256Mi'], 4),
     rest: service(2, ['250m', '256Mi'], ['1', '512Mi'], 6),
@@ -71,7 +70,6 @@ export const staging = {
     imgproxy: { requests: { cpu: '100m', memory: '256Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '512Mi' } },
     meta: service(1, ['50m', '128Mi'], ['500m', '256Mi']),
     studio: service(1, ['100m', '256Mi'], ['1', '1Gi']),
-    supavisor: service(2, ['250m', '512Mi'], ['1', '1Gi'], 4),
   },
   gateway: {
     kong: service(2, ['250m', '512Mi'], ['1', '1Gi'], 4),
@@ -112,10 +110,11 @@ export const staging = {
     nodeExporter: { resources: resources(['50m', '64Mi'], ['250m', '128Mi']) },
   },
   backup: {
-    volumeSize: '200Gi',
-    baseBackup: { schedule: '0 2 * * *', retainCount: 3, retainDays: 7 },
-    logicalDump: { schedule: '0 4 * * 0', retainCount: 4 },
-    // Saturdays, away from Sunday's logical dump; the restore reads the whole backup volume.
+    objectStore: { bucket: 'defi-staging-pg-backups', region: 'eu-west-1', retentionDays: 14 },
+    baseBackup: { schedule: '0 2 * * *' },
+    postgresSnapshots: { schedule: '0 */6 * * *' },
+    volumeSize: '10Gi',
+    // Saturdays at 05:00 UTC.
     drill: { schedule: '0 5 * * 6', maxRtoMinutes: 15 },
     volumeSnapshots: { schedule: '15 3 * * *', retainCount: 7 },
     redis: { schedule: '15 * * * *', retainCount: 24 },
@@ -134,8 +133,16 @@ export const staging = {
   },
   components: {
     postgres: {
-      replicas: 1,
+      // A primary and one standby: a node loss fails over; preferred durability keeps writing
+      // (asynchronously) while the standby is away.
+      instances: 2,
+      synchronous: { method: 'any', number: 1, dataDurability: 'preferred' },
       tuning: { maxConnections: 150, profile: 'web', storageType: 'ssd' },
+      walVolumeSize: '20Gi',
+      poolers: {
+        rw: { instances: 2, resources: resources(['50m', '64Mi'], ['500m', '256Mi']), defaultPoolSize: 10, maxClientConnections: 2000 },
+        ro: { instances: 2, resources: resources(['50m', '64Mi'], ['500m', '256Mi']), defaultPoolSize: 10, maxClientConnections: 2000 },
+      },
       resources: {
         requests: { cpu: '1', memory: '2Gi', ephemeralStorage: '1Gi' },
         limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '2Gi' },

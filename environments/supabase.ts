@@ -89,10 +89,6 @@ export const SupabaseConfig = z
   storageDbPool: wholeNumber('connections', 1).default(10),
   /** Realtime's own pool per pod (DB_POOL_SIZE). @default 5 */
   realtimeDbPool: wholeNumber('connections', 1).default(5),
-  /** Supavisor: server connections per pool, and client connections accepted. */
-  pooler: z
-    .strictObject({ defaultPoolSize: wholeNumber('connections', 1).default(20), maxClientConnections: wholeNumber('connections', 1).default(100) })
-    .default({ defaultPoolSize: 20, maxClientConnections: 100 }),
   /** Run Studio (behind the gateway's basic-auth route). */
   studioEnabled: z.boolean(),
   auth: StatelessService,
@@ -103,7 +99,6 @@ export const SupabaseConfig = z
   imgproxy: Resources,
   meta: StatelessService,
   studio: StatelessService,
-  supavisor: StatelessService,
   })
   .superRefine((c, ctx) => {
     if (c.storageBackend.kind === 'file' && (c.storage.replicas > 1 || c.storage.autoscaling)) {

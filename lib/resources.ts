@@ -16,3 +16,11 @@ export function resourceAmounts(a: Resources['requests']): Record<string, k8s.Qu
 export function containerResources(r: Resources): k8s.ResourceRequirements {
   return { requests: resourceAmounts(r.requests), limits: resourceAmounts(r.limits) };
 }
+
+/**
+ * The same resources for a field of an imported CRD (CloudNativePG's): its generated quantity
+ * classes serialise `.value`, as k8s.Quantity does, so the one conversion serves every CRD.
+ */
+export function crdResources<T>(r: Resources): T {
+  return containerResources(r) as unknown as T;
+}

@@ -11,6 +11,7 @@ import {
   ExternalSecretSpecSecretStoreRefKind,
   ExternalSecretSpecTargetCreationPolicy,
   ExternalSecretSpecTargetDeletionPolicy,
+  ExternalSecretSpecTargetTemplateMergePolicy,
 } from '../imports/externalsecret-external-secrets.io';
 
 /** How a key's value is made when the CLI generates it (dev) or an operator seeds the manager. */
@@ -44,13 +45,17 @@ export interface SecretSpec {
    * remote entry; the CLI copies the values. @default none: the values are this Secret's own
    */
   readonly copyOf?: string;
+  /** The Secret's type, for consumers that check it (CloudNativePG's role passwords). @default Opaque */
+  readonly type?: 'kubernetes.io/basic-auth';
+  /** Labels the Secret itself carries (e.g. cnpg.io/reload, so the operator sees a rotation). @default none */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** The same Secret, with only `keys`, for pods in `namespace`. */
 export function copySecret(source: SecretSpec, namespace: string, keys: readonly string[]): SecretSpec {
   const picked = source.keys.filter((k) => keys.includes(k.key));
   if (picked.length !== keys.length) throw new Error(`internal: ${source.name} has no key(s) ${keys.filter((k) => !picked.some((p) => p.key === k)).join(', ')}`);
-  return { name: source.name, namespace, description: `${source.description} (copy for ${namespace}: ${keys.join(', ')})`, keys: picked, copyOf: source.namespace };
+  return { name: source.name, namespace, description: `${source.description} (copy for ${namespace}: ${keys.join(', ')})`, keys: picked, copyOf: source.namespace, ...(source.type ? { type: source.type } : {}) };
 }
 
 /** A key reference for a container's env (valueFrom.secretKeyRef). */
@@ -81,6 +86,16 @@ export function provideSecret(scope: Construct, id: string, source: Environment[
         name: spec.name,
         creationPolicy: ExternalSecretSpecTargetCreationPolicy.ORPHAN,
         deletionPolicy: ExternalSecretSpecTargetDeletionPolicy.RETAIN,
+        // Type and labels only; the keys still come from `data` below (Merge).
+        ...(spec.type || spec.labels
+          ? {
+              template: {
+                mergePolicy: ExternalSecretSpecTargetTemplateMergePolicy.MERGE,
+                ...(spec.type ? { type: spec.type } : {}),
+                ...(spec.labels ? { metadata: { labels: { ...spec.labels } } } : {}),
+              },
+            }
+          : {}),
       },
       data: spec.keys.map((k) => ({ secretKey: k.key, remoteRef: { key: `${source.keyPrefix}/${spec.name}`, property: k.key } })),
     },

@@ -13,9 +13,9 @@ import { imageVersion, parseImageRef } from '../../lib/images';
 import { INTERNET, type PortRule, podsOf, prometheusPeer, prometheusUrl } from '../../lib/network';
 import { copySecret, provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatelessService, type StatelessServiceProps } from '../../lib/stateless-service';
-import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
-import type { PoolerEndpoint, SupabaseChart } from '../supabase/supabase-chart';
+import type { PoolerEndpoint, PostgresChart } from '../postgres/postgres-chart';
+import type { SupabaseChart } from '../supabase/supabase-chart';
 import type { TracingEndpoint } from '../observability/traces';
 import { analysisTemplate, canaryStrategy } from './canary';
 
@@ -32,8 +32,8 @@ export interface AppChartProps {
   readonly priorityClassName: string;
   readonly config: AppConfig;
   readonly secretSource: Environment['secrets'];
-  readonly db: Pick<PostgresChart, 'credentials'>;
-  readonly pooler: PoolerEndpoint;
+  /** The database: the product's role Secret, the poolers and the CA (tlsFor). */
+  readonly db: Pick<PostgresChart, 'roleSecrets' | 'poolers' | 'tlsFor'>;
   readonly redis: Pick<RedisChart, 'host' | 'port' | 'credentials' | 'clientLabels' | 'serviceName'>;
   readonly supabase: Pick<SupabaseChart, 'secrets'>;
   /** Namespace of Redis and the pooler. */
@@ -61,7 +61,7 @@ export class AppChart extends PlatformChart {
     // Secrets readable in this namespace: the same entries of the secret manager (or, in dev,
     // values the CLI copies), holding only the keys the product needs.
     const copies = {
-      db: copySecret(props.db.credentials, ns, ['defi-app-password']),
+      db: copySecret(props.db.roleSecrets.defi_app, ns, ['password']),
       redis: copySecret(props.redis.credentials, ns, ['redis-password']),
       // anon-key: the load tests (charts/loadtest) call Kong with it from this namespace. One
       // copy per Secret and namespace: a second declaration of supabase-jwt here would overwrite this one.
@@ -74,19 +74,21 @@ export class AppChart extends PlatformChart {
     const toRedis: PortRule = { port: props.redis.port, peers: [podsOf(props.dataNamespace, props.instance, props.redis.serviceName, 'cache')] };
     const toRpc: PortRule = { port: 443, peers: [INTERNET] };
     const toCollector: PortRule = { port: Number(new URL(props.tracing.otlpHttpUrl).port), peers: [props.tracing.peer] };
-    const database = (port: number) => ({
+    // Writes through the rw pooler (the primary), reads through the ro pooler (the standbys;
+    // the primary's pooler where there are none), both TLS with the server verified.
+    const tls = props.db.tlsFor(ns);
+    const rw = props.db.poolers.rw;
+    const ro = props.db.poolers.ro ?? rw;
+    const url = (p: PoolerEndpoint) => `postgres://defi_app:$(DATABASE_PASSWORD)@${p.host}:${p.port}/postgres?sslmode=verify-full&sslrootcert=${tls.caFile}`;
+    const database = () => ({
       env: [
-        { name: 'DATABASE_HOST', value: props.pooler.host },
-        { name: 'DATABASE_PORT', value: String(port) },
-        { name: 'DATABASE_NAME', value: 'postgres' },
-        // Supavisor's user names carry the tenant: "<role>.<tenant>".
-        { name: 'DATABASE_USER', value: `defi_app.${props.pooler.tenant}` },
-        { name: 'DATABASE_PASSWORD', valueFrom: secretKeyRef(copies.db, 'defi-app-password') },
-        { name: 'DATABASE_SSLMODE', value: 'disable' },
-        // The most connections one pod may hold: docs/capacity.md counts them against Supavisor.
+        { name: 'DATABASE_PASSWORD', valueFrom: secretKeyRef(copies.db, 'password') },
+        { name: 'DATABASE_URL', value: url(rw) },
+        { name: 'DATABASE_READ_URL', value: url(ro) },
+        // The most connections one pod may hold: docs/capacity.md counts them against the rw pooler.
         { name: 'DATABASE_POOL_SIZE', value: String(c.databasePoolSize) },
       ],
-      egress: { port, peers: [props.pooler.peer] },
+      egress: [{ port: rw.port, peers: [rw.peer] }, ...(ro === rw ? [] : [{ port: ro.port, peers: [ro.peer] }])],
     });
     const common = (component: AppComponent): k8s.EnvVar[] => [
       { name: 'APP_ENV', value: props.instance },
@@ -123,12 +125,13 @@ export class AppChart extends PlatformChart {
         version: imageVersion(image),
         config: spec.config,
         ports: spec.ports,
-        podLabels: { ...props.pooler.clientLabels, ...props.redis.clientLabels, ...props.tracing.clientLabels },
+        podLabels: { ...rw.clientLabels, ...ro.clientLabels, ...props.redis.clientLabels, ...props.tracing.clientLabels },
         network: { ingress: spec.ingress, egress: [...spec.egress, toCollector] },
         ...spec.extra,
         pod: {
           priorityClassName: props.priorityClassName,
           terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+          volumes: [{ name: 'postgres-ca', secret: { secretName: tls.caSecretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }],
           containers: [
             {
               name: component,
@@ -137,6 +140,7 @@ export class AppChart extends PlatformChart {
               ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port })),
               env: [...common(component), ...spec.env],
               ...spec.probes,
+              volumeMounts: [{ name: 'postgres-ca', mountPath: tls.mountPath, readOnly: true }],
               writablePaths: [{ path: '/tmp' }],
             },
           ],
@@ -144,7 +148,7 @@ export class AppChart extends PlatformChart {
       });
     };
 
-    const apiDb = database(props.pooler.transactionPort);
+    const apiDb = database();
     const analysisName = 'api-canary';
     analysisTemplate(this, {
       metadata: meta(analysisName, 'api', 'release'),
@@ -168,14 +172,14 @@ export class AppChart extends PlatformChart {
         { port: API_PORT, peers: [podsOf(props.gatewayNamespace, props.instance, 'kong', 'gateway')] },
         { port: METRICS_PORT, peers: [prometheus] },
       ],
-      egress: [apiDb.egress, toRedis],
+      egress: [...apiDb.egress, toRedis],
       probes: { readinessProbe: health('http', '/readyz'), livenessProbe: { ...health('http', '/healthz'), failureThreshold: 6 } },
       extra: { canary: canaryStrategy(c.canary, analysisName) },
       // Kong stops sending new requests before the pod exits; in-flight ones finish.
       terminationGracePeriodSeconds: 30,
     });
 
-    const workerDb = database(props.pooler.transactionPort);
+    const workerDb = database();
     const rpc = { name: 'RPC_URLS', value: c.rpcEndpoints.join(',') };
     const worker = workload('worker', {
       role: 'worker',
@@ -183,7 +187,7 @@ export class AppChart extends PlatformChart {
       ports: [{ name: 'metrics', port: METRICS_PORT }],
       env: [rpc, ...workerDb.env],
       ingress: [{ port: METRICS_PORT, peers: [prometheus] }],
-      egress: [workerDb.egress, toRedis, toRpc],
+      egress: [...workerDb.egress, toRedis, toRpc],
       probes: { readinessProbe: health('metrics', '/readyz'), livenessProbe: { ...health('metrics', '/healthz'), failureThreshold: 6 } },
       // A job in flight finishes (or goes back to the queue) before the pod is killed.
       terminationGracePeriodSeconds: 120,
@@ -191,14 +195,14 @@ export class AppChart extends PlatformChart {
 
     // Session mode: the scheduler holds a PostgreSQL advisory lock as its leader lease, which
     // transaction pooling would release between statements.
-    const schedulerDb = database(props.pooler.sessionPort);
+    const schedulerDb = database();
     const scheduler = workload('scheduler', {
       role: 'scheduler',
       config: { replicas: 1, resources: c.scheduler.resources },
       ports: [{ name: 'metrics', port: METRICS_PORT }],
       env: [rpc, ...schedulerDb.env],
       ingress: [{ port: METRICS_PORT, peers: [prometheus] }],
-      egress: [schedulerDb.egress, toRedis, toRpc],
+      egress: [...schedulerDb.egress, toRedis, toRpc],
       probes: { readinessProbe: health('metrics', '/readyz'), livenessProbe: { ...health('metrics', '/healthz'), failureThreshold: 6 } },
       extra: { strategy: 'Recreate', pdbForSingleReplica: true },
       terminationGracePeriodSeconds: 60,

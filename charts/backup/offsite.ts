@@ -1,6 +1,6 @@
-// The off-site copy: rclone beside the WAL streamer copies the backup volume (verified base
-// backups, the WAL with its growing .partial, Redis snapshots, status) to the environment's
-// S3-compatible bucket every few seconds; credentials from the Secret backup-offsite.
+// The off-site copy of Redis snapshots: rclone runs after each snapshot (offsite-copy.sh --once)
+// and copies the verified snapshots to the environment's S3-compatible bucket; credentials from
+// the Secret backup-offsite.
 import { type k8s } from 'cdk8s-plus-33';
 import type { PlatformChart } from '../../lib/chart';
 import { IMAGES } from '../../lib/images';
@@ -9,7 +9,7 @@ import type { ContainerSpec } from '../../lib/pod';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { BACKUP_ROOT, type BackupChartProps, SCRIPTS_DIR } from './backup-chart';
 
-/** rclone beside the streamer, copying the backup volume to the environment's bucket. */
+/** rclone after the Redis snapshot, copying the snapshots to the environment's bucket. */
 export function offsiteCopy(chart: PlatformChart, props: BackupChartProps, mounts: k8s.VolumeMount[]): { container: ContainerSpec; egress: PortRule } | undefined {
   const o = props.config.offsite;
   const ns = props.namespace;
@@ -25,17 +25,14 @@ export function offsiteCopy(chart: PlatformChart, props: BackupChartProps, mount
   };
   provideSecret(chart, 'offsite-secret', props.secretSource, secret, chart.metadata({ objectName: secret.name, namespace: ns, name: 'backup', component: 'secret' }));
   const rclone = (name: string, value: string) => ({ name: `RCLONE_CONFIG_OFFSITE_${name}`, value });
-  // Fresh when a round succeeded within ten intervals; a wedged copy loop restarts after an hour.
-  const fresh = (seconds: number) => ['sh', '-c', `test $(( $(date +%s) - $(cat ${BACKUP_ROOT}/status/last-offsite-copy 2>/dev/null || echo 0) )) -lt ${seconds}`];
   return {
     container: {
       name: 'offsite-copy',
       image: IMAGES.rclone,
-      command: ['sh', `${SCRIPTS_DIR}/offsite-copy.sh`],
+      command: ['sh', `${SCRIPTS_DIR}/offsite-copy.sh`, '--once'],
       env: [
         { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
         { name: 'OFFSITE_REMOTE', value: `offsite:${o.bucket}/${props.instance}` },
-        { name: 'OFFSITE_INTERVAL', value: String(o.intervalSeconds) },
         { name: 'HOME', value: '/tmp' },
         rclone('TYPE', 's3'),
         rclone('PROVIDER', o.provider),
@@ -47,8 +44,6 @@ export function offsiteCopy(chart: PlatformChart, props: BackupChartProps, mount
       resources: props.config.sidecarResources,
       volumeMounts: mounts,
       writablePaths: [{ path: '/tmp' }],
-      readinessProbe: { exec: { command: fresh(10 * o.intervalSeconds) }, initialDelaySeconds: 30, periodSeconds: 30, failureThreshold: 3 },
-      livenessProbe: { exec: { command: fresh(3600) }, initialDelaySeconds: 600, periodSeconds: 300, failureThreshold: 3 },
     },
     egress: { port: 443, peers: [INTERNET] },
   };

@@ -1,9 +1,9 @@
-// Restore Jobs, one per store, written to dist/<env>/on-demand/: no Argo CD Application syncs
-// that folder, so a restore never runs by accident. `npm run cli -- restore` fills in the target
-// (backup, time or restore point, --force), gives the Job a fresh name and prints or applies it.
-// Each Job only prepares the data directory of a STOPPED store (the runbook says how to stop it
-// and start it again); both scripts refuse a directory that holds data unless forced, and the
-// Redis one moves the old data aside instead of deleting it.
+// The Redis restore Job, written to dist/<env>/on-demand/: no Argo CD Application syncs that
+// folder, so a restore never runs by accident. `npm run cli -- restore` fills in the snapshot
+// (and --force), gives the Job a fresh name and prints or applies it. The Job only prepares the
+// data directory of a STOPPED Redis (the runbook says how to stop it and start it again); it
+// refuses a directory that holds data unless forced, and moves the old data aside instead of
+// deleting it. PostgreSQL restores are recovery Clusters from the object store, never in place.
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { OnDemandChart } from '../../lib/chart';
@@ -14,14 +14,12 @@ import { hardenedPodSpec } from '../../lib/pod';
 import { serviceAccount } from '../../lib/service-account';
 import type { BackupConfig } from '../../environments/backup';
 import { REDIS_DATA_DIR } from '../redis/config';
-import { PG_PATHS } from '../postgres/config';
 import { BACKUP_ROOT, type BackupVolume, SCRIPTS_DIR } from './backup-chart';
 
-export const RESTORE_JOBS = { postgres: 'postgres-restore', redis: 'redis-restore' } as const;
+export const RESTORE_JOBS = { redis: 'redis-restore' } as const;
 
 /** Environment variables of each restore Job that `cli restore` sets. */
 export const RESTORE_INPUTS = {
-  postgres: ['RESTORE_BACKUP', 'RESTORE_TARGET_TIME', 'RESTORE_TARGET_NAME', 'RESTORE_FORCE'],
   redis: ['RESTORE_SNAPSHOT', 'RESTORE_FORCE'],
 } as const;
 
@@ -29,8 +27,8 @@ export interface RestoreChartProps {
   readonly instance: string;
   readonly namespace: string;
   readonly config: BackupConfig;
-  /** The data volumes the restores write into: the StatefulSets' claims of pod 0. */
-  readonly claims: { readonly postgres: string; readonly redis: string };
+  /** The data volume the restore writes into: the StatefulSet's claim of pod 0. */
+  readonly claims: { readonly redis: string };
   /** The backup volume and the scripts, as the backup chart mounts them. */
   readonly backupVolume: BackupVolume;
 }
@@ -59,7 +57,6 @@ export class RestoreChart extends OnDemandChart {
             spec: hardenedPodSpec({
               serviceAccountName: account.name,
               restartPolicy: 'Never',
-              affinity: backup.affinity,
               volumes: [...backup.volumes, { name: 'data', persistentVolumeClaim: { claimName: spec.dataClaim } }],
               containers: [
                 {
@@ -82,17 +79,6 @@ export class RestoreChart extends OnDemandChart {
     };
     const inputs = (names: readonly string[], defaults: Record<string, string>) => names.map((name) => ({ name, value: defaults[name] ?? '' }));
 
-    job({
-      name: RESTORE_JOBS.postgres,
-      image: IMAGES.postgres,
-      shell: 'bash',
-      script: 'restore-postgres.sh',
-      dataClaim: props.claims.postgres,
-      dataMount: PG_PATHS.dataMount,
-      // The WAL recovery needs goes onto the data volume beside PGDATA: the database pod that
-      // recovers does not mount the backup volume.
-      env: [{ name: 'PGDATA', value: PG_PATHS.pgdata }, { name: 'RESTORE_WAL_COPY', value: `${PG_PATHS.dataMount}/restore-wal` }, ...inputs(RESTORE_INPUTS.postgres, { RESTORE_BACKUP: 'latest', RESTORE_FORCE: 'false' })],
-    });
     job({
       name: RESTORE_JOBS.redis,
       image: IMAGES.redis,

@@ -14,42 +14,167 @@ export const METRIC_CATALOGUE = {
   scrape: ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_series_added'],
   /** Rule evaluation: ALERTS and ALERTS_FOR_STATE. */
   alerting: ['ALERTS', 'ALERTS_FOR_STATE'],
-  /** postgres_exporter v0.20 (REFERENCE.md 6.1). */
+  /**
+   * PostgreSQL: the CloudNativePG 1.30 instance manager's exporter in every instance pod (job
+   * postgres, port "metrics" 9187). Names as upstream emits them (cloudnative-pg v1.30.0):
+   * - cnpg_collector_*: pkg/management/postgres/webserver/metricserver/pg_collector.go (namespace
+   *   "cnpg", subsystem "collector"); sync_replicas carries only value="observed" (the number in
+   *   synchronous_standby_names, set on the primary only) although docs/src/monitoring.md still
+   *   shows min/max/expected. The three *_backup_* / first_recoverability_point gauges are
+   *   deprecated and, with the Barman Cloud Plugin, follow only volume-snapshot backups.
+   * - cnpg_last_error, cnpg_errors_total, ...: the queries collector itself
+   *   (pkg/management/postgres/metrics/collector.go, NewQueriesCollector("cnpg", ...)).
+   * - cnpg_<query>_<column>: the default monitoring queries, config/manager/default-monitoring.yaml
+   *   (COUNTER columns get no _total suffix). pg_stat_archiver runs on the primary only
+   *   (predicate_query), pg_stat_replication on the primary only (primary: true).
+   * - cnpg_platform_*: the platform's own custom queries (the Cluster's monitoring ConfigMap):
+   *   the backup canary (pg_cron writes ops.backup_canary every minute on the primary) and the
+   *   result of the last restore drill.
+   */
   postgres: [
-    'pg_up',
-    'pg_exporter_last_scrape_error',
-    'pg_stat_activity_count',
-    'pg_stat_activity_max_tx_duration',
-    'pg_settings_max_connections',
-    'pg_settings_superuser_reserved_connections',
-    'pg_stat_database_xact_commit',
-    'pg_stat_database_xact_rollback',
-    'pg_stat_database_blks_hit',
-    'pg_stat_database_blks_read',
-    'pg_stat_database_deadlocks',
-    'pg_stat_database_numbackends',
-    'pg_stat_database_tup_fetched',
-    'pg_stat_database_tup_inserted',
-    'pg_stat_database_tup_updated',
-    'pg_stat_database_tup_deleted',
-    'pg_stat_database_temp_bytes',
-    'pg_database_size_bytes',
-    'pg_replication_lag_seconds',
-    'pg_replication_is_replica',
-    'pg_replication_slots_active',
-    'pg_replication_slots_pg_wal_lsn_diff',
-    'pg_replication_slots_safe_wal_size_bytes',
-    'pg_stat_archiver_archived_count',
-    'pg_stat_archiver_failed_count',
-    'pg_stat_archiver_last_archive_age',
-    'pg_stat_bgwriter_checkpoints_timed',
-    'pg_stat_bgwriter_checkpoints_req',
-    'pg_stat_bgwriter_buffers_backend',
-    'pg_locks_count',
-    'pg_wal_size_bytes',
-    'pg_xlog_location_bytes',
-    'pg_stat_user_tables_n_dead_tup',
-    'pg_stat_user_tables_n_live_tup',
+    'cnpg_collector_up',
+    'cnpg_collector_last_collection_error',
+    'cnpg_collector_collection_errors_total',
+    'cnpg_collector_collections_total',
+    'cnpg_collector_collection_duration_seconds',
+    'cnpg_collector_manual_switchover_required',
+    'cnpg_collector_sync_replicas',
+    'cnpg_collector_replica_mode',
+    'cnpg_collector_fencing_on',
+    'cnpg_collector_nodes_used',
+    'cnpg_collector_postgres_version',
+    'cnpg_collector_pg_wal',
+    'cnpg_collector_pg_wal_archive_status',
+    'cnpg_collector_wal_records',
+    'cnpg_collector_wal_fpi',
+    'cnpg_collector_wal_bytes',
+    'cnpg_collector_wal_buffers_full',
+    'cnpg_collector_first_recoverability_point',
+    'cnpg_collector_last_available_backup_timestamp',
+    'cnpg_collector_last_failed_backup_timestamp',
+    'cnpg_collector_lo_pages',
+    'cnpg_last_error',
+    'cnpg_errors_total',
+    'cnpg_last_update_timestamp',
+    'cnpg_backends_total',
+    'cnpg_backends_max_tx_duration_seconds',
+    'cnpg_backends_waiting_total',
+    'cnpg_pg_database_size_bytes',
+    'cnpg_pg_database_xid_age',
+    'cnpg_pg_database_mxid_age',
+    'cnpg_pg_postmaster_start_time',
+    'cnpg_pg_replication_lag',
+    'cnpg_pg_replication_in_recovery',
+    'cnpg_pg_replication_is_wal_receiver_up',
+    'cnpg_pg_replication_streaming_replicas',
+    'cnpg_pg_replication_slots_active',
+    'cnpg_pg_replication_slots_pg_wal_lsn_diff',
+    'cnpg_pg_stat_archiver_archived_count',
+    'cnpg_pg_stat_archiver_failed_count',
+    'cnpg_pg_stat_archiver_seconds_since_last_archival',
+    'cnpg_pg_stat_archiver_seconds_since_last_failure',
+    'cnpg_pg_stat_archiver_last_archived_time',
+    'cnpg_pg_stat_archiver_last_failed_time',
+    'cnpg_pg_stat_archiver_last_archived_wal_start_lsn',
+    'cnpg_pg_stat_archiver_last_failed_wal_start_lsn',
+    'cnpg_pg_stat_archiver_stats_reset_time',
+    // pg_stat_bgwriter before PostgreSQL 17 (checkpoints move to pg_stat_checkpointer on 17).
+    'cnpg_pg_stat_bgwriter_checkpoints_timed',
+    'cnpg_pg_stat_bgwriter_checkpoints_req',
+    'cnpg_pg_stat_bgwriter_buffers_checkpoint',
+    'cnpg_pg_stat_bgwriter_buffers_clean',
+    'cnpg_pg_stat_bgwriter_buffers_backend',
+    'cnpg_pg_stat_bgwriter_buffers_alloc',
+    'cnpg_pg_stat_checkpointer_checkpoints_timed',
+    'cnpg_pg_stat_checkpointer_checkpoints_req',
+    'cnpg_pg_stat_database_xact_commit',
+    'cnpg_pg_stat_database_xact_rollback',
+    'cnpg_pg_stat_database_blks_read',
+    'cnpg_pg_stat_database_blks_hit',
+    'cnpg_pg_stat_database_tup_returned',
+    'cnpg_pg_stat_database_tup_fetched',
+    'cnpg_pg_stat_database_tup_inserted',
+    'cnpg_pg_stat_database_tup_updated',
+    'cnpg_pg_stat_database_tup_deleted',
+    'cnpg_pg_stat_database_conflicts',
+    'cnpg_pg_stat_database_temp_files',
+    'cnpg_pg_stat_database_temp_bytes',
+    'cnpg_pg_stat_database_deadlocks',
+    'cnpg_pg_stat_database_blk_read_time',
+    'cnpg_pg_stat_database_blk_write_time',
+    'cnpg_pg_stat_replication_backend_start',
+    'cnpg_pg_stat_replication_backend_xmin_age',
+    'cnpg_pg_stat_replication_sent_diff_bytes',
+    'cnpg_pg_stat_replication_write_diff_bytes',
+    'cnpg_pg_stat_replication_flush_diff_bytes',
+    'cnpg_pg_stat_replication_replay_diff_bytes',
+    'cnpg_pg_stat_replication_write_lag_seconds',
+    'cnpg_pg_stat_replication_flush_lag_seconds',
+    'cnpg_pg_stat_replication_replay_lag_seconds',
+    'cnpg_pg_settings_setting',
+    'cnpg_pg_extensions_update_available',
+    'cnpg_platform_backup_canary_newest_timestamp_seconds',
+    'cnpg_platform_restore_drill_last_run_timestamp_seconds',
+    'cnpg_platform_restore_drill_last_success_timestamp_seconds',
+    'cnpg_platform_restore_drill_succeeded',
+    'cnpg_platform_restore_drill_rto_seconds',
+    'cnpg_platform_restore_drill_rpo_seconds',
+  ],
+  /**
+   * The Barman Cloud Plugin 0.14 (WAL archive and base backups in the object store), served by the
+   * same instance exporter (job postgres) on every instance: plugin-barman-cloud v0.14.0
+   * web/docs/observability.md and internal/cnpgi/instance/metrics.go. They replace the deprecated
+   * cnpg_collector_* backup gauges, which the plugin's backups do not update. 0 until the object
+   * store has a backup.
+   */
+  barman: [
+    'barman_cloud_cloudnative_pg_io_first_recoverability_point',
+    'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp',
+    'barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp',
+  ],
+  /**
+   * PgBouncer of the CloudNativePG Poolers (job pgbouncer, port "metrics" 9127): cloudnative-pg
+   * v1.30.0 pkg/management/pgbouncer/metricsserver (lists.go, pools.go, stats.go,
+   * pgbouncer_collector.go; docs/src/connection_pooling.md). The stats are gauges of PgBouncer's
+   * running totals. cnpg_pgbouncer_up is defined there but never registered, so it is not served:
+   * cnpg_pgbouncer_last_collection_error (1 when PgBouncer's admin console does not answer) is.
+   */
+  pgbouncer: [
+    'cnpg_pgbouncer_last_collection_error',
+    'cnpg_pgbouncer_collection_errors_total',
+    'cnpg_pgbouncer_collections_total',
+    'cnpg_pgbouncer_collection_duration_seconds',
+    'cnpg_pgbouncer_lists_databases',
+    'cnpg_pgbouncer_lists_users',
+    'cnpg_pgbouncer_lists_pools',
+    'cnpg_pgbouncer_lists_free_clients',
+    'cnpg_pgbouncer_lists_used_clients',
+    'cnpg_pgbouncer_lists_login_clients',
+    'cnpg_pgbouncer_lists_free_servers',
+    'cnpg_pgbouncer_lists_used_servers',
+    'cnpg_pgbouncer_pools_cl_active',
+    'cnpg_pgbouncer_pools_cl_waiting',
+    'cnpg_pgbouncer_pools_cl_cancel_req',
+    'cnpg_pgbouncer_pools_sv_active',
+    'cnpg_pgbouncer_pools_sv_idle',
+    'cnpg_pgbouncer_pools_sv_used',
+    'cnpg_pgbouncer_pools_sv_tested',
+    'cnpg_pgbouncer_pools_sv_login',
+    'cnpg_pgbouncer_pools_maxwait',
+    'cnpg_pgbouncer_pools_maxwait_us',
+    'cnpg_pgbouncer_pools_pool_mode',
+    'cnpg_pgbouncer_stats_total_xact_count',
+    'cnpg_pgbouncer_stats_total_query_count',
+    'cnpg_pgbouncer_stats_total_received',
+    'cnpg_pgbouncer_stats_total_sent',
+    'cnpg_pgbouncer_stats_total_xact_time',
+    'cnpg_pgbouncer_stats_total_query_time',
+    'cnpg_pgbouncer_stats_total_wait_time',
+    'cnpg_pgbouncer_stats_avg_xact_count',
+    'cnpg_pgbouncer_stats_avg_query_count',
+    'cnpg_pgbouncer_stats_avg_xact_time',
+    'cnpg_pgbouncer_stats_avg_query_time',
+    'cnpg_pgbouncer_stats_avg_wait_time',
   ],
   /** redis_exporter v1.89 (without system metrics: use redis_memory_max_bytes). */
   redis: [
@@ -201,15 +326,6 @@ export const METRIC_CATALOGUE = {
     'alertmanager_notifications_failed_total',
     'alertmanager_notifications_total',
   ],
-  /** Backups and restore drills (charts/backup, issue 7): pushed as textfile or exporter metrics. */
-  backup: [
-    'platform_backup_last_success_timestamp_seconds',
-    'platform_backup_wal_last_segment_timestamp_seconds',
-    'platform_restore_drill_last_success_timestamp_seconds',
-    'platform_restore_drill_rto_seconds',
-    'platform_restore_drill_rpo_seconds',
-    'platform_restore_drill_success',
-  ],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Every metric name in the catalogue. */
@@ -221,13 +337,19 @@ export const CATALOGUE_METRICS: ReadonlySet<string> = new Set(Object.values(METR
  * app.kubernetes.io/name), so their job is their name.
  */
 export const JOBS = {
+  /** The CloudNativePG instances (the Cluster's inheritedMetadata sets app.kubernetes.io/name=postgres). */
   postgres: 'postgres',
+  /**
+   * PgBouncer of the CloudNativePG Poolers. The operator overwrites app.kubernetes.io/name on
+   * Pooler pods with "postgresql" (cloudnative-pg v1.30.0 pkg/specs/pgbouncer/deployments.go), so
+   * the scrape config names this job from the pods' cnpg.io/podRole=pooler instead.
+   */
+  pgbouncer: 'pgbouncer',
   redis: 'redis',
   kong: 'kong',
   auth: 'auth',
   rest: 'rest',
   realtime: 'realtime',
-  supavisor: 'supavisor',
   api: 'api',
   worker: 'worker',
   scheduler: 'scheduler',

@@ -1,259 +1,313 @@
-// PostgreSQL 15 (supabase/postgres) as a single-instance StatefulSet: generated configuration
-// and init SQL in ConfigMaps, credentials by reference, postgres_exporter beside it, probes that
-// tolerate crash recovery, and a fast clean shutdown. Other charts connect through the outputs
-// (`host`, `port`, `credentials`, `clientLabels`) rather than retyping names.
+// PostgreSQL 15 (supabase/postgres) as a CloudNativePG `Cluster`: one primary and hot standbys on
+// separate nodes (and zones in production), quorum synchronous replication where the environment
+// asks for it, TLS on every connection, managed login roles with one Secret each, the image's
+// settings restated, the pgsodium root key from one Secret on every instance, WAL on its own
+// volume, WAL archiving and backups through the Barman Cloud Plugin, PgBouncer poolers, and
+// Supabase's own migrations run by a bootstrap Job. Other charts connect through the outputs
+// (`host`, `port`, `tlsFor`, `passwordRef`, `poolers`, `peer`) rather than retyping names.
 import { k8s } from 'cdk8s-plus-33';
-import { EXTRA_CLAIMS, type PostgresConfig } from '../../environments/data-tier';
+import { Construct } from 'constructs';
+import type { BackupConfig } from '../../environments/backup';
+import type { PostgresConfig } from '../../environments/data-tier';
 import type { Environment } from '../../environments/schema';
+import {
+  Cluster,
+  ClusterSpecPostgresqlSynchronousDataDurability,
+  ClusterSpecPostgresqlSynchronousMethod,
+  ClusterSpecPrimaryUpdateMethod,
+  ClusterSpecPrimaryUpdateStrategy,
+  type ClusterSpecResources,
+} from '../../imports/cluster-postgresql.cnpg.io';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
-import { IMAGES } from '../../lib/images';
-import { accessLabel, clientsOf, prometheusPeer, workloadNetworkPolicy } from '../../lib/network';
+import { IMAGES, imageRef } from '../../lib/images';
+import { selectorLabels, standardLabels } from '../../lib/labels';
+import { accessLabel, clientsOf, INTERNET, type Peer, prometheusPeer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
 import { quantity } from '../../lib/quantity';
+import { crdResources } from '../../lib/resources';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
-import { StatefulService } from '../../lib/stateful-set';
-import { PG_PATHS, PG_PORT, pgHbaConf, pgIdentConf, postgresqlConf, supabaseDropIn } from './config';
-import { LOGIN_ROLES, type LoginRole, postgresCredentials } from './credentials';
-import type { Construct } from 'constructs';
+import { bootstrapJob, EXPOSED_SCHEMAS } from './bootstrap';
+import { pgHba } from './hba';
+import { CUSTOM_QUERIES_KEY, customQueriesYaml } from './monitoring';
+import { BARMAN_PLUGIN, objectStore } from './object-store';
+import { clusterParameters, SHARED_PRELOAD_LIBRARIES } from './parameters';
+import { POOLER_METRICS_PORT, POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodLabels, poolers } from './poolers';
+import { LOGIN_ROLES, type LoginRole, managedRole, roleSecret } from './roles';
+import { databaseCertificates, type DatabaseTls } from './tls';
 
-/** Schemas PostgREST serves; the RLS baseline covers every table created in them. */
-export const EXPOSED_SCHEMAS = ['public', 'storage', 'graphql_public'] as const;
+export { EXPOSED_SCHEMAS } from './bootstrap';
 
-/** The operating-system user the server runs as (see the passwd entry below). */
-export const POSTGRES_UID = 10001;
+/** The Cluster's name: its instances are postgres-1, postgres-2, ...; its Services postgres-rw, -ro, -r. */
+export const CLUSTER_NAME = 'postgres';
+export const PG_PORT = 5432;
 const METRICS_PORT = 9187;
+/** The instance manager's status port, which the operator calls. */
+const STATUS_PORT = 8000;
+
+/**
+ * The image's own `postgres` user and group (supabase/postgres Dockerfile-15 creates them as
+ * system accounts; docs/decisions/0005-postgres-on-cloudnativepg.md has the lines). The data
+ * directory and the image's files belong to them.
+ */
+export const POSTGRES_UID = 101;
+export const POSTGRES_GID = 102;
 
 export interface PostgresChartProps {
   /** Environment name; the instance label. */
   readonly instance: string;
+  /** Prefix of cluster-scoped names (the CA's ClusterIssuers). */
+  readonly prefix: string;
   /** Namespace of the data tier (foundation's "supabase" namespace). */
   readonly namespace: string;
-  /** Namespace whose Prometheus may scrape the exporter. */
+  /** Namespace whose Prometheus scrapes the instances and poolers. */
   readonly observabilityNamespace: string;
+  /** Namespaces (besides the data tier's) whose pods connect and verify the server: they get the CA. */
+  readonly clientNamespaces: readonly string[];
   /** PriorityClass for data workloads (foundation). */
   readonly priorityClassName: string;
-  /** Replicas, resources and tuning inputs from the environment. */
+  /** Instances, resources, replication, poolers and tuning inputs from the environment. */
   readonly config: PostgresConfig;
   readonly storageClassName: string;
-  /** Size of the data volume. */
+  /** Size of each instance's data volume. */
   readonly dataVolumeSize: string;
-  /** Pod address ranges that may log in (pg_hba.conf). */
-  readonly podCidrs: readonly string[];
-  /** Where the credentials Secret comes from. */
+  /** The object store (WAL archive and base backups) and volume-snapshot backups, when the environment has them. */
+  readonly backup: Pick<BackupConfig, 'objectStore' | 'postgresSnapshots'>;
+  /** The VolumeSnapshotClass of volume-snapshot backups. */
+  readonly snapshotClassName: string;
+  /** Where the Secrets come from. */
   readonly secrets: Environment['secrets'];
+  /** The operators' namespaces: CloudNativePG's (it calls the instances) and cert-manager's (the CA). */
+  readonly operators: { readonly cnpgNamespace: string; readonly certManagerNamespace: string };
+  /** Addresses of the Kubernetes API server: instance managers and poolers watch it. */
+  readonly apiServerCidrs: readonly string[];
+}
+
+/** How a client reaches a pooler. */
+export interface PoolerEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** Labels a client pod needs to pass the pooler's NetworkPolicy. */
+  readonly clientLabels: Record<string, string>;
+  readonly peer: Peer;
 }
 
 export class PostgresChart extends PlatformChart {
-  /** Service name clients connect to, within `namespace`. */
-  public readonly serviceName: string;
-  /** Fully qualified host name of the Service. */
+  public readonly clusterName = CLUSTER_NAME;
+  /** The read-write Service (the primary), within `namespace`. */
+  public readonly serviceName = `${CLUSTER_NAME}-rw`;
+  /** Fully qualified host name of the read-write Service. */
   public readonly host: string;
   public readonly port = PG_PORT;
-  /** The Secret holding one password per login role. */
-  public readonly credentials: SecretSpec;
-  /** Labels a client pod needs so the database's NetworkPolicy lets it in. */
+  public readonly dataNamespace: string;
+  /** Labels a client pod needs so the instances' NetworkPolicy lets it in. */
   public readonly clientLabels = accessLabel('postgres');
+  /** The instance pods (any of them may be the primary). */
+  public readonly peer: Peer;
   public readonly exposedSchemas = EXPOSED_SCHEMAS;
+  /** The poolers, by kind ("ro" only with standbys). */
+  public readonly poolers: { readonly rw: PoolerEndpoint; readonly ro?: PoolerEndpoint };
+  /** The Barman Cloud ObjectStore, when the environment archives. */
+  public readonly objectStoreName?: string;
+  /** The Secrets holding each login role's password. */
+  public readonly roleSecrets: Readonly<Record<LoginRole, SecretSpec>>;
+  /** The root key Secret every instance and every recovery reads. */
+  public readonly pgsodiumSecret: SecretSpec;
+  /** The Cluster's spec pieces a recovery Cluster repeats (image, settings, key, TLS). */
+  public readonly recoveryTemplate: Record<string, unknown>;
+  private readonly certificates: ReturnType<typeof databaseCertificates>;
 
   constructor(scope: Construct, id: string, props: PostgresChartProps) {
     super(scope, id, { layer: 'data', instance: props.instance });
     const ns = props.namespace;
+    this.dataNamespace = ns;
     const version = IMAGES.postgres.tag;
-    const meta = (objectName: string, component = 'database') =>
-      this.metadata({ objectName, namespace: ns, name: 'postgres', component, version });
+    const meta = (objectName: string, component = 'database') => this.metadata({ objectName, namespace: ns, name: 'postgres', component, version });
+    const c = props.config;
+    this.host = `${this.serviceName}.${ns}.svc.cluster.local`;
 
-    this.credentials = postgresCredentials(ns);
-    provideSecret(this, 'credentials', props.secrets, this.credentials, meta(this.credentials.name));
-    const pgsodium: SecretSpec = {
+    this.roleSecrets = Object.fromEntries((Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => [role, roleSecret(role, ns)])) as Record<LoginRole, SecretSpec>;
+    for (const spec of Object.values(this.roleSecrets)) provideSecret(this, `role-${spec.name}`, props.secrets, spec, meta(spec.name, 'secret'));
+    this.pgsodiumSecret = {
       name: 'postgres-pgsodium',
       namespace: ns,
-      description: 'The pgsodium root key, from which pgsodium and Vault derive their encryption keys',
-      keys: [{ key: 'root-key', description: 'pgsodium root key: back it up with the database, it cannot be recovered', generate: { kind: 'hex', bytes: 32 } }],
+      description: 'The pgsodium root key, from which pgsodium and Vault derive their encryption keys: every instance and every restore reads it',
+      keys: [{ key: 'root-key', description: 'pgsodium root key (64 hex characters): back it up with the database, it cannot be recovered', generate: { kind: 'hex', bytes: 32 } }],
     };
-    provideSecret(this, 'pgsodium', props.secrets, pgsodium, meta(pgsodium.name));
+    provideSecret(this, 'pgsodium', props.secrets, this.pgsodiumSecret, meta(this.pgsodiumSecret.name, 'secret'));
 
-    const limits = props.config.resources.limits;
-    const files = {
-      'postgresql.conf': postgresqlConf({
-        memoryBytes: quantity(limits.memory),
-        cpuCores: quantity(props.config.resources.requests.cpu),
-        maxConnections: props.config.tuning.maxConnections,
-        profile: props.config.tuning.profile,
-        storageType: props.config.tuning.storageType,
-        logMinDurationMs: props.config.tuning.logMinDurationMs,
-        dataVolumeBytes: quantity(props.dataVolumeSize),
-        podCidrs: props.podCidrs,
-      }),
-      'supabase.conf': supabaseDropIn(),
-      'pg_hba.conf': pgHbaConf(props.podCidrs),
-      'pg_ident.conf': pgIdentConf(),
-      'prepare-custom-config.sh': projectFile('charts/postgres/files/prepare-custom-config.sh'),
-      // initdb and peer authentication need the server's user to have a name: "postgres".
-      passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\npostgres:x:${POSTGRES_UID}:${POSTGRES_UID}:PostgreSQL:/var/lib/postgresql:/usr/sbin/nologin\n`,
-      group: `root:x:0:\npostgres:x:${POSTGRES_UID}:\n`,
-    };
-    const config = new k8s.KubeConfigMap(this, 'config', { metadata: meta('postgres-config'), data: files });
-    const initSql = platformInitSql();
-    const init = new k8s.KubeConfigMap(this, 'init', { metadata: meta('postgres-init'), data: { 'platform-init.sql': initSql } });
-
-    const roleEnv = (Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => ({
-      name: LOGIN_ROLES[role].env,
-      valueFrom: secretKeyRef(this.credentials, LOGIN_ROLES[role].key),
-    }));
-    const pgReady = (host: string) => ['pg_isready', '--quiet', '-h', host, '-p', String(PG_PORT), '-U', 'supabase_admin', '-d', 'postgres'];
-    const shm = Math.min(Math.max(quantity(limits.memory) / 16, 64 * 2 ** 20), 2 ** 30);
-
-    const service = new StatefulService(this, 'postgres', {
-      name: 'postgres',
-      component: 'database',
+    const kinds = (['rw', 'ro'] as const).filter((k) => c.poolers[k]);
+    this.certificates = databaseCertificates(this, {
+      prefix: props.prefix,
+      certManagerNamespace: props.operators.certManagerNamespace,
       namespace: ns,
-      version,
-      replicas: props.config.replicas,
-      disruption: props.config.disruption,
-      ports: [
-        { name: 'postgres', port: PG_PORT },
-        { name: 'metrics', port: METRICS_PORT },
-      ],
-      claims: [
-        { name: 'data', size: props.dataVolumeSize, storageClassName: props.storageClassName },
-        { name: 'custom-config', size: EXTRA_CLAIMS.postgres.size, storageClassName: props.storageClassName },
-      ],
-      restartOn: [...Object.values(files), initSql],
-      pod: {
-        identity: { uid: POSTGRES_UID, gid: POSTGRES_UID },
-        priorityClassName: props.priorityClassName,
-        // Time for the fast shutdown to finish its checkpoint (and the last WAL to reach backups).
-        terminationGracePeriodSeconds: 120,
-        volumes: [
-          {
-            name: 'config',
-            configMap: {
-              name: config.name,
-              items: [
-                { key: 'postgresql.conf', path: 'postgresql.conf' },
-                { key: 'pg_hba.conf', path: 'pg_hba.conf' },
-                { key: 'pg_ident.conf', path: 'pg_ident.conf' },
-                { key: 'supabase.conf', path: 'conf.d/supabase.conf' },
-                { key: 'prepare-custom-config.sh', path: 'prepare-custom-config.sh' },
-                { key: 'passwd', path: 'passwd' },
-                { key: 'group', path: 'group' },
-              ],
-            },
-          },
-          { name: 'init', configMap: { name: init.name } },
-        ],
-        initContainers: [
-          {
-            // The image ships supautils.conf and its extension scripts in /etc/postgresql-custom,
-            // which the volume hides: the script copies them in on every start and puts the
-            // pgsodium root key from its Secret in place (never replacing a different one).
-            name: 'custom-config',
-            image: IMAGES.postgres,
-            command: ['sh', `${PG_PATHS.configDir}/prepare-custom-config.sh`, PG_PATHS.customDir, '/custom'],
-            env: [{ name: 'PGSODIUM_ROOT_KEY', valueFrom: secretKeyRef(pgsodium, 'root-key') }],
-            resources: props.config.helperResources,
-            volumeMounts: [
-              { name: 'custom-config', mountPath: '/custom' },
-              { name: 'config', mountPath: PG_PATHS.configDir, readOnly: true },
-            ],
-          },
-        ],
-        containers: [
-          {
-            name: 'postgres',
-            image: IMAGES.postgres,
-            args: ['postgres', '-D', PG_PATHS.configDir],
-            env: [
-              { name: 'PGDATA', value: PG_PATHS.pgdata },
-              { name: 'POSTGRES_HOST', value: PG_PATHS.socketDir },
-              { name: 'PGPORT', value: String(PG_PORT) },
-              { name: 'POSTGRES_DB', value: 'postgres' },
-              ...roleEnv,
-            ],
-            ports: [{ name: 'postgres', containerPort: PG_PORT }],
-            resources: props.config.resources,
-            volumeMounts: [
-              { name: 'data', mountPath: PG_PATHS.dataMount },
-              { name: 'custom-config', mountPath: PG_PATHS.customDir },
-              { name: 'config', mountPath: PG_PATHS.configDir, readOnly: true },
-              { name: 'config', mountPath: '/etc/passwd', subPath: 'passwd', readOnly: true },
-              { name: 'config', mountPath: '/etc/group', subPath: 'group', readOnly: true },
-              { name: 'init', mountPath: '/docker-entrypoint-initdb.d/zz-platform-init.sql', subPath: 'platform-init.sql', readOnly: true },
-            ],
-            writablePaths: [
-              { path: PG_PATHS.socketDir, sizeLimit: '1Mi' },
-              { path: '/tmp', sizeLimit: '256Mi' },
-              // Parallel query and hash joins use POSIX shared memory; it counts against the memory limit.
-              { path: '/dev/shm', sizeLimit: `${Math.floor(shm / 2 ** 20)}Mi`, medium: 'Memory' },
-            ],
-            // First boot runs initdb and the migrations; a restart after a crash replays WAL. Both
-            // can take long, so the startup probe allows an hour before liveness takes over.
-            startupProbe: { exec: { command: pgReady(PG_PATHS.socketDir) }, periodSeconds: 10, failureThreshold: 360, timeoutSeconds: 5 },
-            readinessProbe: { exec: { command: pgReady('127.0.0.1') }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
-            // Alive unless the server does not answer at all: "rejecting connections" (exit 1,
-            // e.g. during recovery or shutdown) must not get it killed.
-            livenessProbe: {
-              exec: { command: ['sh', '-c', `pg_isready -q -h ${PG_PATHS.socketDir} -p ${PG_PORT}; test $? -ne 2`] },
-              periodSeconds: 20,
-              failureThreshold: 6,
-              timeoutSeconds: 10,
-            },
-            // SIGTERM would start a "smart" shutdown that waits for every client to leave.
-            lifecycle: { preStop: { exec: { command: ['pg_ctl', '-D', PG_PATHS.pgdata, '-m', 'fast', '-w', '-t', '100', 'stop'] } } },
-          },
-          {
-            name: 'exporter',
-            image: IMAGES.postgresExporter,
-            args: [
-              `--web.listen-address=:${METRICS_PORT}`,
-              '--collector.xlog_location',
-              '--collector.long_running_transactions',
-              '--collector.postmaster',
-            ],
-            env: [
-              { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${PG_PORT}/postgres?sslmode=disable` },
-              { name: 'DATA_SOURCE_USER', value: 'platform_exporter' },
-              { name: 'DATA_SOURCE_PASS', valueFrom: secretKeyRef(this.credentials, LOGIN_ROLES.platform_exporter.key) },
-            ],
-            ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
-            resources: props.config.helperResources,
-            readinessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 15 },
-            livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 30, failureThreshold: 3 },
-          },
+      serviceNames: [`${CLUSTER_NAME}-rw`, `${CLUSTER_NAME}-ro`, `${CLUSTER_NAME}-r`, ...kinds.map((k) => POOLER_NAMES[k])],
+      clientNamespaces: props.clientNamespaces,
+    });
+
+    const store = props.backup.objectStore
+      ? objectStore(this, { namespace: ns, instance: props.instance, config: props.backup.objectStore, secretSource: props.secrets, sidecarResources: c.helperResources }, (n) => meta(n, 'backup'))
+      : undefined;
+    this.objectStoreName = store?.name;
+
+    const queries = new k8s.KubeConfigMap(this, 'custom-queries', { metadata: meta('postgres-custom-queries', 'monitoring'), data: { [CUSTOM_QUERIES_KEY]: customQueriesYaml() } });
+    const getkey = new k8s.KubeConfigMap(this, 'getkey', { metadata: meta('postgres-pgsodium-getkey'), data: { 'getkey.sh': projectFile('charts/postgres/files/pgsodium-getkey.sh') } });
+
+    const podLabels = standardLabels(this.labelSpec({ name: 'postgres', component: 'database', version }));
+    const instancePods = { 'cnpg.io/cluster': CLUSTER_NAME, 'cnpg.io/podRole': 'instance' };
+    this.peer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: instancePods } };
+    const sync = c.synchronous;
+    const common = {
+      imageName: imageRef(IMAGES.postgres),
+      imagePullPolicy: 'IfNotPresent',
+      postgresUid: POSTGRES_UID,
+      postgresGid: POSTGRES_GID,
+      enableSuperuserAccess: false,
+      priorityClassName: props.priorityClassName,
+      resources: crdResources<ClusterSpecResources>(c.resources),
+      inheritedMetadata: { labels: podLabels },
+      certificates: { serverTlsSecret: this.certificates.serverSecretName, serverCaSecret: this.certificates.serverSecretName },
+      projectedVolumeTemplate: {
+        sources: [
+          { secret: { name: this.pgsodiumSecret.name, items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o400 }] } },
+          { configMap: { name: getkey.name, items: [{ key: 'getkey.sh', path: 'pgsodium/getkey.sh', mode: 0o555 }] } },
         ],
       },
+    };
+    const archiving = store !== undefined;
+    const parameters = clusterParameters({
+      memoryBytes: quantity(c.resources.limits.memory),
+      cpuCores: quantity(c.resources.requests.cpu),
+      maxConnections: c.tuning.maxConnections,
+      profile: c.tuning.profile,
+      storageType: c.tuning.storageType,
+      logMinDurationMs: c.tuning.logMinDurationMs,
+      walVolumeBytes: quantity(c.walVolumeSize),
+      archiving,
     });
-    this.serviceName = service.serviceName;
-    this.host = `${service.serviceName}.${ns}.svc.cluster.local`;
+    this.recoveryTemplate = { ...common, postgresql: { parameters, sharedPreloadLibraries: [...SHARED_PRELOAD_LIBRARIES], pgHba: pgHba() } };
 
-    workloadNetworkPolicy(service, meta('postgres'), {
-      selector: service.selector,
+    new Cluster(this, 'cluster', {
+      metadata: { ...meta(CLUSTER_NAME), annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } },
+      spec: {
+        ...common,
+        description: `The platform database (${props.instance})`,
+        instances: c.instances,
+        primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
+        // A new image or setting reaches the standbys first, then a switchover moves the primary
+        // (seconds of pause) instead of restarting it in place.
+        primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
+        switchoverDelay: c.failover.switchoverDelaySeconds,
+        failoverDelay: c.failover.failoverDelaySeconds,
+        smartShutdownTimeout: c.failover.smartShutdownTimeoutSeconds,
+        stopDelay: c.failover.stopDelaySeconds,
+        storage: { size: props.dataVolumeSize, storageClass: props.storageClassName },
+        walStorage: { size: c.walVolumeSize, storageClass: props.storageClassName },
+        affinity: {
+          enablePodAntiAffinity: true,
+          podAntiAffinityType: 'required',
+          topologyKey: 'kubernetes.io/hostname',
+        },
+        ...(c.zoneSpread
+          ? {
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: 'topology.kubernetes.io/zone',
+                  whenUnsatisfiable: 'DoNotSchedule',
+                  labelSelector: { matchLabels: { 'cnpg.io/cluster': CLUSTER_NAME } },
+                },
+              ],
+            }
+          : {}),
+        postgresql: {
+          parameters,
+          sharedPreloadLibraries: [...SHARED_PRELOAD_LIBRARIES],
+          pgHba: pgHba(),
+          ...(sync
+            ? {
+                synchronous: {
+                  method: sync.method === 'any' ? ClusterSpecPostgresqlSynchronousMethod.ANY : ClusterSpecPostgresqlSynchronousMethod.FIRST,
+                  number: sync.number,
+                  dataDurability: sync.dataDurability === 'required' ? ClusterSpecPostgresqlSynchronousDataDurability.REQUIRED : ClusterSpecPostgresqlSynchronousDataDurability.PREFERRED,
+                  ...(sync.failoverQuorum ? { failoverQuorum: true } : {}),
+                },
+              }
+            : {}),
+        },
+        // CloudNativePG's default application database and owner ("app") stay unused: Supabase
+        // lives in "postgres", set up by the bootstrap Job.
+        bootstrap: { initdb: { dataChecksums: true, encoding: 'UTF8' } },
+        managed: { roles: (Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => managedRole(role, this.roleSecrets[role])) },
+        monitoring: { customQueriesConfigMap: [{ name: queries.name, key: CUSTOM_QUERIES_KEY }] },
+        ...(store ? { plugins: [{ name: BARMAN_PLUGIN, isWalArchiver: true, parameters: { barmanObjectName: store.name } }] } : {}),
+        ...(props.backup.postgresSnapshots ? { backup: { volumeSnapshot: { className: props.snapshotClassName } } } : {}),
+      },
+    });
+
+    const poolerMeta = (name: string) => this.metadata({ objectName: name, namespace: ns, name: 'pgbouncer', component: 'pooler', version });
+    poolers(this, { namespace: ns, instance: props.instance, clusterName: CLUSTER_NAME, config: c.poolers, serverTlsSecret: this.certificates.serverSecretName, roles: ['defi_app'], priorityClassName: props.priorityClassName, version }, poolerMeta);
+    const endpoint = (kind: PoolerKind): PoolerEndpoint => ({
+      host: `${POOLER_NAMES[kind]}.${ns}.svc.cluster.local`,
+      port: POOLER_PORT,
+      clientLabels: accessLabel(POOLER_NAMES[kind]),
+      peer: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: selectorLabels(poolerPodLabels(kind, props.instance, version)) } },
+    });
+    this.poolers = { rw: endpoint('rw'), ...(c.poolers.ro ? { ro: endpoint('ro') } : {}) };
+
+    // Who may reach the instances: their clients, the poolers, each other (streaming and
+    // pg_rewind), the operator (the instance manager's status port) and Prometheus.
+    const operator: Peer = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.operators.cnpgNamespace } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } },
+    };
+    const poolerPeers = kinds.map((k) => this.poolers[k]!.peer);
+    workloadNetworkPolicy(this, meta(CLUSTER_NAME), {
+      selector: instancePods,
       ingress: [
-        { port: PG_PORT, peers: [clientsOf('postgres', props.instance)] },
+        { port: PG_PORT, peers: [clientsOf('postgres', props.instance), this.peer, ...poolerPeers] },
+        { port: STATUS_PORT, peers: [operator, this.peer] },
         { port: METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
       ],
-      // The server opens no connections (DNS is allowed namespace-wide).
-      egress: [],
+      egress: [
+        { port: PG_PORT, peers: [this.peer] },
+        { port: STATUS_PORT, peers: [this.peer] },
+        ...toApiServer(props.apiServerCidrs),
+        // The barman-cloud sidecar writes WAL and base backups to the object store.
+        ...(store ? [{ port: 443, peers: [INTERNET] }] : []),
+      ],
+    });
+    for (const kind of kinds) {
+      workloadNetworkPolicy(new Construct(this, `pooler-${kind}-network`), poolerMeta(POOLER_NAMES[kind]), {
+        selector: { 'cnpg.io/poolerName': POOLER_NAMES[kind] },
+        ingress: [
+          { port: POOLER_PORT, peers: [clientsOf(POOLER_NAMES[kind], props.instance)] },
+          { port: POOLER_METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
+        ],
+        egress: [{ port: PG_PORT, peers: [this.peer] }, ...toApiServer(props.apiServerCidrs)],
+      });
+    }
+
+    bootstrapJob(this, {
+      namespace: ns,
+      host: this.host,
+      port: PG_PORT,
+      tls: this.tlsFor(ns),
+      adminSecret: this.roleSecrets.supabase_admin,
+      managedRoles: Object.keys(LOGIN_ROLES),
+      resources: c.helperResources,
+      priorityClassName: props.priorityClassName,
+      clientLabels: this.clientLabels,
+      toDatabase: { port: PG_PORT, peers: [this.peer] },
     });
   }
 
   /** The secretKeyRef for a login role's password. */
   public passwordRef(role: LoginRole): { secretKeyRef: { name: string; key: string } } {
-    return secretKeyRef(this.credentials, LOGIN_ROLES[role].key);
+    return secretKeyRef(this.roleSecrets[role], 'password');
   }
-}
 
-/** platform-init.sql with the exposed schemas and the password statements filled in. */
-function platformInitSql(): string {
-  const template = projectFile('charts/postgres/files/platform-init.sql');
-  // supabase_admin's password is set by the image's entrypoint (POSTGRES_PASSWORD) before this runs.
-  const passwords = (Object.keys(LOGIN_ROLES) as LoginRole[])
-    .filter((role) => role !== 'supabase_admin')
-    .map((role) => `\\set pw \`printf '%s' "$${LOGIN_ROLES[role].env}"\`\nSELECT platform.set_password('${role}', :'pw');`)
-    .join('\n');
-  const sql = template
-    .replaceAll('__EXPOSED_SCHEMAS__', EXPOSED_SCHEMAS.map((s) => `'${s}'`).join(', '))
-    .replace(/^__SET_PASSWORDS__$/m, passwords);
-  if (/__[A-Z_]+__/.test(sql.replace(/^--.*$/gm, ''))) throw new Error('internal: platform-init.sql has an unfilled placeholder');
-  return sql;
+  /** Where a client pod in `namespace` finds the CA to verify the server. */
+  public tlsFor(namespace: string): DatabaseTls {
+    return this.certificates.tlsFor(namespace);
+  }
 }

@@ -1,4 +1,4 @@
-// PostgreSQL tuning from the pod's resources, by the PGTune rules (REFERENCE.md §5.8, profile
+// PostgreSQL tuning from the pod's resources, by the PGTune rules (docs/data-tier.md, profile
 // "web" or "oltp", Linux). Memory settings come from the container's memory limit, which is all
 // the memory PostgreSQL can ever use; CPU settings from the CPU request, which is what the pod is
 // guaranteed. Each setting carries the reason shown in docs/data-tier.md.
@@ -40,6 +40,11 @@ const WAL_SIZES: Record<TuningProfile, { min: number; max: number }> = {
 };
 const RANDOM_PAGE_COST: Record<StorageType, string> = { ssd: '1.1', nvme: '1.1', san: '1.1', hdd: '4' };
 const IO_CONCURRENCY: Record<StorageType, number> = { hdd: 2, ssd: 200, san: 300, nvme: 1000 };
+
+/** max_wal_size of a profile, bytes: the WAL volume must hold it with room to spare. */
+export function maxWalSizeBytes(profile: TuningProfile): number {
+  return WAL_SIZES[profile].max;
+}
 
 export function tune(input: TuningInput): Setting[] {
   const ram = input.memoryBytes;

@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
 import { INTERNET } from '../../lib/network';
-import { type ServiceContext, toDatabase } from './context';
+import { databaseCa, type ServiceContext, toDatabase } from './context';
 import { databaseUrlEnv } from './database-env';
 import { fromSecret } from './secrets';
 
@@ -22,6 +22,7 @@ export function authService(ctx: ServiceContext): StatelessService {
         fromSecret('GOTRUE_SMTP_PASS', ctx.secrets.smtp, 'password'),
       ]
     : [];
+  const ca = databaseCa(ctx);
   return new StatelessService(ctx.chart, 'auth', {
     name: 'auth',
     component: 'auth',
@@ -42,6 +43,7 @@ export function authService(ctx: ServiceContext): StatelessService {
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
+      volumes: [ca.volume],
       containers: [
         {
           name: 'auth',
@@ -82,6 +84,7 @@ export function authService(ctx: ServiceContext): StatelessService {
             { name: 'OTEL_EXPORTER_PROMETHEUS_HOST', value: '0.0.0.0' },
             { name: 'OTEL_EXPORTER_PROMETHEUS_PORT', value: String(METRICS_PORT) },
           ],
+          volumeMounts: [ca.mount],
           writablePaths: [{ path: '/tmp' }],
           readinessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3 },
           livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 20, failureThreshold: 6 },

@@ -3,11 +3,12 @@
 import type { PostgresChart } from '../postgres/postgres-chart';
 import type { SupabaseConfig } from '../../environments/supabase';
 import type { PlatformChart } from '../../lib/chart';
-import { type Peer, podsOf } from '../../lib/network';
+import type { k8s } from 'cdk8s-plus-33';
+import type { Peer } from '../../lib/network';
 import type { SupabaseSecrets } from './secrets';
 
 /** The database as the services see it: the postgres chart's outputs. */
-export type DatabaseEndpoint = Pick<PostgresChart, 'host' | 'port' | 'clientLabels' | 'passwordRef' | 'exposedSchemas' | 'serviceName'>;
+export type DatabaseEndpoint = Pick<PostgresChart, 'host' | 'port' | 'clientLabels' | 'passwordRef' | 'exposedSchemas' | 'peer' | 'tlsFor' | 'roleSecrets'>;
 
 export interface ServiceContext {
   readonly chart: PlatformChart;
@@ -32,7 +33,18 @@ export function serviceUrl(ctx: Pick<ServiceContext, 'namespace'>, service: stri
   return `${scheme}://${service}.${ctx.namespace}.svc.cluster.local:${port}`;
 }
 
-/** Egress to the database pods on the database port. */
+/** Egress to the database's instances on the database port. */
 export function toDatabase(ctx: ServiceContext) {
-  return { port: ctx.db.port, peers: [podsOf(ctx.namespace, ctx.instance, ctx.db.serviceName, 'database')] };
+  return { port: ctx.db.port, peers: [ctx.db.peer] };
+}
+
+/** The CA volume and mount every database client needs to verify the server (sslmode=verify-full). */
+export function databaseCa(ctx: ServiceContext): { volume: k8s.Volume; mount: k8s.VolumeMount; caFile: string } {
+  const tls = ctx.db.tlsFor(ctx.namespace);
+  return {
+    // World-readable: some images run their steps as another user (Realtime's as nobody).
+    volume: { name: 'postgres-ca', secret: { secretName: tls.caSecretName, items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } },
+    mount: { name: 'postgres-ca', mountPath: tls.mountPath, readOnly: true },
+    caFile: tls.caFile,
+  };
 }

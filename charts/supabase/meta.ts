@@ -35,6 +35,9 @@ export function metaService(ctx: ServiceContext): StatelessService {
             { name: 'PG_META_DB_NAME', value: 'postgres' },
             { name: 'PG_META_DB_USER', value: 'supabase_admin' },
             { name: 'PG_META_DB_PASSWORD', valueFrom: ctx.db.passwordRef('supabase_admin') },
+            // Verifies the server; the CA is PEM text here, not a path.
+            { name: 'PG_META_DB_SSL_MODE', value: 'verify-full' },
+            { name: 'PG_META_DB_SSL_ROOT_CERT', valueFrom: { secretKeyRef: { name: ctx.db.tlsFor(ctx.namespace).caSecretName, key: 'ca.crt' } } },
             fromSecret('CRYPTO_KEY', ctx.secrets.meta, 'crypto-key'),
           ],
           writablePaths: [{ path: '/tmp' }],

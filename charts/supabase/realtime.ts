@@ -5,7 +5,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
-import { type ServiceContext, toDatabase } from './context';
+import { databaseCa, type ServiceContext, toDatabase } from './context';
 import { fromSecret } from './secrets';
 
 export const REALTIME_PORT = 4000;
@@ -16,6 +16,7 @@ export const REALTIME_TENANT = REALTIME_SERVICE;
 
 export function realtimeService(ctx: ServiceContext): StatelessService {
   const c = ctx.config;
+  const ca = databaseCa(ctx);
   return new StatelessService(ctx.chart, 'realtime', {
     name: REALTIME_SERVICE,
     component: 'realtime',
@@ -31,6 +32,7 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
+      volumes: [ca.volume],
       containers: [
         {
           name: 'realtime',
@@ -46,6 +48,9 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
             { name: 'DB_USER', value: 'supabase_admin' },
             { name: 'DB_PASSWORD', valueFrom: ctx.db.passwordRef('supabase_admin') },
             { name: 'DB_NAME', value: 'postgres' },
+            // Its own connections verify the server (Postgrex verify_peer with this CA).
+            { name: 'DB_SSL', value: 'true' },
+            { name: 'DB_SSL_CA_CERT', value: ca.caFile },
             { name: 'DB_AFTER_CONNECT_QUERY', value: 'SET search_path TO _realtime' },
             fromSecret('DB_ENC_KEY', ctx.secrets.realtime, 'db-enc-key'),
             fromSecret('API_JWT_SECRET', ctx.secrets.jwt, 'jwt-secret'),
@@ -60,6 +65,7 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
             { name: 'RUN_JANITOR', value: 'true' },
             { name: 'DISABLE_HEALTHCHECK_LOGGING', value: 'true' },
           ],
+          volumeMounts: [ca.mount],
           writablePaths: [{ path: '/tmp' }],
           // The health endpoint needs the anon key in a header, which a probe cannot read from a
           // Secret: readiness checks the port answers, liveness allows a longer stall.

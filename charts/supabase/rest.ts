@@ -3,7 +3,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
-import { type ServiceContext, toDatabase } from './context';
+import { databaseCa, type ServiceContext, toDatabase } from './context';
 import { databaseUrlEnv } from './database-env';
 import { fromSecret } from './secrets';
 
@@ -12,6 +12,7 @@ const ADMIN_PORT = 3001;
 
 export function restService(ctx: ServiceContext): StatelessService {
   const c = ctx.config;
+  const ca = databaseCa(ctx);
   return new StatelessService(ctx.chart, 'rest', {
     name: 'rest',
     component: 'rest',
@@ -33,11 +34,13 @@ export function restService(ctx: ServiceContext): StatelessService {
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
+      volumes: [ca.volume],
       containers: [
         {
           name: 'rest',
           image: IMAGES.rest,
           resources: c.rest.resources,
+          volumeMounts: [ca.mount],
           ports: [
             { name: 'http', containerPort: REST_PORT },
             { name: 'metrics', containerPort: ADMIN_PORT },

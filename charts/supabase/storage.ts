@@ -5,7 +5,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
 import { INTERNET, podsOf } from '../../lib/network';
-import { type ServiceContext, serviceUrl, toDatabase } from './context';
+import { databaseCa, type ServiceContext, serviceUrl, toDatabase } from './context';
 import { databaseUrlEnv } from './database-env';
 import { REST_PORT } from './rest';
 import { fromSecret } from './secrets';
@@ -43,6 +43,7 @@ export function storageService(ctx: ServiceContext): StatelessService {
     });
   }
 
+  const ca = databaseCa(ctx);
   return new StatelessService(ctx.chart, 'storage', {
     name: 'storage',
     component: 'storage',
@@ -61,7 +62,7 @@ export function storageService(ctx: ServiceContext): StatelessService {
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
-      volumes: s3 ? [] : [{ name: 'files', persistentVolumeClaim: { claimName: STORAGE_FILES_CLAIM } }],
+      volumes: [ca.volume, ...(s3 ? [] : [{ name: 'files', persistentVolumeClaim: { claimName: STORAGE_FILES_CLAIM } }])],
       containers: [
         {
           name: 'storage',
@@ -99,7 +100,7 @@ export function storageService(ctx: ServiceContext): StatelessService {
                   { name: 'FILE_STORAGE_BACKEND_PATH', value: FILES },
                 ]),
           ],
-          volumeMounts: filesMount,
+          volumeMounts: [ca.mount, ...filesMount],
           writablePaths: [{ path: '/tmp', sizeLimit: '1Gi' }],
           readinessProbe: { httpGet: { path: '/status', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3 },
           livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 20, failureThreshold: 6 },

@@ -39,6 +39,8 @@ export function studioService(ctx: ServiceContext, gatewayUrl: string): Stateles
             { name: 'POSTGRES_PORT', value: String(ctx.db.port) },
             { name: 'POSTGRES_DB', value: 'postgres' },
             { name: 'POSTGRES_PASSWORD', valueFrom: ctx.db.passwordRef('supabase_admin') },
+            { name: 'POSTGRES_USER_READ_WRITE', value: 'supabase_admin' },
+            { name: 'POSTGRES_SSL', value: 'verify-full' },
             fromSecret('PG_META_CRYPTO_KEY', ctx.secrets.meta, 'crypto-key'),
             { name: 'DEFAULT_ORGANIZATION_NAME', value: 'DeFi' },
             { name: 'DEFAULT_PROJECT_NAME', value: ctx.instance },

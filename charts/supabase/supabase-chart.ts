@@ -1,11 +1,11 @@
 // The Supabase services (Auth, PostgREST, Realtime, Storage with imgproxy, postgres-meta,
-// Studio, Supavisor) in the "supabase" layer, wired to the data tier through its outputs, with
+// Studio) in the "supabase" layer, wired to the data tier through its outputs, with
 // their Secrets declared once and provided by the environment's secret source.
 import type { Construct } from 'constructs';
 import type { Environment } from '../../environments/schema';
 import type { SupabaseConfig } from '../../environments/supabase';
 import { PlatformChart } from '../../lib/chart';
-import { type Peer, podsOf, prometheusPeer } from '../../lib/network';
+import { podsOf, prometheusPeer } from '../../lib/network';
 import { provideSecret, type SecretSpec } from '../../lib/secrets';
 import type { StatelessService } from '../../lib/stateless-service';
 import { authService, AUTH_PORT } from './auth';
@@ -16,7 +16,6 @@ import { REST_PORT, restService } from './rest';
 import { type SupabaseSecrets, supabaseSecrets } from './secrets';
 import { STORAGE_PORT, storageService } from './storage';
 import { STUDIO_PORT, studioService } from './studio';
-import { POOLER_CLIENT_LABELS, POOLER_SESSION_PORT, POOLER_TRANSACTION_PORT, supavisorService } from './supavisor';
 
 export interface SupabaseChartProps {
   readonly instance: string;
@@ -44,19 +43,6 @@ export interface Upstream {
   readonly host: string;
 }
 
-/** How a client reaches the database through Supavisor. */
-export interface PoolerEndpoint {
-  readonly host: string;
-  /** Session mode: one server connection per client, session features (advisory locks) work. */
-  readonly sessionPort: number;
-  /** Transaction mode: server connections shared between transactions. */
-  readonly transactionPort: number;
-  /** Client user names are "<role>.<tenant>". */
-  readonly tenant: string;
-  readonly clientLabels: Record<string, string>;
-  readonly peer: Peer;
-}
-
 export class SupabaseChart extends PlatformChart {
   public readonly secrets: SupabaseSecrets;
   /** Services the gateway routes to, by name; `studio` only when enabled. */
@@ -64,8 +50,6 @@ export class SupabaseChart extends PlatformChart {
   /** The Realtime tenant, which must equal the first label of `upstreams.realtime.host`. */
   public readonly realtimeTenant = REALTIME_TENANT;
   public readonly services: StatelessService[];
-  /** Supavisor as its clients see it: host, ports, the tenant in user names, the access label. */
-  public readonly pooler: PoolerEndpoint;
 
   constructor(scope: Construct, id: string, props: SupabaseChartProps) {
     super(scope, id, { layer: 'supabase', instance: props.instance });
@@ -88,17 +72,9 @@ export class SupabaseChart extends PlatformChart {
       gateway: podsOf(ns, props.instance, 'kong', 'gateway'),
       prometheus: prometheusPeer(props.observabilityNamespace),
     };
-    this.services = [authService(ctx), restService(ctx), realtimeService(ctx), storageService(ctx), metaService(ctx), supavisorService(ctx)];
+    this.services = [authService(ctx), restService(ctx), realtimeService(ctx), storageService(ctx), metaService(ctx)];
     if (props.config.studioEnabled) this.services.push(studioService(ctx, props.gatewayUrl));
 
-    this.pooler = {
-      host: `supavisor.${ns}.svc.cluster.local`,
-      sessionPort: POOLER_SESSION_PORT,
-      transactionPort: POOLER_TRANSACTION_PORT,
-      tenant: props.instance,
-      clientLabels: POOLER_CLIENT_LABELS,
-      peer: podsOf(ns, props.instance, 'supavisor', 'pooler'),
-    };
     const upstream = (service: string, port: number): Upstream => ({ service, port, host: `${service}.${ns}.svc.cluster.local` });
     this.upstreams = {
       auth: upstream('auth', AUTH_PORT),

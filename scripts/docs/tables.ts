@@ -2,7 +2,7 @@
 import { parse } from 'yaml';
 import type { KongDeclarativeConfig } from '../../charts/gateway/kong-config';
 import { canaryTimeline } from '../../charts/app/canary';
-import { WAL_SLOT } from '../../charts/backup/backup-chart';
+import { ARCHIVE_TIMEOUT_SECONDS } from '../../charts/postgres/parameters';
 import { maxmemoryBytes } from '../../charts/redis/config';
 import { tune } from '../../charts/postgres/tuning';
 import { ENVIRONMENTS } from '../../environments';
@@ -137,17 +137,20 @@ export function canaryTable(envs: readonly Environment[]): string {
 export function backupTable(envs: readonly Environment[]): string {
   const rows = envs.map((e) => {
     const b = e.backup;
-    const offsite = b.offsite ? `s3://${b.offsite.bucket}/${e.name} (${b.offsite.region}), every ${b.offsite.intervalSeconds} s` : 'none (in the cluster only)';
-    return `| ${e.name} | continuous (pg_receivewal, slot ${WAL_SLOT}) | \`${b.baseBackup.schedule}\`, keeps ${b.baseBackup.retainCount} newest + younger than ${b.baseBackup.retainDays} days; pg_dump \`${b.logicalDump.schedule}\`, keeps ${b.logicalDump.retainCount} | \`${b.redis.schedule}\`, keeps ${b.redis.retainCount} | ${b.volumeSize} | ${offsite} |`;
+    const store = b.objectStore;
+    const wal = store ? `archived to s3://${store.bucket}/${e.name} (${store.region}) at least every ${ARCHIVE_TIMEOUT_SECONDS} s with traffic` : 'not archived (no object store)';
+    const base = store ? `\`${b.baseBackup.schedule}\` to the object store, kept ${store.retentionDays} days${b.postgresSnapshots ? `; volume snapshots \`${b.postgresSnapshots.schedule}\`` : ''}` : 'none';
+    const offsite = b.offsite ? `s3://${b.offsite.bucket}/${e.name} (${b.offsite.region}) after each snapshot` : 'none (in the cluster only)';
+    return `| ${e.name} | ${wal} | ${base} | \`${b.redis.schedule}\`, keeps ${b.redis.retainCount} | ${b.volumeSize} | ${offsite} |`;
   });
-  return ['| environment | PostgreSQL WAL | PostgreSQL base backups (UTC) | Redis snapshots (UTC) | backup volume | off-site copy |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return ['| environment | PostgreSQL WAL | PostgreSQL base backups (UTC) | Redis snapshots (UTC) | Redis snapshot volume | Redis off-site copy |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 export function drillTable(envs: readonly Environment[]): string {
   const rows = envs.map((e) => {
     const b = e.backup;
     const files = e.supabase.storageBackend.kind === 'file' ? ', Storage files' : '';
-    return `| ${e.name} | \`${b.drill.schedule}\`, fails above ${b.drill.maxRtoMinutes} min, scratch volume ${e.storage.sizes.postgres} | \`${b.volumeSnapshots.schedule}\`, keeps ${b.volumeSnapshots.retainCount} per volume: Prometheus, Grafana, Loki${files} | \`${e.storage.snapshotClassName}\` |`;
+    return `| ${e.name} | not scheduled yet (the recovery-Cluster drill replaces the old one) | \`${b.volumeSnapshots.schedule}\`, keeps ${b.volumeSnapshots.retainCount} per volume: Prometheus, Grafana, Loki${files} | \`${e.storage.snapshotClassName}\` |`;
   });
   return ['| environment | restore drill (UTC) | volume snapshots (UTC) | VolumeSnapshotClass |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { configMapData, ROOT } from '../helpers';
 import { chownTree, freePort, run, tempDirFor } from './processes';
-import { expectTapPasses, testPasswords } from './pg-checks';
+import { clusterSpec, expectTapPasses, managedRolesSql, testPasswords } from './pg-checks';
 import { describeNeeding, packageFile, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const OS_USER = 'postgres';
-const PASSWORDS = testPasswords();
 
 /** The SQL between the BEGIN and END markers of the script's header, without the comment marks. */
 export function loadtestSql(): string {
@@ -42,17 +41,22 @@ describeNeeding(
     beforeAll(async () => {
       root = tempDirFor(OS_USER, 'pg-loadtest-');
       port = await freePort();
-      writeFileSync(join(root, 'init.sql'), configMapData('dev', 'postgres-init')['platform-init.sql']!);
+      writeFileSync(join(root, 'init.sql'), configMapData('dev', 'postgres-bootstrap')['platform-init.sql']!);
+      const spec = clusterSpec('dev');
+      writeFileSync(join(root, 'roles.sql'), managedRolesSql(spec, testPasswords(spec)));
       writeFileSync(join(root, 'auth-uid.sql'), AUTH_UID);
       writeFileSync(join(root, 'loadtest.sql'), loadtestSql());
       copyFileSync(join(ROOT, 'tests/integration/sql/loadtest-notes.sql'), join(root, 'checks.sql'));
       chownTree(root, OS_USER);
-      const initdb = run(OS_USER, `${BIN}/initdb`, ['-D', join(root, 'data'), '-U', 'supabase_admin', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8']);
+      const initdb = run(OS_USER, `${BIN}/initdb`, ['-D', join(root, 'data'), '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8']);
       expect(initdb.status, initdb.stderr).toBe(0);
       const options = ['-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${root}`, '-c', 'wal_level=logical'].join(' ');
       const start = run(OS_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'data'), '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
       expect(start.status, `${start.stdout}${start.stderr}`).toBe(0);
-      const init = psql(['-q', '-f', join(root, 'init.sql')], PASSWORDS);
+      // The operator's superuser creates the managed roles (supabase_admin among them).
+      const roles = run(OS_USER, `${BIN}/psql`, ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-q', '-f', join(root, 'roles.sql')]);
+      expect(roles.status, roles.stderr).toBe(0);
+      const init = psql(['-q', '-f', join(root, 'init.sql')]);
       expect(init.status, init.stderr).toBe(0);
       const uid = psql(['-q', '-f', join(root, 'auth-uid.sql')]);
       expect(uid.status, uid.stderr).toBe(0);

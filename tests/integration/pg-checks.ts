@@ -1,12 +1,63 @@
-// What the PostgreSQL integration tests share: a test password for every login role (as the
-// credentials Secret hands them to the init SQL), and the check that a pgTAP run passed.
+// What the PostgreSQL integration tests share: the synthesised Cluster's spec, the managed roles
+// created as CloudNativePG creates them, and the check that a pgTAP run passed.
 import type { SpawnSyncReturns } from 'node:child_process';
 import { expect } from 'vitest';
-import { LOGIN_ROLES } from '../../charts/postgres/credentials';
+import { objectsOf } from '../helpers';
 
-/** Environment variable of each login role's password -> a test value. */
-export function testPasswords(): Record<string, string> {
-  return Object.fromEntries(Object.values(LOGIN_ROLES).map(({ env }) => [env, `test-${env.toLowerCase().replace(/_/g, '-')}`]));
+export interface ManagedRole {
+  name: string;
+  login: boolean;
+  superuser: boolean;
+  createdb: boolean;
+  createrole: boolean;
+  inherit: boolean;
+  replication: boolean;
+  bypassrls: boolean;
+  inRoles?: string[];
+  passwordSecret: { name: string };
+}
+
+export interface ClusterSpec {
+  instances: number;
+  postgresql: { parameters: Record<string, string>; pg_hba: string[]; shared_preload_libraries: string[]; synchronous?: Record<string, unknown> };
+  managed: { roles: ManagedRole[] };
+}
+
+/** The CloudNativePG Cluster of an environment, as synthesised. */
+export function clusterSpec(envName: string): ClusterSpec {
+  const cluster = objectsOf(envName).find((l) => l.object.kind === 'Cluster');
+  if (!cluster) throw new Error(`${envName} synthesises no CloudNativePG Cluster`);
+  return (cluster.object as unknown as { spec: ClusterSpec }).spec;
+}
+
+const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+
+/** A test password for each managed role. */
+export function testPasswords(spec: ClusterSpec): Record<string, string> {
+  return Object.fromEntries(spec.managed.roles.map((r) => [r.name, `test-${r.name.replaceAll('_', '-')}`]));
+}
+
+/** CREATE ROLE statements for the Cluster's managed roles, with the attributes the operator sets. */
+export function managedRolesSql(spec: ClusterSpec, passwords: Record<string, string>): string {
+  return spec.managed.roles
+    .map((r) => {
+      const attrs = [
+        r.login ? 'LOGIN' : 'NOLOGIN',
+        r.superuser ? 'SUPERUSER' : 'NOSUPERUSER',
+        r.createdb ? 'CREATEDB' : 'NOCREATEDB',
+        r.createrole ? 'CREATEROLE' : 'NOCREATEROLE',
+        r.inherit ? 'INHERIT' : 'NOINHERIT',
+        r.replication ? 'REPLICATION' : 'NOREPLICATION',
+        r.bypassrls ? 'BYPASSRLS' : 'NOBYPASSRLS',
+      ].join(' ');
+      return `CREATE ROLE ${r.name} ${attrs} PASSWORD ${quote(passwords[r.name]!)};`;
+    })
+    .join('\n');
+}
+
+/** The memberships the operator grants (inRoles), once the roles they name exist. */
+export function managedMembershipsSql(spec: ClusterSpec): string {
+  return spec.managed.roles.flatMap((r) => (r.inRoles ?? []).map((g) => `GRANT ${g} TO ${r.name};`)).join('\n');
 }
 
 /** A psql run of a pgTAP file succeeded, declared a plan, and every planned test printed "ok". */

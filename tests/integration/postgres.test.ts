@@ -1,152 +1,191 @@
-// PostgreSQL 15 with the exact files the postgres chart ships, for every environment: the
-// server starts with the generated postgresql.conf, pg_hba.conf and pg_ident.conf (paths moved
-// into a temporary folder, nothing else changed), the init SQL runs twice, and pgTAP proves the
-// roles, schemas and the RLS baseline. Runs as the unprivileged "postgres" user when root.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// PostgreSQL 15 with the exact settings of each environment's CloudNativePG Cluster: the server
+// starts with every entry of spec.postgresql.parameters (the operator's own fixed settings added
+// as it would, and the libraries only the Supabase image has left out), TLS on, and the pg_hba
+// rules in the operator's order; the managed roles are created as the operator creates them from
+// the spec and their Secrets; the platform's init SQL runs twice; pgTAP proves the roles, schemas
+// and the RLS baseline; the custom metrics queries run. Runs as the unprivileged "postgres" user
+// when root.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPOSED_SCHEMAS } from '../../charts/postgres/postgres-chart';
-import { LOGIN_ROLES } from '../../charts/postgres/credentials';
+import { EXPOSED_SCHEMAS } from '../../charts/postgres/bootstrap';
+import { CUSTOM_QUERIES } from '../../charts/postgres/monitoring';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { configMapData, ROOT } from '../helpers';
-import { adaptPaths } from './postgres-paths';
 import { chownTree, freePort, run, tempDirFor } from './processes';
-import { expectTapPasses, testPasswords } from './pg-checks';
+import { clusterSpec, expectTapPasses, managedRolesSql, testPasswords } from './pg-checks';
 import { describeNeeding, packageFile, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const OS_USER = 'postgres';
 
-/**
- * The one thing changed for this machine, on the command line and never in the files: a
- * shared_buffers larger than half the free memory here is scaled down to that.
- */
-function testMachineOverrides(postgresqlConf: string): string[] {
-  const sb = /^shared_buffers = '?(\d+)(kB|MB|GB)'?/m.exec(postgresqlConf);
-  if (!sb) throw new Error('postgresql.conf sets no shared_buffers');
-  const bytes = Number(sb[1]) * { kB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30 }[sb[2] as 'kB' | 'MB' | 'GB'];
+/** Libraries only the Supabase image has: a vanilla server cannot load them. */
+const IMAGE_ONLY = new Set(['session_preload_libraries']);
+
+/** A memory setting larger than half the free memory here is scaled down to that, on the command line only. */
+function fitToMachine(parameters: Record<string, string>): Record<string, string> {
+  const sb = /^(\d+)(kB|MB|GB)$/.exec(parameters.shared_buffers ?? '');
+  if (!sb) throw new Error('the Cluster sets no shared_buffers');
+  const mb = (Number(sb[1]) * { kB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30 }[sb[2] as 'kB' | 'MB' | 'GB']) / 2 ** 20;
   const budget = Math.floor(freemem() / 2 / 2 ** 20);
-  return bytes / 2 ** 20 > budget ? ['-c', `shared_buffers=${budget}MB`] : [];
+  return mb > budget ? { ...parameters, shared_buffers: `${budget}MB`, huge_pages: 'off' } : parameters;
 }
 
-const PASSWORDS = testPasswords();
+const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
 
 describeNeeding(
   [
     program(`${BIN}/postgres`, 'postgresql-15'),
     program(`${BIN}/psql`, 'postgresql-client-15'),
+    program('openssl', 'openssl'),
     packageFile('/usr/share/postgresql/15/extension/pgtap.control', 'pgTAP for PostgreSQL 15', 'postgresql-15-pgtap'),
   ],
-  'PostgreSQL 15 with the generated configuration',
+  'PostgreSQL 15 with the Cluster settings',
   () => {
     describe.each(ENVIRONMENT_NAMES)('%s', (envName) => {
-      const files = configMapData(envName, 'postgres-config');
-      const initSql = configMapData(envName, 'postgres-init')['platform-init.sql']!;
+      const spec = clusterSpec(envName);
+      const initSql = configMapData(envName, 'postgres-bootstrap')['platform-init.sql']!;
+      const passwords = testPasswords(spec);
       let root = '';
       let port = 0;
-      const psql = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-        run(OS_USER, `${BIN}/psql`, ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'supabase_admin', '-d', 'postgres', ...args], {
-          PGPASSWORD: PASSWORDS.POSTGRES_PASSWORD,
+      const psqlAs = (user: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+        run(OS_USER, `${BIN}/psql`, ['-X', '-v', 'ON_ERROR_STOP=1', ...args], {
+          PGHOST: 'localhost',
+          PGPORT: String(port),
+          PGDATABASE: 'postgres',
+          PGUSER: user,
+          PGPASSWORD: passwords[user] ?? '',
+          PGSSLMODE: 'verify-full',
+          PGSSLROOTCERT: join(root, 'ca.crt'),
           ...env,
         });
+      const admin = (args: string[]) => psqlAs('supabase_admin', args);
+      /** The operator's own connection: postgres over the local socket. */
+      const operator = (sql: string) => run(OS_USER, `${BIN}/psql`, ['-X', '-v', 'ON_ERROR_STOP=1', '-h', join(root, 'run'), '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
 
       beforeAll(async () => {
         root = tempDirFor(OS_USER, `pg-${envName}-`);
         port = await freePort();
-        for (const dir of ['etc', 'etc/conf.d', 'run', 'custom']) mkdirSync(join(root, dir), { recursive: true });
-        for (const name of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']) writeFileSync(join(root, 'etc', name), adaptPaths(files[name]!, root));
-        // conf.d/ stays empty: supabase.conf preloads the image's extensions, absent here.
-        writeFileSync(join(root, 'initdb.pw'), PASSWORDS.POSTGRES_PASSWORD!);
-        writeFileSync(join(root, 'init.sql'), initSql);
+        // A CA and a server certificate for "localhost", as cert-manager issues them.
+        const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: root, stdio: 'pipe' });
+        ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test postgres CA');
+        ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+        writeFileSync(join(root, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+        ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
+        execFileSync('chmod', ['600', join(root, 'server.key')]);
         copyFileSync(join(ROOT, 'tests/integration/sql/postgres-baseline.sql'), join(root, 'baseline.sql'));
         copyFileSync(join(ROOT, 'tests/integration/sql/rls-own-rows.sql'), join(root, 'rls.sql'));
+        writeFileSync(join(root, 'init.sql'), initSql);
+        execFileSync('mkdir', ['-p', join(root, 'run')]);
         chownTree(root, OS_USER);
 
-        const initdb = run(OS_USER, `${BIN}/initdb`, ['-D', join(root, 'data'), '-U', 'supabase_admin', `--pwfile=${join(root, 'initdb.pw')}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8']);
+        const initdb = run(OS_USER, `${BIN}/initdb`, ['-D', join(root, 'data'), '-U', 'postgres', '--auth-local=trust', '--auth-host=reject', '--encoding=UTF8', '--data-checksums', '--locale=C.UTF-8']);
         expect(initdb.status, initdb.stderr).toBe(0);
-        const overrides = [...testMachineOverrides(files['postgresql.conf']!), '-p', String(port), '-c', 'listen_addresses=127.0.0.1'];
-        const start = run(OS_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'etc'), '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', overrides.join(' '), 'start']);
+        // What the operator writes itself, then the Cluster's parameters.
+        const fixed: Record<string, string> = {
+          listen_addresses: 'localhost',
+          port: String(port),
+          unix_socket_directories: join(root, 'run'),
+          ssl: 'on',
+          ssl_cert_file: join(root, 'server.crt'),
+          ssl_key_file: join(root, 'server.key'),
+          ssl_ca_file: join(root, 'ca.crt'),
+          ssl_min_protocol_version: 'TLSv1.3',
+          hot_standby: 'on',
+          archive_mode: 'off',
+        };
+        const params = fitToMachine(Object.fromEntries(Object.entries(spec.postgresql.parameters).filter(([k]) => !IMAGE_ONLY.has(k))));
+        const conf = Object.entries({ ...fixed, ...params }).map(([k, v]) => `${k} = ${quote(v)}`);
+        writeFileSync(join(root, 'data/postgresql.auto.conf'), `${conf.join('\n')}\n`);
+        // The operator's order: its local rule first, the Cluster's rules, its catch-all last.
+        writeFileSync(join(root, 'data/pg_hba.conf'), ['local all postgres trust', ...spec.postgresql.pg_hba, 'host all all all scram-sha-256', ''].join('\n'));
+        chownTree(root, OS_USER);
+        const start = run(OS_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'data'), '-l', join(root, 'server.log'), '-w', '-t', '60', 'start']);
         const log = existsSync(join(root, 'server.log')) ? readFileSync(join(root, 'server.log'), 'utf8') : '';
         expect(start.status, `${start.stdout}${start.stderr}\n${log}`).toBe(0);
+
+        // The managed roles, as the operator creates them from the spec and each role's Secret.
+        const created = operator(managedRolesSql(spec, passwords));
+        expect(created.status, created.stderr).toBe(0);
       });
 
       afterAll(() => {
         if (!root) return;
-        run(OS_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'etc'), '-m', 'fast', '-w', 'stop']);
+        run(OS_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'data'), '-m', 'fast', '-w', 'stop']);
         rmSync(root, { recursive: true, force: true });
       });
 
-      it('runs with the generated tuning', () => {
-        const show = psql(['-At', '-c', "SELECT name || '=' || setting || coalesce(unit, '') FROM pg_settings WHERE name IN ('max_connections', 'wal_level', 'work_mem', 'max_wal_senders', 'password_encryption') ORDER BY name"]);
+      it('runs with every parameter of the Cluster', () => {
+        const show = admin(['-At', '-c', 'SELECT name, setting, unit FROM pg_settings']);
         expect(show.status, show.stderr).toBe(0);
-        const max = /^max_connections = (\d+)/m.exec(files['postgresql.conf']!)?.[1];
-        expect(show.stdout).toContain(`max_connections=${max}`);
-        expect(show.stdout).toContain('wal_level=logical');
-        expect(show.stdout).toContain('password_encryption=scram-sha-256');
+        const settings = new Map(show.stdout.trim().split('\n').map((l) => l.split('|').slice(0, 2).map((x, i) => (i === 0 ? x.toLowerCase() : x)) as [string, string]));
+        expect(settings.get('max_connections')).toBe(spec.postgresql.parameters.max_connections);
+        expect(settings.get('wal_level')).toBe('logical');
+        expect(settings.get('password_encryption')).toBe('scram-sha-256');
+        expect(settings.get('synchronous_commit')).toBe('on');
+        // No parameter fell back to a default: every one the server knows reads back as set.
+        const unknown = Object.keys(spec.postgresql.parameters).filter((k) => !k.includes('.') && !IMAGE_ONLY.has(k) && !settings.has(k));
+        expect(unknown).toEqual([]);
       });
 
-      it('parses pg_hba.conf without errors, with a replication line for the backup role only', () => {
-        const rules = psql(['-At', '-F', '|', '-c', 'SELECT type, database::text, user_name::text, coalesce(error, \'\') FROM pg_hba_file_rules ORDER BY line_number']);
+      it('parses the pg_hba rules without errors', () => {
+        const rules = admin(['-At', '-F', '|', '-c', "SELECT line_number, type, coalesce(error, '') FROM pg_hba_file_rules ORDER BY line_number"]);
         expect(rules.status, rules.stderr).toBe(0);
-        const rows = rules.stdout.trim().split('\n').map((l) => l.split('|'));
-        expect(rows.filter((r) => r[3] !== '')).toEqual([]);
-        const replication = rows.filter((r) => r[1] === '{replication}');
-        expect(replication.length).toBeGreaterThan(0);
-        expect(new Set(replication.map((r) => r[2]))).toEqual(new Set(['{platform_backup}']));
+        expect(rules.stdout.trim().split('\n').filter((l) => l.split('|')[2] !== '')).toEqual([]);
+      });
+
+      it('refuses connections without TLS, and postgres over the network even with TLS', () => {
+        const plain = psqlAs('authenticator', ['-c', 'SELECT 1'], { PGSSLMODE: 'disable' });
+        expect(plain.status).not.toBe(0);
+        expect(plain.stderr).toMatch(/pg_hba\.conf rejects connection/);
+        const superuser = psqlAs('postgres', ['-c', 'SELECT 1'], { PGPASSWORD: 'anything' });
+        expect(superuser.status).not.toBe(0);
+        expect(superuser.stderr).toMatch(/pg_hba\.conf rejects connection/);
+        const unknown = operator('CREATE ROLE outsider LOGIN PASSWORD \'x\'');
+        expect(unknown.status, unknown.stderr).toBe(0);
+        const outsider = psqlAs('outsider', ['-c', 'SELECT 1'], { PGPASSWORD: 'x' });
+        expect(outsider.status).not.toBe(0);
+        expect(outsider.stderr).toMatch(/pg_hba\.conf rejects connection/);
+        operator('DROP ROLE outsider');
       });
 
       it('runs the init SQL, and again (it is idempotent)', () => {
         for (let i = 0; i < 2; i++) {
-          const init = psql(['-q', '-f', join(root, 'init.sql')], PASSWORDS);
+          const init = admin(['-q', '-f', join(root, 'init.sql')]);
           expect(init.status, init.stderr).toBe(0);
         }
       });
 
       it('passes the pgTAP baseline: roles, schemas, and RLS closing new tables to anon', () => {
-        const tap = psql(['-q', '-At', '-f', join(root, 'baseline.sql')]);
-        expectTapPasses(tap);
+        expectTapPasses(admin(['-q', '-At', '-f', join(root, 'baseline.sql')]));
       });
 
       it('keeps each user to its own rows (pgTAP, claims set as PostgREST sets them)', () => {
-        const tap = psql(['-q', '-At', '-f', join(root, 'rls.sql')]);
-        expectTapPasses(tap);
+        expectTapPasses(admin(['-q', '-At', '-f', join(root, 'rls.sql')]));
       });
 
-      it('lets each service role log in with its own password', () => {
-        for (const role of ['authenticator', 'supabase_auth_admin', 'platform_exporter', 'defi_app'] as const) {
-          const login = run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-h', '127.0.0.1', '-p', String(port), '-U', role, '-d', 'postgres', '-c', 'SELECT current_user'], {
-            PGPASSWORD: PASSWORDS[LOGIN_ROLES[role].env],
-          });
-          expect(login.stdout.trim(), login.stderr).toBe(role);
+      it('lets each managed role log in over TLS with its own password, and no other', () => {
+        for (const r of spec.managed.roles) {
+          const login = psqlAs(r.name, ['-At', '-c', 'SELECT current_user, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()']);
+          expect(login.stdout.trim(), login.stderr).toBe(`${r.name}|t`);
         }
-        const wrong = run(OS_USER, `${BIN}/psql`, ['-X', '-h', '127.0.0.1', '-p', String(port), '-U', 'authenticator', '-d', 'postgres', '-c', 'SELECT 1'], { PGPASSWORD: 'wrong' });
+        const wrong = psqlAs('authenticator', ['-c', 'SELECT 1'], { PGPASSWORD: 'wrong' });
         expect(wrong.status).not.toBe(0);
         expect(wrong.stderr).toContain('password authentication failed');
       });
 
-      it('stops the init SQL when a password is missing, naming the role', () => {
-        const env = { ...PASSWORDS, AUTHENTICATOR_PASSWORD: '' };
-        const init = psql(['-q', '-f', join(root, 'init.sql')], env);
-        expect(init.status).not.toBe(0);
-        expect(init.stderr).toContain('no password for role authenticator');
-      });
-
-      it('reads the Supabase drop-in as valid configuration (which only the image can load)', () => {
-        // A second config folder with the drop-in in conf.d/ and an empty supautils.conf where the
-        // image keeps its own; postgres -C parses every file without starting a server.
-        const full = join(root, 'full');
-        mkdirSync(join(full, 'etc/conf.d'), { recursive: true });
-        mkdirSync(join(full, 'custom'), { recursive: true });
-        for (const name of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']) writeFileSync(join(full, 'etc', name), adaptPaths(files[name]!, root).replaceAll(`${root}/etc/`, `${full}/etc/`));
-        writeFileSync(join(full, 'etc/conf.d/supabase.conf'), adaptPaths(files['supabase.conf']!, full));
-        writeFileSync(join(full, 'custom/supautils.conf'), '');
-        chownTree(full, OS_USER);
-        const show = (name: string) => run(OS_USER, `${BIN}/postgres`, ['-D', join(full, 'etc'), '-C', name]);
-        const preload = show('shared_preload_libraries');
-        expect(preload.status, preload.stderr).toBe(0);
-        expect(preload.stdout).toContain('pgsodium');
-        expect(show('session_preload_libraries').stdout.trim()).toBe('supautils');
+      it('serves the custom metrics queries (as the operator runs them, on the primary)', () => {
+        const queries = parse(configMapData(envName, 'postgres-custom-queries').queries!) as Record<string, { query: string; metrics: Record<string, unknown>[] }>;
+        expect(Object.keys(queries).sort()).toEqual(Object.keys(CUSTOM_QUERIES).sort());
+        for (const [name, q] of Object.entries(queries)) {
+          const out = operator(q.query.replace(/;?\s*$/, ';'));
+          expect(out.status, `${name}: ${out.stderr}`).toBe(0);
+          const columns = q.metrics.map((m) => Object.keys(m)[0]!);
+          for (const column of columns) expect(out.stdout, name).toContain(column);
+        }
       });
 
       it('enables RLS exactly on the exposed schemas the chart declares', () => {

@@ -1,8 +1,12 @@
-// The postgres chart: tuning by the PGTune rules, the files it ships, and the StatefulSet.
+// The postgres chart: tuning by the PGTune rules, the Cluster's parameters and HBA rules, the
+// Cluster, its roles, poolers, key, TLS and archive.
 import { describe, expect, it } from 'vitest';
-import { pgHbaConf, postgresqlConf, supabaseDropIn } from '../../charts/postgres/config';
-import { LOGIN_ROLES } from '../../charts/postgres/credentials';
+import { CNPG_FIXED_PARAMETERS } from '../../charts/postgres/cnpg-fixed-parameters';
+import { pgHba } from '../../charts/postgres/hba';
+import { clusterParameters, PGSODIUM_PATHS, SHARED_PRELOAD_LIBRARIES } from '../../charts/postgres/parameters';
+import { LOGIN_ROLES } from '../../charts/postgres/roles';
 import { pgSize, tune } from '../../charts/postgres/tuning';
+import { clusterSpec } from '../integration/pg-checks';
 import { configMapData, objectsOf } from '../helpers';
 import type { K8sObject } from '../policy/objects';
 
@@ -10,7 +14,7 @@ const GB = 2 ** 30;
 const settings = (memoryGb: number, cpuCores: number, maxConnections: number) =>
   Object.fromEntries(tune({ memoryBytes: memoryGb * GB, cpuCores, maxConnections, profile: 'web', storageType: 'ssd' }).map((s) => [s.name, s.value]));
 
-describe('PGTune rules (REFERENCE.md §5.8 reference instances)', () => {
+describe('PGTune rules (reference instances, docs/data-tier.md)', () => {
   it.each([
     [1, 2, 60, { shared_buffers: '256MB', effective_cache_size: '768MB', maintenance_work_mem: '64MB', wal_buffers: '7864kB', work_mem: '4MB' }],
     [2, 2, 90, { shared_buffers: '512MB', effective_cache_size: '1536MB', maintenance_work_mem: '128MB', wal_buffers: '16MB', work_mem: '5349kB' }],
@@ -33,95 +37,162 @@ describe('PGTune rules (REFERENCE.md §5.8 reference instances)', () => {
   });
 });
 
-describe('postgresql.conf', () => {
-  const conf = postgresqlConf({
+describe('Cluster parameters', () => {
+  const params = clusterParameters({
     memoryBytes: 2 * GB,
     cpuCores: 1,
     maxConnections: 100,
     profile: 'oltp',
     storageType: 'nvme',
     logMinDurationMs: 500,
-    dataVolumeBytes: 50 * GB,
-    podCidrs: ['10.0.0.0/8'],
+    walVolumeBytes: 50 * GB,
+    archiving: true,
   });
 
-  it('keeps durability on and WAL ready for Realtime and backups', () => {
-    for (const line of ['fsync = on', 'synchronous_commit = on', 'full_page_writes = on', "wal_level = 'logical'", 'max_wal_senders = 10', "max_slot_wal_keep_size = '10240MB'"]) {
-      expect(conf).toContain(line);
-    }
+  it('keeps durability on and WAL ready for Realtime and the archive', () => {
+    expect(params).toMatchObject({ synchronous_commit: 'on', wal_level: 'logical', max_wal_senders: '10', max_slot_wal_keep_size: '10240MB', archive_timeout: '60s', wal_log_hints: 'on' });
   });
 
   it('takes the environment inputs', () => {
-    expect(conf).toMatch(/^max_connections = 100 /m);
-    expect(conf).toMatch(/^max_wal_size = '8GB'/m);
-    expect(conf).toMatch(/^effective_io_concurrency = 1000 /m);
-    expect(conf).toMatch(/^log_min_duration_statement = 500 /m);
+    expect(params).toMatchObject({ max_connections: '100', max_wal_size: '8GB', effective_io_concurrency: '1000', log_min_duration_statement: '500' });
   });
 
-  it('leaves the Supabase extensions to the drop-in, which only the image can load', () => {
-    expect(conf).not.toContain('shared_preload_libraries');
-    expect(conf).toContain("include_dir = 'conf.d'");
-    expect(supabaseDropIn()).toMatch(/^shared_preload_libraries = '.*pgsodium.*'/m);
+  it('sets none of the parameters CloudNativePG fixes itself', () => {
+    for (const env of ['dev', 'staging', 'production']) {
+      const set = Object.keys(clusterSpec(env).postgresql.parameters);
+      expect(set.filter((name) => CNPG_FIXED_PARAMETERS.includes(name)), env).toEqual([]);
+    }
+  });
+
+  it("restates the image's preload list and settings, with the platform's own getkey script", () => {
+    expect(SHARED_PRELOAD_LIBRARIES).toEqual(expect.arrayContaining(['pg_cron', 'pg_net', 'pgsodium', 'supabase_vault', 'timescaledb']));
+    expect(params['session_preload_libraries']).toBe('supautils');
+    expect(params['pgsodium.getkey_script']).toBe(PGSODIUM_PATHS.getkey);
+    expect(params['vault.getkey_script']).toBe(PGSODIUM_PATHS.getkey);
+    expect(params['supautils.privileged_role']).toBe('postgres');
+  });
+
+  it('archives at least once a minute only where there is an archive', () => {
+    expect(clusterParameters({ memoryBytes: GB, cpuCores: 1, maxConnections: 50, profile: 'web', storageType: 'ssd', logMinDurationMs: -1, walVolumeBytes: 20 * GB, archiving: false }).archive_timeout).toBeUndefined();
   });
 });
 
-describe('pg_hba.conf', () => {
-  const hba = pgHbaConf(['10.0.0.0/8', '192.168.0.0/16']);
-  const rows = hba.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/));
+describe('pg_hba', () => {
+  const rules = pgHba().map((l) => l.split(/\s+/));
 
-  it('uses SCRAM for every password login and rejects the rest', () => {
-    expect(rows.filter((r) => r[0] === 'host' && r.at(-1) !== 'reject').every((r) => r.at(-1) === 'scram-sha-256')).toBe(true);
-    expect(rows.at(-1)).toEqual(['host', 'all', 'all', '::/0', 'reject']);
+  it('admits only the login roles, only over TLS, with SCRAM, and rejects everything else', () => {
+    const allowed = rules.filter((r) => r.at(-1) !== 'reject');
+    expect(allowed).toEqual([['hostssl', 'all', Object.keys(LOGIN_ROLES).join(','), 'all', 'scram-sha-256']]);
+    expect(rules.at(-1)).toEqual(['host', 'all', 'all', 'all', 'reject']);
   });
 
-  it('allows replication only to the backup role, from the pod network', () => {
-    expect(rows.filter((r) => r[1] === 'replication')).toEqual([
-      ['host', 'replication', 'platform_backup', '10.0.0.0/8', 'scram-sha-256'],
-      ['host', 'replication', 'platform_backup', '192.168.0.0/16', 'scram-sha-256'],
-    ]);
+  it('never lets postgres or a replication connection in from the network', () => {
+    expect(rules[0]).toEqual(['hostssl', 'all', 'postgres', 'all', 'reject']);
+    expect(rules[1]).toEqual(['hostssl', 'replication', 'all', 'all', 'reject']);
   });
 });
 
 describe('postgres chart', () => {
-  const find = (env: string, kind: string, name: string) => objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name && l.object.metadata.namespace !== 'app')?.object as (K8sObject & Record<string, any>) | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const find = (env: string, kind: string, name: string) => objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name)?.object as (K8sObject & Record<string, any>) | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-  it('sizes the data volume from the environment and keeps claims when the StatefulSet goes', () => {
-    const sts = find('production', 'StatefulSet', 'postgres')!;
-    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
-    expect(sts.spec.volumeClaimTemplates.map((c: any) => [c.metadata.name, c.spec.resources.requests.storage, c.spec.storageClassName])).toEqual([ // eslint-disable-line @typescript-eslint/no-explicit-any
-      ['data', '500Gi', 'gp3'],
-      ['custom-config', '1Gi', 'gp3'],
+  it('runs production as three instances with quorum synchronous replication and quorum failover', () => {
+    const spec = find('production', 'Cluster', 'postgres')!.spec;
+    expect(spec.instances).toBe(3);
+    expect(spec.postgresql.synchronous).toEqual({ method: 'any', number: 1, dataDurability: 'required', failoverQuorum: true });
+    expect(spec.affinity).toEqual({ enablePodAntiAffinity: true, podAntiAffinityType: 'required', topologyKey: 'kubernetes.io/hostname' });
+    expect(spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', maxSkew: 1 });
+    expect(spec.walStorage).toEqual({ size: '100Gi', storageClass: 'gp3' });
+    expect(spec.enableSuperuserAccess).toBe(false);
+    expect(spec.switchoverDelay).toBe(60);
+  });
+
+  it('keeps dev a single instance and staging two with preferred durability', () => {
+    expect(find('dev', 'Cluster', 'postgres')!.spec.instances).toBe(1);
+    expect(find('dev', 'Cluster', 'postgres')!.spec.postgresql.synchronous).toBeUndefined();
+    expect(find('staging', 'Cluster', 'postgres')!.spec.postgresql.synchronous).toMatchObject({ dataDurability: 'preferred', number: 1 });
+  });
+
+  it('gives every instance and every recovery the same pgsodium key, from one Secret', () => {
+    const spec = find('production', 'Cluster', 'postgres')!.spec;
+    expect(spec.projectedVolumeTemplate.sources[0].secret).toEqual({ name: 'postgres-pgsodium', items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o400 }] });
+    expect(spec.projectedVolumeTemplate.sources[1].configMap.items[0]).toEqual({ key: 'getkey.sh', path: 'pgsodium/getkey.sh', mode: 0o555 });
+    expect(`${PGSODIUM_PATHS.projected}/${spec.projectedVolumeTemplate.sources[0].secret.items[0].path}`).toBe(PGSODIUM_PATHS.key);
+    expect(configMapData('production', 'postgres-pgsodium-getkey')['getkey.sh']).toContain(PGSODIUM_PATHS.key);
+  });
+
+  it("maps every managed role's password to its own Secret, and every consumer reads that Secret", () => {
+    for (const env of ['dev', 'production']) {
+      const roles = find(env, 'Cluster', 'postgres')!.spec.managed.roles as { name: string; passwordSecret: { name: string } }[];
+      expect(roles.map((r) => r.name).sort()).toEqual(Object.keys(LOGIN_ROLES).sort());
+      for (const r of roles) expect(r.passwordSecret.name).toBe(`postgres-role-${r.name.replaceAll('_', '-')}`);
+      // Every container that reads a role Secret's password logs in as that role.
+      const secretOf = new Map(roles.map((r) => [r.passwordSecret.name, r.name]));
+      const containers = objectsOf(env).flatMap((l) => {
+        const o = l.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const t = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
+        return t ? [...(t.initContainers ?? []), ...t.containers].map((c: { env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] }) => ({ name: `${o.metadata.name}`, env: c.env ?? [] })) : [];
+      });
+      let checked = 0;
+      for (const c of containers) {
+        for (const e of c.env) {
+          const role = e.valueFrom?.secretKeyRef && secretOf.get(e.valueFrom.secretKeyRef.name);
+          if (!role || e.valueFrom!.secretKeyRef!.key !== 'password') continue;
+          checked++;
+          const says = c.env.map((x) => x.value ?? '').join(' ');
+          expect(says.includes(role), `${env} ${c.name} reads ${role}'s password but names another role`).toBe(true);
+        }
+      }
+      expect(checked).toBeGreaterThan(5);
+    }
+  });
+
+  it('gives the supabase_admin password only to the pods that need it', () => {
+    const readers = objectsOf('production').flatMap((l) => {
+      const text = JSON.stringify(l.object);
+      return l.object.kind !== 'Cluster' && l.object.kind !== 'ExternalSecret' && text.includes('"postgres-role-supabase-admin"') ? [`${l.object.kind}/${l.object.metadata.name}`] : [];
+    });
+    expect(readers.sort()).toEqual(['Deployment/meta', 'Deployment/realtime', 'Job/postgres-bootstrap']);
+  });
+
+  it('gets role passwords from External Secrets outside dev, typed and labelled for the operator', () => {
+    expect(find('dev', 'ExternalSecret', 'postgres-role-authenticator')).toBeUndefined();
+    const es = find('production', 'ExternalSecret', 'postgres-role-authenticator')!;
+    expect(es.spec.target).toMatchObject({ name: 'postgres-role-authenticator', creationPolicy: 'Orphan', deletionPolicy: 'Retain' });
+    expect(es.spec.target.template).toEqual({ mergePolicy: 'Merge', type: 'kubernetes.io/basic-auth', metadata: { labels: { 'cnpg.io/reload': 'true' } } });
+    expect(es.spec.data.map((d: { secretKey: string }) => d.secretKey).sort()).toEqual(['password', 'username']);
+  });
+
+  it('admits on 5432 only labelled clients, the poolers and the other instances', () => {
+    const np = find('staging', 'NetworkPolicy', 'postgres')!;
+    expect(np.spec.podSelector.matchLabels).toEqual({ 'cnpg.io/cluster': 'postgres', 'cnpg.io/podRole': 'instance' });
+    const pg = np.spec.ingress.find((r: { ports: { port: number }[] }) => r.ports[0]!.port === 5432);
+    expect(pg.from.map((p: { podSelector: { matchLabels: Record<string, string> } }) => p.podSelector.matchLabels)).toEqual([
+      { 'access.supabase-platform/postgres': 'true' },
+      { 'cnpg.io/cluster': 'postgres', 'cnpg.io/podRole': 'instance' },
+      { 'app.kubernetes.io/name': 'pgbouncer', 'app.kubernetes.io/instance': 'staging', 'app.kubernetes.io/component': 'pooler-rw' },
+      { 'app.kubernetes.io/name': 'pgbouncer', 'app.kubernetes.io/instance': 'staging', 'app.kubernetes.io/component': 'pooler-ro' },
     ]);
   });
 
-  it('keeps the pod volumes (the cdk8s-plus StatefulSet bug does not apply)', () => {
-    const volumes = find('dev', 'StatefulSet', 'postgres')!.spec.template.spec.volumes.map((v: { name: string }) => v.name);
-    expect(volumes).toEqual(expect.arrayContaining(['config', 'init', 'postgres-var-run-postgresql', 'postgres-tmp', 'postgres-dev-shm']));
+  it('puts rw and ro PgBouncer poolers in transaction mode with bounded server connections and TLS', () => {
+    const rw = find('production', 'Pooler', 'postgres-pooler-rw')!.spec;
+    expect(rw).toMatchObject({ type: 'rw', instances: 3, cluster: { name: 'postgres' } });
+    expect(rw.pgbouncer.poolMode).toBe('transaction');
+    expect(rw.pgbouncer.parameters).toMatchObject({ default_pool_size: '15', max_db_connections: '15', client_tls_sslmode: 'require' });
+    expect(rw.pgbouncer.pg_hba).toEqual(['hostssl all defi_app all scram-sha-256', 'host all all all reject']);
+    expect(find('production', 'Pooler', 'postgres-pooler-ro')!.spec.type).toBe('ro');
+    expect(find('dev', 'Pooler', 'postgres-pooler-ro')).toBeUndefined();
+    const cert = find('production', 'Certificate', 'postgres-server-tls')!.spec;
+    expect(cert.dnsNames).toEqual(expect.arrayContaining(['postgres-rw.supabase.svc', 'postgres-pooler-rw.supabase.svc.cluster.local', 'postgres-pooler-ro.supabase.svc']));
   });
 
-  it('gives the server every password the init SQL reads, and nothing in clear', () => {
-    const sql = configMapData('dev', 'postgres-init')['platform-init.sql']!;
-    const read = new Set([...sql.matchAll(/"\$([A-Z_]+)"/g)].map((m) => m[1]));
-    const container = find('dev', 'StatefulSet', 'postgres')!.spec.template.spec.containers[0];
-    const fromSecret = new Set(container.env.filter((e: { valueFrom?: unknown }) => e.valueFrom).map((e: { name: string }) => e.name));
-    expect(read.size).toBeGreaterThan(5);
-    for (const name of read) expect(fromSecret.has(name), name).toBe(true);
-    expect(Object.values(LOGIN_ROLES).every((r) => fromSecret.has(r.env))).toBe(true);
-  });
-
-  it('gets credentials from External Secrets outside dev, and from the CLI in dev', () => {
-    expect(find('dev', 'ExternalSecret', 'postgres-credentials')).toBeUndefined();
-    const es = find('production', 'ExternalSecret', 'postgres-credentials')!;
-    expect(es.spec.target).toEqual({ name: 'postgres-credentials', creationPolicy: 'Orphan', deletionPolicy: 'Retain' });
-    expect(es.spec.data.map((d: { secretKey: string }) => d.secretKey).sort()).toEqual(Object.values(LOGIN_ROLES).map((r) => r.key).sort());
-    expect(es.spec.data[0].remoteRef.key).toBe('production/postgres-credentials');
-  });
-
-  it('admits only labelled clients and Prometheus', () => {
-    const np = find('staging', 'NetworkPolicy', 'postgres')!;
-    expect(np.spec.ingress).toHaveLength(2);
-    expect(np.spec.ingress[0].from[0].podSelector.matchLabels).toEqual({ 'access.supabase-platform/postgres': 'true' });
-    expect(np.spec.ingress[0].from[0].namespaceSelector.matchLabels['app.kubernetes.io/instance']).toBe('staging');
-    expect(np.spec.egress).toEqual([]);
+  it('archives to the object store in another region in production, and not at all in dev', () => {
+    const spec = find('production', 'Cluster', 'postgres')!.spec;
+    expect(spec.plugins).toEqual([{ name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'postgres-store' } }]);
+    const store = find('production', 'ObjectStore', 'postgres-store')!.spec;
+    expect(store.configuration.destinationPath).toBe('s3://defi-production-pg-backups/production');
+    expect(store.configuration.wal).toMatchObject({ compression: 'gzip', encryption: 'AES256' });
+    expect(find('dev', 'Cluster', 'postgres')!.spec.plugins).toBeUndefined();
+    expect(find('dev', 'ObjectStore', 'postgres-store')).toBeUndefined();
   });
 });

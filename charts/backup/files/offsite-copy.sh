@@ -1,10 +1,9 @@
 #!/bin/sh
-# Copies the backup volume off site with rclone: streamed WAL (the current .partial too, so the
-# copy lags the database by at most one interval), verified base backups, logical dumps and
-# Redis snapshots.
+# Copies the Redis snapshots of the backup volume off site with rclone (PostgreSQL's backups go
+# to their object store through the Barman Cloud Plugin, not through here).
 # `rclone copy` only adds and updates, never deletes: what was copied stays until the bucket's
-# own lifecycle rule expires it. Runs in a loop beside the WAL streamer (OFFSITE_INTERVAL
-# seconds between rounds), or once with --once.
+# own lifecycle rule expires it. Runs once after each snapshot (--once), or in a loop
+# (OFFSITE_INTERVAL seconds between rounds).
 # Environment: BACKUP_ROOT, OFFSITE_REMOTE (e.g. "offsite:bucket/production"), OFFSITE_INTERVAL;
 # the remote itself is configured by RCLONE_CONFIG_OFFSITE_* variables (credentials from a Secret).
 # POSIX sh: runs in the Alpine rclone image.
@@ -14,15 +13,12 @@ set -eu
 interval="${OFFSITE_INTERVAL:-30}"
 
 round() {
-  # Base backups only once verified (their final name starts with a digit), never .incomplete-*.
-  rclone copy --no-traverse --include '/2*/**' "${BACKUP_ROOT}/base" "${OFFSITE_REMOTE}/base" &&
-    rclone copy "${BACKUP_ROOT}/wal" "${OFFSITE_REMOTE}/wal" &&
-    rclone copy --no-traverse --include '/2*/**' "${BACKUP_ROOT}/dump" "${OFFSITE_REMOTE}/dump" &&
-    rclone copy --include '/2*.rdb' "${BACKUP_ROOT}/redis" "${OFFSITE_REMOTE}/redis" &&
+  # Snapshots only once verified (their final name starts with a digit), never .incomplete-*.
+  rclone copy --include '/2*.rdb' "${BACKUP_ROOT}/redis" "${OFFSITE_REMOTE}/redis" &&
     rclone copy "${BACKUP_ROOT}/status" "${OFFSITE_REMOTE}/status"
 }
 
-mkdir -p "${BACKUP_ROOT}/base" "${BACKUP_ROOT}/wal" "${BACKUP_ROOT}/dump" "${BACKUP_ROOT}/redis" "${BACKUP_ROOT}/status"
+mkdir -p "${BACKUP_ROOT}/redis" "${BACKUP_ROOT}/status"
 if [ "${1:-}" = "--once" ]; then
   round
   exit

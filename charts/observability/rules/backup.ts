@@ -1,162 +1,265 @@
-// Backups and their proof: PostgreSQL's WAL archiving (the RPO), the WAL stream and the daily base
-// backups (the RTO's starting point), and the weekly restore drill. The backup chart's contract
-// with these rules: its CronJobs run in the supabase namespace, every CronJob whose name contains
-// "backup" succeeds at least daily, the drill is the CronJob postgres-restore-drill, and the jobs
-// expose the platform_backup_* and platform_restore_drill_* metrics of the catalogue.
+// Backups and their proof. PostgreSQL: WAL archiving to the object store (the RPO) and the daily
+// base backups (a CloudNativePG ScheduledBackup through the Barman Cloud Plugin: the RTO's starting
+// point), the backup canary the drill measures the RPO with, and the weekly restore drill. Redis
+// snapshots and the volume snapshots: their CronJobs.
+//
+// Sources: WAL archiving from CloudNativePG's default query pg_stat_archiver (runs on the primary
+// only) and cnpg_collector_pg_wal_archive_status / cnpg_collector_wal_bytes (cloudnative-pg
+// v1.30.0 config/manager/default-monitoring.yaml, pkg/management/postgres/webserver/metricserver);
+// base backups from the plugin's barman_cloud_cloudnative_pg_io_* gauges (plugin-barman-cloud
+// v0.14.0 web/docs/observability.md; the older cnpg_collector_*_backup_* gauges do not follow the
+// plugin's backups); the canary and the drill from the platform's custom queries
+// (cnpg_platform_*); the CronJobs from kube-state-metrics.
+//
+// The backup chart's contract with these rules: in the supabase namespace, the CronJobs
+// redis-backup and volume-snapshots succeed at least daily, and the drill is the CronJob
+// postgres-restore-drill.
 // Freshness rules compare timestamps with time(); promtool's clock starts at 0, so their cases
 // give "long ago" as negative timestamps.
 import { JOBS } from '../metrics-catalogue';
-import { psql, postgresTarget } from './postgres';
-import { ksm, series, target } from './series';
+import { cnpgStatus, inRecovery, instanceAt, instanceTarget, PG_CLUSTER, psql } from './postgres';
+import { ksm, series } from './series';
 import type { RuleContext, RuleGroupSpec } from './types';
 
 const DAY = 24 * 3600;
 const DRILL_CRONJOB = 'postgres-restore-drill';
+/** CronJobs that must succeed at least daily. */
+const DAILY_CRONJOBS = ['redis-backup', 'volume-snapshots'];
+/** The Barman Cloud Plugin's name, as the Cluster and `kubectl cnpg backup` refer to it. */
+const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 
 export function backupRules(ctx: RuleContext): RuleGroupSpec {
   const supabase = ctx.namespaces.supabase;
   const PG = `job="${JOBS.postgres}", namespace="${supabase}"`;
   const KSM = `job="${JOBS.kubeStateMetrics}", namespace="${supabase}"`;
-  const BACKUP_CRONJOBS = `cronjob=~"[a-z0-9-]*backup[a-z0-9-]*"`;
-  const pg = postgresTarget(ctx);
-  const at = { namespace: supabase, pod: 'postgres-0' };
-  const walWritten = (bytesPerMinute: number) => series('pg_xlog_location_bytes', pg, `${2 ** 32}+${bytesPerMinute}x20`);
-  const archiver = (ageValues: string, bytesPerMinute: number) => [series('pg_stat_archiver_last_archive_age', pg, ageValues), walWritten(bytesPerMinute)];
-  const backupPod = target('postgres-backup', supabase, 'postgres-wal-stream-0', 'wal-stream', '10.0.2.12:9101');
-  const stream = (lastSegment: string, bytesPerMinute: number) => [series('platform_backup_wal_last_segment_timestamp_seconds', backupPod, lastSegment), walWritten(bytesPerMinute)];
-  const cronjob = (name: string, metric: string, value: number) => [series(metric, ksm({ namespace: supabase, cronjob: name }), `${value}x80`)];
-  const reported = (metric: string, value: number) => [series(metric, { ...backupPod, kind: 'base' }, `${value}x20`)];
-  const reportedLabels = { job: 'postgres-backup', namespace: supabase, kind: 'base' };
+  const status = `\`${cnpgStatus(ctx)}\``;
   const database = `\`${psql(ctx)}\``;
+  const primary = instanceTarget(ctx, 1);
+  const at = instanceAt(ctx, 1);
+  const cluster = { job: JOBS.postgres, namespace: supabase };
+  const archiver = (lastArchived: string, lastFailed: string) => [
+    series('cnpg_pg_stat_archiver_last_archived_time', primary, lastArchived),
+    series('cnpg_pg_stat_archiver_last_failed_time', primary, lastFailed),
+  ];
+  const late = (sinceLastArchival: string, ready: number, walBytesPerMinute: number) => [
+    series('cnpg_pg_stat_archiver_seconds_since_last_archival', primary, sinceLastArchival),
+    series('cnpg_collector_pg_wal_archive_status', { ...primary, value: 'ready' }, `${ready}x20`),
+    series('cnpg_collector_pg_wal_archive_status', { ...primary, value: 'done' }, '40x20'),
+    series('cnpg_collector_wal_bytes', { ...primary, stats_reset: '2026-01-01T00:00:00Z' }, `${2 ** 30}+${walBytesPerMinute}x20`),
+  ];
+  // The plugin's gauges: the same value on every instance.
+  const barman = (metric: string, value: number) => [1, 2, 3].map((n) => series(`barman_cloud_cloudnative_pg_io_${metric}`, instanceTarget(ctx, n), `${value}x20`));
+  const backups = (lastAvailable: number, lastFailed: number) => [...barman('last_available_backup_timestamp', lastAvailable), ...barman('last_failed_backup_timestamp', lastFailed)];
+  const platform = (metric: string, n: number, value: string) => series(`cnpg_platform_${metric}`, instanceTarget(ctx, n), value);
+  const cronjob = (name: string, metric: string, value: number) => [series(metric, ksm({ namespace: supabase, cronjob: name }), `${value}x80`)];
+  const runDrill = `\`kubectl -n ${supabase} create job --from=cronjob/${DRILL_CRONJOB} ${DRILL_CRONJOB}-manual-$(date +%s)\``;
+  const backupNow = `\`kubectl cnpg backup ${PG_CLUSTER} -n ${supabase} --method plugin --plugin-name ${BARMAN_PLUGIN}\``;
 
   return {
     name: 'backup',
     rules: [
       {
-        alert: 'PostgresWALArchiveFailing',
-        expr: `sum by (namespace, pod) (increase(pg_stat_archiver_failed_count{${PG}}[5m])) > 0`,
+        alert: 'PostgresWALArchivingFailing',
+        expr: [
+          `max by (namespace, pod) (cnpg_pg_stat_archiver_last_failed_time{${PG}})`,
+          `> max by (namespace, pod) (cnpg_pg_stat_archiver_last_archived_time{${PG}})`,
+        ].join('\n'),
         for: '5m',
         severity: 'critical',
         team: 'database',
-        summary: 'PostgreSQL {{ $labels.pod }} fails to archive WAL.',
-        description: 'archive_command has been failing on {{ $labels.namespace }}/{{ $labels.pod }} for 5 minutes. WAL that is not archived cannot be restored, so the recovery point stops advancing and pg_wal grows.',
+        summary: 'PostgreSQL primary {{ $labels.pod }} fails to archive WAL.',
+        description: 'For 5 minutes the last WAL archiving attempt of {{ $labels.namespace }}/{{ $labels.pod }} has been a failure. WAL that is not archived cannot be restored, so the recovery point stops advancing and pg_wal grows.',
         runbook: {
-          meaning: 'PostgreSQL runs archive_command for every completed WAL segment and retries a failing segment forever; `pg_stat_archiver.failed_count` counts the failures.',
-          impact: 'Point-in-time recovery ends at the last archived segment: losing the volume now loses every write since (RPO unbounded). Unarchived WAL stays in pg_wal and fills the data volume.',
+          meaning: `PostgreSQL hands every completed WAL segment to archive_command, which CloudNativePG routes to the Barman Cloud Plugin's sidecar (container plugin-barman-cloud), which uploads it to the object store. A failed segment is retried forever. pg_stat_archiver's last_failed_time newer than last_archived_time (\`cnpg_pg_stat_archiver_*\`, reported by the primary only) means the retries keep failing.`,
+          impact:
+            'Point-in-time recovery ends at the last archived segment: losing the cluster now loses every write since (the RPO is unbounded). Unarchived WAL stays in pg_wal and fills the WAL volume, and then PostgreSQL stops. Base backups need the archive too, so they fail as well.',
           diagnosis: [
-            `The failure: in ${database} run \`SELECT last_archived_wal, last_archived_time, last_failed_wal, last_failed_time FROM pg_stat_archiver;\`.`,
-            `The error text: \`kubectl -n ${supabase} logs postgres-0 -c postgres | grep -i -E "archive command failed|archiver"\` (bucket credentials, network, missing binary).`,
-            `How much is waiting: \`SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready';\` in the same psql.`,
+            `${status}: "Continuous Backup status" shows the working-archive state, the last archived and the last failed WAL.`,
+            `The error: \`kubectl -n ${supabase} logs <primary> -c plugin-barman-cloud --tail=200\` (credentials, bucket permissions, network, TLS) and \`kubectl -n ${supabase} logs <primary> -c postgres | grep -i archive\`. The primary is \`kubectl -n ${supabase} get cluster ${PG_CLUSTER} -o jsonpath='{.status.currentPrimary}'\`.`,
+            `The object store configuration: \`kubectl -n ${supabase} describe objectstores.barmancloud.cnpg.io\` and the Cluster's ContinuousArchiving condition (\`kubectl -n ${supabase} get cluster ${PG_CLUSTER} -o jsonpath='{.status.conditions}'\`).`,
+            `How much is waiting: \`cnpg_collector_pg_wal_archive_status{value="ready"}\`, or in ${database} \`SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready';\`.`,
           ],
           mitigation: [
-            'Fix the cause the log names: rotate the object-store credentials Secret, open the NetworkPolicy egress to the store, restore the bucket\'s permissions.',
-            'Archiving resumes on its own once the command succeeds; watch `.ready` files drain. If pg_wal is close to filling the volume, grow the volume first (KubePersistentVolumeAlmostFull).',
-            'Take a new base backup after a long outage so restores do not depend on replaying the whole gap.',
+            'Fix the cause the log names: rotate the object-store credentials Secret (postgres-object-store), restore the bucket policy, open the NetworkPolicy egress to the store.',
+            'Archiving resumes on its own once an upload succeeds; watch the ready count drain. If the WAL volume is close to full, grow it first (KubePersistentVolumeAlmostFull).',
+            `After a long outage take a base backup at once so restores do not depend on replaying the whole gap: ${backupNow}.`,
           ],
         },
         tests: {
-          fires: [{ series: [series('pg_stat_archiver_failed_count', pg, '0+1x20')], at: '10m', alerts: [at] }],
+          fires: [{ series: archiver('-600x20', '0+60x20'), at: '10m', alerts: [at] }],
           quiet: [
-            { series: [series('pg_stat_archiver_failed_count', pg, '0+1x20')], at: '4m' },
-            { series: [series('pg_stat_archiver_failed_count', pg, '3x20')], at: '10m' },
+            { series: archiver('-600x20', '0+60x20'), at: '3m' },
+            // An old failure, archived successfully since.
+            { series: archiver('0+60x20', '-900x20'), at: '10m' },
           ],
         },
       },
       {
-        alert: 'PostgresWALArchiveStale',
+        alert: 'PostgresWALArchivingLate',
         expr: [
-          `max by (namespace, pod) (pg_stat_archiver_last_archive_age{${PG}}) > 180`,
-          // An idle database writes no WAL, so nothing to archive is not a failure.
-          `and on (namespace, pod) sum by (namespace, pod) (increase(pg_xlog_location_bytes{${PG}}[5m])) > 0`,
+          `max by (namespace, pod) (cnpg_pg_stat_archiver_seconds_since_last_archival{${PG}}) > 180`,
+          'and on (namespace, pod) (',
+          // Completed segments wait for the archiver ...
+          `  max by (namespace, pod) (cnpg_collector_pg_wal_archive_status{${PG}, value="ready"}) > 0`,
+          // ... or WAL is written (archive_timeout should have switched it into a segment).
+          `  or sum by (namespace, pod) (increase(cnpg_collector_wal_bytes{${PG}}[3m])) > 0`,
+          ')',
         ].join('\n'),
         for: '1m',
         severity: 'critical',
         team: 'database',
-        summary: 'PostgreSQL {{ $labels.pod }} writes WAL but has archived nothing for 3 minutes.',
-        description: 'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} is writing WAL but its last successful archive is more than 180 seconds old (archive_timeout is 60 seconds). The recovery point is falling behind.',
+        summary: 'PostgreSQL primary {{ $labels.pod }} writes WAL but has archived nothing for 3 minutes.',
+        description: 'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} has WAL to archive but its last successful archive is more than 180 seconds old (archive_timeout is 60 seconds). The recovery point is falling behind.',
         runbook: {
-          meaning: 'With archive_timeout = 60 s, a database that writes anything switches and archives a segment at least every minute. No archive for three minutes while WAL advances means archiving is stuck or far behind, even if it reports no failures (a hanging archive_command).',
-          impact: 'The RPO promise (about a minute) is broken: a lost volume now loses everything written since the last archived segment.',
+          meaning:
+            'With archive_timeout = 60 s, a primary that writes anything (the backup canary writes every minute) switches and archives a segment at least every minute. No archive for three minutes while segments wait (`cnpg_collector_pg_wal_archive_status{value="ready"}`) or WAL is written (`cnpg_collector_wal_bytes`) means archiving is stuck or far behind, even if no attempt has failed yet (a hanging upload).',
+          impact: 'The RPO promise (about a minute) is broken: losing the cluster now loses everything written since the last archived segment.',
           diagnosis: [
-            `Archiver state: in ${database} run \`SELECT * FROM pg_stat_archiver;\` and count waiting segments with \`SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready';\`.`,
-            `A hanging archive_command shows as a long-lived child process: \`kubectl -n ${supabase} exec postgres-0 -c postgres -- ps -ef | grep -i archiv\`.`,
-            'Slow uploads: a write burst (bulk import) can produce segments faster than the object store accepts them; compare `rate(pg_xlog_location_bytes[5m])` with the upload bandwidth.',
+            `${status} (last archived WAL and its time), and in ${database} \`SELECT * FROM pg_stat_archiver;\`.`,
+            `A hanging upload: \`kubectl -n ${supabase} logs <primary> -c plugin-barman-cloud --tail=200\` (retries, timeouts to the object store endpoint).`,
+            'Slow uploads: a write burst (bulk import) produces segments faster than the store accepts them; compare `rate(cnpg_collector_wal_bytes[5m])` with the upload bandwidth; the ready count grows.',
+            'Nothing ready but WAL written: archive_timeout is not set as expected (`SHOW archive_timeout;`).',
           ],
           mitigation: [
-            'A hanging upload: kill the archive_command child process (PostgreSQL retries the segment); fix the network or store that made it hang.',
+            `A hung upload: fix the network or store that made it hang; if the sidecar stays stuck, a switchover (\`kubectl cnpg promote ${PG_CLUSTER} <standby> -n ${supabase}\`) moves archiving to another instance's sidecar; afterwards check the archive for a gap (the status command's last archived WAL) and take a base backup if there is one (see PostgresBackupTooOld).`,
             'A backlog from a burst: it drains by itself; pause the bulk job if the backlog keeps growing.',
           ],
         },
         tests: {
-          fires: [{ series: archiver('0+60x20', 2 ** 20), at: '10m', alerts: [at] }],
+          fires: [
+            { series: late('0+60x20', 2, 0), at: '10m', alerts: [at] },
+            { series: late('0+60x20', 0, 2 ** 20), at: '10m', alerts: [at] },
+          ],
           quiet: [
-            { series: archiver('0+60x20', 2 ** 20), at: '3m' },
-            { series: archiver('30x20', 2 ** 20), at: '10m' },
-            // Idle database: no WAL written, nothing to archive.
-            { series: archiver('0+60x20', 0), at: '10m' },
+            { series: late('0+60x20', 2, 0), at: '3m' },
+            { series: late('30x20', 2, 2 ** 20), at: '10m' },
+            // Idle: nothing written, nothing waiting.
+            { series: late('0+60x20', 0, 0), at: '10m' },
           ],
         },
       },
       {
-        alert: 'BackupWALStreamStale',
-        expr: [
-          `time() - max by (namespace) (platform_backup_wal_last_segment_timestamp_seconds{namespace="${supabase}"}) > 300`,
-          `and on (namespace) sum by (namespace) (increase(pg_xlog_location_bytes{${PG}}[5m])) > 0`,
-        ].join('\n'),
-        for: '2m',
+        alert: 'PostgresBackupTooOld',
+        expr: `time() - max by (job, namespace) (barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{${PG}}) > 26 * 3600`,
+        for: '10m',
         severity: 'critical',
         team: 'database',
-        summary: 'The backup WAL stream in {{ $labels.namespace }} has stored nothing for 5 minutes.',
-        description: 'PostgreSQL in {{ $labels.namespace }} is writing WAL, but the backup WAL stream has not completed a segment for more than 5 minutes. Point-in-time recovery is falling behind.',
+        summary: 'The newest PostgreSQL base backup in {{ $labels.namespace }} is more than 26 hours old.',
+        description: 'The newest base backup of the PostgreSQL cluster in {{ $labels.namespace }} in the object store is more than 26 hours old, so at least one daily backup is missing.',
         runbook: {
-          meaning: 'The backup chart streams WAL off the server (pg_receivewal-style, through a replication slot) and reports when it last stored a complete segment. Nothing stored for five minutes while the database writes means the stream is down or stuck.',
-          impact: 'The recovery point stops advancing; the slot behind the stream retains WAL on the data volume (PostgresInactiveReplicationSlot, PostgresReplicationSlotRetainingWAL follow).',
+          meaning: `The Barman Cloud Plugin reports when the newest base backup in the object store finished (\`barman_cloud_cloudnative_pg_io_last_available_backup_timestamp\`, 0 when the store holds none). The ScheduledBackup takes one daily (02:00 UTC); older than a day plus two hours means the last run failed, did not start, or is stuck.`,
+          impact: 'A restore starts from an older base backup and replays more WAL: it takes longer (RTO) and depends on a longer WAL chain. Retention removes old backups on schedule, so a long gap can leave fewer restore points than promised.',
           diagnosis: [
-            `The receiver (a pod of the backup chart): \`kubectl -n ${supabase} get pods -o wide | grep -i wal\`, then its logs (authentication failed, replication connection refused, storage errors).`,
-            `The slot: in ${database} run \`SELECT slot_name, active, pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) FROM pg_replication_slots;\`; active false means the receiver is not connected.`,
-            'Replication access: the backup role connects with `host replication platform_backup` in pg_hba.conf, and max_wal_senders must leave a sender free.',
+            `The runs: \`kubectl -n ${supabase} get backups.postgresql.cnpg.io --sort-by=.metadata.creationTimestamp\` (phase, error) and \`kubectl -n ${supabase} describe backup <backup>\`.`,
+            `The schedule: \`kubectl -n ${supabase} get scheduledbackups.postgresql.cnpg.io\` (suspended? last schedule time?).`,
+            `The backup's log: the plugin sidecar of the instance that ran it, \`kubectl -n ${supabase} logs <pod> -c plugin-barman-cloud\` (barman-cloud-backup errors).`,
+            `${status}: the first recoverability point and the last successful backup as the operator sees them; PostgresWALArchivingFailing, if firing, is the cause.`,
           ],
           mitigation: [
-            'Restart the receiver once its cause is fixed; it resumes from the slot\'s position, so nothing is lost while the slot holds the WAL.',
-            'If the slot was lost (wal_status "lost"), recreate it and take a base backup at once: the stream has a gap that only a new base backup closes.',
+            `Fix the cause, then take a backup now: ${backupNow}, and watch \`kubectl -n ${supabase} get backups.postgresql.cnpg.io -w\` until it is completed.`,
+            'Resume a suspended ScheduledBackup by syncing the postgres application in Argo CD (Git never suspends it).',
           ],
         },
         tests: {
-          fires: [{ series: stream('0x20', 2 ** 20), at: '10m', alerts: [{ namespace: supabase }] }],
+          fires: [{ series: backups(-27 * 3600, 0), at: '15m', alerts: [cluster] }],
           quiet: [
-            { series: stream('0x20', 2 ** 20), at: '6m' },
-            // The stored segment's time keeps up with the clock.
-            { series: stream('0+60x20', 2 ** 20), at: '10m' },
-            { series: stream('0x20', 0), at: '10m' },
+            { series: backups(-27 * 3600, 0), at: '5m' },
+            { series: backups(-3600, 0), at: '15m' },
+          ],
+        },
+      },
+      {
+        alert: 'PostgresBackupFailed',
+        expr: [
+          `max by (job, namespace) (barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp{${PG}})`,
+          `> max by (job, namespace) (barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{${PG}})`,
+        ].join('\n'),
+        severity: 'warning',
+        team: 'database',
+        summary: 'The last PostgreSQL base backup in {{ $labels.namespace }} failed.',
+        description: 'The most recent base backup attempt of the PostgreSQL cluster in {{ $labels.namespace }} failed after the last successful one. The alert clears when a backup succeeds.',
+        runbook: {
+          meaning: 'The Barman Cloud Plugin records the time of the last failed backup (`barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp`); it is newer than the last successful one. Scheduled and on-demand backups both count.',
+          impact: 'Nothing is lost yet: the previous backup and the WAL archive still allow a restore. If the next scheduled backup fails too, PostgresBackupTooOld follows.',
+          diagnosis: [
+            `The failed Backup: \`kubectl -n ${supabase} get backups.postgresql.cnpg.io --sort-by=.metadata.creationTimestamp\` and \`kubectl -n ${supabase} describe backup <backup>\` (status.error).`,
+            `The plugin's log on the instance that ran it: \`kubectl -n ${supabase} logs <pod> -c plugin-barman-cloud\` (credentials, bucket, space, a standby too far behind for a standby backup).`,
+          ],
+          mitigation: [`Fix the cause and take a backup now: ${backupNow}; the alert clears when it completes.`],
+        },
+        tests: {
+          // No time() here: plain positive timestamps.
+          fires: [{ series: backups(90000, 100000), at: '5m', alerts: [cluster] }],
+          quiet: [
+            // Never failed (0).
+            { series: backups(90000, 0), at: '5m' },
+            // Failed once, succeeded since.
+            { series: backups(90000, 50000), at: '5m' },
+          ],
+        },
+      },
+      {
+        alert: 'BackupCanaryStale',
+        expr: [
+          `time() - max by (namespace, pod) (cnpg_platform_backup_canary_newest_timestamp_seconds{${PG}}) > 300`,
+          `and on (namespace, pod) max by (namespace, pod) (cnpg_pg_replication_in_recovery{${PG}}) == 0`,
+        ].join('\n'),
+        for: '2m',
+        severity: 'warning',
+        team: 'database',
+        summary: 'The backup canary on PostgreSQL primary {{ $labels.pod }} has not been written for 5 minutes.',
+        description: 'The newest row of ops.backup_canary on the primary {{ $labels.namespace }}/{{ $labels.pod }} is more than 5 minutes old: pg_cron no longer writes it, or the primary cannot write.',
+        runbook: {
+          meaning:
+            'A pg_cron job on the primary inserts a row into ops.backup_canary every minute; the platform\'s monitoring query reports the newest row\'s time (`cnpg_platform_backup_canary_newest_timestamp_seconds`). The restore drill compares the canary rows it restores with the database to measure the RPO, and the steady writes keep archive_timeout switching WAL every minute.',
+          impact:
+            'The drill can no longer prove the RPO (RestoreDrillFailed follows at the next drill). If the primary cannot write at all (a full volume, commits blocked waiting for a synchronous standby), applications are failing too.',
+          diagnosis: [
+            `The job and its runs: in ${database} run \`SELECT jobid, jobname, schedule, active FROM cron.job;\` and \`SELECT status, return_message, start_time FROM cron.job_run_details ORDER BY start_time DESC LIMIT 10;\`.`,
+            `Can the primary write? PostgresNoSynchronousStandby, KubePersistentVolumeAlmostFull; in ${database} \`SELECT pg_is_in_recovery();\` and \`SHOW default_transaction_read_only;\`.`,
+            'After a failover pg_cron runs on the new primary (cron.database_name, the launcher starts with the promotion); the alert follows the current primary.',
+          ],
+          mitigation: [
+            'A disabled or missing cron job: recreate it as the platform\'s SQL defines it (charts/postgres) rather than by hand, so Git stays the source.',
+            'Blocked writes: fix the cause (see the alerts named above); the canary resumes by itself.',
+          ],
+        },
+        tests: {
+          fires: [{ series: [platform('backup_canary_newest_timestamp_seconds', 1, '-600x20'), inRecovery(ctx, 1, '0x20')], at: '10m', alerts: [at] }],
+          quiet: [
+            { series: [platform('backup_canary_newest_timestamp_seconds', 1, '-600x20'), inRecovery(ctx, 1, '0x20')], at: '1m' },
+            { series: [platform('backup_canary_newest_timestamp_seconds', 1, '0+60x20'), inRecovery(ctx, 1, '0x20')], at: '10m' },
+            // A standby's copy is as old as its replay; only the primary counts.
+            { series: [platform('backup_canary_newest_timestamp_seconds', 2, '-600x20'), inRecovery(ctx, 2, '1x20')], at: '10m' },
           ],
         },
       },
       {
         alert: 'BackupCronJobStale',
-        expr: `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${KSM}, ${BACKUP_CRONJOBS}}) > 26 * 3600`,
+        expr: `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${KSM}, cronjob=~"${DAILY_CRONJOBS.join('|')}"}) > 26 * 3600`,
         for: '10m',
         severity: 'critical',
         team: 'database',
         summary: 'Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded for 26 hours.',
         description: 'The last successful run of backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} is more than 26 hours old, so at least one daily backup is missing.',
         runbook: {
-          meaning: 'Every backup CronJob runs at least daily (the base backup at 02:00). Its last successful completion, as kube-state-metrics reports it, is older than a day plus two hours of slack.',
-          impact: 'Restores would start from an older base backup and replay more WAL: the restore takes longer (RTO) and depends on a longer, unverified WAL chain.',
+          meaning: `The CronJobs ${DAILY_CRONJOBS.join(' and ')} (Redis snapshots, CSI snapshots of the other volumes) run at least daily. The last successful completion, as kube-state-metrics reports it, is older than a day plus two hours of slack. PostgreSQL's base backups are not CronJobs: PostgresBackupTooOld watches them.`,
+          impact: 'Redis: a restore loses everything since the last good snapshot (its queues and cached state). Volume snapshots: Prometheus, Grafana, Loki (and Storage files where they live on a volume) restore to an older state.',
           diagnosis: [
             `Recent runs: \`kubectl -n ${supabase} get jobs --sort-by=.status.startTime | grep <cronjob>\`; a failed one has its own KubeJobFailed alert and logs (\`kubectl -n ${supabase} logs job/<job>\`).`,
             `Not scheduled at all: \`kubectl -n ${supabase} get cronjob <cronjob>\` (SUSPEND true: BackupCronJobSuspended; LAST SCHEDULE old: missed start deadline, e.g. after controller downtime).`,
-            'Runs that never finish: `activeDeadlineSeconds` kills them; look for DeadlineExceeded and the backup\'s throughput.',
+            'Runs that never finish: `activeDeadlineSeconds` kills them; look for DeadlineExceeded and the snapshot or copy throughput.',
           ],
           mitigation: [
-            `Fix the cause, then run a backup now: \`kubectl -n ${supabase} create job --from=cronjob/<cronjob> <cronjob>-manual-$(date +%s)\` and watch it to completion.`,
-            'Confirm the new backup is listed in the backup store before closing the incident.',
+            `Fix the cause, then run it now: \`kubectl -n ${supabase} create job --from=cronjob/<cronjob> <cronjob>-manual-$(date +%s)\` and watch it to completion.`,
+            'Confirm the new snapshot exists (the Redis backup volume and its off-site copy, or `kubectl get volumesnapshots -A`) before closing the incident.',
           ],
         },
         tests: {
-          fires: [{ series: cronjob('postgres-basebackup', 'kube_cronjob_status_last_successful_time', -27 * 3600), at: '15m', alerts: [{ namespace: supabase, cronjob: 'postgres-basebackup' }] }],
+          fires: [{ series: cronjob('redis-backup', 'kube_cronjob_status_last_successful_time', -27 * 3600), at: '15m', alerts: [{ namespace: supabase, cronjob: 'redis-backup' }] }],
           quiet: [
-            { series: cronjob('postgres-basebackup', 'kube_cronjob_status_last_successful_time', -27 * 3600), at: '5m' },
-            { series: cronjob('postgres-basebackup', 'kube_cronjob_status_last_successful_time', -3600), at: '15m' },
+            { series: cronjob('redis-backup', 'kube_cronjob_status_last_successful_time', -27 * 3600), at: '5m' },
+            { series: cronjob('volume-snapshots', 'kube_cronjob_status_last_successful_time', -3600), at: '15m' },
             // The weekly drill is not a daily backup.
             { series: cronjob(DRILL_CRONJOB, 'kube_cronjob_status_last_successful_time', -3 * DAY), at: '15m' },
           ],
@@ -164,7 +267,7 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
       },
       {
         alert: 'BackupCronJobSuspended',
-        expr: `max by (namespace, cronjob) (kube_cronjob_spec_suspend{${KSM}, ${BACKUP_CRONJOBS}}) == 1`,
+        expr: `max by (namespace, cronjob) (kube_cronjob_spec_suspend{${KSM}, cronjob=~"${[...DAILY_CRONJOBS, DRILL_CRONJOB].join('|')}"}) == 1`,
         for: '1h',
         severity: 'warning',
         team: 'database',
@@ -172,96 +275,69 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         description: 'Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has been suspended for an hour: it will not run until someone resumes it.',
         runbook: {
           meaning: 'Someone set `spec.suspend: true` on the CronJob (for maintenance, a restore, or by a manual patch). Git does not suspend backups, so this is a change made in the cluster.',
-          impact: 'No new backups; after a day BackupCronJobStale fires. Argo CD shows the object OutOfSync.',
+          impact: `No new snapshots (or, for ${DRILL_CRONJOB}, no restore drills); after a day BackupCronJobStale (or after eight days RestoreDrillStale) fires. Argo CD shows the object OutOfSync.`,
           diagnosis: [`Who and when: \`kubectl -n ${supabase} get cronjob <cronjob> -o yaml\` (managedFields name the field manager) and the Argo CD history of the backup application.`],
           mitigation: [
             `If the maintenance is over, resume it: sync the backup application in Argo CD, or \`kubectl -n ${supabase} patch cronjob <cronjob> -p '{"spec":{"suspend":false}}'\`.`,
-            'Then run one backup by hand (see BackupCronJobStale) so the gap closes now rather than at the next schedule.',
+            'Then run it once by hand (see BackupCronJobStale) so the gap closes now rather than at the next schedule.',
           ],
         },
         tests: {
-          fires: [{ series: cronjob('postgres-basebackup', 'kube_cronjob_spec_suspend', 1), at: '1h5m', alerts: [{ namespace: supabase, cronjob: 'postgres-basebackup' }] }],
+          fires: [{ series: cronjob('redis-backup', 'kube_cronjob_spec_suspend', 1), at: '1h5m', alerts: [{ namespace: supabase, cronjob: 'redis-backup' }] }],
           quiet: [
-            { series: cronjob('postgres-basebackup', 'kube_cronjob_spec_suspend', 1), at: '30m' },
-            { series: cronjob('postgres-basebackup', 'kube_cronjob_spec_suspend', 0), at: '1h5m' },
-          ],
-        },
-      },
-      {
-        alert: 'BackupStale',
-        expr: `time() - max without (instance, pod, container) (platform_backup_last_success_timestamp_seconds{namespace="${supabase}"}) > 26 * 3600`,
-        for: '10m',
-        severity: 'critical',
-        team: 'database',
-        summary: 'The last successful {{ $labels.job }} backup is more than 26 hours old.',
-        description: 'The backup job {{ $labels.job }} in {{ $labels.namespace }} last reported a successful, verified backup more than 26 hours ago.',
-        runbook: {
-          meaning: 'The backup jobs set `platform_backup_last_success_timestamp_seconds` only after the upload is complete and verified. Unlike BackupCronJobStale, this also catches jobs that exit 0 without producing a usable backup.',
-          impact: 'The newest restorable base backup is more than a day old: restores take longer and depend on more WAL.',
-          diagnosis: [
-            'Which backups: the labels of the alert name the job and kind; `platform_backup_last_success_timestamp_seconds` in Prometheus shows each one\'s last success.',
-            `The latest runs and their logs: \`kubectl -n ${supabase} get jobs --sort-by=.status.startTime\`, \`kubectl -n ${supabase} logs job/<job>\` (verification failures are logged before the job exits).`,
-            'Is the metric scraped at all? TargetDown for the job, or a missing series, means the alert may be stale rather than the backup.',
-          ],
-          mitigation: ['Fix the failing step (upload, verification), run a backup by hand (see BackupCronJobStale) and check that the metric moves.'],
-        },
-        tests: {
-          fires: [{ series: reported('platform_backup_last_success_timestamp_seconds', -27 * 3600), at: '15m', alerts: [reportedLabels] }],
-          quiet: [
-            { series: reported('platform_backup_last_success_timestamp_seconds', -27 * 3600), at: '5m' },
-            { series: reported('platform_backup_last_success_timestamp_seconds', -3600), at: '15m' },
+            { series: cronjob('redis-backup', 'kube_cronjob_spec_suspend', 1), at: '30m' },
+            { series: cronjob('redis-backup', 'kube_cronjob_spec_suspend', 0), at: '1h5m' },
           ],
         },
       },
       {
         alert: 'RestoreDrillFailed',
-        expr: `max without (instance, pod, container) (platform_restore_drill_success{namespace="${supabase}"}) == 0`,
+        expr: `max by (job, namespace) (cnpg_platform_restore_drill_succeeded{${PG}}) == 0`,
         severity: 'warning',
         team: 'database',
         summary: 'The last restore drill failed.',
-        description: 'The last weekly restore drill in {{ $labels.namespace }} failed: a backup could not be restored, or the restored data did not match, or the restore took longer than allowed.',
+        description: 'The last weekly restore drill in {{ $labels.namespace }} failed: the backup could not be restored, the restored data did not match, or the restore took longer than allowed.',
         runbook: {
-          meaning: `The weekly CronJob ${DRILL_CRONJOB} creates a restore point in the database, restores the newest base backup and the streamed WAL to it in a scratch volume, compares the rows of the canary table ops.backup_canary (count and checksum) with the database, and runs pg_amcheck on every table and index. It reports success 0 if any step fails, if the canary writer beside the WAL streamer has stopped, or if the restore takes longer than the environment's backup.drill.maxRtoMinutes.`,
+          meaning: `The weekly CronJob ${DRILL_CRONJOB} recovers a scratch CloudNativePG Cluster from the object store (the newest base backup and the archived WAL), checks the point it reached and the canary rows of ops.backup_canary against the database, runs pg_amcheck, records the RTO and RPO, and deletes the scratch Cluster. Its result is stored in the database and reported by the platform's monitoring query: \`cnpg_platform_restore_drill_succeeded\` is 0 when any step failed or the restore took longer than backup.drill.maxRtoMinutes.`,
           impact: 'Nothing is broken in production, but it is no longer proven that the backups can be restored, or within the RTO. Until a drill passes, treat the backups as suspect.',
           diagnosis: [
             `The drill's log names the failed step: \`kubectl -n ${supabase} logs job/<latest ${DRILL_CRONJOB} job>\`.`,
-            'Restore failed: a damaged base backup (pg_verifybackup names the file), a gap in the streamed WAL (the restore log warns of it), or a restore point the WAL stream never received (the streamer is down: BackupWALStreamStale).',
-            `Canary stale: the backup-canary container of the postgres-wal-stream pod cannot write (\`kubectl -n ${supabase} logs deploy/postgres-wal-stream -c backup-canary\`).`,
-            'Data mismatch: compare the canary counts in the log; a mismatch with no restore error is the most serious finding: escalate.',
-            'Too slow: `platform_restore_drill_rto_seconds` over the last weeks; growth with database size means the base backup cadence or parallelism needs a change.',
+            'Restore failed: a base backup the plugin cannot read, a gap in the archived WAL (PostgresWALArchivingFailing at the time), or the scratch Cluster could not be scheduled (resources, quota).',
+            'Canary mismatch or RPO too large: the canary stopped (BackupCanaryStale) or WAL archiving lagged (PostgresWALArchivingLate); a mismatch with no restore error is the most serious finding: escalate.',
+            'Too slow: `cnpg_platform_restore_drill_rto_seconds` over the last weeks; growth with database size means the base backup cadence or the restore resources need a change.',
           ],
           mitigation: [
-            `Fix the cause and rerun the drill: \`kubectl -n ${supabase} create job --from=cronjob/${DRILL_CRONJOB} ${DRILL_CRONJOB}-manual-$(date +%s)\`; the alert resolves when it passes.`,
-            'If backups are found unrestorable, take a new base backup immediately and verify it with a drill before anything else.',
+            `Fix the cause and rerun the drill: ${runDrill}; the alert resolves when it passes.`,
+            `If backups are found unrestorable, take a new base backup immediately (\`kubectl cnpg backup ${PG_CLUSTER} -n ${supabase} --method plugin --plugin-name ${BARMAN_PLUGIN}\`) and verify it with a drill before anything else.`,
           ],
         },
         tests: {
-          fires: [{ series: reported('platform_restore_drill_success', 0), at: '5m', alerts: [reportedLabels] }],
-          quiet: [{ series: reported('platform_restore_drill_success', 1), at: '5m' }],
+          fires: [{ series: [platform('restore_drill_succeeded', 1, '0x20')], at: '5m', alerts: [cluster] }],
+          quiet: [{ series: [platform('restore_drill_succeeded', 1, '1x20')], at: '5m' }],
         },
       },
       {
         alert: 'RestoreDrillStale',
-        expr: `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${KSM}, cronjob="${DRILL_CRONJOB}"}) > 8 * 24 * 3600`,
+        expr: `time() - max by (job, namespace) (cnpg_platform_restore_drill_last_success_timestamp_seconds{${PG}}) > 8 * 24 * 3600`,
         for: '10m',
         severity: 'warning',
         team: 'database',
         summary: 'No restore drill has succeeded for 8 days.',
-        description: 'The weekly restore drill {{ $labels.namespace }}/{{ $labels.cronjob }} has not completed successfully for more than 8 days.',
+        description: 'The weekly restore drill in {{ $labels.namespace }} has not completed successfully for more than 8 days.',
         runbook: {
-          meaning: `The drill runs weekly; its CronJob's last successful completion is more than a week plus a day old: it failed (RestoreDrillFailed), was not scheduled, or never finishes.`,
+          meaning: `The drill runs weekly; the last successful one (\`cnpg_platform_restore_drill_last_success_timestamp_seconds\`, from the drill results in the database) is more than a week plus a day old: drills failed (RestoreDrillFailed), were not scheduled, or never finish.`,
           impact: 'The backups have not been proven restorable for over a week.',
           diagnosis: [
             `\`kubectl -n ${supabase} get cronjob ${DRILL_CRONJOB}\` (suspended? last schedule?) and \`kubectl -n ${supabase} get jobs --sort-by=.status.startTime | grep ${DRILL_CRONJOB}\`.`,
-            'A drill that is always killed by its deadline: compare its duration with `activeDeadlineSeconds`.',
+            'A drill that is always killed by its deadline: compare its duration with `activeDeadlineSeconds`; a scratch Cluster left behind by a killed drill: `kubectl -n <drill namespace> get clusters.postgresql.cnpg.io`.',
           ],
-          mitigation: [`Fix the cause and run the drill by hand: \`kubectl -n ${supabase} create job --from=cronjob/${DRILL_CRONJOB} ${DRILL_CRONJOB}-manual-$(date +%s)\`.`],
+          mitigation: [`Fix the cause and run the drill by hand: ${runDrill}.`],
         },
         tests: {
-          fires: [{ series: cronjob(DRILL_CRONJOB, 'kube_cronjob_status_last_successful_time', -9 * DAY), at: '15m', alerts: [{ namespace: supabase, cronjob: DRILL_CRONJOB }] }],
+          fires: [{ series: [platform('restore_drill_last_success_timestamp_seconds', 1, `${-9 * DAY}x20`)], at: '15m', alerts: [cluster] }],
           quiet: [
-            { series: cronjob(DRILL_CRONJOB, 'kube_cronjob_status_last_successful_time', -9 * DAY), at: '5m' },
-            { series: cronjob(DRILL_CRONJOB, 'kube_cronjob_status_last_successful_time', -3 * DAY), at: '15m' },
+            { series: [platform('restore_drill_last_success_timestamp_seconds', 1, `${-9 * DAY}x20`)], at: '5m' },
+            { series: [platform('restore_drill_last_success_timestamp_seconds', 1, `${-3 * DAY}x20`)], at: '15m' },
           ],
         },
       },

@@ -1,11 +1,12 @@
--- platform-init.sql: the Supabase roles and schemas, the platform's own roles, and the RLS
--- baseline. Runs with psql as the bootstrap superuser (supabase_admin) after the image's own
--- init scripts, on the first boot of an empty data directory. Idempotent: every statement can
--- run again, on the Supabase image (where most objects exist) and on vanilla PostgreSQL 15
--- (where none do). Passwords come from the environment of the psql process, never from here.
+-- platform-init.sql: the Supabase roles and schemas, the platform's own grants and tables, and
+-- the RLS baseline. The bootstrap Job runs it with psql as supabase_admin after the image's own
+-- init scripts and migrations. Idempotent: every statement can run again, on the Supabase image
+-- (where most objects exist) and on vanilla PostgreSQL 15 (where none do). The login roles and
+-- their passwords belong to CloudNativePG (managed roles): nothing here sets a password or the
+-- attributes of a login role, and nothing touches `postgres`, the operator's superuser.
 --
--- The postgres chart fills in two placeholders at synth: the schemas PostgREST serves (in the
--- RLS baseline) and the password statements, one pair per login role of credentials.ts.
+-- The postgres chart fills in one placeholder at synth: the schemas PostgREST serves (in the
+-- RLS baseline).
 \set ON_ERROR_STOP on
 
 BEGIN;
@@ -24,39 +25,19 @@ BEGIN
   EXECUTE format('ALTER ROLE %I WITH %s', role_name, attributes);
 END $$;
 
--- Sets a login role's password; an empty one is a deployment error, not a role without login.
-CREATE OR REPLACE FUNCTION platform.set_password(role_name text, password text)
-RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN
-  IF coalesce(password, '') = '' THEN
-    RAISE EXCEPTION 'no password for role %: set its key in the postgres credentials Secret', role_name;
-  END IF;
-  EXECUTE format('ALTER ROLE %I WITH PASSWORD %L', role_name, password);
-END $$;
-REVOKE ALL ON FUNCTION platform.ensure_role(text, text), platform.set_password(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION platform.ensure_role(text, text) FROM PUBLIC;
 
--- Supabase roles (REFERENCE.md §2.5). supabase_admin is the bootstrap superuser.
-SELECT platform.ensure_role('postgres', 'NOSUPERUSER CREATEDB CREATEROLE LOGIN REPLICATION BYPASSRLS');
+-- The Supabase roles that do not log in (the image creates them; a vanilla server gets them
+-- here). The login roles are CloudNativePG's managed roles (charts/postgres/roles.ts).
 SELECT platform.ensure_role('anon', 'NOLOGIN INHERIT NOBYPASSRLS');
 SELECT platform.ensure_role('authenticated', 'NOLOGIN INHERIT NOBYPASSRLS');
 SELECT platform.ensure_role('service_role', 'NOLOGIN INHERIT BYPASSRLS');
-SELECT platform.ensure_role('authenticator', 'LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS');
-SELECT platform.ensure_role('supabase_auth_admin', 'LOGIN NOINHERIT CREATEROLE NOSUPERUSER');
-SELECT platform.ensure_role('supabase_storage_admin', 'LOGIN NOINHERIT CREATEROLE NOSUPERUSER');
-SELECT platform.ensure_role('supabase_functions_admin', 'LOGIN NOINHERIT CREATEROLE NOSUPERUSER');
-SELECT platform.ensure_role('pgbouncer', 'LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE');
 SELECT platform.ensure_role('dashboard_user', 'NOLOGIN NOSUPERUSER CREATEDB CREATEROLE REPLICATION');
 SELECT platform.ensure_role('supabase_read_only_user', 'NOLOGIN BYPASSRLS NOSUPERUSER');
-
--- The platform's own roles: base backups and WAL streaming, and the metrics exporter.
-SELECT platform.ensure_role('platform_backup', 'LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS');
-SELECT platform.ensure_role('platform_exporter', 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS');
--- The product (api, worker, scheduler): owns its own schema, reaches nothing of Supabase's.
-SELECT platform.ensure_role('defi_app', 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS');
+SELECT platform.ensure_role('pgbouncer', 'NOLOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE');
 
 GRANT anon, authenticated, service_role TO authenticator;
-GRANT pg_read_all_data TO supabase_read_only_user, platform_backup;
-GRANT pg_monitor TO platform_exporter;
+GRANT pg_read_all_data TO supabase_read_only_user;
 
 ALTER ROLE anon SET statement_timeout = '3s';
 ALTER ROLE authenticated SET statement_timeout = '8s';
@@ -92,10 +73,9 @@ ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON TABLES 
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON SEQUENCES TO postgres, anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT ALL ON FUNCTIONS TO postgres, anon, authenticated, service_role;
 
--- The backup canary: the WAL streamer's pod adds a row every minute, and the weekly restore drill
--- compares the rows of a restored copy with these (count and checksum up to a marker row it
--- writes just before its restore point). Only platform_backup writes here; the drill also prunes
--- rows older than its retention, inside the same locked transaction.
+-- The backup canary: pg_cron adds a row every minute on the primary (below), and a restore
+-- compares the rows it recovered with these: the newest one says how much was lost (the RPO).
+-- The restore drill records its results in ops.restore_drill_runs, which the metrics read.
 CREATE SCHEMA IF NOT EXISTS ops;
 REVOKE ALL ON SCHEMA ops FROM PUBLIC;
 CREATE TABLE IF NOT EXISTS ops.backup_canary (
@@ -105,19 +85,29 @@ CREATE TABLE IF NOT EXISTS ops.backup_canary (
   payload text NOT NULL
 );
 REVOKE ALL ON ops.backup_canary FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS ops.restore_drill_runs (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  started_at timestamptz NOT NULL,
+  finished_at timestamptz NOT NULL DEFAULT now(),
+  succeeded boolean NOT NULL,
+  rto_seconds double precision NOT NULL,
+  rpo_seconds double precision NOT NULL,
+  detail text NOT NULL DEFAULT ''
+);
+REVOKE ALL ON ops.restore_drill_runs FROM PUBLIC;
 GRANT USAGE ON SCHEMA ops TO platform_backup;
-GRANT SELECT, INSERT, DELETE ON ops.backup_canary TO platform_backup;
--- The drill names the point its restore replays to (PostgreSQL 15 lets a superuser grant this).
-GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO platform_backup;
+GRANT SELECT ON ops.backup_canary TO platform_backup;
+GRANT SELECT, INSERT ON ops.restore_drill_runs TO platform_backup;
 
--- Supavisor's auth_query: looks up a user's password hash, callable only by pgbouncer.
-CREATE OR REPLACE FUNCTION pgbouncer.get_auth(p_usename text)
-RETURNS TABLE (username text, password text) LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+-- CloudNativePG's pooler lookup function (public.user_search, created by the operator as
+-- postgres) reads password hashes: the image's default privileges in public would let the API
+-- roles call it through PostgREST. Only the poolers' own role may.
+DO $$
 BEGIN
-  RETURN QUERY SELECT s.usename::text, s.passwd::text FROM pg_catalog.pg_shadow s WHERE s.usename = p_usename;
+  IF to_regprocedure('public.user_search(text)') IS NOT NULL THEN
+    REVOKE ALL ON FUNCTION public.user_search(text) FROM PUBLIC, anon, authenticated, service_role;
+  END IF;
 END $$;
-REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO pgbouncer;
 
 -- Realtime listens to changes of the tables added to this publication.
 DO $$
@@ -151,17 +141,15 @@ CREATE EVENT TRIGGER ensure_rls ON ddl_command_end
   WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO')
   EXECUTE FUNCTION platform.rls_auto_enable();
 
+-- The canary writer: one row a minute on whichever instance is the primary (pg_cron runs only
+-- there). Where pg_cron is not installed (vanilla PostgreSQL in tests) there is no writer.
+DO $$
+BEGIN
+  IF EXISTS (SELECT FROM pg_available_extensions WHERE name = 'pg_cron') THEN
+    CREATE EXTENSION IF NOT EXISTS pg_cron;
+    PERFORM cron.schedule('platform-backup-canary', '* * * * *',
+      $cron$INSERT INTO ops.backup_canary (writer, payload) VALUES ('pg_cron', md5(random()::text))$cron$);
+  END IF;
+END $$;
+
 COMMIT;
-
--- Passwords of the login roles, from the psql process's environment (the credentials Secret):
--- for each role, `\set pw` from its variable, then platform.set_password(role, :'pw').
-__SET_PASSWORDS__
-\unset pw
-
--- Databases and schemas of Supavisor and the analytics service, outside the application database.
-SELECT 'CREATE DATABASE _supabase WITH OWNER supabase_admin'
-WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '_supabase') \gexec
-\connect _supabase
-CREATE SCHEMA IF NOT EXISTS _supavisor;
-CREATE SCHEMA IF NOT EXISTS _analytics;
-\connect postgres

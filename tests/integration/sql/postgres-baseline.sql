@@ -1,14 +1,15 @@
--- pgTAP: what platform-init.sql must leave behind, checked on a live PostgreSQL 15. Runs as the
--- bootstrap superuser inside a transaction that is rolled back.
+-- pgTAP: what the managed roles (as CloudNativePG creates them) and platform-init.sql must leave
+-- behind, checked on a live PostgreSQL 15. Runs as supabase_admin inside a transaction that is
+-- rolled back.
 \set ON_ERROR_STOP on
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(65);
+SELECT plan(63);
 
 -- Roles exist.
 SELECT has_role(r) FROM unnest(ARRAY[
   'postgres', 'anon', 'authenticated', 'service_role', 'authenticator', 'supabase_auth_admin',
-  'supabase_storage_admin', 'supabase_functions_admin', 'pgbouncer', 'platform_backup', 'platform_exporter', 'defi_app'
+  'supabase_storage_admin', 'supabase_functions_admin', 'pgbouncer', 'platform_backup', 'defi_app', 'supabase_admin'
 ]) AS r;
 
 -- ... with the intended attributes.
@@ -23,18 +24,17 @@ SELECT is((SELECT rolinherit FROM pg_roles WHERE rolname = 'authenticator'), fal
 SELECT is_member_of('anon', 'authenticator');
 SELECT is_member_of('authenticated', 'authenticator');
 SELECT is_member_of('service_role', 'authenticator');
-SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'postgres'), false, 'postgres is not a superuser');
+SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'postgres'), true, 'postgres stays the operator''s superuser');
+SELECT ok((SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'postgres'), 'postgres has no password (no remote login)');
 SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'authenticator'), false, 'authenticator is not a superuser');
-SELECT is((SELECT rolreplication FROM pg_roles WHERE rolname = 'platform_backup'), true, 'platform_backup may open replication connections');
+SELECT is((SELECT rolreplication FROM pg_roles WHERE rolname = 'platform_backup'), false, 'platform_backup opens no replication connections');
 SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'platform_backup'), false, 'platform_backup is not a superuser');
-SELECT is_member_of('pg_read_all_data', 'platform_backup');
-SELECT is_member_of('pg_monitor', 'platform_exporter');
 SELECT has_table('ops', 'backup_canary', 'the restore drill has its canary table');
-SELECT ok(has_table_privilege('platform_backup', 'ops.backup_canary', 'INSERT') AND has_table_privilege('platform_backup', 'ops.backup_canary', 'DELETE'), 'platform_backup writes and prunes the canary');
-SELECT ok(NOT has_table_privilege('platform_backup', 'ops.backup_canary', 'UPDATE'), 'platform_backup cannot rewrite canary rows');
+SELECT has_table('ops', 'restore_drill_runs', 'the restore drill records its results');
+SELECT ok(has_table_privilege('platform_backup', 'ops.backup_canary', 'SELECT') AND has_table_privilege('platform_backup', 'ops.restore_drill_runs', 'INSERT'), 'platform_backup reads the canary and records drill results');
+SELECT ok(NOT (has_table_privilege('platform_backup', 'ops.backup_canary', 'UPDATE') OR has_table_privilege('platform_backup', 'ops.backup_canary', 'DELETE') OR has_table_privilege('platform_backup', 'ops.restore_drill_runs', 'UPDATE')), 'platform_backup cannot rewrite canary rows or drill results');
 SELECT ok(NOT (has_schema_privilege('anon', 'ops', 'USAGE') OR has_schema_privilege('authenticated', 'ops', 'USAGE') OR has_schema_privilege('defi_app', 'ops', 'USAGE')), 'the API roles and the app cannot reach the ops schema');
-SELECT ok(has_function_privilege('platform_backup', 'pg_catalog.pg_create_restore_point(text)', 'EXECUTE'), 'platform_backup may create restore points');
-SELECT is((SELECT rolsuper OR rolcreaterole OR rolreplication FROM pg_roles WHERE rolname = 'platform_exporter'), false, 'platform_exporter has no privileged attribute');
+SELECT is((SELECT rolsuper OR rolcreaterole OR rolreplication OR rolbypassrls FROM pg_roles WHERE rolname = 'platform_backup'), false, 'platform_backup has no privileged attribute');
 SELECT is((SELECT rolsuper OR rolcreaterole OR rolreplication OR rolbypassrls OR rolcreatedb FROM pg_roles WHERE rolname = 'defi_app'), false, 'defi_app has no privileged attribute');
 SELECT schema_owner_is('defi', 'defi_app');
 SELECT ok(NOT has_schema_privilege('defi_app', 'auth', 'USAGE'), 'defi_app cannot reach the auth schema');
@@ -49,8 +49,7 @@ SELECT has_schema(s) FROM unnest(ARRAY['auth', 'storage', 'extensions', 'graphql
 SELECT schema_owner_is('auth', 'supabase_auth_admin');
 SELECT schema_owner_is('storage', 'supabase_storage_admin');
 SELECT ok(NOT has_schema_privilege('anon', 'platform', 'USAGE'), 'anon cannot reach the private platform schema');
-SELECT ok(NOT has_function_privilege('anon', 'pgbouncer.get_auth(text)', 'EXECUTE'), 'anon cannot call pgbouncer.get_auth');
-SELECT ok(has_function_privilege('pgbouncer', 'pgbouncer.get_auth(text)', 'EXECUTE'), 'pgbouncer can call pgbouncer.get_auth');
+SELECT ok(NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = 'pgbouncer'), 'pgbouncer (Supavisor''s old lookup role) cannot log in');
 SELECT ok(EXISTS (SELECT FROM pg_publication WHERE pubname = 'supabase_realtime'), 'the supabase_realtime publication exists');
 SELECT ok(EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'ensure_rls' AND evtenabled <> 'D'), 'the ensure_rls event trigger is enabled');
 

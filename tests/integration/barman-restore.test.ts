@@ -1,0 +1,517 @@
+// Backup and recovery as the Barman Cloud Plugin 0.14.0 does them for production's ObjectStore
+// (postgres-store) and Cluster (postgres), with the real barman-cloud tools (Debian's
+// barman-cli-cloud), a real PostgreSQL 15 and a local S3-compatible store (s3rver, see
+// s3-server.ts): the command lines are the plugin's for the synthesised ObjectStore (mapped in
+// s3-server.ts, with the upstream files cited there), the endpoint replaced by the local store.
+//
+// A primary archives WAL with barman-cloud-wal-archive (archive_command), barman-cloud-backup
+// takes a base backup, rows are written in known batches each followed by pg_switch_wal (the
+// Cluster's archive_timeout stays in the configuration; the test does not wait for it) and an
+// archive wait, then one more batch that is committed but never archived, and the primary is
+// killed (-9). Every recovery bootstraps a NEW data directory: barman-cloud-restore of the base
+// backup, recovery.signal, restore_command = barman-cloud-wal-restore (the plugin fetches the same
+// files, up to wal.maxParallel at once), recovery_target_action = promote. Then
+// charts/postgres/files/verify-recovery.sh judges the result, with the store listed by rclone.
+//
+// - latest: exactly the archived batches, verify passes; a time and an LSN between two batches:
+//   exactly the batches before, verify passes (and a time target is refused on a server that was
+//   recovered to the end);
+// - damaged copies of the archive (rclone server-side copies under other server names): a flipped
+//   byte inside a record of a middle segment, a deleted segment, the segments right after the
+//   backup's start missing, a flipped byte in the newest segment. PostgreSQL promotes every one of
+//   them without an error, short of the archive; verify-recovery.sh must fail each, naming the
+//   problem.
+//
+// Encryption: the plugin passes `-e AES256` / `--encryption AES256`; s3rver accepts the header and
+// ignores it (s3-server.ts), so the flag stays in the command lines but proves nothing here.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+// DEV-IMPORT import { objectsOf, ROOT } from '../helpers';
+const ROOT = '/work/main'; const objectsOf = (_e: string): { object: any }[] => []; // DEV-STUB
+import { asUser, chownTree, freePort, run, tempDirFor } from './processes';
+import {
+  type BarmanObjectStoreConfiguration,
+  backupOptions,
+  catalogOptions,
+  pluginBackupName,
+  RCLONE_REMOTE,
+  restoreOptions,
+  type S3Server,
+  shellQuote,
+  splitDestination,
+  startS3Server,
+  walArchiveOptions,
+  walRestoreOptions,
+} from './s3-server';
+import { describeNeeding, program } from './tools';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+const OS_USER = 'postgres';
+const PLUGIN = 'barman-cloud.cloudnative-pg.io';
+const SCRIPT = 'verify-recovery.sh';
+const ROWS_PER_BATCH = 2000;
+/** Batches archived after the base backup; one more is committed but never archived. */
+const ARCHIVED_BATCHES = 5;
+
+interface Synthesised {
+  readonly configuration: BarmanObjectStoreConfiguration;
+  readonly serverName: string;
+  readonly archiveTimeout: string;
+}
+
+/** production's ObjectStore postgres-store and Cluster postgres, as synthesised. */
+function synthesised(): Synthesised {
+  // DEV-ONLY-BEGIN
+  if (process.env.BARMAN_RESTORE_DEV === '1')
+    return {
+      configuration: {
+        destinationPath: 's3://supabase-backups/postgres',
+        endpointURL: 'https://s3.example.com',
+        s3Credentials: { accessKeyId: { name: 'x', key: 'a' }, secretAccessKey: { name: 'x', key: 'b' } },
+        wal: { compression: 'gzip', maxParallel: 8, encryption: 'AES256' },
+        data: { compression: 'gzip', encryption: 'AES256', jobs: 2 },
+      },
+      serverName: 'postgres',
+      archiveTimeout: '60s',
+    };
+  // DEV-ONLY-END
+  const objects = objectsOf('production').map((l) => l.object as { apiVersion: string; kind: string; metadata: { name?: string }; spec?: any });
+  const store = objects.find((o) => o.apiVersion === 'barmancloud.cnpg.io/v1' && o.kind === 'ObjectStore' && o.metadata.name === 'postgres-store');
+  const cluster = objects.find((o) => o.apiVersion === 'postgresql.cnpg.io/v1' && o.kind === 'Cluster' && o.metadata.name === 'postgres');
+  const missing = [!store && 'a barmancloud.cnpg.io/v1 ObjectStore named postgres-store', !cluster && 'a postgresql.cnpg.io/v1 Cluster named postgres'].filter(Boolean);
+  if (missing.length) throw new Error(`the production environment synthesises no ${missing.join(' and no ')}: this test runs the plugin's command lines for them`);
+  const configuration = store!.spec?.configuration as BarmanObjectStoreConfiguration | undefined;
+  if (!configuration?.destinationPath) throw new Error('ObjectStore postgres-store has no spec.configuration.destinationPath');
+  const plugin = (cluster!.spec?.plugins as { name: string; parameters?: Record<string, string> }[] | undefined)?.find((p) => p.name === PLUGIN);
+  return {
+    configuration,
+    // internal/cnpgi/operator/config/config.go: the Cluster's name unless the plugin's parameter says otherwise.
+    serverName: plugin?.parameters?.serverName ?? cluster!.metadata.name!,
+    archiveTimeout: String(cluster!.spec?.postgresql?.parameters?.archive_timeout ?? '60s'),
+  };
+}
+
+/** verify-recovery.sh as a synthesised ConfigMap ships it, else as the chart's file. */
+function verifyScript(): string {
+  // DEV-ONLY-BEGIN
+  if (process.env.BARMAN_RESTORE_DEV === '1') return readFileSync(join(ROOT, 'charts/postgres/files', SCRIPT), 'utf8');
+  // DEV-ONLY-END
+  for (const { object } of objectsOf('production')) {
+    const data = (object as { data?: Record<string, string> }).data;
+    if (object.kind === 'ConfigMap' && data?.[SCRIPT]) return data[SCRIPT];
+  }
+  return readFileSync(join(ROOT, 'charts/postgres/files', SCRIPT), 'utf8');
+}
+
+interface Server {
+  readonly name: string;
+  readonly data: string;
+  readonly port: number;
+  readonly socketDir: string;
+  readonly log: string;
+}
+
+interface Batch {
+  /** 1..ARCHIVED_BATCHES archived; the last one is not. */
+  readonly batch: number;
+  /** The segment the batch's WAL is in, completed by pg_switch_wal. */
+  readonly segment: string;
+  /** clock_timestamp() and pg_current_wal_insert_lsn() right after the batch committed. */
+  readonly time: string;
+  readonly lsn: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tail = (path: string, lines = 30) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`);
+const lsnBytes = (lsn: string) => {
+  const [hi = '0', lo = '0'] = lsn.split('/');
+  return BigInt(`0x${hi}`) * 2n ** 32n + BigInt(`0x${lo}`);
+};
+const SEGMENT = 16 * 2 ** 20;
+const segno = (name: string) => parseInt(name.slice(8, 16), 16) * 256 + parseInt(name.slice(16, 24), 16);
+const segName = (tli: string, n: number) => `${tli}${Math.floor(n / 256).toString(16).toUpperCase().padStart(8, '0')}${(n % 256).toString(16).toUpperCase().padStart(8, '0')}`;
+/** A value for postgresql.conf. */
+const confString = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+describeNeeding(
+  [
+    program(`${BIN}/postgres`, 'postgresql-15'),
+    program(`${BIN}/pg_waldump`, 'postgresql-15'),
+    program(`${BIN}/psql`, 'postgresql-client-15'),
+    program('barman-cloud-backup', 'barman-cli-cloud'),
+    program('barman-cloud-wal-archive', 'barman-cli-cloud'),
+    program('barman-cloud-wal-restore', 'barman-cli-cloud'),
+    program('barman-cloud-restore', 'barman-cli-cloud'),
+    program('barman-cloud-backup-show', 'barman-cli-cloud'),
+    program('rclone', 'rclone'),
+    program('bash', 'bash'),
+  ],
+  'Barman Cloud Plugin backup and recovery (barman-cloud, PostgreSQL 15, local S3)',
+  () => {
+    let work = '';
+    let s3: S3Server | undefined;
+    const servers: Server[] = [];
+    let store: Synthesised;
+    /** The ObjectStore's configuration with the local store's endpoint. */
+    let config: BarmanObjectStoreConfiguration;
+    let bucket = '';
+    let prefix = '';
+    let backupId = '';
+    let beginWal = '';
+    let scriptPath = '';
+    const batches: Batch[] = [];
+    /** rows per batch the primary held when it was killed (batch 0: before the backup). */
+    let committed = new Map<number, number>();
+
+    const dir = (...parts: string[]) => {
+      const path = join(work, ...parts);
+      mkdirSync(path, { recursive: true });
+      chownTree(path, OS_USER);
+      return path;
+    };
+    const must = (what: string, out: { status: number | null; stdout: string; stderr: string }) => {
+      if (out.status !== 0) throw new Error(`${what} failed (exit ${out.status}):\n${out.stdout}${out.stderr}`);
+      return out.stdout;
+    };
+    const barman = (command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) => run(OS_USER, command, args, { ...s3!.env, ...env });
+    /** As `run`, without blocking: the recoveries run side by side. */
+    const exec = (command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const [cmd, argv] = asUser(OS_USER, command, args);
+        const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.once('error', reject);
+        child.once('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    const rclone = (args: readonly string[]) => {
+      const out = spawnSync('rclone', args, { encoding: 'utf8', env: { ...process.env, ...s3!.rcloneEnv }, timeout: 60_000 });
+      if (out.status !== 0) throw new Error(`rclone ${args.join(' ')} failed (exit ${out.status}):\n${out.stdout}${out.stderr}`);
+      return out.stdout;
+    };
+    /** rclone's path of a server's folder (or something in it). */
+    const remote = (serverName: string, ...rest: string[]) => `${RCLONE_REMOTE}:${[bucket, prefix, serverName, ...rest].filter(Boolean).join('/')}`;
+    const walObject = (serverName: string, segment: string) => remote(serverName, 'wals', segment.slice(0, 16), `${segment}.gz`);
+
+    const psql = (server: Server, sql: string) =>
+      must(`psql on ${server.name}`, run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', sql])).trim();
+
+    async function until(what: () => string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
+        await sleep(100);
+      }
+    }
+
+    async function startServer(name: string, data: string): Promise<Server> {
+      const server: Server = { name, data, port: await freePort(), socketDir: dir(name, 'run'), log: join(dir(name), 'server.log') };
+      servers.push(server);
+      const options = `-p ${server.port} -c unix_socket_directories=${server.socketDir} -c listen_addresses=''`;
+      // The server's environment reaches archive_command and restore_command: the store's credentials.
+      const started = await exec(`${BIN}/pg_ctl`, ['-D', data, '-l', server.log, '-w', '-t', '60', '-o', options, 'start'], s3!.env);
+      if (started.status !== 0) throw new Error(`starting ${name} failed: ${started.stdout}${started.stderr}\n${tail(server.log)}`);
+      return server;
+    }
+
+    function stopServer(server: Server): void {
+      if (existsSync(join(server.data, 'postmaster.pid'))) run(OS_USER, `${BIN}/pg_ctl`, ['-D', server.data, '-m', 'immediate', '-w', 'stop']);
+    }
+
+    /** Rows per batch in a server. */
+    const rows = (server: Server) =>
+      new Map(
+        psql(server, 'SELECT batch, count(*) FROM batches GROUP BY batch ORDER BY batch')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('|').map(Number) as [number, number]),
+      );
+    const through = (last: number) => new Map([...committed].filter(([b]) => b <= last));
+
+    /**
+     * A new cluster bootstrapped from the store: barman-cloud-restore of the backup into a new
+     * PGDATA, recovery from `serverName`'s WAL with `targets`, until it has promoted.
+     */
+    async function recover(name: string, serverName: string, targets: Record<string, string> = {}): Promise<Server> {
+      const pgdata = join(dir(name), 'data');
+      must('barman-cloud-restore', await exec('barman-cloud-restore', restoreOptions(config, serverName, backupId, pgdata), s3!.env));
+      chmodSync(pgdata, 0o700);
+      const restoreCommand = `${shellQuote(['barman-cloud-wal-restore', ...walRestoreOptions(config, serverName)])} %f %p`;
+      const settings = {
+        // The new cluster archives elsewhere (its own ObjectStore); here: nowhere, the store stays as it is.
+        archive_mode: 'off',
+        restore_command: restoreCommand,
+        recovery_target_timeline: 'latest',
+        recovery_target_action: 'promote',
+        ...targets,
+      };
+      writeFileSync(
+        join(pgdata, 'postgresql.conf'),
+        `${readFileSync(join(pgdata, 'postgresql.conf'), 'utf8')}\n# recovery (test)\n${Object.entries(settings)
+          .map(([k, v]) => `${k} = ${confString(v)}`)
+          .join('\n')}\n`,
+      );
+      writeFileSync(join(pgdata, 'recovery.signal'), '');
+      chownTree(pgdata, OS_USER);
+      const server = await startServer(name, pgdata);
+      await until(
+        () => `${name} to promote (log ${server.log})`,
+        () => {
+          if (!existsSync(join(pgdata, 'postmaster.pid'))) throw new Error(`${name} stopped during recovery:\n${tail(server.log)}`);
+          return run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery()']).stdout.trim() === 'f';
+        },
+      );
+      return server;
+    }
+
+    /**
+     * verify-recovery.sh on a recovered server, with what the separate step gives it: the listing
+     * of `serverName`'s WAL (rclone lsf -R), the backup's begin_wal, and for latest the newest
+     * segment fetched and decompressed by barman-cloud-wal-restore.
+     */
+    function verify(server: Server, serverName: string, target: string) {
+      const folder = dir(server.name, 'verify');
+      const listing = join(folder, 'wal-listing');
+      const names = rclone(['lsf', '-R', '--fast-list', '--files-only', remote(serverName, 'wals')]);
+      writeFileSync(listing, names);
+      const env: NodeJS.ProcessEnv = {
+        PATH: `${BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+        PGHOST: server.socketDir,
+        PGPORT: String(server.port),
+        PGUSER: 'postgres',
+        PGDATABASE: 'postgres',
+        RECOVERY_TARGET: target,
+        WAL_LISTING: listing,
+        BACKUP_START_WAL: beginWal,
+      };
+      if (target === 'latest') {
+        const newest = names
+          .split('\n')
+          .map((l) => /([0-9A-F]{24})(\.gz)?$/.exec(l)?.[1])
+          .filter((n) => n !== undefined)
+          .sort()
+          .pop()!;
+        env.NEWEST_SEGMENT_FILE = join(folder, newest);
+        must(`barman-cloud-wal-restore ${newest}`, barman('barman-cloud-wal-restore', [...walRestoreOptions(config, serverName), newest, env.NEWEST_SEGMENT_FILE]));
+      }
+      chownTree(folder, OS_USER);
+      const out = run(OS_USER, 'bash', [scriptPath], env);
+      if (process.env.BARMAN_RESTORE_DEV === '1') console.log(`=== ${server.name} ${target}\n${out.stdout}${out.stderr}`); // DEV-LOG
+      return { status: out.status, output: `${out.stdout}${out.stderr}` };
+    }
+
+    /** Flips a byte inside a heap record in the middle of `segment` of `serverName`'s archive: download, gunzip, flip, gzip, upload. */
+    function flipByte(serverName: string, segment: string): string {
+      const folder = dir('flip', serverName);
+      const local = join(folder, segment);
+      rclone(['copyto', walObject(serverName, segment), `${local}.gz`]);
+      const wal = gunzipSync(readFileSync(`${local}.gz`));
+      writeFileSync(local, wal);
+      const records = must('pg_waldump', run(OS_USER, `${BIN}/pg_waldump`, [local]))
+        .split('\n')
+        .filter((l) => /^rmgr: Heap .*desc: INSERT/.test(l))
+        .map((l) => Number(lsnBytes(/lsn: ([0-9A-F]+\/[0-9A-F]+)/.exec(l)![1]!) % BigInt(SEGMENT)))
+        // Not across a page boundary: the flipped byte is in the record, not in a page header.
+        .filter((offset) => offset % 8192 < 8000);
+      expect(records.length, `heap inserts in ${segment}`).toBeGreaterThan(100);
+      const offset = records[Math.floor(records.length / 2)]! + 30;
+      wal[offset] = wal[offset]! ^ 0xff;
+      writeFileSync(`${local}.gz`, gzipSync(wal));
+      rclone(['copyto', `${local}.gz`, walObject(serverName, segment)]);
+      return `0/${(segno(segment) * SEGMENT + offset).toString(16).toUpperCase()}`;
+    }
+
+    /** The recoveries, started side by side at the end of beforeAll; each test awaits its own. */
+    const recoveries = new Map<string, Promise<Server>>();
+    /** What the damaged archives lack. */
+    let flippedMiddle = '';
+    let deleted = '';
+    let gone: string[] = [];
+    let flippedNewest = '';
+    const recovered = (name: string) => {
+      const recovery = recoveries.get(name);
+      if (!recovery) throw new Error(`no recovery ${name}: beforeAll failed`);
+      return recovery;
+    };
+
+    beforeAll(async () => {
+      store = synthesised();
+      work = tempDirFor(OS_USER, 'barman-restore-');
+      scriptPath = join(dir('scripts'), SCRIPT);
+      writeFileSync(scriptPath, verifyScript(), { mode: 0o755 });
+      ({ bucket, prefix } = splitDestination(store.configuration.destinationPath));
+      s3 = await startS3Server([bucket]);
+      config = { ...store.configuration, endpointURL: s3.endpoint };
+
+      // The primary: what archiving needs, the plugin's archive_command, the Cluster's
+      // archive_timeout; fast checkpoints (the backup's is not immediate), no fsync (a kill -9
+      // loses nothing the kernel has).
+      const data = join(dir('primary'), 'data');
+      must('initdb', run(OS_USER, `${BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=trust', '--encoding=UTF8', '--locale=C.UTF-8']));
+      writeFileSync(
+        join(data, 'postgresql.conf'),
+        `${readFileSync(join(data, 'postgresql.conf'), 'utf8')}
+wal_level = replica
+archive_mode = on
+archive_command = ${confString(`${shellQuote(['barman-cloud-wal-archive', ...walArchiveOptions(config, store.serverName)])} %p`)}
+archive_timeout = ${confString(store.archiveTimeout)}
+shared_buffers = 32MB
+checkpoint_completion_target = 0
+fsync = off
+log_line_prefix = '%m [%p] '
+`,
+      );
+      const primary = await startServer('primary', data);
+      psql(primary, 'CREATE TABLE batches (batch int NOT NULL, n int NOT NULL, filler text NOT NULL)');
+      const insert = (batch: number) => psql(primary, `INSERT INTO batches SELECT ${batch}, g, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS_PER_BATCH}) g`);
+      insert(0);
+
+      // The base backup, as the plugin takes it.
+      const name = pluginBackupName();
+      must('barman-cloud-backup', barman('barman-cloud-backup', backupOptions(config, name, store.serverName), { PGHOST: primary.socketDir, PGPORT: String(primary.port) }));
+      const shown = JSON.parse(must('barman-cloud-backup-show', barman('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, store.serverName, name]))) as Record<
+        string,
+        { backup_id: string; begin_wal: string; status: string }
+      >;
+      const info = Object.values(shown)[0]!;
+      expect(info.status).toBe('DONE');
+      backupId = info.backup_id;
+      beginWal = info.begin_wal;
+
+      // The batches: each committed, its segment switched out and archived.
+      const archived = (segment: string) => {
+        const [last = '', failed = ''] = psql(primary, 'SELECT last_archived_wal, last_failed_wal FROM pg_stat_archiver').split('|');
+        if (failed >= segment && failed > last) throw new Error(`archiving ${failed} failed:\n${tail(primary.log)}`);
+        return last >= segment;
+      };
+      for (let batch = 1; batch <= ARCHIVED_BATCHES; batch++) {
+        insert(batch);
+        const [time = '', lsn = ''] = psql(primary, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), pg_current_wal_insert_lsn()").split('|');
+        const segment = psql(primary, 'SELECT pg_walfile_name(pg_switch_wal())');
+        batches.push({ batch, segment, time, lsn });
+        await until(() => `${segment} to be archived (${tail(primary.log, 5)})`, () => archived(segment));
+      }
+      // Committed, never archived: archive_timeout has not passed when the primary dies.
+      insert(ARCHIVED_BATCHES + 1);
+      committed = rows(primary);
+      process.kill(Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+
+      // Damaged copies of the archive, each under its own server name.
+      const copy = (damage: string) => {
+        const serverName = `${store.serverName}-${damage}`;
+        rclone(['copy', '--fast-list', remote(store.serverName), remote(serverName)]);
+        return serverName;
+      };
+      flippedMiddle = batches[2]!.segment;
+      flipByte(copy('flipped-middle'), flippedMiddle);
+      deleted = batches[1]!.segment;
+      rclone(['deletefile', walObject(copy('deleted'), deleted)]);
+      const tli = beginWal.slice(0, 8);
+      gone = Array.from({ length: segno(batches[2]!.segment) - segno(beginWal) }, (_, i) => segName(tli, segno(beginWal) + 1 + i));
+      const missing = copy('missing');
+      for (const segment of gone) rclone(['deletefile', walObject(missing, segment)]);
+      flippedNewest = batches.at(-1)!.segment;
+      flipByte(copy('flipped-newest'), flippedNewest);
+
+      // A new cluster from each, side by side (most of the time goes to starting
+      // barman-cloud-wal-restore, once per file).
+      // PostgreSQL takes no "T" nor "Z" (a zone abbreviation) in recovery_target_time.
+      const pgTime = (rfc3339: string) => rfc3339.replace('T', ' ').replace('Z', '+00');
+      const start: [string, string, Record<string, string>?][] = [
+        ['latest', store.serverName],
+        ['time', store.serverName, { recovery_target_time: pgTime(batches[1]!.time) }],
+        ['lsn', store.serverName, { recovery_target_lsn: batches[2]!.lsn }],
+        ['flipped-middle', `${store.serverName}-flipped-middle`],
+        ['deleted', `${store.serverName}-deleted`],
+        ['missing', missing],
+        ['flipped-newest', `${store.serverName}-flipped-newest`],
+      ];
+      for (const [name, serverName, targets] of start) {
+        const recovery = recover(name, serverName, targets);
+        recovery.catch(() => undefined); // reported by the test that awaits it
+        recoveries.set(name, recovery);
+      }
+    }, 180_000);
+
+    afterAll(async () => {
+      await Promise.allSettled(recoveries.values());
+      for (const server of servers) stopServer(server);
+      await s3?.stop();
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it("archives with the plugin's options: gzip-compressed WAL and base backup in <destinationPath>/<serverName>", () => {
+      expect(walArchiveOptions(config, store.serverName)).toEqual(expect.arrayContaining(['--endpoint-url', s3!.endpoint, config.destinationPath, store.serverName]));
+      const objects = rclone(['lsf', '-R', '--fast-list', '--files-only', remote(store.serverName)]).split('\n').filter(Boolean);
+      expect(objects).toContain(`base/${backupId}/backup.info`);
+      for (const { segment } of batches) expect(objects).toContain(`wals/${segment.slice(0, 16)}/${segment}${config.wal?.compression === 'gzip' ? '.gz' : ''}`);
+      expect(committed).toEqual(new Map(Array.from({ length: ARCHIVED_BATCHES + 2 }, (_, b) => [b, ROWS_PER_BATCH])));
+    });
+
+    it('recovers to latest: exactly the archived batches, and verify-recovery.sh passes', async () => {
+      const server = await recovered('latest');
+      expect(rows(server)).toEqual(through(ARCHIVED_BATCHES));
+      const verified = verify(server, store.serverName, 'latest');
+      expect(verified.output).toMatch(/OK: the restore to latest reached/);
+      expect(verified.status, verified.output).toBe(0);
+      // A time target was not asked for, so it was not reached.
+      const wrong = verify(server, store.serverName, batches[1]!.time);
+      expect(wrong.status, wrong.output).toBe(1);
+      expect(wrong.output).toMatch(/target time .* was not reached: recovery ended with "no recovery target specified"/);
+    });
+
+    it('recovers to a time between two batches: exactly the batches before it, and verify-recovery.sh passes', async () => {
+      const server = await recovered('time');
+      expect(rows(server)).toEqual(through(2));
+      const verified = verify(server, store.serverName, batches[1]!.time);
+      expect(verified.output).toMatch(/"before \d{4}-\d\d-\d\d [\d:.]+\+00"/);
+      expect(verified.status, verified.output).toBe(0);
+    });
+
+    it('recovers to an LSN between two batches: exactly the batches before it, and verify-recovery.sh passes', async () => {
+      const server = await recovered('lsn');
+      expect(rows(server)).toEqual(through(3));
+      const verified = verify(server, store.serverName, batches[2]!.lsn);
+      expect(verified.output).toMatch(/"(before|after) LSN /);
+      expect(verified.status, verified.output).toBe(0);
+    });
+
+    it('a flipped byte in a middle segment: PostgreSQL promotes short of the archive, verify-recovery.sh fails', async () => {
+      const server = await recovered('flipped-middle');
+      expect(rows(server)).toEqual(through(2));
+      const verified = verify(server, `${store.serverName}-flipped-middle`, 'latest');
+      expect(verified.status, verified.output).toBe(1);
+      expect(verified.output).toContain(`in ${flippedMiddle}, before the newest archived segment ${batches.at(-1)!.segment}`);
+    });
+
+    it('a deleted segment: verify-recovery.sh fails and names it', async () => {
+      const server = await recovered('deleted');
+      expect(rows(server)).toEqual(through(1));
+      const verified = verify(server, `${store.serverName}-deleted`, 'latest');
+      expect(verified.status, verified.output).toBe(1);
+      expect(verified.output).toContain(`the archive is missing segment ${deleted}`);
+    });
+
+    it("missing segments right after the backup's start: verify-recovery.sh fails and names the range", async () => {
+      const server = await recovered('missing');
+      expect(rows(server)).toEqual(through(0));
+      const verified = verify(server, `${store.serverName}-missing`, 'latest');
+      expect(verified.status, verified.output).toBe(1);
+      expect(verified.output).toContain(`the archive is missing ${gone.length} segments ${gone[0]} .. ${gone.at(-1)}`);
+    });
+
+    it('a flipped byte in the newest segment: only pg_waldump can tell, verify-recovery.sh fails', async () => {
+      const server = await recovered('flipped-newest');
+      expect(rows(server)).toEqual(through(ARCHIVED_BATCHES - 1));
+      const verified = verify(server, `${store.serverName}-flipped-newest`, 'latest');
+      expect(verified.status, verified.output).toBe(1);
+      expect(verified.output).toContain(`the newest archived segment ${flippedNewest} is damaged`);
+      expect(verified.output).toMatch(/incorrect resource manager data checksum/);
+    });
+  },
+);

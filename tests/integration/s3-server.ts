@@ -1,0 +1,252 @@
+// A local S3-compatible object store for the backup tests and bench:restore, and the command
+// lines the Barman Cloud Plugin runs against an ObjectStore.
+//
+// The store: s3rver (npm, a devDependency) in its own Node process on 127.0.0.1, on a port the
+// kernel picks (`-p 0`), keeping its objects in a temporary folder, with the buckets created at
+// start. Its own process, not this one: the tests run programs with spawnSync, which would block
+// a server living in the test's event loop while barman-cloud talks to it.
+//
+// What works with barman-cloud 3.4.0 (boto3 1.43) against s3rver 3.7.1, checked by hand and by
+// tests/integration/barman-restore.test.ts:
+// - path-style addressing with `--endpoint-url http://127.0.0.1:<port>` (boto3 picks path style
+//   for an IP address; `--no-vhost-buckets` makes s3rver agree), SigV4 signatures with
+//   s3rver's fixed key pair S3RVER/S3RVER, single PUTs (WAL, backup.info) and the multipart
+//   uploads of barman-cloud-backup, listing, GET, DELETE, server-side copy (rclone);
+// - `-e AES256` / `--encryption AES256` (the x-amz-server-side-encryption header) is ACCEPTED
+//   and silently ignored: s3rver stores no encryption attribute and returns none. The flag stays
+//   in the command lines (the plugin's exact options), but nothing here proves that a real
+//   store encrypts;
+// - `barman-cloud-wal-archive -t` (connectivity test) fails in 3.4.0 with "the following
+//   arguments are required: wal_path", with any store: not an s3rver problem.
+// rclone (the S3 backend, provider Other, path style) lists, copies and replaces objects; it
+// refuses an http endpoint while AWS_CA_BUNDLE is set ("LoadCustomCABundleError"), so its
+// environment drops that variable, as barman-cloud's does (nothing here uses TLS).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** s3rver's only account. */
+const ACCESS_KEY_ID = 'S3RVER';
+const SECRET_ACCESS_KEY = 'S3RVER';
+/** The rclone remote the environment of `rcloneEnv` defines. */
+export const RCLONE_REMOTE = 'store';
+
+export interface S3Server {
+  /** http://127.0.0.1:<port> */
+  readonly endpoint: string;
+  /** The folder s3rver keeps its buckets in: <directory>/<bucket>/<key>._S3rver_object. */
+  readonly directory: string;
+  /**
+   * What barman-cloud (boto3) needs: the credentials the plugin would take from the ObjectStore's
+   * s3Credentials secrets (barman-cloud pkg/credentials/env.go: AWS_ACCESS_KEY_ID,
+   * AWS_SECRET_ACCESS_KEY), and nothing from this machine's AWS settings.
+   */
+  readonly env: NodeJS.ProcessEnv;
+  /** rclone's environment: remote `store:` is this server. */
+  readonly rcloneEnv: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+/** Starts s3rver with `buckets` created; `stop` ends it and removes its folder. */
+export async function startS3Server(buckets: readonly string[]): Promise<S3Server> {
+  const directory = mkdtempSync(join(tmpdir(), 's3rver-'));
+  const bin = createRequire(__filename).resolve('s3rver/bin/s3rver.js');
+  const args = [bin, '-d', directory, '-a', '127.0.0.1', '-p', '0', '--silent', '--no-vhost-buckets', ...buckets.flatMap((b) => ['--configure-bucket', b])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`s3rver did not start within 20 s: ${output}`)), 20_000);
+    const check = () => {
+      const match = /S3rver listening on [\d.]+:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolvePort(Number(match[1]));
+      }
+    };
+    child.stdout.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`s3rver exited ${code}: ${output}`));
+    });
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const clean: NodeJS.ProcessEnv = {
+    // Our own, or none: no profile, config file, CA bundle or instance metadata of this machine.
+    AWS_CA_BUNDLE: undefined,
+    AWS_PROFILE: undefined,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const remote = `RCLONE_CONFIG_${RCLONE_REMOTE.toUpperCase()}`;
+  return {
+    endpoint,
+    directory,
+    env: { ...clean, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY },
+    rcloneEnv: {
+      ...clean,
+      RCLONE_CONFIG: '/dev/null',
+      [`${remote}_TYPE`]: 's3',
+      [`${remote}_PROVIDER`]: 'Other',
+      [`${remote}_ENDPOINT`]: endpoint,
+      [`${remote}_ACCESS_KEY_ID`]: ACCESS_KEY_ID,
+      [`${remote}_SECRET_ACCESS_KEY`]: SECRET_ACCESS_KEY,
+      [`${remote}_FORCE_PATH_STYLE`]: 'true',
+    },
+    stop: () => stopChild(child).then(() => rmSync(directory, { recursive: true, force: true })),
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The barman-cloud command lines of the Barman Cloud Plugin 0.14.0 for an ObjectStore.
+//
+// Read at github.com/cloudnative-pg/plugin-barman-cloud tag v0.14.0 (commit
+// 1e13020fe5f09fd8fc29ea03828f7b61375b3721), which builds them with
+// github.com/cloudnative-pg/barman-cloud at 950b0f57e122 (its go.mod:
+// v0.5.2-0.20260720143032-950b0f57e122):
+// - WAL archive: barman-cloud pkg/archiver/command.go, BarmanCloudWalArchiveOptions:
+//   `--<wal.compression>`, `-e <wal.encryption>`, wal.archiveAdditionalCommandArgs (options not
+//   already given), `--endpoint-url <endpointURL>`, `--tags`/`--history-tags` (k=v), then
+//   `--cloud-provider aws-s3` (pkg/command/commandbuilder.go, appendCloudProviderOptions: when
+//   s3Credentials is set), then `<destinationPath> <serverName>`; the plugin appends the WAL path
+//   (pkg/archiver/archiver.go). wal.maxParallel is no option: the plugin
+//   (internal/cnpgi/common/wal.go) archives up to maxParallel .ready files at once, one
+//   barman-cloud-wal-archive each, and on restore prefetches up to maxParallel segments into a
+//   spool.
+// - WAL restore: pkg/command/commandbuilder.go, CloudWalRestoreOptions: `--endpoint-url`,
+//   `--cloud-provider aws-s3`, `<destinationPath> <serverName>`, wal.restoreAdditionalCommandArgs,
+//   then `<walName> <destination>` (pkg/restorer/restorer.go, Restore).
+// - Base backup: pkg/backup/backup.go, GetBarmanCloudBackupOptions: `--user postgres --name
+//   <backupName>`, then GetDataConfiguration: `--<data.compression>`, `--encryption
+//   <data.encryption>`, `--immediate-checkpoint` when data.immediateCheckpoint, `--jobs
+//   <data.jobs>`, data.additionalCommandArgs; then `--tags`, `--endpoint-url`, `--cloud-provider
+//   aws-s3`, `<destinationPath> <serverName>`. The plugin names the backup
+//   `backup-<YYYYMMDDhhmmss>` (internal/cnpgi/instance/backup.go; machinery
+//   pkg/postgres/time/time.go, ToCompactISO8601) and connects with the pod's PGHOST etc.
+// - Base restore: the plugin's internal/cnpgi/restore/restore.go, restoreDataDir:
+//   `--cloud-provider aws-s3`, `--endpoint-url <the Backup's endpointURL>`,
+//   data.restoreAdditionalCommandArgs, `<destinationPath> <serverName> <backupID> <PGDATA>`.
+//   Before it, ensureArchiveContainsLastCheckpointRedoWAL fetches the backup's begin_wal with
+//   barman-cloud-wal-restore and fails the recovery when it is missing.
+// - serverName: the Cluster's name, unless the plugin's `serverName` parameter in the Cluster
+//   says otherwise (internal/cnpgi/operator/config/config.go); the ObjectStore may not set
+//   configuration.serverName (api/v1/objectstore_types.go, XValidation).
+// - retentionPolicy ('30d'): barman-cloud-backup-delete --retention-policy "RECOVERY WINDOW OF
+//   30 DAYS" (pkg/command/backupdelete.go, DeleteBackupsByPolicy; internal/cnpgi/instance/
+//   retention.go), run by the sidecar; not used here.
+// ---------------------------------------------------------------------------------------------
+
+/** The fields of an ObjectStore's spec.configuration that shape the command lines (S3 only). */
+export interface BarmanObjectStoreConfiguration {
+  readonly destinationPath: string;
+  readonly endpointURL?: string;
+  readonly s3Credentials?: object;
+  readonly serverName?: string;
+  readonly tags?: Record<string, string>;
+  readonly historyTags?: Record<string, string>;
+  readonly wal?: {
+    readonly compression?: string;
+    readonly encryption?: string;
+    readonly maxParallel?: number;
+    readonly archiveAdditionalCommandArgs?: readonly string[];
+    readonly restoreAdditionalCommandArgs?: readonly string[];
+  };
+  readonly data?: {
+    readonly compression?: string;
+    readonly encryption?: string;
+    readonly jobs?: number;
+    readonly immediateCheckpoint?: boolean;
+    readonly additionalCommandArgs?: readonly string[];
+    readonly restoreAdditionalCommandArgs?: readonly string[];
+  };
+}
+
+/** barman-cloud pkg/api/config.go, appendAdditionalCommandArgs: extra options whose key is not given yet. */
+function appendAdditional(options: string[], extra: readonly string[] | undefined): string[] {
+  if (!extra?.length) return options;
+  const keys = new Set(options.map((o) => o.split('=')[0]).filter((k) => k));
+  for (const arg of extra) {
+    const key = arg.split('=')[0];
+    if (!key || keys.has(key)) continue;
+    options.push(arg);
+  }
+  return options;
+}
+
+/** barman-cloud pkg/utils/barman.go, MapToBarmanTagsFormat: `--tags k,v ...` (Go's map order upstream; sorted here). */
+function tagOptions(flag: string, tags: Record<string, string> | undefined): string[] {
+  const entries = Object.entries(tags ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length ? [flag, ...entries.map(([k, v]) => `${k},${v}`)] : [];
+}
+
+const cloudProvider = (c: BarmanObjectStoreConfiguration) => (c.s3Credentials ? ['--cloud-provider', 'aws-s3'] : []);
+const endpoint = (c: BarmanObjectStoreConfiguration) => (c.endpointURL ? ['--endpoint-url', c.endpointURL] : []);
+
+/** barman-cloud-wal-archive's options before the WAL path (BarmanCloudWalArchiveOptions). */
+export function walArchiveOptions(c: BarmanObjectStoreConfiguration, serverName: string): string[] {
+  const options: string[] = [];
+  if (c.wal?.compression) options.push(`--${c.wal.compression}`);
+  if (c.wal?.encryption) options.push('-e', c.wal.encryption);
+  appendAdditional(options, c.wal?.archiveAdditionalCommandArgs);
+  options.push(...endpoint(c), ...tagOptions('--tags', c.tags), ...tagOptions('--history-tags', c.historyTags), ...cloudProvider(c));
+  return [...options, c.destinationPath, serverName];
+}
+
+/** barman-cloud-wal-restore's options before `<walName> <destination>` (CloudWalRestoreOptions). */
+export function walRestoreOptions(c: BarmanObjectStoreConfiguration, serverName: string): string[] {
+  return appendAdditional([...endpoint(c), ...cloudProvider(c), c.destinationPath, serverName], c.wal?.restoreAdditionalCommandArgs);
+}
+
+/** barman-cloud-backup's options (GetBarmanCloudBackupOptions). */
+export function backupOptions(c: BarmanObjectStoreConfiguration, backupName: string, serverName: string): string[] {
+  const options = ['--user', 'postgres', '--name', backupName];
+  if (c.data?.compression) options.push(`--${c.data.compression}`);
+  if (c.data?.encryption) options.push('--encryption', c.data.encryption);
+  if (c.data?.immediateCheckpoint) options.push('--immediate-checkpoint');
+  if (c.data?.jobs !== undefined) options.push('--jobs', String(c.data.jobs));
+  appendAdditional(options, c.data?.additionalCommandArgs);
+  options.push(...tagOptions('--tags', c.tags), ...endpoint(c), ...cloudProvider(c));
+  return [...options, c.destinationPath, serverName];
+}
+
+/** barman-cloud-restore's options (the plugin's restoreDataDir). */
+export function restoreOptions(c: BarmanObjectStoreConfiguration, serverName: string, backupId: string, pgdata: string): string[] {
+  const options = appendAdditional([...cloudProvider(c), ...endpoint(c)], c.data?.restoreAdditionalCommandArgs);
+  return [...options, c.destinationPath, serverName, backupId, pgdata];
+}
+
+/** The options barman-cloud-backup-show/-list take (the plugin's catalog calls: endpoint and provider). */
+export function catalogOptions(c: BarmanObjectStoreConfiguration): string[] {
+  return [...endpoint(c), ...cloudProvider(c)];
+}
+
+/** `backup-<YYYYMMDDhhmmss>` (UTC here), as the plugin names a backup. */
+export function pluginBackupName(at = new Date()): string {
+  return `backup-${at.toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+}
+
+/** s3://bucket/path -> { bucket, prefix } */
+export function splitDestination(destinationPath: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*?)\/?$/.exec(destinationPath);
+  if (!match) throw new Error(`destinationPath ${destinationPath} is not s3://bucket[/path]`);
+  return { bucket: match[1]!, prefix: match[2]! };
+}
+
+/** POSIX shell quoting, for archive_command and restore_command. */
+export function shellQuote(words: readonly string[]): string {
+  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ');
+}
