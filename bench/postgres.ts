@@ -8,8 +8,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { postgresqlConf } from '../charts/postgres/config';
-import { adaptPaths } from '../tests/integration/postgres-paths';
+import { clusterParameters } from '../charts/postgres/parameters';
 import { chownTree, freePort, run, tempDirFor } from '../tests/integration/processes';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -35,9 +34,15 @@ const profile = {
   profile: 'web' as const,
   storageType: 'ssd' as const,
   logMinDurationMs: -1,
-  dataVolumeBytes: 100 * 2 ** 30,
-  podCidrs: ['10.0.0.0/8'],
+  walVolumeBytes: 100 * 2 ** 30,
+  archiving: false,
 };
+/** The Cluster's parameters as a configuration file, without the libraries only the Supabase image has. */
+const tunedConf = () =>
+  Object.entries(clusterParameters(profile))
+    .filter(([k]) => k !== 'session_preload_libraries')
+    .map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`)
+    .join('\n');
 
 interface Cluster {
   name: 'stock' | 'tuned';
@@ -56,17 +61,11 @@ async function makeCluster(name: Cluster['name']): Promise<Cluster> {
   const root = tempDirFor(USER, `bench-pg-${name}-`);
   const port = await freePort();
   must(run(USER, `${BIN}/initdb`, ['-D', join(root, 'data'), '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8']), 'initdb');
-  mkdirSync(join(root, 'etc/conf.d'), { recursive: true });
   mkdirSync(join(root, 'run'), { recursive: true });
-  if (name === 'tuned') {
-    const conf = adaptPaths(postgresqlConf(profile), root);
-    writeFileSync(join(root, 'etc/postgresql.conf'), conf);
-    // Local benchmark connections: trust on loopback, instead of the chart's SCRAM rules.
-    writeFileSync(join(root, 'etc/pg_hba.conf'), 'host all all 127.0.0.1/32 trust\nlocal all all trust\n');
-    writeFileSync(join(root, 'etc/pg_ident.conf'), '');
-  }
+  // The Cluster's parameters where CloudNativePG puts them (initdb's trust rules stay: local benchmark).
+  if (name === 'tuned') writeFileSync(join(root, 'data/postgresql.auto.conf'), `${tunedConf()}\n`);
   chownTree(root, USER);
-  const configDir = name === 'tuned' ? join(root, 'etc') : join(root, 'data');
+  const configDir = join(root, 'data');
   const options = ['-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${join(root, 'run')}`];
   must(run(USER, `${BIN}/pg_ctl`, ['-D', configDir, '-l', join(root, 'log'), '-w', '-o', options.join(' '), 'start']), `start ${name}`);
   const cluster = { name, root, port };
@@ -103,7 +102,7 @@ const median = (xs: number[]) => {
 };
 
 async function main(): Promise<void> {
-  const tuned = postgresqlConf(profile);
+  const tuned = tunedConf();
   const pick = (name: string) => new RegExp(`^${name} = '?([^'\\s]+)`, 'm').exec(tuned)?.[1];
   console.log(`bench:postgres on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; PostgreSQL ${run(USER, `${BIN}/postgres`, ['--version']).stdout.trim()}`);
   console.log(

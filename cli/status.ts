@@ -1,7 +1,8 @@
 // `status`: every workload in the environment's namespaces (Deployments, StatefulSets,
-// DaemonSets, Argo Rollouts, CronJobs) with ready/desired replicas, a Rollout's phase and step, a
-// CronJob's last schedule and last success; workloads dist/<env>/ declares but the cluster lacks;
-// the age of the last backups and restore drill. Exit code 0 only when everything is ready.
+// DaemonSets, Argo Rollouts, CronJobs, CloudNativePG Clusters and Poolers) with ready/desired
+// replicas, a Rollout's phase and step, a Cluster's phase and primary, a CronJob's last schedule
+// and last success; workloads dist/<env>/ declares but the cluster lacks; the age of the last
+// PostgreSQL base backup and Redis snapshot. Exit code 0 only when everything is ready.
 // The report is a pure function of the listed objects and a clock, tested with canned objects.
 import { parseArgs } from 'node:util';
 import { ON_DEMAND_FOLDER } from '../lib/layers';
@@ -25,15 +26,15 @@ export const WORKLOAD_KINDS = [
   { apiVersion: 'apps/v1', kind: 'DaemonSet' },
   { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout' },
   { apiVersion: 'batch/v1', kind: 'CronJob' },
+  { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' },
+  { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Pooler' },
 ] as const;
 const KINDS: readonly string[] = WORKLOAD_KINDS.map((k) => k.kind);
+/** CloudNativePG's backups, listed for the backup lines (not workloads). */
+const BACKUP_KIND = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Backup' } as const;
 
 /** The CronJobs whose last success the report states on its own. */
-export const BACKUP_JOBS = [
-  { name: 'postgres-base-backup', what: 'postgres base backup' },
-  { name: 'redis-backup', what: 'redis backup' },
-  { name: 'postgres-restore-drill', what: 'restore drill' },
-] as const;
+export const BACKUP_JOBS = [{ name: 'redis-backup', what: 'redis backup' }] as const;
 
 /** The environment's namespaces: the Namespaces of dist/<env>/foundation. */
 export function environmentNamespaces(dist: readonly DistObject[], env: string): string[] {
@@ -136,6 +137,16 @@ export function workloadRow(o: KubeObject, now: Date): Row {
     }
     case 'CronJob':
       return cronJobRow(o, now);
+    case 'Cluster': {
+      // CloudNativePG's phase names the healthy state in words.
+      const phase = text(o, 'status.phase') ?? 'no phase yet';
+      const primary = text(o, 'status.currentPrimary');
+      const detail = [phase, ...(primary ? [`primary ${primary}`] : [])];
+      const instances = num(o, 'spec.instances', 1);
+      return replicaRow(o, instances, num(o, 'status.readyInstances'), instances, phase === 'Cluster in healthy state', detail);
+    }
+    case 'Pooler':
+      return replicaRow(o, num(o, 'spec.instances', 1), num(o, 'status.instances'), num(o, 'spec.instances', 1), true, []);
     default:
       throw new Error(`internal: ${o.kind} is not a workload kind`);
   }
@@ -145,6 +156,17 @@ export function workloadRow(o: KubeObject, now: Date): Row {
 export function alignColumns(rows: readonly (readonly string[])[]): string[] {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+/** The newest completed CloudNativePG Backup, and a failure newer than it. */
+function postgresBackupLine(live: readonly KubeObject[], now: Date): string[] {
+  const backups = live.filter((o) => o.kind === 'Backup');
+  const stopped = (o: KubeObject) => text(o, 'status.stoppedAt') ?? '';
+  const newest = (phase: string) => backups.filter((o) => text(o, 'status.phase') === phase).sort((a, b) => stopped(b).localeCompare(stopped(a)))[0];
+  const done = newest('completed');
+  const failed = newest('failed');
+  const last = done ? `last success ${ago(stopped(done), now)}, at ${stopped(done)} (${done.metadata.name})` : 'never succeeded';
+  return ['  postgres base backup (Backup objects)', failed && (!done || stopped(failed) > stopped(done)) ? `${last}; FAILED since: ${failed.metadata.name}` : last];
 }
 
 export interface StatusReport {
@@ -161,7 +183,7 @@ export function statusReport(env: string, dist: readonly DistObject[], live: rea
   const declared = new Set(expected.map(objectKey));
   const present = new Set(live.map(objectKey));
   const rows: Row[] = [
-    ...live.map((o) => {
+    ...live.filter((o) => KINDS.includes(o.kind)).map((o) => {
       const row = workloadRow(o, now);
       return declared.has(objectKey(o)) ? row : { ...row, detail: [row.detail, `not in dist/${env}/`].filter(Boolean).join(', ') };
     }),
@@ -182,6 +204,7 @@ export function statusReport(env: string, dist: readonly DistObject[], live: rea
     const success = job && text(job, 'status.lastSuccessfulTime');
     return [`  ${what} (${name})`, !job ? 'no such CronJob in the cluster' : success ? `last success ${ago(success, now)}, at ${success}` : 'never succeeded'];
   });
+  if (dist.some((d) => d.object.kind === 'ScheduledBackup')) backups.unshift(postgresBackupLine(live, now));
 
   const bad = rows.filter((r) => r.state !== 'ready');
   const named = bad.slice(0, 5).map((r) => `${r.kind} ${r.namespace}/${r.name} (${r.state === 'missing' ? 'missing' : r.detail || `${r.ready} ready`})`);
@@ -229,6 +252,10 @@ export async function statusCommand(argv: string[], deps: StatusDeps): Promise<n
       }
       live.push(...items.map((o) => ({ ...o, apiVersion, kind })));
     }
+  }
+  for (const namespace of namespaces) {
+    const items = await cluster.list(BACKUP_KIND.apiVersion, BACKUP_KIND.kind, { namespace });
+    if (items) live.push(...items.map((o) => ({ ...o, ...BACKUP_KIND })));
   }
   const report = statusReport(request.env, dist, live, deps.now(), unserved);
   for (const line of report.lines) deps.out(line);

@@ -58,7 +58,7 @@ describe('synth', () => {
   it('stops on a bad environment with one message naming the field and the fix, no stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bad-env-'));
     const broken = structuredClone(staging) as Record<string, unknown> & typeof staging;
-    broken.components.postgres.replicas = -2;
+    broken.components.postgres.instances = -2;
     delete (broken as Record<string, unknown>).domain;
     writeFileSync(join(dir, 'env.json'), JSON.stringify(broken));
     const out = join(dir, 'out');
@@ -68,7 +68,7 @@ describe('synth', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('Environment "staging" is invalid:');
-    expect(run.stderr).toContain('components.postgres.replicas: must be 0 or more (pods), got -2');
+    expect(run.stderr).toContain('components.postgres.instances: must be 1 or more (instances), got -2');
     expect(run.stderr).toContain('domain: is required for staging');
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(out)).toBe(false);

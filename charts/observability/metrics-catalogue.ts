@@ -255,6 +255,7 @@ export const METRIC_CATALOGUE = {
     'kube_cronjob_status_last_successful_time',
     'kube_cronjob_status_last_schedule_time',
     'kube_cronjob_next_schedule_time',
+    'kube_cronjob_created',
     'kube_cronjob_spec_suspend',
     'kube_node_info',
     'kube_node_status_condition',

@@ -25,7 +25,7 @@ export interface PrometheusConfigInput {
   /** host:port of kube-state-metrics. */
   readonly kubeStateMetrics: string;
   readonly nodeExporterPort: number;
-  /** Supabase services whose /metrics wants a JWT (Realtime, Supavisor): job name -> port name. */
+  /** Supabase services whose /metrics wants a JWT (Realtime): job name -> port name. */
   readonly jwtProtected: Readonly<Record<string, string>>;
   /** File with the JWT those services accept (a copy of the anon key). */
   readonly jwtFile: string;
@@ -41,6 +41,8 @@ const annotation = (name: string) => meta(`annotation_${name.replace(/[./-]/g, '
 /** Labels every pod target gets. */
 const podLabels = [
   { source_labels: [label('app.kubernetes.io/name')], target_label: 'job' },
+  // CloudNativePG names its PgBouncer pods "postgresql" whatever the Pooler's template says.
+  { source_labels: [label('cnpg.io/podRole')], regex: 'pooler', target_label: 'job', replacement: JOBS.pgbouncer },
   { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
   { source_labels: [meta('name')], target_label: 'pod' },
   { source_labels: [meta('container_name')], target_label: 'container' },

@@ -41,7 +41,7 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
       alertmanagers: props.alertmanagers,
       kubeStateMetrics: props.kubeStateMetrics,
       nodeExporterPort: props.nodeExporterPort,
-      jwtProtected: { realtime: 'http', supavisor: 'http' },
+      jwtProtected: { realtime: 'http' },
       jwtFile: `${SECRETS_DIR}/anon-key`,
     }),
     { lineWidth: 0 },

@@ -7,7 +7,7 @@ import type { ApiObjectMetadata } from 'cdk8s';
 import type { PostgresConfig } from '../../environments/data-tier';
 import { Pooler, PoolerSpecPgbouncerPoolMode, PoolerSpecType } from '../../imports/pooler-postgresql.cnpg.io';
 import type { PlatformChart } from '../../lib/chart';
-import { type LabelSpec, selectorLabels, standardLabels } from '../../lib/labels';
+import { LABEL, PART_OF } from '../../lib/labels';
 import { crdResources } from '../../lib/resources';
 import type { LoginRole } from './roles';
 
@@ -31,16 +31,21 @@ export interface PoolerProps {
   readonly version: string;
 }
 
-/** The labels of a pooler's pods (the operator adds its own cnpg.io/poolerName). */
-export function poolerPodLabels(kind: PoolerKind, instance: string, version: string): LabelSpec {
-  return { name: 'pgbouncer', component: `pooler-${kind}`, instance, version };
+/**
+ * The labels CloudNativePG gives a pooler's pods whatever the Pooler's template says (it
+ * overwrites app.kubernetes.io/name, instance, component and managed-by): select them by these.
+ */
+export function poolerPodSelector(kind: PoolerKind): Record<string, string> {
+  return { 'cnpg.io/poolerName': POOLER_NAMES[kind] };
 }
 
 export function poolers(chart: PlatformChart, props: PoolerProps, metadata: (name: string) => ApiObjectMetadata): PoolerKind[] {
   const kinds = (Object.keys(POOLER_NAMES) as PoolerKind[]).filter((k) => props.config[k]);
   for (const kind of kinds) {
     const c = props.config[kind]!;
-    const podLabels = standardLabels(poolerPodLabels(kind, props.instance, props.version));
+    // The operator keeps part-of and version (the scrape keeps the pods by part-of) and
+    // replaces name, instance, component and managed-by with its own.
+    const podLabels = { [LABEL.partOf]: PART_OF, [LABEL.version]: props.version };
     new Pooler(chart, `pooler-${kind}`, {
       metadata: metadata(POOLER_NAMES[kind]),
       spec: {
@@ -63,14 +68,14 @@ export function poolers(chart: PlatformChart, props: PoolerProps, metadata: (nam
           pgHba: [`hostssl all ${props.roles.join(',')} all scram-sha-256`, 'host all all all reject'],
         },
         template: {
-          metadata: { labels: { ...podLabels, ...selectorLabels(poolerPodLabels(kind, props.instance, props.version)) } },
+          metadata: { labels: podLabels },
           spec: {
             priorityClassName: props.priorityClassName,
             containers: [{ name: 'pgbouncer', resources: crdResources(c.resources) }],
             affinity: {
               podAntiAffinity: {
                 preferredDuringSchedulingIgnoredDuringExecution: [
-                  { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'cnpg.io/poolerName': POOLER_NAMES[kind] } } } },
+                  { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: poolerPodSelector(kind) } } },
                 ],
               },
             },

@@ -21,7 +21,7 @@ import {
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { IMAGES, imageRef } from '../../lib/images';
-import { selectorLabels, standardLabels } from '../../lib/labels';
+import { standardLabels } from '../../lib/labels';
 import { accessLabel, clientsOf, INTERNET, type Peer, prometheusPeer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
 import { quantity } from '../../lib/quantity';
 import { crdResources } from '../../lib/resources';
@@ -31,7 +31,7 @@ import { pgHba } from './hba';
 import { CUSTOM_QUERIES_KEY, customQueriesYaml } from './monitoring';
 import { BARMAN_PLUGIN, objectStore } from './object-store';
 import { clusterParameters, SHARED_PRELOAD_LIBRARIES } from './parameters';
-import { POOLER_METRICS_PORT, POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodLabels, poolers } from './poolers';
+import { POOLER_METRICS_PORT, POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodSelector, poolers } from './poolers';
 import { LOGIN_ROLES, type LoginRole, managedRole, roleSecret } from './roles';
 import { databaseCertificates, type DatabaseTls } from './tls';
 
@@ -250,7 +250,7 @@ export class PostgresChart extends PlatformChart {
       host: `${POOLER_NAMES[kind]}.${ns}.svc.cluster.local`,
       port: POOLER_PORT,
       clientLabels: accessLabel(POOLER_NAMES[kind]),
-      peer: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: selectorLabels(poolerPodLabels(kind, props.instance, version)) } },
+      peer: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: poolerPodSelector(kind) } },
     });
     this.poolers = { rw: endpoint('rw'), ...(c.poolers.ro ? { ro: endpoint('ro') } : {}) };
 
@@ -278,7 +278,7 @@ export class PostgresChart extends PlatformChart {
     });
     for (const kind of kinds) {
       workloadNetworkPolicy(new Construct(this, `pooler-${kind}-network`), poolerMeta(POOLER_NAMES[kind]), {
-        selector: { 'cnpg.io/poolerName': POOLER_NAMES[kind] },
+        selector: poolerPodSelector(kind),
         ingress: [
           { port: POOLER_PORT, peers: [clientsOf(POOLER_NAMES[kind], props.instance)] },
           { port: POOLER_METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },

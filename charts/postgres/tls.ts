@@ -3,7 +3,7 @@
 // server certificate the instances and the poolers present, and a copy of the CA certificate in
 // every namespace whose clients verify the server (cert-manager writes the issuing CA into each
 // Certificate's Secret as ca.crt). Clients connect with sslmode=verify-full.
-import { Certificate, CertificateSpecPrivateKeyAlgorithm, CertificateSpecUsages } from '../../imports/certificate-cert-manager.io';
+import { Certificate, CertificateSpecPrivateKeyAlgorithm, CertificateSpecPrivateKeyRotationPolicy, CertificateSpecUsages } from '../../imports/certificate-cert-manager.io';
 import { ClusterIssuer } from '../../imports/clusterissuer-cert-manager.io';
 import type { PlatformChart } from '../../lib/chart';
 import { prefixed } from '../../lib/names';
@@ -54,7 +54,8 @@ export function databaseCertificates(chart: PlatformChart, props: DatabaseTlsPro
       commonName: `${prefixed(props.prefix, 'postgres')} CA`,
       secretName: caSecret,
       duration: FIVE_YEARS,
-      privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256 },
+      // The CA keeps its key on renewal: every client's bundle trusts it (docs/runbooks/secrets-rotation.md).
+      privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256, rotationPolicy: CertificateSpecPrivateKeyRotationPolicy.NEVER },
       issuerRef: { kind: 'ClusterIssuer', name: rootIssuer, group: 'cert-manager.io' },
     },
   });
@@ -72,7 +73,7 @@ export function databaseCertificates(chart: PlatformChart, props: DatabaseTlsPro
       duration: NINETY_DAYS,
       renewBefore: '720h',
       usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE, CertificateSpecUsages.KEY_ENCIPHERMENT],
-      privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256 },
+      privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256, rotationPolicy: CertificateSpecPrivateKeyRotationPolicy.ALWAYS },
       issuerRef: { kind: 'ClusterIssuer', name: caIssuer, group: 'cert-manager.io' },
       // CloudNativePG reloads the certificate when the Secret changes.
       secretTemplate: { labels: { 'cnpg.io/reload': 'true' } },
@@ -91,7 +92,7 @@ export function databaseCertificates(chart: PlatformChart, props: DatabaseTlsPro
         commonName: `postgres client trust (${clientNs})`,
         duration: NINETY_DAYS,
         usages: [CertificateSpecUsages.CLIENT_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE],
-        privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256 },
+        privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256, rotationPolicy: CertificateSpecPrivateKeyRotationPolicy.ALWAYS },
         issuerRef: { kind: 'ClusterIssuer', name: caIssuer, group: 'cert-manager.io' },
       },
     });

@@ -29,14 +29,15 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-// DEV-IMPORT import { objectsOf, ROOT } from '../helpers';
-const ROOT = '/work/main'; const objectsOf = (_e: string): { object: any }[] => []; // DEV-STUB
+import { objectsOf, ROOT } from '../helpers';
 import { asUser, chownTree, freePort, run, tempDirFor } from './processes';
 import {
   type BarmanObjectStoreConfiguration,
   backupOptions,
   catalogOptions,
+  type PluginSettings,
   pluginBackupName,
+  productionPluginSettings,
   RCLONE_REMOTE,
   restoreOptions,
   type S3Server,
@@ -50,55 +51,13 @@ import { describeNeeding, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const OS_USER = 'postgres';
-const PLUGIN = 'barman-cloud.cloudnative-pg.io';
 const SCRIPT = 'verify-recovery.sh';
 const ROWS_PER_BATCH = 2000;
 /** Batches archived after the base backup; one more is committed but never archived. */
 const ARCHIVED_BATCHES = 5;
 
-interface Synthesised {
-  readonly configuration: BarmanObjectStoreConfiguration;
-  readonly serverName: string;
-  readonly archiveTimeout: string;
-}
-
-/** production's ObjectStore postgres-store and Cluster postgres, as synthesised. */
-function synthesised(): Synthesised {
-  // DEV-ONLY-BEGIN
-  if (process.env.BARMAN_RESTORE_DEV === '1')
-    return {
-      configuration: {
-        destinationPath: 's3://supabase-backups/postgres',
-        endpointURL: 'https://s3.example.com',
-        s3Credentials: { accessKeyId: { name: 'x', key: 'a' }, secretAccessKey: { name: 'x', key: 'b' } },
-        wal: { compression: 'gzip', maxParallel: 8, encryption: 'AES256' },
-        data: { compression: 'gzip', encryption: 'AES256', jobs: 2 },
-      },
-      serverName: 'postgres',
-      archiveTimeout: '60s',
-    };
-  // DEV-ONLY-END
-  const objects = objectsOf('production').map((l) => l.object as { apiVersion: string; kind: string; metadata: { name?: string }; spec?: any });
-  const store = objects.find((o) => o.apiVersion === 'barmancloud.cnpg.io/v1' && o.kind === 'ObjectStore' && o.metadata.name === 'postgres-store');
-  const cluster = objects.find((o) => o.apiVersion === 'postgresql.cnpg.io/v1' && o.kind === 'Cluster' && o.metadata.name === 'postgres');
-  const missing = [!store && 'a barmancloud.cnpg.io/v1 ObjectStore named postgres-store', !cluster && 'a postgresql.cnpg.io/v1 Cluster named postgres'].filter(Boolean);
-  if (missing.length) throw new Error(`the production environment synthesises no ${missing.join(' and no ')}: this test runs the plugin's command lines for them`);
-  const configuration = store!.spec?.configuration as BarmanObjectStoreConfiguration | undefined;
-  if (!configuration?.destinationPath) throw new Error('ObjectStore postgres-store has no spec.configuration.destinationPath');
-  const plugin = (cluster!.spec?.plugins as { name: string; parameters?: Record<string, string> }[] | undefined)?.find((p) => p.name === PLUGIN);
-  return {
-    configuration,
-    // internal/cnpgi/operator/config/config.go: the Cluster's name unless the plugin's parameter says otherwise.
-    serverName: plugin?.parameters?.serverName ?? cluster!.metadata.name!,
-    archiveTimeout: String(cluster!.spec?.postgresql?.parameters?.archive_timeout ?? '60s'),
-  };
-}
-
 /** verify-recovery.sh as a synthesised ConfigMap ships it, else as the chart's file. */
 function verifyScript(): string {
-  // DEV-ONLY-BEGIN
-  if (process.env.BARMAN_RESTORE_DEV === '1') return readFileSync(join(ROOT, 'charts/postgres/files', SCRIPT), 'utf8');
-  // DEV-ONLY-END
   for (const { object } of objectsOf('production')) {
     const data = (object as { data?: Record<string, string> }).data;
     if (object.kind === 'ConfigMap' && data?.[SCRIPT]) return data[SCRIPT];
@@ -154,7 +113,7 @@ describeNeeding(
     let work = '';
     let s3: S3Server | undefined;
     const servers: Server[] = [];
-    let store: Synthesised;
+    let store: PluginSettings;
     /** The ObjectStore's configuration with the local store's endpoint. */
     let config: BarmanObjectStoreConfiguration;
     let bucket = '';
@@ -340,7 +299,7 @@ describeNeeding(
     };
 
     beforeAll(async () => {
-      store = synthesised();
+      store = productionPluginSettings();
       work = tempDirFor(OS_USER, 'barman-restore-');
       scriptPath = join(dir('scripts'), SCRIPT);
       writeFileSync(scriptPath, verifyScript(), { mode: 0o755 });
@@ -348,15 +307,17 @@ describeNeeding(
       s3 = await startS3Server([bucket]);
       config = { ...store.configuration, endpointURL: s3.endpoint };
 
-      // The primary: what archiving needs, the plugin's archive_command, the Cluster's
-      // archive_timeout; fast checkpoints (the backup's is not immediate), no fsync (a kill -9
-      // loses nothing the kernel has).
+      // The primary: the Cluster's data checksums and the parameters that shape its WAL, the
+      // plugin's archive_command, the Cluster's archive_timeout; fast checkpoints (the backup's is
+      // not immediate), no fsync (a kill -9 loses nothing the kernel has).
       const data = join(dir('primary'), 'data');
-      must('initdb', run(OS_USER, `${BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=trust', '--encoding=UTF8', '--locale=C.UTF-8']));
+      must('initdb', run(OS_USER, `${BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=trust', '--encoding=UTF8', '--locale=C.UTF-8', ...(store.dataChecksums ? ['--data-checksums'] : [])]));
+      const walShape = ['wal_level', 'wal_compression', 'wal_log_hints'].filter((p) => store.parameters[p] !== undefined);
       writeFileSync(
         join(data, 'postgresql.conf'),
         `${readFileSync(join(data, 'postgresql.conf'), 'utf8')}
 wal_level = replica
+${walShape.map((p) => `${p} = ${confString(store.parameters[p]!)}`).join('\n')}
 archive_mode = on
 archive_command = ${confString(`${shellQuote(['barman-cloud-wal-archive', ...walArchiveOptions(config, store.serverName)])} %p`)}
 archive_timeout = ${confString(store.archiveTimeout)}

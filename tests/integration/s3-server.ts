@@ -26,6 +26,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { objectsOf } from '../helpers';
 
 /** s3rver's only account. */
 const ACCESS_KEY_ID = 'S3RVER';
@@ -249,4 +250,59 @@ export function splitDestination(destinationPath: string): { bucket: string; pre
 /** POSIX shell quoting, for archive_command and restore_command. */
 export function shellQuote(words: readonly string[]): string {
   return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// production's ObjectStore and Cluster, as synthesised.
+// ---------------------------------------------------------------------------------------------
+
+/** The plugin's name in a Cluster's spec.plugins. */
+export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
+
+export interface PluginSettings {
+  /** ObjectStore postgres-store: spec.configuration. */
+  readonly configuration: BarmanObjectStoreConfiguration;
+  /** ObjectStore postgres-store: spec.retentionPolicy. */
+  readonly retentionPolicy: string | undefined;
+  /** The Cluster's name, or the plugin's serverName parameter (internal/cnpgi/operator/config/config.go). */
+  readonly serverName: string;
+  /** Cluster postgres: spec.postgresql.parameters. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Cluster postgres: archive_timeout (60s when unset). */
+  readonly archiveTimeout: string;
+  /** Cluster postgres: spec.bootstrap.initdb.dataChecksums. */
+  readonly dataChecksums: boolean;
+}
+
+/** What is read of the ObjectStore's and the Cluster's spec. */
+interface SynthesisedSpec {
+  configuration?: BarmanObjectStoreConfiguration;
+  retentionPolicy?: string;
+  bootstrap?: { initdb?: { dataChecksums?: boolean } };
+  plugins?: { name: string; parameters?: Record<string, string> }[];
+  postgresql?: { parameters?: Record<string, string | number> };
+}
+
+/**
+ * production's `barmancloud.cnpg.io/v1` ObjectStore `postgres-store` and `postgresql.cnpg.io/v1`
+ * Cluster `postgres`; throws, naming what is missing, when either is not synthesised.
+ */
+export function productionPluginSettings(): PluginSettings {
+  const objects = objectsOf('production').map((l) => l.object as { apiVersion: string; kind: string; metadata: { name?: string }; spec?: SynthesisedSpec });
+  const store = objects.find((o) => o.apiVersion === 'barmancloud.cnpg.io/v1' && o.kind === 'ObjectStore' && o.metadata.name === 'postgres-store');
+  const cluster = objects.find((o) => o.apiVersion === 'postgresql.cnpg.io/v1' && o.kind === 'Cluster' && o.metadata.name === 'postgres');
+  const missing = [!store && 'barmancloud.cnpg.io/v1 ObjectStore postgres-store', !cluster && 'postgresql.cnpg.io/v1 Cluster postgres'].filter(Boolean);
+  if (missing.length) throw new Error(`the production environment synthesises no ${missing.join(' and no ')}: the Barman Cloud Plugin's command lines are made from them`);
+  const configuration = store!.spec?.configuration;
+  if (!configuration?.destinationPath) throw new Error('ObjectStore postgres-store has no spec.configuration.destinationPath');
+  const plugin = cluster!.spec?.plugins?.find((p) => p.name === BARMAN_PLUGIN);
+  const parameters = Object.fromEntries(Object.entries(cluster!.spec?.postgresql?.parameters ?? {}).map(([k, v]) => [k, String(v)]));
+  return {
+    configuration,
+    retentionPolicy: store!.spec?.retentionPolicy,
+    serverName: plugin?.parameters?.serverName ?? cluster!.metadata.name!,
+    parameters,
+    archiveTimeout: parameters.archive_timeout ?? '60s',
+    dataChecksums: cluster!.spec?.bootstrap?.initdb?.dataChecksums === true,
+  };
 }

@@ -54,6 +54,41 @@ const issuer = (server: string): K8sObject => ({
   metadata: { name: 'acme', labels },
   spec: { acme: { server, email: 'ops@example.com', privateKeySecretRef: { name: 'acme-account-key' }, solvers: [{ dns01: { cloudflare: { apiTokenSecretRef: { name: 'cf', key: 'token' } } } }] } },
 });
+/** A production Cluster that keeps every database promise, and its scheduled backup. */
+const cluster = (): Mutable => ({
+  apiVersion: 'postgresql.cnpg.io/v1',
+  kind: 'Cluster',
+  metadata: { name: 'postgres', namespace: 'app', labels: { ...labels, 'app.kubernetes.io/instance': 'production' } },
+  spec: {
+    instances: 3,
+    enableSuperuserAccess: false,
+    affinity: { enablePodAntiAffinity: true, podAntiAffinityType: 'required', topologyKey: 'kubernetes.io/hostname' },
+    topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }],
+    postgresql: {
+      pg_hba: ['hostssl all postgres all reject', 'hostssl all authenticator all scram-sha-256', 'host all all all reject'],
+      synchronous: { method: 'any', number: 1, dataDurability: 'required', failoverQuorum: true },
+    },
+    plugins: [{ name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'store' } }],
+    storage: { size: '10Gi' },
+  },
+});
+const scheduledBackup = (): K8sObject =>
+  ({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'ScheduledBackup', metadata: { name: 'daily', namespace: 'app', labels }, spec: { schedule: '0 0 2 * * *', cluster: { name: 'postgres' }, method: 'plugin', pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' } } }) as K8sObject;
+/** Adds the good Cluster and its backup, then breaks the Cluster. */
+const withCluster = (o: K8sObject[], breakIt: (spec: Mutable, c: Mutable) => void) => {
+  const c = cluster();
+  breakIt(c.spec, c);
+  o.push(c as K8sObject, scheduledBackup());
+};
+const internalCertificate = (spec: Mutable): K8sObject =>
+  ({
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    metadata: { name: 'db', namespace: 'app', labels },
+    spec: { secretName: 'db-tls', dnsNames: ['db.app.svc'], duration: '2160h', usages: ['server auth'], issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca' }, privateKey: { algorithm: 'ECDSA', rotationPolicy: 'Always' }, ...spec },
+  }) as K8sObject;
+const caIssuer = (): K8sObject => ({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'internal-ca', labels }, spec: { ca: { secretName: 'internal-ca' } } }) as K8sObject;
+
 /** The environment of a hardened Kong container, which kong-edge accepts. */
 const kongEnv = () =>
   Object.entries({ KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl http2', KONG_SSL_CIPHER_SUITE: 'modern', KONG_HEADERS: 'off', KONG_ANONYMOUS_REPORTS: 'off', KONG_ADMIN_LISTEN: 'off', KONG_TRUSTED_IPS: '10.0.0.0/8', KONG_REAL_IP_HEADER: 'X-Forwarded-For' }).map(([name, value]) => ({ name, value }));
@@ -68,6 +103,27 @@ interface BrokenCase {
 }
 
 const CASES: BrokenCase[] = [
+  { rule: 'database-ha', what: 'two production instances', breakIt: (o) => withCluster(o, (s) => (s.instances = 2)), object: 'Cluster app/postgres', field: 'spec.instances' },
+  { rule: 'database-ha', what: 'preferred anti-affinity', breakIt: (o) => withCluster(o, (s) => (s.affinity.podAntiAffinityType = 'preferred')), object: 'Cluster app/postgres', field: 'spec.affinity' },
+  { rule: 'database-ha', what: 'no zone spread', breakIt: (o) => withCluster(o, (s) => delete s.topologySpreadConstraints), object: 'Cluster app/postgres', field: 'spec.topologySpreadConstraints' },
+  { rule: 'database-ha', what: 'preferred durability in production', breakIt: (o) => withCluster(o, (s) => (s.postgresql.synchronous.dataDurability = 'preferred')), object: 'Cluster app/postgres', field: 'spec.postgresql.synchronous' },
+  { rule: 'database-ha', what: 'no quorum failover', breakIt: (o) => withCluster(o, (s) => delete s.postgresql.synchronous.failoverQuorum), object: 'Cluster app/postgres', field: 'spec.postgresql.synchronous' },
+  { rule: 'database-ha', what: 'asynchronous replication', breakIt: (o) => withCluster(o, (s) => delete s.postgresql.synchronous), object: 'Cluster app/postgres', field: 'spec.postgresql.synchronous' },
+  { rule: 'database-access', what: 'superuser access on', breakIt: (o) => withCluster(o, (s) => (s.enableSuperuserAccess = true)), object: 'Cluster app/postgres', field: 'spec.enableSuperuserAccess' },
+  { rule: 'database-access', what: 'a login without TLS', breakIt: (o) => withCluster(o, (s) => s.postgresql.pg_hba.splice(1, 0, 'host all authenticator all scram-sha-256')), object: 'Cluster app/postgres', field: 'spec.postgresql.pg_hba.1' },
+  { rule: 'database-access', what: 'postgres from the network', breakIt: (o) => withCluster(o, (s) => (s.postgresql.pg_hba[0] = 'hostssl all postgres,authenticator all scram-sha-256')), object: 'Cluster app/postgres', field: 'spec.postgresql.pg_hba.0' },
+  { rule: 'database-access', what: "the operator's catch-all reachable", breakIt: (o) => withCluster(o, (s) => s.postgresql.pg_hba.pop()), object: 'Cluster app/postgres', field: 'spec.postgresql.pg_hba' },
+  { rule: 'database-backups', what: 'no WAL archiving', breakIt: (o) => withCluster(o, (s) => delete s.plugins), object: 'Cluster app/postgres', field: 'spec.plugins' },
+  {
+    rule: 'database-backups',
+    what: 'no scheduled backup',
+    breakIt: (o) => withCluster(o, (_s, c) => (c.metadata.name = 'postgres-2')),
+    object: 'Cluster app/postgres-2',
+    field: '(object)',
+  },
+  { rule: 'internal-certificates', what: 'a year-long leaf', breakIt: (o) => o.push(caIssuer(), internalCertificate({ duration: '8760h' })), object: 'Certificate app/db', field: 'spec.duration' },
+  { rule: 'internal-certificates', what: 'a leaf keeping its key', breakIt: (o) => o.push(caIssuer(), internalCertificate({ privateKey: { algorithm: 'ECDSA', rotationPolicy: 'Never' } })), object: 'Certificate app/db', field: 'spec.privateKey.rotationPolicy' },
+  { rule: 'internal-certificates', what: 'a server certificate without names', breakIt: (o) => o.push(caIssuer(), internalCertificate({ dnsNames: undefined })), object: 'Certificate app/db', field: 'spec.dnsNames' },
   { rule: 'schema', what: 'replicas is a string', breakIt: (o) => (deployment(o).spec.replicas = 'three'), object: 'Deployment app/sample', field: 'spec.replicas' },
   { rule: 'schema', what: 'a container without a name', breakIt: (o) => delete main(o).name, object: 'Deployment app/sample', field: 'spec.template.spec.containers.0' },
   {

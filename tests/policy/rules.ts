@@ -7,6 +7,7 @@ import { describe } from './objects';
 import type { K8sObject } from './objects';
 import { ACCESS_RULES } from './rules/access-rules';
 import { AVAILABILITY_RULES } from './rules/availability-rules';
+import { DATABASE_RULES } from './rules/database-rules';
 import { NETWORK_RULES } from './rules/network-rules';
 import { OBJECT_RULES } from './rules/object-rules';
 import { POD_RULES } from './rules/pod-rules';
@@ -14,7 +15,7 @@ import { type Context, EXEMPTION_PREFIX, type Rule, type Violation } from './rul
 
 export { EXEMPTION_PREFIX, isClusterScoped, type Rule, type Violation } from './rules/rule';
 
-export const RULES: readonly Rule[] = [...OBJECT_RULES, ...POD_RULES, ...AVAILABILITY_RULES, ...NETWORK_RULES, ...ACCESS_RULES];
+export const RULES: readonly Rule[] = [...OBJECT_RULES, ...POD_RULES, ...AVAILABILITY_RULES, ...NETWORK_RULES, ...ACCESS_RULES, ...DATABASE_RULES];
 
 /** Runs every rule on every object; exemptions by annotation need a non-empty reason. */
 export function checkAll(objects: readonly K8sObject[], rules: readonly Rule[] = RULES): Violation[] {

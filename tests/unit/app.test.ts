@@ -72,19 +72,22 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
     expect(find(env, 'PodDisruptionBudget', 'scheduler')).toBeDefined();
   });
 
-  it('reaches the database only through the pooler, as defi_app.<tenant>, password by reference', () => {
-    for (const [name, kind, port] of [['api', 'Rollout', '6543'], ['worker', 'Deployment', '6543'], ['scheduler', 'Deployment', '5432']] as const) {
+  it('writes through the rw pooler and reads through the ro pooler, as defi_app over verified TLS, password by reference', () => {
+    const reads = env === 'dev' ? 'postgres-pooler-rw' : 'postgres-pooler-ro';
+    for (const [name, kind] of [['api', 'Rollout'], ['worker', 'Deployment'], ['scheduler', 'Deployment']] as const) {
       const pod = find(env, kind, name).spec.template;
       const vars = Object.fromEntries(pod.spec.containers[0].env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
-      expect(vars.DATABASE_HOST).toBe('supavisor.supabase.svc.cluster.local');
-      expect(vars.DATABASE_PORT).toBe(port);
-      expect(vars.DATABASE_USER).toBe(`defi_app.${env}`);
-      expect(vars.DATABASE_PASSWORD).toEqual({ secretKeyRef: { name: 'postgres-credentials', key: 'defi-app-password' } });
+      const tls = 'sslmode=verify-full&sslrootcert=/etc/postgres-ca/ca.crt';
+      expect(vars.DATABASE_URL).toBe(`postgres://defi_app:$(DATABASE_PASSWORD)@postgres-pooler-rw.supabase.svc.cluster.local:5432/postgres?${tls}`);
+      expect(vars.DATABASE_READ_URL).toBe(`postgres://defi_app:$(DATABASE_PASSWORD)@${reads}.supabase.svc.cluster.local:5432/postgres?${tls}`);
+      expect(vars.DATABASE_PASSWORD).toEqual({ secretKeyRef: { name: 'postgres-role-defi-app', key: 'password' } });
       expect(vars.REDIS_PASSWORD).toEqual({ secretKeyRef: { name: 'redis-credentials', key: 'redis-password' } });
-      expect(pod.metadata.labels['access.supabase-platform/pooler']).toBe('true');
+      expect(pod.spec.volumes.find((v: Obj) => v.name === 'postgres-ca').secret.secretName).toBe('postgres-ca-bundle');
+      expect(pod.metadata.labels['access.supabase-platform/postgres-pooler-rw']).toBe('true');
       expect(pod.metadata.labels['access.supabase-platform/postgres']).toBeUndefined();
       const egress = find(env, 'NetworkPolicy', name).spec.egress as Obj[];
-      expect(egress.some((r) => r.ports[0].port === 5432 && r.to[0].podSelector.matchLabels['app.kubernetes.io/name'] === 'postgres')).toBe(false);
+      expect(egress.some((r) => r.to[0].podSelector?.matchLabels?.['cnpg.io/podRole'] === 'instance')).toBe(false);
+      expect(egress.some((r) => r.ports[0].port === 5432 && r.to[0].podSelector.matchLabels['cnpg.io/poolerName'] === 'postgres-pooler-rw')).toBe(true);
     }
   });
 

@@ -1,6 +1,6 @@
 // The backup chart's wiring that the script tests cannot see: which volumes the snapshot CronJob
-// covers and what it may do in the API, and how the restore drill and the canary writer are
-// mounted and connected. The scripts themselves run in tests/integration.
+// covers and what it may do in the API, PostgreSQL's scheduled backups, and the Redis snapshot's
+// off-site step. The scripts themselves run in tests/integration.
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS } from '../../environments';
 import { parseEnvironment } from '../../environments/schema';
@@ -73,39 +73,40 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     });
   });
 
-  describe('restore drill', () => {
-    const pod = cronPod(find(name, 'CronJob', 'postgres-restore-drill'));
-    const container = pod.containers[0]!;
+  describe('PostgreSQL backups', () => {
+    const scheduled = objects.filter((o) => o.kind === 'ScheduledBackup') as (K8sObject & { spec: Record<string, unknown> })[];
 
-    it('restores into a scratch volume as big as the database, which lives and dies with the pod', () => {
-      const scratch = pod.volumes!.find((v) => v.name === 'scratch')!;
-      expect(scratch.ephemeral?.volumeClaimTemplate.spec.resources.requests.storage).toBe(env.storage.sizes.postgres);
-      expect(envOf(container).DRILL_DATA).toMatch(new RegExp(`^${container.volumeMounts!.find((m) => m.name === 'scratch')!.mountPath}/`));
-      expect(envOf(container).DRILL_MAX_RTO_SECONDS).toBe(String(env.backup.drill.maxRtoMinutes * 60));
+    it('takes a daily base backup to the object store where there is one, from a standby when there is one', () => {
+      if (!env.backup.objectStore) {
+        expect(scheduled).toEqual([]);
+        return;
+      }
+      const daily = scheduled.find((o) => o.metadata.name === 'postgres-daily')!;
+      expect(daily.spec).toMatchObject({ cluster: { name: 'postgres' }, method: 'plugin', pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' }, target: 'prefer-standby', immediate: true });
+      // CloudNativePG's schedules have seconds first: "0 2 * * *" runs at 02:00:00.
+      expect(daily.spec.schedule).toBe(`0 ${env.backup.baseBackup.schedule}`);
     });
 
-    it('reads the backup volume read-only and writes only its status folder', () => {
-      const onBackups = container.volumeMounts!.filter((m) => m.name === 'backups');
-      expect(onBackups).toEqual([
-        { name: 'backups', mountPath: '/backups', readOnly: true },
-        { name: 'backups', mountPath: '/backups/status', subPath: 'status' },
-      ]);
-      expect(pod.affinity, 'runs beside the WAL streamer, which holds the ReadWriteOnce volume').toBeDefined();
+    it('takes volume-snapshot backups where the environment asks, with the snapshot class the Cluster names', () => {
+      const snapshots = scheduled.find((o) => o.metadata.name === 'postgres-snapshots');
+      if (!env.backup.postgresSnapshots) {
+        expect(snapshots).toBeUndefined();
+        return;
+      }
+      expect(snapshots!.spec).toMatchObject({ method: 'volumeSnapshot', schedule: `0 ${env.backup.postgresSnapshots.schedule}` });
+      const cluster = find(name, 'Cluster', 'postgres').spec as { backup: { volumeSnapshot: { className: string } } };
+      expect(cluster.backup.volumeSnapshot.className).toBe(env.storage.snapshotClassName);
     });
 
-    it('reaches only the database', () => {
-      const policy = find(name, 'NetworkPolicy', 'postgres-restore-drill').spec as { ingress?: unknown[]; egress: { ports?: { port: number }[] }[] };
-      expect(policy.ingress ?? []).toEqual([]);
-      const ports = policy.egress.flatMap((r) => (r.ports ?? []).map((p) => p.port));
-      expect(ports).toEqual(expect.arrayContaining([5432]));
-      expect(ports.filter((p) => p !== 5432 && p !== 53)).toEqual([]);
+    it('ships no home-made PostgreSQL backup path', () => {
+      const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+      for (const gone of ['Deployment/postgres-wal-stream', 'CronJob/postgres-base-backup', 'CronJob/postgres-logical-dump', 'StatefulSet/postgres', 'Job/postgres-restore']) expect(names).not.toContain(gone);
     });
   });
 
-  it('runs the canary writer beside the WAL streamer, as the backup role', () => {
-    const deployment = find(name, 'Deployment', 'postgres-wal-stream');
-    const canary = (deployment.spec as { template: { spec: PodSpec } }).template.spec.containers.find((c) => c.name === 'backup-canary')!;
-    expect(envOf(canary).PGUSER).toBe('platform_backup');
-    expect(Number(envOf(canary).CANARY_INTERVAL_SECONDS)).toBe(60);
+  it('copies Redis snapshots off site after each snapshot, where there is an off-site bucket', () => {
+    const pod = cronPod(find(name, 'CronJob', 'redis-backup'));
+    const steps = [...((pod as PodSpec & { initContainers?: Container[] }).initContainers ?? []), ...pod.containers].map((c) => c.name);
+    expect(steps).toEqual(env.backup.offsite ? ['redis-backup', 'offsite-copy'] : ['redis-backup']);
   });
 });

@@ -4,7 +4,7 @@
 // environment that overcommits the database is refused with the field to change.
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS } from '../../environments';
-import { connectionBudget, nodePlan, poolerClients, RESERVED_CONNECTIONS, servicePlan } from '../../environments/capacity';
+import { connectionBudget, nodePlan, poolerClients, RESERVED_CONNECTIONS, servicePlan, standbyConnectionBudget } from '../../environments/capacity';
 import { production } from '../../environments/production';
 import { parseEnvironment } from '../../environments/schema';
 import { objectsOf } from '../helpers';
@@ -36,18 +36,20 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     expect(counted('Storage')).toBe(storage.pool * storage.pods);
     const realtime = shipped(objects, 'Deployment', 'realtime', 'DB_POOL_SIZE');
     expect(counted('Realtime')).toBeGreaterThanOrEqual(realtime.pool * realtime.pods);
-    const metadata = shipped(objects, 'Deployment', 'supavisor', 'POOLER_DB_POOL_SIZE');
-    expect(counted('Supavisor, its metadata')).toBe(metadata.pool * metadata.pods);
-    const app = shipped(objects, 'Deployment', 'supavisor', 'POOLER_DEFAULT_POOL_SIZE');
-    expect(counted('Supavisor, for the app')).toBe(app.pool * 2);
-    const max = /^max_connections = (\d+)/m.exec((objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'postgres-config') as unknown as { data: Record<string, string> }).data['postgresql.conf']!)![1];
-    expect(budget.max).toBe(Number(max));
+    // Each PgBouncer pod opens at most max_db_connections, at its instances plus surge.
+    const pooler = (objects.find((o) => o.kind === 'Pooler' && o.metadata.name === 'postgres-pooler-rw') as unknown as { spec: { instances: number; pgbouncer: { parameters: Record<string, string> } } }).spec;
+    expect(pooler.pgbouncer.parameters.max_db_connections).toBe(pooler.pgbouncer.parameters.default_pool_size);
+    expect(counted('PgBouncer rw pooler')).toBe(Number(pooler.pgbouncer.parameters.max_db_connections) * Math.ceil(pooler.instances * 1.25));
+    const cluster = objects.find((o) => o.kind === 'Cluster') as unknown as { spec: { postgresql: { parameters: Record<string, string> } } };
+    expect(budget.max).toBe(Number(cluster.spec.postgresql.parameters.max_connections));
   });
 
   it('fits every pool in max_connections minus the reserved ones', () => {
     console.log(`${name}: ${budget.total} of ${budget.available} connections (${budget.uses.map((u) => `${u.who} ${u.connections}`).join(', ')})`);
     expect(budget.available).toBe(budget.max - RESERVED_CONNECTIONS);
     expect(budget.total).toBeLessThanOrEqual(budget.available);
+    const standby = standbyConnectionBudget(env);
+    expect(standby.total).toBeLessThanOrEqual(standby.available);
     const clients = poolerClients(env);
     expect(clients.clients).toBeLessThanOrEqual(clients.limit);
   });
@@ -71,7 +73,10 @@ describe('production carries the load model', () => {
     bigger.supabase.restDbPool = 40;
     expect(() => parseEnvironment(bigger)).toThrow(/components\.postgres\.tuning\.maxConnections: 240 \(237 after 3 reserved\) is less than the \d+ connections .*supabase\.restDbPool/);
     const fewClients = structuredClone(production);
-    fewClients.supabase.pooler = { defaultPoolSize: 20, maxClientConnections: 100 };
-    expect(() => parseEnvironment(fewClients)).toThrow(/supabase\.pooler\.maxClientConnections: 100 is less than the 520 client connections/);
+    fewClients.components.postgres.poolers.rw.maxClientConnections = 200;
+    expect(() => parseEnvironment(fewClients)).toThrow(/components\.postgres\.poolers\.rw\.maxClientConnections: 200 per pod \(400 with one of the 3 pooler pods lost\) is less than the 520 client connections/);
+    const roHeavy = structuredClone(production);
+    roHeavy.components.postgres.poolers.ro!.defaultPoolSize = 100;
+    expect(() => parseEnvironment(roHeavy)).toThrow(/the pools of a standby can open .*PgBouncer ro pooler 400.*components\.postgres\.poolers\.ro\.defaultPoolSize/);
   });
 });

@@ -97,26 +97,30 @@ describe('secrets command', () => {
     const lines: string[] = [];
     await secretsCommand(['--env', 'dev'], () => cluster, (l) => lines.push(l));
     expect(applied.map((a) => a.object.metadata.name)).toEqual(
-      expect.arrayContaining(['postgres-credentials', 'postgres-pgsodium', 'redis-credentials', 'supabase-jwt', 'supabase-dashboard', 'supabase-realtime', 'supabase-supavisor', 'supabase-meta']),
+      expect.arrayContaining(['postgres-role-defi-app', 'postgres-role-supabase-admin', 'postgres-pgsodium', 'redis-credentials', 'supabase-jwt', 'supabase-dashboard', 'supabase-realtime', 'supabase-meta']),
     );
     expect(applied.every((a) => !a.force && a.object.kind === 'Secret')).toBe(true);
     expect(lines.filter((l) => !l.startsWith('create')).every((l) => l.startsWith('copy'))).toBe(true);
-    const pg = applied.find((a) => a.object.metadata.name === 'postgres-credentials' && a.object.metadata.namespace === 'supabase')!.object;
-    expect(Object.keys(pg.data)).toContain('authenticator-password');
+    // CloudNativePG reads a role's login from a basic-auth Secret it watches for rotations.
+    const pg = applied.find((a) => a.object.metadata.name === 'postgres-role-authenticator' && a.object.metadata.namespace === 'supabase')!.object;
+    expect(Object.keys(pg.data).sort()).toEqual(['password', 'username']);
+    expect(Buffer.from(pg.data.username, 'base64').toString()).toBe('authenticator');
+    expect(pg.type).toBe('kubernetes.io/basic-auth');
+    expect(pg.metadata.labels['cnpg.io/reload']).toBe('true');
   });
 
   it('repeats values into other namespaces: the app gets the same defi_app password, only that key', async () => {
     const { cluster, applied } = fakeCluster({});
     await secretsCommand(['--env', 'dev'], () => cluster, () => undefined);
-    const pg = (ns: string) => applied.find((a) => a.object.metadata.name === 'postgres-credentials' && a.object.metadata.namespace === ns)!.object;
-    expect(Object.keys(pg('app').data)).toEqual(['defi-app-password']);
-    expect(pg('app').data['defi-app-password']).toBe(pg('supabase').data['defi-app-password']);
+    const pg = (ns: string) => applied.find((a) => a.object.metadata.name === 'postgres-role-defi-app' && a.object.metadata.namespace === ns)!.object;
+    expect(Object.keys(pg('app').data)).toEqual(['password']);
+    expect(pg('app').data.password).toBe(pg('supabase').data.password);
     expect(applied.findIndex((a) => a.object === pg('app'))).toBeGreaterThan(applied.findIndex((a) => a.object === pg('supabase')));
   });
 
   it('copies from the cluster when the source is kept, and says what to do when it is missing', async () => {
-    const keys = { 'supabase/postgres-credentials': ['defi-app-password'], 'supabase/redis-credentials': ['redis-password'], 'supabase/supabase-jwt': ['jwt-secret'] };
-    const kept = fakeCluster(keys, { 'supabase/postgres-credentials': { 'defi-app-password': 'kept-value' }, 'supabase/redis-credentials': { 'redis-password': 'r' }, 'supabase/supabase-jwt': { 'jwt-secret': 'j' } });
+    const keys = { 'supabase/postgres-role-defi-app': ['username'], 'supabase/redis-credentials': ['redis-password'], 'supabase/supabase-jwt': ['jwt-secret'] };
+    const kept = fakeCluster(keys, { 'supabase/postgres-role-defi-app': { username: 'defi_app' }, 'supabase/redis-credentials': { 'redis-password': 'r' }, 'supabase/supabase-jwt': { 'jwt-secret': 'j' } });
     await expect(secretsCommand(['--env', 'dev'], () => kept.cluster, () => undefined)).rejects.toThrow(/lacks/);
     const spec = { name: 'postgres-credentials', namespace: 'app', description: 'd', copyOf: 'supabase', keys: [{ key: 'defi-app-password', description: 'p', generate: { kind: 'hex' as const, bytes: 4 } }] };
     expect(copyValues(spec, { 'defi-app-password': 'kept-value', other: 'x' })).toEqual({ 'defi-app-password': 'kept-value' });
@@ -125,7 +129,7 @@ describe('secrets command', () => {
   });
 
   it('leaves existing Secrets alone without --rotate, and forces with it', async () => {
-    const all = { 'supabase/postgres-credentials': ['x'], 'supabase/redis-credentials': ['redis-password'] };
+    const all = { 'supabase/postgres-role-authenticator': ['x'], 'supabase/redis-credentials': ['redis-password'] };
     const quiet = fakeCluster({ 'supabase/redis-credentials': ['redis-password'] }, { 'supabase/redis-credentials': { 'redis-password': 'kept' } });
     await secretsCommand(['--env', 'dev'], () => quiet.cluster, () => undefined);
     expect(quiet.applied.filter((a) => a.object.metadata.namespace === 'supabase').map((a) => a.object.metadata.name)).not.toContain('redis-credentials');
@@ -134,7 +138,7 @@ describe('secrets command', () => {
     const rotated = fakeCluster(all);
     await secretsCommand(['--env', 'dev', '--rotate'], () => rotated.cluster, () => undefined);
     const forced = rotated.applied.filter((a) => a.force).map((a) => a.object.metadata.name);
-    expect(forced.sort()).toEqual(['postgres-credentials', 'redis-credentials']);
+    expect(forced.sort()).toEqual(['postgres-role-authenticator', 'redis-credentials']);
     expect(rotated.applied.filter((a) => !a.force).length).toBeGreaterThan(0);
   });
 
@@ -143,7 +147,7 @@ describe('secrets command', () => {
     await secretsCommand(['--env', 'dev', '--dry-run'], () => {
       throw new Error('no cluster in a dry run');
     }, (l) => lines.push(l));
-    expect(lines.join('\n')).toMatch(/kind: Secret[\s\S]*name: postgres-credentials/);
+    expect(lines.join('\n')).toMatch(/kind: Secret[\s\S]*name: postgres-role-authenticator/);
   });
 
   it('generates the Supabase keys of dev as a set: the API keys verify with the JWT secret', async () => {

@@ -1,5 +1,6 @@
-// `status`: the table from canned Deployments, StatefulSets, DaemonSets, Rollouts and CronJobs
-// (ready/desired, Rollout phase and step, CronJob ages against an injected clock), workloads dist
+// `status`: the table from canned Deployments, StatefulSets, DaemonSets, Rollouts, CronJobs and
+// CloudNativePG Clusters and Backups (ready/desired, Rollout phase and step, Cluster phase and
+// primary, CronJob ages against an injected clock), workloads dist
 // declares but the cluster lacks, the backup ages, the exit code, and the refusals.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,9 @@ const rollout = (phase: string, step: number, ready: number, message?: string) =
   });
 const cronJob = (name: string, lastSchedule?: string, lastSuccess?: string, extra: Record<string, unknown> = {}) =>
   obj('batch/v1', 'CronJob', name, 'supabase', { spec: { schedule: '0 2 * * *', ...extra }, status: { ...(lastSchedule ? { lastScheduleTime: lastSchedule } : {}), ...(lastSuccess ? { lastSuccessfulTime: lastSuccess } : {}) } });
+const cluster = (phase: string, instances: number, ready: number) =>
+  obj('postgresql.cnpg.io/v1', 'Cluster', 'postgres', 'supabase', { spec: { instances }, status: { phase, readyInstances: ready, currentPrimary: 'postgres-2' } });
+const backup = (name: string, phase: string, stoppedAt: string) => obj('postgresql.cnpg.io/v1', 'Backup', name, 'supabase', { spec: { cluster: { name: 'postgres' } }, status: { phase, stoppedAt } });
 const daemonSet = (desired: number, ready: number) =>
   obj('apps/v1', 'DaemonSet', 'node-exporter', 'node-exporter', { status: { observedGeneration: 1, desiredNumberScheduled: desired, numberReady: ready, updatedNumberScheduled: desired } }, 1);
 
@@ -41,6 +45,8 @@ const DIST: Record<string, KubeObject> = {
   'foundation/Namespace.node-exporter.yaml': obj('v1', 'Namespace', 'node-exporter', undefined),
   'supabase/Deployment.supabase.auth.yaml': deployment('auth', 'supabase', 2, 0),
   'data/StatefulSet.supabase.postgres.yaml': statefulSet('postgres', 1, 0),
+  'data/Cluster.supabase.postgres.yaml': cluster('', 3, 0),
+  'backup/ScheduledBackup.supabase.postgres-daily.yaml': obj('postgresql.cnpg.io/v1', 'ScheduledBackup', 'postgres-daily', 'supabase'),
   'app/Rollout.app.api.yaml': rollout('', 0, 0),
   'app/Deployment.app.worker.yaml': deployment('worker', 'app', 1, 0),
   'observability/DaemonSet.node-exporter.node-exporter.yaml': daemonSet(0, 0),
@@ -81,6 +87,9 @@ async function run(argv: string[], root: string, cluster: Pick<ObjectAccess, 'li
 const HEALTHY: KubeObject[] = [
   deployment('auth', 'supabase', 2, 2),
   statefulSet('postgres', 1, 1),
+  cluster('Cluster in healthy state', 3, 3),
+  backup('postgres-daily-1', 'completed', hoursAgo(33)),
+  backup('postgres-daily-2', 'completed', hoursAgo(9.5)),
   rollout('Healthy', 5, 3),
   deployment('worker', 'app', 1, 1),
   daemonSet(3, 3),
@@ -95,7 +104,7 @@ describe('status command', () => {
 
   it('prints an aligned table, the backup ages and a summary, and exits 0 when everything is ready', async () => {
     const { code, lines } = await run(['--env', 'dev'], root, fakeCluster(HEALTHY).cluster);
-    expect(lines.slice(0, 9)).toEqual([
+    expect(lines.slice(0, 10)).toEqual([
       'NAMESPACE      KIND         NAME                    READY  STATE  DETAIL',
       'app            Deployment   worker                  1/1    ready',
       'app            Rollout      api                     3/3    ready  Healthy, step 5/5',
@@ -105,11 +114,11 @@ describe('status command', () => {
       'supabase       CronJob      postgres-base-backup    -      ready  last schedule 10h ago, last success 9h30m ago',
       'supabase       CronJob      postgres-restore-drill  -      ready  last schedule 3d ago, last success 2d22h ago',
       'supabase       CronJob      redis-backup            -      ready  last schedule 1h ago, last success 45m ago',
+      'supabase       Cluster      postgres                3/3    ready  Cluster in healthy state, primary postgres-2',
     ]);
-    expect(lines).toContain(`  postgres base backup (postgres-base-backup)  last success 9h30m ago, at ${hoursAgo(9.5)}`);
-    expect(lines).toContain(`  redis backup (redis-backup)                  last success 45m ago, at ${hoursAgo(0.75)}`);
-    expect(lines).toContain(`  restore drill (postgres-restore-drill)       last success 2d22h ago, at ${hoursAgo(70)}`);
-    expect(lines.at(-1)).toBe('all 8 workloads of dev are ready');
+    expect(lines).toContain(`  postgres base backup (Backup objects)  last success 9h30m ago, at ${hoursAgo(9.5)} (postgres-daily-2)`);
+    expect(lines).toContain(`  redis backup (redis-backup)            last success 45m ago, at ${hoursAgo(0.75)}`);
+    expect(lines.at(-1)).toBe('all 9 workloads of dev are ready');
     expect(code).toBe(0);
   });
 
@@ -117,7 +126,7 @@ describe('status command', () => {
     const fake = fakeCluster(HEALTHY);
     await run(['--env', 'dev'], root, fake.cluster);
     const asked = new Set(fake.queries.map((q) => `${q.kind}@${q.query?.namespace}`));
-    for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout', 'CronJob']) {
+    for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout', 'CronJob', 'Cluster', 'Pooler', 'Backup']) {
       for (const ns of ['app', 'node-exporter', 'supabase']) expect(asked).toContain(`${kind}@${ns}`);
     }
     expect(fake.queries.every((q) => q.query?.labelSelector === undefined)).toBe(true);
@@ -127,6 +136,9 @@ describe('status command', () => {
     const live = [
       deployment('auth', 'supabase', 2, 1),
       statefulSet('postgres', 1, 1),
+      cluster('Waiting for the instances to become active', 3, 2),
+      backup('postgres-daily-1', 'completed', hoursAgo(33)),
+      backup('postgres-daily-2', 'failed', hoursAgo(9.5)),
       rollout('Paused', 1, 1, 'CanaryPauseStep'),
       daemonSet(3, 3),
       cronJob('postgres-base-backup', hoursAgo(10), hoursAgo(34)),
@@ -143,9 +155,11 @@ describe('status command', () => {
     expect(row('debug')).toBe('app Deployment debug 1/1 ready not in dist/dev/');
     expect(row('postgres-base-backup')).toBe('supabase CronJob postgres-base-backup - NOT READY last run did not succeed, last schedule 10h ago, last success 1d10h ago');
     expect(row('redis-backup')).toBe('supabase CronJob redis-backup - NOT READY suspended, last schedule 1h ago, last success 45m ago');
-    expect(row('postgres')).toBe('supabase StatefulSet postgres 1/1 ready');
+    expect(lines.find((l) => /StatefulSet\s+postgres/.test(l))!.replace(/\s+/g, ' ')).toBe('supabase StatefulSet postgres 1/1 ready');
+    expect(lines.find((l) => /Cluster\s+postgres/.test(l))!.replace(/\s+/g, ' ')).toBe('supabase Cluster postgres 2/3 NOT READY Waiting for the instances to become active, primary postgres-2');
+    expect(lines.find((l) => l.includes('postgres base backup'))!.replace(/\s+/g, ' ')).toBe(`postgres base backup (Backup objects) last success 1d9h ago, at ${hoursAgo(33)} (postgres-daily-1); FAILED since: postgres-daily-2`.replace(/^/, ' ').replace(/\s+/g, ' '));
     expect(lines.at(-1)).toBe(
-      '5 of 9 workloads of dev are not ready: Deployment app/worker (missing); Rollout app/api (Paused, step 1/5, CanaryPauseStep); Deployment supabase/auth (1/2 ready); CronJob supabase/postgres-base-backup (last run did not succeed, last schedule 10h ago, last success 1d10h ago); CronJob supabase/redis-backup (suspended, last schedule 1h ago, last success 45m ago)',
+      '6 of 10 workloads of dev are not ready: Deployment app/worker (missing); Rollout app/api (Paused, step 1/5, CanaryPauseStep); Deployment supabase/auth (1/2 ready); CronJob supabase/postgres-base-backup (last run did not succeed, last schedule 10h ago, last success 1d10h ago); CronJob supabase/redis-backup (suspended, last schedule 1h ago, last success 45m ago); and 1 more',
     );
   });
 
@@ -155,7 +169,7 @@ describe('status command', () => {
     expect(code).toBe(1);
     expect(lines.find((l) => l.includes(' api '))!.replace(/\s+/g, ' ')).toBe('app Rollout api - missing the cluster does not serve argoproj.io/v1alpha1 Rollout');
     expect(lines.find((l) => l.includes(' redis-backup '))!.replace(/\s+/g, ' ')).toBe('supabase CronJob redis-backup - ready last schedule never, last success never');
-    expect(lines).toContain('  redis backup (redis-backup)                  never succeeded');
+    expect(lines).toContain('  redis backup (redis-backup)            never succeeded');
   });
 
   it('finds the namespaces and workloads of the repository\'s dist/dev/', async () => {
@@ -163,8 +177,9 @@ describe('status command', () => {
     const { code, lines } = await run(['--env', 'dev'], ROOT, fake.cluster);
     expect(code).toBe(1);
     expect(new Set(fake.queries.map((q) => q.query?.namespace))).toEqual(new Set(['app', 'node-exporter', 'observability', 'supabase']));
-    expect(lines.find((l) => /\sStatefulSet\s+postgres\s/.test(l))).toMatch(/missing/);
-    expect(lines).toContain('  postgres base backup (postgres-base-backup)  no such CronJob in the cluster');
+    expect(lines.find((l) => /\sCluster\s+postgres\s/.test(l))).toMatch(/missing/);
+    expect(lines.find((l) => /\sPooler\s+postgres-pooler-rw\s/.test(l))).toMatch(/missing/);
+    expect(lines).toContain('  redis backup (redis-backup)  no such CronJob in the cluster');
   });
 });
 

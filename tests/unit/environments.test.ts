@@ -44,7 +44,7 @@ interface BadCase {
 
 const CASES: BadCase[] = [
   { what: 'negative replicas', base: staging, breakIt: (e) => (e.components.redis.replicas = -1), says: ['components.redis.replicas', 'must be 0 or more', 'got -1'] },
-  { what: 'fractional replicas', base: dev, breakIt: (e) => (e.components.postgres.replicas = 1.5), says: ['components.postgres.replicas', 'whole number'] },
+  { what: 'fractional instances', base: dev, breakIt: (e) => (e.components.postgres.instances = 1.5), says: ['components.postgres.instances', 'whole number'] },
   {
     what: 'a limit below its request',
     base: staging,
@@ -81,8 +81,8 @@ const CASES: BadCase[] = [
   {
     what: 'components that do not fit the namespace quota',
     base: dev,
-    breakIt: (e) => (e.components.postgres.replicas = 20),
-    says: ['namespaces.supabase.quota.requests.cpu', 'is less than the postgres + redis + auth', 'raise the quota'],
+    breakIt: (e) => (e.components.postgres.instances = 8),
+    says: ['namespaces.supabase.quota.requests.cpu', 'is less than the postgres + rw + helperResources + redis + auth', 'raise the quota'],
   },
   {
     what: 'a container above the LimitRange max',
@@ -96,7 +96,7 @@ const CASES: BadCase[] = [
     breakIt: (e) => (e.namespaces.app.limitRange = { ...e.namespaces.app.limitRange, max: { cpu: '100m', memory: '32Gi' } }),
     says: ['namespaces.app.limitRange.defaultLimit.cpu', 'above max.cpu 100m'],
   },
-  { what: 'a data volume too small for the WAL', base: staging, breakIt: (e) => (e.storage.sizes.postgres = '8Gi'), says: ['storage.sizes.postgres', 'leaves too little room for WAL', 'at least 10Gi'] },
+  { what: 'a WAL volume too small for the WAL', base: staging, breakIt: (e) => (e.components.postgres.walVolumeSize = '8Gi'), says: ['components.postgres.walVolumeSize', 'leaves too little room for WAL', 'at least 10Gi'] },
   { what: 'a self-signed certificate in production', base: staging, breakIt: (e) => { e.name = 'production'; e.gateway.tls = { issuer: 'self-signed' }; }, says: ['gateway.tls.issuer', '"self-signed" is for dev only'] },
   { what: "Let's Encrypt staging in production", base: staging, breakIt: (e) => (e.name = 'production'), says: ['gateway.tls.issuer', 'production must use "letsencrypt-production"'] },
   { what: 'admin routes open to the internet', base: staging, breakIt: (e) => (e.gateway.adminCidrs = ['0.0.0.0/0']), says: ['gateway.adminCidrs', 'must not open the admin routes'] },
@@ -106,7 +106,11 @@ const CASES: BadCase[] = [
   { what: 'autoscaling below its minimum', base: staging, breakIt: (e) => (e.supabase.rest.autoscaling.maxReplicas = 1), says: ['supabase.rest.autoscaling.maxReplicas', 'is below minReplicas 2'] },
   { what: 'replicas that disagree with autoscaling', base: staging, breakIt: (e) => (e.supabase.rest.replicas = 3), says: ['supabase.rest.replicas', 'set replicas to minReplicas'] },
   { what: 'a site URL that is not a URL', base: staging, breakIt: (e) => (e.supabase.siteUrl = 'app.example.com'), says: ['supabase.siteUrl', 'must be a URL'] },
-  { what: 'two PostgreSQL replicas', base: staging, breakIt: (e) => (e.components.postgres.replicas = 2), says: ['components.postgres.replicas', 'PostgreSQL runs as a single instance'] },
+  { what: 'more synchronous standbys than standbys', base: staging, breakIt: (e) => (e.components.postgres.synchronous = { method: 'any', number: 2, dataDurability: 'required' }), says: ['components.postgres.synchronous.number', 'need at least 3 instances, not 2'] },
+  { what: 'quorum failover without required durability', base: staging, breakIt: (e) => (e.components.postgres.synchronous = { method: 'any', number: 1, dataDurability: 'preferred', failoverQuorum: true }), says: ['components.postgres.synchronous.failoverQuorum', 'needs method "any" and dataDurability "required"'] },
+  { what: 'a read-only pooler without standbys', base: staging, breakIt: (e) => (e.components.postgres.instances = 1), says: ['components.postgres.poolers.ro', 'a read-only pooler needs standbys'] },
+  { what: 'a smart shutdown as long as the whole stop', base: staging, breakIt: (e) => (e.components.postgres.failover = { smartShutdownTimeoutSeconds: 120, stopDelaySeconds: 120 }), says: ['components.postgres.failover.smartShutdownTimeoutSeconds', 'must be below stopDelaySeconds 120'] },
+  { what: 'volume-snapshot backups without a WAL archive', base: dev, breakIt: (e) => (e.backup.postgresSnapshots = { schedule: '0 3 * * *' }), says: ['backup.postgresSnapshots', 'need the WAL archive of an objectStore'] },
   { what: 'too little memory for PostgreSQL', base: dev, breakIt: (e) => (e.components.postgres.resources = { requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '128Mi', ephemeralStorage: '64Mi' } }), says: ['components.postgres.resources.limits.memory', 'too little for PostgreSQL: give it at least 256Mi'] },
   { what: 'no connection budget', base: dev, breakIt: (e) => delete e.components.postgres.tuning.maxConnections, says: ['components.postgres.tuning.maxConnections'] },
   { what: 'an unknown tuning profile', base: dev, breakIt: (e) => (e.components.postgres.tuning.profile = 'dw'), says: ['components.postgres.tuning.profile', 'must be "web" or "oltp"'] },
@@ -123,12 +127,12 @@ const CASES: BadCase[] = [
   { what: 'a canary step too short to be measured', base: staging, breakIt: (e) => (e.app.canary.pauseAt50 = '90s'), says: ['app.canary.pauseAt50', 'shorter than one measurement of the step', 'at least 3m'] },
   { what: 'an error ratio given in percent', base: staging, breakIt: (e) => (e.app.canary.analysis.maxErrorRatio = 1), says: ['app.canary.analysis.maxErrorRatio', 'must be below 1 (a ratio, 0.01 = 1%)'] },
   { what: 'an RPC endpoint over plain HTTP', base: staging, breakIt: (e) => (e.app.rpcEndpoints = ['http://rpc.example.com']), says: ['app.rpcEndpoints.0', 'must be an https:// URL'] },
-  { what: 'a backup volume smaller than two copies of the database', base: staging, breakIt: (e) => (e.backup.volumeSize = '60Gi'), says: ['backup.volumeSize', 'cannot hold a copy of the 50Gi database volume', 'at least twice storage.sizes.postgres'] },
+  { what: 'a backup volume smaller than two Redis snapshots', base: staging, breakIt: (e) => (e.backup.volumeSize = '6Gi'), says: ['backup.volumeSize', 'cannot hold two snapshots of the 5Gi Redis volume', 'at least twice storage.sizes.redis'] },
   { what: 'a base-backup schedule that is not cron', base: dev, breakIt: (e) => (e.backup.baseBackup.schedule = 'daily'), says: ['backup.baseBackup.schedule', 'cron schedule with five fields'] },
-  { what: 'keeping no backup', base: dev, breakIt: (e) => (e.backup.baseBackup.retainCount = 0), says: ['backup.baseBackup.retainCount', 'must be 1 or more'] },
+  { what: 'keeping archived backups for no days', base: staging, breakIt: (e) => (e.backup.objectStore!.retentionDays = 0), says: ['backup.objectStore.retentionDays', 'must be 1 or more'] },
   { what: 'a signing identity that is not anchored', base: staging, breakIt: (e) => (e.app.signing.subjectRegExp = 'https://github.com/example-defi/.*'), says: ['app.signing.subjectRegExp', 'anchored regular expression'] },
   { what: 'a drill with no time limit', base: staging, breakIt: (e) => (e.backup.drill.maxRtoMinutes = 0), says: ['backup.drill.maxRtoMinutes'] },
-  { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'pods need (6 claims'] },
+  { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'pods need (5 claims'] },
 ];
 
 describe('bad environments', () => {

@@ -169,8 +169,8 @@ describe('postgres chart', () => {
     expect(pg.from.map((p: { podSelector: { matchLabels: Record<string, string> } }) => p.podSelector.matchLabels)).toEqual([
       { 'access.supabase-platform/postgres': 'true' },
       { 'cnpg.io/cluster': 'postgres', 'cnpg.io/podRole': 'instance' },
-      { 'app.kubernetes.io/name': 'pgbouncer', 'app.kubernetes.io/instance': 'staging', 'app.kubernetes.io/component': 'pooler-rw' },
-      { 'app.kubernetes.io/name': 'pgbouncer', 'app.kubernetes.io/instance': 'staging', 'app.kubernetes.io/component': 'pooler-ro' },
+      { 'cnpg.io/poolerName': 'postgres-pooler-rw' },
+      { 'cnpg.io/poolerName': 'postgres-pooler-ro' },
     ]);
   });
 

@@ -170,7 +170,8 @@ export function postgres(ctx: DashboardContext): DashboardFile {
         p.stat({
           title: 'Last base backup age',
           description: 'Age of the newest base backup in the object store (Barman Cloud Plugin). Backups run daily; the alert fires past 26 hours. Empty without an object store (dev).',
-          queries: [{ expr: `time() - max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp${server})` }],
+          // 0 until the object store holds a backup: no age rather than 56 years.
+          queries: [{ expr: `time() - (max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp${server}) > 0)` }],
           unit: units.Seconds,
           thresholds: thresholds([[null, 'green'], [26 * 3600, 'red']]),
         }),
@@ -179,16 +180,18 @@ export function postgres(ctx: DashboardContext): DashboardFile {
         p.stat({
           title: 'Recovery window',
           description: 'How far back a point-in-time recovery can go: the age of the first recoverability point (the oldest base backup retention keeps).',
-          queries: [{ expr: `time() - max(barman_cloud_cloudnative_pg_io_first_recoverability_point${server})` }],
+          queries: [{ expr: `time() - (max(barman_cloud_cloudnative_pg_io_first_recoverability_point${server}) > 0)` }],
           unit: units.Seconds,
         }),
       )
       .withPanel(
         p.stat({
           title: 'Last restore drill',
-          description: 'Outcome of the last weekly restore drill (a scratch Cluster recovered from the object store and checked). FAILED: the backups are not proven restorable (RestoreDrillFailed).',
-          queries: [{ expr: `max(cnpg_platform_restore_drill_succeeded${server})` }],
+          description: 'Outcome of the last weekly restore drill (a scratch Cluster recovered from the object store and checked). FAILED: the backups are not proven restorable (RestoreDrillFailed). Environments without an object store have no drill.',
+          // The query reports 0 before any drill has run: show nothing then.
+          queries: [{ expr: `max(cnpg_platform_restore_drill_succeeded${server}) and max(cnpg_platform_restore_drill_last_run_timestamp_seconds${server}) > 0` }],
           mappings: okMapping('FAILED', 'PASSED'),
+          noValue: 'NO DRILL YET',
         }),
       )
       .withPanel(

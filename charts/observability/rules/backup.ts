@@ -52,6 +52,11 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
   const backups = (lastAvailable: number, lastFailed: number) => [...barman('last_available_backup_timestamp', lastAvailable), ...barman('last_failed_backup_timestamp', lastFailed)];
   const platform = (metric: string, n: number, value: string) => series(`cnpg_platform_${metric}`, instanceTarget(ctx, n), value);
   const cronjob = (name: string, metric: string, value: number) => [series(metric, ksm({ namespace: supabase, cronjob: name }), `${value}x80`)];
+  const drill = (succeeded: number, lastRun: number) => [platform('restore_drill_succeeded', 1, `${succeeded}x20`), platform('restore_drill_last_run_timestamp_seconds', 1, `${lastRun}x20`)];
+  const drillSuccess = (lastSuccess: number, cronJobCreated?: number) => [
+    platform('restore_drill_last_success_timestamp_seconds', 1, `${lastSuccess}x20`),
+    ...(cronJobCreated === undefined ? [] : cronjob(DRILL_CRONJOB, 'kube_cronjob_created', cronJobCreated)),
+  ];
   const runDrill = `\`kubectl -n ${supabase} create job --from=cronjob/${DRILL_CRONJOB} ${DRILL_CRONJOB}-manual-$(date +%s)\``;
   const backupNow = `\`kubectl cnpg backup ${PG_CLUSTER} -n ${supabase} --method plugin --plugin-name ${BARMAN_PLUGIN}\``;
 
@@ -292,13 +297,17 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
       },
       {
         alert: 'RestoreDrillFailed',
-        expr: `max by (job, namespace) (cnpg_platform_restore_drill_succeeded{${PG}}) == 0`,
+        expr: [
+          `max by (job, namespace) (cnpg_platform_restore_drill_succeeded{${PG}}) == 0`,
+          // The monitoring query reports 0 for everything until a drill has run.
+          `and on (job, namespace) max by (job, namespace) (cnpg_platform_restore_drill_last_run_timestamp_seconds{${PG}}) > 0`,
+        ].join('\n'),
         severity: 'warning',
         team: 'database',
         summary: 'The last restore drill failed.',
         description: 'The last weekly restore drill in {{ $labels.namespace }} failed: the backup could not be restored, the restored data did not match, or the restore took longer than allowed.',
         runbook: {
-          meaning: `The weekly CronJob ${DRILL_CRONJOB} recovers a scratch CloudNativePG Cluster from the object store (the newest base backup and the archived WAL), checks the point it reached and the canary rows of ops.backup_canary against the database, runs pg_amcheck, records the RTO and RPO, and deletes the scratch Cluster. Its result is stored in the database and reported by the platform's monitoring query: \`cnpg_platform_restore_drill_succeeded\` is 0 when any step failed or the restore took longer than backup.drill.maxRtoMinutes.`,
+          meaning: `The weekly CronJob ${DRILL_CRONJOB} recovers a scratch CloudNativePG Cluster from the object store (the newest base backup and the archived WAL), checks the point it reached and the canary rows of ops.backup_canary against the database, runs pg_amcheck, records the RTO and RPO, and deletes the scratch Cluster. Each run is recorded in ops.restore_drill_runs and reported by the platform's monitoring query: \`cnpg_platform_restore_drill_succeeded\` is 0 when any step of the latest run failed or the restore took longer than backup.drill.maxRtoMinutes (and also before any drill has run, which \`cnpg_platform_restore_drill_last_run_timestamp_seconds\` 0 tells apart).`,
           impact: 'Nothing is broken in production, but it is no longer proven that the backups can be restored, or within the RTO. Until a drill passes, treat the backups as suspect.',
           diagnosis: [
             `The drill's log names the failed step: \`kubectl -n ${supabase} logs job/<latest ${DRILL_CRONJOB} job>\`.`,
@@ -312,20 +321,29 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
           ],
         },
         tests: {
-          fires: [{ series: [platform('restore_drill_succeeded', 1, '0x20')], at: '5m', alerts: [cluster] }],
-          quiet: [{ series: [platform('restore_drill_succeeded', 1, '1x20')], at: '5m' }],
+          // No time() here: plain positive timestamps.
+          fires: [{ series: drill(0, 90000), at: '5m', alerts: [cluster] }],
+          quiet: [
+            { series: drill(1, 90000), at: '5m' },
+            // No drill has run yet (dev has none at all).
+            { series: drill(0, 0), at: '5m' },
+          ],
         },
       },
       {
         alert: 'RestoreDrillStale',
-        expr: `time() - max by (job, namespace) (cnpg_platform_restore_drill_last_success_timestamp_seconds{${PG}}) > 8 * 24 * 3600`,
+        expr: [
+          `time() - max by (namespace) (cnpg_platform_restore_drill_last_success_timestamp_seconds{${PG}}) > 8 * 24 * 3600`,
+          // Only where the drill's CronJob exists (not in dev), and has had 8 days to pass once.
+          `and on (namespace) time() - max by (namespace) (kube_cronjob_created{${KSM}, cronjob="${DRILL_CRONJOB}"}) > 8 * 24 * 3600`,
+        ].join('\n'),
         for: '10m',
         severity: 'warning',
         team: 'database',
         summary: 'No restore drill has succeeded for 8 days.',
-        description: 'The weekly restore drill in {{ $labels.namespace }} has not completed successfully for more than 8 days.',
+        description: 'No weekly restore drill in {{ $labels.namespace }} has completed successfully for more than 8 days.',
         runbook: {
-          meaning: `The drill runs weekly; the last successful one (\`cnpg_platform_restore_drill_last_success_timestamp_seconds\`, from the drill results in the database) is more than a week plus a day old: drills failed (RestoreDrillFailed), were not scheduled, or never finish.`,
+          meaning: `The drill runs weekly; the last successful one (\`cnpg_platform_restore_drill_last_success_timestamp_seconds\`, from ops.restore_drill_runs; 0 when none has passed) is more than a week plus a day old while the CronJob ${DRILL_CRONJOB} has existed for longer than that: drills failed (RestoreDrillFailed), were not scheduled, or never finish. Environments without the drill (no object store) have no CronJob and no alert.`,
           impact: 'The backups have not been proven restorable for over a week.',
           diagnosis: [
             `\`kubectl -n ${supabase} get cronjob ${DRILL_CRONJOB}\` (suspended? last schedule?) and \`kubectl -n ${supabase} get jobs --sort-by=.status.startTime | grep ${DRILL_CRONJOB}\`.`,
@@ -334,10 +352,14 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
           mitigation: [`Fix the cause and run the drill by hand: ${runDrill}.`],
         },
         tests: {
-          fires: [{ series: [platform('restore_drill_last_success_timestamp_seconds', 1, `${-9 * DAY}x20`)], at: '15m', alerts: [cluster] }],
+          fires: [{ series: drillSuccess(-9 * DAY, -90 * DAY), at: '15m', alerts: [{ namespace: supabase }] }],
           quiet: [
-            { series: [platform('restore_drill_last_success_timestamp_seconds', 1, `${-9 * DAY}x20`)], at: '5m' },
-            { series: [platform('restore_drill_last_success_timestamp_seconds', 1, `${-3 * DAY}x20`)], at: '15m' },
+            { series: drillSuccess(-9 * DAY, -90 * DAY), at: '5m' },
+            { series: drillSuccess(-3 * DAY, -90 * DAY), at: '15m' },
+            // Never succeeded (the query's 0 is 1970), but the CronJob is two days old.
+            { series: drillSuccess(-1e9, -2 * DAY), at: '15m' },
+            // No drill CronJob (dev).
+            { series: drillSuccess(-1e9), at: '15m' },
           ],
         },
       },

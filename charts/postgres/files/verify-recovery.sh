@@ -356,7 +356,8 @@ check_newest_segment() {
     return
   fi
   say "newest segment $newest: valid WAL ends at $(lsn_text "$valid_end") ($clean)"
-  if [[ $switch -lt $valid_end ]]; then
+  # (Before the newest segment's start: reported already.)
+  if [[ $switch -lt $valid_end && $switch -ge $newest_start ]]; then
     problem "recovery ended at $switch_text, before the end of the valid WAL of the newest archived segment $newest at $(lsn_text "$valid_end")"
   fi
 }

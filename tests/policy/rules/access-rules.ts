@@ -1,6 +1,6 @@
 // Rules about who may do what: API permissions, internet egress, image admission, the edge's
 // certificate and TLS, and Kong's own hardening.
-import { containersOf, podTemplate } from '../objects';
+import { containersOf, type K8sObject, podTemplate } from '../objects';
 import { type Rule, v } from './rule';
 
 /** Verbs that let a role grant itself or others more than it has. */
@@ -84,11 +84,30 @@ export const ACCESS_RULES: readonly Rule[] = [
   },
 
   {
+    id: 'internal-certificates',
+    description: 'certificates of the platform\'s own CAs (PostgreSQL TLS): leaves live at most 90 days and rotate their key, servers list their DNS names, CAs are marked as such',
+    refs: ['R19'],
+    check: (obj, ctx) => {
+      if (obj.kind !== 'Certificate' || !issuedByCa(obj, ctx.objects)) return [];
+      const spec = obj.spec as { isCA?: boolean; dnsNames?: string[]; usages?: string[]; duration?: string; privateKey?: { rotationPolicy?: string; algorithm?: string } };
+      const out: ReturnType<typeof v>[] = [];
+      if (spec.privateKey?.algorithm !== 'ECDSA') out.push(v('spec.privateKey.algorithm', 'must be ECDSA'));
+      // A CA lives long and keeps its key (every client bundle trusts it); leaves are short-lived.
+      if (spec.isCA) return out;
+      const hours = Number(/^(\d+)h$/.exec(spec.duration ?? '')?.[1] ?? Number.NaN);
+      if (!(hours <= 90 * 24)) out.push(v('spec.duration', 'must be at most 2160h (90 days), written in hours'));
+      if (spec.privateKey?.rotationPolicy !== 'Always') out.push(v('spec.privateKey.rotationPolicy', 'must be Always: a renewal gets a new key'));
+      if (spec.usages?.includes('server auth') && !spec.dnsNames?.length) out.push(v('spec.dnsNames', 'a server certificate must list the host names clients verify'));
+      return out;
+    },
+  },
+
+  {
     id: 'edge-certificates',
     description: 'certificates list DNS names, rotate their private key and come from a ClusterIssuer; ACME issuers use Let\'s Encrypt with their own account key',
     refs: ['R19'],
     check: (obj, ctx) => {
-      if (obj.kind === 'Certificate') {
+      if (obj.kind === 'Certificate' && !issuedByCa(obj, ctx.objects)) {
         const spec = obj.spec as { dnsNames?: string[]; commonName?: string; privateKey?: { rotationPolicy?: string }; issuerRef?: { kind?: string } };
         const out: ReturnType<typeof v>[] = [];
         if (!spec.dnsNames?.length) out.push(v('spec.dnsNames', 'must list the host names'));
@@ -132,3 +151,11 @@ export const ACCESS_RULES: readonly Rule[] = [
     },
   },
 ];
+
+/** A Certificate signed by one of the platform's own CA ClusterIssuers (not the edge's ACME or self-signed issuer), or a CA certificate itself. */
+function issuedByCa(obj: K8sObject, objects: readonly K8sObject[]): boolean {
+  const spec = obj.spec as { isCA?: boolean; issuerRef?: { name?: string } };
+  if (spec.isCA) return true;
+  const issuer = objects.find((o) => o.kind === 'ClusterIssuer' && o.metadata.name === spec.issuerRef?.name);
+  return !!(issuer?.spec as { ca?: unknown } | undefined)?.ca;
+}

@@ -6,7 +6,11 @@ import { isClusterScoped, type Rule, v } from './rule';
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const CDK8S_HASH = /-c8[0-9a-f]{6}$/;
-const SELECTOR_KEYS = new Set<string>([LABEL.name, LABEL.instance, LABEL.component]);
+/**
+ * Selector labels: the stable three, and on CloudNativePG's pods the operator's own (it overwrites
+ * the app.kubernetes.io labels of pooler pods, and these are the ones it keeps stable).
+ */
+const SELECTOR_KEYS = new Set<string>([LABEL.name, LABEL.instance, LABEL.component, 'cnpg.io/cluster', 'cnpg.io/podRole', 'cnpg.io/poolerName']);
 const SECRET_NAME = /password|passwd|token|secret|bearer|key|credential/i;
 
 export const OBJECT_RULES: readonly Rule[] = [
