@@ -209,6 +209,41 @@ const clusterConf = () =>
     .map(([k, v]) => `${k} = ${conf(v)}`)
     .join('\n');
 
+/**
+ * `command` under /usr/bin/time (when there is one), appending "wall user system maxRSS-KiB" of
+ * every call to `file`: what one barman-cloud call costs, to hold against the sidecar's limits.
+ */
+const TIME = '/usr/bin/time';
+const timed = (file: string, command: string) => (existsSync(TIME) ? `${TIME} -a -o ${file} -f '%e %U %S %M' ${command}` : command);
+
+interface Calls {
+  readonly count: number;
+  readonly wall: number;
+  readonly cpu: number;
+  readonly maxRssMiB: number;
+}
+
+function calls(file: string): Calls | undefined {
+  if (!existsSync(file)) return undefined;
+  const rows = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => /^([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/.exec(l.trim()))
+    .filter((m) => m !== null)
+    .map((m) => ({ wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rss: Number(m[4]) / 1024 }));
+  if (rows.length === 0) return undefined;
+  const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0);
+  return { count: rows.length, wall: sum((r) => r.wall) / rows.length, cpu: sum((r) => r.cpu) / rows.length, maxRssMiB: Math.max(...rows.map((r) => r.rss)) };
+}
+
+/** Kubernetes quantities: CPU ("100m", "1") in cores, memory ("64Mi", "1Gi", "64M") in MiB. */
+const cores = (q: string | undefined) => (q === undefined ? undefined : q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q));
+const memoryMiB = (q: string | undefined) => {
+  const match = q === undefined ? null : /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(q);
+  if (!match) return undefined;
+  const factor = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / MiB, M: 1e6 / MiB, G: 1e9 / MiB }[match[2] ?? ''] ?? 1 / MiB;
+  return Number(match[1]) * factor;
+};
+
 /** What a restored server's log says about its recovery (log_line_prefix '%m', UTC). */
 interface RecoveryLog {
   readonly redo: number | undefined;
@@ -334,7 +369,9 @@ log_line_prefix = '%m [%p] '
   const dbBytes = Number(psql(primary, "SELECT pg_database_size('postgres')"));
   console.log(`done in ${fmt(genSeconds)} s: ${rows} rows, pg_database_size ${fmt(mib(dbBytes), 0)} MiB`);
 
-  psql(primary, `ALTER SYSTEM SET archive_command = ${conf(`${shellQuote(['barman-cloud-wal-archive', ...walArchiveOptions(config, serverName)])} %p`)}`);
+  const archiveCalls = join(dir('calls'), 'wal-archive');
+  const restoreCalls = join(dir('calls'), 'wal-restore');
+  psql(primary, `ALTER SYSTEM SET archive_command = ${conf(timed(archiveCalls, `${shellQuote(['barman-cloud-wal-archive', ...walArchiveOptions(config, serverName)])} %p`))}`);
   psql(primary, 'SELECT pg_reload_conf()');
 
   progress('barman-cloud-backup... ');
@@ -390,7 +427,7 @@ recovery_target_action = 'promote'
   const plainCommand = `${shellQuote(['barman-cloud-wal-restore', ...walRestoreOptions(config, serverName)])} %f %p`;
   const first = await restore('restore-1', plainCommand);
 
-  let replay: { walBytes: number; segments: number; archiveSeconds: number; plain: Restore; prefetch: Restore | undefined } | undefined;
+  let replay: { walBytes: number; archiveSeconds: number; plain: Restore; prefetch: Restore | undefined } | undefined;
   if (WAL_MB > 0) {
     const clients = Math.max(2, cpus().length * 2);
     const script = join(dir('pgbench'), 'update.sql');
@@ -414,15 +451,14 @@ recovery_target_action = 'promote'
     const archiveSeconds = secondsSince(writeStart);
     console.log(`done ${fmt(archiveSeconds)} s after the writes began`);
     await stopServer(primary, 'immediate');
-    const segments = Math.ceil(walBytes / SEGMENT);
-    const plain = await restore('restore-2', plainCommand);
+    const plain = await restore('restore-2', timed(restoreCalls, plainCommand));
     let prefetch: Restore | undefined;
     if (PREFETCH && maxParallel > 1) {
       const wrapper = join(dir('prefetch'), 'restore-wal.sh');
       prefetchingRestoreCommand(wrapper, walRestoreOptions(config, serverName), maxParallel, dir('prefetch', 'spool'));
       prefetch = await restore('restore-3', `${wrapper} %f %p`);
     }
-    replay = { walBytes, segments, archiveSeconds, plain, prefetch };
+    replay = { walBytes, archiveSeconds, plain, prefetch };
   }
 
   // Results.
@@ -435,10 +471,11 @@ recovery_target_action = 'promote'
   row('base backup', `${fmt(backup.seconds)} s`, rate(mib(dbBytes) / backup.seconds), `barman-cloud-backup (gzip, jobs ${config.data?.jobs ?? 2}); ${fmt(mib(storedBackup), 0)} MiB stored`);
   row('base restore', `${fmt(first.base)} s`, rate(baseRate), `barman-cloud-restore, MiB of PGDATA per second${replay ? ` (again: ${fmt(replay.plain.base)} s${replay.prefetch ? `, ${fmt(replay.prefetch.base)} s` : ''})` : ''}`);
   row('start after restore', `${fmt(first.recovery)} s`, '', `pg_ctl start to promoted: the backup's own WAL (${first.log.restored} files restored), new timeline, end-of-recovery checkpoint`);
-  const perSegment = (r: Restore) => r.recovery / Math.max(1, replay!.segments);
+  /** Recovery time per WAL file restored: fetch and replay. */
+  const perSegment = (r: Restore) => r.recovery / Math.max(1, r.log.restored);
   if (replay) {
     const walMiB = mib(replay.walBytes);
-    row('WAL written', `${fmt(walMiB, 0)} MiB`, '', `${replay.segments} segments of random UPDATEs after the backup; archived (one barman-cloud-wal-archive per segment) ${fmt(replay.archiveSeconds)} s after the writes began`);
+    row('WAL written', `${fmt(walMiB, 0)} MiB`, '', `${replay.plain.log.restored} segments restored (random UPDATEs after the backup); archived (one barman-cloud-wal-archive per segment) ${fmt(replay.archiveSeconds)} s after the writes began`);
     row(
       'WAL replay, plain',
       `${fmt(replay.plain.recovery)} s`,
@@ -453,6 +490,22 @@ recovery_target_action = 'promote'
         `as the plugin with wal.maxParallel ${maxParallel}: ${fmt(perSegment(replay.prefetch), 2)} s per segment${replay.prefetch.log.redo !== undefined ? `; redo ${fmt(replay.prefetch.log.redo)} s` : ''}`,
       );
     }
+  }
+
+  // One barman-cloud call, against the sidecar that runs it in the pod (the ObjectStore's
+  // instanceSidecarConfiguration.resources).
+  const limits = plugin.sidecarResources?.limits;
+  const cpuLimit = cores(limits?.cpu);
+  const memoryLimit = memoryMiB(limits?.memory);
+  for (const [label, file] of [
+    ['wal-archive call', archiveCalls],
+    ['wal-restore call', restoreCalls],
+  ] as const) {
+    const c = calls(file);
+    if (!c) continue;
+    const atLimit = cpuLimit ? `; at the sidecar's CPU limit ${limits?.cpu}: >= ${fmt(c.cpu / cpuLimit)} s per call` : '';
+    const memory = memoryLimit ? `; sidecar memory limit ${limits?.memory}${c.maxRssMiB > memoryLimit ? ': EXCEEDED, the container would be OOM-killed' : ''}` : '';
+    row(label, `${fmt(c.wall, 2)} s`, `${fmt(c.cpu, 2)} CPU s`, `barman-cloud-${label.split(' ')[0]} (${c.count} calls, /usr/bin/time): max RSS ${fmt(c.maxRssMiB)} MiB${memory}${atLimit}`);
   }
 
   // RTO: the base restore of 50 GiB at the measured rate (PGDATA MiB per second), the start-up

@@ -197,7 +197,57 @@ interface PodTemplateHolder {
   spec?: unknown;
 }
 
-/** The pod-bearing objects (Deployments, StatefulSets, DaemonSets, Rollouts, Jobs, CronJobs) of a manifest set. */
+/**
+ * The pods CloudNativePG makes for its objects, as it labels them (cloudnative-pg v1.30.0
+ * pkg/specs/pods.go and pkg/specs/pgbouncer/deployments.go; docs/reference/cloudnativepg.md): a
+ * Cluster's instances carry its inheritedMetadata labels and the operator's own; a Pooler's pods
+ * carry its template's labels with name, instance, component and managed-by overwritten.
+ */
+function operatorWorkloads(o: PodTemplateHolder): Workload[] {
+  const apiVersion = (o as { apiVersion?: string }).apiVersion;
+  if (apiVersion !== 'postgresql.cnpg.io/v1' || (o.kind !== 'Cluster' && o.kind !== 'Pooler')) return [];
+  const spec = (o.spec ?? {}) as { inheritedMetadata?: { labels?: Record<string, string> }; cluster?: { name: string }; template?: { metadata?: { labels?: Record<string, string> } } };
+  const name = o.metadata.name!;
+  if (o.kind === 'Cluster') {
+    return [
+      {
+        namespace: o.metadata.namespace!,
+        name,
+        kind: o.kind,
+        labels: { ...spec.inheritedMetadata?.labels, 'cnpg.io/cluster': name, 'cnpg.io/podRole': 'instance' },
+        ports: [
+          { port: 5432, name: 'postgresql', protocol: 'TCP' },
+          { port: 9187, name: 'metrics', protocol: 'TCP' },
+          { port: 8000, name: 'status', protocol: 'TCP' },
+        ],
+      },
+    ];
+  }
+  const labels = {
+    ...spec.template?.metadata?.labels,
+    'app.kubernetes.io/name': 'postgresql',
+    'app.kubernetes.io/instance': spec.cluster?.name ?? '',
+    'app.kubernetes.io/component': 'pooler',
+    'app.kubernetes.io/managed-by': 'cloudnative-pg',
+    'cnpg.io/poolerName': name,
+    'cnpg.io/cluster': spec.cluster?.name ?? '',
+    'cnpg.io/podRole': 'pooler',
+  };
+  return [
+    {
+      namespace: o.metadata.namespace!,
+      name,
+      kind: o.kind,
+      labels,
+      ports: [
+        { port: 5432, name: 'pgbouncer', protocol: 'TCP' },
+        { port: 9127, name: 'metrics', protocol: 'TCP' },
+      ],
+    },
+  ];
+}
+
+/** The pod-bearing objects (Deployments, StatefulSets, DaemonSets, Rollouts, Jobs, CronJobs, CloudNativePG Clusters and Poolers) of a manifest set. */
 export function workloadsFrom(objects: readonly PodTemplateHolder[]): Workload[] {
   type Template = { metadata?: { labels?: Record<string, string> }; spec: { containers: { ports?: { containerPort: number; name?: string; protocol?: string }[] }[] } };
   const templateOf = (o: PodTemplateHolder): Template | undefined => {
@@ -207,6 +257,8 @@ export function workloadsFrom(objects: readonly PodTemplateHolder[]): Workload[]
     return undefined;
   };
   return objects.flatMap((o) => {
+    const operated = operatorWorkloads(o);
+    if (operated.length) return operated;
     const t = templateOf(o);
     if (!t) return [];
     return [

@@ -264,7 +264,7 @@ export class PostgresChart extends PlatformChart {
     workloadNetworkPolicy(this, meta(CLUSTER_NAME), {
       selector: instancePods,
       ingress: [
-        { port: PG_PORT, peers: [clientsOf('postgres', props.instance), this.peer, ...poolerPeers] },
+        { port: PG_PORT, peers: [clientsOf('postgres', props.instance), this.peer, ...poolerPeers, operator] },
         { port: STATUS_PORT, peers: [operator, this.peer] },
         { port: METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
       ],

@@ -272,12 +272,15 @@ export interface PluginSettings {
   readonly archiveTimeout: string;
   /** Cluster postgres: spec.bootstrap.initdb.dataChecksums. */
   readonly dataChecksums: boolean;
+  /** ObjectStore postgres-store: the resources of the sidecar that runs barman-cloud. */
+  readonly sidecarResources: { readonly limits?: Record<string, string>; readonly requests?: Record<string, string> } | undefined;
 }
 
 /** What is read of the ObjectStore's and the Cluster's spec. */
 interface SynthesisedSpec {
   configuration?: BarmanObjectStoreConfiguration;
   retentionPolicy?: string;
+  instanceSidecarConfiguration?: { resources?: { limits?: Record<string, string>; requests?: Record<string, string> } };
   bootstrap?: { initdb?: { dataChecksums?: boolean } };
   plugins?: { name: string; parameters?: Record<string, string> }[];
   postgresql?: { parameters?: Record<string, string | number> };
@@ -304,5 +307,6 @@ export function productionPluginSettings(): PluginSettings {
     parameters,
     archiveTimeout: parameters.archive_timeout ?? '60s',
     dataChecksums: cluster!.spec?.bootstrap?.initdb?.dataChecksums === true,
+    sidecarResources: store!.spec?.instanceSidecarConfiguration?.resources,
   };
 }

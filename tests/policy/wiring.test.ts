@@ -1,6 +1,7 @@
 // Wiring across charts, from the synthesised objects: every host and port a workload is told to
-// use is a Service and port of the platform, and every Secret key it reads is one the platform
-// declares (and, outside dev, syncs with an ExternalSecret).
+// use is a Service and port of the platform (its own, or one CloudNativePG makes for a Cluster or
+// Pooler it declares), and every Secret key it reads is one the platform declares (and, outside
+// dev, syncs with an ExternalSecret) or one cert-manager writes for its Certificates.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENVIRONMENTS } from '../../environments';
@@ -18,6 +19,13 @@ describe.each(ENVIRONMENT_NAMES)('%s wiring', (envName) => {
       .filter((o) => o.kind === 'Service')
       .map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, ((o.spec as { ports: { port: number }[] }).ports ?? []).map((p) => p.port)]),
   );
+  // The Services CloudNativePG makes: <cluster>-rw, -ro and -r on 5432, and one per Pooler, named
+  // after it (docs/reference/cloudnativepg.md).
+  for (const o of objects.filter((x) => x.apiVersion === 'postgresql.cnpg.io/v1')) {
+    const key = (svc: string) => `${o.metadata.namespace}/${svc}`;
+    if (o.kind === 'Cluster') for (const suffix of ['rw', 'ro', 'r']) services.set(key(`${o.metadata.name}-${suffix}`), [5432]);
+    if (o.kind === 'Pooler') services.set(key(o.metadata.name), [5432]);
+  }
   const input = ENVIRONMENTS.find((e) => (e as { name: string }).name === envName);
   const { specs } = platformSecrets(input);
 
@@ -57,6 +65,10 @@ describe.each(ENVIRONMENT_NAMES)('%s wiring', (envName) => {
 
   it('reads only Secret keys the platform declares', () => {
     const declared = new Map(specs.map((s) => [`${s.namespace}/${s.name}`, new Set(s.keys.map((k) => k.key))]));
+    // The Secrets cert-manager writes for the platform's Certificates.
+    for (const c of objects.filter((o) => o.kind === 'Certificate')) {
+      declared.set(`${c.metadata.namespace}/${(c.spec as { secretName: string }).secretName}`, new Set(['tls.crt', 'tls.key', 'ca.crt']));
+    }
     const problems: string[] = [];
     for (const obj of objects) {
       const t = podTemplate(obj);
