@@ -81,6 +81,8 @@ export function buildPlatform(app: App, env: Environment): void {
     config: env.backup,
     claims: { redis: claimOf(redis.serviceName) },
     backupVolume: backup.backupVolume,
+    db: postgres,
+    apiServerCidrs: env.network.apiServerCidrs,
   });
   const supabase = new SupabaseChart(app, 'supabase', {
     instance: env.name,

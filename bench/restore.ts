@@ -216,6 +216,10 @@ const clusterConf = () =>
 const TIME = '/usr/bin/time';
 const timed = (file: string, command: string) => (existsSync(TIME) ? `${TIME} -a -o ${file} -f '%e %U %S %M' ${command}` : command);
 
+/** `exec` of a barman-cloud program under /usr/bin/time (when there is one), its cost appended to `file`. */
+const execTimed = (file: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv) =>
+  existsSync(TIME) ? exec(TIME, ['-a', '-o', file, '-f', '%e %U %S %M', command, ...args], env) : exec(command, args, env);
+
 interface Calls {
   readonly count: number;
   readonly wall: number;
@@ -346,6 +350,10 @@ log_line_prefix = '%m [%p] '
 
   progress(`generating about ${SIZE_MB} MiB of random rows... `);
   const genStart = performance.now();
+  const archiveCalls = join(dir('calls'), 'wal-archive');
+  const restoreCalls = join(dir('calls'), 'wal-restore');
+  const backupCalls = join(dir('calls'), 'backup');
+  const baseRestoreCalls = join(dir('calls'), 'restore');
   psql(primary, 'CREATE TABLE payload (id bigint PRIMARY KEY, a text NOT NULL, b text NOT NULL)');
   const chunk = 200_000;
   const insert = (from: number, to: number) =>
@@ -369,14 +377,15 @@ log_line_prefix = '%m [%p] '
   const dbBytes = Number(psql(primary, "SELECT pg_database_size('postgres')"));
   console.log(`done in ${fmt(genSeconds)} s: ${rows} rows, pg_database_size ${fmt(mib(dbBytes), 0)} MiB`);
 
-  const archiveCalls = join(dir('calls'), 'wal-archive');
-  const restoreCalls = join(dir('calls'), 'wal-restore');
   psql(primary, `ALTER SYSTEM SET archive_command = ${conf(timed(archiveCalls, `${shellQuote(['barman-cloud-wal-archive', ...walArchiveOptions(config, serverName)])} %p`))}`);
   psql(primary, 'SELECT pg_reload_conf()');
 
   progress('barman-cloud-backup... ');
   const backupName = pluginBackupName();
-  const backup = must(await exec('barman-cloud-backup', backupOptions(config, backupName, serverName), { ...s3.env, PGHOST: primary.socketDir, PGPORT: String(primary.port) }), 'barman-cloud-backup');
+  const backup = must(
+    await execTimed(backupCalls, 'barman-cloud-backup', backupOptions(config, backupName, serverName), { ...s3.env, PGHOST: primary.socketDir, PGPORT: String(primary.port) }),
+    'barman-cloud-backup',
+  );
   const shown = JSON.parse(must(await exec('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, serverName, backupName], s3.env), 'barman-cloud-backup-show').output) as Record<
     string,
     { backup_id: string; end_xlog: string }
@@ -390,7 +399,7 @@ log_line_prefix = '%m [%p] '
     const root = dir(name);
     const pgdata = join(root, 'data');
     progress(`${name}: barman-cloud-restore... `);
-    const base = must(await exec('barman-cloud-restore', restoreOptions(config, serverName, info.backup_id, pgdata), s3!.env), 'barman-cloud-restore');
+    const base = must(await execTimed(baseRestoreCalls, 'barman-cloud-restore', restoreOptions(config, serverName, info.backup_id, pgdata), s3!.env), 'barman-cloud-restore');
     const pgdataBytes = diskBytes(pgdata);
     console.log(`${fmt(base.seconds)} s, ${fmt(mib(pgdataBytes), 0)} MiB`);
     writeFileSync(
@@ -497,15 +506,19 @@ recovery_target_action = 'promote'
   const limits = plugin.sidecarResources?.limits;
   const cpuLimit = cores(limits?.cpu);
   const memoryLimit = memoryMiB(limits?.memory);
-  for (const [label, file] of [
-    ['wal-archive call', archiveCalls],
-    ['wal-restore call', restoreCalls],
+  console.log('');
+  const cost: Record<string, Calls | undefined> = {};
+  for (const [program, file] of [
+    ['barman-cloud-backup', backupCalls],
+    ['barman-cloud-restore', baseRestoreCalls],
+    ['barman-cloud-wal-archive', archiveCalls],
+    ['barman-cloud-wal-restore', restoreCalls],
   ] as const) {
-    const c = calls(file);
+    const c = (cost[program] = calls(file));
     if (!c) continue;
     const atLimit = cpuLimit ? `; at the sidecar's CPU limit ${limits?.cpu}: >= ${fmt(c.cpu / cpuLimit)} s per call` : '';
-    const memory = memoryLimit ? `; sidecar memory limit ${limits?.memory}${c.maxRssMiB > memoryLimit ? ': EXCEEDED, the container would be OOM-killed' : ''}` : '';
-    row(label, `${fmt(c.wall, 2)} s`, `${fmt(c.cpu, 2)} CPU s`, `barman-cloud-${label.split(' ')[0]} (${c.count} calls, /usr/bin/time): max RSS ${fmt(c.maxRssMiB)} MiB${memory}${atLimit}`);
+    const memory = memoryLimit ? `; sidecar memory limit ${limits?.memory}${c.maxRssMiB > memoryLimit ? ': EXCEEDED, the container would be OOM-killed' : ' not reached'}` : '';
+    row(program.replace('barman-cloud-', 'call: '), `${fmt(c.wall, 2)} s`, `${fmt(c.cpu, 2)} CPU s`, `per call (${c.count}, /usr/bin/time): max RSS ${fmt(c.maxRssMiB)} MiB${memory}${atLimit}`);
   }
 
   // RTO: the base restore of 50 GiB at the measured rate (PGDATA MiB per second), the start-up
@@ -523,6 +536,20 @@ recovery_target_action = 'promote'
       const walMinutes = (daySegments * perSegment(r)) / 60;
       row(`RTO + 1 day, ${label}`, `${fmt(baseMinutes + first.recovery / 60 + walMinutes)} min`, '', `+ ${daySegments} segments x ${fmt(perSegment(r), 2)} s = ${fmt(walMinutes)} min of WAL replay`);
     }
+  }
+  const restoreCost = cost['barman-cloud-restore'];
+  const walCost = cost['barman-cloud-wal-restore'];
+  if (cpuLimit && restoreCost && walCost && replay) {
+    // CPU-bound in the sidecar: each call's CPU time at the limit, or the measured time if longer.
+    const cpuPerMiB = restoreCost.cpu / mib(first.pgdataBytes);
+    const baseAtLimit = Math.max((RTO_SIZE_GIB * 1024 * cpuPerMiB) / cpuLimit, RTO_SIZE_GIB * 1024 / baseRate) / 60;
+    const segmentAtLimit = Math.max(walCost.cpu / cpuLimit, perSegment(replay.plain));
+    row(
+      `RTO at sidecar ${limits?.cpu}`,
+      `${fmt(baseAtLimit + (daySegments * segmentAtLimit) / 60)} min`,
+      '',
+      `the sidecar's CPU limit (barman-cloud runs there, in the recovery Job too): base ${fmt(baseAtLimit)} min (${fmt(cpuPerMiB * 1024)} CPU s per GiB) + ${daySegments} x ${fmt(segmentAtLimit, 2)} s; prefetching does not help a CPU-bound sidecar`,
+    );
   }
   console.log(
     `${'assumes'.padEnd(22)}the last base backup is one day old (daily ScheduledBackup); a day of WAL is max(${forcedSegments} segments: archive_timeout ${plugin.archiveTimeout} ` +

@@ -9,14 +9,15 @@ Commands:
             (labelled objects the cluster has and dist/<env>/ no longer holds); deletes them only
             with --prune, and never namespaces, volume claims or Prune=false/Delete=false objects
   status    a table of the environment's workloads (ready/desired replicas, Rollout phase and
-            step, CronJob runs) and the age of the last backups and restore drill; exit code 0
+            step, Cluster phase, CronJob runs) and the age of the last backups; exit code 0
             when everything is ready, 1 otherwise
   secrets   create the platform's Secrets in a dev cluster (generated values; never printed
             unless --dry-run; existing Secrets are kept unless --rotate)
   promote   put a new image of the api, worker or scheduler into an environment's release
             file (environments/releases/<env>.json), re-synthesise dist/, print what changed
-  restore   fill in a restore Job (dist/<env>/on-demand/) with a target and print it, or
-            apply it with --apply; prints the steps around it (stop the store first)
+  restore   postgres: a new recovery Cluster from the object store to a target, and the Job
+            that fails loudly if it fell short; redis: the restore Job for a snapshot
+            (dist/<env>/on-demand/); prints them and the steps around them, or --apply
   loadtest  run one k6 script of tests/load/ in the cluster: creates its Job
             (dist/<env>/on-demand/) under a fresh name, streams k6's log, prints the summary;
             exit code 0 when every threshold held, 1 otherwise
@@ -54,11 +55,11 @@ Options for promote (also: npm run promote -- ...):
 Options for restore:
   --env NAME               environment
   --store NAME             postgres or redis
-  --backup NAME            base backup or snapshot, e.g. 20261127T020000Z (default: latest)
-  --time TS                postgres: recover up to this time (ISO 8601 with offset)
-  --restore-point NAME     postgres: recover up to this restore point
-  --force                  allow writing into a data directory that holds data
-  --apply                  create the Job in the cluster (default: print it)
+  --to TARGET              postgres: latest (default), a time (RFC 3339 with offset) or an
+                           LSN (0/5000060); recovers into a NEW Cluster and checks it
+  --backup NAME            redis: snapshot, e.g. 20261127T020000Z (default: latest)
+  --force                  redis: allow writing into a data directory that holds data
+  --apply                  create the objects in the cluster (default: print them)
   --context NAME           kubeconfig context (default: the current one)
 
 Exit codes: 0 success, 1 failure or not ready (status), 2 wrong usage.

@@ -4,7 +4,8 @@
 //   npm run cli -- status --env dev [--context NAME]
 //   npm run cli -- secrets --env dev [--rotate] [--dry-run] [--set SECRET/KEY=VALUE] [--context NAME]
 //   npm run promote -- --env staging --component api --image REPO@sha256:...
-//   npm run cli -- restore --env production --store postgres [--time TS | --restore-point NAME] [--backup NAME] [--force] [--apply]
+//   npm run cli -- restore --env production --store postgres [--to latest|TIME|LSN] [--apply]
+//   npm run cli -- restore --env production --store redis [--backup NAME] [--force] [--apply]
 //   npm run cli -- loadtest --env staging --script api|realtime|database [--print] [--context NAME]
 import { ENVIRONMENTS } from '../environments';
 import { EnvironmentError } from '../environments/schema';

@@ -1,27 +1,46 @@
-// `restore`: fills in a restore Job from dist/<env>/on-demand/ (which Argo CD never syncs) with
-// the snapshot the operator chose, under a fresh name, and prints it or applies it. Redis only:
-// PostgreSQL recovers into a new CloudNativePG Cluster from its object store
-// (docs/runbooks/backup.md). What to send is
-// decided here, with the objects it would send; the cluster call is kube.ts's apply.
+// `restore`: fills in the on-demand restore objects of dist/<env>/on-demand/ (which Argo CD never
+// syncs) with what the operator chose, and prints them or applies them.
+// - postgres: the recovery Cluster (a NEW Cluster bootstrapped from the object store, never the
+//   running one) with the recovery target, and the Job that checks what it reached against what
+//   the archive holds (it fails loudly on any shortfall).
+// - redis: the restore Job with the snapshot, under a fresh name.
+// What to send is decided here, with the objects it would send; the cluster call is kube.ts's apply.
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { RESTORE_INPUTS, RESTORE_JOBS } from '../charts/backup/restore-chart';
+import { RECOVERY_CHECK_JOB, RESTORE_JOBS } from '../charts/backup/restore-chart';
+import { RECOVERY_CLUSTERS, type RecoveryTarget, recoveryTargetSpec } from '../charts/postgres/recovery';
 import { ENVIRONMENTS } from '../environments';
 import type { Manifests } from '../lib/output';
 import { renderEnvironment } from '../platform';
 import type { ObjectAccess } from './kube';
 import { UsageError } from './usage';
 
-export type Store = keyof typeof RESTORE_JOBS;
+export const STORES = ['postgres', 'redis'] as const;
+export type Store = (typeof STORES)[number];
 
 export interface RestoreRequest {
   readonly env: string;
   readonly store: Store;
-  /** Snapshot name, or "latest". */
-  readonly backup: string;
+  /** postgres: what recovery stops at. */
+  readonly target?: RecoveryTarget;
+  /** redis: the snapshot name, or "latest". */
+  readonly backup?: string;
   readonly force: boolean;
   readonly apply: boolean;
   readonly context?: string;
+}
+
+/** An RFC 3339 timestamp with an explicit offset: recovery must not depend on a server's time zone. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/** A WAL position as PostgreSQL writes it. */
+const LSN = /^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/;
+
+/** "latest", a time or an LSN, or a UsageError saying what to write. */
+export function parseTarget(text: string): RecoveryTarget {
+  if (text === 'latest') return { kind: 'latest' };
+  if (LSN.test(text)) return { kind: 'lsn', lsn: text.toUpperCase() };
+  if (TIMESTAMP.test(text) && !Number.isNaN(Date.parse(text))) return { kind: 'time', time: text };
+  throw new UsageError(`--to ${text}: write "latest", an RFC 3339 time with its offset such as 2026-11-27T14:05:00Z, or an LSN such as 0/5000060`);
 }
 
 export function parseRestoreArgs(argv: string[], envNames: readonly string[]): RestoreRequest {
@@ -30,7 +49,8 @@ export function parseRestoreArgs(argv: string[], envNames: readonly string[]): R
     options: {
       env: { type: 'string' },
       store: { type: 'string' },
-      backup: { type: 'string', default: 'latest' },
+      to: { type: 'string' },
+      backup: { type: 'string' },
       force: { type: 'boolean', default: false },
       apply: { type: 'boolean', default: false },
       context: { type: 'string' },
@@ -38,76 +58,114 @@ export function parseRestoreArgs(argv: string[], envNames: readonly string[]): R
     strict: true,
   });
   if (!values.env || !envNames.includes(values.env)) throw new UsageError(`--env must be one of ${envNames.join(', ')}`);
-  const stores = Object.keys(RESTORE_JOBS);
+  if (!values.store || !(STORES as readonly string[]).includes(values.store)) throw new UsageError(`--store must be one of ${STORES.join(', ')}`);
+  const common = { env: values.env, force: values.force, apply: values.apply, ...(values.context ? { context: values.context } : {}) };
   if (values.store === 'postgres') {
-    throw new UsageError('PostgreSQL is restored into a new CloudNativePG Cluster from its object store, never in place: follow docs/runbooks/backup.md');
+    if (values.backup) throw new UsageError('postgres recovers from the newest base backup that reaches the target: choose the target with --to, not a backup');
+    if (values.force) throw new UsageError('postgres restores into a new Cluster and never overwrites anything: --force is for redis');
+    return { ...common, store: 'postgres', target: parseTarget(values.to ?? 'latest') };
   }
-  if (!values.store || !stores.includes(values.store)) throw new UsageError(`--store must be one of ${stores.join(', ')}`);
-  const store = values.store as Store;
-  if (values.backup !== 'latest' && !/^\d{8}T\d{6}Z(\.rdb)?$/.test(values.backup)) {
-    throw new UsageError(`--backup ${values.backup}: name a snapshot as listed in the backup volume, such as 20261127T020000Z, or "latest"`);
+  if (values.to) throw new UsageError('Redis restores a whole snapshot: choose it with --backup <name> (or latest); --to is for postgres');
+  const backup = values.backup ?? 'latest';
+  if (backup !== 'latest' && !/^\d{8}T\d{6}Z(\.rdb)?$/.test(backup)) {
+    throw new UsageError(`--backup ${backup}: name a snapshot as listed in the backup volume, such as 20261127T020000Z, or "latest"`);
   }
-  return {
-    env: values.env,
-    store,
-    backup: values.backup,
-    force: values.force,
-    apply: values.apply,
-    ...(values.context ? { context: values.context } : {}),
-  };
+  return { ...common, store: 'redis', backup };
 }
 
+interface Manifest {
+  metadata: { name: string; namespace: string };
+  spec: Record<string, unknown>;
+}
 interface JobObject {
-  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace: string };
   spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
 }
 
-/** The Job to run: the on-demand template with the request's values and a name of its own. */
-export function restoreJob(onDemand: Manifests, request: RestoreRequest, now: Date): Record<string, unknown> {
-  const template = RESTORE_JOBS[request.store];
-  const file = [...onDemand.keys()].find((f) => new RegExp(`^on-demand/Job\\.[^.]+\\.${template}\\.yaml$`).test(f));
-  if (!file) throw new Error(`internal: no ${template} Job in dist/${request.env}/on-demand`);
-  const job = parse(onDemand.get(file)!) as JobObject;
-  const values: Record<string, string> = { RESTORE_SNAPSHOT: request.backup === 'latest' || request.backup.endsWith('.rdb') ? request.backup : `${request.backup}.rdb`, RESTORE_FORCE: String(request.force) };
-  const env = job.spec.template.spec.containers[0]!.env;
-  for (const name of RESTORE_INPUTS[request.store]) {
-    const entry = env.find((e) => e.name === name);
-    if (!entry) throw new Error(`internal: ${template} has no ${name}`);
-    entry.value = values[name];
+/** The on-demand object of `kind` and `name`, or an error naming what is missing. */
+function onDemandObject<T>(onDemand: Manifests, env: string, kind: string, name: string): T {
+  const file = [...onDemand.keys()].find((f) => new RegExp(`^on-demand/${kind}\\.[^.]+\\.${name}\\.yaml$`).test(f));
+  if (!file) {
+    if (kind === 'Cluster') throw new UsageError(`${env} has no object store (backup.objectStore), so there is nothing to recover PostgreSQL from`);
+    throw new Error(`internal: no ${kind} ${name} in dist/${env}/on-demand`);
   }
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase();
-  job.metadata.name = `${template}-${stamp}`;
-  return job as unknown as Record<string, unknown>;
+  return parse(onDemand.get(file)!) as T;
 }
 
-/** What must be true before the Job runs, printed with it. */
+const stamp = (now: Date) => now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase();
+
+/** What to send: the filled-in objects, in the order they must be created. */
+export function restoreObjects(onDemand: Manifests, request: RestoreRequest, now: Date): Record<string, unknown>[] {
+  if (request.store === 'postgres') {
+    const target = request.target ?? { kind: 'latest' };
+    const cluster = onDemandObject<Manifest & { spec: { bootstrap: { recovery: Record<string, unknown> } } }>(onDemand, request.env, 'Cluster', RECOVERY_CLUSTERS.restore);
+    const spec = recoveryTargetSpec(target);
+    // The CRD's own spelling (targetLSN), as the template is plain YAML.
+    if (spec) cluster.spec.bootstrap.recovery.recoveryTarget = spec.targetTime ? { targetTime: spec.targetTime } : { targetLSN: spec.targetLsn };
+    const job = onDemandObject<JobObject>(onDemand, request.env, 'Job', RECOVERY_CHECK_JOB);
+    setEnv(job, RECOVERY_CHECK_JOB, { RECOVERY_TARGET: target.kind === 'latest' ? 'latest' : target.kind === 'time' ? target.time : target.lsn });
+    job.metadata.name = `${RECOVERY_CHECK_JOB}-${stamp(now)}`;
+    return [cluster as unknown as Record<string, unknown>, job as unknown as Record<string, unknown>];
+  }
+  const job = onDemandObject<JobObject>(onDemand, request.env, 'Job', RESTORE_JOBS.redis);
+  const backup = request.backup ?? 'latest';
+  setEnv(job, RESTORE_JOBS.redis, { RESTORE_SNAPSHOT: backup === 'latest' || backup.endsWith('.rdb') ? backup : `${backup}.rdb`, RESTORE_FORCE: String(request.force) });
+  job.metadata.name = `${RESTORE_JOBS.redis}-${stamp(now)}`;
+  return [job as unknown as Record<string, unknown>];
+}
+
+function setEnv(job: JobObject, template: string, values: Record<string, string>): void {
+  const env = job.spec.template.spec.containers[0]!.env;
+  for (const [name, value] of Object.entries(values)) {
+    const entry = env.find((e) => e.name === name);
+    if (!entry) throw new Error(`internal: ${template} has no ${name}`);
+    entry.value = value;
+  }
+}
+
+/** What must be true before and after, printed with the objects. */
 export function restoreChecklist(request: RestoreRequest, namespace: string): string[] {
+  if (request.store === 'postgres') {
+    const t = request.target ?? { kind: 'latest' };
+    const to = t.kind === 'latest' ? 'the newest archived WAL' : t.kind === 'time' ? t.time : `LSN ${t.lsn}`;
+    return [
+      `Recovering postgres of ${request.env} into a NEW Cluster ${RECOVERY_CLUSTERS.restore}, up to ${to}. The running Cluster is not touched.`,
+      `1. Delete an earlier recovery first if there is one: kubectl -n ${namespace} delete cluster/${RECOVERY_CLUSTERS.restore}.`,
+      `2. Create the Cluster and the check Job below (--apply does), then follow: kubectl -n ${namespace} get cluster ${RECOVERY_CLUSTERS.restore} -w and kubectl -n ${namespace} logs -f job/<check job>.`,
+      '3. The check Job fails, naming LSNs and segments, when the recovery fell short of the archive or of the target: do not use such a copy.',
+      '4. Then read what you need from it, or promote it to the platform database: docs/runbooks/postgres-restore.md.',
+    ];
+  }
   const workload = 'statefulset/redis';
   return [
-    `Restoring ${request.store} in ${request.env} from ${request.backup}.`,
+    `Restoring redis in ${request.env} from ${request.backup ?? 'latest'}.`,
     `1. Pause Argo CD's automated sync of the ${request.env}-data Application, or it will start ${workload} again.`,
     `2. Stop the store: kubectl -n ${namespace} scale ${workload} --replicas=0, and wait until its pod is gone.`,
     `3. Run the Job below${request.force ? '' : ' (it refuses a data directory that holds data; --force allows it)'}, and follow it: kubectl -n ${namespace} logs -f job/<name>.`,
     `4. Start the store: kubectl -n ${namespace} scale ${workload} --replicas=1.`,
-    `5. Check the data, then resume the automated sync. docs/runbooks/backup.md has the details.`,
+    '5. Check the data, then resume the automated sync. docs/runbooks/backup.md has the details.',
   ];
 }
 
-export function formatJob(job: Record<string, unknown>): string {
-  return `---\n${stringify(job, { lineWidth: 0 }).trimEnd()}`;
+export function formatObject(object: Record<string, unknown>): string {
+  return `---\n${stringify(object, { lineWidth: 0 }).trimEnd()}`;
 }
 
-/** `restore`: prints the filled-in Job with its checklist, or creates it with --apply. */
+/** `restore`: prints the filled-in objects with the checklist, or creates them with --apply. */
 export async function restoreCommand(argv: string[], cluster: (context?: string) => Pick<ObjectAccess, 'apply'>, out: (line: string) => void, note: (line: string) => void): Promise<void> {
   const request = parseRestoreArgs(argv, ENVIRONMENTS.map((e) => e.name));
   const { manifests } = renderEnvironment(ENVIRONMENTS.find((e) => e.name === request.env));
-  const job = restoreJob(manifests, request, new Date());
-  const namespace = (job as { metadata: { namespace: string } }).metadata.namespace;
+  const objects = restoreObjects(manifests, request, new Date());
+  const namespace = (objects[0] as unknown as Manifest).metadata.namespace;
   for (const line of restoreChecklist(request, namespace)) note(line);
   if (!request.apply) {
-    out(formatJob(job));
+    for (const o of objects) out(formatObject(o));
     return;
   }
-  await cluster(request.context).apply(job, false);
-  note(`created job/${(job as { metadata: { name: string } }).metadata.name} in ${namespace}`);
+  const api = cluster(request.context);
+  for (const o of objects) {
+    await api.apply(o, false);
+    const m = o as unknown as Manifest & { kind: string };
+    note(`created ${m.kind.toLowerCase()}/${m.metadata.name} in ${namespace}`);
+  }
 }

@@ -1,9 +1,15 @@
-// The Redis restore Job, written to dist/<env>/on-demand/: no Argo CD Application syncs that
-// folder, so a restore never runs by accident. `npm run cli -- restore` fills in the snapshot
-// (and --force), gives the Job a fresh name and prints or applies it. The Job only prepares the
-// data directory of a STOPPED Redis (the runbook says how to stop it and start it again); it
-// refuses a directory that holds data unless forced, and moves the old data aside instead of
-// deleting it. PostgreSQL restores are recovery Clusters from the object store, never in place.
+// Restores, written to dist/<env>/on-demand/: no Argo CD Application syncs that folder, so a
+// restore never runs by accident; `npm run cli -- restore` fills in the target and prints or
+// applies it.
+// - PostgreSQL: a recovery Cluster (charts/postgres/recovery.ts) bootstrapped from the object
+//   store, never the running one, and a Job that checks what it reached against what the archive
+//   holds and fails loudly on any shortfall.
+// - Redis: a Job that prepares the data directory of a STOPPED Redis (the runbook says how to
+//   stop it and start it again); it refuses a directory that holds data unless forced, and moves
+//   the old data aside instead of deleting it.
+// What the Jobs need and that does nothing by itself (ServiceAccounts, NetworkPolicies, scripts)
+// is synced with the backup layer.
+import { ApiObject, type ApiObjectProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { OnDemandChart } from '../../lib/chart';
@@ -13,10 +19,17 @@ import { workloadNetworkPolicy } from '../../lib/network';
 import { hardenedPodSpec } from '../../lib/pod';
 import { serviceAccount } from '../../lib/service-account';
 import type { BackupConfig } from '../../environments/backup';
+import { projectFile } from '../../lib/files';
+import type { PostgresChart } from '../postgres/postgres-chart';
+import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
 import { REDIS_DATA_DIR } from '../redis/config';
+import { type RecoveryDatabase, recoveryCheckPod, recoveryClusterNetworkPolicy, toRecoveryCluster } from './recovery-check';
 import { BACKUP_ROOT, type BackupVolume, SCRIPTS_DIR } from './backup-chart';
 
 export const RESTORE_JOBS = { redis: 'redis-restore' } as const;
+/** The Job that checks a PostgreSQL recovery Cluster, and the ConfigMap of its scripts. */
+export const RECOVERY_CHECK_JOB = 'postgres-recovery-check';
+export const RECOVERY_SCRIPTS = 'postgres-recovery-scripts';
 
 /** Environment variables of each restore Job that `cli restore` sets. */
 export const RESTORE_INPUTS = {
@@ -31,6 +44,10 @@ export interface RestoreChartProps {
   readonly claims: { readonly redis: string };
   /** The backup volume and the scripts, as the backup chart mounts them. */
   readonly backupVolume: BackupVolume;
+  /** The database, for recovery Clusters from its object store (none without one). */
+  readonly db: RecoveryDatabase & Pick<PostgresChart, 'operatorPeer'>;
+  /** Addresses of the Kubernetes API server (a recovery Cluster's instance manager calls it). */
+  readonly apiServerCidrs: readonly string[];
 }
 
 export class RestoreChart extends OnDemandChart {
@@ -79,6 +96,8 @@ export class RestoreChart extends OnDemandChart {
     };
     const inputs = (names: readonly string[], defaults: Record<string, string>) => names.map((name) => ({ name, value: defaults[name] ?? '' }));
 
+    if (props.db.objectStoreName && props.config.objectStore) this.postgresRecovery(props, props.config.objectStore);
+
     job({
       name: RESTORE_JOBS.redis,
       image: IMAGES.redis,
@@ -87,6 +106,50 @@ export class RestoreChart extends OnDemandChart {
       dataClaim: props.claims.redis,
       dataMount: REDIS_DATA_DIR,
       env: [{ name: 'REDIS_DATA', value: REDIS_DATA_DIR }, ...inputs(RESTORE_INPUTS.redis, { RESTORE_SNAPSHOT: 'latest', RESTORE_FORCE: 'false' })],
+    });
+  }
+
+  /** The recovery Cluster template and the Job that checks it, with their support objects. */
+  private postgresRecovery(props: RestoreChartProps, store: NonNullable<BackupConfig['objectStore']>): void {
+    const ns = props.namespace;
+    const version = IMAGES.postgres.tag;
+    new ApiObject(this, 'postgres-recovery', recoveryCluster(props.db, { name: RECOVERY_CLUSTERS.restore, component: 'recovery', target: { kind: 'latest' } }) as ApiObjectProps);
+
+    const files = {
+      'list-archive.sh': projectFile('charts/backup/files/list-archive.sh'),
+      'check-recovery.sh': projectFile('charts/backup/files/check-recovery.sh'),
+      'verify-recovery.sh': projectFile('charts/postgres/files/verify-recovery.sh'),
+    };
+    new k8s.KubeConfigMap(this.support, 'recovery-scripts', { metadata: this.support.metadata({ objectName: RECOVERY_SCRIPTS, namespace: ns, name: 'postgres', component: 'recovery', version }), data: files });
+    const labels = { name: RECOVERY_CHECK_JOB, component: 'restore', version };
+    const meta = this.metadata({ ...labels, objectName: RECOVERY_CHECK_JOB, namespace: ns });
+    const supportScope = new Construct(this.support, RECOVERY_CHECK_JOB);
+    const account = serviceAccount(supportScope, meta);
+    const pod = recoveryCheckPod(
+      { db: props.db, store, instance: props.instance, clusterName: RECOVERY_CLUSTERS.restore, scriptsConfigMap: RECOVERY_SCRIPTS, resources: props.config.resources, sidecarResources: props.config.sidecarResources },
+      'latest',
+    );
+    new k8s.KubeJob(this, RECOVERY_CHECK_JOB, {
+      metadata: meta,
+      spec: {
+        backoffLimit: 0,
+        // The recovery itself (restoring the base backup, replaying WAL) comes first.
+        activeDeadlineSeconds: props.config.drill.maxRtoMinutes * 60 + 3600,
+        ttlSecondsAfterFinished: 7 * 24 * 3600,
+        template: {
+          metadata: { labels: meta.labels },
+          spec: hardenedPodSpec({ serviceAccountName: account.name, restartPolicy: 'Never', volumes: pod.volumes, initContainers: [pod.list], containers: [pod.check] }),
+        },
+      },
+    });
+    const checker = selectorLabels(this.labelSpec(labels));
+    workloadNetworkPolicy(supportScope, meta, { selector: checker, ingress: [], egress: toRecoveryCluster(props, 'recovery', props.instance) });
+    recoveryClusterNetworkPolicy(new Construct(this.support, 'recovery-cluster'), this.support.metadata({ objectName: RECOVERY_CLUSTERS.restore, namespace: ns, name: 'postgres', component: 'recovery', version }), {
+      instance: props.instance,
+      component: 'recovery',
+      operator: props.db.operatorPeer,
+      checkers: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: checker } }],
+      apiServerCidrs: props.apiServerCidrs,
     });
   }
 }

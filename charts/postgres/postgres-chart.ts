@@ -16,6 +16,7 @@ import {
   ClusterSpecPostgresqlSynchronousMethod,
   ClusterSpecPrimaryUpdateMethod,
   ClusterSpecPrimaryUpdateStrategy,
+  type ClusterSpec,
   type ClusterSpecResources,
 } from '../../imports/cluster-postgresql.cnpg.io';
 import { PlatformChart } from '../../lib/chart';
@@ -33,6 +34,7 @@ import { BARMAN_PLUGIN, objectStore } from './object-store';
 import { clusterParameters, SHARED_PRELOAD_LIBRARIES } from './parameters';
 import { POOLER_METRICS_PORT, POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodSelector, poolers } from './poolers';
 import { LOGIN_ROLES, type LoginRole, managedRole, roleSecret } from './roles';
+import { RECOVERY_CLUSTERS } from './recovery';
 import { databaseCertificates, type DatabaseTls } from './tls';
 
 export { EXPOSED_SCHEMAS } from './bootstrap';
@@ -106,14 +108,17 @@ export class PostgresChart extends PlatformChart {
   public readonly exposedSchemas = EXPOSED_SCHEMAS;
   /** The poolers, by kind ("ro" only with standbys). */
   public readonly poolers: { readonly rw: PoolerEndpoint; readonly ro?: PoolerEndpoint };
-  /** The Barman Cloud ObjectStore, when the environment archives. */
+  /** The Barman Cloud ObjectStore, when the environment archives, and the Secret of its credentials. */
   public readonly objectStoreName?: string;
+  public readonly objectStoreSecret?: SecretSpec;
+  /** The CloudNativePG operator's pods, which call every instance. */
+  public readonly operatorPeer: Peer;
   /** The Secrets holding each login role's password. */
   public readonly roleSecrets: Readonly<Record<LoginRole, SecretSpec>>;
   /** The root key Secret every instance and every recovery reads. */
   public readonly pgsodiumSecret: SecretSpec;
-  /** The Cluster's spec pieces a recovery Cluster repeats (image, settings, key, TLS). */
-  public readonly recoveryTemplate: Record<string, unknown>;
+  /** What a recovery Cluster repeats of this one (recovery.ts): labels and spec without instances or bootstrap. */
+  public readonly recoverySpec: (component: string) => { labels: Record<string, string>; spec: Omit<ClusterSpec, 'instances'> };
   private readonly certificates: ReturnType<typeof databaseCertificates>;
 
   constructor(scope: Construct, id: string, props: PostgresChartProps) {
@@ -140,7 +145,8 @@ export class PostgresChart extends PlatformChart {
       prefix: props.prefix,
       certManagerNamespace: props.operators.certManagerNamespace,
       namespace: ns,
-      serviceNames: [`${CLUSTER_NAME}-rw`, `${CLUSTER_NAME}-ro`, `${CLUSTER_NAME}-r`, ...kinds.map((k) => POOLER_NAMES[k])],
+      // The recovery Clusters serve the same certificate, so a restore is verified like the database.
+      serviceNames: [`${CLUSTER_NAME}-rw`, `${CLUSTER_NAME}-ro`, `${CLUSTER_NAME}-r`, ...kinds.map((k) => POOLER_NAMES[k]), ...Object.values(RECOVERY_CLUSTERS).map((n) => `${n}-rw`)],
       clientNamespaces: props.clientNamespaces,
     });
 
@@ -148,6 +154,7 @@ export class PostgresChart extends PlatformChart {
       ? objectStore(this, { namespace: ns, instance: props.instance, config: props.backup.objectStore, secretSource: props.secrets, sidecarResources: c.helperResources }, (n) => meta(n, 'backup'))
       : undefined;
     this.objectStoreName = store?.name;
+    this.objectStoreSecret = store?.secret;
 
     const queries = new k8s.KubeConfigMap(this, 'custom-queries', { metadata: meta('postgres-custom-queries', 'monitoring'), data: { [CUSTOM_QUERIES_KEY]: customQueriesYaml() } });
     const getkey = new k8s.KubeConfigMap(this, 'getkey', { metadata: meta('postgres-pgsodium-getkey'), data: { 'getkey.sh': projectFile('charts/postgres/files/pgsodium-getkey.sh') } });
@@ -184,7 +191,21 @@ export class PostgresChart extends PlatformChart {
       walVolumeBytes: quantity(c.walVolumeSize),
       archiving,
     });
-    this.recoveryTemplate = { ...common, postgresql: { parameters, sharedPreloadLibraries: [...SHARED_PRELOAD_LIBRARIES], pgHba: pgHba() } };
+    const managedRoles = (Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => managedRole(role, this.roleSecrets[role]));
+    this.recoverySpec = (component: string) => {
+      const labels = standardLabels(this.labelSpec({ name: 'postgres', component, version }));
+      return {
+        labels,
+        spec: {
+          ...common,
+          inheritedMetadata: { labels },
+          storage: { size: props.dataVolumeSize, storageClass: props.storageClassName },
+          walStorage: { size: c.walVolumeSize, storageClass: props.storageClassName },
+          postgresql: { parameters, sharedPreloadLibraries: [...SHARED_PRELOAD_LIBRARIES], pgHba: pgHba() },
+          managed: { roles: managedRoles },
+        },
+      };
+    };
 
     new Cluster(this, 'cluster', {
       metadata: { ...meta(CLUSTER_NAME), annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } },
@@ -237,7 +258,7 @@ export class PostgresChart extends PlatformChart {
         // CloudNativePG's default application database and owner ("app") stay unused: Supabase
         // lives in "postgres", set up by the bootstrap Job.
         bootstrap: { initdb: { dataChecksums: true, encoding: 'UTF8' } },
-        managed: { roles: (Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => managedRole(role, this.roleSecrets[role])) },
+        managed: { roles: managedRoles },
         monitoring: { customQueriesConfigMap: [{ name: queries.name, key: CUSTOM_QUERIES_KEY }] },
         ...(store ? { plugins: [{ name: BARMAN_PLUGIN, isWalArchiver: true, parameters: { barmanObjectName: store.name } }] } : {}),
         ...(props.backup.postgresSnapshots ? { backup: { volumeSnapshot: { className: props.snapshotClassName } } } : {}),
@@ -260,6 +281,7 @@ export class PostgresChart extends PlatformChart {
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.operators.cnpgNamespace } },
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } },
     };
+    this.operatorPeer = operator;
     const poolerPeers = kinds.map((k) => this.poolers[k]!.peer);
     workloadNetworkPolicy(this, meta(CLUSTER_NAME), {
       selector: instancePods,

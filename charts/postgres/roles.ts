@@ -27,9 +27,10 @@ export interface RoleAttributes {
 export const LOGIN_ROLES = {
   /**
    * The Supabase stack's own superuser (the image's bootstrap user): postgres-meta, Realtime,
-   * Studio and the bootstrap Job. The only superuser reachable over the network.
+   * Studio, the bootstrap Job and the checks of a recovery Cluster. The only superuser reachable
+   * over the network.
    */
-  supabase_admin: { superuser: true, createdb: true, createrole: true, replication: true, bypassrls: true, usedBy: 'postgres-meta, Realtime, Studio, the bootstrap Job' },
+  supabase_admin: { superuser: true, createdb: true, createrole: true, replication: true, bypassrls: true, usedBy: 'postgres-meta, Realtime, Studio, the bootstrap Job, the recovery checks' },
   authenticator: { inherit: false, inRoles: ['anon', 'authenticated', 'service_role'], usedBy: 'PostgREST' },
   supabase_auth_admin: { inherit: false, createrole: true, usedBy: 'Auth (GoTrue)' },
   supabase_storage_admin: { inherit: false, createrole: true, inRoles: ['authenticator'], usedBy: 'Storage' },

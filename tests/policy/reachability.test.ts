@@ -109,7 +109,7 @@ describe('reachability matrix', () => {
       o.kind === 'NetworkPolicy' && o.metadata.name === 'postgres' ? { ...o, spec: { ...(o.spec as object), ingress: [] } } : o,
     );
     const { blocked } = differences(withoutDns(effectiveFlows(broken)), intended.get('production')!);
-    expect(blocked).toEqual(expect.arrayContaining(['supabase/auth -> supabase/postgres:5432', 'supabase/supavisor -> supabase/postgres:5432']));
+    expect(blocked).toEqual(expect.arrayContaining(['supabase/auth -> supabase/postgres:5432', 'supabase/postgres-pooler-rw -> supabase/postgres:5432', 'supabase/postgres -> supabase/postgres:5432']));
   });
 });
 

@@ -22,7 +22,7 @@ describe.each(ENVIRONMENT_NAMES)('%s wiring', (envName) => {
   // The Services CloudNativePG makes: <cluster>-rw, -ro and -r on 5432, and one per Pooler, named
   // after it (docs/reference/cloudnativepg.md).
   for (const o of objects.filter((x) => x.apiVersion === 'postgresql.cnpg.io/v1')) {
-    const key = (svc: string) => `${o.metadata.namespace}/${svc}`;
+    const key = (svc: string | undefined) => `${o.metadata.namespace}/${svc}`;
     if (o.kind === 'Cluster') for (const suffix of ['rw', 'ro', 'r']) services.set(key(`${o.metadata.name}-${suffix}`), [5432]);
     if (o.kind === 'Pooler') services.set(key(o.metadata.name), [5432]);
   }

@@ -1,62 +1,78 @@
-// `restore`: argument rules, the Job it would send (filled-in template, fresh name, nothing else
-// changed), and that --apply sends exactly that and printing sends nothing.
+// `restore`: argument rules, the objects it would send (the filled-in recovery Cluster and its
+// check Job for postgres, the restore Job for redis; nothing else changed), and that --apply sends
+// exactly those and printing sends nothing.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ObjectAccess } from '../../cli/kube';
-import { parseRestoreArgs, restoreCommand, restoreJob } from '../../cli/restore';
+import { parseRestoreArgs, restoreCommand, restoreObjects } from '../../cli/restore';
 import { renderedManifests } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const NAMES = ['dev', 'staging', 'production'];
 const NOW = new Date('2026-11-27T14:05:09.123Z');
 const envOf = (job: Obj) => Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
+const onDemand = (env: string) => new Map([...renderedManifests().get(env)!].filter(([f]) => f.startsWith('on-demand/')));
 
 describe('restore arguments', () => {
   it('refuses what cannot be restored, saying what to write', () => {
     expect(() => parseRestoreArgs(['--env', 'qa', '--store', 'postgres'], NAMES)).toThrow('--env must be one of dev, staging, production');
     expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'mysql'], NAMES)).toThrow('--store must be one of postgres, redis');
-    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'postgres', '--time', '2026-11-27T14:05:00Z', '--restore-point', 'x'], NAMES)).toThrow('not both');
-    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'postgres', '--time', 'yesterday'], NAMES)).toThrow('write an ISO 8601 time with its offset');
-    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'postgres', '--time', '2026-11-27T14:05:00'], NAMES)).toThrow('with its offset');
-    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'redis', '--time', '2026-11-27T14:05:00Z'], NAMES)).toThrow('Redis restores a whole snapshot');
-    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'postgres', '--backup', '../etc'], NAMES)).toThrow('name a backup as listed');
+    expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--to', 'yesterday'], NAMES)).toThrow('--to yesterday: write "latest", an RFC 3339 time with its offset');
+    expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--to', '2026-11-27T14:05:00'], NAMES)).toThrow('with its offset');
+    expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--to', '2026-13-45T99:05:00Z'], NAMES)).toThrow('RFC 3339');
+    expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--backup', '20261127T020000Z'], NAMES)).toThrow('choose the target with --to');
+    expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--force'], NAMES)).toThrow('never overwrites anything');
+    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'redis', '--to', 'latest'], NAMES)).toThrow('Redis restores a whole snapshot');
+    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'redis', '--backup', '../etc'], NAMES)).toThrow('name a snapshot as listed');
   });
 
-  it('defaults to the latest backup, no target, no force, print only', () => {
-    expect(parseRestoreArgs(['--env', 'dev', '--store', 'postgres'], NAMES)).toEqual({ env: 'dev', store: 'postgres', backup: 'latest', force: false, apply: false });
+  it('defaults to the end of the archive for postgres and the newest snapshot for redis, print only', () => {
+    expect(parseRestoreArgs(['--env', 'staging', '--store', 'postgres'], NAMES)).toEqual({ env: 'staging', store: 'postgres', target: { kind: 'latest' }, force: false, apply: false });
+    expect(parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--to', '0/5000a60'], NAMES).target).toEqual({ kind: 'lsn', lsn: '0/5000A60' });
+    expect(parseRestoreArgs(['--env', 'dev', '--store', 'redis'], NAMES)).toEqual({ env: 'dev', store: 'redis', backup: 'latest', force: false, apply: false });
   });
 });
 
-describe('restore Job', () => {
-  const onDemand = (env: string) => new Map([...renderedManifests().get(env)!].filter(([f]) => f.startsWith('on-demand/')));
+describe('restore objects', () => {
+  it('writes a NEW recovery Cluster with the target, and a check Job for it, changing nothing else', () => {
+    const request = parseRestoreArgs(['--env', 'production', '--store', 'postgres', '--to', '2026-11-27T14:05:00Z'], NAMES);
+    const [cluster, job] = restoreObjects(onDemand('production'), request, NOW) as Obj[];
+    const template = parse(onDemand('production').get('on-demand/Cluster.supabase.postgres-recovery.yaml')!);
+    expect(cluster.metadata.name).toBe('postgres-recovery');
+    expect(cluster.metadata.name).not.toBe('postgres');
+    expect(cluster.spec.bootstrap.recovery).toEqual({ source: 'origin', recoveryTarget: { targetTime: '2026-11-27T14:05:00Z' } });
+    expect({ ...cluster.spec, bootstrap: undefined }).toEqual({ ...template.spec, bootstrap: undefined });
+    // It reads the production archive and writes none: no WAL archiver.
+    expect(cluster.spec.plugins).toBeUndefined();
+    expect(cluster.spec.externalClusters[0].plugin.parameters).toEqual({ barmanObjectName: 'postgres-store', serverName: 'postgres' });
+    expect(job.metadata.name).toBe('postgres-recovery-check-20261127t140509');
+    expect(envOf(job)).toMatchObject({ RECOVERY_TARGET: '2026-11-27T14:05:00Z', PGHOST: 'postgres-recovery-rw.supabase.svc.cluster.local', PGSSLMODE: 'verify-full' });
+    const lsn = restoreObjects(onDemand('production'), parseRestoreArgs(['--env', 'production', '--store', 'postgres', '--to', '1/ABC'], NAMES), NOW) as Obj[];
+    expect(lsn[0].spec.bootstrap.recovery.recoveryTarget).toEqual({ targetLSN: '1/ABC' });
+    const latest = restoreObjects(onDemand('production'), parseRestoreArgs(['--env', 'production', '--store', 'postgres'], NAMES), NOW) as Obj[];
+    expect(latest[0].spec.bootstrap.recovery).toEqual({ source: 'origin' });
+    expect(envOf(latest[1]).RECOVERY_TARGET).toBe('latest');
+  });
 
-  it('fills the Postgres template with the target and a fresh name, changing nothing else', () => {
-    const request = parseRestoreArgs(['--env', 'production', '--store', 'postgres', '--time', '2026-11-27T14:05:00Z', '--force'], NAMES);
-    const job = restoreJob(onDemand('production'), request, NOW) as Obj;
-    expect(job.metadata.name).toBe('postgres-restore-20261127t140509');
-    expect(envOf(job)).toMatchObject({ RESTORE_BACKUP: 'latest', RESTORE_TARGET_TIME: '2026-11-27T14:05:00Z', RESTORE_TARGET_NAME: '', RESTORE_FORCE: 'true', PGDATA: '/var/lib/postgresql/data/pgdata' });
-    const template = parse(onDemand('production').get('on-demand/Job.supabase.postgres-restore.yaml')!);
-    expect({ ...job.spec, template: { ...job.spec.template, spec: { ...job.spec.template.spec, containers: [] } } }).toEqual({
-      ...template.spec,
-      template: { ...template.spec.template, spec: { ...template.spec.template.spec, containers: [] } },
-    });
-    expect(job.spec.template.spec.volumes.map((v: Obj) => v.persistentVolumeClaim?.claimName).filter(Boolean)).toEqual(['postgres-backups', 'data-postgres-0']);
+  it('says dev has nothing to recover PostgreSQL from', () => {
+    expect(() => restoreObjects(onDemand('dev'), parseRestoreArgs(['--env', 'dev', '--store', 'postgres'], NAMES), NOW)).toThrow('dev has no object store (backup.objectStore)');
   });
 
   it('names a Redis snapshot by its file', () => {
-    const job = restoreJob(onDemand('dev'), parseRestoreArgs(['--env', 'dev', '--store', 'redis', '--backup', '20261127T020000Z'], NAMES), NOW) as Obj;
+    const [job] = restoreObjects(onDemand('dev'), parseRestoreArgs(['--env', 'dev', '--store', 'redis', '--backup', '20261127T020000Z'], NAMES), NOW) as Obj[];
     expect(envOf(job)).toMatchObject({ RESTORE_SNAPSHOT: '20261127T020000Z.rdb', RESTORE_FORCE: 'false', REDIS_DATA: '/data' });
     expect(job.spec.template.spec.volumes.map((v: Obj) => v.persistentVolumeClaim?.claimName).filter(Boolean)).toEqual(['postgres-backups', 'data-redis-0']);
   });
 
-  it('prints without touching a cluster, and applies exactly the Job with --apply', async () => {
+  it('prints without touching a cluster, and applies exactly the objects with --apply', async () => {
     const lines: string[] = [];
     const notes: string[] = [];
-    await restoreCommand(['--env', 'dev', '--store', 'postgres'], () => {
+    await restoreCommand(['--env', 'staging', '--store', 'postgres'], () => {
       throw new Error('no cluster when printing');
     }, (l) => lines.push(l), (l) => notes.push(l));
-    expect(parse(lines.join('\n').replace(/^---\n/, ''))).toMatchObject({ kind: 'Job', metadata: { namespace: 'supabase' } });
-    expect(notes.join('\n')).toMatch(/scale statefulset\/postgres --replicas=0/);
+    const printed = lines.map((l) => parse(l.replace(/^---\n/, '')));
+    expect(printed.map((o) => o.kind)).toEqual(['Cluster', 'Job']);
+    expect(notes.join('\n')).toMatch(/NEW Cluster postgres-recovery.*The running Cluster is not touched/);
 
     const applied: Obj[] = [];
     const cluster: Pick<ObjectAccess, 'apply'> = { apply: (o) => (applied.push(o), Promise.resolve()) };

@@ -39,8 +39,8 @@ describe('foundation chart', () => {
     const { objects } = foundation(production);
     const quota = byKind(objects, 'ResourceQuota').find((q) => q.metadata.namespace === 'supabase');
     expect((quota?.spec as { hard: Record<string, string> }).hard).toMatchObject({
-      'requests.cpu': '40',
-      'requests.memory': '96Gi',
+      'requests.cpu': '48',
+      'requests.memory': '120Gi',
       'requests.storage': '2560Gi',
       'services.nodeports': '0',
       'services.loadbalancers': '1',

@@ -98,7 +98,7 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
   });
 
   it('gets its certificate from the environment\'s issuer, terminating TLS in Kong behind a LoadBalancer', () => {
-    const cert = objectsOf(envName).find((l) => l.object.kind === 'Certificate')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const cert = objectsOf(envName).find((l) => l.object.kind === 'Certificate' && l.object.metadata.name === 'kong-tls')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(cert.spec.dnsNames).toEqual([env.domain ?? 'localhost']);
     expect(cert.spec.issuerRef.name).toBe(env.gateway.tls.issuer === 'self-signed' ? 'selfsigned' : env.gateway.tls.issuer);
     expect(cert.spec.privateKey.rotationPolicy).toBe('Always');

@@ -151,7 +151,7 @@ describe('postgres chart', () => {
       const text = JSON.stringify(l.object);
       return l.object.kind !== 'Cluster' && l.object.kind !== 'ExternalSecret' && text.includes('"postgres-role-supabase-admin"') ? [`${l.object.kind}/${l.object.metadata.name}`] : [];
     });
-    expect(readers.sort()).toEqual(['Deployment/meta', 'Deployment/realtime', 'Job/postgres-bootstrap']);
+    expect(readers.sort()).toEqual(['Deployment/meta', 'Deployment/realtime', 'Job/postgres-bootstrap', 'Job/postgres-recovery-check']);
   });
 
   it('gets role passwords from External Secrets outside dev, typed and labelled for the operator', () => {
@@ -162,7 +162,7 @@ describe('postgres chart', () => {
     expect(es.spec.data.map((d: { secretKey: string }) => d.secretKey).sort()).toEqual(['password', 'username']);
   });
 
-  it('admits on 5432 only labelled clients, the poolers and the other instances', () => {
+  it('admits on 5432 only labelled clients, the other instances, the poolers and the operator', () => {
     const np = find('staging', 'NetworkPolicy', 'postgres')!;
     expect(np.spec.podSelector.matchLabels).toEqual({ 'cnpg.io/cluster': 'postgres', 'cnpg.io/podRole': 'instance' });
     const pg = np.spec.ingress.find((r: { ports: { port: number }[] }) => r.ports[0]!.port === 5432);
@@ -171,6 +171,7 @@ describe('postgres chart', () => {
       { 'cnpg.io/cluster': 'postgres', 'cnpg.io/podRole': 'instance' },
       { 'cnpg.io/poolerName': 'postgres-pooler-rw' },
       { 'cnpg.io/poolerName': 'postgres-pooler-ro' },
+      { 'app.kubernetes.io/name': 'cloudnative-pg' },
     ]);
   });
 
