@@ -64,6 +64,7 @@ export function buildPlatform(app: App, env: Environment): void {
     storageClassName: env.storage.className,
     config: env.backup,
     db: postgres,
+    prefix: env.namespacePrefix,
     redis,
     secretSource: env.secrets,
     volumeSnapshots: {

@@ -11,6 +11,7 @@ export const POLICY_EXCEPTIONS: Readonly<Record<string, Readonly<Record<string, 
   'kube-state-metrics': { 'service-account-token': 'kube-state-metrics lists and watches the objects it reports on (read-only ClusterRole)' },
   alloy: { 'service-account-token': 'Alloy discovers pods and reads their logs through the Kubernetes API (read-only Roles)' },
   'volume-snapshots': { 'service-account-token': 'creates, lists and deletes VolumeSnapshots of the platform volumes (namespaced Roles)' },
+  'postgres-restore-drill': { 'service-account-token': 'creates, watches and deletes its own scratch recovery Cluster (a namespaced Role and an admission policy hold it to that one Cluster)' },
   // Host metrics need the host: the DaemonSet, and the namespace it alone runs in.
   'node-exporter': {
     'host-isolation': "node metrics: the host's network namespace (interfaces), process namespace, and /proc, /sys and / mounted read-only",

@@ -18,8 +18,8 @@ import { hardenedPodSpec, podTemplateMetadata, withExemptions, type ContainerSpe
 import { secretKeyRef } from '../../lib/secrets';
 import { serviceAccount } from '../../lib/service-account';
 import { BARMAN_PLUGIN } from '../postgres/object-store';
-import type { PostgresChart } from '../postgres/postgres-chart';
 import type { RedisChart } from '../redis/redis-chart';
+import { type DrillProps, restoreDrill } from './drill';
 import { offsiteCopy } from './offsite';
 import { volumeSnapshots } from './volume-snapshots';
 
@@ -59,7 +59,9 @@ export interface BackupChartProps {
   readonly priorityClassName: string;
   readonly storageClassName: string;
   readonly config: BackupConfig;
-  readonly db: Pick<PostgresChart, 'clusterName' | 'objectStoreName'>;
+  readonly db: DrillProps['db'];
+  /** Prefix of cluster-scoped names (the drill's admission policy). */
+  readonly prefix: string;
   readonly redis: Pick<RedisChart, 'host' | 'port' | 'clientLabels' | 'credentials' | 'serviceName'>;
   /** The claims the volume snapshot CronJob snapshots, and the VolumeSnapshotClass it uses. */
   readonly volumeSnapshots: { readonly className: string; readonly targets: readonly { readonly namespace: string; readonly claim: string }[] };
@@ -86,6 +88,9 @@ export class BackupChart extends PlatformChart {
       this.metadata({ objectName, namespace: ns, name: objectName, component, version: IMAGES.postgres.tag, annotations });
 
     this.scheduledBackups(props);
+    if (props.db.objectStoreName && props.config.objectStore) {
+      restoreDrill(this, { ...props, store: props.config.objectStore });
+    }
 
     const files = Object.fromEntries(BACKUP_SCRIPTS.map((f) => [f, projectFile(`charts/backup/files/${f}`)]));
     const scripts = new k8s.KubeConfigMap(this, 'scripts', { metadata: meta(SCRIPTS_CONFIG_MAP, 'backup'), data: files });

@@ -116,6 +116,13 @@ const CASES: BrokenCase[] = [
   { rule: 'database-backups', what: 'no WAL archiving', breakIt: (o) => withCluster(o, (s) => delete s.plugins), object: 'Cluster app/postgres', field: 'spec.plugins' },
   {
     rule: 'database-backups',
+    what: 'a recovery Cluster that archives into the store',
+    breakIt: (o) => withCluster(o, (s, c) => { c.metadata.name = 'postgres-recovery'; s.bootstrap = { recovery: { source: 'origin' } }; }),
+    object: 'Cluster app/postgres-recovery',
+    field: 'spec.plugins',
+  },
+  {
+    rule: 'database-backups',
     what: 'no scheduled backup',
     breakIt: (o) => withCluster(o, (_s, c) => (c.metadata.name = 'postgres-2')),
     object: 'Cluster app/postgres-2',

@@ -8,7 +8,7 @@ import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { platformSecrets } from '../../platform';
 import { configMapData, objectsOf } from '../helpers';
-import { containersOf, describe as name, podTemplate } from './objects';
+import { containersOf, describe as name, type K8sObject, podTemplate } from './objects';
 
 const CLUSTER_HOST = /([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local(?::(\d+))?/g;
 
@@ -21,7 +21,13 @@ describe.each(ENVIRONMENT_NAMES)('%s wiring', (envName) => {
   );
   // The Services CloudNativePG makes: <cluster>-rw, -ro and -r on 5432, and one per Pooler, named
   // after it (docs/reference/cloudnativepg.md).
-  for (const o of objects.filter((x) => x.apiVersion === 'postgresql.cnpg.io/v1')) {
+  // Clusters a workload creates at run time from a manifest it is shipped (the restore drill's) count too.
+  const shipped = objects
+    .filter((o) => o.kind === 'ConfigMap')
+    .flatMap((o) => Object.values((o as unknown as { data?: Record<string, string> }).data ?? {}))
+    .filter((text) => /^kind: Cluster$/m.test(text))
+    .map((text) => parse(text) as K8sObject);
+  for (const o of [...objects, ...shipped].filter((x) => x.apiVersion === 'postgresql.cnpg.io/v1')) {
     const key = (svc: string | undefined) => `${o.metadata.namespace}/${svc}`;
     if (o.kind === 'Cluster') for (const suffix of ['rw', 'ro', 'r']) services.set(key(`${o.metadata.name}-${suffix}`), [5432]);
     if (o.kind === 'Pooler') services.set(key(o.metadata.name), [5432]);

@@ -16,6 +16,8 @@ interface ClusterSpec {
 }
 
 const isCluster = (obj: K8sObject) => obj.kind === 'Cluster' && obj.apiVersion === 'postgresql.cnpg.io/v1';
+/** A Cluster bootstrapped from a backup: a restore or a drill, not the platform database. */
+const isRecovery = (obj: K8sObject) => !!(obj.spec as { bootstrap?: { recovery?: unknown } } | undefined)?.bootstrap?.recovery;
 const environmentOf = (obj: K8sObject) => obj.metadata.labels?.['app.kubernetes.io/instance'];
 const archives = (spec: ClusterSpec) => (spec.plugins ?? []).some((p) => p.isWALArchiver);
 
@@ -25,7 +27,7 @@ export const DATABASE_RULES: readonly Rule[] = [
     description: 'production PostgreSQL: at least 3 instances, required anti-affinity per node, zone spread, quorum synchronous replication with required durability and quorum failover',
     refs: ['issue 14', 'CloudNativePG replication.md, failover.md'],
     check: (obj) => {
-      if (!isCluster(obj) || environmentOf(obj) !== 'production') return [];
+      if (!isCluster(obj) || isRecovery(obj) || environmentOf(obj) !== 'production') return [];
       const spec = obj.spec as ClusterSpec;
       const out: ReturnType<typeof v>[] = [];
       if ((spec.instances ?? 1) < 3) out.push(v('spec.instances', `${spec.instances ?? 1}: production needs at least 3 instances`));
@@ -65,11 +67,13 @@ export const DATABASE_RULES: readonly Rule[] = [
   },
   {
     id: 'database-backups',
-    description: 'PostgreSQL outside dev: WAL archived to an object store and a scheduled base backup of the Cluster',
+    description: 'PostgreSQL outside dev: WAL archived to an object store and a scheduled base backup of the Cluster; a recovery Cluster never archives (it would write into the store it recovers from)',
     refs: ['issue 14', 'Barman Cloud Plugin usage.md'],
     check: (obj, ctx) => {
-      if (!isCluster(obj) || environmentOf(obj) === 'dev') return [];
+      if (!isCluster(obj)) return [];
       const spec = obj.spec as ClusterSpec;
+      if (isRecovery(obj)) return archives(spec) ? [v('spec.plugins', 'a recovery Cluster must not archive WAL: it would write into the store it recovers from')] : [];
+      if (environmentOf(obj) === 'dev') return [];
       const out: ReturnType<typeof v>[] = [];
       if (!archives(spec)) out.push(v('spec.plugins', 'must archive WAL through the Barman Cloud Plugin (isWALArchiver)'));
       const scheduled = ctx.objects.some(

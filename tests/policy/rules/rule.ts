@@ -41,6 +41,8 @@ const CLUSTER_SCOPED_CORE = new Set([
   'MutatingWebhookConfiguration',
   'IngressClass',
   'RuntimeClass',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
 ]);
 
 export function isClusterScoped(obj: K8sObject): boolean {

@@ -1,0 +1,194 @@
+// The weekly restore drill: a CronJob that creates a scratch recovery Cluster from the object
+// store (drill-create.sh, kubectl: the time to ready is the RTO), lists the archive
+// (list-archive.sh, rclone), checks the recovery reached the end of it, the newest canary row (the
+// RPO) and pg_amcheck, records the result in the platform database (drill-check.sh), and deletes
+// the scratch Cluster (drill-cleanup.sh). The Cluster is owned by the drill's Job, so it goes
+// with the Job whatever step fails. Its Role may only touch Clusters named postgres-drill, and an
+// admission policy lets it create only a one-instance recovery Cluster of that name that archives
+// nothing.
+import { stringify } from 'yaml';
+import { k8s } from 'cdk8s-plus-33';
+import { Construct } from 'constructs';
+import type { BackupConfig } from '../../environments/backup';
+import type { PlatformChart } from '../../lib/chart';
+import { projectFile } from '../../lib/files';
+import { IMAGES } from '../../lib/images';
+import { selectorLabels } from '../../lib/labels';
+import { prefixed } from '../../lib/names';
+import { type Peer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { hardenedPodSpec, podTemplateMetadata, withExemptions } from '../../lib/pod';
+import { rolesIn } from '../../lib/rbac';
+import { serviceAccount } from '../../lib/service-account';
+import type { PostgresChart } from '../postgres/postgres-chart';
+import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
+import { RECOVERY_SCRIPTS_DIR, type RecoveryDatabase, recoveryCheckPod, recoveryClusterNetworkPolicy, toRecoveryCluster } from './recovery-check';
+
+/** The drill's CronJob (the alerts watch it by this name). */
+export const DRILL = 'postgres-restore-drill';
+/** The freshest canary row a drill may recover: the archive's RPO bound with room (archive_timeout is 60 s). */
+export const DRILL_MAX_RPO_SECONDS = 300;
+const WORK = '/work';
+
+export interface DrillProps {
+  readonly instance: string;
+  readonly prefix: string;
+  readonly namespace: string;
+  readonly priorityClassName: string;
+  readonly config: BackupConfig;
+  readonly store: NonNullable<BackupConfig['objectStore']>;
+  readonly db: RecoveryDatabase & Pick<PostgresChart, 'operatorPeer' | 'host' | 'port' | 'clientLabels' | 'peer'>;
+  readonly apiServerCidrs: readonly string[];
+}
+
+export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
+  const ns = props.namespace;
+  const version = IMAGES.postgres.tag;
+  const labels = { name: DRILL, component: 'backup', version };
+  const meta = (objectName: string = DRILL) => chart.metadata({ ...labels, objectName, namespace: ns });
+  const scope = new Construct(chart, DRILL);
+
+  const manifest = recoveryCluster(props.db, { name: RECOVERY_CLUSTERS.drill, component: 'drill', target: { kind: 'latest' } });
+  const files = {
+    'cluster.yaml': stringify(manifest, { lineWidth: 0 }),
+    'drill-create.sh': projectFile('charts/backup/files/drill-create.sh'),
+    'drill-check.sh': projectFile('charts/backup/files/drill-check.sh'),
+    'drill-cleanup.sh': projectFile('charts/backup/files/drill-cleanup.sh'),
+    'list-archive.sh': projectFile('charts/backup/files/list-archive.sh'),
+    'check-recovery.sh': projectFile('charts/backup/files/check-recovery.sh'),
+    'verify-recovery.sh': projectFile('charts/postgres/files/verify-recovery.sh'),
+  };
+  const configMap = new k8s.KubeConfigMap(scope, 'files', { metadata: meta(), data: files });
+  const account = serviceAccount(scope, meta());
+
+  const pod = recoveryCheckPod(
+    { db: props.db, store: props.store, instance: props.instance, clusterName: RECOVERY_CLUSTERS.drill, scriptsConfigMap: configMap.name, resources: props.config.resources, sidecarResources: props.config.sidecarResources },
+    'latest',
+  );
+  const kubectlEnv: k8s.EnvVar[] = [
+    { name: 'DRILL_CLUSTER', value: RECOVERY_CLUSTERS.drill },
+    { name: 'WORK', value: WORK },
+    // kubectl keeps its discovery cache under $HOME.
+    { name: 'HOME', value: '/tmp' },
+  ];
+  const scripts = { name: 'recovery-scripts', mountPath: RECOVERY_SCRIPTS_DIR, readOnly: true };
+  const work = { name: 'work', mountPath: WORK };
+  const maxRto = props.config.drill.maxRtoMinutes * 60;
+  // Each step records a problem in $WORK/failed and lets the next run, so the result is recorded
+  // and the scratch Cluster deleted whatever failed; the last step fails the Job.
+  const keepGoing = (script: string, what: string) => ['sh', '-c', `sh ${RECOVERY_SCRIPTS_DIR}/${script} || echo "${what} failed" >> ${WORK}/failed`];
+  const check = pod.check;
+  const checkEnv = (check.env ?? []).filter((e) => e.name !== 'RECOVERY_TARGET');
+
+  new k8s.KubeCronJob(scope, 'cron-job', {
+    metadata: withExemptions(meta(), { kubernetesApiAccess: true }),
+    spec: {
+      schedule: props.config.drill.schedule,
+      timeZone: 'Etc/UTC',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        spec: {
+          backoffLimit: 0,
+          activeDeadlineSeconds: maxRto + 4 * 3600,
+          template: {
+            metadata: podTemplateMetadata(meta().labels, props.db.clientLabels, Object.values(files)),
+            spec: hardenedPodSpec({
+              serviceAccountName: account.name,
+              kubernetesApiAccess: true,
+              priorityClassName: props.priorityClassName,
+              restartPolicy: 'Never',
+              volumes: [...pod.volumes.filter((v) => v.name !== 'recovery-scripts'), { name: 'recovery-scripts', configMap: { name: configMap.name, defaultMode: 0o555 } }],
+              initContainers: [
+                {
+                  name: 'create',
+                  image: IMAGES.kubectl,
+                  command: ['sh', `${RECOVERY_SCRIPTS_DIR}/drill-create.sh`],
+                  env: [
+                    ...kubectlEnv,
+                    { name: 'DRILL_MANIFEST', value: `${RECOVERY_SCRIPTS_DIR}/cluster.yaml` },
+                    { name: 'MAX_RTO_SECONDS', value: String(maxRto) },
+                    { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
+                  ],
+                  resources: props.config.sidecarResources,
+                  volumeMounts: [scripts, work],
+                  writablePaths: [{ path: '/tmp' }],
+                },
+                { ...pod.list, command: keepGoing('list-archive.sh', 'listing the archive') },
+                {
+                  ...check,
+                  name: 'check',
+                  command: ['bash', `${RECOVERY_SCRIPTS_DIR}/drill-check.sh`],
+                  env: [
+                    ...checkEnv,
+                    { name: 'RECORD_HOST', value: props.db.host },
+                    { name: 'RECORD_PASSWORD', valueFrom: props.db.passwordRef('platform_backup') },
+                    { name: 'MAX_RPO_SECONDS', value: String(DRILL_MAX_RPO_SECONDS) },
+                  ],
+                },
+              ],
+              containers: [
+                {
+                  name: 'cleanup',
+                  image: IMAGES.kubectl,
+                  command: ['sh', `${RECOVERY_SCRIPTS_DIR}/drill-cleanup.sh`],
+                  env: kubectlEnv,
+                  resources: props.config.sidecarResources,
+                  volumeMounts: [scripts, work],
+                  writablePaths: [{ path: '/tmp' }],
+                },
+              ],
+            }),
+          },
+        },
+      },
+    },
+  });
+
+  const self = selectorLabels(chart.labelSpec(labels));
+  const drillPod: Peer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: self } };
+  workloadNetworkPolicy(scope, meta(), {
+    selector: self,
+    ingress: [],
+    egress: [...toRecoveryCluster(props, 'drill', props.instance), { port: props.db.port, peers: [props.db.peer] }, ...toApiServer(props.apiServerCidrs)],
+  });
+  recoveryClusterNetworkPolicy(new Construct(scope, 'scratch'), chart.metadata({ objectName: RECOVERY_CLUSTERS.drill, namespace: ns, name: 'postgres', component: 'drill', version }), {
+    instance: props.instance,
+    component: 'drill',
+    operator: props.db.operatorPeer,
+    checkers: [drillPod],
+    apiServerCidrs: props.apiServerCidrs,
+  });
+
+  // Its own scratch Cluster only: create cannot name a resource in RBAC, so the admission policy
+  // below holds creation to that one name and shape.
+  rolesIn(scope, meta(), [ns], { name: account.name, namespace: ns }, [
+    { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: ['create'] },
+    { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], resourceNames: [RECOVERY_CLUSTERS.drill], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
+  ]);
+  const user = `system:serviceaccount:${ns}:${account.name}`;
+  const policyName = prefixed(props.prefix, DRILL);
+  const policyMeta = chart.metadata({ ...labels, objectName: policyName });
+  new k8s.KubeValidatingAdmissionPolicy(scope, 'admission-policy', {
+    metadata: policyMeta,
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [{ apiGroups: ['postgresql.cnpg.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['clusters'] }],
+      },
+      matchConditions: [{ name: 'the-drill', expression: `request.userInfo.username == '${user}'` }],
+      validations: [
+        { expression: `object.metadata.name == '${RECOVERY_CLUSTERS.drill}'`, message: `the restore drill may only create the Cluster ${RECOVERY_CLUSTERS.drill}` },
+        { expression: 'has(object.spec.bootstrap) && has(object.spec.bootstrap.recovery)', message: 'the restore drill may only create a recovery Cluster' },
+        { expression: 'object.spec.instances == 1', message: 'the scratch Cluster has one instance' },
+        { expression: '!has(object.spec.plugins) || object.spec.plugins.all(p, !has(p.isWALArchiver) || !p.isWALArchiver)', message: 'the scratch Cluster must never archive WAL (into the production store)' },
+      ],
+    },
+  });
+  new k8s.KubeValidatingAdmissionPolicyBinding(scope, 'admission-policy-binding', {
+    metadata: policyMeta,
+    spec: { policyName, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
+  });
+}
