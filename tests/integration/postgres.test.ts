@@ -159,6 +159,18 @@ describeNeeding(
         }
       });
 
+      it("keeps CloudNativePG's pooler lookup function from the API roles, however often the operator recreates it", () => {
+        // As the operator creates it (charts/postgres/files/platform-init.sql explains the risk).
+        const create = `CREATE OR REPLACE FUNCTION public.user_search(uname TEXT) RETURNS TABLE (usename name, passwd text) LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS 'SELECT usename, passwd FROM pg_catalog.pg_shadow WHERE usename = $1'`;
+        for (let i = 0; i < 2; i++) {
+          const made = operator(create);
+          expect(made.status, made.stderr).toBe(0);
+          const anon = operator("SELECT has_function_privilege('anon', 'public.user_search(text)', 'EXECUTE') OR has_function_privilege('authenticated', 'public.user_search(text)', 'EXECUTE') OR has_function_privilege('service_role', 'public.user_search(text)', 'EXECUTE')");
+          expect(anon.stdout).toMatch(/^\s*f\s*$/m);
+        }
+        operator('DROP FUNCTION public.user_search(text)');
+      });
+
       it('passes the pgTAP baseline: roles, schemas, and RLS closing new tables to anon', () => {
         expectTapPasses(admin(['-q', '-At', '-f', join(root, 'baseline.sql')]));
       });

@@ -99,9 +99,22 @@ GRANT USAGE ON SCHEMA ops TO platform_backup;
 GRANT SELECT ON ops.backup_canary TO platform_backup;
 GRANT SELECT, INSERT ON ops.restore_drill_runs TO platform_backup;
 
--- CloudNativePG's pooler lookup function (public.user_search, created by the operator as
--- postgres) reads password hashes: the image's default privileges in public would let the API
--- roles call it through PostgREST. Only the poolers' own role may.
+-- CloudNativePG's pooler lookup function (public.user_search, which the operator creates as
+-- postgres whenever it reconciles a Pooler) reads password hashes: the image's default privileges
+-- in public would let the API roles call it through PostgREST. An event trigger takes the grant
+-- away whenever it is (re)created, and the block after it from a function that exists already.
+CREATE OR REPLACE FUNCTION platform.guard_user_search()
+RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+  IF EXISTS (SELECT FROM pg_event_trigger_ddl_commands() WHERE object_type = 'function' AND object_identity LIKE 'public.user_search(%') THEN
+    REVOKE ALL ON FUNCTION public.user_search(text) FROM PUBLIC, anon, authenticated, service_role;
+  END IF;
+END $$;
+REVOKE ALL ON FUNCTION platform.guard_user_search() FROM PUBLIC;
+DROP EVENT TRIGGER IF EXISTS guard_user_search;
+CREATE EVENT TRIGGER guard_user_search ON ddl_command_end
+  WHEN TAG IN ('CREATE FUNCTION')
+  EXECUTE FUNCTION platform.guard_user_search();
 DO $$
 BEGIN
   IF to_regprocedure('public.user_search(text)') IS NOT NULL THEN

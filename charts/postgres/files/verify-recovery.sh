@@ -102,7 +102,9 @@ q() {
   fi
   printf '%s' "$out"
 }
-[[ $(q 'SELECT pg_is_in_recovery()') == f ]] || die "the server is still in recovery: it has not promoted, nothing to verify yet"
+# (Each query on its own assignment: a failed query then ends the script, set -e.)
+in_recovery=$(q 'SELECT pg_is_in_recovery()')
+[[ $in_recovery == f ]] || die "the server is still in recovery: it has not promoted, nothing to verify yet"
 seg_size=$(q "SELECT pg_size_bytes(current_setting('wal_segment_size'))")
 segs_per_id=$((0x100000000 / seg_size))
 current_tli_hex=$(q 'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)')
@@ -371,11 +373,13 @@ check_target() {
     if [[ ! $reason =~ ^(before|after)\ ([0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9:.]+([+-][0-9:]+)?)$ ]]; then
       problem "the target time $RECOVERY_TARGET was not reached: recovery ended with \"$reason\" at $switch_text"
     else
-      local side=${BASH_REMATCH[1]} stop=${BASH_REMATCH[2]}
-      if [[ $side == before && $(q "SELECT '$stop'::timestamptz >= '$RECOVERY_TARGET'::timestamptz") != t ]]; then
+      local side=${BASH_REMATCH[1]} stop=${BASH_REMATCH[2]} past replayed=t
+      past=$(q "SELECT '$stop'::timestamptz >= '$RECOVERY_TARGET'::timestamptz")
+      if [[ $side == before && $past != t ]]; then
         problem "recovery stopped before a transaction of $stop, earlier than the target time $RECOVERY_TARGET"
       fi
-      if [[ $last_replay != none && $(q "SELECT '$last_replay'::timestamptz <= '$RECOVERY_TARGET'::timestamptz") != t ]]; then
+      [[ $last_replay == none ]] || replayed=$(q "SELECT '$last_replay'::timestamptz <= '$RECOVERY_TARGET'::timestamptz")
+      if [[ $replayed != t ]]; then
         problem "the last replayed transaction ($last_replay) is later than the target time $RECOVERY_TARGET"
       fi
     fi
