@@ -39,7 +39,7 @@ export function podBudgets(env: Environment): PodBudget[] {
       pods: pg.instances,
       containers: [
         { resources: pg.resources, path: ['components', 'postgres', 'resources'] },
-        ...(env.backup.objectStore ? [{ resources: pg.helperResources, path: ['components', 'postgres', 'helperResources'] }] : []),
+        ...(env.backup.objectStore ? [{ resources: pg.archiverResources, path: ['components', 'postgres', 'archiverResources'] }] : []),
       ],
       storage: (num(env.storage.sizes.postgres) + num(pg.walVolumeSize)) * pg.instances,
       claims: 2 * pg.instances,
@@ -97,7 +97,7 @@ export function podBudgets(env: Environment): PodBudget[] {
             path: ['backup', 'drill'],
             namespace: 'supabase' as const,
             pods: 1,
-            containers: [{ resources: pg.resources, path: ['components', 'postgres', 'resources'] }, { resources: pg.helperResources, path: ['components', 'postgres', 'helperResources'] }],
+            containers: [{ resources: pg.resources, path: ['components', 'postgres', 'resources'] }, { resources: pg.archiverResources, path: ['components', 'postgres', 'archiverResources'] }],
             storage: num(env.storage.sizes.postgres) + num(pg.walVolumeSize),
             claims: 2,
           },

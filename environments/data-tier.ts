@@ -98,8 +98,17 @@ export const PostgresConfig = z
     zoneSpread: z.boolean().default(false),
     /** "rw": the primary, transaction pooling, for the product. "ro": the standbys, for reads (needs 2+ instances). */
     poolers: z.strictObject({ rw: Pooler, ro: Pooler.optional() }),
-    /** The bootstrap Job (Supabase's migrations) and the barman-cloud sidecar. @default 10m/32Mi requests, 100m/64Mi limits */
+    /** The bootstrap Job (Supabase's migrations). @default 10m/32Mi requests, 100m/64Mi limits */
     helperResources,
+    /**
+     * The barman-cloud sidecar of every instance (archiving, base backups) and of a recovery's
+     * restore: each barman-cloud process peaks above 64Mi, and the CPU limit bounds the restore
+     * rate (bench:restore). @default 100m/256Mi requests, 2/1Gi limits
+     */
+    archiverResources: Resources.default({
+      requests: { cpu: '100m', memory: '256Mi', ephemeralStorage: '256Mi' },
+      limits: { cpu: '2', memory: '1Gi', ephemeralStorage: '1Gi' },
+    }),
   })
   .superRefine((pg, ctx) => {
     const sync = pg.synchronous;

@@ -25,7 +25,7 @@ export const production = {
   namespaces: {
     supabase: namespace({
       requests: { cpu: '48', memory: '120Gi', storage: '2560Gi' },
-      limits: { cpu: '160', memory: '176Gi' },
+      limits: { cpu: '168', memory: '176Gi' },
       pods: 200,
       persistentVolumeClaims: 40,
       loadBalancers: 1,

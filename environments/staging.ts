@@ -25,7 +25,7 @@ export const staging = {
   namespaces: {
     supabase: namespace({
       requests: { cpu: '12', memory: '24Gi', storage: '400Gi' },
-      limits: { cpu: '50', memory: '40Gi' },
+      limits: { cpu: '56', memory: '40Gi' },
       pods: 80,
       persistentVolumeClaims: 20,
       loadBalancers: 1,

@@ -151,7 +151,7 @@ export class PostgresChart extends PlatformChart {
     });
 
     const store = props.backup.objectStore
-      ? objectStore(this, { namespace: ns, instance: props.instance, config: props.backup.objectStore, secretSource: props.secrets, sidecarResources: c.helperResources }, (n) => meta(n, 'backup'))
+      ? objectStore(this, { namespace: ns, instance: props.instance, config: props.backup.objectStore, secretSource: props.secrets, sidecarResources: c.archiverResources }, (n) => meta(n, 'backup'))
       : undefined;
     this.objectStoreName = store?.name;
     this.objectStoreSecret = store?.secret;

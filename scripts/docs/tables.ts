@@ -2,6 +2,7 @@
 import { parse } from 'yaml';
 import type { KongDeclarativeConfig } from '../../charts/gateway/kong-config';
 import { canaryTimeline } from '../../charts/app/canary';
+import { DRILL_MAX_RPO_SECONDS } from '../../charts/backup/drill';
 import { ARCHIVE_TIMEOUT_SECONDS } from '../../charts/postgres/parameters';
 import { maxmemoryBytes } from '../../charts/redis/config';
 import { tune } from '../../charts/postgres/tuning';
@@ -150,7 +151,7 @@ export function drillTable(envs: readonly Environment[]): string {
   const rows = envs.map((e) => {
     const b = e.backup;
     const files = e.supabase.storageBackend.kind === 'file' ? ', Storage files' : '';
-    return `| ${e.name} | not scheduled yet (the recovery-Cluster drill replaces the old one) | \`${b.volumeSnapshots.schedule}\`, keeps ${b.volumeSnapshots.retainCount} per volume: Prometheus, Grafana, Loki${files} | \`${e.storage.snapshotClassName}\` |`;
+    return `| ${e.name} | ${b.objectStore ? `\`${b.drill.schedule}\`, fails above ${b.drill.maxRtoMinutes} min to ready or a canary older than ${DRILL_MAX_RPO_SECONDS / 60} min` : 'none (no object store)'} | \`${b.volumeSnapshots.schedule}\`, keeps ${b.volumeSnapshots.retainCount} per volume: Prometheus, Grafana, Loki${files} | \`${e.storage.snapshotClassName}\` |`;
   });
   return ['| environment | restore drill (UTC) | volume snapshots (UTC) | VolumeSnapshotClass |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -16,6 +16,11 @@
 //   and silently ignored: s3rver stores no encryption attribute and returns none. The flag stays
 //   in the command lines (the plugin's exact options), but nothing here proves that a real
 //   store encrypts;
+// - s3rver's ListObjects with a delimiter ("/") drops objects two or more folders below the
+//   prefix (its folder walk stops at a common prefix before it has seen a key under it): rclone's
+//   folder-by-folder listing of <server>/ then sees nothing under base/<id>/ or wals/<tl+log>/.
+//   `rclone --fast-list` lists without a delimiter and sees everything; barman-cloud's own
+//   listings (backup list/show, restore, wal-restore) are unaffected;
 // - `barman-cloud-wal-archive -t` (connectivity test) fails in 3.4.0 with "the following
 //   arguments are required: wal_path", with any store: not an s3rver problem.
 // rclone (the S3 backend, provider Other, path style) lists, copies and replaces objects; it

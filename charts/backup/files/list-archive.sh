@@ -11,7 +11,8 @@
 set -eu
 
 : "${ARCHIVE:?}" "${WORK:?}"
-rclone lsf -R --files-only "$ARCHIVE" >"$WORK/wal-listing.tmp"
+# --fast-list: one recursive listing (also what S3-compatible stores answer most reliably).
+rclone lsf -R --fast-list --files-only "$ARCHIVE" >"$WORK/wal-listing.tmp"
 mv "$WORK/wal-listing.tmp" "$WORK/wal-listing"
 echo "list-archive: $(wc -l <"$WORK/wal-listing") objects under $ARCHIVE"
 
