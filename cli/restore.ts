@@ -133,7 +133,7 @@ export function restoreChecklist(request: RestoreRequest, namespace: string): st
       `1. Delete an earlier recovery first if there is one: kubectl -n ${namespace} delete cluster/${RECOVERY_CLUSTERS.restore}.`,
       `2. Create the Cluster and the check Job below (--apply does), then follow: kubectl -n ${namespace} get cluster ${RECOVERY_CLUSTERS.restore} -w and kubectl -n ${namespace} logs -f job/<check job>.`,
       '3. The check Job fails, naming LSNs and segments, when the recovery fell short of the archive or of the target: do not use such a copy.',
-      '4. Then read what you need from it, or promote it to the platform database: docs/runbooks/postgres-restore.md.',
+      '4. Then read what you need from it, or promote it to the platform database: docs/runbooks/postgres.md.',
     ];
   }
   const workload = 'statefulset/redis';

@@ -116,17 +116,12 @@ export const EnvironmentSchema = z
     nodes: wholeNumber('nodes', 1),
     network: z
       .strictObject({
-        /**
-         * Address ranges the cluster's pods come from. pg_hba.conf admits password logins only from
-         * these. @default the private ranges
-         */
-        podCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
         /** Addresses of the nodes: Prometheus scrapes the kubelet and node-exporter there. @default the private ranges */
         nodeCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
         /** Addresses of the Kubernetes API server, for the workloads that watch it. @default the private ranges */
         apiServerCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
       })
-      .default({ podCidrs: PRIVATE_RANGES, nodeCidrs: PRIVATE_RANGES, apiServerCidrs: PRIVATE_RANGES }),
+      .default({ nodeCidrs: PRIVATE_RANGES, apiServerCidrs: PRIVATE_RANGES }),
     supabase: SupabaseConfig,
     gateway: GatewayConfig,
     /** The product: api, worker, scheduler, their images and the canary. */

@@ -5,6 +5,7 @@
 // ipBlock peer stands for addresses outside the cluster. Used by the reachability test (over the
 // synthesised policies) and by `npm run docs` (over the declarations that generate them).
 // Cluster DNS (every pod to kube-dns on 53) is left out: the namespace baseline grants it alike.
+import { parse } from 'yaml';
 import type { FlowDeclaration } from './network';
 
 /** A label selector as NetworkPolicies carry it. */
@@ -259,6 +260,12 @@ export function workloadsFrom(objects: readonly PodTemplateHolder[]): Workload[]
   return objects.flatMap((o) => {
     const operated = operatorWorkloads(o);
     if (operated.length) return operated;
+    // A Cluster a workload creates at run time from a manifest it is shipped (the restore drill's
+    // scratch Cluster) runs pods too.
+    if (o.kind === 'ConfigMap') {
+      const data = Object.values((o as { data?: Record<string, string> }).data ?? {});
+      return data.filter((text) => /^kind: Cluster$/m.test(text)).flatMap((text) => operatorWorkloads(parse(text) as PodTemplateHolder));
+    }
     const t = templateOf(o);
     if (!t) return [];
     return [

@@ -10,6 +10,7 @@ import { AppProject } from '../../imports/appproject-argoproj.io';
 import { PlatformChart } from '../../lib/chart';
 import { LAYERS, type Layer } from '../../lib/layers';
 import { prefixed } from '../../lib/names';
+import { OPERATORS } from '../../lib/operators';
 
 /** A kind the platform emits. */
 export interface KindRef {
@@ -37,6 +38,8 @@ export interface GitopsChartProps {
 
 /** Sync wave of each layer's Application: foundation first, then data, services, edge, app. */
 export const LAYER_WAVES: Readonly<Record<Layer, number>> = Object.fromEntries(LAYERS.map((l, i) => [l, i])) as Record<Layer, number>;
+/** The operators' Applications sync before every layer (the data layer's Cluster needs them). */
+export const OPERATORS_WAVE = -1;
 
 const SYNC_OPTIONS = ['ServerSideApply=true', 'PruneLast=true', 'CreateNamespace=false', 'RespectIgnoreDifferences=true'];
 const RETRY = { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } };
@@ -87,6 +90,34 @@ export class GitopsChart extends PlatformChart {
       });
     }
     this.applications = applications;
+
+    // The operators the data layer needs, from their upstream release manifests, in a project of
+    // their own: they install CRDs, webhooks and cluster roles, which the platform's project
+    // does not allow, and only from these two repositories.
+    const operatorsProject = prefixed(props.prefix, `operators-${props.instance}`);
+    const releases = Object.values(OPERATORS);
+    new AppProject(this, 'operators-project', {
+      metadata: meta(operatorsProject),
+      spec: {
+        description: `The operators the platform (${props.instance}) runs under: CloudNativePG and its Barman Cloud Plugin`,
+        sourceRepos: [...new Set(releases.map((r) => r.repoUrl))],
+        destinations: [...new Set(releases.map((r) => r.namespace))].map((namespace) => ({ server: props.config.destinationServer, namespace })),
+        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+        namespaceResourceWhitelist: [{ group: '*', kind: '*' }],
+      },
+    });
+    for (const r of releases) {
+      new Application(this, `operator-${r.name}`, {
+        metadata: meta(prefixed(props.prefix, `${props.instance}-${r.name}`), { 'argocd.argoproj.io/sync-wave': String(OPERATORS_WAVE) }),
+        spec: {
+          project: operatorsProject,
+          source: { repoUrl: r.repoUrl, targetRevision: r.revision, path: r.path, directory: { include: r.file } },
+          destination: { server: props.config.destinationServer, namespace: r.namespace },
+          // Operators are never pruned by a platform sync: removing one would orphan the database.
+          syncPolicy: { automated: { prune: false, selfHeal: true }, syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'], retry: RETRY },
+        },
+      });
+    }
 
     // The root: applied once by hand, then it keeps this folder (the project and the
     // Applications above) in sync. It sits in Argo CD's default project, which must exist

@@ -116,7 +116,7 @@ const CASES: BadCase[] = [
   { what: 'an unknown tuning profile', base: dev, breakIt: (e) => (e.components.postgres.tuning.profile = 'dw'), says: ['components.postgres.tuning.profile', 'must be "web" or "oltp"'] },
   { what: 'Redis allowed to fill all its memory', base: staging, breakIt: (e) => (e.components.redis.maxmemoryPercent = 100), says: ['components.redis.maxmemoryPercent', 'must be at most 90'] },
   { what: 'an unknown eviction policy', base: staging, breakIt: (e) => (e.components.redis.maxmemoryPolicy = 'lru'), says: ['components.redis.maxmemoryPolicy', 'must be one of noeviction'] },
-  { what: 'a malformed pod CIDR', base: dev, breakIt: (e) => (e.network = { podCidrs: ['10.0.0.0'] }), says: ['network.podCidrs.0', 'must be a CIDR'] },
+  { what: 'a malformed node CIDR', base: dev, breakIt: (e) => (e.network = { nodeCidrs: ['10.0.0.0'] }), says: ['network.nodeCidrs.0', 'must be a CIDR'] },
   { what: 'too few api pods for a 10% canary', base: dev, breakIt: (e) => (e.app.api.replicas = 4), says: ['app.api.replicas', 'is 4, but the canary weights traffic by pod count', 'sends 25% of requests', 'at least 10 api pods'] },
   { what: 'an api autoscaling floor below 10', base: staging, breakIt: (e) => { e.app.api.replicas = 5; e.app.api.autoscaling.minReplicas = 5; }, says: ['app.api.autoscaling.minReplicas', 'is 5', 'at least 10 api pods'] },
   { what: 'a production image without digest', base: staging, breakIt: (e) => { e.name = 'production'; e.gateway.tls.issuer = 'letsencrypt-production'; e.app.releases.api = 'ghcr.io/example-defi/api:1.2.3'; }, says: ['app.releases.api', 'has no digest', 'pinned by @sha256: digest'] },

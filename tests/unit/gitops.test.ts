@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LAYER_WAVES } from '../../charts/gitops/gitops-chart';
+import { LAYER_WAVES, OPERATORS_WAVE } from '../../charts/gitops/gitops-chart';
+import { OPERATORS } from '../../lib/operators';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { LAYERS, ON_DEMAND_FOLDER } from '../../lib/layers';
 import { objectsOf, ROOT } from '../helpers';
@@ -13,8 +14,11 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
   const located = objectsOf(env);
-  const apps = located.filter((l) => l.object.kind === 'Application').map((l) => l.object as Obj);
-  const project = located.find((l) => l.object.kind === 'AppProject')!.object as Obj;
+  const projects = located.filter((l) => l.object.kind === 'AppProject').map((l) => l.object as Obj);
+  const project = projects.find((p) => p.metadata.name.startsWith('platform-'))!;
+  const operatorsProject = projects.find((p) => p.metadata.name.startsWith('operators-'))!;
+  // The platform's own Applications: the layers and the root (the operators' come from upstream).
+  const apps = located.filter((l) => l.object.kind === 'Application').map((l) => l.object as Obj).filter((a) => a.spec.project !== operatorsProject.metadata.name);
   const layerApps = apps.filter((a) => a.spec.project === project.metadata.name);
 
   it('points every Application at a layer folder that exists in dist/', () => {
@@ -68,5 +72,21 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
     expect(listed(project.spec.namespaceResourceWhitelist)).toEqual(expectKinds(managed.filter((o) => o.metadata.namespace)));
     expect(listed(project.spec.clusterResourceWhitelist)).toEqual(expectKinds(managed.filter((o) => !o.metadata.namespace)));
     expect(project.spec.destinations.map((d: Obj) => d.namespace).sort()).toEqual([...new Set(managed.map((o) => o.metadata.namespace).filter(Boolean))].sort());
+  });
+
+  it('installs the operators the data layer needs from their pinned upstream manifests, before every layer, never pruning them', () => {
+    const operatorApps = located.filter((l) => l.object.kind === 'Application').map((l) => l.object as Obj).filter((a) => a.spec.project === operatorsProject.metadata.name);
+    expect(operatorApps.map((a) => a.spec.source).sort((a, b) => a.repoURL.localeCompare(b.repoURL))).toEqual([
+      { repoURL: OPERATORS.cloudnativePg.repoUrl, targetRevision: 'main', path: 'releases', directory: { include: 'cnpg-1.30.0.yaml' } },
+      { repoURL: OPERATORS.barmanCloudPlugin.repoUrl, targetRevision: 'v0.14.0', path: '.', directory: { include: 'manifest.yaml' } },
+    ]);
+    const firstLayer = Math.min(...layerApps.map((a) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave'])));
+    for (const app of operatorApps) {
+      expect(Number(app.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBe(OPERATORS_WAVE);
+      expect(OPERATORS_WAVE).toBeLessThan(firstLayer);
+      expect(app.spec.syncPolicy.automated.prune).toBe(false);
+      expect(app.spec.destination.namespace).toBe('cnpg-system');
+    }
+    expect(operatorsProject.spec.sourceRepos.sort()).toEqual([OPERATORS.cloudnativePg.repoUrl, OPERATORS.barmanCloudPlugin.repoUrl].sort());
   });
 });
