@@ -34,7 +34,7 @@ export function nodeTable(envs: readonly Environment[]): string {
     const p = poolerClients(e);
     return `| ${e.name} | ${fmt(n.cpu, 1)} | ${fmt(n.memoryGiB, 1)} | ${n.needed} | ${n.max} | ${p.clients} of ${fmt(p.limit)} |`;
   });
-  return ['| environment | CPU requested (cores) | memory requested (GiB) | nodes needed | nodes allowed (`nodes`) | app clients of Supavisor |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return ['| environment | CPU requested (cores) | memory requested (GiB) | nodes needed | nodes allowed (`nodes`) | app clients of the rw pooler |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 /** Hourly list prices the cost table uses: per-resource on-demand (AWS Fargate, us-east-1, 2025) and gp3 storage. */
@@ -52,8 +52,25 @@ interface RunningObject {
     scaleTargetRef?: { kind: string; name: string };
     template?: { spec: { containers: Resources[] } };
     volumeClaimTemplates?: { spec: { resources: { requests: { storage: string } } } }[];
-    resources?: { requests: { storage: string } };
+    resources?: { requests: { storage: string } } & Resources['resources'];
+    /** CloudNativePG: instances of a Cluster or pods of a Pooler. */
+    instances?: number;
+    storage?: { size: string };
+    walStorage?: { size: string };
   };
+}
+
+/** The containers CloudNativePG runs for a Cluster (PostgreSQL) or a Pooler (PgBouncer), with their volumes. */
+function operatedPods(o: RunningObject): { replicas: number; containers: Resources[]; storage: number } | undefined {
+  if (o.kind === 'Cluster') {
+    const s = o.spec!;
+    return { replicas: s.instances ?? 1, containers: [{ resources: s.resources! }], storage: quantity(s.storage!.size) + (s.walStorage ? quantity(s.walStorage.size) : 0) };
+  }
+  if (o.kind === 'Pooler') {
+    const c = (o.spec as unknown as { template: { spec: { containers: Resources[] } } }).template.spec.containers;
+    return { replicas: o.spec!.instances ?? 1, containers: c, storage: 0 };
+  }
+  return undefined;
 }
 
 /** Requests and limits of what runs all the time (replicas as configured, DaemonSets on every node), from the synthesised objects. */
@@ -64,6 +81,17 @@ function resourceTotals(env: Environment): { cpuReq: number; memReq: number; cpu
   // Autoscaled workloads carry no replicas of their own: their HPA's minimum is what runs.
   const minimum = new Map(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((h) => [`${h.spec!.scaleTargetRef!.kind}/${h.spec!.scaleTargetRef!.name}`, h.spec!.minReplicas ?? 1]));
   for (const o of objects) {
+    const operated = operatedPods(o);
+    if (operated) {
+      for (const c of operated.containers) {
+        t.cpuReq += operated.replicas * quantity(c.resources.requests.cpu!);
+        t.memReq += operated.replicas * quantity(c.resources.requests.memory!);
+        t.cpuLim += operated.replicas * quantity(c.resources.limits.cpu!);
+        t.memLim += operated.replicas * quantity(c.resources.limits.memory!);
+      }
+      t.storage += operated.replicas * operated.storage;
+      continue;
+    }
     const replicas = o.kind === 'DaemonSet' ? env.nodes : ['Deployment', 'StatefulSet', 'Rollout'].includes(o.kind) ? (o.spec?.replicas ?? minimum.get(`${o.kind}/${o.metadata.name}`) ?? 1) : 0;
     if (replicas > 0) {
       for (const c of o.spec!.template!.spec.containers) {
