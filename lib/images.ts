@@ -42,7 +42,6 @@ export const IMAGES = {
   imgproxy: image('docker.io/darthsim/imgproxy', 'v3.30.1'),
   meta: image('docker.io/supabase/postgres-meta', 'v0.96.6'),
   studio: image('docker.io/supabase/studio', '2026.06.03-sha-0bca601'),
-  supavisor: image('docker.io/supabase/supavisor', '2.7.4'),
 
   // Observability
   prometheus: image('quay.io/prometheus/prometheus', 'v3.14.0-distroless'),

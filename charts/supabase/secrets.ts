@@ -7,7 +7,6 @@ export interface SupabaseSecrets {
   readonly jwt: SecretSpec;
   readonly dashboard: SecretSpec;
   readonly realtime: SecretSpec;
-  readonly supavisor: SecretSpec;
   readonly meta: SecretSpec;
   /** Only when the environment has an SMTP relay. */
   readonly smtp?: SecretSpec;
@@ -30,10 +29,6 @@ export function supabaseSecrets(namespace: string, opts: { smtp: boolean; s3: bo
     realtime: spec('supabase-realtime', 'Realtime signing and encryption keys', [
       { key: 'secret-key-base', description: 'Phoenix secret key base', generate: { kind: 'base64', bytes: 48 } },
       { key: 'db-enc-key', description: 'encrypts tenant settings; exactly 16 characters', generate: { kind: 'hex', bytes: 8 } },
-    ]),
-    supavisor: spec('supabase-supavisor', 'Supavisor signing and vault keys', [
-      { key: 'secret-key-base', description: 'Phoenix secret key base', generate: { kind: 'base64', bytes: 48 } },
-      { key: 'vault-enc-key', description: 'encrypts tenant credentials; 32 characters', generate: { kind: 'hex', bytes: 16 } },
     ]),
     meta: spec('supabase-meta', 'postgres-meta encryption key (shared with Studio)', [
       { key: 'crypto-key', description: 'encrypts connection strings; at least 32 characters', generate: { kind: 'base64', bytes: 24 } },

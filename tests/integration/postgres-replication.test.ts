@@ -39,7 +39,7 @@ const REPLICATION_USER = 'streaming_replica';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` until it returns something other than undefined/false (as pg-backup-fixture.ts). */
+/** Polls `check` until it returns something other than undefined/false. */
 async function until<T>(what: string | (() => string), check: () => T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
