@@ -4,10 +4,10 @@
 // 0 when every threshold passed, 1 when one failed or k6 could not run. The Job's ConfigMap,
 // ServiceAccount and NetworkPolicy are synced with the app layer; creating the Job is all it does.
 import { parseArgs } from 'node:util';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { K6_THRESHOLDS_FAILED_EXIT_CODE, LOADTEST_CONTAINER, LOADTEST_JOBS, LOADTEST_SUMMARY_MARKERS } from '../charts/loadtest/loadtest-chart';
 import { LOADTEST_SCRIPTS, type LoadtestScript } from '../environments/loadtest';
-import type { Manifests } from '../lib/output';
+import { type Manifests, manifestYaml } from '../lib/output';
 import { readDistFiles } from './dist';
 import type { JobAccess, KubeObject, ObjectAccess } from './kube';
 import { requireEnv, UsageError } from './usage';
@@ -152,7 +152,7 @@ export async function loadtestCommand(
   const request = parseLoadtestArgs(argv, deps.envNames);
   const job = loadtestJob(readDistFiles(deps.root, request.env), request, new Date());
   if (request.print) {
-    deps.out(stringify(job));
+    deps.out(manifestYaml(job));
     return 0;
   }
   deps.out(`load test ${request.script} in ${request.env}: its metrics go to Prometheus under testid=${job.metadata.name}`);

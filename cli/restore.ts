@@ -6,11 +6,11 @@
 // - redis: the restore Job with the snapshot, under a fresh name.
 // What to send is decided here, with the objects it would send; the cluster call is kube.ts's apply.
 import { parseArgs } from 'node:util';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { RECOVERY_CHECK_JOB, RESTORE_JOBS } from '../charts/backup/restore-chart';
 import { RECOVERY_CLUSTERS, type RecoveryTarget, recoveryTargetSpec } from '../charts/postgres/recovery';
 import { ENVIRONMENTS } from '../environments';
-import type { Manifests } from '../lib/output';
+import { type Manifests, manifestYaml } from '../lib/output';
 import { renderEnvironment } from '../platform';
 import type { ObjectAccess } from './kube';
 import { UsageError } from './usage';
@@ -148,7 +148,7 @@ export function restoreChecklist(request: RestoreRequest, namespace: string): st
 }
 
 export function formatObject(object: Record<string, unknown>): string {
-  return `---\n${stringify(object, { lineWidth: 0 }).trimEnd()}`;
+  return `---\n${manifestYaml(object).trimEnd()}`;
 }
 
 /** `restore`: prints the filled-in objects with the checklist, or creates them with --apply. */

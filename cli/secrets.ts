@@ -3,7 +3,7 @@
 // cluster calls are in kube.ts, reached through `secretsCommand`.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { manifestYaml } from '../lib/output';
 import { ENVIRONMENTS } from '../environments';
 import { signApiKey } from '../lib/jwt';
 import type { SecretSpec } from '../lib/secrets';
@@ -152,7 +152,7 @@ export async function secretsCommand(argv: string[], cluster: (context?: string)
     for (const item of planSecrets(specs, () => undefined, false)) {
       const made = await valuesOf(item.spec, () => Promise.resolve(undefined));
       written.set(`${item.spec.namespace}/${item.spec.name}`, made);
-      out(`---\n${stringify(secretManifest(item.spec, made, env.name)).trimEnd()}`);
+      out(`---\n${manifestYaml(secretManifest(item.spec, made, env.name)).trimEnd()}`);
     }
     return;
   }

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { staging } from '../environments/staging';
 import { OUTPUT_MARKER } from '../lib/output';
 import { renderedManifests, ROOT } from './helpers';
@@ -53,6 +54,17 @@ describe('synth', () => {
     });
     expect(run.status, run.stderr).toBe(0);
     expect(compare(out)).toEqual([]);
+  });
+
+  it('writes manifests that Kubernetes reads as written: YAML 1.1 (its parser) and 1.2 give the same objects', () => {
+    const differ: string[] = [];
+    for (const [file, text] of expectedFiles()) {
+      const read = (version: '1.1' | '1.2') => JSON.stringify(parseAllDocuments(text, { version }).map((d) => d.toJS()));
+      if (read('1.1') !== read('1.2')) differ.push(file);
+    }
+    expect(differ).toEqual([]);
+    // The trap is real: an unquoted "off" is a boolean to YAML 1.1.
+    expect(parseAllDocuments('jit: off', { version: '1.1' })[0]!.toJS()).toEqual({ jit: false });
   });
 
   it('stops on a bad environment with one message naming the field and the fix, no stack trace', () => {

@@ -6,12 +6,12 @@
 // with the Job whatever step fails. Its Role may only touch Clusters named postgres-drill, and an
 // admission policy lets it create only a one-instance recovery Cluster of that name that archives
 // nothing.
-import { stringify } from 'yaml';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
 import type { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
+import { manifestYaml } from '../../lib/output';
 import { IMAGES } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
 import { prefixed } from '../../lib/names';
@@ -49,7 +49,7 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
 
   const manifest = recoveryCluster(props.db, { name: RECOVERY_CLUSTERS.drill, component: 'drill', target: { kind: 'latest' } });
   const files = {
-    'cluster.yaml': stringify(manifest, { lineWidth: 0 }),
+    'cluster.yaml': manifestYaml(manifest),
     'drill-create.sh': projectFile('charts/backup/files/drill-create.sh'),
     'drill-check.sh': projectFile('charts/backup/files/drill-check.sh'),
     'drill-cleanup.sh': projectFile('charts/backup/files/drill-cleanup.sh'),
