@@ -73,7 +73,7 @@ const cluster = (): Mutable => ({
   },
 });
 const scheduledBackup = (): K8sObject =>
-  ({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'ScheduledBackup', metadata: { name: 'daily', namespace: 'app', labels }, spec: { schedule: '0 0 2 * * *', cluster: { name: 'postgres' }, method: 'plugin', pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' } } }) as K8sObject;
+  ({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'ScheduledBackup', metadata: { name: 'daily', namespace: 'app', labels }, spec: { schedule: '0 0 2 * * *', cluster: { name: 'postgres' }, method: 'plugin', pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' } } });
 /** Adds the good Cluster and its backup, then breaks the Cluster. */
 const withCluster = (o: K8sObject[], breakIt: (spec: Mutable, c: Mutable) => void) => {
   const c = cluster();
@@ -86,8 +86,8 @@ const internalCertificate = (spec: Mutable): K8sObject =>
     kind: 'Certificate',
     metadata: { name: 'db', namespace: 'app', labels },
     spec: { secretName: 'db-tls', dnsNames: ['db.app.svc'], duration: '2160h', usages: ['server auth'], issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca' }, privateKey: { algorithm: 'ECDSA', rotationPolicy: 'Always' }, ...spec },
-  }) as K8sObject;
-const caIssuer = (): K8sObject => ({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'internal-ca', labels }, spec: { ca: { secretName: 'internal-ca' } } }) as K8sObject;
+  });
+const caIssuer = (): K8sObject => ({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'internal-ca', labels }, spec: { ca: { secretName: 'internal-ca' } } });
 
 /** The environment of a hardened Kong container, which kong-edge accepts. */
 const kongEnv = () =>

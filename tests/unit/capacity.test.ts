@@ -76,7 +76,7 @@ describe('production carries the load model', () => {
     fewClients.components.postgres.poolers.rw.maxClientConnections = 200;
     expect(() => parseEnvironment(fewClients)).toThrow(/components\.postgres\.poolers\.rw\.maxClientConnections: 200 per pod \(400 with one of the 3 pooler pods lost\) is less than the 520 client connections/);
     const roHeavy = structuredClone(production);
-    roHeavy.components.postgres.poolers.ro!.defaultPoolSize = 100;
+    roHeavy.components.postgres.poolers.ro.defaultPoolSize = 100;
     expect(() => parseEnvironment(roHeavy)).toThrow(/the pools of a standby can open .*PgBouncer ro pooler 400.*components\.postgres\.poolers\.ro\.defaultPoolSize/);
   });
 });
