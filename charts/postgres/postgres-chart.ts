@@ -6,7 +6,7 @@
 // Supabase's own migrations run by a bootstrap Job. Other charts connect through the outputs
 // (`host`, `port`, `tlsFor`, `passwordRef`, `poolers`, `peer`) rather than retyping names.
 import { k8s } from 'cdk8s-plus-33';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
 import type { PostgresConfig } from '../../environments/data-tier';
 import type { Environment } from '../../environments/schema';
@@ -23,7 +23,7 @@ import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { IMAGES, imageRef } from '../../lib/images';
 import { standardLabels } from '../../lib/labels';
-import { accessLabel, clientsOf, INTERNET, type Peer, prometheusPeer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { accessLabel, type Peer } from '../../lib/network';
 import { quantity } from '../../lib/quantity';
 import { crdResources } from '../../lib/resources';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
@@ -32,7 +32,8 @@ import { pgHba } from './hba';
 import { CUSTOM_QUERIES_KEY, customQueriesYaml } from './monitoring';
 import { BARMAN_PLUGIN, objectStore } from './object-store';
 import { clusterParameters, SHARED_PRELOAD_LIBRARIES } from './parameters';
-import { POOLER_METRICS_PORT, POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodSelector, poolers } from './poolers';
+import { databaseNetworkPolicies, PG_PORT } from './network';
+import { POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodSelector, poolers } from './poolers';
 import { LOGIN_ROLES, type LoginRole, managedRole, roleSecret } from './roles';
 import { RECOVERY_CLUSTERS } from './recovery';
 import { databaseCertificates, type DatabaseTls } from './tls';
@@ -41,10 +42,7 @@ export { EXPOSED_SCHEMAS } from './bootstrap';
 
 /** The Cluster's name: its instances are postgres-1, postgres-2, ...; its Services postgres-rw, -ro, -r. */
 export const CLUSTER_NAME = 'postgres';
-export const PG_PORT = 5432;
-const METRICS_PORT = 9187;
-/** The instance manager's status port, which the operator calls. */
-const STATUS_PORT = 8000;
+export { PG_PORT } from './network';
 
 /**
  * The image's own `postgres` user and group (supabase/postgres Dockerfile-15 creates them as
@@ -275,39 +273,20 @@ export class PostgresChart extends PlatformChart {
     });
     this.poolers = { rw: endpoint('rw'), ...(c.poolers.ro ? { ro: endpoint('ro') } : {}) };
 
-    // Who may reach the instances: their clients, the poolers, each other (streaming and
-    // pg_rewind), the operator (the instance manager's status port) and Prometheus.
-    const operator: Peer = {
+    this.operatorPeer = {
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.operators.cnpgNamespace } },
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } },
     };
-    this.operatorPeer = operator;
-    const poolerPeers = kinds.map((k) => this.poolers[k]!.peer);
-    workloadNetworkPolicy(this, meta(CLUSTER_NAME), {
-      selector: instancePods,
-      ingress: [
-        { port: PG_PORT, peers: [clientsOf('postgres', props.instance), this.peer, ...poolerPeers, operator] },
-        { port: STATUS_PORT, peers: [operator, this.peer] },
-        { port: METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
-      ],
-      egress: [
-        { port: PG_PORT, peers: [this.peer] },
-        { port: STATUS_PORT, peers: [this.peer] },
-        ...toApiServer(props.apiServerCidrs),
-        // The barman-cloud sidecar writes WAL and base backups to the object store.
-        ...(store ? [{ port: 443, peers: [INTERNET] }] : []),
-      ],
+    databaseNetworkPolicies(this, meta(CLUSTER_NAME), {
+      instance: props.instance,
+      observabilityNamespace: props.observabilityNamespace,
+      apiServerCidrs: props.apiServerCidrs,
+      instancePods,
+      instances: this.peer,
+      operator: this.operatorPeer,
+      poolers: kinds.map((kind) => ({ kind, peer: this.poolers[kind]!.peer, metadata: poolerMeta(POOLER_NAMES[kind]) })),
+      archiving,
     });
-    for (const kind of kinds) {
-      workloadNetworkPolicy(new Construct(this, `pooler-${kind}-network`), poolerMeta(POOLER_NAMES[kind]), {
-        selector: poolerPodSelector(kind),
-        ingress: [
-          { port: POOLER_PORT, peers: [clientsOf(POOLER_NAMES[kind], props.instance)] },
-          { port: POOLER_METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
-        ],
-        egress: [{ port: PG_PORT, peers: [this.peer] }, ...toApiServer(props.apiServerCidrs)],
-      });
-    }
 
     bootstrapJob(this, {
       namespace: ns,
