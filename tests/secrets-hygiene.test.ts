@@ -128,6 +128,12 @@ describe('secrets scan: every detector can fail', () => {
       text: configMap({ 'alertmanager.yml': `global:\n  smtp_smarthost: smtp.example.com:587\n  smtp_auth_password: ${passphrase}\n` }),
     },
     {
+      what: 'a literal password in the env of a manifest shipped in a ConfigMap',
+      kind: 'secret-named-value',
+      secret: password,
+      text: configMap({ 'cluster.yaml': `apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: scratch\nspec:\n  env:\n    - name: DB_PASSWORD\n      value: ${password}\n` }),
+    },
+    {
       what: 'a passwd file with a password hash',
       kind: 'secret-named-value',
       at: 'root:$6$',
@@ -208,6 +214,8 @@ describe('secrets scan: what must not be reported', () => {
         'rules.yaml': 'groups:\n  - name: backup\n    rules:\n      - alert: PostgresBackupStale\n        annotations:\n          runbook_url: https://git.example.com/defi/supabase-platform/blob/main/docs/runbooks/alerts/PostgresBackupStale.md\n',
         passwd: 'root:x:0:0:root:/root:/usr/sbin/nologin\npostgres:x:10001:10001:PostgreSQL:/var/lib/postgresql:/usr/sbin/nologin\n',
         'postgresql.conf': "password_encryption = 'scram-sha-256'\n",
+        // A manifest shipped for a workload to create: names of Secrets and hashing settings are not secrets.
+        'cluster.yaml': 'apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: scratch\nspec:\n  certificates:\n    serverTLSSecret: postgres-server-tls\n  postgresql:\n    parameters:\n      password_encryption: scram-sha-256\n',
         'request-id': '123e4567-e89b-12d3-a456-426614174000',
       }),
     ].join('---\n');

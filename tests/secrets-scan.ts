@@ -367,7 +367,8 @@ const CONFIG_FILE = /\.(?:ya?ml|json)$/;
  * A synthesised manifest (one or more YAML documents): what scanRepoFile finds, then
  * - env entries (any `name`/`value` map) with a secret-looking name and a literal value;
  * - ConfigMap data keys with a secret-looking name and a literal value; inside ConfigMap data
- *   that is a YAML or JSON config file (kong.yml, alertmanager.yml ...), every key too;
+ *   that is a YAML or JSON config file (kong.yml, alertmanager.yml ...), every key too, unless
+ *   it is itself a manifest (then as above);
  * - high-entropy tokens in every string scalar.
  */
 export function scanManifest(text: string, file: string): Finding[] {
@@ -396,7 +397,11 @@ export function scanManifest(text: string, file: string): Finding[] {
       if (CONFIG_FILE.test(key)) {
         const inner = new LineCounter();
         const parsed = parseDocument(at.value, { lineCounter: inner, uniqueKeys: false });
-        if (parsed.errors.length === 0) out.push(...secretNamedValues(parsed.contents, inner, at.line - 1, file, true).map((f) => ({ ...f, detail: `${at.path}: ${f.detail}` })));
+        // A Kubernetes manifest shipped in a ConfigMap (the restore drill's scratch Cluster) is
+        // held to the rules of a manifest: its env entries, not every key (serverTLSSecret names
+        // a Secret, password_encryption configures hashing).
+        const manifest = isMap(parsed.contents) && parsed.contents.has('apiVersion') && parsed.contents.has('kind');
+        if (parsed.errors.length === 0) out.push(...secretNamedValues(parsed.contents, inner, at.line - 1, file, !manifest).map((f) => ({ ...f, detail: `${at.path}: ${f.detail}` })));
       }
     });
   }

@@ -123,6 +123,7 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
                   env: [
                     ...checkEnv,
                     { name: 'RECORD_HOST', value: props.db.host },
+                    { name: 'RECORD_USER', value: 'platform_backup' },
                     { name: 'RECORD_PASSWORD', valueFrom: props.db.passwordRef('platform_backup') },
                     { name: 'MAX_RPO_SECONDS', value: String(DRILL_MAX_RPO_SECONDS) },
                   ],

@@ -55,13 +55,13 @@ function tail(path: string, lines = 30): string {
 }
 
 /**
- * The postgresql.cnpg.io/v1 Clusters `env` synthesises. The synthesis is imported here rather
- * than at the top so that the pure checks of cnpg-sync.ts still run (and say what is wrong) when
- * the charts do not render.
+ * The postgresql.cnpg.io/v1 Clusters `env` synthesises into the data layer (not the recovery
+ * templates of on-demand/). The synthesis is imported here rather than at the top so that the
+ * pure checks of cnpg-sync.ts still run (and say what is wrong) when the charts do not render.
  */
 async function synthesisedClusters(env: string) {
   const { objectsOf } = await import('../helpers');
-  return objectsOf(env).filter((l) => l.object.kind === 'Cluster' && l.object.apiVersion === 'postgresql.cnpg.io/v1');
+  return objectsOf(env).filter((l) => l.object.kind === 'Cluster' && l.object.apiVersion === 'postgresql.cnpg.io/v1' && l.file.startsWith('data/'));
 }
 
 /** production's Cluster, as synthesised; the tests are about this object and nothing else. */

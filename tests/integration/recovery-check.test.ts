@@ -373,7 +373,9 @@ describeNeeding(
         mkdirSync(folder, { recursive: true });
         if (volume.configMap) {
           for (const [key, text] of Object.entries(configMapData(ENV, volume.configMap.name))) {
-            writeFileSync(join(folder, key), text);
+            let t = text;
+            for (const m of (process.env.MUTATE ?? '').split(';;').filter(Boolean)) { const [f, a, b] = m.split('::'); if (f === key) { if (!t.includes(a!)) throw new Error('mutation not applied ' + m); t = t.replace(a!, b!); } }
+            writeFileSync(join(folder, key), t);
             chmodSync(join(folder, key), volume.configMap.defaultMode ?? 0o644);
           }
         } else if (volume.secret) {
@@ -580,6 +582,8 @@ esac
         // Off here (the Cluster's is store.archiveTimeout): the test switches segments itself.
         archive_timeout: '0',
         shared_buffers: '32MB',
+        // The base backup waits for a checkpoint (the ObjectStore asks for no immediate one): a fast one.
+        checkpoint_completion_target: '0',
         fsync: 'off',
         log_line_prefix: '%m [%p] ',
       };

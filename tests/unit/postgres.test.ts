@@ -151,7 +151,7 @@ describe('postgres chart', () => {
       const text = JSON.stringify(l.object);
       return l.object.kind !== 'Cluster' && l.object.kind !== 'ExternalSecret' && text.includes('"postgres-role-supabase-admin"') ? [`${l.object.kind}/${l.object.metadata.name}`] : [];
     });
-    expect(readers.sort()).toEqual(['Deployment/meta', 'Deployment/realtime', 'Job/postgres-bootstrap', 'Job/postgres-recovery-check']);
+    expect(readers.sort()).toEqual(['CronJob/postgres-restore-drill', 'Deployment/meta', 'Deployment/realtime', 'Job/postgres-bootstrap', 'Job/postgres-recovery-check']);
   });
 
   it('gets role passwords from External Secrets outside dev, typed and labelled for the operator', () => {

@@ -6,10 +6,11 @@
 # pod: problems go into $WORK/failed, so the last step still deletes the scratch Cluster.
 #
 # Environment: libpq settings of the scratch Cluster (PGHOST, PGUSER, PGPASSWORD, ...), RECORD_HOST,
-# RECORD_PASSWORD (the platform database, as platform_backup), MAX_RPO_SECONDS, WORK, SCRIPTS.
+# RECORD_USER, RECORD_PASSWORD (the platform database, as platform_backup), MAX_RPO_SECONDS, WORK,
+# SCRIPTS.
 set -uo pipefail
 
-: "${RECORD_HOST:?}" "${RECORD_PASSWORD:?}" "${MAX_RPO_SECONDS:?}" "${WORK:?}" "${SCRIPTS:?}"
+: "${RECORD_HOST:?}" "${RECORD_USER:?}" "${RECORD_PASSWORD:?}" "${MAX_RPO_SECONDS:?}" "${WORK:?}" "${SCRIPTS:?}"
 failed() { echo "drill: $*" | tee -a "$WORK/failed" >&2; }
 started=$(cat "$WORK/started" 2>/dev/null || date -u +%s)
 rto=$(cat "$WORK/rto" 2>/dev/null || echo 0)
@@ -35,7 +36,7 @@ succeeded=true
 [[ -n $detail ]] && succeeded=false
 echo "drill: succeeded=$succeeded rto=${rto}s rpo=${rpo}s ${detail}"
 # Variables reach the statement as quoted literals (psql interpolates them only on standard input).
-PGHOST=$RECORD_HOST PGUSER=platform_backup PGPASSWORD=$RECORD_PASSWORD PGAPPNAME=restore-drill \
+PGHOST=$RECORD_HOST PGUSER=$RECORD_USER PGPASSWORD=$RECORD_PASSWORD PGAPPNAME=restore-drill \
   psql -X -v ON_ERROR_STOP=1 -q -v started="$started" -v succeeded="$succeeded" -v rto="$rto" -v rpo="$rpo" -v detail="$detail" <<'SQL' ||
 INSERT INTO ops.restore_drill_runs (started_at, succeeded, rto_seconds, rpo_seconds, detail)
 VALUES (to_timestamp(:'started'), :'succeeded', :'rto', :'rpo', :'detail');
