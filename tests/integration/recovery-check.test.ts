@@ -264,7 +264,7 @@ describeNeeding(
         PGSSLROOTCERT: ca(),
       });
     const rclone = async (args: readonly string[]) =>
-      must(`rclone ${args.join(' ')}`, await exec('rclone', args, { PATH: SYSTEM_PATH, HOME: dir('rclone-home'), ...s3!.rcloneEnv } as NodeJS.ProcessEnv));
+      must(`rclone ${args.join(' ')}`, await exec('rclone', args, { PATH: SYSTEM_PATH, HOME: dir('rclone-home'), ...s3!.rcloneEnv }));
     /** rclone's path of a server's folder in the store (or something in it). */
     const remote = (serverName: string, ...rest: string[]) => `${RCLONE_REMOTE}:${[bucket, prefix, serverName, ...rest].filter(Boolean).join('/')}`;
     const walObject = (serverName: string, segment: string) => remote(serverName, 'wals', segment.slice(0, 16), `${segment}${config.wal?.compression === 'gzip' ? '.gz' : ''}`);
