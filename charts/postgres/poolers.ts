@@ -13,6 +13,23 @@ import type { LoginRole } from './roles';
 
 export const POOLER_PORT = 5432;
 export const POOLER_METRICS_PORT = 9127;
+/**
+ * The PgBouncer parameters CloudNativePG's webhook accepts in `spec.pgbouncer.parameters`
+ * (cloudnative-pg internal/webhook/v1/pooler_webhook.go, AllowedPgbouncerGenericConfigurationParameters):
+ * any other is refused as "Invalid or reserved parameter". A unit test holds the poolers to it.
+ */
+export const PGBOUNCER_ALLOWED_PARAMETERS: readonly string[] = [
+  'application_name_add_host', 'auth_type', 'autodb_idle_timeout', 'cancel_wait_timeout', 'client_idle_timeout', 'client_login_timeout',
+  'client_tls_sslmode', 'default_pool_size', 'disable_pqexec', 'dns_max_ttl', 'dns_nxdomain_ttl', 'idle_transaction_timeout',
+  'ignore_startup_parameters', 'listen_backlog', 'log_connections', 'log_disconnections', 'log_pooler_errors', 'log_stats', 'max_client_conn',
+  'max_db_connections', 'max_packet_size', 'max_prepared_statements', 'max_user_connections', 'min_pool_size', 'pkt_buf', 'query_timeout',
+  'query_wait_timeout', 'reserve_pool_size', 'reserve_pool_timeout', 'sbuf_loopcnt', 'server_check_delay', 'server_check_query',
+  'server_connect_timeout', 'server_fast_close', 'server_idle_timeout', 'server_lifetime', 'server_login_retry', 'server_reset_query',
+  'server_reset_query_always', 'server_round_robin', 'server_tls_ciphers', 'server_tls_protocols', 'server_tls_sslmode', 'stats_period',
+  'suspend_timeout', 'tcp_defer_accept', 'tcp_socket_buffer', 'tcp_keepalive', 'tcp_keepcnt', 'tcp_keepidle', 'tcp_keepintvl',
+  'tcp_user_timeout', 'track_extra_parameters', 'verbose',
+];
+
 /** Name of each pooler (and its Service). */
 export const POOLER_NAMES = { rw: 'postgres-pooler-rw', ro: 'postgres-pooler-ro' } as const;
 
@@ -61,8 +78,6 @@ export function poolers(chart: PlatformChart, props: PoolerProps, metadata: (nam
             max_client_conn: String(c.maxClientConnections),
             // Refuse clients without TLS (PgBouncer's default is "prefer").
             client_tls_sslmode: 'require',
-            client_tls_protocols: 'tlsv1.3',
-            server_reset_query_always: '0',
           },
           // First match wins; the operator's catch-all lines come after these.
           pgHba: [`hostssl all ${props.roles.join(',')} all scram-sha-256`, 'host all all all reject'],

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CNPG_FIXED_PARAMETERS } from '../../charts/postgres/cnpg-fixed-parameters';
 import { pgHba } from '../../charts/postgres/hba';
+import { PGBOUNCER_ALLOWED_PARAMETERS } from '../../charts/postgres/poolers';
 import { clusterParameters, PGSODIUM_PATHS, SHARED_PRELOAD_LIBRARIES } from '../../charts/postgres/parameters';
 import { LOGIN_ROLES } from '../../charts/postgres/roles';
 import { pgSize, tune } from '../../charts/postgres/tuning';
@@ -180,6 +181,8 @@ describe('postgres chart', () => {
     expect(rw).toMatchObject({ type: 'rw', instances: 3, cluster: { name: 'postgres' } });
     expect(rw.pgbouncer.poolMode).toBe('transaction');
     expect(rw.pgbouncer.parameters).toMatchObject({ default_pool_size: '15', max_db_connections: '15', client_tls_sslmode: 'require' });
+    // The operator's webhook refuses any parameter outside its allow-list.
+    expect(Object.keys(rw.pgbouncer.parameters).filter((p) => !PGBOUNCER_ALLOWED_PARAMETERS.includes(p))).toEqual([]);
     expect(rw.pgbouncer.pg_hba).toEqual(['hostssl all defi_app all scram-sha-256', 'host all all all reject']);
     expect(find('production', 'Pooler', 'postgres-pooler-ro')!.spec.type).toBe('ro');
     expect(find('dev', 'Pooler', 'postgres-pooler-ro')).toBeUndefined();
