@@ -1,6 +1,6 @@
-// The weekly restore drill: a CronJob that creates a scratch recovery Cluster from the object
-// store (drill-create.sh, kubectl: the time to ready is the RTO), lists the archive
-// (list-archive.sh, rclone), checks the recovery reached the end of it, the newest canary row (the
+// The weekly restore drill: a CronJob that lists the archive (list-archive.sh, rclone), creates a
+// scratch recovery Cluster from the object store (drill-create.sh, kubectl: the time to ready is
+// the RTO), checks the recovery reached at least the end of the archive as listed, the newest canary row (the
 // RPO) and pg_amcheck, records the result in the platform database (drill-check.sh), and deletes
 // the scratch Cluster (drill-cleanup.sh). The Cluster is owned by the drill's Job, so it goes
 // with the Job whatever step fails. Its Role may only touch Clusters named postgres-drill, and an
@@ -101,6 +101,9 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
               restartPolicy: 'Never',
               volumes: [...pod.volumes.filter((v) => v.name !== 'recovery-scripts'), { name: 'recovery-scripts', configMap: { name: configMap.name, defaultMode: 0o555 } }],
               initContainers: [
+                // The archive first: the recovery must then reach at least what it held when the drill began
+                // (the database goes on archiving while the scratch Cluster recovers).
+                { ...pod.list, command: keepGoing('list-archive.sh', 'listing the archive') },
                 {
                   name: 'create',
                   image: IMAGES.kubectl,
@@ -115,7 +118,6 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
                   volumeMounts: [scripts, work],
                   writablePaths: [{ path: '/tmp' }],
                 },
-                { ...pod.list, command: keepGoing('list-archive.sh', 'listing the archive') },
                 {
                   ...check,
                   name: 'check',

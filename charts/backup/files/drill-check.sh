@@ -17,7 +17,13 @@ rto=$(cat "$WORK/rto" 2>/dev/null || echo 0)
 rpo=0
 
 if [[ ! -s $WORK/failed ]]; then
-  RECOVERY_TARGET=latest CHECK_WAIT_SECONDS=600 bash "$SCRIPTS/check-recovery.sh" || failed "the recovery fell short of the archive (check-recovery.sh above)"
+  # The check's own verdict lines go into the recorded detail, not only the pod's log.
+  if ! check=$(RECOVERY_TARGET=latest CHECK_WAIT_SECONDS=600 bash "$SCRIPTS/check-recovery.sh" 2>&1); then
+    printf '%s\n' "$check"
+    failed "the recovery fell short of the archive: $(grep -E 'PROBLEM|FAILED' <<<"$check" | tr '\n' ' ')"
+  else
+    printf '%s\n' "$check"
+  fi
   newest=$(psql -X -At -c "SELECT coalesce(extract(epoch FROM max(written_at))::bigint, 0) FROM ops.backup_canary" 2>&1) || failed "cannot read the canary: $newest"
   if [[ $newest =~ ^[0-9]+$ ]]; then
     if ((newest == 0)); then
@@ -31,7 +37,8 @@ if [[ ! -s $WORK/failed ]]; then
   pg_amcheck --all --heapallindexed --install-missing --progress 2>&1 | tail -n 20 || failed "pg_amcheck found damage in the recovered database"
 fi
 
-detail=$(tr '\n' ' ' <"$WORK/failed" 2>/dev/null || true)
+detail=''
+if [[ -s $WORK/failed ]]; then detail=$(tr '\n' ' ' <"$WORK/failed"); fi
 succeeded=true
 [[ -n $detail ]] && succeeded=false
 echo "drill: succeeded=$succeeded rto=${rto}s rpo=${rpo}s ${detail}"
