@@ -14,6 +14,26 @@ export const REALTIME_SERVICE = 'realtime';
 /** The tenant Realtime serves: the first label of the host name Kong's upstream uses. */
 export const REALTIME_TENANT = REALTIME_SERVICE;
 
+/**
+ * The seeded tenant's database connection is plain text upstream (the self-host seed writes
+ * `ssl_enforced: false`, and re-seeds at every start), which the database's TLS-only pg_hba
+ * refuses. After the seed, the tenant's extension settings are switched to TLS (Realtime then
+ * connects with `verify: :verify_none`: encrypted, the server not verified; its own repository
+ * connection verifies, DB_SSL_CA_CERT). The statement is exported for the test that runs it.
+ */
+export const REALTIME_TENANT_TLS = {
+  sql: 'UPDATE _realtime.extensions SET settings = jsonb_set(settings, ARRAY[$1::text], to_jsonb($2::boolean)) WHERE type = $3',
+  /** The parameters, as Elixir terms (no quote in the statement: it sits in a shell word). */
+  params: ['"ssl_enforced"', 'true', '"postgres_cdc_rls"'],
+} as const;
+
+/** The container's start: migrate, seed the tenant, switch its connection to TLS, serve. */
+export function realtimeStartCommand(): string {
+  const t = REALTIME_TENANT_TLS;
+  const tenantTls = `Ecto.Migrator.with_repo(Realtime.Repo, fn repo -> repo.query!("${t.sql}", [${t.params.join(', ')}]) end)`;
+  return `/app/bin/migrate && /app/bin/realtime eval "Realtime.Release.seeds(Realtime.Repo)" && /app/bin/realtime eval '${tenantTls}' && exec /app/bin/server`;
+}
+
 export function realtimeService(ctx: ServiceContext): StatelessService {
   const c = ctx.config;
   const ca = databaseCa(ctx);
@@ -37,7 +57,7 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
         {
           name: 'realtime',
           image: IMAGES.realtime,
-          command: ['/bin/sh', '-c', '/app/bin/migrate && /app/bin/realtime eval "Realtime.Release.seeds(Realtime.Repo)" && exec /app/bin/server'],
+          command: ['/bin/sh', '-c', realtimeStartCommand()],
           resources: c.realtime.resources,
           ports: [{ name: 'http', containerPort: REALTIME_PORT }],
           env: [

@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPOSED_SCHEMAS } from '../../charts/postgres/bootstrap';
 import { CUSTOM_QUERIES } from '../../charts/postgres/monitoring';
+import { REALTIME_TENANT_TLS } from '../../charts/supabase/realtime';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { configMapData, ROOT } from '../helpers';
 import { chownTree, freePort, run, tempDirFor } from './processes';
@@ -169,6 +170,19 @@ describeNeeding(
           expect(anon.stdout).toMatch(/^\s*f\s*$/m);
         }
         operator('DROP FUNCTION public.user_search(text)');
+      });
+
+      it("switches Realtime's seeded tenant to TLS with the statement its start command runs", () => {
+        // The table as Realtime's migration creates it (settings is an Ecto :map, jsonb).
+        const setup = admin(['-c', "CREATE TABLE IF NOT EXISTS _realtime.extensions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), type varchar, settings jsonb, tenant_external_id varchar); TRUNCATE _realtime.extensions; INSERT INTO _realtime.extensions (type, settings) VALUES ('postgres_cdc_rls', '{\"db_host\": \"encrypted\", \"ssl_enforced\": false}'), ('other', '{\"ssl_enforced\": false}')"]);
+        expect(setup.status, setup.stderr).toBe(0);
+        // Elixir's terms as SQL literals: "text" -> 'text', true -> true.
+        const args = REALTIME_TENANT_TLS.params.map((p) => p.replace(/^"(.*)"$/, "'$1'")).join(', ');
+        const run = admin(['-c', `PREPARE tenant_tls(text, boolean, text) AS ${REALTIME_TENANT_TLS.sql}`, '-c', `EXECUTE tenant_tls(${args})`]);
+        expect(run.status, run.stderr).toBe(0);
+        const rows = admin(['-At', '-c', "SELECT type || '=' || (settings ->> 'ssl_enforced') || '/' || coalesce(settings ->> 'db_host', '-') FROM _realtime.extensions ORDER BY type"]);
+        expect(rows.stdout.trim().split('\n')).toEqual(['other=false/-', 'postgres_cdc_rls=true/encrypted']);
+        admin(['-c', 'DROP TABLE _realtime.extensions']);
       });
 
       it('passes the pgTAP baseline: roles, schemas, and RLS closing new tables to anon', () => {
