@@ -173,7 +173,8 @@ export class PostgresChart extends PlatformChart {
       certificates: { serverTlsSecret: this.certificates.serverSecretName, serverCaSecret: this.certificates.serverSecretName },
       projectedVolumeTemplate: {
         sources: [
-          { secret: { name: this.pgsodiumSecret.name, items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o400 }] } },
+          // Owner root, group the pod's fsGroup (CloudNativePG sets it to postgresGID): the server reads it through the group.
+          { secret: { name: this.pgsodiumSecret.name, items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o440 }] } },
           { configMap: { name: getkey.name, items: [{ key: 'getkey.sh', path: 'pgsodium/getkey.sh', mode: 0o555 }] } },
         ],
       },

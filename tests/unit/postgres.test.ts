@@ -115,7 +115,7 @@ describe('postgres chart', () => {
 
   it('gives every instance and every recovery the same pgsodium key, from one Secret', () => {
     const spec = find('production', 'Cluster', 'postgres')!.spec;
-    expect(spec.projectedVolumeTemplate.sources[0].secret).toEqual({ name: 'postgres-pgsodium', items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o400 }] });
+    expect(spec.projectedVolumeTemplate.sources[0].secret).toEqual({ name: 'postgres-pgsodium', items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o440 }] });
     expect(spec.projectedVolumeTemplate.sources[1].configMap.items[0]).toEqual({ key: 'getkey.sh', path: 'pgsodium/getkey.sh', mode: 0o555 });
     expect(`${PGSODIUM_PATHS.projected}/${spec.projectedVolumeTemplate.sources[0].secret.items[0].path}`).toBe(PGSODIUM_PATHS.key);
     expect(configMapData('production', 'postgres-pgsodium-getkey')['getkey.sh']).toContain(PGSODIUM_PATHS.key);
