@@ -74,6 +74,12 @@ interface Server {
   readonly log: string;
 }
 
+/** A base backup in the store: its id and begin_wal (barman-cloud-backup-show). */
+interface Backup {
+  readonly id: string;
+  readonly beginWal: string;
+}
+
 interface Batch {
   /** 1..ARCHIVED_BATCHES archived; the last one is not. */
   readonly batch: number;
@@ -327,6 +333,50 @@ describeNeeding(
       if (existsSync(join(server.data, 'postmaster.pid'))) run(OS_USER, `${BIN}/pg_ctl`, ['-D', server.data, '-m', 'immediate', '-w', 'stop']);
     }
 
+    /**
+     * A primary: the Cluster's data checksums and the parameters that shape its WAL,
+     * `archiveCommand`, the Cluster's archive_timeout; fast checkpoints (the backup's is not
+     * immediate), no fsync (a kill -9 loses nothing the kernel has). With an empty table batches.
+     */
+    async function initPrimary(name: string, archiveCommand: string): Promise<Server> {
+      const data = join(dir(name), 'data');
+      must('initdb', run(OS_USER, `${BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=trust', '--encoding=UTF8', '--locale=C.UTF-8', ...(store.dataChecksums ? ['--data-checksums'] : [])]));
+      const walShape = ['wal_level', 'wal_compression', 'wal_log_hints'].filter((p) => store.parameters[p] !== undefined);
+      writeFileSync(
+        join(data, 'postgresql.conf'),
+        `${readFileSync(join(data, 'postgresql.conf'), 'utf8')}
+wal_level = replica
+${walShape.map((p) => `${p} = ${confString(store.parameters[p]!)}`).join('\n')}
+archive_mode = on
+archive_command = ${confString(archiveCommand)}
+archive_timeout = ${confString(store.archiveTimeout)}
+shared_buffers = 32MB
+checkpoint_completion_target = 0
+fsync = off
+log_line_prefix = '%m [%p] '
+`,
+      );
+      const primary = await startServer(name, data);
+      psql(primary, 'CREATE TABLE batches (batch int NOT NULL, n int NOT NULL, filler text NOT NULL)');
+      return primary;
+    }
+
+    /** Commits a batch of ROWS_PER_BATCH rows (psql returns once the commit is acknowledged). */
+    const insertBatch = (server: Server, batch: number) => psql(server, `INSERT INTO batches SELECT ${batch}, g, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS_PER_BATCH}) g`);
+
+    /** The base backup of `primary` to `serverName`, as the plugin takes it. */
+    function takeBackup(primary: Server, serverName: string): Backup {
+      const name = pluginBackupName();
+      must('barman-cloud-backup', barman('barman-cloud-backup', backupOptions(config, name, serverName), { PGHOST: primary.socketDir, PGPORT: String(primary.port) }));
+      const shown = JSON.parse(must('barman-cloud-backup-show', barman('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, serverName, name]))) as Record<
+        string,
+        { backup_id: string; begin_wal: string; status: string }
+      >;
+      const info = Object.values(shown)[0]!;
+      expect(info.status).toBe('DONE');
+      return { id: info.backup_id, beginWal: info.begin_wal };
+    }
+
     /** Rows per batch in a server. */
     const rows = (server: Server) =>
       new Map(
@@ -338,12 +388,13 @@ describeNeeding(
     const through = (last: number) => new Map([...committed].filter(([b]) => b <= last));
 
     /**
-     * A new cluster bootstrapped from the store: barman-cloud-restore of the backup into a new
-     * PGDATA, recovery from `serverName`'s WAL with `targets`, until it has promoted.
+     * A new cluster bootstrapped from the store: barman-cloud-restore of the backup (the first
+     * block's, unless given) into a new PGDATA, recovery from `serverName`'s WAL with `targets`,
+     * until it has promoted.
      */
-    async function recover(name: string, serverName: string, targets: Record<string, string> = {}): Promise<Server> {
+    async function recover(name: string, serverName: string, targets: Record<string, string> = {}, backup: Backup = { id: backupId, beginWal }): Promise<Server> {
       const pgdata = join(dir(name), 'data');
-      must('barman-cloud-restore', await exec('barman-cloud-restore', restoreOptions(config, serverName, backupId, pgdata), s3!.env));
+      must('barman-cloud-restore', await exec('barman-cloud-restore', restoreOptions(config, serverName, backup.id, pgdata), s3!.env));
       chmodSync(pgdata, 0o700);
       const restoreCommand = `${shellQuote(['barman-cloud-wal-restore', ...walRestoreOptions(config, serverName)])} %f %p`;
       const settings = {
@@ -376,9 +427,9 @@ describeNeeding(
     /**
      * verify-recovery.sh on a recovered server, with what the separate step gives it: the listing
      * of `serverName`'s WAL (rclone lsf -R), the backup's begin_wal, and for latest the newest
-     * segment fetched and decompressed by barman-cloud-wal-restore.
+     * segment fetched and decompressed by barman-cloud-wal-restore (unless `newest` is false).
      */
-    function verify(server: Server, serverName: string, target: string) {
+    function verify(server: Server, serverName: string, target: string, { backup = { id: backupId, beginWal }, newest = true }: { backup?: Backup; newest?: boolean } = {}) {
       const folder = dir(server.name, 'verify');
       const listing = join(folder, 'wal-listing');
       const names = rclone(['lsf', '-R', '--fast-list', '--files-only', remote(serverName, 'wals')]);
@@ -391,9 +442,9 @@ describeNeeding(
         PGDATABASE: 'postgres',
         RECOVERY_TARGET: target,
         WAL_LISTING: listing,
-        BACKUP_START_WAL: beginWal,
+        BACKUP_START_WAL: backup.beginWal,
       };
-      if (target === 'latest') {
+      if (target === 'latest' && newest) {
         const newest = names
           .split('\n')
           .map((l) => /([0-9A-F]{24})(\.gz)?$/.exec(l)?.[1])
@@ -451,42 +502,10 @@ describeNeeding(
       s3 = await startS3Server([bucket]);
       config = { ...store.configuration, endpointURL: s3.endpoint };
 
-      // The primary: the Cluster's data checksums and the parameters that shape its WAL, the
-      // plugin's archive_command, the Cluster's archive_timeout; fast checkpoints (the backup's is
-      // not immediate), no fsync (a kill -9 loses nothing the kernel has).
-      const data = join(dir('primary'), 'data');
-      must('initdb', run(OS_USER, `${BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=trust', '--encoding=UTF8', '--locale=C.UTF-8', ...(store.dataChecksums ? ['--data-checksums'] : [])]));
-      const walShape = ['wal_level', 'wal_compression', 'wal_log_hints'].filter((p) => store.parameters[p] !== undefined);
-      writeFileSync(
-        join(data, 'postgresql.conf'),
-        `${readFileSync(join(data, 'postgresql.conf'), 'utf8')}
-wal_level = replica
-${walShape.map((p) => `${p} = ${confString(store.parameters[p]!)}`).join('\n')}
-archive_mode = on
-archive_command = ${confString(`${shellQuote(['barman-cloud-wal-archive', ...walArchiveOptions(config, store.serverName)])} %p`)}
-archive_timeout = ${confString(store.archiveTimeout)}
-shared_buffers = 32MB
-checkpoint_completion_target = 0
-fsync = off
-log_line_prefix = '%m [%p] '
-`,
-      );
-      const primary = await startServer('primary', data);
-      psql(primary, 'CREATE TABLE batches (batch int NOT NULL, n int NOT NULL, filler text NOT NULL)');
-      const insert = (batch: number) => psql(primary, `INSERT INTO batches SELECT ${batch}, g, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS_PER_BATCH}) g`);
+      const primary = await initPrimary('primary', `${shellQuote(['barman-cloud-wal-archive', ...walArchiveOptions(config, store.serverName)])} %p`);
+      const insert = (batch: number) => insertBatch(primary, batch);
       insert(0);
-
-      // The base backup, as the plugin takes it.
-      const name = pluginBackupName();
-      must('barman-cloud-backup', barman('barman-cloud-backup', backupOptions(config, name, store.serverName), { PGHOST: primary.socketDir, PGPORT: String(primary.port) }));
-      const shown = JSON.parse(must('barman-cloud-backup-show', barman('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, store.serverName, name]))) as Record<
-        string,
-        { backup_id: string; begin_wal: string; status: string }
-      >;
-      const info = Object.values(shown)[0]!;
-      expect(info.status).toBe('DONE');
-      backupId = info.backup_id;
-      beginWal = info.begin_wal;
+      ({ id: backupId, beginWal } = takeBackup(primary, store.serverName));
 
       // The batches: each committed, its segment switched out and archived.
       const archived = (segment: string) => {

@@ -375,7 +375,12 @@ describeNeeding(
       expect(value, 'synchronous replication is on').not.toBe('');
       // A standby whose application_name the value does not name would show as "async".
       const counted = synchronousStandbyNamesConfig(cluster, { primary: primary.name, streaming: [] }).method === 'ANY' ? /^streaming\|quorum$/ : /^streaming\|(sync|potential)$/;
-      const state = replication(primary);
+      // Each walsender re-reads the setting on its own after the reload: wait (bounded) until they have.
+      const settled = () => {
+        const now = replication(primary);
+        return standbys.every((s) => counted.test(now.get(s.name) ?? '')) ? now : undefined;
+      };
+      const state = (await until('every standby to count for synchronous_standby_names', settled, 10_000).catch(() => undefined)) ?? replication(primary);
       for (const standby of standbys) expect(state.get(standby.name), `${standby.name} in pg_stat_replication`).toMatch(counted);
     });
 

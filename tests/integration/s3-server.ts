@@ -27,7 +27,7 @@
 // refuses an http endpoint while AWS_CA_BUNDLE is set ("LoadCustomCABundleError"), so its
 // environment drops that variable, as barman-cloud's does (nothing here uses TLS).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,33 +52,20 @@ export interface S3Server {
   readonly env: NodeJS.ProcessEnv;
   /** rclone's environment: remote `store:` is this server. */
   readonly rcloneEnv: NodeJS.ProcessEnv;
+  /**
+   * Ends the server process and keeps its folder: the store is down (connections to the endpoint
+   * are refused) until `resume`.
+   */
+  pause(): Promise<void>;
+  /** Starts the server again on the same port with the same folder: every object is back. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts s3rver with `buckets` created; `stop` ends it and removes its folder. */
 export async function startS3Server(buckets: readonly string[]): Promise<S3Server> {
   const directory = mkdtempSync(join(tmpdir(), 's3rver-'));
-  const bin = createRequire(__filename).resolve('s3rver/bin/s3rver.js');
-  const args = [bin, '-d', directory, '-a', '127.0.0.1', '-p', '0', '--silent', '--no-vhost-buckets', ...buckets.flatMap((b) => ['--configure-bucket', b])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`s3rver did not start within 20 s: ${output}`)), 20_000);
-    const check = () => {
-      const match = /S3rver listening on [\d.]+:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolvePort(Number(match[1]));
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`s3rver exited ${code}: ${output}`));
-    });
-  });
+  let { child, port } = await launchS3rver(directory, 0, buckets);
   const endpoint = `http://127.0.0.1:${port}`;
   const clean: NodeJS.ProcessEnv = {
     // Our own, or none: no profile, config file, CA bundle or instance metadata of this machine.
@@ -104,8 +91,46 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
       [`${remote}_SECRET_ACCESS_KEY`]: SECRET_ACCESS_KEY,
       [`${remote}_FORCE_PATH_STYLE`]: 'true',
     },
+    pause: () => stopChild(child),
+    // The buckets exist in the folder already (s3rver's --configure-bucket keeps what they hold).
+    // Node listens with SO_REUSEADDR: the port binds again although connections to it linger.
+    resume: async () => {
+      if (child.exitCode === null && child.signalCode === null) throw new Error('s3rver is running: pause it first');
+      ({ child, port } = await launchS3rver(directory, port, buckets));
+    },
     stop: () => stopChild(child).then(() => rmSync(directory, { recursive: true, force: true })),
   };
+}
+
+/** s3rver on 127.0.0.1:`port` (0: the kernel picks) keeping its objects in `directory`, once it listens. */
+async function launchS3rver(directory: string, port: number, buckets: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
+  const bin = createRequire(__filename).resolve('s3rver/bin/s3rver.js');
+  const args = [bin, '-d', directory, '-a', '127.0.0.1', '-p', String(port), '--silent', '--no-vhost-buckets', ...buckets.flatMap((b) => ['--configure-bucket', b])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const listening = await listeningPort(child, 's3rver', /S3rver listening on [\d.]+:(\d+)/);
+  return { child, port: listening };
+}
+
+/** The port `child` prints (`pattern`'s first group) once it listens; rejects when it exits first or takes over 20 s. */
+function listeningPort(child: ChildProcess, what: string, pattern: RegExp): Promise<number> {
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  return new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 20 s: ${output}`)), 20_000);
+    const check = () => {
+      const match = pattern.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolvePort(Number(match[1]));
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited ${code}: ${output}`));
+    });
+  });
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -115,6 +140,86 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// An upload cut off halfway: a proxy in front of the store that holds one PUT mid-body, so that
+// the uploader can be killed while its upload is provably in flight (a kill after a delay would
+// land before, during or after the upload depending on the machine's speed).
+// ---------------------------------------------------------------------------------------------
+
+/** The proxy (its own Node process, like s3rver): CommonJS for `node -e`, argv: upstream, key, folder. */
+const HOLDING_PROXY = `
+const http = require('node:http');
+const fs = require('node:fs');
+const path = require('node:path');
+const [upstream, key, folder] = process.argv.slice(1);
+const target = new URL(upstream);
+let armed = true;
+const server = http.createServer((req, res) => {
+  // Expect: 100-continue is answered here (Node does it) and not signed (SigV4 leaves it out).
+  const headers = { ...req.headers };
+  delete headers.expect;
+  const up = http.request({ hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers });
+  up.on('response', (answer) => {
+    res.writeHead(answer.statusCode, answer.headers);
+    answer.pipe(res);
+  });
+  up.on('error', () => res.destroy());
+  if (!(armed && req.method === 'PUT' && req.url.includes(key))) {
+    req.pipe(up);
+    return;
+  }
+  armed = false;
+  const length = Number(req.headers['content-length']);
+  const half = Math.floor(length / 2);
+  let forwarded = 0;
+  let held = false;
+  req.on('data', (chunk) => {
+    if (held) return;
+    const part = chunk.subarray(0, half - forwarded);
+    up.write(part);
+    forwarded += part.length;
+    if (forwarded < half) return;
+    // Held: the rest of the body is read (so that the client's going away is seen) and dropped.
+    held = true;
+    fs.writeFileSync(path.join(folder, 'held'), JSON.stringify({ path: req.url, length, forwarded }));
+  });
+  // The client went away mid-body: cut the upstream request as its connection would have been cut.
+  res.on('close', () => {
+    if (res.writableFinished) return;
+    up.once('close', () => fs.writeFileSync(path.join(folder, 'cut'), JSON.stringify({ path: req.url, length, forwarded })));
+    up.destroy();
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log('holding proxy listening on ' + server.address().port));
+`;
+
+export interface HoldingProxy {
+  /** http://127.0.0.1:<port>: give it as --endpoint-url instead of the store's. */
+  readonly endpoint: string;
+  /** The held PUT, once it is held: <folder>/held. */
+  held(): { path: string; length: number; forwarded: number } | undefined;
+  /** The same, once its client went away and the upstream request was cut: <folder>/cut. */
+  cut(): { path: string; length: number; forwarded: number } | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy to `upstream` (the store) that forwards every request, except the first PUT whose
+ * path contains `key`: of that one it forwards the headers and the first half of the body, then
+ * holds (writes <folder>/held, JSON { path, length, forwarded }): it drops the rest and never
+ * answers. When its client goes away, it cuts the request to the store mid-body (and writes
+ * <folder>/cut).
+ */
+export async function startHoldingProxy(upstream: string, key: string, folder: string): Promise<HoldingProxy> {
+  const child = spawn(process.execPath, ['-e', HOLDING_PROXY, upstream, key, folder], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await listeningPort(child, 'the holding proxy', /holding proxy listening on (\d+)/);
+  const read = (name: string) => {
+    const path = join(folder, name);
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { path: string; length: number; forwarded: number }) : undefined;
+  };
+  return { endpoint: `http://127.0.0.1:${port}`, held: () => read('held'), cut: () => read('cut'), stop: () => stopChild(child) };
 }
 
 // ---------------------------------------------------------------------------------------------
