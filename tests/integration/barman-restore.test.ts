@@ -22,6 +22,20 @@
 //   them without an error, short of the archive; verify-recovery.sh must fail each, naming the
 //   problem.
 //
+// Adversity while archiving (a primary of its own, serverName <serverName>-adversity):
+// - the store down (s3rver stopped, its objects kept): barman-cloud-wal-archive fails (about 7.5 s
+//   per attempt: boto3 retries the refused connection), PostgreSQL retries the oldest waiting
+//   segment again and again (pg_stat_archiver.failed_count, last_failed_wal, last_failed_time)
+//   while commits are acknowledged and segments wait in pg_wal; the store back, the archiver
+//   catches up by itself, and a restore of the archive as it is then has every committed row and
+//   passes verify-recovery.sh;
+// - one upload killed (-9) halfway through its PUT (a proxy holds the body at half, so the kill is
+//   provably mid-upload): s3rver, unlike S3, keeps the bytes it received as the object; a restore
+//   from that archive stops before the segment, which only the segment's content tells from the
+//   end of the WAL: verify-recovery.sh fails latest without NEWEST_SEGMENT_FILE, and
+//   list-archive.sh, the step before it in the drill and the restore Job, fails on the cut gzip; PostgreSQL's retry replaces the object: one object,
+//   byte for byte the segment, and a restore to latest has every row and passes.
+//
 // Encryption: the plugin passes `-e AES256` / `--encryption AES256`; s3rver accepts the header and
 // ignores it (s3-server.ts), so the flag stays in the command lines but proves nothing here.
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,6 +50,7 @@ import {
   type BarmanObjectStoreConfiguration,
   backupOptions,
   catalogOptions,
+  type HoldingProxy,
   type PluginSettings,
   pluginBackupName,
   productionPluginSettings,
@@ -44,6 +59,7 @@ import {
   type S3Server,
   shellQuote,
   splitDestination,
+  startHoldingProxy,
   startS3Server,
   walArchiveOptions,
   walRestoreOptions,
@@ -187,6 +203,15 @@ esac
 `,
       { mode: 0o755 },
     );
+    // A stand-in pg_waldump for the newest segment (timeline 2's segment 8): it ends in an XLOG SWITCH.
+    writeFileSync(
+      join(folder, 'pg_waldump'),
+      `#!/bin/bash
+echo 'rmgr: XLOG        len (rec/tot):     24/    24, tx:          0, lsn: 0/08FFFF00, prev 0/08FFFE00, desc: SWITCH'
+`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(folder, 'newest'), Buffer.alloc(16 * 1024 * 1024));
   });
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
@@ -203,7 +228,18 @@ esac
     writeFileSync(join(folder, 'listing'), `${listing.join('\n')}\n`);
     return spawnSync('bash', ['-c', verifyScript()], {
       encoding: 'utf8',
-      env: { ...process.env, PSQL: join(folder, 'psql'), FAKE_TLI: '00000003', FAKE_HISTORY: history, RECOVERY_TARGET: 'latest', WAL_LISTING: join(folder, 'listing'), BACKUP_START_WAL: '000000010000000000000003', ...extra },
+      env: {
+        ...process.env,
+        PSQL: join(folder, 'psql'),
+        PG_WALDUMP: join(folder, 'pg_waldump'),
+        NEWEST_SEGMENT_FILE: join(folder, 'newest'),
+        FAKE_TLI: '00000003',
+        FAKE_HISTORY: history,
+        RECOVERY_TARGET: 'latest',
+        WAL_LISTING: join(folder, 'listing'),
+        BACKUP_START_WAL: '000000010000000000000003',
+        ...extra,
+      },
     });
   };
 
@@ -211,8 +247,14 @@ esac
     const out = check(archive);
     expect(out.stdout).toMatch(/newest segment 000000020000000000000008/);
     expect(out.stdout).toMatch(/1 .history, 1 .backup, 1 .partial/);
-    expect(out.stdout).toMatch(/WARNING: no NEWEST_SEGMENT_FILE/);
+    expect(out.stdout).toMatch(/newest segment 000000020000000000000008: valid WAL ends at 0\/9000000 \(an XLOG SWITCH record at 0\/08FFFF00/);
     expect(out.status, out.stdout + out.stderr).toBe(0);
+  });
+
+  it('without the newest segment to read, latest fails: damage in it would look like the end of the WAL', () => {
+    const out = check(archive, { NEWEST_SEGMENT_FILE: '' });
+    expect(out.stderr).toMatch(/no NEWEST_SEGMENT_FILE: the content of the newest archived segment 000000020000000000000008 was not checked/);
+    expect(out.status).toBe(1);
   });
 
   it("timeline 1's segments past the branch point are not on the path", () => {
@@ -523,7 +565,7 @@ log_line_prefix = '%m [%p] '
       // Committed, never archived: archive_timeout has not passed when the primary dies.
       insert(ARCHIVED_BATCHES + 1);
       committed = rows(primary);
-      process.kill(Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+      process.kill(Number(readFileSync(join(primary.data, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
 
       // Damaged copies of the archive, each under its own server name.
       const copy = (damage: string) => {
@@ -636,6 +678,245 @@ log_line_prefix = '%m [%p] '
       expect(verified.status, verified.output).toBe(1);
       expect(verified.output).toContain(`the newest archived segment ${flippedNewest} is damaged`);
       expect(verified.output).toMatch(/incorrect resource manager data checksum/);
+    });
+
+    // -------------------------------------------------------------------------------------------
+    // Adversity while archiving, on a primary of its own (its own base backup, serverName
+    // <serverName>-adversity), with archive_command = archive-wal.sh %p: a wrapper that runs the
+    // plugin's barman-cloud-wal-archive command line (exec, nothing else) for every segment but
+    // one that the test arms. Its tests run in order; the restores run beside the next test.
+    // -------------------------------------------------------------------------------------------
+    describe('adversity while archiving: the store down for a while, an upload killed halfway', () => {
+      const ADVERSITY_SERVER = () => `${store.serverName}-adversity`;
+      let primary: Server | undefined;
+      let backup: Backup | undefined;
+      /** The wrapper's folder: arm (written here), held and cut (the proxy), original and killed (the wrapper), release (here). */
+      let upload = '';
+      let proxy: HoldingProxy | undefined;
+      /** Restores started by one test and checked by a later one, with the rows the primary had committed. */
+      const pending = new Map<string, { recovery: Promise<Server>; serverName: string; committed: Map<number, number> }>();
+
+      interface Archiver {
+        readonly failed: number;
+        readonly lastArchived: string;
+        readonly lastFailed: string;
+        /** .ready files in pg_wal/archive_status: segments waiting to be archived. */
+        readonly ready: number;
+      }
+      const archiver = (server: Server): Archiver => {
+        const [failed = '', lastArchived = '', lastFailed = '', ready = ''] = psql(
+          server,
+          `SELECT failed_count, coalesce(last_archived_wal, ''), coalesce(last_failed_wal, ''),
+             (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name ~ '^[0-9A-F]{24}[.]ready$') FROM pg_stat_archiver`,
+        ).split('|');
+        return { failed: Number(failed), lastArchived, lastFailed, ready: Number(ready) };
+      };
+      /** Commits a batch and completes its segment (pg_switch_wal); the segment's name. */
+      const commitBatch = (server: Server, batch: number) => {
+        insertBatch(server, batch);
+        return psql(server, 'SELECT pg_walfile_name(pg_switch_wal())');
+      };
+      /** Until `segment` and everything before it is archived (no .ready file left). */
+      const caughtUp = (server: Server, segment: string) => {
+        const state = archiver(server);
+        return state.lastArchived >= segment && state.ready === 0;
+      };
+      /** `segment`'s objects in `serverName`'s archive, as "<name>;<size>". */
+      const walObjects = (serverName: string, segment: string) =>
+        rclone(['lsf', '--format', 'ps', '--files-only', remote(serverName, 'wals', segment.slice(0, 16))])
+          .split('\n')
+          .filter((l) => l.includes(segment));
+      const started = (name: string) => {
+        const entry = pending.get(name);
+        if (!entry) throw new Error(`no restore ${name}: the test that starts it failed`);
+        return entry;
+      };
+
+      beforeAll(async () => {
+        upload = dir('adversity', 'upload');
+        // The plugin's command line, word for word; the armed segment's first upload goes to the
+        // holding proxy instead of the store (the same command line but --endpoint-url), is killed
+        // (-9) once the proxy holds it halfway, and the wrapper exits 1: archive_command failed,
+        // PostgreSQL retries the segment. In a Cluster the same happens when the sidecar's
+        // barman-cloud-wal-archive dies mid-upload (OOM-killed at its memory limit, say): the
+        // instance manager's wal-archive reports the failure to PostgreSQL.
+        const plugin = ['barman-cloud-wal-archive', ...walArchiveOptions(config, ADVERSITY_SERVER())];
+        const wrapper = join(dir('scripts'), 'archive-wal.sh');
+        writeFileSync(
+          wrapper,
+          `#!/bin/bash
+set -u
+wal=$1
+folder=${shellQuote([upload])}
+plugin=(${shellQuote(plugin)})
+if [[ -r $folder/arm && ! -e $folder/killed ]]; then
+  read -r segment endpoint <"$folder/arm"
+  if [[ \${wal##*/} == "$segment" ]]; then
+    cp "$wal" "$folder/original"
+    proxied=()
+    for word in "\${plugin[@]}"; do
+      [[ $word == ${shellQuote([s3!.endpoint])} ]] && word=$endpoint
+      proxied+=("$word")
+    done
+    "\${proxied[@]}" "$wal" &
+    pid=$!
+    for ((i = 0; i < 600; i++)); do [[ -e $folder/held ]] && break; sleep 0.05; done
+    kill -9 "$pid"
+    wait "$pid"
+    echo "$?" >"$folder/killed.tmp"
+    mv "$folder/killed.tmp" "$folder/killed"
+    for ((i = 0; i < 2400; i++)); do [[ -e $folder/release ]] && break; sleep 0.05; done
+    exit 1
+  fi
+fi
+exec "\${plugin[@]}" "$wal"
+`,
+          { mode: 0o755 },
+        );
+        chownTree(wrapper, OS_USER);
+        primary = await initPrimary('adversity-primary', `${shellQuote([wrapper])} %p`);
+        insertBatch(primary, 0);
+        backup = takeBackup(primary, ADVERSITY_SERVER());
+      }, 60_000);
+
+      afterAll(async () => {
+        if (upload) writeFileSync(join(upload, 'release'), ''); // never leave the wrapper waiting
+        await Promise.allSettled([...pending.values()].map((p) => p.recovery));
+        await proxy?.stop();
+      });
+
+      it('the store down: archive_command fails again and again while commits go on; back up, the archiver catches up and a restore has every row', async () => {
+        if (!primary || !backup) throw new Error('beforeAll failed');
+        const p = primary;
+        await until(() => `the archiver to catch up before the outage (${JSON.stringify(archiver(p))})`, () => caughtUp(p, backup!.beginWal));
+        const before = archiver(p);
+
+        const downAt = psql(p, 'SELECT now()');
+        await s3!.pause();
+        const down = performance.now();
+        // The database does not stop: every commit is acknowledged, its segment waits in pg_wal.
+        const outage = [1, 2, 3].map((batch) => commitBatch(p, batch));
+        await until(
+          () => `barman-cloud-wal-archive to fail twice (${JSON.stringify(archiver(p))}, log ${tail(p.log, 5)})`,
+          () => archiver(p).failed >= before.failed + 2,
+        );
+        const during = archiver(p);
+        expect(during.lastFailed).toBe(outage[0]); // the oldest waiting segment, tried again and again
+        expect(during.lastArchived < outage[0]!, `${during.lastArchived} archived during the outage`).toBe(true);
+        expect(psql(p, `SELECT last_failed_time > '${downAt}' FROM pg_stat_archiver`), 'last_failed_time set during the outage').toBe('t');
+        expect(during.ready).toBeGreaterThanOrEqual(outage.length);
+        expect(readFileSync(p.log, 'utf8')).toMatch(/archive command failed with exit code \d+/);
+        // Still committing, after the failures.
+        outage.push(commitBatch(p, 4));
+        expect(rows(p).get(4)).toBe(ROWS_PER_BATCH);
+        const failedDuring = archiver(p).failed - before.failed;
+        const outageMs = performance.now() - down;
+
+        await s3!.resume();
+        const up = performance.now();
+        // Traffic after the outage (the primary's own: a commit and a finished segment) wakes the
+        // archiver; without any, it would try again within 60 s (PGARCH_AUTOWAKE_INTERVAL).
+        const last = commitBatch(p, 5);
+        await until(() => `the archiver to catch up through ${last} (${JSON.stringify(archiver(p))})`, () => caughtUp(p, last));
+        const catchUpMs = performance.now() - up;
+        for (const segment of [...outage, last]) expect(walObjects(ADVERSITY_SERVER(), segment), segment).toHaveLength(1);
+        console.log(
+          `store down ${Math.round(outageMs)} ms: failed_count +${failedDuring} (last_failed_wal ${during.lastFailed}), ${during.ready} segments waiting, ${outage.length} batches committed meanwhile; ` +
+            `caught up through ${last} ${Math.round(catchUpMs)} ms after the store came back`,
+        );
+
+        // The archive as it is now, restored beside the next test (which changes the live one).
+        const snapshot = `${ADVERSITY_SERVER()}-after-outage`;
+        rclone(['copy', '--fast-list', remote(ADVERSITY_SERVER()), remote(snapshot)]);
+        const recovery = recover('after-outage', snapshot, {}, backup);
+        recovery.catch(() => undefined);
+        pending.set('after-outage', { recovery, serverName: snapshot, committed: rows(p) });
+      }, 90_000);
+
+      it("an upload killed halfway: s3rver keeps half an object, a restore then stops short and the drill's listing fails on it; the retry replaces it, once and whole", async () => {
+        if (!primary || !backup) throw new Error('beforeAll failed');
+        const p = primary;
+        const before = archiver(p);
+        const segment = psql(p, 'SELECT pg_walfile_name(pg_current_wal_insert_lsn())');
+        proxy = await startHoldingProxy(s3!.endpoint, `/${segment}`, upload);
+        writeFileSync(join(upload, 'arm'), `${segment} ${proxy.endpoint}\n`);
+        expect(commitBatch(p, 6)).toBe(segment);
+
+        // Killed with half the body sent; the proxy then cuts the request to the store.
+        await until(() => `the upload of ${segment} to be killed and cut (${tail(p.log, 5)})`, () => existsSync(join(upload, 'killed')) && proxy!.cut() !== undefined);
+        expect(readFileSync(join(upload, 'killed'), 'utf8').trim()).toBe('137'); // 128 + SIGKILL
+        const cut = proxy.cut()!;
+        expect(cut.path).toMatch(new RegExp(`/${segment}\\.gz$`)); // a single PUT, not a multipart upload
+        expect(cut.forwarded).toBeGreaterThan(0);
+        expect(cut.forwarded).toBeLessThan(cut.length);
+
+        // FINDING (s3rver 3.7.1, not S3): the cut PUT leaves an object of the bytes received, listed
+        // and served as the segment (S3 stores a PUT whole or not at all). What a restore makes of
+        // it, were the primary lost before PostgreSQL retries:
+        await until(
+          () => `s3rver to hold the cut upload (${walObjects(ADVERSITY_SERVER(), segment).join(', ')})`,
+          () => walObjects(ADVERSITY_SERVER(), segment).join() === `${segment}.gz;${cut.forwarded}`,
+        );
+        const fetched = barman('barman-cloud-wal-restore', [...walRestoreOptions(config, ADVERSITY_SERVER()), segment, join(dir('adversity', 'fetch'), segment)]);
+        expect(fetched.status, fetched.stderr).not.toBe(0);
+        expect(fetched.stderr).toMatch(/Compressed file ended before the end-of-stream marker was reached/);
+        const short = await recover('cut-upload', ADVERSITY_SERVER(), {}, backup);
+        const shortRows = rows(short);
+        expect(shortRows.get(6), 'the cut segment replayed').toBeUndefined();
+        expect(shortRows).toEqual(new Map([...rows(p)].filter(([b]) => b < 6)));
+        // The recovery ended at the start of the cut segment, which is where a segment that ends
+        // in an XLOG SWITCH ends: only the newest segment's content tells them apart, so
+        // verify-recovery.sh refuses to pass latest without it. The step before it,
+        // list-archive.sh (the drill's and the restore Job's), fails on the cut gzip when it
+        // fetches that segment: the drill records "listing the archive failed", the restore
+        // Job's init container fails.
+        const blind = verify(short, ADVERSITY_SERVER(), 'latest', { backup, newest: false });
+        expect(blind.output).toMatch(new RegExp(`no NEWEST_SEGMENT_FILE: the content of the newest archived segment ${segment} was not checked`));
+        expect(blind.status, `verify-recovery.sh without NEWEST_SEGMENT_FILE on the short restore:\n${blind.output}`).toBe(1);
+        const listWork = dir('adversity', 'list-archive');
+        const listed = spawnSync('sh', [join(ROOT, 'charts/backup/files/list-archive.sh')], {
+          encoding: 'utf8',
+          env: { ...process.env, ...s3!.rcloneEnv, ARCHIVE: remote(ADVERSITY_SERVER(), 'wals'), WORK: listWork },
+          timeout: 60_000,
+        });
+        expect(listed.status, `list-archive.sh on the cut archive:\n${listed.stdout}${listed.stderr}`).not.toBe(0);
+        expect(listed.stderr).toMatch(/unexpected end of file/);
+        console.log(
+          `upload of ${segment} killed with ${cut.forwarded} of ${cut.length} bytes sent: s3rver lists it at ${cut.forwarded} bytes; a restore then stops before it (batch 6 missing), ` +
+            `verify-recovery.sh alone exits ${blind.status}, list-archive.sh exits ${listed.status}: ${listed.stderr.trim()}`,
+        );
+
+        // The retry: the same segment, whole, once.
+        writeFileSync(join(upload, 'release'), '');
+        await until(() => `${segment} to be archived on retry (${JSON.stringify(archiver(p))})`, () => caughtUp(p, segment));
+        const after = archiver(p);
+        expect(after.failed - before.failed).toBe(1);
+        expect(after.lastFailed).toBe(segment);
+        const objects = walObjects(ADVERSITY_SERVER(), segment);
+        expect(objects).toHaveLength(1);
+        expect(objects[0]).toBe(`${segment}.gz;${cut.length}`);
+        const copy = join(dir('adversity', 'fetch'), `${segment}.retried`);
+        must(`barman-cloud-wal-restore ${segment}`, barman('barman-cloud-wal-restore', [...walRestoreOptions(config, ADVERSITY_SERVER()), segment, copy]));
+        expect(readFileSync(copy).equals(readFileSync(join(upload, 'original'))), `${segment} in the store equals the file PostgreSQL handed archive_command`).toBe(true);
+
+        // Past it: one more batch, and the restore after the retry (checked by the last test).
+        const last = commitBatch(p, 7);
+        await until(() => `${last} to be archived (${JSON.stringify(archiver(p))})`, () => caughtUp(p, last));
+        const committed = rows(p);
+        process.kill(Number(readFileSync(join(p.data, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+        const recovery = recover('after-retry', ADVERSITY_SERVER(), {}, backup);
+        recovery.catch(() => undefined);
+        pending.set('after-retry', { recovery, serverName: ADVERSITY_SERVER(), committed });
+      }, 90_000);
+
+      it.each(['after-outage', 'after-retry'])('restored to latest %s: every committed row, and verify-recovery.sh passes', async (name) => {
+        const { recovery, serverName, committed } = started(name);
+        const server = await recovery;
+        expect(rows(server)).toEqual(committed);
+        const verified = verify(server, serverName, 'latest', { backup });
+        expect(verified.output).toMatch(/OK: the restore to latest reached/);
+        expect(verified.status, verified.output).toBe(0);
+      }, 90_000);
     });
   },
 );

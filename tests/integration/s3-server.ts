@@ -21,6 +21,13 @@
 //   folder-by-folder listing of <server>/ then sees nothing under base/<id>/ or wals/<tl+log>/.
 //   `rclone --fast-list` lists without a delimiter and sees everything; barman-cloud's own
 //   listings (backup list/show, restore, wal-restore) are unaffected;
+// - a PUT cut off mid-body (its client killed) leaves an object of the bytes received: s3rver
+//   writes the body straight into the object's file, and lists and serves it (its ETag made from
+//   what is there). S3 stores a PUT whole or not at all. A multipart upload cut off leaves no
+//   object (nothing is completed);
+// - stopped and started again on the same port and folder (`pause`, `resume`), it serves every
+//   object it held; while stopped, connections are refused, and barman-cloud-wal-archive fails
+//   after about 7.5 s (boto3's retries) with "Can't connect to cloud provider";
 // - `barman-cloud-wal-archive -t` (connectivity test) fails in 3.4.0 with "the following
 //   arguments are required: wal_path", with any store: not an s3rver problem.
 // rclone (the S3 backend, provider Other, path style) lists, copies and replaces objects; it
@@ -156,6 +163,11 @@ const path = require('node:path');
 const [upstream, key, folder] = process.argv.slice(1);
 const target = new URL(upstream);
 let armed = true;
+// Written whole or not at all: others poll for these files.
+const report = (name, what) => {
+  fs.writeFileSync(path.join(folder, name + '.tmp'), JSON.stringify(what));
+  fs.renameSync(path.join(folder, name + '.tmp'), path.join(folder, name));
+};
 const server = http.createServer((req, res) => {
   // Expect: 100-continue is answered here (Node does it) and not signed (SigV4 leaves it out).
   const headers = { ...req.headers };
@@ -183,12 +195,12 @@ const server = http.createServer((req, res) => {
     if (forwarded < half) return;
     // Held: the rest of the body is read (so that the client's going away is seen) and dropped.
     held = true;
-    fs.writeFileSync(path.join(folder, 'held'), JSON.stringify({ path: req.url, length, forwarded }));
+    report('held', { path: req.url, length, forwarded });
   });
   // The client went away mid-body: cut the upstream request as its connection would have been cut.
   res.on('close', () => {
     if (res.writableFinished) return;
-    up.once('close', () => fs.writeFileSync(path.join(folder, 'cut'), JSON.stringify({ path: req.url, length, forwarded })));
+    up.once('close', () => report('cut', { path: req.url, length, forwarded }));
     up.destroy();
   });
 });

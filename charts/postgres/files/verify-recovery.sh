@@ -14,9 +14,10 @@
 #                        ignored): segments (000000010000000000000003, with .gz, .bz2, .snappy, .xz,
 #                        .lz4 or .zst), .partial, .history and .backup files. Needed for latest.
 #   BACKUP_START_WAL     the base backup's begin_wal (barman-cloud-backup-show). Needed for latest.
-#   NEWEST_SEGMENT_FILE  optional: the newest archived segment of the listing, downloaded and
-#                        decompressed (barman-cloud-wal-restore does both), for pg_waldump. Without
-#                        it a damaged newest segment cannot be told from the end of the WAL.
+#   NEWEST_SEGMENT_FILE  the newest archived segment of the listing, downloaded and decompressed
+#                        (barman-cloud-wal-restore does both), for pg_waldump. Needed for latest:
+#                        without it a damaged newest segment cannot be told from the end of the
+#                        WAL, so its absence is a problem.
 #   PSQL, PG_WALDUMP     optional: the programs (default: psql, pg_waldump from PATH)
 #
 # How it decides (the switch point is where recovery ended: the last line of the new timeline's
@@ -24,8 +25,8 @@
 #   latest: the reason is "no recovery target specified"; the archive holds every segment from
 #     BACKUP_START_WAL to its newest segment along the timelines recovered through (a missing or
 #     deleted segment is named); no archived timeline lies between the one recovered from and the
-#     new one; the switch point is at or past the start of the newest archived segment; and, with
-#     NEWEST_SEGMENT_FILE, pg_waldump reads that segment to a clean end (its end, an XLOG SWITCH,
+#     new one; the switch point is at or past the start of the newest archived segment; and
+#     pg_waldump reads that segment to a clean end (its end, an XLOG SWITCH,
 #     a record continuing into the next, unarchived segment, or a zeroed tail) and not to a
 #     damaged record (checksum, magic number, prev-link, ...), and the switch point is at or past
 #     the end of its last valid record.
@@ -302,7 +303,9 @@ check_latest() {
     problem "recovery ended at $switch_text in $switch_seg, before the newest archived segment $newest (starts at $(lsn_text "$newest_start")): $behind archived segment(s) were not replayed"
   fi
   if [[ -z $NEWEST_SEGMENT_FILE ]]; then
-    say "WARNING: no NEWEST_SEGMENT_FILE: the content of $newest was not checked, damage in it would look like the end of the WAL"
+    # A damaged or half-uploaded newest segment ends recovery at its start, exactly where a
+    # segment ending in an XLOG SWITCH does: without its content the check cannot tell.
+    problem "no NEWEST_SEGMENT_FILE: the content of the newest archived segment $newest was not checked, and damage in it looks like the end of the WAL. Download it (barman-cloud-wal-restore, or list-archive.sh) and set NEWEST_SEGMENT_FILE"
     return
   fi
   check_newest_segment "$newest_start"
