@@ -81,6 +81,7 @@ export function buildPlatform(app: App, env: Environment): void {
     namespace: foundation.namespaces.supabase,
     config: env.backup,
     claims: { redis: claimOf(redis.serviceName) },
+    redis,
     backupVolume: backup.backupVolume,
     db: postgres,
     apiServerCidrs: env.network.apiServerCidrs,

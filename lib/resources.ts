@@ -3,6 +3,7 @@
 // cdk8s-plus's generic 1 CPU / 512Mi defaults).
 import { k8s } from 'cdk8s-plus-33';
 import type { Resources } from '../environments/fields';
+import { quantity } from './quantity';
 
 /** cpu, memory and ephemeral-storage as Kubernetes quantities, keyed the way the API spells them. */
 export function resourceAmounts(a: Resources['requests']): Record<string, k8s.Quantity> {
@@ -23,4 +24,13 @@ export function containerResources(r: Resources): k8s.ResourceRequirements {
  */
 export function crdResources<T>(r: Resources): T {
   return containerResources(r) as unknown as T;
+}
+
+/**
+ * `r` with its memory request and limit raised to at least `memory` (a job that must hold a
+ * dataset of that size); everything else unchanged.
+ */
+export function withMemoryAtLeast(r: Resources, memory: string): Resources {
+  const atLeast = (m: string) => (quantity(m) >= quantity(memory) ? m : memory);
+  return { requests: { ...r.requests, memory: atLeast(r.requests.memory) }, limits: { ...r.limits, memory: atLeast(r.limits.memory) } };
 }

@@ -11,6 +11,7 @@ import type { Environment } from '../../environments/schema';
 import { ScheduledBackup, ScheduledBackupSpecMethod, ScheduledBackupSpecTarget } from '../../imports/scheduledbackup-postgresql.cnpg.io';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
+import { withMemoryAtLeast } from '../../lib/resources';
 import { IMAGES, type PinnedImage } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
 import { type PortRule, podsOf, workloadNetworkPolicy } from '../../lib/network';
@@ -23,7 +24,7 @@ import { type DrillProps, restoreDrill } from './drill';
 import { offsiteCopy } from './offsite';
 import { volumeSnapshots } from './volume-snapshots';
 
-export const BACKUP_SCRIPTS = ['redis-backup.sh', 'restore-redis.sh', 'offsite-copy.sh', 'snapshot-volumes.sh'] as const;
+export const BACKUP_SCRIPTS = ['redis-backup.sh', 'redis-load-check.sh', 'restore-redis.sh', 'offsite-copy.sh', 'snapshot-volumes.sh'] as const;
 export const BACKUP_ROOT = '/backups';
 /** The volume of Redis snapshots (its name predates the move of PostgreSQL's backups to object storage). */
 export const BACKUP_CLAIM = 'postgres-backups';
@@ -62,7 +63,7 @@ export interface BackupChartProps {
   readonly db: DrillProps['db'];
   /** Prefix of cluster-scoped names (the drill's admission policy). */
   readonly prefix: string;
-  readonly redis: Pick<RedisChart, 'host' | 'port' | 'clientLabels' | 'credentials' | 'serviceName'>;
+  readonly redis: Pick<RedisChart, 'host' | 'port' | 'clientLabels' | 'credentials' | 'serviceName' | 'datasetMemory'>;
   /** The claims the volume snapshot CronJob snapshots, and the VolumeSnapshotClass it uses. */
   readonly volumeSnapshots: { readonly className: string; readonly targets: readonly { readonly namespace: string; readonly claim: string }[] };
   /** Addresses of the Kubernetes API server (the snapshot CronJob calls it). */
@@ -173,6 +174,8 @@ export class BackupChart extends PlatformChart {
         { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
         { name: 'REDIS_RETAIN_COUNT', value: String(props.config.redis.retainCount) },
       ],
+      // redis-load-check.sh loads the snapshot into a scratch redis-server: the whole dataset.
+      resources: withMemoryAtLeast(props.config.resources, props.redis.datasetMemory),
       clientLabels: props.redis.clientLabels,
       egress: [{ port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] }, ...(offsite ? [offsite.egress] : [])],
       ...(offsite ? { then: offsite.container } : {}),

@@ -20,9 +20,11 @@ import { hardenedPodSpec } from '../../lib/pod';
 import { serviceAccount } from '../../lib/service-account';
 import type { BackupConfig } from '../../environments/backup';
 import { projectFile } from '../../lib/files';
+import { withMemoryAtLeast } from '../../lib/resources';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
 import { REDIS_DATA_DIR } from '../redis/config';
+import type { RedisChart } from '../redis/redis-chart';
 import { type RecoveryDatabase, recoveryCheckPod, recoveryClusterNetworkPolicy, toRecoveryCluster } from './recovery-check';
 import { BACKUP_ROOT, type BackupVolume, SCRIPTS_DIR } from './backup-chart';
 
@@ -42,6 +44,8 @@ export interface RestoreChartProps {
   readonly config: BackupConfig;
   /** The data volume the restore writes into: the StatefulSet's claim of pod 0. */
   readonly claims: { readonly redis: string };
+  /** Redis, for the memory its restore's load check needs. */
+  readonly redis: Pick<RedisChart, 'datasetMemory'>;
   /** The backup volume and the scripts, as the backup chart mounts them. */
   readonly backupVolume: BackupVolume;
   /** The database, for recovery Clusters from its object store (none without one). */
@@ -57,7 +61,7 @@ export class RestoreChart extends OnDemandChart {
     const backup = props.backupVolume;
     const support = this.support;
 
-    const job = (spec: { name: string; image: PinnedImage; shell: 'bash' | 'sh'; script: string; dataClaim: string; dataMount: string; env: k8s.EnvVar[] }) => {
+    const job = (spec: { name: string; image: PinnedImage; shell: 'bash' | 'sh'; script: string; dataClaim: string; dataMount: string; env: k8s.EnvVar[]; resources: BackupConfig['resources'] }) => {
       const labels = { name: spec.name, component: 'restore', version: spec.image.tag };
       const meta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });
       const scope = new Construct(this, spec.name);
@@ -81,7 +85,7 @@ export class RestoreChart extends OnDemandChart {
                   image: spec.image,
                   command: [spec.shell, `${SCRIPTS_DIR}/${spec.script}`],
                   env: [{ name: 'BACKUP_ROOT', value: BACKUP_ROOT }, ...spec.env],
-                  resources: props.config.resources,
+                  resources: spec.resources,
                   // Restores only read the backups.
                   volumeMounts: [...backup.mounts.map((m) => ({ ...m, readOnly: true })), { name: 'data', mountPath: spec.dataMount }],
                   writablePaths: [{ path: '/tmp' }],
@@ -106,6 +110,8 @@ export class RestoreChart extends OnDemandChart {
       dataClaim: props.claims.redis,
       dataMount: REDIS_DATA_DIR,
       env: [{ name: 'REDIS_DATA', value: REDIS_DATA_DIR }, ...inputs(RESTORE_INPUTS.redis, { RESTORE_SNAPSHOT: 'latest', RESTORE_FORCE: 'false' })],
+      // redis-load-check.sh loads the snapshot into a scratch redis-server: the whole dataset.
+      resources: withMemoryAtLeast(props.config.resources, props.redis.datasetMemory),
     });
   }
 

@@ -43,11 +43,14 @@ export class RedisChart extends PlatformChart {
   public readonly credentials: SecretSpec;
   /** Labels a client pod needs so Redis's NetworkPolicy lets it in. */
   public readonly clientLabels = accessLabel('redis');
+  /** Memory that holds the whole dataset (the container's limit; maxmemory is a share of it): what a job loading a snapshot needs. */
+  public readonly datasetMemory: string;
 
   constructor(scope: Construct, id: string, props: RedisChartProps) {
     super(scope, id, { layer: 'data', instance: props.instance });
     const ns = props.namespace;
     const version = IMAGES.redis.tag;
+    this.datasetMemory = props.config.resources.limits.memory;
     const meta = (objectName: string) => this.metadata({ objectName, namespace: ns, name: 'redis', component: 'cache', version });
 
     this.credentials = {

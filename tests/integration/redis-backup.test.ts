@@ -1,9 +1,9 @@
 // The Redis backup, run as the CronJob runs it: redis-backup.sh from the synthesised ConfigMap,
 // against a real Redis 7 started with the generated configuration and password, with the env the
-// CronJob sets. The snapshot is then loaded into a second, empty Redis (AOF off, the restore
+// CronJob sets (with redis-load-check.sh beside it). The snapshot is then loaded into a second, empty Redis (AOF off, the restore
 // procedure of docs/runbooks/backup.md), which must hold every key with its value and TTL.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIS_DATA_DIR } from '../../charts/redis/config';
@@ -26,8 +26,8 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     }
     throw new Error(`redis on ${port} did not answer`);
   };
-  const backup = (port: number, keep: number) =>
-    run(OS_USER, 'sh', [join(root, 'redis-backup.sh')], { REDISCLI_AUTH: PASSWORD, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), BACKUP_ROOT: join(root, 'backups'), REDIS_RETAIN_COUNT: String(keep) });
+  const backup = (port: number, keep: number | string, env: NodeJS.ProcessEnv = {}) =>
+    run(OS_USER, 'sh', [join(root, 'redis-backup.sh')], { REDISCLI_AUTH: PASSWORD, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), BACKUP_ROOT: join(root, 'backups'), REDIS_RETAIN_COUNT: String(keep), ...env });
   const snapshots = () => readdirSync(join(root, 'backups/redis')).filter((f) => f.endsWith('.rdb')).sort();
   let source = 0;
 
@@ -39,6 +39,15 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     const scripts = configMapData('production', 'backup-scripts');
     writeFileSync(join(root, 'redis-backup.sh'), scripts['redis-backup.sh']!);
     writeFileSync(join(root, 'restore-redis.sh'), scripts['restore-redis.sh']!);
+    writeFileSync(join(root, 'redis-load-check.sh'), scripts['redis-load-check.sh']!);
+    // A redis-cli that appends bytes to what --rdb receives: a snapshot redis-check-rdb passes
+    // and a restored Redis refuses to load as its AOF base.
+    mkdirSync(join(root, 'trailing-bin'));
+    writeFileSync(
+      join(root, 'trailing-bin/redis-cli'),
+      `#!/bin/sh\nout=''\nprev=''\nfor a in "$@"; do [ "$prev" = --rdb ] && out=$a; prev=$a; done\n${spawnSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' }).stdout.trim()} "$@" || exit\n[ -z "$out" ] || printf 'trailing' >>"$out"\n`,
+      { mode: 0o755 },
+    );
     run('root', 'mkdir', ['-p', join(root, 'data'), join(root, 'restore')]);
     chownTree(root, OS_USER);
     source = await freePort();
@@ -114,6 +123,41 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     expect(cli(source, ['get', 'price:10']).stdout.trim()).toBe('15');
   }, 60_000);
 
+  it('refuses a snapshot with trailing bytes, which redis-check-rdb passes and Redis will not load as its AOF base; the data directory is untouched', () => {
+    const good = join(root, 'backups/redis', snapshots().at(-1)!);
+    const bad = join(root, 'backups/redis/29991231T235958Z.rdb');
+    writeFileSync(bad, Buffer.concat([readFileSync(good), Buffer.from('trailing')]));
+    chownTree(join(root, 'backups'), OS_USER);
+    expect(run(OS_USER, 'redis-check-rdb', [bad]).stdout).toMatch(/RDB looks OK/);
+    const before = readdirSync(join(root, 'data')).sort();
+    const manifest = readFileSync(join(root, 'data/appendonlydir/appendonly.aof.manifest'), 'utf8');
+    const refused = run(OS_USER, 'sh', [join(root, 'restore-redis.sh')], { REDIS_DATA: join(root, 'data'), BACKUP_ROOT: join(root, 'backups'), RESTORE_FORCE: 'true' });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/Bad file format reading the append only file/);
+    expect(refused.stderr).toContain('did not load snapshot 29991231T235958Z.rdb: restore refused');
+    expect(readdirSync(join(root, 'data')).sort()).toEqual(before);
+    expect(readFileSync(join(root, 'data/appendonlydir/appendonly.aof.manifest'), 'utf8')).toBe(manifest);
+    rmSync(bad);
+  });
+
+  it('does not keep a snapshot that a scratch Redis will not load, and deletes nothing', () => {
+    const before = snapshots();
+    const out = backup(source, 1, { PATH: `${join(root, 'trailing-bin')}:${process.env.PATH}` });
+    expect(out.status, out.stdout + out.stderr).toBe(1);
+    expect(out.stderr).toMatch(/Bad file format reading the append only file/);
+    expect(out.stderr).toContain('a scratch redis-server did not load the snapshot, not kept');
+    expect(snapshots()).toEqual(before);
+    expect(readdirSync(join(root, 'backups/redis')).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it.each(['0', '-1', '', 'two'])('refuses retain count %j before taking or deleting anything', (keep) => {
+    const before = snapshots();
+    const out = backup(source, keep);
+    expect(out.status).not.toBe(0);
+    expect(out.stderr).toMatch(keep === '' ? /REDIS_RETAIN_COUNT/ : /REDIS_RETAIN_COUNT is '.*': it must be a whole number of at least 1/);
+    expect(snapshots()).toEqual(before);
+  });
+
   it('refuses a snapshot that fails redis-check-rdb', () => {
     writeFileSync(join(root, 'backups/redis/29991231T235959Z.rdb'), 'REDIS0011 not really');
     chownTree(join(root, 'backups'), OS_USER);
@@ -131,5 +175,11 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     const kept = snapshots();
     expect(kept).toHaveLength(2);
     expect(kept.every((f) => /^\d{8}T\d{6}Z\.rdb$/.test(f))).toBe(true);
+    // Keeping 1: the snapshot just taken, and only it.
+    await new Promise((r) => setTimeout(r, 1100));
+    const last = backup(source, 1);
+    expect(last.status, last.stderr).toBe(0);
+    const stamp = /into .*\/(\d{8}T\d{6}Z\.rdb)/.exec(last.stdout)?.[1];
+    expect(snapshots()).toEqual([stamp]);
   }, 60_000);
 });

@@ -3,6 +3,7 @@
 // off-site step. The scripts themselves run in tests/integration.
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS } from '../../environments';
+import { quantity } from '../../lib/quantity';
 import { parseEnvironment } from '../../environments/schema';
 import { objectsOf } from '../helpers';
 import type { K8sObject } from '../policy/objects';
@@ -108,5 +109,18 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     const pod = cronPod(find(name, 'CronJob', 'redis-backup'));
     const steps = [...((pod as PodSpec & { initContainers?: Container[] }).initContainers ?? []), ...pod.containers].map((c) => c.name);
     expect(steps).toEqual(env.backup.offsite ? ['redis-backup', 'offsite-copy'] : ['redis-backup']);
+  });
+
+  it("gives the Redis backup and restore Jobs the memory of Redis's whole dataset (each loads the snapshot into a scratch redis-server)", () => {
+    const dataset = quantity(env.components.redis.resources.limits.memory);
+    const restore = find(name, 'Job', 'redis-restore');
+    const pods = [cronPod(find(name, 'CronJob', 'redis-backup')), (restore.spec as { template: { spec: PodSpec } }).template.spec];
+    type Sized = Container & { resources: { requests: { memory: string }; limits: { memory: string } } };
+    const loaders = pods.map((pod) => [...((pod as PodSpec & { initContainers?: Container[] }).initContainers ?? []), ...pod.containers].find((c) => c.name === 'redis-backup' || c.name === 'redis-restore') as Sized);
+    expect(loaders.map((c) => c?.name)).toEqual(['redis-backup', 'redis-restore']);
+    for (const { name: step, resources } of loaders) {
+      expect(quantity(resources.requests.memory), `${step} memory request`).toBeGreaterThanOrEqual(dataset);
+      expect(quantity(resources.limits.memory), `${step} memory limit`).toBeGreaterThanOrEqual(dataset);
+    }
   });
 });

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Redis backup: asks the server for a fresh RDB snapshot over the network (redis-cli --rdb, the
 # replication handshake: the server forks a BGSAVE and streams the result), checks it with
-# redis-check-rdb, keeps it only if it checks out, then keeps the REDIS_RETAIN_COUNT newest.
+# redis-check-rdb and then by loading it into a scratch redis-server as a restore would
+# (redis-load-check.sh), keeps it only if both pass, then keeps the REDIS_RETAIN_COUNT newest
+# (at least 1; the snapshot just taken is never deleted).
 # The password comes from REDISCLI_AUTH, which redis-cli reads without showing it in `ps`.
 # POSIX sh: the Redis image is Alpine (busybox), without bash.
 set -eu
@@ -11,8 +13,21 @@ dir="${BACKUP_ROOT}/redis"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 partial="${dir}/.incomplete-${stamp}.rdb"
 final="${dir}/${stamp}.rdb"
+check_dir="${dir}/.check-${stamp}"
+case "$REDIS_RETAIN_COUNT" in
+  '' | *[!0-9]*) retain_ok=false ;;
+  *) if [ "$REDIS_RETAIN_COUNT" -ge 1 ]; then retain_ok=true; else retain_ok=false; fi ;;
+esac
+if [ "$retain_ok" != true ]; then
+  echo "redis-backup: REDIS_RETAIN_COUNT is '${REDIS_RETAIN_COUNT}': it must be a whole number of at least 1 (backup.redis.retainCount); nothing taken or deleted" >&2
+  exit 2
+fi
+if [ -e "$final" ]; then
+  echo "redis-backup: ${final} exists already (two runs in one second?): not overwritten, run again" >&2
+  exit 1
+fi
 mkdir -p "$dir" "${BACKUP_ROOT}/status"
-trap 'rm -f "$partial"' EXIT
+trap 'rm -rf "$partial" "$check_dir"' EXIT
 
 echo "redis-backup: snapshot of ${REDIS_HOST}:${REDIS_PORT} into ${final}"
 redis-cli --no-auth-warning -h "$REDIS_HOST" -p "$REDIS_PORT" --rdb "$partial"
@@ -26,14 +41,19 @@ case "$check" in
     exit 1
     ;;
 esac
+sh "$(dirname "$0")/redis-load-check.sh" "$partial" "$check_dir" || {
+  echo "redis-backup: a scratch redis-server did not load the snapshot, not kept" >&2
+  exit 1
+}
+rm -rf "$check_dir"
 mv "$partial" "$final"
 echo "$(date -u +%s) ${stamp}.rdb" >"${BACKUP_ROOT}/status/last-redis-backup"
 echo "redis-backup: ${final} verified ($(wc -c <"$final") bytes)"
 
-# Newest first (names are UTC timestamps); the snapshot just taken is always kept.
+# Newest first (names are UTC timestamps); the snapshot just taken is never a candidate.
 for file in "$dir"/2*Z.rdb; do
-  [ -e "$file" ] && echo "$file"
-done | sort -r | tail -n +"$((REDIS_RETAIN_COUNT + 1))" | while read -r old; do
+  [ -e "$file" ] && [ "$file" != "$final" ] && echo "$file"
+done | sort -r | tail -n +"$REDIS_RETAIN_COUNT" | while read -r old; do
   echo "redis-backup: removing ${old} (keeping the ${REDIS_RETAIN_COUNT} newest)"
   rm -f "$old"
 done

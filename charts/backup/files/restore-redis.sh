@@ -2,9 +2,11 @@
 # Restores Redis from one RDB snapshot of the backup volume into its data directory, with Redis
 # stopped. Redis 7 with appendonly on loads only the AOF and ignores dump.rdb, so the snapshot
 # becomes the base of a fresh multi-part AOF (appendonlydir/ with a base RDB, an empty
-# increment and the manifest): Redis loads it with its normal configuration. Whatever was in
-# the data directory is moved aside into before-restore-<time>/, never deleted, and only with
-# RESTORE_FORCE=true. POSIX sh: runs in the Alpine Redis image.
+# increment and the manifest): Redis loads it with its normal configuration. The AOF is built
+# beside the data first and a scratch redis-server must load it (redis-load-check.sh) before
+# anything in the data directory moves. Whatever was there is moved aside into
+# before-restore-<time>/, never deleted, and only with RESTORE_FORCE=true.
+# POSIX sh: runs in the Alpine Redis image.
 set -eu
 
 : "${REDIS_DATA:?}" "${BACKUP_ROOT:?}"
@@ -32,21 +34,25 @@ existing=""
 for f in "$REDIS_DATA/appendonlydir" "$REDIS_DATA/dump.rdb"; do
   [ -e "$f" ] && existing="$existing $f"
 done
+if [ -n "$existing" ] && [ "${RESTORE_FORCE:-false}" != true ]; then
+  echo "restore-redis: ${REDIS_DATA} holds data (${existing# }): set RESTORE_FORCE=true to move it aside and restore" >&2
+  exit 1
+fi
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+staging="${REDIS_DATA}/.restore-staging-${stamp}"
+trap 'rm -rf "$staging"' EXIT
+sh "$(dirname "$0")/redis-load-check.sh" "$source_file" "$staging" || {
+  echo "restore-redis: a scratch redis-server did not load snapshot ${snapshot}: restore refused, ${REDIS_DATA} untouched" >&2
+  exit 1
+}
+
 if [ -n "$existing" ]; then
-  if [ "${RESTORE_FORCE:-false}" != true ]; then
-    echo "restore-redis: ${REDIS_DATA} holds data (${existing# }): set RESTORE_FORCE=true to move it aside and restore" >&2
-    exit 1
-  fi
-  aside="${REDIS_DATA}/before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+  aside="${REDIS_DATA}/before-restore-${stamp}"
   mkdir -p "$aside"
   for f in $existing; do mv "$f" "$aside/"; done
   echo "restore-redis: moved the previous data to ${aside} (delete it once the restore is confirmed)"
 fi
-
-aof="${REDIS_DATA}/appendonlydir"
-mkdir -p "$aof"
-cp "$source_file" "${aof}/appendonly.aof.1.base.rdb"
-: >"${aof}/appendonly.aof.1.incr.aof"
-printf 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n' >"${aof}/appendonly.aof.manifest"
+mv "${staging}/appendonlydir" "${REDIS_DATA}/appendonlydir"
 cp "$source_file" "${REDIS_DATA}/dump.rdb"
 echo "restore-redis: ${REDIS_DATA} now holds snapshot ${snapshot}; start Redis"
