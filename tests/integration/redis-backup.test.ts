@@ -110,8 +110,12 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     expect(refused.stderr).toMatch(/holds data .*set RESTORE_FORCE=true to move it aside/);
     expect(existsSync(join(root, 'data/appendonlydir'))).toBe(true);
 
+    // What an interrupted restore left beside the data: removed, the data itself moved aside.
+    run(OS_USER, 'mkdir', ['-p', join(root, 'data/.restore-staging-20200101T000000Z/appendonlydir')]);
     const restored = run(OS_USER, 'sh', [join(root, 'restore-redis.sh')], { ...restoreEnv, RESTORE_FORCE: 'true' });
     expect(restored.status, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain('.restore-staging-20200101T000000Z, left by an interrupted restore');
+    expect(readdirSync(join(root, 'data')).filter((f) => f.startsWith('.restore-staging-'))).toEqual([]);
     expect(readdirSync(join(root, 'data')).some((f) => f.startsWith('before-restore-'))).toBe(true);
 
     const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), '--port', String(source), '--bind', '127.0.0.1']);
@@ -166,6 +170,20 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     expect(refused.stderr).toContain('snapshot 29991231T235959Z.rdb failed redis-check-rdb: restore refused');
     rmSync(join(root, 'backups/redis/29991231T235959Z.rdb'));
   });
+
+  it('removes what a run killed mid-way left behind, and nothing else', () => {
+    const folder = join(root, 'backups/redis');
+    const before = snapshots();
+    writeFileSync(join(folder, '.incomplete-20200101T000000Z.rdb'), 'half a snapshot');
+    mkdirSync(join(folder, '.check-20200101T000000Z/appendonlydir'), { recursive: true });
+    chownTree(join(root, 'backups'), OS_USER);
+    const out = backup(source, 10);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('.incomplete-20200101T000000Z.rdb, left by an interrupted run');
+    expect(readdirSync(folder).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(snapshots()).toEqual(expect.arrayContaining(before));
+    expect(snapshots()).toHaveLength(before.length + 1);
+  }, 30_000);
 
   it('keeps only the newest snapshots', async () => {
     for (let i = 0; i < 2; i++) {

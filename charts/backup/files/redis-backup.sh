@@ -28,6 +28,12 @@ if [ -e "$final" ]; then
 fi
 mkdir -p "$dir" "${BACKUP_ROOT}/status"
 trap 'rm -rf "$partial" "$check_dir"' EXIT
+# What a run killed mid-way left (its trap did not run): never a kept snapshot.
+for stale in "$dir"/.incomplete-*.rdb "$dir"/.check-*; do
+  [ -e "$stale" ] || continue
+  echo "redis-backup: removing ${stale}, left by an interrupted run"
+  rm -rf "$stale"
+done
 
 echo "redis-backup: snapshot of ${REDIS_HOST}:${REDIS_PORT} into ${final}"
 redis-cli --no-auth-warning -h "$REDIS_HOST" -p "$REDIS_PORT" --rdb "$partial"

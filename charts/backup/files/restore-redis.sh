@@ -42,6 +42,12 @@ fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 staging="${REDIS_DATA}/.restore-staging-${stamp}"
 trap 'rm -rf "$staging"' EXIT
+# What a restore killed mid-way left (its trap did not run): a copy of a snapshot, never the data.
+for stale in "${REDIS_DATA}"/.restore-staging-*; do
+  [ -e "$stale" ] || continue
+  echo "restore-redis: removing ${stale}, left by an interrupted restore"
+  rm -rf "$stale"
+done
 sh "$(dirname "$0")/redis-load-check.sh" "$source_file" "$staging" || {
   echo "restore-redis: a scratch redis-server did not load snapshot ${snapshot}: restore refused, ${REDIS_DATA} untouched" >&2
   exit 1
