@@ -1,7 +1,7 @@
 // Synth benchmark: runs a full synth of every environment several times with each way of
 // running it, and prints the median wall time, the peak memory of the synth process, the object
 // count per environment and milliseconds per object; then the same per-object cost measured
-// in-process (warm, without process start-up). Targets (DESIGN.md): under 1.5 s for all
+// in-process (warm, without process start-up). Targets (README, "How synth runs"): under 1.5 s for all
 // environments, per object no slower than `helm template` on the community Supabase chart
 // (about 1.1 ms), peak memory under 400 MiB.
 //   npm run bench:synth            (BENCH_RUNS=N to change the number of runs, default 7)

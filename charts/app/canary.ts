@@ -1,7 +1,7 @@
 // The api's canary release: the Rollout strategy (setWeight 10 -> pause -> 50 -> pause -> 100,
 // pauses from the environment) and the AnalysisTemplate that judges the canary's own pods from
 // Prometheus while the release runs. Without a traffic router the weights are pod counts
-// (REFERENCE.md 7.1), and Kong's metrics cannot tell versions apart, so every query selects the
+// (docs/reference/gateway-and-delivery.md), and Kong's metrics cannot tell versions apart, so every query selects the
 // canary by its pod-template hash, a label Prometheus copies from the pod.
 import type { Construct } from 'constructs';
 import type { ApiObjectMetadata } from 'cdk8s';
@@ -70,7 +70,7 @@ export function canaryMeasures(namespace: string, thresholds: Canary['analysis']
 /**
  * Argo Rollouts conditions for a measure. A result that is missing or NaN (no traffic) meets
  * neither, so the measurement is Inconclusive: never a pass, and after `inconclusiveLimit` in a
- * row the release pauses for a human (REFERENCE.md 7.2 on the empty-result guard).
+ * row the release pauses for a human (docs/reference/gateway-and-delivery.md, on the empty-result guard).
  */
 export function conditions(max: number): { successCondition: string; failureCondition: string } {
   const measured = 'len(result) > 0 && !isNaN(result[0])';

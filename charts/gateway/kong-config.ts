@@ -1,7 +1,7 @@
 // Kong's declarative configuration (DB-less), built from the Supabase services the supabase
-// chart exposes: routes and their plugins as in upstream Supabase self-hosting (REFERENCE.md
-// §2.3), hardened per §3: rate limits by client IP kept in Redis, a request size limit on every
-// route, ip-restriction on the admin routes, Prometheus metrics. Keys and passwords are
+// chart exposes: routes and their plugins as in upstream Supabase self-hosting, hardened as Kong
+// 3.9 allows (docs/reference/gateway-and-delivery.md): rate limits by client IP kept in Redis, a
+// request size limit on every route, ip-restriction on the admin routes, Prometheus metrics. Keys and passwords are
 // `${NAME}` placeholders that render-kong-config.sh fills from Secrets when the pod starts.
 
 export interface KongPlugin {

@@ -203,7 +203,7 @@ export const METRIC_CATALOGUE = {
     'redis_net_input_bytes_total',
     'redis_net_output_bytes_total',
   ],
-  /** Kong 3.9 prometheus plugin with status code, latency and bandwidth metrics (REFERENCE.md 3.7). */
+  /** Kong 3.9 prometheus plugin with status code, latency and bandwidth metrics (docs/reference/gateway-and-delivery.md). */
   kong: [
     'kong_http_requests_total',
     ...histogram('kong_request_latency_ms'),
@@ -312,7 +312,7 @@ export const METRIC_CATALOGUE = {
     'node_uname_info',
     'node_boot_time_seconds',
   ],
-  /** Argo Rollouts controller (REFERENCE.md 6.1). */
+  /** Argo Rollouts controller (docs/reference/gateway-and-delivery.md). */
   rollouts: ['rollout_info', 'rollout_phase', 'analysis_run_info', 'analysis_run_phase', 'analysis_run_metric_phase', ...histogram('rollout_reconcile')],
   /** Prometheus and Alertmanager about themselves. */
   prometheus: [

@@ -1,6 +1,6 @@
 // The RED method (rate, errors, duration) at the two doors of the platform: Kong, per Supabase
 // service, and the product's api, per pod-template hash so that a canary's pods stand apart from
-// the stable ones during a release (Kong cannot tell versions apart, REFERENCE.md 7.1).
+// the stable ones during a release (Kong cannot tell versions apart, docs/reference/gateway-and-delivery.md).
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import { HASH_LABEL } from '../../app/canary';
