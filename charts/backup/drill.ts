@@ -21,13 +21,12 @@ import { rolesIn } from '../../lib/rbac';
 import { serviceAccount } from '../../lib/service-account';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
-import { RECOVERY_SCRIPTS_DIR, type RecoveryDatabase, recoveryCheckPod, recoveryClusterNetworkPolicy, toRecoveryCluster } from './recovery-check';
+import { RECOVERY_SCRIPTS_DIR, type RecoveryDatabase, WORK, recoveryCheckPod, recoveryClusterNetworkPolicy, recoveryScripts, toRecoveryCluster } from './recovery-check';
 
 /** The drill's CronJob (the alerts watch it by this name). */
 export const DRILL = 'postgres-restore-drill';
 /** The freshest canary row a drill may recover: the archive's RPO bound with room (archive_timeout is 60 s). */
 export const DRILL_MAX_RPO_SECONDS = 300;
-const WORK = '/work';
 
 export interface DrillProps {
   readonly instance: string;
@@ -53,9 +52,7 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
     'drill-create.sh': projectFile('charts/backup/files/drill-create.sh'),
     'drill-check.sh': projectFile('charts/backup/files/drill-check.sh'),
     'drill-cleanup.sh': projectFile('charts/backup/files/drill-cleanup.sh'),
-    'list-archive.sh': projectFile('charts/backup/files/list-archive.sh'),
-    'check-recovery.sh': projectFile('charts/backup/files/check-recovery.sh'),
-    'verify-recovery.sh': projectFile('charts/postgres/files/verify-recovery.sh'),
+    ...recoveryScripts(),
   };
   const configMap = new k8s.KubeConfigMap(scope, 'files', { metadata: meta(), data: files });
   const account = serviceAccount(scope, meta());
@@ -70,8 +67,7 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
     // kubectl keeps its discovery cache under $HOME.
     { name: 'HOME', value: '/tmp' },
   ];
-  const scripts = { name: 'recovery-scripts', mountPath: RECOVERY_SCRIPTS_DIR, readOnly: true };
-  const work = { name: 'work', mountPath: WORK };
+  const { scripts, work } = pod.mounts;
   const maxRto = props.config.drill.maxRtoMinutes * 60;
   // Each step records a problem in $WORK/failed and lets the next run, so the result is recorded
   // and the scratch Cluster deleted whatever failed; the last step fails the Job.
@@ -99,7 +95,7 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
               kubernetesApiAccess: true,
               priorityClassName: props.priorityClassName,
               restartPolicy: 'Never',
-              volumes: [...pod.volumes.filter((v) => v.name !== 'recovery-scripts'), { name: 'recovery-scripts', configMap: { name: configMap.name, defaultMode: 0o555 } }],
+              volumes: pod.volumes,
               initContainers: [
                 // The archive first: the recovery must then reach at least what it held when the drill began
                 // (the database goes on archiving while the scratch Cluster recovers).

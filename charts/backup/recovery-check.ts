@@ -7,20 +7,19 @@ import type { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
+import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
 import { INTERNET, type Peer, type PortRule, toApiServer, workloadNetworkPolicy } from '../../lib/network';
 import type { ContainerSpec } from '../../lib/pod';
 import { secretKeyRef } from '../../lib/secrets';
+import { PG_PORT, STATUS_PORT } from '../postgres/network';
 import type { PostgresChart } from '../postgres/postgres-chart';
 
 /** Where the check's scripts are mounted. */
 export const RECOVERY_SCRIPTS_DIR = '/opt/recovery';
 /** The folder list-archive.sh writes and check-recovery.sh reads. */
-const WORK = '/work';
-const PG_PORT = 5432;
-/** The instance manager's status port, which the operator calls. */
-const STATUS_PORT = 8000;
+export const WORK = '/work';
 
 export type RecoveryDatabase = Pick<PostgresChart, 'dataNamespace' | 'clusterName' | 'objectStoreName' | 'objectStoreSecret' | 'passwordRef' | 'tlsFor' | 'recoverySpec'>;
 
@@ -37,7 +36,20 @@ export interface RecoveryCheckProps {
 }
 
 /** The check's volumes, its init step (rclone) and its checking step (psql, pg_waldump). */
-export function recoveryCheckPod(props: RecoveryCheckProps, target: string): { volumes: k8s.Volume[]; list: ContainerSpec; check: ContainerSpec } {
+/** The scripts a recovery check runs (list-archive.sh, check-recovery.sh, verify-recovery.sh), for its ConfigMap. */
+export function recoveryScripts(): Record<string, string> {
+  return {
+    'list-archive.sh': projectFile('charts/backup/files/list-archive.sh'),
+    'check-recovery.sh': projectFile('charts/backup/files/check-recovery.sh'),
+    'verify-recovery.sh': projectFile('charts/postgres/files/verify-recovery.sh'),
+  };
+}
+
+/** The pod of a recovery check: its volumes, the two containers, and the scripts and work mounts for further steps. */
+export function recoveryCheckPod(
+  props: RecoveryCheckProps,
+  target: string,
+): { volumes: k8s.Volume[]; list: ContainerSpec; check: ContainerSpec; mounts: { scripts: k8s.VolumeMount; work: k8s.VolumeMount } } {
   const ns = props.db.dataNamespace;
   const tls = props.db.tlsFor(ns);
   const store = props.db.objectStoreSecret!;
@@ -45,6 +57,7 @@ export function recoveryCheckPod(props: RecoveryCheckProps, target: string): { v
   const scripts = { name: 'recovery-scripts', mountPath: RECOVERY_SCRIPTS_DIR, readOnly: true };
   const work = { name: 'work', mountPath: WORK };
   return {
+    mounts: { scripts, work },
     volumes: [
       { name: 'recovery-scripts', configMap: { name: props.scriptsConfigMap, defaultMode: 0o555 } },
       { name: 'work', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },

@@ -19,13 +19,12 @@ import { workloadNetworkPolicy } from '../../lib/network';
 import { hardenedPodSpec } from '../../lib/pod';
 import { serviceAccount } from '../../lib/service-account';
 import type { BackupConfig } from '../../environments/backup';
-import { projectFile } from '../../lib/files';
 import { withMemoryAtLeast } from '../../lib/resources';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
 import { REDIS_DATA_DIR } from '../redis/config';
 import type { RedisChart } from '../redis/redis-chart';
-import { type RecoveryDatabase, recoveryCheckPod, recoveryClusterNetworkPolicy, toRecoveryCluster } from './recovery-check';
+import { type RecoveryDatabase, recoveryCheckPod, recoveryScripts, recoveryClusterNetworkPolicy, toRecoveryCluster } from './recovery-check';
 import { BACKUP_ROOT, type BackupVolume, SCRIPTS_DIR } from './backup-chart';
 
 export const RESTORE_JOBS = { redis: 'redis-restore' } as const;
@@ -121,11 +120,7 @@ export class RestoreChart extends OnDemandChart {
     const version = IMAGES.postgres.tag;
     new ApiObject(this, 'postgres-recovery', recoveryCluster(props.db, { name: RECOVERY_CLUSTERS.restore, component: 'recovery', target: { kind: 'latest' } }) as ApiObjectProps);
 
-    const files = {
-      'list-archive.sh': projectFile('charts/backup/files/list-archive.sh'),
-      'check-recovery.sh': projectFile('charts/backup/files/check-recovery.sh'),
-      'verify-recovery.sh': projectFile('charts/postgres/files/verify-recovery.sh'),
-    };
+    const files = recoveryScripts();
     new k8s.KubeConfigMap(this.support, 'recovery-scripts', { metadata: this.support.metadata({ objectName: RECOVERY_SCRIPTS, namespace: ns, name: 'postgres', component: 'recovery', version }), data: files });
     const labels = { name: RECOVERY_CHECK_JOB, component: 'restore', version };
     const meta = this.metadata({ ...labels, objectName: RECOVERY_CHECK_JOB, namespace: ns });

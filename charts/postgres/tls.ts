@@ -7,6 +7,7 @@ import { Certificate, CertificateSpecPrivateKeyAlgorithm, CertificateSpecPrivate
 import { ClusterIssuer } from '../../imports/clusterissuer-cert-manager.io';
 import type { PlatformChart } from '../../lib/chart';
 import { prefixed } from '../../lib/names';
+import { CNPG_RELOAD_LABEL } from './roles';
 
 /** Where a client pod finds the CA that signed the server's certificate. */
 export interface DatabaseTls {
@@ -76,7 +77,7 @@ export function databaseCertificates(chart: PlatformChart, props: DatabaseTlsPro
       privateKey: { algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA, size: 256, rotationPolicy: CertificateSpecPrivateKeyRotationPolicy.ALWAYS },
       issuerRef: { kind: 'ClusterIssuer', name: caIssuer, group: 'cert-manager.io' },
       // CloudNativePG reloads the certificate when the Secret changes.
-      secretTemplate: { labels: { 'cnpg.io/reload': 'true' } },
+      secretTemplate: { labels: { ...CNPG_RELOAD_LABEL } },
     },
   });
   // Namespaces with clients get a certificate of their own only for its ca.crt: the CA that

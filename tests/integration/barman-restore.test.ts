@@ -45,6 +45,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsOf, ROOT } from '../helpers';
+import { lsnValue } from './cnpg-sync';
 import { asUser, chownTree, freePort, run, tempDirFor } from './processes';
 import {
   type BarmanObjectStoreConfiguration,
@@ -108,10 +109,6 @@ interface Batch {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tail = (path: string, lines = 30) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`);
-const lsnBytes = (lsn: string) => {
-  const [hi = '0', lo = '0'] = lsn.split('/');
-  return BigInt(`0x${hi}`) * 2n ** 32n + BigInt(`0x${lo}`);
-};
 const SEGMENT = 16 * 2 ** 20;
 const segno = (name: string) => parseInt(name.slice(8, 16), 16) * 256 + parseInt(name.slice(16, 24), 16);
 const segName = (tli: string, n: number) => `${tli}${Math.floor(n / 256).toString(16).toUpperCase().padStart(8, '0')}${(n % 256).toString(16).toUpperCase().padStart(8, '0')}`;
@@ -511,7 +508,7 @@ log_line_prefix = '%m [%p] '
       const records = must('pg_waldump', run(OS_USER, `${BIN}/pg_waldump`, [local]))
         .split('\n')
         .filter((l) => /^rmgr: Heap .*desc: INSERT/.test(l))
-        .map((l) => Number(lsnBytes(/lsn: ([0-9A-F]+\/[0-9A-F]+)/.exec(l)![1]!) % BigInt(SEGMENT)))
+        .map((l) => Number(lsnValue(/lsn: ([0-9A-F]+\/[0-9A-F]+)/.exec(l)![1]!) % BigInt(SEGMENT)))
         // Not across a page boundary: the flipped byte is in the record, not in a page header.
         .filter((offset) => offset % 8192 < 8000);
       expect(records.length, `heap inserts in ${segment}`).toBeGreaterThan(100);

@@ -172,7 +172,7 @@ function legacy(cluster: CnpgCluster, state: InstancesState): SyncStandbyNamesCo
 }
 
 /** configuration.go, SynchronousStandbyNamesConfig.String. */
-export function renderSynchronousStandbyNames(config: SyncStandbyNamesConfig): string {
+function renderSynchronousStandbyNames(config: SyncStandbyNamesConfig): string {
   if (config.standbyNames.length === 0) return '';
   const quoted = config.standbyNames.map((name) => `"${name.replaceAll('"', '""')}"`);
   return `${config.method} ${config.number} (${quoted.join(',')})`;

@@ -55,11 +55,6 @@ export function managedRolesSql(spec: ClusterSpec, passwords: Record<string, str
     .join('\n');
 }
 
-/** The memberships the operator grants (inRoles), once the roles they name exist. */
-export function managedMembershipsSql(spec: ClusterSpec): string {
-  return spec.managed.roles.flatMap((r) => (r.inRoles ?? []).map((g) => `GRANT ${g} TO ${r.name};`)).join('\n');
-}
-
 /** A psql run of a pgTAP file succeeded, declared a plan, and every planned test printed "ok". */
 export function expectTapPasses(tap: SpawnSyncReturns<string>): void {
   expect(tap.status, tap.stderr).toBe(0);

@@ -38,6 +38,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BARMAN_PLUGIN } from '../../charts/postgres/object-store';
 import { objectsOf } from '../helpers';
 
 /** s3rver's only account. */
@@ -378,8 +379,6 @@ export function shellQuote(words: readonly string[]): string {
 // production's ObjectStore and Cluster, as synthesised.
 // ---------------------------------------------------------------------------------------------
 
-/** The plugin's name in a Cluster's spec.plugins. */
-export const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 
 export interface PluginSettings {
   /** ObjectStore postgres-store: spec.configuration. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ObjectAccess } from '../../cli/kube';
 import { parseRestoreArgs, restoreCommand, restoreObjects } from '../../cli/restore';
-import { renderedManifests } from '../helpers';
+import { objectsOf, renderedManifests } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const NAMES = ['dev', 'staging', 'production'];
@@ -39,7 +39,10 @@ describe('restore objects', () => {
     const [cluster, job] = restoreObjects(onDemand('production'), request, NOW) as Obj[];
     const template = parse(onDemand('production').get('on-demand/Cluster.supabase.postgres-recovery.yaml')!);
     expect(cluster.metadata.name).toBe('postgres-recovery');
-    expect(cluster.metadata.name).not.toBe('postgres');
+    // Not the name of any Cluster the environment syncs: applying it can never replace the running database.
+    const synced = objectsOf('production').filter((l) => l.object.kind === 'Cluster' && !l.file.startsWith('on-demand/')).map((l) => l.object.metadata.name);
+    expect(synced).toContain('postgres');
+    expect(synced).not.toContain(cluster.metadata.name);
     expect(cluster.spec.bootstrap.recovery).toEqual({ source: 'origin', recoveryTarget: { targetTime: '2026-11-27T14:05:00Z' } });
     expect({ ...cluster.spec, bootstrap: undefined }).toEqual({ ...template.spec, bootstrap: undefined });
     // It reads the production archive and writes none: no WAL archiver.

@@ -16,17 +16,17 @@
 // postgres-restore-drill.
 // Freshness rules compare timestamps with time(); promtool's clock starts at 0, so their cases
 // give "long ago" as negative timestamps.
+import { DRILL } from '../../backup/drill';
+import { BARMAN_PLUGIN } from '../../postgres/object-store';
 import { JOBS } from '../metrics-catalogue';
 import { cnpgStatus, inRecovery, instanceAt, instanceTarget, PG_CLUSTER, psql } from './postgres';
 import { ksm, series } from './series';
 import type { RuleContext, RuleGroupSpec } from './types';
 
 const DAY = 24 * 3600;
-const DRILL_CRONJOB = 'postgres-restore-drill';
+const DRILL_CRONJOB = DRILL;
 /** CronJobs that must succeed at least daily. */
 const DAILY_CRONJOBS = ['redis-backup', 'volume-snapshots'];
-/** The Barman Cloud Plugin's name, as the Cluster and `kubectl cnpg backup` refer to it. */
-const BARMAN_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 
 export function backupRules(ctx: RuleContext): RuleGroupSpec {
   const supabase = ctx.namespaces.supabase;

@@ -12,12 +12,13 @@
 // The scrape config copies no pod label but app.kubernetes.io/name (as job), so a series does not
 // say which instance is the primary: cnpg_pg_replication_in_recovery (pg_is_in_recovery()) does,
 // 0 on the primary and 1 on a standby, and the rules join on it.
+import { CLUSTER_NAME } from '../../postgres/postgres-chart';
 import { JOBS } from '../metrics-catalogue';
 import { type Labels, ksm, series, target } from './series';
 import type { RuleContext, RuleGroupSpec, Series } from './types';
 
 /** The CloudNativePG Cluster of charts/postgres; its instances are the pods <cluster>-<n>. */
-export const PG_CLUSTER = 'postgres';
+export const PG_CLUSTER = CLUSTER_NAME;
 /** The standbys' application_name in pg_stat_replication: CloudNativePG sets it to the pod name. */
 const STANDBY_NAMES = `${PG_CLUSTER}-[0-9]+`;
 /** The Poolers' Deployments (the Poolers postgres-pooler-rw and postgres-pooler-ro). */
