@@ -1,4 +1,4 @@
-// The off-site copy of Redis snapshots: rclone runs after each snapshot (offsite-copy.sh --once)
+// The off-site copy of Redis snapshots: rclone runs after each snapshot (offsite-copy.sh)
 // and copies the verified snapshots to the environment's S3-compatible bucket; credentials from
 // the Secret backup-offsite.
 import { type k8s } from 'cdk8s-plus-33';
@@ -29,7 +29,7 @@ export function offsiteCopy(chart: PlatformChart, props: BackupChartProps, mount
     container: {
       name: 'offsite-copy',
       image: IMAGES.rclone,
-      command: ['sh', `${SCRIPTS_DIR}/offsite-copy.sh`, '--once'],
+      command: ['sh', `${SCRIPTS_DIR}/offsite-copy.sh`],
       env: [
         { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
         { name: 'OFFSITE_REMOTE', value: `offsite:${o.bucket}/${props.instance}` },

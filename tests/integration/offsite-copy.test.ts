@@ -22,7 +22,7 @@ describeNeeding([program('rclone', 'rclone')], 'off-site copy with rclone', () =
     writeFileSync(join(backups, path), text);
   };
   const copy = () =>
-    spawnSync('sh', [script, '--once'], {
+    spawnSync('sh', [script], {
       encoding: 'utf8',
       env: { ...process.env, HOME: root, BACKUP_ROOT: backups, OFFSITE_REMOTE: `offsite:${remote}/staging`, RCLONE_CONFIG_OFFSITE_TYPE: 'local' },
     });
@@ -50,7 +50,7 @@ describeNeeding([program('rclone', 'rclone')], 'off-site copy with rclone', () =
   });
 
   it('fails when the remote cannot be written (so the Job fails and the CronJob alert fires)', () => {
-    const run = spawnSync('sh', [script, '--once'], {
+    const run = spawnSync('sh', [script], {
       encoding: 'utf8',
       env: { ...process.env, HOME: root, BACKUP_ROOT: backups, OFFSITE_REMOTE: 'nowhere:bucket', RCLONE_CONFIG_OFFSITE_TYPE: 'local' },
     });
