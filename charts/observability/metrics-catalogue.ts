@@ -6,6 +6,8 @@
 // Every scraped series carries the labels job (below), namespace, pod, container and instance;
 // series of the product's pods also carry rollouts_pod_template_hash.
 
+import { CUSTOM_QUERIES } from '../postgres/monitoring';
+
 /** Histograms expose _bucket, _sum and _count; listed once by base name here. */
 const histogram = (base: string) => [`${base}_bucket`, `${base}_sum`, `${base}_count`];
 
@@ -113,12 +115,8 @@ export const METRIC_CATALOGUE = {
     'cnpg_pg_stat_replication_replay_lag_seconds',
     'cnpg_pg_settings_setting',
     'cnpg_pg_extensions_update_available',
-    'cnpg_platform_backup_canary_newest_timestamp_seconds',
-    'cnpg_platform_restore_drill_last_run_timestamp_seconds',
-    'cnpg_platform_restore_drill_last_success_timestamp_seconds',
-    'cnpg_platform_restore_drill_succeeded',
-    'cnpg_platform_restore_drill_rto_seconds',
-    'cnpg_platform_restore_drill_rpo_seconds',
+    // The platform's own queries (charts/postgres/monitoring.ts): query q, column c → cnpg_q_c.
+    ...Object.entries(CUSTOM_QUERIES).flatMap(([query, q]) => q.metrics.map((m) => `cnpg_${query}_${m.column}`)),
   ],
   /**
    * The Barman Cloud Plugin 0.14 (WAL archive and base backups in the object store), served by the
