@@ -80,7 +80,7 @@ export function buildPlatform(app: App, env: Environment): void {
     instance: env.name,
     namespace: foundation.namespaces.supabase,
     config: env.backup,
-    claims: { redis: claimOf(redis.serviceName) },
+    claims: { redis: claimOf(redis.statefulSetName) },
     redis,
     backupVolume: backup.backupVolume,
     db: postgres,

@@ -23,6 +23,7 @@ const surge = (n: number) => Math.ceil(n * 1.25);
 export function podBudgets(env: Environment): PodBudget[] {
   const pg = env.components.postgres;
   const redis = env.components.redis;
+  const replicatedRedis = redis.replicas > 1;
   const poolers = Object.entries(pg.poolers).map(([name, p]): PodBudget => ({
     path: ['components', 'postgres', 'poolers', name],
     namespace: 'supabase',
@@ -47,6 +48,7 @@ export function podBudgets(env: Environment): PodBudget[] {
     ...poolers,
     // The bootstrap Job (Supabase's migrations), once per sync.
     { path: ['components', 'postgres', 'helperResources'], namespace: 'supabase', pods: 1, containers: [{ resources: pg.helperResources, path: ['components', 'postgres', 'helperResources'] }], storage: 0, claims: 0 },
+    // Each instance: Redis and its exporter; with replicas also a Sentinel and its exporter.
     {
       path: ['components', 'redis'],
       namespace: 'supabase',
@@ -54,10 +56,20 @@ export function podBudgets(env: Environment): PodBudget[] {
       containers: [
         { resources: redis.resources, path: ['components', 'redis', 'resources'] },
         { resources: redis.helperResources, path: ['components', 'redis', 'helperResources'] },
+        ...(replicatedRedis
+          ? [
+              { resources: redis.sentinel.resources, path: ['components', 'redis', 'sentinel', 'resources'] },
+              { resources: redis.helperResources, path: ['components', 'redis', 'helperResources'] },
+            ]
+          : []),
       ],
       storage: num(env.storage.sizes.redis) * redis.replicas,
       claims: redis.replicas,
     },
+    // The HAProxy pods in front of a replicated Redis (a Deployment: rollout surge).
+    ...(replicatedRedis
+      ? [{ path: ['components', 'redis', 'proxy'], namespace: 'supabase' as const, pods: surge(redis.proxy.replicas), containers: [{ resources: redis.proxy.resources, path: ['components', 'redis', 'proxy', 'resources'] }], storage: 0, claims: 0 }]
+      : []),
   ];
   const s = env.supabase;
   const stateless = (path: string[], svc: { replicas: number; autoscaling?: { maxReplicas: number }; resources: Resources }, extra: PodBudget['containers'] = [], storage = 0, claims = 0, namespace: NamespaceKey = 'supabase'): PodBudget => ({

@@ -1,5 +1,6 @@
 // Environment settings of the data tier: PostgreSQL (a CloudNativePG Cluster of one or more
-// instances with PgBouncer poolers) and Redis (a single instance); their tuning is derived from
+// instances with PgBouncer poolers) and Redis (one instance, or a primary with replicas, a
+// Sentinel beside each and HAProxy in front); their tuning is derived from
 // the resources given here (see charts/postgres/tuning.ts and charts/redis/config.ts, and
 // docs/data-tier.md).
 import { z } from 'zod';
@@ -10,11 +11,6 @@ const helperResources = Resources.default({
   requests: { cpu: '10m', memory: '32Mi', ephemeralStorage: '16Mi' },
   limits: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
 });
-
-const singleInstance = (what: string) =>
-  wholeNumber('pods', 0).max(1, {
-    error: `${what} runs as a single instance: set 1 (or 0 to stop it); replicas are not supported by this chart`,
-  });
 
 const minimumMemory = (what: string, floor: string) => (w: { resources: { limits: { memory: string } } }, ctx: z.RefinementCtx) => {
   if (num(w.resources.limits.memory) < num(floor)) {
@@ -148,12 +144,61 @@ export const REDIS_EVICTION_POLICIES = [
   'volatile-ttl',
 ] as const;
 
+/** Redis Sentinel beside each instance (docs/decisions/0006-redis-sentinel-and-haproxy.md). */
+const RedisSentinel = z.strictObject({
+  /** Sentinels that must agree the primary is down; a failover also needs a majority of all of them. @default a majority */
+  quorum: wholeNumber('Sentinels', 1).optional(),
+  /** How long the primary must be unreachable before a Sentinel calls it down. @default 5000 */
+  downAfterMilliseconds: wholeNumber('milliseconds', 1000).max(60000, { error: 'must be at most 60000: writes stop for at least this long' }).default(5000),
+  /** How long one failover attempt may take before another Sentinel retries it. @default 60000 */
+  failoverTimeoutMilliseconds: wholeNumber('milliseconds', 10000).default(60000),
+  /** @default 20m/32Mi requests, 200m/64Mi limits */
+  resources: Resources.default({
+    requests: { cpu: '20m', memory: '32Mi', ephemeralStorage: '16Mi' },
+    limits: { cpu: '200m', memory: '64Mi', ephemeralStorage: '64Mi' },
+  }),
+});
+
+/** The HAProxy pods that give clients without Sentinel support (Kong) one address for the primary. */
+const RedisProxy = z.strictObject({
+  /** @default 2 */
+  replicas: wholeNumber('pods', 2).default(2),
+  /** @default 50m/64Mi requests, 500m/128Mi limits */
+  resources: Resources.default({
+    requests: { cpu: '50m', memory: '64Mi', ephemeralStorage: '16Mi' },
+    limits: { cpu: '500m', memory: '128Mi', ephemeralStorage: '64Mi' },
+  }),
+});
+
+/** Instance counts the chart supports: none, one, or an odd number with a Sentinel each (a majority survives one loss). */
+const REDIS_INSTANCES = [0, 1, 3, 5] as const;
+
 export const RedisConfig = z
   .strictObject({
     ...workloadShape,
-    replicas: singleInstance('Redis'),
+    /**
+     * 1: one instance, no failover. 3 or 5: a primary and replicas with a Sentinel beside each, and
+     * HAProxy in front. 0 stops Redis.
+     */
+    replicas: z.number({ error: 'must be a number of instances' }).refine((n) => (REDIS_INSTANCES as readonly number[]).includes(n), {
+      error: 'must be 1 (one instance, no failover) or 3 or 5 (a primary and replicas with a Sentinel each; 0 stops Redis)',
+    }),
     /** @default 10m/32Mi requests, 100m/64Mi limits */
     helperResources,
+    /** Spread the instances over zones as well as nodes (DoNotSchedule: needs as many zones as instances). @default false */
+    zoneSpread: z.boolean().default(false),
+    /**
+     * Replicas that must be connected and at most `minReplicasMaxLagSeconds` behind for the primary
+     * to take writes: an isolated primary stops accepting writes it would lose in a failover.
+     * Only with replicas. @default 1
+     */
+    minReplicasToWrite: wholeNumber('replicas', 0).default(1),
+    /** @default 10 */
+    minReplicasMaxLagSeconds: wholeNumber('seconds', 1).default(10),
+    /** @default a majority quorum, 5 s down-after, 60 s failover timeout */
+    sentinel: RedisSentinel.prefault({}),
+    /** @default 2 HAProxy pods */
+    proxy: RedisProxy.prefault({}),
     /**
      * Share of the memory limit Redis may fill with data; the rest covers client buffers and the
      * copy-on-write of AOF rewrites and RDB saves. @default 70
@@ -168,5 +213,18 @@ export const RedisConfig = z
     maxmemoryPolicy: z.enum(REDIS_EVICTION_POLICIES, { error: `must be one of ${REDIS_EVICTION_POLICIES.join(', ')}` }).default('noeviction'),
   })
   .superRefine(checkDisruption)
+  .superRefine((r, ctx) => {
+    const quorum = r.sentinel.quorum;
+    if (r.replicas > 1 && quorum !== undefined && quorum > r.replicas) {
+      ctx.addIssue({ code: 'custom', path: ['sentinel', 'quorum'], message: `${quorum} is more than the ${r.replicas} Sentinels: set at most ${r.replicas} (a majority is ${Math.floor(r.replicas / 2) + 1})` });
+    }
+    if (r.replicas > 1 && r.minReplicasToWrite > r.replicas - 2) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minReplicasToWrite'],
+        message: `${r.minReplicasToWrite} of the ${r.replicas - 1} replicas would stop writes whenever one replica is down: set at most ${r.replicas - 2}`,
+      });
+    }
+  })
   .superRefine(minimumMemory('Redis', '64Mi'));
 export type RedisConfig = z.infer<typeof RedisConfig>;

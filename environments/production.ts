@@ -25,7 +25,7 @@ export const production = {
   namespaces: {
     supabase: namespace({
       requests: { cpu: '48', memory: '120Gi', storage: '2560Gi' },
-      limits: { cpu: '168', memory: '176Gi' },
+      limits: { cpu: '180', memory: '176Gi' },
       pods: 200,
       persistentVolumeClaims: 40,
       loadBalancers: 1,
@@ -163,7 +163,10 @@ export const production = {
       },
     },
     redis: {
-      replicas: 1,
+      // A primary and two replicas on three nodes in three zones, a Sentinel beside each
+      // (quorum 2), HAProxy in front: survives losing any one node.
+      replicas: 3,
+      zoneSpread: true,
       resources: {
         requests: { cpu: '1', memory: '4Gi', ephemeralStorage: '1Gi' },
         limits: { cpu: '2', memory: '4Gi', ephemeralStorage: '2Gi' },

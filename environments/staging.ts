@@ -25,7 +25,7 @@ export const staging = {
   namespaces: {
     supabase: namespace({
       requests: { cpu: '12', memory: '24Gi', storage: '400Gi' },
-      limits: { cpu: '56', memory: '40Gi' },
+      limits: { cpu: '60', memory: '44Gi' },
       pods: 80,
       persistentVolumeClaims: 20,
       loadBalancers: 1,
@@ -149,7 +149,9 @@ export const staging = {
       },
     },
     redis: {
-      replicas: 1,
+      // A primary and two replicas on three nodes, a Sentinel beside each
+      // (quorum 2), HAProxy in front: survives losing any one node.
+      replicas: 3,
       resources: {
         requests: { cpu: '250m', memory: '512Mi', ephemeralStorage: '256Mi' },
         limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '1Gi' },

@@ -20,6 +20,13 @@ export interface AvailabilityProps {
   readonly selector: Record<string, string>;
   /** Metadata for the PodDisruptionBudget (same name and namespace as the workload). */
   readonly metadata: ApiObjectMetadata;
+  /**
+   * How strictly replicas are kept apart. "preferred": one per node and an even spread over zones
+   * where the scheduler can. "nodes": never two on one node (a replica stays pending rather than
+   * share). "zones": never two on one node nor in one zone (needs as many zones as replicas), for
+   * replicas that hold a copy of the data. @default "preferred"
+   */
+  readonly spread?: 'preferred' | 'nodes' | 'zones';
 }
 
 /** Scheduling fields for the pod spec; the PDB is created in `scope` with id "pdb". */
@@ -44,23 +51,21 @@ export function availability(scope: Construct, props: AvailabilityProps): Placem
     },
   });
   if (!several) return {};
+  const spread = props.spread ?? 'preferred';
+  const onePerNode = { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: props.selector } };
   return {
     affinity: {
-      podAntiAffinity: {
-        preferredDuringSchedulingIgnoredDuringExecution: [
-          {
-            weight: 100,
-            podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: props.selector } },
-          },
-        ],
-      },
+      podAntiAffinity:
+        spread === 'preferred'
+          ? { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: onePerNode }] }
+          : { requiredDuringSchedulingIgnoredDuringExecution: [onePerNode] },
     },
     topologySpreadConstraints: [
       {
         maxSkew: 1,
         topologyKey: 'topology.kubernetes.io/zone',
-        // Soft, so a single-zone cluster (dev on kind) still schedules every replica.
-        whenUnsatisfiable: 'ScheduleAnyway',
+        // Soft unless required, so a single-zone cluster (dev on kind) still schedules every replica.
+        whenUnsatisfiable: spread === 'zones' ? 'DoNotSchedule' : 'ScheduleAnyway',
         labelSelector: { matchLabels: props.selector },
       },
     ],

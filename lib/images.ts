@@ -32,6 +32,9 @@ export const IMAGES = {
   // Redis 7.4.7 (2025-11-02) is the newest 7.x patch, with the CVE-2025-49844 Lua fixes of 7.4.6.
   redis: image('docker.io/library/redis', '7.4.7-alpine'),
   redisExporter: image('docker.io/oliver006/redis_exporter', 'v1.89.0'),
+  // HAProxy 3.0 LTS (supported until 2029-04); the official image runs as uid/gid 99 and is built
+  // with the Prometheus exporter. The config uses only directives that 2.6 (tested here) has too.
+  haproxy: image('docker.io/library/haproxy', '3.0.25-alpine'),
 
   // Supabase services
   kong: image('docker.io/kong/kong', '3.9.1'),

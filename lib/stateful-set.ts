@@ -1,12 +1,12 @@
-// A single-instance stateful service: its ServiceAccount, a headless Service (stable pod DNS for
-// the StatefulSet), a ClusterIP Service for clients, the StatefulSet with its volume claim
-// templates, and its PodDisruptionBudget. Claims are retained when the StatefulSet is deleted
+// A stateful service: its ServiceAccount, a headless Service (stable pod DNS for the StatefulSet),
+// a ClusterIP Service for clients unless its pods are not interchangeable, the StatefulSet with
+// its volume claim templates, and its PodDisruptionBudget and spread. Claims are retained when the StatefulSet is deleted
 // or scaled down: nothing here ever deletes data.
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { Disruption } from '../environments/fields';
-import { availability } from './availability';
+import { availability, type AvailabilityProps } from './availability';
 import type { PlatformChart } from './chart';
 import { selectorLabels } from './labels';
 import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
@@ -43,6 +43,13 @@ export interface StatefulServiceProps {
   readonly version: string;
   readonly replicas: number;
   readonly disruption?: z.infer<typeof Disruption>;
+  /** How strictly the pods are kept apart (see `availability`). @default "preferred" */
+  readonly spread?: AvailabilityProps['spread'];
+  /**
+   * A ClusterIP Service over all the pods. Off when the pods are not interchangeable (a primary
+   * and its replicas), so no client can reach a random one by mistake. @default true
+   */
+  readonly clientService?: boolean;
   readonly claims: readonly VolumeClaim[];
   /** Ports of the client Service (and the headless one). */
   readonly ports: readonly ServicePort[];
@@ -59,9 +66,11 @@ export interface StatefulServiceProps {
 export class StatefulService extends Construct {
   /** Stable selector labels of the pods. */
   public readonly selector: Record<string, string>;
-  /** The client Service's name (its DNS name within the namespace). */
+  /** The client Service's name (its DNS name within the namespace), when there is one. */
   public readonly serviceName: string;
   public readonly headlessServiceName: string;
+  /** The StatefulSet's name (its pods are "<name>-<ordinal>"). */
+  public readonly statefulSetName: string;
 
   constructor(chart: PlatformChart, id: string, props: StatefulServiceProps) {
     super(chart, id);
@@ -70,10 +79,12 @@ export class StatefulService extends Construct {
     this.selector = selectorLabels(chart.labelSpec(spec));
     this.serviceName = props.name;
     this.headlessServiceName = `${props.name}-headless`;
+    this.statefulSetName = props.name;
 
     const account = serviceAccount(this, meta(props.name));
     const placement = availability(this, {
       workload: { replicas: props.replicas, disruption: props.disruption },
+      spread: props.spread,
       selector: this.selector,
       metadata: meta(props.name),
       pdbForSingleReplica: true,
@@ -84,10 +95,12 @@ export class StatefulService extends Construct {
       metadata: meta(this.headlessServiceName),
       spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: this.selector, ports },
     });
-    new k8s.KubeService(this, 'service', {
-      metadata: meta(this.serviceName),
-      spec: { type: 'ClusterIP', selector: this.selector, ports },
-    });
+    if (props.clientService ?? true) {
+      new k8s.KubeService(this, 'service', {
+        metadata: meta(this.serviceName),
+        spec: { type: 'ClusterIP', selector: this.selector, ports },
+      });
+    }
 
     const podMeta = meta(props.name);
     new k8s.KubeStatefulSet(this, 'stateful-set', {

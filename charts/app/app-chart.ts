@@ -34,7 +34,8 @@ export interface AppChartProps {
   readonly secretSource: Environment['secrets'];
   /** The database: the product's role Secret, the poolers and the CA (tlsFor). */
   readonly db: Pick<PostgresChart, 'roleSecrets' | 'poolers' | 'tlsFor'>;
-  readonly redis: Pick<RedisChart, 'host' | 'port' | 'credentials' | 'clientLabels' | 'serviceName'>;
+  /** Redis: the primary's address, and with replicas the Sentinels (the product's client can follow failovers itself). */
+  readonly redis: Pick<RedisChart, 'host' | 'port' | 'peer' | 'credentials' | 'clientLabels' | 'instances' | 'sentinels' | 'sentinelPort'>;
   readonly supabase: Pick<SupabaseChart, 'secrets'>;
   /** Namespace of Redis and the pooler. */
   readonly dataNamespace: string;
@@ -71,7 +72,13 @@ export class AppChart extends PlatformChart {
     for (const spec of Object.values(copies)) provideSecret(this, `secret-${spec.name}`, props.secretSource, spec, meta(spec.name, 'defi', 'secret'));
 
     const prometheus = prometheusPeer(props.observabilityNamespace);
-    const toRedis: PortRule = { port: props.redis.port, peers: [podsOf(props.dataNamespace, props.instance, props.redis.serviceName, 'cache')] };
+    const redis = props.redis;
+    // The primary's address; with Sentinels also the Sentinels and the instances they name.
+    const toRedis: PortRule[] = [
+      { port: redis.port, peers: [redis.peer] },
+      ...(redis.sentinels ? [{ port: redis.port, peers: [redis.instances.peer] }, { port: redis.sentinelPort, peers: [redis.instances.peer] }] : []),
+    ];
+    const redisLabels = { ...redis.clientLabels, ...(redis.sentinels ? redis.instances.clientLabels : {}) };
     const toRpc: PortRule = { port: 443, peers: [INTERNET] };
     const toCollector: PortRule = { port: Number(new URL(props.tracing.otlpHttpUrl).port), peers: [props.tracing.peer] };
     // Writes through the rw pooler (the primary), reads through the ro pooler (the standbys;
@@ -99,6 +106,9 @@ export class AppChart extends PlatformChart {
       { name: 'REDIS_PORT', value: String(props.redis.port) },
       { name: 'REDIS_DB', value: String(REDIS_DB) },
       { name: 'REDIS_PASSWORD', valueFrom: secretKeyRef(copies.redis, 'redis-password') },
+      // Empty with one instance. Queue writes confirm with WAIT (docs/data-tier.md, the durability contract).
+      { name: 'REDIS_SENTINELS', value: (redis.sentinels?.addresses ?? []).join(',') },
+      { name: 'REDIS_SENTINEL_PRIMARY', value: redis.sentinels?.primaryName ?? '' },
       { name: 'OTEL_SERVICE_NAME', value: component },
       { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: props.tracing.otlpHttpUrl },
       { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
@@ -125,7 +135,7 @@ export class AppChart extends PlatformChart {
         version: imageVersion(image),
         config: spec.config,
         ports: spec.ports,
-        podLabels: { ...rw.clientLabels, ...ro.clientLabels, ...props.redis.clientLabels, ...props.tracing.clientLabels },
+        podLabels: { ...rw.clientLabels, ...ro.clientLabels, ...redisLabels, ...props.tracing.clientLabels },
         network: { ingress: spec.ingress, egress: [...spec.egress, toCollector] },
         ...spec.extra,
         pod: {
@@ -172,7 +182,7 @@ export class AppChart extends PlatformChart {
         { port: API_PORT, peers: [podsOf(props.gatewayNamespace, props.instance, 'kong', 'gateway')] },
         { port: METRICS_PORT, peers: [prometheus] },
       ],
-      egress: [...apiDb.egress, toRedis],
+      egress: [...apiDb.egress, ...toRedis],
       probes: { readinessProbe: health('http', '/readyz'), livenessProbe: { ...health('http', '/healthz'), failureThreshold: 6 } },
       extra: { canary: canaryStrategy(c.canary, analysisName) },
       // Kong stops sending new requests before the pod exits; in-flight ones finish.
@@ -187,7 +197,7 @@ export class AppChart extends PlatformChart {
       ports: [{ name: 'metrics', port: METRICS_PORT }],
       env: [rpc, ...workerDb.env],
       ingress: [{ port: METRICS_PORT, peers: [prometheus] }],
-      egress: [...workerDb.egress, toRedis, toRpc],
+      egress: [...workerDb.egress, ...toRedis, toRpc],
       probes: { readinessProbe: health('metrics', '/readyz'), livenessProbe: { ...health('metrics', '/healthz'), failureThreshold: 6 } },
       // A job in flight finishes (or goes back to the queue) before the pod is killed.
       terminationGracePeriodSeconds: 120,
@@ -202,7 +212,7 @@ export class AppChart extends PlatformChart {
       ports: [{ name: 'metrics', port: METRICS_PORT }],
       env: [rpc, ...schedulerDb.env],
       ingress: [{ port: METRICS_PORT, peers: [prometheus] }],
-      egress: [...schedulerDb.egress, toRedis, toRpc],
+      egress: [...schedulerDb.egress, ...toRedis, toRpc],
       probes: { readinessProbe: health('metrics', '/readyz'), livenessProbe: { ...health('metrics', '/healthz'), failureThreshold: 6 } },
       extra: { strategy: 'Recreate', pdbForSingleReplica: true },
       terminationGracePeriodSeconds: 60,

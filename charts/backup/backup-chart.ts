@@ -14,7 +14,7 @@ import { projectFile } from '../../lib/files';
 import { withMemoryAtLeast } from '../../lib/resources';
 import { IMAGES, type PinnedImage } from '../../lib/images';
 import { selectorLabels } from '../../lib/labels';
-import { type PortRule, podsOf, workloadNetworkPolicy } from '../../lib/network';
+import { type PortRule, workloadNetworkPolicy } from '../../lib/network';
 import { hardenedPodSpec, podTemplateMetadata, withExemptions, type ContainerSpec } from '../../lib/pod';
 import { secretKeyRef } from '../../lib/secrets';
 import { serviceAccount } from '../../lib/service-account';
@@ -63,7 +63,7 @@ export interface BackupChartProps {
   readonly db: DrillProps['db'];
   /** Prefix of cluster-scoped names (the drill's admission policy). */
   readonly prefix: string;
-  readonly redis: Pick<RedisChart, 'host' | 'port' | 'clientLabels' | 'credentials' | 'serviceName' | 'datasetMemory'>;
+  readonly redis: Pick<RedisChart, 'port' | 'instances' | 'credentials' | 'datasetMemory'>;
   /** The claims the volume snapshot CronJob snapshots, and the VolumeSnapshotClass it uses. */
   readonly volumeSnapshots: { readonly className: string; readonly targets: readonly { readonly namespace: string; readonly claim: string }[] };
   /** Addresses of the Kubernetes API server (the snapshot CronJob calls it). */
@@ -167,8 +167,8 @@ export class BackupChart extends PlatformChart {
       shell: 'sh',
       script: 'redis-backup.sh',
       env: [
-        { name: 'REDIS_HOST', value: props.redis.host },
-        { name: 'REDIS_PORT', value: String(props.redis.port) },
+        // Every instance: the script takes the snapshot from a replica in sync.
+        { name: 'REDIS_HOSTS', value: props.redis.instances.addresses.join(' ') },
         // redis-cli reads the password from here without putting it on its command line.
         { name: 'REDISCLI_AUTH', valueFrom: secretKeyRef(props.redis.credentials, 'redis-password') },
         { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
@@ -176,8 +176,8 @@ export class BackupChart extends PlatformChart {
       ],
       // redis-load-check.sh loads the snapshot into a scratch redis-server: the whole dataset.
       resources: withMemoryAtLeast(props.config.resources, props.redis.datasetMemory),
-      clientLabels: props.redis.clientLabels,
-      egress: [{ port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] }, ...(offsite ? [offsite.egress] : [])],
+      clientLabels: props.redis.instances.clientLabels,
+      egress: [{ port: props.redis.port, peers: [props.redis.instances.peer] }, ...(offsite ? [offsite.egress] : [])],
       ...(offsite ? { then: offsite.container } : {}),
     });
     volumeSnapshots(this, props, cronJob, { volumes: volumes.filter((v) => v.name === 'scripts'), mounts: mounts.filter((m) => m.name === 'scripts') });

@@ -6,11 +6,12 @@ import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { GatewayConfig } from '../../environments/gateway';
 import { Certificate, CertificateSpecPrivateKeyAlgorithm, CertificateSpecPrivateKeyRotationPolicy } from '../../imports/certificate-cert-manager.io';
+import type { RedisChart } from '../redis/redis-chart';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
 import { podsOf, prometheusPeer } from '../../lib/network';
-import { secretKeyRef, type SecretSpec } from '../../lib/secrets';
+import { secretKeyRef } from '../../lib/secrets';
 import { StatelessService } from '../../lib/stateless-service';
 import type { SupabaseChart } from '../supabase/supabase-chart';
 import { kongConfig, PLACEHOLDERS, pluginsUsed } from './kong-config';
@@ -38,8 +39,8 @@ export interface GatewayChartProps {
   readonly product: { readonly service: string; readonly namespace: string; readonly host: string; readonly port: number };
   /** Storage's upload limit (bytes); the storage route allows it. */
   readonly storageMaxBytes: number;
-  /** Redis for the rate-limit counters (the redis chart's outputs). */
-  readonly redis: { readonly host: string; readonly port: number; readonly serviceName: string; readonly credentials: SecretSpec; readonly clientLabels: Record<string, string> };
+  /** Redis for the rate-limit counters: the primary's one address (Kong's open-source plugin speaks no Sentinel). */
+  readonly redis: Pick<RedisChart, 'host' | 'port' | 'peer' | 'credentials' | 'clientLabels'>;
 }
 
 export class GatewayChart extends PlatformChart {
@@ -112,7 +113,7 @@ export class GatewayChart extends PlatformChart {
         egress: [
           ...upstreamPeers,
           { port: props.product.port, peers: [podsOf(props.product.namespace, props.instance, props.product.service, 'api')] },
-          { port: props.redis.port, peers: [podsOf(ns, props.instance, props.redis.serviceName, 'cache')] },
+          { port: props.redis.port, peers: [props.redis.peer] },
         ],
       },
       pod: {

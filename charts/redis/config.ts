@@ -1,6 +1,8 @@
 // redis.conf from the environment: AOF (fsync every second) plus RDB snapshots, maxmemory and
-// its policy from the memory limit, protected mode, and the commands that wipe data disabled.
-// The password is not here: start-redis.sh passes it on standard input.
+// its policy from the memory limit, protected mode, the commands that wipe data disabled, and
+// with replicas the replication settings (an isolated primary stops taking writes). The password,
+// the replica's own address and whom it replicates are not here: start-redis.sh passes them on
+// standard input.
 import type { RedisConfig } from '../../environments/data-tier';
 import { quantity } from '../../lib/quantity';
 
@@ -13,6 +15,26 @@ export const DISABLED_COMMANDS = ['FLUSHALL', 'FLUSHDB'] as const;
 /** maxmemory in bytes: the configured share of the container's memory limit. */
 export function maxmemoryBytes(config: Pick<RedisConfig, 'resources' | 'maxmemoryPercent'>): number {
   return Math.floor((quantity(config.resources.limits.memory) * config.maxmemoryPercent) / 100);
+}
+
+/** Whether the environment runs Redis as a primary with replicas and Sentinels (else one instance). */
+export function isReplicated(config: Pick<RedisConfig, 'replicas'>): boolean {
+  return config.replicas > 1;
+}
+
+function replication(config: RedisConfig): [string, string][] {
+  if (!isReplicated(config)) return [];
+  return [
+    ['# Replication (the primary is whichever instance the Sentinels name)', ''],
+    ['replica-read-only yes', 'replicas never diverge from the primary'],
+    ['replica-serve-stale-data yes', 'a replica that lost its primary still answers reads and probes'],
+    ['repl-diskless-sync yes', 'full resyncs stream the snapshot without writing it to the primary disk'],
+    ['repl-backlog-size 64mb', 'a replica that was away briefly catches up without a full resync'],
+    [`min-replicas-to-write ${config.minReplicasToWrite}`, 'an isolated primary refuses writes it would lose in a failover'],
+    [`min-replicas-max-lag ${config.minReplicasMaxLagSeconds}`, 'seconds a replica may lag and still count'],
+    ['replica-priority 100', 'every instance may be promoted'],
+    ['shutdown-timeout 10', 'a primary stopping waits up to 10 s for its replicas to catch up'],
+  ];
 }
 
 export function redisConf(config: RedisConfig): string {
@@ -38,6 +60,7 @@ export function redisConf(config: RedisConfig): string {
     ['rdbcompression yes', 'smaller snapshots'],
     ['rdbchecksum yes', 'detect corrupt snapshots'],
     ['stop-writes-on-bgsave-error yes', 'refuse writes rather than run without a good snapshot'],
+    ...replication(config),
     ['# Memory', ''],
     [`maxmemory ${maxmemoryBytes(config)}`, `${config.maxmemoryPercent}% of the ${config.resources.limits.memory} memory limit`],
     [`maxmemory-policy ${config.maxmemoryPolicy}`, 'from the environment'],

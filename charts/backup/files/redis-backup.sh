@@ -1,6 +1,7 @@
 #!/bin/sh
-# Redis backup: asks the server for a fresh RDB snapshot over the network (redis-cli --rdb, the
-# replication handshake: the server forks a BGSAVE and streams the result), checks it with
+# Redis backup: asks a replica (the only instance when there is one) for a fresh RDB snapshot over
+# the network (redis-cli --rdb, the replication handshake: the replica forks a BGSAVE and streams
+# the result, so the primary's latency is untouched), checks it with
 # redis-check-rdb and then by loading it into a scratch redis-server as a restore would
 # (redis-load-check.sh), keeps it only if both pass, then keeps the REDIS_RETAIN_COUNT newest
 # (at least 1; the snapshot just taken is never deleted).
@@ -8,7 +9,7 @@
 # POSIX sh: the Redis image is Alpine (busybox), without bash.
 set -eu
 
-: "${REDIS_HOST:?}" "${REDIS_PORT:?}" "${BACKUP_ROOT:?}" "${REDIS_RETAIN_COUNT:?}"
+: "${REDIS_HOSTS:?}" "${BACKUP_ROOT:?}" "${REDIS_RETAIN_COUNT:?}"
 dir="${BACKUP_ROOT}/redis"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 partial="${dir}/.incomplete-${stamp}.rdb"
@@ -35,8 +36,31 @@ for stale in "$dir"/.incomplete-*.rdb "$dir"/.check-*; do
   rm -rf "$stale"
 done
 
-echo "redis-backup: snapshot of ${REDIS_HOST}:${REDIS_PORT} into ${final}"
-redis-cli --no-auth-warning -h "$REDIS_HOST" -p "$REDIS_PORT" --rdb "$partial"
+# REDIS_HOSTS: "host:port" of every instance. With one, that one; with several, the first replica
+# whose link to the primary is up and not resyncing. None: no backup, rather than fork the primary.
+# shellcheck disable=SC2086 # split into one argument per instance
+set -- $REDIS_HOSTS
+source=''
+if [ "$#" -eq 1 ]; then
+  source=$1
+else
+  for instance in "$@"; do
+    info=$(timeout 5 redis-cli --no-auth-warning -h "${instance%:*}" -p "${instance##*:}" INFO replication 2>/dev/null | tr -d '\r') || continue
+    case "$info" in
+      *role:slave*master_link_status:up*master_sync_in_progress:0*)
+        source=$instance
+        break
+        ;;
+    esac
+  done
+  if [ -z "$source" ]; then
+    echo "redis-backup: no replica of ${REDIS_HOSTS} is in sync with the primary: no snapshot taken (the primary is never forked for a backup); see docs/runbooks/redis-failover.md" >&2
+    exit 1
+  fi
+fi
+
+echo "redis-backup: snapshot of ${source} into ${final}"
+redis-cli --no-auth-warning -h "${source%:*}" -p "${source##*:}" --rdb "$partial"
 
 check=$(redis-check-rdb "$partial" 2>&1) || true
 case "$check" in
