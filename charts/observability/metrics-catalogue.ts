@@ -200,7 +200,37 @@ export const METRIC_CATALOGUE = {
     'redis_master_link_up',
     'redis_net_input_bytes_total',
     'redis_net_output_bytes_total',
+    // Replication (INFO replication and INFO server): role "master" or "slave", redis_mode
+    // "standalone" for Redis itself ("sentinel" from the sentinel-exporter, with an empty role).
+    'redis_instance_info',
+    'redis_connected_slaves',
+    'redis_connected_slave_lag_seconds',
   ],
+  /**
+   * redis_exporter v1.89 pointed at the Sentinel beside each replicated Redis instance (job redis,
+   * container sentinel-exporter, port "metrics-sntl" 9355), from SENTINEL MASTERS and SENTINEL
+   * CKQUORUM: master_status 1 when the Sentinel sees the primary ok (0 with master_status
+   * sdown/odown), ok_sentinels counts itself and the peers it does not think down,
+   * ckquorum_status 1 when CKQUORUM succeeds (label message), config_epoch rises with each
+   * failover. The same exporter also serves redis_up (whether it reaches its Sentinel) and
+   * redis_instance_info with redis_mode="sentinel".
+   */
+  sentinel: [
+    'redis_sentinel_masters',
+    'redis_sentinel_tilt',
+    'redis_sentinel_master_status',
+    'redis_sentinel_master_ok_sentinels',
+    'redis_sentinel_master_ok_slaves',
+    'redis_sentinel_master_ckquorum_status',
+    'redis_sentinel_master_config_epoch',
+  ],
+  /**
+   * HAProxy 3.0's built-in Prometheus exporter (promex) in the redis-primary pods (job
+   * redis-primary, port "metrics" 8404, /metrics). active_servers counts the backend's servers
+   * that are UP with a weight above 0; the status gauges have one series per state (label
+   * state), the current one 1.
+   */
+  haproxy: ['haproxy_backend_active_servers', 'haproxy_backend_status', 'haproxy_server_status'],
   /** Kong 3.9 prometheus plugin with status code, latency and bandwidth metrics (docs/reference/gateway-and-delivery.md). */
   kong: [
     'kong_http_requests_total',
@@ -344,7 +374,10 @@ export const JOBS = {
    * the scrape config names this job from the pods' cnpg.io/podRole=pooler instead.
    */
   pgbouncer: 'pgbouncer',
+  /** Redis and, with replicas, the Sentinels: containers exporter and sentinel-exporter of the redis pods. */
   redis: 'redis',
+  /** The HAProxy pods in front of replicated Redis (charts/redis/primary-proxy.ts). */
+  redisPrimary: 'redis-primary',
   kong: 'kong',
   auth: 'auth',
   rest: 'rest',

@@ -1,7 +1,8 @@
 // prometheus.yml, built from the platform's layout. Discovery is limited to the platform's
 // namespaces (plus Argo Rollouts' controller, whose metrics the release alerts read). A platform
-// workload joins by naming a container port "metrics", or, when its metrics share its HTTP port,
-// by the pod annotation metrics.supabase-platform/port (and .../path for another path).
+// workload joins by naming a container port "metrics" (or "metrics-<something>" for a second
+// exporter in the same pod, such as Redis's Sentinel exporter), or, when its metrics share its
+// HTTP port, by the pod annotation metrics.supabase-platform/port (and .../path for another path).
 // Every series gets job (the pod's app.kubernetes.io/name), namespace, pod and container; the
 // api's pods add rollouts_pod_template_hash, which the canary analysis selects by.
 import { JOBS } from './metrics-catalogue';
@@ -9,6 +10,12 @@ import { JOBS } from './metrics-catalogue';
 export const PROMETHEUS_PORT = 9090;
 export const RULES_DIR = '/etc/prometheus/rules';
 export const SECRETS_DIR = '/etc/prometheus/secrets';
+/**
+ * Container ports the platform-pods job scrapes: "metrics", or "metrics-<something>" when a pod
+ * has a second exporter (Redis's sentinel-exporter, port "metrics-sntl"). The container label
+ * tells the two apart.
+ */
+export const METRICS_PORT_NAME_REGEX = 'metrics(-.+)?';
 /** Pod annotations a workload sets when its metrics are not on a port named "metrics". */
 export const METRICS_PORT_ANNOTATION = 'metrics.supabase-platform/port';
 export const METRICS_PATH_ANNOTATION = 'metrics.supabase-platform/path';
@@ -70,7 +77,7 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
         relabel_configs: [
           platformOnly,
           running,
-          { source_labels: [meta('container_port_name')], regex: 'metrics', action: 'keep' },
+          { source_labels: [meta('container_port_name')], regex: METRICS_PORT_NAME_REGEX, action: 'keep' },
           { source_labels: [annotation(METRICS_PATH_ANNOTATION)], regex: '(.+)', target_label: '__metrics_path__' },
           ...podLabels,
         ],

@@ -2,6 +2,7 @@
 // read-only permissions, and the wiring of scrapes, logs and traces.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { JOBS } from '../../charts/observability/metrics-catalogue';
 import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
 import { configMapData, objectsOf } from '../helpers';
@@ -71,6 +72,30 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
     const pods = config.scrape_configs.find((j: Obj) => j.job_name === 'platform-pods');
     expect(pods.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_pod_label_rollouts_pod_template_hash'], regex: '(.+)', target_label: 'rollouts_pod_template_hash' });
     expect(config.alerting.alertmanagers[0].static_configs[0].targets).toHaveLength(envOf(env).observability.alertmanager.replicas);
+  });
+
+  it('scrapes ports named metrics or metrics-<something>: Redis, its Sentinels and the primary proxy under their jobs', () => {
+    const config = parse(configMapData(env, 'prometheus-config')['prometheus.yml']!);
+    const pods = config.scrape_configs.find((j: Obj) => j.job_name === 'platform-pods');
+    const keep = pods.relabel_configs.find((r: Obj) => r.action === 'keep' && r.source_labels?.[0] === '__meta_kubernetes_pod_container_port_name');
+    // Prometheus anchors relabelling regexes at both ends.
+    const scraped = (port: string) => new RegExp(`^(?:${keep.regex})$`).test(port);
+    expect(['metrics', 'metrics-sntl'].filter(scraped)).toEqual(['metrics', 'metrics-sntl']);
+    expect(['redis', 'sentinel', 'metrics-', 'metricsx', 'http-metrics'].filter(scraped)).toEqual([]);
+    // Which containers of a workload Prometheus scrapes, and the job their series get.
+    const targets = (kind: string, name: string) => {
+      const template = find(env, kind, name)?.spec.template;
+      if (!template) return undefined;
+      return {
+        job: template.metadata.labels['app.kubernetes.io/name'],
+        partOf: template.metadata.labels['app.kubernetes.io/part-of'],
+        containers: template.spec.containers.filter((c: Obj) => (c.ports ?? []).some((p: Obj) => scraped(p.name))).map((c: Obj) => c.name),
+      };
+    };
+    const replicated = envOf(env).components.redis.replicas > 1;
+    const partOf = 'supabase-platform';
+    expect(targets('StatefulSet', 'redis')).toEqual({ job: JOBS.redis, partOf, containers: replicated ? ['exporter', 'sentinel-exporter'] : ['exporter'] });
+    expect(targets('Deployment', JOBS.redisPrimary)).toEqual(replicated ? { job: JOBS.redisPrimary, partOf, containers: ['haproxy'] } : undefined);
   });
 
   it('provisions Grafana with its datasources and every dashboard, admin credentials by reference', () => {

@@ -93,7 +93,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
           meaning:
             'The container keeps exiting (error, failed liveness probe or OOM kill) and the kubelet restarts it with an exponential back-off of up to five minutes. The alert looks at the last five minutes, so the short "Running" spells between crashes do not resolve it.',
           impact:
-            `The pod serves nothing while it crash loops. Deployments with more replicas keep serving at reduced capacity; the singletons do not: postgres-0 or redis-0 in ${supabase} means the database or the cache is down, the scheduler in ${app} means no scheduled jobs run.`,
+            `The pod serves nothing while it crash loops. Deployments with more replicas keep serving at reduced capacity; the singletons do not: postgres-0 in ${supabase} means the database is down, redis-0 in a one-instance environment (dev) means the cache is down, the scheduler in ${app} means no scheduled jobs run. With three Redis instances (staging, production) one crash-looping redis pod costs redundancy, and a failover if it held the primary (RedisFailoverHappened).`,
           diagnosis: [
             'Why did the last run end: `kubectl -n <namespace> describe pod <pod>`; look at "Last State" (exit code, reason OOMKilled) and the events (failed probes, failed mounts).',
             'What did it print before it died: `kubectl -n <namespace> logs <pod> -c <container> --previous`.',
@@ -184,11 +184,11 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         description: 'StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has had a different number of ready replicas than desired for 15 minutes.',
         runbook: {
           meaning:
-            `The StatefulSet's pods are not all ready. In this platform the StatefulSets are postgres and redis in ${supabase} (one pod each), and the observability chart's stateful services in ${obs}.`,
+            `The StatefulSet's pods are not all ready. In this platform the StatefulSets are postgres and redis in ${supabase} (redis: one pod in dev; in staging and production three, redis-0..2, a primary and two replicas with a Sentinel beside each), and the observability chart's stateful services in ${obs}.`,
           impact:
-            'With one replica, not ready means down: no PostgreSQL means Auth, PostgREST, Realtime, Storage and the api fail; no Redis means the api and worker lose their cache and queues. PostgresDown or RedisDown fire as well.',
+            'With one replica, not ready means down: no PostgreSQL means Auth, PostgREST, Realtime, Storage and the api fail; no Redis (dev) means the api and worker lose their cache and queues. PostgresDown or RedisDown fire as well. With three Redis instances one pod not ready costs redundancy: if it held the primary the Sentinels promote a replica, and RedisNoPrimary fires if they do not.',
           diagnosis: [
-            'Pod state: `kubectl -n <namespace> get pod <statefulset>-0 -o wide` and `kubectl -n <namespace> describe pod <statefulset>-0`.',
+            'Pod state: `kubectl -n <namespace> get pods -l app.kubernetes.io/name=<statefulset> -o wide` and `kubectl -n <namespace> describe pod <pod>` for the one not ready.',
             'Pending with "volume node affinity conflict": the PersistentVolume is bound to a zone with no schedulable node; check `kubectl get pv` and the nodes of that zone.',
             `Running but not ready: PostgreSQL may be replaying WAL after a crash (the startup probe allows an hour); \`kubectl -n ${supabase} logs postgres-0 -c postgres\` shows "redo in progress". Redis answers LOADING while it reads its AOF.`,
             'Stuck rollout: a StatefulSet replaces pods one at a time and waits for readiness; `kubectl -n <namespace> rollout status statefulset/<statefulset>`.',
@@ -297,13 +297,13 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         summary: 'Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is almost full.',
         description: 'PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has less than 3% free space. Writes will fail when it is full.',
         runbook: {
-          meaning: `The volume behind the claim is more than 97% full. The claims that matter most: \`data-postgres-0\` and \`data-redis-0\` in ${supabase}, \`storage-files\` (Storage API objects), and the time-series and log volumes in ${obs}.`,
+          meaning: `The volume behind the claim is more than 97% full. The claims that matter most: \`data-postgres-0\` and \`data-redis-<n>\` (one per Redis instance) in ${supabase}, \`storage-files\` (Storage API objects), and the time-series and log volumes in ${obs}.`,
           impact:
             'When full: PostgreSQL cannot write WAL and stops (PANIC), Redis fails AOF writes and refuses writes, Storage uploads fail, Prometheus stops ingesting. This is an outage in minutes.',
           diagnosis: [
             'How full, and how fast: the volume dashboard, or `kubelet_volume_stats_available_bytes{persistentvolumeclaim="<pvc>"}` over the last day.',
             `PostgreSQL: what takes the space — \`kubectl -n ${supabase} exec postgres-0 -c postgres -- du -sh /var/lib/postgresql/data/pgdata/pg_wal /var/lib/postgresql/data/pgdata/base\`. A large pg_wal means WAL is retained: see PostgresReplicationSlotRetainingWAL and PostgresWALArchiveFailing.`,
-            `Redis: \`kubectl -n ${supabase} exec redis-0 -c redis -- du -sh /data/appendonlydir /data/dump.rdb\`; an AOF far larger than the dataset waits for a rewrite.`,
+            `Redis: \`kubectl -n ${supabase} exec <pod> -c redis -- du -sh /data/appendonlydir /data/dump.rdb\` (the pod of the claim data-<pod>); an AOF far larger than the dataset waits for a rewrite.`,
             'Can the volume grow: `kubectl get storageclass <class> -o jsonpath={.allowVolumeExpansion}`.',
           ],
           mitigation: [

@@ -44,10 +44,10 @@ export function nodeRules(ctx: RuleContext): RuleGroupSpec {
         runbook: {
           meaning:
             'The kubelet on the node stopped reporting Ready: it lost contact with the API server, or reports disk, memory or PID pressure, or its container runtime is broken. Cordoned nodes are ignored, so planned maintenance does not page.',
-          impact: `After about five minutes Kubernetes evicts the node's pods. Stateless pods move elsewhere; postgres-0 and redis-0 in ${ctx.namespaces.supabase} can only start where their volume can be attached (same zone), so a lost node can mean a database outage until the volume is released.`,
+          impact: `After about five minutes Kubernetes evicts the node's pods. Stateless pods move elsewhere; postgres-0 and the redis pods in ${ctx.namespaces.supabase} can only start where their volume can be attached (same zone), so a lost node can mean a database outage until the volume is released. Redis in staging and production runs three instances on separate nodes: if the node held the primary, the Sentinels promote a replica within seconds (RedisFailoverHappened) and the set runs on with one instance less.`,
           diagnosis: [
             'Conditions and events: `kubectl describe node <node>` (Ready reason, MemoryPressure, DiskPressure, PIDPressure, "Kubelet stopped posting node status").',
-            'What ran there: `kubectl get pods -A -o wide --field-selector spec.nodeName=<node>`; check postgres-0 and redis-0 first.',
+            'What ran there: `kubectl get pods -A -o wide --field-selector spec.nodeName=<node>`; check postgres-0 and the redis pods first.',
             'The machine itself: the cloud console (instance status checks), or the kubelet and runtime logs on the host (`journalctl -u kubelet -u containerd`).',
           ],
           mitigation: [

@@ -12,7 +12,9 @@
 
 # One command to one server, at most 3 seconds, the password from the environment (not argv).
 ask() {
-  REDISCLI_AUTH=$REDIS_PASSWORD timeout 3 redis-cli --no-auth-warning -h "${1%:*}" -p "${1##*:}" "$@" 2>/dev/null
+  address=$1
+  shift
+  REDISCLI_AUTH=$REDIS_PASSWORD timeout 3 redis-cli --no-auth-warning -h "${address%:*}" -p "${address##*:}" "$@" 2>/dev/null
 }
 
 primary_from_sentinels() {

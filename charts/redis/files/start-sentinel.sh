@@ -37,6 +37,7 @@ ANSWER
   umask 077
   {
     cat "${config_dir}/sentinel.conf"
+    echo "dir ${SENTINEL_STATE_DIR}"
     echo "sentinel announce-ip ${SENTINEL_ANNOUNCE_HOST}"
     echo "sentinel announce-port ${SENTINEL_ANNOUNCE_PORT}"
     echo "requirepass ${REDIS_PASSWORD}"
