@@ -9,7 +9,10 @@
 // 1. A Sentinel and a replica are killed: no failover, no write lost, writes never stop.
 // 2. The primary is killed with SIGKILL: writes resume within 15 s through the same address, no
 //    WAIT-confirmed write is lost; the old primary, restarted as Kubernetes would, rejoins as a
-//    replica of the new one. The figures are printed.
+//    replica of the new one.
+// 3. The primary is killed and restarted at once (its append-only file may lack the last second
+//    a replica already confirmed): it waits for the Sentinels to promote a replica, then follows.
+// The figures are printed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -352,6 +355,29 @@ describeNeeding(
       }, 60_000);
       expect(await lost(waited)).toBe(0);
       expect(readFileSync(join(root, 'redis-0.log'), 'utf8')).toMatch(/starting as its replica/);
+    }, 180_000);
+
+    it('does not let a primary restarted at once come back as the primary: it waits for the promotion and loses no WAIT-confirmed write', async () => {
+      const current = primaryIndex(0);
+      await until('the set to heal', healthy, 60_000);
+      const waited = new Writer('restart-wait', ports.proxy, true);
+      waited.start();
+      await sleep(2000);
+      const killedAt = Date.now();
+      await kill9(`redis-${current}`, ports.redis[current]!);
+      // Kubernetes restarts a killed container within seconds, before the Sentinels call it down.
+      startRedis(current);
+      await until('writes to resume through HAProxy', () => waited.successes.some((t) => t > killedAt), WRITE_GAP_TARGET_MS + 15_000);
+      await sleep(2000);
+      await waited.stop();
+      const promoted = primaryIndex(0);
+      const figures = { waitAcknowledged: waited.acknowledged.length, waitGapMs: waited.gapAfter(killedAt), waitLost: await lost(waited) };
+      console.log(`Redis primary killed and restarted at once, redis-${promoted} promoted: ${JSON.stringify(figures)}`);
+      expect(promoted).not.toBe(current);
+      expect(readFileSync(join(root, `redis-${current}.log`), 'utf8')).toMatch(/waiting for them to promote one/);
+      expect(figures.waitGapMs).toBeLessThanOrEqual(WRITE_GAP_TARGET_MS);
+      expect(figures.waitLost).toBe(0);
+      await until(`redis-${current} to replicate from the new primary`, () => info(current).includes(`master_port:${ports.redis[promoted]}`) && info(current).includes('master_link_status:up'), 60_000);
     }, 180_000);
   },
 );
