@@ -124,7 +124,7 @@ function setEnv(job: JobObject, template: string, values: Record<string, string>
 }
 
 /** What must be true before and after, printed with the objects. */
-export function restoreChecklist(request: RestoreRequest, namespace: string): string[] {
+export function restoreChecklist(request: RestoreRequest, namespace: string, redisInstances = 1): string[] {
   if (request.store === 'postgres') {
     const t = request.target ?? { kind: 'latest' };
     const to = t.kind === 'latest' ? 'the newest archived WAL' : t.kind === 'time' ? t.time : `LSN ${t.lsn}`;
@@ -137,12 +137,17 @@ export function restoreChecklist(request: RestoreRequest, namespace: string): st
     ];
   }
   const workload = 'statefulset/redis';
+  const several = redisInstances > 1;
   return [
-    `Restoring redis in ${request.env} from ${request.backup ?? 'latest'}.`,
+    `Restoring redis in ${request.env} from ${request.backup ?? 'latest'} into redis-0's volume.`,
     `1. Pause Argo CD's automated sync of the ${request.env}-data Application, or it will start ${workload} again.`,
-    `2. Stop the store: kubectl -n ${namespace} scale ${workload} --replicas=0, and wait until its pod is gone.`,
+    several
+      ? `2. Stop the store: kubectl -n ${namespace} scale ${workload} --replicas=0, and wait until all ${redisInstances} pods are gone (with them the Sentinels' memory of the old primary).`
+      : `2. Stop the store: kubectl -n ${namespace} scale ${workload} --replicas=0, and wait until its pod is gone.`,
     `3. Run the Job below${request.force ? '' : ' (it refuses a data directory that holds data; --force allows it)'}, and follow it: kubectl -n ${namespace} logs -f job/<name>.`,
-    `4. Start the store: kubectl -n ${namespace} scale ${workload} --replicas=1.`,
+    several
+      ? `4. Start the store: kubectl -n ${namespace} scale ${workload} --replicas=${redisInstances}. redis-0 starts first and, with no Sentinel naming another primary, becomes the primary with the restored data; the replicas then resync from it, replacing what they held.`
+      : `4. Start the store: kubectl -n ${namespace} scale ${workload} --replicas=1.`,
     '5. Check the data, then resume the automated sync. docs/runbooks/backup.md has the details.',
   ];
 }
@@ -154,10 +159,11 @@ export function formatObject(object: Record<string, unknown>): string {
 /** `restore`: prints the filled-in objects with the checklist, or creates them with --apply. */
 export async function restoreCommand(argv: string[], cluster: (context?: string) => Pick<ObjectAccess, 'apply'>, out: (line: string) => void, note: (line: string) => void): Promise<void> {
   const request = parseRestoreArgs(argv, ENVIRONMENTS.map((e) => e.name));
-  const { manifests } = renderEnvironment(ENVIRONMENTS.find((e) => e.name === request.env));
+  const input = ENVIRONMENTS.find((e) => e.name === request.env);
+  const { manifests, env } = renderEnvironment(input);
   const objects = restoreObjects(manifests, request, new Date());
   const namespace = (objects[0] as unknown as Manifest).metadata.namespace;
-  for (const line of restoreChecklist(request, namespace)) note(line);
+  for (const line of restoreChecklist(request, namespace, env.components.redis.replicas)) note(line);
   if (!request.apply) {
     for (const o of objects) out(formatObject(o));
     return;

@@ -13,6 +13,9 @@ import { describeNeeding, program } from './tools';
 
 const OS_USER = userExists('redis') ? 'redis' : 'nobody';
 const PASSWORD = 'backup-test-password';
+// production's redis.conf, run here as one instance: without replicas its min-replicas-to-write
+// would refuse every write. The backup from a replica has its own test below.
+const ALONE = ['--min-replicas-to-write', '0'];
 
 describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', 'redis-tools'), program('redis-check-rdb', 'redis-server')], 'Redis backup round trip', () => {
   let root = '';
@@ -27,7 +30,7 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     throw new Error(`redis on ${port} did not answer`);
   };
   const backup = (port: number, keep: number | string, env: NodeJS.ProcessEnv = {}) =>
-    run(OS_USER, 'sh', [join(root, 'redis-backup.sh')], { REDISCLI_AUTH: PASSWORD, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), BACKUP_ROOT: join(root, 'backups'), REDIS_RETAIN_COUNT: String(keep), ...env });
+    run(OS_USER, 'sh', [join(root, 'redis-backup.sh')], { REDISCLI_AUTH: PASSWORD, REDIS_HOSTS: `127.0.0.1:${port}`, BACKUP_ROOT: join(root, 'backups'), REDIS_RETAIN_COUNT: String(keep), ...env });
   const snapshots = () => readdirSync(join(root, 'backups/redis')).filter((f) => f.endsWith('.rdb')).sort();
   let source = 0;
 
@@ -52,7 +55,7 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     chownTree(root, OS_USER);
     source = await freePort();
     ports.push(source);
-    const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), '--port', String(source), '--bind', '127.0.0.1']);
+    const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), ...ALONE, '--port', String(source), '--bind', '127.0.0.1']);
     servers.push(spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' }));
     await waitFor(source);
   }, 30_000);
@@ -118,7 +121,7 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     expect(readdirSync(join(root, 'data')).filter((f) => f.startsWith('.restore-staging-'))).toEqual([]);
     expect(readdirSync(join(root, 'data')).some((f) => f.startsWith('before-restore-'))).toBe(true);
 
-    const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), '--port', String(source), '--bind', '127.0.0.1']);
+    const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), ...ALONE, '--port', String(source), '--bind', '127.0.0.1']);
     servers.push(spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' }));
     await waitFor(source);
     expect(cli(source, ['config', 'get', 'appendonly']).stdout).toMatch(/appendonly\s+yes/);
@@ -199,5 +202,37 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
     expect(last.status, last.stderr).toBe(0);
     const stamp = /into .*\/(\d{8}T\d{6}Z\.rdb)/.exec(last.stdout)?.[1];
     expect(snapshots()).toEqual([stamp]);
+  }, 60_000);
+  it('takes the snapshot from a replica in sync, and refuses rather than fork the primary when none is', async () => {
+    // A replica of the source, started as the StatefulSet's replicas are (the shipped config; its primary on the command line).
+    const replica = await freePort();
+    ports.push(replica);
+    run('root', 'mkdir', ['-p', join(root, 'replica')]);
+    chownTree(join(root, 'replica'), OS_USER);
+    const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), '--port', String(replica), '--bind', '127.0.0.1', '--dir', join(root, 'replica'), '--replicaof', '127.0.0.1', String(source), '--masterauth', PASSWORD]);
+    servers.push(spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' }));
+    await waitFor(replica);
+    for (let i = 0; i < 100 && !cli(replica, ['info', 'replication']).stdout.includes('master_link_status:up'); i++) await new Promise((r) => setTimeout(r, 100));
+    cli(source, ['set', 'written:before-the-replica-snapshot', 'yes']);
+    await new Promise((r) => setTimeout(r, 300));
+    const both = `127.0.0.1:${source} 127.0.0.1:${replica}`;
+
+    // Full syncs each server served: redis-cli --rdb is one, on whichever server it asks.
+    const fullSyncs = (port: number) => Number(/sync_full:(\d+)/.exec(cli(port, ['info', 'stats']).stdout)?.[1]);
+    const [sourceBefore, replicaBefore] = [fullSyncs(source), fullSyncs(replica)];
+    const taken = backup(source, 10, { REDIS_HOSTS: both });
+    expect(taken.status, taken.stderr).toBe(0);
+    expect(taken.stdout).toContain(`snapshot of 127.0.0.1:${replica} into`);
+    expect(fullSyncs(source)).toBe(sourceBefore);
+    expect(fullSyncs(replica)).toBe(replicaBefore + 1);
+
+    // The replica loses its primary: no snapshot, nothing deleted, a message that says why.
+    const before = snapshots();
+    cli(replica, ['replicaof', '127.0.0.1', String(await freePort())]);
+    const refused = backup(source, 1, { REDIS_HOSTS: both });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('no replica of');
+    expect(refused.stderr).toContain('the primary is never forked');
+    expect(snapshots()).toEqual(before);
   }, 60_000);
 });

@@ -16,7 +16,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROXY_METRICS_PORT, PROXY_PORT } from '../../charts/redis/haproxy-config';
 import { REDIS_DATA_DIR, REDIS_PORT } from '../../charts/redis/config';
 import { PRIMARY_NAME, SENTINEL_PORT } from '../../charts/redis/sentinel-config';
@@ -121,7 +121,7 @@ describeNeeding(
     const env = parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === ENV));
     const redisFiles = configMapData(ENV, 'redis-config');
     const proxyFiles = configMapData(ENV, 'redis-primary-config');
-    const objects = objectsOf(ENV).map((l) => l.object as { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> });
+    const objects = objectsOf(ENV).map((l) => l.object as unknown as { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> });
     const statefulSet = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'redis')!;
     const proxy = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'redis-primary')!;
     const containersOf = (o: { spec: Record<string, unknown> }) => (o.spec.template as { spec: { containers: Container[] } }).spec.containers;

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DISABLED_COMMANDS, maxmemoryBytes, REDIS_DATA_DIR } from '../../charts/redis/config';
+import { DISABLED_COMMANDS, isReplicated, maxmemoryBytes, REDIS_DATA_DIR } from '../../charts/redis/config';
 import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
 import { ENVIRONMENTS } from '../../environments';
 import { configMapData } from '../helpers';
@@ -27,7 +27,10 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
       run(OS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], auth ? { REDISCLI_AUTH: PASSWORD } : { REDISCLI_AUTH: '' });
 
     const start = async () => {
-      const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), '--port', String(port), '--bind', '127.0.0.1']);
+      // One instance here: with replicas (staging, production) min-replicas-to-write would refuse
+      // every write, so it is lifted; replication itself is tested in redis-failover.test.ts.
+      const alone = isReplicated(env.components.redis) ? ['--min-replicas-to-write', '0'] : [];
+      const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), ...alone, '--port', String(port), '--bind', '127.0.0.1']);
       server = spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' });
       for (let i = 0; i < 100; i++) {
         if (cli(['ping']).stdout.trim() === 'PONG') return;

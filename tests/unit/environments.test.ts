@@ -43,7 +43,10 @@ interface BadCase {
 }
 
 const CASES: BadCase[] = [
-  { what: 'negative replicas', base: staging, breakIt: (e) => (e.components.redis.replicas = -1), says: ['components.redis.replicas', 'must be 0 or more', 'got -1'] },
+  { what: 'negative replicas', base: staging, breakIt: (e) => (e.app.worker.replicas = -1), says: ['app.worker.replicas', 'must be 0 or more', 'got -1'] },
+  { what: 'two Redis instances', base: staging, breakIt: (e) => (e.components.redis.replicas = 2), says: ['components.redis.replicas', 'must be 1 (one instance, no failover) or 3 or 5'] },
+  { what: 'a Redis quorum above the Sentinels', base: staging, breakIt: (e) => (e.components.redis.sentinel = { quorum: 4 }), says: ['components.redis.sentinel.quorum', '4 is more than the 3 Sentinels'] },
+  { what: 'min-replicas-to-write that one lost replica would breach', base: staging, breakIt: (e) => (e.components.redis.minReplicasToWrite = 2), says: ['components.redis.minReplicasToWrite', 'set at most 1'] },
   { what: 'fractional instances', base: dev, breakIt: (e) => (e.components.postgres.instances = 1.5), says: ['components.postgres.instances', 'whole number'] },
   {
     what: 'a limit below its request',

@@ -52,7 +52,8 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
       expect(config, s.name).toBeDefined();
       expect(config!.limit_by).toBe('ip');
       expect(config!.policy).toBe('redis');
-      expect(config!.redis.host).toMatch(/^redis\./);
+      // The primary's one address: HAProxy in front of a replicated set, else the one instance.
+      expect(config!.redis.host).toMatch(env.components.redis.replicas > 1 ? /^redis-primary\./ : /^redis\./);
       expect(config!.redis.password).toBe('${REDIS_PASSWORD}');
     }
     const authLimit = plugin(kong.services.find((s) => s.name === 'auth-v1')!, 'rate-limiting')!.config as { minute: number };

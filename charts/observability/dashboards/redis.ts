@@ -2,12 +2,16 @@
 // against maxmemory (evictions start there) and persistence status matter more than raw speed.
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
+import { PROXY_BACKEND } from '../../redis/haproxy-config';
 import { JOBS } from '../metrics-catalogue';
 import { type DashboardContext, type DashboardFile, PromPanels, dashboardFile, okMapping, platformDashboard, sel, thresholds } from './panels';
 
 export function redis(ctx: DashboardContext): DashboardFile {
   const p = new PromPanels(ctx.datasources.prometheus);
-  const s = sel({ namespace: ctx.namespaces.supabase, job: JOBS.redis });
+  // The Redis instances' exporters (not the Sentinels' exporters, which share the job).
+  const s = sel({ namespace: ctx.namespaces.supabase, job: JOBS.redis, container: 'exporter' });
+  const sentinels = sel({ namespace: ctx.namespaces.supabase, job: JOBS.redis, container: 'sentinel-exporter' });
+  const proxy = sel({ namespace: ctx.namespaces.supabase, job: JOBS.redisPrimary, proxy: PROXY_BACKEND });
   const perPod = (metric: string) => `sum by (pod) (rate(${metric}${s}[$__rate_interval]))`;
   const hits = `sum(rate(redis_keyspace_hits_total${s}[$__rate_interval]))`;
   const misses = `sum(rate(redis_keyspace_misses_total${s}[$__rate_interval]))`;
@@ -52,6 +56,45 @@ export function redis(ctx: DashboardContext): DashboardFile {
           queries: [{ expr: `time() - max(redis_rdb_last_save_timestamp_seconds${s})` }],
           unit: units.Seconds,
           thresholds: thresholds([[null, 'green'], [3600, 'orange']]),
+        }),
+      )
+      .withRow(new RowBuilder('Replication and failover (staging, production)'))
+      .withPanel(
+        p.timeseries({
+          title: 'Role by pod',
+          description: '1 for the instance that is the primary. Exactly one line should be at 1; a change is a failover, two at once a split brain (RedisSeveralPrimaries).',
+          queries: [{ expr: `max by (pod) (redis_instance_info${sel({ namespace: ctx.namespaces.supabase, job: JOBS.redis, container: 'exporter', role: 'master' })})`, legend: '{{pod}}' }],
+          unit: units.Short,
+          min: 0,
+          width: 6,
+        }),
+      )
+      .withPanel(
+        p.timeseries({
+          title: 'Replica lag',
+          description: 'Seconds since each replica last acknowledged the primary, as the primary sees it. Over min-replicas-max-lag (10 s) it no longer counts for min-replicas-to-write.',
+          queries: [{ expr: `max by (slave_ip) (redis_connected_slave_lag_seconds${s})`, legend: '{{slave_ip}}' }],
+          unit: units.Seconds,
+          min: 0,
+          width: 6,
+        }),
+      )
+      .withPanel(
+        p.stat({
+          title: 'Sentinel quorum',
+          description: 'Whether every Sentinel can reach enough others to call the primary down and authorise a failover (SENTINEL CKQUORUM).',
+          queries: [{ expr: `min(redis_sentinel_master_ckquorum_status${sentinels})` }],
+          mappings: okMapping('LOST', 'OK'),
+          width: 6,
+        }),
+      )
+      .withPanel(
+        p.stat({
+          title: 'HAProxy backends at the primary',
+          description: 'Per HAProxy pod, the Redis instances that answer role:master. 1 is right; 0 means Kong and the product have no primary (RedisProxyNoPrimary).',
+          queries: [{ expr: `min(haproxy_backend_active_servers${proxy})` }],
+          thresholds: thresholds([[null, 'red'], [1, 'green'], [2, 'red']]),
+          width: 6,
         }),
       )
       .withRow(new RowBuilder('Memory and clients'))

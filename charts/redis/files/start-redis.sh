@@ -33,6 +33,7 @@ esac
 role_config=''
 if [ -n "${SENTINEL_HOSTS:-}" ]; then
   : "${REDIS_PRIMARY_NAME:?}" "${REDIS_ANNOUNCE_HOST:?}" "${REDIS_ANNOUNCE_PORT:?}"
+  # shellcheck source=charts/redis/files/find-primary.sh
   . "$(dirname "$0")/find-primary.sh"
   started=$(date +%s)
   while :; do

@@ -16,6 +16,7 @@ config_dir=${1:?usage: start-sentinel.sh CONFIG_DIR [redis-sentinel options...]}
 shift
 : "${REDIS_PASSWORD:?}" "${SENTINEL_STATE_DIR:?}" "${SENTINEL_HOSTS:?}" "${REDIS_HOSTS:?}" "${REDIS_PRIMARY_NAME:?}"
 : "${REDIS_BOOTSTRAP_PRIMARY:?}" "${SENTINEL_QUORUM:?}" "${SENTINEL_ANNOUNCE_HOST:?}" "${SENTINEL_ANNOUNCE_PORT:?}"
+# shellcheck source=charts/redis/files/find-primary.sh
 . "$(dirname "$0")/find-primary.sh"
 
 conf="${SENTINEL_STATE_DIR}/sentinel.conf"
