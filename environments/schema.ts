@@ -169,6 +169,12 @@ export const EnvironmentSchema = z
         message: `"cli" is for dev only: ${env.name} must use "external-secrets" so secrets come from a secret manager`,
       });
     }
+    for (const [component, count] of [['postgres', env.components.postgres.instances], ['redis', env.components.redis.replicas]] as const) {
+      // Each instance holds a copy of the data on a node of its own (required anti-affinity).
+      if (count > env.nodes) {
+        ctx.addIssue({ code: 'custom', path: ['components', component, component === 'postgres' ? 'instances' : 'replicas'], message: `${count} instances need ${count} nodes, one each, but nodes is ${env.nodes}: raise nodes or run fewer instances` });
+      }
+    }
     checkDigests(env, ctx);
     checkBackupRoom(env, ctx);
     checkBudgets(env, NAMESPACES, ctx);

@@ -52,6 +52,31 @@ describe('reachability matrix', () => {
     expect(intended.get(env)!.size).toBeGreaterThan(50);
   });
 
+  // Redis with replicas: Kong reaches only HAProxy (one address for the primary); the product also
+  // the Sentinels and the instances they name; the instances and Sentinels reach each other
+  // (replication, monitoring, gossip); the backup reaches the instances (it picks a replica).
+  it.each(['staging', 'production'])('%s: Redis flows are exactly the replicated set\'s', (env) => {
+    const redisFlows = withoutDns(effectiveFlows(objects(env)))
+      .map(flowKey)
+      .filter((k) => / -> supabase\/redis(-primary)?:/.test(k) || k.startsWith('supabase/redis'))
+      .filter((k) => !k.includes('internet'))
+      .sort();
+    const app = ['api', 'scheduler', 'worker'].flatMap((w) => [`app/${w} -> supabase/redis-primary:6379`, `app/${w} -> supabase/redis:26379`, `app/${w} -> supabase/redis:6379`]);
+    expect(redisFlows).toEqual(
+      [
+        ...app,
+        'observability/prometheus -> supabase/redis-primary:8404',
+        'observability/prometheus -> supabase/redis:9121',
+        'observability/prometheus -> supabase/redis:9355',
+        'supabase/kong -> supabase/redis-primary:6379',
+        'supabase/redis -> supabase/redis:26379',
+        'supabase/redis -> supabase/redis:6379',
+        'supabase/redis-backup -> supabase/redis:6379',
+        'supabase/redis-primary -> supabase/redis:6379',
+      ].sort(),
+    );
+  });
+
   it.each(ENVIRONMENT_NAMES)('%s: every workload resolves names through the cluster DNS, over UDP and TCP', (env) => {
     const flows = effectiveFlows(objects(env));
     for (const w of workloadsFrom(objects(env))) {

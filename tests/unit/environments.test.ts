@@ -44,6 +44,7 @@ interface BadCase {
 
 const CASES: BadCase[] = [
   { what: 'negative replicas', base: staging, breakIt: (e) => (e.app.worker.replicas = -1), says: ['app.worker.replicas', 'must be 0 or more', 'got -1'] },
+  { what: 'more Redis instances than nodes', base: staging, breakIt: (e) => (e.nodes = 2), says: ['components.redis.replicas', '3 instances need 3 nodes, one each, but nodes is 2'] },
   { what: 'two Redis instances', base: staging, breakIt: (e) => (e.components.redis.replicas = 2), says: ['components.redis.replicas', 'must be 1 (one instance, no failover) or 3 or 5'] },
   { what: 'a Redis quorum above the Sentinels', base: staging, breakIt: (e) => (e.components.redis.sentinel = { quorum: 4 }), says: ['components.redis.sentinel.quorum', '4 is more than the 3 Sentinels'] },
   { what: 'min-replicas-to-write that one lost replica would breach', base: staging, breakIt: (e) => (e.components.redis.minReplicasToWrite = 2), says: ['components.redis.minReplicasToWrite', 'set at most 1'] },
