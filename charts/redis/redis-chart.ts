@@ -25,7 +25,7 @@ const CONFIG_DIR = '/etc/redis';
 const SCRIPTS_DIR = '/opt/redis-scripts';
 const SENTINEL_STATE_DIR = '/var/lib/sentinel';
 /** The scripts the pods run, from charts/redis/files. */
-export const REDIS_SCRIPTS = ['start-redis.sh', 'start-sentinel.sh', 'find-primary.sh'] as const;
+export const REDIS_SCRIPTS = ['start-redis.sh', 'stop-redis.sh', 'start-sentinel.sh', 'find-primary.sh'] as const;
 
 export interface RedisChartProps {
   /** Environment name; the instance label. */
@@ -153,6 +153,8 @@ export class RedisChart extends PlatformChart {
       readinessProbe: pongProbe(REDIS_PORT),
       // Alive while it accepts connections at all.
       livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('redis') }, periodSeconds: 20, failureThreshold: 6 },
+      // A primary that is asked to stop hands over to a replica first (a switchover, not a failover).
+      ...(replicated ? { lifecycle: { preStop: { exec: { command: ['sh', `${SCRIPTS_DIR}/stop-redis.sh`, String(REDIS_PORT)] } } } } : {}),
     };
     const sentinel: ContainerSpec = {
       name: 'sentinel',
@@ -192,7 +194,7 @@ export class RedisChart extends PlatformChart {
       restartOn: Object.values(files),
       pod: {
         priorityClassName: props.priorityClassName,
-        // Time for the final fsync and RDB save on SIGTERM (and a primary's wait for its replicas).
+        // The handover (at most 20 s), then the final fsync and RDB save on SIGTERM (and a primary's wait for its replicas).
         terminationGracePeriodSeconds: 60,
         volumes: [{ name: 'config', configMap: { name: config.name } }],
         containers: [
