@@ -59,10 +59,10 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     '  tcp-check connect',
     '  tcp-check send "AUTH ${REDIS_PASSWORD}\\r\\n"',
     '  tcp-check expect string +OK',
-    '  tcp-check send "INFO replication\\r\\n"',
+    // QUIT in the same send: Redis closes the connection after its answer, so a replica's answer
+    // fails the check at once instead of after "timeout check" waiting for a role:master that never comes.
+    '  tcp-check send "INFO replication\\r\\nQUIT\\r\\n"',
     '  tcp-check expect string role:master',
-    '  tcp-check send "QUIT\\r\\n"',
-    '  tcp-check expect string +OK',
     // Every second; a server changing state is re-checked within 250 ms, so a new primary is in use
     // about a second after it is promoted and an old one out about a second after it is demoted.
     `  default-server check inter ${inter}ms fastinter 250ms fall 2 rise 2 on-marked-down shutdown-sessions resolvers cluster init-addr last,libc,none`,

@@ -31,7 +31,7 @@ import { describeNeeding, program } from './tools';
 
 const ENV = 'production';
 const OS_USER = userExists('redis') ? 'redis' : 'nobody';
-const PASSWORD = 'failover0123456789abcdef';
+const PASSWORD = 'failover-test-password';
 const INSTANCES = 3;
 /** The target: writes through the primary's address resume within this. */
 const WRITE_GAP_TARGET_MS = 15_000;
@@ -268,6 +268,12 @@ describeNeeding(
     }, 180_000);
 
     afterAll(async () => {
+      // Redis renames its processes (no folder in the title) and runuser does not pass signals on:
+      // ask every server still answering for its process id.
+      for (const port of [...ports.redis, ...ports.sentinel]) {
+        const pid = Number(/process_id:(\d+)/.exec(cli(port, ['INFO', 'server']))?.[1]);
+        if (pid > 1) process.kill(pid, 'SIGKILL');
+      }
       for (const child of processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       run('root', 'pkill', ['-9', '-f', root]);
       await sleep(200);

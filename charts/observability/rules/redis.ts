@@ -94,7 +94,7 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
           mitigation: [
             'Loading: wait. OOMKilled: raise `components.redis.resources` in `environments/<env>.ts` (maxmemory follows the limit) and merge.',
             `Corrupt AOF tail: \`kubectl -n ${supabase} exec -it <pod> -c redis -- redis-check-aof --fix /data/appendonlydir/<file>.incr.aof\` after copying the directory aside; aof-load-truncated already covers a torn last write. On a replica it is simpler to let it resync: move the AOF aside and it loads a full copy from the primary.`,
-            `Volume lost: a replica resyncs from the primary by itself; with one instance, restore the latest RDB backup (with AOF temporarily off, since Redis ignores dump.rdb when AOF is on). Failover steps: ${FAILOVER_RUNBOOK}.`,
+            `Volume lost: a replica resyncs from the primary once its claim and pod are recreated; with one instance, or every volume lost, restore the latest snapshot with the restore Job (\`npm run cli -- restore --store redis\`, docs/runbooks/backup.md), which builds the append-only file from it. Failover steps: ${FAILOVER_RUNBOOK}.`,
           ],
         },
         tests: {
