@@ -19,7 +19,7 @@ export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
 /**
- * The namespaces the platform owns, by concern (DESIGN.md "How the parts meet"). node-exporter
+ * The namespaces the platform owns, by concern (docs/architecture.md). node-exporter
  * has one of its own: it is the only workload that needs the host, and the only namespace
  * whose Pod Security level is not "restricted".
  */

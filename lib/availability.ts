@@ -1,5 +1,5 @@
 // Availability from the replica count: a workload with more than one replica gets a
-// PodDisruptionBudget, preferred hostname anti-affinity and zone topology spread (REFERENCE.md R8;
+// PodDisruptionBudget, preferred hostname anti-affinity and zone topology spread (docs/security.md, rule "availability";
 // both forms, because kube-linter accepts only the first and Polaris only the second).
 import type { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';

@@ -1,8 +1,8 @@
 // Every container image the platform runs, pinned to an exact version in this one place.
-// Versions follow ../shared/REFERENCE.md §1 (upstream Supabase self-hosting tag set with
-// PostgreSQL 15.8.1.085 and Kong 3.9.1). A digest, where known, is appended as
-// "repo:tag@sha256:…" (REFERENCE.md R6); the product's own images get theirs from the
-// environment (production refuses a tag without one).
+// Versions follow the upstream Supabase self-hosting tag set (supabase/supabase
+// docker/docker-compose.yml) with PostgreSQL 15.8.1.085 and Kong 3.9.1. A digest, where known, is
+// appended as "repo:tag@sha256:…" (docs/security.md, rule "image-pinned"); the product's own
+// images get theirs from the environment (production refuses a tag without one).
 
 /** One pinned image. */
 export interface Image {
@@ -17,7 +17,7 @@ export interface Image {
   readonly digest?: string;
 }
 
-/** Registries images may come from (REFERENCE.md R6 allow-list). */
+/** Registries images may come from (docs/security.md, rule "image-pinned"). */
 export const ALLOWED_REGISTRIES = ['docker.io', 'quay.io', 'ghcr.io', 'registry.k8s.io'] as const;
 
 /** An image of the platform's own catalogue: always with a tag (the version label). */
