@@ -3,7 +3,7 @@
 import { ApiObject, App } from 'cdk8s';
 import { AppChart } from './charts/app/app-chart';
 import { BackupChart } from './charts/backup/backup-chart';
-import { RestoreChart } from './charts/backup/restore-chart';
+import { RECOVERY_CHECK_JOB, RESTORE_INPUTS, RESTORE_JOBS, RestoreChart } from './charts/backup/restore-chart';
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
@@ -15,6 +15,7 @@ import { ObservabilityChart } from './charts/observability/observability-chart';
 import { ImagePolicyChart } from './charts/security/image-policy-chart';
 import { IssuersChart } from './charts/security/issuers-chart';
 import { OperatorAccessChart } from './charts/security/operator-access-chart';
+import { OperatorJobPolicyChart, onDemandJobs } from './charts/security/operator-job-policy-chart';
 import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
@@ -128,11 +129,13 @@ export function buildPlatform(app: App, env: Environment): void {
     tracing: observability.tracing,
   });
   const issuers = new IssuersChart(app, 'issuers', { instance: env.name, prefix: env.namespacePrefix, tls: env.gateway.tls });
+  // Where operators start on-demand Jobs: restores in supabase, load tests in app.
+  const jobNamespaces = [foundation.namespaces.supabase, foundation.namespaces.app];
   new OperatorAccessChart(app, 'operator-access', {
     instance: env.name,
     prefix: env.namespacePrefix,
     namespaces: Object.values(foundation.namespaces),
-    jobNamespaces: [foundation.namespaces.supabase, foundation.namespaces.app],
+    jobNamespaces,
   });
   new ImagePolicyChart(app, 'image-policy', {
     instance: env.name,
@@ -163,6 +166,15 @@ export function buildPlatform(app: App, env: Environment): void {
     gateway: { namespace: foundation.namespaces.supabase, service: 'kong', port: PROXY_TLS_PORT },
     observabilityNamespace: foundation.namespaces.observability,
     prometheusPort: PROMETHEUS_PORT,
+  });
+  // Once every on-demand chart exists: operators' Jobs must be those templates.
+  new OperatorJobPolicyChart(app, 'operator-job-policy', {
+    instance: env.name,
+    prefix: env.namespacePrefix,
+    namespaces: Object.values(foundation.namespaces),
+    jobNamespaces,
+    templates: onDemandJobs(app),
+    inputs: { [RESTORE_JOBS.redis]: RESTORE_INPUTS.redis, [RECOVERY_CHECK_JOB]: RESTORE_INPUTS.postgres },
   });
   // Last: Argo CD's objects, from what every other chart emits.
   new GitopsChart(app, 'gitops', { instance: env.name, prefix: env.namespacePrefix, config: env.gitops, inventory: inventory(app) });

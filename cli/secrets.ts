@@ -79,7 +79,7 @@ export function generateValues(spec: SecretSpec, provided: Readonly<Record<strin
       case 'jwt': {
         const secret = values[generate.signingKey];
         if (!secret) throw new Error(`internal: ${spec.name}/${key} is signed with ${generate.signingKey}, which ${spec.name} does not generate`);
-        values[key] = signApiKey(secret, generate.role, now);
+        values[key] = signApiKey(secret, generate.role, now, generate.subject);
         break;
       }
       case 'provided': {

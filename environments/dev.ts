@@ -64,7 +64,6 @@ export const dev = {
   },
   gateway: {
     kong: service(1, ['100m', '256Mi'], ['1', '512Mi']),
-    trustedProxyCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
     adminCidrs: ['0.0.0.0/0'],
     tls: { issuer: 'self-signed' },
   },

@@ -1,5 +1,5 @@
-// Environment settings of the edge: Kong's size, who may reach its admin routes, which proxies
-// are trusted for the client address, rate limits, and where its TLS certificate comes from.
+// Environment settings of the edge: Kong's size, who may reach its admin routes, how the client's
+// address reaches Kong, rate limits, and where its TLS certificate comes from.
 import { z } from 'zod';
 import { Cidr, wholeNumber } from './fields';
 import { StatelessService } from './supabase';
@@ -40,13 +40,33 @@ const Tls = z.discriminatedUnion(
   { error: 'must have issuer "self-signed", "letsencrypt-staging" or "letsencrypt-production"' },
 );
 
+/**
+ * How the edge delivers the client's address to Kong, which rate limits and the admin allow-list
+ * use. No forwarded header is ever trusted: with TLS ending in Kong, nothing in front of it can add
+ * one honestly, and any pod could forge it (docs/gateway-and-secrets.md).
+ */
+export const ClientAddress = z.discriminatedUnion(
+  'mode',
+  [
+    /** A layer-4 load balancer that keeps the client's address (the Service's externalTrafficPolicy Local): Kong uses the connection's address. */
+    z.strictObject({ mode: z.literal('direct') }),
+    z.strictObject({
+      /** The load balancer prepends the PROXY protocol header; Kong's TLS listener requires it and believes it only from loadBalancerCidrs. */
+      mode: z.literal('proxy-protocol'),
+      /** Addresses the load balancer connects from; never pod or node ranges. */
+      loadBalancerCidrs: Cidrs.min(1, { error: 'must list the addresses the load balancer connects from' }),
+      /** Annotations that make the cloud's load balancer send the PROXY protocol, e.g. service.beta.kubernetes.io/aws-load-balancer-proxy-protocol: "*". @default none */
+      serviceAnnotations: z.record(z.string(), z.string()).default({}),
+    }),
+  ],
+  { error: 'must have mode "direct" or "proxy-protocol"' },
+);
+export type ClientAddress = z.infer<typeof ClientAddress>;
+
 export const GatewayConfig = z.strictObject({
   kong: StatelessService,
-  /**
-   * Addresses of the load balancer or proxies in front of Kong whose X-Forwarded-For is believed;
-   * the client address (for rate limits and ip-restriction) is the first untrusted one.
-   */
-  trustedProxyCidrs: Cidrs.min(1, { error: 'must list the load balancer addresses (the pod or node CIDRs the LB connects from)' }),
+  /** How the client's address reaches Kong. @default { mode: "direct" } */
+  clientAddress: ClientAddress.default({ mode: 'direct' }),
   /** Who may reach the admin routes (/pg/, Studio). */
   adminCidrs: Cidrs.min(1, { error: 'must list the operators\' addresses (VPN, office)' }),
   /** Origins browsers may call the API from (CORS). @default ["*"] */
@@ -58,8 +78,13 @@ export const GatewayConfig = z.strictObject({
       auth: wholeNumber('requests per minute', 1).default(60),
       /** REST, GraphQL, Realtime, Storage. @default 1200 */
       api: wholeNumber('requests per minute', 1).default(1200),
+      /**
+       * The load tests' own consumer (its API key, loadtest-key), for all its virtual users
+       * together, on every route. @default 1000000
+       */
+      loadtest: wholeNumber('requests per minute', 1).default(1_000_000),
     })
-    .default({ auth: 60, api: 1200 }),
+    .prefault({}),
   tls: Tls,
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;

@@ -77,7 +77,8 @@ export const production = {
   gateway: {
     kong: service(3, ['500m', '1Gi'], ['2', '2Gi'], 10),
     // The load balancer's addresses: set to the VPC's CIDR.
-    trustedProxyCidrs: ['10.0.0.0/8'],
+    // A layer-4 load balancer keeps the client's address (externalTrafficPolicy Local); Kong trusts no header.
+    clientAddress: { mode: 'direct' },
     adminCidrs: ['10.8.0.0/16'],
     corsOrigins: ['https://app.defi.example.com'],
     rateLimits: { auth: 30, api: 1200 },

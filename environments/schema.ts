@@ -8,7 +8,8 @@ import { Cidr, Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from '.
 import { checkConnections } from './capacity';
 import { checkBudgets } from './budget';
 import { PostgresConfig, RedisConfig } from './data-tier';
-import { GatewayConfig } from './gateway';
+import { type ClientAddress, GatewayConfig } from './gateway';
+import { cidrsOverlap } from '../lib/cidr';
 import { GitopsConfig } from './gitops';
 import { checkLoadtestUsers, LoadtestConfig } from './loadtest';
 import { ObservabilityConfig } from './observability';
@@ -120,8 +121,10 @@ export const EnvironmentSchema = z
         nodeCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
         /** Addresses of the Kubernetes API server, for the workloads that watch it. @default the private ranges */
         apiServerCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
+        /** Addresses of the pods: no range here may ever be trusted for a client's address. @default the private ranges */
+        podCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
       })
-      .default({ nodeCidrs: PRIVATE_RANGES, apiServerCidrs: PRIVATE_RANGES }),
+      .prefault({}),
     supabase: SupabaseConfig,
     gateway: GatewayConfig,
     /** The product: api, worker, scheduler, their images and the canary. */
@@ -175,6 +178,7 @@ export const EnvironmentSchema = z
         ctx.addIssue({ code: 'custom', path: ['components', component, component === 'postgres' ? 'instances' : 'replicas'], message: `${count} instances need ${count} nodes, one each, but nodes is ${env.nodes}: raise nodes or run fewer instances` });
       }
     }
+    checkClientAddress(env, ctx);
     checkDigests(env, ctx);
     checkBackupRoom(env, ctx);
     checkBudgets(env, NAMESPACES, ctx);
@@ -184,6 +188,22 @@ export const EnvironmentSchema = z
   });
 
 export type Environment = z.infer<typeof EnvironmentSchema>;
+
+/** A load balancer range Kong believes must not hold a pod or a node: those could forge the PROXY header. */
+function checkClientAddress(env: { gateway: { clientAddress: ClientAddress }; network: { podCidrs: string[]; nodeCidrs: string[] } }, ctx: z.RefinementCtx): void {
+  const address = env.gateway.clientAddress;
+  if (address.mode !== 'proxy-protocol') return;
+  address.loadBalancerCidrs.forEach((cidr, i) => {
+    const clash = [...env.network.podCidrs.map((c) => ['pod', c]), ...env.network.nodeCidrs.map((c) => ['node', c])].find(([, c]) => cidrsOverlap(cidr, c!));
+    if (clash) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gateway', 'clientAddress', 'loadBalancerCidrs', i],
+        message: `${cidr} overlaps the ${clash[0]} range ${clash[1]}: a pod or node there could forge any client's address. List only the load balancer's own addresses, and set network.${clash[0]}Cidrs to the cluster's real ranges`,
+      });
+    }
+  });
+}
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
 
 /**

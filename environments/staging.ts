@@ -74,7 +74,8 @@ export const staging = {
   gateway: {
     kong: service(2, ['250m', '512Mi'], ['1', '1Gi'], 4),
     // The load balancer's addresses: set to the VPC's CIDR.
-    trustedProxyCidrs: ['10.0.0.0/8'],
+    // A layer-4 load balancer keeps the client's address (externalTrafficPolicy Local); Kong trusts no header.
+    clientAddress: { mode: 'direct' },
     adminCidrs: ['10.8.0.0/16'],
     tls: {
       issuer: 'letsencrypt-staging',

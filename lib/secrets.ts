@@ -23,7 +23,7 @@ export type Generator =
   /** A fixed, non-secret value (a user name). */
   | { readonly kind: 'text'; readonly value: string }
   /** A Supabase API key: an HS256 JWT for `role`, signed with another key of the same Secret. */
-  | { readonly kind: 'jwt'; readonly role: 'anon' | 'service_role'; readonly signingKey: string }
+  | { readonly kind: 'jwt'; readonly role: 'anon' | 'service_role'; readonly signingKey: string; readonly subject?: string }
   /** Comes from outside (an SMTP password, S3 keys): the operator supplies it; `hint` says where from. */
   | { readonly kind: 'provided'; readonly hint: string };
 

@@ -64,9 +64,9 @@ export class AppChart extends PlatformChart {
     const copies = {
       db: copySecret(props.db.roleSecrets.defi_app, ns, ['password']),
       redis: copySecret(props.redis.credentials, ns, ['redis-password']),
-      // anon-key: the load tests (charts/loadtest) call Kong with it from this namespace. One
+      // loadtest-key: the load tests (charts/loadtest) call Kong with it from this namespace. One
       // copy per Secret and namespace: a second declaration of supabase-jwt here would overwrite this one.
-      jwt: copySecret(props.supabase.secrets.jwt, ns, ['jwt-secret', 'anon-key']),
+      jwt: copySecret(props.supabase.secrets.jwt, ns, ['jwt-secret', 'loadtest-key']),
     };
     this.secrets = copies;
     for (const spec of Object.values(copies)) provideSecret(this, `secret-${spec.name}`, props.secretSource, spec, meta(spec.name, 'defi', 'secret'));

@@ -35,6 +35,8 @@ export const RECOVERY_SCRIPTS = 'postgres-recovery-scripts';
 /** Environment variables of each restore Job that `cli restore` sets. */
 export const RESTORE_INPUTS = {
   redis: ['RESTORE_SNAPSHOT', 'RESTORE_FORCE'],
+  /** Of the recovery check Job (the recovery Cluster takes the target in its spec). */
+  postgres: ['RECOVERY_TARGET'],
 } as const;
 
 export interface RestoreChartProps {

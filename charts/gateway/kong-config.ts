@@ -26,6 +26,8 @@ export interface KongConsumer {
   readonly keyauth_credentials?: { key: string }[];
   readonly basicauth_credentials?: { username: string; password: string }[];
   readonly acls?: { group: string }[];
+  /** Plugins for this consumer only; they take precedence over the same plugin on a service. */
+  readonly plugins?: KongPlugin[];
 }
 export interface KongDeclarativeConfig {
   readonly _format_version: '3.0';
@@ -36,7 +38,9 @@ export interface KongDeclarativeConfig {
 }
 
 /** Environment variables render-kong-config.sh substitutes; each comes from a Secret. */
-export const PLACEHOLDERS = ['SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_KEY', 'DASHBOARD_USERNAME', 'DASHBOARD_PASSWORD', 'REDIS_PASSWORD'] as const;
+export const PLACEHOLDERS = ['SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_KEY', 'DASHBOARD_USERNAME', 'DASHBOARD_PASSWORD', 'REDIS_PASSWORD', 'LOADTEST_KEY'] as const;
+/** The load tests' consumer: its own API key (an anon-role JWT), its own rate limit. */
+export const LOADTEST_CONSUMER = 'loadtest';
 const ph = (name: (typeof PLACEHOLDERS)[number]) => `\${${name}}`;
 
 /** GoTrue paths a browser reaches without an API key (email links, OAuth, the JWKS). */
@@ -53,8 +57,8 @@ export interface KongConfigInput {
   readonly product: Upstream;
   readonly redis: { host: string; port: number };
   readonly corsOrigins: readonly string[];
-  /** Requests per minute per client IP. */
-  readonly rateLimits: { auth: number; api: number };
+  /** Requests per minute per client IP; loadtest: for the load tests' consumer, all its clients together. */
+  readonly rateLimits: { auth: number; api: number; loadtest: number };
   readonly adminCidrs: readonly string[];
   /** Storage's upload limit in bytes; the storage route allows that plus 1 MB of form overhead. */
   readonly storageMaxBytes: number;
@@ -71,11 +75,11 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
     name: 'request-size-limiting',
     config: { allowed_payload_size: megabytes, size_unit: 'megabytes', require_content_length: false },
   });
-  const rateLimit = (perMinute: number): KongPlugin => ({
+  const rateLimit = (perMinute: number, limitBy: 'ip' | 'consumer' = 'ip'): KongPlugin => ({
     name: 'rate-limiting',
     config: {
       minute: perMinute,
-      limit_by: 'ip',
+      limit_by: limitBy,
       policy: 'redis',
       redis: { host: input.redis.host, port: input.redis.port, password: ph('REDIS_PASSWORD'), database: 0, timeout: 2000 },
       // Serve requests when Redis is briefly unreachable rather than fail the whole API.
@@ -145,6 +149,14 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
       ...(studio ? [{ username: 'DASHBOARD', basicauth_credentials: [{ username: ph('DASHBOARD_USERNAME'), password: ph('DASHBOARD_PASSWORD') }] }] : []),
       { username: 'anon', keyauth_credentials: [{ key: ph('SUPABASE_ANON_KEY') }], acls: [{ group: 'anon' }] },
       { username: 'service_role', keyauth_credentials: [{ key: ph('SUPABASE_SERVICE_KEY') }], acls: [{ group: 'admin' }] },
+      // The load tests: an anon client that is counted as one consumer with its own limit, so they
+      // need not pose as many addresses (a consumer's plugin outranks the services' per-IP limit).
+      {
+        username: LOADTEST_CONSUMER,
+        keyauth_credentials: [{ key: ph('LOADTEST_KEY') }],
+        acls: [{ group: 'anon' }],
+        plugins: [rateLimit(input.rateLimits.loadtest, 'consumer')],
+      },
     ],
     services,
     plugins: [{ name: 'prometheus', config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: false, per_consumer: false } }],
@@ -153,7 +165,7 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
 
 /** Every plugin the configuration uses, sorted: exactly what KONG_PLUGINS must list. */
 export function pluginsUsed(config: KongDeclarativeConfig): string[] {
-  const names = new Set([...config.plugins.map((p) => p.name), ...config.services.flatMap((s) => s.plugins.map((p) => p.name))]);
+  const names = new Set([...config.plugins.map((p) => p.name), ...config.services.flatMap((s) => s.plugins.map((p) => p.name)), ...config.consumers.flatMap((c) => (c.plugins ?? []).map((p) => p.name))]);
   if (config.consumers.some((c) => c.keyauth_credentials)) names.add('key-auth');
   if (config.consumers.some((c) => c.basicauth_credentials)) names.add('basic-auth');
   if (config.consumers.some((c) => c.acls)) names.add('acl');

@@ -63,7 +63,7 @@ export interface LoadtestChartProps {
   readonly namespace: string;
   readonly config: LoadtestConfig;
   readonly secretSource: Environment['secrets'];
-  /** The app namespace's copy of supabase-jwt (the app chart provides it), holding anon-key. */
+  /** The app namespace's copy of supabase-jwt (the app chart provides it), holding loadtest-key. */
   readonly jwt: SecretSpec;
   /** Kong: its namespace and TLS port, the only port it admits from inside the cluster. */
   readonly gateway: { readonly namespace: string; readonly service: string; readonly port: number };
@@ -139,7 +139,9 @@ export class LoadtestChart extends OnDemandChart {
       { name: 'LOADTEST_RUN_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
       value('LOADTEST_ENVIRONMENT', props.instance),
       value('LOADTEST_BASE_URL', kong),
-      { name: 'LOADTEST_ANON_KEY', valueFrom: secretKeyRef(props.jwt, 'anon-key') },
+      // The load tests' own anon-role key: Kong counts all their virtual users as its consumer
+      // "loadtest", with the limit the environment sets (gateway.rateLimits.loadtest).
+      { name: 'LOADTEST_ANON_KEY', valueFrom: secretKeyRef(props.jwt, 'loadtest-key') },
       value('LOADTEST_SUMMARY_FILE', LOADTEST_SUMMARY_FILE),
       value('K6_PROMETHEUS_RW_SERVER_URL', `${prometheusUrl(props.observabilityNamespace)}/api/v1/write`),
       value('K6_PROMETHEUS_RW_TREND_STATS', 'p(50),p(95),p(99),min,max'),

@@ -7,6 +7,8 @@ export interface SupabaseSecrets {
   readonly jwt: SecretSpec;
   readonly dashboard: SecretSpec;
   readonly realtime: SecretSpec;
+  /** The Erlang cookie Realtime's pods share to form one cluster (distribution and gen_rpc). */
+  readonly realtimeCluster: SecretSpec;
   readonly meta: SecretSpec;
   /** Only when the environment has an SMTP relay. */
   readonly smtp?: SecretSpec;
@@ -21,6 +23,11 @@ export function supabaseSecrets(namespace: string, opts: { smtp: boolean; s3: bo
       { key: 'jwt-secret', description: 'signs and verifies every Supabase JWT (at least 32 characters)', generate: { kind: 'base64', bytes: 32 } },
       { key: 'anon-key', description: 'public API key, role anon', generate: { kind: 'jwt', role: 'anon', signingKey: 'jwt-secret' } },
       { key: 'service-role-key', description: 'server-side API key, role service_role (bypasses RLS)', generate: { kind: 'jwt', role: 'service_role', signingKey: 'jwt-secret' } },
+      {
+        key: 'loadtest-key',
+        description: 'the load tests\' API key, role anon, subject "loadtest" (Kong counts it as its own consumer)',
+        generate: { kind: 'jwt', role: 'anon', signingKey: 'jwt-secret', subject: 'loadtest' },
+      },
     ]),
     dashboard: spec('supabase-dashboard', 'Basic-auth login of Studio at the gateway', [
       { key: 'username', description: 'Studio user name', generate: { kind: 'text', value: 'supabase' } },
@@ -29,6 +36,11 @@ export function supabaseSecrets(namespace: string, opts: { smtp: boolean; s3: bo
     realtime: spec('supabase-realtime', 'Realtime signing and encryption keys', [
       { key: 'secret-key-base', description: 'Phoenix secret key base', generate: { kind: 'base64', bytes: 48 } },
       { key: 'db-enc-key', description: 'encrypts tenant settings; exactly 16 characters', generate: { kind: 'hex', bytes: 8 } },
+    ]),
+    // Its own Secret: rotating it splits the cluster until every pod has restarted, which is not
+    // what rotating the keys above does (docs/reference/realtime.md).
+    realtimeCluster: spec('supabase-realtime-cluster', "Realtime's Erlang cookie: pods with the same cookie join one cluster", [
+      { key: 'erlang-cookie', description: 'Erlang distribution and gen_rpc cookie (RELEASE_COOKIE); alphanumeric', generate: { kind: 'hex', bytes: 32 } },
     ]),
     meta: spec('supabase-meta', 'postgres-meta encryption key (shared with Studio)', [
       { key: 'crypto-key', description: 'encrypts connection strings; at least 32 characters', generate: { kind: 'base64', bytes: 24 } },

@@ -19,6 +19,7 @@ const VALUES: Record<string, string> = {
   DASHBOARD_USERNAME: 'supabase',
   DASHBOARD_PASSWORD: 'test-dashboard-password',
   REDIS_PASSWORD: 'test-redis-password',
+  LOADTEST_KEY: 'test-loadtest-key',
 };
 const render = (env: Record<string, string>) =>
   spawnSync('sh', [join(dir, 'render.sh'), join(dir, 'kong.yml'), join(dir, 'out.yml'), ...PLACEHOLDERS], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });

@@ -39,7 +39,7 @@ export const options = {
 export default function (): void {
   const path = paths[Math.floor(Math.random() * paths.length)]!;
   // One name per path, so the series stay few however the query strings vary.
-  const res = http.get(`${BASE_URL}${path}`, { headers: anonHeaders(__VU), tags: { name: path.split('?')[0]! } });
+  const res = http.get(`${BASE_URL}${path}`, { headers: anonHeaders(), tags: { name: path.split('?')[0]! } });
   if (res.status === 429) rateLimited.add(1);
   check(res, {
     'api answers 2xx': (r) => r.status >= 200 && r.status < 300,

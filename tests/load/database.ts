@@ -89,7 +89,7 @@ export function setup(): void {
     throw new Error('LOADTEST_USER_PASSWORD is empty: create the Secret loadtest-users (key password) in the app namespace, and the users it signs in (see tests/load/database.ts)');
   }
   // As anon the table answers 401 (no grant) when it exists, 404 when PostgREST does not know it.
-  const res = http.get(`${TABLE}?select=id&limit=1`, { headers: anonHeaders(0), tags: { name: 'probe', kind: 'setup' }, responseCallback: http.expectedStatuses(200, 401, 403, 404) });
+  const res = http.get(`${TABLE}?select=id&limit=1`, { headers: anonHeaders(), tags: { name: 'probe', kind: 'setup' }, responseCallback: http.expectedStatuses(200, 401, 403, 404) });
   if (res.status === 404) {
     throw new Error('PostgREST does not know public.loadtest_notes: apply the SQL in the header of tests/load/database.ts (then NOTIFY pgrst, \'reload schema\')');
   }
@@ -128,7 +128,7 @@ export default function (): void {
     sleep(5);
     return;
   }
-  const headers = { ...userHeaders(__VU, me), 'Content-Type': 'application/json' };
+  const headers = { ...userHeaders(me), 'Content-Type': 'application/json' };
 
   // Write a row of our own; PostgREST returns it as stored.
   const inserted = http.post(TABLE, JSON.stringify({ run: RUN_ID, body: `note ${__ITER} of VU ${__VU}` }), {

@@ -15,7 +15,7 @@
 import { check, sleep } from 'k6';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import ws, { type Response as SocketResponse } from 'k6/ws';
-import { ANON_KEY, BASE_URL, RUN_ID, baseOptions, clientAddress, limitsFromEnv, loadFromEnv, p95Below, rampingScenario, rateBelow, wholeNumberFrom } from './lib/config.ts';
+import { ANON_KEY, BASE_URL, RUN_ID, baseOptions, limitsFromEnv, loadFromEnv, p95Below, rampingScenario, rateBelow, wholeNumberFrom } from './lib/config.ts';
 import { broadcast, broadcastOf, decode, encode, heartbeat, join, leave, replyStatus, socketUrl } from './lib/phoenix.ts';
 
 const load = loadFromEnv();
@@ -60,7 +60,7 @@ export default function (): void {
   let leaving = false;
   const openedAt = Date.now();
 
-  const params = { headers: { 'X-Forwarded-For': clientAddress(__VU) }, tags: { name: 'realtime-websocket' } };
+  const params = { tags: { name: 'realtime-websocket' } };
   let res: SocketResponse | undefined;
   try {
     res = ws.connect(socketUrl(BASE_URL, ANON_KEY), params, (socket) => {

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENT_NAMES } from '../../environments/schema';
+import { REALTIME_CLUSTER_PORTS, REALTIME_PORT } from '../../charts/supabase/realtime';
+import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
 import { parse } from 'yaml';
 import { ENVIRONMENTS } from '../../environments';
 import { effectiveFlows, type Flow, flowKey, intendedFlows, workloadId, workloadsFrom } from '../../lib/reachability';
@@ -75,6 +76,22 @@ describe('reachability matrix', () => {
         'supabase/redis-primary -> supabase/redis:6379',
       ].sort(),
     );
+  });
+
+  // Realtime with several pods: one Erlang cluster, so its pods reach each other on EPMD, the
+  // fixed distribution port and gen_rpc (which carries broadcasts and presence), and on nothing
+  // else; every other workload still reaches Realtime on its API port alone.
+  it('lets Realtime pods reach each other on exactly EPMD, the distribution port and gen_rpc wherever it runs several', () => {
+    const clustered = ENVIRONMENTS.map(parseEnvironment).filter((e) => Math.max(e.supabase.realtime.replicas, e.supabase.realtime.autoscaling?.maxReplicas ?? 0) > 1);
+    expect(clustered.map((e) => e.name)).toEqual(expect.arrayContaining(['staging', 'production']));
+    const { epmd, distribution, genRpc } = REALTIME_CLUSTER_PORTS;
+    for (const { name: env } of clustered) {
+      const flows = withoutDns(effectiveFlows(objects(env)));
+      const between = flows.map(flowKey).filter((k) => k.startsWith('supabase/realtime -> supabase/realtime:'));
+      expect(between.sort(), env).toEqual([epmd, distribution, genRpc].map((p) => `supabase/realtime -> supabase/realtime:${p}`).sort());
+      const fromOthers = new Set(flows.filter((f) => f.to === 'supabase/realtime' && f.from !== 'supabase/realtime').map((f) => f.port));
+      expect([...fromOthers], env).toEqual([String(REALTIME_PORT)]);
+    }
   });
 
   it.each(ENVIRONMENT_NAMES)('%s: every workload resolves names through the cluster DNS, over UDP and TCP', (env) => {

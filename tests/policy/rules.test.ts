@@ -27,6 +27,9 @@ const remove = (objects: K8sObject[], kind: string, name: string, namespace?: st
 const labels = { 'app.kubernetes.io/name': 'sample', 'app.kubernetes.io/instance': 'staging', 'app.kubernetes.io/component': 'api', 'app.kubernetes.io/part-of': 'supabase-platform', 'app.kubernetes.io/managed-by': 'cdk8s', 'app.kubernetes.io/version': '1' };
 const role = (kind: 'Role' | 'ClusterRole', rules: Mutable[]): K8sObject =>
   ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: 'sample', ...(kind === 'Role' ? { namespace: 'app' } : {}), labels }, rules });
+/** Binds the sample Role to a group of people. */
+const groupBinding = (): K8sObject =>
+  ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'sample', namespace: 'app', labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'sample' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'people' }] });
 const imagePolicy = (overrides: Mutable, failurePolicy = 'Fail'): K8sObject => ({
   apiVersion: 'kyverno.io/v1',
   kind: 'ClusterPolicy',
@@ -89,9 +92,11 @@ const internalCertificate = (spec: Mutable): K8sObject =>
   });
 const caIssuer = (): K8sObject => ({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'internal-ca', labels }, spec: { ca: { secretName: 'internal-ca' } } });
 
-/** The environment of a hardened Kong container, which kong-edge accepts. */
-const kongEnv = () =>
-  Object.entries({ KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl http2', KONG_SSL_CIPHER_SUITE: 'modern', KONG_HEADERS: 'off', KONG_ANONYMOUS_REPORTS: 'off', KONG_ADMIN_LISTEN: 'off', KONG_TRUSTED_IPS: '10.0.0.0/8', KONG_REAL_IP_HEADER: 'X-Forwarded-For' }).map(([name, value]) => ({ name, value }));
+/** The environment of a hardened Kong container, which kong-edge and trusted-proxies accept: the connection's address, no header believed. */
+const kongEnv = (extra: Record<string, string> = {}) =>
+  Object.entries({ KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl http2', KONG_SSL_CIPHER_SUITE: 'modern', KONG_HEADERS: 'off', KONG_ANONYMOUS_REPORTS: 'off', KONG_ADMIN_LISTEN: 'off', ...extra }).map(([name, value]) => ({ name, value }));
+/** Kong behind a load balancer that sends the PROXY protocol from 203.0.113.0/24 (outside every pod and node range). */
+const proxyProtocolKong = { KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl http2 proxy_protocol', KONG_REAL_IP_HEADER: 'proxy_protocol', KONG_TRUSTED_IPS: '203.0.113.0/24' };
 
 interface BrokenCase {
   rule: string;
@@ -225,9 +230,15 @@ const CASES: BrokenCase[] = [
   { rule: 'image-verification', what: 'mutateDigest on', breakIt: (o) => o.push(imagePolicy({ mutateDigest: true })), object: 'ClusterPolicy verify-images', field: 'verifyImages.0.mutateDigest' },
   { rule: 'image-verification', what: 'unsigned images allowed', breakIt: (o) => o.push(imagePolicy({ required: false })), object: 'ClusterPolicy verify-images', field: 'verifyImages.0.required' },
   { rule: 'image-verification', what: 'failing open', breakIt: (o) => o.push(imagePolicy({}, 'Ignore')), object: 'ClusterPolicy verify-images', field: 'spec.failurePolicy' },
+  { rule: 'people-start-templates-only', what: 'a group that may create Jobs with no admission rule on them', breakIt: (o) => o.push(role('Role', [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] }]), groupBinding()), object: 'RoleBinding app/sample', field: 'subjects' },
+  { rule: 'people-start-templates-only', what: 'a group that may create Pods', breakIt: (o) => o.push(role('Role', [{ apiGroups: [''], resources: ['pods'], verbs: ['create'] }]), groupBinding()), object: 'RoleBinding app/sample', field: 'roleRef' },
   { rule: 'edge-certificates', what: 'a key kept across renewals', breakIt: (o) => o.push(certificate({ rotationPolicy: 'Never' })), object: 'Certificate app/edge', field: 'spec.privateKey.rotationPolicy' },
   { rule: 'edge-certificates', what: 'an ACME server that is not Let\'s Encrypt', breakIt: (o) => o.push(issuer('https://acme.example.com/directory')), object: 'ClusterIssuer acme', field: 'spec.acme.server' },
   { rule: 'kong-edge', what: 'Kong announcing its version', breakIt: (o) => (main(o).env = kongEnv().map((e) => (e.name === 'KONG_HEADERS' ? { ...e, value: 'server_tokens' } : e))), object: 'Deployment app/sample', field: 'env.KONG_HEADERS' },
+  { rule: 'trusted-proxies', what: 'X-Forwarded-For believed from the pod range', breakIt: (o) => (main(o).env = kongEnv({ KONG_TRUSTED_IPS: '10.0.0.0/8', KONG_REAL_IP_HEADER: 'X-Forwarded-For' })), object: 'Deployment app/sample', field: 'env.KONG_REAL_IP_HEADER' },
+  { rule: 'trusted-proxies', what: 'a trusted load balancer range that holds pods', breakIt: (o) => (main(o).env = kongEnv({ ...proxyProtocolKong, KONG_TRUSTED_IPS: '203.0.113.0/24,10.20.0.0/16' })), object: 'Deployment app/sample', field: 'env.KONG_TRUSTED_IPS' },
+  { rule: 'trusted-proxies', what: 'every address trusted', breakIt: (o) => (main(o).env = kongEnv({ ...proxyProtocolKong, KONG_TRUSTED_IPS: '0.0.0.0/0' })), object: 'Deployment app/sample', field: 'env.KONG_TRUSTED_IPS' },
+  { rule: 'trusted-proxies', what: 'the PROXY protocol believed on a listener that does not require it', breakIt: (o) => (main(o).env = kongEnv({ ...proxyProtocolKong, KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl http2' })), object: 'Deployment app/sample', field: 'env.KONG_PROXY_LISTEN' },
   { rule: 'kong-edge', what: 'Kong without TLS', breakIt: (o) => (main(o).env = kongEnv().map((e) => (e.name === 'KONG_PROXY_LISTEN' ? { ...e, value: '0.0.0.0:8000' } : e))), object: 'Deployment app/sample', field: 'env.KONG_PROXY_LISTEN' },
 ];
 
@@ -270,7 +281,16 @@ describe('policy harness', () => {
     const objects = sampleObjects();
     main(objects).env = kongEnv();
     objects.push(certificate({ rotationPolicy: 'Always' }), imagePolicy({}), issuer('https://acme-v02.api.letsencrypt.org/directory'), role('Role', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]));
-    expect(checkAll(objects).filter((x) => ['kong-edge', 'edge-certificates', 'image-verification', 'rbac-least-privilege'].includes(x.rule))).toEqual([]);
+    expect(checkAll(objects).filter((x) => ['kong-edge', 'trusted-proxies', 'edge-certificates', 'image-verification', 'rbac-least-privilege'].includes(x.rule))).toEqual([]);
+  });
+
+  it('accepts the PROXY protocol from a load balancer range outside the cluster\'s, and judges by the environment\'s ranges', () => {
+    const objects = sampleObjects();
+    main(objects).env = kongEnv(proxyProtocolKong);
+    expect(checkAll(objects).filter((x) => x.rule === 'trusted-proxies')).toEqual([]);
+    // The same range is refused where the environment says the nodes live.
+    const refused = checkAll(objects, RULES, { pods: ['10.20.0.0/16'], nodes: ['203.0.113.0/25'] }).filter((x) => x.rule === 'trusted-proxies');
+    expect(formatViolations(refused)).toContain('overlaps the node range 203.0.113.0/25');
   });
 
   it('needs no PDB or spread for a single replica', () => {

@@ -11,15 +11,15 @@ import { DATABASE_RULES } from './rules/database-rules';
 import { NETWORK_RULES } from './rules/network-rules';
 import { OBJECT_RULES } from './rules/object-rules';
 import { POD_RULES } from './rules/pod-rules';
-import { type Context, EXEMPTION_PREFIX, type Rule, type Violation } from './rules/rule';
+import { type ClusterRanges, type Context, DEFAULT_CLUSTER_RANGES, EXEMPTION_PREFIX, type Rule, type Violation } from './rules/rule';
 
 export { EXEMPTION_PREFIX, isClusterScoped, type Rule, type Violation } from './rules/rule';
 
 export const RULES: readonly Rule[] = [...OBJECT_RULES, ...POD_RULES, ...AVAILABILITY_RULES, ...NETWORK_RULES, ...ACCESS_RULES, ...DATABASE_RULES];
 
 /** Runs every rule on every object; exemptions by annotation need a non-empty reason. */
-export function checkAll(objects: readonly K8sObject[], rules: readonly Rule[] = RULES): Violation[] {
-  const ctx: Context = { objects };
+export function checkAll(objects: readonly K8sObject[], rules: readonly Rule[] = RULES, ranges: ClusterRanges = DEFAULT_CLUSTER_RANGES): Violation[] {
+  const ctx: Context = { objects, ranges };
   const out: Violation[] = [];
   for (const obj of objects) {
     const annotations = obj.metadata.annotations ?? {};

@@ -1,6 +1,7 @@
 // `cli secrets`: the plan, the generated values (API keys verified with jose), and the objects it
 // would send, with a fake cluster standing in for the API server.
 import { jwtVerify } from 'jose';
+import { supabaseSecrets } from '../../charts/supabase/secrets';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ObjectAccess, SecretAccess } from '../../cli/kube';
@@ -44,6 +45,14 @@ describe('API keys', () => {
     expect(values['db-enc-key']).toMatch(/^[0-9a-f]{16}$/);
     expect(values['jwt-secret']!.length).toBeGreaterThanOrEqual(32);
     expect(values.username).toBe('supabase');
+  });
+
+  it('makes the load tests\' key an anon key of its own: subject "loadtest", never equal to the anon key', async () => {
+    const spec = supabaseSecrets('supabase', { smtp: false, s3: false }).jwt;
+    const made = generateValues(spec);
+    const { payload } = await jwtVerify(made['loadtest-key']!, key(made['jwt-secret']!), { issuer: 'supabase', algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ role: 'anon', sub: 'loadtest' });
+    expect(made['loadtest-key']).not.toBe(made['anon-key']);
   });
 
   it('refuses a short JWT secret', () => {

@@ -2,11 +2,14 @@
 // Deployment around it, for every environment.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { API_BODY_LIMIT_MB, type KongDeclarativeConfig, OPEN_AUTH_PATHS, pluginsUsed } from '../../charts/gateway/kong-config';
+import { API_BODY_LIMIT_MB, type KongDeclarativeConfig, LOADTEST_CONSUMER, OPEN_AUTH_PATHS, pluginsUsed } from '../../charts/gateway/kong-config';
 import { REALTIME_TENANT } from '../../charts/supabase/realtime';
 import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
-import { configMapData, objectsOf } from '../helpers';
+import { configMapData, objectsOf, parseManifests } from '../helpers';
+import { renderEnvironment } from '../../platform';
+import { staging } from '../../environments/staging';
+import { checkAll, RULES } from '../policy/rules';
 
 describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
   const env = parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === envName));
@@ -77,10 +80,25 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
     expect(envVar('KONG_HEADERS')).toBe('off');
     expect(envVar('KONG_ADMIN_LISTEN')).toBe('off');
     expect(envVar('KONG_SSL_CIPHER_SUITE')).toBe('modern');
-    expect(envVar('KONG_REAL_IP_HEADER')).toBe('X-Forwarded-For');
-    expect(envVar('KONG_TRUSTED_IPS')).toBe(env.gateway.trustedProxyCidrs.join(','));
     const prometheus = kong.plugins.find((p) => p.name === 'prometheus')!.config as Record<string, boolean>;
     expect(prometheus).toMatchObject({ status_code_metrics: true, latency_metrics: true });
+  });
+
+  it('takes the client address from the connection: no header is trusted, from anywhere', () => {
+    expect(env.gateway.clientAddress.mode).toBe('direct');
+    expect(envVar('KONG_TRUSTED_IPS')).toBeUndefined();
+    expect(envVar('KONG_REAL_IP_HEADER')).toBeUndefined();
+    expect(envVar('KONG_PROXY_LISTEN')).not.toContain('proxy_protocol');
+    const edge = objectsOf(envName).find((l) => l.object.kind === 'Service' && l.object.metadata.name === 'kong-public')!.object as unknown as { spec: { externalTrafficPolicy: string } };
+    expect(edge.spec.externalTrafficPolicy).toBe('Local');
+  });
+
+  it('counts the load tests as one consumer with the limit the environment sets, and no one else', () => {
+    const consumer = kong.consumers.find((c) => c.username === LOADTEST_CONSUMER)!;
+    expect(consumer.keyauth_credentials).toEqual([{ key: '${LOADTEST_KEY}' }]);
+    expect(consumer.acls).toEqual([{ group: 'anon' }]);
+    expect(consumer.plugins).toEqual([expect.objectContaining({ name: 'rate-limiting', config: expect.objectContaining({ minute: env.gateway.rateLimits.loadtest, limit_by: 'consumer' }) })]);
+    expect(kong.consumers.filter((c) => c.plugins?.length).map((c) => c.username)).toEqual([LOADTEST_CONSUMER]);
   });
 
   it('keeps keys out of the ConfigMap: only placeholders, and no YAML anchors Kong would have to resolve', () => {
@@ -106,5 +124,32 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
     const lb = objectsOf(envName).find((l) => l.object.kind === 'Service' && l.object.metadata.name === 'kong-public')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(lb.spec.type).toBe('LoadBalancer');
     expect(lb.spec.ports).toEqual([{ name: 'https', port: 443, targetPort: 'proxy-tls' }]);
+  });
+});
+
+describe('an edge that sends the PROXY protocol', () => {
+  // staging with a load balancer at 203.0.113.0/24 and the cluster's real pod and node ranges.
+  const input = structuredClone(staging) as typeof staging & { network: Record<string, string[]> };
+  input.network = { podCidrs: ['10.20.0.0/16'], nodeCidrs: ['10.10.0.0/16'] };
+  (input.gateway as Record<string, unknown>).clientAddress = {
+    mode: 'proxy-protocol',
+    loadBalancerCidrs: ['203.0.113.0/24'],
+    serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-proxy-protocol': '*' },
+  };
+  const objects = parseManifests('staging', renderEnvironment(input).manifests).map((l) => l.object);
+  const kong = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kong') as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+  const env = Object.fromEntries(kong.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
+
+  it('requires the PROXY header on the TLS listener and believes it only from the load balancer', () => {
+    expect(env.KONG_PROXY_LISTEN).toBe(`0.0.0.0:8000, 0.0.0.0:8443 ssl http2 proxy_protocol`);
+    expect(env.KONG_REAL_IP_HEADER).toBe('proxy_protocol');
+    expect(env.KONG_TRUSTED_IPS).toBe('203.0.113.0/24');
+    const edge = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'kong-public')!;
+    expect(edge.metadata.annotations).toMatchObject({ 'service.beta.kubernetes.io/aws-load-balancer-proxy-protocol': '*' });
+  });
+
+  it('passes the trusted-proxies rule with the environment\'s ranges, and fails it where the nodes are in the trusted range', () => {
+    expect(checkAll(objects, RULES, { pods: ['10.20.0.0/16'], nodes: ['10.10.0.0/16'] }).filter((x) => x.rule === 'trusted-proxies')).toEqual([]);
+    expect(checkAll(objects, RULES, { pods: ['10.20.0.0/16'], nodes: ['203.0.113.128/25'] }).filter((x) => x.rule === 'trusted-proxies')).not.toEqual([]);
   });
 });

@@ -162,9 +162,9 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
       expect(resources.limits.memory).toBe(env.loadtest.resources.limits.memory);
     });
 
-    it('reaches Kong inside the cluster on its TLS port with the anon key from a Secret, and names the run after the Job', () => {
+    it('reaches Kong inside the cluster on its TLS port with the load tests\' own key from a Secret, and names the run after the Job', () => {
       expect(valueOf(container, 'LOADTEST_BASE_URL')).toBe(`https://kong.${env.namespacePrefix}supabase.svc.cluster.local:8443`);
-      expect(envOf(container).LOADTEST_ANON_KEY).toEqual({ name: 'LOADTEST_ANON_KEY', valueFrom: { secretKeyRef: { name: 'supabase-jwt', key: 'anon-key' } } });
+      expect(envOf(container).LOADTEST_ANON_KEY).toEqual({ name: 'LOADTEST_ANON_KEY', valueFrom: { secretKeyRef: { name: 'supabase-jwt', key: 'loadtest-key' } } });
       expect(envOf(container).LOADTEST_RUN_ID!.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } });
       for (const e of container.env) if (/KEY|PASSWORD/.test(e.name) && !e.name.startsWith('K6_')) expect(e.value, e.name).toBeUndefined();
     });
@@ -215,18 +215,18 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     ]);
   });
 
-  it('reads the anon key from the app namespace\'s one copy of supabase-jwt, which the app chart provides', () => {
+  it('reads its key from the app namespace\'s one copy of supabase-jwt, which the app chart provides', () => {
     const { specs } = platformSecrets(ENVIRONMENTS.find((e) => e.name === name));
     const copies = specs.filter((s) => s.namespace === appNamespace && s.name === 'supabase-jwt');
     expect(copies).toHaveLength(1);
-    expect(copies[0]!.keys.map((k) => k.key)).toEqual(expect.arrayContaining(['jwt-secret', 'anon-key']));
+    expect(copies[0]!.keys.map((k) => k.key)).toEqual(expect.arrayContaining(['jwt-secret', 'loadtest-key']));
     // Two declarations of one Secret would overwrite each other's keys (CLI apply, ExternalSecret).
     const ids = specs.map((s) => `${s.namespace}/${s.name}`);
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
     if (env.secrets.source === 'external-secrets') {
       const external = located(name).filter((l) => l.object.kind === 'ExternalSecret' && l.object.metadata.name === 'supabase-jwt' && l.object.metadata.namespace === appNamespace);
       expect(external.map((l) => l.file)).toEqual([`app/ExternalSecret.${appNamespace}.supabase-jwt.yaml`]);
-      expect((external[0]!.object.spec as { data: { secretKey: string }[] }).data.map((d) => d.secretKey)).toContain('anon-key');
+      expect((external[0]!.object.spec as { data: { secretKey: string }[] }).data.map((d) => d.secretKey)).toContain('loadtest-key');
     }
   });
 });

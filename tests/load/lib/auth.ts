@@ -34,7 +34,7 @@ const ATTEMPTS = 5;
 export function authenticate(vu: number, credentials: Credentials, signUp: boolean): Session | undefined {
   const url = signUp ? `${BASE_URL}/auth/v1/signup` : `${BASE_URL}/auth/v1/token?grant_type=password`;
   const params = {
-    headers: { ...anonHeaders(vu), 'Content-Type': 'application/json' },
+    headers: { ...anonHeaders(), 'Content-Type': 'application/json' },
     tags: { name: signUp ? 'auth-signup' : 'auth-token', kind: 'auth' },
     responseCallback: AUTH_STATUSES,
     responseType: 'text' as const,
@@ -63,6 +63,6 @@ export function authenticate(vu: number, credentials: Credentials, signUp: boole
 }
 
 /** Headers of a request as the signed-in user: the anon key for Kong, the user's JWT for PostgREST. */
-export function userHeaders(vu: number, session: Session): Record<string, string> {
-  return { ...anonHeaders(vu), Authorization: `Bearer ${session.accessToken}` };
+export function userHeaders(session: Session): Record<string, string> {
+  return { ...anonHeaders(), Authorization: `Bearer ${session.accessToken}` };
 }

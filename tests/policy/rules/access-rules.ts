@@ -2,6 +2,7 @@
 // certificate and TLS, and Kong's own hardening.
 import { containersOf, type K8sObject, podTemplate } from '../objects';
 import { type Rule, v } from './rule';
+import { cidrsOverlap } from '../../../lib/cidr';
 
 /** Verbs that let a role grant itself or others more than it has. */
 const ESCALATING_VERBS = ['escalate', 'bind', 'impersonate'];
@@ -10,6 +11,10 @@ const READ_VERBS = ['get', 'list', 'watch'];
 const NOT_INTERNET = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32'];
 const ACME_SERVERS = ['https://acme-v02.api.letsencrypt.org/directory', 'https://acme-staging-v02.api.letsencrypt.org/directory'];
 
+/** Verbs that create or change an object. */
+const WRITE_VERBS = ['create', 'update', 'patch'];
+/** What people never create or change: Pods, a shell in one, and the workloads Argo CD deploys. */
+const PEOPLE_NEVER_WRITE = ['pods', 'pods/exec', 'pods/attach', 'pods/ephemeralcontainers', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'replicationcontrollers', 'cronjobs'];
 type PolicyRule = { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[] };
 
 export const ACCESS_RULES: readonly Rule[] = [
@@ -84,6 +89,34 @@ export const ACCESS_RULES: readonly Rule[] = [
   },
 
   {
+    id: 'people-start-templates-only',
+    description: 'a group of people that may create Jobs in a namespace is held there by an enforced, fail-closed admission rule on its Jobs; people create no Pods or other workloads',
+    refs: ['issue 16 operators', 'Kyverno match subjects'],
+    check: (obj, ctx) => {
+      if (obj.kind !== 'RoleBinding' && obj.kind !== 'ClusterRoleBinding') return [];
+      const binding = obj as unknown as { roleRef: { kind: string; name: string }; subjects?: { kind: string; name: string }[] };
+      const groups = (binding.subjects ?? []).filter((s) => s.kind === 'Group').map((s) => s.name);
+      const role = ctx.objects.find((o) => o.kind === binding.roleRef.kind && o.metadata.name === binding.roleRef.name && (o.kind === 'ClusterRole' || o.metadata.namespace === obj.metadata.namespace));
+      if (!groups.length || !role) return [];
+      const rules = (role as unknown as { rules?: PolicyRule[] }).rules ?? [];
+      const grants = (resources: string[]) => rules.some((r) => (r.resources ?? []).some((x) => resources.includes(x)) && (r.verbs ?? []).some((verb) => WRITE_VERBS.includes(verb)));
+      const out: ReturnType<typeof v>[] = [];
+      if (grants(PEOPLE_NEVER_WRITE)) out.push(v('roleRef', `${role.kind} ${binding.roleRef.name} lets people create or change Pods or workloads other than Jobs: Argo CD deploys workloads, people start on-demand Jobs`));
+      if (!grants(['jobs'])) return out;
+      const ns = obj.metadata.namespace;
+      for (const group of groups) {
+        const held = ns !== undefined && ctx.objects.some((p) => {
+          const spec = p.spec as { failurePolicy?: string; background?: boolean; rules?: { validate?: { failureAction?: string }; match?: { any?: { resources?: { kinds?: string[]; namespaces?: string[] }; subjects?: { kind: string; name: string }[] }[] } }[] } | undefined;
+          return p.kind === 'ClusterPolicy' && spec?.failurePolicy === 'Fail' && spec.background === false && (spec.rules ?? []).some((r) =>
+            r.validate?.failureAction === 'Enforce' && (r.match?.any ?? []).some((m) => m.resources?.kinds?.includes('Job') && m.resources.namespaces?.includes(ns) && m.subjects?.some((s) => s.kind === 'Group' && s.name === group)));
+        });
+        if (!held) out.push(v('subjects', `the group ${group} may create Jobs${ns ? ` in ${ns}` : ' everywhere'}, and no enforced, fail-closed ClusterPolicy rule matches its Jobs there: such a Job runs any image, Secret, ServiceAccount and labels of the namespace`));
+      }
+      return out;
+    },
+  },
+
+  {
     id: 'internal-certificates',
     description: 'certificates of the platform\'s own CAs (PostgreSQL TLS): leaves live at most 90 days and rotate their key, servers list their DNS names, CAs are marked as such',
     refs: ['R19'],
@@ -133,7 +166,7 @@ export const ACCESS_RULES: readonly Rule[] = [
 
   {
     id: 'kong-edge',
-    description: 'Kong serves TLS with the modern cipher suite, hides its version, reports nothing home, keeps its admin API closed and trusts client addresses only from the load balancer',
+    description: 'Kong serves TLS with the modern cipher suite, hides its version, reports nothing home and keeps its admin API closed',
     refs: ['R20', 'R21'],
     check: (obj) => {
       const t = podTemplate(obj);
@@ -144,8 +177,31 @@ export const ACCESS_RULES: readonly Rule[] = [
         const out: ReturnType<typeof v>[] = [];
         const expect = { KONG_SSL_CIPHER_SUITE: 'modern', KONG_HEADERS: 'off', KONG_ANONYMOUS_REPORTS: 'off', KONG_ADMIN_LISTEN: 'off' } as const;
         for (const [name, value] of Object.entries(expect)) if (env[name] !== value) out.push(v(`${path}.env.${name}`, `must be "${value}"`));
-        for (const name of ['KONG_TRUSTED_IPS', 'KONG_REAL_IP_HEADER']) if (!env[name]) out.push(v(`${path}.env.${name}`, 'must be set: rate limits and logs need the real client address'));
         if (!/\bssl\b/.test(env.KONG_PROXY_LISTEN ?? '')) out.push(v(`${path}.env.KONG_PROXY_LISTEN`, 'must include a TLS listener'));
+        return out;
+      });
+    },
+  },
+  {
+    id: 'trusted-proxies',
+    description:
+      "Kong believes no forwarded header, and the PROXY protocol only from ranges that hold no pod and no node: nothing inside the cluster can claim another client's address",
+    refs: ['issue 16', 'kong.conf trusted_ips, real_ip_header'],
+    check: (obj, ctx) => {
+      const t = podTemplate(obj);
+      if (!t) return [];
+      return containersOf(t).flatMap(({ path, container }) => {
+        const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+        if (!('KONG_PROXY_LISTEN' in env)) return [];
+        const out: ReturnType<typeof v>[] = [];
+        const header = env.KONG_REAL_IP_HEADER;
+        const trusted = (env.KONG_TRUSTED_IPS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+        if (header !== undefined && header !== 'proxy_protocol') out.push(v(`${path}.env.KONG_REAL_IP_HEADER`, `"${header}" is a header any client or pod can write: use the connection's address, or proxy_protocol`));
+        if (header === 'proxy_protocol' && !/\bssl\b[^,]*\bproxy_protocol\b/.test(env.KONG_PROXY_LISTEN ?? '')) out.push(v(`${path}.env.KONG_PROXY_LISTEN`, 'the TLS listener must require the PROXY protocol when the address comes from it'));
+        for (const cidr of trusted) {
+          const clash = [...ctx.ranges.pods.map((c) => ['pod', c]), ...ctx.ranges.nodes.map((c) => ['node', c])].find(([, c]) => cidrsOverlap(cidr, c!));
+          if (cidr.endsWith('/0') || clash) out.push(v(`${path}.env.KONG_TRUSTED_IPS`, `${cidr} ${clash ? `overlaps the ${clash[0]} range ${clash[1]}` : 'is every address'}: a pod or node there could forge any client's address`));
+        }
         return out;
       });
     },

@@ -12,9 +12,19 @@ export interface Violation {
   readonly message: string;
 }
 
-/** All objects of one environment, for rules that look across objects. */
+/** The cluster's address ranges, from the environment (network.podCidrs, network.nodeCidrs). */
+export interface ClusterRanges {
+  readonly pods: readonly string[];
+  readonly nodes: readonly string[];
+}
+
+/** Ranges assumed when the environment's are not given: the private ranges and carrier-grade NAT, where clusters put pods and nodes. */
+export const DEFAULT_CLUSTER_RANGES: ClusterRanges = { pods: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'], nodes: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] };
+
+/** All objects of one environment, for rules that look across objects, and its address ranges. */
 export interface Context {
   readonly objects: readonly K8sObject[];
+  readonly ranges: ClusterRanges;
 }
 
 export interface Rule {
