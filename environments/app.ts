@@ -2,6 +2,7 @@
 // scheduler; which image each runs (environments/releases/<env>.json, written by `npm run
 // promote`), the canary's pauses and the analysis thresholds that decide a release.
 import { z } from 'zod';
+import { GITHUB_REPOSITORY } from '../lib/release-signing';
 import { Resources, wholeNumber } from './fields';
 import { StatelessService } from './supabase';
 
@@ -87,27 +88,17 @@ export const AppConfig = z
     /** Blockchain RPC endpoints the worker and scheduler call (internet egress on 443). */
     rpcEndpoints: z.array(RpcEndpoint).min(1, { error: 'must list at least one RPC endpoint' }),
     /**
-     * Who must have signed the product's images: the Cosign keyless identity of the release
-     * workflow (.github/workflows/image-release.yml), checked at admission by Kyverno.
+     * Who must have signed the product's images: the release workflow of the platform repository
+     * (.github/workflows/image-release.yml), called at one of that repository's release tags
+     * (`@vX.Y.Z`), which is the Cosign keyless identity Kyverno checks at admission. The identity
+     * and its issuer are derived from the repository in lib/release-signing.ts
+     * (docs/decisions/0007-release-signing-identity.md).
      */
     signing: z.strictObject({
-      /** OIDC issuer of the signing identity. @default GitHub Actions */
-      issuer: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).default('https://token.actions.githubusercontent.com'),
-      /** The certificate subject (the workflow's ref) as an anchored regular expression. */
-      subjectRegExp: z
-        .string()
-        .regex(/^\^https:\/\/.+\$$/, { error: 'must be an anchored regular expression for a workflow URL, "^https://github\\.com/<owner>/<repo>/\\.github/workflows/image-release\\.yml@refs/heads/main$"' })
-        .refine(
-          (r) => {
-            try {
-              new RegExp(r);
-              return true;
-            } catch {
-              return false;
-            }
-          },
-          { error: 'is not a valid regular expression' },
-        ),
+      /** The platform repository as owner/name, spelt as GitHub spells it, such as "example-defi/supabase-platform". */
+      repository: z.string().regex(GITHUB_REPOSITORY, {
+        error: 'must be the platform repository as owner/name, such as "example-defi/supabase-platform" (the release workflow\'s repository, not a URL)',
+      }),
       /** Enforce rejects unsigned pods; Audit only reports them (dev, where images may be local builds). @default "Enforce" */
       failureAction: z.enum(['Enforce', 'Audit']).default('Enforce'),
     }),

@@ -1,6 +1,12 @@
 // Values shared by the environment files, so each file states only what differs.
 import type { EnvironmentInput } from './schema';
 
+/**
+ * This repository on GitHub, owner/name: its release workflow signs the product's images, and
+ * every environment admits only images signed by it at a release tag (lib/release-signing.ts).
+ */
+export const PLATFORM_REPOSITORY = 'example-defi/supabase-platform';
+
 type NamespaceInput = EnvironmentInput['namespaces']['supabase'];
 type LimitRangeInput = NamespaceInput['limitRange'];
 

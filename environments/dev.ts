@@ -1,6 +1,6 @@
 // dev: a laptop cluster (kind or k3d). Namespace quotas add up to 4 CPU and 8 GiB of requests,
 // the budget DESIGN.md sets for dev, so a component that grows past it fails synth.
-import { namespace, resources, service } from './defaults';
+import { namespace, PLATFORM_REPOSITORY, resources, service } from './defaults';
 import devReleases from './releases/dev.json';
 import type { EnvironmentInput } from './schema';
 
@@ -73,8 +73,8 @@ export const dev = {
     worker: service(1, ['25m', '64Mi'], ['250m', '256Mi']),
     scheduler: { resources: { requests: { cpu: '25m', memory: '64Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '250m', memory: '256Mi', ephemeralStorage: '256Mi' } } },
     // Dev runs local builds too: unsigned images are reported, not refused.
-    // Otherwise as elsewhere: the platform repository's release workflow signs every product image (keyless).
-    signing: { subjectRegExp: '^https://github\\.com/example-defi/supabase-platform/\\.github/workflows/image-release\\.yml@refs/(heads/main|tags/v[0-9.]+)$', failureAction: 'Audit' },
+    // Otherwise as elsewhere: the platform repository's release workflow, called at a release tag, signs every product image (keyless).
+    signing: { repository: PLATFORM_REPOSITORY, failureAction: 'Audit' },
     releases: devReleases,
     canary: { pauseAt10: '3m', pauseAt50: '3m', analysis: { maxErrorRatio: 0.02, maxP95Seconds: 1 } },
     // Placeholder: a testnet RPC provider.

@@ -1,6 +1,6 @@
 // production: the DeFi product's live environment. Memory requests equal limits for the data
 // tier (Guaranteed QoS, as CloudNativePG recommends for PostgreSQL).
-import { namespace, resources, service } from './defaults';
+import { namespace, PLATFORM_REPOSITORY, resources, service } from './defaults';
 import productionReleases from './releases/production.json';
 import type { EnvironmentInput } from './schema';
 
@@ -92,8 +92,8 @@ export const production = {
     api: service(10, ['500m', '512Mi'], ['1', '1Gi'], 30),
     worker: service(3, ['250m', '512Mi'], ['1', '1Gi'], 10),
     scheduler: { resources: { requests: { cpu: '250m', memory: '256Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '256Mi' } } },
-    // The platform repository's release workflow signs every product image (keyless).
-    signing: { subjectRegExp: '^https://github\\.com/example-defi/supabase-platform/\\.github/workflows/image-release\\.yml@refs/(heads/main|tags/v[0-9.]+)$' },
+    // The platform repository's release workflow, called at a release tag (@vX.Y.Z), signs every product image (keyless).
+    signing: { repository: PLATFORM_REPOSITORY },
     releases: productionReleases,
     canary: { pauseAt10: '10m', pauseAt50: '20m', analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5, failureLimit: 1, inconclusiveLimit: 3 } },
     // Placeholders: the mainnet RPC providers, primary and fallback.

@@ -1,6 +1,6 @@
 // staging: production's shape at a smaller size, on its own cluster. Secrets come from the
 // secret manager through External Secrets.
-import { namespace, resources, service } from './defaults';
+import { namespace, PLATFORM_REPOSITORY, resources, service } from './defaults';
 import stagingReleases from './releases/staging.json';
 import type { EnvironmentInput } from './schema';
 
@@ -87,8 +87,8 @@ export const staging = {
     api: service(10, ['100m', '192Mi'], ['500m', '512Mi'], 20),
     worker: service(2, ['100m', '256Mi'], ['500m', '512Mi'], 4),
     scheduler: { resources: { requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '256Mi' } } },
-    // The platform repository's release workflow signs every product image (keyless).
-    signing: { subjectRegExp: '^https://github\\.com/example-defi/supabase-platform/\\.github/workflows/image-release\\.yml@refs/(heads/main|tags/v[0-9.]+)$' },
+    // The platform repository's release workflow, called at a release tag (@vX.Y.Z), signs every product image (keyless).
+    signing: { repository: PLATFORM_REPOSITORY },
     releases: stagingReleases,
     canary: { pauseAt10: '5m', pauseAt50: '10m', analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5 } },
     // Placeholder: a testnet RPC provider.

@@ -1,8 +1,12 @@
 // Every container image the platform runs, pinned to an exact version in this one place.
 // Versions follow the upstream Supabase self-hosting tag set (supabase/supabase
-// docker/docker-compose.yml) with PostgreSQL 15.8.1.085 and Kong 3.9.1. A digest, where known, is
-// appended as "repo:tag@sha256:…" (docs/security.md, rule "image-pinned"); the product's own
-// images get theirs from the environment (production refuses a tag without one).
+// docker/docker-compose.yml) with PostgreSQL 15.8.1.085 and Kong 3.9.1. The tags live here; the
+// digest each tag resolved to lives in lib/images.lock.json, written by `npm run images -- pin`
+// (docs/reference/images.md). A digest is appended as "repo:tag@sha256:…" in every environment
+// and only for the tag it was resolved for; production refuses an image without one unless
+// lib/policy.ts IMAGE_DIGEST_EXCEPTIONS declares why (rule "image-pinned"). The product's own
+// images get their digest from the environment's releases file.
+import lockFile from './images.lock.json';
 
 /** One pinned image. */
 export interface Image {
@@ -23,7 +27,34 @@ export const ALLOWED_REGISTRIES = ['docker.io', 'quay.io', 'ghcr.io', 'registry.
 /** An image of the platform's own catalogue: always with a tag (the version label). */
 export type PinnedImage = Image & { readonly tag: string };
 
-const image = (repository: string, tag: string, digest?: string): PinnedImage => ({ repository, tag, digest });
+/** One entry of lib/images.lock.json: the tag a digest was resolved for, and where it came from. */
+export interface LockEntry {
+  readonly repository: string;
+  readonly tag: string;
+  /** The multi-arch index digest ("sha256:<64 hex>"), or null while none is established. */
+  readonly digest: string | null;
+  /** Where the digest was established (the registry request, or a public source pinning the same tag); null without a digest. */
+  readonly source: string | null;
+}
+
+/** The lock file: image name (a key of IMAGES) -> its entry. */
+export interface ImageLock {
+  readonly images: Readonly<Record<string, LockEntry>>;
+}
+
+/** lib/images.lock.json as committed. */
+export const IMAGE_LOCK: ImageLock = lockFile;
+
+/** The locked digest of repository:tag; none when the lock has no digest for that exact tag (a stale entry never applies). */
+export function lockedDigest(lock: ImageLock, repository: string, tag: string): string | undefined {
+  const entry = Object.values(lock.images).find((e) => e.repository === repository && e.tag === tag);
+  return entry?.digest ?? undefined;
+}
+
+const image = (repository: string, tag: string): PinnedImage => {
+  const digest = lockedDigest(IMAGE_LOCK, repository, tag);
+  return digest ? { repository, tag, digest } : { repository, tag };
+};
 
 export const IMAGES = {
   // Data tier
@@ -70,6 +101,16 @@ export type ImageName = keyof typeof IMAGES;
 /** The reference a pod spec uses: "repo:tag", "repo:tag@sha256:…" or "repo@sha256:…". */
 export function imageRef(img: Image): string {
   return `${img.repository}${img.tag ? `:${img.tag}` : ''}${img.digest ? `@${img.digest}` : ''}`;
+}
+
+/**
+ * The pull policy of a container: IfNotPresent for a catalogue image pinned by digest (the digest
+ * names immutable content, so a node's copy is the same bytes), Always otherwise (a tag can be
+ * moved; the product's images keep Always, so every start checks the pod's pull credentials).
+ */
+export function pullPolicy(img: Image): 'Always' | 'IfNotPresent' {
+  const catalogue = Object.values(IMAGES).some((i: Image) => i.repository === img.repository && i.tag === img.tag && i.digest === img.digest);
+  return img.digest && catalogue ? 'IfNotPresent' : 'Always';
 }
 
 /** Splits a reference the environment model has already validated (environments/app.ts). */

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { k8s } from 'cdk8s-plus-33';
 import type { Resources } from '../environments/fields';
-import { type Image, imageRef } from './images';
+import { type Image, imageRef, pullPolicy } from './images';
 import { containerResources } from './resources';
 import { exemption } from './policy';
 import { containerSecurityContext, type PodIdentity, podSecurityContext } from './security';
@@ -100,7 +100,7 @@ export function hardenedPodSpec(props: PodSpecProps): k8s.PodSpec {
     return {
       name: spec.name,
       image: imageRef(spec.image),
-      imagePullPolicy: 'Always',
+      imagePullPolicy: pullPolicy(spec.image),
       ...(spec.command ? { command: spec.command } : {}),
       ...(spec.args ? { args: spec.args } : {}),
       ...(spec.env?.length ? { env: spec.env } : {}),

@@ -1,10 +1,12 @@
-// Admission control for the product's own images (REFERENCE.md R22): a Kyverno ClusterPolicy
-// that lets a pod in the app namespace start only when each of its product images carries a
-// Cosign keyless signature by the release workflow and a CycloneDX SBOM attestation by the same
-// identity. Third-party images (Supabase, Kong, Redis, ...) are not signed by their publishers in
-// a way the platform can rely on; they are pinned in lib/images.ts instead.
+// Admission control for the product's own images: a Kyverno ClusterPolicy that lets a pod in the
+// app namespace start only when each of its product images carries a Cosign keyless signature by
+// the release workflow, called at a release tag of the platform repository, and a CycloneDX SBOM
+// attestation by the same identity. The identity comes from lib/release-signing.ts
+// (docs/decisions/0007-release-signing-identity.md). Third-party images (Supabase, Kong, Redis,
+// ...) are not signed by their publishers in a way the platform can rely on; they are pinned in
+// lib/images.ts instead.
 //
-// Argo CD must stay in sync with what Kyverno stores (R25): mutateDigest is off (Kyverno would
+// Argo CD must stay in sync with what Kyverno stores: mutateDigest is off (Kyverno would
 // otherwise rewrite the pods' image tags to digests), and the fields Kyverno fills in with its
 // defaults are written out here with those values.
 import type { Construct } from 'constructs';
@@ -18,6 +20,7 @@ import {
 import { PlatformChart } from '../../lib/chart';
 import { parseImageRef } from '../../lib/images';
 import { prefixed } from '../../lib/names';
+import { GITHUB_ACTIONS_ISSUER, signerSubjectRegExp } from '../../lib/release-signing';
 
 /** Public-good Sigstore transparency log, where keyless signatures are recorded. */
 export const REKOR_URL = 'https://rekor.sigstore.dev';
@@ -43,7 +46,10 @@ export class ImagePolicyChart extends PlatformChart {
     // Every tag and digest of each product repository.
     const repositories = [...new Set(Object.values(props.releases).map((ref) => parseImageRef(ref).repository))].sort();
     const attestor = {
-      entries: [{ keyless: { issuer: props.signing.issuer, subjectRegExp: props.signing.subjectRegExp, rekor: { url: REKOR_URL } } }],
+      // cosign compares the issuer exactly and matches the subject with Go's regexp, unanchored:
+      // the expression carries its own ^ and $ (CheckCertificatePolicy in
+      // https://github.com/sigstore/cosign/blob/main/pkg/cosign/verify.go).
+      entries: [{ keyless: { issuer: GITHUB_ACTIONS_ISSUER, subjectRegExp: signerSubjectRegExp(props.signing.repository), rekor: { url: REKOR_URL } } }],
     };
     new ClusterPolicy(this, 'verify-product-images', {
       metadata: this.metadata({
@@ -52,7 +58,7 @@ export class ImagePolicyChart extends PlatformChart {
         component: 'image-policy',
         annotations: {
           'policies.kyverno.io/title': 'Verify the product images',
-          'policies.kyverno.io/description': 'Pods in the app namespace run product images only when the release workflow signed them (Cosign keyless) and attested their CycloneDX SBOM.',
+          'policies.kyverno.io/description': 'Pods in the app namespace run product images only when the release workflow, called at a release tag of the platform repository, signed them (Cosign keyless) and attested their CycloneDX SBOM.',
         },
       }),
       spec: {

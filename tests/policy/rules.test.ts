@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { sampleObjects } from '../fixtures/sample-workload';
 import type { K8sObject } from './objects';
 import { checkAll, EXEMPTION_PREFIX, formatViolations, RULES } from './rules';
+import { imagePinned } from './rules/pod-rules';
 
 type Mutable = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -195,6 +196,16 @@ const CASES: BrokenCase[] = [
     field: 'env[TLS_KEY].value',
   },
   { rule: 'image-pinned', what: 'the latest tag', breakIt: (o) => (main(o).image = 'docker.io/kong/kong:latest'), object: 'Deployment app/sample', field: 'containers[main].image' },
+  {
+    rule: 'image-pinned',
+    what: 'a production image without a digest and not excepted',
+    breakIt: (o) => {
+      deployment(o).metadata.labels['app.kubernetes.io/instance'] = 'production';
+      main(o).image = 'docker.io/acme/unlisted:1.2.3';
+    },
+    object: 'Deployment app/sample',
+    field: 'containers[main].image',
+  },
   { rule: 'image-pinned', what: 'an implicit registry', breakIt: (o) => (init(o).image = 'supabase/postgres:15.8.1.085'), object: 'Deployment app/sample', field: 'initContainers[wait].image' },
   { rule: 'availability', what: 'no PodDisruptionBudget', breakIt: (o) => remove(o, 'PodDisruptionBudget', 'sample'), object: 'Deployment app/sample', field: '(object)' },
   { rule: 'availability', what: 'no hostname anti-affinity', breakIt: (o) => delete pod(o).affinity, object: 'Deployment app/sample', field: 'spec.template.spec.affinity.podAntiAffinity' },
@@ -269,6 +280,22 @@ describe('policy harness', () => {
     expect(checkAll(objects).some((x) => x.rule === 'host-isolation')).toBe(true);
     annotations[`${EXEMPTION_PREFIX}host-isolation`] = 'node metrics need the host network namespace';
     expect(checkAll(objects).some((x) => x.rule === 'host-isolation')).toBe(false);
+  });
+
+  it('takes a production image without a digest only when the digest exceptions name it with a reason', () => {
+    const objects = sampleObjects();
+    deployment(objects).metadata.labels['app.kubernetes.io/instance'] = 'production';
+    main(objects).image = 'docker.io/acme/listed:1.2.3';
+    const messages = (exceptions: Record<string, string>) => checkAll(objects, [imagePinned(exceptions)]).map((x) => x.message);
+    expect(messages({ 'docker.io/acme/listed:1.2.3': 'no registry reachable when pinned; the weekly workflow re-pins' }).filter((m) => m.includes('acme/listed'))).toEqual([]);
+    expect(messages({ 'docker.io/acme/listed:1.2.3': ' ' })).toContain('"docker.io/acme/listed:1.2.3" is excepted from the digest without a reason: give the reason in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS');
+    expect(messages({}).some((m) => m.startsWith('"docker.io/acme/listed:1.2.3" has no digest'))).toBe(true);
+    // With a digest, production needs no exception; outside production a tag is enough.
+    main(objects).image = `docker.io/acme/listed:1.2.3@sha256:${'c'.repeat(64)}`;
+    expect(messages({}).filter((m) => m.includes('acme/listed'))).toEqual([]);
+    main(objects).image = 'docker.io/acme/listed:1.2.3';
+    deployment(objects).metadata.labels['app.kubernetes.io/instance'] = 'staging';
+    expect(messages({}).filter((m) => m.includes('acme/listed'))).toEqual([]);
   });
 
   it('accepts a secret-looking variable that points into a mounted volume', () => {

@@ -140,7 +140,8 @@ const CASES: BadCase[] = [
   { what: 'a backup volume smaller than two Redis snapshots', base: staging, breakIt: (e) => (e.backup.volumeSize = '6Gi'), says: ['backup.volumeSize', 'cannot hold two snapshots of the 5Gi Redis volume', 'at least twice storage.sizes.redis'] },
   { what: 'a base-backup schedule that is not cron', base: dev, breakIt: (e) => (e.backup.baseBackup.schedule = 'daily'), says: ['backup.baseBackup.schedule', 'cron schedule with five fields'] },
   { what: 'keeping archived backups for no days', base: staging, breakIt: (e) => (e.backup.objectStore!.retentionDays = 0), says: ['backup.objectStore.retentionDays', 'must be 1 or more'] },
-  { what: 'a signing identity that is not anchored', base: staging, breakIt: (e) => (e.app.signing.subjectRegExp = 'https://github.com/example-defi/.*'), says: ['app.signing.subjectRegExp', 'anchored regular expression'] },
+  { what: 'a signing repository given as a URL', base: staging, breakIt: (e) => (e.app.signing.repository = 'https://github.com/example-defi/supabase-platform'), says: ['app.signing.repository', 'owner/name', 'not a URL'] },
+  { what: 'a signing repository named ..', base: staging, breakIt: (e) => (e.app.signing.repository = 'example-defi/..'), says: ['app.signing.repository', 'owner/name'] },
   { what: 'a drill with no time limit', base: staging, breakIt: (e) => (e.backup.drill.maxRtoMinutes = 0), says: ['backup.drill.maxRtoMinutes'] },
   { what: 'more volume claims than the quota allows', base: dev, breakIt: (e) => (e.namespaces.supabase.quota.persistentVolumeClaims = 2), says: ['namespaces.supabase.quota.persistentVolumeClaims', 'pods need (5 claims'] },
 ];

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS } from '../../environments';
 import { parseEnvironment } from '../../environments/schema';
 import { IMAGES, imageRef } from '../../lib/images';
+import { signerSubjectRegExp } from '../../lib/release-signing';
 import { objectsOf } from '../helpers';
 
 interface VerifyImages {
@@ -13,7 +14,7 @@ interface VerifyImages {
   verifyDigest: boolean;
   required: boolean;
   attestors: { entries: { keyless: { issuer: string; subjectRegExp: string } }[] }[];
-  attestations: { type: string }[];
+  attestations: { type: string; attestors: { entries: { keyless: { issuer: string; subjectRegExp: string } }[] }[] }[];
 }
 
 /** Kyverno's imageReferences wildcard: `*` matches any run of characters. */
@@ -36,16 +37,19 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     for (const image of Object.values(IMAGES)) expect(covered(imageRef(image)), imageRef(image)).toBe(false);
   });
 
-  it('accepts only the release workflow of the platform repository as the signer', () => {
-    const keyless = verify.attestors[0]!.entries[0]!.keyless;
-    expect(keyless.issuer).toBe('https://token.actions.githubusercontent.com');
-    const subject = new RegExp(keyless.subjectRegExp);
-    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@refs/heads/main')).toBe(true);
+  it('accepts only the release workflow of the platform repository, at a release tag, as the signer', () => {
+    // Every calling convention and lookalike: tests/unit/release-identity.test.ts.
+    for (const keyless of [verify.attestors[0]!.entries[0]!.keyless, ...verify.attestations.map((a) => a.attestors[0]!.entries[0]!.keyless)]) {
+      expect(keyless.issuer).toBe('https://token.actions.githubusercontent.com');
+      expect(keyless.subjectRegExp).toBe(signerSubjectRegExp(env.app.signing.repository));
+    }
+    const subject = new RegExp(verify.attestors[0]!.entries[0]!.keyless.subjectRegExp);
     expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@refs/tags/v1.4.0')).toBe(true);
-    // A fork, another workflow of the repository, a branch other than main.
-    expect(subject.test('https://github.com/attacker/supabase-platform/.github/workflows/image-release.yml@refs/heads/main')).toBe(false);
-    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/ci.yml@refs/heads/main')).toBe(false);
-    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@refs/heads/feature')).toBe(false);
+    // A branch, a commit, a fork, another workflow of the repository.
+    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@refs/heads/main')).toBe(false);
+    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@bdd89e60dc5387d8f819bebc702987956bcd4913')).toBe(false);
+    expect(subject.test('https://github.com/attacker/supabase-platform/.github/workflows/image-release.yml@refs/tags/v1.4.0')).toBe(false);
+    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/ci.yml@refs/tags/v1.4.0')).toBe(false);
     expect(verify.attestations.map((a) => a.type)).toEqual(['https://cyclonedx.org/bom']);
   });
 

@@ -1,5 +1,6 @@
 // Rules about pods: the restricted profile, host isolation, resources, probes, identity and images.
-import { ALLOWED_REGISTRIES } from '../../../lib/images';
+import { ALLOWED_REGISTRIES, IMAGES } from '../../../lib/images';
+import { IMAGE_DIGEST_EXCEPTIONS } from '../../../lib/policy';
 import { parseQuantity } from '../../../lib/quantity';
 import { containersOf, describe, LONG_RUNNING, podTemplate } from '../objects';
 import { type Rule, v } from './rule';
@@ -160,13 +161,32 @@ export const POD_RULES: readonly Rule[] = [
     },
   },
 
-  {
+  imagePinned(),
+];
+
+/** "repo:tag" of each catalogue image -> the reason lib/policy.ts gives for running it without a digest. */
+export function digestExceptionsByRef(exceptions: Readonly<Record<string, string>> = IMAGE_DIGEST_EXCEPTIONS): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(exceptions).flatMap(([name, reason]) => {
+      const img = (IMAGES as Record<string, { repository: string; tag: string } | undefined>)[name];
+      return img ? [[`${img.repository}:${img.tag}`, reason]] : [];
+    }),
+  );
+}
+
+/**
+ * Rule "image-pinned": allowed registry, exact tag or digest everywhere; in production a digest
+ * too, unless `exceptions` ("repo:tag" -> reason) excepts the image with a non-empty reason.
+ */
+export function imagePinned(exceptions: Readonly<Record<string, string>> = digestExceptionsByRef()): Rule {
+  return {
     id: 'image-pinned',
-    description: 'every image comes from an allowed registry with an exact version tag or a digest',
-    refs: ['R6', 'CKV_K8S_43', 'KSV-0013', 'KSV-0125'],
+    description: 'every image comes from an allowed registry with an exact version tag or a digest; production images carry a digest unless lib/policy.ts excepts them with a reason',
+    refs: ['R6', 'CKV_K8S_43', 'KSV-0013', 'KSV-0125', 'OCI distribution spec (manifests by digest)'],
     check: (obj) => {
       const t = podTemplate(obj);
       if (!t) return [];
+      const production = obj.metadata.labels?.['app.kubernetes.io/instance'] === 'production';
       return containersOf(t).flatMap(({ path, container }) => {
         const image = container.image ?? '';
         const [ref = '', digest] = image.split('@');
@@ -178,8 +198,16 @@ export const POD_RULES: readonly Rule[] = [
         if (!(ALLOWED_REGISTRIES as readonly string[]).includes(registry)) out.push(v(`${path}.image`, `"${image}" is not from an allowed registry (${ALLOWED_REGISTRIES.join(', ')}): write the registry explicitly`));
         if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) out.push(v(`${path}.image`, `"${image}" has a malformed digest`));
         if (!digest && (!tag || tag === 'latest' || !/\d+\.\d+/.test(tag))) out.push(v(`${path}.image`, `"${image}" is not pinned: use an exact version tag from lib/images.ts`));
+        if (production && !digest) {
+          const reason = Object.hasOwn(exceptions, ref) ? exceptions[ref] : undefined;
+          if (reason === undefined) {
+            out.push(v(`${path}.image`, `"${image}" has no digest: production runs images by digest (run \`npm run images -- pin\`), or declare it in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS with the reason`));
+          } else if (reason.trim() === '') {
+            out.push(v(`${path}.image`, `"${image}" is excepted from the digest without a reason: give the reason in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS`));
+          }
+        }
         return out;
       });
     },
-  },
-];
+  };
+}
