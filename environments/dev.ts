@@ -1,5 +1,5 @@
 // dev: a laptop cluster (kind or k3d). Namespace quotas add up to 4 CPU and 8 GiB of requests,
-// the budget DESIGN.md sets for dev, so a component that grows past it fails synth.
+// the platform's budget for dev (docs/capacity.md), so a component that grows past it fails synth.
 import { namespace, PLATFORM_REPOSITORY, resources, service } from './defaults';
 import devReleases from './releases/dev.json';
 import type { EnvironmentInput } from './schema';

@@ -1,4 +1,4 @@
-// Every Secret the Supabase services read, declared once (REFERENCE.md §2.2): names, keys and how
+// Every Secret the Supabase services read, declared once (the keys of Supabase's docker/.env.example): names, keys and how
 // each value is made. The services reference keys through `ref()`; the CLI generates them in dev;
 // External Secrets syncs them from the secret manager in staging and production.
 import { secretKeyRef, type SecretSpec } from '../../lib/secrets';

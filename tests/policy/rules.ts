@@ -1,7 +1,7 @@
 // The platform's policy rules (in rules/), each checked against every synthesised object of every
 // environment. A rule returns violations that name the object and the field; tool IDs in
-// `refs` are the equivalent checks of kube-score, Trivy (KSV), Checkov (CKV) and the rule
-// numbers of REFERENCE.md §4.1. An object opts out of one rule only with an annotation
+// `refs` are the equivalent checks of kube-score, Trivy (KSV), Checkov (CKV), the platform's
+// own rule numbers (R…, listed in docs/security.md) or the issue that asked for them. An object opts out of one rule only with an annotation
 // `exempt.policy.supabase-platform/<rule id>: <reason>`.
 import { describe } from './objects';
 import type { K8sObject } from './objects';
