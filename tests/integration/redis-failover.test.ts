@@ -191,11 +191,14 @@ describeNeeding(
       process.kill(pid, 'SIGKILL');
       await until(`${key} to exit`, () => child.exitCode !== null || child.signalCode !== null, 10_000);
     };
-    const healthy = () =>
-      [0, 1, 2].every((i) => {
-        const v = sentinelView(i);
-        return v['num-slaves'] === '2' && v['num-other-sentinels'] === '2' && v.flags === 'master';
-      }) && [0, 1, 2].filter((i) => info(i).includes('master_link_status:up')).length === 2;
+    // Every Sentinel names the same primary, which says it is one, and both replicas follow it.
+    const healthy = () => {
+      const views = [0, 1, 2].map(sentinelView);
+      if (!views.every((v) => v['num-slaves'] === '2' && v['num-other-sentinels'] === '2' && v.flags === 'master')) return false;
+      if (new Set(views.map((v) => v.port)).size !== 1) return false;
+      const primary = ports.redis.indexOf(Number(views[0]!.port));
+      return primary >= 0 && info(primary).includes('role:master') && [0, 1, 2].filter((i) => info(i).includes(`master_port:${ports.redis[primary]}`) && info(i).includes('master_link_status:up')).length === 2;
+    };
 
     // Acknowledged writes that are gone, read back through HAProxy (reconnecting if a role change
     // cuts the connection meanwhile).
@@ -411,8 +414,8 @@ describeNeeding(
     }, 180_000);
 
     it('does not let a primary restarted at once come back as the primary: it waits for the promotion and loses no WAIT-confirmed write', async () => {
-      const current = primaryIndex(0);
       await until('the set to heal', healthy, 60_000);
+      const current = primaryIndex(0);
       const waited = new Writer('restart-wait', ports.proxy, true);
       waited.start();
       await sleep(2000);
