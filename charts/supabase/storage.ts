@@ -115,7 +115,7 @@ export function storageService(ctx: ServiceContext): StatelessService {
           ],
           env: [
             { name: 'IMGPROXY_BIND', value: `127.0.0.1:${IMGPROXY_PORT}` },
-            // Its own listener for Prometheus (REFERENCE.md 2.10); the API stays on loopback.
+            // Its own listener for Prometheus (imgproxy docs, "Prometheus": IMGPROXY_PROMETHEUS_BIND); the API stays on loopback.
             { name: 'IMGPROXY_PROMETHEUS_BIND', value: `:${IMGPROXY_METRICS_PORT}` },
             { name: 'IMGPROXY_LOCAL_FILESYSTEM_ROOT', value: '/' },
             { name: 'IMGPROXY_USE_ETAG', value: 'true' },

@@ -130,7 +130,8 @@ BEGIN
   END IF;
 END $$;
 
--- RLS baseline (REFERENCE.md §4.6): every table created in an exposed schema gets row level
+-- RLS baseline (Supabase docs, "Row Level Security": auto-enable RLS with a ddl_command_end
+-- event trigger; docs/data-tier.md): every table created in an exposed schema gets row level
 -- security enabled at once, so a table without policies is closed to anon and authenticated
 -- by default instead of open to anyone holding the anon key.
 CREATE OR REPLACE FUNCTION platform.rls_auto_enable()
