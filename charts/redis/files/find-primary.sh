@@ -21,10 +21,12 @@ primary_from_sentinels() {
   best_epoch=-1
   best=''
   for sentinel in $SENTINEL_HOSTS; do
-    # SENTINEL MASTER prints field names and values on alternate lines.
+    # SENTINEL MASTER prints field names and values on alternate lines. An answer cut short (a
+    # timeout mid-reply) lacks fields and counts as no answer: a missing replica count must never
+    # read as "no replicas" and let a restarted primary come back as the primary.
     fields=$(ask "$sentinel" SENTINEL MASTER "$REDIS_PRIMARY_NAME") || continue
     answer=$(printf '%s\n' "$fields" | awk 'NR % 2 == 1 { key = $0; next } { v[key] = $0 }
-      END { if (v["ip"] != "" && v["config-epoch"] ~ /^[0-9]+$/) print v["config-epoch"], v["ip"], v["port"], v["num-slaves"] + 0 }')
+      END { if (v["ip"] != "" && v["port"] ~ /^[0-9]+$/ && v["config-epoch"] ~ /^[0-9]+$/ && v["num-slaves"] ~ /^[0-9]+$/) print v["config-epoch"], v["ip"], v["port"], v["num-slaves"] }')
     [ -n "$answer" ] || continue
     epoch=${answer%% *}
     if [ "$epoch" -gt "$best_epoch" ]; then
