@@ -21,8 +21,8 @@ import { PRIMARY_NAME, SENTINEL_PORT, sentinelConf, sentinelPrimaryConf, sentine
 
 const METRICS_PORT = 9121;
 const SENTINEL_METRICS_PORT = 9355;
+/** The ConfigMap's files, configuration and scripts alike (the scripts find each other beside themselves). */
 const CONFIG_DIR = '/etc/redis';
-const SCRIPTS_DIR = '/opt/redis-scripts';
 const SENTINEL_STATE_DIR = '/var/lib/sentinel';
 /** The scripts the pods run, from charts/redis/files. */
 export const REDIS_SCRIPTS = ['start-redis.sh', 'stop-redis.sh', 'start-sentinel.sh', 'find-primary.sh'] as const;
@@ -116,7 +116,6 @@ export class RedisChart extends PlatformChart {
       : [];
     const cli = (port: number) => ['redis-cli', '-h', '127.0.0.1', '-p', String(port), 'ping'];
     const pongProbe = (port: number): k8s.Probe => ({ exec: { command: ['sh', '-c', `test "$(${cli(port).join(' ')})" = PONG`] }, periodSeconds: 10, timeoutSeconds: 5 });
-    const scriptMount = { name: 'config', mountPath: SCRIPTS_DIR, readOnly: true };
     const configMount = { name: 'config', mountPath: CONFIG_DIR, readOnly: true };
     const exporter = (containerName: string, port: number, portName: string, target: number): ContainerSpec => ({
       name: containerName,
@@ -135,7 +134,7 @@ export class RedisChart extends PlatformChart {
     const redis: ContainerSpec = {
       name: 'redis',
       image: IMAGES.redis,
-      command: ['sh', `${SCRIPTS_DIR}/start-redis.sh`, `${CONFIG_DIR}/redis.conf`],
+      command: ['sh', `${CONFIG_DIR}/start-redis.sh`, `${CONFIG_DIR}/redis.conf`],
       env: [
         { name: 'REDIS_PASSWORD', valueFrom: password },
         // redis-cli in the probes authenticates with this.
@@ -145,7 +144,7 @@ export class RedisChart extends PlatformChart {
       ],
       ports: [{ name: 'redis', containerPort: REDIS_PORT }],
       resources: c.resources,
-      volumeMounts: [{ name: 'data', mountPath: REDIS_DATA_DIR }, configMount, scriptMount],
+      volumeMounts: [{ name: 'data', mountPath: REDIS_DATA_DIR }, configMount],
       writablePaths: [{ path: '/tmp', sizeLimit: '16Mi' }],
       // Loading a large AOF can take minutes: allow 30 before liveness takes over.
       startupProbe: { exec: { command: cli(REDIS_PORT) }, periodSeconds: 10, failureThreshold: 180, timeoutSeconds: 5 },
@@ -154,12 +153,12 @@ export class RedisChart extends PlatformChart {
       // Alive while it accepts connections at all.
       livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('redis') }, periodSeconds: 20, failureThreshold: 6 },
       // A primary that is asked to stop hands over to a replica first (a switchover, not a failover).
-      ...(replicated ? { lifecycle: { preStop: { exec: { command: ['sh', `${SCRIPTS_DIR}/stop-redis.sh`, String(REDIS_PORT)] } } } } : {}),
+      ...(replicated ? { lifecycle: { preStop: { exec: { command: ['sh', `${CONFIG_DIR}/stop-redis.sh`, String(REDIS_PORT)] } } } } : {}),
     };
     const sentinel: ContainerSpec = {
       name: 'sentinel',
       image: IMAGES.redis,
-      command: ['sh', `${SCRIPTS_DIR}/start-sentinel.sh`, CONFIG_DIR],
+      command: ['sh', `${CONFIG_DIR}/start-sentinel.sh`, CONFIG_DIR],
       env: [
         { name: 'REDIS_PASSWORD', valueFrom: password },
         { name: 'REDISCLI_AUTH', valueFrom: password },
@@ -172,7 +171,7 @@ export class RedisChart extends PlatformChart {
       ],
       ports: [{ name: 'sentinel', containerPort: SENTINEL_PORT }],
       resources: c.sentinel.resources,
-      volumeMounts: [configMount, scriptMount],
+      volumeMounts: [configMount],
       // What this Sentinel learned survives a container restart, not a new pod (which asks the others).
       writablePaths: [{ path: SENTINEL_STATE_DIR, sizeLimit: '16Mi' }],
       readinessProbe: pongProbe(SENTINEL_PORT),

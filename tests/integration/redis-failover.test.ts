@@ -221,6 +221,13 @@ describeNeeding(
       return missing;
     };
 
+    /** The two writers through HAProxy, started: one counting SET's OK, one only WAIT 1-confirmed writes. */
+    const startWriters = (prefix: string): [Writer, Writer] => {
+      const writers: [Writer, Writer] = [new Writer(`${prefix}-plain`, ports.proxy, false), new Writer(`${prefix}-wait`, ports.proxy, true)];
+      for (const w of writers) w.start();
+      return writers;
+    };
+
     beforeAll(async () => {
       root = tempDirFor(OS_USER, 'redis-failover-');
       mkdirSync(join(root, 'etc'));
@@ -310,10 +317,7 @@ describeNeeding(
 
     it('loses no write and does not fail over when a Sentinel and a replica die', async () => {
       const epoch = sentinelView(0)['config-epoch'];
-      const plain = new Writer('calm-plain', ports.proxy, false);
-      const waited = new Writer('calm-wait', ports.proxy, true);
-      plain.start();
-      waited.start();
+      const [plain, waited] = startWriters('calm');
       await sleep(1000);
       const killedAt = Date.now();
       await kill9('sentinel-2', ports.sentinel[2]!);
@@ -339,10 +343,7 @@ describeNeeding(
 
     it('hands over in a planned stop (the preStop hook) faster than a failover, and loses no WAIT-confirmed write', async () => {
       const current = primaryIndex(0);
-      const plain = new Writer('switchover-plain', ports.proxy, false);
-      const waited = new Writer('switchover-wait', ports.proxy, true);
-      plain.start();
-      waited.start();
+      const [plain, waited] = startWriters('switchover');
       await sleep(1000);
       const stoppedAt = Date.now();
       // The kubelet runs the shipped preStop command, then sends SIGTERM.
@@ -372,11 +373,8 @@ describeNeeding(
     }, 120_000);
 
     it('fails over within 15 s when the primary is killed, loses no WAIT-confirmed write, and the old primary rejoins as a replica', async () => {
-      const plain = new Writer('failover-plain', ports.proxy, false);
-      const waited = new Writer('failover-wait', ports.proxy, true);
       const current = primaryIndex(0);
-      plain.start();
-      waited.start();
+      const [plain, waited] = startWriters('failover');
       await sleep(2000);
       const killedAt = Date.now();
       await kill9(`redis-${current}`, ports.redis[current]!);

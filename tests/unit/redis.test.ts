@@ -32,7 +32,7 @@ describe('redis chart', () => {
   const container = sts.spec.template.spec.containers[0];
 
   it('starts through start-redis.sh with the password from the Secret', () => {
-    expect(container.command).toEqual(['sh', '/opt/redis-scripts/start-redis.sh', '/etc/redis/redis.conf']);
+    expect(container.command).toEqual(['sh', '/etc/redis/start-redis.sh', '/etc/redis/redis.conf']);
     expect(container.env.find((e: { name: string }) => e.name === 'REDIS_PASSWORD').valueFrom).toEqual({ secretKeyRef: { name: 'redis-credentials', key: 'redis-password' } });
     expect(configMapData('dev', 'redis-config')['start-redis.sh']).toContain('exec redis-server');
   });

@@ -17,6 +17,15 @@ const WRITE_VERBS = ['create', 'update', 'patch'];
 const PEOPLE_NEVER_WRITE = ['pods', 'pods/exec', 'pods/attach', 'pods/ephemeralcontainers', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'replicationcontrollers', 'cronjobs'];
 type PolicyRule = { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[] };
 
+/** The Kong containers of a workload (those with KONG_PROXY_LISTEN), with their plain env values by name. */
+function kongContainers(obj: K8sObject): { path: string; env: Record<string, string | undefined> }[] {
+  const t = podTemplate(obj);
+  if (!t) return [];
+  return containersOf(t)
+    .map(({ path, container }) => ({ path, env: Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value])) }))
+    .filter(({ env }) => 'KONG_PROXY_LISTEN' in env);
+}
+
 export const ACCESS_RULES: readonly Rule[] = [
   {
     id: 'rbac-least-privilege',
@@ -168,31 +177,22 @@ export const ACCESS_RULES: readonly Rule[] = [
     id: 'kong-edge',
     description: 'Kong serves TLS with the modern cipher suite, hides its version, reports nothing home and keeps its admin API closed',
     refs: ['R20', 'R21'],
-    check: (obj) => {
-      const t = podTemplate(obj);
-      if (!t) return [];
-      return containersOf(t).flatMap(({ path, container }) => {
-        const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
-        if (!('KONG_PROXY_LISTEN' in env)) return [];
+    check: (obj) =>
+      kongContainers(obj).flatMap(({ path, env }) => {
         const out: ReturnType<typeof v>[] = [];
         const expect = { KONG_SSL_CIPHER_SUITE: 'modern', KONG_HEADERS: 'off', KONG_ANONYMOUS_REPORTS: 'off', KONG_ADMIN_LISTEN: 'off' } as const;
         for (const [name, value] of Object.entries(expect)) if (env[name] !== value) out.push(v(`${path}.env.${name}`, `must be "${value}"`));
         if (!/\bssl\b/.test(env.KONG_PROXY_LISTEN ?? '')) out.push(v(`${path}.env.KONG_PROXY_LISTEN`, 'must include a TLS listener'));
         return out;
-      });
-    },
+      }),
   },
   {
     id: 'trusted-proxies',
     description:
       "Kong believes no forwarded header, and the PROXY protocol only from ranges that hold no pod and no node: nothing inside the cluster can claim another client's address",
     refs: ['issue 16', 'kong.conf trusted_ips, real_ip_header'],
-    check: (obj, ctx) => {
-      const t = podTemplate(obj);
-      if (!t) return [];
-      return containersOf(t).flatMap(({ path, container }) => {
-        const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
-        if (!('KONG_PROXY_LISTEN' in env)) return [];
+    check: (obj, ctx) =>
+      kongContainers(obj).flatMap(({ path, env }) => {
         const out: ReturnType<typeof v>[] = [];
         const header = env.KONG_REAL_IP_HEADER;
         const trusted = (env.KONG_TRUSTED_IPS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
@@ -203,8 +203,7 @@ export const ACCESS_RULES: readonly Rule[] = [
           if (cidr.endsWith('/0') || clash) out.push(v(`${path}.env.KONG_TRUSTED_IPS`, `${cidr} ${clash ? `overlaps the ${clash[0]} range ${clash[1]}` : 'is every address'}: a pod or node there could forge any client's address`));
         }
         return out;
-      });
-    },
+      }),
   },
 ];
 
