@@ -58,3 +58,19 @@ export function signerSubjectRegExp(repository: string): string {
   if (!GITHUB_REPOSITORY.test(repository)) throw new Error(`"${repository}" is not a GitHub repository as owner/name`);
   return SIGNER_SUBJECT_TEMPLATE.replace('{repository}', escapeRegExp(repository));
 }
+
+/**
+ * What the release workflow attests on each image index, besides its signature: one attestation of
+ * each type per architecture, all by the signer identity above. `cosignType` is what
+ * `cosign attest --type` takes, `predicateType` what cosign writes into the in-toto statement and
+ * what Kyverno's `attestations[].type` matches (cosign's well-known predicate types,
+ * https://github.com/sigstore/cosign/blob/main/pkg/cosign/attestation/attestation.go), `file` the
+ * predicate file's suffix in the workflow (`sbom-<arch>.<file>`; `provenance` is BuildKit's SLSA v1
+ * provenance, https://docs.docker.com/build/metadata/attestations/slsa-provenance/). The workflow
+ * holds a copy as `type:file` words (a test keeps the two equal).
+ */
+export const RELEASE_ATTESTATIONS = [
+  { cosignType: 'spdxjson', predicateType: 'https://spdx.dev/Document', file: 'spdx.json', what: 'SBOM, SPDX-JSON' },
+  { cosignType: 'cyclonedx', predicateType: 'https://cyclonedx.org/bom', file: 'cdx.json', what: 'SBOM, CycloneDX JSON' },
+  { cosignType: 'slsaprovenance1', predicateType: 'https://slsa.dev/provenance/v1', file: 'provenance', what: 'SLSA v1 build provenance' },
+] as const;

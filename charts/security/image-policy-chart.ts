@@ -1,7 +1,7 @@
 // Admission control for the product's own images: a Kyverno ClusterPolicy that lets a pod in the
 // app namespace start only when each of its product images carries a Cosign keyless signature by
-// the release workflow, called at a release tag of the platform repository, and a CycloneDX SBOM
-// attestation by the same identity. The identity comes from lib/release-signing.ts
+// the release workflow, called at a release tag of the platform repository, and attestations by the
+// same identity of its SBOM (SPDX-JSON and CycloneDX) and SLSA build provenance. The identity comes from lib/release-signing.ts
 // (docs/decisions/0007-release-signing-identity.md). Third-party images (Supabase, Kong, Redis,
 // ...) are not signed by their publishers in a way the platform can rely on; they are pinned in
 // lib/images.ts instead.
@@ -20,12 +20,10 @@ import {
 import { PlatformChart } from '../../lib/chart';
 import { parseImageRef } from '../../lib/images';
 import { prefixed } from '../../lib/names';
-import { GITHUB_ACTIONS_ISSUER, signerSubjectRegExp } from '../../lib/release-signing';
+import { GITHUB_ACTIONS_ISSUER, RELEASE_ATTESTATIONS, signerSubjectRegExp } from '../../lib/release-signing';
 
 /** Public-good Sigstore transparency log, where keyless signatures are recorded. */
 export const REKOR_URL = 'https://rekor.sigstore.dev';
-/** The predicate type `cosign attest --type cyclonedx` writes. */
-export const CYCLONEDX_PREDICATE = 'https://cyclonedx.org/bom';
 
 export interface ImagePolicyChartProps {
   readonly instance: string;
@@ -58,7 +56,7 @@ export class ImagePolicyChart extends PlatformChart {
         component: 'image-policy',
         annotations: {
           'policies.kyverno.io/title': 'Verify the product images',
-          'policies.kyverno.io/description': 'Pods in the app namespace run product images only when the release workflow, called at a release tag of the platform repository, signed them (Cosign keyless) and attested their CycloneDX SBOM.',
+          'policies.kyverno.io/description': 'Pods in the app namespace run product images only when the release workflow, called at a release tag of the platform repository, signed them (Cosign keyless) and attested their SBOM (SPDX-JSON, CycloneDX) and SLSA build provenance.',
         },
       }),
       spec: {
@@ -83,7 +81,7 @@ export class ImagePolicyChart extends PlatformChart {
                 required: true,
                 useCache: true,
                 attestors: [attestor],
-                attestations: [{ type: CYCLONEDX_PREDICATE, attestors: [attestor] }],
+                attestations: RELEASE_ATTESTATIONS.map((a) => ({ type: a.predicateType, attestors: [attestor] })),
               },
             ],
           },

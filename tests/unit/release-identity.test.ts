@@ -48,6 +48,7 @@ import { PLATFORM_REPOSITORY } from '../../environments/defaults';
 import { parseEnvironment } from '../../environments/schema';
 import {
   GITHUB_ACTIONS_ISSUER,
+  RELEASE_ATTESTATIONS,
   RELEASE_TAG,
   RELEASE_WORKFLOW,
   SIGNER_SUBJECT_TEMPLATE,
@@ -207,7 +208,7 @@ describe.each(environments)('$name admission identity', ({ name: envName, reposi
 
   it('is one issuer and one anchored pattern, derived from the platform repository, the same in dist/', () => {
     expect(repository).toBe(PLATFORM_REPOSITORY);
-    expect(synthesised.length).toBe(2); // the signature and the SBOM attestation
+    expect(synthesised.length).toBe(1 + RELEASE_ATTESTATIONS.length); // the signature and each attestation
     for (const keyless of [...synthesised, ...committed]) {
       expect(keyless.issuer).toBe(GITHUB_ACTIONS_ISSUER);
       expect(keyless.subjectRegExp).toBe(signerSubjectRegExp(repository));
@@ -278,8 +279,8 @@ describe('the release workflow says and checks the same convention', () => {
   });
 
   it('checks its signature with the issuer and pattern of lib/release-signing.ts, before asking for a promotion', () => {
-    const wf = parse(text) as { jobs: { build: { steps: { name?: string; env?: Record<string, string>; run?: string }[] } } };
-    const steps = wf.jobs.build.steps;
+    const wf = parse(text) as { jobs: { publish: { steps: { name?: string; env?: Record<string, string>; run?: string }[] } } };
+    const steps = wf.jobs.publish.steps;
     const check = steps.findIndex((s) => s.run?.includes('cosign verify'));
     expect(check).toBeGreaterThan(steps.findIndex((s) => s.run?.includes('cosign sign')));
     const step = steps[check]!;

@@ -50,7 +50,8 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@bdd89e60dc5387d8f819bebc702987956bcd4913')).toBe(false);
     expect(subject.test('https://github.com/attacker/supabase-platform/.github/workflows/image-release.yml@refs/tags/v1.4.0')).toBe(false);
     expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/ci.yml@refs/tags/v1.4.0')).toBe(false);
-    expect(verify.attestations.map((a) => a.type)).toEqual(['https://cyclonedx.org/bom']);
+    // Written out, not taken from lib/release-signing.ts: these are what cosign writes for spdxjson, cyclonedx and slsaprovenance1.
+    expect(verify.attestations.map((a) => a.type)).toEqual(['https://spdx.dev/Document', 'https://cyclonedx.org/bom', 'https://slsa.dev/provenance/v1']);
   });
 
   it('refuses unsigned images outside dev, fails closed, and never rewrites the pods (Argo CD stays in sync)', () => {
