@@ -1,6 +1,8 @@
 // `images pin`: resolves the tag of every image of lib/images.ts to its multi-arch index digest
 // through the registry's HTTP API and rewrites lib/images.lock.json (docs/reference/images.md).
+// `images list`: every image as pods run it, for the weekly scan (.github/workflows/images.yml).
 //   npm run images -- pin [--lock PATH]
+//   npm run images -- list [--json]
 // The protocol is the OCI distribution spec's "Pulling manifests"
 // (https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests) with
 // the anonymous bearer token flow of Docker's token authentication
@@ -12,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { IMAGES, type ImageLock, type LockEntry } from '../lib/images';
+import { type Image, IMAGES, type ImageLock, imageRef, type LockEntry } from '../lib/images';
 import { PROJECT_ROOT } from '../lib/files';
 import { IMAGE_DIGEST_EXCEPTIONS } from '../lib/policy';
 import { UsageError } from './usage';
@@ -154,6 +156,21 @@ export function lockText(lock: ImageLock): string {
   return `${JSON.stringify(lock, null, 2)}\n`;
 }
 
+/**
+ * What a run changed, one line per image: a first digest, and a digest that changed for the same
+ * tag, which means the tag was moved upstream (a rebuild, or worse) and the change needs review.
+ */
+export function lockChanges(previous: ImageLock, lock: ImageLock): string[] {
+  return Object.entries(lock.images).flatMap(([key, e]) => {
+    const old = previous.images[key];
+    if (!e.digest || old?.digest === e.digest) return [];
+    const image = `${e.repository}:${e.tag}`;
+    if (!old?.digest) return [`${key}: ${image} pinned to ${e.digest}`];
+    if (old.repository !== e.repository || old.tag !== e.tag) return [`${key}: ${image} pinned to ${e.digest} (the lock had ${old.repository}:${old.tag})`];
+    return [`${key}: ${image} moved from ${old.digest} to ${e.digest}: the tag was re-published upstream; check the project's release notes for why before merging`];
+  });
+}
+
 /** Lines about lib/policy.ts IMAGE_DIGEST_EXCEPTIONS that the new lock makes necessary. */
 export function exceptionAdvice(lock: ImageLock, exceptions: Readonly<Record<string, string>> = IMAGE_DIGEST_EXCEPTIONS): string[] {
   return Object.entries(lock.images).flatMap(([key, e]) => {
@@ -163,17 +180,43 @@ export function exceptionAdvice(lock: ImageLock, exceptions: Readonly<Record<str
   });
 }
 
-/** `images pin [--lock PATH]`: returns the exit code (1 when an image could not be pinned). */
+/** One image of the catalogue: its key in IMAGES and the reference pods run ("repo:tag@sha256:…" once locked). */
+export interface ListedImage {
+  readonly name: string;
+  readonly ref: string;
+}
+
+/** Every image of `images` in catalogue order, referenced exactly as lib/images.ts renders it. */
+export function listImages(images: Readonly<Record<string, Image>> = IMAGES): ListedImage[] {
+  return Object.entries(images).map(([name, img]) => ({ name, ref: imageRef(img) }));
+}
+
+const USAGE = 'use `npm run images -- pin [--lock PATH]` or `npm run images -- list [--json]`';
+
+/**
+ * `images pin [--lock PATH]` and `images list [--json]`: returns the exit code (1 when an image
+ * could not be pinned). `list --json` prints one line of JSON, a job output the weekly workflow's
+ * scan matrix reads.
+ */
 export async function imagesCommand(argv: string[], out: (line: string) => void, opts: { registryUrl?: RegistryUrl; fetch?: typeof fetch } = {}): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== 'pin') throw new UsageError(`unknown images command "${command ?? ''}": use \`npm run images -- pin [--lock PATH]\``);
+  if (command === 'list') {
+    const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
+    const images = listImages();
+    const width = Math.max(...images.map((i) => i.name.length));
+    if (values.json) out(JSON.stringify(images));
+    else for (const { name, ref } of images) out(`${name.padEnd(width)}  ${ref}`);
+    return 0;
+  }
+  if (command !== 'pin') throw new UsageError(`unknown images command "${command ?? ''}": ${USAGE}`);
   const { values } = parseArgs({ args: rest, options: { lock: { type: 'string' } }, strict: true });
   const path = values.lock ?? LOCK_PATH;
   const previous = JSON.parse(readFileSync(path, 'utf8')) as ImageLock;
   const { lock, failures } = await pinImages(IMAGES, previous, opts);
   writeFileSync(path, lockText(lock));
   const pinned = Object.values(lock.images).filter((e) => e.digest).length;
-  out(`${path}: ${pinned} of ${Object.keys(lock.images).length} images carry a digest`);
+  out(`${path === LOCK_PATH ? 'lib/images.lock.json' : path}: ${pinned} of ${Object.keys(lock.images).length} images carry a digest`);
+  for (const line of lockChanges(previous, lock)) out(line);
   for (const line of exceptionAdvice(lock)) out(line);
   for (const f of failures) out(`error: ${f}`);
   return failures.length ? 1 : 0;

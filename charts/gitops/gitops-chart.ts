@@ -10,7 +10,7 @@ import { AppProject } from '../../imports/appproject-argoproj.io';
 import { PlatformChart } from '../../lib/chart';
 import { LAYERS, type Layer } from '../../lib/layers';
 import { prefixed } from '../../lib/names';
-import { OPERATORS } from '../../lib/operators';
+import { OPERATORS, type OperatorRelease, operatorFolder } from '../../lib/operators';
 
 /** A kind the platform emits. */
 export interface KindRef {
@@ -93,14 +93,18 @@ export class GitopsChart extends PlatformChart {
 
     // The operators the data layer needs, from their upstream release manifests, in a project of
     // their own: they install CRDs, webhooks and cluster roles, which the platform's project
-    // does not allow, and only from these two repositories.
+    // does not allow, and only from their repositories (or this one's kustomization of a release asset).
     const operatorsProject = prefixed(props.prefix, `operators-${props.instance}`);
-    const releases = Object.values(OPERATORS);
+    const releases: readonly OperatorRelease[] = Object.values(OPERATORS);
+    const operatorSource = (r: OperatorRelease) =>
+      'manifestUrl' in r
+        ? { repoUrl: props.config.repoUrl, targetRevision: props.config.targetRevision, path: operatorFolder(r) }
+        : { repoUrl: r.repoUrl, targetRevision: r.revision, path: r.path, directory: { include: r.file } };
     new AppProject(this, 'operators-project', {
       metadata: meta(operatorsProject),
       spec: {
         description: `The operators the platform (${props.instance}) runs under: CloudNativePG and its Barman Cloud Plugin`,
-        sourceRepos: [...new Set(releases.map((r) => r.repoUrl))],
+        sourceRepos: [...new Set(releases.map((r) => operatorSource(r).repoUrl))],
         destinations: [...new Set(releases.map((r) => r.namespace))].map((namespace) => ({ server: props.config.destinationServer, namespace })),
         clusterResourceWhitelist: [{ group: '*', kind: '*' }],
         namespaceResourceWhitelist: [{ group: '*', kind: '*' }],
@@ -111,7 +115,7 @@ export class GitopsChart extends PlatformChart {
         metadata: meta(prefixed(props.prefix, `${props.instance}-${r.name}`), { 'argocd.argoproj.io/sync-wave': String(OPERATORS_WAVE) }),
         spec: {
           project: operatorsProject,
-          source: { repoUrl: r.repoUrl, targetRevision: r.revision, path: r.path, directory: { include: r.file } },
+          source: operatorSource(r),
           destination: { server: props.config.destinationServer, namespace: r.namespace },
           // Operators are never pruned by a platform sync: removing one would orphan the database.
           syncPolicy: { automated: { prune: false, selfHeal: true }, syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'], retry: RETRY },

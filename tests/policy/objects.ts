@@ -100,6 +100,44 @@ export function containersOf(t: PodTemplate): { path: string; container: Contain
   return [...list('initContainers'), ...list('containers')];
 }
 
+/** Kinds whose `image` keys are patterns or data, not images the cluster runs. */
+const NOT_IMAGE_REFERENCES = new Set(['ConfigMap', 'Secret', 'CustomResourceDefinition', 'ClusterPolicy', 'Policy', 'ValidatingAdmissionPolicy', 'MutatingAdmissionPolicy']);
+
+/**
+ * Every image an object names, with the field path of each. The containers of its pod template,
+ * as containersOf names them ("" for a container without an image); anywhere else in the object,
+ * each string under a key `image` or `imageName`, and the `reference` of an `image` object (an
+ * image volume, a CloudNativePG extension). That reaches the images outside pod templates:
+ * CloudNativePG Cluster.spec.imageName, an ImageCatalog's spec.images[].image, a Pooler's
+ * spec.pgbouncer.image and the containers of its spec.template, and any pod template of a kind
+ * POD_TEMPLATE_PATHS does not list.
+ */
+export function imagesOf(obj: K8sObject): { path: string; image: string }[] {
+  if (NOT_IMAGE_REFERENCES.has(obj.kind)) return [];
+  const t = podTemplate(obj);
+  const out = t ? containersOf(t).map(({ path, container }) => ({ path: `${path}.image`, image: container.image ?? '' })) : [];
+  const skip = t ? POD_TEMPLATE_PATHS[obj.kind]!.join('.') : undefined;
+  const visit = (node: unknown, path: string): void => {
+    if (path === skip || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => {
+        const name = (item as { name?: unknown } | null)?.name;
+        visit(item, typeof name === 'string' ? `${path}[${name}]` : `${path}.${i}`);
+      });
+      return;
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (!path && key === 'metadata') continue;
+      const field = path ? `${path}.${key}` : key;
+      if ((key === 'image' || key === 'imageName') && typeof value === 'string') out.push({ path: field, image: value });
+      else if (key === 'image' && typeof (value as { reference?: unknown } | null)?.reference === 'string') out.push({ path: `${field}.reference`, image: (value as { reference: string }).reference });
+      else visit(value, field);
+    }
+  };
+  visit(obj, '');
+  return out;
+}
+
 /** "Deployment supabase/kong" */
 export function describe(obj: K8sObject): string {
   const ns = obj.metadata.namespace ? `${obj.metadata.namespace}/` : '';

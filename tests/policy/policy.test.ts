@@ -6,6 +6,8 @@ import { objectsOf } from '../helpers';
 import { EXEMPTION_PREFIX, POLICY_EXCEPTIONS } from '../../lib/policy';
 import { parseEnvironment } from '../../environments/schema';
 import { ENVIRONMENTS } from '../../environments';
+import { IMAGES, imageRef } from '../../lib/images';
+import { imagesOf } from './objects';
 import { checkAll, formatViolations, RULES } from './rules';
 
 describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
@@ -19,6 +21,16 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   it('meets every policy rule', () => {
     const network = parseEnvironment(ENVIRONMENTS.find((e) => e.name === env)!).network;
     expect(formatViolations(checkAll(located.map((l) => l.object), RULES, { pods: network.podCidrs, nodes: network.nodeCidrs }))).toBe('');
+  });
+
+  it('runs only the images of lib/images.ts as rendered, and the product images of its releases file', () => {
+    // Every image rule "image-pinned" reads, pod templates and custom resources alike: a reference
+    // written anywhere else would escape the catalogue, its lock file and the weekly scan.
+    const allowed = new Set([...Object.values(IMAGES).map(imageRef), ...Object.values(parseEnvironment(ENVIRONMENTS.find((e) => e.name === env)!).app.releases)]);
+    const strays = located.flatMap(({ object }) => imagesOf(object).filter(({ image }) => !allowed.has(image)).map(({ path, image }) => `${object.kind} ${object.metadata.name} ${path}: ${image}`));
+    expect(strays).toEqual([]);
+    // The walk reaches the CloudNativePG Cluster's image, which no pod template names.
+    expect(located.some(({ object }) => object.kind === 'Cluster' && imagesOf(object).some((i) => i.path === 'spec.imageName' && i.image === imageRef(IMAGES.postgres)))).toBe(true);
   });
 
   it('takes only the exceptions lib/policy.ts declares, with their reasons, and prints them', () => {

@@ -74,6 +74,7 @@ const cluster = (): Mutable => ({
     },
     plugins: [{ name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'store' } }],
     storage: { size: '10Gi' },
+    imageName: `docker.io/supabase/postgres:15.8.1.085@sha256:${'d'.repeat(64)}`,
   },
 });
 const scheduledBackup = (): K8sObject =>
@@ -84,6 +85,12 @@ const withCluster = (o: K8sObject[], breakIt: (spec: Mutable, c: Mutable) => voi
   breakIt(c.spec, c);
   o.push(c as K8sObject, scheduledBackup());
 };
+/** A production CloudNativePG ImageCatalog: the operator runs its images without any pod template naming them. */
+const imageCatalog = (image: string): K8sObject =>
+  ({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'ImageCatalog', metadata: { name: 'postgres', namespace: 'app', labels: { ...labels, 'app.kubernetes.io/instance': 'production' } }, spec: { images: [{ major: 15, image }] } });
+/** A production Pooler whose partial pod template names the pgbouncer image. */
+const pooler = (image: string): K8sObject =>
+  ({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Pooler', metadata: { name: 'pooler-rw', namespace: 'app', labels: { ...labels, 'app.kubernetes.io/instance': 'production' } }, spec: { cluster: { name: 'postgres' }, instances: 3, type: 'rw', pgbouncer: { poolMode: 'transaction' }, template: { spec: { containers: [{ name: 'pgbouncer', image }] } } } });
 const internalCertificate = (spec: Mutable): K8sObject =>
   ({
     apiVersion: 'cert-manager.io/v1',
@@ -207,6 +214,9 @@ const CASES: BrokenCase[] = [
     field: 'containers[main].image',
   },
   { rule: 'image-pinned', what: 'an implicit registry', breakIt: (o) => (init(o).image = 'supabase/postgres:15.8.1.085'), object: 'Deployment app/sample', field: 'initContainers[wait].image' },
+  { rule: 'image-pinned', what: 'a production Cluster whose imageName has no digest', breakIt: (o) => withCluster(o, (s) => (s.imageName = 'docker.io/supabase/postgres:15.8.1.060')), object: 'Cluster app/postgres', field: 'spec.imageName' },
+  { rule: 'image-pinned', what: 'an ImageCatalog image by the latest tag', breakIt: (o) => o.push(imageCatalog('ghcr.io/cloudnative-pg/postgresql:latest')), object: 'ImageCatalog app/postgres', field: 'spec.images.0.image' },
+  { rule: 'image-pinned', what: 'a production Pooler template image without a digest', breakIt: (o) => o.push(pooler('ghcr.io/cloudnative-pg/pgbouncer:1.25.1')), object: 'Pooler app/pooler-rw', field: 'spec.template.spec.containers[pgbouncer].image' },
   { rule: 'availability', what: 'no PodDisruptionBudget', breakIt: (o) => remove(o, 'PodDisruptionBudget', 'sample'), object: 'Deployment app/sample', field: '(object)' },
   { rule: 'availability', what: 'no hostname anti-affinity', breakIt: (o) => delete pod(o).affinity, object: 'Deployment app/sample', field: 'spec.template.spec.affinity.podAntiAffinity' },
   { rule: 'availability', what: 'no zone spread', breakIt: (o) => delete pod(o).topologySpreadConstraints, object: 'Deployment app/sample', field: 'spec.template.spec.topologySpreadConstraints' },
@@ -296,6 +306,40 @@ describe('policy harness', () => {
     main(objects).image = 'docker.io/acme/listed:1.2.3';
     deployment(objects).metadata.labels['app.kubernetes.io/instance'] = 'staging';
     expect(messages({}).filter((m) => m.includes('acme/listed'))).toEqual([]);
+  });
+
+  it('reads the images custom resources name outside pod templates, with the same digest exceptions', () => {
+    const digest = `sha256:${'e'.repeat(64)}`;
+    const pgbouncer = 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1';
+    const objects = sampleObjects();
+    const c = cluster();
+    c.spec.imageName = 'docker.io/acme/postgres:15.8.1';
+    const catalogue = imageCatalog(`ghcr.io/cloudnative-pg/postgresql:15.13@${digest}`) as Mutable;
+    const pool = pooler(pgbouncer) as Mutable;
+    pool.spec.pgbouncer.image = pgbouncer;
+    // An image volume: the reference of an `image` object.
+    c.spec.postgresql.extensions = [{ name: 'vector', image: { reference: `ghcr.io/cloudnative-pg/pgvector:0.8.0@${digest}` } }];
+    // A ConfigMap's keys are data, never an image to check.
+    const data: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'notes', namespace: 'app', labels }, data: { image: 'anything' } };
+    objects.push(c as K8sObject, catalogue as K8sObject, pool as K8sObject, data);
+    const found = (exceptions: Record<string, string>) => checkAll(objects, [imagePinned(exceptions)]).map((x) => `${x.object} ${x.field}: ${x.message.split(':')[0]}`);
+    expect(found({})).toEqual([
+      'Cluster app/postgres spec.imageName: "docker.io/acme/postgres',
+      'Pooler app/pooler-rw spec.pgbouncer.image: "ghcr.io/cloudnative-pg/pgbouncer',
+      'Pooler app/pooler-rw spec.template.spec.containers[pgbouncer].image: "ghcr.io/cloudnative-pg/pgbouncer',
+    ]);
+    expect(checkAll(objects, [imagePinned({})]).find((x) => x.object === 'Cluster app/postgres')!.message).toBe(
+      '"docker.io/acme/postgres:15.8.1" has no digest: production runs images by digest (run `npm run images -- pin`), or declare it in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS with the reason',
+    );
+    // The same exception list as for containers; with a digest no exception is needed.
+    expect(found({ 'docker.io/acme/postgres:15.8.1': 'no registry reachable when pinned; the weekly workflow re-pins', [pgbouncer]: 'the same' })).toEqual([]);
+    c.spec.imageName = `docker.io/acme/postgres:15.8.1@${digest}`;
+    pool.spec.pgbouncer.image = pool.spec.template.spec.containers[0].image = `${pgbouncer}@${digest}`;
+    expect(found({})).toEqual([]);
+    // Outside production an exact tag is enough, as for containers.
+    c.spec.imageName = 'docker.io/acme/postgres:15.8.1';
+    c.metadata.labels['app.kubernetes.io/instance'] = 'staging';
+    expect(found({})).toEqual([]);
   });
 
   it('accepts a secret-looking variable that points into a mounted volume', () => {

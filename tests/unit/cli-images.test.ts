@@ -1,8 +1,9 @@
 // `npm run images -- pin` against a small fake registry on loopback (no network): the anonymous
 // bearer token flow of Docker's token authentication, HEAD and GET of manifests as the OCI
 // distribution spec describes them, a missing tag, a server error, a single-platform manifest and
-// an unreachable registry. Also: lib/images.lock.json and lib/images.ts agree, and the one list
-// of digest exceptions matches the lock.
+// an unreachable registry; what a run changed (a first digest, a moved tag). `images list`, the
+// weekly scan's matrix. Also: lib/images.lock.json and lib/images.ts agree, and the one list of
+// digest exceptions matches the lock.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exceptionAdvice, imagesCommand, INDEX_TYPES, lockText, parseChallenge, pinImages, registryOf, resolveDigest } from '../../cli/images';
+import { exceptionAdvice, imagesCommand, INDEX_TYPES, listImages, lockChanges, lockText, parseChallenge, pinImages, registryOf, resolveDigest } from '../../cli/images';
 import { IMAGE_LOCK, IMAGES, type ImageLock, imageRef, lockedDigest, pullPolicy } from '../../lib/images';
 import { IMAGE_DIGEST_EXCEPTIONS } from '../../lib/policy';
 
@@ -145,15 +146,65 @@ describe('images pin: the lock file', () => {
       expect(code).toBe(1);
       const written = JSON.parse(readFileSync(path, 'utf8')) as ImageLock;
       expect(written.images.redis!.digest).toBe(INDEX_DIGEST);
+      expect(lines).toContain(`redis: docker.io/library/redis:7.4.7-alpine pinned to ${INDEX_DIGEST}`);
       expect(lines).toContain('redis now has a digest: remove it from lib/policy.ts IMAGE_DIGEST_EXCEPTIONS');
+      expect(lines).toContain('auth now has a digest: remove it from lib/policy.ts IMAGE_DIGEST_EXCEPTIONS');
+      // Exactly the exceptions that can go, and the images that failed: nothing else is advised.
+      expect(lines.filter((l) => l.includes('IMAGE_DIGEST_EXCEPTIONS'))).toEqual(['redis', 'auth'].filter((k) => Object.hasOwn(IMAGE_DIGEST_EXCEPTIONS, k)).map((k) => `${k} now has a digest: remove it from lib/policy.ts IMAGE_DIGEST_EXCEPTIONS`));
       expect(lines.some((l) => l.startsWith('error: docker.io/supabase/postgres:15.8.1.085: the registry has no tag'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
+  it('reports a first digest, and a digest that moved under the same tag as a tag re-published upstream', () => {
+    const [a, b] = [`sha256:${'a'.repeat(64)}`, `sha256:${'b'.repeat(64)}`];
+    const entry = (tag: string, digest: string | null) => ({ repository: 'docker.io/library/redis', tag, digest, source: digest ? 'test' : null });
+    const lock = (e: ReturnType<typeof entry>): ImageLock => ({ images: { redis: e } });
+    expect(lockChanges(lock(entry('7.4.7-alpine', null)), lock(entry('7.4.7-alpine', a)))).toEqual([`redis: docker.io/library/redis:7.4.7-alpine pinned to ${a}`]);
+    expect(lockChanges(lock(entry('7.4.7-alpine', a)), lock(entry('7.4.7-alpine', a)))).toEqual([]);
+    expect(lockChanges(lock(entry('7.4.7-alpine', a)), lock(entry('7.4.7-alpine', b)))).toEqual([
+      `redis: docker.io/library/redis:7.4.7-alpine moved from ${a} to ${b}: the tag was re-published upstream; check the project's release notes for why before merging`,
+    ]);
+    expect(lockChanges(lock(entry('7.4.6-alpine', a)), lock(entry('7.4.7-alpine', b)))).toEqual([`redis: docker.io/library/redis:7.4.7-alpine pinned to ${b} (the lock had docker.io/library/redis:7.4.6-alpine)`]);
+    expect(lockChanges({ images: {} }, lock(entry('7.4.7-alpine', null)))).toEqual([]);
+  });
+
   it('refuses an unknown subcommand', async () => {
-    await expect(imagesCommand(['resolve'], () => {})).rejects.toThrow(/use `npm run images -- pin/);
+    await expect(imagesCommand(['resolve'], () => {})).rejects.toThrow(/use `npm run images -- pin.*`npm run images -- list/);
+  });
+});
+
+describe('images list', () => {
+  it('--json prints one line: every catalogue image in order with the reference pods run', async () => {
+    const lines: string[] = [];
+    expect(await imagesCommand(['list', '--json'], (l) => lines.push(l))).toBe(0);
+    expect(lines).toHaveLength(1);
+    const listed = JSON.parse(lines[0]!) as { name: string; ref: string }[];
+    expect(listed).toEqual(Object.entries(IMAGES).map(([name, img]) => ({ name, ref: imageRef(img) })));
+    for (const [i, [name, img]] of Object.entries(IMAGES).entries()) {
+      const locked = lockedDigest(IMAGE_LOCK, img.repository, img.tag);
+      expect(listed[i]!.ref, name).toBe(`${img.repository}:${img.tag}${locked ? `@${locked}` : ''}`);
+      // The workflow names artifacts, files and code-scanning categories after the key.
+      expect(name).toMatch(/^[A-Za-z][A-Za-z0-9]*$/);
+    }
+  });
+
+  it('references a locked image by tag and digest, an unlocked one by tag', () => {
+    const digest = `sha256:${'f'.repeat(64)}`;
+    expect(listImages({ redis: { repository: 'docker.io/library/redis', tag: '7.4.7-alpine', digest }, kong: { repository: 'docker.io/kong/kong', tag: '3.9.1' } })).toEqual([
+      { name: 'redis', ref: `docker.io/library/redis:7.4.7-alpine@${digest}` },
+      { name: 'kong', ref: 'docker.io/kong/kong:3.9.1' },
+    ]);
+  });
+
+  it('without --json prints one aligned line per image', async () => {
+    const lines: string[] = [];
+    await imagesCommand(['list'], (l) => lines.push(l));
+    expect(lines).toHaveLength(Object.keys(IMAGES).length);
+    expect(lines[0]).toMatch(/^postgres {2,}docker\.io\/supabase\/postgres:15\.8\.1\.085/);
+    // The references start in one column.
+    expect(new Set(lines.map((l) => l.search(/\S+$/))).size).toBe(1);
   });
 });
 

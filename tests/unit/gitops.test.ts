@@ -1,9 +1,10 @@
 // Argo CD objects: every Application's path is a layer folder of dist/, every object of dist/
 // belongs to exactly one Application, waves follow the layer order, and the AppProject allows
 // exactly what the platform emits.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { LAYER_WAVES, OPERATORS_WAVE } from '../../charts/gitops/gitops-chart';
 import { OPERATORS } from '../../lib/operators';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
@@ -76,9 +77,11 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
 
   it('installs the operators the data layer needs from their pinned upstream manifests, before every layer, never pruning them', () => {
     const operatorApps = located.filter((l) => l.object.kind === 'Application').map((l) => l.object as Obj).filter((a) => a.spec.project === operatorsProject.metadata.name);
-    expect(operatorApps.map((a) => a.spec.source).sort((a, b) => a.repoURL.localeCompare(b.repoURL))).toEqual([
+    const platform = layerApps[0]!.spec.source;
+    expect(operatorApps.map((a) => a.spec.source).sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      // The plugin's release asset through this repository's kustomization (below).
+      { repoURL: platform.repoURL, targetRevision: platform.targetRevision, path: 'operators/barman-cloud-plugin' },
       { repoURL: OPERATORS.cloudnativePg.repoUrl, targetRevision: 'main', path: 'releases', directory: { include: 'cnpg-1.30.0.yaml' } },
-      { repoURL: OPERATORS.barmanCloudPlugin.repoUrl, targetRevision: 'v0.14.0', path: '.', directory: { include: 'manifest.yaml' } },
     ]);
     const firstLayer = Math.min(...layerApps.map((a) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave'])));
     for (const app of operatorApps) {
@@ -87,6 +90,24 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
       expect(app.spec.syncPolicy.automated.prune).toBe(false);
       expect(app.spec.destination.namespace).toBe('cnpg-system');
     }
-    expect(operatorsProject.spec.sourceRepos.sort()).toEqual([OPERATORS.cloudnativePg.repoUrl, OPERATORS.barmanCloudPlugin.repoUrl].sort());
+    expect(operatorsProject.spec.sourceRepos.sort()).toEqual([OPERATORS.cloudnativePg.repoUrl, platform.repoURL].sort());
+  });
+});
+
+describe('the Barman Cloud Plugin\'s kustomization', () => {
+  const text = readFileSync(join(ROOT, 'operators', 'barman-cloud-plugin', 'kustomization.yaml'), 'utf8');
+  const kustomization = parse(text) as { apiVersion: string; kind: string; resources: string[] };
+
+  it('applies exactly the release asset lib/operators.ts names, of the version it names', () => {
+    expect(kustomization.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
+    expect(kustomization.kind).toBe('Kustomization');
+    expect(kustomization.resources).toEqual([OPERATORS.barmanCloudPlugin.manifestUrl]);
+    expect(OPERATORS.barmanCloudPlugin.manifestUrl).toBe(`https://github.com/cloudnative-pg/plugin-barman-cloud/releases/download/v${OPERATORS.barmanCloudPlugin.version}/manifest.yaml`);
+  });
+
+  it('is what the README applies by hand (never manifest.yaml from git, which runs development images)', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`kubectl apply -f ${OPERATORS.barmanCloudPlugin.manifestUrl}`);
+    expect(readme).not.toMatch(/raw\.githubusercontent\.com\/cloudnative-pg\/plugin-barman-cloud/);
   });
 });

@@ -2,7 +2,7 @@
 import { ALLOWED_REGISTRIES, IMAGES } from '../../../lib/images';
 import { IMAGE_DIGEST_EXCEPTIONS } from '../../../lib/policy';
 import { parseQuantity } from '../../../lib/quantity';
-import { containersOf, describe, LONG_RUNNING, podTemplate } from '../objects';
+import { containersOf, describe, imagesOf, LONG_RUNNING, podTemplate } from '../objects';
 import { type Rule, v } from './rule';
 
 const ALLOWED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
@@ -176,7 +176,9 @@ export function digestExceptionsByRef(exceptions: Readonly<Record<string, string
 
 /**
  * Rule "image-pinned": allowed registry, exact tag or digest everywhere; in production a digest
- * too, unless `exceptions` ("repo:tag" -> reason) excepts the image with a non-empty reason.
+ * too, unless `exceptions` ("repo:tag" -> reason) excepts the image with a non-empty reason. It
+ * reads every image an object names (imagesOf): the containers of pod templates, and the image
+ * fields of custom resources outside them, such as CloudNativePG's Cluster.spec.imageName.
  */
 export function imagePinned(exceptions: Readonly<Record<string, string>> = digestExceptionsByRef()): Rule {
   return {
@@ -184,26 +186,23 @@ export function imagePinned(exceptions: Readonly<Record<string, string>> = diges
     description: 'every image comes from an allowed registry with an exact version tag or a digest; production images carry a digest unless lib/policy.ts excepts them with a reason',
     refs: ['R6', 'CKV_K8S_43', 'KSV-0013', 'KSV-0125', 'OCI distribution spec (manifests by digest)'],
     check: (obj) => {
-      const t = podTemplate(obj);
-      if (!t) return [];
       const production = obj.metadata.labels?.['app.kubernetes.io/instance'] === 'production';
-      return containersOf(t).flatMap(({ path, container }) => {
-        const image = container.image ?? '';
+      return imagesOf(obj).flatMap(({ path, image }) => {
         const [ref = '', digest] = image.split('@');
         const slash = ref.lastIndexOf('/');
         const colon = ref.lastIndexOf(':');
         const tag = colon > slash ? ref.slice(colon + 1) : undefined;
         const registry = ref.split('/')[0] ?? '';
         const out: ReturnType<typeof v>[] = [];
-        if (!(ALLOWED_REGISTRIES as readonly string[]).includes(registry)) out.push(v(`${path}.image`, `"${image}" is not from an allowed registry (${ALLOWED_REGISTRIES.join(', ')}): write the registry explicitly`));
-        if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) out.push(v(`${path}.image`, `"${image}" has a malformed digest`));
-        if (!digest && (!tag || tag === 'latest' || !/\d+\.\d+/.test(tag))) out.push(v(`${path}.image`, `"${image}" is not pinned: use an exact version tag from lib/images.ts`));
+        if (!(ALLOWED_REGISTRIES as readonly string[]).includes(registry)) out.push(v(path, `"${image}" is not from an allowed registry (${ALLOWED_REGISTRIES.join(', ')}): write the registry explicitly`));
+        if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) out.push(v(path, `"${image}" has a malformed digest`));
+        if (!digest && (!tag || tag === 'latest' || !/\d+\.\d+/.test(tag))) out.push(v(path, `"${image}" is not pinned: use an exact version tag from lib/images.ts`));
         if (production && !digest) {
           const reason = Object.hasOwn(exceptions, ref) ? exceptions[ref] : undefined;
           if (reason === undefined) {
-            out.push(v(`${path}.image`, `"${image}" has no digest: production runs images by digest (run \`npm run images -- pin\`), or declare it in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS with the reason`));
+            out.push(v(path, `"${image}" has no digest: production runs images by digest (run \`npm run images -- pin\`), or declare it in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS with the reason`));
           } else if (reason.trim() === '') {
-            out.push(v(`${path}.image`, `"${image}" is excepted from the digest without a reason: give the reason in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS`));
+            out.push(v(path, `"${image}" is excepted from the digest without a reason: give the reason in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS`));
           }
         }
         return out;
