@@ -14,7 +14,12 @@ Commands:
   secrets   create the platform's Secrets in a dev cluster (generated values; never printed
             unless --dry-run; existing Secrets are kept unless --rotate)
   promote   put a new image of the api, worker or scheduler into an environment's release
-            file (environments/releases/<env>.json), re-synthesise dist/, print what changed
+            file (environments/releases/<env>.json), re-synthesise dist/, print what changed;
+            production takes only staging's release once it completed there
+  record-release
+            record that staging's release of a component completed (its canary, for the api),
+            from the Rollout or Deployment as kubectl prints it, in
+            environments/releases/staging-completed.json; refuses unless the object proves it
   restore   postgres: a new recovery Cluster from the object store to a target, and the Job
             that fails loudly if it fell short; redis: the restore Job for a snapshot
             (dist/<env>/on-demand/); prints them and the steps around them, or --apply
@@ -50,7 +55,15 @@ Options for secrets:
 Options for promote (also: npm run promote -- ...):
   --env NAME               environment to release to
   --component NAME         api, worker or scheduler
-  --image REF              REPO@sha256:<64 hex> (production refuses a tag without digest)
+  --image REF              REPO@sha256:<64 hex> (production refuses a tag without digest, and
+                           an image that is not staging's release or has not completed there)
+  --rollback               production only: an image that completed in staging before (the
+                           previous release), though staging has moved on
+
+Options for record-release:
+  --component NAME         api, worker or scheduler
+  --object FILE            kubectl get rollout api -n app -o json (deployment worker, deployment
+                           scheduler) saved to FILE, or - to read it from standard input
 
 Options for restore:
   --env NAME               environment

@@ -4,9 +4,12 @@
 //   npm run cli -- status --env dev [--context NAME]
 //   npm run cli -- secrets --env dev [--rotate] [--dry-run] [--set SECRET/KEY=VALUE] [--context NAME]
 //   npm run promote -- --env staging --component api --image REPO@sha256:...
+//   npm run promote -- --env production --component api --image REPO@sha256:... [--rollback]
+//   npm run cli -- record-release --component api --object rollout.json|-
 //   npm run cli -- restore --env production --store postgres [--to latest|TIME|LSN] [--apply]
 //   npm run cli -- restore --env production --store redis [--backup NAME] [--force] [--apply]
 //   npm run cli -- loadtest --env staging --script api|realtime|database [--print] [--context NAME]
+import { readFileSync } from 'node:fs';
 import { ENVIRONMENTS } from '../environments';
 import { EnvironmentError } from '../environments/schema';
 import { PROJECT_ROOT } from '../lib/files';
@@ -16,6 +19,7 @@ import { HELP } from './help';
 import { loadtestCommand } from './loadtest';
 import { connect } from './kube';
 import { promoteCommand } from './promote';
+import { recordReleaseCommand } from './record-release';
 import { restoreCommand } from './restore';
 import { secretsCommand } from './secrets';
 import { statusCommand } from './status';
@@ -31,6 +35,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   status: (argv) => statusCommand(argv, { root: PROJECT_ROOT, envNames: ENV_NAMES, cluster: connect, out, now: () => new Date() }),
   secrets: async (argv) => (await secretsCommand(argv, connect, out), 0),
   promote: (argv) => (promoteCommand(argv, ENVIRONMENTS, PROJECT_ROOT, out), Promise.resolve(0)),
+  'record-release': (argv) =>
+    (recordReleaseCommand(argv, { root: PROJECT_ROOT, now: () => new Date(), read: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'), out }), Promise.resolve(0)),
   restore: async (argv) => (await restoreCommand(argv, connect, out, note), 0),
   loadtest: (argv) => loadtestCommand(argv, { root: PROJECT_ROOT, envNames: ENV_NAMES, cluster: connect, out, write: (text) => process.stdout.write(text) }),
 };

@@ -1,5 +1,7 @@
 // `promote`: puts a new image of one product component into an environment's release file
 // (environments/releases/<env>.json), re-synthesises dist/, and prints which files changed.
+// Production takes only staging's release once it completed in staging (the record written by
+// `record-release`), or with --rollback an image that completed in staging before.
 // What to write is decided by pure functions tested with the objects they produce.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -8,33 +10,90 @@ import { APP_COMPONENTS, type AppComponent, ImageReference, type Releases } from
 import { type EnvironmentInput, parseEnvironment } from '../environments/schema';
 import type { Manifests } from '../lib/output';
 import { synthAll } from '../lib/synth';
+import { COMPLETED_FILE, type CompletedReleases, RECORD_LIMIT, readCompleted, readStagingReleases } from './record-release';
 import { UsageError } from './usage';
 
 export interface Promotion {
   readonly env: string;
   readonly component: AppComponent;
   readonly image: string;
+  /** Production only: go back to an image that completed in staging before (not staging's current release). */
+  readonly rollback?: boolean;
 }
 
 export function parsePromoteArgs(argv: string[], envNames: readonly string[]): Promotion {
-  const { values } = parseArgs({ args: argv, options: { env: { type: 'string' }, component: { type: 'string' }, image: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { env: { type: 'string' }, component: { type: 'string' }, image: { type: 'string' }, rollback: { type: 'boolean' } },
+    strict: true,
+  });
   if (!values.env || !envNames.includes(values.env)) throw new UsageError(`--env must be one of ${envNames.join(', ')}`);
   if (!values.component || !(APP_COMPONENTS as readonly string[]).includes(values.component)) {
     throw new UsageError(`--component ${values.component ?? '(missing)'} is not a component of the product: use one of ${APP_COMPONENTS.join(', ')}`);
   }
   if (!values.image) throw new UsageError('--image is required: the image reference the release printed, REPO@sha256:<64 hex>');
-  return { env: values.env, component: values.component as AppComponent, image: values.image };
+  if (values.rollback && values.env !== 'production') {
+    throw new UsageError(`--rollback is for production only: ${values.env} takes any image, so promote the previous digest without it`);
+  }
+  return { env: values.env, component: values.component as AppComponent, image: values.image, rollback: values.rollback ?? false };
+}
+
+/** What production's gate reads: staging's release file and the record of its completed releases. */
+export interface StagingReleases {
+  readonly releases: Releases;
+  readonly completed: CompletedReleases;
 }
 
 /**
- * The environment with the new image in its release file. Refuses a malformed reference, and a
- * tag without digest for production; the whole environment must still parse.
+ * Production's release gate; throws a UsageError that says what to do.
+ * - A promotion: the image must be staging's current release of the component, and the record
+ *   must name it as completed in staging (its canary, for the api; its rollout, for the others).
+ * - A rollback (--rollback): the image must be one of the completed releases the record keeps
+ *   (the last RECORD_LIMIT per component), whatever staging runs now.
  */
-export function promote(p: Promotion, input: EnvironmentInput): { input: EnvironmentInput; releases: Releases; previous: string } {
+export function checkProductionGate(p: Promotion, staging: StagingReleases): void {
+  const history = staging.completed[p.component];
+  const completed = history.some((e) => e.image === p.image);
+  const what = p.component === 'api' ? 'canary' : 'rollout';
+  const record = `${COMPLETED_FILE} (the record-release workflow writes it)`;
+  if (p.rollback) {
+    if (completed) return;
+    const kept = history.length === 0 ? 'it records none yet' : `it keeps the last ${RECORD_LIMIT}: ${history.map((e) => e.image).join(', ')}`;
+    throw new UsageError(
+      `--rollback ${p.image}: that image never completed a ${what} in staging according to ${record}; ${kept}. Production rolls back only to an image that completed in staging`,
+    );
+  }
+  const current = staging.releases[p.component];
+  if (p.image !== current) {
+    throw new UsageError(
+      `--image ${p.image} is not staging's release of ${p.component} (${current}): production takes only the image staging runs, once its ${what} completed there. ` +
+        `Promote it to staging first (npm run promote -- --env staging --component ${p.component} --image ${p.image}), let the ${what} complete and record it; ` +
+        `to roll production back to an image that completed in staging before, add --rollback`,
+    );
+  }
+  if (!completed) {
+    const last = history[0] ? `the last completed ${p.component} there is ${history[0].image}` : `it records no completed ${p.component} yet`;
+    throw new UsageError(
+      `staging's ${p.component} ${p.image} has not completed its ${what} according to ${record}; ${last}. ` +
+        `Wait until staging's ${what} completes, run the record-release workflow for ${p.component} and merge its pull request, then promote again`,
+    );
+  }
+}
+
+/**
+ * The environment with the new image in its release file. Refuses a malformed reference; for
+ * production, a tag without digest and anything production's gate refuses (`staging` is required
+ * there); the whole environment must still parse.
+ */
+export function promote(p: Promotion, input: EnvironmentInput, staging?: StagingReleases): { input: EnvironmentInput; releases: Releases; previous: string } {
   const ref = ImageReference.safeParse(p.image);
   if (!ref.success) throw new UsageError(`--image: ${ref.error.issues[0]!.message}`);
-  if (p.env === 'production' && !p.image.includes('@sha256:')) {
-    throw new UsageError(`--image ${p.image} has no digest: production runs only images pinned by @sha256: digest (a tag can be moved to other bytes)`);
+  if (p.env === 'production') {
+    if (!p.image.includes('@sha256:')) {
+      throw new UsageError(`--image ${p.image} has no digest: production runs only images pinned by @sha256: digest (a tag can be moved to other bytes)`);
+    }
+    if (!staging) throw new Error("production's gate needs staging's release file and completed-release record");
+    checkProductionGate(p, staging);
   }
   const releases = { ...input.app.releases, [p.component]: p.image };
   const next = { ...input, app: { ...input.app, releases } };
@@ -88,14 +147,19 @@ export function readDist(dir: string): Manifests {
   return files;
 }
 
-/** Writes the release file, re-synthesises every environment into `<root>/dist`, prints the diff. */
+/**
+ * Writes the release file, re-synthesises every environment into `<root>/dist`, prints the diff.
+ * Production's gate reads staging's files under `root`, as git holds them; every check runs
+ * before anything is written.
+ */
 export function promoteCommand(argv: string[], inputs: readonly EnvironmentInput[], root: string, out: (line: string) => void): void {
   const p = parsePromoteArgs(argv, inputs.map((e) => e.name));
   const current = inputs.find((e) => e.name === p.env)!;
-  const { input, releases, previous } = promote(p, current);
+  const staging = p.env === 'production' ? { releases: readStagingReleases(root), completed: readCompleted(root) } : undefined;
+  const { input, releases, previous } = promote(p, current, staging);
   const before = readDist(join(root, 'dist', p.env));
   writeFileSync(join(root, 'environments', 'releases', `${p.env}.json`), releasesText(releases));
   const rendered = synthAll(inputs.map((e) => (e.name === p.env ? input : e)), join(root, 'dist'));
-  out(`${p.env} ${p.component}: ${previous} -> ${p.image}`);
+  out(`${p.env} ${p.component}: ${previous} -> ${p.image}${p.rollback ? ' (rollback to a release that completed in staging)' : ''}`);
   for (const line of formatDiff(p.env, diffManifests(before, rendered.get(p.env)!))) out(line);
 }

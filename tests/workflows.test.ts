@@ -68,7 +68,7 @@ describe('workflows', () => {
   it('promote.yml runs the promote command on dispatch and opens a pull request', () => {
     const wf = parse(readFileSync(join(DIR, 'promote.yml'), 'utf8')) as Workflow & { on: { workflow_dispatch: { inputs: Record<string, { options?: string[] }> } } };
     expect(wf.on.workflow_dispatch.inputs.component!.options).toEqual(['api', 'worker', 'scheduler']);
-    const steps = wf.jobs!.promote!.steps!;
+    const steps = wf.jobs!['deploy-production']!.steps!;
     expect(steps.some((s) => s.run?.includes('npm run --silent promote -- --env "$ENVIRONMENT" --component "$COMPONENT" --image "$IMAGE"'))).toBe(true);
     expect(steps.some((s) => s.uses?.startsWith('peter-evans/create-pull-request@'))).toBe(true);
   });

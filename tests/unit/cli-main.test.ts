@@ -18,13 +18,15 @@ describe('cli entry point', () => {
       expect(out).toMatch(new RegExp(`^  ${command} {2,}\\S`, 'm'));
       expect(out).toContain(`Options for ${command}`);
     }
-    for (const option of ['--dry-run', '--prune', '--layer NAME', '--context NAME', '--rotate', '--component NAME', '--store NAME']) expect(out).toContain(option);
+    expect(out).toMatch(/^ {2}record-release\n {12}\S/m);
+    expect(out).toContain('Options for record-release');
+    for (const option of ['--dry-run', '--prune', '--layer NAME', '--context NAME', '--rotate', '--component NAME', '--store NAME', '--rollback', '--object FILE']) expect(out).toContain(option);
     expect((await run(['apply', '--help'])).out).toBe(out);
     expect((await run([])).code).toBe(2);
   });
 
   it('refuses an unknown command or option in one line with exit code 2', async () => {
-    expect(await run(['deploy'])).toEqual({ code: 2, out: '', err: ['error: unknown command "deploy": use one of apply, status, secrets, promote, restore, loadtest (see --help)'] });
+    expect(await run(['deploy'])).toEqual({ code: 2, out: '', err: ['error: unknown command "deploy": use one of apply, status, secrets, promote, record-release, restore, loadtest (see --help)'] });
     expect(await run(['status', '--env', 'dev', '--all'])).toEqual({ code: 2, out: '', err: ["error: Unknown option '--all' (see --help)"] });
     expect(await run(['apply'])).toEqual({ code: 2, out: '', err: ['error: --env must be one of dev, staging, production'] });
     expect(await run(['toString'])).toMatchObject({ code: 2 });

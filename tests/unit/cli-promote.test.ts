@@ -1,18 +1,37 @@
-// `promote`: the digest rules, unknown components, and a real run into a scratch copy of the
-// repository's release files and dist/: the written release file still parses, and the diff
-// summary names exactly the files whose bytes changed.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// `promote`: the digest rules, unknown components, production's gate (staging's release, once it
+// completed there; a rollback to an image that completed there before), and a real run into a
+// scratch copy of the repository's release files and dist/: the written release file still
+// parses, the diff summary names exactly the files whose bytes changed, and a refusal writes nothing.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffManifests, formatDiff, parsePromoteArgs, promote, promoteCommand } from '../../cli/promote';
+import { checkProductionGate, diffManifests, formatDiff, parsePromoteArgs, promote, promoteCommand, type StagingReleases } from '../../cli/promote';
+import { COMPLETED_FILE, type CompletedRelease, EMPTY_RECORD } from '../../cli/record-release';
 import { ENVIRONMENTS } from '../../environments';
+import type { AppComponent } from '../../environments/app';
 import { parseEnvironment } from '../../environments/schema';
 import { ROOT } from '../helpers';
 
 const NAMES = ENVIRONMENTS.map((e) => e.name);
 const byName = (name: string) => ENVIRONMENTS.find((e) => e.name === name)!;
 const DIGEST = `sha256:${'ab12'.repeat(16)}`;
+const image = (component: AppComponent, n: number) => `ghcr.io/example-defi/${component}:1.${n}.0@sha256:${n.toString(16).padStart(4, '0').repeat(16)}`;
+
+/** A record entry as `record-release` writes it. */
+const completed = (component: AppComponent, n: number): CompletedRelease => ({
+  image: image(component, n),
+  completedAt: '2026-03-02T10:15:00Z',
+  recordedAt: '2026-03-02T10:20:00.000Z',
+  evidence: { kind: component === 'api' ? 'Rollout' : 'Deployment', namespace: 'app', name: component, generation: n, replicas: 10 },
+});
+
+/** Staging runs release 3 of the api, which completed, after 2 and 1, which completed before. */
+const STAGING: StagingReleases = {
+  releases: { ...byName('staging').app.releases, api: image('api', 3), worker: image('worker', 3) },
+  completed: { ...EMPTY_RECORD, api: [completed('api', 3), completed('api', 2), completed('api', 1)], worker: [completed('worker', 3)] },
+};
+const toProduction = (component: AppComponent, n: number, rollback = false) => ({ env: 'production', component, image: image(component, n), rollback });
 
 describe('promote rules', () => {
   it('refuses an unknown component or environment, naming the valid ones', () => {
@@ -24,7 +43,7 @@ describe('promote rules', () => {
   });
 
   it('refuses a tag without digest for production, and accepts it for dev', () => {
-    expect(() => promote({ env: 'production', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, byName('production'))).toThrow(
+    expect(() => promote({ env: 'production', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, byName('production'), STAGING)).toThrow(
       'has no digest: production runs only images pinned by @sha256: digest',
     );
     expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, byName('dev')).releases.api).toBe('ghcr.io/example-defi/api:1.2.3');
@@ -37,9 +56,9 @@ describe('promote rules', () => {
 
   it('changes only the promoted component', () => {
     const before = byName('production').app.releases;
-    const { releases, previous } = promote({ env: 'production', component: 'worker', image: `ghcr.io/example-defi/worker:1.3.0@${DIGEST}` }, byName('production'));
+    const { releases, previous } = promote(toProduction('worker', 3), byName('production'), STAGING);
     expect(previous).toBe(before.worker);
-    expect(releases).toEqual({ ...before, worker: `ghcr.io/example-defi/worker:1.3.0@${DIGEST}` });
+    expect(releases).toEqual({ ...before, worker: image('worker', 3) });
   });
 
   it('summarises a dist/ diff', () => {
@@ -47,6 +66,62 @@ describe('promote rules', () => {
     expect(diff).toEqual({ added: ['c'], changed: ['b'], removed: [] });
     expect(formatDiff('dev', diff)).toEqual(['dist/dev/: 1 changed, 1 added, 0 removed', '  M b', '  A c']);
     expect(formatDiff('dev', { added: [], changed: [], removed: [] })).toEqual(['dist/dev/ unchanged']);
+  });
+});
+
+describe("production's gate", () => {
+  const production = byName('production');
+
+  it("refuses an image that is not staging's release, saying how to get it there", () => {
+    expect(() => promote(toProduction('api', 4), production, STAGING)).toThrow(
+      `--image ${image('api', 4)} is not staging's release of api (${image('api', 3)}): production takes only the image staging runs, once its canary completed there. ` +
+        `Promote it to staging first (npm run promote -- --env staging --component api --image ${image('api', 4)}), let the canary complete and record it; ` +
+        'to roll production back to an image that completed in staging before, add --rollback',
+    );
+  });
+
+  it("refuses staging's release when it never completed there", () => {
+    expect(() => checkProductionGate(toProduction('scheduler', 3), { ...STAGING, releases: { ...STAGING.releases, scheduler: image('scheduler', 3) } })).toThrow(
+      `staging's scheduler ${image('scheduler', 3)} has not completed its rollout according to ${COMPLETED_FILE} (the record-release workflow writes it); it records no completed scheduler yet. ` +
+        'Wait until staging\'s rollout completes, run the record-release workflow for scheduler and merge its pull request, then promote again',
+    );
+  });
+
+  it("refuses staging's release when the record names another image", () => {
+    const staging = { ...STAGING, releases: { ...STAGING.releases, worker: image('worker', 4) } };
+    expect(() => promote(toProduction('worker', 4), production, staging)).toThrow(
+      `staging's worker ${image('worker', 4)} has not completed its rollout according to ${COMPLETED_FILE} (the record-release workflow writes it); the last completed worker there is ${image('worker', 3)}.`,
+    );
+  });
+
+  it("allows staging's release once it completed", () => {
+    expect(promote(toProduction('api', 3), production, STAGING).releases.api).toBe(image('api', 3));
+    expect(() => checkProductionGate(toProduction('worker', 3), STAGING)).not.toThrow();
+  });
+
+  it('allows a rollback to a digest that completed in staging before, only with --rollback', () => {
+    expect(promote(toProduction('api', 2, true), production, STAGING).releases.api).toBe(image('api', 2));
+    expect(promote(toProduction('api', 1, true), production, STAGING).releases.api).toBe(image('api', 1));
+    expect(() => promote(toProduction('api', 2), production, STAGING)).toThrow("is not staging's release of api");
+  });
+
+  it('refuses a rollback to a digest that never completed in staging', () => {
+    expect(() => promote(toProduction('api', 7, true), production, STAGING)).toThrow(
+      `--rollback ${image('api', 7)}: that image never completed a canary in staging according to ${COMPLETED_FILE} (the record-release workflow writes it); ` +
+        `it keeps the last 10: ${image('api', 3)}, ${image('api', 2)}, ${image('api', 1)}. Production rolls back only to an image that completed in staging`,
+    );
+    expect(() => promote(toProduction('scheduler', 1, true), production, STAGING)).toThrow('it records none yet');
+  });
+
+  it('takes --rollback for production only, and leaves dev and staging ungated', () => {
+    expect(parsePromoteArgs(['--env', 'production', '--component', 'api', '--image', 'x', '--rollback'], NAMES).rollback).toBe(true);
+    expect(parsePromoteArgs(['--env', 'production', '--component', 'api', '--image', 'x'], NAMES).rollback).toBe(false);
+    expect(() => parsePromoteArgs(['--env', 'staging', '--component', 'api', '--image', 'x', '--rollback'], NAMES)).toThrow(
+      '--rollback is for production only: staging takes any image, so promote the previous digest without it',
+    );
+    // Neither needs staging's record: a staging release is how an image gets there.
+    expect(promote({ env: 'staging', component: 'api', image: image('api', 9) }, byName('staging')).releases.api).toBe(image('api', 9));
+    expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:9.0.0' }, byName('dev')).releases.api).toBe('ghcr.io/example-defi/api:9.0.0');
   });
 });
 
@@ -79,5 +154,32 @@ describe('promote into a scratch copy of the repository', () => {
     expect(() => promoteCommand(['--env', 'production', '--component', 'api', '--image', 'ghcr.io/example-defi/api:9.9.9'], ENVIRONMENTS, root, () => undefined)).toThrow('has no digest');
     expect(readFileSync(join(root, 'environments', 'releases', 'production.json'), 'utf8')).toBe(before);
     expect(existsSync(join(root, 'dist', 'production'))).toBe(true);
+  });
+
+  it("gates production on the scratch copy's staging release and record, writing nothing until both agree", () => {
+    // Staging runs `staged`; the scratch record names nothing yet.
+    const staged = `ghcr.io/example-defi/api@${DIGEST}`;
+    const stagingFile = join(root, 'environments', 'releases', 'staging.json');
+    writeFileSync(stagingFile, JSON.stringify({ ...JSON.parse(readFileSync(stagingFile, 'utf8')), api: staged }));
+    const release = join(root, 'environments', 'releases', 'production.json');
+    const rollout = join(root, 'dist', 'production', 'app', 'Rollout.app.api.yaml');
+    const before = { release: readFileSync(release, 'utf8'), rollout: readFileSync(rollout, 'utf8') };
+    const run = (...extra: string[]) => promoteCommand(['--env', 'production', '--component', 'api', '--image', staged, ...extra], ENVIRONMENTS, root, () => undefined);
+    const unchanged = () => expect({ release: readFileSync(release, 'utf8'), rollout: readFileSync(rollout, 'utf8') }).toEqual(before);
+
+    expect(run).toThrow(`staging's api ${staged} has not completed its canary`);
+    unchanged();
+    expect(() => run('--rollback')).toThrow('that image never completed a canary in staging');
+    unchanged();
+    writeFileSync(join(root, COMPLETED_FILE), JSON.stringify({ ...EMPTY_RECORD, api: [{ ...completed('api', 1), image: `ghcr.io/example-defi/api:0.9.0@${DIGEST.replace('ab12', 'cd34')}` }] }));
+    expect(run).toThrow('the last completed api there is ghcr.io/example-defi/api:0.9.0@');
+    unchanged();
+
+    writeFileSync(join(root, COMPLETED_FILE), JSON.stringify({ ...EMPTY_RECORD, api: [{ ...completed('api', 1), image: staged }] }));
+    const lines: string[] = [];
+    promoteCommand(['--env', 'production', '--component', 'api', '--image', staged], ENVIRONMENTS, root, (l) => lines.push(l));
+    expect(lines[0]).toBe(`production api: ${byName('production').app.releases.api} -> ${staged}`);
+    expect(JSON.parse(readFileSync(release, 'utf8')).api).toBe(staged);
+    expect(readFileSync(rollout, 'utf8')).toContain(`image: ${staged}`);
   });
 });
