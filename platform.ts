@@ -16,6 +16,7 @@ import { ImagePolicyChart } from './charts/security/image-policy-chart';
 import { IssuersChart } from './charts/security/issuers-chart';
 import { OperatorAccessChart } from './charts/security/operator-access-chart';
 import { OperatorJobPolicyChart, onDemandJobs } from './charts/security/operator-job-policy-chart';
+import { jwtSecret } from './charts/supabase/secrets';
 import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
@@ -87,6 +88,29 @@ export function buildPlatform(app: App, env: Environment): void {
     db: postgres,
     apiServerCidrs: env.network.apiServerCidrs,
   });
+  const observability = new ObservabilityChart(app, 'observability', {
+    instance: env.name,
+    prefix: env.namespacePrefix,
+    namespaces: { ...foundation.namespaces, host: foundation.namespaces['node-exporter'] },
+    priorityClassName: foundation.priorityClasses.stateless,
+    storageClassName: env.storage.className,
+    config: env.observability,
+    secretSource: env.secrets,
+    nodeCidrs: env.network.nodeCidrs,
+    apiServerCidrs: env.network.apiServerCidrs,
+    // Built before the supabase chart, which sends it traces: the same Secret, declared by one function.
+    supabaseJwt: jwtSecret(foundation.namespaces.supabase),
+    rolloutsNamespace: env.observability.rolloutsControllerNamespace,
+    operatorNamespaces: {
+      certManager: env.operators.certManagerNamespace,
+      argocd: env.gitops.argocdNamespace,
+      externalSecrets: env.secrets.source === 'external-secrets' ? env.observability.externalSecretsNamespace : undefined,
+      kyverno: env.observability.kyvernoNamespace,
+      cloudnativePg: env.operators.cnpgNamespace,
+    },
+    runbookBaseUrl: `${env.gitops.repoUrl.replace(/\.git$/, '')}/blob/${env.gitops.targetRevision}/docs/runbooks/alerts/`,
+    remoteWriteClients: [loadtestPods(foundation.namespaces.app, env.name)],
+  });
   const supabase = new SupabaseChart(app, 'supabase', {
     instance: env.name,
     namespace: foundation.namespaces.supabase,
@@ -98,21 +122,7 @@ export function buildPlatform(app: App, env: Environment): void {
     db: postgres,
     publicUrl: `https://${env.domain ?? 'localhost'}`,
     gatewayUrl: `http://kong.${foundation.namespaces.supabase}.svc.cluster.local:${PROXY_PORT}`,
-  });
-  const observability = new ObservabilityChart(app, 'observability', {
-    instance: env.name,
-    prefix: env.namespacePrefix,
-    namespaces: { ...foundation.namespaces, host: foundation.namespaces['node-exporter'] },
-    priorityClassName: foundation.priorityClasses.stateless,
-    storageClassName: env.storage.className,
-    config: env.observability,
-    secretSource: env.secrets,
-    nodeCidrs: env.network.nodeCidrs,
-    apiServerCidrs: env.network.apiServerCidrs,
-    supabaseJwt: supabase.secrets.jwt,
-    rolloutsNamespace: env.observability.rolloutsControllerNamespace,
-    runbookBaseUrl: `${env.gitops.repoUrl.replace(/\.git$/, '')}/blob/${env.gitops.targetRevision}/docs/runbooks/alerts/`,
-    remoteWriteClients: [loadtestPods(foundation.namespaces.app, env.name)],
+    tracing: observability.tracing,
   });
   const app_ = new AppChart(app, 'app', {
     instance: env.name,
@@ -156,6 +166,7 @@ export function buildPlatform(app: App, env: Environment): void {
     product: app_.upstream,
     storageMaxBytes: env.supabase.fileSizeLimitBytes,
     redis,
+    tracing: observability.tracing,
   });
   new LoadtestChart(app, 'loadtest', {
     instance: env.name,

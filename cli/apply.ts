@@ -3,14 +3,14 @@
 // applying it prints the prune plan: labelled objects in the cluster that dist/<env>/ no longer
 // holds. It deletes them only with --prune, after every layer applied (as PruneLast), and never
 // objects that hold data. What to send is decided by pure functions tested with fake Clusters.
-import { parseArgs } from 'node:util';
 import { LAYER_WAVES } from '../charts/gitops/gitops-chart';
 import { LABEL, PART_OF } from '../lib/labels';
 import { type Layer, LAYERS, ON_DEMAND_FOLDER } from '../lib/layers';
 import type { Manifests } from '../lib/output';
 import { assertFresh, describeObject, type DistObject, groupOf, objectKey, parseDist, readDistFiles } from './dist';
 import { FIELD_MANAGER, type KubeObject, type ObjectAccess } from './kube';
-import { requireEnv, UsageError } from './usage';
+import { parseCommandArgs } from './commands';
+import { UsageError } from './usage';
 
 export interface ApplyRequest {
   readonly env: string;
@@ -21,26 +21,13 @@ export interface ApplyRequest {
 }
 
 export function parseApplyArgs(argv: string[], envNames: readonly string[]): ApplyRequest {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      env: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      prune: { type: 'boolean', default: false },
-      layer: { type: 'string' },
-      context: { type: 'string' },
-    },
-    strict: true,
-  });
-  const env = requireEnv(values.env, envNames);
-  if (values.layer === ON_DEMAND_FOLDER) throw new UsageError('--layer on-demand: on-demand objects are never applied by apply; run a restore with `restore --apply`, a load test with `loadtest`');
-  if (values.layer !== undefined && !(LAYERS as readonly string[]).includes(values.layer)) throw new UsageError(`--layer must be one of ${LAYERS.join(', ')}`);
-  if (values.prune && values.layer) throw new UsageError('--prune works on the whole environment, not one layer: drop --layer (the prune plan is printed either way)');
+  const values = parseCommandArgs<{ env: string; dryRun?: boolean; prune?: boolean; layer?: Layer; context?: string }>('apply', argv, envNames);
+  if (values.prune && values.layer) throw new UsageError(`--prune works on the whole environment, not one layer: drop --layer ${values.layer} (the prune plan is printed either way)`);
   return {
-    env,
-    dryRun: values['dry-run'],
-    prune: values.prune,
-    ...(values.layer ? { layer: values.layer as Layer } : {}),
+    env: values.env,
+    dryRun: values.dryRun ?? false,
+    prune: values.prune ?? false,
+    ...(values.layer ? { layer: values.layer } : {}),
     ...(values.context ? { context: values.context } : {}),
   };
 }

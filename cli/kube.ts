@@ -2,6 +2,12 @@
 // errors turned into one-line messages. Everything that decides what to send lives in the command
 // modules and is tested there with fake Clusters that record the calls.
 //
+// Every request has a timeout (connect's timeoutMs; the CLI's --request-timeout, default 30 s): an
+// API server that accepts the connection and never answers gets a one-line error naming it, not
+// a CLI that hangs. Requests of the typed clients carry an AbortSignal (set where client-node
+// applies the kubeconfig's credentials to each request); the log stream, which client-node
+// fetches itself, a fetch timeout that ends once the log starts to flow.
+//
 // client-node 1.4.0 sends objects through its typed models, which expect the models' own field
 // names (`_from`, `_default`) and silently drop the JSON ones (`from` of a NetworkPolicy rule,
 // `default` of a LimitRange: kubernetes-client/javascript#2825). `toWire` converts an object to
@@ -174,16 +180,47 @@ function loadKubeConfig(context?: string): KubeConfig {
   return kc;
 }
 
-export function connect(context?: string): Cluster {
+/** The timeout of one API request when the caller sets none. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface ConnectOptions {
+  /** Give up on one API request after this many milliseconds; 0: never. @default DEFAULT_TIMEOUT_MS */
+  readonly timeoutMs?: number;
+}
+
+/** node-fetch's error for a request its AbortSignal ended. */
+const aborted = (error: unknown) => (error as { name?: unknown }).name === 'AbortError' || (error as { type?: unknown }).type === 'aborted';
+
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
+
+/** The message for a request that timed out. */
+export const timeoutError = (server: string, ms: number) =>
+  new ClusterError(`the cluster at ${server} did not answer within ${seconds(ms)}: check that the API server is up and reachable, or allow longer with --request-timeout (or KUBE_REQUEST_TIMEOUT)`);
+
+/** Makes every request `kc` sends give up after `ms`. */
+function withTimeout(kc: KubeConfig, ms: number): void {
+  const authenticate = kc.applySecurityAuthentication.bind(kc);
+  kc.applySecurityAuthentication = async (context) => {
+    await authenticate(context);
+    context.setSignal(AbortSignal.timeout(ms));
+  };
+  const fetchOptions = kc.applyToFetchOptions.bind(kc);
+  kc.applyToFetchOptions = async (opts) => ({ ...(await fetchOptions(opts)), timeout: ms });
+}
+
+export function connect(context?: string, options: ConnectOptions = {}): Cluster {
   const kc = loadKubeConfig(context);
   const server = kc.getCurrentCluster()!.server;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (timeoutMs > 0) withTimeout(kc, timeoutMs);
   const core = kc.makeApiClient(CoreV1Api);
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const call = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
     } catch (error) {
-      throw error instanceof ClusterError ? error : clusterError(error, server);
+      if (error instanceof ClusterError) throw error;
+      throw aborted(error) ? timeoutError(server, timeoutMs) : clusterError(error, server);
     }
   };
   const read = (namespace: string, name: string) =>
@@ -237,7 +274,14 @@ export function connect(context?: string): Cluster {
           },
         });
         const ended = new Promise<void>((resolve, reject) => sink.on('finish', resolve).on('error', reject));
-        await new Log(kc).log(namespace, pod, container, sink, { follow: options.follow ?? false });
+        const started = Date.now();
+        try {
+          await new Log(kc).log(namespace, pod, container, sink, { follow: options.follow ?? false });
+        } catch (error) {
+          // client-node reports its fetch timeout as a bare HTTP 500 without a body.
+          const timedOut = timeoutMs > 0 && statusOf(error) === 500 && (error as { body?: unknown }).body === undefined && Date.now() - started >= timeoutMs;
+          throw timedOut ? timeoutError(server, timeoutMs) : error;
+        }
         await ended;
       }),
   };

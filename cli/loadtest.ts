@@ -3,35 +3,28 @@
 // waits for its pod, streams the k6 container's log, and ends with the summary and an exit code:
 // 0 when every threshold passed, 1 when one failed or k6 could not run. The Job's ConfigMap,
 // ServiceAccount and NetworkPolicy are synced with the app layer; creating the Job is all it does.
-import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { K6_THRESHOLDS_FAILED_EXIT_CODE, LOADTEST_CONTAINER, LOADTEST_JOBS, LOADTEST_SUMMARY_MARKERS } from '../charts/loadtest/loadtest-chart';
-import { LOADTEST_SCRIPTS, type LoadtestScript } from '../environments/loadtest';
+import type { LoadtestScript } from '../environments/names';
 import { type Manifests, manifestYaml } from '../lib/output';
 import { readDistFiles } from './dist';
 import type { JobAccess, KubeObject, ObjectAccess } from './kube';
-import { requireEnv, UsageError } from './usage';
+import { parseCommandArgs } from './commands';
+import { confirmAction, type ConfirmDeps } from './confirm';
 
 export interface LoadtestRequest {
   readonly env: string;
   readonly script: LoadtestScript;
   /** Print the Job instead of creating it. */
   readonly print: boolean;
+  /** Production: go ahead without asking. */
+  readonly yes?: boolean;
   readonly context?: string;
 }
 
 export function parseLoadtestArgs(argv: string[], envNames: readonly string[]): LoadtestRequest {
-  const { values } = parseArgs({
-    args: argv,
-    options: { env: { type: 'string' }, script: { type: 'string' }, print: { type: 'boolean', default: false }, context: { type: 'string' } },
-    strict: true,
-  });
-  const env = requireEnv(values.env, envNames);
-  const script = values.script;
-  if (!script || !(LOADTEST_SCRIPTS as readonly string[]).includes(script)) {
-    throw new UsageError(`--script ${script ?? '(missing)'}: name one of ${LOADTEST_SCRIPTS.join(', ')}`);
-  }
-  return { env, script: script as LoadtestScript, print: values.print, ...(values.context ? { context: values.context } : {}) };
+  const values = parseCommandArgs<{ env: string; script: LoadtestScript; print?: boolean; yes?: boolean; context?: string }>('loadtest', argv, envNames);
+  return { env: values.env, script: values.script, print: values.print ?? false, ...(values.yes ? { yes: true } : {}), ...(values.context ? { context: values.context } : {}) };
 }
 
 interface JobTemplate {
@@ -144,10 +137,20 @@ export async function runLoadtest(job: Record<string, unknown> & JobTemplate, de
   return 1;
 }
 
-/** `npm run cli -- loadtest --env staging --script api [--print] [--context NAME]`. */
+/**
+ * `npm run cli -- loadtest --env staging --script api [--print] [--yes] [--context NAME]`. In
+ * production it asks first (`confirm`: --yes, or the environment's name typed at a terminal).
+ */
 export async function loadtestCommand(
   argv: string[],
-  deps: { root: string; envNames: readonly string[]; cluster: (context?: string) => Pick<ObjectAccess, 'list'> & JobAccess; out: (line: string) => void; write: (text: string) => void },
+  deps: {
+    root: string;
+    envNames: readonly string[];
+    cluster: (context?: string) => Pick<ObjectAccess, 'list'> & JobAccess;
+    out: (line: string) => void;
+    write: (text: string) => void;
+    confirm: (yes: boolean) => ConfirmDeps;
+  },
 ): Promise<number> {
   const request = parseLoadtestArgs(argv, deps.envNames);
   const job = loadtestJob(readDistFiles(deps.root, request.env), request, new Date());
@@ -155,6 +158,7 @@ export async function loadtestCommand(
     deps.out(manifestYaml(job));
     return 0;
   }
+  await confirmAction(`the ${request.script} load test`, request.env, deps.confirm(request.yes ?? false));
   deps.out(`load test ${request.script} in ${request.env}: its metrics go to Prometheus under testid=${job.metadata.name}`);
   return runLoadtest(job, { cluster: deps.cluster(request.context), out: deps.out, write: deps.write, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
 }

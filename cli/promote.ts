@@ -5,12 +5,12 @@
 // What to write is decided by pure functions tested with the objects they produce.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
-import { APP_COMPONENTS, type AppComponent, ImageReference, type Releases } from '../environments/app';
+import { type AppComponent, ImageReference, type Releases, requiresDigest } from '../environments/app';
 import { type EnvironmentInput, parseEnvironment } from '../environments/schema';
 import type { Manifests } from '../lib/output';
 import { synthAll } from '../lib/synth';
 import { COMPLETED_FILE, type CompletedReleases, RECORD_LIMIT, readCompleted, readStagingReleases } from './record-release';
+import { parseCommandArgs } from './commands';
 import { UsageError } from './usage';
 
 export interface Promotion {
@@ -22,20 +22,11 @@ export interface Promotion {
 }
 
 export function parsePromoteArgs(argv: string[], envNames: readonly string[]): Promotion {
-  const { values } = parseArgs({
-    args: argv,
-    options: { env: { type: 'string' }, component: { type: 'string' }, image: { type: 'string' }, rollback: { type: 'boolean' } },
-    strict: true,
-  });
-  if (!values.env || !envNames.includes(values.env)) throw new UsageError(`--env must be one of ${envNames.join(', ')}`);
-  if (!values.component || !(APP_COMPONENTS as readonly string[]).includes(values.component)) {
-    throw new UsageError(`--component ${values.component ?? '(missing)'} is not a component of the product: use one of ${APP_COMPONENTS.join(', ')}`);
-  }
-  if (!values.image) throw new UsageError('--image is required: the image reference the release printed, REPO@sha256:<64 hex>');
+  const values = parseCommandArgs<{ env: string; component: AppComponent; image: string; rollback?: boolean }>('promote', argv, envNames);
   if (values.rollback && values.env !== 'production') {
     throw new UsageError(`--rollback is for production only: ${values.env} takes any image, so promote the previous digest without it`);
   }
-  return { env: values.env, component: values.component as AppComponent, image: values.image, rollback: values.rollback ?? false };
+  return { env: values.env, component: values.component, image: values.image, rollback: values.rollback ?? false };
 }
 
 /** What production's gate reads: staging's release file and the record of its completed releases. */
@@ -81,17 +72,20 @@ export function checkProductionGate(p: Promotion, staging: StagingReleases): voi
 }
 
 /**
- * The environment with the new image in its release file. Refuses a malformed reference; for
- * production, a tag without digest and anything production's gate refuses (`staging` is required
+ * The environment with the new image in its release file. Refuses a malformed reference; outside
+ * dev, a tag without digest (what the environment's admission policy and the tests refuse, see
+ * requiresDigest); for production, anything production's gate refuses (`staging` is required
  * there); the whole environment must still parse.
  */
 export function promote(p: Promotion, input: EnvironmentInput, staging?: StagingReleases): { input: EnvironmentInput; releases: Releases; previous: string } {
   const ref = ImageReference.safeParse(p.image);
   if (!ref.success) throw new UsageError(`--image: ${ref.error.issues[0]!.message}`);
+  if (requiresDigest(p.env) && !p.image.includes('@sha256:')) {
+    throw new UsageError(
+      `--image ${p.image} has no digest: ${p.env} runs only images pinned by @sha256: digest (its image policy refuses a tag alone, and a tag can be moved to other bytes): promote REPO@sha256:<digest> as the image release printed it`,
+    );
+  }
   if (p.env === 'production') {
-    if (!p.image.includes('@sha256:')) {
-      throw new UsageError(`--image ${p.image} has no digest: production runs only images pinned by @sha256: digest (a tag can be moved to other bytes)`);
-    }
     if (!staging) throw new Error("production's gate needs staging's release file and completed-release record");
     checkProductionGate(p, staging);
   }
@@ -148,9 +142,10 @@ export function readDist(dir: string): Manifests {
 }
 
 /**
- * Writes the release file, re-synthesises every environment into `<root>/dist`, prints the diff.
- * Production's gate reads staging's files under `root`, as git holds them; every check runs
- * before anything is written.
+ * Re-synthesises every environment into `<root>/dist`, writes the release file, prints the diff.
+ * Production's gate reads staging's files under `root`, as git holds them. Every check runs, and
+ * every environment renders in memory, before anything is written: a refusal leaves the release
+ * file and dist/ as they were.
  */
 export function promoteCommand(argv: string[], inputs: readonly EnvironmentInput[], root: string, out: (line: string) => void): void {
   const p = parsePromoteArgs(argv, inputs.map((e) => e.name));
@@ -158,8 +153,8 @@ export function promoteCommand(argv: string[], inputs: readonly EnvironmentInput
   const staging = p.env === 'production' ? { releases: readStagingReleases(root), completed: readCompleted(root) } : undefined;
   const { input, releases, previous } = promote(p, current, staging);
   const before = readDist(join(root, 'dist', p.env));
-  writeFileSync(join(root, 'environments', 'releases', `${p.env}.json`), releasesText(releases));
   const rendered = synthAll(inputs.map((e) => (e.name === p.env ? input : e)), join(root, 'dist'));
+  writeFileSync(join(root, 'environments', 'releases', `${p.env}.json`), releasesText(releases));
   out(`${p.env} ${p.component}: ${previous} -> ${p.image}${p.rollback ? ' (rollback to a release that completed in staging)' : ''}`);
   for (const line of formatDiff(p.env, diffManifests(before, rendered.get(p.env)!))) out(line);
 }

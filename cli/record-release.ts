@@ -8,9 +8,9 @@
 // a completed release is decided by pure functions over the object, tested with objects.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { APP_COMPONENTS, type AppComponent, ImageReference, Releases } from '../environments/app';
+import { type AppComponent, ImageReference, Releases } from '../environments/app';
+import { parseCommandArgs } from './commands';
 import { UsageError } from './usage';
 
 /** The record, beside the release files; only staging's releases are recorded. */
@@ -254,12 +254,8 @@ export interface RecordRequest {
 }
 
 export function parseRecordArgs(argv: string[]): RecordRequest {
-  const { values } = parseArgs({ args: argv, options: { component: { type: 'string' }, object: { type: 'string' } }, strict: true });
-  if (!values.component || !(APP_COMPONENTS as readonly string[]).includes(values.component)) {
-    throw new UsageError(`--component ${values.component ?? '(missing)'} is not a component of the product: use one of ${APP_COMPONENTS.join(', ')}`);
-  }
-  if (!values.object) throw new UsageError('--object is required: a file with the output of kubectl get rollout api -n app -o json (or deployment worker, deployment scheduler), or - for standard input');
-  return { component: values.component as AppComponent, object: values.object };
+  const values = parseCommandArgs<{ component: AppComponent; object: string }>('record-release', argv, []);
+  return { component: values.component, object: values.object };
 }
 
 export interface RecordDeps {

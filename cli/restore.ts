@@ -5,18 +5,18 @@
 //   the archive holds (it fails loudly on any shortfall).
 // - redis: the restore Job with the snapshot, under a fresh name.
 // What to send is decided here, with the objects it would send; the cluster call is kube.ts's apply.
-import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { RECOVERY_CHECK_JOB, RESTORE_JOBS } from '../charts/backup/restore-chart';
 import { RECOVERY_CLUSTERS, type RecoveryTarget, recoveryTargetSpec } from '../charts/postgres/recovery';
 import { ENVIRONMENTS } from '../environments';
 import { type Manifests, manifestYaml } from '../lib/output';
 import { renderEnvironment } from '../platform';
+import { parseCommandArgs, type Store } from './commands';
+import { confirmAction, type ConfirmDeps, processConfirm } from './confirm';
 import type { ObjectAccess } from './kube';
 import { UsageError } from './usage';
 
-export const STORES = ['postgres', 'redis'] as const;
-export type Store = (typeof STORES)[number];
+export { STORES, type Store } from './commands';
 
 export interface RestoreRequest {
   readonly env: string;
@@ -27,6 +27,8 @@ export interface RestoreRequest {
   readonly backup?: string;
   readonly force: boolean;
   readonly apply: boolean;
+  /** Production: create the objects without asking. */
+  readonly yes?: boolean;
   readonly context?: string;
 }
 
@@ -44,28 +46,14 @@ export function parseTarget(text: string): RecoveryTarget {
 }
 
 export function parseRestoreArgs(argv: string[], envNames: readonly string[]): RestoreRequest {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      env: { type: 'string' },
-      store: { type: 'string' },
-      to: { type: 'string' },
-      backup: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      apply: { type: 'boolean', default: false },
-      context: { type: 'string' },
-    },
-    strict: true,
-  });
-  if (!values.env || !envNames.includes(values.env)) throw new UsageError(`--env must be one of ${envNames.join(', ')}`);
-  if (!values.store || !(STORES as readonly string[]).includes(values.store)) throw new UsageError(`--store must be one of ${STORES.join(', ')}`);
-  const common = { env: values.env, force: values.force, apply: values.apply, ...(values.context ? { context: values.context } : {}) };
+  const values = parseCommandArgs<{ env: string; store: Store; to?: string; backup?: string; force?: boolean; apply?: boolean; yes?: boolean; context?: string }>('restore', argv, envNames);
+  const common = { env: values.env, force: values.force ?? false, apply: values.apply ?? false, ...(values.yes ? { yes: true } : {}), ...(values.context ? { context: values.context } : {}) };
   if (values.store === 'postgres') {
-    if (values.backup) throw new UsageError('postgres recovers from the newest base backup that reaches the target: choose the target with --to, not a backup');
+    if (values.backup) throw new UsageError(`--backup ${values.backup}: postgres recovers from the newest base backup that reaches the target: choose the target with --to, not a backup`);
     if (values.force) throw new UsageError('postgres restores into a new Cluster and never overwrites anything: --force is for redis');
     return { ...common, store: 'postgres', target: parseTarget(values.to ?? 'latest') };
   }
-  if (values.to) throw new UsageError('Redis restores a whole snapshot: choose it with --backup <name> (or latest); --to is for postgres');
+  if (values.to) throw new UsageError(`--to ${values.to}: Redis restores a whole snapshot: choose it with --backup <name> (or latest); --to is for postgres`);
   const backup = values.backup ?? 'latest';
   if (backup !== 'latest' && !/^\d{8}T\d{6}Z(\.rdb)?$/.test(backup)) {
     throw new UsageError(`--backup ${backup}: name a snapshot as listed in the backup volume, such as 20261127T020000Z, or "latest"`);
@@ -156,8 +144,17 @@ export function formatObject(object: Record<string, unknown>): string {
   return `---\n${manifestYaml(object).trimEnd()}`;
 }
 
-/** `restore`: prints the filled-in objects with the checklist, or creates them with --apply. */
-export async function restoreCommand(argv: string[], cluster: (context?: string) => Pick<ObjectAccess, 'apply'>, out: (line: string) => void, note: (line: string) => void): Promise<void> {
+/**
+ * `restore`: prints the filled-in objects with the checklist, or creates them with --apply (in
+ * production only once confirmed: --yes, or the environment's name typed at a terminal).
+ */
+export async function restoreCommand(
+  argv: string[],
+  cluster: (context?: string) => Pick<ObjectAccess, 'apply'>,
+  out: (line: string) => void,
+  note: (line: string) => void,
+  confirm: (yes: boolean) => ConfirmDeps = processConfirm,
+): Promise<void> {
   const request = parseRestoreArgs(argv, ENVIRONMENTS.map((e) => e.name));
   const input = ENVIRONMENTS.find((e) => e.name === request.env);
   const { manifests, env } = renderEnvironment(input);
@@ -168,6 +165,7 @@ export async function restoreCommand(argv: string[], cluster: (context?: string)
     for (const o of objects) out(formatObject(o));
     return;
   }
+  await confirmAction(`restoring ${request.store}`, request.env, confirm(request.yes ?? false));
   const api = cluster(request.context);
   for (const o of objects) {
     await api.apply(o, false);

@@ -2,13 +2,13 @@
 // and the ones that already exist. Pure functions, tested with the objects they produce; the
 // cluster calls are in kube.ts, reached through `secretsCommand`.
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { manifestYaml } from '../lib/output';
 import { ENVIRONMENTS } from '../environments';
 import { signApiKey } from '../lib/jwt';
 import type { SecretSpec } from '../lib/secrets';
 import { platformSecrets } from '../platform';
 import type { ObjectAccess, SecretAccess } from './kube';
+import { parseCommandArgs } from './commands';
 import { UsageError } from './usage';
 
 export type Action = 'create' | 'keep' | 'rotate' | 'copy';
@@ -116,31 +116,45 @@ export function secretManifest(spec: SecretSpec, values: Readonly<Record<string,
   };
 }
 
+/**
+ * The --set values by "SECRET/KEY". Refuses, naming the Secret and key but never the value, a
+ * pair that is not SECRET/KEY=VALUE, a Secret the platform does not declare, a key it does not
+ * have, and a key whose value is generated: each with the list of what --set takes.
+ */
+export function providedValues(pairs: readonly string[], specs: readonly SecretSpec[]): Record<string, string> {
+  const settable = [...new Set(specs.flatMap((s) => s.keys.filter((k) => k.generate.kind === 'provided').map((k) => `${s.name}/${k.key}`)))];
+  const takes = settable.length ? `--set takes ${settable.join(', ')}` : 'this environment takes no --set value (every key is generated)';
+  const provided: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const target = eq < 0 ? pair : pair.slice(0, eq);
+    const [secret = '', key, ...rest] = target.split('/');
+    if (eq < 0 || eq === pair.length - 1 || !secret || !key || rest.length > 0) throw new UsageError(`--set ${target}${eq < 0 ? '' : '=…'}: write it as SECRET/KEY=VALUE; ${takes}`);
+    const matching = specs.filter((s) => s.name === secret);
+    if (matching.length === 0) {
+      throw new UsageError(`--set ${target}=…: there is no Secret "${secret}"; the Secrets are ${[...new Set(specs.map((s) => s.name))].join(', ')}; ${takes}`);
+    }
+    const keySpec = matching.flatMap((s) => s.keys).find((k) => k.key === key);
+    if (!keySpec) throw new UsageError(`--set ${target}=…: Secret ${secret} has no key "${key}"; its keys are ${[...new Set(matching.flatMap((s) => s.keys.map((k) => k.key)))].join(', ')}; ${takes}`);
+    if (keySpec.generate.kind !== 'provided') throw new UsageError(`--set ${target}=…: ${target} is generated (${keySpec.generate.kind}), not given; ${takes}`);
+    provided[target] = pair.slice(eq + 1);
+  }
+  return provided;
+}
+
 /** `secrets`: creates (or with --rotate replaces) the dev Secrets; --dry-run prints them instead. */
 export async function secretsCommand(argv: string[], cluster: (context?: string) => SecretAccess & Pick<ObjectAccess, 'apply'>, out: (line: string) => void): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      env: { type: 'string' },
-      rotate: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      set: { type: 'string', multiple: true, default: [] },
-      context: { type: 'string' },
-    },
-    strict: true,
-  });
-  const input = ENVIRONMENTS.find((e) => (e as { name?: string }).name === values.env);
-  if (!input) throw new UsageError(`--env must be one of ${ENVIRONMENTS.map((e) => (e as { name: string }).name).join(', ')}`);
+  const values = parseCommandArgs<{ env: string; rotate?: boolean; dryRun?: boolean; set: string[]; context?: string }>(
+    'secrets',
+    argv,
+    ENVIRONMENTS.map((e) => e.name),
+  );
+  const input = ENVIRONMENTS.find((e) => e.name === values.env)!;
   const { env, specs } = platformSecrets(input);
   if (env.secrets.source !== 'cli') {
     throw new UsageError(`${env.name} takes its secrets from External Secrets (${env.secrets.storeKind} ${env.secrets.storeName}): put the values in the secret manager under ${env.secrets.keyPrefix}/`);
   }
-  const provided: Record<string, string> = {};
-  for (const pair of values.set) {
-    const match = /^([^/=]+\/[^=]+)=(.+)$/.exec(pair);
-    if (!match) throw new UsageError(`--set ${pair}: write it as SECRET/KEY=VALUE`);
-    provided[match[1]!] = match[2]!;
-  }
+  const provided = providedValues(values.set, specs);
 
   // Values written in this run, so copies in other namespaces repeat them.
   const written = new Map<string, Record<string, string>>();
@@ -148,7 +162,7 @@ export async function secretsCommand(argv: string[], cluster: (context?: string)
     if (!spec.copyOf) return generateValues(spec, provided);
     return copyValues(spec, written.get(`${spec.copyOf}/${spec.name}`) ?? (await read(spec.copyOf, spec.name)));
   };
-  if (values['dry-run']) {
+  if (values.dryRun) {
     for (const item of planSecrets(specs, () => undefined, false)) {
       const made = await valuesOf(item.spec, () => Promise.resolve(undefined));
       written.set(`${item.spec.namespace}/${item.spec.name}`, made);
@@ -159,7 +173,7 @@ export async function secretsCommand(argv: string[], cluster: (context?: string)
   const kube = cluster(values.context);
   const existing = new Map<string, string[] | undefined>();
   for (const spec of specs) existing.set(`${spec.namespace}/${spec.name}`, await kube.secretKeys(spec.namespace, spec.name));
-  const plan = planSecrets(specs, (ns, name) => existing.get(`${ns}/${name}`), values.rotate);
+  const plan = planSecrets(specs, (ns, name) => existing.get(`${ns}/${name}`), values.rotate ?? false);
   for (const item of plan) {
     if (item.action !== 'keep') {
       const made = await valuesOf(item.spec, (ns, name) => kube.secretValues(ns, name));

@@ -4,11 +4,11 @@
 // and last success; workloads dist/<env>/ declares but the cluster lacks; the age of the last
 // PostgreSQL base backup and Redis snapshot. Exit code 0 only when everything is ready.
 // The report is a pure function of the listed objects and a clock, tested with canned objects.
-import { parseArgs } from 'node:util';
 import { ON_DEMAND_FOLDER } from '../lib/layers';
 import { type DistObject, objectKey, parseDist, readDistFiles } from './dist';
 import type { KubeObject, ObjectAccess } from './kube';
-import { requireEnv, UsageError } from './usage';
+import { parseCommandArgs } from './commands';
+import { UsageError } from './usage';
 
 export interface StatusRequest {
   readonly env: string;
@@ -16,8 +16,8 @@ export interface StatusRequest {
 }
 
 export function parseStatusArgs(argv: string[], envNames: readonly string[]): StatusRequest {
-  const { values } = parseArgs({ args: argv, options: { env: { type: 'string' }, context: { type: 'string' } }, strict: true });
-  return { env: requireEnv(values.env, envNames), ...(values.context ? { context: values.context } : {}) };
+  const values = parseCommandArgs<{ env: string; context?: string }>('status', argv, envNames);
+  return { env: values.env, ...(values.context ? { context: values.context } : {}) };
 }
 
 export const WORKLOAD_KINDS = [

@@ -3,8 +3,3 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** The --env value, which must name one of the environments. */
-export function requireEnv(value: string | undefined, envNames: readonly string[]): string {
-  if (!value || !envNames.includes(value)) throw new UsageError(`--env must be one of ${envNames.join(', ')}`);
-  return value;
-}

@@ -4,11 +4,11 @@
 import { z } from 'zod';
 import { GITHUB_REPOSITORY } from '../lib/release-signing';
 import { Resources, wholeNumber } from './fields';
+import { crossField } from './follow-on';
+import { APP_COMPONENTS } from './names';
 import { StatelessService } from './supabase';
 
-/** The product's components, in the order the release file lists them. */
-export const APP_COMPONENTS = ['api', 'worker', 'scheduler'] as const;
-export type AppComponent = (typeof APP_COMPONENTS)[number];
+export { APP_COMPONENTS, type AppComponent } from './names';
 
 /** "registry/repo:tag", "registry/repo@sha256:<64 hex>" or "registry/repo:tag@sha256:<64 hex>". */
 export const IMAGE_REF = /^(?<repository>[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+)(:(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?<digest>sha256:[a-f0-9]{64}))?$/;
@@ -56,7 +56,7 @@ export const Canary = z
     inconclusiveLimit: wholeNumber('measurements', 1).default(3),
   }),
   })
-  .superRefine((c, ctx) => {
+  .superRefine(crossField((c, ctx) => {
     // Each step must last long enough for one measurement whose whole rate window saw that
     // step's traffic; a shorter pause moves on before the analysis has judged the step.
     const needed = durationSeconds(ANALYSIS_WINDOW) + durationSeconds(c.analysis.interval);
@@ -69,7 +69,7 @@ export const Canary = z
         });
       }
     }
-  });
+  }));
 export type Canary = z.infer<typeof Canary>;
 
 /** One hostname:port the worker and scheduler call (blockchain RPC), reached over TLS on 443. */
@@ -107,7 +107,7 @@ export const AppConfig = z
     /** The app's log level. @default "info" */
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
-  .superRefine((c, ctx) => {
+  .superRefine(crossField((c, ctx) => {
     // Without a traffic router Argo Rollouts splits traffic by pod count: the first step sends
     // 1 of N pods' share to the canary, so 10% means something only with N >= 10.
     const pods = c.api.autoscaling?.minReplicas ?? c.api.replicas;
@@ -118,19 +118,27 @@ export const AppConfig = z
         message: `is ${pods}, but the canary weights traffic by pod count (Kong cannot split by version): with ${pods} pods the 10% step sends ${Math.round(100 / Math.max(pods, 1))}% of requests to the canary; run at least 10 api pods`,
       });
     }
-  });
+  }));
 export type AppConfig = z.infer<typeof AppConfig>;
 
-/** Production runs only images pinned by digest: a tag can be moved to other bytes. */
+/**
+ * Whether an environment runs only images pinned by digest: every one but dev, whose image
+ * policy only audits so that local builds run. Elsewhere Kyverno's verifyImages rule (verifyDigest,
+ * charts/security/image-policy-chart.ts) refuses a pod whose image has no digest, and a tag can
+ * be moved to other bytes.
+ */
+export const requiresDigest = (env: string): boolean => env !== 'dev';
+
+/** Outside dev, every release is pinned by digest (see requiresDigest). */
 export function checkDigests(env: { name: string; app: AppConfig }, ctx: z.RefinementCtx): void {
-  if (env.name !== 'production') return;
+  if (!requiresDigest(env.name)) return;
   for (const component of APP_COMPONENTS) {
     const ref = env.app.releases[component];
     if (!ref.includes('@sha256:')) {
       ctx.addIssue({
         code: 'custom',
         path: ['app', 'releases', component],
-        message: `"${ref}" has no digest; production runs only images pinned by @sha256: digest: promote the digest the image release printed`,
+        message: `"${ref}" has no digest; ${env.name} runs only images pinned by @sha256: digest (its admission policy refuses a tag alone): promote the digest the image release printed`,
       });
     }
   }

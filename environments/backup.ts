@@ -2,10 +2,9 @@
 // schedules, the restore drill, Redis snapshots and their volume, volume snapshots, and the size
 // of the backup pods.
 import { z } from 'zod';
-import { num, Resources, Storage, wholeNumber } from './fields';
+import { CronSchedule as Cron, num, Resources, Storage, wholeNumber } from './fields';
+import { crossField } from './follow-on';
 
-/** A five-field cron expression, as CronJob takes it. */
-const Cron = z.string().regex(/^(\S+\s+){4}\S+$/, { error: 'must be a cron schedule with five fields, such as "0 2 * * *"' });
 
 /** PostgreSQL's WAL archive and base backups: an S3-compatible bucket the Barman Cloud Plugin writes. */
 const ObjectStore = z.strictObject({
@@ -78,7 +77,7 @@ export const BackupConfig = z
     /** Each short helper container (the off-site copy, kubectl steps). */
     sidecarResources: Resources,
   })
-  .superRefine((b, ctx) => {
+  .superRefine(crossField((b, ctx) => {
     if (!b.objectStore && b.postgresSnapshots) {
       ctx.addIssue({
         code: 'custom',
@@ -86,15 +85,18 @@ export const BackupConfig = z
         message: 'volume-snapshot backups need the WAL archive of an objectStore to recover to a point in time: set objectStore or remove postgresSnapshots',
       });
     }
-  });
+  }));
 export type BackupConfig = z.infer<typeof BackupConfig>;
 
 /**
  * CloudNativePG's ScheduledBackup takes a six-field cron schedule with seconds first; the
- * environment writes five fields like every other schedule. "0 2 * * *" -> "0 0 2 * * *".
+ * environment writes five fields like every other schedule. "0 2 * * *" -> "0 0 2 * * *". A
+ * macro such as "@daily" means the same to both parsers and passes unchanged
+ * (https://cloudnative-pg.io/documentation/current/backup/#scheduled-backups).
  */
 export function withSeconds(schedule: string): string {
-  return `0 ${schedule}`;
+  const text = schedule.trim();
+  return text.startsWith('@') ? text : `0 ${text.split(/\s+/).join(' ')}`;
 }
 
 /** The Redis snapshot volume holds at least two snapshots of a full Redis. */

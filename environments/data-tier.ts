@@ -5,6 +5,7 @@
 // docs/data-tier.md).
 import { z } from 'zod';
 import { checkDisruption, num, Resources, Storage, wholeNumber, workloadShape } from './fields';
+import { crossField } from './follow-on';
 
 /** Resources of each helper container (metrics exporter, init steps) beside the main one. */
 const helperResources = Resources.default({
@@ -12,7 +13,7 @@ const helperResources = Resources.default({
   limits: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
 });
 
-const minimumMemory = (what: string, floor: string) => (w: { resources: { limits: { memory: string } } }, ctx: z.RefinementCtx) => {
+const minimumMemory = (what: string, floor: string) => crossField((w: { resources: { limits: { memory: string } } }, ctx: z.RefinementCtx) => {
   if (num(w.resources.limits.memory) < num(floor)) {
     ctx.addIssue({
       code: 'custom',
@@ -20,7 +21,7 @@ const minimumMemory = (what: string, floor: string) => (w: { resources: { limits
       message: `${w.resources.limits.memory} is too little for ${what}: give it at least ${floor}`,
     });
   }
-};
+});
 
 /** Inputs of the PGTune rules (docs/data-tier.md) besides CPU and memory, which come from the limits. */
 const PostgresTuning = z.strictObject({
@@ -106,7 +107,7 @@ export const PostgresConfig = z
       limits: { cpu: '2', memory: '1Gi', ephemeralStorage: '1Gi' },
     }),
   })
-  .superRefine((pg, ctx) => {
+  .superRefine(crossField((pg, ctx) => {
     const sync = pg.synchronous;
     if (sync && sync.number >= pg.instances) {
       ctx.addIssue({
@@ -129,7 +130,7 @@ export const PostgresConfig = z
         message: `${pg.failover.smartShutdownTimeoutSeconds} must be below stopDelaySeconds ${stop}: the fast shutdown needs the rest of it`,
       });
     }
-  })
+  }))
   .superRefine(minimumMemory('PostgreSQL', '256Mi'));
 export type PostgresConfig = z.infer<typeof PostgresConfig>;
 
@@ -213,7 +214,7 @@ export const RedisConfig = z
     maxmemoryPolicy: z.enum(REDIS_EVICTION_POLICIES, { error: `must be one of ${REDIS_EVICTION_POLICIES.join(', ')}` }).default('noeviction'),
   })
   .superRefine(checkDisruption)
-  .superRefine((r, ctx) => {
+  .superRefine(crossField((r, ctx) => {
     const quorum = r.sentinel.quorum;
     if (r.replicas > 1 && quorum !== undefined && quorum > r.replicas) {
       ctx.addIssue({ code: 'custom', path: ['sentinel', 'quorum'], message: `${quorum} is more than the ${r.replicas} Sentinels: set at most ${r.replicas} (a majority is ${Math.floor(r.replicas / 2) + 1})` });
@@ -225,6 +226,6 @@ export const RedisConfig = z
         message: `${r.minReplicasToWrite} of the ${r.replicas - 1} replicas would stop writes whenever one replica is down: set at most ${r.replicas - 2}`,
       });
     }
-  })
+  }))
   .superRefine(minimumMemory('Redis', '64Mi'));
 export type RedisConfig = z.infer<typeof RedisConfig>;

@@ -96,6 +96,15 @@ export const dev = {
     otelCollector: { replicas: 1, resources: resources(['25m', '64Mi'], ['250m', '256Mi']) },
     kubeStateMetrics: { resources: resources(['25m', '64Mi'], ['100m', '128Mi']) },
     nodeExporter: { resources: resources(['25m', '32Mi'], ['100m', '64Mi']) },
+    // Laptop traffic is too thin for tight objectives, and nobody is on call for dev: a fast burn
+    // is a warning like a slow one. Windows fit in Prometheus's 7 days.
+    slos: {
+      paging: false,
+      apiAvailability: { objective: 99, window: '7d' },
+      apiLatency: { objective: 95, thresholdMs: 1000, window: '7d' },
+      authAvailability: { objective: 99, window: '7d' },
+      realtimeConnections: { objective: 99, window: '7d' },
+    },
   },
   backup: {
     // No object store on a laptop: no WAL archive, no base backups, no drill (see

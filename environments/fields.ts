@@ -1,6 +1,9 @@
 // Building blocks of the environment model: quantities, whole numbers, container resources and
 // workloads, each with messages that say what to write instead.
 import { z } from 'zod';
+import { cidrError } from '../lib/cidr';
+import { crossField } from './follow-on';
+import { cronScheduleError } from '../lib/cron';
 import { isQuantity, parseQuantity } from '../lib/quantity';
 
 /** A quantity's value; NaN for a malformed one (already reported), so comparisons with it are false. */
@@ -15,8 +18,15 @@ export const Cpu = quantityOf('500m');
 export const Memory = quantityOf('512Mi');
 export const Storage = quantityOf('10Gi');
 
-/** An IPv4 or IPv6 CIDR block. */
-export const Cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, { error: 'must be a CIDR such as "10.0.0.0/8"' });
+/** An IPv4 or IPv6 CIDR block, parsed by ipaddr.js (lib/cidr.ts). */
+export const Cidr = z
+  .string({ error: 'must be a CIDR such as "10.0.0.0/8"' })
+  .refine((text) => cidrError(text) === undefined, { error: (issue) => cidrError(String(issue.input)) });
+
+/** A CronJob schedule exactly as Kubernetes takes it, parsed by cron-parser (lib/cron.ts). */
+export const CronSchedule = z
+  .string({ error: 'must be a cron schedule such as "0 2 * * *"' })
+  .refine((text) => cronScheduleError(text) === undefined, { error: (issue) => cronScheduleError(String(issue.input)) });
 
 export const wholeNumber = (what: string, min: number) =>
   z
@@ -33,7 +43,7 @@ export const ResourceAmounts = z.strictObject({
 /** Requests and limits for one container; every value explicit, limits never below requests. */
 export const Resources = z
   .strictObject({ requests: ResourceAmounts, limits: ResourceAmounts })
-  .superRefine((r, ctx) => {
+  .superRefine(crossField((r, ctx) => {
     for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
       if (num(r.limits[key]) < num(r.requests[key])) {
         ctx.addIssue({
@@ -43,7 +53,7 @@ export const Resources = z
         });
       }
     }
-  });
+  }));
 export type Resources = z.infer<typeof Resources>;
 
 /** How many pods of a multi-replica workload may be evicted at once (becomes its PodDisruptionBudget). */
@@ -61,7 +71,7 @@ export const workloadShape = {
 };
 
 /** A PodDisruptionBudget must leave at least one pod evictable, or nodes can never be drained. */
-export function checkDisruption(w: { replicas: number; disruption?: z.infer<typeof Disruption> }, ctx: z.RefinementCtx): void {
+export const checkDisruption = crossField(function checkDisruption(w: { replicas: number; disruption?: z.infer<typeof Disruption> }, ctx: z.RefinementCtx): void {
   if (w.disruption && 'minAvailable' in w.disruption && w.replicas > 0 && w.disruption.minAvailable >= w.replicas) {
     ctx.addIssue({
       code: 'custom',
@@ -69,7 +79,7 @@ export function checkDisruption(w: { replicas: number; disruption?: z.infer<type
       message: `minAvailable ${w.disruption.minAvailable} with ${w.replicas} replica(s) blocks every eviction, so nodes can never be drained: set it below ${w.replicas} or use maxUnavailable: 1`,
     });
   }
-}
+});
 
 /** One stateless component. */
 export const Workload = z.strictObject(workloadShape).superRefine(checkDisruption);

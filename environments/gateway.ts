@@ -6,6 +6,25 @@ import { StatelessService } from './supabase';
 
 const Cidrs = z.array(Cidr);
 
+/**
+ * Why `text` is not a CORS origin (RFC 6454: scheme "://" host, and a port only when it is not
+ * the scheme's default), as the WHATWG URL parser reads it; undefined for "*" and an origin.
+ */
+export function corsOriginError(text: string): string | undefined {
+  if (text === '*') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `"${text}" is not an origin: write scheme and host such as "https://app.example.com", or "*" in dev`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `"${text}": a browser origin is http:// or https://, such as "https://app.example.com"`;
+  if (url.origin !== text) return `"${text}" is not an origin as browsers send it: write "${url.origin}" (no path, no trailing "/", lowercase host, no default port)`;
+  return undefined;
+}
+
+const CorsOrigin = z.string({ error: 'must be an origin such as "https://app.example.com"' }).refine((text) => corsOriginError(text) === undefined, { error: (issue) => corsOriginError(String(issue.input)) });
+
 /** How cert-manager proves control of the domain to Let's Encrypt (DNS-01: no ingress controller needed). */
 const Dns01 = z.discriminatedUnion(
   'provider',
@@ -69,8 +88,11 @@ export const GatewayConfig = z.strictObject({
   clientAddress: ClientAddress.default({ mode: 'direct' }),
   /** Who may reach the admin routes (/pg/, Studio). */
   adminCidrs: Cidrs.min(1, { error: 'must list the operators\' addresses (VPN, office)' }),
-  /** Origins browsers may call the API from (CORS). @default ["*"] */
-  corsOrigins: z.array(z.string()).default(['*']),
+  /**
+   * Origins browsers may call the API from (CORS): "*" (dev only) or origins such as
+   * "https://app.example.com" (scheme, host and port; https outside dev). @default ["*"]
+   */
+  corsOrigins: z.array(CorsOrigin).min(1, { error: 'must list at least one origin' }).default(['*']),
   /** Requests per minute per client IP. */
   rateLimits: z
     .strictObject({

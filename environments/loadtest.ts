@@ -4,6 +4,7 @@
 // 10,000 Realtime connections, 500 database users.
 import { z } from 'zod';
 import { Resources, wholeNumber } from './fields';
+import { crossField } from './follow-on';
 
 /** A duration as k6 and the Job deadline take it: "90s", "5m", "1h". */
 const Duration = z.string().regex(/^[1-9]\d*(s|m|h)$/, { error: 'must be a duration such as "5m", "90s" or "1h"' });
@@ -42,16 +43,16 @@ export const LoadtestConfig = z.strictObject({
   resources: Resources,
   /** How long a Job may run past its planned end (ramps, hold, last sessions) before it is stopped. @default "15m" */
   deadlineMargin: Duration.default('15m'),
-  /** tests/load/api.ts: the product's api at /app/v1/ through Kong. */
+  /**
+   * tests/load/api.ts: the product's api (service/) at /app/v1/ through Kong, as signed-in users
+   * listing, opening, reading and closing positions. Its users are the database test's
+   * (database.users and database.emailDomain): with "password", virtual users share the
+   * database.vus provisioned users.
+   */
   api: z
     .strictObject({
       ...shape(10_000, '5m', '10m'),
-      /** Paths requested, one picked at random per request; each under /app/v1/. @default ["/app/v1/healthz"] */
-      paths: z
-        .array(z.string().regex(/^\/app\/v1\/[^\s,]*$/, { error: 'must be a path under /app/v1/ without spaces or commas' }))
-        .min(1, { error: 'must list at least one path' })
-        .default(['/app/v1/healthz']),
-      /** Mean pause of a virtual user between requests, seconds. @default 1 */
+      /** Mean pause of a virtual user between iterations, seconds. @default 1 */
       thinkSeconds: z.number().min(0, { error: 'must be 0 or more (seconds)' }).default(1),
       /** p95 of request latency @default 500 ms; share of failed requests @default 0.01. */
       thresholds: Limits(500),
@@ -74,11 +75,11 @@ export const LoadtestConfig = z.strictObject({
       thresholds: Limits(1000),
     })
     .prefault({})
-    .superRefine((r, ctx) => {
+    .superRefine(crossField((r, ctx) => {
       if (r.sessionSeconds < 3 * r.broadcastIntervalSeconds) {
         ctx.addIssue({ code: 'custom', path: ['sessionSeconds'], message: `${r.sessionSeconds} is shorter than three broadcast intervals (${3 * r.broadcastIntervalSeconds}): a session must see broadcasts to be judged` });
       }
-    }),
+    })),
   /** tests/load/database.ts: users reading and writing their own rows through PostgREST with RLS. */
   database: z
     .strictObject({
@@ -101,8 +102,7 @@ export const LoadtestConfig = z.strictObject({
 export type LoadtestConfig = z.infer<typeof LoadtestConfig>;
 
 /** The scripts of tests/load/ the loadtest chart runs, each as a Job of its own. */
-export const LOADTEST_SCRIPTS = ['api', 'realtime', 'database'] as const;
-export type LoadtestScript = (typeof LOADTEST_SCRIPTS)[number];
+export { LOADTEST_SCRIPTS, type LoadtestScript } from './names';
 
 /** Sign-ups get a session at once only where GoTrue confirms them itself. */
 export function checkLoadtestUsers(env: { loadtest: LoadtestConfig; supabase: { mailerAutoconfirm: boolean; disableSignup: boolean } }, ctx: z.RefinementCtx): void {

@@ -2,6 +2,7 @@
 // big its volume is, the size of every component, and where alerts go.
 import { z } from 'zod';
 import { Resources, Storage, wholeNumber } from './fields';
+import { SloConfig } from './slos';
 
 /** Retention as Prometheus, Loki and Tempo write it: "15d", "72h". */
 const Retention = z.string().regex(/^[1-9]\d*(h|d)$/, { error: 'must be a retention such as "15d" or "72h"' });
@@ -33,9 +34,25 @@ export type Receivers = z.infer<typeof Receivers>;
 export const ObservabilityConfig = z.strictObject({
   /** Namespace of the cluster's Argo Rollouts controller (scraped for the release alerts). @default "argo-rollouts" */
   rolloutsControllerNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' }).default('argo-rollouts'),
+  /**
+   * Namespace of External Secrets (its Helm chart's documented install: `-n external-secrets`),
+   * scraped for the ExternalSecret sync alerts where the environment's secrets come from it.
+   * Argo CD's, cert-manager's and CloudNativePG's namespaces are `gitops.argocdNamespace` and
+   * `operators.*Namespace`. @default "external-secrets"
+   */
+  externalSecretsNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' }).default('external-secrets'),
+  /** Namespace of Kyverno (its install.yaml's), scraped for the admission alerts. @default "kyverno" */
+  kyvernoNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' }).default('kyverno'),
   /** How often Prometheus scrapes and evaluates rules. @default "30s" */
   scrapeInterval: z.string().regex(/^[1-9]\d*s$/, { error: 'must be seconds such as "30s"' }).default('30s'),
-  prometheus: Store,
+  prometheus: Store.extend({
+    /**
+     * Prometheus servers, each scraping everything and evaluating every rule on its own volume, on
+     * nodes of their own; Alertmanager sends each alert once. 1 or 2 (a third adds nothing but
+     * cost: any one of them holds the whole picture). @default 1
+     */
+    replicas: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2 (Prometheus servers, each a full copy)' }).default(1),
+  }),
   alertmanager: z.strictObject({
     /** Alertmanager instances; with more than one they form a cluster and deduplicate. */
     replicas: wholeNumber('pods', 1),
@@ -49,8 +66,21 @@ export const ObservabilityConfig = z.strictObject({
   tempo: Store,
   alloy: Sized,
   otelCollector: z.strictObject({ replicas: wholeNumber('pods', 1), resources: Resources }),
+  tracing: z
+    .strictObject({
+      /**
+       * Share of traces kept, decided where a trace starts: Kong for every API request (its
+       * tracing_sampling_rate), a Supabase service for work it starts itself
+       * (OTEL_TRACES_SAMPLER_ARG); every service follows the decision its caller passes on.
+       * @default 0.1
+       */
+      samplingRate: z.number().min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' }).default(0.1),
+    })
+    .prefault({}),
   kubeStateMetrics: Sized,
   nodeExporter: Sized,
+  /** Service-level objectives, their burn-rate alerts and the SLO dashboard (docs/slos.md). @default production's objectives, paging on */
+  slos: SloConfig,
 });
 export type ObservabilityConfig = z.infer<typeof ObservabilityConfig>;
 

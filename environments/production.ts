@@ -100,7 +100,7 @@ export const production = {
     rpcEndpoints: ['https://rpc.mainnet.example.com', 'https://rpc-fallback.mainnet.example.com'],
   },
   observability: {
-    prometheus: { retention: '30d', volumeSize: '500Gi', resources: resources(['2', '8Gi'], ['4', '16Gi']) },
+    prometheus: { replicas: 2, retention: '30d', volumeSize: '500Gi', resources: resources(['2', '8Gi'], ['4', '16Gi']) },
     alertmanager: {
       replicas: 3,
       volumeSize: '5Gi',
@@ -120,6 +120,14 @@ export const production = {
     otelCollector: { replicas: 3, resources: resources(['250m', '512Mi'], ['1', '1Gi']) },
     kubeStateMetrics: { resources: resources(['200m', '512Mi'], ['1', '1Gi']) },
     nodeExporter: { resources: resources(['50m', '64Mi'], ['250m', '128Mi']) },
+    // The product's promises (docs/slos.md): a fast burn pages, a slow one opens a ticket.
+    slos: {
+      paging: true,
+      apiAvailability: { objective: 99.9, window: '30d' },
+      apiLatency: { objective: 95, thresholdMs: 400, window: '30d' },
+      authAvailability: { objective: 99.9, window: '30d' },
+      realtimeConnections: { objective: 99.5, window: '30d' },
+    },
   },
   backup: {
     // Another region than the cluster's: the archive must survive losing the region.

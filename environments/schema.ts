@@ -12,12 +12,14 @@ import { type ClientAddress, GatewayConfig } from './gateway';
 import { cidrsOverlap } from '../lib/cidr';
 import { GitopsConfig } from './gitops';
 import { checkLoadtestUsers, LoadtestConfig } from './loadtest';
+import { ENVIRONMENT_NAMES } from './names';
 import { ObservabilityConfig } from './observability';
+import { checkSloWindows } from './slos';
+import { crossField, followOn } from './follow-on';
 import { SupabaseConfig } from './supabase';
 import { maxWalSizeBytes } from '../charts/postgres/tuning';
 
-export const ENVIRONMENT_NAMES = ['dev', 'staging', 'production'] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+export { ENVIRONMENT_NAMES, type EnvironmentName } from './names';
 
 /**
  * The namespaces the platform owns, by concern (docs/architecture.md). node-exporter
@@ -52,7 +54,7 @@ const LimitRange = z
     defaultLimit: ResourceAmounts,
     max: z.strictObject({ cpu: Cpu, memory: Memory }),
   })
-  .superRefine((l, ctx) => {
+  .superRefine(crossField((l, ctx) => {
     for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
       if (num(l.defaultLimit[key]) < num(l.defaultRequest[key])) {
         ctx.addIssue({
@@ -71,7 +73,7 @@ const LimitRange = z
         });
       }
     }
-  });
+  }));
 
 const NamespaceConfig = z.strictObject({ quota: Quota, limitRange: LimitRange });
 
@@ -149,43 +151,75 @@ export const EnvironmentSchema = z
     components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
   })
   .superRefine((env, ctx) => {
-    if (env.name !== 'dev' && !env.domain) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['domain'],
-        message: `is required for ${env.name}: set the public DNS name the gateway serves, such as "api.example.com"`,
-      });
-    }
-    if (env.name !== 'dev' && env.gateway.tls.issuer === 'self-signed') {
-      ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'issuer'], message: `"self-signed" is for dev only: ${env.name} needs a Let's Encrypt issuer` });
-    }
-    if (env.name === 'production' && env.gateway.tls.issuer !== 'letsencrypt-production') {
-      ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'issuer'], message: 'production must use "letsencrypt-production": browsers do not trust the staging CA' });
-    }
-    if (env.name !== 'dev' && env.gateway.adminCidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) {
-      ctx.addIssue({ code: 'custom', path: ['gateway', 'adminCidrs'], message: `must not open the admin routes to the whole internet in ${env.name}: list the VPN or office ranges` });
-    }
-    if (env.name !== 'dev' && env.secrets.source === 'cli') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['secrets', 'source'],
-        message: `"cli" is for dev only: ${env.name} must use "external-secrets" so secrets come from a secret manager`,
-      });
-    }
-    for (const [component, count] of [['postgres', env.components.postgres.instances], ['redis', env.components.redis.replicas]] as const) {
-      // Each instance holds a copy of the data on a node of its own (required anti-affinity).
-      if (count > env.nodes) {
-        ctx.addIssue({ code: 'custom', path: ['components', component, component === 'postgres' ? 'instances' : 'replicas'], message: `${count} instances need ${count} nodes, one each, but nodes is ${env.nodes}: raise nodes or run fewer instances` });
+    // Each check runs through followOn: one that reads a field which already failed reports nothing.
+    const check = (run: (e: typeof env) => void) => followOn(ctx, env, run);
+    check((e) => {
+      if (e.name !== 'dev' && !e.domain) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['domain'],
+          message: `is required for ${e.name}: set the public DNS name the gateway serves, such as "api.example.com"`,
+        });
       }
+    });
+    check((e) => {
+      if (e.name !== 'dev' && e.gateway.tls.issuer === 'self-signed') {
+        ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'issuer'], message: `"self-signed" is for dev only: ${e.name} needs a Let's Encrypt issuer` });
+      } else if (e.name === 'production' && e.gateway.tls.issuer !== 'letsencrypt-production') {
+        ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'issuer'], message: 'production must use "letsencrypt-production": browsers do not trust the staging CA' });
+      }
+    });
+    check((e) => {
+      if (e.name !== 'dev' && e.gateway.adminCidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) {
+        ctx.addIssue({ code: 'custom', path: ['gateway', 'adminCidrs'], message: `must not open the admin routes to the whole internet in ${e.name}: list the VPN or office ranges` });
+      }
+    });
+    check((e) => checkCorsOrigins(e, ctx));
+    check((e) => {
+      if (e.name !== 'dev' && e.secrets.source === 'cli') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secrets', 'source'],
+          message: `"cli" is for dev only: ${e.name} must use "external-secrets" so secrets come from a secret manager`,
+        });
+      }
+    });
+    const copies = [
+      { path: ['components', 'postgres', 'instances'], count: (e: typeof env) => e.components.postgres.instances },
+      { path: ['components', 'redis', 'replicas'], count: (e: typeof env) => e.components.redis.replicas },
+      { path: ['observability', 'prometheus', 'replicas'], count: (e: typeof env) => e.observability.prometheus.replicas },
+    ];
+    for (const { path, count } of copies) {
+      // Each instance holds a copy of the data on a node of its own (required anti-affinity).
+      check((e) => {
+        const n = count(e);
+        if (n > e.nodes) ctx.addIssue({ code: 'custom', path, message: `${n} instances need ${n} nodes, one each, but nodes is ${e.nodes}: raise nodes or run fewer instances` });
+      });
     }
-    checkClientAddress(env, ctx);
-    checkDigests(env, ctx);
-    checkBackupRoom(env, ctx);
-    checkBudgets(env, NAMESPACES, ctx);
-    checkWalRoom(env, ctx);
-    checkLoadtestUsers(env, ctx);
-    checkConnections(env, ctx);
+    check((e) => checkClientAddress(e, ctx));
+    check((e) => checkDigests(e, ctx));
+    check((e) => checkBackupRoom(e, ctx));
+    for (const namespace of NAMESPACES) check((e) => checkBudgets(e, [namespace], ctx));
+    check((e) => checkWalRoom(e, ctx));
+    check((e) => checkLoadtestUsers(e, ctx));
+    check((e) => checkConnections(e, ctx));
+    check((e) => checkSloWindows(e.observability, ctx));
   });
+
+/**
+ * Outside dev, browsers may call the API only from named https origins: "*" would let any site
+ * call it with the user's credentials, and an http:// origin can be impersonated on the network.
+ */
+function checkCorsOrigins(env: { name: string; gateway: { corsOrigins: string[] } }, ctx: z.RefinementCtx): void {
+  if (env.name === 'dev') return;
+  env.gateway.corsOrigins.forEach((origin, i) => {
+    if (origin === '*') {
+      ctx.addIssue({ code: 'custom', path: ['gateway', 'corsOrigins', i], message: `"*" lets every web site call the ${env.name} API from a browser: list the product's origins, such as "https://app.example.com"` });
+    } else if (origin.startsWith('http://')) {
+      ctx.addIssue({ code: 'custom', path: ['gateway', 'corsOrigins', i], message: `"${origin}" is plain http, which anyone on the network can impersonate: use the https:// origin in ${env.name}` });
+    }
+  });
+}
 
 export type Environment = z.infer<typeof EnvironmentSchema>;
 
@@ -236,7 +270,17 @@ export function parseEnvironment(input: unknown): Environment {
     typeof input === 'object' && input !== null && typeof (input as { name?: unknown }).name === 'string'
       ? (input as { name: string }).name
       : '(unnamed)';
-  const lines = result.error.issues.map((issue) => {
+  // One message per field: a value that fails several checks (a pattern, then a range) is
+  // reported by the first, and a container counted twice (the restore drill runs PostgreSQL's)
+  // once.
+  const seen = new Set<string>();
+  const issues = result.error.issues.filter((issue) => {
+    const key = JSON.stringify(issue.path.map(String));
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const lines = issues.map((issue) => {
     const path = issue.path.map(String).join('.') || '(top level)';
     const message =
       issue.code === 'unrecognized_keys'

@@ -77,6 +77,8 @@ export const staging = {
     // A layer-4 load balancer keeps the client's address (externalTrafficPolicy Local); Kong trusts no header.
     clientAddress: { mode: 'direct' },
     adminCidrs: ['10.8.0.0/16'],
+    // The product's web app (supabase.siteUrl): staging, like production, names its origins.
+    corsOrigins: ['https://app.staging.defi.example.com'],
     tls: {
       issuer: 'letsencrypt-staging',
       email: 'ops@example.com',
@@ -109,6 +111,14 @@ export const staging = {
     otelCollector: { replicas: 2, resources: resources(['100m', '256Mi'], ['500m', '512Mi']) },
     kubeStateMetrics: { resources: resources(['100m', '256Mi'], ['500m', '512Mi']) },
     nodeExporter: { resources: resources(['50m', '64Mi'], ['250m', '128Mi']) },
+    // Looser than production (smaller pods, load tests that push past capacity); windows fit in
+    // Prometheus's 15 days. A fast burn pages like staging's other critical alerts (by mail).
+    slos: {
+      apiAvailability: { objective: 99.5, window: '14d' },
+      apiLatency: { objective: 95, thresholdMs: 700, window: '14d' },
+      authAvailability: { objective: 99.5, window: '14d' },
+      realtimeConnections: { objective: 99, window: '14d' },
+    },
   },
   backup: {
     objectStore: { bucket: 'defi-staging-pg-backups', region: 'eu-west-1', retentionDays: 14 },

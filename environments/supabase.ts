@@ -2,6 +2,7 @@
 // and the product settings they need (site URL, sign-up, mail, the Storage backend, pools).
 import { z } from 'zod';
 import { checkDisruption, Resources, Storage, wholeNumber, workloadShape } from './fields';
+import { crossField } from './follow-on';
 
 /** Horizontal autoscaling on CPU; when set, the HPA owns the replica count. */
 export const Autoscaling = z
@@ -11,11 +12,11 @@ export const Autoscaling = z
     /** Average CPU use, in percent of the request, the HPA aims for. @default 70 */
     targetCpuPercent: wholeNumber('percent', 10).max(100, { error: 'must be at most 100' }).default(70),
   })
-  .superRefine((a, ctx) => {
+  .superRefine(crossField((a, ctx) => {
     if (a.maxReplicas < a.minReplicas) {
       ctx.addIssue({ code: 'custom', path: ['maxReplicas'], message: `${a.maxReplicas} is below minReplicas ${a.minReplicas}: raise maxReplicas` });
     }
-  });
+  }));
 export type Autoscaling = z.infer<typeof Autoscaling>;
 
 /** A stateless service: replicas (or autoscaling), resources, disruption budget. */
@@ -26,7 +27,7 @@ export const StatelessService = z
     autoscaling: Autoscaling.optional(),
   })
   .superRefine(checkDisruption)
-  .superRefine((w, ctx) => {
+  .superRefine(crossField((w, ctx) => {
     if (w.autoscaling && w.replicas !== w.autoscaling.minReplicas) {
       ctx.addIssue({
         code: 'custom',
@@ -34,7 +35,7 @@ export const StatelessService = z
         message: `is ${w.replicas} but autoscaling.minReplicas is ${w.autoscaling.minReplicas}: with autoscaling the HPA owns the count; set replicas to minReplicas`,
       });
     }
-  });
+  }));
 export type StatelessService = z.infer<typeof StatelessService>;
 
 const HttpsUrl = z.url({ protocol: /^https?$/, error: 'must be a URL such as "https://app.example.com"' });
@@ -100,7 +101,7 @@ export const SupabaseConfig = z
   meta: StatelessService,
   studio: StatelessService,
   })
-  .superRefine((c, ctx) => {
+  .superRefine(crossField((c, ctx) => {
     if (c.storageBackend.kind === 'file' && (c.storage.replicas > 1 || c.storage.autoscaling)) {
       ctx.addIssue({
         code: 'custom',
@@ -111,5 +112,5 @@ export const SupabaseConfig = z
     if (c.smtp === undefined && !c.mailerAutoconfirm) {
       ctx.addIssue({ code: 'custom', path: ['smtp'], message: 'is required unless mailerAutoconfirm is true: GoTrue must be able to send confirmation mail' });
     }
-  });
+  }));
 export type SupabaseConfig = z.infer<typeof SupabaseConfig>;

@@ -1,37 +1,50 @@
-// CIDR arithmetic for the checks that must know whether two address ranges share an address
-// (a trusted proxy range against the pod and node ranges). IPv4 and IPv6, as 32- or 128-bit numbers.
-import { isIP } from 'node:net';
+// CIDR blocks, IPv4 and IPv6, parsed by ipaddr.js (npm): the environment's address ranges are
+// checked here before they reach Kong's trusted IPs, its admin allow-list and NetworkPolicy
+// ipBlocks, and the checks that must know whether two ranges share an address use them.
+import ipaddr from 'ipaddr.js';
 
-export interface Range {
-  readonly version: 4 | 6;
-  readonly first: bigint;
-  readonly last: bigint;
+export interface Cidr {
+  readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+  readonly prefix: number;
 }
 
-function ipv6ToBigInt(address: string): bigint {
-  const [head = '', tail] = address.split('::');
-  const part = (s: string) => (s ? s.split(':') : []);
-  const zeros: string[] = Array.from({ length: 8 - part(head).length - part(tail ?? '').length }, () => '0');
-  const groups = tail === undefined ? part(head) : [...part(head), ...zeros, ...part(tail)];
-  return groups.reduce((n, g) => (n << 16n) + BigInt(parseInt(g, 16)), 0n);
+/**
+ * Why `text` is not a CIDR block as Kubernetes and Kong take it, or undefined when it is one:
+ * an IPv4 address in four decimal parts (each 0-255, no leading zeros) or an IPv6 address,
+ * "/", and a prefix length within 0-32 (IPv4) or 0-128 (IPv6), with no address bits set
+ * beyond the prefix (10.0.0.0/8, not 10.1.2.3/8, which usually means a mistyped prefix).
+ */
+export function cidrError(text: string): string | undefined {
+  const example = 'such as "10.0.0.0/8" or "fd00::/8"';
+  const slash = text.indexOf('/');
+  if (slash < 0) return `"${text}" has no prefix length: write a CIDR ${example} (a single address is /32 or /128)`;
+  const address = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  const v4 = ipaddr.IPv4.isIPv4(address);
+  if (v4 ? !ipaddr.IPv4.isValidFourPartDecimal(address) : !ipaddr.IPv6.isValid(address) || address.includes('%')) {
+    return `"${text}": ${address} is not an IPv4 address (four numbers 0-255) or an IPv6 address: write a CIDR ${example}`;
+  }
+  const bits = v4 ? 32 : 128;
+  if (!/^(0|[1-9]\d*)$/.test(prefixText) || Number(prefixText) > bits) return `"${text}": the prefix length must be a whole number from 0 to ${bits}`;
+  const network = (v4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(text).toString();
+  if (network !== ipaddr.parse(address).toString()) return `"${text}" has address bits set beyond the /${prefixText} prefix: write ${network}/${prefixText}, or correct the prefix length`;
+  return undefined;
 }
 
-/** The addresses of `cidr`; throws on anything that is not an IPv4 or IPv6 CIDR. */
-export function parseCidr(cidr: string): Range {
-  const [address = '', prefixText] = cidr.split('/');
-  const version = isIP(address);
-  const bits = version === 4 ? 32 : 128;
-  const prefix = Number(prefixText);
-  if ((version !== 4 && version !== 6) || !/^\d+$/.test(prefixText ?? '') || prefix > bits) throw new Error(`"${cidr}" is not a CIDR such as 10.0.0.0/8`);
-  const value = version === 4 ? address.split('.').reduce((n, o) => (n << 8n) + BigInt(o), 0n) : ipv6ToBigInt(address);
-  const size = 1n << BigInt(bits - prefix);
-  const first = (value / size) * size;
-  return { version, first, last: first + size - 1n };
+/** A CIDR block; throws on anything `cidrError` refuses. */
+export function parseCidr(text: string): Cidr {
+  const problem = cidrError(text);
+  if (problem) throw new Error(problem);
+  const [address, prefix] = ipaddr.parseCIDR(text);
+  return { address, prefix };
 }
 
-/** Whether two CIDRs share at least one address. */
+/** Whether two CIDRs share at least one address (never across IPv4 and IPv6). */
 export function cidrsOverlap(a: string, b: string): boolean {
   const x = parseCidr(a);
   const y = parseCidr(b);
-  return x.version === y.version && x.first <= y.last && y.first <= x.last;
+  if (x.address.kind() !== y.address.kind()) return false;
+  // Two blocks overlap exactly when the shorter prefix contains the other's network address.
+  const [wide, narrow] = x.prefix <= y.prefix ? [x, y] : [y, x];
+  return narrow.address.match(wide.address, wide.prefix);
 }

@@ -1,5 +1,5 @@
 // NetworkPolicy building blocks. Each namespace starts from deny-all with DNS egress allowed;
-// every workload then adds its own policy from its declared peers (REFERENCE.md R10-R15).
+// every workload then adds its own policy from its declared peers (docs/network.md, docs/security.md).
 import type { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
@@ -64,7 +64,7 @@ export function podsOf(namespace: string, instance: string, name: string, compon
 
 /**
  * The internet, for SMTP and S3: any address outside the private ranges and the cloud metadata
- * endpoint (REFERENCE.md R13).
+ * endpoint (docs/network.md; the metadata address hands out node credentials on every major cloud).
  */
 export const INTERNET: Peer = { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32'] } };
 
@@ -86,9 +86,24 @@ export function toApiServer(cidrs: readonly string[]): PortRule[] {
   return [443, 6443].map((port) => ({ port, peers: addressesIn(cidrs) }));
 }
 
-/** Prometheus's HTTP API inside the cluster (the Rollouts analysis queries it). */
+/** Prometheus's HTTP API inside the cluster, either server of a pair (the Rollouts analysis queries it). */
 export function prometheusUrl(observabilityNamespace: string): string {
   return `http://prometheus.${observabilityNamespace}.svc.cluster.local:9090`;
+}
+
+/**
+ * The Prometheus server that receives the load tests' results: always the first, by its pod's
+ * stable name. Pushed samples land only on the server that receives them (the Service would pick
+ * one at random per connection, and a pair would each hold part of a run); Grafana's
+ * "Prometheus (load tests)" datasource reads the same server.
+ */
+export function prometheusReceiverUrl(observabilityNamespace: string): string {
+  return `http://prometheus-0.prometheus-headless.${observabilityNamespace}.svc.cluster.local:9090`;
+}
+
+/** Where the load tests push their results (Prometheus's remote-write receiver). */
+export function prometheusRemoteWriteUrl(observabilityNamespace: string): string {
+  return `${prometheusReceiverUrl(observabilityNamespace)}/api/v1/write`;
 }
 
 export interface PortRule {

@@ -37,9 +37,9 @@ const NOT_YET_PINNED = 'no registry reachable when pinned; the weekly workflow r
  */
 export const IMAGE_DIGEST_EXCEPTIONS: Readonly<Record<string, string>> = Object.fromEntries(
   [
-    'postgres', 'postgresExporter', 'redis', 'redisExporter', 'haproxy',
-    'kong', 'auth', 'rest', 'realtime', 'storage', 'imgproxy', 'meta', 'studio',
-    'prometheus', 'alertmanager', 'kubeStateMetrics', 'nodeExporter', 'grafana', 'loki', 'alloy', 'otelCollector', 'tempo',
+    'postgres', 'redis', 'redisExporter', 'haproxy',
+    'kong', 'meta', 'studio',
+    'prometheus', 'nodeExporter',
     'rclone', 'kubectl', 'k6',
   ].map((name) => [name, NOT_YET_PINNED]),
 );

@@ -1,5 +1,6 @@
 // Who can open which port on whom, computed from NetworkPolicy objects with the Kubernetes
-// semantics (REFERENCE.md §4.4): a pod selected by no policy of a type is open in that
+// semantics (https://kubernetes.io/docs/concepts/services-networking/network-policies/): a pod
+// selected by no policy of a type is open in that
 // direction; policies add up; a connection needs the source's egress AND the destination's
 // ingress to allow it; namespaceSelector and podSelector in one peer both have to match; an
 // ipBlock peer stands for addresses outside the cluster. Used by the reachability test (over the

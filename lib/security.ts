@@ -1,11 +1,14 @@
 // Hardened defaults: the Pod Security "restricted" profile for every pod and container, in one
-// place (REFERENCE.md §4.3, rules R2-R4). A workload that needs an exception states it through a
+// place (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted; policy
+// rules in tests/policy/rules/). A workload that needs an exception states it through a
 // named parameter of the pod helper, with its reason; nothing here is silently weakened.
 import { type k8s } from 'cdk8s-plus-33';
 
 /**
  * The default non-root user and group. 10001 satisfies kube-score and Trivy, which reject IDs of
- * 10000 and below (REFERENCE.md §4.2). Images with a fixed user pass their own through `PodIdentity`.
+ * 10000 and below (https://github.com/zegl/kube-score/blob/master/README_CHECKS.md, "Container
+ * Security Context User Group ID"; Trivy KSV020/KSV021). Images with a fixed user pass their own
+ * through `PodIdentity`.
  */
 export const NON_ROOT_ID = 10001;
 

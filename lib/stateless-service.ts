@@ -84,7 +84,8 @@ export class StatelessService extends Construct {
     let target: { apiVersion: string; kind: string; name: string };
     if (props.canary) {
       // Last in its Application's sync: a paused Rollout is "Suspended" and would hold back
-      // every later wave until the release finishes (REFERENCE.md 7.3).
+      // every later wave until the release finishes
+      // (https://argoproj.github.io/argo-rollouts/FAQ/#how-does-argo-rollouts-integrate-with-argo-cd).
       const rolloutMeta = withExemptions({ ...meta, annotations: { ...meta.annotations, 'argocd.argoproj.io/sync-wave': '1' } }, props.pod);
       const rollout = new ApiObject(this, 'rollout', {
         ...Rollout.GVK,

@@ -1,8 +1,8 @@
 // The DeFi product in the app namespace: the api (HTTP behind Kong at /app/v1/, released by
 // canary with Prometheus analysis), the worker (consumes jobs from Redis) and the scheduler (one
 // pod, replaced with Recreate so two never run at once). Each reaches the database only through
-// Supavisor as the defi_app role, and Redis with its password; both by Secret reference, the
-// Secrets repeated into this namespace from the data tier's.
+// the PgBouncer poolers as the defi_app role, and Redis with its password; both by Secret
+// reference, the Secrets repeated into this namespace from the data tier's.
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import type { AppComponent, AppConfig } from '../../environments/app';
@@ -203,8 +203,9 @@ export class AppChart extends PlatformChart {
       terminationGracePeriodSeconds: 120,
     });
 
-    // Session mode: the scheduler holds a PostgreSQL advisory lock as its leader lease, which
-    // transaction pooling would release between statements.
+    // The same rw pooler (transaction mode): the scheduler's leader lease is a row it renews
+    // (service/src/scheduler-main.ts), since a session advisory lock would stay on whichever
+    // server connection took it.
     const schedulerDb = database();
     const scheduler = workload('scheduler', {
       role: 'scheduler',

@@ -11,6 +11,7 @@ import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
 import { podsOf, prometheusPeer } from '../../lib/network';
+import { toCollector, type TracingEndpoint } from '../observability/traces';
 import { secretKeyRef } from '../../lib/secrets';
 import { StatelessService } from '../../lib/stateless-service';
 import type { SupabaseChart } from '../supabase/supabase-chart';
@@ -41,6 +42,8 @@ export interface GatewayChartProps {
   readonly storageMaxBytes: number;
   /** Redis for the rate-limit counters: the primary's one address (Kong's open-source plugin speaks no Sentinel). */
   readonly redis: Pick<RedisChart, 'host' | 'port' | 'peer' | 'credentials' | 'clientLabels'>;
+  /** The OpenTelemetry Collector Kong sends a span of every request to (its opentelemetry plugin). */
+  readonly tracing: TracingEndpoint;
 }
 
 /**
@@ -80,6 +83,7 @@ export class GatewayChart extends PlatformChart {
       rateLimits: props.config.rateLimits,
       adminCidrs: props.config.adminCidrs,
       storageMaxBytes: props.storageMaxBytes,
+      tracing: { tracesEndpoint: `${props.tracing.otlpHttpUrl}/v1/traces`, environment: props.instance },
     });
     this.plugins = pluginsUsed(this.declarative);
     const proxyProtocol = props.config.clientAddress.mode === 'proxy-protocol';
@@ -116,7 +120,7 @@ export class GatewayChart extends PlatformChart {
         { name: 'proxy-tls', port: PROXY_TLS_PORT },
         { name: 'metrics', port: STATUS_PORT },
       ],
-      podLabels: props.redis.clientLabels,
+      podLabels: { ...props.redis.clientLabels, ...props.tracing.clientLabels },
       restartOn: [template, render],
       network: {
         ingress: [
@@ -130,6 +134,7 @@ export class GatewayChart extends PlatformChart {
           ...upstreamPeers,
           { port: props.product.port, peers: [podsOf(props.product.namespace, props.instance, props.product.service, 'api')] },
           { port: props.redis.port, peers: [props.redis.peer] },
+          toCollector(props.tracing, props.tracing.otlpHttpUrl),
         ],
       },
       pod: {
@@ -175,6 +180,10 @@ export class GatewayChart extends PlatformChart {
               { name: 'KONG_NGINX_PROXY_PROXY_BUFFER_SIZE', value: '160k' },
               { name: 'KONG_NGINX_PROXY_PROXY_BUFFERS', value: '64 160k' },
               { name: 'KONG_LOG_LEVEL', value: 'warn' },
+              // Spans for the opentelemetry plugin: the request and its upstream call (kong.conf
+              // tracing_instrumentations; "off" would leave the plugin nothing to send), sampled here.
+              { name: 'KONG_TRACING_INSTRUMENTATIONS', value: 'request,balancer' },
+              { name: 'KONG_TRACING_SAMPLING_RATE', value: String(props.tracing.samplingRate) },
               { name: 'SUPABASE_ANON_KEY', valueFrom: secretKeyRef(jwt, 'anon-key') },
               { name: 'SUPABASE_SERVICE_KEY', valueFrom: secretKeyRef(jwt, 'service-role-key') },
               { name: 'DASHBOARD_USERNAME', valueFrom: secretKeyRef(dashboard, 'username') },

@@ -1,7 +1,8 @@
 // Kong's declarative configuration (DB-less), built from the Supabase services the supabase
 // chart exposes: routes and their plugins as in upstream Supabase self-hosting, hardened as Kong
 // 3.9 allows (docs/reference/gateway-and-delivery.md): rate limits by client IP kept in Redis, a
-// request size limit on every route, ip-restriction on the admin routes, Prometheus metrics. Keys and passwords are
+// request size limit on every route, ip-restriction on the admin routes, Prometheus metrics, traces
+// to the OpenTelemetry Collector. Keys and passwords are
 // `${NAME}` placeholders that render-kong-config.sh fills from Secrets when the pod starts.
 
 export interface KongPlugin {
@@ -62,6 +63,28 @@ export interface KongConfigInput {
   readonly adminCidrs: readonly string[];
   /** Storage's upload limit in bytes; the storage route allows that plus 1 MB of form overhead. */
   readonly storageMaxBytes: number;
+  /** Where the opentelemetry plugin sends spans (OTLP over HTTP), and the deployment.environment they carry. */
+  readonly tracing: { readonly tracesEndpoint: string; readonly environment: string };
+}
+
+/**
+ * Kong's opentelemetry plugin, global: a span for every request (and its upstream call) to the
+ * Collector over OTLP/HTTP (https://docs.konghq.com/hub/kong-inc/opentelemetry/; its schema at 3.9.1:
+ * https://github.com/Kong/kong/blob/3.9.1/kong/plugins/opentelemetry/schema.lua). At the edge no client's trace context is
+ * believed (extract: none), so nobody outside can choose a trace ID or force sampling; Kong starts
+ * every trace, samples it at tracing_sampling_rate and passes W3C traceparent upstream, which the
+ * services follow.
+ */
+export function openTelemetryPlugin(tracing: KongConfigInput['tracing']): KongPlugin {
+  return {
+    name: 'opentelemetry',
+    config: {
+      traces_endpoint: tracing.tracesEndpoint,
+      resource_attributes: { 'service.name': 'kong', 'deployment.environment': tracing.environment },
+      // A client's tracestate belongs to the traceparent Kong replaces.
+      propagation: { extract: [], clear: ['tracestate'], inject: ['w3c'], default_format: 'w3c' },
+    },
+  };
 }
 
 const MB = 1024 * 1024;
@@ -159,7 +182,10 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
       },
     ],
     services,
-    plugins: [{ name: 'prometheus', config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: false, per_consumer: false } }],
+    plugins: [
+      { name: 'prometheus', config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: false, per_consumer: false } },
+      openTelemetryPlugin(input.tracing),
+    ],
   };
 }
 

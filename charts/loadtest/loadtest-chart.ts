@@ -10,8 +10,9 @@
 //
 // The database test needs a table the platform's init SQL does not create: the SQL to apply
 // once is in the header of tests/load/database.ts (public.loadtest_notes, with row level
-// security and one policy per command keeping each user to its own rows). In environments whose
-// users sign in with a password, the Secret loadtest-users (key password) holds it; its
+// security and one policy per command keeping each user to its own rows); the api test needs the
+// api (service/) deployed. Both sign in the same users: in environments whose users sign in
+// with a password, the Secret loadtest-users (key password) holds it; its
 // ExternalSecret, the scripts' ConfigMap, and each Job's ServiceAccount and NetworkPolicy are
 // synced with the app layer, only the Jobs are on demand.
 import { readdirSync, statSync } from 'node:fs';
@@ -24,7 +25,7 @@ import { OnDemandChart } from '../../lib/chart';
 import { PROJECT_ROOT, projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
 import { LABEL, selectorLabels } from '../../lib/labels';
-import { type Peer, podsOf, prometheusPeer, prometheusUrl, workloadNetworkPolicy } from '../../lib/network';
+import { type Peer, podsOf, prometheusPeer, prometheusRemoteWriteUrl, workloadNetworkPolicy } from '../../lib/network';
 import { hardenedPodSpec } from '../../lib/pod';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { serviceAccount } from '../../lib/service-account';
@@ -143,7 +144,7 @@ export class LoadtestChart extends OnDemandChart {
       // "loadtest", with the limit the environment sets (gateway.rateLimits.loadtest).
       { name: 'LOADTEST_ANON_KEY', valueFrom: secretKeyRef(props.jwt, 'loadtest-key') },
       value('LOADTEST_SUMMARY_FILE', LOADTEST_SUMMARY_FILE),
-      value('K6_PROMETHEUS_RW_SERVER_URL', `${prometheusUrl(props.observabilityNamespace)}/api/v1/write`),
+      value('K6_PROMETHEUS_RW_SERVER_URL', prometheusRemoteWriteUrl(props.observabilityNamespace)),
       value('K6_PROMETHEUS_RW_TREND_STATS', 'p(50),p(95),p(99),min,max'),
       value('K6_PROMETHEUS_RW_STALE_MARKERS', 'true'),
       // Kong's certificate names the public domain, not the Service name the Job connects to.
@@ -159,9 +160,22 @@ export class LoadtestChart extends OnDemandChart {
       value('LOADTEST_P95_MS', s.thresholds.p95Ms),
       value('LOADTEST_MAX_ERROR_RATE', s.thresholds.maxErrorRate),
     ];
+    // The api and database tests sign in the same users (tests/load/lib/auth.ts). Optional: the
+    // scripts name the Secret loadtest-users when it is missing.
+    const userPassword: k8s.EnvVar[] = usersSecret
+      ? [{ name: 'LOADTEST_USER_PASSWORD', valueFrom: { secretKeyRef: { ...secretKeyRef(usersSecret, 'password').secretKeyRef, optional: true } } }]
+      : [];
     const perScript: Record<LoadtestScript, { env: k8s.EnvVar[]; lastIteration: number; shape: { rampUp: string; hold: string; rampDown: string } }> = {
       api: {
-        env: [...shape(c.api), value('LOADTEST_API_PATHS', c.api.paths.join(',')), value('LOADTEST_THINK_SECONDS', c.api.thinkSeconds)],
+        // The database test's users: virtual user v signs in as user ((v - 1) mod LOADTEST_USERS) + 1.
+        env: [
+          ...shape(c.api),
+          value('LOADTEST_AUTH_MODE', c.database.users),
+          value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain),
+          value('LOADTEST_USERS', c.database.vus),
+          value('LOADTEST_THINK_SECONDS', c.api.thinkSeconds),
+          ...userPassword,
+        ],
         lastIteration: 30,
         shape: c.api,
       },
@@ -182,8 +196,7 @@ export class LoadtestChart extends OnDemandChart {
           value('LOADTEST_AUTH_MODE', c.database.users),
           value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain),
           value('LOADTEST_THINK_SECONDS', c.database.thinkSeconds),
-          // Optional: database.ts's setup() names the Secret when it is missing.
-          ...(usersSecret ? [{ name: 'LOADTEST_USER_PASSWORD', valueFrom: { secretKeyRef: { ...secretKeyRef(usersSecret, 'password').secretKeyRef, optional: true } } }] : []),
+          ...userPassword,
         ],
         lastIteration: 30,
         shape: c.database,

@@ -5,7 +5,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import type { Environment } from '../../environments/schema';
 import { IMAGES } from '../../lib/images';
-import { workloadNetworkPolicy } from '../../lib/network';
+import { prometheusReceiverUrl, workloadNetworkPolicy } from '../../lib/network';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatefulService } from '../../lib/stateful-set';
 import { ALERTMANAGER_PORT } from './alertmanager';
@@ -21,7 +21,38 @@ const PROVISIONING = '/etc/grafana/provisioning';
 const DASHBOARDS_DIR = '/var/lib/grafana-dashboards';
 
 /** UIDs of the provisioned datasources, which the dashboards reference. */
-export const DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki', tempo: 'tempo' } as const;
+export const DATASOURCE_UIDS = { prometheus: 'prometheus', prometheusLoadTests: 'prometheus-loadtests', loki: 'loki', tempo: 'tempo' } as const;
+
+/**
+ * A trace ID in a log line: `trace_id`, `traceId`, `traceID` or `trace.id` followed by 32 hex
+ * digits (the product's logs), or a W3C traceparent `00-<trace id>-<span id>-<flags>` in Auth's
+ * `request_id` and Storage's `traceId` (both set to the traceparent Kong sends). The first group is
+ * the trace ID. Grafana runs it as a JavaScript regular expression.
+ */
+export const TRACE_ID_PATTERN = '(?:[Tt]race[_.]?[Ii][Dd]|request_id)"?\\s*[:=]\\s*"?(?:00-)?([0-9a-f]{32})\\b';
+
+/**
+ * Loki's derived field: a trace ID found in a log line links to that trace in Tempo
+ * (https://grafana.com/docs/grafana/latest/datasources/loki/configure-loki-data-source/#derived-fields).
+ * Provisioning expands $VAR and ${VAR} from Grafana's environment, so the link's own variable is
+ * written with $$ (https://grafana.com/docs/grafana/latest/administration/provisioning/#using-environment-variables).
+ */
+export const TRACE_ID_FIELD = { name: 'TraceID', matcherType: 'regex', matcherRegex: TRACE_ID_PATTERN, datasourceUid: DATASOURCE_UIDS.tempo, url: '$${__value.raw}', urlDisplayLabel: 'View trace' } as const;
+
+/**
+ * Tempo's link from a span to its logs
+ * (https://grafana.com/docs/grafana/latest/datasources/tempo/configure-tempo-data-source/#trace-to-logs):
+ * the lines of the span's container (every sender names its service after its container, the label
+ * Alloy gives each line) that carry the trace ID, from a minute before the span to a minute after.
+ */
+export const TRACES_TO_LOGS = {
+  datasourceUid: DATASOURCE_UIDS.loki,
+  tags: [{ key: 'service.name', value: 'container' }],
+  filterByTraceID: true,
+  filterBySpanID: false,
+  spanStartTimeShift: '-1m',
+  spanEndTimeShift: '1m',
+} as const;
 
 export function grafana(ctx: ObservabilityContext, dashboards: readonly DashboardFile[], secretSource: Environment['secrets']): StatefulService {
   const c = ctx.config.grafana;
@@ -41,7 +72,17 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
     apiVersion: 1,
     datasources: [
       { name: 'Prometheus', type: 'prometheus', uid: DATASOURCE_UIDS.prometheus, access: 'proxy', url: `http://${host(ctx, 'prometheus')}:${PROMETHEUS_PORT}`, isDefault: true, editable: false },
-      { name: 'Loki', type: 'loki', uid: DATASOURCE_UIDS.loki, access: 'proxy', url: `http://${host(ctx, 'loki')}:${LOKI_PORT}`, editable: false },
+      // The server the load tests write their results to (either server holds everything else).
+      { name: 'Prometheus (load tests)', type: 'prometheus', uid: DATASOURCE_UIDS.prometheusLoadTests, access: 'proxy', url: prometheusReceiverUrl(ctx.namespace), editable: false },
+      {
+        name: 'Loki',
+        type: 'loki',
+        uid: DATASOURCE_UIDS.loki,
+        access: 'proxy',
+        url: `http://${host(ctx, 'loki')}:${LOKI_PORT}`,
+        editable: false,
+        jsonData: { derivedFields: [TRACE_ID_FIELD] },
+      },
       {
         name: 'Tempo',
         type: 'tempo',
@@ -49,7 +90,7 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
         access: 'proxy',
         url: `http://${host(ctx, 'tempo')}:${TEMPO_PORT}`,
         editable: false,
-        jsonData: { tracesToLogsV2: { datasourceUid: DATASOURCE_UIDS.loki }, serviceMap: { datasourceUid: DATASOURCE_UIDS.prometheus } },
+        jsonData: { tracesToLogsV2: TRACES_TO_LOGS, serviceMap: { datasourceUid: DATASOURCE_UIDS.prometheus } },
       },
       {
         name: 'Alertmanager',

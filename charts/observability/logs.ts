@@ -1,23 +1,27 @@
-// Logs: Loki as a one-pod StatefulSet (files/loki.yaml, retention from the environment) and
-// Grafana Alloy on every node shipping the platform's pod logs to it (files/config.alloy).
+// Logs: Loki as a one-pod StatefulSet (config/loki.ts, retention from the environment) and
+// Grafana Alloy on every node shipping the platform's pod logs to it (config/alloy.ts). Both
+// configs are built from typed objects and checked at synth.
 import { k8s } from 'cdk8s-plus-33';
 import { DaemonSetService } from '../../lib/daemon-set';
-import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
 import { toApiServer, workloadNetworkPolicy } from '../../lib/network';
 import { READ, rolesIn } from '../../lib/rbac';
 import { StatefulService } from '../../lib/stateful-set';
+import { ALLOY_CONFIG_FILE, ALLOY_ENV, alloyConfig, renderAlloyConfig } from './config/alloy';
+import { LOKI_CONFIG_FILE, lokiConfig, renderLokiConfig } from './config/loki';
 import { COMPONENTS, type ObservabilityContext, host, peerOf } from './context';
 import { METRICS_PORT_ANNOTATION } from './prometheus-config';
 
 export const LOKI_PORT = 3100;
+const LOKI_GRPC_PORT = 9095;
+const LOKI_DATA = '/loki';
 const ALLOY_PORT = 12345;
 
 export function loki(ctx: ObservabilityContext): { service: StatefulService; url: string } {
   const c = ctx.config.loki;
-  const file = projectFile('charts/observability/files/loki.yaml');
+  const file = renderLokiConfig(lokiConfig({ httpPort: LOKI_PORT, grpcPort: LOKI_GRPC_PORT, dataDir: LOKI_DATA, retention: '${LOKI_RETENTION}' }));
   const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'loki', component: COMPONENTS.loki, version: IMAGES.loki.tag });
-  const configMap = new k8s.KubeConfigMap(ctx.chart, 'loki-config', { metadata: meta('loki-config'), data: { 'loki.yaml': file } });
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'loki-config', { metadata: meta('loki-config'), data: { [LOKI_CONFIG_FILE]: file } });
   const service = new StatefulService(ctx.chart, 'loki', {
     name: 'loki',
     component: COMPONENTS.loki,
@@ -35,13 +39,13 @@ export function loki(ctx: ObservabilityContext): { service: StatefulService; url
         {
           name: 'loki',
           image: IMAGES.loki,
-          args: ['-config.file=/etc/loki/loki.yaml', '-config.expand-env=true', '-target=all'],
+          args: [`-config.file=/etc/loki/${LOKI_CONFIG_FILE}`, '-config.expand-env=true', '-target=all'],
           env: [{ name: 'LOKI_RETENTION', value: c.retention }],
           resources: c.resources,
           ports: [{ name: 'http', containerPort: LOKI_PORT }],
           volumeMounts: [
             { name: 'config', mountPath: '/etc/loki', readOnly: true },
-            { name: 'data', mountPath: '/loki' },
+            { name: 'data', mountPath: LOKI_DATA },
           ],
           writablePaths: [{ path: '/tmp' }],
           readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3, initialDelaySeconds: 15 },
@@ -59,9 +63,9 @@ export function loki(ctx: ObservabilityContext): { service: StatefulService; url
 }
 
 export function alloy(ctx: ObservabilityContext, lokiUrl: string): DaemonSetService {
-  const file = projectFile('charts/observability/files/config.alloy');
+  const file = renderAlloyConfig(alloyConfig());
   const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alloy', component: COMPONENTS.alloy, version: IMAGES.alloy.tag });
-  const configMap = new k8s.KubeConfigMap(ctx.chart, 'alloy-config', { metadata: meta('alloy-config'), data: { 'config.alloy': file } });
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'alloy-config', { metadata: meta('alloy-config'), data: { [ALLOY_CONFIG_FILE]: file } });
   const fromPod = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
   const daemon = new DaemonSetService(ctx.chart, 'alloy', {
     name: 'alloy',
@@ -83,12 +87,12 @@ export function alloy(ctx: ObservabilityContext, lokiUrl: string): DaemonSetServ
         {
           name: 'alloy',
           image: IMAGES.alloy,
-          args: ['run', '/etc/alloy/config.alloy', `--server.http.listen-addr=0.0.0.0:${ALLOY_PORT}`, '--storage.path=/var/lib/alloy', '--stability.level=generally-available'],
+          args: ['run', `/etc/alloy/${ALLOY_CONFIG_FILE}`, `--server.http.listen-addr=0.0.0.0:${ALLOY_PORT}`, '--storage.path=/var/lib/alloy', '--stability.level=generally-available'],
           env: [
-            fromPod('NODE_NAME', 'spec.nodeName'),
-            { name: 'WATCHED_NAMESPACES', value: ctx.watchedNamespaces.join(',') },
-            { name: 'CLUSTER', value: ctx.instance },
-            { name: 'LOKI_PUSH_URL', value: `${lokiUrl}/loki/api/v1/push` },
+            fromPod(ALLOY_ENV.nodeName, 'spec.nodeName'),
+            { name: ALLOY_ENV.namespaces, value: ctx.watchedNamespaces.join(',') },
+            { name: ALLOY_ENV.cluster, value: ctx.instance },
+            { name: ALLOY_ENV.lokiPushUrl, value: `${lokiUrl}/loki/api/v1/push` },
           ],
           resources: ctx.config.alloy.resources,
           ports: [{ name: 'metrics', containerPort: ALLOY_PORT }],

@@ -246,6 +246,107 @@ export const METRIC_CATALOGUE = {
     'kong_memory_workers_lua_vms_bytes',
     'kong_node_info',
   ],
+  /**
+   * Auth (GoTrue v2.189.0, job auth, port "metrics" 9100). GOTRUE_METRICS_EXPORTER=prometheus
+   * serves the OpenTelemetry SDK's instruments through go.opentelemetry.io/otel/exporters/prometheus
+   * v0.48.0 (supabase/auth internal/observability/metrics.go), which turns dots into underscores,
+   * appends the unit ("s" _seconds, "ms" _milliseconds) and gives counters _total:
+   * - http_server_request_duration_seconds: otelhttp v0.64.0 (semantic conventions v1.37
+   *   http.server.request.duration), labels http_route, http_request_method,
+   *   http_response_status_code (internal/observability/request-tracing.go adds http_route);
+   * - http_status_codes_total: request-tracing.go, labels code and http_route;
+   * - gotrue_running (always 1) and global_auth_version_*: metrics.go, internal/utilities/version;
+   * - gotrue_{compare_hash_and_password,generate_from_password}_{submitted,completed}_total:
+   *   internal/crypto/password.go; a completed comparison carries match="true"|"false";
+   * - global_auth_email_send_{operations,errors}_total (label type): internal/api/mail.go;
+   *   gotrue_email_rate_limit_counter_total: internal/api/middleware.go;
+   * - db_sql_*: github.com/XSAM/otelsql v0.26.0 (instruments.go, sql.go), registered on the
+   *   connection pool (internal/storage/dial.go): connections by status="inuse"|"idle", the
+   *   pool's limit, waits for a connection, and call latency by method and status="ok"|"error".
+   */
+  auth: [
+    ...histogram('http_server_request_duration_seconds'),
+    'http_status_codes_total',
+    'gotrue_running',
+    'global_auth_version_major',
+    'global_auth_version_minor',
+    'global_auth_version_patch',
+    'gotrue_compare_hash_and_password_submitted_total',
+    'gotrue_compare_hash_and_password_completed_total',
+    'gotrue_generate_from_password_submitted_total',
+    'gotrue_generate_from_password_completed_total',
+    'global_auth_email_send_operations_total',
+    'global_auth_email_send_errors_total',
+    'gotrue_email_rate_limit_counter_total',
+    'db_sql_connection_open',
+    'db_sql_connection_max_open',
+    'db_sql_connection_wait_total',
+    'db_sql_connection_wait_duration_milliseconds_total',
+    ...histogram('db_sql_latency_milliseconds'),
+  ],
+  /**
+   * Realtime v2.102.3 (job realtime, /metrics on port "http" 4000 with a JWT). PromEx plugins
+   * (lib/realtime/monitoring/prom_ex.ex, tenant_prom_ex.ex, prom_ex/plugins/*.ex; the BEAM plugin
+   * of prom_ex 1.11.0 lib/prom_ex/plugins/beam.ex with prefix beam), written by
+   * lib/realtime/monitoring/prometheus.ex: a metric's name is its parts joined by "_", with no
+   * _total or unit suffix added (OBSERVABILITY_METRICS.md lists them). Every series carries the
+   * global tags region, host (the node's pod IP) and id (config/runtime.exs metrics_tags). The
+   * metrics controller (lib/realtime_web/controllers/metrics_controller.ex) answers with the
+   * series of every node of the Erlang cluster, so each pod's scrape repeats every node's series:
+   * queries take one copy per node (max without (instance, pod)) before they add nodes up.
+   */
+  realtime: [
+    'realtime_connections_global_connected',
+    'realtime_connections_global_connected_cluster',
+    'realtime_tenants_connected',
+    'realtime_channel_global_events',
+    'realtime_channel_global_presence_events',
+    'realtime_channel_global_db_events',
+    'realtime_channel_global_joins',
+    'realtime_channel_global_input_bytes',
+    'realtime_channel_global_output_bytes',
+    'realtime_channel_global_error',
+    ...histogram('realtime_global_rpc'),
+    ...histogram('realtime_payload_size'),
+    ...histogram('realtime_replication_poller_query_duration'),
+    ...histogram('realtime_tenants_broadcast_from_database_latency_committed_at'),
+    'phoenix_connections_total',
+    'phoenix_connections_active',
+    'phoenix_connections_max',
+    'phoenix_channel_joined_total',
+    ...histogram('phoenix_channel_handled_in_duration_milliseconds'),
+    ...histogram('phoenix_socket_connected_duration_milliseconds'),
+    'beam_memory_allocated_bytes',
+    'beam_memory_processes_total_bytes',
+    'beam_memory_binary_total_bytes',
+    'beam_memory_ets_total_bytes',
+    'beam_stats_process_count',
+    'beam_stats_run_queue_count',
+    'beam_system_process_limit_info',
+    'dist_queue_size',
+    'dist_send_pending_bytes',
+    'gen_rpc_queue_size_bytes',
+  ],
+  /**
+   * imgproxy v3.30.1 beside Storage (job storage, container imgproxy, port "metrics" 8081),
+   * IMGPROXY_PROMETHEUS_NAMESPACE=imgproxy: metrics/prometheus/prometheus.go (errors_total by
+   * type; workers_utilization in percent) and vips/vips.go. Storage API itself serves no metrics
+   * here: its /metrics needs OTEL_METRICS_ENABLED and PROMETHEUS_METRICS_ENABLED (supabase/storage
+   * v1.60.4 src/internal/monitoring/otel-metrics.ts), which the platform does not set.
+   */
+  imgproxy: [
+    'imgproxy_requests_total',
+    'imgproxy_status_codes_total',
+    'imgproxy_errors_total',
+    ...histogram('imgproxy_request_duration_seconds'),
+    ...histogram('imgproxy_download_duration_seconds'),
+    ...histogram('imgproxy_processing_duration_seconds'),
+    'imgproxy_requests_in_progress',
+    'imgproxy_images_in_progress',
+    'imgproxy_workers',
+    'imgproxy_workers_utilization',
+    'imgproxy_vips_memory_bytes',
+  ],
   /** The product's api (the contract in docs/runbooks/deployment.md). */
   app: ['http_requests_total', ...histogram('http_request_duration_seconds')],
   /** kube-state-metrics v2.19 (the subset the rules and dashboards use). */
@@ -342,6 +443,65 @@ export const METRIC_CATALOGUE = {
   ],
   /** Argo Rollouts controller (docs/reference/gateway-and-delivery.md). */
   rollouts: ['rollout_info', 'rollout_phase', 'analysis_run_info', 'analysis_run_phase', 'analysis_run_metric_phase', ...histogram('rollout_reconcile')],
+  /*
+   * The operators the platform runs under (charts/observability/operators.ts). Their scrape jobs
+   * keep only the names listed here (metric_relabel_configs), so the catalogue is also what is
+   * stored. Their series carry job, pod and instance but no namespace of the target: the
+   * `namespace` label, where there is one, is the namespace of the object the series is about
+   * (a Certificate, an Application, an ExternalSecret).
+   */
+  /**
+   * cert-manager v1.21.1 controller (job cert-manager, port 9402): internal/collectors/
+   * certificate_collector.go (expiration and renewal are Unix times, 0 until the Certificate has
+   * a certificate; ready_status has one series per condition True/False/Unknown, the current one
+   * 1) and pkg/metrics/metrics.go (the sync counters, without a _total suffix).
+   */
+  certManager: [
+    'certmanager_certificate_expiration_timestamp_seconds',
+    'certmanager_certificate_renewal_timestamp_seconds',
+    'certmanager_certificate_ready_status',
+    'certmanager_controller_sync_call_count',
+    'certmanager_controller_sync_error_count',
+  ],
+  /**
+   * Argo CD v3.5.1 application controller (job argocd-application-controller, port 8082):
+   * controller/metrics/metrics.go. argocd_app_info is 1 per Application with labels namespace
+   * and name (the Application's), project, sync_status (Synced, OutOfSync, Unknown) and
+   * health_status (Healthy, Progressing, Degraded, Suspended, Missing, Unknown).
+   */
+  argocd: ['argocd_app_info', 'argocd_app_sync_total'],
+  /** Argo CD v3.5.1 repo server (job argocd-repo-server, port 8084): reposerver/metrics/metrics.go. */
+  argocdRepoServer: ['argocd_git_request_total', 'argocd_git_fetch_fail_total'],
+  /**
+   * External Secrets v2.9.0 controller (job external-secrets, port "metrics" 8080):
+   * pkg/controllers/externalsecret/esmetrics/esmetrics.go and secretstore/cssmetrics, ssmetrics.
+   * status_condition carries name, namespace, condition and status; for condition="Ready" the
+   * series of the current status is 1 and the other 0. sync_calls_error has no _total suffix.
+   */
+  externalSecrets: [
+    'externalsecret_status_condition',
+    'externalsecret_sync_calls_total',
+    'externalsecret_sync_calls_error',
+    'clustersecretstore_status_condition',
+    'secretstore_status_condition',
+  ],
+  /**
+   * Kyverno v1.19.0 admission controller (job kyverno-admission-controller, port "metrics-port"
+   * 8000), OpenTelemetry instruments exported for Prometheus (pkg/metrics/admission.go,
+   * policy_engine.go): requests carry resource_kind, resource_namespace,
+   * resource_request_operation and request_allowed ("true"/"false"); policy results carry
+   * policy_name, rule_name, rule_result (pass, fail, warn, error, skip), rule_execution_cause,
+   * resource_namespace and policy_validation_mode ("enforce" only when a validate rule enforces).
+   */
+  kyverno: ['kyverno_admission_requests_total', 'kyverno_policy_results_total', ...histogram('kyverno_admission_review_duration_seconds')],
+  /**
+   * CloudNativePG 1.30.0 operator (job cloudnative-pg, port "metrics" 8080): only
+   * controller-runtime's (v0.24) metrics (docs/src/monitoring.md, "Monitoring the CloudNativePG
+   * operator"), label controller (cluster, backup, scheduledbackup, pooler, ...); errors_total
+   * starts at 0 for every controller. The Barman Cloud Plugin's Deployment serves none at v0.14.0
+   * (--metrics-bind-address defaults to "0"); its backup gauges come from the instances (barman).
+   */
+  cnpgOperator: ['controller_runtime_reconcile_total', 'controller_runtime_reconcile_errors_total'],
   /** Prometheus and Alertmanager about themselves. */
   prometheus: [
     'prometheus_config_last_reload_successful',
@@ -382,6 +542,8 @@ export const JOBS = {
   auth: 'auth',
   rest: 'rest',
   realtime: 'realtime',
+  /** Storage's pods; only their imgproxy container serves metrics (container="imgproxy"). */
+  storage: 'storage',
   api: 'api',
   worker: 'worker',
   scheduler: 'scheduler',
@@ -392,4 +554,12 @@ export const JOBS = {
   prometheus: 'prometheus',
   alertmanager: 'alertmanager',
   rollouts: 'argo-rollouts',
+  // The operators (charts/observability/operators.ts): each job is its pods' app.kubernetes.io/name.
+  certManager: 'cert-manager',
+  argocdApplicationController: 'argocd-application-controller',
+  argocdServer: 'argocd-server',
+  argocdRepoServer: 'argocd-repo-server',
+  externalSecrets: 'external-secrets',
+  kyverno: 'kyverno-admission-controller',
+  cnpgOperator: 'cloudnative-pg',
 } as const;

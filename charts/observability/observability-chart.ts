@@ -6,7 +6,8 @@
 // How a component joins: its metrics are scraped when a container port is named "metrics" (or
 // its pods carry the metrics.supabase-platform/port annotation); its alerts are a rule group in
 // rules/ (listed in rules/index.ts); its dashboard a file in dashboards/ (listed in
-// dashboards/index.ts). Tracing clients add `tracing.clientLabels` to their pods.
+// dashboards/index.ts). Tracing clients add `tracing.clientLabels` to their pods and
+// `toCollector(tracing, url)` (traces.ts) to their egress.
 import type { Construct } from 'constructs';
 import type { ObservabilityConfig } from '../../environments/observability';
 import type { Environment } from '../../environments/schema';
@@ -19,6 +20,7 @@ import { dashboards } from './dashboards';
 import { kubeStateMetrics, NODE_EXPORTER_PORT, nodeExporter } from './exporters';
 import { DATASOURCE_UIDS, grafana } from './grafana';
 import { alloy, loki } from './logs';
+import { type OperatorNamespaces, operatorTargets } from './operators';
 import { prometheus } from './prometheus';
 import { ruleFiles } from './rules';
 import { otelCollector, type TracingEndpoint, tempo } from './traces';
@@ -37,6 +39,8 @@ export interface ObservabilityChartProps {
   readonly supabaseJwt: SecretSpec;
   /** Namespace of the Argo Rollouts controller, whose metrics the release alerts read. */
   readonly rolloutsNamespace: string;
+  /** Where the other operators run, for their metrics and alerts (operators.ts). */
+  readonly operatorNamespaces: OperatorNamespaces;
   /** Web address of docs/runbooks/alerts/ in this repository, ending in "/". */
   readonly runbookBaseUrl: string;
   /** Pods Prometheus accepts remote writes from (the load-test Jobs). @default none */
@@ -73,18 +77,19 @@ export class ObservabilityChart extends PlatformChart {
     const ksm = kubeStateMetrics(ctx);
     nodeExporter(ctx);
     prometheus(ctx, {
-      ruleFiles: ruleFiles({ runbookBaseUrl: props.runbookBaseUrl, namespaces }),
+      ruleFiles: ruleFiles({ runbookBaseUrl: props.runbookBaseUrl, namespaces, slos: props.config.slos }),
       alertmanagers: am.targets,
       kubeStateMetrics: ksm.target,
       nodeExporterPort: NODE_EXPORTER_PORT,
       metricsJwt,
       rolloutsNamespace: props.rolloutsNamespace,
+      operators: operatorTargets(props.operatorNamespaces),
       remoteWriteClients: props.remoteWriteClients ?? [],
     });
     const logs = loki(ctx);
     alloy(ctx, logs.url);
     tempo(ctx);
     this.tracing = otelCollector(ctx).endpoint;
-    grafana(ctx, dashboards({ namespaces, datasources: DATASOURCE_UIDS }), props.secretSource);
+    grafana(ctx, dashboards({ namespaces, datasources: DATASOURCE_UIDS, slos: props.config.slos }), props.secretSource);
   }
 }

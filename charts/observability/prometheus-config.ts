@@ -1,11 +1,14 @@
 // prometheus.yml, built from the platform's layout. Discovery is limited to the platform's
-// namespaces (plus Argo Rollouts' controller, whose metrics the release alerts read). A platform
+// namespaces, plus Argo Rollouts' controller (whose metrics the release alerts read) and the
+// other operators' metrics pods (operators.ts: cert-manager, Argo CD, External Secrets, Kyverno,
+// CloudNativePG), each selected by its pods' name and metrics port. A platform
 // workload joins by naming a container port "metrics" (or "metrics-<something>" for a second
 // exporter in the same pod, such as Redis's Sentinel exporter), or, when its metrics share its
 // HTTP port, by the pod annotation metrics.supabase-platform/port (and .../path for another path).
 // Every series gets job (the pod's app.kubernetes.io/name), namespace, pod and container; the
 // api's pods add rollouts_pod_template_hash, which the canary analysis selects by.
 import { JOBS } from './metrics-catalogue';
+import { OPERATOR_POD_LABEL, type OperatorTarget } from './operators';
 
 export const PROMETHEUS_PORT = 9090;
 export const RULES_DIR = '/etc/prometheus/rules';
@@ -19,6 +22,14 @@ export const METRICS_PORT_NAME_REGEX = 'metrics(-.+)?';
 /** Pod annotations a workload sets when its metrics are not on a port named "metrics". */
 export const METRICS_PORT_ANNOTATION = 'metrics.supabase-platform/port';
 export const METRICS_PATH_ANNOTATION = 'metrics.supabase-platform/path';
+/**
+ * External label naming the Prometheus server (its pod), so that two servers' data can be told
+ * apart wherever it is merged. Alerts leave without it: both servers of a pair then send the same
+ * alert, and Alertmanager keeps one (the convention of the Prometheus Operator).
+ */
+export const REPLICA_LABEL = 'prometheus_replica';
+/** The pod's name, from the downward API; Prometheus 3 expands `${VAR}` in external label values (https://prometheus.io/docs/prometheus/latest/migration/). */
+export const POD_NAME_ENV = 'POD_NAME';
 
 export interface PrometheusConfigInput {
   readonly instance: string;
@@ -27,6 +38,8 @@ export interface PrometheusConfigInput {
   readonly namespaces: readonly string[];
   /** Namespace of the Argo Rollouts controller. */
   readonly rolloutsNamespace: string;
+  /** The other operators' metrics endpoints (operators.ts). */
+  readonly operators: readonly OperatorTarget[];
   /** host:port of each Alertmanager instance. */
   readonly alertmanagers: readonly string[];
   /** host:port of kube-state-metrics. */
@@ -66,10 +79,13 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
     global: {
       scrape_interval: input.scrapeInterval,
       evaluation_interval: input.scrapeInterval,
-      external_labels: { cluster: input.instance },
+      external_labels: { cluster: input.instance, [REPLICA_LABEL]: `\${${POD_NAME_ENV}}` },
     },
     rule_files: [`${RULES_DIR}/*.rules.yaml`],
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [...input.alertmanagers] }] }] },
+    alerting: {
+      alert_relabel_configs: [{ action: 'labeldrop', regex: REPLICA_LABEL }],
+      alertmanagers: [{ static_configs: [{ targets: [...input.alertmanagers] }] }],
+    },
     scrape_configs: [
       {
         job_name: 'platform-pods',
@@ -160,6 +176,19 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
           { source_labels: [meta('name')], target_label: 'pod' },
         ],
       },
+      // One job per operator component, named as its pods are. Like the Rollouts job, no
+      // namespace label: the operators' series carry the namespace of the object they describe.
+      ...input.operators.map((o) => ({
+        job_name: o.job,
+        kubernetes_sd_configs: pods([o.namespace]),
+        relabel_configs: [
+          { source_labels: [label(OPERATOR_POD_LABEL)], regex: o.job, action: 'keep' },
+          running,
+          { source_labels: [meta('container_port_number')], regex: String(o.port), action: 'keep' },
+          { source_labels: [meta('name')], target_label: 'pod' },
+        ],
+        metric_relabel_configs: [o.metrics.length ? { source_labels: ['__name__'], regex: o.metrics.join('|'), action: 'keep' } : { source_labels: ['__name__'], regex: '.+', action: 'drop' }],
+      })),
     ],
   };
 }

@@ -1,5 +1,10 @@
-// Prometheus as a one-pod StatefulSet: the generated prometheus.yml, the rule files, retention
-// and volume from the environment, read-only discovery of the platform's pods and nodes.
+// Prometheus as a StatefulSet: the generated prometheus.yml, the rule files, retention and volume
+// from the environment, read-only discovery of the platform's pods and nodes. With two replicas
+// (production) each server scrapes every target and evaluates every rule on its own volume, on a
+// node of its own: losing a node loses neither metrics nor alerts. Each names itself in the external
+// label prometheus_replica, which alerts leave without, so Alertmanager receives the same alert
+// twice and sends it once (docs/decisions/0003-observability.md). Clients reach either server
+// through the Service; the load tests' remote write goes to replica 0 only (see `remoteWriteUrl`).
 import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import { IMAGES } from '../../lib/images';
@@ -10,7 +15,8 @@ import { StatefulService } from '../../lib/stateful-set';
 import { prefixed } from '../../lib/names';
 import type { SecretSpec } from '../../lib/secrets';
 import { COMPONENTS, type ObservabilityContext, host, peerOf } from './context';
-import { METRICS_PORT_ANNOTATION, PROMETHEUS_PORT, RULES_DIR, SECRETS_DIR, prometheusConfig } from './prometheus-config';
+import { OPERATOR_POD_LABEL, type OperatorTarget } from './operators';
+import { METRICS_PORT_ANNOTATION, POD_NAME_ENV, PROMETHEUS_PORT, RULES_DIR, SECRETS_DIR, prometheusConfig } from './prometheus-config';
 
 export interface PrometheusProps {
   readonly ruleFiles: Readonly<Record<string, string>>;
@@ -20,6 +26,8 @@ export interface PrometheusProps {
   /** The copy of the anon key Realtime and Supavisor accept for /metrics. */
   readonly metricsJwt: SecretSpec;
   readonly rolloutsNamespace: string;
+  /** The other operators' metrics endpoints, in namespaces of their own. */
+  readonly operators: readonly OperatorTarget[];
   /** Pods that push metrics by remote write (the load-test Jobs). */
   readonly remoteWriteClients: readonly Peer[];
 }
@@ -38,6 +46,7 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
       scrapeInterval: ctx.config.scrapeInterval,
       namespaces: ctx.watchedNamespaces,
       rolloutsNamespace: props.rolloutsNamespace,
+      operators: props.operators,
       alertmanagers: props.alertmanagers,
       kubeStateMetrics: props.kubeStateMetrics,
       nodeExporterPort: props.nodeExporterPort,
@@ -54,7 +63,9 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
     component: COMPONENTS.prometheus,
     namespace: ctx.namespace,
     version: IMAGES.prometheus.tag,
-    replicas: 1,
+    replicas: c.replicas,
+    // A pair is worth having only on two nodes.
+    spread: c.replicas > 1 ? 'nodes' : undefined,
     claims: [{ name: 'data', size: c.volumeSize, storageClassName: ctx.storageClassName }],
     ports: [{ name: 'http', port: PROMETHEUS_PORT }],
     podAnnotations: { [METRICS_PORT_ANNOTATION]: String(PROMETHEUS_PORT) },
@@ -83,6 +94,8 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
             // POST /api/v1/write: k6 load tests push their metrics here (charts/loadtest).
             '--web.enable-remote-write-receiver',
           ],
+          // The external label prometheus_replica (prometheus-config.ts).
+          env: [{ name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
           resources: c.resources,
           ports: [{ name: 'http', containerPort: PROMETHEUS_PORT }],
           volumeMounts: [
@@ -116,6 +129,9 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
     // Every metrics port of the platform: each workload's own policy admits only Prometheus.
     { peers: ctx.watchedNamespaces.map((namespace) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } })) },
     { port: ROLLOUTS_METRICS_PORT, peers: [rolloutsController(props.rolloutsNamespace)] },
+    // The operators' metrics ports; their namespaces' own policies (not generated here) must
+    // admit Prometheus too (docs/network.md).
+    ...props.operators.map((o) => ({ port: o.port, peers: [operatorPods(o)] })),
     ...NODE_PORTS(props.nodeExporterPort).map((port) => ({ port, peers: addressesIn(ctx.nodeCidrs) })),
     ...toApiServer(ctx.apiServerCidrs),
   ];
@@ -136,5 +152,13 @@ function rolloutsController(namespace: string): Peer {
   return {
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
     podSelector: { matchLabels: { 'app.kubernetes.io/name': 'argo-rollouts' } },
+  };
+}
+
+/** The pods of one operator target. */
+function operatorPods(o: OperatorTarget): Peer {
+  return {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.namespace } },
+    podSelector: { matchLabels: { [OPERATOR_POD_LABEL]: o.job } },
   };
 }

@@ -1,13 +1,15 @@
 // Traces: the OpenTelemetry Collector takes OTLP from the platform's workloads (pods with the
 // "tracing" access label) and sends it to Tempo, a one-pod StatefulSet keeping blocks on its
-// volume for the environment's retention.
+// volume for the environment's retention. Both configs are built from typed objects and checked
+// at synth (config/tempo.ts, config/otel-collector.ts).
 import { k8s } from 'cdk8s-plus-33';
 import { retentionHours } from '../../environments/observability';
-import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
-import { accessLabel, clientsOf, type Peer, workloadNetworkPolicy } from '../../lib/network';
+import { accessLabel, clientsOf, type Peer, type PortRule, workloadNetworkPolicy } from '../../lib/network';
 import { StatefulService } from '../../lib/stateful-set';
 import { StatelessService } from '../../lib/stateless-service';
+import { COLLECTOR_CONFIG_FILE, collectorConfig, renderCollectorConfig } from './config/otel-collector';
+import { renderTempoConfig, TEMPO_CONFIG_FILE, tempoConfig } from './config/tempo';
 import { COMPONENTS, type ObservabilityContext, host, peerOf } from './context';
 import { METRICS_PORT_ANNOTATION } from './prometheus-config';
 
@@ -16,21 +18,34 @@ const OTLP_GRPC = 4317;
 const OTLP_HTTP = 4318;
 const COLLECTOR_METRICS = 8888;
 const COLLECTOR_HEALTH = 13133;
+const TEMPO_DATA = '/var/tempo';
 
 /** Where a workload sends traces, and the label its pods need for the collector to let them in. */
 export interface TracingEndpoint {
   /** OTLP over HTTP, for OTEL_EXPORTER_OTLP_ENDPOINT. */
   readonly otlpHttpUrl: string;
+  /** OTLP over gRPC, for senders whose exporter speaks only gRPC (Storage). */
+  readonly otlpGrpcUrl: string;
   readonly clientLabels: Record<string, string>;
   /** The collector's pods, for the sender's egress policy. */
   readonly peer: Peer;
+  /**
+   * Share of traces kept where a trace starts (Kong for every API request; a service for work it
+   * starts itself); everything downstream follows the caller's decision.
+   */
+  readonly samplingRate: number;
+}
+
+/** The egress rule a sender needs to reach the collector at `url` (one of the endpoint's URLs). */
+export function toCollector(tracing: TracingEndpoint, url: string): PortRule {
+  return { port: Number(new URL(url).port), peers: [tracing.peer] };
 }
 
 export function tempo(ctx: ObservabilityContext): { service: StatefulService; url: string } {
   const c = ctx.config.tempo;
-  const file = projectFile('charts/observability/files/tempo.yaml');
+  const file = renderTempoConfig(tempoConfig({ httpPort: TEMPO_PORT, otlpGrpcPort: OTLP_GRPC, otlpHttpPort: OTLP_HTTP, dataDir: TEMPO_DATA, retention: '${TEMPO_RETENTION}' }));
   const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'tempo', component: COMPONENTS.tempo, version: IMAGES.tempo.tag });
-  const configMap = new k8s.KubeConfigMap(ctx.chart, 'tempo-config', { metadata: meta('tempo-config'), data: { 'tempo.yaml': file } });
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'tempo-config', { metadata: meta('tempo-config'), data: { [TEMPO_CONFIG_FILE]: file } });
   const service = new StatefulService(ctx.chart, 'tempo', {
     name: 'tempo',
     component: COMPONENTS.tempo,
@@ -51,7 +66,7 @@ export function tempo(ctx: ObservabilityContext): { service: StatefulService; ur
         {
           name: 'tempo',
           image: IMAGES.tempo,
-          args: ['-config.file=/etc/tempo/tempo.yaml', '-config.expand-env=true'],
+          args: [`-config.file=/etc/tempo/${TEMPO_CONFIG_FILE}`, '-config.expand-env=true'],
           env: [{ name: 'TEMPO_RETENTION', value: `${retentionHours(c.retention)}h` }],
           resources: c.resources,
           ports: [
@@ -60,7 +75,7 @@ export function tempo(ctx: ObservabilityContext): { service: StatefulService; ur
           ],
           volumeMounts: [
             { name: 'config', mountPath: '/etc/tempo', readOnly: true },
-            { name: 'data', mountPath: '/var/tempo' },
+            { name: 'data', mountPath: TEMPO_DATA },
           ],
           writablePaths: [{ path: '/tmp' }],
           readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3, initialDelaySeconds: 15 },
@@ -82,9 +97,12 @@ export function tempo(ctx: ObservabilityContext): { service: StatefulService; ur
 
 export function otelCollector(ctx: ObservabilityContext): { service: StatelessService; endpoint: TracingEndpoint } {
   const c = ctx.config.otelCollector;
-  const file = projectFile('charts/observability/files/otel-collector.yaml');
+  const env = { podIp: 'MY_POD_IP', tempo: 'TEMPO_OTLP_ENDPOINT' } as const;
+  const file = renderCollectorConfig(
+    collectorConfig({ otlpGrpcPort: OTLP_GRPC, otlpHttpPort: OTLP_HTTP, metricsPort: COLLECTOR_METRICS, healthPort: COLLECTOR_HEALTH, podIpEnv: env.podIp, tempoEndpointEnv: env.tempo }),
+  );
   const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'otel-collector', component: COMPONENTS['otel-collector'], version: IMAGES.otelCollector.tag });
-  const configMap = new k8s.KubeConfigMap(ctx.chart, 'otel-collector-config', { metadata: meta('otel-collector-config'), data: { 'config.yaml': file } });
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'otel-collector-config', { metadata: meta('otel-collector-config'), data: { [COLLECTOR_CONFIG_FILE]: file } });
   const senders = clientsOf('tracing', ctx.instance);
   const service = new StatelessService(ctx.chart, 'otel-collector', {
     name: 'otel-collector',
@@ -99,9 +117,10 @@ export function otelCollector(ctx: ObservabilityContext): { service: StatelessSe
     ],
     restartOn: [file],
     network: {
-      // The platform's senders use OTLP over HTTP; gRPC stays unreachable until one needs it.
+      // OTLP over HTTP for most senders; over gRPC for Storage, whose exporter speaks only gRPC.
       ingress: [
         { port: OTLP_HTTP, peers: [senders] },
+        { port: OTLP_GRPC, peers: [senders] },
         { port: COLLECTOR_METRICS, peers: [ctx.prometheus] },
       ],
       egress: [{ port: OTLP_GRPC, peers: [peerOf(ctx, 'tempo')] }],
@@ -113,10 +132,10 @@ export function otelCollector(ctx: ObservabilityContext): { service: StatelessSe
         {
           name: 'otel-collector',
           image: IMAGES.otelCollector,
-          args: ['--config=/etc/otelcol/config.yaml'],
+          args: [`--config=/etc/otelcol/${COLLECTOR_CONFIG_FILE}`],
           env: [
-            { name: 'MY_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-            { name: 'TEMPO_OTLP_ENDPOINT', value: `${host(ctx, 'tempo')}:${OTLP_GRPC}` },
+            { name: env.podIp, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            { name: env.tempo, value: `${host(ctx, 'tempo')}:${OTLP_GRPC}` },
           ],
           resources: c.resources,
           ports: [
@@ -134,7 +153,13 @@ export function otelCollector(ctx: ObservabilityContext): { service: StatelessSe
   });
   return {
     service,
-    endpoint: { otlpHttpUrl: `http://${host(ctx, 'otel-collector')}:${OTLP_HTTP}`, clientLabels: accessLabel('tracing'), peer: peerOf(ctx, 'otel-collector') },
+    endpoint: {
+      otlpHttpUrl: `http://${host(ctx, 'otel-collector')}:${OTLP_HTTP}`,
+      otlpGrpcUrl: `http://${host(ctx, 'otel-collector')}:${OTLP_GRPC}`,
+      clientLabels: accessLabel('tracing'),
+      peer: peerOf(ctx, 'otel-collector'),
+      samplingRate: ctx.config.tracing.samplingRate,
+    },
   };
 }
 

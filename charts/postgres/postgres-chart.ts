@@ -21,7 +21,7 @@ import {
 } from '../../imports/cluster-postgresql.cnpg.io';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
-import { IMAGES, imageRef } from '../../lib/images';
+import { IMAGES, imageRef, pullPolicy } from '../../lib/images';
 import { standardLabels } from '../../lib/labels';
 import { accessLabel, type Peer } from '../../lib/network';
 import { quantity } from '../../lib/quantity';
@@ -163,7 +163,8 @@ export class PostgresChart extends PlatformChart {
     const sync = c.synchronous;
     const common = {
       imageName: imageRef(IMAGES.postgres),
-      imagePullPolicy: 'IfNotPresent',
+      // Always while the image is pinned by tag only (a tag can be moved), IfNotPresent once by digest.
+      imagePullPolicy: pullPolicy(IMAGES.postgres),
       postgresUid: POSTGRES_UID,
       postgresGid: POSTGRES_GID,
       enableSuperuserAccess: false,

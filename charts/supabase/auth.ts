@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
 import { INTERNET } from '../../lib/network';
-import { databaseCa, type ServiceContext, toDatabase } from './context';
+import { databaseCa, otelEnv, type ServiceContext, toDatabase, traceEgress } from './context';
 import { databaseUrlEnv } from './database-env';
 import { fromSecret } from './secrets';
 
@@ -33,13 +33,13 @@ export function authService(ctx: ServiceContext): StatelessService {
       { name: 'http', port: AUTH_PORT },
       { name: 'metrics', port: METRICS_PORT },
     ],
-    podLabels: ctx.db.clientLabels,
+    podLabels: { ...ctx.db.clientLabels, ...ctx.tracing.clientLabels },
     network: {
       ingress: [
         { port: AUTH_PORT, peers: [ctx.gateway] },
         { port: METRICS_PORT, peers: [ctx.prometheus] },
       ],
-      egress: [toDatabase(ctx), ...(smtp.length ? [{ port: c.smtp!.port, peers: [INTERNET] }] : [])],
+      egress: [toDatabase(ctx), ...(smtp.length ? [{ port: c.smtp!.port, peers: [INTERNET] }] : []), traceEgress(ctx, 'http')],
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
@@ -83,6 +83,15 @@ export function authService(ctx: ServiceContext): StatelessService {
             { name: 'GOTRUE_METRICS_EXPORTER', value: 'prometheus' },
             { name: 'OTEL_EXPORTER_PROMETHEUS_HOST', value: '0.0.0.0' },
             { name: 'OTEL_EXPORTER_PROMETHEUS_PORT', value: String(METRICS_PORT) },
+            // Traces over OTLP/HTTP; the exporter reads the standard OTEL_* variables:
+            // https://github.com/supabase/auth/blob/v2.189.0/internal/observability/tracing.go
+            { name: 'GOTRUE_TRACING_ENABLED', value: 'true' },
+            { name: 'GOTRUE_TRACING_EXPORTER', value: 'opentelemetry' },
+            ...otelEnv(ctx, 'auth', 'http'),
+            // The request ID in every log line is the traceparent Kong sends, so Grafana links a
+            // log line to its trace:
+            // https://github.com/supabase/auth/blob/v2.189.0/internal/observability/request-logger.go
+            { name: 'GOTRUE_API_REQUEST_ID_HEADER', value: 'traceparent' },
           ],
           volumeMounts: [ca.mount],
           writablePaths: [{ path: '/tmp' }],

@@ -4,7 +4,8 @@ import type { PostgresChart } from '../postgres/postgres-chart';
 import type { SupabaseConfig } from '../../environments/supabase';
 import type { PlatformChart } from '../../lib/chart';
 import type { k8s } from 'cdk8s-plus-33';
-import type { Peer } from '../../lib/network';
+import type { Peer, PortRule } from '../../lib/network';
+import { toCollector, type TracingEndpoint } from '../observability/traces';
 import type { SupabaseSecrets } from './secrets';
 
 /** The database as the services see it: the postgres chart's outputs. */
@@ -26,6 +27,39 @@ export interface ServiceContext {
   readonly gateway: Peer;
   /** Prometheus, for metrics ports. */
   readonly prometheus: Peer;
+  /** The OpenTelemetry Collector, for the services that export traces. */
+  readonly tracing: TracingEndpoint;
+}
+
+/**
+ * A service's traces: the OpenTelemetry SDK variables
+ * (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/) for the
+ * collector's OTLP endpoint over `protocol`, the service's name (the name of its container, which
+ * Grafana's trace-to-logs link looks logs up by) and the platform's sampling: a trace Kong started
+ * keeps Kong's decision, one the service starts itself is kept at the environment's rate. Its
+ * pods also need `tracing.clientLabels` and the egress rule `traceEgress` gives.
+ */
+export function otelEnv(ctx: Pick<ServiceContext, 'instance' | 'tracing'>, serviceName: string, protocol: 'http' | 'grpc'): k8s.EnvVar[] {
+  return [
+    { name: 'OTEL_SERVICE_NAME', value: serviceName },
+    { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `deployment.environment=${ctx.instance}` },
+    { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: protocol === 'http' ? ctx.tracing.otlpHttpUrl : ctx.tracing.otlpGrpcUrl },
+    { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: protocol === 'http' ? 'http/protobuf' : 'grpc' },
+    ...samplerEnv(ctx),
+  ];
+}
+
+/** OTEL_TRACES_SAMPLER: follow the caller's decision, keep the environment's share of the traces the service starts. */
+export function samplerEnv(ctx: Pick<ServiceContext, 'tracing'>): k8s.EnvVar[] {
+  return [
+    { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
+    { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(ctx.tracing.samplingRate) },
+  ];
+}
+
+/** Egress to the collector over `protocol`. */
+export function traceEgress(ctx: Pick<ServiceContext, 'tracing'>, protocol: 'http' | 'grpc'): PortRule {
+  return toCollector(ctx.tracing, protocol === 'http' ? ctx.tracing.otlpHttpUrl : ctx.tracing.otlpGrpcUrl);
 }
 
 /** In-cluster URL of a Service of the same namespace. */

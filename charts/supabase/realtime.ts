@@ -12,7 +12,7 @@ import { IMAGES } from '../../lib/images';
 import { type PortRule, podsOf } from '../../lib/network';
 import { servicePorts } from '../../lib/stateful-set';
 import { StatelessService } from '../../lib/stateless-service';
-import { databaseCa, type ServiceContext, toDatabase } from './context';
+import { databaseCa, otelEnv, type ServiceContext, toDatabase, traceEgress } from './context';
 import { fromSecret } from './secrets';
 
 export const REALTIME_PORT = 4000;
@@ -90,11 +90,11 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
     version: IMAGES.realtime.tag,
     config: c.realtime,
     ports: [{ name: 'http', port: REALTIME_PORT }],
-    podLabels: ctx.db.clientLabels,
+    podLabels: { ...ctx.db.clientLabels, ...ctx.tracing.clientLabels },
     network: {
       // Prometheus scrapes /metrics on the API port (with a JWT).
       ingress: [{ port: REALTIME_PORT, peers: [ctx.gateway, ctx.prometheus] }, ...cluster],
-      egress: [toDatabase(ctx), ...cluster],
+      egress: [toDatabase(ctx), ...cluster, traceEgress(ctx, 'http')],
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
@@ -140,6 +140,10 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
             { name: 'SELF_HOST_TENANT_NAME', value: REALTIME_TENANT },
             { name: 'RUN_JANITOR', value: 'true' },
             { name: 'DISABLE_HEALTHCHECK_LOGGING', value: 'true' },
+            // Traces (Phoenix, Cowboy and Ecto spans) over OTLP/HTTP; the exporter is off unless
+            // named: https://github.com/supabase/realtime/blob/v2.102.3/ENVS.md (OTEL_TRACES_EXPORTER).
+            { name: 'OTEL_TRACES_EXPORTER', value: 'otlp' },
+            ...otelEnv(ctx, 'realtime', 'http'),
           ],
           volumeMounts: [ca.mount],
           writablePaths: [{ path: '/tmp' }],

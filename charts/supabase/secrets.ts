@@ -19,16 +19,7 @@ export interface SupabaseSecrets {
 export function supabaseSecrets(namespace: string, opts: { smtp: boolean; s3: boolean }): SupabaseSecrets {
   const spec = (name: string, description: string, keys: SecretSpec['keys']): SecretSpec => ({ name, namespace, description, keys });
   return {
-    jwt: spec('supabase-jwt', 'The JWT secret and the two API keys signed with it', [
-      { key: 'jwt-secret', description: 'signs and verifies every Supabase JWT (at least 32 characters)', generate: { kind: 'base64', bytes: 32 } },
-      { key: 'anon-key', description: 'public API key, role anon', generate: { kind: 'jwt', role: 'anon', signingKey: 'jwt-secret' } },
-      { key: 'service-role-key', description: 'server-side API key, role service_role (bypasses RLS)', generate: { kind: 'jwt', role: 'service_role', signingKey: 'jwt-secret' } },
-      {
-        key: 'loadtest-key',
-        description: 'the load tests\' API key, role anon, subject "loadtest" (Kong counts it as its own consumer)',
-        generate: { kind: 'jwt', role: 'anon', signingKey: 'jwt-secret', subject: 'loadtest' },
-      },
-    ]),
+    jwt: jwtSecret(namespace),
     dashboard: spec('supabase-dashboard', 'Basic-auth login of Studio at the gateway', [
       { key: 'username', description: 'Studio user name', generate: { kind: 'text', value: 'supabase' } },
       { key: 'password', description: 'Studio password', generate: { kind: 'hex', bytes: 16 } },
@@ -61,6 +52,28 @@ export function supabaseSecrets(namespace: string, opts: { smtp: boolean; s3: bo
           ]),
         }
       : {}),
+  };
+}
+
+/**
+ * The JWT Secret: the secret every service verifies with and the API keys signed with it. On its
+ * own as well, for the charts built before the supabase chart (observability copies the anon key).
+ */
+export function jwtSecret(namespace: string): SecretSpec {
+  return {
+    name: 'supabase-jwt',
+    namespace,
+    description: 'The JWT secret and the two API keys signed with it',
+    keys: [
+      { key: 'jwt-secret', description: 'signs and verifies every Supabase JWT (at least 32 characters)', generate: { kind: 'base64', bytes: 32 } },
+      { key: 'anon-key', description: 'public API key, role anon', generate: { kind: 'jwt', role: 'anon', signingKey: 'jwt-secret' } },
+      { key: 'service-role-key', description: 'server-side API key, role service_role (bypasses RLS)', generate: { kind: 'jwt', role: 'service_role', signingKey: 'jwt-secret' } },
+      {
+        key: 'loadtest-key',
+        description: 'the load tests\' API key, role anon, subject "loadtest" (Kong counts it as its own consumer)',
+        generate: { kind: 'jwt', role: 'anon', signingKey: 'jwt-secret', subject: 'loadtest' },
+      },
+    ],
   };
 }
 

@@ -5,7 +5,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
 import { INTERNET, podsOf } from '../../lib/network';
-import { databaseCa, type ServiceContext, serviceUrl, toDatabase } from './context';
+import { databaseCa, otelEnv, samplerEnv, type ServiceContext, serviceUrl, toDatabase, traceEgress } from './context';
 import { databaseUrlEnv } from './database-env';
 import { REST_PORT } from './rest';
 import { fromSecret } from './secrets';
@@ -52,13 +52,19 @@ export function storageService(ctx: ServiceContext): StatelessService {
     config: c.storage,
     strategy: s3 ? 'RollingUpdate' : 'Recreate',
     ports: [{ name: 'http', port: STORAGE_PORT }],
-    podLabels: ctx.db.clientLabels,
+    podLabels: { ...ctx.db.clientLabels, ...ctx.tracing.clientLabels },
     network: {
       ingress: [
         { port: STORAGE_PORT, peers: [ctx.gateway] },
         { port: IMGPROXY_METRICS_PORT, peers: [ctx.prometheus] },
       ],
-      egress: [toDatabase(ctx), { port: REST_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'rest', 'rest')] }, ...(s3 ? [{ port: 443, peers: [INTERNET] }] : [])],
+      // Both containers send traces over OTLP/gRPC: Storage's exporter speaks nothing else.
+      egress: [
+        toDatabase(ctx),
+        { port: REST_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'rest', 'rest')] },
+        ...(s3 ? [{ port: 443, peers: [INTERNET] }] : []),
+        traceEgress(ctx, 'grpc'),
+      ],
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
@@ -84,6 +90,16 @@ export function storageService(ctx: ServiceContext): StatelessService {
             { name: 'TENANT_ID', value: 'stub' },
             { name: 'ENABLE_IMAGE_TRANSFORMATION', value: 'true' },
             { name: 'IMGPROXY_URL', value: `http://127.0.0.1:${IMGPROXY_PORT}` },
+            // Traces over OTLP/gRPC (its only exporter), named after the container:
+            // https://github.com/supabase/storage/blob/v1.60.4/src/internal/monitoring/otel-tracing.ts
+            { name: 'TRACING_ENABLED', value: 'true' },
+            { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: ctx.tracing.otlpGrpcUrl },
+            { name: 'SERVICE_NAME', value: 'storage' },
+            { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `deployment.environment=${ctx.instance}` },
+            ...samplerEnv(ctx),
+            // The request ID in every log line is the traceparent Kong sends, so Grafana links a
+            // log line to its trace (REQUEST_TRACE_HEADER, Fastify's request ID header).
+            { name: 'REQUEST_TRACE_HEADER', value: 'traceparent' },
             ...(s3
               ? [
                   { name: 'STORAGE_BACKEND', value: 's3' },
@@ -117,10 +133,18 @@ export function storageService(ctx: ServiceContext): StatelessService {
             { name: 'IMGPROXY_BIND', value: `127.0.0.1:${IMGPROXY_PORT}` },
             // Its own listener for Prometheus (imgproxy docs, "Prometheus": IMGPROXY_PROMETHEUS_BIND); the API stays on loopback.
             { name: 'IMGPROXY_PROMETHEUS_BIND', value: `:${IMGPROXY_METRICS_PORT}` },
+            // Its metrics are otherwise unprefixed (requests_total, errors_total, workers...): named imgproxy_*.
+            { name: 'IMGPROXY_PROMETHEUS_NAMESPACE', value: 'imgproxy' },
             { name: 'IMGPROXY_LOCAL_FILESYSTEM_ROOT', value: '/' },
             { name: 'IMGPROXY_USE_ETAG', value: 'true' },
             { name: 'IMGPROXY_ENABLE_WEBP_DETECTION', value: 'true' },
             { name: 'IMGPROXY_MAX_SRC_RESOLUTION', value: '16.8' },
+            // Traces over OTLP/gRPC, under Storage's span (it passes traceparent on), with W3C's
+            // random trace IDs rather than X-Ray's: https://docs.imgproxy.net/latest/monitoring/open_telemetry
+            { name: 'IMGPROXY_OPEN_TELEMETRY_ENABLE', value: 'true' },
+            { name: 'IMGPROXY_OPEN_TELEMETRY_TRACE_ID_GENERATOR', value: 'random' },
+            { name: 'OTEL_PROPAGATORS', value: 'tracecontext' },
+            ...otelEnv(ctx, 'imgproxy', 'grpc'),
             ...(s3 ? [{ name: 'IMGPROXY_USE_S3', value: 'true' }, ...awsEnv] : []),
           ],
           volumeMounts: filesMount.map((m) => ({ ...m, readOnly: true })),

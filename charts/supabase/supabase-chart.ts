@@ -1,6 +1,12 @@
 // The Supabase services (Auth, PostgREST, Realtime, Storage with imgproxy, postgres-meta,
 // Studio) in the "supabase" layer, wired to the data tier through its outputs, with
 // their Secrets declared once and provided by the environment's secret source.
+//
+// Traces: every service whose pinned version exports OpenTelemetry traces sends them to the
+// collector (Auth, Realtime, Storage and its imgproxy), under the trace Kong started for the
+// request. PostgREST 14 has no tracing (its server-trace-header only copies a request header to
+// the response), postgres-meta reports errors to Sentry only, and Studio exports spans only to
+// Langfuse for its AI assistant: they stay out.
 import type { Construct } from 'constructs';
 import type { Environment } from '../../environments/schema';
 import type { SupabaseConfig } from '../../environments/supabase';
@@ -8,6 +14,7 @@ import { PlatformChart } from '../../lib/chart';
 import { podsOf, prometheusPeer } from '../../lib/network';
 import { provideSecret, type SecretSpec } from '../../lib/secrets';
 import type { StatelessService } from '../../lib/stateless-service';
+import type { TracingEndpoint } from '../observability/traces';
 import { authService, AUTH_PORT } from './auth';
 import type { DatabaseEndpoint, ServiceContext } from './context';
 import { META_PORT, metaService } from './meta';
@@ -33,6 +40,8 @@ export interface SupabaseChartProps {
   readonly publicUrl: string;
   /** In-cluster URL of the gateway, for Studio. */
   readonly gatewayUrl: string;
+  /** The OpenTelemetry Collector, for the services that export traces (Auth, Realtime, Storage, imgproxy). */
+  readonly tracing: TracingEndpoint;
 }
 
 /** An upstream the gateway routes to. */
@@ -71,6 +80,7 @@ export class SupabaseChart extends PlatformChart {
       publicUrl: props.publicUrl,
       gateway: podsOf(ns, props.instance, 'kong', 'gateway'),
       prometheus: prometheusPeer(props.observabilityNamespace),
+      tracing: props.tracing,
     };
     this.services = [authService(ctx), restService(ctx), realtimeService(ctx), storageService(ctx), metaService(ctx)];
     if (props.config.studioEnabled) this.services.push(studioService(ctx, props.gatewayUrl));

@@ -11,9 +11,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { METRIC_CATALOGUE } from '../../charts/observability/metrics-catalogue';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { configMapData } from '../helpers';
 import { describeNeeding, program } from './tools';
+
+/**
+ * The operators' metrics endpoints as their installs at the documented versions serve them (pod
+ * label app.kubernetes.io/name = job, port), the default namespaces, and the metrics each job keeps:
+ * cert-manager v1.21.1 (deploy/charts/cert-manager/templates/deployment.yaml, "http-metrics"),
+ * Argo CD v3.5.1 (manifests/install.yaml), External Secrets chart 2.9.0 (values
+ * metrics.listen.port), Kyverno v1.19.0 (values admissionController.metering.port), CloudNativePG
+ * 1.30.0 (releases/cnpg-1.30.0.yaml).
+ */
+const OPERATOR_SCRAPES: { job: string; namespace: string; port: number; metrics: readonly string[] }[] = [
+  { job: 'cert-manager', namespace: 'cert-manager', port: 9402, metrics: METRIC_CATALOGUE.certManager },
+  { job: 'argocd-application-controller', namespace: 'argocd', port: 8082, metrics: METRIC_CATALOGUE.argocd },
+  { job: 'argocd-server', namespace: 'argocd', port: 8083, metrics: [] },
+  { job: 'argocd-repo-server', namespace: 'argocd', port: 8084, metrics: METRIC_CATALOGUE.argocdRepoServer },
+  { job: 'external-secrets', namespace: 'external-secrets', port: 8080, metrics: METRIC_CATALOGUE.externalSecrets },
+  { job: 'kyverno-admission-controller', namespace: 'kyverno', port: 8000, metrics: METRIC_CATALOGUE.kyverno },
+  { job: 'cloudnative-pg', namespace: 'cnpg-system', port: 8080, metrics: METRIC_CATALOGUE.cnpgOperator },
+];
 
 const IN_CONTAINER = ['/etc/prometheus/rules', '/etc/prometheus/secrets', '/var/run/secrets/kubernetes.io/serviceaccount'];
 
@@ -66,15 +85,46 @@ describeNeeding([program('promtool', 'prometheus')], 'Prometheus configuration i
     });
   }
 
-  it('restricts discovery to the platform namespaces and the Rollouts controller', () => {
+  it('restricts discovery to the platform namespaces, and each operator job to its operator\'s namespace', () => {
     const config = parse(configMapData('production', 'prometheus-config')['prometheus.yml']!) as { scrape_configs: { job_name: string; kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[] }[] };
+    const operators = new Map([...OPERATOR_SCRAPES.map((o) => [o.job, o.namespace] as const), ['argo-rollouts', 'argo-rollouts'] as const]);
     for (const job of config.scrape_configs) {
       for (const sd of job.kubernetes_sd_configs ?? []) {
         if (sd.role === 'node') continue;
         expect(sd.namespaces?.names, job.job_name).toBeDefined();
-        for (const ns of sd.namespaces!.names) expect(['supabase', 'app', 'observability', 'argo-rollouts']).toContain(ns);
+        const allowed = operators.has(job.job_name) ? [operators.get(job.job_name)!] : ['supabase', 'app', 'observability'];
+        for (const ns of sd.namespaces!.names) expect(allowed, job.job_name).toContain(ns);
       }
     }
+  });
+
+  it.each(ENVIRONMENT_NAMES)('%s: scrapes each operator\'s pods on the metrics port of its upstream install, keeping only the catalogue\'s metrics', (env) => {
+    type Relabel = { source_labels?: string[]; regex?: string; action?: string; target_label?: string };
+    const config = parse(configMapData(env, 'prometheus-config')['prometheus.yml']!) as {
+      scrape_configs: { job_name: string; kubernetes_sd_configs?: { namespaces?: { names: string[] } }[]; relabel_configs?: Relabel[]; metric_relabel_configs?: Relabel[] }[];
+    };
+    // External Secrets only where the environment's secrets come from it.
+    const expected = OPERATOR_SCRAPES.filter((o) => o.job !== 'external-secrets' || env !== 'dev');
+    const jobs = new Map(config.scrape_configs.map((j) => [j.job_name, j]));
+    for (const o of expected) {
+      const job = jobs.get(o.job);
+      expect(job, o.job).toBeDefined();
+      expect(job!.kubernetes_sd_configs?.map((sd) => sd.namespaces?.names), o.job).toEqual([[o.namespace]]);
+      const keeps = (job!.relabel_configs ?? []).filter((r) => r.action === 'keep');
+      expect(keeps, o.job).toEqual(
+        expect.arrayContaining([
+          { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], regex: o.job, action: 'keep' },
+          { source_labels: ['__meta_kubernetes_pod_container_port_number'], regex: String(o.port), action: 'keep' },
+        ]),
+      );
+      // No namespace label of the target: the series' own namespace is the object's.
+      expect((job!.relabel_configs ?? []).map((r) => r.target_label)).not.toContain('namespace');
+      const kept = o.metrics.length ? { source_labels: ['__name__'], regex: o.metrics.join('|'), action: 'keep' } : { source_labels: ['__name__'], regex: '.+', action: 'drop' };
+      expect(job!.metric_relabel_configs, o.job).toEqual([kept]);
+    }
+    // Jobs that discover pods outside the platform's namespaces (node discovery has no namespaces).
+    const operatorJobs = config.scrape_configs.filter((j) => j.kubernetes_sd_configs?.some((sd) => sd.namespaces && !sd.namespaces.names.every((n) => ['supabase', 'app', 'observability'].includes(n))));
+    expect(operatorJobs.map((j) => j.job_name).sort()).toEqual([...expected.map((o) => o.job), 'argo-rollouts'].sort());
   });
 
   it('a misspelt discovery field or role is caught', () => {

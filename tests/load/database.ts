@@ -53,8 +53,8 @@ import { check, sleep } from 'k6';
 import { randomBytes } from 'k6/crypto';
 import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
-import { type Session, authenticate, userHeaders } from './lib/auth.ts';
-import { BASE_URL, RUN_ID, anonHeaders, baseOptions, limitsFromEnv, loadFromEnv, numberFrom, optional, p95Below, rampingScenario, rateBelow, required } from './lib/config.ts';
+import { type Session, authenticate, requirePassword, userHeaders } from './lib/auth.ts';
+import { BASE_URL, RUN_ID, anonHeaders, baseOptions, limitsFromEnv, loadFromEnv, numberFrom, p95Below, rampingScenario, rateBelow, required } from './lib/config.ts';
 
 const load = loadFromEnv();
 const limits = limitsFromEnv();
@@ -85,9 +85,7 @@ const REST = { kind: 'rest' };
 
 /** Stops the run before any user starts when the table is missing (apply the SQL above). */
 export function setup(): void {
-  if (mode === 'password' && optional('LOADTEST_USER_PASSWORD', '') === '') {
-    throw new Error('LOADTEST_USER_PASSWORD is empty: create the Secret loadtest-users (key password) in the app namespace, and the users it signs in (see tests/load/database.ts)');
-  }
+  requirePassword(mode);
   // As anon the table answers 401 (no grant) when it exists, 404 when PostgREST does not know it.
   const res = http.get(`${TABLE}?select=id&limit=1`, { headers: anonHeaders(), tags: { name: 'probe', kind: 'setup' }, responseCallback: http.expectedStatuses(200, 401, 403, 404) });
   if (res.status === 404) {

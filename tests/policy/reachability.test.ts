@@ -78,6 +78,30 @@ describe('reachability matrix', () => {
     );
   });
 
+  // The operators run in namespaces of their own, from their upstream installs: Prometheus reaches
+  // each one's metrics pods on the metrics port of that install and on nothing else there; no
+  // platform workload other than Prometheus reaches them (the CloudNativePG operator calling the
+  // instances is a flow into the platform). External Secrets runs only where secrets come from it.
+  it.each(ENVIRONMENT_NAMES)('%s: Prometheus reaches each operator on its metrics port, and nothing else of theirs', (env) => {
+    const operatorNamespaces = ['cert-manager', 'argocd', 'argo-rollouts', 'external-secrets', 'kyverno', 'cnpg-system'];
+    const toOperators = withoutDns(effectiveFlows(objects(env)))
+      .filter((f) => operatorNamespaces.some((ns) => f.to.startsWith(`${ns}/`)))
+      .map(flowKey)
+      .sort();
+    expect(toOperators).toEqual(
+      [
+        'observability/prometheus -> argo-rollouts/argo-rollouts:8090',
+        'observability/prometheus -> argocd/argocd-application-controller:8082',
+        'observability/prometheus -> argocd/argocd-repo-server:8084',
+        'observability/prometheus -> argocd/argocd-server:8083',
+        'observability/prometheus -> cert-manager/cert-manager:9402',
+        'observability/prometheus -> cnpg-system/cloudnative-pg:8080',
+        ...(env === 'dev' ? [] : ['observability/prometheus -> external-secrets/external-secrets:8080']),
+        'observability/prometheus -> kyverno/kyverno-admission-controller:8000',
+      ].sort(),
+    );
+  });
+
   // Realtime with several pods: one Erlang cluster, so its pods reach each other on EPMD, the
   // fixed distribution port and gen_rpc (which carries broadcasts and presence), and on nothing
   // else; every other workload still reaches Realtime on its API port alone.

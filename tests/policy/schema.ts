@@ -58,7 +58,7 @@ export function schemaErrors(obj: K8sObject): string[] {
     });
   }
   const model = coreModel(obj.apiVersion, obj.kind);
-  if (!model) return [`(object): no schema for ${key}; add its CRD to scripts/import-crds.sh or fix apiVersion/kind`];
+  if (!model) return [`(object): no schema for ${key}; add its CRD to the imports of cdk8s.yaml and run npm run import, or fix apiVersion/kind`];
   try {
     new model(obj).validate();
     return [];

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CATALOGUE_METRICS } from '../../charts/observability/metrics-catalogue';
 import { DOC_RULE_CONTEXT, expandTemplate, recordingRuleNames, ruleFiles, ruleGroups, runbookUrl } from '../../charts/observability/rules';
+import { SAMPLE_INTERVAL } from '../../charts/observability/rules/series';
 import { isAlert, type RecordingSpec } from '../../charts/observability/rules/types';
 import { RUNBOOK_DIR } from '../../scripts/docs';
 import { ROOT } from '../helpers';
@@ -66,8 +67,22 @@ describe('the PromQL metric-name extractor', () => {
 });
 
 describe('alert rules', () => {
-  it('has the eight groups, and at least 25 alerts with unique names', () => {
-    expect(groups.map((g) => g.name)).toEqual(['platform', 'kubernetes', 'node', 'postgres', 'redis', 'kong', 'rollouts', 'backup']);
+  it('has its groups (one per SLO), and at least 25 alerts with unique names', () => {
+    expect(groups.map((g) => g.name)).toEqual([
+      'platform',
+      'kubernetes',
+      'node',
+      'postgres',
+      'redis',
+      'kong',
+      'slo-api-availability',
+      'slo-api-latency',
+      'slo-auth-availability',
+      'slo-realtime-connections',
+      'rollouts',
+      'backup',
+      'operators',
+    ]);
     expect(alerts.length).toBeGreaterThanOrEqual(25);
     const names = [...alerts.map((a) => a.alert), ...recordings.map((r) => r.record)];
     expect(new Set(names).size).toBe(names.length);
@@ -107,6 +122,17 @@ describe('alert rules', () => {
     // An alert that waits shows that it waits: the input of a firing case, looked at earlier, is quiet.
     const notYet = a.tests.quiet.some((q) => a.tests.fires.some((f) => JSON.stringify(f.series) === JSON.stringify(q.series) && seconds(q.at) < seconds(f.at)));
     if (a.for && seconds(a.for) >= 120) expect(notYet, `${name}: a "not yet" case`).toBe(true);
+  });
+
+  it.each(rules.map((r) => [isAlert(r) ? r.alert : r.record, r] as const))('%s is checked on its evaluation grid', (_name, r) => {
+    // promtool compares a case with the evaluation at or before its time: off the grid, it would
+    // silently judge an earlier moment.
+    const cases = isAlert(r) ? [...r.tests.fires, ...r.tests.quiet] : r.tests;
+    for (const c of cases) {
+      const step = seconds(c.evaluationInterval ?? SAMPLE_INTERVAL);
+      expect(step, `${c.evaluationInterval}`).toBeGreaterThan(0);
+      expect(seconds(c.at) % step, `${c.at} is not a multiple of ${c.evaluationInterval}`).toBe(0);
+    }
   });
 
   it.each(rules.map((r) => [isAlert(r) ? r.alert : r.record, r] as const))('%s reads only metrics the platform has', (_name, r) => {

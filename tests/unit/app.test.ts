@@ -36,7 +36,8 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
     expect(analysis.args).toEqual([{ name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } }]);
     expect(find(env, 'AnalysisTemplate', 'api-canary')).toBeDefined();
     expect(rollout().spec.progressDeadlineAbort).toBe(true);
-    // No traffic router and no canary/stable Services: Kong cannot route by version (REFERENCE.md 7.1).
+    // No traffic router and no canary/stable Services: Kong cannot route by version, so Argo Rollouts
+    // weights by pod count (https://argoproj.github.io/argo-rollouts/features/canary/#overview).
     expect(rollout().spec.strategy.canary.trafficRouting).toBeUndefined();
     expect(rollout().spec.strategy.canary.canaryService).toBeUndefined();
   });

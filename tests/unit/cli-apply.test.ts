@@ -235,12 +235,12 @@ describe('apply refuses', () => {
     applyCommand(argv, { root, envNames: NAMES, cluster: noCluster, out: () => undefined, ...(render ? { render } : {}) });
 
   it('a missing or unknown environment, an unknown option, on-demand as a layer, --prune with --layer', async () => {
-    await expect(refuse([])).rejects.toThrow('--env must be one of dev, staging, production');
-    await expect(refuse(['--env', 'qa'])).rejects.toThrow('--env must be one of dev, staging, production');
-    await expect(refuse(['--env', 'dev', '--force'])).rejects.toThrow("Unknown option '--force'");
-    await expect(refuse(['--env', 'dev', '--layer', 'on-demand'])).rejects.toThrow('on-demand objects are never applied');
-    await expect(refuse(['--env', 'dev', '--layer', 'database'])).rejects.toThrow('--layer must be one of foundation, data, supabase');
-    await expect(refuse(['--env', 'dev', '--layer', 'data', '--prune'])).rejects.toThrow('--prune works on the whole environment');
+    await expect(refuse([])).rejects.toThrow("required option '--env <name>' not specified");
+    await expect(refuse(['--env', 'qa'])).rejects.toThrow("option '--env <name>' argument 'qa' is invalid. Allowed choices are dev, staging, production.");
+    await expect(refuse(['--env', 'dev', '--force'])).rejects.toThrow("unknown option '--force'");
+    await expect(refuse(['--env', 'dev', '--layer', 'on-demand'])).rejects.toThrow("argument 'on-demand' is invalid. on-demand objects are never applied");
+    await expect(refuse(['--env', 'dev', '--layer', 'database'])).rejects.toThrow("argument 'database' is invalid. Allowed choices are foundation, data, supabase");
+    await expect(refuse(['--env', 'dev', '--layer', 'data', '--prune'])).rejects.toThrow('--prune works on the whole environment, not one layer: drop --layer data');
   });
 
   it('a missing dist folder, naming npm run synth', async () => {

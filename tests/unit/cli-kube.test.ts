@@ -1,10 +1,12 @@
 // The thin cluster layer against a stand-in API server on localhost: the bytes a server-side
 // apply sends (every field of dist's objects, including the ones client-node's models rename),
 // the query of a dry run, lists as plain JSON, a kind the cluster does not serve, deletes, and
-// errors as one line.
+// errors as one line; and a server that accepts connections and never answers, which every call
+// gives up on after the request timeout.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,6 +183,77 @@ describe('kube.ts against a stand-in API server', () => {
       expect(() => connect()).toThrow(/^cannot read the kubeconfig .*missing: ENOENT/);
     } finally {
       process.env.KUBECONFIG = join(dir, 'config');
+    }
+  });
+});
+
+// An API server that accepts the connection and never answers: every kind of call gives up
+// after the request timeout with one line naming the server, and leaves nothing open.
+describe('kube.ts against a server that never answers', () => {
+  let silent: NetServer;
+  const sockets = new Set<Socket>();
+  let dir: string;
+  let server: string;
+  const previous = process.env.KUBECONFIG;
+
+  beforeAll(async () => {
+    silent = createNetServer((socket) => {
+      // Reads (and ignores) the request, so that it notices when the client hangs up.
+      sockets.add(socket);
+      socket.resume();
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    server = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    dir = mkdtempSync(join(tmpdir(), 'cli-kube-silent-'));
+    writeFileSync(
+      join(dir, 'config'),
+      `apiVersion: v1\nkind: Config\nclusters: [{ name: silent, cluster: { server: "${server}", insecure-skip-tls-verify: true } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: silent, context: { cluster: silent, user: u } }]\ncurrent-context: silent\n`,
+    );
+    process.env.KUBECONFIG = join(dir, 'config');
+  });
+
+  afterAll(() => {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (previous === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = previous;
+  });
+
+  const message = `the cluster at ${'SERVER'} did not answer within 0.3 s`;
+  const calls: [string, (c: Cluster) => Promise<unknown>][] = [
+    ['list', (c) => c.list('apps/v1', 'Deployment', { namespace: 'supabase' })],
+    ['apply', (c) => c.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'supabase' }, data: {} }, false)],
+    ['secretKeys', (c) => c.secretKeys('supabase', 'supabase-jwt')],
+    ['streamLog', (c) => c.streamLog('supabase', 'p', 'c', () => undefined)],
+  ];
+
+  it.each(calls)('%s gives up after the request timeout, naming the server', async (_name, call) => {
+    const started = Date.now();
+    const error = await call(connect(undefined, { timeoutMs: 300 })).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(new RegExp(`^${message.replace('SERVER', server).replace(/\./g, '\\.')}: .*--request-timeout`));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // The request's socket is closed, so a CLI process ends instead of waiting on it.
+    for (let i = 0; i < 100 && sockets.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sockets.size).toBe(0);
+  });
+
+  it('the CLI exits 1 with that one line, the timeout taken from --request-timeout or KUBE_REQUEST_TIMEOUT', () => {
+    for (const [args, env] of [
+      [['status', '--env', 'dev', '--request-timeout', '300ms'], {}],
+      [['status', '--env', 'dev'], { KUBE_REQUEST_TIMEOUT: '300ms' }],
+    ] as const) {
+      const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'cli.mjs'), ...args], {
+        env: { ...process.env, npm_lifecycle_event: '', ...env, KUBECONFIG: join(dir, 'config') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringContaining(message.replace('SERVER', server))]);
     }
   });
 });

@@ -36,16 +36,22 @@ const toProduction = (component: AppComponent, n: number, rollback = false) => (
 describe('promote rules', () => {
   it('refuses an unknown component or environment, naming the valid ones', () => {
     expect(() => parsePromoteArgs(['--env', 'staging', '--component', 'frontend', '--image', 'x'], NAMES)).toThrow(
-      '--component frontend is not a component of the product: use one of api, worker, scheduler',
+      "option '--component <name>' argument 'frontend' is invalid. Allowed choices are api, worker, scheduler.",
     );
-    expect(() => parsePromoteArgs(['--env', 'qa', '--component', 'api', '--image', 'x'], NAMES)).toThrow('--env must be one of dev, staging, production');
-    expect(() => parsePromoteArgs(['--env', 'dev', '--component', 'api'], NAMES)).toThrow('--image is required');
+    expect(() => parsePromoteArgs(['--env', 'qa', '--component', 'api', '--image', 'x'], NAMES)).toThrow("option '--env <name>' argument 'qa' is invalid. Allowed choices are dev, staging, production.");
+    expect(() => parsePromoteArgs(['--env', 'dev', '--component', 'api'], NAMES)).toThrow("required option '--image <ref>' not specified");
   });
 
-  it('refuses a tag without digest for production, and accepts it for dev', () => {
+  it('refuses a tag without digest outside dev, as staging\'s and production\'s image policy and tests do, and accepts it for dev', () => {
     expect(() => promote({ env: 'production', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, byName('production'), STAGING)).toThrow(
       'has no digest: production runs only images pinned by @sha256: digest',
     );
+    expect(() => promote({ env: 'staging', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, byName('staging'))).toThrow(
+      '--image ghcr.io/example-defi/api:1.2.3 has no digest: staging runs only images pinned by @sha256: digest (its image policy refuses a tag alone',
+    );
+    // The same rule in the environment model: synth refuses a staging release file without digests.
+    const tagged = { ...byName('staging'), app: { ...byName('staging').app, releases: { ...byName('staging').app.releases, worker: 'ghcr.io/example-defi/worker:1.2.3' } } };
+    expect(() => parseEnvironment(tagged)).toThrow('app.releases.worker: "ghcr.io/example-defi/worker:1.2.3" has no digest; staging runs only images pinned by @sha256: digest');
     expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, byName('dev')).releases.api).toBe('ghcr.io/example-defi/api:1.2.3');
   });
 
@@ -154,6 +160,25 @@ describe('promote into a scratch copy of the repository', () => {
     expect(() => promoteCommand(['--env', 'production', '--component', 'api', '--image', 'ghcr.io/example-defi/api:9.9.9'], ENVIRONMENTS, root, () => undefined)).toThrow('has no digest');
     expect(readFileSync(join(root, 'environments', 'releases', 'production.json'), 'utf8')).toBe(before);
     expect(existsSync(join(root, 'dist', 'production'))).toBe(true);
+  });
+
+  it('refuses a staging tag without digest before writing the release file or dist/', () => {
+    const release = join(root, 'environments', 'releases', 'staging.json');
+    const worker = join(root, 'dist', 'staging', 'app', 'Deployment.app.worker.yaml');
+    const before = { release: readFileSync(release, 'utf8'), worker: readFileSync(worker, 'utf8') };
+    expect(() => promoteCommand(['--env', 'staging', '--component', 'worker', '--image', 'ghcr.io/example-defi/worker:2.0.0'], ENVIRONMENTS, root, () => undefined)).toThrow(
+      'has no digest: staging runs only images pinned by @sha256: digest',
+    );
+    expect({ release: readFileSync(release, 'utf8'), worker: readFileSync(worker, 'utf8') }).toEqual(before);
+  });
+
+  it('writes no release file when synth fails after the checks passed', () => {
+    const release = join(root, 'environments', 'releases', 'dev.json');
+    const before = readFileSync(release, 'utf8');
+    // Another environment that no longer renders: synth refuses, so the release must not move either.
+    const broken = ENVIRONMENTS.map((e) => (e.name === 'production' ? { ...e, nodes: 0 } : e));
+    expect(() => promoteCommand(['--env', 'dev', '--component', 'api', '--image', 'ghcr.io/example-defi/api:9.9.9'], broken, root, () => undefined)).toThrow('nodes: must be 1 or more');
+    expect(readFileSync(release, 'utf8')).toBe(before);
   });
 
   it("gates production on the scratch copy's staging release and record, writing nothing until both agree", () => {

@@ -290,8 +290,8 @@ describe('record-release into a scratch copy of the release files', () => {
     expect(() => run(['--component', 'api', '--object', '-'], completedRollout('ghcr.io/example-defi/api:1.4.0'))).toThrow(
       "staging's api is ghcr.io/example-defi/api:1.4.0, without @sha256: digest",
     );
-    expect(() => run(['--component', 'frontend', '--object', '-'], {})).toThrow('--component frontend is not a component of the product');
-    expect(() => run(['--component', 'api'], {})).toThrow('--object is required');
+    expect(() => run(['--component', 'frontend', '--object', '-'], {})).toThrow("option '--component <name>' argument 'frontend' is invalid. Allowed choices are api, worker, scheduler.");
+    expect(() => run(['--component', 'api'], {})).toThrow("required option '--object <file>' not specified");
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 

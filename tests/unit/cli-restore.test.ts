@@ -15,14 +15,14 @@ const onDemand = (env: string) => new Map([...renderedManifests().get(env)!].fil
 
 describe('restore arguments', () => {
   it('refuses what cannot be restored, saying what to write', () => {
-    expect(() => parseRestoreArgs(['--env', 'qa', '--store', 'postgres'], NAMES)).toThrow('--env must be one of dev, staging, production');
-    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'mysql'], NAMES)).toThrow('--store must be one of postgres, redis');
+    expect(() => parseRestoreArgs(['--env', 'qa', '--store', 'postgres'], NAMES)).toThrow("option '--env <name>' argument 'qa' is invalid. Allowed choices are dev, staging, production.");
+    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'mysql'], NAMES)).toThrow("option '--store <name>' argument 'mysql' is invalid. Allowed choices are postgres, redis.");
     expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--to', 'yesterday'], NAMES)).toThrow('--to yesterday: write "latest", an RFC 3339 time with its offset');
     expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--to', '2026-11-27T14:05:00'], NAMES)).toThrow('with its offset');
     expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--to', '2026-13-45T99:05:00Z'], NAMES)).toThrow('RFC 3339');
-    expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--backup', '20261127T020000Z'], NAMES)).toThrow('choose the target with --to');
+    expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--backup', '20261127T020000Z'], NAMES)).toThrow('--backup 20261127T020000Z: postgres recovers from the newest base backup that reaches the target: choose the target with --to');
     expect(() => parseRestoreArgs(['--env', 'staging', '--store', 'postgres', '--force'], NAMES)).toThrow('never overwrites anything');
-    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'redis', '--to', 'latest'], NAMES)).toThrow('Redis restores a whole snapshot');
+    expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'redis', '--to', 'latest'], NAMES)).toThrow('--to latest: Redis restores a whole snapshot');
     expect(() => parseRestoreArgs(['--env', 'dev', '--store', 'redis', '--backup', '../etc'], NAMES)).toThrow('name a snapshot as listed');
   });
 

@@ -5,7 +5,7 @@ import { supabaseSecrets } from '../../charts/supabase/secrets';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ObjectAccess, SecretAccess } from '../../cli/kube';
-import { copyValues, generateValues, planSecrets, secretManifest, secretsCommand } from '../../cli/secrets';
+import { copyValues, generateValues, planSecrets, providedValues, secretManifest, secretsCommand } from '../../cli/secrets';
 import { KEY_LIFETIME_SECONDS, signApiKey } from '../../lib/jwt';
 import type { SecretSpec } from '../../lib/secrets';
 
@@ -180,3 +180,46 @@ describe('secrets command', () => {
     expect(m.metadata.labels['app.kubernetes.io/managed-by']).toBe('supabase-platform-cli');
   });
 });
+
+describe('--set', () => {
+  const SMTP: SecretSpec = {
+    name: 'smtp',
+    namespace: 'supabase',
+    description: 'test',
+    keys: [
+      { key: 'username', description: '', generate: { kind: 'provided', hint: 'the mail provider' } },
+      { key: 'password', description: '', generate: { kind: 'provided', hint: 'the mail provider' } },
+    ],
+  };
+  const specs = [JWT_SPEC, SMTP, { ...SMTP, namespace: 'app', copyOf: 'supabase' }];
+  const takes = '--set takes smtp/username, smtp/password';
+
+  it('takes the values that come from outside, by SECRET/KEY', () => {
+    expect(providedValues(['smtp/password=s3cret=with=equals', 'smtp/username=mailer'], specs)).toEqual({ 'smtp/password': 's3cret=with=equals', 'smtp/username': 'mailer' });
+  });
+
+  it('refuses an unknown Secret, an unknown key and a generated key with the list of what it takes, never echoing the value', () => {
+    expect(() => providedValues(['smpt/password=hunter2'], specs)).toThrow(`--set smpt/password=…: there is no Secret "smpt"; the Secrets are supabase-jwt, smtp; ${takes}`);
+    expect(() => providedValues(['smtp/pasword=hunter2'], specs)).toThrow(`--set smtp/pasword=…: Secret smtp has no key "pasword"; its keys are username, password; ${takes}`);
+    expect(() => providedValues(['supabase-jwt/jwt-secret=hunter2'], specs)).toThrow(`--set supabase-jwt/jwt-secret=…: supabase-jwt/jwt-secret is generated (base64), not given; ${takes}`);
+    expect(() => providedValues(['smtp-password'], specs)).toThrow(`--set smtp-password: write it as SECRET/KEY=VALUE; ${takes}`);
+    expect(() => providedValues(['smtp/password='], specs)).toThrow('write it as SECRET/KEY=VALUE');
+    for (const pair of ['smpt/password=hunter2', 'smtp/pasword=hunter2', 'supabase-jwt/jwt-secret=hunter2']) {
+      expect(() => providedValues([pair], specs)).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
+    }
+  });
+
+  it('refuses a misspelled --set in dev before touching the cluster, instead of generating a random value', async () => {
+    const touched: string[] = [];
+    const cluster: SecretAccess & Pick<ObjectAccess, 'apply'> = {
+      secretKeys: (ns, name) => (touched.push(`keys ${ns}/${name}`), Promise.resolve(undefined)),
+      secretValues: (ns, name) => (touched.push(`values ${ns}/${name}`), Promise.resolve(undefined)),
+      apply: (object) => (touched.push(`apply ${String((object.metadata as { name: string }).name)}`), Promise.resolve()),
+    };
+    await expect(secretsCommand(['--env', 'dev', '--set', 'supabase-jwt/jwt-secrt=x'], () => cluster, () => undefined)).rejects.toThrow(
+      '--set supabase-jwt/jwt-secrt=…: Secret supabase-jwt has no key "jwt-secrt"; its keys are',
+    );
+    expect(touched).toEqual([]);
+  });
+});
+

@@ -133,7 +133,8 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
       expect(container.command).toEqual(['/bin/sh', '/scripts/run-k6.sh']);
       expect(container.args).toEqual(['k6', 'run', `--summary-export=${LOADTEST_SUMMARY_FILE}`, '--out', 'experimental-prometheus-rw', `/scripts/${script}.ts`]);
       expect(valueOf(container, 'LOADTEST_SUMMARY_FILE')).toBe(LOADTEST_SUMMARY_FILE);
-      expect(valueOf(container, 'K6_PROMETHEUS_RW_SERVER_URL')).toBe(`http://prometheus.${env.namespacePrefix}observability.svc.cluster.local:9090/api/v1/write`);
+      // The first Prometheus server by its pod's name: with a pair, the Service would split one run between the two.
+      expect(valueOf(container, 'K6_PROMETHEUS_RW_SERVER_URL')).toBe(`http://prometheus-0.prometheus-headless.${env.namespacePrefix}observability.svc.cluster.local:9090/api/v1/write`);
       expect(container.volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/scripts', readOnly: true });
     });
 
@@ -188,9 +189,13 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     });
   });
 
-  it('passes each script its own settings: paths, channels, sign-in', () => {
+  it('passes each script its own settings: channels, sign-in (the api test signs in the database test\'s users)', () => {
     const container = (script: string) => jobSpec(find(name, 'Job', `loadtest-${script}`).object).template.spec.containers[0]!;
-    expect(valueOf(container('api'), 'LOADTEST_API_PATHS')).toBe(env.loadtest.api.paths.join(','));
+    const api = container('api');
+    expect(valueOf(api, 'LOADTEST_AUTH_MODE')).toBe(env.loadtest.database.users);
+    expect(valueOf(api, 'LOADTEST_EMAIL_DOMAIN')).toBe(env.loadtest.database.emailDomain);
+    expect(valueOf(api, 'LOADTEST_USERS')).toBe(String(env.loadtest.database.vus));
+    expect(envOf(api).LOADTEST_USER_PASSWORD).toEqual(envOf(container('database')).LOADTEST_USER_PASSWORD);
     expect(valueOf(container('realtime'), 'LOADTEST_CHANNEL_SIZE')).toBe(String(env.loadtest.realtime.channelSize));
     expect(valueOf(container('realtime'), 'LOADTEST_SESSION_SECONDS')).toBe(String(env.loadtest.realtime.sessionSeconds));
     const database = container('database');
@@ -269,7 +274,7 @@ describe('environment settings', () => {
   it('counts one load-test pod in the app namespace\'s quota', () => {
     const big = structuredClone(dev) as EnvironmentInput & { loadtest: { resources: unknown } };
     big.loadtest.resources = { requests: { cpu: '2', memory: '1Gi', ephemeralStorage: '64Mi' }, limits: { cpu: '2', memory: '1Gi', ephemeralStorage: '256Mi' } };
-    expect(() => parseEnvironment(big)).toThrow(/namespaces\.app\.quota\.requests\.cpu: .*api \+ worker \+ scheduler \+ loadtest pods need/);
+    expect(() => parseEnvironment(big)).toThrow(/namespaces\.app\.quota\.requests\.cpu: 400m is less than the \d+m the app pods need .*: load test 1 pod 2000m, api 13 pods/);
   });
 });
 

@@ -34,6 +34,7 @@ import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-s
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import type { SloConfig } from '../../../environments/slos';
 
 /** What a dashboard needs to know about its environment. */
 export interface DashboardContext {
@@ -41,6 +42,8 @@ export interface DashboardContext {
   readonly namespaces: { readonly supabase: string; readonly app: string; readonly observability: string };
   /** UIDs of the provisioned Grafana datasources. */
   readonly datasources: { readonly prometheus: string; readonly loki: string; readonly tempo: string };
+  /** The environment's service-level objectives (the SLO dashboard). @default DEFAULT_SLOS (the schema's defaults) */
+  readonly slos?: SloConfig;
 }
 
 /** One dashboard as Grafana's file provisioning reads it. */
@@ -113,9 +116,11 @@ export class PromPanels {
       readonly mappings?: ValueMapping[];
       /** Shown when the query returns nothing, for queries where nothing means none. */
       readonly noValue?: string;
+      /** Ask for the value now only (an instant query): for expensive queries over long ranges such as 30d. @default a range query */
+      readonly instant?: boolean;
     },
   ): stat.PanelBuilder {
-    const panel = this.common(new stat.PanelBuilder(), { width: 6, height: 4, ...o })
+    const panel = this.common(new stat.PanelBuilder(), { width: 6, height: 4, ...o }, o.instant ? (q) => q.instant() : undefined)
       .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
       .colorMode(BigValueColorMode.Background)
       .graphMode(BigValueGraphMode.Area)

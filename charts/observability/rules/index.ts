@@ -1,26 +1,31 @@
-// The platform's Prometheus rules: eight groups written as data, one file each, turned here into
-// plain Prometheus rule files. The observability chart ships ruleFiles() in the prometheus-rules
+// The platform's Prometheus rules: one group per concern, written as data, one file each, turned
+// here into plain Prometheus rule files. The observability chart ships ruleFiles() in the prometheus-rules
 // ConfigMap; the promtool tests and the runbook pages (`npm run docs`) come from the same data.
 import { stringify } from 'yaml';
 import { backupRules } from './backup';
 import { kongRules } from './kong';
 import { kubernetesRules } from './kubernetes';
 import { nodeRules } from './node';
+import { operatorRules } from './operators';
 import { platformRules } from './platform';
 import { postgresRules } from './postgres';
 import { redisRules } from './redis';
 import { rolloutsRules } from './rollouts';
+import { sloRules } from './slo';
 import { type AlertSpec, isAlert, type RecordingSpec, type RuleContext, type RuleGroupSpec } from './types';
 
-const GROUPS: readonly ((ctx: RuleContext) => RuleGroupSpec)[] = [
+/** Each entry makes one group, or several alike (one per SLO). */
+const GROUPS: readonly ((ctx: RuleContext) => RuleGroupSpec | readonly RuleGroupSpec[])[] = [
   platformRules,
   kubernetesRules,
   nodeRules,
   postgresRules,
   redisRules,
   kongRules,
+  sloRules,
   rolloutsRules,
   backupRules,
+  operatorRules,
 ];
 
 /** The context the runbook pages in docs/runbooks/alerts/ are written with. */
@@ -30,7 +35,7 @@ export const DOC_RULE_CONTEXT: RuleContext = {
 };
 
 export function ruleGroups(ctx: RuleContext): RuleGroupSpec[] {
-  return GROUPS.map((group) => group(ctx));
+  return GROUPS.flatMap((group) => group(ctx));
 }
 
 export function runbookUrl(ctx: RuleContext, alert: string): string {

@@ -1,6 +1,7 @@
 // The monitoring pipeline watching itself: the dead man's switch, scrape targets that stopped
 // answering, and rules that fail to evaluate (which would silently keep other alerts quiet).
 import { JOBS } from '../metrics-catalogue';
+import { OPERATOR_JOBS } from '../operators';
 import { series, target } from './series';
 import type { RuleContext, RuleGroupSpec } from './types';
 
@@ -10,6 +11,8 @@ export function platformRules(ctx: RuleContext): RuleGroupSpec {
   // node-exporter targets are nodes: no namespace, the node's name as instance.
   const nodeExporters = (down: number) => Array.from({ length: 11 }, (_, i) => series('up', { job: JOBS.nodeExporter, instance: `ip-10-0-1-${i + 10}` }, i < down ? '0x20' : '1x20'));
   const ruleGroup = '/etc/prometheus/rules/postgres.rules.yaml;postgres';
+  // The operators' jobs have OperatorDown (operators.ts), with their own runbook.
+  const UP = `up{job!~"${OPERATOR_JOBS.join('|')}"}`;
   return {
     name: 'platform',
     rules: [
@@ -42,7 +45,7 @@ export function platformRules(ctx: RuleContext): RuleGroupSpec {
       },
       {
         alert: 'TargetDown',
-        expr: '100 * (count by (job, namespace) (up == 0) / count by (job, namespace) (up)) > 10',
+        expr: `100 * (count by (job, namespace) (${UP} == 0) / count by (job, namespace) (${UP})) > 10`,
         for: '10m',
         severity: 'warning',
         team: 'platform',
@@ -51,7 +54,7 @@ export function platformRules(ctx: RuleContext): RuleGroupSpec {
           'Prometheus has failed to scrape more than 10% of the {{ $labels.job }} targets for 10 minutes. Their metrics are missing, so alerts that depend on them cannot fire.',
         runbook: {
           meaning:
-            'Scrapes of a job\'s targets fail (`up == 0`): the pod does not answer on its metrics port, answers with an error, or takes longer than the scrape timeout. Each job is one kind of workload (`postgres`, `kong`, `api`, `node-exporter`, ...).',
+            'Scrapes of a job\'s targets fail (`up == 0`): the pod does not answer on its metrics port, answers with an error, or takes longer than the scrape timeout. Each job is one kind of workload (`postgres`, `kong`, `api`, `node-exporter`, ...). The operators\' jobs (cert-manager, Argo CD, Kyverno, ...) are OperatorDown\'s.',
           impact:
             'Missing metrics: dashboards show gaps and the alerts built on that job stay quiet even if the workload is broken. For a single-instance job such as `postgres` or `redis` it usually means the workload itself is in trouble.',
           diagnosis: [
@@ -81,6 +84,8 @@ export function platformRules(ctx: RuleContext): RuleGroupSpec {
             { series: [series('up', target(JOBS.postgres, ctx.namespaces.supabase, 'postgres-0', 'exporter', '10.0.2.5:9187'), '0x20')], at: '9m' },
             // One of eleven node exporters (9%) is under the threshold.
             { series: nodeExporters(1), at: '15m' },
+            // An operator: OperatorDown says it.
+            { series: [series('up', { job: JOBS.certManager, pod: 'cert-manager-7d9c5b6f4-x2k8p', instance: '10.0.5.7:9402' }, '0x20')], at: '12m' },
           ],
         },
       },

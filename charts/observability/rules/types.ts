@@ -2,6 +2,7 @@
 // alert carries its runbook text and the promtool cases that prove it fires (and stays quiet).
 // rules/index.ts turns them into Prometheus rule files; the tests and the runbook pages are
 // generated from the same data.
+import type { SloConfig } from '../../../environments/slos';
 
 export type Severity = 'critical' | 'warning' | 'info';
 /** Who is paged or notified; Alertmanager routes on it. */
@@ -17,6 +18,12 @@ export interface Series {
 export interface AlertCase {
   readonly series: readonly Series[];
   readonly at: string;
+  /**
+   * How often promtool evaluates the rules in this case; `at` must be a multiple of it. Series
+   * keep their one-minute step. Cases that span days (the SLOs' 3-day window) step coarser to
+   * stay fast. @default SAMPLE_INTERVAL
+   */
+  readonly evaluationInterval?: string;
   /**
    * For a case where the alert fires: the labels of each firing alert, besides alertname,
    * severity and team (which are added). One entry per expected alert.
@@ -55,6 +62,8 @@ export interface RecordingSpec {
   readonly tests: readonly {
     readonly series: readonly Series[];
     readonly at: string;
+    /** As in AlertCase. @default SAMPLE_INTERVAL */
+    readonly evaluationInterval?: string;
     readonly expect: readonly { readonly labels: string; readonly value: number }[];
   }[];
 }
@@ -73,6 +82,8 @@ export interface RuleContext {
   readonly runbookBaseUrl: string;
   /** Namespaces of the platform, by concern (for selectors such as the app's). */
   readonly namespaces: { readonly supabase: string; readonly app: string; readonly observability: string };
+  /** The environment's service-level objectives. @default DEFAULT_SLOS (the schema's defaults) */
+  readonly slos?: SloConfig;
 }
 
 export const isAlert = (r: AlertSpec | RecordingSpec): r is AlertSpec => 'alert' in r;

@@ -3,7 +3,7 @@
 // production), keeping the session until shortly before its JWT expires.
 import { sleep } from 'k6';
 import http from 'k6/http';
-import { BASE_URL, anonHeaders } from './config.ts';
+import { BASE_URL, anonHeaders, optional } from './config.ts';
 
 export interface Session {
   readonly userId: string;
@@ -21,6 +21,13 @@ interface TokenResponse {
   access_token?: string;
   expires_in?: number;
   user?: { id?: string };
+}
+
+/** Stops the run before any user starts when provisioned users (`mode` "password") have no password to sign in with. */
+export function requirePassword(mode: string): void {
+  if (mode === 'password' && optional('LOADTEST_USER_PASSWORD', '') === '') {
+    throw new Error('LOADTEST_USER_PASSWORD is empty: create the Secret loadtest-users (key password) in the app namespace, and the users it signs in (see tests/load/database.ts)');
+  }
 }
 
 /** 2xx, and 429 (retried here), are expected; anything else counts as a failed request. */
