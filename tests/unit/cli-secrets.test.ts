@@ -195,7 +195,7 @@ describe('--set', () => {
   const takes = '--set takes smtp/username, smtp/password';
 
   it('takes the values that come from outside, by SECRET/KEY', () => {
-    expect(providedValues(['smtp/password=s3cret=with=equals', 'smtp/username=mailer'], specs)).toEqual({ 'smtp/password': 's3cret=with=equals', 'smtp/username': 'mailer' });
+    expect(providedValues(['smtp/username=mail=er', 'smtp/password=${SMTP_PASSWORD}'], specs)).toEqual({ 'smtp/username': 'mail=er', 'smtp/password': '${SMTP_PASSWORD}' });
   });
 
   it('refuses an unknown Secret, an unknown key and a generated key with the list of what it takes, never echoing the value', () => {

@@ -39,7 +39,7 @@ export function realtime(ctx: DashboardContext): DashboardFile {
       p.stat({
         title: 'Cluster: nodes seen / pods',
         description:
-          'The fewest nodes any pod reports (each pod answers for itself and every node it is connected to), and the Realtime pods Prometheus scraped. Healthy: the two are equal. Fewer nodes seen: a pod is cut off from the others, and broadcasts and presence do not reach its clients (the cluster ports in its NetworkPolicy, the headless Service, the Erlang cookie).',
+          'The fewest nodes any pod reports (each pod answers for itself and every node it is connected to), and the Realtime pods Prometheus scraped. Healthy: the two are equal. Fewer nodes seen: a pod is cut off from the others, and broadcasts and presence do not reach its clients (the cluster ports in its NetworkPolicy, the headless Service, the cluster Secret supabase-realtime-cluster).',
         queries: [
           { expr: `min(count by (pod) (beam_stats_process_count${s}))`, legend: 'nodes seen' },
           { expr: `count(up${s} == 1)`, legend: 'pods' },
