@@ -102,6 +102,12 @@ export const AppConfig = z
       /** Enforce rejects unsigned pods; Audit only reports them (dev, where images may be local builds). @default "Enforce" */
       failureAction: z.enum(['Enforce', 'Audit']).default('Enforce'),
     }),
+    /**
+     * The product's images are loaded onto the nodes (`kind load docker-image`, the README's quick
+     * start) rather than pulled: the pods pull IfNotPresent, so the kubelet uses the loaded copy.
+     * Dev only; elsewhere images come from the registry by digest. @default false
+     */
+    localImages: z.boolean().default(false),
     /** Connections each app pod may open to the rw PgBouncer pooler (DATABASE_POOL_SIZE). @default 10 */
     databasePoolSize: wholeNumber('connections', 1).default(10),
     /** The app's log level. @default "info" */
@@ -129,9 +135,12 @@ export type AppConfig = z.infer<typeof AppConfig>;
  */
 export const requiresDigest = (env: string): boolean => env !== 'dev';
 
-/** Outside dev, every release is pinned by digest (see requiresDigest). */
+/** Outside dev, every release is pinned by digest (see requiresDigest) and pulled from the registry. */
 export function checkDigests(env: { name: string; app: AppConfig }, ctx: z.RefinementCtx): void {
   if (!requiresDigest(env.name)) return;
+  if (env.app.localImages) {
+    ctx.addIssue({ code: 'custom', path: ['app', 'localImages'], message: `is for dev's local builds; ${env.name} pulls its images from the registry by digest: remove it` });
+  }
   for (const component of APP_COMPONENTS) {
     const ref = env.app.releases[component];
     if (!ref.includes('@sha256:')) {

@@ -68,6 +68,8 @@ export const dev = {
     tls: { issuer: 'self-signed' },
   },
   app: {
+    // The quick start builds the images and loads them into kind (README).
+    localImages: true,
     // Ten small api pods: the canary's first step is one of them (see environments/app.ts).
     api: service(10, ['10m', '48Mi'], ['200m', '128Mi']),
     worker: service(1, ['25m', '64Mi'], ['250m', '256Mi']),

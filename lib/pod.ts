@@ -25,6 +25,11 @@ export interface ContainerSpec {
   readonly image: Image;
   /** Requests and limits from the environment. */
   readonly resources: Resources;
+  /**
+   * When the kubelet pulls the image. @default from the image (`pullPolicy` in lib/images.ts:
+   * IfNotPresent when pinned by a catalogue digest, Always otherwise)
+   */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent';
   /** @default the image's entrypoint */
   readonly command?: string[];
   /** @default the image's arguments */
@@ -100,7 +105,7 @@ export function hardenedPodSpec(props: PodSpecProps): k8s.PodSpec {
     return {
       name: spec.name,
       image: imageRef(spec.image),
-      imagePullPolicy: pullPolicy(spec.image),
+      imagePullPolicy: spec.imagePullPolicy ?? pullPolicy(spec.image),
       ...(spec.command ? { command: spec.command } : {}),
       ...(spec.args ? { args: spec.args } : {}),
       ...(spec.env?.length ? { env: spec.env } : {}),

@@ -65,6 +65,14 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
     }
   });
 
+  it('pulls the product images IfNotPresent only where they are local builds loaded onto the nodes (dev)', () => {
+    expect(envOf(env).app.localImages).toBe(env === 'dev');
+    for (const [component, kind] of [['api', 'Rollout'], ['worker', 'Deployment'], ['scheduler', 'Deployment']] as const) {
+      const container = find(env, kind, component).spec.template.spec.containers[0];
+      expect(container.imagePullPolicy, component).toBe(env === 'dev' ? 'IfNotPresent' : 'Always');
+    }
+  });
+
   it('keeps exactly one scheduler: one replica, Recreate, no HPA', () => {
     const scheduler = find(env, 'Deployment', 'scheduler');
     expect(scheduler.spec.replicas).toBe(1);

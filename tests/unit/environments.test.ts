@@ -50,6 +50,7 @@ const CASES: BadCase[] = [
   { what: 'two Redis instances', base: staging, breakIt: (e) => (e.components.redis.replicas = 2), says: ['components.redis.replicas', 'must be 1 (one instance, no failover) or 3 or 5'] },
   { what: 'a Redis quorum above the Sentinels', base: staging, breakIt: (e) => (e.components.redis.sentinel = { quorum: 4 }), says: ['components.redis.sentinel.quorum', '4 is more than the 3 Sentinels'] },
   { what: 'min-replicas-to-write that one lost replica would breach', base: staging, breakIt: (e) => (e.components.redis.minReplicasToWrite = 2), says: ['components.redis.minReplicasToWrite', 'set at most 1'] },
+  { what: 'local images outside dev', base: staging, breakIt: (e) => (e.app.localImages = true), says: ['app.localImages', 'is for dev\'s local builds; staging pulls its images from the registry by digest'] },
   { what: 'a Prometheus pair on one node', base: dev, breakIt: (e) => (e.observability.prometheus.replicas = 2), says: ['observability.prometheus.replicas', '2 instances need 2 nodes, one each, but nodes is 1'] },
   { what: 'three Prometheus servers', base: staging, breakIt: (e) => (e.observability.prometheus.replicas = 3 as 2), says: ['observability.prometheus.replicas', 'must be 1 or 2'] },
   { what: 'fractional instances', base: dev, breakIt: (e) => (e.components.postgres.instances = 1.5), says: ['components.postgres.instances', 'whole number'] },
