@@ -349,6 +349,24 @@ export const METRIC_CATALOGUE = {
   ],
   /** The product's api (the contract in docs/runbooks/deployment.md). */
   app: ['http_requests_total', ...histogram('http_request_duration_seconds')],
+  /**
+   * The product's worker (job worker, port "metrics"; service/src/metrics.ts, names from
+   * service/src/contract.ts WORKER_METRICS): worker_jobs_total{kind, outcome} (outcome succeeded,
+   * failed, duplicate or rejected; a series appears with its first job), the histogram
+   * worker_job_duration_seconds{kind}, and two gauges: worker_queue_depth (the stream's length,
+   * the same on every worker pod; no sample while Redis does not answer) and
+   * worker_jobs_in_flight (this pod's).
+   */
+  worker: ['worker_jobs_total', ...histogram('worker_job_duration_seconds'), 'worker_queue_depth', 'worker_jobs_in_flight'],
+  /**
+   * The product's scheduler (job scheduler, port "metrics"; SCHEDULER_METRICS): the gauge
+   * scheduler_last_run_timestamp_seconds{schedule} (Unix seconds of the schedule's last complete
+   * enqueue; no series before the first), the counter scheduler_runs_total{schedule, outcome}
+   * (enqueued, duplicate, not_durable, failed), and scheduler_is_leader (1 while the pod holds the
+   * lease). process_start_time_seconds is prom-client's default process metric, which every
+   * component serves; the stall alert falls back to it before the first run.
+   */
+  scheduler: ['scheduler_last_run_timestamp_seconds', 'scheduler_runs_total', 'scheduler_is_leader', 'process_start_time_seconds'],
   /** kube-state-metrics v2.19 (the subset the rules and dashboards use). */
   kubeStateMetrics: [
     'kube_pod_info',

@@ -53,4 +53,5 @@ export const QUEUE = {
   dedupeSeconds: 24 * 3600,
 } as const;
 
-export type JobKind = 'chain-head' | 'prune-history';
+export const JOB_KINDS = ['chain-head', 'prune-history'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];

@@ -11,6 +11,7 @@ import {
   HTTP_DURATION_LABELS,
   HTTP_REQUEST_LABELS,
   HTTP_REQUESTS,
+  JOB_KINDS,
   METRICS_PATH,
   READY_PATH,
   SCHEDULER_METRICS,
@@ -72,8 +73,11 @@ export function workerMetrics(registry: Registry, queueDepth: () => Promise<numb
       }
     },
   });
+  const jobs = new Counter({ name: WORKER_METRICS.jobs, help: 'Jobs finished, by kind and outcome (succeeded, failed, duplicate, rejected).', labelNames: ['kind', 'outcome'], registers: [registry] });
+  // Each kind's failures start at 0, so that rate() sees the first failure (WorkerJobsFailing).
+  for (const kind of JOB_KINDS) for (const outcome of ['succeeded', 'failed']) jobs.labels(kind, outcome).inc(0);
   return {
-    jobs: new Counter({ name: WORKER_METRICS.jobs, help: 'Jobs finished, by kind and outcome (succeeded, failed, duplicate, rejected).', labelNames: ['kind', 'outcome'], registers: [registry] }),
+    jobs,
     duration: new Histogram({ name: WORKER_METRICS.jobDuration, help: 'Time a job took, seconds.', labelNames: ['kind'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
     inFlight: new Gauge({ name: WORKER_METRICS.inFlight, help: 'Jobs this worker is working on.', registers: [registry] }),
   };

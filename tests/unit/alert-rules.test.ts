@@ -80,6 +80,7 @@ describe('alert rules', () => {
       'slo-auth-availability',
       'slo-realtime-connections',
       'rollouts',
+      'product',
       'backup',
       'operators',
     ]);

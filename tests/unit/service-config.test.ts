@@ -8,10 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { API_METRICS, HASH_LABEL } from '../../charts/app/canary';
 import { apiQueries } from '../../charts/observability/dashboards/gateway-api';
 import { METRIC_CATALOGUE } from '../../charts/observability/metrics-catalogue';
+import { SHORTEST_SCHEDULE_SECONDS } from '../../charts/observability/rules/product';
 import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
 import { API_DRAIN_SECONDS, COMPONENTS, ENV_VARS, loadConfig, SHUTDOWN_SECONDS } from '../../service/src/config';
-import { HTTP_DURATION, HTTP_DURATION_BUCKETS, HTTP_DURATION_LABELS, HTTP_REQUEST_LABELS, HTTP_REQUESTS, TARGET_LABELS } from '../../service/src/contract';
+import {
+  HTTP_DURATION,
+  HTTP_DURATION_BUCKETS,
+  HTTP_DURATION_LABELS,
+  HTTP_REQUEST_LABELS,
+  HTTP_REQUESTS,
+  SCHEDULER_METRICS,
+  TARGET_LABELS,
+  WORKER_METRICS,
+} from '../../service/src/contract';
 import { appEnv, appPod, kubeletEnv } from '../app-workloads';
 import { objectsOf, ROOT } from '../helpers';
 
@@ -87,6 +97,24 @@ describe('the HTTP metric contract', () => {
 
   it('never sets a label Prometheus sets on the target itself', () => {
     expect([...HTTP_REQUEST_LABELS, ...HTTP_DURATION_LABELS].filter((l) => (TARGET_LABELS as readonly string[]).includes(l))).toEqual([]);
+  });
+});
+
+describe("the worker's and scheduler's metric contract", () => {
+  it("provides every name the metric catalogue lists for the worker's and scheduler's jobs", () => {
+    const histogram = (base: string) => [`${base}_bucket`, `${base}_sum`, `${base}_count`];
+    const worker = [WORKER_METRICS.jobs, ...histogram(WORKER_METRICS.jobDuration), WORKER_METRICS.queueDepth, WORKER_METRICS.inFlight];
+    // process_start_time_seconds: prom-client's default process metrics (createRegistry).
+    const scheduler = [...Object.values(SCHEDULER_METRICS), 'process_start_time_seconds'];
+    expect(METRIC_CATALOGUE.worker.filter((n) => !worker.includes(n))).toEqual([]);
+    expect(METRIC_CATALOGUE.scheduler.filter((n) => !scheduler.includes(n))).toEqual([]);
+    expect(readFileSync(join(SRC, 'metrics.ts'), 'utf8')).toMatch(/collectDefaultMetrics\(/);
+  });
+
+  it("gives SchedulerStalled the scheduler's shortest schedule period", () => {
+    const periods = [...readFileSync(join(SRC, 'scheduler-main.ts'), 'utf8').matchAll(/periodSeconds: (\d+)/g)].map((m) => Number(m[1]));
+    expect(periods.length).toBeGreaterThan(0);
+    expect(Math.min(...periods)).toBe(SHORTEST_SCHEDULE_SECONDS);
   });
 });
 

@@ -1,6 +1,7 @@
 // The RED method (rate, errors, duration) at the two doors of the platform: Kong, per Supabase
 // service, and the product's api, per pod-template hash so that a canary's pods stand apart from
 // the stable ones during a release (Kong cannot tell versions apart, docs/reference/gateway-and-delivery.md).
+// Below them, the product's background work: the worker's queue and jobs, the scheduler's runs.
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import { HASH_LABEL } from '../../app/canary';
@@ -29,9 +30,11 @@ export function gatewayApi(ctx: DashboardContext): DashboardFile {
     `histogram_quantile(${q}, sum by (service, le) (rate(${histogram}_bucket${k()}[$__rate_interval])))`;
 
   const api = apiQueries(ctx);
+  const worker = sel({ namespace: ctx.namespaces.app, job: JOBS.worker });
+  const scheduler = sel({ namespace: ctx.namespaces.app, job: JOBS.scheduler });
 
   return dashboardFile(
-    platformDashboard('gateway-api', 'Gateway and API (RED)', 'Requests, errors and latency at Kong per Supabase service, and at the product api per release.', [
+    platformDashboard('gateway-api', 'Gateway and API (RED)', 'Requests, errors and latency at Kong per Supabase service and at the product api per release; the product\'s job queue and schedules.', [
       'kong',
       'api',
       'red',
@@ -121,6 +124,53 @@ export function gatewayApi(ctx: DashboardContext): DashboardFile {
           unit: units.Seconds,
           min: 0,
           width: 8,
+        }),
+      )
+      .withRow(new RowBuilder('Worker and scheduler'))
+      .withPanel(
+        p.timeseries({
+          title: 'Job queue depth and jobs in flight',
+          description: 'Jobs in the queue not finished yet (every worker reports the same stream), and jobs the workers are working on. Healthy: near the jobs of one period, not growing (WorkerQueueBacklogGrowing).',
+          queries: [
+            { expr: `max(worker_queue_depth${worker})`, legend: 'queued' },
+            { expr: `sum(worker_jobs_in_flight${worker})`, legend: 'in flight' },
+          ],
+          unit: units.Short,
+          min: 0,
+          width: 6,
+        }),
+      )
+      .withPanel(
+        p.timeseries({
+          title: 'Jobs finished by kind and outcome',
+          description: 'Jobs per second by kind and outcome (succeeded, failed, duplicate, rejected). Healthy: failed near zero (WorkerJobsFailing above 10%).',
+          queries: [{ expr: `sum by (kind, outcome) (rate(worker_jobs_total${worker}[$__rate_interval]))`, legend: '{{kind}} {{outcome}}' }],
+          unit: units.Short,
+          min: 0,
+          width: 6,
+        }),
+      )
+      .withPanel(
+        p.timeseries({
+          title: 'Job duration p95',
+          description: 'The 95th percentile time a job took, by kind. Chain-head jobs wait on an RPC endpoint (10 s timeout); slow jobs of every kind point at PostgreSQL.',
+          queries: [{ expr: `histogram_quantile(0.95, sum by (kind, le) (rate(worker_job_duration_seconds_bucket${worker}[$__rate_interval])))`, legend: '{{kind}}' }],
+          unit: units.Seconds,
+          min: 0,
+          width: 6,
+        }),
+      )
+      .withPanel(
+        p.timeseries({
+          title: 'Seconds since each schedule last ran',
+          description: 'Age of each schedule\'s last complete run, and whether a scheduler holds the lease (1). Healthy: under three periods of the schedule, leader 1 (SchedulerStalled).',
+          queries: [
+            { expr: `time() - max by (schedule) (scheduler_last_run_timestamp_seconds${scheduler})`, legend: '{{schedule}}' },
+            { expr: `max(scheduler_is_leader${scheduler})`, legend: 'leader (1: lease held)' },
+          ],
+          unit: units.Seconds,
+          min: 0,
+          width: 6,
         }),
       ),
   );

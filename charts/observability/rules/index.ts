@@ -9,6 +9,7 @@ import { nodeRules } from './node';
 import { operatorRules } from './operators';
 import { platformRules } from './platform';
 import { postgresRules } from './postgres';
+import { productRules } from './product';
 import { redisRules } from './redis';
 import { rolloutsRules } from './rollouts';
 import { sloRules } from './slo';
@@ -24,6 +25,7 @@ const GROUPS: readonly ((ctx: RuleContext) => RuleGroupSpec | readonly RuleGroup
   kongRules,
   sloRules,
   rolloutsRules,
+  productRules,
   backupRules,
   operatorRules,
 ];
