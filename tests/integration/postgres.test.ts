@@ -16,7 +16,7 @@ import { CUSTOM_QUERIES } from '../../charts/postgres/monitoring';
 import { REALTIME_TENANT_TLS } from '../../charts/supabase/realtime';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { configMapData, ROOT } from '../helpers';
-import { chownTree, freePort, run, tempDirFor } from './processes';
+import { chownTree, freePort, localhostCertificates, run, tempDirFor } from './processes';
 import { clusterSpec, expectTapPasses, managedRolesSql, testPasswords } from './pg-checks';
 import { describeNeeding, packageFile, program } from './tools';
 
@@ -71,12 +71,7 @@ describeNeeding(
         root = tempDirFor(OS_USER, `pg-${envName}-`);
         port = await freePort();
         // A CA and a server certificate for "localhost", as cert-manager issues them.
-        const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: root, stdio: 'pipe' });
-        ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test postgres CA');
-        ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-        writeFileSync(join(root, 'san.ext'), 'subjectAltName=DNS:localhost\n');
-        ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
-        execFileSync('chmod', ['600', join(root, 'server.key')]);
+        localhostCertificates(root);
         copyFileSync(join(ROOT, 'tests/integration/sql/postgres-baseline.sql'), join(root, 'baseline.sql'));
         copyFileSync(join(ROOT, 'tests/integration/sql/rls-own-rows.sql'), join(root, 'rls.sql'));
         writeFileSync(join(root, 'init.sql'), initSql);

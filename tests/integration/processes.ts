@@ -1,7 +1,7 @@
 // Running real servers in tests: as an unprivileged user when the tests run as root (PostgreSQL
 // refuses to run as root), on a free loopback port, in a temporary folder.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,4 +52,18 @@ export async function freePort(): Promise<number> {
 /** Whether a user exists on this machine. */
 export function userExists(user: string): boolean {
   return spawnSync('id', ['-u', user], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * A test CA and a server certificate for "localhost" signed by it, in `dir`, as cert-manager
+ * issues them for PostgreSQL: ca.crt, server.crt and server.key (mode 600, which PostgreSQL demands).
+ */
+export function localhostCertificates(dir: string): void {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test postgres CA');
+  ssl('req', ...key, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
+  chmodSync(join(dir, 'server.key'), 0o600);
 }

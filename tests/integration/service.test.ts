@@ -23,7 +23,7 @@ import { HTTP_DURATION, HTTP_REQUESTS, QUEUE, SCHEDULER_METRICS, TARGET_LABELS, 
 import { type AppWorkload, appEnv, kubeletEnv } from '../app-workloads';
 import { configMapData, objectsOf, ROOT } from '../helpers';
 import { clusterSpec, managedRolesSql, testPasswords } from './pg-checks';
-import { asUser, chownTree, freePort, run, tempDirFor, userExists } from './processes';
+import { asUser, chownTree, freePort, localhostCertificates, run, tempDirFor, userExists } from './processes';
 import { describeNeeding, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -226,12 +226,7 @@ describeNeeding(
       // CA, the Cluster's pg_hba, the managed roles, then the bootstrap Job's platform-init.sql.
       root = tempDirFor(PG_USER, 'service-pg-');
       pgPort = await freePort();
-      const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: root, stdio: 'pipe' });
-      ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test postgres CA');
-      ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-      writeFileSync(join(root, 'san.ext'), 'subjectAltName=DNS:localhost\n');
-      ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
-      execFileSync('chmod', ['600', join(root, 'server.key')]);
+      localhostCertificates(root);
       execFileSync('chmod', ['644', join(root, 'ca.crt')]);
       writeFileSync(join(root, 'init.sql'), configMapData(ENV, 'postgres-bootstrap')['platform-init.sql']!);
       mkdirSync(join(root, 'run'));

@@ -20,10 +20,9 @@
 //   LOADTEST_AUTH_MODE=signup LOADTEST_EMAIL_DOMAIN=example.com LOADTEST_USERS=10 \
 //   K6_INSECURE_SKIP_TLS_VERIFY=true k6 run tests/load/api.ts
 import { check, sleep } from 'k6';
-import { randomBytes } from 'k6/crypto';
 import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
-import { type Session, authenticate, requirePassword, userHeaders } from './lib/auth.ts';
+import { type Session, requirePassword, sessionKeeper, userHeaders } from './lib/auth.ts';
 import { BASE_URL, RUN_ID, baseOptions, limitsFromEnv, loadFromEnv, numberFrom, p95Below, rampingScenario, rateBelow, required, wholeNumberFrom } from './lib/config.ts';
 
 const load = loadFromEnv();
@@ -63,25 +62,11 @@ export function setup(): void {
   requirePassword(mode);
 }
 
-/** This virtual user's session (module state is per VU in k6). */
-let session: Session | undefined;
-let signedUp = false;
-let password = '';
-
-function credentials(): { email: string; password: string } {
-  if (mode === 'password') return { email: `loadtest-${((__VU - 1) % users) + 1}@${emailDomain}`, password: required('LOADTEST_USER_PASSWORD') };
-  if (!signedUp) password = Array.from(new Uint8Array(randomBytes(18)), (b) => b.toString(16).padStart(2, '0')).join('');
-  return { email: `loadtest-api-${RUN_ID}-${__VU}@${emailDomain}`.toLowerCase(), password };
-}
-
-function ensureSession(): Session | undefined {
-  if (session && Date.now() < session.renewAt) return session;
-  const signUp = mode === 'signup' && !signedUp;
-  session = authenticate(__VU, credentials(), signUp);
-  if (signUp && session) signedUp = true;
-  authFailures.add(session === undefined);
-  return session;
-}
+const ensureSession = sessionKeeper(
+  mode,
+  (signup) => (signup ? `loadtest-api-${RUN_ID}-${__VU}@${emailDomain}`.toLowerCase() : `loadtest-${((__VU - 1) % users) + 1}@${emailDomain}`),
+  authFailures,
+);
 
 function countForeign(me: Session, positions: Position[]): number {
   const foreign = positions.filter((p) => p.owner_id !== me.userId).length;

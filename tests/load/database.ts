@@ -50,10 +50,9 @@
 // NOTIFY pgrst, 'reload schema';
 // END loadtest SQL
 import { check, sleep } from 'k6';
-import { randomBytes } from 'k6/crypto';
 import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
-import { type Session, authenticate, requirePassword, userHeaders } from './lib/auth.ts';
+import { requirePassword, sessionKeeper, userHeaders } from './lib/auth.ts';
 import { BASE_URL, RUN_ID, anonHeaders, baseOptions, limitsFromEnv, loadFromEnv, numberFrom, p95Below, rampingScenario, rateBelow, required } from './lib/config.ts';
 
 const load = loadFromEnv();
@@ -93,32 +92,9 @@ export function setup(): void {
   }
 }
 
-/** This virtual user's session (one per VU: module state is per VU in k6). */
-let session: Session | undefined;
-/** Signup mode: this VU's account exists (its random password is kept for signing in again). */
-let signedUp = false;
-let password = '';
 let triedForgery = false;
 
-function credentials(): { email: string; password: string } {
-  if (mode === 'password') return { email: `loadtest-${__VU}@${emailDomain}`, password: required('LOADTEST_USER_PASSWORD') };
-  if (!signedUp) password = hex(randomBytes(18));
-  return { email: `loadtest-${RUN_ID}-${__VU}@${emailDomain}`.toLowerCase(), password };
-}
-
-function hex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** Signs up once (signup mode), then signs in again whenever the token nears its expiry. */
-function ensureSession(): Session | undefined {
-  if (session && Date.now() < session.renewAt) return session;
-  const signUp = mode === 'signup' && !signedUp;
-  session = authenticate(__VU, credentials(), signUp);
-  if (signUp && session) signedUp = true;
-  authFailures.add(session === undefined);
-  return session;
-}
+const ensureSession = sessionKeeper(mode, (signup) => (signup ? `loadtest-${RUN_ID}-${__VU}@${emailDomain}`.toLowerCase() : `loadtest-${__VU}@${emailDomain}`), authFailures);
 
 export default function (): void {
   const me = ensureSession();

@@ -16,8 +16,8 @@ BEGIN
   END IF;
 END $$;
 
--- The sample table, written the way REFERENCE.md R23 asks: policies per role, (select auth.uid()),
--- an index on the policy column. ensure_rls has already enabled RLS on it.
+-- The sample table, written the way docs/data-tier.md ("Row level security") asks: policies per
+-- role, (select auth.uid()), an index on the policy column. ensure_rls has already enabled RLS on it.
 CREATE TABLE public.wallets (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   owner uuid NOT NULL DEFAULT auth.uid(),

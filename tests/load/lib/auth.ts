@@ -2,8 +2,10 @@
 // itself, dev) or sign in with a password (users provisioned beforehand, staging and
 // production), keeping the session until shortly before its JWT expires.
 import { sleep } from 'k6';
+import { randomBytes } from 'k6/crypto';
 import http from 'k6/http';
-import { BASE_URL, anonHeaders, optional } from './config.ts';
+import type { Rate } from 'k6/metrics';
+import { BASE_URL, anonHeaders, optional, required } from './config.ts';
 
 export interface Session {
   readonly userId: string;
@@ -72,4 +74,26 @@ export function authenticate(vu: number, credentials: Credentials, signUp: boole
 /** Headers of a request as the signed-in user: the anon key for Kong, the user's JWT for PostgREST. */
 export function userHeaders(session: Session): Record<string, string> {
   return { ...anonHeaders(), Authorization: `Bearer ${session.accessToken}` };
+}
+
+/**
+ * This virtual user's session (module state is per VU in k6): signs up once with a random password
+ * (mode "signup"), or signs in as a provisioned user (mode "password"), then signs in again
+ * whenever the token nears its expiry. `email` names the VU's account for the mode; every attempt
+ * that ends without a session counts in `failures`.
+ */
+export function sessionKeeper(mode: string, email: (signup: boolean) => string, failures: Rate): () => Session | undefined {
+  const signup = mode === 'signup';
+  let session: Session | undefined;
+  let signedUp = false;
+  let password = '';
+  return () => {
+    if (session && Date.now() < session.renewAt) return session;
+    const signUp = signup && !signedUp;
+    if (signUp) password = Array.from(new Uint8Array(randomBytes(18)), (b) => b.toString(16).padStart(2, '0')).join('');
+    session = authenticate(__VU, { email: email(signup), password: signup ? password : required('LOADTEST_USER_PASSWORD') }, signUp);
+    if (signUp && session) signedUp = true;
+    failures.add(session === undefined);
+    return session;
+  };
 }
