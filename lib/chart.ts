@@ -4,6 +4,7 @@
 import { type ApiObjectMetadata, Chart } from 'cdk8s';
 import { type Construct } from 'constructs';
 import pkg from '../package.json';
+import type { PlatformContext } from './context';
 import { type Folder, type Layer, ON_DEMAND_FOLDER } from './layers';
 import { type LabelSpec, standardLabels } from './labels';
 import { assertDnsLabel } from './names';
@@ -12,10 +13,17 @@ import type { SecretSpec } from './secrets';
 /** The platform's own version, used as the version label of objects that run no image. */
 export const PLATFORM_VERSION = pkg.version;
 
-export interface PlatformChartProps {
-  /** The layer folder this chart's objects are written to. */
+/** What platform.ts gives every chart: where its objects go and the shared platform context. */
+export interface ChartProps {
+  /** The layer folder this chart's objects are written to (platform.ts assigns it). */
   readonly layer: Folder;
-  /** The environment name; becomes the `app.kubernetes.io/instance` label. */
+  /** Instance, namespaces, priority classes, storage and secret source, shared by every chart. */
+  readonly platform: PlatformContext;
+}
+
+/** @deprecated transitional: charts not yet given the platform context. */
+export interface PlatformChartProps {
+  readonly layer: Folder;
   readonly instance: string;
 }
 
@@ -36,13 +44,16 @@ export interface ObjectSpec extends Omit<LabelSpec, 'instance' | 'version'> {
 export class PlatformChart extends Chart {
   public readonly layer: Folder;
   public readonly instance: string;
+  /** The shared platform context (undefined only for charts not yet converted). */
+  public readonly platform: PlatformContext;
   /** The Secrets this chart's workloads read (registered by `provideSecret`); the CLI creates them in dev. */
   public readonly secretSpecs: SecretSpec[] = [];
 
-  constructor(scope: Construct, id: string, props: PlatformChartProps) {
+  constructor(scope: Construct, id: string, props: ChartProps | PlatformChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
     this.layer = props.layer;
-    this.instance = props.instance;
+    this.instance = 'platform' in props ? props.platform.instance : props.instance;
+    this.platform = ('platform' in props ? props.platform : undefined) as PlatformContext;
   }
 
   /** Metadata with an explicit name, the namespace and the six standard labels. */

@@ -1,0 +1,28 @@
+// The workload identity table: the one home of the names of workloads that another chart must
+// name before the chart that owns them exists (forward references, such as a Supabase service
+// admitting Kong's pods while the gateway chart is built later). The owning chart takes its
+// workload's name and component from here too, so the two can never drift apart.
+import type { NamespaceKey } from '../environments/schema';
+import type { PlatformContext } from './context';
+import type { WorkloadIdentity } from './endpoint';
+
+/** A workload's identity within any platform instance. */
+interface WorkloadEntry {
+  /** The namespace it runs in, by concern. */
+  readonly namespace: NamespaceKey;
+  readonly name: string;
+  readonly component: string;
+}
+
+export const WORKLOADS = {
+  /** Kong, the API gateway (charts/gateway). */
+  kong: { namespace: 'supabase', name: 'kong', component: 'gateway' },
+} as const satisfies Record<string, WorkloadEntry>;
+
+export type WorkloadKey = keyof typeof WORKLOADS;
+
+/** The identity of a table workload in this platform instance. */
+export function workload(platform: PlatformContext, key: WorkloadKey): WorkloadIdentity {
+  const entry: WorkloadEntry = WORKLOADS[key];
+  return { namespace: platform.namespaces[entry.namespace], name: entry.name, component: entry.component, instance: platform.instance };
+}
