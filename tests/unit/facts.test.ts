@@ -125,7 +125,7 @@ describe.each(ENVIRONMENT_NAMES)('facts in %s', (name) => {
       expect(drill).toBeUndefined();
       return;
     }
-    const scratch = parse(drill.data['cluster.yaml']) as Obj;
+    const scratch: Obj = parse(drill.data['cluster.yaml']);
     const scratchLimit = quantity(scratch.spec.resources.limits.memory);
     expect(pgBytes(scratch.spec.postgresql.parameters.shared_buffers)).toBe(Math.floor(scratchLimit * SHARED_BUFFERS_SHARE));
   });
