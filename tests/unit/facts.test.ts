@@ -3,6 +3,8 @@
 // is read back from the synthesised objects, so a chart that stops rendering the fact, or renders
 // another value, fails here rather than leaving the check to approve a plan the cluster runs
 // differently.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS } from '../../environments';
@@ -15,7 +17,7 @@ import { FULL_WEIGHT, minimumPodsFor, rolloutWeights } from '../../lib/facts/can
 import { RESERVED_CONNECTIONS, SHARED_BUFFERS_SHARE, WAL_SIZES } from '../../lib/facts/postgres-sizing';
 import { MAX_SURGE, MAX_SURGE_PERCENT, podsDuringRollout } from '../../lib/facts/rollout';
 import { quantity } from '../../lib/quantity';
-import { objectsOf } from '../helpers';
+import { objectsOf, ROOT } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -200,5 +202,36 @@ describe('the model checks at the boundary of each fact', () => {
       expect(refusal(at), `${weight}% with ${least} pods`).toBeUndefined();
     }
     expect(minimumPodsFor(10)).toBe(10);
+  });
+});
+
+describe('where the facts live', () => {
+  /** The project files `file` imports by relative path, `import type` included. */
+  const relativeImports = (file: string): string[] =>
+    [...readFileSync(file, 'utf8').matchAll(/(?:import|export)\s[^'";]*?from\s+['"](\.[^'"]+)['"]/g)]
+      .map((m) => resolve(dirname(file), m[1]!))
+      .map((target) => [`${target}.ts`, join(target, 'index.ts')].find((candidate) => existsSync(candidate))!)
+      .filter(Boolean);
+
+  it('keeps lib/facts/ free of imports, so the model and the charts can both depend on it', () => {
+    const dir = join(ROOT, 'lib', 'facts');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files).toEqual(expect.arrayContaining(['canary.ts', 'postgres-sizing.ts', 'rollout.ts']));
+    for (const f of files) expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/^\s*(import|export .* from)\b/m);
+  });
+
+  it('lets the budget and capacity checks run without importing the schema that runs them (no cycle)', () => {
+    const schema = join(ROOT, 'environments', 'schema.ts');
+    for (const start of ['budget.ts', 'capacity.ts', 'shape.ts']) {
+      const seen = new Set<string>();
+      const queue = [join(ROOT, 'environments', start)];
+      while (queue.length > 0) {
+        const file = queue.pop()!;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        queue.push(...relativeImports(file));
+      }
+      expect([...seen].map((f) => relative(ROOT, f)), start).not.toContain(relative(ROOT, schema));
+    }
   });
 });
