@@ -1,7 +1,8 @@
 // Environment settings of the product itself: the api (released by canary), the worker and the
 // scheduler; which image each runs (environments/releases/<env>.json, written by `npm run
-// promote`), the canary's pauses and the analysis thresholds that decide a release.
+// promote`), the canary's steps and the analysis thresholds that decide a release.
 import { z } from 'zod';
+import { FULL_WEIGHT, minimumPodsFor, onePodShare } from '../lib/facts/canary';
 import { GITHUB_REPOSITORY } from '../lib/release-signing';
 import { Resources, wholeNumber } from './fields';
 import { crossField } from './follow-on';
@@ -33,16 +34,23 @@ export const durationSeconds = (d: string) => Number(d.slice(0, -1)) * { s: 1, m
 
 const Duration = z.string().regex(/^[1-9]\d*(s|m|h)$/, { error: 'must be a duration such as "5m", "90s" or "1h"' });
 
+/** One step of the canary before the last: a weight held for a pause (lib/facts/canary.ts). */
+const CanaryStep = z.strictObject({
+  /** Percent of the api's pods that run the new version during the step. */
+  weight: wholeNumber('percent', 1).max(FULL_WEIGHT - 1, { error: `must be below ${FULL_WEIGHT}: the release ends at ${FULL_WEIGHT}% after the last step by itself` }),
+  /** How long the step lasts before the next one. */
+  pause: Duration,
+});
+
 /**
- * The canary's steps are fixed (setWeight 10, pause, setWeight 50, pause, setWeight 100); the
- * environment sets how long each pause lasts and how the analysis judges the canary.
+ * The canary's steps, as { weight, pause } in order (the release ends at 100% after the last),
+ * and how the analysis judges the canary. The Rollout's steps are derived from them
+ * (charts/app/canary.ts), and so is the fewest api pods the first weight needs (AppConfig).
  */
 export const Canary = z
   .strictObject({
-  /** Time at 10% before going to 50%. */
-  pauseAt10: Duration,
-  /** Time at 50% before going to 100%. */
-  pauseAt50: Duration,
+  /** The weights the release goes through before 100%, rising, each with how long it lasts. */
+  steps: z.array(CanaryStep).min(1, { error: 'must list at least one step, such as [{ weight: 10, pause: "10m" }]' }),
   analysis: z.strictObject({
     /** How often each query runs. @default "1m" */
     interval: Duration.default('1m'),
@@ -60,15 +68,20 @@ export const Canary = z
     // Each step must last long enough for one measurement whose whole rate window saw that
     // step's traffic; a shorter pause moves on before the analysis has judged the step.
     const needed = durationSeconds(ANALYSIS_WINDOW) + durationSeconds(c.analysis.interval);
-    for (const key of ['pauseAt10', 'pauseAt50'] as const) {
-      if (durationSeconds(c[key]) < needed) {
+    c.steps.forEach((step, i) => {
+      if (durationSeconds(step.pause) < needed) {
         ctx.addIssue({
           code: 'custom',
-          path: [key],
-          message: `${c[key]} is shorter than one measurement of the step (the ${ANALYSIS_WINDOW} query window plus the ${c.analysis.interval} interval): make it at least ${needed / 60}m`,
+          path: ['steps', i, 'pause'],
+          message: `${step.pause} is shorter than one measurement of the step (the ${ANALYSIS_WINDOW} query window plus the ${c.analysis.interval} interval): make it at least ${needed / 60}m`,
         });
       }
-    }
+      // A weight at or below the one before would move pods back to the old version mid-release.
+      const previous = c.steps[i - 1];
+      if (previous && step.weight <= previous.weight) {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'weight'], message: `${step.weight} is not above the step before (${previous.weight}): the weights must rise` });
+      }
+    });
   }));
 export type Canary = z.infer<typeof Canary>;
 
@@ -115,13 +128,17 @@ export const AppConfig = z
   })
   .superRefine(crossField((c, ctx) => {
     // Without a traffic router Argo Rollouts splits traffic by pod count: the first step sends
-    // 1 of N pods' share to the canary, so 10% means something only with N >= 10.
+    // at least one of N pods' share to the canary, which is the first weight only from
+    // minimumPodsFor(weight) pods on.
+    const first = c.canary.steps[0]?.weight;
+    if (first === undefined) return;
     const pods = c.api.autoscaling?.minReplicas ?? c.api.replicas;
-    if (pods < 10) {
+    const least = minimumPodsFor(first);
+    if (pods < least) {
       ctx.addIssue({
         code: 'custom',
         path: c.api.autoscaling ? ['api', 'autoscaling', 'minReplicas'] : ['api', 'replicas'],
-        message: `is ${pods}, but the canary weights traffic by pod count (Kong cannot split by version): with ${pods} pods the 10% step sends ${Math.round(100 / Math.max(pods, 1))}% of requests to the canary; run at least 10 api pods`,
+        message: `is ${pods}, but the canary weights traffic by pod count (Kong cannot split by version): with ${pods} pods the ${first}% step sends ${onePodShare(pods)}% of requests to the canary; run at least ${least} api pods`,
       });
     }
   }));

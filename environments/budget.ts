@@ -1,10 +1,13 @@
 // What an environment asks of each namespace: every pod the platform can run at once (stateless
-// services at their autoscaling maximum plus the 25% rollout surge), with its containers'
-// resources and its volumes. Synth checks these against the namespace quotas and LimitRanges,
-// which the API server would otherwise enforce only at deploy time, one rejected pod at a time.
+// services at their autoscaling maximum plus the rollout surge of lib/facts/rollout.ts), with
+// its containers' resources and its volumes. Synth checks these against the namespace quotas and
+// LimitRanges, which the API server would otherwise enforce only at deploy time, one rejected pod
+// at a time.
 import type { z } from 'zod';
+import { podsDuringRollout as surge } from '../lib/facts/rollout';
 import { num, type Resources } from './fields';
-import type { Environment, NamespaceKey } from './schema';
+import type { NamespaceKey } from './names';
+import type { Environment } from './shape';
 
 interface PodBudget {
   /** Path of the component in the environment. */
@@ -19,8 +22,6 @@ interface PodBudget {
   readonly storage: number;
   readonly claims: number;
 }
-
-const surge = (n: number) => Math.ceil(n * 1.25);
 
 export function podBudgets(env: Environment): PodBudget[] {
   const pg = env.components.postgres;

@@ -1,16 +1,16 @@
 // The database connection budget: every pool that can open a server connection to PostgreSQL,
-// at its service's autoscaling maximum plus the 25% rollout surge, must fit in max_connections
-// minus the connections reserved for superusers. The primary carries the Supabase services'
+// at its service's autoscaling maximum plus the rollout surge (lib/facts/rollout.ts), must fit
+// in max_connections minus the connections reserved for superusers. The primary carries the Supabase services'
 // direct pools and the rw PgBouncer pooler; a standby carries the ro pooler (all of it, when
 // the others are away). Synth refuses an environment that does not fit; docs/capacity.md shows
 // the table. postgres-meta's and Realtime's tenant connections are upstream defaults (noted).
 import type { z } from 'zod';
+import { RESERVED_CONNECTIONS } from '../lib/facts/postgres-sizing';
+import { podsDuringRollout as surge } from '../lib/facts/rollout';
 import { podBudgets } from './budget';
 import { num, type Resources } from './fields';
-import type { Environment } from './schema';
+import type { Environment } from './shape';
 
-/** superuser_reserved_connections in the Cluster's parameters (charts/postgres/parameters.ts). */
-export const RESERVED_CONNECTIONS = 3;
 /** postgres-meta keeps node-postgres' default pool of 10 per process (upstream default). */
 export const META_POOL = 10;
 /** Realtime's tenant: replication reader, subscription and authorization pools (estimate, whole cluster). */
@@ -31,7 +31,6 @@ export interface ConnectionUse {
   readonly field?: readonly string[];
 }
 
-const surge = (n: number) => Math.ceil(n * 1.25);
 const maxPods = (svc: { replicas: number; autoscaling?: { maxReplicas: number } }) => surge(svc.autoscaling?.maxReplicas ?? svc.replicas);
 type PoolerConfig = Environment['components']['postgres']['poolers']['rw'];
 const poolerUse = (name: 'rw' | 'ro', p: PoolerConfig): ConnectionUse => ({

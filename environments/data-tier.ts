@@ -4,6 +4,7 @@
 // the resources given here (see charts/postgres/tuning.ts and charts/redis/config.ts, and
 // docs/data-tier.md).
 import { z } from 'zod';
+import { TUNING_PROFILES } from '../lib/facts/postgres-sizing';
 import { checkDisruption, num, Resources, Storage, wholeNumber, workloadShape } from './fields';
 import { crossField } from './follow-on';
 
@@ -27,8 +28,8 @@ const minimumMemory = (what: string, floor: string) => crossField((w: { resource
 const PostgresTuning = z.strictObject({
   /** Connection budget of every instance; work_mem is divided among them. Pools must fit inside it (docs/capacity.md). */
   maxConnections: wholeNumber('connections', 20).max(5000, { error: 'must be at most 5000: let more clients share the PgBouncer poolers instead' }),
-  /** "web": min/max WAL 1/4 GB; "oltp": 2/8 GB, for write-heavy loads. @default "web" */
-  profile: z.enum(['web', 'oltp'], { error: 'must be "web" or "oltp"' }).default('web'),
+  /** "web" or "oltp" (write-heavy loads): sets min/max_wal_size (lib/facts/postgres-sizing.ts). @default "web" */
+  profile: z.enum(TUNING_PROFILES, { error: 'must be "web" or "oltp"' }).default('web'),
   /** The volume's disk class; sets random_page_cost and effective_io_concurrency. @default "ssd" */
   storageType: z.enum(['ssd', 'nvme', 'san', 'hdd'], { error: 'must be one of ssd, nvme, san, hdd' }).default('ssd'),
   /** Slow-query log threshold in milliseconds; -1 turns it off. @default 1000 */

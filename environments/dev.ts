@@ -78,7 +78,7 @@ export const dev = {
     // Otherwise as elsewhere: the platform repository's release workflow, called at a release tag, signs every product image (keyless).
     signing: { repository: PLATFORM_REPOSITORY, failureAction: 'Audit' },
     releases: devReleases,
-    canary: { pauseAt10: '3m', pauseAt50: '3m', analysis: { maxErrorRatio: 0.02, maxP95Seconds: 1 } },
+    canary: { steps: [{ weight: 10, pause: '3m' }, { weight: 50, pause: '3m' }], analysis: { maxErrorRatio: 0.02, maxP95Seconds: 1 } },
     // Placeholder: a testnet RPC provider.
     rpcEndpoints: ['https://rpc.testnet.example.com'],
     logLevel: 'debug',

@@ -13,3 +13,11 @@ export type AppComponent = (typeof APP_COMPONENTS)[number];
 /** The k6 scripts of tests/load/ that `cli loadtest` runs. */
 export const LOADTEST_SCRIPTS = ['api', 'realtime', 'database'] as const;
 export type LoadtestScript = (typeof LOADTEST_SCRIPTS)[number];
+
+/**
+ * The namespaces the platform owns, by concern (docs/architecture.md). node-exporter
+ * has one of its own: it is the only workload that needs the host, and the only namespace
+ * whose Pod Security level is not "restricted".
+ */
+export const NAMESPACES = ['supabase', 'app', 'observability', 'node-exporter'] as const;
+export type NamespaceKey = (typeof NAMESPACES)[number];

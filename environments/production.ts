@@ -95,7 +95,7 @@ export const production = {
     // The platform repository's release workflow, called at a release tag (@vX.Y.Z), signs every product image (keyless).
     signing: { repository: PLATFORM_REPOSITORY },
     releases: productionReleases,
-    canary: { pauseAt10: '10m', pauseAt50: '20m', analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5, failureLimit: 1, inconclusiveLimit: 3 } },
+    canary: { steps: [{ weight: 10, pause: '10m' }, { weight: 50, pause: '20m' }], analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5, failureLimit: 1, inconclusiveLimit: 3 } },
     // Placeholders: the mainnet RPC providers, primary and fallback.
     rpcEndpoints: ['https://rpc.mainnet.example.com', 'https://rpc-fallback.mainnet.example.com'],
   },

@@ -1,155 +1,25 @@
 // The environment model: everything that differs between dev, staging and production, parsed
 // with zod so that a bad value stops synth with one message naming the field and the fix.
-// Charts never read an environment name; they get these values as props.
-import { z } from 'zod';
-import { AppConfig, checkDigests } from './app';
-import { BackupConfig, checkBackupRoom } from './backup';
-import { Cidr, Cpu, Memory, num, ResourceAmounts, Storage, wholeNumber } from './fields';
+// Charts never read an environment name; they get these values as props. The fields are in
+// environments/shape.ts; this module adds the checks that span several of them.
+import type { z } from 'zod';
+import { checkDigests } from './app';
+import { checkBackupRoom } from './backup';
+import { num } from './fields';
 import { checkConnections } from './capacity';
 import { checkBudgets } from './budget';
-import { PostgresConfig, RedisConfig } from './data-tier';
-import { type ClientAddress, GatewayConfig } from './gateway';
+import type { ClientAddress } from './gateway';
 import { cidrsOverlap } from '../lib/cidr';
-import { GitopsConfig } from './gitops';
-import { checkLoadtestUsers, LoadtestConfig } from './loadtest';
-import { ENVIRONMENT_NAMES } from './names';
-import { ObservabilityConfig } from './observability';
+import { WAL_SIZES } from '../lib/facts/postgres-sizing';
+import { checkLoadtestUsers } from './loadtest';
+import { NAMESPACES } from './names';
 import { checkSloWindows } from './slos';
-import { crossField, followOn } from './follow-on';
-import { SupabaseConfig } from './supabase';
-import { maxWalSizeBytes } from '../charts/postgres/tuning';
+import { followOn } from './follow-on';
+import { EnvironmentShape } from './shape';
 
-export { ENVIRONMENT_NAMES, type EnvironmentName } from './names';
+export { ENVIRONMENT_NAMES, type EnvironmentName, NAMESPACES, type NamespaceKey } from './names';
 
-/**
- * The namespaces the platform owns, by concern (docs/architecture.md). node-exporter
- * has one of its own: it is the only workload that needs the host, and the only namespace
- * whose Pod Security level is not "restricted".
- */
-export const NAMESPACES = ['supabase', 'app', 'observability', 'node-exporter'] as const;
-export type NamespaceKey = (typeof NAMESPACES)[number];
-
-/** RFC 1918 private address ranges. */
-const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
-
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Per-namespace ResourceQuota; the sum of the namespace's components must fit inside it. */
-const Quota = z.strictObject({
-  requests: z.strictObject({ cpu: Cpu, memory: Memory, storage: Storage }),
-  limits: z.strictObject({ cpu: Cpu, memory: Memory }),
-  pods: wholeNumber('pods', 1),
-  persistentVolumeClaims: wholeNumber('claims', 0),
-  /** LoadBalancer Services allowed (the gateway's edge). */
-  loadBalancers: wholeNumber('LoadBalancer Services', 0),
-});
-
-/**
- * Per-namespace LimitRange: the defaults a container gets if a chart forgot to set resources
- * (the policy tests make sure none does) and the largest container allowed.
- */
-const LimitRange = z
-  .strictObject({
-    defaultRequest: ResourceAmounts,
-    defaultLimit: ResourceAmounts,
-    max: z.strictObject({ cpu: Cpu, memory: Memory }),
-  })
-  .superRefine(crossField((l, ctx) => {
-    for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
-      if (num(l.defaultLimit[key]) < num(l.defaultRequest[key])) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['defaultLimit', key],
-          message: `${l.defaultLimit[key]} is below defaultRequest.${key} ${l.defaultRequest[key]}: raise the default limit`,
-        });
-      }
-    }
-    for (const key of ['cpu', 'memory'] as const) {
-      if (num(l.defaultLimit[key]) > num(l.max[key])) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['defaultLimit', key],
-          message: `${l.defaultLimit[key]} is above max.${key} ${l.max[key]}: the API server would reject every defaulted pod`,
-        });
-      }
-    }
-  }));
-
-const NamespaceConfig = z.strictObject({ quota: Quota, limitRange: LimitRange });
-
-/** Where the platform's secrets come from. No secret value is ever part of the manifests. */
-const Secrets = z.discriminatedUnion(
-  'source',
-  [
-    /** Secrets created in the cluster by `cli secrets` (dev only). */
-    z.strictObject({ source: z.literal('cli') }),
-    /** External Secrets Operator syncs them from a secret manager through a (Cluster)SecretStore. */
-    z.strictObject({
-      source: z.literal('external-secrets'),
-      storeKind: z.enum(['ClusterSecretStore', 'SecretStore']),
-      storeName: z.string().regex(DNS_SUBDOMAIN, { error: 'must be a Kubernetes object name (lowercase, digits, "-", ".")' }),
-      /** Prefix of every remote key, e.g. "production/supabase". */
-      keyPrefix: z.string().min(1, { error: 'must name the folder of this environment in the secret manager' }),
-      refreshInterval: z.string().regex(/^\d+(s|m|h)$/, { error: 'must be a duration such as "1h" or "15m"' }),
-    }),
-  ],
-  { error: 'must have source "cli" (dev) or "external-secrets"' },
-);
-
-export const EnvironmentSchema = z
-  .strictObject({
-    name: z.enum(ENVIRONMENT_NAMES, { error: `must be one of ${ENVIRONMENT_NAMES.join(', ')}` }),
-    /** Prepended to every namespace and cluster-scoped name, so several environments can share a cluster. */
-    namespacePrefix: z
-      .string()
-      .max(20, { error: 'must be at most 20 characters' })
-      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?-)?$/, {
-        error: 'must be empty or lowercase letters, digits and "-" ending in "-", such as "team-a-"',
-      }),
-    /** Public DNS domain of the gateway; required outside dev. */
-    domain: z.string().regex(DNS_SUBDOMAIN, { error: 'must be a DNS name such as "api.example.com"' }).optional(),
-    storage: z.strictObject({
-      className: z.string().regex(DNS_SUBDOMAIN, { error: 'must name a StorageClass of the cluster' }),
-      snapshotClassName: z.string().regex(DNS_SUBDOMAIN, { error: 'must name a VolumeSnapshotClass of the cluster' }),
-      sizes: z.strictObject({ postgres: Storage, redis: Storage }),
-    }),
-    secrets: Secrets,
-    namespaces: z.strictObject({ supabase: NamespaceConfig, app: NamespaceConfig, observability: NamespaceConfig, 'node-exporter': NamespaceConfig }),
-    /** The most nodes the cluster scales to: every DaemonSet runs one pod on each (quota budgets). */
-    nodes: wholeNumber('nodes', 1),
-    network: z
-      .strictObject({
-        /** Addresses of the nodes: Prometheus scrapes the kubelet and node-exporter there. @default the private ranges */
-        nodeCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
-        /** Addresses of the Kubernetes API server, for the workloads that watch it. @default the private ranges */
-        apiServerCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
-        /** Addresses of the pods: no range here may ever be trusted for a client's address. @default the private ranges */
-        podCidrs: z.array(Cidr).min(1).default(PRIVATE_RANGES),
-      })
-      .prefault({}),
-    supabase: SupabaseConfig,
-    gateway: GatewayConfig,
-    /** The product: api, worker, scheduler, their images and the canary. */
-    app: AppConfig,
-    /** Monitoring, logs and traces. */
-    observability: ObservabilityConfig,
-    /** Backups of the data tier. */
-    backup: BackupConfig,
-    gitops: GitopsConfig,
-    /**
-     * The operators the platform runs under and where they live: CloudNativePG calls the database
-     * instances (NetworkPolicy), cert-manager keeps the database CA. @default cnpg-system, cert-manager
-     */
-    operators: z
-      .strictObject({
-        cnpgNamespace: z.string().regex(DNS_SUBDOMAIN, { error: 'must be a namespace name' }).default('cnpg-system'),
-        certManagerNamespace: z.string().regex(DNS_SUBDOMAIN, { error: 'must be a namespace name' }).default('cert-manager'),
-      })
-      .default({ cnpgNamespace: 'cnpg-system', certManagerNamespace: 'cert-manager' }),
-    /** The load tests: users, durations and pass limits of each script, and the k6 pod's size. */
-    loadtest: LoadtestConfig,
-    components: z.strictObject({ postgres: PostgresConfig, redis: RedisConfig }),
-  })
+export const EnvironmentSchema = EnvironmentShape
   .superRefine((env, ctx) => {
     // Each check runs through followOn: one that reads a field which already failed reports nothing.
     const check = (run: (e: typeof env) => void) => followOn(ctx, env, run);
@@ -241,13 +111,14 @@ function checkClientAddress(env: { gateway: { clientAddress: ClientAddress }; ne
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
 
 /**
- * WAL has a volume of its own on every instance: up to max_wal_size between checkpoints (4GB web,
- * 8GB oltp), plus what replication slots and a stalled archive may hold back (a fifth of the
- * volume, max_slot_wal_keep_size). Require 2.5 x max_wal_size.
+ * WAL has a volume of its own on every instance: up to max_wal_size between checkpoints (the
+ * profile's WAL_SIZES, as the Cluster's parameters render them), plus what replication slots and
+ * a stalled archive may hold back (a fifth of the volume, max_slot_wal_keep_size). Require 2.5 x
+ * max_wal_size.
  */
 function checkWalRoom(env: Environment, ctx: z.RefinementCtx): void {
   const pg = env.components.postgres;
-  const maxWal = maxWalSizeBytes(pg.tuning.profile);
+  const maxWal = WAL_SIZES[pg.tuning.profile].max;
   if (num(pg.walVolumeSize) < 2.5 * maxWal) {
     ctx.addIssue({
       code: 'custom',

@@ -92,7 +92,7 @@ export const staging = {
     // The platform repository's release workflow, called at a release tag (@vX.Y.Z), signs every product image (keyless).
     signing: { repository: PLATFORM_REPOSITORY },
     releases: stagingReleases,
-    canary: { pauseAt10: '5m', pauseAt50: '10m', analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5 } },
+    canary: { steps: [{ weight: 10, pause: '5m' }, { weight: 50, pause: '10m' }], analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5 } },
     // Placeholder: a testnet RPC provider.
     rpcEndpoints: ['https://rpc.testnet.example.com'],
   },

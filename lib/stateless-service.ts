@@ -9,6 +9,7 @@ import type { StatelessService as StatelessConfig } from '../environments/supaba
 import { Rollout, type RolloutSpecStrategyCanary, toJson_RolloutSpec } from '../imports/rollout-argoproj.io';
 import { availability } from './availability';
 import type { PlatformChart } from './chart';
+import { MAX_SURGE } from './facts/rollout';
 import { selectorLabels } from './labels';
 import { type PortRule, workloadNetworkPolicy } from './network';
 import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
@@ -113,7 +114,7 @@ export class StatelessService extends Construct {
           strategy:
             props.strategy === 'Recreate'
               ? { type: 'Recreate' }
-              : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromString('25%') } },
+              : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromString(MAX_SURGE) } },
           selector: { matchLabels: this.selector },
           template,
         },

@@ -1,11 +1,13 @@
-// The api's canary release: the Rollout strategy (setWeight 10 -> pause -> 50 -> pause -> 100,
-// pauses from the environment) and the AnalysisTemplate that judges the canary's own pods from
+// The api's canary release: the Rollout strategy (the environment's steps, each setWeight ->
+// pause, then setWeight 100) and the AnalysisTemplate that judges the canary's own pods from
 // Prometheus while the release runs. Without a traffic router the weights are pod counts
 // (docs/reference/gateway-and-delivery.md), and Kong's metrics cannot tell versions apart, so every query selects the
 // canary by its pod-template hash, a label Prometheus copies from the pod.
 import type { Construct } from 'constructs';
 import type { ApiObjectMetadata } from 'cdk8s';
 import { ANALYSIS_WINDOW, type Canary, durationSeconds } from '../../environments/app';
+import { FULL_WEIGHT, rolloutWeights } from '../../lib/facts/canary';
+import { MAX_SURGE } from '../../lib/facts/rollout';
 import {
   AnalysisTemplate,
   AnalysisTemplateSpecMetricsFailureLimit,
@@ -104,17 +106,14 @@ export function analysisTemplate(scope: Construct, props: AnalysisProps): Analys
   });
 }
 
-/** The weights of the canary's steps, in order. */
-export const CANARY_WEIGHTS = [10, 50, 100] as const;
-
 /**
- * setWeight 10 -> pause -> setWeight 50 -> pause -> setWeight 100, with the analysis running in
- * the background from the first step; a failed measurement aborts back to the stable pods.
+ * Each step's setWeight -> pause, then setWeight 100, with the analysis running in the background
+ * from the first step; a failed measurement aborts back to the stable pods.
  */
 export function canaryStrategy(config: Canary, templateName: string): RolloutSpecStrategyCanary {
   const pause = (d: string) => ({ pause: { duration: RolloutSpecStrategyCanaryStepsPauseDuration.fromString(d) } });
   return {
-    steps: [{ setWeight: CANARY_WEIGHTS[0] }, pause(config.pauseAt10), { setWeight: CANARY_WEIGHTS[1] }, pause(config.pauseAt50), { setWeight: CANARY_WEIGHTS[2] }],
+    steps: [...config.steps.flatMap((step) => [{ setWeight: step.weight }, pause(step.pause)]), { setWeight: FULL_WEIGHT }],
     analysis: {
       templates: [{ templateName }],
       startingStep: 1,
@@ -123,7 +122,7 @@ export function canaryStrategy(config: Canary, templateName: string): RolloutSpe
     // Bring up each step's canary pods before taking stable pods away (the basic canary's
     // surge applies because there is no traffic router).
     maxUnavailable: RolloutSpecStrategyCanaryMaxUnavailable.fromNumber(0),
-    maxSurge: RolloutSpecStrategyCanaryMaxSurge.fromString('25%'),
+    maxSurge: RolloutSpecStrategyCanaryMaxSurge.fromString(MAX_SURGE),
   };
 }
 
@@ -137,11 +136,12 @@ export interface TimelineStep {
 }
 
 /**
- * The release's timeline for `pods` api pods: 10% at once, 50% after the first pause, 100% after
- * the second. Each step also waits for its new pods to become ready, which the cluster decides.
+ * The release's timeline for `pods` api pods: the first weight at once, each next one after the
+ * pauses before it, 100% after the last. Each step also waits for its new pods to become ready,
+ * which the cluster decides.
  */
 export function canaryTimeline(config: Canary, pods: number): TimelineStep[] {
   const minutes = (d: string) => durationSeconds(d) / 60;
-  const at = [0, minutes(config.pauseAt10), minutes(config.pauseAt10) + minutes(config.pauseAt50)];
-  return CANARY_WEIGHTS.map((weight, i) => ({ weight, atMinute: at[i]!, canaryPods: Math.round((pods * weight) / 100), pods }));
+  const at = (i: number) => config.steps.slice(0, i).reduce((t, step) => t + minutes(step.pause), 0);
+  return rolloutWeights(config.steps).map((weight, i) => ({ weight, atMinute: at(i), canaryPods: Math.round((pods * weight) / FULL_WEIGHT), pods }));
 }

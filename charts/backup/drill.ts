@@ -20,6 +20,7 @@ import { hardenedPodSpec, podTemplateMetadata, withExemptions } from '../../lib/
 import { rolesIn } from '../../lib/rbac';
 import { serviceAccount } from '../../lib/service-account';
 import type { PostgresChart } from '../postgres/postgres-chart';
+import { BACKUP_ROLE } from '../postgres/roles';
 import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
 import { RECOVERY_SCRIPTS_DIR, type RecoveryDatabase, WORK, recoveryCheckPod, recoveryClusterNetworkPolicy, recoveryScripts, toRecoveryCluster } from './recovery-check';
 
@@ -121,8 +122,8 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
                   env: [
                     ...checkEnv,
                     { name: 'RECORD_HOST', value: props.db.host },
-                    { name: 'RECORD_USER', value: 'platform_backup' },
-                    { name: 'RECORD_PASSWORD', valueFrom: props.db.passwordRef('platform_backup') },
+                    { name: 'RECORD_USER', value: BACKUP_ROLE },
+                    { name: 'RECORD_PASSWORD', valueFrom: props.db.passwordRef(BACKUP_ROLE) },
                     { name: 'MAX_RPO_SECONDS', value: String(DRILL_MAX_RPO_SECONDS) },
                   ],
                 },

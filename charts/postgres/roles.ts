@@ -24,6 +24,13 @@ export interface RoleAttributes {
   readonly usedBy: string;
 }
 
+/**
+ * The role the restore drill records its results as (it reads ops.backup_canary and inserts into
+ * ops.restore_drill_runs, as platform-init.sql grants). Named once: the managed role below and the
+ * drill's login both read it.
+ */
+export const BACKUP_ROLE = 'platform_backup';
+
 export const LOGIN_ROLES = {
   /**
    * The Supabase stack's own superuser (the image's bootstrap user): postgres-meta, Realtime,
@@ -36,7 +43,7 @@ export const LOGIN_ROLES = {
   supabase_storage_admin: { inherit: false, createrole: true, inRoles: ['authenticator'], usedBy: 'Storage' },
   supabase_functions_admin: { inherit: false, createrole: true, usedBy: 'database webhooks (pg_net)' },
   /** Reads the backup canary and records restore drill results. */
-  platform_backup: { usedBy: 'the restore drill' },
+  [BACKUP_ROLE]: { usedBy: 'the restore drill' },
   /** The product's api, worker and scheduler: owner of the "defi" schema, nothing more. */
   defi_app: { usedBy: 'the product (through the rw and ro poolers)' },
 } as const satisfies Record<string, RoleAttributes>;

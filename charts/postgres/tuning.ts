@@ -2,8 +2,8 @@
 // "web" or "oltp", Linux). Memory settings come from the container's memory limit, which is all
 // the memory PostgreSQL can ever use; CPU settings from the CPU request, which is what the pod is
 // guaranteed. Each setting carries the reason shown in docs/data-tier.md.
+import { SHARED_BUFFERS_SHARE, sharedBuffersBytes, type TuningProfile, WAL_SIZES } from '../../lib/facts/postgres-sizing';
 
-export type TuningProfile = 'web' | 'oltp';
 export type StorageType = 'ssd' | 'nvme' | 'san' | 'hdd';
 
 export interface TuningInput {
@@ -34,22 +34,13 @@ export function pgSize(bytes: number): string {
   return `${kb}kB`;
 }
 
-const WAL_SIZES: Record<TuningProfile, { min: number; max: number }> = {
-  web: { min: 1 * GB, max: 4 * GB },
-  oltp: { min: 2 * GB, max: 8 * GB },
-};
 const RANDOM_PAGE_COST: Record<StorageType, string> = { ssd: '1.1', nvme: '1.1', san: '1.1', hdd: '4' };
 const IO_CONCURRENCY: Record<StorageType, number> = { hdd: 2, ssd: 200, san: 300, nvme: 1000 };
-
-/** max_wal_size of a profile, bytes: the WAL volume must hold it with room to spare. */
-export function maxWalSizeBytes(profile: TuningProfile): number {
-  return WAL_SIZES[profile].max;
-}
 
 export function tune(input: TuningInput): Setting[] {
   const ram = input.memoryBytes;
   const cpus = Math.floor(input.cpuCores);
-  const sharedBuffers = Math.floor(ram / 4);
+  const sharedBuffers = sharedBuffersBytes(ram);
   const maintenance = Math.min(Math.floor(ram / 16), 8 * GB);
 
   // 3% of shared_buffers, between 32kB and 16MB; above 14MB PGTune rounds up to the 16MB cap.
@@ -68,7 +59,7 @@ export function tune(input: TuningInput): Setting[] {
 
   return [
     { name: 'max_connections', value: String(input.maxConnections), why: 'connection budget from the environment' },
-    { name: 'shared_buffers', value: pgSize(sharedBuffers), why: '1/4 of the memory limit' },
+    { name: 'shared_buffers', value: pgSize(sharedBuffers), why: `1/${1 / SHARED_BUFFERS_SHARE} of the memory limit` },
     { name: 'effective_cache_size', value: pgSize(Math.floor((ram * 3) / 4)), why: '3/4 of the memory limit (planner estimate, allocates nothing)' },
     { name: 'maintenance_work_mem', value: pgSize(maintenance), why: '1/16 of the memory limit, at most 8GB' },
     { name: 'work_mem', value: pgSize(workMem), why: '(limit - shared_buffers) / ((max_connections + workers) x 3), at least 4MB' },

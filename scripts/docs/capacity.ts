@@ -4,7 +4,8 @@ import { ENVIRONMENTS } from '../../environments';
 import { type Environment } from '../../environments/schema';
 import { renderEnvironment } from '../../platform';
 import { quantity } from '../../lib/quantity';
-import { connectionBudget, nodePlan, poolerClients, RESERVED_CONNECTIONS, servicePlan } from '../../environments/capacity';
+import { connectionBudget, nodePlan, poolerClients, servicePlan } from '../../environments/capacity';
+import { RESERVED_CONNECTIONS } from '../../lib/facts/postgres-sizing';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 

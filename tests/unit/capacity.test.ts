@@ -4,9 +4,11 @@
 // environment that overcommits the database is refused with the field to change.
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS } from '../../environments';
-import { connectionBudget, nodePlan, poolerClients, RESERVED_CONNECTIONS, servicePlan, standbyConnectionBudget } from '../../environments/capacity';
+import { connectionBudget, nodePlan, poolerClients, servicePlan, standbyConnectionBudget } from '../../environments/capacity';
 import { production } from '../../environments/production';
 import { parseEnvironment } from '../../environments/schema';
+import { RESERVED_CONNECTIONS } from '../../lib/facts/postgres-sizing';
+import { podsDuringRollout } from '../../lib/facts/rollout';
 import { objectsOf } from '../helpers';
 import type { K8sObject } from '../policy/objects';
 
@@ -19,7 +21,7 @@ function shipped(objects: K8sObject[], kind: string, name: string, variable: str
   if (value === undefined) throw new Error(`${kind} ${name} sets no ${variable}`);
   const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && (o.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name === name);
   const most = hpa ? (hpa.spec as { maxReplicas: number }).maxReplicas : (workload.spec.replicas ?? 1);
-  return { pool: Number(value), pods: Math.ceil(most * 1.25) };
+  return { pool: Number(value), pods: podsDuringRollout(most) };
 }
 
 describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s', (name, env) => {
@@ -39,7 +41,7 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     // Each PgBouncer pod opens at most max_db_connections, at its instances plus surge.
     const pooler = (objects.find((o) => o.kind === 'Pooler' && o.metadata.name === 'postgres-pooler-rw') as unknown as { spec: { instances: number; pgbouncer: { parameters: Record<string, string> } } }).spec;
     expect(pooler.pgbouncer.parameters.max_db_connections).toBe(pooler.pgbouncer.parameters.default_pool_size);
-    expect(counted('PgBouncer rw pooler')).toBe(Number(pooler.pgbouncer.parameters.max_db_connections) * Math.ceil(pooler.instances * 1.25));
+    expect(counted('PgBouncer rw pooler')).toBe(Number(pooler.pgbouncer.parameters.max_db_connections) * podsDuringRollout(pooler.instances));
     const cluster = objects.find((o) => o.kind === 'Cluster') as unknown as { spec: { postgresql: { parameters: Record<string, string> } } };
     expect(budget.max).toBe(Number(cluster.spec.postgresql.parameters.max_connections));
   });
