@@ -10,7 +10,7 @@ import { checkConnections } from './capacity';
 import { checkBudgets } from './budget';
 import type { ClientAddress } from './gateway';
 import { cidrsOverlap } from '../lib/cidr';
-import { WAL_SIZES } from '../lib/facts/postgres-sizing';
+import { WAL_SIZES, WAL_VOLUME_ROOM } from '../lib/facts/postgres-sizing';
 import { checkLoadtestUsers } from './loadtest';
 import { NAMESPACES } from './names';
 import { checkSloWindows } from './slos';
@@ -113,17 +113,17 @@ export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
 /**
  * WAL has a volume of its own on every instance: up to max_wal_size between checkpoints (the
  * profile's WAL_SIZES, as the Cluster's parameters render them), plus what replication slots and
- * a stalled archive may hold back (a fifth of the volume, max_slot_wal_keep_size). Require 2.5 x
- * max_wal_size.
+ * a stalled archive may hold back (a fifth of the volume, max_slot_wal_keep_size). Require
+ * WAL_VOLUME_ROOM x max_wal_size.
  */
 function checkWalRoom(env: Environment, ctx: z.RefinementCtx): void {
   const pg = env.components.postgres;
   const maxWal = WAL_SIZES[pg.tuning.profile].max;
-  if (num(pg.walVolumeSize) < 2.5 * maxWal) {
+  if (num(pg.walVolumeSize) < WAL_VOLUME_ROOM * maxWal) {
     ctx.addIssue({
       code: 'custom',
       path: ['components', 'postgres', 'walVolumeSize'],
-      message: `${pg.walVolumeSize} leaves too little room for WAL with the ${pg.tuning.profile} profile (max_wal_size ${maxWal / 2 ** 30}GB): give the volume at least ${Math.ceil((2.5 * maxWal) / 2 ** 30)}Gi`,
+      message: `${pg.walVolumeSize} leaves too little room for WAL with the ${pg.tuning.profile} profile (max_wal_size ${maxWal / 2 ** 30}GB): give the volume at least ${Math.ceil((WAL_VOLUME_ROOM * maxWal) / 2 ** 30)}Gi`,
     });
   }
 }

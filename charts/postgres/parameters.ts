@@ -3,7 +3,7 @@
 // Supabase image's own postgresql.conf sets, which CloudNativePG does not read (it writes its
 // own configuration), so every setting the image relies on is restated here. None of
 // CloudNativePG's fixed parameters may appear (cnpg-fixed-parameters.ts; a test checks).
-import { RESERVED_CONNECTIONS } from '../../lib/facts/postgres-sizing';
+import { maxSlotWalKeepSizeMB, RESERVED_CONNECTIONS } from '../../lib/facts/postgres-sizing';
 import { type Setting, tune, type TuningInput } from './tuning';
 
 /** Where the pgsodium/Vault root key and its getkey script are mounted (the Cluster's projected volume). */
@@ -80,7 +80,7 @@ const POLICY_GRANTS = '{"postgres":["auth.audit_log_entries","auth.identities","
 
 /** Every entry of `spec.postgresql.parameters`, with the reason for each (docs/data-tier.md). */
 export function clusterSettings(input: ParametersInput): Setting[] {
-  const slotLimit = Math.floor(input.walVolumeBytes / 5 / (1024 * 1024));
+  const slotLimit = maxSlotWalKeepSizeMB(input.walVolumeBytes);
   return [
     set('superuser_reserved_connections', RESERVED_CONNECTIONS, 'room for the operator when max_connections is reached'),
     set('password_encryption', 'scram-sha-256', 'no md5 hashes'),

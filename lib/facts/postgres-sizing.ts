@@ -41,3 +41,19 @@ export const SHARED_BUFFERS_SHARE = 1 / 4;
 export function sharedBuffersBytes(memoryLimitBytes: number): number {
   return Math.floor(memoryLimitBytes * SHARED_BUFFERS_SHARE);
 }
+
+/**
+ * max_slot_wal_keep_size is a fifth of the WAL volume: a replication slot whose consumer stalls
+ * (a lost standby, Realtime stopped) is invalidated before it fills the volume and stops the
+ * primary (https://www.postgresql.org/docs/15/runtime-config-replication.html#GUC-MAX-SLOT-WAL-KEEP-SIZE).
+ * Returns megabytes, the unit the parameter is written in.
+ */
+export function maxSlotWalKeepSizeMB(walVolumeBytes: number): number {
+  return Math.floor(walVolumeBytes / 5 / (1024 * 1024));
+}
+
+/**
+ * The WAL volume must hold this many times max_wal_size: WAL grows to max_wal_size between
+ * checkpoints, slots may hold back a fifth of the volume, and checkpoints can overrun under load.
+ */
+export const WAL_VOLUME_ROOM = 2.5;

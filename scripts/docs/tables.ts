@@ -6,6 +6,7 @@ import { DRILL_MAX_RPO_SECONDS } from '../../charts/backup/drill';
 import { ARCHIVE_TIMEOUT_SECONDS } from '../../charts/postgres/parameters';
 import { maxmemoryBytes } from '../../charts/redis/config';
 import { tune } from '../../charts/postgres/tuning';
+import { maxSlotWalKeepSizeMB } from '../../lib/facts/postgres-sizing';
 import { ENVIRONMENTS } from '../../environments';
 import { type Environment } from '../../environments/schema';
 import type { SecretKeySpec } from '../../lib/secrets';
@@ -53,7 +54,7 @@ export function tuningTable(envs: Environment[]): string {
     row('data volume', envs.map((e) => e.storage.sizes.postgres)),
     row('**PostgreSQL settings**', envs.map(() => '')),
     ...TUNING_ROWS.map((name) => row(`\`${name}\``, pg.map((s) => s[name] ?? ''))),
-    row('`max_slot_wal_keep_size`', envs.map((e) => `${Math.floor(quantity(e.storage.sizes.postgres) / 5 / 2 ** 20)}MB`)),
+    row('`max_slot_wal_keep_size`', envs.map((e) => `${maxSlotWalKeepSizeMB(quantity(e.components.postgres.walVolumeSize))}MB`)),
     row('**Redis**', envs.map(() => '')),
     row('memory limit', envs.map((e) => e.components.redis.resources.limits.memory)),
     row('`maxmemory`', envs.map((e) => `${Math.round(maxmemoryBytes(e.components.redis) / 2 ** 20)}Mi (${e.components.redis.maxmemoryPercent}%)`)),

@@ -14,7 +14,7 @@ import { dev } from '../../environments/dev';
 import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
 import { BACKUP_ROLE, LOGIN_ROLES } from '../../charts/postgres/roles';
 import { FULL_WEIGHT, minimumPodsFor, rolloutWeights } from '../../lib/facts/canary';
-import { RESERVED_CONNECTIONS, SHARED_BUFFERS_SHARE, WAL_SIZES } from '../../lib/facts/postgres-sizing';
+import { maxSlotWalKeepSizeMB, RESERVED_CONNECTIONS, SHARED_BUFFERS_SHARE, WAL_SIZES } from '../../lib/facts/postgres-sizing';
 import { MAX_SURGE, MAX_SURGE_PERCENT, podsDuringRollout } from '../../lib/facts/rollout';
 import { quantity } from '../../lib/quantity';
 import { objectsOf, ROOT } from '../helpers';
@@ -117,6 +117,13 @@ describe.each(ENVIRONMENT_NAMES)('facts in %s', (name) => {
     const profile = env.components.postgres.tuning.profile;
     expect(pgBytes(parameters().max_wal_size!)).toBe(WAL_SIZES[profile].max);
     expect(pgBytes(parameters().min_wal_size!)).toBe(WAL_SIZES[profile].min);
+  });
+
+  it('lets replication slots hold back a fifth of the WAL volume the Cluster claims, as the capacity table says', () => {
+    const walVolume = quantity(cluster().spec.walStorage.size);
+    expect(walVolume).toBe(quantity(env.components.postgres.walVolumeSize));
+    expect(parameters().max_slot_wal_keep_size).toBe(`${Math.floor(walVolume / 5 / 2 ** 20)}MB`);
+    expect(parameters().max_slot_wal_keep_size).toBe(`${maxSlotWalKeepSizeMB(walVolume)}MB`);
   });
 
   it('renders shared_buffers as the share of the memory limit, on the Cluster and on the drill\'s scratch Cluster', () => {

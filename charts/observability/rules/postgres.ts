@@ -12,6 +12,7 @@
 // The scrape config copies no pod label but app.kubernetes.io/name (as job), so a series does not
 // say which instance is the primary: cnpg_pg_replication_in_recovery (pg_is_in_recovery()) does,
 // 0 on the primary and 1 on a standby, and the rules join on it.
+import { RESERVED_CONNECTIONS } from '../../../lib/facts/postgres-sizing';
 import { CLUSTER_NAME } from '../../postgres/postgres-chart';
 import { JOBS } from '../metrics-catalogue';
 import { type Labels, ksm, series, target } from './series';
@@ -73,7 +74,7 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
     series('cnpg_backends_total', { ...inst(1), datname: 'postgres', usename: 'authenticator', application_name: 'postgrest', state: 'active' }, `${active}x20`),
     series('cnpg_backends_total', { ...inst(1), datname: 'postgres', usename: 'authenticator', application_name: 'postgrest', state: 'idle' }, `${idle}x20`),
     series('cnpg_pg_settings_setting', { ...inst(1), name: 'max_connections' }, '100x20'),
-    series('cnpg_pg_settings_setting', { ...inst(1), name: 'superuser_reserved_connections' }, '3x20'),
+    series('cnpg_pg_settings_setting', { ...inst(1), name: 'superuser_reserved_connections' }, `${RESERVED_CONNECTIONS}x20`),
   ];
   const transaction = (datname: string, seconds: number) => [
     series('cnpg_backends_max_tx_duration_seconds', { ...inst(1), datname, usename: 'app', application_name: 'api', state: 'idle in transaction' }, `${seconds}x20`),
