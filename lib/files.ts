@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
 
-/** The text of a file given relative to the project root, e.g. "charts/postgres/files/x.sql". */
+/** The text of a file given relative to the project root, e.g. "charts/postgres/files/platform-init.sql". */
 export function projectFile(relativePath: string): string {
   return readFileSync(join(PROJECT_ROOT, relativePath), 'utf8');
 }

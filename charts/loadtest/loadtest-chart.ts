@@ -50,7 +50,7 @@ export const LOADTEST_SUMMARY_MARKERS = { begin: '----- BEGIN k6 summary (JSON) 
 export const K6_THRESHOLDS_FAILED_EXIT_CODE = 99;
 /** The user of the grafana/k6 image ("k6"). */
 const K6_USER = { uid: 12345, gid: 12345 };
-/** Separates folders in a ConfigMap key, which cannot hold "/": lib/config.ts -> lib__config.ts. */
+/** Separates folders in a ConfigMap key, which cannot hold "/": tests/load/lib/config.ts -> lib__config.ts. */
 const KEY_SEPARATOR = '__';
 /** Seconds k6 gives setup() (the scripts' setupTimeout) and needs to start and to write its summary. */
 const START_AND_FINISH_SECONDS = 180;

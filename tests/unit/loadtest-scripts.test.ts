@@ -79,7 +79,7 @@ describe.each(files)('tests/load/%s', (path) => {
   });
 });
 
-/** The variables a script and the libraries it imports read through lib/config.ts's helpers. */
+/** The variables a script and the libraries it imports read through tests/load/lib/config.ts's helpers. */
 function variablesRead(path: string, seen = new Set<string>()): Set<string> {
   if (seen.has(path)) return new Set();
   seen.add(path);
