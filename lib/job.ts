@@ -1,10 +1,11 @@
 // Jobs and CronJobs: the pod hardened like every other workload's, its own ServiceAccount and
 // its own NetworkPolicy. A Job runs to completion: its pods never restart in place (a failed
-// step is a failed pod, retried by the Job's backoff) and they run without a token unless they
-// call the Kubernetes API. An on-demand Job (dist/<env>/on-demand/, applied by an operator) puts
+// step is a failed pod, retried only as far as the Job's backoff allows, so a half-done step is
+// never silently repeated inside one pod) and they run without a token unless they call the
+// Kubernetes API. An on-demand Job (dist/<env>/on-demand/, applied by an operator) puts
 // its Job object in the on-demand chart and its ServiceAccount and NetworkPolicy, which do
 // nothing by themselves, in the synced support chart (lib/chart.ts, `OnDemandChart`).
-import { Chart } from 'cdk8s';
+import { type ApiObjectMetadata, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { PlatformChart } from './chart';
@@ -22,8 +23,6 @@ export interface JobProps extends WorkloadProps {
   readonly backoffLimit?: number;
   /** Seconds a finished Job (and its pods' logs) is kept. @default kept until deleted */
   readonly ttlSecondsAfterFinished?: number;
-  /** Annotations of the Job object alone, e.g. an Argo CD hook. @default none */
-  readonly annotations?: Record<string, string>;
   /**
    * Where the Job object goes when not beside its ServiceAccount and NetworkPolicy (an on-demand
    * Job, whose support objects are synced with a layer). @default this construct, id "job"
@@ -31,7 +30,7 @@ export interface JobProps extends WorkloadProps {
   readonly jobObject?: { readonly scope: Construct; readonly id: string };
 }
 
-export interface ScheduledJobProps extends Omit<JobProps, 'ttlSecondsAfterFinished' | 'jobObject' | 'annotations'> {
+export interface ScheduledJobProps extends Omit<JobProps, 'ttlSecondsAfterFinished' | 'jobObject'> {
   /** Five-field cron schedule, in UTC. */
   readonly schedule: string;
 }
@@ -44,7 +43,7 @@ abstract class JobBase extends Construct {
   public readonly peer: Peer;
   public readonly serviceAccountName: string;
   /** The object metadata the Job, its ServiceAccount and its NetworkPolicy share. */
-  protected readonly meta: ReturnType<PlatformChart['metadata']>;
+  protected readonly meta: ApiObjectMetadata;
 
   protected constructor(scope: Construct, id: string, props: WorkloadProps) {
     super(scope, id);
@@ -66,7 +65,7 @@ abstract class JobBase extends Construct {
       ...(props.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: props.ttlSecondsAfterFinished } : {}),
       template: {
         metadata: podTemplateMetadata(this.meta.labels, props.podLabels, props.restartOn, props.podAnnotations),
-        spec: hardenedPodSpec({ restartPolicy: 'Never', ...props.pod, serviceAccountName: this.serviceAccountName }),
+        spec: hardenedPodSpec({ ...props.pod, restartPolicy: 'Never', serviceAccountName: this.serviceAccountName }),
       },
     };
   }
@@ -77,8 +76,7 @@ export class Job extends JobBase {
   constructor(scope: Construct, id: string, props: JobProps) {
     super(scope, id, props);
     const where = props.jobObject ?? { scope: this, id: 'job' };
-    const meta = { ...this.meta, ...(props.annotations ? { annotations: { ...this.meta.annotations, ...props.annotations } } : {}) };
-    new k8s.KubeJob(where.scope, where.id, { metadata: withExemptions(meta, props.pod), spec: this.jobSpec(props) });
+    new k8s.KubeJob(where.scope, where.id, { metadata: withExemptions(this.meta, props.pod), spec: this.jobSpec(props) });
   }
 }
 
