@@ -20,6 +20,9 @@ import { jwtSecret } from './charts/supabase/secrets';
 import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
+import { platformContext } from './lib/context';
+import { endpointOf, prometheusReceiver } from './lib/endpoint';
+import { workload } from './lib/workloads';
 import { claimOf } from './lib/stateful-set';
 import { type FlowDeclaration, flowDeclarations } from './lib/network';
 import { SNAPSHOT_STORES } from './charts/observability/context';
@@ -30,6 +33,7 @@ import type { SecretSpec } from './lib/secrets';
 
 /** Adds every chart of the platform for `env` to `app`. */
 export function buildPlatform(app: App, env: Environment): void {
+  const platform = platformContext(env);
   const foundation = new FoundationChart(app, 'foundation', {
     instance: env.name,
     prefix: env.namespacePrefix,
@@ -60,33 +64,24 @@ export function buildPlatform(app: App, env: Environment): void {
     dataVolumeSize: env.storage.sizes.redis,
   });
   const backup = new BackupChart(app, 'backup', {
-    instance: env.name,
-    namespace: foundation.namespaces.supabase,
-    priorityClassName: foundation.priorityClasses.data,
-    storageClassName: env.storage.className,
+    layer: 'backup',
+    platform,
     config: env.backup,
     db: postgres,
-    prefix: env.namespacePrefix,
     redis,
-    secretSource: env.secrets,
-    volumeSnapshots: {
-      className: env.storage.snapshotClassName,
-      targets: [
-        ...SNAPSHOT_STORES.map((store) => ({ namespace: foundation.namespaces.observability, claim: claimOf(store) })),
-        ...(env.supabase.storageBackend.kind === 'file' ? [{ namespace: foundation.namespaces.supabase, claim: STORAGE_FILES_CLAIM }] : []),
-      ],
-    },
-    apiServerCidrs: env.network.apiServerCidrs,
+    snapshotTargets: [
+      ...SNAPSHOT_STORES.map((store) => ({ namespace: platform.namespaces.observability, claim: claimOf(store) })),
+      ...(env.supabase.storageBackend.kind === 'file' ? [{ namespace: platform.namespaces.supabase, claim: STORAGE_FILES_CLAIM }] : []),
+    ],
   });
   new RestoreChart(app, 'restore', {
-    instance: env.name,
-    namespace: foundation.namespaces.supabase,
+    layer: ON_DEMAND_FOLDER,
+    supportLayer: 'backup',
+    platform,
     config: env.backup,
-    claims: { redis: claimOf(redis.statefulSetName) },
     redis,
     backupVolume: backup.backupVolume,
     db: postgres,
-    apiServerCidrs: env.network.apiServerCidrs,
   });
   const observability = new ObservabilityChart(app, 'observability', {
     instance: env.name,
@@ -169,14 +164,14 @@ export function buildPlatform(app: App, env: Environment): void {
     tracing: observability.tracing,
   });
   new LoadtestChart(app, 'loadtest', {
-    instance: env.name,
-    namespace: foundation.namespaces.app,
+    layer: ON_DEMAND_FOLDER,
+    // The scripts, ServiceAccounts, NetworkPolicies and the users' Secret go with the app layer.
+    supportLayer: 'app',
+    platform,
     config: env.loadtest,
-    secretSource: env.secrets,
     jwt: app_.secrets.jwt,
-    gateway: { namespace: foundation.namespaces.supabase, service: 'kong', port: PROXY_TLS_PORT },
-    observabilityNamespace: foundation.namespaces.observability,
-    prometheusPort: PROMETHEUS_PORT,
+    gateway: endpointOf(workload(platform, 'kong'), PROXY_TLS_PORT),
+    prometheus: prometheusReceiver(platform.namespaces.observability, PROMETHEUS_PORT),
   });
   // Once every on-demand chart exists: operators' Jobs must be those templates.
   new OperatorJobPolicyChart(app, 'operator-job-policy', {

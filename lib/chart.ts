@@ -5,7 +5,7 @@ import { type ApiObjectMetadata, Chart } from 'cdk8s';
 import { type Construct } from 'constructs';
 import pkg from '../package.json';
 import type { PlatformContext } from './context';
-import { type Folder, type Layer, ON_DEMAND_FOLDER } from './layers';
+import type { Folder, Layer } from './layers';
 import { type LabelSpec, standardLabels } from './labels';
 import { assertDnsLabel } from './names';
 import type { SecretSpec } from './secrets';
@@ -72,19 +72,25 @@ export class PlatformChart extends Chart {
   }
 }
 
+/** What platform.ts gives an on-demand chart: its own folder, and the layer of what supports it. */
+export interface OnDemandChartProps extends ChartProps {
+  /** The layer the Jobs' ServiceAccounts, NetworkPolicies and configuration are synced with. */
+  readonly supportLayer: Layer;
+}
+
 /**
- * A chart of Jobs that run only when an operator asks: the Jobs go to dist/<env>/on-demand/, which
- * no Argo CD Application syncs, and everything they need that does nothing by itself
- * (ServiceAccounts, NetworkPolicies, ConfigMaps, Secrets) goes to `support`, synced with
- * `supportLayer`. Starting one is then creating one Job, all an operator may do
- * (charts/security/operator-access-chart.ts).
+ * A chart of Jobs that run only when an operator asks: the Jobs go to its layer folder (the
+ * on-demand folder, dist/<env>/on-demand/, which no Argo CD Application syncs), and everything
+ * they need that does nothing by itself (ServiceAccounts, NetworkPolicies, ConfigMaps, Secrets)
+ * goes to `support`, synced with `supportLayer`. Starting one is then creating one Job, all an
+ * operator may do (charts/security/operator-access-chart.ts).
  */
 export class OnDemandChart extends PlatformChart {
   /** Where the Jobs' ServiceAccounts, NetworkPolicies and configuration go. */
   public readonly support: PlatformChart;
 
-  constructor(scope: Construct, id: string, props: { readonly instance: string; readonly supportLayer: Layer }) {
-    super(scope, id, { layer: ON_DEMAND_FOLDER, instance: props.instance });
-    this.support = new PlatformChart(scope, `${id}-support`, { layer: props.supportLayer, instance: props.instance });
+  constructor(scope: Construct, id: string, props: OnDemandChartProps) {
+    super(scope, id, props);
+    this.support = new PlatformChart(scope, `${id}-support`, { layer: props.supportLayer, platform: props.platform });
   }
 }

@@ -5,22 +5,13 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { PlatformChart } from './chart';
 import { selectorLabels } from './labels';
-import { type PortRule, workloadNetworkPolicy } from './network';
-import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
+import { workloadNetworkPolicy } from './network';
+import { hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
 import { serviceAccount } from './service-account';
+import type { WorkloadProps } from './workload';
 
-export interface DaemonSetServiceProps {
-  readonly name: string;
-  readonly component: string;
-  readonly namespace: string;
-  readonly version: string;
-  readonly pod: Omit<PodSpecProps, 'serviceAccountName' | 'affinity' | 'topologySpreadConstraints'>;
-  /** Annotations of the pods. @default none */
-  readonly podAnnotations?: Record<string, string>;
-  /** Config whose change must roll the pods. @default none */
-  readonly restartOn?: readonly string[];
-  readonly network: { readonly ingress: readonly PortRule[]; readonly egress: readonly PortRule[] };
-}
+/** A DaemonSet has no Service: its pods declare their own container ports (a scrape port). */
+export type DaemonSetServiceProps = WorkloadProps;
 
 export class DaemonSetService extends Construct {
   public readonly selector: Record<string, string>;
@@ -40,7 +31,7 @@ export class DaemonSetService extends Construct {
         updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromString('10%') } },
         selector: { matchLabels: this.selector },
         template: {
-          metadata: podTemplateMetadata(meta.labels, undefined, props.restartOn, props.podAnnotations),
+          metadata: podTemplateMetadata(meta.labels, props.podLabels, props.restartOn, props.podAnnotations),
           spec: hardenedPodSpec({ ...props.pod, serviceAccountName: account.name }),
         },
       },

@@ -3,7 +3,7 @@
 // owns a workload (a service that must admit Kong before the gateway chart exists) name it through
 // the workload identity table in lib/workloads.ts instead.
 import { selectorLabels } from './labels';
-import type { Peer, PortRule } from './network';
+import { type Peer, type PortRule, prometheusPeer } from './network';
 
 /** Who a workload is: enough to select its pods from anywhere in the platform instance. */
 export interface WorkloadIdentity {
@@ -62,4 +62,13 @@ export function egressTo(endpoint: Endpoint): PortRule {
 /** The ingress rule that admits `client`'s pods on `port`. */
 export function ingressFrom(client: Endpoint | WorkloadIdentity, port: number): PortRule {
   return { port, peers: ['peer' in client ? client.peer : peerOf(client)] };
+}
+
+/**
+ * The Prometheus server that receives the load tests' pushed samples, on `port`: always the
+ * first, by its pod's stable name (why in lib/network.ts, `prometheusReceiverUrl`).
+ */
+export function prometheusReceiver(observabilityNamespace: string, port: number): Endpoint {
+  const host = `prometheus-0.${serviceHost('prometheus-headless', observabilityNamespace)}`;
+  return { host, port, peer: prometheusPeer(observabilityNamespace), clientLabels: {} };
 }

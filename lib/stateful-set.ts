@@ -1,7 +1,8 @@
 // A stateful service: its ServiceAccount, a headless Service (stable pod DNS for the StatefulSet),
 // a ClusterIP Service for clients unless its pods are not interchangeable, the StatefulSet with
-// its volume claim templates, and its PodDisruptionBudget and spread. Claims are retained when the StatefulSet is deleted
-// or scaled down: nothing here ever deletes data.
+// its volume claim templates, its PodDisruptionBudget and spread, and its own NetworkPolicy from
+// the peers it declares. Claims are retained when the StatefulSet is deleted or scaled down:
+// nothing here ever deletes data.
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
@@ -9,8 +10,10 @@ import type { Disruption } from '../environments/fields';
 import { availability, type AvailabilityProps } from './availability';
 import type { PlatformChart } from './chart';
 import { selectorLabels } from './labels';
-import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
+import { workloadNetworkPolicy } from './network';
+import { hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
 import { serviceAccount } from './service-account';
+import { type ServicePort, servicePorts, withContainerPorts, type WorkloadProps } from './workload';
 
 export interface VolumeClaim {
   /** Claim template name; the container mounts it by this name. */
@@ -19,29 +22,17 @@ export interface VolumeClaim {
   readonly storageClassName: string;
 }
 
-export interface ServicePort {
-  readonly name: string;
-  readonly port: number;
-}
-
-/** Service ports that target the container ports of the same name. */
-export function servicePorts(ports: readonly ServicePort[]): k8s.ServicePort[] {
-  return ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name) }));
-}
+// Re-exported: charts imported the Service ports from here before the workload kit.
+export { type ServicePort, servicePorts } from './workload';
 
 /** The claim a StatefulSet's volume claim template gives one of its pods: "<template>-<set>-<ordinal>". */
 export function claimOf(statefulSet: string, template = 'data', ordinal = 0): string {
   return `${template}-${statefulSet}-${ordinal}`;
 }
 
-export interface StatefulServiceProps {
-  /** Object name of every object here, e.g. "postgres". */
-  readonly name: string;
-  readonly component: string;
-  readonly namespace: string;
-  /** The main image's version, for the version label. */
-  readonly version: string;
+export interface StatefulServiceProps extends WorkloadProps {
   readonly replicas: number;
+  /** The disruption budget from the environment. @default maxUnavailable 1 (`availability`) */
   readonly disruption?: z.infer<typeof Disruption>;
   /** How strictly the pods are kept apart (see `availability`). @default "preferred" */
   readonly spread?: AvailabilityProps['spread'];
@@ -51,16 +42,8 @@ export interface StatefulServiceProps {
    */
   readonly clientService?: boolean;
   readonly claims: readonly VolumeClaim[];
-  /** Ports of the client Service (and the headless one). */
+  /** Ports of the client Service (and the headless one); the containers declare them from here. */
   readonly ports: readonly ServicePort[];
-  /** The pod, without its ServiceAccount and placement, which this construct adds. */
-  readonly pod: Omit<PodSpecProps, 'serviceAccountName' | 'affinity' | 'topologySpreadConstraints'>;
-  /** Labels pods carry besides the standard ones (e.g. access labels for their own clients). @default none */
-  readonly podLabels?: Record<string, string>;
-  /** Annotations of the pods, e.g. where their metrics are (charts/observability/prometheus-config.ts). @default none */
-  readonly podAnnotations?: Record<string, string>;
-  /** Content whose change must restart the pods (config files): hashed into a pod annotation. @default none */
-  readonly restartOn?: readonly string[];
 }
 
 export class StatefulService extends Construct {
@@ -114,7 +97,7 @@ export class StatefulService extends Construct {
         selector: { matchLabels: this.selector },
         template: {
           metadata: podTemplateMetadata(podMeta.labels, props.podLabels, props.restartOn, props.podAnnotations),
-          spec: hardenedPodSpec({ ...props.pod, ...placement, serviceAccountName: account.name }),
+          spec: hardenedPodSpec({ ...withContainerPorts(props.pod, props.ports), ...placement, serviceAccountName: account.name }),
         },
         volumeClaimTemplates: props.claims.map((c) => ({
           metadata: { name: c.name, labels: podMeta.labels },
@@ -126,5 +109,6 @@ export class StatefulService extends Construct {
         })),
       },
     });
+    workloadNetworkPolicy(this, meta(props.name), { selector: this.selector, ...props.network });
   }
 }

@@ -11,28 +11,18 @@ import { availability } from './availability';
 import type { PlatformChart } from './chart';
 import { MAX_SURGE } from './facts/rollout';
 import { selectorLabels } from './labels';
-import { type PortRule, workloadNetworkPolicy } from './network';
-import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
+import { workloadNetworkPolicy } from './network';
+import { hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
 import { serviceAccount } from './service-account';
-import { type ServicePort, servicePorts } from './stateful-set';
+import { type ServicePort, servicePorts, withContainerPorts, type WorkloadProps } from './workload';
 
-export interface StatelessServiceProps {
+export interface StatelessServiceProps extends WorkloadProps {
   /** Name of every object here ("auth", "rest", ...); the Service's DNS name. */
   readonly name: string;
-  readonly component: string;
-  readonly namespace: string;
-  /** The main image's version, for the version label. */
-  readonly version: string;
   /** Replicas, autoscaling, disruption budget from the environment. */
   readonly config: Pick<StatelessConfig, 'replicas' | 'autoscaling' | 'disruption'>;
+  /** Ports of the Service; the containers declare them from here. */
   readonly ports: readonly ServicePort[];
-  readonly pod: Omit<PodSpecProps, 'serviceAccountName' | 'affinity' | 'topologySpreadConstraints'>;
-  /** Extra pod labels, e.g. the access labels of the databases it uses. @default none */
-  readonly podLabels?: Record<string, string>;
-  /** Annotations of the pods, e.g. where their metrics are (charts/observability/prometheus-config.ts). @default none */
-  readonly podAnnotations?: Record<string, string>;
-  /** Config whose change must roll the pods, hashed into an annotation. @default none */
-  readonly restartOn?: readonly string[];
   /**
    * Recreate for a pod that mounts a ReadWriteOnce volume (the new pod could land on another node
    * and wait for ever); RollingUpdate otherwise. @default "RollingUpdate"
@@ -45,8 +35,6 @@ export interface StatelessServiceProps {
   readonly canary?: RolloutSpecStrategyCanary;
   /** A PodDisruptionBudget even for one pod (it documents that evicting it is allowed). @default false */
   readonly pdbForSingleReplica?: boolean;
-  /** Who may connect to it, and where it may connect (DNS is always allowed). */
-  readonly network: { readonly ingress: readonly PortRule[]; readonly egress: readonly PortRule[] };
 }
 
 export class StatelessService extends Construct {
@@ -78,7 +66,7 @@ export class StatelessService extends Construct {
     });
     const template: k8s.PodTemplateSpec = {
       metadata: podTemplateMetadata(meta.labels, props.podLabels, props.restartOn, props.podAnnotations),
-      spec: hardenedPodSpec({ ...props.pod, ...placement, serviceAccountName: account.name }),
+      spec: hardenedPodSpec({ ...withContainerPorts(props.pod, props.ports), ...placement, serviceAccountName: account.name }),
     };
     // With an HPA the replica count is the HPA's: leaving it out keeps Argo CD from resetting it.
     const replicas = autoscaling ? {} : { replicas: props.config.replicas };

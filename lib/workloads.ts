@@ -17,6 +17,12 @@ interface WorkloadEntry {
 export const WORKLOADS = {
   /** Kong, the API gateway (charts/gateway). */
   kong: { namespace: 'supabase', name: 'kong', component: 'gateway' },
+  /**
+   * The load-test Jobs (charts/loadtest), which Prometheus admits for remote write. Each Job has
+   * its own name (loadtest-api, ...): their pods are selected by component, and `name` names the
+   * objects they share (the scripts' ConfigMap).
+   */
+  loadtest: { namespace: 'app', name: 'loadtest', component: 'loadtest' },
 } as const satisfies Record<string, WorkloadEntry>;
 
 export type WorkloadKey = keyof typeof WORKLOADS;

@@ -149,7 +149,6 @@ export class AppChart extends PlatformChart {
               // A local build loaded onto the node has no registry to pull from (dev's quick start).
               ...(c.localImages ? { imagePullPolicy: 'IfNotPresent' as const } : {}),
               resources: spec.config.resources,
-              ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port })),
               env: [...common(component), ...spec.env],
               ...spec.probes,
               volumeMounts: [{ name: 'postgres-ca', mountPath: tls.mountPath, readOnly: true }],

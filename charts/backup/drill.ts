@@ -10,19 +10,27 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
 import type { PlatformChart } from '../../lib/chart';
+import { type Endpoint, egressTo } from '../../lib/endpoint';
 import { projectFile } from '../../lib/files';
 import { manifestYaml } from '../../lib/output';
 import { IMAGES } from '../../lib/images';
-import { selectorLabels } from '../../lib/labels';
+import { ScheduledJob } from '../../lib/job';
 import { prefixed } from '../../lib/names';
-import { type Peer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
-import { hardenedPodSpec, podTemplateMetadata, withExemptions } from '../../lib/pod';
+import { toApiServer } from '../../lib/network';
 import { rolesIn } from '../../lib/rbac';
-import { serviceAccount } from '../../lib/service-account';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import { BACKUP_ROLE } from '../postgres/roles';
 import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
-import { RECOVERY_SCRIPTS_DIR, type RecoveryDatabase, WORK, recoveryCheckPod, recoveryClusterNetworkPolicy, recoveryScripts, toRecoveryCluster } from './recovery-check';
+import {
+  RECOVERY_SCRIPTS_DIR,
+  type RecoveryDatabase,
+  WORK,
+  recoveryCheckPod,
+  recoveryClusterNetworkPolicy,
+  recoveryEndpoint,
+  recoveryScripts,
+  toRecoveryCluster,
+} from './recovery-check';
 
 /** The drill's CronJob (the alerts watch it by this name). */
 export const DRILL = 'postgres-restore-drill';
@@ -30,24 +38,25 @@ export const DRILL = 'postgres-restore-drill';
 export const DRILL_MAX_RPO_SECONDS = 300;
 
 export interface DrillProps {
-  readonly instance: string;
-  readonly prefix: string;
+  /** The backup namespace, where the drill runs (the database's own). */
   readonly namespace: string;
-  readonly priorityClassName: string;
   readonly config: BackupConfig;
+  /** The object store the scratch Cluster recovers from. */
   readonly store: NonNullable<BackupConfig['objectStore']>;
-  readonly db: RecoveryDatabase & Pick<PostgresChart, 'operatorPeer' | 'host' | 'port' | 'clientLabels' | 'peer'>;
-  readonly apiServerCidrs: readonly string[];
+  /** The database: what the scratch Cluster repeats, and where the drill records its result. */
+  readonly db: RecoveryDatabase & Pick<PostgresChart, 'operatorPeer'> & Endpoint;
 }
 
 export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
   const ns = props.namespace;
+  const { instance, network } = chart.platform;
   const version = IMAGES.postgres.tag;
   const labels = { name: DRILL, component: 'backup', version };
   const meta = (objectName: string = DRILL) => chart.metadata({ ...labels, objectName, namespace: ns });
-  const scope = new Construct(chart, DRILL);
+  const scratch = { name: RECOVERY_CLUSTERS.drill, component: 'drill' };
+  const recovery = recoveryEndpoint(props.db, scratch, instance);
 
-  const manifest = recoveryCluster(props.db, { name: RECOVERY_CLUSTERS.drill, component: 'drill', target: { kind: 'latest' } });
+  const manifest = recoveryCluster(props.db, { ...scratch, target: { kind: 'latest' } });
   const files = {
     'cluster.yaml': manifestYaml(manifest),
     'drill-create.sh': projectFile('charts/backup/files/drill-create.sh'),
@@ -55,11 +64,10 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
     'drill-cleanup.sh': projectFile('charts/backup/files/drill-cleanup.sh'),
     ...recoveryScripts(),
   };
-  const configMap = new k8s.KubeConfigMap(scope, 'files', { metadata: meta(), data: files });
-  const account = serviceAccount(scope, meta());
 
   const pod = recoveryCheckPod(
-    { db: props.db, store: props.store, instance: props.instance, clusterName: RECOVERY_CLUSTERS.drill, scriptsConfigMap: configMap.name, resources: props.config.resources, sidecarResources: props.config.sidecarResources },
+    // The ConfigMap of `files`, made below beside the CronJob under the drill's own name.
+    { db: props.db, store: props.store, instance, recovery, scriptsConfigMap: DRILL, resources: props.config.resources, sidecarResources: props.config.sidecarResources },
     'latest',
   );
   const kubectlEnv: k8s.EnvVar[] = [
@@ -76,102 +84,83 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
   const check = pod.check;
   const checkEnv = (check.env ?? []).filter((e) => e.name !== 'RECOVERY_TARGET');
 
-  new k8s.KubeCronJob(scope, 'cron-job', {
-    metadata: withExemptions(meta(), { kubernetesApiAccess: true }),
-    spec: {
-      schedule: props.config.drill.schedule,
-      timeZone: 'Etc/UTC',
-      concurrencyPolicy: 'Forbid',
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: {
-        spec: {
-          backoffLimit: 0,
-          activeDeadlineSeconds: maxRto + 4 * 3600,
-          template: {
-            metadata: podTemplateMetadata(meta().labels, props.db.clientLabels, Object.values(files)),
-            spec: hardenedPodSpec({
-              serviceAccountName: account.name,
-              kubernetesApiAccess: true,
-              priorityClassName: props.priorityClassName,
-              restartPolicy: 'Never',
-              volumes: pod.volumes,
-              initContainers: [
-                // The archive first: the recovery must then reach at least what it held when the drill began
-                // (the database goes on archiving while the scratch Cluster recovers).
-                { ...pod.list, command: keepGoing('list-archive.sh', 'listing the archive') },
-                {
-                  name: 'create',
-                  image: IMAGES.kubectl,
-                  command: ['sh', `${RECOVERY_SCRIPTS_DIR}/drill-create.sh`],
-                  env: [
-                    ...kubectlEnv,
-                    { name: 'DRILL_MANIFEST', value: `${RECOVERY_SCRIPTS_DIR}/cluster.yaml` },
-                    { name: 'MAX_RTO_SECONDS', value: String(maxRto) },
-                    { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
-                  ],
-                  resources: props.config.sidecarResources,
-                  volumeMounts: [scripts, work],
-                  writablePaths: [{ path: '/tmp' }],
-                },
-                {
-                  ...check,
-                  name: 'check',
-                  command: ['bash', `${RECOVERY_SCRIPTS_DIR}/drill-check.sh`],
-                  env: [
-                    ...checkEnv,
-                    { name: 'RECORD_HOST', value: props.db.host },
-                    { name: 'RECORD_USER', value: BACKUP_ROLE },
-                    { name: 'RECORD_PASSWORD', valueFrom: props.db.passwordRef(BACKUP_ROLE) },
-                    { name: 'MAX_RPO_SECONDS', value: String(DRILL_MAX_RPO_SECONDS) },
-                  ],
-                },
-              ],
-              containers: [
-                {
-                  name: 'cleanup',
-                  image: IMAGES.kubectl,
-                  command: ['sh', `${RECOVERY_SCRIPTS_DIR}/drill-cleanup.sh`],
-                  env: kubectlEnv,
-                  resources: props.config.sidecarResources,
-                  volumeMounts: [scripts, work],
-                  writablePaths: [{ path: '/tmp' }],
-                },
-              ],
-            }),
-          },
+  const drill = new ScheduledJob(chart, DRILL, {
+    ...labels,
+    namespace: ns,
+    schedule: props.config.drill.schedule,
+    activeDeadlineSeconds: maxRto + 4 * 3600,
+    podLabels: props.db.clientLabels,
+    restartOn: Object.values(files),
+    pod: {
+      kubernetesApiAccess: true,
+      priorityClassName: chart.platform.priorityClasses.data,
+      volumes: pod.volumes,
+      initContainers: [
+        // The archive first: the recovery must then reach at least what it held when the drill began
+        // (the database goes on archiving while the scratch Cluster recovers).
+        { ...pod.list, command: keepGoing('list-archive.sh', 'listing the archive') },
+        {
+          name: 'create',
+          image: IMAGES.kubectl,
+          command: ['sh', `${RECOVERY_SCRIPTS_DIR}/drill-create.sh`],
+          env: [
+            ...kubectlEnv,
+            { name: 'DRILL_MANIFEST', value: `${RECOVERY_SCRIPTS_DIR}/cluster.yaml` },
+            { name: 'MAX_RTO_SECONDS', value: String(maxRto) },
+            { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
+          ],
+          resources: props.config.sidecarResources,
+          volumeMounts: [scripts, work],
+          writablePaths: [{ path: '/tmp' }],
         },
-      },
+        {
+          ...check,
+          name: 'check',
+          command: ['bash', `${RECOVERY_SCRIPTS_DIR}/drill-check.sh`],
+          env: [
+            ...checkEnv,
+            { name: 'RECORD_HOST', value: props.db.host },
+            { name: 'RECORD_USER', value: BACKUP_ROLE },
+            { name: 'RECORD_PASSWORD', valueFrom: props.db.passwordRef(BACKUP_ROLE) },
+            { name: 'MAX_RPO_SECONDS', value: String(DRILL_MAX_RPO_SECONDS) },
+          ],
+        },
+      ],
+      containers: [
+        {
+          name: 'cleanup',
+          image: IMAGES.kubectl,
+          command: ['sh', `${RECOVERY_SCRIPTS_DIR}/drill-cleanup.sh`],
+          env: kubectlEnv,
+          resources: props.config.sidecarResources,
+          volumeMounts: [scripts, work],
+          writablePaths: [{ path: '/tmp' }],
+        },
+      ],
     },
+    network: { ingress: [], egress: [...toRecoveryCluster(recovery), egressTo(props.db), ...toApiServer(network.apiServerCidrs)] },
   });
+  new k8s.KubeConfigMap(drill, 'files', { metadata: meta(), data: files });
 
-  const self = selectorLabels(chart.labelSpec(labels));
-  const drillPod: Peer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: self } };
-  workloadNetworkPolicy(scope, meta(), {
-    selector: self,
-    ingress: [],
-    egress: [...toRecoveryCluster(props, 'drill', props.instance), { port: props.db.port, peers: [props.db.peer] }, ...toApiServer(props.apiServerCidrs)],
-  });
-  recoveryClusterNetworkPolicy(new Construct(scope, 'scratch'), chart.metadata({ objectName: RECOVERY_CLUSTERS.drill, namespace: ns, name: 'postgres', component: 'drill', version }), {
-    instance: props.instance,
+  recoveryClusterNetworkPolicy(new Construct(drill, 'scratch'), chart.metadata({ objectName: RECOVERY_CLUSTERS.drill, namespace: ns, name: 'postgres', component: 'drill', version }), {
+    instance,
     component: 'drill',
     operator: props.db.operatorPeer,
-    checkers: [drillPod],
-    apiServerCidrs: props.apiServerCidrs,
+    checkers: [drill.peer],
+    apiServerCidrs: network.apiServerCidrs,
   });
 
   // Its own scratch Cluster only: create cannot name a resource in RBAC, so the admission policy
   // below holds creation to that one name and shape.
-  rolesIn(scope, meta(), [ns], { name: account.name, namespace: ns }, [
+  rolesIn(drill, meta(), [ns], { name: drill.serviceAccountName, namespace: ns }, [
     { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: ['create'] },
     { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], resourceNames: [RECOVERY_CLUSTERS.drill], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
   ]);
-  const user = `system:serviceaccount:${ns}:${account.name}`;
-  const policyName = prefixed(props.prefix, DRILL);
+  const user = `system:serviceaccount:${ns}:${drill.serviceAccountName}`;
+  const policyName = prefixed(chart.platform.prefix, DRILL);
   const policyMeta = chart.metadata({ ...labels, objectName: policyName });
-  new k8s.KubeValidatingAdmissionPolicy(scope, 'admission-policy', {
+  new k8s.KubeValidatingAdmissionPolicy(drill, 'admission-policy', {
     metadata: policyMeta,
     spec: {
       failurePolicy: 'Fail',
@@ -187,7 +176,7 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
       ],
     },
   });
-  new k8s.KubeValidatingAdmissionPolicyBinding(scope, 'admission-policy-binding', {
+  new k8s.KubeValidatingAdmissionPolicyBinding(drill, 'admission-policy-binding', {
     metadata: policyMeta,
     spec: { policyName, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
   });

@@ -2,15 +2,25 @@
 // and copies the verified snapshots to the environment's S3-compatible bucket; credentials from
 // the Secret backup-offsite.
 import { type k8s } from 'cdk8s-plus-33';
+import type { BackupConfig } from '../../environments/backup';
 import type { PlatformChart } from '../../lib/chart';
 import { IMAGES } from '../../lib/images';
 import { INTERNET, type PortRule } from '../../lib/network';
 import type { ContainerSpec } from '../../lib/pod';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
-import { BACKUP_ROOT, type BackupChartProps, SCRIPTS_DIR } from './backup-chart';
+import { BACKUP_ROOT, SCRIPTS_DIR } from './layout';
+
+export interface OffsiteCopyProps {
+  /** The backup namespace, where the bucket's credentials Secret is. */
+  readonly namespace: string;
+  /** The bucket (none: no copy) and the helper container's resources. */
+  readonly config: Pick<BackupConfig, 'offsite' | 'sidecarResources'>;
+  /** The backup volume and the scripts, as the snapshot step mounts them. */
+  readonly mounts: readonly k8s.VolumeMount[];
+}
 
 /** rclone after the Redis snapshot, copying the snapshots to the environment's bucket. */
-export function offsiteCopy(chart: PlatformChart, props: BackupChartProps, mounts: k8s.VolumeMount[]): { container: ContainerSpec; egress: PortRule } | undefined {
+export function offsiteCopy(chart: PlatformChart, props: OffsiteCopyProps): { container: ContainerSpec; egress: PortRule } | undefined {
   const o = props.config.offsite;
   const ns = props.namespace;
   if (!o) return undefined;
@@ -23,7 +33,7 @@ export function offsiteCopy(chart: PlatformChart, props: BackupChartProps, mount
       { key: 'secret-access-key', description: 'S3 secret access key', generate: { kind: 'provided', hint: 'the bucket owner' } },
     ],
   };
-  provideSecret(chart, 'offsite-secret', props.secretSource, secret, chart.metadata({ objectName: secret.name, namespace: ns, name: 'backup', component: 'secret' }));
+  provideSecret(chart, 'offsite-secret', chart.platform.secretSource, secret, chart.metadata({ objectName: secret.name, namespace: ns, name: 'backup', component: 'secret' }));
   const rclone = (name: string, value: string) => ({ name: `RCLONE_CONFIG_OFFSITE_${name}`, value });
   return {
     container: {
@@ -32,7 +42,7 @@ export function offsiteCopy(chart: PlatformChart, props: BackupChartProps, mount
       command: ['sh', `${SCRIPTS_DIR}/offsite-copy.sh`],
       env: [
         { name: 'BACKUP_ROOT', value: BACKUP_ROOT },
-        { name: 'OFFSITE_REMOTE', value: `offsite:${o.bucket}/${props.instance}` },
+        { name: 'OFFSITE_REMOTE', value: `offsite:${o.bucket}/${chart.platform.instance}` },
         { name: 'HOME', value: '/tmp' },
         rclone('TYPE', 's3'),
         rclone('PROVIDER', o.provider),
@@ -42,7 +52,7 @@ export function offsiteCopy(chart: PlatformChart, props: BackupChartProps, mount
         { name: 'RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY', valueFrom: secretKeyRef(secret, 'secret-access-key') },
       ],
       resources: props.config.sidecarResources,
-      volumeMounts: mounts,
+      volumeMounts: [...props.mounts],
       writablePaths: [{ path: '/tmp' }],
     },
     egress: { port: 443, peers: [INTERNET] },

@@ -13,6 +13,7 @@ import { selectorLabels } from '../../lib/labels';
 import { INTERNET, type Peer, type PortRule, toApiServer, workloadNetworkPolicy } from '../../lib/network';
 import type { ContainerSpec } from '../../lib/pod';
 import { secretKeyRef } from '../../lib/secrets';
+import { type Endpoint, egressTo, serviceHost } from '../../lib/endpoint';
 import { PG_PORT, STATUS_PORT } from '../postgres/network';
 import type { PostgresChart } from '../postgres/postgres-chart';
 
@@ -23,12 +24,30 @@ export const WORK = '/work';
 
 export type RecoveryDatabase = Pick<PostgresChart, 'dataNamespace' | 'clusterName' | 'objectStoreName' | 'objectStoreSecret' | 'passwordRef' | 'tlsFor' | 'recoverySpec'>;
 
+/** A recovery Cluster: its name (its read-write Service is <name>-rw) and its pods' component label. */
+export interface RecoveryClusterRef {
+  readonly name: string;
+  readonly component: string;
+}
+
+/** The read-write Service of a recovery Cluster of `db`, and its instance's pods. */
+export function recoveryEndpoint(db: Pick<RecoveryDatabase, 'dataNamespace'>, cluster: RecoveryClusterRef, instance: string): Endpoint {
+  return {
+    host: serviceHost(`${cluster.name}-rw`, db.dataNamespace),
+    port: PG_PORT,
+    peer: recoveryPods(db.dataNamespace, cluster.component, instance),
+    // The recovery Cluster's policy admits its checkers by their own pods (`recoveryClusterNetworkPolicy`).
+    clientLabels: {},
+  };
+}
+
 export interface RecoveryCheckProps {
   readonly db: RecoveryDatabase;
   readonly store: NonNullable<BackupConfig['objectStore']>;
+  /** The environment name: the database's folder in the object store. */
   readonly instance: string;
-  /** The recovery Cluster's name (its read-write Service is <name>-rw). */
-  readonly clusterName: string;
+  /** The recovery Cluster to check. */
+  readonly recovery: Endpoint;
   /** The ConfigMap holding list-archive.sh, check-recovery.sh and verify-recovery.sh. */
   readonly scriptsConfigMap: string;
   readonly resources: BackupConfig['resources'];
@@ -88,8 +107,8 @@ export function recoveryCheckPod(
       image: IMAGES.postgres,
       command: ['bash', `${RECOVERY_SCRIPTS_DIR}/check-recovery.sh`],
       env: [
-        { name: 'PGHOST', value: `${props.clusterName}-rw.${ns}.svc.cluster.local` },
-        { name: 'PGPORT', value: String(PG_PORT) },
+        { name: 'PGHOST', value: props.recovery.host },
+        { name: 'PGPORT', value: String(props.recovery.port) },
         { name: 'PGDATABASE', value: 'postgres' },
         { name: 'PGUSER', value: 'supabase_admin' },
         { name: 'PGPASSWORD', valueFrom: props.db.passwordRef('supabase_admin') },
@@ -108,11 +127,8 @@ export function recoveryCheckPod(
 }
 
 /** Egress of a pod that checks a recovery Cluster: its instance, and the object store. */
-export function toRecoveryCluster(props: Pick<RecoveryCheckProps, 'db'>, component: string, instance: string): PortRule[] {
-  return [
-    { port: PG_PORT, peers: [recoveryPods(props.db.dataNamespace, component, instance)] },
-    { port: 443, peers: [INTERNET] },
-  ];
+export function toRecoveryCluster(recovery: Endpoint): PortRule[] {
+  return [egressTo(recovery), { port: 443, peers: [INTERNET] }];
 }
 
 /** The pods of the recovery Clusters of one component ("recovery", "drill"), by the labels their inheritedMetadata gives them. */

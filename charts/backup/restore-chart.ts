@@ -12,20 +12,18 @@
 import { ApiObject, type ApiObjectProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
-import { OnDemandChart } from '../../lib/chart';
-import { IMAGES, type PinnedImage } from '../../lib/images';
-import { selectorLabels } from '../../lib/labels';
-import { workloadNetworkPolicy } from '../../lib/network';
-import { hardenedPodSpec } from '../../lib/pod';
-import { serviceAccount } from '../../lib/service-account';
 import type { BackupConfig } from '../../environments/backup';
+import { OnDemandChart, type OnDemandChartProps } from '../../lib/chart';
+import { IMAGES } from '../../lib/images';
+import { Job } from '../../lib/job';
 import { withMemoryAtLeast } from '../../lib/resources';
+import { claimOf } from '../../lib/stateful-set';
 import type { PostgresChart } from '../postgres/postgres-chart';
 import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
 import { REDIS_DATA_DIR } from '../redis/config';
 import type { RedisChart } from '../redis/redis-chart';
-import { type RecoveryDatabase, recoveryCheckPod, recoveryScripts, recoveryClusterNetworkPolicy, toRecoveryCluster } from './recovery-check';
-import { BACKUP_ROOT, type BackupVolume, SCRIPTS_DIR } from './backup-chart';
+import { BACKUP_ROOT, type BackupVolume, scriptStep } from './layout';
+import { type RecoveryDatabase, recoveryCheckPod, recoveryClusterNetworkPolicy, recoveryEndpoint, recoveryScripts, toRecoveryCluster } from './recovery-check';
 
 export const RESTORE_JOBS = { redis: 'redis-restore' } as const;
 /** The Job that checks a PostgreSQL recovery Cluster, and the ConfigMap of its scripts. */
@@ -39,120 +37,94 @@ export const RESTORE_INPUTS = {
   postgres: ['RECOVERY_TARGET'],
 } as const;
 
-export interface RestoreChartProps {
-  readonly instance: string;
-  readonly namespace: string;
+/** A finished restore Job, with its pods' logs, is kept a week for the incident review. */
+const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
+
+export interface RestoreChartProps extends OnDemandChartProps {
   readonly config: BackupConfig;
-  /** The data volume the restore writes into: the StatefulSet's claim of pod 0. */
-  readonly claims: { readonly redis: string };
-  /** Redis, for the memory its restore's load check needs. */
-  readonly redis: Pick<RedisChart, 'datasetMemory'>;
+  /** Redis: its StatefulSet, whose pod 0's data volume the restore writes, and its dataset's memory for the load check. */
+  readonly redis: Pick<RedisChart, 'statefulSetName' | 'datasetMemory'>;
   /** The backup volume and the scripts, as the backup chart mounts them. */
   readonly backupVolume: BackupVolume;
   /** The database, for recovery Clusters from its object store (none without one). */
   readonly db: RecoveryDatabase & Pick<PostgresChart, 'operatorPeer'>;
-  /** Addresses of the Kubernetes API server (a recovery Cluster's instance manager calls it). */
-  readonly apiServerCidrs: readonly string[];
 }
 
 export class RestoreChart extends OnDemandChart {
   constructor(scope: Construct, id: string, props: RestoreChartProps) {
-    super(scope, id, { instance: props.instance, supportLayer: 'backup' });
-    const ns = props.namespace;
-    const backup = props.backupVolume;
-    const support = this.support;
-
-    const job = (spec: { name: string; image: PinnedImage; shell: 'bash' | 'sh'; script: string; dataClaim: string; dataMount: string; env: k8s.EnvVar[]; resources: BackupConfig['resources'] }) => {
-      const labels = { name: spec.name, component: 'restore', version: spec.image.tag };
-      const meta = this.metadata({ ...labels, objectName: spec.name, namespace: ns });
-      const scope = new Construct(this, spec.name);
-      const supportScope = new Construct(support, spec.name);
-      const account = serviceAccount(supportScope, meta);
-      new k8s.KubeJob(scope, 'job', {
-        metadata: meta,
-        spec: {
-          backoffLimit: 0,
-          activeDeadlineSeconds: 3600,
-          ttlSecondsAfterFinished: 7 * 24 * 3600,
-          template: {
-            metadata: { labels: meta.labels },
-            spec: hardenedPodSpec({
-              serviceAccountName: account.name,
-              restartPolicy: 'Never',
-              volumes: [...backup.volumes, { name: 'data', persistentVolumeClaim: { claimName: spec.dataClaim } }],
-              containers: [
-                {
-                  name: spec.name,
-                  image: spec.image,
-                  command: [spec.shell, `${SCRIPTS_DIR}/${spec.script}`],
-                  env: [{ name: 'BACKUP_ROOT', value: BACKUP_ROOT }, ...spec.env],
-                  resources: spec.resources,
-                  // Restores only read the backups.
-                  volumeMounts: [...backup.mounts.map((m) => ({ ...m, readOnly: true })), { name: 'data', mountPath: spec.dataMount }],
-                  writablePaths: [{ path: '/tmp' }],
-                },
-              ],
-            }),
-          },
-        },
-      });
-      // Reads and writes volumes only: no connection in or out.
-      workloadNetworkPolicy(supportScope, meta, { selector: selectorLabels(this.labelSpec(labels)), ingress: [], egress: [] });
-    };
-    const inputs = (names: readonly string[], defaults: Record<string, string>) => names.map((name) => ({ name, value: defaults[name] ?? '' }));
-
+    super(scope, id, props);
     if (props.db.objectStoreName && props.config.objectStore) this.postgresRecovery(props, props.config.objectStore);
+    this.redisRestore(props);
+  }
 
-    job({
-      name: RESTORE_JOBS.redis,
+  /** The Job that prepares a stopped Redis's data directory from a snapshot of the backup volume. */
+  private redisRestore(props: RestoreChartProps): void {
+    const name = RESTORE_JOBS.redis;
+    const backup = props.backupVolume;
+    const defaults: Record<string, string> = { RESTORE_SNAPSHOT: 'latest', RESTORE_FORCE: 'false' };
+    const inputs = RESTORE_INPUTS.redis.map((input) => ({ name: input, value: defaults[input] ?? '' }));
+    const step = scriptStep({
+      name,
       image: IMAGES.redis,
       shell: 'sh',
       script: 'restore-redis.sh',
-      dataClaim: props.claims.redis,
-      dataMount: REDIS_DATA_DIR,
-      env: [{ name: 'REDIS_DATA', value: REDIS_DATA_DIR }, ...inputs(RESTORE_INPUTS.redis, { RESTORE_SNAPSHOT: 'latest', RESTORE_FORCE: 'false' })],
+      env: [{ name: 'BACKUP_ROOT', value: BACKUP_ROOT }, { name: 'REDIS_DATA', value: REDIS_DATA_DIR }, ...inputs],
       // redis-load-check.sh loads the snapshot into a scratch redis-server: the whole dataset.
       resources: withMemoryAtLeast(props.config.resources, props.redis.datasetMemory),
+      // Restores only read the backups.
+      volumeMounts: [...backup.mounts.map((m) => ({ ...m, readOnly: true })), { name: 'data', mountPath: REDIS_DATA_DIR }],
+    });
+    new Job(this.support, name, {
+      name,
+      component: 'restore',
+      namespace: this.platform.namespaces.supabase,
+      version: IMAGES.redis.tag,
+      activeDeadlineSeconds: 3600,
+      ttlSecondsAfterFinished: KEEP_FINISHED_SECONDS,
+      jobObject: { scope: new Construct(this, name), id: 'job' },
+      pod: {
+        volumes: [...backup.volumes, { name: 'data', persistentVolumeClaim: { claimName: claimOf(props.redis.statefulSetName) } }],
+        containers: [step],
+      },
+      // Reads and writes volumes only: no connection in or out.
+      network: { ingress: [], egress: [] },
     });
   }
 
   /** The recovery Cluster template and the Job that checks it, with their support objects. */
   private postgresRecovery(props: RestoreChartProps, store: NonNullable<BackupConfig['objectStore']>): void {
-    const ns = props.namespace;
+    const ns = this.platform.namespaces.supabase;
+    const { instance, network } = this.platform;
     const version = IMAGES.postgres.tag;
-    new ApiObject(this, 'postgres-recovery', recoveryCluster(props.db, { name: RECOVERY_CLUSTERS.restore, component: 'recovery', target: { kind: 'latest' } }) as ApiObjectProps);
+    const cluster = { name: RECOVERY_CLUSTERS.restore, component: 'recovery' };
+    new ApiObject(this, 'postgres-recovery', recoveryCluster(props.db, { ...cluster, target: { kind: 'latest' } }) as ApiObjectProps);
 
-    const files = recoveryScripts();
-    new k8s.KubeConfigMap(this.support, 'recovery-scripts', { metadata: this.support.metadata({ objectName: RECOVERY_SCRIPTS, namespace: ns, name: 'postgres', component: 'recovery', version }), data: files });
-    const labels = { name: RECOVERY_CHECK_JOB, component: 'restore', version };
-    const meta = this.metadata({ ...labels, objectName: RECOVERY_CHECK_JOB, namespace: ns });
-    const supportScope = new Construct(this.support, RECOVERY_CHECK_JOB);
-    const account = serviceAccount(supportScope, meta);
-    const pod = recoveryCheckPod(
-      { db: props.db, store, instance: props.instance, clusterName: RECOVERY_CLUSTERS.restore, scriptsConfigMap: RECOVERY_SCRIPTS, resources: props.config.resources, sidecarResources: props.config.sidecarResources },
-      'latest',
-    );
-    new k8s.KubeJob(this, RECOVERY_CHECK_JOB, {
-      metadata: meta,
-      spec: {
-        backoffLimit: 0,
-        // The recovery itself (restoring the base backup, replaying WAL) comes first.
-        activeDeadlineSeconds: props.config.drill.maxRtoMinutes * 60 + 3600,
-        ttlSecondsAfterFinished: 7 * 24 * 3600,
-        template: {
-          metadata: { labels: meta.labels },
-          spec: hardenedPodSpec({ serviceAccountName: account.name, restartPolicy: 'Never', volumes: pod.volumes, initContainers: [pod.list], containers: [pod.check] }),
-        },
-      },
+    const scripts = new k8s.KubeConfigMap(this.support, 'recovery-scripts', {
+      metadata: this.support.metadata({ objectName: RECOVERY_SCRIPTS, namespace: ns, name: 'postgres', component: 'recovery', version }),
+      data: recoveryScripts(),
     });
-    const checker = selectorLabels(this.labelSpec(labels));
-    workloadNetworkPolicy(supportScope, meta, { selector: checker, ingress: [], egress: toRecoveryCluster(props, 'recovery', props.instance) });
-    recoveryClusterNetworkPolicy(new Construct(this.support, 'recovery-cluster'), this.support.metadata({ objectName: RECOVERY_CLUSTERS.restore, namespace: ns, name: 'postgres', component: 'recovery', version }), {
-      instance: props.instance,
-      component: 'recovery',
+    const recovery = recoveryEndpoint(props.db, cluster, instance);
+    const { sidecarResources, resources } = props.config;
+    const pod = recoveryCheckPod({ db: props.db, store, instance, recovery, scriptsConfigMap: scripts.name, resources, sidecarResources }, 'latest');
+    const check = new Job(this.support, RECOVERY_CHECK_JOB, {
+      name: RECOVERY_CHECK_JOB,
+      component: 'restore',
+      namespace: ns,
+      version,
+      // The recovery itself (restoring the base backup, replaying WAL) comes first.
+      activeDeadlineSeconds: props.config.drill.maxRtoMinutes * 60 + 3600,
+      ttlSecondsAfterFinished: KEEP_FINISHED_SECONDS,
+      jobObject: { scope: this, id: RECOVERY_CHECK_JOB },
+      pod: { volumes: pod.volumes, initContainers: [pod.list], containers: [pod.check] },
+      network: { ingress: [], egress: toRecoveryCluster(recovery) },
+    });
+    const clusterMeta = this.support.metadata({ objectName: cluster.name, namespace: ns, name: 'postgres', component: cluster.component, version });
+    recoveryClusterNetworkPolicy(new Construct(this.support, 'recovery-cluster'), clusterMeta, {
+      instance,
+      component: cluster.component,
       operator: props.db.operatorPeer,
-      checkers: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: checker } }],
-      apiServerCidrs: props.apiServerCidrs,
+      checkers: [check.peer],
+      apiServerCidrs: network.apiServerCidrs,
     });
   }
 }

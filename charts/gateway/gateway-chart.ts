@@ -153,11 +153,6 @@ export class GatewayChart extends PlatformChart {
               `sh ${TEMPLATE_DIR}/render-kong-config.sh ${TEMPLATE_DIR}/kong.yml ${RENDERED_DIR}/kong.yml ${PLACEHOLDERS.join(' ')} && exec /docker-entrypoint.sh kong docker-start`,
             ],
             resources: props.config.kong.resources,
-            ports: [
-              { name: 'proxy', containerPort: PROXY_PORT },
-              { name: 'proxy-tls', containerPort: PROXY_TLS_PORT },
-              { name: 'metrics', containerPort: STATUS_PORT },
-            ],
             env: [
               { name: 'KONG_DATABASE', value: 'off' },
               { name: 'KONG_DECLARATIVE_CONFIG', value: `${RENDERED_DIR}/kong.yml` },

@@ -20,15 +20,15 @@ import { join, relative } from 'node:path';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { type LoadtestConfig, LOADTEST_SCRIPTS, type LoadtestScript, loadtestSeconds } from '../../environments/loadtest';
-import type { Environment } from '../../environments/schema';
-import { OnDemandChart } from '../../lib/chart';
+import { OnDemandChart, type OnDemandChartProps } from '../../lib/chart';
+import { type Endpoint, egressTo, urlOf } from '../../lib/endpoint';
 import { PROJECT_ROOT, projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
-import { LABEL, selectorLabels } from '../../lib/labels';
-import { type Peer, podsOf, prometheusPeer, prometheusRemoteWriteUrl, workloadNetworkPolicy } from '../../lib/network';
-import { hardenedPodSpec } from '../../lib/pod';
+import { Job } from '../../lib/job';
+import { LABEL } from '../../lib/labels';
+import type { Peer } from '../../lib/network';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
-import { serviceAccount } from '../../lib/service-account';
+import { WORKLOADS, workload } from '../../lib/workloads';
 
 /** The Job of each script: `cli loadtest` copies one under a fresh name. */
 export const LOADTEST_JOBS: Readonly<Record<LoadtestScript, string>> = { api: 'loadtest-api', realtime: 'loadtest-realtime', database: 'loadtest-database' };
@@ -36,7 +36,7 @@ export const LOADTEST_JOBS: Readonly<Record<LoadtestScript, string>> = { api: 'l
 export const LOADTEST_CONTAINER = 'k6';
 export const LOADTEST_CONFIG_MAP = 'loadtest-scripts';
 /** The component label of every load-test object and pod (Prometheus admits pods by it). */
-export const LOADTEST_COMPONENT = 'loadtest';
+export const LOADTEST_COMPONENT = WORKLOADS.loadtest.component;
 /** Where the scripts are in the repository, and in the pod. */
 export const LOADTEST_SOURCE_DIR = 'tests/load';
 export const LOADTEST_SCRIPTS_DIR = '/scripts';
@@ -58,19 +58,14 @@ const START_AND_FINISH_SECONDS = 180;
 /** The Secret of the provisioned load-test users' password (database test, "password" users). */
 export const LOADTEST_USERS_SECRET_NAME = 'loadtest-users';
 
-export interface LoadtestChartProps {
-  readonly instance: string;
-  /** The app namespace: the Jobs run beside the product. */
-  readonly namespace: string;
+export interface LoadtestChartProps extends OnDemandChartProps {
   readonly config: LoadtestConfig;
-  readonly secretSource: Environment['secrets'];
   /** The app namespace's copy of supabase-jwt (the app chart provides it), holding loadtest-key. */
   readonly jwt: SecretSpec;
-  /** Kong: its namespace and TLS port, the only port it admits from inside the cluster. */
-  readonly gateway: { readonly namespace: string; readonly service: string; readonly port: number };
-  readonly observabilityNamespace: string;
-  /** Prometheus's port, where its remote-write receiver listens (/api/v1/write). */
-  readonly prometheusPort: number;
+  /** Kong on its TLS port, the only port it admits from inside the cluster. */
+  readonly gateway: Endpoint;
+  /** The Prometheus server whose remote-write receiver (/api/v1/write) takes the results. */
+  readonly prometheus: Endpoint;
 }
 
 /** The load-test pods of one environment, for a NetworkPolicy rule (Prometheus admits them). */
@@ -100,51 +95,100 @@ export function loadtestFiles(): { path: string; key: string }[] {
   });
 }
 
+/** How one script's test runs: its environment and how long it is planned to take. */
+interface ScriptRun {
+  readonly env: k8s.EnvVar[];
+  /** Seconds the last iteration may take after the ramp-down. */
+  readonly lastIteration: number;
+  readonly shape: { readonly rampUp: string; readonly hold: string; readonly rampDown: string };
+}
+
+const value = (name: string, v: string | number): k8s.EnvVar => ({ name, value: String(v) });
+
 export class LoadtestChart extends OnDemandChart {
   constructor(scope: Construct, id: string, props: LoadtestChartProps) {
-    // The scripts, ServiceAccounts, NetworkPolicies and the users' Secret go with the app layer.
-    super(scope, id, { instance: props.instance, supportLayer: 'app' });
-    const ns = props.namespace;
+    super(scope, id, props);
+    const self = workload(this.platform, 'loadtest');
+    const ns = self.namespace;
     const c = props.config;
-    const support = this.support;
 
     const files = loadtestFiles();
-    const scripts = new k8s.KubeConfigMap(support, 'scripts', {
-      metadata: this.metadata({ objectName: LOADTEST_CONFIG_MAP, namespace: ns, name: 'loadtest', component: LOADTEST_COMPONENT }),
+    const scripts = new k8s.KubeConfigMap(this.support, 'scripts', {
+      metadata: this.metadata({ objectName: LOADTEST_CONFIG_MAP, namespace: ns, name: self.name, component: self.component }),
       data: {
         ...Object.fromEntries(files.map((f) => [f.key, projectFile(`${LOADTEST_SOURCE_DIR}/${f.path}`)])),
         [RUNNER]: projectFile(`charts/loadtest/files/${RUNNER}`),
       },
     });
     const items = [...files.map((f) => ({ key: f.key, path: f.path })), { key: RUNNER, path: RUNNER }];
+    const common = this.commonEnv(props);
+    const runs = scriptRuns(c, this.usersSecret(c, ns));
 
-    // Provisioned users sign in with this password (environments/loadtest.ts, database.users).
-    const usersSecret: SecretSpec | undefined =
-      c.database.users === 'password'
-        ? {
-            name: LOADTEST_USERS_SECRET_NAME,
-            namespace: ns,
-            description: `Password of the provisioned load-test users loadtest-<n>@${c.database.emailDomain} (tests/load/database.ts)`,
-            keys: [{ key: 'password', description: 'password of every load-test user', generate: { kind: 'hex', bytes: 24 } }],
-          }
-        : undefined;
-    if (usersSecret) provideSecret(support, 'users-secret', props.secretSource, usersSecret, this.metadata({ objectName: usersSecret.name, namespace: ns, name: 'loadtest', component: 'secret' }));
+    for (const script of LOADTEST_SCRIPTS) {
+      const name = LOADTEST_JOBS[script];
+      const run = runs[script];
+      const { rampUp, hold, rampDown } = run.shape;
+      const planned = loadtestSeconds(rampUp) + loadtestSeconds(hold) + loadtestSeconds(rampDown) + run.lastIteration;
+      new Job(this.support, name, {
+        name,
+        component: self.component,
+        namespace: ns,
+        version: IMAGES.k6.tag,
+        // A load test is never retried on its own: a second run doubles the load on a platform
+        // that just failed.
+        backoffLimit: 0,
+        activeDeadlineSeconds: planned + START_AND_FINISH_SECONDS + loadtestSeconds(c.deadlineMargin),
+        // Long enough to read the log the next working day.
+        ttlSecondsAfterFinished: 3 * 24 * 3600,
+        jobObject: { scope: new Construct(this, name), id: 'job' },
+        pod: {
+          identity: K6_USER,
+          volumes: [{ name: 'scripts', configMap: { name: scripts.name, items, defaultMode: 0o444 } }],
+          containers: [
+            {
+              name: LOADTEST_CONTAINER,
+              image: IMAGES.k6,
+              command: ['/bin/sh', `${LOADTEST_SCRIPTS_DIR}/${RUNNER}`],
+              args: ['k6', 'run', `--summary-export=${LOADTEST_SUMMARY_FILE}`, '--out', 'experimental-prometheus-rw', `${LOADTEST_SCRIPTS_DIR}/${script}.ts`],
+              env: [...common, ...run.env],
+              resources: c.resources,
+              volumeMounts: [{ name: 'scripts', mountPath: LOADTEST_SCRIPTS_DIR, readOnly: true }],
+              writablePaths: [{ path: RESULTS_DIR, sizeLimit: '16Mi' }, { path: '/tmp' }],
+            },
+          ],
+        },
+        // Out to Kong's TLS port and Prometheus's remote write; nothing comes in.
+        network: { ingress: [], egress: [egressTo(props.gateway), egressTo(props.prometheus)] },
+      });
+    }
+  }
 
-    const kong = `https://${props.gateway.service}.${props.gateway.namespace}.svc.cluster.local:${props.gateway.port}`;
-    const toKong = { port: props.gateway.port, peers: [podsOf(props.gateway.namespace, props.instance, props.gateway.service, 'gateway')] };
-    const toPrometheus = { port: props.prometheusPort, peers: [prometheusPeer(props.observabilityNamespace)] };
-    const value = (name: string, v: string | number): k8s.EnvVar => ({ name, value: String(v) });
+  /** The Secret of the provisioned users' password, when they sign in with one (environments/loadtest.ts, database.users). */
+  private usersSecret(c: LoadtestConfig, namespace: string): SecretSpec | undefined {
+    if (c.database.users !== 'password') return undefined;
+    const spec: SecretSpec = {
+      name: LOADTEST_USERS_SECRET_NAME,
+      namespace,
+      description: `Password of the provisioned load-test users loadtest-<n>@${c.database.emailDomain} (tests/load/database.ts)`,
+      keys: [{ key: 'password', description: 'password of every load-test user', generate: { kind: 'hex', bytes: 24 } }],
+    };
+    const meta = this.metadata({ objectName: spec.name, namespace, name: WORKLOADS.loadtest.name, component: 'secret' });
+    provideSecret(this.support, 'users-secret', this.platform.secretSource, spec, meta);
+    return spec;
+  }
 
-    const common: k8s.EnvVar[] = [
+  /** The environment every script's Job shares: where to send load and results, and the key. */
+  private commonEnv(props: LoadtestChartProps): k8s.EnvVar[] {
+    return [
       // The Job's own name: a fresh one per run, the same for every virtual user.
       { name: 'LOADTEST_RUN_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
-      value('LOADTEST_ENVIRONMENT', props.instance),
-      value('LOADTEST_BASE_URL', kong),
+      value('LOADTEST_ENVIRONMENT', this.platform.instance),
+      value('LOADTEST_BASE_URL', urlOf(props.gateway, 'https')),
       // The load tests' own anon-role key: Kong counts all their virtual users as its consumer
       // "loadtest", with the limit the environment sets (gateway.rateLimits.loadtest).
       { name: 'LOADTEST_ANON_KEY', valueFrom: secretKeyRef(props.jwt, 'loadtest-key') },
       value('LOADTEST_SUMMARY_FILE', LOADTEST_SUMMARY_FILE),
-      value('K6_PROMETHEUS_RW_SERVER_URL', prometheusRemoteWriteUrl(props.observabilityNamespace)),
+      value('K6_PROMETHEUS_RW_SERVER_URL', urlOf(props.prometheus, 'http', '/api/v1/write')),
       value('K6_PROMETHEUS_RW_TREND_STATS', 'p(50),p(95),p(99),min,max'),
       value('K6_PROMETHEUS_RW_STALE_MARKERS', 'true'),
       // Kong's certificate names the public domain, not the Service name the Job connects to.
@@ -152,100 +196,59 @@ export class LoadtestChart extends OnDemandChart {
       // The pod reaches Kong and Prometheus only: no usage report to the internet.
       value('K6_NO_USAGE_REPORT', 'true'),
     ];
-    const shape = (s: { vus: number; rampUp: string; hold: string; rampDown: string; thresholds: { p95Ms: number; maxErrorRate: number } }): k8s.EnvVar[] => [
-      value('LOADTEST_VUS', s.vus),
-      value('LOADTEST_RAMP_UP', s.rampUp),
-      value('LOADTEST_HOLD', s.hold),
-      value('LOADTEST_RAMP_DOWN', s.rampDown),
-      value('LOADTEST_P95_MS', s.thresholds.p95Ms),
-      value('LOADTEST_MAX_ERROR_RATE', s.thresholds.maxErrorRate),
-    ];
-    // The api and database tests sign in the same users (tests/load/lib/auth.ts). Optional: the
-    // scripts name the Secret loadtest-users when it is missing.
-    const userPassword: k8s.EnvVar[] = usersSecret
-      ? [{ name: 'LOADTEST_USER_PASSWORD', valueFrom: { secretKeyRef: { ...secretKeyRef(usersSecret, 'password').secretKeyRef, optional: true } } }]
-      : [];
-    const perScript: Record<LoadtestScript, { env: k8s.EnvVar[]; lastIteration: number; shape: { rampUp: string; hold: string; rampDown: string } }> = {
-      api: {
-        // The database test's users: virtual user v signs in as user ((v - 1) mod LOADTEST_USERS) + 1.
-        env: [
-          ...shape(c.api),
-          value('LOADTEST_AUTH_MODE', c.database.users),
-          value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain),
-          value('LOADTEST_USERS', c.database.vus),
-          value('LOADTEST_THINK_SECONDS', c.api.thinkSeconds),
-          ...userPassword,
-        ],
-        lastIteration: 30,
-        shape: c.api,
-      },
-      realtime: {
-        env: [
-          ...shape(c.realtime),
-          value('LOADTEST_CHANNEL_SIZE', c.realtime.channelSize),
-          value('LOADTEST_BROADCAST_INTERVAL_SECONDS', c.realtime.broadcastIntervalSeconds),
-          value('LOADTEST_SESSION_SECONDS', c.realtime.sessionSeconds),
-        ],
-        // realtime.ts lets a session finish (sessionSeconds + 30 s) when its user is ramped down.
-        lastIteration: c.realtime.sessionSeconds + 30,
-        shape: c.realtime,
-      },
-      database: {
-        env: [
-          ...shape(c.database),
-          value('LOADTEST_AUTH_MODE', c.database.users),
-          value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain),
-          value('LOADTEST_THINK_SECONDS', c.database.thinkSeconds),
-          ...userPassword,
-        ],
-        lastIteration: 30,
-        shape: c.database,
-      },
-    };
-
-    for (const script of LOADTEST_SCRIPTS) {
-      const name = LOADTEST_JOBS[script];
-      const spec = perScript[script];
-      const labels = { name, component: LOADTEST_COMPONENT, version: IMAGES.k6.tag };
-      const meta = this.metadata({ ...labels, objectName: name, namespace: ns });
-      const jobScope = new Construct(this, name);
-      const supportScope = new Construct(support, name);
-      const account = serviceAccount(supportScope, meta);
-      const planned = loadtestSeconds(spec.shape.rampUp) + loadtestSeconds(spec.shape.hold) + loadtestSeconds(spec.shape.rampDown) + spec.lastIteration;
-      new k8s.KubeJob(jobScope, 'job', {
-        metadata: meta,
-        spec: {
-          // A load test is never retried on its own: a second run doubles the load on a platform
-          // that just failed.
-          backoffLimit: 0,
-          activeDeadlineSeconds: planned + START_AND_FINISH_SECONDS + loadtestSeconds(c.deadlineMargin),
-          // Long enough to read the log the next working day.
-          ttlSecondsAfterFinished: 3 * 24 * 3600,
-          template: {
-            metadata: { labels: meta.labels },
-            spec: hardenedPodSpec({
-              serviceAccountName: account.name,
-              restartPolicy: 'Never',
-              identity: K6_USER,
-              volumes: [{ name: 'scripts', configMap: { name: scripts.name, items, defaultMode: 0o444 } }],
-              containers: [
-                {
-                  name: LOADTEST_CONTAINER,
-                  image: IMAGES.k6,
-                  command: ['/bin/sh', `${LOADTEST_SCRIPTS_DIR}/${RUNNER}`],
-                  args: ['k6', 'run', `--summary-export=${LOADTEST_SUMMARY_FILE}`, '--out', 'experimental-prometheus-rw', `${LOADTEST_SCRIPTS_DIR}/${script}.ts`],
-                  env: [...common, ...spec.env],
-                  resources: c.resources,
-                  volumeMounts: [{ name: 'scripts', mountPath: LOADTEST_SCRIPTS_DIR, readOnly: true }],
-                  writablePaths: [{ path: RESULTS_DIR, sizeLimit: '16Mi' }, { path: '/tmp' }],
-                },
-              ],
-            }),
-          },
-        },
-      });
-      // Out to Kong's TLS port and Prometheus's remote write; nothing comes in.
-      workloadNetworkPolicy(supportScope, meta, { selector: selectorLabels(this.labelSpec(labels)), ingress: [], egress: [toKong, toPrometheus] });
-    }
   }
+}
+
+/** Each script's own settings, from the environment. */
+function scriptRuns(c: LoadtestConfig, usersSecret: SecretSpec | undefined): Record<LoadtestScript, ScriptRun> {
+  const shape = (s: { vus: number; rampUp: string; hold: string; rampDown: string; thresholds: { p95Ms: number; maxErrorRate: number } }): k8s.EnvVar[] => [
+    value('LOADTEST_VUS', s.vus),
+    value('LOADTEST_RAMP_UP', s.rampUp),
+    value('LOADTEST_HOLD', s.hold),
+    value('LOADTEST_RAMP_DOWN', s.rampDown),
+    value('LOADTEST_P95_MS', s.thresholds.p95Ms),
+    value('LOADTEST_MAX_ERROR_RATE', s.thresholds.maxErrorRate),
+  ];
+  // The api and database tests sign in the same users (tests/load/lib/auth.ts). Optional: the
+  // scripts name the Secret loadtest-users when it is missing.
+  const userPassword: k8s.EnvVar[] = usersSecret
+    ? [{ name: 'LOADTEST_USER_PASSWORD', valueFrom: { secretKeyRef: { ...secretKeyRef(usersSecret, 'password').secretKeyRef, optional: true } } }]
+    : [];
+  return {
+    api: {
+      // The database test's users: virtual user v signs in as user ((v - 1) mod LOADTEST_USERS) + 1.
+      env: [
+        ...shape(c.api),
+        value('LOADTEST_AUTH_MODE', c.database.users),
+        value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain),
+        value('LOADTEST_USERS', c.database.vus),
+        value('LOADTEST_THINK_SECONDS', c.api.thinkSeconds),
+        ...userPassword,
+      ],
+      lastIteration: 30,
+      shape: c.api,
+    },
+    realtime: {
+      env: [
+        ...shape(c.realtime),
+        value('LOADTEST_CHANNEL_SIZE', c.realtime.channelSize),
+        value('LOADTEST_BROADCAST_INTERVAL_SECONDS', c.realtime.broadcastIntervalSeconds),
+        value('LOADTEST_SESSION_SECONDS', c.realtime.sessionSeconds),
+      ],
+      // realtime.ts lets a session finish (sessionSeconds + 30 s) when its user is ramped down.
+      lastIteration: c.realtime.sessionSeconds + 30,
+      shape: c.realtime,
+    },
+    database: {
+      env: [
+        ...shape(c.database),
+        value('LOADTEST_AUTH_MODE', c.database.users),
+        value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain),
+        value('LOADTEST_THINK_SECONDS', c.database.thinkSeconds),
+        ...userPassword,
+      ],
+      lastIteration: 30,
+      shape: c.database,
+    },
+  };
 }

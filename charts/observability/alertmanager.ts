@@ -4,7 +4,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import { IMAGES } from '../../lib/images';
-import { INTERNET, type PortRule, workloadNetworkPolicy } from '../../lib/network';
+import { INTERNET, type PortRule } from '../../lib/network';
 import { provideSecret, type SecretSpec } from '../../lib/secrets';
 import { StatefulService } from '../../lib/stateful-set';
 import type { Environment } from '../../environments/schema';
@@ -39,6 +39,11 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
   const pods = Array.from({ length: c.replicas }, (_, i) => `alertmanager-${i}.alertmanager-headless.${ctx.namespace}.svc.cluster.local`);
   const clustered = c.replicas > 1;
 
+  const self = peerOf(ctx, 'alertmanager');
+  // Slack and PagerDuty over HTTPS, mail to the relay; nothing without receivers.
+  const notify: PortRule[] = receivers ? [{ port: 443, peers: [INTERNET] }, { port: Number(receivers.email.smarthost.split(':')[1]), peers: [INTERNET] }] : [];
+  const gossip: PortRule[] = clustered ? (['TCP', 'UDP'] as const).map((protocol) => ({ port: CLUSTER_PORT, protocol, peers: [self] })) : [];
+
   const service = new StatefulService(ctx.chart, 'alertmanager', {
     name: 'alertmanager',
     component: COMPONENTS.alertmanager,
@@ -49,6 +54,10 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
     ports: [{ name: 'http', port: ALERTMANAGER_PORT }, ...(clustered ? [{ name: 'cluster', port: CLUSTER_PORT }] : [])],
     podAnnotations: { [METRICS_PORT_ANNOTATION]: String(ALERTMANAGER_PORT) },
     restartOn: [config],
+    network: {
+      ingress: [{ port: ALERTMANAGER_PORT, peers: [ctx.prometheus, peerOf(ctx, 'grafana')] }, ...gossip],
+      egress: [...gossip, ...notify],
+    },
     pod: {
       priorityClassName: ctx.priorityClassName,
       volumes: [{ name: 'config', configMap: { name: configMap.name } }, ...(secret ? [{ name: 'secrets', secret: { secretName: secret.name } }] : [])],
@@ -66,10 +75,8 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
           ],
           resources: c.resources,
           // Gossip runs over TCP and UDP on the same port.
-          ports: [
-            { name: 'http', containerPort: ALERTMANAGER_PORT },
-            ...(clustered ? [{ name: 'cluster', containerPort: CLUSTER_PORT }, { name: 'cluster-udp', containerPort: CLUSTER_PORT, protocol: 'UDP' }] : []),
-          ],
+          // Gossip runs over UDP too, which the Service's port (TCP) does not cover.
+          ports: clustered ? [{ name: 'cluster-udp', containerPort: CLUSTER_PORT, protocol: 'UDP' }] : [],
           volumeMounts: [
             { name: 'config', mountPath: '/etc/alertmanager', readOnly: true },
             ...(secret ? [{ name: 'secrets', mountPath: SECRETS_DIR, readOnly: true }] : []),
@@ -80,16 +87,6 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
         },
       ],
     },
-  });
-
-  const self = peerOf(ctx, 'alertmanager');
-  // Slack and PagerDuty over HTTPS, mail to the relay; nothing without receivers.
-  const notify: PortRule[] = receivers ? [{ port: 443, peers: [INTERNET] }, { port: Number(receivers.email.smarthost.split(':')[1]), peers: [INTERNET] }] : [];
-  const gossip: PortRule[] = clustered ? (['TCP', 'UDP'] as const).map((protocol) => ({ port: CLUSTER_PORT, protocol, peers: [self] })) : [];
-  workloadNetworkPolicy(service, meta('alertmanager'), {
-    selector: service.selector,
-    ingress: [{ port: ALERTMANAGER_PORT, peers: [ctx.prometheus, peerOf(ctx, 'grafana')] }, ...gossip],
-    egress: [...gossip, ...notify],
   });
   return { service, targets: pods.map((p) => `${p}:${ALERTMANAGER_PORT}`), config };
 }

@@ -69,10 +69,6 @@ export function kubeStateMetrics(ctx: ObservabilityContext): { service: Stateles
             '--metric-labels-allowlist=persistentvolumeclaims=[excluded_from_alerts]',
           ],
           resources: ctx.config.kubeStateMetrics.resources,
-          ports: [
-            { name: 'metrics', containerPort: KSM_PORT },
-            { name: 'telemetry', containerPort: KSM_TELEMETRY_PORT },
-          ],
           readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('telemetry') }, periodSeconds: 10, timeoutSeconds: 3 },
           livenessProbe: { httpGet: { path: '/livez', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 30, failureThreshold: 6 },
         },

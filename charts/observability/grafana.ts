@@ -5,7 +5,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import type { Environment } from '../../environments/schema';
 import { IMAGES } from '../../lib/images';
-import { prometheusReceiverUrl, workloadNetworkPolicy } from '../../lib/network';
+import { prometheusReceiverUrl } from '../../lib/network';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatefulService } from '../../lib/stateful-set';
 import { ALERTMANAGER_PORT } from './alertmanager';
@@ -125,6 +125,16 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
     ports: [{ name: 'http', port: GRAFANA_PORT }],
     podAnnotations: { [METRICS_PORT_ANNOTATION]: String(GRAFANA_PORT) },
     restartOn: [datasources, providers, ...Object.values(dashboardData)],
+    // Reached with `kubectl port-forward`, which policies do not filter; Prometheus scrapes it.
+    network: {
+      ingress: [{ port: GRAFANA_PORT, peers: [ctx.prometheus] }],
+      egress: [
+        { port: PROMETHEUS_PORT, peers: [peerOf(ctx, 'prometheus')] },
+        { port: LOKI_PORT, peers: [peerOf(ctx, 'loki')] },
+        { port: TEMPO_PORT, peers: [peerOf(ctx, 'tempo')] },
+        { port: ALERTMANAGER_PORT, peers: [peerOf(ctx, 'alertmanager')] },
+      ],
+    },
     pod: {
       priorityClassName: ctx.priorityClassName,
       volumes: [
@@ -155,7 +165,6 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
             env('GF_SECURITY_DISABLE_GRAVATAR', 'true'),
           ],
           resources: c.resources,
-          ports: [{ name: 'http', containerPort: GRAFANA_PORT }],
           volumeMounts: [
             { name: 'provisioning', mountPath: PROVISIONING, readOnly: true },
             { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
@@ -167,17 +176,6 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
         },
       ],
     },
-  });
-  // Reached with `kubectl port-forward`, which policies do not filter; Prometheus scrapes it.
-  workloadNetworkPolicy(service, meta('grafana'), {
-    selector: service.selector,
-    ingress: [{ port: GRAFANA_PORT, peers: [ctx.prometheus] }],
-    egress: [
-      { port: PROMETHEUS_PORT, peers: [peerOf(ctx, 'prometheus')] },
-      { port: LOKI_PORT, peers: [peerOf(ctx, 'loki')] },
-      { port: TEMPO_PORT, peers: [peerOf(ctx, 'tempo')] },
-      { port: ALERTMANAGER_PORT, peers: [peerOf(ctx, 'alertmanager')] },
-    ],
   });
   return service;
 }

@@ -4,7 +4,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { DaemonSetService } from '../../lib/daemon-set';
 import { IMAGES } from '../../lib/images';
-import { toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { toApiServer } from '../../lib/network';
 import { READ, rolesIn } from '../../lib/rbac';
 import { StatefulService } from '../../lib/stateful-set';
 import { ALLOY_CONFIG_FILE, ALLOY_ENV, alloyConfig, renderAlloyConfig } from './config/alloy';
@@ -32,6 +32,10 @@ export function loki(ctx: ObservabilityContext): { service: StatefulService; url
     ports: [{ name: 'http', port: LOKI_PORT }],
     podAnnotations: { [METRICS_PORT_ANNOTATION]: String(LOKI_PORT) },
     restartOn: [file],
+    network: {
+      ingress: [{ port: LOKI_PORT, peers: [peerOf(ctx, 'alloy'), peerOf(ctx, 'grafana'), ctx.prometheus] }],
+      egress: [],
+    },
     pod: {
       priorityClassName: ctx.priorityClassName,
       volumes: [{ name: 'config', configMap: { name: configMap.name } }],
@@ -42,7 +46,6 @@ export function loki(ctx: ObservabilityContext): { service: StatefulService; url
           args: [`-config.file=/etc/loki/${LOKI_CONFIG_FILE}`, '-config.expand-env=true', '-target=all'],
           env: [{ name: 'LOKI_RETENTION', value: c.retention }],
           resources: c.resources,
-          ports: [{ name: 'http', containerPort: LOKI_PORT }],
           volumeMounts: [
             { name: 'config', mountPath: '/etc/loki', readOnly: true },
             { name: 'data', mountPath: LOKI_DATA },
@@ -53,11 +56,6 @@ export function loki(ctx: ObservabilityContext): { service: StatefulService; url
         },
       ],
     },
-  });
-  workloadNetworkPolicy(service, meta('loki'), {
-    selector: service.selector,
-    ingress: [{ port: LOKI_PORT, peers: [peerOf(ctx, 'alloy'), peerOf(ctx, 'grafana'), ctx.prometheus] }],
-    egress: [],
   });
   return { service, url: `http://${host(ctx, 'loki')}:${LOKI_PORT}` };
 }

@@ -8,7 +8,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import { IMAGES } from '../../lib/images';
-import { addressesIn, type Peer, type PortRule, toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { addressesIn, type Peer, type PortRule, toApiServer } from '../../lib/network';
 import { quantity } from '../../lib/quantity';
 import { clusterRoleFor, READ } from '../../lib/rbac';
 import { StatefulService } from '../../lib/stateful-set';
@@ -58,6 +58,23 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
   const configMap = new k8s.KubeConfigMap(ctx.chart, 'prometheus-config', { metadata: meta('prometheus-config'), data: { 'prometheus.yml': config } });
   const rules = new k8s.KubeConfigMap(ctx.chart, 'prometheus-rules', { metadata: meta('prometheus-rules'), data: { ...props.ruleFiles } });
 
+  const ingress: PortRule[] = [
+    // Grafana reads it; the Rollouts analysis queries it; Prometheus scrapes itself.
+    { port: PROMETHEUS_PORT, peers: [peerOf(ctx, 'grafana'), rolloutsController(props.rolloutsNamespace), ctx.prometheus] },
+    // Remote write from the load-test Jobs, only where there are any.
+    ...(props.remoteWriteClients.length ? [{ port: PROMETHEUS_PORT, peers: props.remoteWriteClients }] : []),
+  ];
+  const egress: PortRule[] = [
+    // Every metrics port of the platform: each workload's own policy admits only Prometheus.
+    { peers: ctx.watchedNamespaces.map((namespace) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } })) },
+    { port: ROLLOUTS_METRICS_PORT, peers: [rolloutsController(props.rolloutsNamespace)] },
+    // The operators' metrics ports; their namespaces' own policies (not generated here) must
+    // admit Prometheus too (docs/network.md).
+    ...props.operators.map((o) => ({ port: o.port, peers: [operatorPods(o)] })),
+    ...NODE_PORTS(props.nodeExporterPort).map((port) => ({ port, peers: addressesIn(ctx.nodeCidrs) })),
+    ...toApiServer(ctx.apiServerCidrs),
+  ];
+
   const service = new StatefulService(ctx.chart, 'prometheus', {
     name: 'prometheus',
     component: COMPONENTS.prometheus,
@@ -70,6 +87,7 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
     ports: [{ name: 'http', port: PROMETHEUS_PORT }],
     podAnnotations: { [METRICS_PORT_ANNOTATION]: String(PROMETHEUS_PORT) },
     restartOn: [config, ...Object.values(props.ruleFiles)],
+    network: { ingress, egress },
     pod: {
       priorityClassName: ctx.priorityClassName,
       // Discovery of pods and nodes, and the kubelet's metrics, go through the API with its token.
@@ -97,7 +115,6 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
           // The external label prometheus_replica (prometheus-config.ts).
           env: [{ name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
           resources: c.resources,
-          ports: [{ name: 'http', containerPort: PROMETHEUS_PORT }],
           volumeMounts: [
             { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
             { name: 'rules', mountPath: RULES_DIR, readOnly: true },
@@ -119,23 +136,6 @@ export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): S
     { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
   ]);
 
-  const ingress: PortRule[] = [
-    // Grafana reads it; the Rollouts analysis queries it; Prometheus scrapes itself.
-    { port: PROMETHEUS_PORT, peers: [peerOf(ctx, 'grafana'), rolloutsController(props.rolloutsNamespace), ctx.prometheus] },
-    // Remote write from the load-test Jobs, only where there are any.
-    ...(props.remoteWriteClients.length ? [{ port: PROMETHEUS_PORT, peers: props.remoteWriteClients }] : []),
-  ];
-  const egress: PortRule[] = [
-    // Every metrics port of the platform: each workload's own policy admits only Prometheus.
-    { peers: ctx.watchedNamespaces.map((namespace) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } })) },
-    { port: ROLLOUTS_METRICS_PORT, peers: [rolloutsController(props.rolloutsNamespace)] },
-    // The operators' metrics ports; their namespaces' own policies (not generated here) must
-    // admit Prometheus too (docs/network.md).
-    ...props.operators.map((o) => ({ port: o.port, peers: [operatorPods(o)] })),
-    ...NODE_PORTS(props.nodeExporterPort).map((port) => ({ port, peers: addressesIn(ctx.nodeCidrs) })),
-    ...toApiServer(ctx.apiServerCidrs),
-  ];
-  workloadNetworkPolicy(service, meta('prometheus'), { selector: service.selector, ingress, egress });
   return service;
 }
 

@@ -5,7 +5,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { retentionHours } from '../../environments/observability';
 import { IMAGES } from '../../lib/images';
-import { accessLabel, clientsOf, type Peer, type PortRule, workloadNetworkPolicy } from '../../lib/network';
+import { accessLabel, clientsOf, type Peer, type PortRule } from '../../lib/network';
 import { StatefulService } from '../../lib/stateful-set';
 import { StatelessService } from '../../lib/stateless-service';
 import { COLLECTOR_CONFIG_FILE, collectorConfig, renderCollectorConfig } from './config/otel-collector';
@@ -59,6 +59,13 @@ export function tempo(ctx: ObservabilityContext): { service: StatefulService; ur
     ],
     podAnnotations: { [METRICS_PORT_ANNOTATION]: String(TEMPO_PORT) },
     restartOn: [file],
+    network: {
+      ingress: [
+        { port: OTLP_GRPC, peers: [peerOf(ctx, 'otel-collector')] },
+        { port: TEMPO_PORT, peers: [peerOf(ctx, 'grafana'), ctx.prometheus] },
+      ],
+      egress: [],
+    },
     pod: {
       priorityClassName: ctx.priorityClassName,
       volumes: [{ name: 'config', configMap: { name: configMap.name } }],
@@ -69,10 +76,6 @@ export function tempo(ctx: ObservabilityContext): { service: StatefulService; ur
           args: [`-config.file=/etc/tempo/${TEMPO_CONFIG_FILE}`, '-config.expand-env=true'],
           env: [{ name: 'TEMPO_RETENTION', value: `${retentionHours(c.retention)}h` }],
           resources: c.resources,
-          ports: [
-            { name: 'http', containerPort: TEMPO_PORT },
-            { name: 'otlp-grpc', containerPort: OTLP_GRPC },
-          ],
           volumeMounts: [
             { name: 'config', mountPath: '/etc/tempo', readOnly: true },
             { name: 'data', mountPath: TEMPO_DATA },
@@ -83,14 +86,6 @@ export function tempo(ctx: ObservabilityContext): { service: StatefulService; ur
         },
       ],
     },
-  });
-  workloadNetworkPolicy(service, meta('tempo'), {
-    selector: service.selector,
-    ingress: [
-      { port: OTLP_GRPC, peers: [peerOf(ctx, 'otel-collector')] },
-      { port: TEMPO_PORT, peers: [peerOf(ctx, 'grafana'), ctx.prometheus] },
-    ],
-    egress: [],
   });
   return { service, url: `http://${host(ctx, 'tempo')}:${TEMPO_PORT}` };
 }
@@ -138,12 +133,8 @@ export function otelCollector(ctx: ObservabilityContext): { service: StatelessSe
             { name: env.tempo, value: `${host(ctx, 'tempo')}:${OTLP_GRPC}` },
           ],
           resources: c.resources,
-          ports: [
-            { name: 'otlp-grpc', containerPort: OTLP_GRPC },
-            { name: 'otlp-http', containerPort: OTLP_HTTP },
-            { name: 'metrics', containerPort: COLLECTOR_METRICS },
-            { name: 'health', containerPort: COLLECTOR_HEALTH },
-          ],
+          // Not on the Service: the kubelet's probes only.
+          ports: [{ name: 'health', containerPort: COLLECTOR_HEALTH }],
           volumeMounts: [{ name: 'config', mountPath: '/etc/otelcol', readOnly: true }],
           readinessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('health') }, periodSeconds: 10, timeoutSeconds: 3 },
           livenessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('health') }, periodSeconds: 30, failureThreshold: 6 },

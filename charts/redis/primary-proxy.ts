@@ -75,10 +75,6 @@ export class PrimaryProxy extends Construct {
             // -W master-worker (reloads), -db stay in the foreground and log to stdout.
             command: ['haproxy', '-W', '-db', '-f', `${CONFIG_DIR}/haproxy.cfg`],
             env: [{ name: 'REDIS_PASSWORD', valueFrom: props.password }],
-            ports: [
-              { name: 'redis', containerPort: PROXY_PORT },
-              { name: 'metrics', containerPort: PROXY_METRICS_PORT },
-            ],
             resources: props.config.resources,
             volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
             readinessProbe: { httpGet: { path: PROXY_HEALTH_PATH, port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 5 },

@@ -11,7 +11,7 @@ import type { Environment } from '../../environments/schema';
 import { PlatformChart } from '../../lib/chart';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
-import { accessLabel, clientsOf, type Peer, type PortRule, podsOf, prometheusPeer, workloadNetworkPolicy } from '../../lib/network';
+import { accessLabel, clientsOf, type Peer, type PortRule, podsOf, prometheusPeer } from '../../lib/network';
 import type { ContainerSpec } from '../../lib/pod';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatefulService } from '../../lib/stateful-set';
@@ -125,7 +125,6 @@ export class RedisChart extends PlatformChart {
         { name: 'REDIS_PASSWORD', valueFrom: password },
         { name: 'REDIS_EXPORTER_WEB_LISTEN_ADDRESS', value: `:${port}` },
       ],
-      ports: [{ name: portName, containerPort: port }],
       resources: c.helperResources,
       readinessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromString(portName) }, periodSeconds: 15 },
       livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString(portName) }, periodSeconds: 30, failureThreshold: 3 },
@@ -142,7 +141,6 @@ export class RedisChart extends PlatformChart {
         ...topology,
         ...(replicated ? [{ name: 'REDIS_ANNOUNCE_HOST', value: podHost('$(POD_NAME)') }, { name: 'REDIS_ANNOUNCE_PORT', value: String(REDIS_PORT) }] : []),
       ],
-      ports: [{ name: 'redis', containerPort: REDIS_PORT }],
       resources: c.resources,
       volumeMounts: [{ name: 'data', mountPath: REDIS_DATA_DIR }, configMount],
       writablePaths: [{ path: '/tmp', sizeLimit: '16Mi' }],
@@ -169,7 +167,6 @@ export class RedisChart extends PlatformChart {
         { name: 'SENTINEL_ANNOUNCE_HOST', value: podHost('$(POD_NAME)') },
         { name: 'SENTINEL_ANNOUNCE_PORT', value: String(SENTINEL_PORT) },
       ],
-      ports: [{ name: 'sentinel', containerPort: SENTINEL_PORT }],
       resources: c.sentinel.resources,
       volumeMounts: [configMount],
       // What this Sentinel learned survives a container restart, not a new pod (which asks the others).
@@ -178,57 +175,24 @@ export class RedisChart extends PlatformChart {
       livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('sentinel') }, periodSeconds: 20, failureThreshold: 6 },
     };
 
-    const service = new StatefulService(this, 'redis', {
-      name,
-      component: 'cache',
-      namespace: ns,
-      version,
-      replicas: c.replicas,
-      disruption: c.disruption,
-      spread: c.zoneSpread ? 'zones' : 'nodes',
-      // With replicas, only the primary takes writes: clients use HAProxy or the Sentinels.
-      clientService: !replicated,
-      ports: [{ name: 'redis', port: REDIS_PORT }, ...(replicated ? [{ name: 'sentinel', port: SENTINEL_PORT }] : []), { name: 'metrics', port: METRICS_PORT }],
-      claims: [{ name: 'data', size: props.dataVolumeSize, storageClassName: props.storageClassName }],
-      restartOn: Object.values(files),
-      pod: {
-        priorityClassName: props.priorityClassName,
-        // The handover (at most 20 s), then the final fsync and RDB save on SIGTERM (and a primary's wait for its replicas).
-        terminationGracePeriodSeconds: 60,
-        volumes: [{ name: 'config', configMap: { name: config.name } }],
-        containers: [
-          redis,
-          exporter('exporter', METRICS_PORT, 'metrics', REDIS_PORT),
-          // Port name: Prometheus scrapes ports named metrics or metrics-<something> (15 characters at most).
-          ...(replicated ? [sentinel, exporter('sentinel-exporter', SENTINEL_METRICS_PORT, 'metrics-sntl', SENTINEL_PORT)] : []),
-        ],
-      },
-    });
     const self = podsOf(ns, props.instance, name, 'cache');
     this.instances = { addresses: instanceAddresses, peer: self, clientLabels: accessLabel('redis-instances') };
     if (replicated) this.sentinels = { addresses: sentinelAddresses, primaryName: PRIMARY_NAME };
 
-    let primaryClients: Peer = clientsOf('redis', props.instance);
-    if (replicated) {
-      const proxy = new PrimaryProxy(this, 'primary-proxy', {
-        instance: props.instance,
-        namespace: ns,
-        observabilityNamespace: props.observabilityNamespace,
-        priorityClassName: props.priorityClassName,
-        config: c.proxy,
-        servers: pods.map((pod) => ({ name: pod, host: podHost(pod), port: REDIS_PORT })),
-        password,
-        redis: { port: REDIS_PORT, peer: self },
-        clients: clientsOf('redis', props.instance),
-      });
-      this.serviceName = proxy.serviceName;
-      this.peer = proxy.peer;
-      primaryClients = proxy.peer;
-    } else {
-      this.serviceName = service.serviceName;
-      this.peer = self;
-    }
-    this.host = `${this.serviceName}.${ns}.svc.cluster.local`;
+    const proxy = replicated
+      ? new PrimaryProxy(this, 'primary-proxy', {
+          instance: props.instance,
+          namespace: ns,
+          observabilityNamespace: props.observabilityNamespace,
+          priorityClassName: props.priorityClassName,
+          config: c.proxy,
+          servers: pods.map((pod) => ({ name: pod, host: podHost(pod), port: REDIS_PORT })),
+          password,
+          redis: { port: REDIS_PORT, peer: self },
+          clients: clientsOf('redis', props.instance),
+        })
+      : undefined;
+    const primaryClients: Peer = proxy?.peer ?? clientsOf('redis', props.instance);
 
     const instanceClients = clientsOf('redis-instances', props.instance);
     const ingress: PortRule[] = [
@@ -243,11 +207,45 @@ export class RedisChart extends PlatformChart {
           ]
         : []),
     ];
-    workloadNetworkPolicy(service, meta(name), {
-      selector: service.selector,
-      ingress,
-      // Replication (a replica connects to the primary) and Sentinel: instances and Sentinels of the set.
-      egress: replicated ? [{ port: REDIS_PORT, peers: [self] }, { port: SENTINEL_PORT, peers: [self] }] : [],
+
+    const service = new StatefulService(this, 'redis', {
+      name,
+      component: 'cache',
+      namespace: ns,
+      version,
+      replicas: c.replicas,
+      disruption: c.disruption,
+      spread: c.zoneSpread ? 'zones' : 'nodes',
+      // With replicas, only the primary takes writes: clients use HAProxy or the Sentinels.
+      clientService: !replicated,
+      ports: [
+        { name: 'redis', port: REDIS_PORT },
+        ...(replicated ? [{ name: 'sentinel', port: SENTINEL_PORT, container: 'sentinel' }] : []),
+        { name: 'metrics', port: METRICS_PORT, container: 'exporter' },
+      ],
+      claims: [{ name: 'data', size: props.dataVolumeSize, storageClassName: props.storageClassName }],
+      restartOn: Object.values(files),
+      network: {
+        ingress,
+        // Replication (a replica connects to the primary) and Sentinel: instances and Sentinels of the set.
+        egress: replicated ? [{ port: REDIS_PORT, peers: [self] }, { port: SENTINEL_PORT, peers: [self] }] : [],
+      },
+      pod: {
+        priorityClassName: props.priorityClassName,
+        // The handover (at most 20 s), then the final fsync and RDB save on SIGTERM (and a primary's wait for its replicas).
+        terminationGracePeriodSeconds: 60,
+        volumes: [{ name: 'config', configMap: { name: config.name } }],
+        containers: [
+          redis,
+          exporter('exporter', METRICS_PORT, 'metrics', REDIS_PORT),
+          // Port name: Prometheus scrapes ports named metrics or metrics-<something> (15 characters at most).
+          // No Service exposes the Sentinels' metrics: Prometheus scrapes the pods' port of that name.
+          ...(replicated ? [sentinel, { ...exporter('sentinel-exporter', SENTINEL_METRICS_PORT, 'metrics-sntl', SENTINEL_PORT), ports: [{ name: 'metrics-sntl', containerPort: SENTINEL_METRICS_PORT }] }] : []),
+        ],
+      },
     });
+    this.serviceName = proxy?.serviceName ?? service.serviceName;
+    this.peer = proxy?.peer ?? self;
+    this.host = `${this.serviceName}.${ns}.svc.cluster.local`;
   }
 }

@@ -49,10 +49,6 @@ export function authService(ctx: ServiceContext): StatelessService {
           name: 'auth',
           image: IMAGES.auth,
           resources: c.auth.resources,
-          ports: [
-            { name: 'http', containerPort: AUTH_PORT },
-            { name: 'metrics', containerPort: METRICS_PORT },
-          ],
           env: [
             { name: 'GOTRUE_API_HOST', value: '0.0.0.0' },
             { name: 'GOTRUE_API_PORT', value: String(AUTH_PORT) },

@@ -27,7 +27,6 @@ export function metaService(ctx: ServiceContext): StatelessService {
           name: 'meta',
           image: IMAGES.meta,
           resources: c.meta.resources,
-          ports: [{ name: 'http', containerPort: META_PORT }],
           env: [
             { name: 'PG_META_PORT', value: String(META_PORT) },
             { name: 'PG_META_DB_HOST', value: ctx.db.host },

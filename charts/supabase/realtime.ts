@@ -105,7 +105,8 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
           image: IMAGES.realtime,
           command: ['/bin/sh', '-c', realtimeStartCommand()],
           resources: c.realtime.resources,
-          ports: [{ name: 'http', containerPort: REALTIME_PORT }, ...clusterPorts.map(({ name, port }) => ({ name, containerPort: port }))],
+          // The Erlang cluster's ports: on the cluster's own headless Service below, not the client one.
+          ports: clusterPorts.map(({ name, port }) => ({ name, containerPort: port })),
           env: [
             { name: 'PORT', value: String(REALTIME_PORT) },
             { name: 'DB_HOST', value: ctx.db.host },

@@ -41,10 +41,6 @@ export function restService(ctx: ServiceContext): StatelessService {
           image: IMAGES.rest,
           resources: c.rest.resources,
           volumeMounts: [ca.mount],
-          ports: [
-            { name: 'http', containerPort: REST_PORT },
-            { name: 'metrics', containerPort: ADMIN_PORT },
-          ],
           env: [
             ...databaseUrlEnv(ctx, 'authenticator', 'PGRST_DB_URI'),
             { name: 'PGRST_DB_SCHEMAS', value: ctx.db.exposedSchemas.join(',') },

@@ -74,7 +74,6 @@ export function storageService(ctx: ServiceContext): StatelessService {
           name: 'storage',
           image: IMAGES.storage,
           resources: c.storage.resources,
-          ports: [{ name: 'http', containerPort: STORAGE_PORT }],
           env: [
             { name: 'SERVER_PORT', value: String(STORAGE_PORT) },
             fromSecret('ANON_KEY', ctx.secrets.jwt, 'anon-key'),

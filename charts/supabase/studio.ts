@@ -31,7 +31,6 @@ export function studioService(ctx: ServiceContext, gatewayUrl: string): Stateles
           name: 'studio',
           image: IMAGES.studio,
           resources: c.studio.resources,
-          ports: [{ name: 'http', containerPort: STUDIO_PORT }],
           env: [
             { name: 'HOSTNAME', value: '0.0.0.0' },
             { name: 'STUDIO_PG_META_URL', value: serviceUrl(ctx, 'meta', META_PORT) },

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { SCRIPTS_CONFIG_MAP } from '../../charts/backup/backup-chart';
+import { SCRIPTS_CONFIG_MAP } from '../../charts/backup/layout';
 import { configMapData } from '../helpers';
 import { describeNeeding, program } from './tools';
 

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { SCRIPTS_CONFIG_MAP } from '../../charts/backup/backup-chart';
+import { SCRIPTS_CONFIG_MAP } from '../../charts/backup/layout';
 import { configMapData, ROOT } from '../helpers';
 import type { K8sObject } from '../policy/objects';
 import { schemaErrors } from '../policy/schema';

@@ -6,13 +6,18 @@ import { App, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { describe, expect, it } from 'vitest';
 import { availability } from '../../lib/availability';
+import { parseEnvironment } from '../../environments/schema';
+import { staging } from '../../environments/staging';
 import { PlatformChart } from '../../lib/chart';
+import { platformContext } from '../../lib/context';
 import { IMAGES, imageRef } from '../../lib/images';
+import { Job, ScheduledJob } from '../../lib/job';
 import { standardLabels, selectorLabels } from '../../lib/labels';
 import { OUTPUT_MARKER, renderApp, writeOutput } from '../../lib/output';
 import { hardenedPodSpec, withExemptions } from '../../lib/pod';
 import { EXEMPTION_PREFIX, POLICY_EXCEPTIONS } from '../../lib/policy';
 import { podSecurityContext } from '../../lib/security';
+import { withContainerPorts } from '../../lib/workload';
 
 const RESOURCES = {
   requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
@@ -151,5 +156,58 @@ describe('output', () => {
     new k8s.KubeConfigMap(a, 'cm', { metadata: { name: 'same', namespace: 'supabase' } });
     new k8s.KubeConfigMap(b, 'cm', { metadata: { name: 'same', namespace: 'supabase' } });
     expect(() => renderApp(app)).toThrow(/a\/cm and b\/cm|b\/cm and a\/cm/);
+  });
+});
+
+describe('workload kit: Jobs and container ports', () => {
+  const platform = platformContext(parseEnvironment(staging));
+  const pod = { containers: [{ name: 'main', image: IMAGES.kong, resources: RESOURCES }, { name: 'side', image: IMAGES.kong, resources: RESOURCES }] };
+
+  it('gives each container the Service ports it serves, before the ones it declares itself', () => {
+    const own = { ...pod, containers: [pod.containers[0]!, { ...pod.containers[1]!, ports: [{ name: 'health', containerPort: 9 }] }] };
+    const ports = withContainerPorts(own, [{ name: 'http', port: 80 }, { name: 'metrics', port: 90, container: 'side' }]).containers.map((c) => c.ports);
+    expect(ports).toEqual([[{ name: 'http', containerPort: 80 }], [{ name: 'metrics', containerPort: 90 }, { name: 'health', containerPort: 9 }]]);
+    expect(() => withContainerPorts(pod, [{ name: 'http', port: 80, container: 'none' }])).toThrow('no container none');
+    const twice = { ...pod, containers: [{ ...pod.containers[0]!, ports: [{ name: 'http', containerPort: 80 }] }] };
+    expect(() => withContainerPorts(twice, [{ name: 'http', port: 80 }])).toThrow('declares port http');
+  });
+
+  it('puts an on-demand Job in one chart and its ServiceAccount and NetworkPolicy in another', () => {
+    const app = Testing.app();
+    const onDemand = new PlatformChart(app, 'jobs', { layer: 'on-demand', platform });
+    const support = new PlatformChart(app, 'support', { layer: 'backup', platform });
+    const job = new Job(support, 'restore', {
+      name: 'restore',
+      component: 'restore',
+      namespace: 'ns',
+      version: '1',
+      activeDeadlineSeconds: 60,
+      jobObject: { scope: onDemand, id: 'restore' },
+      pod,
+      network: { ingress: [], egress: [] },
+    });
+    const [object] = Testing.synth(onDemand) as { kind: string; spec: { backoffLimit: number; template: { spec: { restartPolicy: string; serviceAccountName: string } } } }[];
+    expect(object?.kind).toBe('Job');
+    expect(object?.spec.backoffLimit).toBe(0);
+    expect(object?.spec.template.spec).toMatchObject({ restartPolicy: 'Never', serviceAccountName: job.serviceAccountName });
+    expect(Testing.synth(support).map((o) => o.kind).sort()).toEqual(['NetworkPolicy', 'ServiceAccount']);
+  });
+
+  it('runs a CronJob never twice at once, in UTC, with its policy exemption on the CronJob', () => {
+    const chart = new PlatformChart(Testing.app(), 'backup', { layer: 'backup', platform });
+    // A name lib/policy.ts declares the token exception for.
+    new ScheduledJob(chart, 'volume-snapshots', {
+      name: 'volume-snapshots',
+      component: 'backup',
+      namespace: 'ns',
+      version: '1',
+      schedule: '0 2 * * *',
+      activeDeadlineSeconds: 60,
+      pod: { ...pod, kubernetesApiAccess: true },
+      network: { ingress: [], egress: [] },
+    });
+    const cron = Testing.synth(chart).find((o) => o.kind === 'CronJob') as { metadata: { annotations?: Record<string, string> }; spec: Record<string, unknown> };
+    expect(cron.spec).toMatchObject({ schedule: '0 2 * * *', timeZone: 'Etc/UTC', concurrencyPolicy: 'Forbid' });
+    expect(Object.keys(cron.metadata.annotations ?? {}).some((k) => k.startsWith(EXEMPTION_PREFIX))).toBe(true);
   });
 });

@@ -10,7 +10,7 @@
 // The alerts on the same data: rules/backup.ts.
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { BACKUP_CLAIM } from '../../backup/backup-chart';
+import { BACKUP_CLAIM } from '../../backup/layout';
 import { DRILL, DRILL_MAX_RPO_SECONDS } from '../../backup/drill';
 import { RECOVERY_CHECK_JOB, RESTORE_JOBS } from '../../backup/restore-chart';
 import { JOBS } from '../metrics-catalogue';
