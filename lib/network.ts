@@ -54,7 +54,11 @@ export function clientsOf(service: string, instance: string): Peer {
   };
 }
 
-/** The pods of one workload of this platform instance, by its stable selector labels. */
+/**
+ * The pods of one workload of this platform instance, by its stable selector labels.
+ * @deprecated transitional, for the load-test chart until it takes endpoints: use `peerOf` or an
+ * endpoint (lib/endpoint.ts), or the workload table (lib/workloads.ts) for a forward reference.
+ */
 export function podsOf(namespace: string, instance: string, name: string, component: string): Peer {
   return {
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
@@ -68,7 +72,10 @@ export function podsOf(namespace: string, instance: string, name: string, compon
  */
 export const INTERNET: Peer = { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32'] } };
 
-/** The Prometheus pods in the observability namespace (metrics scrapes, R14). */
+/**
+ * The Prometheus pods in the observability namespace (metrics scrapes, R14).
+ * @deprecated transitional, for the load-test chart: use the observability chart's `prometheus.api.peer`.
+ */
 export function prometheusPeer(observabilityNamespace: string): Peer {
   return {
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': observabilityNamespace } },
@@ -86,24 +93,12 @@ export function toApiServer(cidrs: readonly string[]): PortRule[] {
   return [443, 6443].map((port) => ({ port, peers: addressesIn(cidrs) }));
 }
 
-/** Prometheus's HTTP API inside the cluster, either server of a pair (the Rollouts analysis queries it). */
-export function prometheusUrl(observabilityNamespace: string): string {
-  return `http://prometheus.${observabilityNamespace}.svc.cluster.local:9090`;
-}
-
 /**
- * The Prometheus server that receives the load tests' results: always the first, by its pod's
- * stable name. Pushed samples land only on the server that receives them (the Service would pick
- * one at random per connection, and a pair would each hold part of a run); Grafana's
- * "Prometheus (load tests)" datasource reads the same server.
+ * Where the load tests push their results (Prometheus's remote-write receiver).
+ * @deprecated transitional, for the load-test chart: use the observability chart's `prometheus.receiver`.
  */
-export function prometheusReceiverUrl(observabilityNamespace: string): string {
-  return `http://prometheus-0.prometheus-headless.${observabilityNamespace}.svc.cluster.local:9090`;
-}
-
-/** Where the load tests push their results (Prometheus's remote-write receiver). */
 export function prometheusRemoteWriteUrl(observabilityNamespace: string): string {
-  return `${prometheusReceiverUrl(observabilityNamespace)}/api/v1/write`;
+  return `http://prometheus-0.prometheus-headless.${observabilityNamespace}.svc.cluster.local:9090/api/v1/write`;
 }
 
 export interface PortRule {

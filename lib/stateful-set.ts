@@ -12,6 +12,11 @@ import { selectorLabels } from './labels';
 import { type PodSpecProps, hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
 import { serviceAccount } from './service-account';
 
+/** The headless Service of the stateful service `name`, through which each pod has a stable name. */
+export function headlessServiceName(name: string): string {
+  return `${name}-headless`;
+}
+
 export interface VolumeClaim {
   /** Claim template name; the container mounts it by this name. */
   readonly name: string;
@@ -78,7 +83,7 @@ export class StatefulService extends Construct {
     const meta = (objectName: string) => chart.metadata({ ...spec, objectName, namespace: props.namespace });
     this.selector = selectorLabels(chart.labelSpec(spec));
     this.serviceName = props.name;
-    this.headlessServiceName = `${props.name}-headless`;
+    this.headlessServiceName = headlessServiceName(props.name);
     this.statefulSetName = props.name;
 
     const account = serviceAccount(this, meta(props.name));

@@ -7,14 +7,14 @@
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import type { RedisConfig } from '../../environments/data-tier';
-import type { Environment } from '../../environments/schema';
-import { PlatformChart } from '../../lib/chart';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
+import { type Endpoint, peerOf, podHost, serviceHost } from '../../lib/endpoint';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
-import { accessLabel, clientsOf, type Peer, type PortRule, podsOf, prometheusPeer, workloadNetworkPolicy } from '../../lib/network';
+import { accessLabel, clientsOf, type Peer, type PortRule, workloadNetworkPolicy } from '../../lib/network';
 import type { ContainerSpec } from '../../lib/pod';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
-import { StatefulService } from '../../lib/stateful-set';
+import { headlessServiceName, StatefulService } from '../../lib/stateful-set';
 import { isReplicated, REDIS_DATA_DIR, REDIS_PORT, redisConf } from './config';
 import { PrimaryProxy } from './primary-proxy';
 import { PRIMARY_NAME, SENTINEL_PORT, sentinelConf, sentinelPrimaryConf, sentinelQuorum } from './sentinel-config';
@@ -27,21 +27,13 @@ const SENTINEL_STATE_DIR = '/var/lib/sentinel';
 /** The scripts the pods run, from charts/redis/files. */
 export const REDIS_SCRIPTS = ['start-redis.sh', 'stop-redis.sh', 'start-sentinel.sh', 'find-primary.sh'] as const;
 
-export interface RedisChartProps {
-  /** Environment name; the instance label. */
-  readonly instance: string;
-  /** Namespace of the data tier. */
-  readonly namespace: string;
-  /** Namespace whose Prometheus may scrape the exporters. */
-  readonly observabilityNamespace: string;
-  /** PriorityClass for data workloads (foundation). */
-  readonly priorityClassName: string;
+export interface RedisChartProps extends ChartProps {
   /** Instances, resources, maxmemory, replication, Sentinel and proxy settings from the environment. */
   readonly config: RedisConfig;
-  readonly storageClassName: string;
+  /** Size of each instance's data volume. */
   readonly dataVolumeSize: string;
-  /** Where the password Secret comes from. */
-  readonly secrets: Environment['secrets'];
+  /** Prometheus, which scrapes the exporters and HAProxy. */
+  readonly prometheus: Endpoint;
 }
 
 /** The Sentinels, for clients that ask them where the primary is (the product). */
@@ -52,7 +44,22 @@ export interface RedisSentinels {
   readonly primaryName: string;
 }
 
-export class RedisChart extends PlatformChart {
+/**
+ * Redis as its clients see it (the gateway and app charts): the primary's one address, and with
+ * replicas the instances and Sentinels, for clients that follow failovers themselves.
+ */
+export interface RedisEndpoints extends Endpoint {
+  /** The Redis instances ("host:port", the pods' stable names), their pods and client labels. */
+  readonly instances: { readonly addresses: readonly string[]; readonly peer: Peer; readonly clientLabels: Record<string, string> };
+  /** The Sentinels, with replicas; undefined for one instance. Reached with `instances.clientLabels`. */
+  readonly sentinels?: RedisSentinels;
+  /** The Sentinels' port. */
+  readonly sentinelPort: number;
+  /** The Secret with the password, key "redis-password". */
+  readonly credentials: SecretSpec;
+}
+
+export class RedisChart extends PlatformChart implements RedisEndpoints {
   /** The primary's address: HAProxy in front of the set, or the one instance's Service. */
   public readonly serviceName: string;
   /** Fully qualified host name of the primary's address. */
@@ -75,8 +82,10 @@ export class RedisChart extends PlatformChart {
   public readonly statefulSetName: string;
 
   constructor(scope: Construct, id: string, props: RedisChartProps) {
-    super(scope, id, { layer: 'data', instance: props.instance });
-    const ns = props.namespace;
+    super(scope, id, props);
+    const { namespaces, priorityClasses, storage, secretSource } = this.platform;
+    const ns = namespaces.supabase;
+    const prometheus = props.prometheus.peer;
     const c = props.config;
     const version = IMAGES.redis.tag;
     const replicated = isReplicated(c);
@@ -89,7 +98,7 @@ export class RedisChart extends PlatformChart {
       description: 'Password of the Redis default user, of replication and of the Sentinels',
       keys: [{ key: 'redis-password', description: 'password clients AUTH with', generate: { kind: 'hex', bytes: 24 } }],
     };
-    provideSecret(this, 'credentials', props.secrets, this.credentials, meta(this.credentials.name));
+    provideSecret(this, 'credentials', secretSource, this.credentials, meta(this.credentials.name));
     const password = secretKeyRef(this.credentials, 'redis-password');
 
     const conf = redisConf(c);
@@ -99,11 +108,10 @@ export class RedisChart extends PlatformChart {
 
     // Stable names: "<pod>.<headless service>.<namespace>.svc.cluster.local".
     const name = 'redis';
-    const headless = `${name}-headless`;
-    const podHost = (pod: string) => `${pod}.${headless}.${ns}.svc.cluster.local`;
+    const stableHost = (pod: string) => podHost(pod, headlessServiceName(name), ns);
     const pods = Array.from({ length: c.replicas }, (_, i) => `${name}-${i}`);
-    const instanceAddresses = pods.map((p) => `${podHost(p)}:${REDIS_PORT}`);
-    const sentinelAddresses = pods.map((p) => `${podHost(p)}:${SENTINEL_PORT}`);
+    const instanceAddresses = pods.map((p) => `${stableHost(p)}:${REDIS_PORT}`);
+    const sentinelAddresses = pods.map((p) => `${stableHost(p)}:${SENTINEL_PORT}`);
     this.statefulSetName = name;
 
     const topology: k8s.EnvVar[] = replicated
@@ -140,7 +148,7 @@ export class RedisChart extends PlatformChart {
         // redis-cli in the probes authenticates with this.
         { name: 'REDISCLI_AUTH', valueFrom: password },
         ...topology,
-        ...(replicated ? [{ name: 'REDIS_ANNOUNCE_HOST', value: podHost('$(POD_NAME)') }, { name: 'REDIS_ANNOUNCE_PORT', value: String(REDIS_PORT) }] : []),
+        ...(replicated ? [{ name: 'REDIS_ANNOUNCE_HOST', value: stableHost('$(POD_NAME)') }, { name: 'REDIS_ANNOUNCE_PORT', value: String(REDIS_PORT) }] : []),
       ],
       ports: [{ name: 'redis', containerPort: REDIS_PORT }],
       resources: c.resources,
@@ -166,7 +174,7 @@ export class RedisChart extends PlatformChart {
         { name: 'REDIS_BOOTSTRAP_PRIMARY', value: instanceAddresses[0] ?? '' },
         { name: 'SENTINEL_QUORUM', value: String(sentinelQuorum(c)) },
         { name: 'SENTINEL_STATE_DIR', value: SENTINEL_STATE_DIR },
-        { name: 'SENTINEL_ANNOUNCE_HOST', value: podHost('$(POD_NAME)') },
+        { name: 'SENTINEL_ANNOUNCE_HOST', value: stableHost('$(POD_NAME)') },
         { name: 'SENTINEL_ANNOUNCE_PORT', value: String(SENTINEL_PORT) },
       ],
       ports: [{ name: 'sentinel', containerPort: SENTINEL_PORT }],
@@ -189,10 +197,10 @@ export class RedisChart extends PlatformChart {
       // With replicas, only the primary takes writes: clients use HAProxy or the Sentinels.
       clientService: !replicated,
       ports: [{ name: 'redis', port: REDIS_PORT }, ...(replicated ? [{ name: 'sentinel', port: SENTINEL_PORT }] : []), { name: 'metrics', port: METRICS_PORT }],
-      claims: [{ name: 'data', size: props.dataVolumeSize, storageClassName: props.storageClassName }],
+      claims: [{ name: 'data', size: props.dataVolumeSize, storageClassName: storage.className }],
       restartOn: Object.values(files),
       pod: {
-        priorityClassName: props.priorityClassName,
+        priorityClassName: priorityClasses.data,
         // The handover (at most 20 s), then the final fsync and RDB save on SIGTERM (and a primary's wait for its replicas).
         terminationGracePeriodSeconds: 60,
         volumes: [{ name: 'config', configMap: { name: config.name } }],
@@ -204,22 +212,22 @@ export class RedisChart extends PlatformChart {
         ],
       },
     });
-    const self = podsOf(ns, props.instance, name, 'cache');
+    const self = peerOf({ namespace: ns, instance: this.instance, name, component: 'cache' });
     this.instances = { addresses: instanceAddresses, peer: self, clientLabels: accessLabel('redis-instances') };
     if (replicated) this.sentinels = { addresses: sentinelAddresses, primaryName: PRIMARY_NAME };
 
-    let primaryClients: Peer = clientsOf('redis', props.instance);
+    let primaryClients: Peer = clientsOf('redis', this.instance);
     if (replicated) {
       const proxy = new PrimaryProxy(this, 'primary-proxy', {
-        instance: props.instance,
+        instance: this.instance,
         namespace: ns,
-        observabilityNamespace: props.observabilityNamespace,
-        priorityClassName: props.priorityClassName,
+        prometheus,
+        priorityClassName: priorityClasses.data,
         config: c.proxy,
-        servers: pods.map((pod) => ({ name: pod, host: podHost(pod), port: REDIS_PORT })),
+        servers: pods.map((pod) => ({ name: pod, host: stableHost(pod), port: REDIS_PORT })),
         password,
         redis: { port: REDIS_PORT, peer: self },
-        clients: clientsOf('redis', props.instance),
+        clients: clientsOf('redis', this.instance),
       });
       this.serviceName = proxy.serviceName;
       this.peer = proxy.peer;
@@ -228,18 +236,18 @@ export class RedisChart extends PlatformChart {
       this.serviceName = service.serviceName;
       this.peer = self;
     }
-    this.host = `${this.serviceName}.${ns}.svc.cluster.local`;
+    this.host = serviceHost(this.serviceName, ns);
 
-    const instanceClients = clientsOf('redis-instances', props.instance);
+    const instanceClients = clientsOf('redis-instances', this.instance);
     const ingress: PortRule[] = [
       // The primary's address: the proxy pods, or with one instance the clients themselves.
       { port: REDIS_PORT, peers: [primaryClients, instanceClients, ...(replicated ? [self] : [])] },
-      { port: METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
+      { port: METRICS_PORT, peers: [prometheus] },
       ...(replicated
         ? [
             // Sentinels talk to each other and to every instance; Sentinel-aware clients ask them.
             { port: SENTINEL_PORT, peers: [self, instanceClients] },
-            { port: SENTINEL_METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
+            { port: SENTINEL_METRICS_PORT, peers: [prometheus] },
           ]
         : []),
     ];
