@@ -14,6 +14,7 @@ import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
 import { workload, WORKLOADS } from '../../lib/workloads';
 import { toCollector, type TracingEndpoint } from '../observability/traces';
+import type { ContainerSpec } from '../../lib/pod';
 import { secretKeyRef } from '../../lib/secrets';
 import { StatelessService } from '../../lib/stateless-service';
 import type { SupabaseChart } from '../supabase/supabase-chart';
@@ -98,7 +99,6 @@ export class GatewayChart extends PlatformChart {
       tracing: { tracesEndpoint: `${props.tracing.otlpHttpUrl}/v1/traces`, environment: this.instance },
     });
     this.plugins = pluginsUsed(this.declarative);
-    const proxyProtocol = props.config.clientAddress.mode === 'proxy-protocol';
     this.endpoint = kongEndpoint(this.platform);
     this.url = urlOf(this.endpoint);
 
@@ -118,8 +118,6 @@ export class GatewayChart extends PlatformChart {
       },
     });
 
-    const jwt = props.supabase.secrets.jwt;
-    const dashboard = props.supabase.secrets.dashboard;
 
     const kong = new StatelessService(this, 'kong', {
       name,
@@ -155,68 +153,7 @@ export class GatewayChart extends PlatformChart {
           { name: 'template', configMap: { name: configMap.name } },
           { name: 'tls', secret: { secretName: certificate.name } },
         ],
-        containers: [
-          {
-            name: 'kong',
-            image: IMAGES.kong,
-            command: [
-              '/bin/sh',
-              '-c',
-              `sh ${TEMPLATE_DIR}/render-kong-config.sh ${TEMPLATE_DIR}/kong.yml ${RENDERED_DIR}/kong.yml ${PLACEHOLDERS.join(' ')} && exec /docker-entrypoint.sh kong docker-start`,
-            ],
-            resources: props.config.kong.resources,
-            ports: [
-              { name: 'proxy', containerPort: PROXY_PORT },
-              { name: 'proxy-tls', containerPort: PROXY_TLS_PORT },
-              { name: 'metrics', containerPort: STATUS_PORT },
-            ],
-            env: [
-              { name: 'KONG_DATABASE', value: 'off' },
-              { name: 'KONG_DECLARATIVE_CONFIG', value: `${RENDERED_DIR}/kong.yml` },
-              { name: 'KONG_PREFIX', value: '/kong-prefix' },
-              { name: 'KONG_PLUGINS', value: this.plugins.join(',') },
-              { name: 'KONG_PROXY_LISTEN', value: `0.0.0.0:${PROXY_PORT}, 0.0.0.0:${PROXY_TLS_PORT} ssl http2${proxyProtocol ? ' proxy_protocol' : ''}` },
-              { name: 'KONG_ADMIN_LISTEN', value: 'off' },
-              { name: 'KONG_ADMIN_GUI_LISTEN', value: 'off' },
-              { name: 'KONG_STATUS_LISTEN', value: `0.0.0.0:${STATUS_PORT}` },
-              { name: 'KONG_SSL_CIPHER_SUITE', value: 'modern' },
-              { name: 'KONG_SSL_CERT', value: `${TLS_DIR}/tls.crt` },
-              { name: 'KONG_SSL_CERT_KEY', value: `${TLS_DIR}/tls.key` },
-              { name: 'KONG_HEADERS', value: 'off' },
-              { name: 'KONG_ANONYMOUS_REPORTS', value: 'off' },
-              // The client's address: the connection's own (direct), or the PROXY protocol header,
-              // believed only from the load balancer. No forwarded header is ever trusted.
-              ...clientAddressEnv(props.config.clientAddress),
-              { name: 'KONG_DNS_ORDER', value: 'LAST,A,CNAME' },
-              { name: 'KONG_NGINX_WORKER_PROCESSES', value: '2' },
-              { name: 'KONG_NGINX_PROXY_PROXY_BUFFER_SIZE', value: '160k' },
-              { name: 'KONG_NGINX_PROXY_PROXY_BUFFERS', value: '64 160k' },
-              { name: 'KONG_LOG_LEVEL', value: 'warn' },
-              // Spans for the opentelemetry plugin: the request and its upstream call (kong.conf
-              // tracing_instrumentations; "off" would leave the plugin nothing to send), sampled here.
-              { name: 'KONG_TRACING_INSTRUMENTATIONS', value: 'request,balancer' },
-              { name: 'KONG_TRACING_SAMPLING_RATE', value: String(props.tracing.samplingRate) },
-              { name: 'SUPABASE_ANON_KEY', valueFrom: secretKeyRef(jwt, 'anon-key') },
-              { name: 'SUPABASE_SERVICE_KEY', valueFrom: secretKeyRef(jwt, 'service-role-key') },
-              { name: 'DASHBOARD_USERNAME', valueFrom: secretKeyRef(dashboard, 'username') },
-              { name: 'DASHBOARD_PASSWORD', valueFrom: secretKeyRef(dashboard, 'password') },
-              { name: 'REDIS_PASSWORD', valueFrom: secretKeyRef(props.redis.credentials, 'redis-password') },
-              { name: 'LOADTEST_KEY', valueFrom: secretKeyRef(jwt, 'loadtest-key') },
-            ],
-            volumeMounts: [
-              { name: 'template', mountPath: TEMPLATE_DIR, readOnly: true },
-              { name: 'tls', mountPath: TLS_DIR, readOnly: true },
-            ],
-            writablePaths: [
-              // The rendered config holds the keys: memory, not disk.
-              { path: RENDERED_DIR, sizeLimit: '16Mi', medium: 'Memory' },
-              { path: '/kong-prefix', sizeLimit: '256Mi' },
-              { path: '/tmp', sizeLimit: '256Mi' },
-            ],
-            readinessProbe: { httpGet: { path: '/status/ready', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10, timeoutSeconds: 3 },
-            livenessProbe: { httpGet: { path: '/status', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 20, failureThreshold: 6 },
-          },
-        ],
+        containers: [kongContainer(props, this.plugins)],
       },
     });
 
@@ -232,4 +169,71 @@ export class GatewayChart extends PlatformChart {
       },
     });
   }
+}
+
+/** Kong's container: the config rendered at start, TLS from the certificate, keys from Secrets. */
+function kongContainer(props: GatewayChartProps, plugins: readonly string[]): ContainerSpec {
+  const jwt = props.supabase.secrets.jwt;
+  const dashboard = props.supabase.secrets.dashboard;
+  const proxyProtocol = props.config.clientAddress.mode === 'proxy-protocol';
+  return {
+    name: 'kong',
+    image: IMAGES.kong,
+    command: [
+      '/bin/sh',
+      '-c',
+      `sh ${TEMPLATE_DIR}/render-kong-config.sh ${TEMPLATE_DIR}/kong.yml ${RENDERED_DIR}/kong.yml ${PLACEHOLDERS.join(' ')} && exec /docker-entrypoint.sh kong docker-start`,
+    ],
+    resources: props.config.kong.resources,
+    ports: [
+      { name: 'proxy', containerPort: PROXY_PORT },
+      { name: 'proxy-tls', containerPort: PROXY_TLS_PORT },
+      { name: 'metrics', containerPort: STATUS_PORT },
+    ],
+    env: [
+      { name: 'KONG_DATABASE', value: 'off' },
+      { name: 'KONG_DECLARATIVE_CONFIG', value: `${RENDERED_DIR}/kong.yml` },
+      { name: 'KONG_PREFIX', value: '/kong-prefix' },
+      { name: 'KONG_PLUGINS', value: plugins.join(',') },
+      { name: 'KONG_PROXY_LISTEN', value: `0.0.0.0:${PROXY_PORT}, 0.0.0.0:${PROXY_TLS_PORT} ssl http2${proxyProtocol ? ' proxy_protocol' : ''}` },
+      { name: 'KONG_ADMIN_LISTEN', value: 'off' },
+      { name: 'KONG_ADMIN_GUI_LISTEN', value: 'off' },
+      { name: 'KONG_STATUS_LISTEN', value: `0.0.0.0:${STATUS_PORT}` },
+      { name: 'KONG_SSL_CIPHER_SUITE', value: 'modern' },
+      { name: 'KONG_SSL_CERT', value: `${TLS_DIR}/tls.crt` },
+      { name: 'KONG_SSL_CERT_KEY', value: `${TLS_DIR}/tls.key` },
+      { name: 'KONG_HEADERS', value: 'off' },
+      { name: 'KONG_ANONYMOUS_REPORTS', value: 'off' },
+      // The client's address: the connection's own (direct), or the PROXY protocol header,
+      // believed only from the load balancer. No forwarded header is ever trusted.
+      ...clientAddressEnv(props.config.clientAddress),
+      { name: 'KONG_DNS_ORDER', value: 'LAST,A,CNAME' },
+      { name: 'KONG_NGINX_WORKER_PROCESSES', value: '2' },
+      { name: 'KONG_NGINX_PROXY_PROXY_BUFFER_SIZE', value: '160k' },
+      { name: 'KONG_NGINX_PROXY_PROXY_BUFFERS', value: '64 160k' },
+      { name: 'KONG_LOG_LEVEL', value: 'warn' },
+      // Spans for the opentelemetry plugin: the request and its upstream call (kong.conf
+      // tracing_instrumentations; "off" would leave the plugin nothing to send), sampled here.
+      { name: 'KONG_TRACING_INSTRUMENTATIONS', value: 'request,balancer' },
+      { name: 'KONG_TRACING_SAMPLING_RATE', value: String(props.tracing.samplingRate) },
+      { name: 'SUPABASE_ANON_KEY', valueFrom: secretKeyRef(jwt, 'anon-key') },
+      { name: 'SUPABASE_SERVICE_KEY', valueFrom: secretKeyRef(jwt, 'service-role-key') },
+      { name: 'DASHBOARD_USERNAME', valueFrom: secretKeyRef(dashboard, 'username') },
+      { name: 'DASHBOARD_PASSWORD', valueFrom: secretKeyRef(dashboard, 'password') },
+      { name: 'REDIS_PASSWORD', valueFrom: secretKeyRef(props.redis.credentials, 'redis-password') },
+      { name: 'LOADTEST_KEY', valueFrom: secretKeyRef(jwt, 'loadtest-key') },
+    ],
+    volumeMounts: [
+      { name: 'template', mountPath: TEMPLATE_DIR, readOnly: true },
+      { name: 'tls', mountPath: TLS_DIR, readOnly: true },
+    ],
+    writablePaths: [
+      // The rendered config holds the keys: memory, not disk.
+      { path: RENDERED_DIR, sizeLimit: '16Mi', medium: 'Memory' },
+      { path: '/kong-prefix', sizeLimit: '256Mi' },
+      { path: '/tmp', sizeLimit: '256Mi' },
+    ],
+    readinessProbe: { httpGet: { path: '/status/ready', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10, timeoutSeconds: 3 },
+    livenessProbe: { httpGet: { path: '/status', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 20, failureThreshold: 6 },
+  };
 }
