@@ -10,6 +10,7 @@ import { RedisChart } from './charts/redis/redis-chart';
 import { GatewayChart, kongEndpoint, PROXY_TLS_PORT } from './charts/gateway/gateway-chart';
 import { LoadtestChart, loadtestPods } from './charts/loadtest/loadtest-chart';
 import { PROMETHEUS_PORT } from './charts/observability/prometheus-config';
+import { prometheusEndpoints } from './charts/observability/prometheus';
 import { GitopsChart, type KindRef, type LayerInventory } from './charts/gitops/gitops-chart';
 import { ObservabilityChart } from './charts/observability/observability-chart';
 import { ImagePolicyChart } from './charts/security/image-policy-chart';
@@ -38,24 +39,9 @@ export function buildPlatform(app: App, env: Environment): void {
   const at = (layer: Layer) => ({ layer, platform });
 
   const foundation = new FoundationChart(app, 'foundation', { ...at('foundation'), limits: env.namespaces });
-  // First after the foundation: every workload's metrics port admits its Prometheus.
-  const observability = new ObservabilityChart(app, 'observability', {
-    ...at('observability'),
-    config: env.observability,
-    // Built before the supabase chart, which sends it traces: the same Secret, declared by one function.
-    supabaseJwt: jwtSecret(platform.namespaces.supabase),
-    rolloutsNamespace: env.observability.rolloutsControllerNamespace,
-    operatorNamespaces: {
-      certManager: env.operators.certManagerNamespace,
-      argocd: env.gitops.argocdNamespace,
-      externalSecrets: env.secrets.source === 'external-secrets' ? env.observability.externalSecretsNamespace : undefined,
-      kyverno: env.observability.kyvernoNamespace,
-      cloudnativePg: env.operators.cnpgNamespace,
-    },
-    runbookBaseUrl: `${env.gitops.repoUrl.replace(/\.git$/, '')}/blob/${env.gitops.targetRevision}/docs/runbooks/alerts/`,
-    remoteWriteClients: [loadtestPods(platform.namespaces.app, env.name)],
-  });
-  const prometheus = observability.prometheus.api;
+  // A function of the platform, like Kong's endpoint: the charts built before the observability
+  // chart (every metrics port admits Prometheus) name the very endpoint it exports.
+  const prometheus = prometheusEndpoints(platform.namespaces.observability).api;
   const postgres = new PostgresChart(app, 'postgres', {
     ...at('data'),
     clientNamespaces: [platform.namespaces.app],
@@ -94,6 +80,22 @@ export function buildPlatform(app: App, env: Environment): void {
     backupVolume: backup.backupVolume,
     db: postgres,
     apiServerCidrs: env.network.apiServerCidrs,
+  });
+  const observability = new ObservabilityChart(app, 'observability', {
+    ...at('observability'),
+    config: env.observability,
+    // Built before the supabase chart, which sends it traces: the same Secret, declared by one function.
+    supabaseJwt: jwtSecret(platform.namespaces.supabase),
+    rolloutsNamespace: env.observability.rolloutsControllerNamespace,
+    operatorNamespaces: {
+      certManager: env.operators.certManagerNamespace,
+      argocd: env.gitops.argocdNamespace,
+      externalSecrets: env.secrets.source === 'external-secrets' ? env.observability.externalSecretsNamespace : undefined,
+      kyverno: env.observability.kyvernoNamespace,
+      cloudnativePg: env.operators.cnpgNamespace,
+    },
+    runbookBaseUrl: `${env.gitops.repoUrl.replace(/\.git$/, '')}/blob/${env.gitops.targetRevision}/docs/runbooks/alerts/`,
+    remoteWriteClients: [loadtestPods(platform.namespaces.app, env.name)],
   });
   const supabase = new SupabaseChart(app, 'supabase', {
     ...at('supabase'),
