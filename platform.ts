@@ -7,9 +7,9 @@ import { RECOVERY_CHECK_JOB, RESTORE_INPUTS, RESTORE_JOBS, RestoreChart } from '
 import { FoundationChart } from './charts/foundation/foundation-chart';
 import { PostgresChart } from './charts/postgres/postgres-chart';
 import { RedisChart } from './charts/redis/redis-chart';
-import { GatewayChart, PROXY_PORT, PROXY_TLS_PORT } from './charts/gateway/gateway-chart';
+import { GatewayChart, kongEndpoint, PROXY_TLS_PORT } from './charts/gateway/gateway-chart';
 import { LoadtestChart, loadtestPods } from './charts/loadtest/loadtest-chart';
-import { PROMETHEUS_PORT } from './charts/observability/prometheus-config';
+import { prometheusEndpoints } from './charts/observability/prometheus';
 import { GitopsChart, type KindRef, type LayerInventory } from './charts/gitops/gitops-chart';
 import { ObservabilityChart } from './charts/observability/observability-chart';
 import { ImagePolicyChart } from './charts/security/image-policy-chart';
@@ -21,51 +21,38 @@ import { SupabaseChart } from './charts/supabase/supabase-chart';
 import { type Environment, parseEnvironment } from './environments/schema';
 import { PlatformChart } from './lib/chart';
 import { platformContext } from './lib/context';
-import { endpointOf, prometheusReceiver } from './lib/endpoint';
-import { workload } from './lib/workloads';
 import { claimOf } from './lib/stateful-set';
 import { type FlowDeclaration, flowDeclarations } from './lib/network';
 import { SNAPSHOT_STORES } from './charts/observability/context';
 import { STORAGE_FILES_CLAIM } from './charts/supabase/storage';
-import { type Layer, ON_DEMAND_FOLDER } from './lib/layers';
+import { type Folder, type Layer, ON_DEMAND_FOLDER } from './lib/layers';
 import { type Manifests, renderApp } from './lib/output';
 import type { SecretSpec } from './lib/secrets';
 
 /** Adds every chart of the platform for `env` to `app`. */
 export function buildPlatform(app: App, env: Environment): void {
+  // Made once: every chart reads its instance, namespaces, priority classes, storage, secret
+  // source and cluster addresses from here. `at(layer)` is also where each chart is given the
+  // layer it synthesises into, that is the Argo CD Application that applies it.
   const platform = platformContext(env);
-  const foundation = new FoundationChart(app, 'foundation', {
-    instance: env.name,
-    prefix: env.namespacePrefix,
-    namespaces: env.namespaces,
-  });
-  const dataTier = {
-    instance: env.name,
-    namespace: foundation.namespaces.supabase,
-    observabilityNamespace: foundation.namespaces.observability,
-    priorityClassName: foundation.priorityClasses.data,
-    storageClassName: env.storage.className,
-    secrets: env.secrets,
-  };
+  const at = (layer: Folder) => ({ layer, platform });
+
+  new FoundationChart(app, 'foundation', { ...at('foundation'), limits: env.namespaces });
+  // A function of the platform, like Kong's endpoint: the charts built before the observability
+  // chart (every metrics port admits Prometheus) name the very endpoint it exports.
+  const prometheus = prometheusEndpoints(platform.namespaces.observability).api;
   const postgres = new PostgresChart(app, 'postgres', {
-    ...dataTier,
-    prefix: env.namespacePrefix,
-    clientNamespaces: [foundation.namespaces.app],
+    ...at('data'),
+    clientNamespaces: [platform.namespaces.app],
     config: env.components.postgres,
     dataVolumeSize: env.storage.sizes.postgres,
     backup: env.backup,
-    snapshotClassName: env.storage.snapshotClassName,
     operators: env.operators,
-    apiServerCidrs: env.network.apiServerCidrs,
+    prometheus,
   });
-  const redis = new RedisChart(app, 'redis', {
-    ...dataTier,
-    config: env.components.redis,
-    dataVolumeSize: env.storage.sizes.redis,
-  });
+  const redis = new RedisChart(app, 'redis', { ...at('data'), config: env.components.redis, dataVolumeSize: env.storage.sizes.redis, prometheus });
   const backup = new BackupChart(app, 'backup', {
-    layer: 'backup',
-    platform,
+    ...at('backup'),
     config: env.backup,
     db: postgres,
     redis,
@@ -75,26 +62,18 @@ export function buildPlatform(app: App, env: Environment): void {
     ],
   });
   new RestoreChart(app, 'restore', {
-    layer: ON_DEMAND_FOLDER,
+    ...at(ON_DEMAND_FOLDER),
     supportLayer: 'backup',
-    platform,
     config: env.backup,
     redis,
     backupVolume: backup.backupVolume,
     db: postgres,
   });
   const observability = new ObservabilityChart(app, 'observability', {
-    instance: env.name,
-    prefix: env.namespacePrefix,
-    namespaces: { ...foundation.namespaces, host: foundation.namespaces['node-exporter'] },
-    priorityClassName: foundation.priorityClasses.stateless,
-    storageClassName: env.storage.className,
+    ...at('observability'),
     config: env.observability,
-    secretSource: env.secrets,
-    nodeCidrs: env.network.nodeCidrs,
-    apiServerCidrs: env.network.apiServerCidrs,
     // Built before the supabase chart, which sends it traces: the same Secret, declared by one function.
-    supabaseJwt: jwtSecret(foundation.namespaces.supabase),
+    supabaseJwt: jwtSecret(platform.namespaces.supabase),
     rolloutsNamespace: env.observability.rolloutsControllerNamespace,
     operatorNamespaces: {
       certManager: env.operators.certManagerNamespace,
@@ -104,56 +83,33 @@ export function buildPlatform(app: App, env: Environment): void {
       cloudnativePg: env.operators.cnpgNamespace,
     },
     runbookBaseUrl: `${env.gitops.repoUrl.replace(/\.git$/, '')}/blob/${env.gitops.targetRevision}/docs/runbooks/alerts/`,
-    remoteWriteClients: [loadtestPods(foundation.namespaces.app, env.name)],
+    remoteWriteClients: [loadtestPods(platform)],
   });
   const supabase = new SupabaseChart(app, 'supabase', {
-    instance: env.name,
-    namespace: foundation.namespaces.supabase,
-    observabilityNamespace: foundation.namespaces.observability,
-    priorityClassName: foundation.priorityClasses.stateless,
-    storageClassName: env.storage.className,
+    ...at('supabase'),
     config: env.supabase,
-    secretSource: env.secrets,
     db: postgres,
     publicUrl: `https://${env.domain ?? 'localhost'}`,
-    gatewayUrl: `http://kong.${foundation.namespaces.supabase}.svc.cluster.local:${PROXY_PORT}`,
+    gateway: kongEndpoint(platform),
     tracing: observability.tracing,
+    prometheus,
   });
   const app_ = new AppChart(app, 'app', {
-    instance: env.name,
-    namespace: foundation.namespaces.app,
-    observabilityNamespace: foundation.namespaces.observability,
-    dataNamespace: foundation.namespaces.supabase,
-    priorityClassName: foundation.priorityClasses.stateless,
+    ...at('app'),
     config: env.app,
-    secretSource: env.secrets,
     db: postgres,
     redis,
     supabase,
-    gatewayNamespace: foundation.namespaces.supabase,
     tracing: observability.tracing,
+    prometheus,
   });
-  const issuers = new IssuersChart(app, 'issuers', { instance: env.name, prefix: env.namespacePrefix, tls: env.gateway.tls });
+  const issuers = new IssuersChart(app, 'issuers', { ...at('foundation'), tls: env.gateway.tls });
   // Where operators start on-demand Jobs: restores in supabase, load tests in app.
-  const jobNamespaces = [foundation.namespaces.supabase, foundation.namespaces.app];
-  new OperatorAccessChart(app, 'operator-access', {
-    instance: env.name,
-    prefix: env.namespacePrefix,
-    namespaces: Object.values(foundation.namespaces),
-    jobNamespaces,
-  });
-  new ImagePolicyChart(app, 'image-policy', {
-    instance: env.name,
-    prefix: env.namespacePrefix,
-    appNamespace: foundation.namespaces.app,
-    releases: env.app.releases,
-    signing: env.app.signing,
-  });
+  const jobNamespaces = [platform.namespaces.supabase, platform.namespaces.app];
+  new OperatorAccessChart(app, 'operator-access', { ...at('foundation'), jobNamespaces });
+  new ImagePolicyChart(app, 'image-policy', { ...at('foundation'), releases: env.app.releases, signing: env.app.signing });
   new GatewayChart(app, 'gateway', {
-    instance: env.name,
-    namespace: foundation.namespaces.supabase,
-    observabilityNamespace: foundation.namespaces.observability,
-    priorityClassName: foundation.priorityClasses.stateless,
+    ...at('gateway'),
     config: env.gateway,
     domain: env.domain ?? 'localhost',
     issuerName: issuers.issuerName,
@@ -162,28 +118,26 @@ export function buildPlatform(app: App, env: Environment): void {
     storageMaxBytes: env.supabase.fileSizeLimitBytes,
     redis,
     tracing: observability.tracing,
+    prometheus,
   });
   new LoadtestChart(app, 'loadtest', {
-    layer: ON_DEMAND_FOLDER,
+    ...at(ON_DEMAND_FOLDER),
     // The scripts, ServiceAccounts, NetworkPolicies and the users' Secret go with the app layer.
     supportLayer: 'app',
-    platform,
     config: env.loadtest,
     jwt: app_.secrets.jwt,
-    gateway: endpointOf(workload(platform, 'kong'), PROXY_TLS_PORT),
-    prometheus: prometheusReceiver(platform.namespaces.observability, PROMETHEUS_PORT),
+    gateway: { ...kongEndpoint(platform), port: PROXY_TLS_PORT },
+    prometheus: observability.prometheus.receiver,
   });
   // Once every on-demand chart exists: operators' Jobs must be those templates.
   new OperatorJobPolicyChart(app, 'operator-job-policy', {
-    instance: env.name,
-    prefix: env.namespacePrefix,
-    namespaces: Object.values(foundation.namespaces),
+    ...at('foundation'),
     jobNamespaces,
     templates: onDemandJobs(app),
     inputs: { [RESTORE_JOBS.redis]: RESTORE_INPUTS.redis, [RECOVERY_CHECK_JOB]: RESTORE_INPUTS.postgres },
   });
   // Last: Argo CD's objects, from what every other chart emits.
-  new GitopsChart(app, 'gitops', { instance: env.name, prefix: env.namespacePrefix, config: env.gitops, inventory: inventory(app) });
+  new GitopsChart(app, 'gitops', { ...at('gitops'), config: env.gitops, inventory: inventory(app) });
 }
 
 /** What each layer holds: kinds, namespaces and HPA targets, read from the charts' objects. */

@@ -21,12 +21,6 @@ export interface ChartProps {
   readonly platform: PlatformContext;
 }
 
-/** @deprecated transitional: charts not yet given the platform context. */
-export interface PlatformChartProps {
-  readonly layer: Folder;
-  readonly instance: string;
-}
-
 /** What an object's metadata needs. */
 export interface ObjectSpec extends Omit<LabelSpec, 'instance' | 'version'> {
   /** Explicit object name (never cdk8s's generated one). */
@@ -43,17 +37,18 @@ export interface ObjectSpec extends Omit<LabelSpec, 'instance' | 'version'> {
 
 export class PlatformChart extends Chart {
   public readonly layer: Folder;
+  /** The environment name: `platform.instance`, the app.kubernetes.io/instance label. */
   public readonly instance: string;
-  /** The shared platform context (undefined only for charts not yet converted). */
+  /** The shared platform context: namespaces, priority classes, storage, secret source, addresses. */
   public readonly platform: PlatformContext;
   /** The Secrets this chart's workloads read (registered by `provideSecret`); the CLI creates them in dev. */
   public readonly secretSpecs: SecretSpec[] = [];
 
-  constructor(scope: Construct, id: string, props: ChartProps | PlatformChartProps) {
+  constructor(scope: Construct, id: string, props: ChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
     this.layer = props.layer;
-    this.instance = 'platform' in props ? props.platform.instance : props.instance;
-    this.platform = ('platform' in props ? props.platform : undefined) as PlatformContext;
+    this.platform = props.platform;
+    this.instance = props.platform.instance;
   }
 
   /** Metadata with an explicit name, the namespace and the six standard labels. */

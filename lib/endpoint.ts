@@ -3,7 +3,7 @@
 // owns a workload (a service that must admit Kong before the gateway chart exists) name it through
 // the workload identity table in lib/workloads.ts instead.
 import { selectorLabels } from './labels';
-import { type Peer, type PortRule, prometheusPeer } from './network';
+import type { Peer, PortRule } from './network';
 
 /** Who a workload is: enough to select its pods from anywhere in the platform instance. */
 export interface WorkloadIdentity {
@@ -36,6 +36,14 @@ export function serviceHost(service: string, namespace: string): string {
   return `${service}.${namespace}.svc.cluster.local`;
 }
 
+/**
+ * A StatefulSet pod's own stable name through its headless Service, for peers that must reach one
+ * pod and not whichever the Service picks (replication, gossip, a chosen receiver).
+ */
+export function podHost(pod: string, headlessService: string, namespace: string): string {
+  return `${pod}.${serviceHost(headlessService, namespace)}`;
+}
+
 /** The pods of one workload of this platform instance, by its stable selector labels. */
 export function peerOf(workload: WorkloadIdentity): Peer {
   return {
@@ -47,6 +55,23 @@ export function peerOf(workload: WorkloadIdentity): Peer {
 /** The endpoint of `workload`'s own Service (named after the workload) on `port`. */
 export function endpointOf(workload: WorkloadIdentity, port: number, clientLabels: Readonly<Record<string, string>> = {}): Endpoint {
   return { host: serviceHost(workload.name, workload.namespace), port, peer: peerOf(workload), clientLabels };
+}
+
+/**
+ * The endpoint of a Service a chart made (a StatelessService or StatefulService), on `port`: its
+ * pods are the Service's own selector in `namespace`.
+ */
+export function serviceEndpoint(
+  namespace: string,
+  service: { readonly serviceName: string; readonly selector: Readonly<Record<string, string>> },
+  port: number,
+  clientLabels: Readonly<Record<string, string>> = {},
+): Endpoint {
+  const peer: Peer = {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    podSelector: { matchLabels: { ...service.selector } },
+  };
+  return { host: serviceHost(service.serviceName, namespace), port, peer, clientLabels };
 }
 
 /** The URL of an endpoint, e.g. `http://kong.supabase.svc.cluster.local:8000`. */
@@ -64,11 +89,3 @@ export function ingressFrom(client: Endpoint | WorkloadIdentity, port: number): 
   return { port, peers: ['peer' in client ? client.peer : peerOf(client)] };
 }
 
-/**
- * The Prometheus server that receives the load tests' pushed samples, on `port`: always the
- * first, by its pod's stable name (why in lib/network.ts, `prometheusReceiverUrl`).
- */
-export function prometheusReceiver(observabilityNamespace: string, port: number): Endpoint {
-  const host = `prometheus-0.${serviceHost('prometheus-headless', observabilityNamespace)}`;
-  return { host, port, peer: prometheusPeer(observabilityNamespace), clientLabels: {} };
-}

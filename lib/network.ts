@@ -3,7 +3,6 @@
 import type { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
-import { selectorLabels } from './labels';
 
 /** Deny all ingress and egress for every pod of the namespace (R10). */
 export function defaultDenyAll(scope: Construct, id: string, metadata: ApiObjectMetadata): k8s.KubeNetworkPolicy {
@@ -54,27 +53,11 @@ export function clientsOf(service: string, instance: string): Peer {
   };
 }
 
-/** The pods of one workload of this platform instance, by its stable selector labels. */
-export function podsOf(namespace: string, instance: string, name: string, component: string): Peer {
-  return {
-    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-    podSelector: { matchLabels: selectorLabels({ name, instance, component }) },
-  };
-}
-
 /**
  * The internet, for SMTP and S3: any address outside the private ranges and the cloud metadata
  * endpoint (docs/network.md; the metadata address hands out node credentials on every major cloud).
  */
 export const INTERNET: Peer = { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32'] } };
-
-/** The Prometheus pods in the observability namespace (metrics scrapes, R14). */
-export function prometheusPeer(observabilityNamespace: string): Peer {
-  return {
-    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': observabilityNamespace } },
-    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
-  };
-}
 
 /** Addresses in `cidrs` (the cluster's nodes, or its API server). */
 export function addressesIn(cidrs: readonly string[]): Peer[] {
@@ -84,26 +67,6 @@ export function addressesIn(cidrs: readonly string[]): Peer[] {
 /** Egress to the Kubernetes API server, for workloads that watch it (its port differs by distribution). */
 export function toApiServer(cidrs: readonly string[]): PortRule[] {
   return [443, 6443].map((port) => ({ port, peers: addressesIn(cidrs) }));
-}
-
-/** Prometheus's HTTP API inside the cluster, either server of a pair (the Rollouts analysis queries it). */
-export function prometheusUrl(observabilityNamespace: string): string {
-  return `http://prometheus.${observabilityNamespace}.svc.cluster.local:9090`;
-}
-
-/**
- * The Prometheus server that receives the load tests' results: always the first, by its pod's
- * stable name. Pushed samples land only on the server that receives them (the Service would pick
- * one at random per connection, and a pair would each hold part of a run); Grafana's
- * "Prometheus (load tests)" datasource reads the same server.
- */
-export function prometheusReceiverUrl(observabilityNamespace: string): string {
-  return `http://prometheus-0.prometheus-headless.${observabilityNamespace}.svc.cluster.local:9090`;
-}
-
-/** Where the load tests push their results (Prometheus's remote-write receiver). */
-export function prometheusRemoteWriteUrl(observabilityNamespace: string): string {
-  return `${prometheusReceiverUrl(observabilityNamespace)}/api/v1/write`;
 }
 
 export interface PortRule {

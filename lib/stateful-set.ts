@@ -15,6 +15,11 @@ import { hardenedPodSpec, podTemplateMetadata, withExemptions } from './pod';
 import { serviceAccount } from './service-account';
 import { type ServicePort, servicePorts, withContainerPorts, type WorkloadProps } from './workload';
 
+/** The headless Service of the stateful service `name`, through which each pod has a stable name. */
+export function headlessServiceName(name: string): string {
+  return `${name}-headless`;
+}
+
 export interface VolumeClaim {
   /** Claim template name; the container mounts it by this name. */
   readonly name: string;
@@ -61,7 +66,7 @@ export class StatefulService extends Construct {
     const meta = (objectName: string) => chart.metadata({ ...spec, objectName, namespace: props.namespace });
     this.selector = selectorLabels(chart.labelSpec(spec));
     this.serviceName = props.name;
-    this.headlessServiceName = `${props.name}-headless`;
+    this.headlessServiceName = headlessServiceName(props.name);
     this.statefulSetName = props.name;
 
     const account = serviceAccount(this, meta(props.name));

@@ -10,13 +10,21 @@ import type { WorkloadIdentity } from './endpoint';
 interface WorkloadEntry {
   /** The namespace it runs in, by concern. */
   readonly namespace: NamespaceKey;
+  /** Its app.kubernetes.io/name, which is also its Service's name. */
   readonly name: string;
+  /** Its app.kubernetes.io/component. */
   readonly component: string;
 }
 
 export const WORKLOADS = {
-  /** Kong, the API gateway (charts/gateway). */
+  /** Kong, the API gateway (charts/gateway): every Supabase service and the product admit it. */
   kong: { namespace: 'supabase', name: 'kong', component: 'gateway' },
+  /** Studio (charts/supabase): postgres-meta admits it, and it is built after postgres-meta. */
+  studio: { namespace: 'supabase', name: 'studio', component: 'studio' },
+  /** postgres-meta (charts/supabase): Studio calls it. */
+  meta: { namespace: 'supabase', name: 'meta', component: 'meta' },
+  /** PostgREST (charts/supabase): Storage calls it. */
+  rest: { namespace: 'supabase', name: 'rest', component: 'rest' },
   /**
    * The load-test Jobs (charts/loadtest), which Prometheus admits for remote write. Each Job has
    * its own name (loadtest-api, ...): their pods are selected by component, and `name` names the

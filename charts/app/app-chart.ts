@@ -7,14 +7,15 @@ import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import type { AppComponent, AppConfig } from '../../environments/app';
 import type { Resources } from '../../environments/fields';
-import type { Environment } from '../../environments/schema';
-import { PlatformChart } from '../../lib/chart';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
+import { type Endpoint, ingressFrom, serviceEndpoint, urlOf } from '../../lib/endpoint';
 import { imageVersion, parseImageRef } from '../../lib/images';
-import { INTERNET, type PortRule, podsOf, prometheusPeer, prometheusUrl } from '../../lib/network';
+import { INTERNET, type PortRule } from '../../lib/network';
 import { copySecret, provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatelessService, type StatelessServiceProps } from '../../lib/stateless-service';
-import type { RedisChart } from '../redis/redis-chart';
-import type { PoolerEndpoint, PostgresChart } from '../postgres/postgres-chart';
+import { workload as tableWorkload } from '../../lib/workloads';
+import type { RedisEndpoints } from '../redis/redis-chart';
+import type { DatabaseEndpoints } from '../postgres/postgres-chart';
 import type { SupabaseChart } from '../supabase/supabase-chart';
 import type { TracingEndpoint } from '../observability/traces';
 import { analysisTemplate, canaryStrategy } from './canary';
@@ -25,36 +26,31 @@ export const METRICS_PORT = 9090;
 /** Redis database the product uses (Kong's rate limits keep 0). */
 const REDIS_DB = 1;
 
-export interface AppChartProps {
-  readonly instance: string;
-  readonly namespace: string;
-  readonly observabilityNamespace: string;
-  readonly priorityClassName: string;
+export interface AppChartProps extends ChartProps {
+  /** The product's releases, replicas, canary analysis and settings from the environment. */
   readonly config: AppConfig;
-  readonly secretSource: Environment['secrets'];
   /** The database: the product's role Secret, the poolers and the CA (tlsFor). */
-  readonly db: Pick<PostgresChart, 'roleSecrets' | 'poolers' | 'tlsFor'>;
+  readonly db: DatabaseEndpoints;
   /** Redis: the primary's address, and with replicas the Sentinels (the product's client can follow failovers itself). */
-  readonly redis: Pick<RedisChart, 'host' | 'port' | 'peer' | 'credentials' | 'clientLabels' | 'instances' | 'sentinels' | 'sentinelPort'>;
+  readonly redis: RedisEndpoints;
+  /** Supabase's Secrets: the api verifies Supabase's JWTs; the load tests use its key. */
   readonly supabase: Pick<SupabaseChart, 'secrets'>;
-  /** Namespace of Redis and the pooler. */
-  readonly dataNamespace: string;
-  /** Namespace of the Kong pods, the only clients of the api. */
-  readonly gatewayNamespace: string;
   /** The OpenTelemetry Collector the components send traces to. */
   readonly tracing: TracingEndpoint;
+  /** Prometheus: it scrapes the components, and the canary analysis queries it. */
+  readonly prometheus: Endpoint;
 }
 
 export class AppChart extends PlatformChart {
   /** The api as Kong routes to it. */
-  public readonly upstream: { readonly service: string; readonly namespace: string; readonly host: string; readonly port: number };
+  public readonly upstream: Endpoint;
   public readonly workloads: Readonly<Record<AppComponent, StatelessService>>;
   /** The Secrets this chart repeats into the app namespace (other charts of that namespace read them too). */
   public readonly secrets: Readonly<Record<'db' | 'redis' | 'jwt', SecretSpec>>;
 
   constructor(scope: Construct, id: string, props: AppChartProps) {
-    super(scope, id, { layer: 'app', instance: props.instance });
-    const ns = props.namespace;
+    super(scope, id, props);
+    const ns = this.platform.namespaces.app;
     const c = props.config;
     const meta = (objectName: string, name: string, component: string, version?: string) =>
       this.metadata({ objectName, namespace: ns, name, component, version });
@@ -69,9 +65,9 @@ export class AppChart extends PlatformChart {
       jwt: copySecret(props.supabase.secrets.jwt, ns, ['jwt-secret', 'loadtest-key']),
     };
     this.secrets = copies;
-    for (const spec of Object.values(copies)) provideSecret(this, `secret-${spec.name}`, props.secretSource, spec, meta(spec.name, 'defi', 'secret'));
+    for (const spec of Object.values(copies)) provideSecret(this, `secret-${spec.name}`, this.platform.secretSource, spec, meta(spec.name, 'defi', 'secret'));
 
-    const prometheus = prometheusPeer(props.observabilityNamespace);
+    const prometheus = props.prometheus.peer;
     const redis = props.redis;
     // The primary's address; with Sentinels also the Sentinels and the instances they name.
     const toRedis: PortRule[] = [
@@ -86,7 +82,7 @@ export class AppChart extends PlatformChart {
     const tls = props.db.tlsFor(ns);
     const rw = props.db.poolers.rw;
     const ro = props.db.poolers.ro ?? rw;
-    const url = (p: PoolerEndpoint) => `postgres://defi_app:$(DATABASE_PASSWORD)@${p.host}:${p.port}/postgres?sslmode=verify-full&sslrootcert=${tls.caFile}`;
+    const url = (p: Endpoint) => `postgres://defi_app:$(DATABASE_PASSWORD)@${p.host}:${p.port}/postgres?sslmode=verify-full&sslrootcert=${tls.caFile}`;
     const database = () => ({
       env: [
         { name: 'DATABASE_PASSWORD', valueFrom: secretKeyRef(copies.db, 'password') },
@@ -98,7 +94,7 @@ export class AppChart extends PlatformChart {
       egress: [{ port: rw.port, peers: [rw.peer] }, ...(ro === rw ? [] : [{ port: ro.port, peers: [ro.peer] }])],
     });
     const common = (component: AppComponent): k8s.EnvVar[] => [
-      { name: 'APP_ENV', value: props.instance },
+      { name: 'APP_ENV', value: this.instance },
       { name: 'APP_COMPONENT', value: component },
       { name: 'LOG_LEVEL', value: c.logLevel },
       { name: 'METRICS_PORT', value: String(METRICS_PORT) },
@@ -112,7 +108,7 @@ export class AppChart extends PlatformChart {
       { name: 'OTEL_SERVICE_NAME', value: component },
       { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: props.tracing.otlpHttpUrl },
       { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
-      { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `deployment.environment=${props.instance}` },
+      { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `deployment.environment=${this.instance}` },
     ];
     const health = (port: string, path: string): k8s.Probe => ({ httpGet: { path, port: k8s.IntOrString.fromString(port) }, periodSeconds: 10, timeoutSeconds: 3 });
 
@@ -139,7 +135,7 @@ export class AppChart extends PlatformChart {
         network: { ingress: spec.ingress, egress: [...spec.egress, toCollector] },
         ...spec.extra,
         pod: {
-          priorityClassName: props.priorityClassName,
+          priorityClassName: this.platform.priorityClasses.stateless,
           terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
           volumes: [{ name: 'postgres-ca', secret: { secretName: tls.caSecretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }],
           containers: [
@@ -164,7 +160,7 @@ export class AppChart extends PlatformChart {
     analysisTemplate(this, {
       metadata: meta(analysisName, 'api', 'release'),
       namespace: ns,
-      prometheusUrl: prometheusUrl(props.observabilityNamespace),
+      prometheusUrl: urlOf(props.prometheus),
       config: c.canary.analysis,
     });
     const api = workload('api', {
@@ -180,7 +176,8 @@ export class AppChart extends PlatformChart {
         ...apiDb.env,
       ],
       ingress: [
-        { port: API_PORT, peers: [podsOf(props.gatewayNamespace, props.instance, 'kong', 'gateway')] },
+        // Kong, built later by the gateway chart, is the api's only client.
+        ingressFrom(tableWorkload(this.platform, 'kong'), API_PORT),
         { port: METRICS_PORT, peers: [prometheus] },
       ],
       egress: [...apiDb.egress, ...toRedis],
@@ -221,6 +218,7 @@ export class AppChart extends PlatformChart {
     });
 
     this.workloads = { api, worker, scheduler };
-    this.upstream = { service: api.serviceName, namespace: ns, host: `${api.serviceName}.${ns}.svc.cluster.local`, port: API_PORT };
+    // Kong's pods call it; the api admits them by their identity, so no client labels.
+    this.upstream = serviceEndpoint(ns, api, API_PORT);
   }
 }

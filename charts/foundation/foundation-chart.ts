@@ -6,8 +6,8 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { Environment, NamespaceKey } from '../../environments/schema';
 import { NAMESPACES } from '../../environments/schema';
-import { PlatformChart } from '../../lib/chart';
-import { prefixed } from '../../lib/names';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
+import type { PriorityClasses } from '../../lib/context';
 import { allowDnsEgress, defaultDenyAll } from '../../lib/network';
 import { exemption } from '../../lib/policy';
 import { quotaHard, limitRangeSpec } from './quota';
@@ -22,43 +22,27 @@ export const POD_SECURITY_VERSION = 'v1.33';
  */
 const PRIVILEGED: readonly NamespaceKey[] = ['node-exporter'];
 
-export interface FoundationChartProps {
-  /** Environment name; the instance label. */
-  readonly instance: string;
-  /** Prepended to namespace and PriorityClass names. */
-  readonly prefix: string;
+export interface FoundationChartProps extends ChartProps {
   /** Quota and LimitRange per namespace. */
-  readonly namespaces: Environment['namespaces'];
-}
-
-/** Names of the two PriorityClasses. */
-export interface PriorityClasses {
-  /** Databases and caches: pre-empt stateless pods when a node is full. */
-  readonly data: string;
-  /** Everything else. */
-  readonly stateless: string;
+  readonly limits: Environment['namespaces'];
 }
 
 export class FoundationChart extends PlatformChart {
-  /** Namespace name per concern, for the charts that place objects in them. */
+  /** Namespace name per concern (the platform context's). */
   public readonly namespaces: Readonly<Record<NamespaceKey, string>>;
+  /** The PriorityClass names (the platform context's). */
   public readonly priorityClasses: PriorityClasses;
 
   constructor(scope: Construct, id: string, props: FoundationChartProps) {
-    super(scope, id, { layer: 'foundation', instance: props.instance });
+    super(scope, id, props);
 
-    this.namespaces = Object.fromEntries(NAMESPACES.map((key) => [key, prefixed(props.prefix, key)])) as Record<
-      NamespaceKey,
-      string
-    >;
+    // The names every other chart uses come from the platform context; this chart creates them.
+    this.namespaces = this.platform.namespaces;
     for (const key of NAMESPACES) {
-      this.addNamespace(key, props.namespaces[key]);
+      this.addNamespace(key, props.limits[key]);
     }
 
-    this.priorityClasses = {
-      data: prefixed(props.prefix, 'platform-data'),
-      stateless: prefixed(props.prefix, 'platform-stateless'),
-    };
+    this.priorityClasses = this.platform.priorityClasses;
     this.addPriorityClass('priority-data', this.priorityClasses.data, 1_000_000, 'Databases and caches of the Supabase platform: they pre-empt stateless pods when a node is full.');
     this.addPriorityClass('priority-stateless', this.priorityClasses.stateless, 100_000, 'Stateless services of the Supabase platform.');
   }

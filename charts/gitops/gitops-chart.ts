@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import type { GitopsConfig } from '../../environments/gitops';
 import { Application } from '../../imports/application-argoproj.io';
 import { AppProject } from '../../imports/appproject-argoproj.io';
-import { PlatformChart } from '../../lib/chart';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
 import { LAYERS, type Layer } from '../../lib/layers';
 import { prefixed } from '../../lib/names';
 import { OPERATORS, type OperatorRelease, operatorFolder } from '../../lib/operators';
@@ -28,9 +28,8 @@ export interface LayerInventory {
   readonly hpaTargets: readonly { readonly group: string; readonly kind: string; readonly name: string; readonly namespace: string }[];
 }
 
-export interface GitopsChartProps {
-  readonly instance: string;
-  readonly prefix: string;
+export interface GitopsChartProps extends ChartProps {
+  /** The repository, revision and cluster Argo CD syncs from and to. */
   readonly config: GitopsConfig;
   /** The layers that have objects, in any order. */
   readonly inventory: readonly LayerInventory[];
@@ -50,21 +49,23 @@ export class GitopsChart extends PlatformChart {
   public readonly applications: Readonly<Partial<Record<Layer, string>>>;
 
   constructor(scope: Construct, id: string, props: GitopsChartProps) {
-    super(scope, id, { layer: 'gitops', instance: props.instance });
+    super(scope, id, props);
+    const prefix = this.platform.prefix;
+    const instance = this.instance;
     const ns = props.config.argocdNamespace;
     const meta = (objectName: string, annotations?: Record<string, string>) =>
       this.metadata({ objectName, namespace: ns, name: 'argocd', component: 'gitops', annotations });
-    const source = (layer: Layer) => ({ repoUrl: props.config.repoUrl, targetRevision: props.config.targetRevision, path: `dist/${props.instance}/${layer}` });
+    const source = (layer: Layer) => ({ repoUrl: props.config.repoUrl, targetRevision: props.config.targetRevision, path: `dist/${instance}/${layer}` });
     const layers = props.inventory.filter((l) => l.layer !== 'gitops').sort((a, b) => LAYER_WAVES[a.layer] - LAYER_WAVES[b.layer]);
 
-    this.projectName = prefixed(props.prefix, `platform-${props.instance}`);
+    this.projectName = prefixed(prefix, `platform-${instance}`);
     const unique = (kinds: readonly KindRef[]) =>
       [...new Map(kinds.map((k) => [`${k.group}/${k.kind}`, k])).values()].sort((a, b) => `${a.group}/${a.kind}`.localeCompare(`${b.group}/${b.kind}`));
     const namespaces = [...new Set(layers.flatMap((l) => l.namespaces))].sort();
     new AppProject(this, 'project', {
       metadata: meta(this.projectName),
       spec: {
-        description: `The Supabase platform, ${props.instance}: only its namespaces and the kinds it emits`,
+        description: `The Supabase platform, ${instance}: only its namespaces and the kinds it emits`,
         sourceRepos: [props.config.repoUrl],
         destinations: namespaces.map((namespace) => ({ server: props.config.destinationServer, namespace })),
         clusterResourceWhitelist: unique(layers.flatMap((l) => l.clusterKinds)),
@@ -74,7 +75,7 @@ export class GitopsChart extends PlatformChart {
 
     const applications: Partial<Record<Layer, string>> = {};
     for (const l of layers) {
-      const name = prefixed(props.prefix, `${props.instance}-${l.layer}`);
+      const name = prefixed(prefix, `${instance}-${l.layer}`);
       applications[l.layer] = name;
       new Application(this, `app-${l.layer}`, {
         metadata: meta(name, { 'argocd.argoproj.io/sync-wave': String(LAYER_WAVES[l.layer]) }),
@@ -94,7 +95,7 @@ export class GitopsChart extends PlatformChart {
     // The operators the data layer needs, from their upstream release manifests, in a project of
     // their own: they install CRDs, webhooks and cluster roles, which the platform's project
     // does not allow, and only from their repositories (or this one's kustomization of a release asset).
-    const operatorsProject = prefixed(props.prefix, `operators-${props.instance}`);
+    const operatorsProject = prefixed(prefix, `operators-${instance}`);
     const releases: readonly OperatorRelease[] = Object.values(OPERATORS);
     const operatorSource = (r: OperatorRelease) =>
       'manifestUrl' in r
@@ -103,7 +104,7 @@ export class GitopsChart extends PlatformChart {
     new AppProject(this, 'operators-project', {
       metadata: meta(operatorsProject),
       spec: {
-        description: `The operators the platform (${props.instance}) runs under: CloudNativePG and its Barman Cloud Plugin`,
+        description: `The operators the platform (${instance}) runs under: CloudNativePG and its Barman Cloud Plugin`,
         sourceRepos: [...new Set(releases.map((r) => operatorSource(r).repoUrl))],
         destinations: [...new Set(releases.map((r) => r.namespace))].map((namespace) => ({ server: props.config.destinationServer, namespace })),
         clusterResourceWhitelist: [{ group: '*', kind: '*' }],
@@ -112,7 +113,7 @@ export class GitopsChart extends PlatformChart {
     });
     for (const r of releases) {
       new Application(this, `operator-${r.name}`, {
-        metadata: meta(prefixed(props.prefix, `${props.instance}-${r.name}`), { 'argocd.argoproj.io/sync-wave': String(OPERATORS_WAVE) }),
+        metadata: meta(prefixed(prefix, `${instance}-${r.name}`), { 'argocd.argoproj.io/sync-wave': String(OPERATORS_WAVE) }),
         spec: {
           project: operatorsProject,
           source: operatorSource(r),
@@ -127,7 +128,7 @@ export class GitopsChart extends PlatformChart {
     // Applications above) in sync. It sits in Argo CD's default project, which must exist
     // before the platform's own project does.
     new Application(this, 'root', {
-      metadata: meta(prefixed(props.prefix, `${props.instance}-platform`)),
+      metadata: meta(prefixed(prefix, `${instance}-platform`)),
       spec: {
         project: 'default',
         source: source('gitops'),

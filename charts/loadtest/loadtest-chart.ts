@@ -28,6 +28,7 @@ import { Job } from '../../lib/job';
 import { LABEL } from '../../lib/labels';
 import type { Peer } from '../../lib/network';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
+import type { PlatformContext } from '../../lib/context';
 import { WORKLOADS, workload } from '../../lib/workloads';
 
 /** The Job of each script: `cli loadtest` copies one under a fresh name. */
@@ -68,11 +69,15 @@ export interface LoadtestChartProps extends OnDemandChartProps {
   readonly prometheus: Endpoint;
 }
 
-/** The load-test pods of one environment, for a NetworkPolicy rule (Prometheus admits them). */
-export function loadtestPods(namespace: string, instance: string): Peer {
+/**
+ * The load-test pods of one environment, for a NetworkPolicy rule (Prometheus admits them). Each
+ * Job has its own name, so they are selected by the table's component, not by `peerOf`.
+ */
+export function loadtestPods(platform: PlatformContext): Peer {
+  const { namespace, instance, component } = workload(platform, 'loadtest');
   return {
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-    podSelector: { matchLabels: { [LABEL.component]: LOADTEST_COMPONENT, [LABEL.instance]: instance } },
+    podSelector: { matchLabels: { [LABEL.component]: component, [LABEL.instance]: instance } },
   };
 }
 

@@ -3,10 +3,11 @@
 // a file from the alertmanager-receivers Secret.
 import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
+import { podHost } from '../../lib/endpoint';
 import { IMAGES } from '../../lib/images';
 import { INTERNET, type PortRule } from '../../lib/network';
 import { provideSecret, type SecretSpec } from '../../lib/secrets';
-import { StatefulService } from '../../lib/stateful-set';
+import { headlessServiceName, StatefulService } from '../../lib/stateful-set';
 import type { Environment } from '../../environments/schema';
 import { alertmanagerConfig, RECEIVER_SECRET_KEYS } from './alertmanager-config';
 import { COMPONENTS, type ObservabilityContext, host, peerOf } from './context';
@@ -36,7 +37,7 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
 
   const config = stringify(alertmanagerConfig(receivers, SECRETS_DIR), { lineWidth: 0 });
   const configMap = new k8s.KubeConfigMap(ctx.chart, 'alertmanager-config', { metadata: meta('alertmanager-config'), data: { 'alertmanager.yml': config } });
-  const pods = Array.from({ length: c.replicas }, (_, i) => `alertmanager-${i}.alertmanager-headless.${ctx.namespace}.svc.cluster.local`);
+  const pods = Array.from({ length: c.replicas }, (_, i) => podHost(`alertmanager-${i}`, headlessServiceName('alertmanager'), ctx.namespace));
   const clustered = c.replicas > 1;
 
   const self = peerOf(ctx, 'alertmanager');

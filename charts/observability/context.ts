@@ -2,7 +2,8 @@
 // environment's sizes, and the peers and addresses its network policies name.
 import type { ObservabilityConfig } from '../../environments/observability';
 import type { PlatformChart } from '../../lib/chart';
-import { type Peer, podsOf } from '../../lib/network';
+import { peerOf as workloadPeer, serviceHost } from '../../lib/endpoint';
+import type { Peer } from '../../lib/network';
 
 export interface ObservabilityContext {
   readonly chart: PlatformChart;
@@ -25,7 +26,7 @@ export interface ObservabilityContext {
 
 /** In-cluster host name of a Service of the observability namespace. */
 export function host(ctx: Pick<ObservabilityContext, 'namespace'>, service: string): string {
-  return `${service}.${ctx.namespace}.svc.cluster.local`;
+  return serviceHost(service, ctx.namespace);
 }
 
 /** The stack's components and their component label: one table, so policies name peers right. */
@@ -47,5 +48,5 @@ export const SNAPSHOT_STORES = ['prometheus', 'grafana', 'loki'] as const satisf
 
 /** The pods of one component of the stack, for a NetworkPolicy rule. */
 export function peerOf(ctx: Pick<ObservabilityContext, 'namespace' | 'instance'>, name: keyof typeof COMPONENTS): Peer {
-  return podsOf(ctx.namespace, ctx.instance, name, COMPONENTS[name]);
+  return workloadPeer({ namespace: ctx.namespace, instance: ctx.instance, name, component: COMPONENTS[name] });
 }

@@ -5,7 +5,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import type { Environment } from '../../environments/schema';
 import { IMAGES } from '../../lib/images';
-import { prometheusReceiverUrl } from '../../lib/network';
+import { urlOf } from '../../lib/endpoint';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatefulService } from '../../lib/stateful-set';
 import { ALERTMANAGER_PORT } from './alertmanager';
@@ -13,6 +13,7 @@ import type { ObservabilityContext } from './context';
 import { COMPONENTS, host, peerOf } from './context';
 import type { DashboardFile } from './dashboards';
 import { LOKI_PORT } from './logs';
+import { prometheusEndpoints } from './prometheus';
 import { METRICS_PORT_ANNOTATION, PROMETHEUS_PORT } from './prometheus-config';
 import { TEMPO_PORT } from './traces';
 
@@ -73,7 +74,7 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
     datasources: [
       { name: 'Prometheus', type: 'prometheus', uid: DATASOURCE_UIDS.prometheus, access: 'proxy', url: `http://${host(ctx, 'prometheus')}:${PROMETHEUS_PORT}`, isDefault: true, editable: false },
       // The server the load tests write their results to (either server holds everything else).
-      { name: 'Prometheus (load tests)', type: 'prometheus', uid: DATASOURCE_UIDS.prometheusLoadTests, access: 'proxy', url: prometheusReceiverUrl(ctx.namespace), editable: false },
+      { name: 'Prometheus (load tests)', type: 'prometheus', uid: DATASOURCE_UIDS.prometheusLoadTests, access: 'proxy', url: urlOf(prometheusEndpoints(ctx.namespace).receiver), editable: false },
       {
         name: 'Loki',
         type: 'loki',

@@ -10,9 +10,8 @@
 // `toCollector(tracing, url)` (traces.ts) to their egress.
 import type { Construct } from 'constructs';
 import type { ObservabilityConfig } from '../../environments/observability';
-import type { Environment } from '../../environments/schema';
-import { PlatformChart } from '../../lib/chart';
-import { type Peer, prometheusPeer } from '../../lib/network';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
+import type { Peer } from '../../lib/network';
 import { copySecret, provideSecret, type SecretSpec } from '../../lib/secrets';
 import { alertmanager } from './alertmanager';
 import type { ObservabilityContext } from './context';
@@ -21,20 +20,13 @@ import { kubeStateMetrics, NODE_EXPORTER_PORT, nodeExporter } from './exporters'
 import { DATASOURCE_UIDS, grafana } from './grafana';
 import { alloy, loki } from './logs';
 import { type OperatorNamespaces, operatorTargets } from './operators';
-import { prometheus } from './prometheus';
+import { prometheus, prometheusEndpoints, type PrometheusEndpoints } from './prometheus';
 import { ruleFiles } from './rules';
 import { otelCollector, type TracingEndpoint, tempo } from './traces';
 
-export interface ObservabilityChartProps {
-  readonly instance: string;
-  readonly prefix: string;
-  readonly namespaces: { readonly supabase: string; readonly app: string; readonly observability: string; readonly host: string };
-  readonly priorityClassName: string;
-  readonly storageClassName: string;
+export interface ObservabilityChartProps extends ChartProps {
+  /** Sizes, retention, SLOs and receivers of the stack, from the environment. */
   readonly config: ObservabilityConfig;
-  readonly secretSource: Environment['secrets'];
-  readonly nodeCidrs: readonly string[];
-  readonly apiServerCidrs: readonly string[];
   /** The Supabase JWT Secret: Realtime and Supavisor want a JWT (the anon key) for /metrics. */
   readonly supabaseJwt: SecretSpec;
   /** Namespace of the Argo Rollouts controller, whose metrics the release alerts read. */
@@ -50,30 +42,33 @@ export interface ObservabilityChartProps {
 export class ObservabilityChart extends PlatformChart {
   /** Where workloads send traces. */
   public readonly tracing: TracingEndpoint;
+  /** Prometheus: its API, its remote-write receiver, and the peer every metrics port admits. */
+  public readonly prometheus: PrometheusEndpoints;
 
   constructor(scope: Construct, id: string, props: ObservabilityChartProps) {
-    super(scope, id, { layer: 'observability', instance: props.instance });
-    const ns = props.namespaces;
+    super(scope, id, props);
+    const { namespaces: ns, secretSource } = this.platform;
+    this.prometheus = prometheusEndpoints(ns.observability);
     const ctx: ObservabilityContext = {
       chart: this,
-      instance: props.instance,
-      prefix: props.prefix,
+      instance: this.instance,
+      prefix: this.platform.prefix,
       namespace: ns.observability,
-      hostNamespace: ns.host,
+      hostNamespace: ns['node-exporter'],
       watchedNamespaces: [ns.supabase, ns.app, ns.observability],
-      priorityClassName: props.priorityClassName,
-      storageClassName: props.storageClassName,
+      priorityClassName: this.platform.priorityClasses.stateless,
+      storageClassName: this.platform.storage.className,
       config: props.config,
-      nodeCidrs: props.nodeCidrs,
-      apiServerCidrs: props.apiServerCidrs,
-      prometheus: prometheusPeer(ns.observability),
+      nodeCidrs: this.platform.network.nodeCidrs,
+      apiServerCidrs: this.platform.network.apiServerCidrs,
+      prometheus: this.prometheus.api.peer,
     };
     const namespaces = { supabase: ns.supabase, app: ns.app, observability: ns.observability };
 
     const metricsJwt = copySecret(props.supabaseJwt, ns.observability, ['anon-key']);
-    provideSecret(this, 'metrics-jwt', props.secretSource, metricsJwt, this.metadata({ objectName: metricsJwt.name, namespace: ns.observability, name: 'prometheus', component: 'secret' }));
+    provideSecret(this, 'metrics-jwt', secretSource, metricsJwt, this.metadata({ objectName: metricsJwt.name, namespace: ns.observability, name: 'prometheus', component: 'secret' }));
 
-    const am = alertmanager(ctx, props.secretSource);
+    const am = alertmanager(ctx, secretSource);
     const ksm = kubeStateMetrics(ctx);
     nodeExporter(ctx);
     prometheus(ctx, {
@@ -90,6 +85,6 @@ export class ObservabilityChart extends PlatformChart {
     alloy(ctx, logs.url);
     tempo(ctx);
     this.tracing = otelCollector(ctx).endpoint;
-    grafana(ctx, dashboards({ namespaces, datasources: DATASOURCE_UIDS, slos: props.config.slos }), props.secretSource);
+    grafana(ctx, dashboards({ namespaces, datasources: DATASOURCE_UIDS, slos: props.config.slos }), secretSource);
   }
 }

@@ -4,14 +4,16 @@
 // node of its own: losing a node loses neither metrics nor alerts. Each names itself in the external
 // label prometheus_replica, which alerts leave without, so Alertmanager receives the same alert
 // twice and sends it once (docs/decisions/0003-observability.md). Clients reach either server
-// through the Service; the load tests' remote write goes to replica 0 only (see `remoteWriteUrl`).
+// through the Service; the load tests' remote write goes to replica 0 only (see `prometheusEndpoints`).
 import { k8s } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
+import { type Endpoint, podHost, serviceHost } from '../../lib/endpoint';
 import { IMAGES } from '../../lib/images';
+import { LABEL } from '../../lib/labels';
 import { addressesIn, type Peer, type PortRule, toApiServer } from '../../lib/network';
 import { quantity } from '../../lib/quantity';
 import { clusterRoleFor, READ } from '../../lib/rbac';
-import { StatefulService } from '../../lib/stateful-set';
+import { headlessServiceName, StatefulService } from '../../lib/stateful-set';
 import { prefixed } from '../../lib/names';
 import type { SecretSpec } from '../../lib/secrets';
 import { COMPONENTS, type ObservabilityContext, host, peerOf } from './context';
@@ -32,6 +34,37 @@ export interface PrometheusProps {
   readonly remoteWriteClients: readonly Peer[];
 }
 
+/** Where clients reach Prometheus. */
+export interface PrometheusEndpoints {
+  /**
+   * The HTTP API through the Service, either server of a pair (Grafana and the Rollouts analysis
+   * query it). Its peer is what every metrics port of the platform admits.
+   */
+  readonly api: Endpoint;
+  /**
+   * The first server alone, by its pod's stable name: the load tests push their results here.
+   * Pushed samples land only on the server that receives them (the Service would pick one at
+   * random per connection, and a pair would each hold part of a run); Grafana's
+   * "Prometheus (load tests)" datasource reads the same server.
+   */
+  readonly receiver: Endpoint;
+}
+
+/** Prometheus's endpoints in the observability namespace `namespace`. */
+export function prometheusEndpoints(namespace: string): PrometheusEndpoints {
+  // Selected by name alone, in its namespace: the scrape rules of every workload say so.
+  const peer: Peer = {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    podSelector: { matchLabels: { [LABEL.name]: PROMETHEUS } },
+  };
+  const receiverHost = podHost(`${PROMETHEUS}-0`, headlessServiceName(PROMETHEUS), namespace);
+  return {
+    api: { host: serviceHost(PROMETHEUS, namespace), port: PROMETHEUS_PORT, peer, clientLabels: {} },
+    receiver: { host: receiverHost, port: PROMETHEUS_PORT, peer, clientLabels: {} },
+  };
+}
+
+const PROMETHEUS = 'prometheus';
 const CONFIG_DIR = '/etc/prometheus';
 const DATA_DIR = '/prometheus';
 /** Ports Prometheus scrapes on the nodes: node-exporter and the kubelet. */

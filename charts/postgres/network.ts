@@ -5,7 +5,7 @@
 // Poolers: their labelled clients and Prometheus; out to the instances and the API server.
 import type { ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
-import { clientsOf, INTERNET, type Peer, prometheusPeer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
+import { clientsOf, INTERNET, type Peer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
 import { POOLER_METRICS_PORT, POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodSelector } from './poolers';
 
 export const PG_PORT = 5432;
@@ -15,7 +15,8 @@ export const STATUS_PORT = 8000;
 
 export interface DatabaseNetworkProps {
   readonly instance: string;
-  readonly observabilityNamespace: string;
+  /** Prometheus's pods, which scrape the instances and the poolers. */
+  readonly prometheus: Peer;
   readonly apiServerCidrs: readonly string[];
   /** The instances' own selector and peer. */
   readonly instancePods: Record<string, string>;
@@ -32,7 +33,7 @@ export function databaseNetworkPolicies(scope: Construct, metadata: ApiObjectMet
     ingress: [
       { port: PG_PORT, peers: [clientsOf('postgres', props.instance), props.instances, ...props.poolers.map((p) => p.peer), props.operator] },
       { port: STATUS_PORT, peers: [props.operator, props.instances] },
-      { port: METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
+      { port: METRICS_PORT, peers: [props.prometheus] },
     ],
     egress: [
       { port: PG_PORT, peers: [props.instances] },
@@ -47,7 +48,7 @@ export function databaseNetworkPolicies(scope: Construct, metadata: ApiObjectMet
       selector: poolerPodSelector(p.kind),
       ingress: [
         { port: POOLER_PORT, peers: [clientsOf(POOLER_NAMES[p.kind], props.instance)] },
-        { port: POOLER_METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
+        { port: POOLER_METRICS_PORT, peers: [props.prometheus] },
       ],
       egress: [{ port: PG_PORT, peers: [props.instances] }, ...toApiServer(props.apiServerCidrs)],
     });

@@ -4,12 +4,12 @@
 // settings restated, the pgsodium root key from one Secret on every instance, WAL on its own
 // volume, WAL archiving and backups through the Barman Cloud Plugin, PgBouncer poolers, and
 // Supabase's own migrations run by a bootstrap Job. Other charts connect through the outputs
-// (`host`, `port`, `tlsFor`, `passwordRef`, `poolers`, `peer`) rather than retyping names.
+// (`DatabaseEndpoints`: `host`, `port`, `tlsFor`, `passwordRef`, `poolers`, `peer`) rather than
+// retyping names.
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
 import type { PostgresConfig } from '../../environments/data-tier';
-import type { Environment } from '../../environments/schema';
 import {
   Cluster,
   ClusterSpecPostgresqlSynchronousDataDurability,
@@ -19,7 +19,8 @@ import {
   type ClusterSpec,
   type ClusterSpecResources,
 } from '../../imports/cluster-postgresql.cnpg.io';
-import { PlatformChart } from '../../lib/chart';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
+import { type Endpoint, serviceHost } from '../../lib/endpoint';
 import { projectFile } from '../../lib/files';
 import { IMAGES, imageRef, pullPolicy } from '../../lib/images';
 import { standardLabels } from '../../lib/labels';
@@ -52,46 +53,39 @@ export { PG_PORT } from './network';
 export const POSTGRES_UID = 101;
 export const POSTGRES_GID = 102;
 
-export interface PostgresChartProps {
-  /** Environment name; the instance label. */
-  readonly instance: string;
-  /** Prefix of cluster-scoped names (the CA's ClusterIssuers). */
-  readonly prefix: string;
-  /** Namespace of the data tier (foundation's "supabase" namespace). */
-  readonly namespace: string;
-  /** Namespace whose Prometheus scrapes the instances and poolers. */
-  readonly observabilityNamespace: string;
+export interface PostgresChartProps extends ChartProps {
   /** Namespaces (besides the data tier's) whose pods connect and verify the server: they get the CA. */
   readonly clientNamespaces: readonly string[];
-  /** PriorityClass for data workloads (foundation). */
-  readonly priorityClassName: string;
   /** Instances, resources, replication, poolers and tuning inputs from the environment. */
   readonly config: PostgresConfig;
-  readonly storageClassName: string;
   /** Size of each instance's data volume. */
   readonly dataVolumeSize: string;
   /** The object store (WAL archive and base backups) and volume-snapshot backups, when the environment has them. */
   readonly backup: Pick<BackupConfig, 'objectStore' | 'postgresSnapshots'>;
-  /** The VolumeSnapshotClass of volume-snapshot backups. */
-  readonly snapshotClassName: string;
-  /** Where the Secrets come from. */
-  readonly secrets: Environment['secrets'];
   /** The operators' namespaces: CloudNativePG's (it calls the instances) and cert-manager's (the CA). */
   readonly operators: { readonly cnpgNamespace: string; readonly certManagerNamespace: string };
-  /** Addresses of the Kubernetes API server: instance managers and poolers watch it. */
-  readonly apiServerCidrs: readonly string[];
+  /** Prometheus, which scrapes the instances and the poolers. */
+  readonly prometheus: Endpoint;
 }
 
-/** How a client reaches a pooler. */
-export interface PoolerEndpoint {
-  readonly host: string;
-  readonly port: number;
-  /** Labels a client pod needs to pass the pooler's NetworkPolicy. */
-  readonly clientLabels: Record<string, string>;
-  readonly peer: Peer;
+/**
+ * The database as its clients see it (the supabase and app charts): the read-write Service, the
+ * poolers, the login roles' Secrets and the CA to verify the server with.
+ */
+export interface DatabaseEndpoints extends Endpoint {
+  /** The poolers, by kind ("ro" only with standbys). */
+  readonly poolers: { readonly rw: Endpoint; readonly ro?: Endpoint };
+  /** The schemas PostgREST serves. */
+  readonly exposedSchemas: typeof EXPOSED_SCHEMAS;
+  /** The Secrets holding each login role's password. */
+  readonly roleSecrets: Readonly<Record<LoginRole, SecretSpec>>;
+  /** The secretKeyRef for a login role's password. */
+  passwordRef(role: LoginRole): { secretKeyRef: { name: string; key: string } };
+  /** Where a client pod in `namespace` finds the CA to verify the server. */
+  tlsFor(namespace: string): DatabaseTls;
 }
 
-export class PostgresChart extends PlatformChart {
+export class PostgresChart extends PlatformChart implements DatabaseEndpoints {
   public readonly clusterName = CLUSTER_NAME;
   /** The read-write Service (the primary), within `namespace`. */
   public readonly serviceName = `${CLUSTER_NAME}-rw`;
@@ -105,7 +99,7 @@ export class PostgresChart extends PlatformChart {
   public readonly peer: Peer;
   public readonly exposedSchemas = EXPOSED_SCHEMAS;
   /** The poolers, by kind ("ro" only with standbys). */
-  public readonly poolers: { readonly rw: PoolerEndpoint; readonly ro?: PoolerEndpoint };
+  public readonly poolers: { readonly rw: Endpoint; readonly ro?: Endpoint };
   /** The Barman Cloud ObjectStore, when the environment archives, and the Secret of its credentials. */
   public readonly objectStoreName?: string;
   public readonly objectStoreSecret?: SecretSpec;
@@ -120,27 +114,28 @@ export class PostgresChart extends PlatformChart {
   private readonly certificates: ReturnType<typeof databaseCertificates>;
 
   constructor(scope: Construct, id: string, props: PostgresChartProps) {
-    super(scope, id, { layer: 'data', instance: props.instance });
-    const ns = props.namespace;
+    super(scope, id, props);
+    const { namespaces, priorityClasses, storage, secretSource } = this.platform;
+    const ns = namespaces.supabase;
     this.dataNamespace = ns;
     const version = IMAGES.postgres.tag;
     const meta = (objectName: string, component = 'database') => this.metadata({ objectName, namespace: ns, name: 'postgres', component, version });
     const c = props.config;
-    this.host = `${this.serviceName}.${ns}.svc.cluster.local`;
+    this.host = serviceHost(this.serviceName, ns);
 
     this.roleSecrets = Object.fromEntries((Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => [role, roleSecret(role, ns)])) as Record<LoginRole, SecretSpec>;
-    for (const spec of Object.values(this.roleSecrets)) provideSecret(this, `role-${spec.name}`, props.secrets, spec, meta(spec.name, 'secret'));
+    for (const spec of Object.values(this.roleSecrets)) provideSecret(this, `role-${spec.name}`, secretSource, spec, meta(spec.name, 'secret'));
     this.pgsodiumSecret = {
       name: 'postgres-pgsodium',
       namespace: ns,
       description: 'The pgsodium root key, from which pgsodium and Vault derive their encryption keys: every instance and every restore reads it',
       keys: [{ key: 'root-key', description: 'pgsodium root key (64 hex characters): back it up with the database, it cannot be recovered', generate: { kind: 'hex', bytes: 32 } }],
     };
-    provideSecret(this, 'pgsodium', props.secrets, this.pgsodiumSecret, meta(this.pgsodiumSecret.name, 'secret'));
+    provideSecret(this, 'pgsodium', secretSource, this.pgsodiumSecret, meta(this.pgsodiumSecret.name, 'secret'));
 
     const kinds = (['rw', 'ro'] as const).filter((k) => c.poolers[k]);
     this.certificates = databaseCertificates(this, {
-      prefix: props.prefix,
+      prefix: this.platform.prefix,
       certManagerNamespace: props.operators.certManagerNamespace,
       namespace: ns,
       // The recovery Clusters serve the same certificate, so a restore is verified like the database.
@@ -149,7 +144,7 @@ export class PostgresChart extends PlatformChart {
     });
 
     const store = props.backup.objectStore
-      ? objectStore(this, { namespace: ns, instance: props.instance, config: props.backup.objectStore, secretSource: props.secrets, sidecarResources: c.archiverResources }, (n) => meta(n, 'backup'))
+      ? objectStore(this, { namespace: ns, instance: this.instance, config: props.backup.objectStore, secretSource, sidecarResources: c.archiverResources }, (n) => meta(n, 'backup'))
       : undefined;
     this.objectStoreName = store?.name;
     this.objectStoreSecret = store?.secret;
@@ -168,7 +163,7 @@ export class PostgresChart extends PlatformChart {
       postgresUid: POSTGRES_UID,
       postgresGid: POSTGRES_GID,
       enableSuperuserAccess: false,
-      priorityClassName: props.priorityClassName,
+      priorityClassName: priorityClasses.data,
       resources: crdResources<ClusterSpecResources>(c.resources),
       inheritedMetadata: { labels: podLabels },
       certificates: { serverTlsSecret: this.certificates.serverSecretName, serverCaSecret: this.certificates.serverSecretName },
@@ -199,8 +194,8 @@ export class PostgresChart extends PlatformChart {
         spec: {
           ...common,
           inheritedMetadata: { labels },
-          storage: { size: props.dataVolumeSize, storageClass: props.storageClassName },
-          walStorage: { size: c.walVolumeSize, storageClass: props.storageClassName },
+          storage: { size: props.dataVolumeSize, storageClass: storage.className },
+          walStorage: { size: c.walVolumeSize, storageClass: storage.className },
           postgresql: { parameters, sharedPreloadLibraries: [...SHARED_PRELOAD_LIBRARIES], pgHba: pgHba() },
           managed: { roles: managedRoles },
         },
@@ -211,7 +206,7 @@ export class PostgresChart extends PlatformChart {
       metadata: { ...meta(CLUSTER_NAME), annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } },
       spec: {
         ...common,
-        description: `The platform database (${props.instance})`,
+        description: `The platform database (${this.instance})`,
         instances: c.instances,
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         // A new image or setting reaches the standbys first, then a switchover moves the primary
@@ -221,8 +216,8 @@ export class PostgresChart extends PlatformChart {
         failoverDelay: c.failover.failoverDelaySeconds,
         smartShutdownTimeout: c.failover.smartShutdownTimeoutSeconds,
         stopDelay: c.failover.stopDelaySeconds,
-        storage: { size: props.dataVolumeSize, storageClass: props.storageClassName },
-        walStorage: { size: c.walVolumeSize, storageClass: props.storageClassName },
+        storage: { size: props.dataVolumeSize, storageClass: storage.className },
+        walStorage: { size: c.walVolumeSize, storageClass: storage.className },
         affinity: {
           enablePodAntiAffinity: true,
           podAntiAffinityType: 'required',
@@ -261,14 +256,15 @@ export class PostgresChart extends PlatformChart {
         managed: { roles: managedRoles },
         monitoring: { customQueriesConfigMap: [{ name: queries.name, key: CUSTOM_QUERIES_KEY }] },
         ...(store ? { plugins: [{ name: BARMAN_PLUGIN, isWalArchiver: true, parameters: { barmanObjectName: store.name } }] } : {}),
-        ...(props.backup.postgresSnapshots ? { backup: { volumeSnapshot: { className: props.snapshotClassName } } } : {}),
+        ...(props.backup.postgresSnapshots ? { backup: { volumeSnapshot: { className: storage.snapshotClassName } } } : {}),
       },
     });
 
     const poolerMeta = (name: string) => this.metadata({ objectName: name, namespace: ns, name: 'pgbouncer', component: 'pooler', version });
-    poolers(this, { namespace: ns, instance: props.instance, clusterName: CLUSTER_NAME, config: c.poolers, serverTlsSecret: this.certificates.serverSecretName, roles: ['defi_app'], priorityClassName: props.priorityClassName, version }, poolerMeta);
-    const endpoint = (kind: PoolerKind): PoolerEndpoint => ({
-      host: `${POOLER_NAMES[kind]}.${ns}.svc.cluster.local`,
+    const poolerProps = { namespace: ns, instance: this.instance, clusterName: CLUSTER_NAME, config: c.poolers, priorityClassName: priorityClasses.data, version };
+    poolers(this, { ...poolerProps, serverTlsSecret: this.certificates.serverSecretName, roles: ['defi_app'] }, poolerMeta);
+    const endpoint = (kind: PoolerKind): Endpoint => ({
+      host: serviceHost(POOLER_NAMES[kind], ns),
       port: POOLER_PORT,
       clientLabels: accessLabel(POOLER_NAMES[kind]),
       peer: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: poolerPodSelector(kind) } },
@@ -280,9 +276,9 @@ export class PostgresChart extends PlatformChart {
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } },
     };
     databaseNetworkPolicies(this, meta(CLUSTER_NAME), {
-      instance: props.instance,
-      observabilityNamespace: props.observabilityNamespace,
-      apiServerCidrs: props.apiServerCidrs,
+      instance: this.instance,
+      prometheus: props.prometheus.peer,
+      apiServerCidrs: this.platform.network.apiServerCidrs,
       instancePods,
       instances: this.peer,
       operator: this.operatorPeer,
@@ -298,7 +294,7 @@ export class PostgresChart extends PlatformChart {
       adminSecret: this.roleSecrets.supabase_admin,
       managedRoles: Object.keys(LOGIN_ROLES),
       resources: c.helperResources,
-      priorityClassName: props.priorityClassName,
+      priorityClassName: priorityClasses.data,
       clientLabels: this.clientLabels,
       toDatabase: { port: PG_PORT, peers: [this.peer] },
     });

@@ -6,8 +6,9 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { RedisConfig } from '../../environments/data-tier';
 import type { PlatformChart } from '../../lib/chart';
+import { peerOf } from '../../lib/endpoint';
 import { IMAGES } from '../../lib/images';
-import { type Peer, podsOf, prometheusPeer } from '../../lib/network';
+import type { Peer } from '../../lib/network';
 import { StatelessService } from '../../lib/stateless-service';
 import { haproxyConfig, PROXY_HEALTH_PATH, PROXY_METRICS_PORT, PROXY_PORT, type ProxyServer } from './haproxy-config';
 
@@ -18,8 +19,8 @@ const COMPONENT = 'cache-proxy';
 export interface PrimaryProxyProps {
   readonly instance: string;
   readonly namespace: string;
-  /** Namespace whose Prometheus scrapes HAProxy's metrics. */
-  readonly observabilityNamespace: string;
+  /** Prometheus's pods, which scrape HAProxy's metrics. */
+  readonly prometheus: Peer;
   /** PriorityClass: it is on the data path like Redis itself. */
   readonly priorityClassName: string;
   /** Pods and resources from the environment (`components.redis.proxy`). */
@@ -61,7 +62,7 @@ export class PrimaryProxy extends Construct {
       network: {
         ingress: [
           { port: PROXY_PORT, peers: [props.clients] },
-          { port: PROXY_METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
+          { port: PROXY_METRICS_PORT, peers: [props.prometheus] },
         ],
         egress: [{ port: props.redis.port, peers: [props.redis.peer] }],
       },
@@ -84,6 +85,6 @@ export class PrimaryProxy extends Construct {
       },
     });
     this.serviceName = service.serviceName;
-    this.peer = podsOf(props.namespace, props.instance, PROXY_NAME, COMPONENT);
+    this.peer = peerOf({ namespace: props.namespace, instance: props.instance, name: PROXY_NAME, component: COMPONENT });
   }
 }

@@ -7,41 +7,28 @@
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import type { RedisConfig } from '../../environments/data-tier';
-import type { Environment } from '../../environments/schema';
-import { PlatformChart } from '../../lib/chart';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
+import { type Endpoint, peerOf, podHost, serviceHost } from '../../lib/endpoint';
 import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
-import { accessLabel, clientsOf, type Peer, type PortRule, podsOf, prometheusPeer } from '../../lib/network';
-import type { ContainerSpec } from '../../lib/pod';
+import { accessLabel, clientsOf, type Peer, type PortRule } from '../../lib/network';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
-import { StatefulService } from '../../lib/stateful-set';
-import { isReplicated, REDIS_DATA_DIR, REDIS_PORT, redisConf } from './config';
+import { headlessServiceName, StatefulService } from '../../lib/stateful-set';
+import { isReplicated, REDIS_PORT, redisConf } from './config';
+import { METRICS_PORT, redisContainers, SENTINEL_METRICS_PORT } from './containers';
 import { PrimaryProxy } from './primary-proxy';
-import { PRIMARY_NAME, SENTINEL_PORT, sentinelConf, sentinelPrimaryConf, sentinelQuorum } from './sentinel-config';
+import { PRIMARY_NAME, SENTINEL_PORT, sentinelConf, sentinelPrimaryConf } from './sentinel-config';
 
-const METRICS_PORT = 9121;
-const SENTINEL_METRICS_PORT = 9355;
-/** The ConfigMap's files, configuration and scripts alike (the scripts find each other beside themselves). */
-const CONFIG_DIR = '/etc/redis';
-const SENTINEL_STATE_DIR = '/var/lib/sentinel';
 /** The scripts the pods run, from charts/redis/files. */
 export const REDIS_SCRIPTS = ['start-redis.sh', 'stop-redis.sh', 'start-sentinel.sh', 'find-primary.sh'] as const;
 
-export interface RedisChartProps {
-  /** Environment name; the instance label. */
-  readonly instance: string;
-  /** Namespace of the data tier. */
-  readonly namespace: string;
-  /** Namespace whose Prometheus may scrape the exporters. */
-  readonly observabilityNamespace: string;
-  /** PriorityClass for data workloads (foundation). */
-  readonly priorityClassName: string;
+export interface RedisChartProps extends ChartProps {
   /** Instances, resources, maxmemory, replication, Sentinel and proxy settings from the environment. */
   readonly config: RedisConfig;
-  readonly storageClassName: string;
+  /** Size of each instance's data volume. */
   readonly dataVolumeSize: string;
-  /** Where the password Secret comes from. */
-  readonly secrets: Environment['secrets'];
+  /** Prometheus, which scrapes the exporters and HAProxy. */
+  readonly prometheus: Endpoint;
 }
 
 /** The Sentinels, for clients that ask them where the primary is (the product). */
@@ -52,7 +39,22 @@ export interface RedisSentinels {
   readonly primaryName: string;
 }
 
-export class RedisChart extends PlatformChart {
+/**
+ * Redis as its clients see it (the gateway and app charts): the primary's one address, and with
+ * replicas the instances and Sentinels, for clients that follow failovers themselves.
+ */
+export interface RedisEndpoints extends Endpoint {
+  /** The Redis instances ("host:port", the pods' stable names), their pods and client labels. */
+  readonly instances: { readonly addresses: readonly string[]; readonly peer: Peer; readonly clientLabels: Record<string, string> };
+  /** The Sentinels, with replicas; undefined for one instance. Reached with `instances.clientLabels`. */
+  readonly sentinels?: RedisSentinels;
+  /** The Sentinels' port. */
+  readonly sentinelPort: number;
+  /** The Secret with the password, key "redis-password". */
+  readonly credentials: SecretSpec;
+}
+
+export class RedisChart extends PlatformChart implements RedisEndpoints {
   /** The primary's address: HAProxy in front of the set, or the one instance's Service. */
   public readonly serviceName: string;
   /** Fully qualified host name of the primary's address. */
@@ -75,8 +77,10 @@ export class RedisChart extends PlatformChart {
   public readonly statefulSetName: string;
 
   constructor(scope: Construct, id: string, props: RedisChartProps) {
-    super(scope, id, { layer: 'data', instance: props.instance });
-    const ns = props.namespace;
+    super(scope, id, props);
+    const { namespaces, priorityClasses, storage, secretSource } = this.platform;
+    const ns = namespaces.supabase;
+    const prometheus = props.prometheus.peer;
     const c = props.config;
     const version = IMAGES.redis.tag;
     const replicated = isReplicated(c);
@@ -89,7 +93,7 @@ export class RedisChart extends PlatformChart {
       description: 'Password of the Redis default user, of replication and of the Sentinels',
       keys: [{ key: 'redis-password', description: 'password clients AUTH with', generate: { kind: 'hex', bytes: 24 } }],
     };
-    provideSecret(this, 'credentials', props.secrets, this.credentials, meta(this.credentials.name));
+    provideSecret(this, 'credentials', secretSource, this.credentials, meta(this.credentials.name));
     const password = secretKeyRef(this.credentials, 'redis-password');
 
     const conf = redisConf(c);
@@ -99,111 +103,41 @@ export class RedisChart extends PlatformChart {
 
     // Stable names: "<pod>.<headless service>.<namespace>.svc.cluster.local".
     const name = 'redis';
-    const headless = `${name}-headless`;
-    const podHost = (pod: string) => `${pod}.${headless}.${ns}.svc.cluster.local`;
+    const stableHost = (pod: string) => podHost(pod, headlessServiceName(name), ns);
     const pods = Array.from({ length: c.replicas }, (_, i) => `${name}-${i}`);
-    const instanceAddresses = pods.map((p) => `${podHost(p)}:${REDIS_PORT}`);
-    const sentinelAddresses = pods.map((p) => `${podHost(p)}:${SENTINEL_PORT}`);
+    const instanceAddresses = pods.map((p) => `${stableHost(p)}:${REDIS_PORT}`);
+    const sentinelAddresses = pods.map((p) => `${stableHost(p)}:${SENTINEL_PORT}`);
     this.statefulSetName = name;
 
-    const topology: k8s.EnvVar[] = replicated
-      ? [
-          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-          { name: 'REDIS_PRIMARY_NAME', value: PRIMARY_NAME },
-          { name: 'REDIS_HOSTS', value: instanceAddresses.join(' ') },
-          { name: 'SENTINEL_HOSTS', value: sentinelAddresses.join(' ') },
-        ]
-      : [];
-    const cli = (port: number) => ['redis-cli', '-h', '127.0.0.1', '-p', String(port), 'ping'];
-    const pongProbe = (port: number): k8s.Probe => ({ exec: { command: ['sh', '-c', `test "$(${cli(port).join(' ')})" = PONG`] }, periodSeconds: 10, timeoutSeconds: 5 });
-    const configMount = { name: 'config', mountPath: CONFIG_DIR, readOnly: true };
-    const exporter = (containerName: string, port: number, portName: string, target: number): ContainerSpec => ({
-      name: containerName,
-      image: IMAGES.redisExporter,
-      env: [
-        { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${target}` },
-        { name: 'REDIS_PASSWORD', valueFrom: password },
-        { name: 'REDIS_EXPORTER_WEB_LISTEN_ADDRESS', value: `:${port}` },
-      ],
-      resources: c.helperResources,
-      readinessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromString(portName) }, periodSeconds: 15 },
-      livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString(portName) }, periodSeconds: 30, failureThreshold: 3 },
-    });
-
-    const redis: ContainerSpec = {
-      name: 'redis',
-      image: IMAGES.redis,
-      command: ['sh', `${CONFIG_DIR}/start-redis.sh`, `${CONFIG_DIR}/redis.conf`],
-      env: [
-        { name: 'REDIS_PASSWORD', valueFrom: password },
-        // redis-cli in the probes authenticates with this.
-        { name: 'REDISCLI_AUTH', valueFrom: password },
-        ...topology,
-        ...(replicated ? [{ name: 'REDIS_ANNOUNCE_HOST', value: podHost('$(POD_NAME)') }, { name: 'REDIS_ANNOUNCE_PORT', value: String(REDIS_PORT) }] : []),
-      ],
-      resources: c.resources,
-      volumeMounts: [{ name: 'data', mountPath: REDIS_DATA_DIR }, configMount],
-      writablePaths: [{ path: '/tmp', sizeLimit: '16Mi' }],
-      // Loading a large AOF can take minutes: allow 30 before liveness takes over.
-      startupProbe: { exec: { command: cli(REDIS_PORT) }, periodSeconds: 10, failureThreshold: 180, timeoutSeconds: 5 },
-      // Ready only when it answers PONG (not LOADING, not an error).
-      readinessProbe: pongProbe(REDIS_PORT),
-      // Alive while it accepts connections at all.
-      livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('redis') }, periodSeconds: 20, failureThreshold: 6 },
-      // A primary that is asked to stop hands over to a replica first (a switchover, not a failover).
-      ...(replicated ? { lifecycle: { preStop: { exec: { command: ['sh', `${CONFIG_DIR}/stop-redis.sh`, String(REDIS_PORT)] } } } } : {}),
-    };
-    const sentinel: ContainerSpec = {
-      name: 'sentinel',
-      image: IMAGES.redis,
-      command: ['sh', `${CONFIG_DIR}/start-sentinel.sh`, CONFIG_DIR],
-      env: [
-        { name: 'REDIS_PASSWORD', valueFrom: password },
-        { name: 'REDISCLI_AUTH', valueFrom: password },
-        ...topology,
-        { name: 'REDIS_BOOTSTRAP_PRIMARY', value: instanceAddresses[0] ?? '' },
-        { name: 'SENTINEL_QUORUM', value: String(sentinelQuorum(c)) },
-        { name: 'SENTINEL_STATE_DIR', value: SENTINEL_STATE_DIR },
-        { name: 'SENTINEL_ANNOUNCE_HOST', value: podHost('$(POD_NAME)') },
-        { name: 'SENTINEL_ANNOUNCE_PORT', value: String(SENTINEL_PORT) },
-      ],
-      resources: c.sentinel.resources,
-      volumeMounts: [configMount],
-      // What this Sentinel learned survives a container restart, not a new pod (which asks the others).
-      writablePaths: [{ path: SENTINEL_STATE_DIR, sizeLimit: '16Mi' }],
-      readinessProbe: pongProbe(SENTINEL_PORT),
-      livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('sentinel') }, periodSeconds: 20, failureThreshold: 6 },
-    };
-
-    const self = podsOf(ns, props.instance, name, 'cache');
+    const self = peerOf({ namespace: ns, instance: this.instance, name, component: 'cache' });
     this.instances = { addresses: instanceAddresses, peer: self, clientLabels: accessLabel('redis-instances') };
     if (replicated) this.sentinels = { addresses: sentinelAddresses, primaryName: PRIMARY_NAME };
 
+    // Built first: the instances' NetworkPolicy admits the proxy's pods.
     const proxy = replicated
       ? new PrimaryProxy(this, 'primary-proxy', {
-          instance: props.instance,
+          instance: this.instance,
           namespace: ns,
-          observabilityNamespace: props.observabilityNamespace,
-          priorityClassName: props.priorityClassName,
+          prometheus,
+          priorityClassName: priorityClasses.data,
           config: c.proxy,
-          servers: pods.map((pod) => ({ name: pod, host: podHost(pod), port: REDIS_PORT })),
+          servers: pods.map((pod) => ({ name: pod, host: stableHost(pod), port: REDIS_PORT })),
           password,
           redis: { port: REDIS_PORT, peer: self },
-          clients: clientsOf('redis', props.instance),
+          clients: clientsOf('redis', this.instance),
         })
       : undefined;
-    const primaryClients: Peer = proxy?.peer ?? clientsOf('redis', props.instance);
-
-    const instanceClients = clientsOf('redis-instances', props.instance);
+    const primaryClients: Peer = proxy?.peer ?? clientsOf('redis', this.instance);
+    const instanceClients = clientsOf('redis-instances', this.instance);
     const ingress: PortRule[] = [
       // The primary's address: the proxy pods, or with one instance the clients themselves.
       { port: REDIS_PORT, peers: [primaryClients, instanceClients, ...(replicated ? [self] : [])] },
-      { port: METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
+      { port: METRICS_PORT, peers: [prometheus] },
       ...(replicated
         ? [
             // Sentinels talk to each other and to every instance; Sentinel-aware clients ask them.
             { port: SENTINEL_PORT, peers: [self, instanceClients] },
-            { port: SENTINEL_METRICS_PORT, peers: [prometheusPeer(props.observabilityNamespace)] },
+            { port: SENTINEL_METRICS_PORT, peers: [prometheus] },
           ]
         : []),
     ];
@@ -223,7 +157,7 @@ export class RedisChart extends PlatformChart {
         ...(replicated ? [{ name: 'sentinel', port: SENTINEL_PORT, container: 'sentinel' }] : []),
         { name: 'metrics', port: METRICS_PORT, container: 'exporter' },
       ],
-      claims: [{ name: 'data', size: props.dataVolumeSize, storageClassName: props.storageClassName }],
+      claims: [{ name: 'data', size: props.dataVolumeSize, storageClassName: storage.className }],
       restartOn: Object.values(files),
       network: {
         ingress,
@@ -231,21 +165,15 @@ export class RedisChart extends PlatformChart {
         egress: replicated ? [{ port: REDIS_PORT, peers: [self] }, { port: SENTINEL_PORT, peers: [self] }] : [],
       },
       pod: {
-        priorityClassName: props.priorityClassName,
+        priorityClassName: priorityClasses.data,
         // The handover (at most 20 s), then the final fsync and RDB save on SIGTERM (and a primary's wait for its replicas).
         terminationGracePeriodSeconds: 60,
         volumes: [{ name: 'config', configMap: { name: config.name } }],
-        containers: [
-          redis,
-          exporter('exporter', METRICS_PORT, 'metrics', REDIS_PORT),
-          // Port name: Prometheus scrapes ports named metrics or metrics-<something> (15 characters at most).
-          // No Service exposes the Sentinels' metrics: Prometheus scrapes the pods' port of that name.
-          ...(replicated ? [sentinel, { ...exporter('sentinel-exporter', SENTINEL_METRICS_PORT, 'metrics-sntl', SENTINEL_PORT), ports: [{ name: 'metrics-sntl', containerPort: SENTINEL_METRICS_PORT }] }] : []),
-        ],
+        containers: redisContainers({ config: c, password, instanceAddresses, sentinelAddresses, announceHost: stableHost('$(POD_NAME)') }),
       },
     });
     this.serviceName = proxy?.serviceName ?? service.serviceName;
     this.peer = proxy?.peer ?? self;
-    this.host = `${this.serviceName}.${ns}.svc.cluster.local`;
+    this.host = serviceHost(this.serviceName, ns);
   }
 }

@@ -17,7 +17,7 @@ import {
   ClusterPolicySpecRulesVerifyImagesFailureAction,
   ClusterPolicySpecRulesVerifyImagesType,
 } from '../../imports/clusterpolicy-kyverno.io';
-import { PlatformChart } from '../../lib/chart';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
 import { parseImageRef } from '../../lib/images';
 import { prefixed } from '../../lib/names';
 import { GITHUB_ACTIONS_ISSUER, RELEASE_ATTESTATIONS, signerSubjectRegExp } from '../../lib/release-signing';
@@ -25,13 +25,10 @@ import { GITHUB_ACTIONS_ISSUER, RELEASE_ATTESTATIONS, signerSubjectRegExp } from
 /** Public-good Sigstore transparency log, where keyless signatures are recorded. */
 export const REKOR_URL = 'https://rekor.sigstore.dev';
 
-export interface ImagePolicyChartProps {
-  readonly instance: string;
-  /** Prefix of cluster-scoped names. */
-  readonly prefix: string;
-  /** The namespace the product runs in. */
-  readonly appNamespace: string;
+export interface ImagePolicyChartProps extends ChartProps {
+  /** The product's images: their repositories are the ones verified. */
   readonly releases: AppConfig['releases'];
+  /** Who signs the product's images, and whether an unsigned one is refused or reported. */
   readonly signing: AppConfig['signing'];
 }
 
@@ -39,8 +36,8 @@ export class ImagePolicyChart extends PlatformChart {
   public readonly policyName: string;
 
   constructor(scope: Construct, id: string, props: ImagePolicyChartProps) {
-    super(scope, id, { layer: 'foundation', instance: props.instance });
-    this.policyName = prefixed(props.prefix, 'verify-product-images');
+    super(scope, id, props);
+    this.policyName = prefixed(this.platform.prefix, 'verify-product-images');
     // Every tag and digest of each product repository.
     const repositories = [...new Set(Object.values(props.releases).map((ref) => parseImageRef(ref).repository))].sort();
     const attestor = {
@@ -70,7 +67,7 @@ export class ImagePolicyChart extends PlatformChart {
         rules: [
           {
             name: 'signed-by-release-workflow',
-            match: { any: [{ resources: { kinds: ['Pod'], namespaces: [props.appNamespace] } }] },
+            match: { any: [{ resources: { kinds: ['Pod'], namespaces: [this.platform.namespaces.app] } }] },
             verifyImages: [
               {
                 imageReferences: repositories.map((r) => `${r}*`),

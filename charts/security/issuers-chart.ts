@@ -4,7 +4,7 @@
 import type { Construct } from 'constructs';
 import type { GatewayConfig } from '../../environments/gateway';
 import { ClusterIssuer } from '../../imports/clusterissuer-cert-manager.io';
-import { PlatformChart } from '../../lib/chart';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
 import { prefixed } from '../../lib/names';
 
 export const ACME_SERVERS = {
@@ -12,9 +12,8 @@ export const ACME_SERVERS = {
   'letsencrypt-production': 'https://acme-v02.api.letsencrypt.org/directory',
 } as const;
 
-export interface IssuersChartProps {
-  readonly instance: string;
-  readonly prefix: string;
+export interface IssuersChartProps extends ChartProps {
+  /** The edge certificate's issuer: self-signed, or Let's Encrypt over DNS-01. */
   readonly tls: GatewayConfig['tls'];
 }
 
@@ -23,11 +22,12 @@ export class IssuersChart extends PlatformChart {
   public readonly issuerName: string;
 
   constructor(scope: Construct, id: string, props: IssuersChartProps) {
-    super(scope, id, { layer: 'foundation', instance: props.instance });
+    super(scope, id, props);
+    const prefix = this.platform.prefix;
     const meta = (objectName: string) => this.metadata({ objectName, name: 'cert-manager', component: 'issuer' });
     const tls = props.tls;
     if (tls.issuer === 'self-signed') {
-      this.issuerName = prefixed(props.prefix, 'selfsigned');
+      this.issuerName = prefixed(prefix, 'selfsigned');
       new ClusterIssuer(this, 'selfsigned', { metadata: meta(this.issuerName), spec: { selfSigned: {} } });
       return;
     }
@@ -37,12 +37,12 @@ export class IssuersChart extends PlatformChart {
         : { dns01: { route53: { region: tls.dns01.region, ...(tls.dns01.hostedZoneId ? { hostedZoneId: tls.dns01.hostedZoneId } : {}) } } };
     // Both ACME issuers exist, so a certificate can be tried against staging before production.
     for (const kind of ['letsencrypt-staging', 'letsencrypt-production'] as const) {
-      const name = prefixed(props.prefix, kind);
+      const name = prefixed(prefix, kind);
       new ClusterIssuer(this, kind, {
         metadata: meta(name),
         spec: { acme: { server: ACME_SERVERS[kind], email: tls.email, privateKeySecretRef: { name: `${name}-account-key` }, solvers: [solver] } },
       });
     }
-    this.issuerName = prefixed(props.prefix, tls.issuer);
+    this.issuerName = prefixed(prefix, tls.issuer);
   }
 }

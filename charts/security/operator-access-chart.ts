@@ -7,16 +7,12 @@
 // AppProject to the platform's namespaces and kinds; the first `cli apply` of a new cluster runs
 // with the cluster administrator's credentials, since it creates RBAC itself.
 import type { Construct } from 'constructs';
-import { PlatformChart } from '../../lib/chart';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
 import { prefixed } from '../../lib/names';
 import { READ } from '../../lib/rbac';
 import { k8s } from 'cdk8s-plus-33';
 
-export interface OperatorAccessChartProps {
-  readonly instance: string;
-  readonly prefix: string;
-  /** Every namespace of the platform. */
-  readonly namespaces: readonly string[];
+export interface OperatorAccessChartProps extends ChartProps {
   /** Namespaces where operators start on-demand Jobs (restores in supabase, load tests in app). */
   readonly jobNamespaces: readonly string[];
 }
@@ -26,8 +22,9 @@ export const operatorGroup = (prefix: string) => prefixed(prefix, 'supabase-plat
 
 export class OperatorAccessChart extends PlatformChart {
   constructor(scope: Construct, id: string, props: OperatorAccessChartProps) {
-    super(scope, id, { layer: 'foundation', instance: props.instance });
-    const group = operatorGroup(props.prefix);
+    super(scope, id, props);
+    const prefix = this.platform.prefix;
+    const group = operatorGroup(prefix);
     const meta = (name: string, namespace?: string) => this.metadata({ objectName: name, namespace, name: 'operator-access', component: 'rbac' });
     const bind = (id: string, kind: 'Role' | 'ClusterRole', roleName: string, namespace?: string) =>
       new k8s.KubeRoleBinding(this, id, {
@@ -37,7 +34,7 @@ export class OperatorAccessChart extends PlatformChart {
       });
 
     // Reading: one ClusterRole, bound per namespace, so it reads the platform's namespaces only.
-    const reader = prefixed(props.prefix, 'platform-operator-read');
+    const reader = prefixed(prefix, 'platform-operator-read');
     new k8s.KubeClusterRole(this, 'read', {
       metadata: meta(reader),
       rules: [
@@ -49,7 +46,7 @@ export class OperatorAccessChart extends PlatformChart {
         { apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshots'], verbs: READ },
       ],
     });
-    for (const ns of props.namespaces) bind(`read-${ns}`, 'ClusterRole', reader, ns);
+    for (const ns of Object.values(this.platform.namespaces)) bind(`read-${ns}`, 'ClusterRole', reader, ns);
 
     // On-demand Jobs: create them from dist/<env>/on-demand/ (restore --apply uses server-side
     // apply, a patch), and clean them up.

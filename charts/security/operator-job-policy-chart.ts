@@ -30,7 +30,7 @@ import {
   ClusterPolicySpecRulesMatchAnyResourcesOperations as Operation,
   ClusterPolicySpecRulesValidateFailureAction,
 } from '../../imports/clusterpolicy-kyverno.io';
-import { PlatformChart } from '../../lib/chart';
+import { type ChartProps, PlatformChart } from '../../lib/chart';
 import { IMAGES, imageRef } from '../../lib/images';
 import { type Json, search } from '../../lib/jmespath';
 import { ON_DEMAND_FOLDER } from '../../lib/layers';
@@ -68,12 +68,7 @@ export interface JobTemplate {
   readonly spec: { readonly backoffLimit?: number; readonly template: { readonly metadata?: Record<string, Json>; readonly spec: Record<string, Json> & { serviceAccountName?: string } } };
 }
 
-export interface OperatorJobPolicyChartProps {
-  readonly instance: string;
-  /** Prefix of cluster-scoped names (and of the operator group). */
-  readonly prefix: string;
-  /** Every namespace of the platform. */
-  readonly namespaces: readonly string[];
+export interface OperatorJobPolicyChartProps extends ChartProps {
   /** Where operators may create Jobs (their Role). */
   readonly jobNamespaces: readonly string[];
   /** The on-demand Job templates (`onDemandJobs(app)`). */
@@ -183,9 +178,11 @@ export class OperatorJobPolicyChart extends PlatformChart {
   public readonly policyName: string;
 
   constructor(scope: Construct, id: string, props: OperatorJobPolicyChartProps) {
-    super(scope, id, { layer: 'foundation', instance: props.instance });
-    this.policyName = prefixed(props.prefix, 'operator-jobs-from-templates');
-    const group = operatorGroup(props.prefix);
+    super(scope, id, props);
+    const prefix = this.platform.prefix;
+    const namespaces = Object.values(this.platform.namespaces);
+    this.policyName = prefixed(prefix, 'operator-jobs-from-templates');
+    const group = operatorGroup(prefix);
     const subjects = [{ kind: 'Group', name: group }];
     const operations = [Operation.CREATE, Operation.UPDATE];
     const enforce = (message: string, conditions: Condition[]) => ({
@@ -232,7 +229,7 @@ export class OperatorJobPolicyChart extends PlatformChart {
           preconditions: { all: [{ key: '{{ [request.object.spec.template.spec.serviceAccountName] }}', operator: 'Equals', value: [sa] }] },
           skipBackgroundRequests: true,
           validate: enforce(
-            `An operator's Job with the ServiceAccount ${sa} must be the on-demand template ${t.metadata.name} (dist/${props.instance}/on-demand/) with only its name${inputs.length ? ` and the values of ${inputs.join(', ')}` : ''} changed, as npm run cli creates it`,
+            `An operator's Job with the ServiceAccount ${sa} must be the on-demand template ${t.metadata.name} (dist/${this.instance}/on-demand/) with only its name${inputs.length ? ` and the values of ${inputs.join(', ')}` : ''} changed, as npm run cli creates it`,
             templateConditions(t, inputs),
           ),
         };
@@ -242,9 +239,9 @@ export class OperatorJobPolicyChart extends PlatformChart {
         name: 'no-other-workloads',
         match: {
           any: [
-            { resources: { kinds: [...OPERATOR_FORBIDDEN_KINDS], namespaces: [...props.namespaces], operations }, subjects },
-            ...(props.namespaces.some((ns) => !props.jobNamespaces.includes(ns))
-              ? [{ resources: { kinds: ['Job'], namespaces: props.namespaces.filter((ns) => !props.jobNamespaces.includes(ns)), operations }, subjects }]
+            { resources: { kinds: [...OPERATOR_FORBIDDEN_KINDS], namespaces, operations }, subjects },
+            ...(namespaces.some((ns) => !props.jobNamespaces.includes(ns))
+              ? [{ resources: { kinds: ['Job'], namespaces: namespaces.filter((ns) => !props.jobNamespaces.includes(ns)), operations }, subjects }]
               : []),
           ],
         },

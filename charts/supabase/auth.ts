@@ -36,7 +36,7 @@ export function authService(ctx: ServiceContext): StatelessService {
     podLabels: { ...ctx.db.clientLabels, ...ctx.tracing.clientLabels },
     network: {
       ingress: [
-        { port: AUTH_PORT, peers: [ctx.gateway] },
+        { port: AUTH_PORT, peers: [ctx.gateway.peer] },
         { port: METRICS_PORT, peers: [ctx.prometheus] },
       ],
       egress: [toDatabase(ctx), ...(smtp.length ? [{ port: c.smtp!.port, peers: [INTERNET] }] : []), traceEgress(ctx, 'http')],

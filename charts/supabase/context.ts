@@ -1,18 +1,19 @@
 // What every Supabase service builder gets: where it runs, how to reach the database, the
 // declared Secrets, and the peers the network policies name.
-import type { PostgresChart } from '../postgres/postgres-chart';
+import type { DatabaseEndpoints } from '../postgres/postgres-chart';
 import type { SupabaseConfig } from '../../environments/supabase';
 import type { PlatformChart } from '../../lib/chart';
 import type { k8s } from 'cdk8s-plus-33';
+import type { PlatformContext } from '../../lib/context';
+import type { Endpoint } from '../../lib/endpoint';
 import type { Peer, PortRule } from '../../lib/network';
 import { toCollector, type TracingEndpoint } from '../observability/traces';
 import type { SupabaseSecrets } from './secrets';
 
-/** The database as the services see it: the postgres chart's outputs. */
-export type DatabaseEndpoint = Pick<PostgresChart, 'host' | 'port' | 'clientLabels' | 'passwordRef' | 'exposedSchemas' | 'peer' | 'tlsFor' | 'roleSecrets'>;
-
 export interface ServiceContext {
   readonly chart: PlatformChart;
+  /** The platform context, for the workloads of this chart that another service names before it exists. */
+  readonly platform: PlatformContext;
   readonly instance: string;
   readonly namespace: string;
   readonly priorityClassName: string;
@@ -20,11 +21,11 @@ export interface ServiceContext {
   readonly storageClassName: string;
   readonly config: SupabaseConfig;
   readonly secrets: SupabaseSecrets;
-  readonly db: DatabaseEndpoint;
+  readonly db: DatabaseEndpoints;
   /** The public base URL of the gateway, e.g. "https://defi.example.com". */
   readonly publicUrl: string;
-  /** The Kong pods, which every service admits on its API port. */
-  readonly gateway: Peer;
+  /** Kong: every service admits its pods on its API port; Studio calls its proxy. */
+  readonly gateway: Endpoint;
   /** Prometheus, for metrics ports. */
   readonly prometheus: Peer;
   /** The OpenTelemetry Collector, for the services that export traces. */
@@ -60,11 +61,6 @@ export function samplerEnv(ctx: Pick<ServiceContext, 'tracing'>): k8s.EnvVar[] {
 /** Egress to the collector over `protocol`. */
 export function traceEgress(ctx: Pick<ServiceContext, 'tracing'>, protocol: 'http' | 'grpc'): PortRule {
   return toCollector(ctx.tracing, protocol === 'http' ? ctx.tracing.otlpHttpUrl : ctx.tracing.otlpGrpcUrl);
-}
-
-/** In-cluster URL of a Service of the same namespace. */
-export function serviceUrl(ctx: Pick<ServiceContext, 'namespace'>, service: string, port: number, scheme = 'http'): string {
-  return `${scheme}://${service}.${ctx.namespace}.svc.cluster.local:${port}`;
 }
 
 /** Egress to the database's instances on the database port. */

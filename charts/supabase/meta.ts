@@ -3,7 +3,8 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
-import { podsOf } from '../../lib/network';
+import { peerOf } from '../../lib/endpoint';
+import { workload, WORKLOADS } from '../../lib/workloads';
 import { type ServiceContext, toDatabase } from './context';
 import { fromSecret } from './secrets';
 
@@ -12,14 +13,17 @@ export const META_PORT = 8080;
 export function metaService(ctx: ServiceContext): StatelessService {
   const c = ctx.config;
   return new StatelessService(ctx.chart, 'meta', {
-    name: 'meta',
-    component: 'meta',
+    name: WORKLOADS.meta.name,
+    component: WORKLOADS.meta.component,
     namespace: ctx.namespace,
     version: IMAGES.meta.tag,
     config: c.meta,
     ports: [{ name: 'http', port: META_PORT }],
     podLabels: ctx.db.clientLabels,
-    network: { ingress: [{ port: META_PORT, peers: [ctx.gateway, ...(c.studioEnabled ? [podsOf(ctx.namespace, ctx.instance, 'studio', 'studio')] : [])] }], egress: [toDatabase(ctx)] },
+    network: {
+      ingress: [{ port: META_PORT, peers: [ctx.gateway.peer, ...(c.studioEnabled ? [peerOf(workload(ctx.platform, 'studio'))] : [])] }],
+      egress: [toDatabase(ctx)],
+    },
     pod: {
       priorityClassName: ctx.priorityClassName,
       containers: [

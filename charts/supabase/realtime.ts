@@ -9,7 +9,8 @@
 // fixed distribution port and gen_rpc, which carries the broadcasts (docs/reference/realtime.md).
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
-import { type PortRule, podsOf } from '../../lib/network';
+import { peerOf, serviceHost } from '../../lib/endpoint';
+import type { PortRule } from '../../lib/network';
 import { servicePorts } from '../../lib/stateful-set';
 import { StatelessService } from '../../lib/stateless-service';
 import { databaseCa, otelEnv, type ServiceContext, toDatabase, traceEgress } from './context';
@@ -81,7 +82,7 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
   const ca = databaseCa(ctx);
   const clusterPorts = (Object.keys(REALTIME_CLUSTER_PORTS) as (keyof typeof REALTIME_CLUSTER_PORTS)[]).map((k) => ({ name: CLUSTER_PORT_NAMES[k], port: REALTIME_CLUSTER_PORTS[k] }));
   // Realtime's own pods, on the cluster ports only, in both directions.
-  const self = podsOf(ctx.namespace, ctx.instance, REALTIME_SERVICE, COMPONENT);
+  const self = peerOf({ namespace: ctx.namespace, instance: ctx.instance, name: REALTIME_SERVICE, component: COMPONENT });
   const cluster: PortRule[] = clusterPorts.map(({ port }) => ({ port, peers: [self] }));
   const service = new StatelessService(ctx.chart, 'realtime', {
     name: REALTIME_SERVICE,
@@ -93,7 +94,7 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
     podLabels: { ...ctx.db.clientLabels, ...ctx.tracing.clientLabels },
     network: {
       // Prometheus scrapes /metrics on the API port (with a JWT).
-      ingress: [{ port: REALTIME_PORT, peers: [ctx.gateway, ctx.prometheus] }, ...cluster],
+      ingress: [{ port: REALTIME_PORT, peers: [ctx.gateway.peer, ctx.prometheus] }, ...cluster],
       egress: [toDatabase(ctx), ...cluster, traceEgress(ctx, 'http')],
     },
     pod: {
@@ -131,7 +132,7 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
             { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
             { name: 'APP_NAME', value: REALTIME_NODE_BASENAME },
             { name: 'CLUSTER_STRATEGIES', value: 'DNS' },
-            { name: 'DNS_NODES', value: `${REALTIME_CLUSTER_SERVICE}.${ctx.namespace}.svc.cluster.local` },
+            { name: 'DNS_NODES', value: serviceHost(REALTIME_CLUSTER_SERVICE, ctx.namespace) },
             { name: 'REGION', value: REALTIME_REGION },
             fromSecret('RELEASE_COOKIE', ctx.secrets.realtimeCluster, 'erlang-cookie'),
             { name: 'GEN_RPC_TCP_SERVER_PORT', value: String(REALTIME_CLUSTER_PORTS.genRpc) },

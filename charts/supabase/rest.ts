@@ -3,6 +3,7 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
+import { WORKLOADS } from '../../lib/workloads';
 import { databaseCa, type ServiceContext, toDatabase } from './context';
 import { databaseUrlEnv } from './database-env';
 import { fromSecret } from './secrets';
@@ -14,8 +15,8 @@ export function restService(ctx: ServiceContext): StatelessService {
   const c = ctx.config;
   const ca = databaseCa(ctx);
   return new StatelessService(ctx.chart, 'rest', {
-    name: 'rest',
-    component: 'rest',
+    name: WORKLOADS.rest.name,
+    component: WORKLOADS.rest.component,
     namespace: ctx.namespace,
     version: IMAGES.rest.tag,
     config: c.rest,
@@ -27,7 +28,7 @@ export function restService(ctx: ServiceContext): StatelessService {
     network: {
       // Storage calls PostgREST directly, besides the gateway.
       ingress: [
-        { port: REST_PORT, peers: [ctx.gateway, { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'storage', 'app.kubernetes.io/instance': ctx.instance } } }] },
+        { port: REST_PORT, peers: [ctx.gateway.peer, { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'storage', 'app.kubernetes.io/instance': ctx.instance } } }] },
         { port: ADMIN_PORT, peers: [ctx.prometheus] },
       ],
       egress: [toDatabase(ctx)],

@@ -4,8 +4,10 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
-import { INTERNET, podsOf } from '../../lib/network';
-import { databaseCa, otelEnv, samplerEnv, type ServiceContext, serviceUrl, toDatabase, traceEgress } from './context';
+import { egressTo, endpointOf, urlOf } from '../../lib/endpoint';
+import { INTERNET } from '../../lib/network';
+import { workload } from '../../lib/workloads';
+import { databaseCa, otelEnv, samplerEnv, type ServiceContext, toDatabase, traceEgress } from './context';
 import { databaseUrlEnv } from './database-env';
 import { REST_PORT } from './rest';
 import { fromSecret } from './secrets';
@@ -27,6 +29,7 @@ export function storageService(ctx: ServiceContext): StatelessService {
       ? [fromSecret('AWS_ACCESS_KEY_ID', s3Secret, 'access-key-id'), fromSecret('AWS_SECRET_ACCESS_KEY', s3Secret, 'secret-access-key'), { name: 'AWS_DEFAULT_REGION', value: s3.region }]
       : [];
   const filesMount = s3 ? [] : [{ name: 'files', mountPath: FILES }];
+  const rest = endpointOf(workload(ctx.platform, 'rest'), REST_PORT);
 
   if (!s3) {
     // Holds users' files: never pruned or deleted by Argo CD.
@@ -55,13 +58,13 @@ export function storageService(ctx: ServiceContext): StatelessService {
     podLabels: { ...ctx.db.clientLabels, ...ctx.tracing.clientLabels },
     network: {
       ingress: [
-        { port: STORAGE_PORT, peers: [ctx.gateway] },
+        { port: STORAGE_PORT, peers: [ctx.gateway.peer] },
         { port: IMGPROXY_METRICS_PORT, peers: [ctx.prometheus] },
       ],
       // Both containers send traces over OTLP/gRPC: Storage's exporter speaks nothing else.
       egress: [
         toDatabase(ctx),
-        { port: REST_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'rest', 'rest')] },
+        egressTo(rest),
         ...(s3 ? [{ port: 443, peers: [INTERNET] }] : []),
         traceEgress(ctx, 'grpc'),
       ],
@@ -80,7 +83,7 @@ export function storageService(ctx: ServiceContext): StatelessService {
             fromSecret('SERVICE_KEY', ctx.secrets.jwt, 'service-role-key'),
             fromSecret('PGRST_JWT_SECRET', ctx.secrets.jwt, 'jwt-secret'),
             fromSecret('AUTH_JWT_SECRET', ctx.secrets.jwt, 'jwt-secret'),
-            { name: 'POSTGREST_URL', value: serviceUrl(ctx, 'rest', REST_PORT) },
+            { name: 'POSTGREST_URL', value: urlOf(rest) },
             ...databaseUrlEnv(ctx, 'supabase_storage_admin', 'DATABASE_URL'),
             { name: 'DATABASE_MAX_CONNECTIONS', value: String(ctx.config.storageDbPool) },
             { name: 'STORAGE_PUBLIC_URL', value: `${ctx.publicUrl}/storage/v1` },

@@ -3,26 +3,28 @@
 import { k8s } from 'cdk8s-plus-33';
 import { IMAGES } from '../../lib/images';
 import { StatelessService } from '../../lib/stateless-service';
-import { podsOf } from '../../lib/network';
-import { type ServiceContext, serviceUrl, toDatabase } from './context';
+import { egressTo, endpointOf, urlOf } from '../../lib/endpoint';
+import { workload, WORKLOADS } from '../../lib/workloads';
+import { type ServiceContext, toDatabase } from './context';
 import { META_PORT } from './meta';
 import { fromSecret } from './secrets';
 
 export const STUDIO_PORT = 3000;
 
-export function studioService(ctx: ServiceContext, gatewayUrl: string): StatelessService {
+export function studioService(ctx: ServiceContext): StatelessService {
   const c = ctx.config;
+  const meta = endpointOf(workload(ctx.platform, 'meta'), META_PORT);
   return new StatelessService(ctx.chart, 'studio', {
-    name: 'studio',
-    component: 'studio',
+    name: WORKLOADS.studio.name,
+    component: WORKLOADS.studio.component,
     namespace: ctx.namespace,
     version: IMAGES.studio.tag,
     config: c.studio,
     ports: [{ name: 'http', port: STUDIO_PORT }],
     podLabels: ctx.db.clientLabels,
     network: {
-      ingress: [{ port: STUDIO_PORT, peers: [ctx.gateway] }],
-      egress: [toDatabase(ctx), { port: META_PORT, peers: [podsOf(ctx.namespace, ctx.instance, 'meta', 'meta')] }, { port: 8000, peers: [podsOf(ctx.namespace, ctx.instance, 'kong', 'gateway')] }],
+      ingress: [{ port: STUDIO_PORT, peers: [ctx.gateway.peer] }],
+      egress: [toDatabase(ctx), egressTo(meta), egressTo(ctx.gateway)],
     },
     pod: {
       priorityClassName: ctx.priorityClassName,
@@ -33,7 +35,7 @@ export function studioService(ctx: ServiceContext, gatewayUrl: string): Stateles
           resources: c.studio.resources,
           env: [
             { name: 'HOSTNAME', value: '0.0.0.0' },
-            { name: 'STUDIO_PG_META_URL', value: serviceUrl(ctx, 'meta', META_PORT) },
+            { name: 'STUDIO_PG_META_URL', value: urlOf(meta) },
             { name: 'POSTGRES_HOST', value: ctx.db.host },
             { name: 'POSTGRES_PORT', value: String(ctx.db.port) },
             { name: 'POSTGRES_DB', value: 'postgres' },
@@ -43,7 +45,7 @@ export function studioService(ctx: ServiceContext, gatewayUrl: string): Stateles
             fromSecret('PG_META_CRYPTO_KEY', ctx.secrets.meta, 'crypto-key'),
             { name: 'DEFAULT_ORGANIZATION_NAME', value: 'DeFi' },
             { name: 'DEFAULT_PROJECT_NAME', value: ctx.instance },
-            { name: 'SUPABASE_URL', value: gatewayUrl },
+            { name: 'SUPABASE_URL', value: urlOf(ctx.gateway) },
             { name: 'SUPABASE_PUBLIC_URL', value: ctx.publicUrl },
             fromSecret('SUPABASE_ANON_KEY', ctx.secrets.jwt, 'anon-key'),
             fromSecret('SUPABASE_SERVICE_KEY', ctx.secrets.jwt, 'service-role-key'),

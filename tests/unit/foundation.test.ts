@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FoundationChart, POD_SECURITY_VERSION } from '../../charts/foundation/foundation-chart';
 import { dev } from '../../environments/dev';
 import { parseEnvironment } from '../../environments/schema';
+import { platformContext } from '../../lib/context';
 import { production } from '../../environments/production';
 import { renderApp } from '../../lib/output';
 import { parseManifests } from '../helpers';
@@ -12,7 +13,8 @@ import type { K8sObject } from '../policy/objects';
 function foundation(input: unknown, prefix?: string): { chart: FoundationChart; objects: K8sObject[] } {
   const env = parseEnvironment(input);
   const app = new App({ outdir: 'unused' });
-  const chart = new FoundationChart(app, 'foundation', { instance: env.name, prefix: prefix ?? env.namespacePrefix, namespaces: env.namespaces });
+  const platform = platformContext({ ...env, namespacePrefix: prefix ?? env.namespacePrefix });
+  const chart = new FoundationChart(app, 'foundation', { layer: 'foundation', platform, limits: env.namespaces });
   return { chart, objects: parseManifests(env.name, renderApp(app)).map((l) => l.object) };
 }
 

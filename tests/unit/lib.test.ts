@@ -19,6 +19,8 @@ import { EXEMPTION_PREFIX, POLICY_EXCEPTIONS } from '../../lib/policy';
 import { podSecurityContext } from '../../lib/security';
 import { withContainerPorts } from '../../lib/workload';
 
+const STAGING_PLATFORM = platformContext(parseEnvironment(staging));
+
 const RESOURCES = {
   requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
   limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '1Gi' },
@@ -120,7 +122,7 @@ describe('output', () => {
 
   it('writes one file per object into its layer folder and refuses a folder synth did not write', () => {
     const app = new App({ outdir: 'unused' });
-    const chart = new Sample(app, 'x', { layer: 'data', instance: 'dev' });
+    const chart = new Sample(app, 'x', { layer: 'data', platform: STAGING_PLATFORM });
     new k8s.KubeConfigMap(chart, 'cm', { metadata: chart.metadata({ objectName: 'settings', namespace: 'supabase', name: 'x', component: 'y' }) });
     const files = renderApp(app);
     expect([...files.keys()]).toEqual(['data/ConfigMap.supabase.settings.yaml']);
@@ -151,8 +153,8 @@ describe('output', () => {
 
   it('rejects two objects with the same kind, namespace and name', () => {
     const app = new App({ outdir: 'unused' });
-    const a = new Sample(app, 'a', { layer: 'data', instance: 'dev' });
-    const b = new Sample(app, 'b', { layer: 'data', instance: 'dev' });
+    const a = new Sample(app, 'a', { layer: 'data', platform: STAGING_PLATFORM });
+    const b = new Sample(app, 'b', { layer: 'data', platform: STAGING_PLATFORM });
     new k8s.KubeConfigMap(a, 'cm', { metadata: { name: 'same', namespace: 'supabase' } });
     new k8s.KubeConfigMap(b, 'cm', { metadata: { name: 'same', namespace: 'supabase' } });
     expect(() => renderApp(app)).toThrow(/a\/cm and b\/cm|b\/cm and a\/cm/);

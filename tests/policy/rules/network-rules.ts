@@ -85,7 +85,7 @@ export const NETWORK_RULES: readonly Rule[] = [
             (rule.from ?? []).length > 0 &&
             (rule.from ?? []).every((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'prometheus' && peer.namespaceSelector?.matchLabels !== undefined);
           if (!onlyPrometheus) {
-            out.push(v(`${describe(policy)} spec.ingress[${i}]`, `reaches the metrics port ${metricsPorts.join(', ')} from peers other than Prometheus: give metrics their own rule with prometheusPeer()`));
+            out.push(v(`${describe(policy)} spec.ingress[${i}]`, `reaches the metrics port ${metricsPorts.join(', ')} from peers other than Prometheus: give metrics their own rule admitting the observability chart's prometheus.api.peer`));
           }
         });
       }
