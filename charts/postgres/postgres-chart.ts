@@ -10,32 +10,21 @@ import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
 import type { PostgresConfig } from '../../environments/data-tier';
-import {
-  Cluster,
-  ClusterSpecPostgresqlSynchronousDataDurability,
-  ClusterSpecPostgresqlSynchronousMethod,
-  ClusterSpecPrimaryUpdateMethod,
-  ClusterSpecPrimaryUpdateStrategy,
-  type ClusterSpec,
-  type ClusterSpecResources,
-} from '../../imports/cluster-postgresql.cnpg.io';
+import { Cluster, type ClusterSpec } from '../../imports/cluster-postgresql.cnpg.io';
 import { type ChartProps, PlatformChart } from '../../lib/chart';
 import { type Endpoint, serviceHost } from '../../lib/endpoint';
 import { projectFile } from '../../lib/files';
-import { IMAGES, imageRef, pullPolicy } from '../../lib/images';
+import { IMAGES } from '../../lib/images';
 import { standardLabels } from '../../lib/labels';
 import { accessLabel, type Peer } from '../../lib/network';
-import { quantity } from '../../lib/quantity';
-import { crdResources } from '../../lib/resources';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { bootstrapJob, EXPOSED_SCHEMAS } from './bootstrap';
-import { pgHba } from './hba';
+import { mainSpec, pgsodiumSecret, sharedSpec, type SharedSpecInputs } from './cluster';
 import { CUSTOM_QUERIES_KEY, customQueriesYaml } from './monitoring';
-import { BARMAN_PLUGIN, objectStore } from './object-store';
-import { clusterParameters, SHARED_PRELOAD_LIBRARIES } from './parameters';
+import { objectStore } from './object-store';
 import { databaseNetworkPolicies, PG_PORT } from './network';
 import { POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodSelector, poolers } from './poolers';
-import { LOGIN_ROLES, type LoginRole, managedRole, roleSecret } from './roles';
+import { LOGIN_ROLES, type LoginRole, roleSecret } from './roles';
 import { RECOVERY_CLUSTERS } from './recovery';
 import { databaseCertificates, type DatabaseTls } from './tls';
 
@@ -45,13 +34,7 @@ export { EXPOSED_SCHEMAS } from './bootstrap';
 export const CLUSTER_NAME = 'postgres';
 export { PG_PORT } from './network';
 
-/**
- * The image's own `postgres` user and group (supabase/postgres Dockerfile-15 creates them as
- * system accounts; docs/decisions/0005-postgres-on-cloudnativepg.md has the lines). The data
- * directory and the image's files belong to them.
- */
-export const POSTGRES_UID = 101;
-export const POSTGRES_GID = 102;
+export { POSTGRES_GID, POSTGRES_UID } from './cluster';
 
 export interface PostgresChartProps extends ChartProps {
   /** Namespaces (besides the data tier's) whose pods connect and verify the server: they get the CA. */
@@ -125,12 +108,7 @@ export class PostgresChart extends PlatformChart implements DatabaseEndpoints {
 
     this.roleSecrets = Object.fromEntries((Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => [role, roleSecret(role, ns)])) as Record<LoginRole, SecretSpec>;
     for (const spec of Object.values(this.roleSecrets)) provideSecret(this, `role-${spec.name}`, secretSource, spec, meta(spec.name, 'secret'));
-    this.pgsodiumSecret = {
-      name: 'postgres-pgsodium',
-      namespace: ns,
-      description: 'The pgsodium root key, from which pgsodium and Vault derive their encryption keys: every instance and every restore reads it',
-      keys: [{ key: 'root-key', description: 'pgsodium root key (64 hex characters): back it up with the database, it cannot be recovered', generate: { kind: 'hex', bytes: 32 } }],
-    };
+    this.pgsodiumSecret = pgsodiumSecret(ns);
     provideSecret(this, 'pgsodium', secretSource, this.pgsodiumSecret, meta(this.pgsodiumSecret.name, 'secret'));
 
     const kinds = (['rw', 'ro'] as const).filter((k) => c.poolers[k]);
@@ -151,113 +129,31 @@ export class PostgresChart extends PlatformChart implements DatabaseEndpoints {
 
     const queries = new k8s.KubeConfigMap(this, 'custom-queries', { metadata: meta('postgres-custom-queries', 'monitoring'), data: { [CUSTOM_QUERIES_KEY]: customQueriesYaml() } });
     const getkey = new k8s.KubeConfigMap(this, 'getkey', { metadata: meta('postgres-pgsodium-getkey'), data: { 'getkey.sh': projectFile('charts/postgres/files/pgsodium-getkey.sh') } });
-
-    const podLabels = standardLabels(this.labelSpec({ name: 'postgres', component: 'database', version }));
     const instancePods = { 'cnpg.io/cluster': CLUSTER_NAME, 'cnpg.io/podRole': 'instance' };
     this.peer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: instancePods } };
-    const sync = c.synchronous;
-    const common = {
-      imageName: imageRef(IMAGES.postgres),
-      // Always while the image is pinned by tag only (a tag can be moved), IfNotPresent once by digest.
-      imagePullPolicy: pullPolicy(IMAGES.postgres),
-      postgresUid: POSTGRES_UID,
-      postgresGid: POSTGRES_GID,
-      enableSuperuserAccess: false,
-      priorityClassName: priorityClasses.data,
-      resources: crdResources<ClusterSpecResources>(c.resources),
-      inheritedMetadata: { labels: podLabels },
-      certificates: { serverTlsSecret: this.certificates.serverSecretName, serverCaSecret: this.certificates.serverSecretName },
-      projectedVolumeTemplate: {
-        sources: [
-          // Owner root, group the pod's fsGroup (CloudNativePG sets it to postgresGID): the server reads it through the group.
-          { secret: { name: this.pgsodiumSecret.name, items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o440 }] } },
-          { configMap: { name: getkey.name, items: [{ key: 'getkey.sh', path: 'pgsodium/getkey.sh', mode: 0o555 }] } },
-        ],
-      },
-    };
-    const archiving = store !== undefined;
-    const parameters = clusterParameters({
-      memoryBytes: quantity(c.resources.limits.memory),
-      cpuCores: quantity(c.resources.requests.cpu),
-      maxConnections: c.tuning.maxConnections,
-      profile: c.tuning.profile,
-      storageType: c.tuning.storageType,
-      logMinDurationMs: c.tuning.logMinDurationMs,
-      walVolumeBytes: quantity(c.walVolumeSize),
-      archiving,
-    });
-    const managedRoles = (Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => managedRole(role, this.roleSecrets[role]));
-    this.recoverySpec = (component: string) => {
-      const labels = standardLabels(this.labelSpec({ name: 'postgres', component, version }));
-      return {
-        labels,
-        spec: {
-          ...common,
-          inheritedMetadata: { labels },
-          storage: { size: props.dataVolumeSize, storageClass: storage.className },
-          walStorage: { size: c.walVolumeSize, storageClass: storage.className },
-          postgresql: { parameters, sharedPreloadLibraries: [...SHARED_PRELOAD_LIBRARIES], pgHba: pgHba() },
-          managed: { roles: managedRoles },
-        },
-      };
-    };
 
+    const archiving = store !== undefined;
+    const shared: SharedSpecInputs = {
+      config: c,
+      dataVolumeSize: props.dataVolumeSize,
+      storage,
+      priorityClassName: priorityClasses.data,
+      serverTlsSecret: this.certificates.serverSecretName,
+      pgsodium: { secret: this.pgsodiumSecret, getkeyConfigMap: getkey.name },
+      roleSecrets: this.roleSecrets,
+      archiving,
+    };
+    const podLabels = (component: string) => standardLabels(this.labelSpec({ name: 'postgres', component, version }));
+    this.recoverySpec = (component: string) => ({ labels: podLabels(component), spec: sharedSpec(shared, podLabels(component)) });
     new Cluster(this, 'cluster', {
       metadata: { ...meta(CLUSTER_NAME), annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } },
-      spec: {
-        ...common,
+      spec: mainSpec(sharedSpec(shared, podLabels('database')), c, {
+        clusterName: CLUSTER_NAME,
         description: `The platform database (${this.instance})`,
-        instances: c.instances,
-        primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
-        // A new image or setting reaches the standbys first, then a switchover moves the primary
-        // (seconds of pause) instead of restarting it in place.
-        primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
-        switchoverDelay: c.failover.switchoverDelaySeconds,
-        failoverDelay: c.failover.failoverDelaySeconds,
-        smartShutdownTimeout: c.failover.smartShutdownTimeoutSeconds,
-        stopDelay: c.failover.stopDelaySeconds,
-        storage: { size: props.dataVolumeSize, storageClass: storage.className },
-        walStorage: { size: c.walVolumeSize, storageClass: storage.className },
-        affinity: {
-          enablePodAntiAffinity: true,
-          podAntiAffinityType: 'required',
-          topologyKey: 'kubernetes.io/hostname',
-        },
-        ...(c.zoneSpread
-          ? {
-              topologySpreadConstraints: [
-                {
-                  maxSkew: 1,
-                  topologyKey: 'topology.kubernetes.io/zone',
-                  whenUnsatisfiable: 'DoNotSchedule',
-                  labelSelector: { matchLabels: { 'cnpg.io/cluster': CLUSTER_NAME } },
-                },
-              ],
-            }
-          : {}),
-        postgresql: {
-          parameters,
-          sharedPreloadLibraries: [...SHARED_PRELOAD_LIBRARIES],
-          pgHba: pgHba(),
-          ...(sync
-            ? {
-                synchronous: {
-                  method: sync.method === 'any' ? ClusterSpecPostgresqlSynchronousMethod.ANY : ClusterSpecPostgresqlSynchronousMethod.FIRST,
-                  number: sync.number,
-                  dataDurability: sync.dataDurability === 'required' ? ClusterSpecPostgresqlSynchronousDataDurability.REQUIRED : ClusterSpecPostgresqlSynchronousDataDurability.PREFERRED,
-                  ...(sync.failoverQuorum ? { failoverQuorum: true } : {}),
-                },
-              }
-            : {}),
-        },
-        // CloudNativePG's default application database and owner ("app") stay unused: Supabase
-        // lives in "postgres", set up by the bootstrap Job.
-        bootstrap: { initdb: { dataChecksums: true, encoding: 'UTF8' } },
-        managed: { roles: managedRoles },
-        monitoring: { customQueriesConfigMap: [{ name: queries.name, key: CUSTOM_QUERIES_KEY }] },
-        ...(store ? { plugins: [{ name: BARMAN_PLUGIN, isWalArchiver: true, parameters: { barmanObjectName: store.name } }] } : {}),
-        ...(props.backup.postgresSnapshots ? { backup: { volumeSnapshot: { className: storage.snapshotClassName } } } : {}),
-      },
+        queriesConfigMap: queries.name,
+        objectStoreName: store?.name,
+        snapshotClassName: props.backup.postgresSnapshots ? storage.snapshotClassName : undefined,
+      }),
     });
 
     const poolerMeta = (name: string) => this.metadata({ objectName: name, namespace: ns, name: 'pgbouncer', component: 'pooler', version });
