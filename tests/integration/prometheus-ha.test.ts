@@ -17,7 +17,7 @@ import { POD_NAME_ENV, REPLICA_LABEL } from '../../charts/observability/promethe
 import { ENVIRONMENTS } from '../../environments';
 import { parseEnvironment } from '../../environments/schema';
 import { configMapData } from '../helpers';
-import { freePort } from './processes';
+import { freePort } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
 
 interface PromConfig {

@@ -25,7 +25,7 @@ import { PRIMARY_NAME, SENTINEL_PORT } from '../../charts/redis/sentinel-config'
 import { ENVIRONMENTS } from '../../environments';
 import { parseEnvironment } from '../../environments/schema';
 import { configMapData, objectsOf } from '../helpers';
-import { asUser, chownTree, freePort, run, tempDirFor, userExists } from './processes';
+import { asUser, chownTree, freePort, run, tempDirFor, userExists } from '../../harness/processes';
 import { RespClient } from './resp-client';
 import { describeNeeding, program } from './tools';
 

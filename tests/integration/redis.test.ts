@@ -10,7 +10,7 @@ import { DISABLED_COMMANDS, isReplicated, maxmemoryBytes, REDIS_DATA_DIR } from 
 import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
 import { ENVIRONMENTS } from '../../environments';
 import { configMapData } from '../helpers';
-import { asUser, chownTree, freePort, run, tempDirFor, userExists } from './processes';
+import { asUser, chownTree, freePort, run, tempDirFor, userExists } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
 
 const OS_USER = userExists('redis') ? 'redis' : 'nobody';

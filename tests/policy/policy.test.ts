@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { LAYERS, ON_DEMAND_FOLDER } from '../../lib/layers';
 import { objectsOf } from '../helpers';
-import { EXEMPTION_PREFIX, POLICY_EXCEPTIONS } from '../../lib/policy';
+import { EXEMPTION_PREFIX, POLICY_EXCEPTIONS } from '../../lib/exemptions';
 import { parseEnvironment } from '../../environments/schema';
 import { ENVIRONMENTS } from '../../environments';
 import { IMAGES, imageRef } from '../../lib/images';
-import { imagesOf } from './objects';
-import { checkAll, formatViolations, RULES } from './rules';
+import { imagesOf } from '../../checks/objects';
+import { checkAll, formatViolations, RULES } from '../../checks/rules';
 
 describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   const located = objectsOf(env);
@@ -33,7 +33,7 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
     expect(located.some(({ object }) => object.kind === 'Cluster' && imagesOf(object).some((i) => i.path === 'spec.imageName' && i.image === imageRef(IMAGES.postgres)))).toBe(true);
   });
 
-  it('takes only the exceptions lib/policy.ts declares, with their reasons, and prints them', () => {
+  it('takes only the exceptions lib/exemptions.ts declares, with their reasons, and prints them', () => {
     const prefix = parseEnvironment(ENVIRONMENTS.find((e) => e.name === env)!).namespacePrefix;
     const rules = new Set(RULES.map((r) => r.id));
     const taken = located.flatMap(({ object }) =>
@@ -44,7 +44,7 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
     console.log(`${env}: ${located.length} objects, ${RULES.length} rules, ${taken.length} exceptions:\n${taken.map((t) => `  ${t.object}  [${t.rule}]  ${t.reason}`).join('\n')}`);
     for (const t of taken) {
       expect(rules.has(t.rule), `${t.object} is exempt from ${t.rule}, which is no rule`).toBe(true);
-      expect(POLICY_EXCEPTIONS[t.subject]?.[t.rule], `${t.object} takes an exception to ${t.rule} that lib/policy.ts does not declare`).toBe(t.reason);
+      expect(POLICY_EXCEPTIONS[t.subject]?.[t.rule], `${t.object} takes an exception to ${t.rule} that lib/exemptions.ts does not declare`).toBe(t.reason);
     }
   });
 });

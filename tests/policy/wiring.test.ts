@@ -8,7 +8,7 @@ import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { platformSecrets } from '../../platform';
 import { configMapData, objectsOf } from '../helpers';
-import { containersOf, describe as name, type K8sObject, podTemplate } from './objects';
+import { containersOf, describe as name, type K8sObject, podTemplate } from '../../checks/objects';
 
 const CLUSTER_HOST = /([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local(?::(\d+))?/g;
 

@@ -6,7 +6,7 @@ import { ENVIRONMENTS } from '../../environments';
 import { quantity } from '../../lib/quantity';
 import { parseEnvironment } from '../../environments/schema';
 import { objectsOf } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import type { K8sObject } from '../../checks/objects';
 
 interface Container {
   name: string;

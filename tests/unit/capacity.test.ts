@@ -8,7 +8,7 @@ import { connectionBudget, nodePlan, poolerClients, RESERVED_CONNECTIONS, servic
 import { production } from '../../environments/production';
 import { parseEnvironment } from '../../environments/schema';
 import { objectsOf } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import type { K8sObject } from '../../checks/objects';
 
 type Workload = K8sObject & { spec: { replicas?: number; template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
 

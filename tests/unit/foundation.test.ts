@@ -7,7 +7,7 @@ import { parseEnvironment } from '../../environments/schema';
 import { production } from '../../environments/production';
 import { renderApp } from '../../lib/output';
 import { parseManifests } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import type { K8sObject } from '../../checks/objects';
 
 function foundation(input: unknown, prefix?: string): { chart: FoundationChart; objects: K8sObject[] } {
   const env = parseEnvironment(input);

@@ -9,7 +9,7 @@ import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
 import { configMapData, objectsOf, parseManifests } from '../helpers';
 import { renderEnvironment } from '../../platform';
 import { staging } from '../../environments/staging';
-import { checkAll, RULES } from '../policy/rules';
+import { checkAll, RULES } from '../../checks/rules';
 
 describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
   const env = parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === envName));

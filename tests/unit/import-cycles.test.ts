@@ -59,8 +59,32 @@ describe('the import-cycle check', () => {
   });
 });
 
+/** [importer prefix, imported prefixes it must not reach, why]: the layers of the repository. */
+const LAYERS: readonly (readonly [string, readonly string[], string])[] = [
+  ['lib/', ['charts/', 'platform.ts', 'synth.ts', 'checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'the kit is below the charts and knows nothing of what checks or runs them'],
+  ['charts/', ['platform.ts', 'synth.ts', 'checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'charts declare objects; verifying them is the checks\' job'],
+  ['environments/', ['checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'environment facts are data for the app'],
+  ['platform.ts', ['checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'the app does not load the checks'],
+  ['synth.ts', ['checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'the app does not load the checks'],
+  ['checks/', ['tests/', 'bench/', 'scripts/', 'cli/'], 'tests, docs and CI all use the checks'],
+  ['harness/', ['tests/', 'bench/'], 'tests and benches both use it'],
+  ['bench/', ['tests/'], 'benches run without the test suite'],
+  ['scripts/', ['tests/'], 'the docs and the build run without the test suite'],
+  ['cli/', ['tests/', 'checks/', 'harness/'], 'the operator CLI ships without the checks'],
+];
+
 describe('the repository', () => {
-  const cycles: Cycle[] = findCycles(importGraph(ROOT));
+  const graph = importGraph(ROOT);
+  const cycles: Cycle[] = findCycles(graph);
+
+  it('keeps its layers: no import reaches a layer above or beside it', () => {
+    const wrong = [...graph].flatMap(([file, targets]) =>
+      LAYERS.filter(([from]) => file.startsWith(from)).flatMap(([, banned, why]) =>
+        targets.filter((t) => banned.some((b) => t.startsWith(b))).map((t) => `${file} -> ${t} (${why})`),
+      ),
+    );
+    expect(wrong).toEqual([]);
+  });
 
   it('has no import cycles', () => {
     const known = new Set(KNOWN_CYCLES_PENDING_MERGE.map(key));

@@ -23,7 +23,7 @@ import { IMAGES, imageRef } from '../../lib/images';
 import { ON_DEMAND_FOLDER } from '../../lib/layers';
 import { platformSecrets, renderEnvironment } from '../../platform';
 import { objectsOf, ROOT } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import type { K8sObject } from '../../checks/objects';
 
 interface EnvVar {
   name: string;

@@ -1,5 +1,5 @@
 // Operators cannot escalate (charts/security/operator-job-policy-chart.ts): each synthesised
-// ClusterPolicy is sent, through tests/policy/kyverno.ts, the Jobs an operator may create (every
+// ClusterPolicy is sent, through checks/kyverno.ts, the Jobs an operator may create (every
 // on-demand template unchanged, and as `npm run cli` fills it in) and every way out of them (another
 // image, Secret, volume, ServiceAccount, labels, capabilities, command, environment, more pods),
 // each as the API server would hand it to Kyverno. Jobs of Argo CD and of the CronJob controller
@@ -15,9 +15,9 @@ import { search } from '../../lib/jmespath';
 import { operatorGroup } from '../../charts/security/operator-access-chart';
 import { JOB_CONTROLLER_LABELS } from '../../charts/security/operator-job-policy-chart';
 import { objectsOf, renderedManifests } from '../helpers';
-import { type AdmissionRequest, admit } from '../policy/kyverno';
-import type { K8sObject } from '../policy/objects';
-import { schemaErrors } from '../policy/schema';
+import { type AdmissionRequest, admit } from '../../checks/kyverno';
+import type { K8sObject } from '../../checks/objects';
+import { schemaErrors } from '../../checks/schema';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const NOW = new Date('2026-11-27T14:05:09.123Z');

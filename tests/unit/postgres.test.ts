@@ -9,7 +9,7 @@ import { LOGIN_ROLES } from '../../charts/postgres/roles';
 import { pgSize, tune } from '../../charts/postgres/tuning';
 import { clusterSpec } from '../integration/pg-checks';
 import { configMapData, objectsOf } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import type { K8sObject } from '../../checks/objects';
 
 const GB = 2 ** 30;
 const settings = (memoryGb: number, cpuCores: number, maxConnections: number) =>

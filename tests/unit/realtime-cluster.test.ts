@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REALTIME_CLUSTER_PORTS, REALTIME_CLUSTER_SERVICE, REALTIME_NODE_BASENAME, REALTIME_SERVICE } from '../../charts/supabase/realtime';
 import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
-import { effectiveFlows, flowKey } from '../../lib/reachability';
+import { effectiveFlows, flowKey } from '../../checks/reachability';
 import { platformSecrets } from '../../platform';
 import { objectsOf } from '../helpers';
 

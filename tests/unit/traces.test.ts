@@ -8,7 +8,7 @@ import { parseAlloyConfig } from '../../charts/observability/config/alloy';
 import { DATASOURCE_UIDS, TRACE_ID_PATTERN } from '../../charts/observability/grafana';
 import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
-import { effectiveFlows, flowKey } from '../../lib/reachability';
+import { effectiveFlows, flowKey } from '../../checks/reachability';
 import { configMapData, objectsOf } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
