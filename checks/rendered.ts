@@ -4,6 +4,7 @@
 // three and re-parsing every file on each lookup used to dominate the slow test files.
 import { parse } from 'yaml';
 import { ENVIRONMENTS } from '../environments';
+import type { EnvironmentInput } from '../environments/schema';
 import type { Manifests } from '../lib/output';
 import { renderEnvironment } from '../platform';
 import type { K8sObject, Located } from './objects';
@@ -11,9 +12,10 @@ import type { K8sObject, Located } from './objects';
 const manifestsByEnv = new Map<string, Manifests>();
 const objectsByEnv = new Map<string, readonly Located[]>();
 
-function inputOf(env: string): unknown {
-  const input = ENVIRONMENTS.find((e) => e.name === env);
-  if (!input) throw new Error(`no environment ${env} (there are ${ENVIRONMENTS.map((e) => e.name).join(', ')})`);
+/** The environment file's input (what renderEnvironment and platformSecrets take) of `name`. */
+export function environmentInput(name: string): EnvironmentInput {
+  const input = ENVIRONMENTS.find((e) => e.name === name);
+  if (!input) throw new Error(`no environment ${name} (there are ${ENVIRONMENTS.map((e) => e.name).join(', ')})`);
   return input;
 }
 
@@ -21,7 +23,7 @@ function inputOf(env: string): unknown {
 export function manifestsOf(env: string): Manifests {
   let manifests = manifestsByEnv.get(env);
   if (!manifests) {
-    manifests = renderEnvironment(inputOf(env)).manifests;
+    manifests = renderEnvironment(environmentInput(env)).manifests;
     manifestsByEnv.set(env, manifests);
   }
   return manifests;
@@ -63,14 +65,19 @@ export function objectsOf(env: string): readonly Located[] {
 const matches = (o: K8sObject, kind: string, name: string, namespace: string | undefined): boolean =>
   o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace);
 
+/** The object of `kind` named `name` (in `namespace`, when given) with its file; throws when there is none. */
+export function locate(env: string, kind: string, name: string, namespace?: string): Located {
+  const found = objectsOf(env).find((l) => matches(l.object, kind, name, namespace));
+  if (!found) throw new Error(`${env} has no ${kind} ${namespace ?? '*'}/${name}`);
+  return found;
+}
+
 /**
  * The object of `kind` named `name` (in `namespace`, when given) of one environment, typed as the
  * caller reads it; throws, naming what is missing, when there is none.
  */
 export function find<T = K8sObject>(env: string, kind: string, name: string, namespace?: string): T {
-  const found = tryFind<T>(env, kind, name, namespace);
-  if (found === undefined) throw new Error(`${env} has no ${kind} ${namespace ?? '*'}/${name}`);
-  return found;
+  return locate(env, kind, name, namespace).object as T;
 }
 
 /** As `find`, but undefined when there is no such object (for tests that expect none). */

@@ -3,19 +3,12 @@
 // parsed once), a typed finder over them, and the one lookup of an environment by name.
 import { resolve } from 'node:path';
 import { ENVIRONMENTS } from '../environments';
-import { type Environment, type EnvironmentInput, parseEnvironment } from '../environments/schema';
-import { deepFreeze, objectsOf } from '../checks/rendered';
+import { type Environment, parseEnvironment } from '../environments/schema';
+import { deepFreeze, environmentInput, objectsOf } from '../checks/rendered';
 
-export { find, findAll, manifestsOf, objectsOf, parseManifests, renderedManifests, tryFind } from '../checks/rendered';
+export { environmentInput, find, findAll, locate, manifestsOf, objectsOf, parseManifests, renderedManifests, tryFind } from '../checks/rendered';
 
 export const ROOT = resolve(__dirname, '..');
-
-/** The environment file's input (what renderEnvironment and platformSecrets take) of `name`. */
-export function environmentInput(name: string): EnvironmentInput {
-  const input = ENVIRONMENTS.find((e) => e.name === name);
-  if (!input) throw new Error(`no environment ${name} (there are ${ENVIRONMENTS.map((e) => e.name).join(', ')})`);
-  return input;
-}
 
 const parsed = new Map<string, Environment>();
 

@@ -2,10 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { LAYERS, ON_DEMAND_FOLDER } from '../../lib/layers';
-import { objectsOf } from '../helpers';
+import { environment, objectsOf } from '../helpers';
 import { EXEMPTION_PREFIX, POLICY_EXCEPTIONS } from '../../lib/exemptions';
-import { parseEnvironment } from '../../environments/schema';
-import { ENVIRONMENTS } from '../../environments';
 import { IMAGES, imageRef } from '../../lib/images';
 import { imagesOf } from '../../checks/objects';
 import { checkAll, formatViolations, RULES } from '../../checks/rules';
@@ -19,14 +17,14 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   });
 
   it('meets every policy rule', () => {
-    const network = parseEnvironment(ENVIRONMENTS.find((e) => e.name === env)!).network;
+    const network = environment(env).network;
     expect(formatViolations(checkAll(located.map((l) => l.object), RULES, { pods: network.podCidrs, nodes: network.nodeCidrs }))).toBe('');
   });
 
   it('runs only the images of lib/images.ts as rendered, and the product images of its releases file', () => {
     // Every image rule "image-pinned" reads, pod templates and custom resources alike: a reference
     // written anywhere else would escape the catalogue, its lock file and the weekly scan.
-    const allowed = new Set([...Object.values(IMAGES).map(imageRef), ...Object.values(parseEnvironment(ENVIRONMENTS.find((e) => e.name === env)!).app.releases)]);
+    const allowed = new Set([...Object.values(IMAGES).map(imageRef), ...Object.values(environment(env).app.releases)]);
     const strays = located.flatMap(({ object }) => imagesOf(object).filter(({ image }) => !allowed.has(image)).map(({ path, image }) => `${object.kind} ${object.metadata.name} ${path}: ${image}`));
     expect(strays).toEqual([]);
     // The walk reaches the CloudNativePG Cluster's image, which no pod template names.
@@ -34,7 +32,7 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   });
 
   it('takes only the exceptions lib/exemptions.ts declares, with their reasons, and prints them', () => {
-    const prefix = parseEnvironment(ENVIRONMENTS.find((e) => e.name === env)!).namespacePrefix;
+    const prefix = environment(env).namespacePrefix;
     const rules = new Set(RULES.map((r) => r.id));
     const taken = located.flatMap(({ object }) =>
       Object.entries(object.metadata.annotations ?? {})
