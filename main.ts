@@ -5,6 +5,6 @@
 // (file:line:column: message), not tsx's stack trace.
 import { loadOrReport } from './lib/syntax-error';
 
-void loadOrReport(() => import('./lib/synth')).then((synth) => {
+void loadOrReport(() => import('./synth')).then((synth) => {
   if (synth) process.exitCode = synth.main();
 });

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { clusterParameters } from '../charts/postgres/parameters';
-import { chownTree, freePort, run, tempDirFor } from '../tests/integration/processes';
+import { chownTree, freePort, run, tempDirFor } from '../harness/processes';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const USER = 'postgres';

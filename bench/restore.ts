@@ -1,7 +1,7 @@
 // Restore speed of the Barman Cloud Plugin's recovery path on this machine: how fast a NEW
 // cluster is bootstrapped from the object store. The command lines are the plugin's for
 // production's ObjectStore postgres-store (gzip, AES256, jobs, maxParallel; mapped in
-// tests/integration/s3-server.ts from the upstream sources cited there), run with the real
+// harness/s3-server.ts from the upstream sources cited there), run with the real
 // barman-cloud tools (Debian's barman-cli-cloud) against a local S3-compatible store (s3rver on
 // 127.0.0.1), and a real PostgreSQL 15 with the synthesised Cluster's parameters (those a stock
 // server takes: no extension settings) and data checksums. Prints numbers; asserts nothing.
@@ -29,7 +29,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { asUser, chownTree, freePort, run, tempDirFor } from '../tests/integration/processes';
+import { asUser, chownTree, freePort, run, tempDirFor } from '../harness/processes';
 import {
   backupOptions,
   type BarmanObjectStoreConfiguration,
@@ -43,7 +43,7 @@ import {
   walArchiveOptions,
   walRestoreOptions,
   restoreOptions,
-} from '../tests/integration/s3-server';
+} from '../harness/s3-server';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const USER = 'postgres';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Image, IMAGES, type ImageLock, imageRef, type LockEntry } from '../lib/images';
 import { PROJECT_ROOT } from '../lib/files';
-import { IMAGE_DIGEST_EXCEPTIONS } from '../lib/policy';
+import { IMAGE_DIGEST_EXCEPTIONS } from '../lib/exemptions';
 import { UsageError } from './usage';
 
 export const LOCK_PATH = join(PROJECT_ROOT, 'lib', 'images.lock.json');
@@ -171,11 +171,11 @@ export function lockChanges(previous: ImageLock, lock: ImageLock): string[] {
   });
 }
 
-/** Lines about lib/policy.ts IMAGE_DIGEST_EXCEPTIONS that the new lock makes necessary. */
+/** Lines about lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS that the new lock makes necessary. */
 export function exceptionAdvice(lock: ImageLock, exceptions: Readonly<Record<string, string>> = IMAGE_DIGEST_EXCEPTIONS): string[] {
   return Object.entries(lock.images).flatMap(([key, e]) => {
-    if (e.digest && Object.hasOwn(exceptions, key)) return [`${key} now has a digest: remove it from lib/policy.ts IMAGE_DIGEST_EXCEPTIONS`];
-    if (!e.digest && !Object.hasOwn(exceptions, key)) return [`${key} has no digest: production refuses it until it is pinned or declared in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS with the reason`];
+    if (e.digest && Object.hasOwn(exceptions, key)) return [`${key} now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS`];
+    if (!e.digest && !Object.hasOwn(exceptions, key)) return [`${key} has no digest: production refuses it until it is pinned or declared in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS with the reason`];
     return [];
   });
 }

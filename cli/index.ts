@@ -50,8 +50,8 @@ const lines = (print: Print) => (line: string) => print.out(`${line}\n`);
 /** What each command runs, loaded when it runs. */
 const RUNNERS: Record<CommandName, Runner> = {
   async apply(argv, options, { print }) {
-    const [{ applyCommand }, { ENVIRONMENTS }, { renderEnvironment }, { PROJECT_ROOT }] = await Promise.all([import('./apply'), import('../environments'), import('../platform'), import('../lib/files')]);
-    const render = (env: string) => renderEnvironment(ENVIRONMENTS.find((e) => e.name === env)).manifests;
+    const [{ applyCommand }, { environmentInput }, { renderEnvironment }, { PROJECT_ROOT }] = await Promise.all([import('./apply'), import('../environments'), import('../platform'), import('../lib/files')]);
+    const render = (env: string) => renderEnvironment(environmentInput(env)).manifests;
     return applyCommand(argv, { root: PROJECT_ROOT, envNames: ENVIRONMENT_NAMES, cluster: await clusterFactory(options), out: lines(print), render });
   },
   async status(argv, options, { print }) {

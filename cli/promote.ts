@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { type AppComponent, ImageReference, type Releases, requiresDigest } from '../environments/app';
 import { type EnvironmentInput, parseEnvironment } from '../environments/schema';
 import type { Manifests } from '../lib/output';
-import { synthAll } from '../lib/synth';
+import { synthAll } from '../synth';
 import { COMPLETED_FILE, type CompletedReleases, RECORD_LIMIT, readCompleted, readStagingReleases } from './record-release';
 import { parseCommandArgs } from './commands';
 import { UsageError } from './usage';

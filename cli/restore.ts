@@ -8,7 +8,7 @@
 import { parse } from 'yaml';
 import { RECOVERY_CHECK_JOB, RESTORE_JOBS } from '../charts/backup/restore-chart';
 import { RECOVERY_CLUSTERS, type RecoveryTarget, recoveryTargetSpec } from '../charts/postgres/recovery';
-import { ENVIRONMENTS } from '../environments';
+import { ENVIRONMENTS, environmentInput } from '../environments';
 import { type Manifests, manifestYaml } from '../lib/output';
 import { renderEnvironment } from '../platform';
 import { parseCommandArgs, type Store } from './commands';
@@ -156,7 +156,7 @@ export async function restoreCommand(
   confirm: (yes: boolean) => ConfirmDeps = processConfirm,
 ): Promise<void> {
   const request = parseRestoreArgs(argv, ENVIRONMENTS.map((e) => e.name));
-  const input = ENVIRONMENTS.find((e) => e.name === request.env);
+  const input = environmentInput(request.env);
   const { manifests, env } = renderEnvironment(input);
   const objects = restoreObjects(manifests, request, new Date());
   const namespace = (objects[0] as unknown as Manifest).metadata.namespace;

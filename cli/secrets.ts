@@ -3,7 +3,7 @@
 // cluster calls are in kube.ts, reached through `secretsCommand`.
 import { randomBytes } from 'node:crypto';
 import { manifestYaml } from '../lib/output';
-import { ENVIRONMENTS } from '../environments';
+import { ENVIRONMENTS, environmentInput } from '../environments';
 import { signApiKey } from '../lib/jwt';
 import type { SecretSpec } from '../lib/secrets';
 import { platformSecrets } from '../platform';
@@ -149,7 +149,7 @@ export async function secretsCommand(argv: string[], cluster: (context?: string)
     argv,
     ENVIRONMENTS.map((e) => e.name),
   );
-  const input = ENVIRONMENTS.find((e) => e.name === values.env)!;
+  const input = environmentInput(values.env);
   const { env, specs } = platformSecrets(input);
   if (env.secrets.source !== 'cli') {
     throw new UsageError(`${env.name} takes its secrets from External Secrets (${env.secrets.storeKind} ${env.secrets.storeName}): put the values in the secret manager under ${env.secrets.keyPrefix}/`);

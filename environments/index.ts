@@ -5,3 +5,10 @@ import type { EnvironmentInput } from './schema';
 import { staging } from './staging';
 
 export const ENVIRONMENTS: readonly EnvironmentInput[] = [dev, staging, production];
+
+/** The environment named `name`, as written; throws naming the ones there are. */
+export function environmentInput(name: string): EnvironmentInput {
+  const input = ENVIRONMENTS.find((e) => e.name === name);
+  if (!input) throw new Error(`no environment ${name} (there are ${ENVIRONMENTS.map((e) => e.name).join(', ')})`);
+  return input;
+}

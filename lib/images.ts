@@ -4,7 +4,7 @@
 // digest each tag resolved to lives in lib/images.lock.json, written by `npm run images -- pin`
 // (docs/reference/images.md). A digest is appended as "repo:tag@sha256:…" in every environment
 // and only for the tag it was resolved for; production refuses an image without one unless
-// lib/policy.ts IMAGE_DIGEST_EXCEPTIONS declares why (rule "image-pinned"). The product's own
+// lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS declares why (rule "image-pinned"). The product's own
 // images get their digest from the environment's releases file.
 import lockFile from './images.lock.json';
 

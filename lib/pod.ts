@@ -8,7 +8,7 @@ import { k8s } from 'cdk8s-plus-33';
 import type { Resources } from '../environments/fields';
 import { type Image, imageRef, pullPolicy } from './images';
 import { containerResources } from './resources';
-import { exemption } from './policy';
+import { exemption } from './exemptions';
 import { containerSecurityContext, type PodIdentity, podSecurityContext } from './security';
 
 /** A path the image writes to; it becomes an emptyDir so the root filesystem can stay read-only. */
@@ -70,13 +70,13 @@ export interface PodSpecProps {
   readonly terminationGracePeriodSeconds?: number;
   /**
    * Exception: mount the ServiceAccount token. Only for workloads that call the Kubernetes API;
-   * the reason is declared in lib/policy.ts POLICY_EXCEPTIONS under the workload's name.
+   * the reason is declared in lib/exemptions.ts POLICY_EXCEPTIONS under the workload's name.
    * @default no token
    */
   readonly kubernetesApiAccess?: boolean;
   /**
    * Exception: share the node's network and process namespaces (node-exporter only), declared in
-   * lib/policy.ts POLICY_EXCEPTIONS under the workload's name.
+   * lib/exemptions.ts POLICY_EXCEPTIONS under the workload's name.
    * @default neither
    */
   readonly hostAccess?: { readonly hostNetwork: boolean; readonly hostPID: boolean };
@@ -146,7 +146,7 @@ export function hardenedPodSpec(props: PodSpecProps): k8s.PodSpec {
 
 /**
  * The policy exemptions workload `name` carries for its pod's exceptions (an API token, host
- * access), with the reasons lib/policy.ts declares.
+ * access), with the reasons lib/exemptions.ts declares.
  */
 export function workloadExemptions(name: string, props: Pick<PodSpecProps, 'kubernetesApiAccess' | 'hostAccess'>): Record<string, string> {
   return {

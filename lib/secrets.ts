@@ -5,7 +5,6 @@
 import { type ApiObjectMetadata, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Environment } from '../environments/schema';
-import type { PlatformChart } from './chart';
 import {
   ExternalSecret,
   ExternalSecretSpecSecretStoreRefKind,
@@ -65,12 +64,21 @@ export function secretKeyRef(spec: SecretSpec, key: string): { secretKeyRef: { n
 }
 
 /**
+ * What a chart keeps of the Secrets its workloads read: PlatformChart has it (lib/chart.ts). Stated
+ * here rather than imported, since lib/chart.ts imports this module's types: the two would
+ * otherwise import each other.
+ */
+export interface SecretRegistry {
+  readonly secretSpecs: SecretSpec[];
+}
+
+/**
  * Makes the declared Secret available: an ExternalSecret when the environment uses External
  * Secrets, nothing in the manifests when the CLI creates it (dev). The synced Secret is
  * orphaned and retained: deleting the ExternalSecret must never delete a database's credentials.
  */
 export function provideSecret(scope: Construct, id: string, source: Environment['secrets'], spec: SecretSpec, metadata: ApiObjectMetadata): void {
-  const chart = Chart.of(scope) as Chart & Partial<Pick<PlatformChart, 'secretSpecs'>>;
+  const chart = Chart.of(scope) as Chart & Partial<SecretRegistry>;
   if (!chart.secretSpecs) throw new Error(`internal: ${scope.node.path} is not inside a PlatformChart`);
   chart.secretSpecs.push(spec);
   if (source.source === 'cli') return;

@@ -1,6 +1,6 @@
 // Hardened defaults: the Pod Security "restricted" profile for every pod and container, in one
 // place (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted; policy
-// rules in tests/policy/rules/). A workload that needs an exception states it through a
+// rules in checks/rules/). A workload that needs an exception states it through a
 // named parameter of the pod helper, with its reason; nothing here is silently weakened.
 import { type k8s } from 'cdk8s-plus-33';
 

@@ -1,38 +1,31 @@
-// Shared test helpers: the synthesised objects of every environment, rendered once per test
-// file in memory (the same function `npm run synth` uses), and parsed from their YAML text.
+// Shared test helpers: the synthesised objects of every environment (checks/rendered.ts: each
+// environment rendered once per test file, in memory, by the function `npm run synth` uses, and
+// parsed once), a typed finder over them, and the one lookup of an environment by name.
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
-import { ENVIRONMENTS } from '../environments';
-import type { Manifests } from '../lib/output';
-import { renderEnvironment } from '../platform';
-import type { K8sObject, Located } from './policy/objects';
+import { ENVIRONMENTS, environmentInput } from '../environments';
+import { type Environment, parseEnvironment } from '../environments/schema';
+import { deepFreeze, objectsOf } from '../checks/rendered';
+
+export { environmentInput } from '../environments';
+export { find, findAll, locate, manifestsOf, objectsOf, parseManifests, renderedManifests, tryFind } from '../checks/rendered';
 
 export const ROOT = resolve(__dirname, '..');
 
-let rendered: Map<string, Manifests> | undefined;
+const parsed = new Map<string, Environment>();
 
-/** dist/<env>/ file path -> YAML text, for every environment. */
-export function renderedManifests(): Map<string, Manifests> {
-  if (!rendered) {
-    rendered = new Map();
-    for (const input of ENVIRONMENTS) {
-      const { env, manifests } = renderEnvironment(input);
-      rendered.set(env.name, manifests);
-    }
+/** The parsed environment `name`: parsed once per test file, and frozen since every test shares it. */
+export function environment(name: string): Environment {
+  let env = parsed.get(name);
+  if (!env) {
+    env = deepFreeze(parseEnvironment(environmentInput(name)));
+    parsed.set(name, env);
   }
-  return rendered;
+  return env;
 }
 
-/** Parses rendered files into objects, one per file. */
-export function parseManifests(env: string, manifests: Manifests): Located[] {
-  return [...manifests].map(([file, text]) => ({ env, file, object: parse(text) as K8sObject }));
-}
-
-/** Every synthesised object of one environment. */
-export function objectsOf(env: string): Located[] {
-  const manifests = renderedManifests().get(env);
-  if (!manifests) throw new Error(`no environment ${env}`);
-  return parseManifests(env, manifests);
+/** [name, parsed environment] of every environment, in the order they are written (for describe.each). */
+export function environments(): (readonly [string, Environment])[] {
+  return ENVIRONMENTS.map((e) => [e.name, environment(e.name)] as const);
 }
 
 /** The data of a synthesised ConfigMap: the exact bytes that ship. */

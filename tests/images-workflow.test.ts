@@ -138,13 +138,13 @@ describe('images.yml shell steps, run with bash', () => {
     spawnSync('bash', ['-e', '-c', step.run!], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, GITHUB_OUTPUT: join(temp, 'output'), GITHUB_STEP_SUMMARY: join(temp, 'summary'), ...env }, encoding: 'utf8' });
 
   it('pin: hands the printed lines and the exit code on, without failing before the pull request', () => {
-    stub('npm', 'echo "lib/images.lock.json: 1 of 2 images carry a digest"; echo "redis now has a digest: remove it from lib/policy.ts IMAGE_DIGEST_EXCEPTIONS"; echo "error: docker.io/kong/kong:3.9.1: the registry answered HTTP 503" >&2; exit 1');
+    stub('npm', 'echo "lib/images.lock.json: 1 of 2 images carry a digest"; echo "redis now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS"; echo "error: docker.io/kong/kong:3.9.1: the registry answered HTTP 503" >&2; exit 1');
     const r = runStep(byId(pin, 'pin'), {});
     expect(r.status).toBe(0);
     const output = readFileSync(join(temp, 'output'), 'utf8');
     expect(output).toMatch(/^exit-code=1$/m);
     const m = /^summary<<(PIN_[0-9a-f]{32})\n([\s\S]*)\n\1\n$/m.exec(output);
-    expect(m?.[2]).toBe('lib/images.lock.json: 1 of 2 images carry a digest\nredis now has a digest: remove it from lib/policy.ts IMAGE_DIGEST_EXCEPTIONS\nerror: docker.io/kong/kong:3.9.1: the registry answered HTTP 503');
+    expect(m?.[2]).toBe('lib/images.lock.json: 1 of 2 images carry a digest\nredis now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS\nerror: docker.io/kong/kong:3.9.1: the registry answered HTTP 503');
   });
 
   it('list: passes the command\'s JSON on as the job output, and refuses anything else', () => {

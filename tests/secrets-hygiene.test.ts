@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ROOT, renderedManifests } from './helpers';
-import { type Finding, type FindingKind, formatFinding, isBinary, mask, scanManifest, scanRepoFile } from './secrets-scan';
+import { type Finding, type FindingKind, formatFinding, isBinary, mask, scanManifest, scanRepoFile } from '../checks/secrets-scan';
 
 // ---------------------------------------------------------------------------------------------
 // Planted values, built at run time so that this file holds none of them.

@@ -8,10 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ENVIRONMENTS } from '../environments';
 import { APP_COMPONENTS } from '../environments/app';
-import { parseEnvironment } from '../environments/schema';
-import { ROOT } from './helpers';
+import { environment, ROOT } from './helpers';
 
 const DIR = join(ROOT, '.github/workflows');
 interface Call {
@@ -85,7 +83,7 @@ describe('service-release.yml', () => {
 describe("dev's releases file", () => {
   // What service-release.yml pushes for the service's version (ghcr.io/<owner>/<component>:<version>),
   // and what the README's quick start builds and loads into kind under the same names.
-  const dev = parseEnvironment(ENVIRONMENTS.find((e) => e.name === 'dev'));
+  const dev = environment('dev');
   const owner = dev.app.signing.repository.split('/')[0]!.toLowerCase();
   const version = (JSON.parse(readFileSync(join(ROOT, 'service/package.json'), 'utf8')) as { version: string }).version;
 

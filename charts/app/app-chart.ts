@@ -4,37 +4,24 @@
 // the PgBouncer poolers as the defi_app role, and Redis with its password; both by Secret
 // reference, the Secrets repeated into this namespace from the data tier's.
 import type { Construct } from 'constructs';
-import type { AppComponent, AppConfig } from '../../environments/app';
+import type { AppComponent } from '../../environments/app';
 import { type ChartProps, PlatformChart } from '../../lib/chart';
 import { type Endpoint, ingressFrom, serviceEndpoint, urlOf } from '../../lib/endpoint';
 import { INTERNET, type PortRule } from '../../lib/network';
 import { copySecret, provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import type { StatelessService } from '../../lib/stateless-service';
 import { workload as tableWorkload } from '../../lib/workloads';
-import type { RedisEndpoints } from '../redis/redis-chart';
-import type { DatabaseEndpoints } from '../postgres/postgres-chart';
 import type { SupabaseChart } from '../supabase/supabase-chart';
-import type { TracingEndpoint } from '../observability/traces';
 import { analysisTemplate, canaryStrategy } from './canary';
-import { componentBuilder } from './components';
+import { componentBuilder, type ProductServices } from './components';
 
 /** The api's HTTP port (Kong's upstream). */
 export const API_PORT = 8080;
 export { METRICS_PORT } from './components';
 
-export interface AppChartProps extends ChartProps {
-  /** The product's releases, replicas, canary analysis and settings from the environment. */
-  readonly config: AppConfig;
-  /** The database: the product's role Secret, the poolers and the CA (tlsFor). */
-  readonly db: DatabaseEndpoints;
-  /** Redis: the primary's address, and with replicas the Sentinels (the product's client can follow failovers itself). */
-  readonly redis: RedisEndpoints;
+export interface AppChartProps extends ChartProps, ProductServices {
   /** Supabase's Secrets: the api verifies Supabase's JWTs; the load tests use its key. */
   readonly supabase: Pick<SupabaseChart, 'secrets'>;
-  /** The OpenTelemetry Collector the components send traces to. */
-  readonly tracing: TracingEndpoint;
-  /** Prometheus: it scrapes the components, and the canary analysis queries it. */
-  readonly prometheus: Endpoint;
 }
 
 export class AppChart extends PlatformChart {

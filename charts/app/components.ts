@@ -3,7 +3,6 @@
 // replicas), and the OpenTelemetry Collector, serves its metrics to Prometheus, and answers
 // /readyz and /healthz. The app chart then only says what differs per component.
 import { k8s } from 'cdk8s-plus-33';
-import type { AppComponent } from '../../environments/app';
 import type { Resources } from '../../environments/fields';
 import type { PlatformChart } from '../../lib/chart';
 import { type Endpoint, egressTo } from '../../lib/endpoint';
@@ -11,12 +10,29 @@ import { imageVersion, parseImageRef } from '../../lib/images';
 import type { PortRule } from '../../lib/network';
 import { secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { StatelessService, type StatelessServiceProps } from '../../lib/stateless-service';
-import type { AppChartProps } from './app-chart';
+import type { AppComponent, AppConfig } from '../../environments/app';
+import type { TracingEndpoint } from '../observability/traces';
+import type { DatabaseEndpoints } from '../postgres/postgres-chart';
+import type { RedisEndpoints } from '../redis/redis-chart';
 
 /** Every component's metrics and health port. */
 export const METRICS_PORT = 9090;
 /** Redis database the product uses (Kong's rate limits keep 0). */
 const REDIS_DB = 1;
+
+/** The services every component uses, and the product's settings. */
+export interface ProductServices {
+  /** The product's releases, replicas, canary analysis and settings from the environment. */
+  readonly config: AppConfig;
+  /** The database: the product's role Secret, the poolers and the CA (tlsFor). */
+  readonly db: DatabaseEndpoints;
+  /** Redis: the primary's address, and with replicas the Sentinels (the product's client can follow failovers itself). */
+  readonly redis: RedisEndpoints;
+  /** The OpenTelemetry Collector the components send traces to. */
+  readonly tracing: TracingEndpoint;
+  /** Prometheus: it scrapes the components, and the canary analysis queries it. */
+  readonly prometheus: Endpoint;
+}
 
 /** What differs between the components. */
 export interface ComponentSpec {
@@ -46,7 +62,7 @@ export interface ComponentSecrets {
 }
 
 /** A builder of the product's components in `chart`, wired to the shared services in `props`. */
-export function componentBuilder(chart: PlatformChart, props: AppChartProps, secrets: ComponentSecrets) {
+export function componentBuilder(chart: PlatformChart, props: ProductServices, secrets: ComponentSecrets) {
   const ns = chart.platform.namespaces.app;
   const c = props.config;
   const redis = props.redis;

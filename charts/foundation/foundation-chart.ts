@@ -9,7 +9,7 @@ import { NAMESPACES } from '../../environments/schema';
 import { type ChartProps, PlatformChart } from '../../lib/chart';
 import type { PriorityClasses } from '../../lib/context';
 import { allowDnsEgress, defaultDenyAll } from '../../lib/network';
-import { exemption } from '../../lib/policy';
+import { exemption } from '../../lib/exemptions';
 import { quotaHard, limitRangeSpec } from './quota';
 
 /** Kubernetes minor version whose Pod Security Standards are enforced (cdk8s-plus-33's API level). */

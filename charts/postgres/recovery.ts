@@ -3,9 +3,8 @@
 // It runs the same image, settings, roles, TLS certificate and pgsodium key as the platform
 // database, one instance, and archives nothing: it must never write into the production store.
 // `npm run cli -- restore` and the weekly drill both start from this.
-import { toJson_ClusterSpec } from '../../imports/cluster-postgresql.cnpg.io';
+import { type ClusterSpec, toJson_ClusterSpec } from '../../imports/cluster-postgresql.cnpg.io';
 import { BARMAN_PLUGIN } from './object-store';
-import type { PostgresChart } from './postgres-chart';
 
 /** What a restore stops at: the end of the archive, a time (RFC 3339 with its offset) or an LSN. */
 export type RecoveryTarget = { readonly kind: 'latest' } | { readonly kind: 'time'; readonly time: string } | { readonly kind: 'lsn'; readonly lsn: string };
@@ -15,6 +14,17 @@ export const RECOVERY_CLUSTERS = { restore: 'postgres-recovery', drill: 'postgre
 
 /** The external cluster the recovery reads: the platform database's archive in the object store. */
 const ORIGIN = 'origin';
+
+/**
+ * What a recovery Cluster is made from, all of which PostgresChart has. Stated here, not picked
+ * from PostgresChart: postgres-chart.ts imports this module, and the two would import each other.
+ */
+export interface RecoverySource {
+  readonly recoverySpec: (component: string) => { labels: Record<string, string>; spec: Omit<ClusterSpec, 'instances'> };
+  readonly dataNamespace: string;
+  readonly objectStoreName?: string;
+  readonly clusterName: string;
+}
 
 export interface RecoveryClusterProps {
   readonly name: string;
@@ -36,7 +46,7 @@ export function recoveryTargetSpec(target: RecoveryTarget): { targetTime?: strin
 }
 
 /** The recovery Cluster's manifest, as plain JSON (the CLI and the drill's ConfigMap write it out). */
-export function recoveryCluster(db: Pick<PostgresChart, 'recoverySpec' | 'dataNamespace' | 'objectStoreName' | 'clusterName'>, props: RecoveryClusterProps): Record<string, unknown> {
+export function recoveryCluster(db: RecoverySource, props: RecoveryClusterProps): Record<string, unknown> {
   if (!db.objectStoreName) throw new Error('internal: a recovery Cluster needs the object store of the environment');
   const base = db.recoverySpec(props.component);
   const target = recoveryTargetSpec(props.target);

@@ -1,6 +1,6 @@
 // The capacity and cost pages: connection budget, load model, nodes, and what each environment costs.
 import { parse } from 'yaml';
-import { ENVIRONMENTS } from '../../environments';
+import { environmentInput } from '../../environments';
 import { type Environment } from '../../environments/schema';
 import { renderEnvironment } from '../../platform';
 import { quantity } from '../../lib/quantity';
@@ -76,7 +76,7 @@ function operatedPods(o: RunningObject): { replicas: number; containers: Resourc
 
 /** Requests and limits of what runs all the time (replicas as configured, DaemonSets on every node), from the synthesised objects. */
 function resourceTotals(env: Environment): { cpuReq: number; memReq: number; cpuLim: number; memLim: number; storage: number } {
-  const { manifests } = renderEnvironment(ENVIRONMENTS.find((e) => e.name === env.name)!);
+  const { manifests } = renderEnvironment(environmentInput(env.name));
   const objects = [...manifests.entries()].filter(([file]) => !file.startsWith('on-demand/')).map(([, text]) => parse(text) as RunningObject);
   const t = { cpuReq: 0, memReq: 0, cpuLim: 0, memLim: 0, storage: 0 };
   // Autoscaled workloads carry no replicas of their own: their HPA's minimum is what runs.

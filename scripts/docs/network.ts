@@ -1,11 +1,11 @@
 // The network, security and architecture pages: intended flows, the rule catalogue and its
 // exceptions, and production's diagram and workloads.
 import { parse } from 'yaml';
-import { ENVIRONMENTS } from '../../environments';
+import { ENVIRONMENTS, environmentInput } from '../../environments';
 import { renderEnvironment } from '../../platform';
-import { POLICY_EXCEPTIONS } from '../../lib/policy';
-import { RULES } from '../../tests/policy/rules';
-import { compareFlows, effectiveFlows, type Flow, flowKey, intendedFlows } from '../../lib/reachability';
+import { POLICY_EXCEPTIONS } from '../../lib/exemptions';
+import { RULES } from '../../checks/rules';
+import { compareFlows, effectiveFlows, type Flow, flowKey, intendedFlows } from '../../checks/reachability';
 
 /** The intended flows of every environment (what the workloads declared), without cluster DNS. */
 export function intendedNetwork(): Map<string, Flow[]> {
@@ -71,7 +71,7 @@ export function ruleCatalogue(): string {
   return ['| rule | what it checks on every object of every environment | stands for |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
-/** Every exception to the rules, as lib/policy.ts declares it. */
+/** Every exception to the rules, as lib/exemptions.ts declares it. */
 export function exceptionTable(): string {
   const rows = Object.entries(POLICY_EXCEPTIONS).flatMap(([subject, rules]) => Object.entries(rules).map(([rule, reason]) => `| ${subject} | \`${rule}\` | ${reason} |`));
   return ['| object | rule | why |', '| --- | --- | --- |', ...rows].join('\n');
@@ -79,7 +79,7 @@ export function exceptionTable(): string {
 
 /** Production's synthesised objects: Argo CD's folders, and with `onDemand` the on-demand Jobs too. */
 function productionObjects(onDemand = false): { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: unknown }[] {
-  const { manifests } = renderEnvironment(ENVIRONMENTS.find((e) => e.name === 'production')!);
+  const { manifests } = renderEnvironment(environmentInput('production'));
   return [...manifests.entries()].filter(([file]) => onDemand || !file.startsWith('on-demand/')).map(([, text]) => parse(text) as ReturnType<typeof productionObjects>[number]);
 }
 

@@ -7,7 +7,7 @@ import { ARCHIVE_TIMEOUT_SECONDS } from '../../charts/postgres/parameters';
 import { maxmemoryBytes } from '../../charts/redis/config';
 import { tune } from '../../charts/postgres/tuning';
 import { maxSlotWalKeepSizeMB } from '../../lib/facts/postgres-sizing';
-import { ENVIRONMENTS } from '../../environments';
+import { environmentInput } from '../../environments';
 import { type Environment } from '../../environments/schema';
 import type { SecretKeySpec } from '../../lib/secrets';
 import { platformSecrets, renderEnvironment } from '../../platform';
@@ -65,7 +65,7 @@ export function tuningTable(envs: Environment[]): string {
 
 /** The gateway's routes, from the staging configuration (which runs every service). */
 export function routesTable(): string {
-  const input = ENVIRONMENTS.find((e) => (e as { name: string }).name === 'staging');
+  const input = environmentInput('staging');
   const { manifests } = renderEnvironment(input);
   const cm = [...manifests].find(([file]) => file.endsWith('ConfigMap.supabase.kong-config.yaml'))![1];
   const kong = parse((parse(cm) as { data: Record<string, string> }).data['kong.yml']!) as KongDeclarativeConfig;
@@ -88,7 +88,7 @@ export function routesTable(): string {
 
 /** Every Secret of the platform, which workloads read each key, and how the CLI makes it. */
 export function secretsTable(): string {
-  const input = ENVIRONMENTS.find((e) => (e as { name: string }).name === 'staging');
+  const input = environmentInput('staging');
   const { specs } = platformSecrets(input);
   const { manifests } = renderEnvironment(input);
   const readers = new Map<string, Set<string>>();

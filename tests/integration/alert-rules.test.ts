@@ -12,10 +12,9 @@ import { parse, stringify } from 'yaml';
 import { DOC_RULE_CONTEXT, expandTemplate, ruleFiles, ruleGroups, runbookUrl } from '../../charts/observability/rules';
 import { SAMPLE_INTERVAL } from '../../charts/observability/rules/series';
 import { type AlertSpec, isAlert, type RecordingSpec, type RuleContext, type Series } from '../../charts/observability/rules/types';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { prefixed } from '../../lib/names';
-import { objectsOf } from '../helpers';
+import { environment, objectsOf } from '../helpers';
 import { describeNeeding, program } from './tools';
 
 /** One case of one rule: its input, and what promtool checks at its time. */
@@ -105,7 +104,7 @@ function promtoolTests(ctx: RuleContext, ruleFilePaths: Record<string, string>):
 
 /** The context the environment's rules are built with; the chart picks the runbook address, read back here. */
 function contextOf(env: string, shipped: Record<string, string>): RuleContext {
-  const input = parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === env));
+  const input = environment(env);
   const watchdog = (parse(shipped['platform.rules.yaml']!) as { groups: { rules: { alert?: string; annotations?: { runbook_url: string } }[] }[] }).groups[0]!.rules.find((r) => r.alert === 'Watchdog')!;
   const url = watchdog.annotations!.runbook_url;
   expect(url.endsWith('/Watchdog.md'), url).toBe(true);

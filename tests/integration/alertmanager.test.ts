@@ -9,12 +9,10 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { RECEIVERS } from '../../charts/observability/alertmanager-config';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
-import { configMapData } from '../helpers';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
+import { configMapData, environment } from '../helpers';
 import { describeNeeding, program } from './tools';
 
-const envOf = (name: string) => parseEnvironment(ENVIRONMENTS.find((e) => e.name === name));
 
 const CASES: { alert: string; labels: string[]; expect: string[] }[] = [
   { alert: 'a critical database alert', labels: ['alertname=PostgreSQLDown', 'severity=critical', 'team=database', 'namespace=supabase'], expect: [RECEIVERS.page, RECEIVERS.database] },
@@ -42,7 +40,7 @@ describeNeeding([program('amtool', 'prometheus-alertmanager')], 'Alertmanager co
     });
 
     // dev has no receivers: every alert stays in Alertmanager.
-    const sends = envOf(env).observability.alertmanager.receivers !== undefined;
+    const sends = environment(env).observability.alertmanager.receivers !== undefined;
     it.each(CASES)(`${env}: routes $alert`, ({ labels, expect: receivers }) => {
       const routed = amtool(['config', 'routes', 'test', `--config.file=${file}`, ...labels]);
       expect(routed.status, routed.stderr).toBe(0);

@@ -1,8 +1,8 @@
 // Backup and recovery as the Barman Cloud Plugin 0.14.0 does them for production's ObjectStore
 // (postgres-store) and Cluster (postgres), with the real barman-cloud tools (Debian's
 // barman-cli-cloud), a real PostgreSQL 15 and a local S3-compatible store (s3rver, see
-// s3-server.ts): the command lines are the plugin's for the synthesised ObjectStore (mapped in
-// s3-server.ts, with the upstream files cited there), the endpoint replaced by the local store.
+// harness/s3-server.ts): the command lines are the plugin's for the synthesised ObjectStore (mapped in
+// harness/s3-server.ts, with the upstream files cited there), the endpoint replaced by the local store.
 //
 // A primary archives WAL with barman-cloud-wal-archive (archive_command), barman-cloud-backup
 // takes a base backup, rows are written in known batches each followed by pg_switch_wal (the
@@ -37,7 +37,7 @@
 //   byte for byte the segment, and a restore to latest has every row and passes.
 //
 // Encryption: the plugin passes `-e AES256` / `--encryption AES256`; s3rver accepts the header and
-// ignores it (s3-server.ts), so the flag stays in the command lines but proves nothing here.
+// ignores it (harness/s3-server.ts), so the flag stays in the command lines but proves nothing here.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsOf, ROOT } from '../helpers';
 import { lsnValue } from './cnpg-sync';
-import { asUser, chownTree, freePort, run, tempDirFor } from './processes';
+import { asUser, chownTree, freePort, run, tempDirFor } from '../../harness/processes';
 import {
   type BarmanObjectStoreConfiguration,
   backupOptions,
@@ -64,7 +64,7 @@ import {
   startS3Server,
   walArchiveOptions,
   walRestoreOptions,
-} from './s3-server';
+} from '../../harness/s3-server';
 import { describeNeeding, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -117,7 +117,7 @@ const confString = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 describe('the Barman Cloud Plugin 0.14.0 command lines (s3-server.ts)', () => {
   // Every field that shapes them; the order and the skipping of extra options that repeat one
-  // already given are the upstream functions' (cited in s3-server.ts).
+  // already given are the upstream functions' (cited in harness/s3-server.ts).
   const sample: BarmanObjectStoreConfiguration = {
     destinationPath: 's3://bucket/path',
     endpointURL: 'https://s3.example.com',

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { CATALOGUE_METRICS } from '../../charts/observability/metrics-catalogue';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { prefixed } from '../../lib/names';
-import { objectsOf } from '../helpers';
+import { environment, objectsOf } from '../helpers';
 import { describeNeeding, program } from './tools';
 
 interface Variable {
@@ -45,7 +44,7 @@ const INTERVALS: Record<string, string> = { __rate_interval: '5m', __interval: '
 
 /** The data of a ConfigMap in the environment's observability namespace, if it exists. */
 function observabilityConfigMap(env: string, name: string): Record<string, string> | undefined {
-  const namespace = prefixed(parseEnvironment(ENVIRONMENTS.find((e) => e.name === env)!).namespacePrefix, 'observability');
+  const namespace = prefixed(environment(env).namespacePrefix, 'observability');
   const found = objectsOf(env).find((l) => l.object.kind === 'ConfigMap' && l.object.metadata.name === name && l.object.metadata.namespace === namespace);
   return (found?.object as { data?: Record<string, string> } | undefined)?.data;
 }

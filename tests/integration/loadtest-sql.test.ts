@@ -7,7 +7,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { configMapData, ROOT } from '../helpers';
-import { chownTree, freePort, run, tempDirFor } from './processes';
+import { chownTree, freePort, run, tempDirFor } from '../../harness/processes';
 import { clusterSpec, expectTapPasses, managedRolesSql, testPasswords } from './pg-checks';
 import { describeNeeding, packageFile, program } from './tools';
 

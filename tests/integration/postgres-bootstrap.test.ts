@@ -7,7 +7,7 @@
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chownTree, freePort, run, tempDirFor } from './processes';
+import { chownTree, freePort, run, tempDirFor } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
 
 const ROOT = resolve(__dirname, '../..');

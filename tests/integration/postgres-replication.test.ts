@@ -28,7 +28,7 @@ import {
   synchronousStandbyNames,
   synchronousStandbyNamesConfig,
 } from './cnpg-sync';
-import { asUser, chownTree, freePort, run, tempDirFor } from './processes';
+import { asUser, chownTree, freePort, run, tempDirFor } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';

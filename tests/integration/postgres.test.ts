@@ -16,7 +16,7 @@ import { CUSTOM_QUERIES } from '../../charts/postgres/monitoring';
 import { REALTIME_TENANT_TLS } from '../../charts/supabase/realtime';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { configMapData, ROOT } from '../helpers';
-import { chownTree, freePort, localhostCertificates, run, tempDirFor } from './processes';
+import { chownTree, freePort, localhostCertificates, run, tempDirFor } from '../../harness/processes';
 import { clusterSpec, expectTapPasses, managedRolesSql, testPasswords } from './pg-checks';
 import { describeNeeding, packageFile, program } from './tools';
 

@@ -14,10 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { POD_NAME_ENV, REPLICA_LABEL } from '../../charts/observability/prometheus-config';
-import { ENVIRONMENTS } from '../../environments';
-import { parseEnvironment } from '../../environments/schema';
-import { configMapData } from '../helpers';
-import { freePort } from './processes';
+import { configMapData, environment } from '../helpers';
+import { freePort } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
 
 interface PromConfig {
@@ -35,7 +33,7 @@ interface Notification {
   alerts: { labels: Record<string, string> }[];
 }
 
-const production = parseEnvironment(ENVIRONMENTS.find((e) => e.name === 'production'));
+const production = environment('production');
 const shipped = parse(configMapData('production', 'prometheus-config')['prometheus.yml']!) as PromConfig;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,6 @@
 // The recovery check (the on-demand Job postgres-recovery-check) and the weekly restore drill
 // (the CronJob postgres-restore-drill) on real PostgreSQL 15 servers, real barman-cloud tools, real
-// rclone and a local S3-compatible store (s3rver, see s3-server.ts).
+// rclone and a local S3-compatible store (s3rver, see harness/s3-server.ts).
 //
 // Everything the pods run comes from the synthesised production objects: the scripts are the
 // exact bytes of the ConfigMaps the pods mount (a small stand-in for the kubelet below writes each
@@ -44,7 +44,7 @@ import { DRILL } from '../../charts/backup/drill';
 import { RECOVERY_CHECK_JOB } from '../../charts/backup/restore-chart';
 import { RECOVERY_CLUSTERS } from '../../charts/postgres/recovery';
 import { configMapData, objectsOf } from '../helpers';
-import { asUser, chownTree, freePort, tempDirFor } from './processes';
+import { asUser, chownTree, freePort, tempDirFor } from '../../harness/processes';
 import { clusterSpec, managedRolesSql, testPasswords } from './pg-checks';
 import {
   type BarmanObjectStoreConfiguration,
@@ -61,7 +61,7 @@ import {
   startS3Server,
   walArchiveOptions,
   walRestoreOptions,
-} from './s3-server';
+} from '../../harness/s3-server';
 import { describeNeeding, program } from './tools';
 
 const ENV = 'production';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIS_DATA_DIR } from '../../charts/redis/config';
 import { configMapData } from '../helpers';
-import { asUser, chownTree, freePort, run, tempDirFor, userExists } from './processes';
+import { asUser, chownTree, freePort, run, tempDirFor, userExists } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
 
 const OS_USER = userExists('redis') ? 'redis' : 'nobody';

@@ -22,10 +22,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROXY_METRICS_PORT, PROXY_PORT } from '../../charts/redis/haproxy-config';
 import { REDIS_DATA_DIR, REDIS_PORT } from '../../charts/redis/config';
 import { PRIMARY_NAME, SENTINEL_PORT } from '../../charts/redis/sentinel-config';
-import { ENVIRONMENTS } from '../../environments';
-import { parseEnvironment } from '../../environments/schema';
-import { configMapData, objectsOf } from '../helpers';
-import { asUser, chownTree, freePort, run, tempDirFor, userExists } from './processes';
+import { configMapData, environment, objectsOf } from '../helpers';
+import { asUser, chownTree, freePort, run, tempDirFor, userExists } from '../../harness/processes';
 import { RespClient } from './resp-client';
 import { describeNeeding, program } from './tools';
 
@@ -120,7 +118,7 @@ describeNeeding(
   [program('redis-server', 'redis-server'), program('redis-sentinel', 'redis-sentinel'), program('redis-cli', 'redis-tools'), program('haproxy', 'haproxy')],
   'Redis failover with Sentinel and HAProxy, as production ships them',
   () => {
-    const env = parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === ENV));
+    const env = environment(ENV);
     const redisFiles = configMapData(ENV, 'redis-config');
     const proxyFiles = configMapData(ENV, 'redis-primary-config');
     const objects = objectsOf(ENV).map((l) => l.object as unknown as { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> });

@@ -7,10 +7,9 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISABLED_COMMANDS, isReplicated, maxmemoryBytes, REDIS_DATA_DIR } from '../../charts/redis/config';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
-import { ENVIRONMENTS } from '../../environments';
-import { configMapData } from '../helpers';
-import { asUser, chownTree, freePort, run, tempDirFor, userExists } from './processes';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
+import { configMapData, environment } from '../helpers';
+import { asUser, chownTree, freePort, run, tempDirFor, userExists } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
 
 const OS_USER = userExists('redis') ? 'redis' : 'nobody';
@@ -18,7 +17,7 @@ const PASSWORD = 'test0123456789abcdef';
 
 describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', 'redis-tools')], 'Redis 7 with the generated configuration', () => {
   describe.each(ENVIRONMENT_NAMES)('%s', (envName) => {
-    const env = parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === envName));
+    const env = environment(envName);
     const files = configMapData(envName, 'redis-config');
     let root = '';
     let port = 0;

@@ -23,7 +23,7 @@ import { HTTP_DURATION, HTTP_REQUESTS, QUEUE, SCHEDULER_METRICS, TARGET_LABELS, 
 import { type AppWorkload, appEnv, kubeletEnv } from '../app-workloads';
 import { configMapData, objectsOf, ROOT } from '../helpers';
 import { clusterSpec, managedRolesSql, testPasswords } from './pg-checks';
-import { asUser, chownTree, freePort, localhostCertificates, run, tempDirFor, userExists } from './processes';
+import { asUser, chownTree, freePort, localhostCertificates, run, tempDirFor, userExists } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';

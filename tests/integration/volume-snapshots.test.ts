@@ -12,8 +12,8 @@ import { delimiter, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { SCRIPTS_CONFIG_MAP } from '../../charts/backup/layout';
 import { configMapData, ROOT } from '../helpers';
-import type { K8sObject } from '../policy/objects';
-import { schemaErrors } from '../policy/schema';
+import type { K8sObject } from '../../checks/objects';
+import { schemaErrors } from '../../checks/schema';
 import { describeNeeding, program } from './tools';
 
 const MANAGED_BY = 'app.kubernetes.io/managed-by';

@@ -1,4 +1,4 @@
-// The reachability matrix: from the synthesised NetworkPolicies alone (lib/reachability.ts, with
+// The reachability matrix: from the synthesised NetworkPolicies alone (checks/reachability.ts, with
 // Kubernetes' semantics), which workload can open which port on which other workload, compared
 // with the intended matrix in docs/network.md. A flow the policies allow that the page does not
 // list fails, and so does a listed flow the policies block. Cluster DNS is checked on its own:
@@ -10,10 +10,10 @@ import { REALTIME_CLUSTER_PORTS, REALTIME_PORT } from '../../charts/supabase/rea
 import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
 import { parse } from 'yaml';
 import { ENVIRONMENTS } from '../../environments';
-import { effectiveFlows, type Flow, flowKey, intendedFlows, workloadId, workloadsFrom } from '../../lib/reachability';
+import { effectiveFlows, type Flow, flowKey, intendedFlows, workloadId, workloadsFrom } from '../../checks/reachability';
 import { renderEnvironment } from '../../platform';
 import { objectsOf, ROOT } from '../helpers';
-import type { K8sObject } from './objects';
+import type { K8sObject } from '../../checks/objects';
 
 const DNS = 'kube-system/{k8s-app=kube-dns}';
 

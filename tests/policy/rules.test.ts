@@ -3,9 +3,9 @@
 // object and the field named.
 import { describe, expect, it } from 'vitest';
 import { sampleObjects } from '../fixtures/sample-workload';
-import type { K8sObject } from './objects';
-import { checkAll, EXEMPTION_PREFIX, formatViolations, RULES } from './rules';
-import { imagePinned } from './rules/pod-rules';
+import type { K8sObject } from '../../checks/objects';
+import { checkAll, EXEMPTION_PREFIX, formatViolations, RULES } from '../../checks/rules';
+import { imagePinned } from '../../checks/rules/pod-rules';
 
 type Mutable = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -298,7 +298,7 @@ describe('policy harness', () => {
     main(objects).image = 'docker.io/acme/listed:1.2.3';
     const messages = (exceptions: Record<string, string>) => checkAll(objects, [imagePinned(exceptions)]).map((x) => x.message);
     expect(messages({ 'docker.io/acme/listed:1.2.3': 'no registry reachable when pinned; the weekly workflow re-pins' }).filter((m) => m.includes('acme/listed'))).toEqual([]);
-    expect(messages({ 'docker.io/acme/listed:1.2.3': ' ' })).toContain('"docker.io/acme/listed:1.2.3" is excepted from the digest without a reason: give the reason in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS');
+    expect(messages({ 'docker.io/acme/listed:1.2.3': ' ' })).toContain('"docker.io/acme/listed:1.2.3" is excepted from the digest without a reason: give the reason in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS');
     expect(messages({}).some((m) => m.startsWith('"docker.io/acme/listed:1.2.3" has no digest'))).toBe(true);
     // With a digest, production needs no exception; outside production a tag is enough.
     main(objects).image = `docker.io/acme/listed:1.2.3@sha256:${'c'.repeat(64)}`;
@@ -329,7 +329,7 @@ describe('policy harness', () => {
       'Pooler app/pooler-rw spec.template.spec.containers[pgbouncer].image: "ghcr.io/cloudnative-pg/pgbouncer',
     ]);
     expect(checkAll(objects, [imagePinned({})]).find((x) => x.object === 'Cluster app/postgres')!.message).toBe(
-      '"docker.io/acme/postgres:15.8.1" has no digest: production runs images by digest (run `npm run images -- pin`), or declare it in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS with the reason',
+      '"docker.io/acme/postgres:15.8.1" has no digest: production runs images by digest (run `npm run images -- pin`), or declare it in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS with the reason',
     );
     // The same exception list as for containers; with a digest no exception is needed.
     expect(found({ 'docker.io/acme/postgres:15.8.1': 'no registry reachable when pinned; the weekly workflow re-pins', [pgbouncer]: 'the same' })).toEqual([]);

@@ -4,11 +4,10 @@
 // dev, syncs with an ExternalSecret) or one cert-manager writes for its Certificates.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { platformSecrets } from '../../platform';
-import { configMapData, objectsOf } from '../helpers';
-import { containersOf, describe as name, type K8sObject, podTemplate } from './objects';
+import { configMapData, environmentInput, objectsOf } from '../helpers';
+import { containersOf, describe as name, type K8sObject, podTemplate } from '../../checks/objects';
 
 const CLUSTER_HOST = /([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local(?::(\d+))?/g;
 
@@ -32,7 +31,7 @@ describe.each(ENVIRONMENT_NAMES)('%s wiring', (envName) => {
     if (o.kind === 'Cluster') for (const suffix of ['rw', 'ro', 'r']) services.set(key(`${o.metadata.name}-${suffix}`), [5432]);
     if (o.kind === 'Pooler') services.set(key(o.metadata.name), [5432]);
   }
-  const input = ENVIRONMENTS.find((e) => (e as { name: string }).name === envName);
+  const input = environmentInput(envName);
   const { specs } = platformSecrets(input);
 
   /** Problems with every in-cluster host (and port) mentioned in `text`. */

@@ -3,23 +3,19 @@
 import { describe, expect, it } from 'vitest';
 import { canaryTimeline } from '../../charts/app/canary';
 import { durationSeconds } from '../../environments/app';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { rolloutWeights } from '../../lib/facts/canary';
 import { imageRef, parseImageRef } from '../../lib/images';
-import { objectsOf } from '../helpers';
+import { environment, find, objectsOf, tryFind } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-const find = (env: string, kind: string, name: string, namespace = 'app'): Obj =>
-  objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name && l.object.metadata.namespace === namespace)?.object;
-const envOf = (name: string) => parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === name));
 
 describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
-  const rollout = () => find(env, 'Rollout', 'api');
+  const rollout = () => find<Obj>(env, 'Rollout', 'api', 'app');
   const steps = () => rollout().spec.strategy.canary.steps as Obj[];
 
   it('releases the api by canary: weights rise to 100, every pause has a duration', () => {
-    const cfg = envOf(env).app.canary;
+    const cfg = environment(env).app.canary;
     const weights = steps().filter((s) => 'setWeight' in s).map((s) => s.setWeight);
     expect(weights).toEqual(rolloutWeights(cfg.steps));
     expect(weights.at(-1)).toBe(100);
@@ -34,7 +30,7 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
     expect(analysis.startingStep).toBe(1);
     expect(analysis.templates).toEqual([{ templateName: 'api-canary' }]);
     expect(analysis.args).toEqual([{ name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } }]);
-    expect(find(env, 'AnalysisTemplate', 'api-canary')).toBeDefined();
+    expect(find<Obj>(env, 'AnalysisTemplate', 'api-canary', 'app')).toBeDefined();
     expect(rollout().spec.progressDeadlineAbort).toBe(true);
     // No traffic router and no canary/stable Services: Kong cannot route by version, so Argo Rollouts
     // weights by pod count (https://argoproj.github.io/argo-rollouts/features/canary/#overview).
@@ -43,8 +39,8 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
   });
 
   it('lets the HPA own the api replica count and target the Rollout', () => {
-    const cfg = envOf(env).app.api;
-    const hpa = find(env, 'HorizontalPodAutoscaler', 'api');
+    const cfg = environment(env).app.api;
+    const hpa = tryFind<Obj>(env, 'HorizontalPodAutoscaler', 'api', 'app');
     if (cfg.autoscaling) {
       expect(rollout().spec.replicas).toBeUndefined();
       expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'api' });
@@ -53,38 +49,38 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
       expect(hpa).toBeUndefined();
       expect(rollout().spec.replicas).toBeGreaterThanOrEqual(10);
     }
-    expect(find(env, 'PodDisruptionBudget', 'api').spec.selector.matchLabels).toEqual(rollout().spec.selector.matchLabels);
+    expect(find<Obj>(env, 'PodDisruptionBudget', 'api', 'app').spec.selector.matchLabels).toEqual(rollout().spec.selector.matchLabels);
   });
 
   it('runs the images of the release file, by digest outside dev', () => {
-    const releases = envOf(env).app.releases;
+    const releases = environment(env).app.releases;
     for (const [component, kind] of [['api', 'Rollout'], ['worker', 'Deployment'], ['scheduler', 'Deployment']] as const) {
-      const image = find(env, kind, component).spec.template.spec.containers[0].image;
+      const image = find<Obj>(env, kind, component, 'app').spec.template.spec.containers[0].image;
       expect(image).toBe(releases[component]);
       if (env !== 'dev') expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
     }
   });
 
   it('pulls the product images IfNotPresent only where they are local builds loaded onto the nodes (dev)', () => {
-    expect(envOf(env).app.localImages).toBe(env === 'dev');
+    expect(environment(env).app.localImages).toBe(env === 'dev');
     for (const [component, kind] of [['api', 'Rollout'], ['worker', 'Deployment'], ['scheduler', 'Deployment']] as const) {
-      const container = find(env, kind, component).spec.template.spec.containers[0];
+      const container = find<Obj>(env, kind, component, 'app').spec.template.spec.containers[0];
       expect(container.imagePullPolicy, component).toBe(env === 'dev' ? 'IfNotPresent' : 'Always');
     }
   });
 
   it('keeps exactly one scheduler: one replica, Recreate, no HPA', () => {
-    const scheduler = find(env, 'Deployment', 'scheduler');
+    const scheduler = find<Obj>(env, 'Deployment', 'scheduler', 'app');
     expect(scheduler.spec.replicas).toBe(1);
     expect(scheduler.spec.strategy).toEqual({ type: 'Recreate' });
-    expect(find(env, 'HorizontalPodAutoscaler', 'scheduler')).toBeUndefined();
-    expect(find(env, 'PodDisruptionBudget', 'scheduler')).toBeDefined();
+    expect(tryFind(env, 'HorizontalPodAutoscaler', 'scheduler', 'app')).toBeUndefined();
+    expect(find<Obj>(env, 'PodDisruptionBudget', 'scheduler', 'app')).toBeDefined();
   });
 
   it('writes through the rw pooler and reads through the ro pooler, as defi_app over verified TLS, password by reference', () => {
     const reads = env === 'dev' ? 'postgres-pooler-rw' : 'postgres-pooler-ro';
     for (const [name, kind] of [['api', 'Rollout'], ['worker', 'Deployment'], ['scheduler', 'Deployment']] as const) {
-      const pod = find(env, kind, name).spec.template;
+      const pod = find<Obj>(env, kind, name, 'app').spec.template;
       const vars = Object.fromEntries(pod.spec.containers[0].env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
       const tls = 'sslmode=verify-full&sslrootcert=/etc/postgres-ca/ca.crt';
       expect(vars.DATABASE_URL).toBe(`postgres://defi_app:$(DATABASE_PASSWORD)@postgres-pooler-rw.supabase.svc.cluster.local:5432/postgres?${tls}`);
@@ -94,24 +90,24 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
       expect(pod.spec.volumes.find((v: Obj) => v.name === 'postgres-ca').secret.secretName).toBe('postgres-ca-bundle');
       expect(pod.metadata.labels['access.supabase-platform/postgres-pooler-rw']).toBe('true');
       expect(pod.metadata.labels['access.supabase-platform/postgres']).toBeUndefined();
-      const egress = find(env, 'NetworkPolicy', name).spec.egress as Obj[];
+      const egress = find<Obj>(env, 'NetworkPolicy', name, 'app').spec.egress as Obj[];
       expect(egress.some((r) => r.to[0].podSelector?.matchLabels?.['cnpg.io/podRole'] === 'instance')).toBe(false);
       expect(egress.some((r) => r.ports[0].port === 5432 && r.to[0].podSelector.matchLabels['cnpg.io/poolerName'] === 'postgres-pooler-rw')).toBe(true);
     }
   });
 
   it('admits only Kong to the api and Prometheus to the metrics ports', () => {
-    const ingress = find(env, 'NetworkPolicy', 'api').spec.ingress as Obj[];
+    const ingress = find<Obj>(env, 'NetworkPolicy', 'api', 'app').spec.ingress as Obj[];
     expect(ingress.map((r) => [r.ports[0].port, r.from[0].podSelector.matchLabels['app.kubernetes.io/name']])).toEqual([
       [8080, 'kong'],
       [9090, 'prometheus'],
     ]);
-    const kongEgress = find(env, 'NetworkPolicy', 'kong', 'supabase').spec.egress as Obj[];
+    const kongEgress = find<Obj>(env, 'NetworkPolicy', 'kong', 'supabase').spec.egress as Obj[];
     expect(kongEgress.some((r) => r.ports[0].port === 8080 && r.to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'] === 'app')).toBe(true);
   });
 
   it('lets only the worker and scheduler call the internet, on 443, never private ranges', () => {
-    const internet = (name: string) => (find(env, 'NetworkPolicy', name).spec.egress as Obj[]).filter((r) => r.to.some((p: Obj) => p.ipBlock));
+    const internet = (name: string) => (find<Obj>(env, 'NetworkPolicy', name, 'app').spec.egress as Obj[]).filter((r) => r.to.some((p: Obj) => p.ipBlock));
     expect(internet('api')).toEqual([]);
     for (const name of ['worker', 'scheduler']) {
       const rules = internet(name);
@@ -132,7 +128,7 @@ describe('canary timing and image references', () => {
   });
 
   it('lays out the release: 1 of 10 pods at once, 5 after the first pause, all after the second', () => {
-    const canary = parseEnvironment(ENVIRONMENTS.find((e) => e.name === 'production')).app.canary;
+    const canary = environment('production').app.canary;
     expect(canaryTimeline(canary, 10)).toEqual([
       { weight: 10, atMinute: 0, canaryPods: 1, pods: 10 },
       { weight: 50, atMinute: 10, canaryPods: 5, pods: 10 },

@@ -2,11 +2,9 @@
 // covers and what it may do in the API, PostgreSQL's scheduled backups, and the Redis snapshot's
 // off-site step. The scripts themselves run in tests/integration.
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENTS } from '../../environments';
 import { quantity } from '../../lib/quantity';
-import { parseEnvironment } from '../../environments/schema';
-import { objectsOf } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import { environments, find, objectsOf } from '../helpers';
+import type { K8sObject } from '../../checks/objects';
 
 interface Container {
   name: string;
@@ -20,15 +18,10 @@ interface PodSpec {
   affinity?: unknown;
 }
 
-const find = (env: string, kind: string, name: string, namespace?: string): K8sObject => {
-  const found = objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name && (namespace === undefined || l.object.metadata.namespace === namespace));
-  if (!found) throw new Error(`${env} has no ${kind} ${namespace ?? '*'}/${name}`);
-  return found.object;
-};
 const cronPod = (o: K8sObject) => (o.spec as { jobTemplate: { spec: { template: { spec: PodSpec } } } }).jobTemplate.spec.template.spec;
 const envOf = (c: Container) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
 
-describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s', (name, env) => {
+describe.each(environments())('%s', (name, env) => {
   const objects = objectsOf(name).map((l) => l.object);
 
   describe('volume snapshots', () => {

@@ -3,14 +3,13 @@
 // environment's pools fit in max_connections; production's maximums carry the load model; and an
 // environment that overcommits the database is refused with the field to change.
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENTS } from '../../environments';
 import { connectionBudget, nodePlan, poolerClients, servicePlan, standbyConnectionBudget } from '../../environments/capacity';
 import { production } from '../../environments/production';
 import { parseEnvironment } from '../../environments/schema';
 import { RESERVED_CONNECTIONS } from '../../lib/facts/postgres-sizing';
 import { podsDuringRollout } from '../../lib/facts/rollout';
-import { objectsOf } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import { environments, objectsOf } from '../helpers';
+import type { K8sObject } from '../../checks/objects';
 
 type Workload = K8sObject & { spec: { replicas?: number; template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
 
@@ -24,7 +23,7 @@ function shipped(objects: K8sObject[], kind: string, name: string, variable: str
   return { pool: Number(value), pods: podsDuringRollout(most) };
 }
 
-describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s', (name, env) => {
+describe.each(environments())('%s', (name, env) => {
   const objects = objectsOf(name).map((l) => l.object);
   const budget = connectionBudget(env);
   const counted = (who: string) => budget.uses.find((u) => u.who === who)!.connections;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exceptionAdvice, imagesCommand, INDEX_TYPES, listImages, lockChanges, lockText, parseChallenge, pinImages, registryOf, resolveDigest } from '../../cli/images';
 import { IMAGE_LOCK, IMAGES, type ImageLock, imageRef, lockedDigest, pullPolicy } from '../../lib/images';
-import { IMAGE_DIGEST_EXCEPTIONS } from '../../lib/policy';
+import { IMAGE_DIGEST_EXCEPTIONS } from '../../lib/exemptions';
 
 const INDEX = JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPES[0], manifests: [] });
 const INDEX_DIGEST = `sha256:${createHash('sha256').update(INDEX).digest('hex')}`;
@@ -147,9 +147,9 @@ describe('images pin: the lock file', () => {
       const written = JSON.parse(readFileSync(path, 'utf8')) as ImageLock;
       expect(written.images.redis!.digest).toBe(INDEX_DIGEST);
       expect(lines).toContain(`redis: docker.io/library/redis:7.4.7-alpine pinned to ${INDEX_DIGEST}`);
-      // Exactly the exceptions that can go (redis and auth, where lib/policy.ts still lists them), and
+      // Exactly the exceptions that can go (redis and auth, where lib/exemptions.ts still lists them), and
       // the images that failed: nothing else is advised.
-      expect(lines.filter((l) => l.includes('IMAGE_DIGEST_EXCEPTIONS'))).toEqual(['redis', 'auth'].filter((k) => Object.hasOwn(IMAGE_DIGEST_EXCEPTIONS, k)).map((k) => `${k} now has a digest: remove it from lib/policy.ts IMAGE_DIGEST_EXCEPTIONS`));
+      expect(lines.filter((l) => l.includes('IMAGE_DIGEST_EXCEPTIONS'))).toEqual(['redis', 'auth'].filter((k) => Object.hasOwn(IMAGE_DIGEST_EXCEPTIONS, k)).map((k) => `${k} now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS`));
       expect(lines.some((l) => l.startsWith('error: docker.io/supabase/postgres:15.8.1.085: the registry has no tag'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -226,7 +226,7 @@ describe('lib/images.lock.json', () => {
     }
   });
 
-  it('lib/policy.ts excepts exactly the images without a digest, each with a reason', () => {
+  it('lib/exemptions.ts excepts exactly the images without a digest, each with a reason', () => {
     expect(exceptionAdvice(IMAGE_LOCK)).toEqual([]);
     for (const [name, reason] of Object.entries(IMAGE_DIGEST_EXCEPTIONS)) {
       expect(Object.keys(IMAGES), name).toContain(name);

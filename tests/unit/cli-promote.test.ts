@@ -11,10 +11,9 @@ import { COMPLETED_FILE, type CompletedRelease, EMPTY_RECORD } from '../../cli/r
 import { ENVIRONMENTS } from '../../environments';
 import type { AppComponent } from '../../environments/app';
 import { parseEnvironment } from '../../environments/schema';
-import { ROOT } from '../helpers';
+import { environmentInput, ROOT } from '../helpers';
 
 const NAMES = ENVIRONMENTS.map((e) => e.name);
-const byName = (name: string) => ENVIRONMENTS.find((e) => e.name === name)!;
 const DIGEST = `sha256:${'ab12'.repeat(16)}`;
 const image = (component: AppComponent, n: number) => `ghcr.io/example-defi/${component}:1.${n}.0@sha256:${n.toString(16).padStart(4, '0').repeat(16)}`;
 
@@ -28,7 +27,7 @@ const completed = (component: AppComponent, n: number): CompletedRelease => ({
 
 /** Staging runs release 3 of the api, which completed, after 2 and 1, which completed before. */
 const STAGING: StagingReleases = {
-  releases: { ...byName('staging').app.releases, api: image('api', 3), worker: image('worker', 3) },
+  releases: { ...environmentInput('staging').app.releases, api: image('api', 3), worker: image('worker', 3) },
   completed: { ...EMPTY_RECORD, api: [completed('api', 3), completed('api', 2), completed('api', 1)], worker: [completed('worker', 3)] },
 };
 const toProduction = (component: AppComponent, n: number, rollback = false) => ({ env: 'production', component, image: image(component, n), rollback });
@@ -43,26 +42,26 @@ describe('promote rules', () => {
   });
 
   it('refuses a tag without digest outside dev, as staging\'s and production\'s image policy and tests do, and accepts it for dev', () => {
-    expect(() => promote({ env: 'production', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, byName('production'), STAGING)).toThrow(
+    expect(() => promote({ env: 'production', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, environmentInput('production'), STAGING)).toThrow(
       'has no digest: production runs only images pinned by @sha256: digest',
     );
-    expect(() => promote({ env: 'staging', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, byName('staging'))).toThrow(
+    expect(() => promote({ env: 'staging', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, environmentInput('staging'))).toThrow(
       '--image ghcr.io/example-defi/api:1.2.3 has no digest: staging runs only images pinned by @sha256: digest (its image policy refuses a tag alone',
     );
     // The same rule in the environment model: synth refuses a staging release file without digests.
-    const tagged = { ...byName('staging'), app: { ...byName('staging').app, releases: { ...byName('staging').app.releases, worker: 'ghcr.io/example-defi/worker:1.2.3' } } };
+    const tagged = { ...environmentInput('staging'), app: { ...environmentInput('staging').app, releases: { ...environmentInput('staging').app.releases, worker: 'ghcr.io/example-defi/worker:1.2.3' } } };
     expect(() => parseEnvironment(tagged)).toThrow('app.releases.worker: "ghcr.io/example-defi/worker:1.2.3" has no digest; staging runs only images pinned by @sha256: digest');
-    expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, byName('dev')).releases.api).toBe('ghcr.io/example-defi/api:1.2.3');
+    expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, environmentInput('dev')).releases.api).toBe('ghcr.io/example-defi/api:1.2.3');
   });
 
   it('refuses a malformed reference or "latest"', () => {
-    expect(() => promote({ env: 'staging', component: 'worker', image: 'ghcr.io/example-defi/worker@sha256:123' }, byName('staging'))).toThrow('is not an image reference');
-    expect(() => promote({ env: 'dev', component: 'worker', image: 'ghcr.io/example-defi/worker:latest' }, byName('dev'))).toThrow('"latest" is not a version');
+    expect(() => promote({ env: 'staging', component: 'worker', image: 'ghcr.io/example-defi/worker@sha256:123' }, environmentInput('staging'))).toThrow('is not an image reference');
+    expect(() => promote({ env: 'dev', component: 'worker', image: 'ghcr.io/example-defi/worker:latest' }, environmentInput('dev'))).toThrow('"latest" is not a version');
   });
 
   it('changes only the promoted component', () => {
-    const before = byName('production').app.releases;
-    const { releases, previous } = promote(toProduction('worker', 3), byName('production'), STAGING);
+    const before = environmentInput('production').app.releases;
+    const { releases, previous } = promote(toProduction('worker', 3), environmentInput('production'), STAGING);
     expect(previous).toBe(before.worker);
     expect(releases).toEqual({ ...before, worker: image('worker', 3) });
   });
@@ -76,7 +75,7 @@ describe('promote rules', () => {
 });
 
 describe("production's gate", () => {
-  const production = byName('production');
+  const production = environmentInput('production');
 
   it("refuses an image that is not staging's release, saying how to get it there", () => {
     expect(() => promote(toProduction('api', 4), production, STAGING)).toThrow(
@@ -126,8 +125,8 @@ describe("production's gate", () => {
       '--rollback is for production only: staging takes any image, so promote the previous digest without it',
     );
     // Neither needs staging's record: a staging release is how an image gets there.
-    expect(promote({ env: 'staging', component: 'api', image: image('api', 9) }, byName('staging')).releases.api).toBe(image('api', 9));
-    expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:9.0.0' }, byName('dev')).releases.api).toBe('ghcr.io/example-defi/api:9.0.0');
+    expect(promote({ env: 'staging', component: 'api', image: image('api', 9) }, environmentInput('staging')).releases.api).toBe(image('api', 9));
+    expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:9.0.0' }, environmentInput('dev')).releases.api).toBe('ghcr.io/example-defi/api:9.0.0');
   });
 });
 
@@ -144,10 +143,10 @@ describe('promote into a scratch copy of the repository', () => {
     promoteCommand(['--env', 'staging', '--component', 'api', '--image', image], ENVIRONMENTS, root, (l) => lines.push(l));
     const written = JSON.parse(readFileSync(join(root, 'environments', 'releases', 'staging.json'), 'utf8'));
     expect(written.api).toBe(image);
-    expect(written.worker).toBe(byName('staging').app.releases.worker);
-    expect(parseEnvironment({ ...byName('staging'), app: { ...byName('staging').app, releases: written } }).app.releases.api).toBe(image);
+    expect(written.worker).toBe(environmentInput('staging').app.releases.worker);
+    expect(parseEnvironment({ ...environmentInput('staging'), app: { ...environmentInput('staging').app, releases: written } }).app.releases.api).toBe(image);
 
-    expect(lines[0]).toBe(`staging api: ${byName('staging').app.releases.api} -> ${image}`);
+    expect(lines[0]).toBe(`staging api: ${environmentInput('staging').app.releases.api} -> ${image}`);
     expect(lines).toContain('  M app/Rollout.app.api.yaml');
     expect(lines.some((l) => /^ {2}[MAD] (?!app\/)/.test(l))).toBe(false);
     expect(readFileSync(join(root, 'dist', 'staging', 'app', 'Rollout.app.api.yaml'), 'utf8')).toContain(`image: ${image}`);
@@ -203,7 +202,7 @@ describe('promote into a scratch copy of the repository', () => {
     writeFileSync(join(root, COMPLETED_FILE), JSON.stringify({ ...EMPTY_RECORD, api: [{ ...completed('api', 1), image: staged }] }));
     const lines: string[] = [];
     promoteCommand(['--env', 'production', '--component', 'api', '--image', staged], ENVIRONMENTS, root, (l) => lines.push(l));
-    expect(lines[0]).toBe(`production api: ${byName('production').app.releases.api} -> ${staged}`);
+    expect(lines[0]).toBe(`production api: ${environmentInput('production').app.releases.api} -> ${staged}`);
     expect(JSON.parse(readFileSync(release, 'utf8')).api).toBe(staged);
     expect(readFileSync(rollout, 'utf8')).toContain(`image: ${staged}`);
   });

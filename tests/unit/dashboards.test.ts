@@ -6,11 +6,10 @@
 // their rows and panels, Realtime's queries count each node once (every Realtime pod serves the
 // whole cluster's series), and the Deployments, CronJobs and volumes queries name exist.
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { ONE_COPY_PER_NODE } from '../../charts/observability/dashboards/realtime';
 import { prefixed } from '../../lib/names';
-import { objectsOf } from '../helpers';
+import { environment, objectsOf } from '../helpers';
 
 interface Target {
   readonly refId?: string;
@@ -35,8 +34,7 @@ interface Dashboard {
 
 /** `<uid>.json` -> dashboard, from the ConfigMap in the environment's observability namespace. */
 function shippedDashboards(env: string): Map<string, Dashboard> {
-  const input = ENVIRONMENTS.find((e) => e.name === env)!;
-  const namespace = prefixed(parseEnvironment(input).namespacePrefix, 'observability');
+  const namespace = prefixed(environment(env).namespacePrefix, 'observability');
   const maps = objectsOf(env).filter((l) => l.object.kind === 'ConfigMap' && l.object.metadata.name === 'grafana-dashboards');
   expect(maps.map((l) => l.object.metadata.namespace)).toEqual([namespace]);
   const data = (maps[0]!.object as unknown as { data: Record<string, string> }).data;

@@ -7,7 +7,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENTS } from '../../environments';
 import { podBudgets } from '../../environments/budget';
 import { connectionBudget } from '../../environments/capacity';
 import { dev } from '../../environments/dev';
@@ -17,11 +16,9 @@ import { FULL_WEIGHT, minimumPodsFor, rolloutWeights } from '../../lib/facts/can
 import { maxSlotWalKeepSizeMB, RESERVED_CONNECTIONS, SHARED_BUFFERS_SHARE, WAL_SIZES } from '../../lib/facts/postgres-sizing';
 import { MAX_SURGE, MAX_SURGE_PERCENT, podsDuringRollout } from '../../lib/facts/rollout';
 import { quantity } from '../../lib/quantity';
-import { objectsOf, ROOT } from '../helpers';
+import { environment, find as findObject, findAll, ROOT, tryFind } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const envOf = (name: string) => parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === name));
 
 /** Bytes of a PostgreSQL size as the parameters carry it ("512MB", "4GB", "7864kB"). */
 function pgBytes(value: string): number {
@@ -61,9 +58,8 @@ const SURGING: Record<string, { kind: 'Deployment' | 'Rollout'; name: string }> 
 };
 
 describe.each(ENVIRONMENT_NAMES)('facts in %s', (name) => {
-  const env = envOf(name);
-  const objects = objectsOf(name).map((l) => l.object as Obj);
-  const find = (kind: string, objectName: string) => objects.find((o) => o.kind === kind && o.metadata.name === objectName);
+  const env = environment(name);
+  const find = (kind: string, objectName: string): Obj => findObject<Obj>(name, kind, objectName);
   const cluster = () => find('Cluster', 'postgres');
   const parameters = (): Record<string, string> => cluster().spec.postgresql.parameters;
 
@@ -72,11 +68,11 @@ describe.each(ENVIRONMENT_NAMES)('facts in %s', (name) => {
     let compared = 0;
     for (const [path, workload] of Object.entries(SURGING)) {
       const budget = budgets.find((b) => b.path.join('.') === path);
-      const object = find(workload.kind, workload.name);
+      const object = tryFind<Obj>(name, workload.kind, workload.name);
       // Optional components (Studio, the Redis proxy) are in both or in neither.
       expect(Boolean(budget), `${path} in the budget vs ${workload.kind} ${workload.name} rendered`).toBe(Boolean(object));
       if (!budget || !object) continue;
-      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.spec.scaleTargetRef.name === workload.name && o.spec.scaleTargetRef.kind === workload.kind);
+      const hpa = findAll<Obj>(name, 'HorizontalPodAutoscaler').find((o) => o.spec.scaleTargetRef.name === workload.name && o.spec.scaleTargetRef.kind === workload.kind);
       const most = hpa ? hpa.spec.maxReplicas : object.spec.replicas;
       if (object.spec.strategy.type === 'Recreate') {
         // Storage on a file volume (dev) is replaced, not surged: the budget's surge is room to spare.
@@ -129,7 +125,7 @@ describe.each(ENVIRONMENT_NAMES)('facts in %s', (name) => {
   it('renders shared_buffers as the share of the memory limit, on the Cluster and on the drill\'s scratch Cluster', () => {
     const limit = quantity(cluster().spec.resources.limits.memory);
     expect(pgBytes(parameters().shared_buffers!)).toBe(Math.floor(limit * SHARED_BUFFERS_SHARE));
-    const drill = find('ConfigMap', 'postgres-restore-drill');
+    const drill = tryFind<Obj>(name, 'ConfigMap', 'postgres-restore-drill');
     if (!env.backup.objectStore) {
       expect(drill).toBeUndefined();
       return;
@@ -178,7 +174,7 @@ describe('the model checks at the boundary of each fact', () => {
   });
 
   it('accepts a WAL volume of 2.5 x the rendered max_wal_size and refuses one MiB less', () => {
-    const rendered = objectsOf('dev').map((l) => l.object as Obj).find((o) => o.kind === 'Cluster' && o.metadata.name === 'postgres');
+    const rendered = findObject<Obj>('dev', 'Cluster', 'postgres');
     const least = (2.5 * pgBytes(rendered.spec.postgresql.parameters.max_wal_size)) / 2 ** 20;
     const at = devCopy();
     at.components.postgres.walVolumeSize = `${least}Mi`;
@@ -190,7 +186,7 @@ describe('the model checks at the boundary of each fact', () => {
   });
 
   it("derives the api pod minimum from the first weight: refused one pod below, accepted at it", () => {
-    const rendered = objectsOf('dev').map((l) => l.object as Obj).find((o) => o.kind === 'Rollout' && o.metadata.name === 'api');
+    const rendered = findObject<Obj>('dev', 'Rollout', 'api');
     const first = rendered.spec.strategy.canary.steps[0].setWeight as number;
     const cases: [number, Obj][] = [[first, devCopy()]];
     // Another first weight moves the minimum with it (4 pods for 25%): the rule is not a fixed 10.

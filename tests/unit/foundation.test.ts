@@ -8,7 +8,7 @@ import { platformContext } from '../../lib/context';
 import { production } from '../../environments/production';
 import { renderApp } from '../../lib/output';
 import { parseManifests } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import type { K8sObject } from '../../checks/objects';
 
 function foundation(input: unknown, prefix?: string): { chart: FoundationChart; objects: K8sObject[] } {
   const env = parseEnvironment(input);

@@ -4,15 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { API_BODY_LIMIT_MB, type KongDeclarativeConfig, LOADTEST_CONSUMER, OPEN_AUTH_PATHS, pluginsUsed } from '../../charts/gateway/kong-config';
 import { REALTIME_TENANT } from '../../charts/supabase/realtime';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
-import { configMapData, objectsOf, parseManifests } from '../helpers';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
+import { configMapData, environment, objectsOf, parseManifests } from '../helpers';
 import { renderEnvironment } from '../../platform';
 import { staging } from '../../environments/staging';
-import { checkAll, RULES } from '../policy/rules';
+import { checkAll, RULES } from '../../checks/rules';
 
 describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
-  const env = parseEnvironment(ENVIRONMENTS.find((e) => (e as { name: string }).name === envName));
+  const env = environment(envName);
   const kong = parse(configMapData(envName, 'kong-config')['kong.yml']!) as KongDeclarativeConfig;
   const deployment = objectsOf(envName).find((l) => l.object.kind === 'Deployment' && l.object.metadata.name === 'kong')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const envVar = (name: string) => deployment.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === name)?.value as string | undefined;

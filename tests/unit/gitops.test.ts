@@ -90,7 +90,7 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
       expect(app.spec.syncPolicy.automated.prune).toBe(false);
       expect(app.spec.destination.namespace).toBe('cnpg-system');
     }
-    expect(operatorsProject.spec.sourceRepos.sort()).toEqual([OPERATORS.cloudnativePg.repoUrl, platform.repoURL].sort());
+    expect([...operatorsProject.spec.sourceRepos].sort()).toEqual([OPERATORS.cloudnativePg.repoUrl, platform.repoURL].sort());
   });
 });
 

@@ -15,7 +15,7 @@ import { Job, ScheduledJob } from '../../lib/job';
 import { standardLabels, selectorLabels } from '../../lib/labels';
 import { OUTPUT_MARKER, renderApp, writeOutput } from '../../lib/output';
 import { hardenedPodSpec, withExemptions } from '../../lib/pod';
-import { EXEMPTION_PREFIX, POLICY_EXCEPTIONS } from '../../lib/policy';
+import { EXEMPTION_PREFIX, POLICY_EXCEPTIONS } from '../../lib/exemptions';
 import { podSecurityContext } from '../../lib/security';
 import { withContainerPorts } from '../../lib/workload';
 
@@ -68,9 +68,9 @@ describe('hardenedPodSpec', () => {
     expect(hardenedPodSpec({ serviceAccountName: 'x', containers: [] }).automountServiceAccountToken).toBe(false);
   });
 
-  it('takes an exception only where lib/policy.ts declares it, with its reason', () => {
+  it('takes an exception only where lib/exemptions.ts declares it, with its reason', () => {
     expect(withExemptions({ name: 'prometheus', annotations: {} }, { kubernetesApiAccess: true }).annotations).toEqual({ [`${EXEMPTION_PREFIX}service-account-token`]: POLICY_EXCEPTIONS.prometheus!['service-account-token'] });
-    expect(() => withExemptions({ name: 'api' }, { kubernetesApiAccess: true })).toThrow(/api takes an exception to the policy rule service-account-token, which lib\/policy.ts POLICY_EXCEPTIONS does not declare/);
+    expect(() => withExemptions({ name: 'api' }, { kubernetesApiAccess: true })).toThrow(/api takes an exception to the policy rule service-account-token, which lib\/exemptions.ts POLICY_EXCEPTIONS does not declare/);
   });
 
   it('refuses root', () => {
@@ -197,7 +197,7 @@ describe('workload kit: Jobs and container ports', () => {
 
   it('runs a CronJob never twice at once, in UTC, with its policy exemption on the CronJob', () => {
     const chart = new PlatformChart(Testing.app(), 'backup', { layer: 'backup', platform });
-    // A name lib/policy.ts declares the token exception for.
+    // A name lib/exemptions.ts declares the token exception for.
     new ScheduledJob(chart, 'volume-snapshots', {
       name: 'volume-snapshots',
       component: 'backup',

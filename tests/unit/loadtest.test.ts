@@ -16,14 +16,13 @@ import {
   LOADTEST_USERS_SECRET_NAME,
   loadtestFiles,
 } from '../../charts/loadtest/loadtest-chart';
-import { ENVIRONMENTS } from '../../environments';
 import { LOADTEST_SCRIPTS, loadtestSeconds } from '../../environments/loadtest';
 import { type EnvironmentInput, parseEnvironment } from '../../environments/schema';
 import { IMAGES, imageRef } from '../../lib/images';
 import { ON_DEMAND_FOLDER } from '../../lib/layers';
 import { platformSecrets, renderEnvironment } from '../../platform';
-import { objectsOf, ROOT } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import { environment, environmentInput, environments, locate, objectsOf, ROOT } from '../helpers';
+import type { K8sObject } from '../../checks/objects';
 
 interface EnvVar {
   name: string;
@@ -65,12 +64,6 @@ interface PolicySpec {
   egress?: { to?: Peer[]; ports?: { port: number; protocol: string }[] }[];
 }
 
-const located = (env: string) => objectsOf(env);
-const find = (env: string, kind: string, name: string): { file: string; object: K8sObject } => {
-  const found = located(env).find((l) => l.object.kind === kind && l.object.metadata.name === name);
-  if (!found) throw new Error(`${env} has no ${kind} ${name}`);
-  return found;
-};
 const jobSpec = (o: K8sObject) => o.spec as JobSpec;
 const envOf = (c: Container) => Object.fromEntries(c.env.map((e) => [e.name, e]));
 const valueOf = (c: Container, name: string) => envOf(c)[name]?.value;
@@ -84,25 +77,25 @@ function scriptsOnDisk(): string[] {
     .sort();
 }
 
-describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s', (name, env) => {
+describe.each(environments())('%s', (name, env) => {
   const appNamespace = `${env.namespacePrefix}app`;
 
   it('puts only the Jobs in the on-demand folder; the ConfigMap, ServiceAccounts and NetworkPolicies go with the app layer, all in the app namespace', () => {
-    const mine = located(name).filter((l) => l.object.metadata.labels?.['app.kubernetes.io/component'] === LOADTEST_COMPONENT);
+    const mine = objectsOf(name).filter((l) => l.object.metadata.labels?.['app.kubernetes.io/component'] === LOADTEST_COMPONENT);
     expect(mine.length).toBe(1 + 3 * LOADTEST_SCRIPTS.length);
     for (const l of mine) {
       expect(l.file.startsWith(l.object.kind === 'Job' ? `${ON_DEMAND_FOLDER}/` : 'app/'), l.file).toBe(true);
       expect(l.object.metadata.namespace).toBe(appNamespace);
     }
     for (const script of LOADTEST_SCRIPTS) {
-      expect(find(name, 'Job', `loadtest-${script}`).file).toBe(`${ON_DEMAND_FOLDER}/Job.${appNamespace}.loadtest-${script}.yaml`);
-      for (const kind of ['ServiceAccount', 'NetworkPolicy']) expect(find(name, kind, `loadtest-${script}`).file).toBe(`app/${kind}.${appNamespace}.loadtest-${script}.yaml`);
+      expect(locate(name, 'Job', `loadtest-${script}`).file).toBe(`${ON_DEMAND_FOLDER}/Job.${appNamespace}.loadtest-${script}.yaml`);
+      for (const kind of ['ServiceAccount', 'NetworkPolicy']) expect(locate(name, kind, `loadtest-${script}`).file).toBe(`app/${kind}.${appNamespace}.loadtest-${script}.yaml`);
     }
     expect(Object.values(LOADTEST_JOBS)).toEqual(['loadtest-api', 'loadtest-realtime', 'loadtest-database']);
   });
 
   it('ships every script file of tests/load byte for byte, lib/ flattened into keys and laid out again by the volume', () => {
-    const data = (find(name, 'ConfigMap', LOADTEST_CONFIG_MAP).object as unknown as { data: Record<string, string> }).data;
+    const data = (locate(name, 'ConfigMap', LOADTEST_CONFIG_MAP).object as unknown as { data: Record<string, string> }).data;
     const onDisk = scriptsOnDisk();
     expect(onDisk).toEqual(expect.arrayContaining(['api.ts', 'realtime.ts', 'database.ts', 'lib/config.ts']));
     expect(loadtestFiles().map((f) => f.path)).toEqual(onDisk);
@@ -112,14 +105,14 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     expect(data['run-k6.sh']).toBe(readFileSync(join(ROOT, 'charts/loadtest/files/run-k6.sh'), 'utf8'));
 
     for (const script of LOADTEST_SCRIPTS) {
-      const volume = jobSpec(find(name, 'Job', `loadtest-${script}`).object).template.spec.volumes.find((v) => v.configMap?.name === LOADTEST_CONFIG_MAP)!;
+      const volume = jobSpec(locate(name, 'Job', `loadtest-${script}`).object).template.spec.volumes.find((v) => v.configMap?.name === LOADTEST_CONFIG_MAP)!;
       expect(volume.configMap!.items).toEqual(expect.arrayContaining(onDisk.map((p) => ({ key: p.split('/').join('__'), path: p }))));
       expect(volume.configMap!.items).toHaveLength(onDisk.length + 1);
     }
   });
 
   describe.each(LOADTEST_SCRIPTS)('loadtest-%s', (script) => {
-    const job = find(name, 'Job', `loadtest-${script}`).object;
+    const job = locate(name, 'Job', `loadtest-${script}`).object;
     const spec = jobSpec(job);
     const pod = spec.template.spec;
     const container = pod.containers[0]!;
@@ -147,7 +140,7 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
       expect(spec.activeDeadlineSeconds).toBeLessThan(planned + loadtestSeconds(env.loadtest.deadlineMargin) + 3600);
       expect(pod.serviceAccountName).toBe(`loadtest-${script}`);
       expect(pod.automountServiceAccountToken).toBe(false);
-      expect(find(name, 'ServiceAccount', `loadtest-${script}`).object).toMatchObject({ automountServiceAccountToken: false });
+      expect(locate(name, 'ServiceAccount', `loadtest-${script}`).object).toMatchObject({ automountServiceAccountToken: false });
     });
 
     it('takes users, durations, thresholds and resources from the environment', () => {
@@ -171,7 +164,7 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     });
 
     it('may open connections to Kong\'s TLS port and Prometheus\'s port only, and admits none', () => {
-      const policy = find(name, 'NetworkPolicy', `loadtest-${script}`).object.spec as PolicySpec;
+      const policy = locate(name, 'NetworkPolicy', `loadtest-${script}`).object.spec as PolicySpec;
       expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
       expect(policy.ingress).toEqual([]);
       for (const [key, value] of Object.entries(policy.podSelector.matchLabels)) expect(spec.template.metadata.labels[key]).toBe(value);
@@ -190,7 +183,7 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
   });
 
   it('passes each script its own settings: channels, sign-in (the api test signs in the database test\'s users)', () => {
-    const container = (script: string) => jobSpec(find(name, 'Job', `loadtest-${script}`).object).template.spec.containers[0]!;
+    const container = (script: string) => jobSpec(locate(name, 'Job', `loadtest-${script}`).object).template.spec.containers[0]!;
     const api = container('api');
     expect(valueOf(api, 'LOADTEST_AUTH_MODE')).toBe(env.loadtest.database.users);
     expect(valueOf(api, 'LOADTEST_EMAIL_DOMAIN')).toBe(env.loadtest.database.emailDomain);
@@ -208,9 +201,9 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
   });
 
   it('has Prometheus accept remote writes, from the load-test pods only besides its usual readers', () => {
-    const sts = find(name, 'StatefulSet', 'prometheus').object.spec as { template: { spec: { containers: { args: string[] }[] } } };
+    const sts = locate(name, 'StatefulSet', 'prometheus').object.spec as { template: { spec: { containers: { args: string[] }[] } } };
     expect(sts.template.spec.containers[0]!.args).toContain('--web.enable-remote-write-receiver');
-    const policy = find(name, 'NetworkPolicy', 'prometheus').object.spec as PolicySpec;
+    const policy = locate(name, 'NetworkPolicy', 'prometheus').object.spec as PolicySpec;
     const loadtestRule = (policy.ingress ?? []).filter((r) => r.from?.some((p) => p.podSelector?.matchLabels['app.kubernetes.io/component'] === LOADTEST_COMPONENT));
     expect(loadtestRule).toEqual([
       {
@@ -221,7 +214,7 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
   });
 
   it('reads its key from the app namespace\'s one copy of supabase-jwt, which the app chart provides', () => {
-    const { specs } = platformSecrets(ENVIRONMENTS.find((e) => e.name === name));
+    const { specs } = platformSecrets(environmentInput(name));
     const copies = specs.filter((s) => s.namespace === appNamespace && s.name === 'supabase-jwt');
     expect(copies).toHaveLength(1);
     expect(copies[0]!.keys.map((k) => k.key)).toEqual(expect.arrayContaining(['jwt-secret', 'loadtest-key']));
@@ -229,7 +222,7 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
     const ids = specs.map((s) => `${s.namespace}/${s.name}`);
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
     if (env.secrets.source === 'external-secrets') {
-      const external = located(name).filter((l) => l.object.kind === 'ExternalSecret' && l.object.metadata.name === 'supabase-jwt' && l.object.metadata.namespace === appNamespace);
+      const external = objectsOf(name).filter((l) => l.object.kind === 'ExternalSecret' && l.object.metadata.name === 'supabase-jwt' && l.object.metadata.namespace === appNamespace);
       expect(external.map((l) => l.file)).toEqual([`app/ExternalSecret.${appNamespace}.supabase-jwt.yaml`]);
       expect((external[0]!.object.spec as { data: { secretKey: string }[] }).data.map((d) => d.secretKey)).toContain('loadtest-key');
     }
@@ -237,8 +230,8 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
 });
 
 describe('environment settings', () => {
-  const dev = ENVIRONMENTS.find((e) => e.name === 'dev')!;
-  const production = ENVIRONMENTS.find((e) => e.name === 'production')!;
+  const dev = environmentInput('dev');
+  const production = environmentInput('production');
   const jobEnv = (input: EnvironmentInput, script: string) => {
     const { manifests } = renderEnvironment(input);
     const job = parse(manifests.get(`on-demand/Job.app.loadtest-${script}.yaml`)!) as K8sObject;
@@ -254,7 +247,7 @@ describe('environment settings', () => {
   });
 
   it('defaults to production\'s targets: 10,000 api users, 10,000 Realtime connections, 500 database users', () => {
-    const env = parseEnvironment(production);
+    const env = environment('production');
     expect([env.loadtest.api.vus, env.loadtest.realtime.vus, env.loadtest.database.vus]).toEqual([10_000, 10_000, 500]);
     expect(env.loadtest.database.users).toBe('password');
   });

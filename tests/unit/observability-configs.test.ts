@@ -12,7 +12,7 @@ import { COLLECTOR_CONFIG_FILE, type CollectorConfig, collectorConfig, parseColl
 import { LOKI_CONFIG_FILE, type LokiConfig, lokiConfig, parseLokiConfig, renderLokiConfig } from '../../charts/observability/config/loki';
 import { TEMPO_CONFIG_FILE, type TempoConfig, parseTempoConfig, renderTempoConfig, tempoConfig } from '../../charts/observability/config/tempo';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
-import { configMapData, objectsOf } from '../helpers';
+import { configMapData, find } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -25,7 +25,7 @@ const shipped = (env: string) => ({
 
 /** The first container's environment of a workload, with each value from the pod (fieldRef) filled with a sample. */
 function containerEnv(env: string, kind: string, name: string): Record<string, string> {
-  const found = objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name)?.object as Obj;
+  const found = find<Obj>(env, kind, name);
   const samples: Record<string, string> = { 'status.podIP': '10.1.2.3', 'spec.nodeName': 'node-a' };
   return Object.fromEntries(
     (found.spec.template.spec.containers[0].env as Obj[]).map((v) => [v.name, v.value ?? samples[v.valueFrom?.fieldRef?.fieldPath] ?? '<secret>']),

@@ -3,14 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { JOBS } from '../../charts/observability/metrics-catalogue';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
-import { configMapData, objectsOf } from '../helpers';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
+import { configMapData, environment, find, objectsOf, tryFind } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-const find = (env: string, kind: string, name: string, namespace?: string): Obj =>
-  objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name && (namespace === undefined || l.object.metadata.namespace === namespace))?.object;
-const envOf = (name: string) => parseEnvironment(ENVIRONMENTS.find((e) => e.name === name));
 
 describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
   it('runs every component of the stack', () => {
@@ -25,17 +21,17 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
       ['DaemonSet', 'alloy'],
       ['DaemonSet', 'node-exporter'],
     ] as const) {
-      expect(find(env, kind, name), `${kind} ${name}`).toBeDefined();
+      expect(find<Obj>(env, kind, name), `${kind} ${name}`).toBeDefined();
     }
   });
 
   it('sizes retention and volumes from the environment', () => {
-    const o = envOf(env).observability;
-    const prom = find(env, 'StatefulSet', 'prometheus');
+    const o = environment(env).observability;
+    const prom = find<Obj>(env, 'StatefulSet', 'prometheus');
     expect(prom.spec.template.spec.containers[0].args).toContain(`--storage.tsdb.retention.time=${o.prometheus.retention}`);
     expect(prom.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(o.prometheus.volumeSize);
-    expect(find(env, 'StatefulSet', 'loki').spec.template.spec.containers[0].env).toContainEqual({ name: 'LOKI_RETENTION', value: o.loki.retention });
-    expect(find(env, 'StatefulSet', 'alertmanager').spec.replicas).toBe(o.alertmanager.replicas);
+    expect(find<Obj>(env, 'StatefulSet', 'loki').spec.template.spec.containers[0].env).toContainEqual({ name: 'LOKI_RETENTION', value: o.loki.retention });
+    expect(find<Obj>(env, 'StatefulSet', 'alertmanager').spec.replicas).toBe(o.alertmanager.replicas);
   });
 
   it('confines host access to node-exporter, in its own namespace, declared with a reason', () => {
@@ -44,13 +40,13 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
       return spec?.hostNetwork || spec?.hostPID || spec?.volumes?.some((v: Obj) => v.hostPath);
     });
     expect(hostPods.map((l) => `${l.object.kind}/${l.object.metadata.namespace}/${l.object.metadata.name}`)).toEqual(['DaemonSet/node-exporter/node-exporter']);
-    const ds = find(env, 'DaemonSet', 'node-exporter');
+    const ds = find<Obj>(env, 'DaemonSet', 'node-exporter');
     expect(ds.metadata.annotations['exempt.policy.supabase-platform/host-isolation']).toMatch(/node metrics/);
     expect(ds.spec.template.spec.volumes.every((v: Obj) => !v.hostPath || ds.spec.template.spec.containers[0].volumeMounts.find((m: Obj) => m.name === v.name).readOnly)).toBe(true);
-    const ns = find(env, 'Namespace', 'node-exporter');
+    const ns = find<Obj>(env, 'Namespace', 'node-exporter');
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
     expect(ns.metadata.labels['pod-security.kubernetes.io/warn']).toBe('restricted');
-    expect(find(env, 'Namespace', 'observability').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(find<Obj>(env, 'Namespace', 'observability').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
   it('grants only read access to the API, with no wildcards', () => {
@@ -71,7 +67,7 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
     const config = parse(configMapData(env, 'prometheus-config')['prometheus.yml']!);
     const pods = config.scrape_configs.find((j: Obj) => j.job_name === 'platform-pods');
     expect(pods.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_pod_label_rollouts_pod_template_hash'], regex: '(.+)', target_label: 'rollouts_pod_template_hash' });
-    expect(config.alerting.alertmanagers[0].static_configs[0].targets).toHaveLength(envOf(env).observability.alertmanager.replicas);
+    expect(config.alerting.alertmanagers[0].static_configs[0].targets).toHaveLength(environment(env).observability.alertmanager.replicas);
   });
 
   it('scrapes ports named metrics or metrics-<something>: Redis, its Sentinels and the primary proxy under their jobs', () => {
@@ -84,7 +80,7 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
     expect(['redis', 'sentinel', 'metrics-', 'metricsx', 'http-metrics'].filter(scraped)).toEqual([]);
     // Which containers of a workload Prometheus scrapes, and the job their series get.
     const targets = (kind: string, name: string) => {
-      const template = find(env, kind, name)?.spec.template;
+      const template = tryFind<Obj>(env, kind, name)?.spec.template;
       if (!template) return undefined;
       return {
         job: template.metadata.labels['app.kubernetes.io/name'],
@@ -92,7 +88,7 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
         containers: template.spec.containers.filter((c: Obj) => (c.ports ?? []).some((p: Obj) => scraped(p.name))).map((c: Obj) => c.name),
       };
     };
-    const replicated = envOf(env).components.redis.replicas > 1;
+    const replicated = environment(env).components.redis.replicas > 1;
     const partOf = 'supabase-platform';
     expect(targets('StatefulSet', 'redis')).toEqual({ job: JOBS.redis, partOf, containers: replicated ? ['exporter', 'sentinel-exporter'] : ['exporter'] });
     expect(targets('Deployment', JOBS.redisPrimary)).toEqual(replicated ? { job: JOBS.redisPrimary, partOf, containers: ['haproxy'] } : undefined);
@@ -103,22 +99,22 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
     const datasources = (parse(provisioning['datasources.yaml']!)).datasources.map((d: Obj) => d.type);
     expect(datasources).toEqual(expect.arrayContaining(['prometheus', 'loki', 'tempo']));
     expect(Object.keys(configMapData(env, 'grafana-dashboards')).length).toBeGreaterThanOrEqual(5);
-    const vars = find(env, 'StatefulSet', 'grafana').spec.template.spec.containers[0].env;
+    const vars = find<Obj>(env, 'StatefulSet', 'grafana').spec.template.spec.containers[0].env;
     expect(vars.find((v: Obj) => v.name === 'GF_SECURITY_ADMIN_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'grafana-admin', key: 'admin-password' });
   });
 
   it("points the app's traces at the collector and lets them through", () => {
-    const api = find(env, 'Rollout', 'api').spec.template;
+    const api = find<Obj>(env, 'Rollout', 'api').spec.template;
     const endpoint = api.spec.containers[0].env.find((v: Obj) => v.name === 'OTEL_EXPORTER_OTLP_ENDPOINT').value;
     expect(endpoint).toBe('http://otel-collector.observability.svc.cluster.local:4318');
     expect(api.metadata.labels['access.supabase-platform/tracing']).toBe('true');
-    const collector = find(env, 'NetworkPolicy', 'otel-collector');
+    const collector = find<Obj>(env, 'NetworkPolicy', 'otel-collector');
     const otlp = collector.spec.ingress.find((r: Obj) => r.ports[0].port === 4318);
     expect(otlp.from[0].podSelector.matchLabels).toEqual({ 'access.supabase-platform/tracing': 'true' });
   });
 
   it('ships logs through the API server, from the platform namespaces only', () => {
-    const alloy = find(env, 'DaemonSet', 'alloy').spec.template.spec;
+    const alloy = find<Obj>(env, 'DaemonSet', 'alloy').spec.template.spec;
     expect(alloy.volumes.some((v: Obj) => v.hostPath)).toBe(false);
     expect(alloy.containers[0].env).toContainEqual({ name: 'WATCHED_NAMESPACES', value: 'supabase,app,observability' });
   });

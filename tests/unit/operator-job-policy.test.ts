@@ -1,5 +1,5 @@
 // Operators cannot escalate (charts/security/operator-job-policy-chart.ts): each synthesised
-// ClusterPolicy is sent, through tests/policy/kyverno.ts, the Jobs an operator may create (every
+// ClusterPolicy is sent, through checks/kyverno.ts, the Jobs an operator may create (every
 // on-demand template unchanged, and as `npm run cli` fills it in) and every way out of them (another
 // image, Secret, volume, ServiceAccount, labels, capabilities, command, environment, more pods),
 // each as the API server would hand it to Kyverno. Jobs of Argo CD and of the CronJob controller
@@ -7,17 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import { loadtestJob } from '../../cli/loadtest';
 import { parseRestoreArgs, restoreObjects } from '../../cli/restore';
-import { ENVIRONMENTS } from '../../environments';
 import { LOADTEST_SCRIPTS } from '../../environments/loadtest';
-import { parseEnvironment } from '../../environments/schema';
 import { IMAGES, imageRef } from '../../lib/images';
 import { search } from '../../lib/jmespath';
 import { operatorGroup } from '../../charts/security/operator-access-chart';
 import { JOB_CONTROLLER_LABELS } from '../../charts/security/operator-job-policy-chart';
-import { objectsOf, renderedManifests } from '../helpers';
-import { type AdmissionRequest, admit } from '../policy/kyverno';
-import type { K8sObject } from '../policy/objects';
-import { schemaErrors } from '../policy/schema';
+import { environments, objectsOf, renderedManifests } from '../helpers';
+import { type AdmissionRequest, admit } from '../../checks/kyverno';
+import type { K8sObject } from '../../checks/objects';
+import { schemaErrors } from '../../checks/schema';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const NOW = new Date('2026-11-27T14:05:09.123Z');
@@ -133,7 +131,7 @@ const WAYS: Way[] = [
   { what: 'a selector of other pods', template: 'redis-restore', change: (j) => Object.assign(j.spec, { manualSelector: true, selector: { matchLabels: { 'app.kubernetes.io/name': 'redis' } } }) },
 ];
 
-describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s', (name, env) => {
+describe.each(environments())('%s', (name, env) => {
   const located = objectsOf(name);
   const policy = located.find((l) => l.object.kind === 'ClusterPolicy' && l.object.metadata.name === `${env.namespacePrefix}operator-jobs-from-templates`)!.object;
   const templates = located.filter((l) => l.file.startsWith('on-demand/') && l.object.kind === 'Job').map((l) => l.object as Obj);

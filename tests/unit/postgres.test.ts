@@ -8,8 +8,8 @@ import { clusterParameters, PGSODIUM_PATHS, SHARED_PRELOAD_LIBRARIES } from '../
 import { LOGIN_ROLES } from '../../charts/postgres/roles';
 import { pgSize, tune } from '../../charts/postgres/tuning';
 import { clusterSpec } from '../integration/pg-checks';
-import { configMapData, objectsOf } from '../helpers';
-import type { K8sObject } from '../policy/objects';
+import { configMapData, find, objectsOf, tryFind } from '../helpers';
+import type { K8sObject } from '../../checks/objects';
 
 const GB = 2 ** 30;
 const settings = (memoryGb: number, cpuCores: number, maxConnections: number) =>
@@ -94,10 +94,10 @@ describe('pg_hba', () => {
 });
 
 describe('postgres chart', () => {
-  const find = (env: string, kind: string, name: string) => objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name)?.object as (K8sObject & Record<string, any>) | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  type Found = K8sObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
   it('runs production as three instances with quorum synchronous replication and quorum failover', () => {
-    const spec = find('production', 'Cluster', 'postgres')!.spec;
+    const spec = find<Found>('production', 'Cluster', 'postgres').spec;
     expect(spec.instances).toBe(3);
     expect(spec.postgresql.synchronous).toEqual({ method: 'any', number: 1, dataDurability: 'required', failoverQuorum: true });
     expect(spec.affinity).toEqual({ enablePodAntiAffinity: true, podAntiAffinityType: 'required', topologyKey: 'kubernetes.io/hostname' });
@@ -108,13 +108,13 @@ describe('postgres chart', () => {
   });
 
   it('keeps dev a single instance and staging two with preferred durability', () => {
-    expect(find('dev', 'Cluster', 'postgres')!.spec.instances).toBe(1);
-    expect(find('dev', 'Cluster', 'postgres')!.spec.postgresql.synchronous).toBeUndefined();
-    expect(find('staging', 'Cluster', 'postgres')!.spec.postgresql.synchronous).toMatchObject({ dataDurability: 'preferred', number: 1 });
+    expect(find<Found>('dev', 'Cluster', 'postgres').spec.instances).toBe(1);
+    expect(find<Found>('dev', 'Cluster', 'postgres').spec.postgresql.synchronous).toBeUndefined();
+    expect(find<Found>('staging', 'Cluster', 'postgres').spec.postgresql.synchronous).toMatchObject({ dataDurability: 'preferred', number: 1 });
   });
 
   it('gives every instance and every recovery the same pgsodium key, from one Secret', () => {
-    const spec = find('production', 'Cluster', 'postgres')!.spec;
+    const spec = find<Found>('production', 'Cluster', 'postgres').spec;
     expect(spec.projectedVolumeTemplate.sources[0].secret).toEqual({ name: 'postgres-pgsodium', items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o440 }] });
     expect(spec.projectedVolumeTemplate.sources[1].configMap.items[0]).toEqual({ key: 'getkey.sh', path: 'pgsodium/getkey.sh', mode: 0o555 });
     expect(`${PGSODIUM_PATHS.projected}/${spec.projectedVolumeTemplate.sources[0].secret.items[0].path}`).toBe(PGSODIUM_PATHS.key);
@@ -123,7 +123,7 @@ describe('postgres chart', () => {
 
   it("maps every managed role's password to its own Secret, and every consumer reads that Secret", () => {
     for (const env of ['dev', 'production']) {
-      const roles = find(env, 'Cluster', 'postgres')!.spec.managed.roles as { name: string; passwordSecret: { name: string } }[];
+      const roles = find<Found>(env, 'Cluster', 'postgres').spec.managed.roles as { name: string; passwordSecret: { name: string } }[];
       expect(roles.map((r) => r.name).sort()).toEqual(Object.keys(LOGIN_ROLES).sort());
       for (const r of roles) expect(r.passwordSecret.name).toBe(`postgres-role-${r.name.replaceAll('_', '-')}`);
       // Every container that reads a role Secret's password logs in as that role.
@@ -157,15 +157,15 @@ describe('postgres chart', () => {
   });
 
   it('gets role passwords from External Secrets outside dev, typed and labelled for the operator', () => {
-    expect(find('dev', 'ExternalSecret', 'postgres-role-authenticator')).toBeUndefined();
-    const es = find('production', 'ExternalSecret', 'postgres-role-authenticator')!;
+    expect(tryFind('dev', 'ExternalSecret', 'postgres-role-authenticator')).toBeUndefined();
+    const es = find<Found>('production', 'ExternalSecret', 'postgres-role-authenticator');
     expect(es.spec.target).toMatchObject({ name: 'postgres-role-authenticator', creationPolicy: 'Orphan', deletionPolicy: 'Retain' });
     expect(es.spec.target.template).toEqual({ mergePolicy: 'Merge', type: 'kubernetes.io/basic-auth', metadata: { labels: { 'cnpg.io/reload': 'true' } } });
     expect(es.spec.data.map((d: { secretKey: string }) => d.secretKey).sort()).toEqual(['password', 'username']);
   });
 
   it('admits on 5432 only labelled clients, the other instances, the poolers and the operator', () => {
-    const np = find('staging', 'NetworkPolicy', 'postgres')!;
+    const np = find<Found>('staging', 'NetworkPolicy', 'postgres');
     expect(np.spec.podSelector.matchLabels).toEqual({ 'cnpg.io/cluster': 'postgres', 'cnpg.io/podRole': 'instance' });
     const pg = np.spec.ingress.find((r: { ports: { port: number }[] }) => r.ports[0]!.port === 5432);
     expect(pg.from.map((p: { podSelector: { matchLabels: Record<string, string> } }) => p.podSelector.matchLabels)).toEqual([
@@ -178,26 +178,26 @@ describe('postgres chart', () => {
   });
 
   it('puts rw and ro PgBouncer poolers in transaction mode with bounded server connections and TLS', () => {
-    const rw = find('production', 'Pooler', 'postgres-pooler-rw')!.spec;
+    const rw = find<Found>('production', 'Pooler', 'postgres-pooler-rw').spec;
     expect(rw).toMatchObject({ type: 'rw', instances: 3, cluster: { name: 'postgres' } });
     expect(rw.pgbouncer.poolMode).toBe('transaction');
     expect(rw.pgbouncer.parameters).toMatchObject({ default_pool_size: '15', max_db_connections: '15', client_tls_sslmode: 'require' });
     // The operator's webhook refuses any parameter outside its allow-list.
     expect(Object.keys(rw.pgbouncer.parameters).filter((p) => !PGBOUNCER_ALLOWED_PARAMETERS.includes(p))).toEqual([]);
     expect(rw.pgbouncer.pg_hba).toEqual(['hostssl all defi_app all scram-sha-256', 'host all all all reject']);
-    expect(find('production', 'Pooler', 'postgres-pooler-ro')!.spec.type).toBe('ro');
-    expect(find('dev', 'Pooler', 'postgres-pooler-ro')).toBeUndefined();
-    const cert = find('production', 'Certificate', 'postgres-server-tls')!.spec;
+    expect(find<Found>('production', 'Pooler', 'postgres-pooler-ro').spec.type).toBe('ro');
+    expect(tryFind('dev', 'Pooler', 'postgres-pooler-ro')).toBeUndefined();
+    const cert = find<Found>('production', 'Certificate', 'postgres-server-tls').spec;
     expect(cert.dnsNames).toEqual(expect.arrayContaining(['postgres-rw.supabase.svc', 'postgres-pooler-rw.supabase.svc.cluster.local', 'postgres-pooler-ro.supabase.svc']));
   });
 
   it('archives to the object store in another region in production, and not at all in dev', () => {
-    const spec = find('production', 'Cluster', 'postgres')!.spec;
+    const spec = find<Found>('production', 'Cluster', 'postgres').spec;
     expect(spec.plugins).toEqual([{ name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'postgres-store' } }]);
-    const store = find('production', 'ObjectStore', 'postgres-store')!.spec;
+    const store = find<Found>('production', 'ObjectStore', 'postgres-store').spec;
     expect(store.configuration.destinationPath).toBe('s3://defi-production-pg-backups/production');
     expect(store.configuration.wal).toMatchObject({ compression: 'gzip', encryption: 'AES256' });
-    expect(find('dev', 'Cluster', 'postgres')!.spec.plugins).toBeUndefined();
-    expect(find('dev', 'ObjectStore', 'postgres-store')).toBeUndefined();
+    expect(find<Found>('dev', 'Cluster', 'postgres').spec.plugins).toBeUndefined();
+    expect(tryFind('dev', 'ObjectStore', 'postgres-store')).toBeUndefined();
   });
 });

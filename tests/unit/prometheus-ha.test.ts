@@ -4,9 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { POD_NAME_ENV, REPLICA_LABEL } from '../../charts/observability/prometheus-config';
-import { ENVIRONMENTS } from '../../environments';
-import { parseEnvironment } from '../../environments/schema';
-import { configMapData, objectsOf } from '../helpers';
+import { configMapData, environments, objectsOf } from '../helpers';
 
 interface StatefulSet {
   spec: {
@@ -15,7 +13,7 @@ interface StatefulSet {
   };
 }
 
-describe.each(ENVIRONMENTS.map((e) => [e.name, parseEnvironment(e)] as const))('%s Prometheus', (name, env) => {
+describe.each(environments())('%s Prometheus', (name, env) => {
   const set = objectsOf(name).find((l) => l.object.kind === 'StatefulSet' && l.object.metadata.name === 'prometheus')!.object as unknown as StatefulSet;
   const expected = name === 'production' ? 2 : 1;
 

@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REALTIME_CLUSTER_PORTS, REALTIME_CLUSTER_SERVICE, REALTIME_NODE_BASENAME, REALTIME_SERVICE } from '../../charts/supabase/realtime';
-import { ENVIRONMENTS } from '../../environments';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
-import { effectiveFlows, flowKey } from '../../lib/reachability';
+import { effectiveFlows, flowKey } from '../../checks/reachability';
 import { platformSecrets } from '../../platform';
-import { objectsOf } from '../helpers';
+import { environmentInput, find, objectsOf, tryFind } from '../helpers';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -24,11 +23,10 @@ const CLUSTER_PORTS = Object.values(REALTIME_CLUSTER_PORTS).sort((a, b) => a - b
 
 function realtimeOf(env: string) {
   const objects = objectsOf(env).map((l) => l.object as Obj);
-  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
-  const deployment = find('Deployment', REALTIME_SERVICE)!;
+  const deployment = find<Obj>(env, 'Deployment', REALTIME_SERVICE);
   const container = deployment.spec.template.spec.containers.find((c: Obj) => c.name === 'realtime');
   const vars: Record<string, Obj> = Object.fromEntries(container.env.map((e: Obj) => [e.name, e]));
-  return { objects, find, deployment, container, vars, namespace: deployment.metadata.namespace as string, selector: deployment.spec.selector.matchLabels as Record<string, string> };
+  return { objects, deployment, container, vars, namespace: deployment.metadata.namespace as string, selector: deployment.spec.selector.matchLabels as Record<string, string> };
 }
 
 /** A NetworkPolicy peer that is exactly Realtime's own pods, in its own namespace. */
@@ -41,7 +39,7 @@ describe.each(ENVIRONMENT_NAMES)('%s: Realtime forms one cluster', (env) => {
   const r = realtimeOf(env);
 
   it('has a headless Service over its pods, ready or not, on the cluster ports', () => {
-    const service = r.find('Service', REALTIME_CLUSTER_SERVICE);
+    const service = tryFind<Obj>(env, 'Service', REALTIME_CLUSTER_SERVICE);
     expect(service, `Service ${REALTIME_CLUSTER_SERVICE}`).toBeDefined();
     expect(service!.metadata.namespace).toBe(r.namespace);
     expect(service!.spec.clusterIP).toBe('None');
@@ -75,17 +73,17 @@ describe.each(ENVIRONMENT_NAMES)('%s: Realtime forms one cluster', (env) => {
 
   it('reads the cookie from its Secret, and from nowhere else', () => {
     expect(r.vars.RELEASE_COOKIE).toEqual({ name: 'RELEASE_COOKIE', valueFrom: { secretKeyRef: { name: COOKIE_SECRET_NAME, key: COOKIE_KEY } } });
-    const spec = platformSecrets(ENVIRONMENTS.find((e) => e.name === env)).specs.filter((s) => s.name === COOKIE_SECRET_NAME);
+    const spec = platformSecrets(environmentInput(env)).specs.filter((s) => s.name === COOKIE_SECRET_NAME);
     expect(spec).toHaveLength(1);
     expect(spec[0]).toMatchObject({ namespace: r.namespace, keys: [{ key: COOKIE_KEY, generate: { kind: 'hex' } }] });
-    const external = r.find('ExternalSecret', COOKIE_SECRET_NAME);
+    const external = tryFind(env, 'ExternalSecret', COOKIE_SECRET_NAME);
     expect(external !== undefined, 'an ExternalSecret exactly where the environment reads Secrets from a manager').toBe(env !== 'dev');
     for (const o of r.objects.filter((x) => x.kind === 'ConfigMap')) expect(JSON.stringify(o.data ?? {})).not.toMatch(/COOKIE|setcookie/i);
     expect(JSON.stringify(r.container.command)).not.toMatch(/cookie/i);
   });
 
   it('admits exactly its own pods on exactly the cluster ports, in both directions', () => {
-    const policy = r.find('NetworkPolicy', REALTIME_SERVICE)!;
+    const policy = find<Obj>(env, 'NetworkPolicy', REALTIME_SERVICE);
     expect(policy.spec.podSelector.matchLabels).toEqual(r.selector);
     const own = ownPods(r.namespace, r.selector);
     for (const [direction, peersOf] of [['ingress', 'from'], ['egress', 'to']] as const) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { maxmemoryBytes, redisConf } from '../../charts/redis/config';
 import { parseEnvironment } from '../../environments/schema';
 import { staging } from '../../environments/staging';
-import { configMapData, objectsOf } from '../helpers';
+import { configMapData, find, objectsOf, tryFind } from '../helpers';
 
 describe('redis.conf', () => {
   const env = parseEnvironment(staging);
@@ -47,9 +47,7 @@ describe('redis chart', () => {
 // separate nodes (and zones in production), HAProxy as the one address, backups from the instances.
 describe.each(['staging', 'production'] as const)('%s: Redis with replicas', (envName) => {
   type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const objects = objectsOf(envName).map((l) => l.object as Obj);
-  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
-  const sts = find('StatefulSet', 'redis')!;
+  const sts = find<Obj>(envName, 'StatefulSet', 'redis');
   const pod = sts.spec.template.spec;
   const containers = Object.fromEntries(pod.containers.map((c: Obj) => [c.name, c]));
   const envOf = (c: Obj) => Object.fromEntries(c.env.filter((e: Obj) => 'value' in e).map((e: Obj) => [e.name, e.value]));
@@ -61,12 +59,12 @@ describe.each(['staging', 'production'] as const)('%s: Redis with replicas', (en
     expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
     expect(pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe(envName === 'production' ? 'DoNotSchedule' : 'ScheduleAnyway');
     expect(Object.keys(containers)).toEqual(['redis', 'exporter', 'sentinel', 'sentinel-exporter']);
-    expect(find('PodDisruptionBudget', 'redis')!.spec.maxUnavailable).toBe(1);
+    expect(find<Obj>(envName, 'PodDisruptionBudget', 'redis').spec.maxUnavailable).toBe(1);
   });
 
   it('has no Service that would send clients to a random instance; HAProxy is the address', () => {
-    expect(find('Service', 'redis')).toBeUndefined();
-    const proxy = find('Deployment', 'redis-primary')!;
+    expect(tryFind(envName, 'Service', 'redis')).toBeUndefined();
+    const proxy = find<Obj>(envName, 'Deployment', 'redis-primary');
     expect(proxy.spec.replicas).toBe(2);
     expect(proxy.spec.template.spec.containers[0].image).toMatch(/^docker\.io\/library\/haproxy:3\.0\.\d+-alpine$/);
     const cfg = configMapData(envName, 'redis-primary-config')['haproxy.cfg']!;
@@ -99,10 +97,10 @@ describe.each(['staging', 'production'] as const)('%s: Redis with replicas', (en
   });
 
   it('gives the product the Sentinels and the backup every instance', () => {
-    const worker = find('Deployment', 'worker')!;
+    const worker = find<Obj>(envName, 'Deployment', 'worker');
     expect(envOf(worker.spec.template.spec.containers[0]).REDIS_SENTINELS).toBe(hosts(26379).join(','));
     expect(envOf(worker.spec.template.spec.containers[0]).REDIS_HOST).toBe(`redis-primary.${ns}.svc.cluster.local`);
-    const backup = find('CronJob', 'redis-backup')!;
+    const backup = find<Obj>(envName, 'CronJob', 'redis-backup');
     const job = backup.spec.jobTemplate.spec.template.spec;
     const main = [...(job.initContainers ?? []), ...job.containers].find((c: Obj) => c.env?.some((e: Obj) => e.name === 'REDIS_HOSTS'));
     expect(envOf(main).REDIS_HOSTS).toBe(hosts(6379).join(' '));

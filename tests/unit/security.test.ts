@@ -1,11 +1,9 @@
 // The admission policy for the product's images (charts/security/image-policy-chart.ts): which
 // images it covers, whose signature it accepts, and that it leaves the pods as Argo CD wrote them.
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENTS } from '../../environments';
-import { parseEnvironment } from '../../environments/schema';
 import { IMAGES, imageRef } from '../../lib/images';
 import { signerSubjectRegExp } from '../../lib/release-signing';
-import { objectsOf } from '../helpers';
+import { environments, objectsOf } from '../helpers';
 
 interface VerifyImages {
   imageReferences: string[];
@@ -20,7 +18,7 @@ interface VerifyImages {
 /** Kyverno's imageReferences wildcard: `*` matches any run of characters. */
 const wildcard = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`);
 
-describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s', (name, env) => {
+describe.each(environments())('%s', (name, env) => {
   const objects = objectsOf(name).map((l) => l.object);
   const policy = objects.find((o) => o.kind === 'ClusterPolicy' && o.metadata.name === `${env.namespacePrefix}verify-product-images`)!;
   const rule = (policy.spec as { rules: { match: { any: { resources: { namespaces: string[] } }[] }; verifyImages: VerifyImages[] }[] }).rules[0]!;
@@ -63,7 +61,7 @@ describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] 
   });
 });
 
-describe.each(ENVIRONMENTS.map((input) => [input.name, parseEnvironment(input)] as const))('%s operator access', (name, env) => {
+describe.each(environments())('%s operator access', (name, env) => {
   const objects = objectsOf(name).map((l) => l.object);
   const group = `${env.namespacePrefix}supabase-platform-operators`;
   const bindings = objects.filter((o) => o.kind === 'RoleBinding' && (o as unknown as { subjects: { name: string }[] }).subjects.some((s) => s.name === group));

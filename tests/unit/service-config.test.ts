@@ -9,8 +9,7 @@ import { API_METRICS, HASH_LABEL } from '../../charts/app/canary';
 import { apiQueries } from '../../charts/observability/dashboards/gateway-api';
 import { METRIC_CATALOGUE } from '../../charts/observability/metrics-catalogue';
 import { SHORTEST_SCHEDULE_SECONDS } from '../../charts/observability/rules/product';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { API_DRAIN_SECONDS, COMPONENTS, ENV_VARS, loadConfig, SHUTDOWN_SECONDS } from '../../service/src/config';
 import {
   HTTP_DURATION,
@@ -23,7 +22,7 @@ import {
   WORKER_METRICS,
 } from '../../service/src/contract';
 import { appEnv, appPod, kubeletEnv } from '../app-workloads';
-import { objectsOf, ROOT } from '../helpers';
+import { environment, objectsOf, ROOT } from '../helpers';
 
 const SRC = join(ROOT, 'service/src');
 
@@ -58,8 +57,7 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   });
 
   it('keeps each p95 limit of the canary analysis on a bucket bound of the duration histogram', () => {
-    const input = ENVIRONMENTS.find((e) => (e as { name: string }).name === env);
-    const max = parseEnvironment(input).app.canary.analysis.maxP95Seconds;
+    const max = environment(env).app.canary.analysis.maxP95Seconds;
     expect(HTTP_DURATION_BUCKETS).toContain(max);
   });
 

@@ -7,11 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KongDeclarativeConfig } from '../../charts/gateway/kong-config';
 import { BURN_RATE_ALERTS, budgetOf, budgetSpent, DEFAULT_SLOS, exhaustion, recordName, SLO_WINDOWS, slos } from '../../charts/observability/slos';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { KONG_LATENCY_BUCKETS_MS } from '../../environments/slos';
 import { IMAGES } from '../../lib/images';
-import { configMapData } from '../helpers';
+import { configMapData, environment } from '../helpers';
 
 interface Rule {
   readonly record?: string;
@@ -20,7 +19,6 @@ interface Rule {
   readonly labels?: Record<string, string>;
 }
 
-const envOf = (name: string) => parseEnvironment(ENVIRONMENTS.find((e) => e.name === name)!);
 
 /** The shipped rules of an environment's SLO groups, by group name. */
 function shippedSloGroups(env: string): Map<string, Rule[]> {
@@ -93,12 +91,12 @@ describe('the SLO model', () => {
     // kong/plugins/prometheus/exporter.lua at 3.9.1: request_latency_ms uses UPSTREAM_LATENCY_BUCKETS.
     expect(IMAGES.kong.tag).toBe('3.9.1');
     expect(KONG_LATENCY_BUCKETS_MS).toEqual([25, 50, 80, 100, 250, 400, 700, 1000, 2000, 5000, 10000, 30000, 60000]);
-    for (const env of ENVIRONMENT_NAMES) expect(KONG_LATENCY_BUCKETS_MS).toContain(envOf(env).observability.slos.apiLatency.thresholdMs);
+    for (const env of ENVIRONMENT_NAMES) expect(KONG_LATENCY_BUCKETS_MS).toContain(environment(env).observability.slos.apiLatency.thresholdMs);
   });
 });
 
 describe.each(ENVIRONMENT_NAMES)('%s SLO rules as shipped', (name) => {
-  const env = envOf(name);
+  const env = environment(name);
   const groups = shippedSloGroups(name);
   const config = env.observability.slos;
 
@@ -138,7 +136,7 @@ interface Panel {
 }
 
 describe.each(ENVIRONMENT_NAMES)('%s SLO dashboard', (name) => {
-  const config = envOf(name).observability.slos;
+  const config = environment(name).observability.slos;
   const dashboard = JSON.parse(configMapData(name, 'grafana-dashboards')['slos.json']!) as { title: string; panels: Panel[] };
 
   it('shows per SLO its objective, the budget left over its window and the burn rate over every window', () => {

@@ -6,15 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseAlloyConfig } from '../../charts/observability/config/alloy';
 import { DATASOURCE_UIDS, TRACE_ID_PATTERN } from '../../charts/observability/grafana';
-import { ENVIRONMENTS } from '../../environments';
-import { ENVIRONMENT_NAMES, parseEnvironment } from '../../environments/schema';
-import { effectiveFlows, flowKey } from '../../lib/reachability';
-import { configMapData, objectsOf } from '../helpers';
+import { ENVIRONMENT_NAMES } from '../../environments/schema';
+import { effectiveFlows, flowKey } from '../../checks/reachability';
+import { configMapData, environment, find, objectsOf, tryFind } from '../helpers';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-const find = (env: string, kind: string, name: string): Obj => objectsOf(env).find((l) => l.object.kind === kind && l.object.metadata.name === name)?.object;
-const envOf = (name: string) => parseEnvironment(ENVIRONMENTS.find((e) => e.name === name));
-const containers = (env: string, name: string): Obj[] => find(env, 'Deployment', name).spec.template.spec.containers;
+const containers = (env: string, name: string): Obj[] => find<Obj>(env, 'Deployment', name).spec.template.spec.containers;
 const vars = (container: Obj): Record<string, string> => Object.fromEntries((container.env ?? []).filter((v: Obj) => v.value !== undefined).map((v: Obj) => [v.name, v.value]));
 
 const COLLECTOR = 'otel-collector.observability.svc.cluster.local';
@@ -33,10 +30,10 @@ const SENDERS = [
 
 describe.each(ENVIRONMENT_NAMES)('traces in %s', (env) => {
   const flows = () => new Set(effectiveFlows(objectsOf(env).map((l) => l.object)).map(flowKey));
-  const rate = envOf(env).observability.tracing.samplingRate;
+  const rate = environment(env).observability.tracing.samplingRate;
 
   it("starts a trace at Kong for every request, with no client's trace context believed", () => {
-    const kong = find(env, 'Deployment', 'kong').spec.template;
+    const kong = find<Obj>(env, 'Deployment', 'kong').spec.template;
     const k = vars(kong.spec.containers[0]);
     expect(k.KONG_PLUGINS!.split(',')).toContain('opentelemetry');
     expect(k.KONG_TRACING_INSTRUMENTATIONS).not.toBe('off');
@@ -53,7 +50,7 @@ describe.each(ENVIRONMENT_NAMES)('traces in %s', (env) => {
   });
 
   it.each(SENDERS)('exports $container traces to the collector, through the policies', (s) => {
-    const pod = find(env, 'Deployment', s.workload).spec.template;
+    const pod = find<Obj>(env, 'Deployment', s.workload).spec.template;
     const c = vars(pod.spec.containers.find((x: Obj) => x.name === s.container));
     for (const [name, value] of Object.entries(s.switches)) expect(c[name], name).toBe(value);
     expect(c[s.endpointVar]).toBe(`http://${COLLECTOR}:${s.port}`);
@@ -73,7 +70,7 @@ describe.each(ENVIRONMENT_NAMES)('traces in %s', (env) => {
 
   it('leaves out the services with no OpenTelemetry exporter at their pinned versions: PostgREST, postgres-meta, Studio', () => {
     for (const name of ['rest', 'meta', 'studio']) {
-      const deployment = find(env, 'Deployment', name);
+      const deployment = tryFind<Obj>(env, 'Deployment', name);
       if (!deployment) continue; // Studio only where it runs
       const text = JSON.stringify(deployment.spec.template);
       expect(text, name).not.toContain('OTEL_');
@@ -83,7 +80,7 @@ describe.each(ENVIRONMENT_NAMES)('traces in %s', (env) => {
   });
 
   it('admits OTLP only from pods labelled for tracing, on 4317 and 4318', () => {
-    const collector = find(env, 'NetworkPolicy', 'otel-collector');
+    const collector = find<Obj>(env, 'NetworkPolicy', 'otel-collector');
     const otlp = collector.spec.ingress.filter((r: Obj) => [4317, 4318].includes(r.ports[0].port));
     expect(otlp).toHaveLength(2);
     for (const rule of otlp) expect(rule.from).toEqual([expect.objectContaining({ podSelector: { matchLabels: { [TRACING_LABEL]: 'true' } } })]);

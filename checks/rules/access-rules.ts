@@ -2,7 +2,7 @@
 // certificate and TLS, and Kong's own hardening.
 import { containersOf, type K8sObject, podTemplate } from '../objects';
 import { type Rule, v } from './rule';
-import { cidrsOverlap } from '../../../lib/cidr';
+import { cidrsOverlap } from '../../lib/cidr';
 
 /** Verbs that let a role grant itself or others more than it has. */
 const ESCALATING_VERBS = ['escalate', 'bind', 'impersonate'];

@@ -1,9 +1,9 @@
 // Synthesis of every environment: render each into memory, then replace the output folder.
 // main.ts calls `main()`; the tests and the benchmark call `synthAll()`.
-import { ENVIRONMENTS } from '../environments';
-import { EnvironmentError } from '../environments/schema';
-import { renderEnvironment } from '../platform';
-import { type Manifests, writeOutput } from './output';
+import { ENVIRONMENTS } from './environments';
+import { EnvironmentError } from './environments/schema';
+import { renderEnvironment } from './platform';
+import { type Manifests, writeOutput } from './lib/output';
 
 /** Renders every environment, then writes them all; nothing is written if any fails. */
 export function synthAll(inputs: readonly unknown[], outdir: string): Map<string, Manifests> {

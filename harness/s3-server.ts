@@ -38,8 +38,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BARMAN_PLUGIN } from '../../charts/postgres/object-store';
-import { objectsOf } from '../helpers';
+import { BARMAN_PLUGIN } from '../charts/postgres/object-store';
+import { objectsOf } from '../checks/rendered';
 
 /** s3rver's only account. */
 const ACCESS_KEY_ID = 'S3RVER';

@@ -14,7 +14,7 @@ interface CrdSchema {
 
 let crdSchemas: Record<string, CrdSchema> | undefined;
 function crds(): Record<string, CrdSchema> {
-  crdSchemas ??= JSON.parse(readFileSync(join(__dirname, '../../imports/crd-schemas.json'), 'utf8')) as Record<string, CrdSchema>;
+  crdSchemas ??= JSON.parse(readFileSync(join(__dirname, '../imports/crd-schemas.json'), 'utf8')) as Record<string, CrdSchema>;
   return crdSchemas;
 }
 

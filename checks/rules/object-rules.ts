@@ -1,5 +1,5 @@
 // Rules about every object: schema validity, names, namespaces, labels, selectors and secrets.
-import { LABEL, MANAGED_BY, PART_OF } from '../../../lib/labels';
+import { LABEL, MANAGED_BY, PART_OF } from '../../lib/labels';
 import { containersOf, podTemplate } from '../objects';
 import { schemaErrors } from '../schema';
 import { isClusterScoped, type Rule, v } from './rule';

@@ -1,7 +1,7 @@
 // Rules about pods: the restricted profile, host isolation, resources, probes, identity and images.
-import { ALLOWED_REGISTRIES, IMAGES } from '../../../lib/images';
-import { IMAGE_DIGEST_EXCEPTIONS } from '../../../lib/policy';
-import { parseQuantity } from '../../../lib/quantity';
+import { ALLOWED_REGISTRIES, IMAGES } from '../../lib/images';
+import { IMAGE_DIGEST_EXCEPTIONS } from '../../lib/exemptions';
+import { parseQuantity } from '../../lib/quantity';
 import { containersOf, describe, imagesOf, LONG_RUNNING, podTemplate } from '../objects';
 import { type Rule, v } from './rule';
 
@@ -164,7 +164,7 @@ export const POD_RULES: readonly Rule[] = [
   imagePinned(),
 ];
 
-/** "repo:tag" of each catalogue image -> the reason lib/policy.ts gives for running it without a digest. */
+/** "repo:tag" of each catalogue image -> the reason lib/exemptions.ts gives for running it without a digest. */
 export function digestExceptionsByRef(exceptions: Readonly<Record<string, string>> = IMAGE_DIGEST_EXCEPTIONS): Record<string, string> {
   return Object.fromEntries(
     Object.entries(exceptions).flatMap(([name, reason]) => {
@@ -183,7 +183,7 @@ export function digestExceptionsByRef(exceptions: Readonly<Record<string, string
 export function imagePinned(exceptions: Readonly<Record<string, string>> = digestExceptionsByRef()): Rule {
   return {
     id: 'image-pinned',
-    description: 'every image comes from an allowed registry with an exact version tag or a digest; production images carry a digest unless lib/policy.ts excepts them with a reason',
+    description: 'every image comes from an allowed registry with an exact version tag or a digest; production images carry a digest unless lib/exemptions.ts excepts them with a reason',
     refs: ['R6', 'CKV_K8S_43', 'KSV-0013', 'KSV-0125', 'OCI distribution spec (manifests by digest)'],
     check: (obj) => {
       const production = obj.metadata.labels?.['app.kubernetes.io/instance'] === 'production';
@@ -200,9 +200,9 @@ export function imagePinned(exceptions: Readonly<Record<string, string>> = diges
         if (production && !digest) {
           const reason = Object.hasOwn(exceptions, ref) ? exceptions[ref] : undefined;
           if (reason === undefined) {
-            out.push(v(path, `"${image}" has no digest: production runs images by digest (run \`npm run images -- pin\`), or declare it in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS with the reason`));
+            out.push(v(path, `"${image}" has no digest: production runs images by digest (run \`npm run images -- pin\`), or declare it in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS with the reason`));
           } else if (reason.trim() === '') {
-            out.push(v(path, `"${image}" is excepted from the digest without a reason: give the reason in lib/policy.ts IMAGE_DIGEST_EXCEPTIONS`));
+            out.push(v(path, `"${image}" is excepted from the digest without a reason: give the reason in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS`));
           }
         }
         return out;

@@ -7,7 +7,7 @@
 // synthesised policies) and by `npm run docs` (over the declarations that generate them).
 // Cluster DNS (every pod to kube-dns on 53) is left out: the namespace baseline grants it alike.
 import { parse } from 'yaml';
-import type { FlowDeclaration } from './network';
+import type { FlowDeclaration } from '../lib/network';
 
 /** A label selector as NetworkPolicies carry it. */
 export interface Selector {

@@ -10,7 +10,7 @@
 // Equals and NotEquals compare lists and maps with reflect.DeepEqual and strings with wildcards;
 // AnyIn and AnyNotIn match strings with wildcards both ways. Anything the platform's policies do
 // not use (match.all, exclude, patterns, foreach, CEL) is refused rather than guessed at.
-import { deepEqual, type Json, search } from '../../lib/jmespath';
+import { deepEqual, type Json, search } from '../lib/jmespath';
 import type { K8sObject } from './objects';
 
 export interface AdmissionRequest {

@@ -1,5 +1,6 @@
-// Running real servers in tests: as an unprivileged user when the tests run as root (PostgreSQL
-// refuses to run as root), on a free loopback port, in a temporary folder.
+// Running real servers in the integration tests and the benches: as an unprivileged user when
+// we run as root (PostgreSQL refuses to run as root), on a free loopback port, in a temporary
+// folder. Here rather than under tests/, since bench/ uses it too and must not depend on tests.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
