@@ -165,7 +165,13 @@ function inventory(app: App): LayerInventory[] {
       }
     }
   }
-  return [...byLayer].map(([layer, e]) => ({ layer, namespacedKinds: e.namespaced, clusterKinds: e.cluster, namespaces: [...e.namespaces], hpaTargets: e.hpa }));
+  return [...byLayer].map(([layer, e]) => ({
+    layer,
+    namespacedKinds: e.namespaced,
+    clusterKinds: e.cluster,
+    namespaces: [...e.namespaces],
+    hpaTargets: e.hpa,
+  }));
 }
 
 /** Every Secret the platform's workloads read in one environment (for the CLI). */

@@ -50,7 +50,11 @@ for (const way of WAYS) {
     const times = Array.from({ length: RUNS }, () => runOnce(command, c.code));
     const m = median(times);
     if (way === WAYS[0]) worst = Math.max(worst, m);
-    console.log(`${way.name.padEnd(22)}${c.name.padEnd(32)}${m.toFixed(0).padStart(10)}${Math.max(...times).toFixed(0).padStart(10)}`);
+    console.log(
+      `${way.name.padEnd(22)}${c.name.padEnd(32)}${m.toFixed(0).padStart(10)}${Math.max(...times)
+        .toFixed(0)
+        .padStart(10)}`,
+    );
   }
 }
 console.log(`\nslowest median through node scripts/cli.mjs: ${worst.toFixed(0)} ms (${worst < TARGET_MS ? 'within' : 'ABOVE'} the ${TARGET_MS} ms target)`);

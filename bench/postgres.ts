@@ -55,7 +55,8 @@ function must(result: ReturnType<typeof run>, what: string): string {
   return result.stdout;
 }
 
-const psql = (c: Cluster, sql: string) => must(run(USER, `${BIN}/psql`, ['-X', '-At', '-h', '127.0.0.1', '-p', String(c.port), '-d', 'postgres', '-c', sql]), 'psql').trim();
+const psql = (c: Cluster, sql: string) =>
+  must(run(USER, `${BIN}/psql`, ['-X', '-At', '-h', '127.0.0.1', '-p', String(c.port), '-d', 'postgres', '-c', sql]), 'psql').trim();
 
 async function makeCluster(name: Cluster['name']): Promise<Cluster> {
   const root = tempDirFor(USER, `bench-pg-${name}-`);
@@ -87,7 +88,20 @@ function pgbench(c: Cluster, selectOnly: boolean, duration?: number): Result {
   const [walBefore = 0, reqBefore = 0] = stats();
   const seconds = duration ?? (selectOnly ? SELECT_SECONDS : TPCB_SECONDS);
   const out = must(
-    run(USER, `${BIN}/pgbench`, [...(selectOnly ? ['-S'] : []), '-c', String(CLIENTS), '-j', String(Math.min(CLIENTS, cpus().length)), '-T', String(seconds), '-h', '127.0.0.1', '-p', String(c.port), 'postgres']),
+    run(USER, `${BIN}/pgbench`, [
+      ...(selectOnly ? ['-S'] : []),
+      '-c',
+      String(CLIENTS),
+      '-j',
+      String(Math.min(CLIENTS, cpus().length)),
+      '-T',
+      String(seconds),
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(c.port),
+      'postgres',
+    ]),
     'pgbench',
   );
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1]);
@@ -104,13 +118,19 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   const tuned = tunedConf();
   const pick = (name: string) => new RegExp(`^${name} = '?([^'\\s]+)`, 'm').exec(tuned)?.[1];
-  console.log(`bench:postgres on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; PostgreSQL ${run(USER, `${BIN}/postgres`, ['--version']).stdout.trim()}`);
+  console.log(
+    `bench:postgres on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; PostgreSQL ${run(USER, `${BIN}/postgres`, ['--version']).stdout.trim()}`,
+  );
   console.log(
     `tuned profile: ${profile.memoryBytes / 2 ** 30}GiB limit, ${profile.cpuCores} CPU, ${profile.maxConnections} connections -> ` +
-      ['shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_completion_target', 'wal_compression'].map((n) => `${n}=${pick(n)}`).join(' '),
+      ['shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_completion_target', 'wal_compression']
+        .map((n) => `${n}=${pick(n)}`)
+        .join(' '),
   );
   console.log(`stock: initdb defaults (shared_buffers 128MB, max_wal_size 1GB). Both: fsync, synchronous_commit, full_page_writes on.`);
-  console.log(`pgbench: ${CLIENTS} clients, TPC-B ${TPCB_SECONDS}s and select-only ${SELECT_SECONDS}s per run, ${ROUNDS} rounds alternating, after a ${WARMUP_SECONDS}s warm-up of each\n`);
+  console.log(
+    `pgbench: ${CLIENTS} clients, TPC-B ${TPCB_SECONDS}s and select-only ${SELECT_SECONDS}s per run, ${ROUNDS} rounds alternating, after a ${WARMUP_SECONDS}s warm-up of each\n`,
+  );
 
   const clusters = [await makeCluster('stock'), await makeCluster('tuned')];
   const results: Record<string, Result[]> = {};
@@ -130,7 +150,9 @@ async function main(): Promise<void> {
           const r = pgbench(c, selectOnly);
           const key = `${c.name} ${selectOnly ? 'select-only' : 'TPC-B'}`;
           (results[key] ??= []).push(r);
-          console.log(`round ${round + 1}  ${key.padEnd(18)} ${r.tps.toFixed(0).padStart(7)} tps  ${r.walMB.toFixed(0).padStart(6)} MB WAL  ${String(r.checkpointsRequested).padStart(3)} requested checkpoints`);
+          console.log(
+            `round ${round + 1}  ${key.padEnd(18)} ${r.tps.toFixed(0).padStart(7)} tps  ${r.walMB.toFixed(0).padStart(6)} MB WAL  ${String(r.checkpointsRequested).padStart(3)} requested checkpoints`,
+          );
         }
       }
     }
@@ -145,7 +167,9 @@ async function main(): Promise<void> {
   for (const workload of ['TPC-B', 'select-only']) {
     const stock = median(results[`stock ${workload}`]!.map((r) => r.tps));
     const tunedTps = median(results[`tuned ${workload}`]!.map((r) => r.tps));
-    console.log(`${workload.padEnd(12)} stock ${stock.toFixed(0).padStart(7)} tps   tuned ${tunedTps.toFixed(0).padStart(7)} tps   tuned/stock ${(tunedTps / stock).toFixed(3)}`);
+    console.log(
+      `${workload.padEnd(12)} stock ${stock.toFixed(0).padStart(7)} tps   tuned ${tunedTps.toFixed(0).padStart(7)} tps   tuned/stock ${(tunedTps / stock).toFixed(3)}`,
+    );
   }
 }
 

@@ -148,7 +148,22 @@ function tail(path: string, lines = 30): string {
 }
 
 function psql(server: Server, sql: string): string {
-  const out = run(USER, `${BIN}/psql`, ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
+  const out = run(USER, `${BIN}/psql`, [
+    '-X',
+    '-At',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-h',
+    server.socketDir,
+    '-p',
+    String(server.port),
+    '-U',
+    'postgres',
+    '-d',
+    'postgres',
+    '-c',
+    sql,
+  ]);
   if (out.status !== 0) throw new Error(`psql on ${server.name} failed: ${out.stderr}\n${sql}`);
   return out.stdout.trim();
 }
@@ -326,13 +341,27 @@ async function main(): Promise<void> {
   console.log(`  barman-cloud-backup ${backupOptions(config, '<name>', serverName).join(' ')}`);
   console.log(`  barman-cloud-restore ${restoreOptions(config, serverName, '<backup id>', '<PGDATA>').join(' ')}`);
   console.log(`  barman-cloud-wal-restore ${walRestoreOptions(config, serverName).join(' ')} %f %p   (wal.maxParallel ${maxParallel})`);
-  console.log(`server: the Cluster's parameters without extension settings (${['shared_buffers', 'max_wal_size', 'wal_compression', 'wal_level'].map((k) => `${k}=${plugin.parameters[k] ?? '-'}`).join(' ')}), data checksums ${plugin.dataChecksums ? 'on' : 'off'}\n`);
+  console.log(
+    `server: the Cluster's parameters without extension settings (${['shared_buffers', 'max_wal_size', 'wal_compression', 'wal_level'].map((k) => `${k}=${plugin.parameters[k] ?? '-'}`).join(' ')}), data checksums ${plugin.dataChecksums ? 'on' : 'off'}\n`,
+  );
 
   // The primary: archive_mode on, archiving to nowhere while the data is generated (that WAL is
   // before the backup), then to the store.
   progress('starting the primary... ');
   const data = join(dir('primary'), 'data');
-  must(await exec(`${BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=trust', '--encoding=UTF8', '--locale=C.UTF-8', ...(plugin.dataChecksums ? ['--data-checksums'] : [])]), 'initdb');
+  must(
+    await exec(`${BIN}/initdb`, [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth-local=trust',
+      '--encoding=UTF8',
+      '--locale=C.UTF-8',
+      ...(plugin.dataChecksums ? ['--data-checksums'] : []),
+    ]),
+    'initdb',
+  );
   writeFileSync(
     join(data, 'postgresql.conf'),
     `${readFileSync(join(data, 'postgresql.conf'), 'utf8')}
@@ -358,7 +387,19 @@ log_line_prefix = '%m [%p] '
   const chunk = 200_000;
   const insert = (from: number, to: number) =>
     exec(`${BIN}/psql`, [
-      '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', primary.socketDir, '-p', String(primary.port), '-U', 'postgres', '-d', 'postgres', '-c',
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      primary.socketDir,
+      '-p',
+      String(primary.port),
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+      '-c',
       `INSERT INTO payload SELECT g, md5(random()::text), md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) FROM generate_series(${from}, ${to}) g`,
     ]);
   must(await insert(1, chunk), 'insert');
@@ -367,9 +408,10 @@ log_line_prefix = '%m [%p] '
   // Two writers at once (two cores here).
   for (let from = chunk + 1; from <= rows; from += 2 * chunk) {
     const second = from + chunk;
-    await Promise.all([insert(from, Math.min(rows, from + chunk - 1)), second <= rows ? insert(second, Math.min(rows, second + chunk - 1)) : Promise.resolve(undefined)]).then((r) =>
-      r.forEach((x) => x && must(x, 'insert')),
-    );
+    await Promise.all([
+      insert(from, Math.min(rows, from + chunk - 1)),
+      second <= rows ? insert(second, Math.min(rows, second + chunk - 1)) : Promise.resolve(undefined),
+    ]).then((r) => r.forEach((x) => x && must(x, 'insert')));
   }
   psql(primary, 'VACUUM ANALYZE payload');
   psql(primary, 'CHECKPOINT');
@@ -377,19 +419,28 @@ log_line_prefix = '%m [%p] '
   const dbBytes = Number(psql(primary, "SELECT pg_database_size('postgres')"));
   console.log(`done in ${fmt(genSeconds)} s: ${rows} rows, pg_database_size ${fmt(mib(dbBytes), 0)} MiB`);
 
-  psql(primary, `ALTER SYSTEM SET archive_command = ${conf(timed(archiveCalls, `${shellQuote(['barman-cloud-wal-archive', ...walArchiveOptions(config, serverName)])} %p`))}`);
+  psql(
+    primary,
+    `ALTER SYSTEM SET archive_command = ${conf(timed(archiveCalls, `${shellQuote(['barman-cloud-wal-archive', ...walArchiveOptions(config, serverName)])} %p`))}`,
+  );
   psql(primary, 'SELECT pg_reload_conf()');
 
   progress('barman-cloud-backup... ');
   const backupName = pluginBackupName();
   const backup = must(
-    await execTimed(backupCalls, 'barman-cloud-backup', backupOptions(config, backupName, serverName), { ...s3.env, PGHOST: primary.socketDir, PGPORT: String(primary.port) }),
+    await execTimed(backupCalls, 'barman-cloud-backup', backupOptions(config, backupName, serverName), {
+      ...s3.env,
+      PGHOST: primary.socketDir,
+      PGPORT: String(primary.port),
+    }),
     'barman-cloud-backup',
   );
-  const shown = JSON.parse(must(await exec('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, serverName, backupName], s3.env), 'barman-cloud-backup-show').output) as Record<
-    string,
-    { backup_id: string; end_xlog: string }
-  >;
+  const shown = JSON.parse(
+    must(
+      await exec('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, serverName, backupName], s3.env),
+      'barman-cloud-backup-show',
+    ).output,
+  ) as Record<string, { backup_id: string; end_xlog: string }>;
   const info = Object.values(shown)[0]!;
   const storedBackup = diskBytes(join(s3.directory, bucket));
   console.log(`done in ${fmt(backup.seconds)} s: ${info.backup_id}, ${fmt(mib(storedBackup), 0)} MiB in the store (gzip)`);
@@ -399,7 +450,10 @@ log_line_prefix = '%m [%p] '
     const root = dir(name);
     const pgdata = join(root, 'data');
     progress(`${name}: barman-cloud-restore... `);
-    const base = must(await execTimed(baseRestoreCalls, 'barman-cloud-restore', restoreOptions(config, serverName, info.backup_id, pgdata), s3!.env), 'barman-cloud-restore');
+    const base = must(
+      await execTimed(baseRestoreCalls, 'barman-cloud-restore', restoreOptions(config, serverName, info.backup_id, pgdata), s3!.env),
+      'barman-cloud-restore',
+    );
     const pgdataBytes = diskBytes(pgdata);
     console.log(`${fmt(base.seconds)} s, ${fmt(mib(pgdataBytes), 0)} MiB`);
     writeFileSync(
@@ -421,7 +475,22 @@ recovery_target_action = 'promote'
       `${name} to promote (log ${server.log})`,
       () => {
         if (!existsSync(join(pgdata, 'postmaster.pid'))) throw new Error(`${name} stopped during recovery:\n${tail(server.log)}`);
-        return run(USER, `${BIN}/psql`, ['-X', '-At', '-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery()']).stdout.trim() === 'f';
+        return (
+          run(USER, `${BIN}/psql`, [
+            '-X',
+            '-At',
+            '-h',
+            server.socketDir,
+            '-p',
+            String(server.port),
+            '-U',
+            'postgres',
+            '-d',
+            'postgres',
+            '-c',
+            'SELECT pg_is_in_recovery()',
+          ]).stdout.trim() === 'f'
+        );
       },
       6 * 3600_000,
     );
@@ -447,7 +516,24 @@ recovery_target_action = 'promote'
     const writeStart = performance.now();
     while (lsnBytes(psql(primary, 'SELECT pg_current_wal_insert_lsn()')) - before < WAL_MB * MiB) {
       must(
-        await exec(`${BIN}/pgbench`, ['-n', '-f', script, '-c', String(clients), '-j', String(Math.min(clients, cpus().length)), '-T', '10', '-h', primary.socketDir, '-p', String(primary.port), '-U', 'postgres', 'postgres']),
+        await exec(`${BIN}/pgbench`, [
+          '-n',
+          '-f',
+          script,
+          '-c',
+          String(clients),
+          '-j',
+          String(Math.min(clients, cpus().length)),
+          '-T',
+          '10',
+          '-h',
+          primary.socketDir,
+          '-p',
+          String(primary.port),
+          '-U',
+          'postgres',
+          'postgres',
+        ]),
         'pgbench',
       );
     }
@@ -471,20 +557,46 @@ recovery_target_action = 'promote'
   }
 
   // Results.
-  const row = (label: string, amount: string, rate: string, what: string) => console.log(`${label.padEnd(22)}${amount.padStart(10)}  ${rate.padStart(12)}  ${what}`.trimEnd());
+  const row = (label: string, amount: string, rate: string, what: string) =>
+    console.log(`${label.padEnd(22)}${amount.padStart(10)}  ${rate.padStart(12)}  ${what}`.trimEnd());
   const rate = (mibPerSecond: number) => `${fmt(mibPerSecond)} MiB/s`;
   const baseRate = mib(first.pgdataBytes) / first.base;
   console.log('\nresults');
-  row('database', `${fmt(mib(dbBytes), 0)} MiB`, '', `pg_database_size (${fmt(dbBytes / GiB, 2)} GiB), ${rows} rows of random hex; PGDATA restored: ${fmt(mib(first.pgdataBytes), 0)} MiB`);
+  row(
+    'database',
+    `${fmt(mib(dbBytes), 0)} MiB`,
+    '',
+    `pg_database_size (${fmt(dbBytes / GiB, 2)} GiB), ${rows} rows of random hex; PGDATA restored: ${fmt(mib(first.pgdataBytes), 0)} MiB`,
+  );
   row('data generation', `${fmt(genSeconds)} s`, rate(mib(dbBytes) / genSeconds), 'INSERT ... generate_series, two writers, VACUUM, CHECKPOINT');
-  row('base backup', `${fmt(backup.seconds)} s`, rate(mib(dbBytes) / backup.seconds), `barman-cloud-backup (gzip, jobs ${config.data?.jobs ?? 2}); ${fmt(mib(storedBackup), 0)} MiB stored`);
-  row('base restore', `${fmt(first.base)} s`, rate(baseRate), `barman-cloud-restore, MiB of PGDATA per second${replay ? ` (again: ${fmt(replay.plain.base)} s${replay.prefetch ? `, ${fmt(replay.prefetch.base)} s` : ''})` : ''}`);
-  row('start after restore', `${fmt(first.recovery)} s`, '', `pg_ctl start to promoted: the backup's own WAL (${first.log.restored} files restored), new timeline, end-of-recovery checkpoint`);
+  row(
+    'base backup',
+    `${fmt(backup.seconds)} s`,
+    rate(mib(dbBytes) / backup.seconds),
+    `barman-cloud-backup (gzip, jobs ${config.data?.jobs ?? 2}); ${fmt(mib(storedBackup), 0)} MiB stored`,
+  );
+  row(
+    'base restore',
+    `${fmt(first.base)} s`,
+    rate(baseRate),
+    `barman-cloud-restore, MiB of PGDATA per second${replay ? ` (again: ${fmt(replay.plain.base)} s${replay.prefetch ? `, ${fmt(replay.prefetch.base)} s` : ''})` : ''}`,
+  );
+  row(
+    'start after restore',
+    `${fmt(first.recovery)} s`,
+    '',
+    `pg_ctl start to promoted: the backup's own WAL (${first.log.restored} files restored), new timeline, end-of-recovery checkpoint`,
+  );
   /** Recovery time per WAL file restored: fetch and replay. */
   const perSegment = (r: Restore) => r.recovery / Math.max(1, r.log.restored);
   if (replay) {
     const walMiB = mib(replay.walBytes);
-    row('WAL written', `${fmt(walMiB, 0)} MiB`, '', `${replay.plain.log.restored} segments restored (random UPDATEs after the backup); archived (one barman-cloud-wal-archive per segment) ${fmt(replay.archiveSeconds)} s after the writes began`);
+    row(
+      'WAL written',
+      `${fmt(walMiB, 0)} MiB`,
+      '',
+      `${replay.plain.log.restored} segments restored (random UPDATEs after the backup); archived (one barman-cloud-wal-archive per segment) ${fmt(replay.archiveSeconds)} s after the writes began`,
+    );
     row(
       'WAL replay, plain',
       `${fmt(replay.plain.recovery)} s`,
@@ -517,8 +629,15 @@ recovery_target_action = 'promote'
     const c = (cost[program] = calls(file));
     if (!c) continue;
     const atLimit = cpuLimit ? `; at the sidecar's CPU limit ${limits?.cpu}: >= ${fmt(c.cpu / cpuLimit)} s per call` : '';
-    const memory = memoryLimit ? `; sidecar memory limit ${limits?.memory}${c.maxRssMiB > memoryLimit ? ': EXCEEDED, the container would be OOM-killed' : ' not reached'}` : '';
-    row(program.replace('barman-cloud-', 'call: '), `${fmt(c.wall, 2)} s`, `${fmt(c.cpu, 2)} CPU s`, `per call (${c.count}, /usr/bin/time): max RSS ${fmt(c.maxRssMiB)} MiB${memory}${atLimit}`);
+    const memory = memoryLimit
+      ? `; sidecar memory limit ${limits?.memory}${c.maxRssMiB > memoryLimit ? ': EXCEEDED, the container would be OOM-killed' : ' not reached'}`
+      : '';
+    row(
+      program.replace('barman-cloud-', 'call: '),
+      `${fmt(c.wall, 2)} s`,
+      `${fmt(c.cpu, 2)} CPU s`,
+      `per call (${c.count}, /usr/bin/time): max RSS ${fmt(c.maxRssMiB)} MiB${memory}${atLimit}`,
+    );
   }
 
   // RTO: the base restore of 50 GiB at the measured rate (PGDATA MiB per second), the start-up
@@ -529,12 +648,25 @@ recovery_target_action = 'promote'
   const daySegments = Math.max(forcedSegments, writtenSegments);
   const baseMinutes = (RTO_SIZE_GIB * 1024) / baseRate / 60;
   console.log('');
-  row(`RTO ${RTO_SIZE_GIB} GiB, base`, `${fmt(baseMinutes + first.recovery / 60)} min`, '', `${RTO_SIZE_GIB} GiB / ${rate(baseRate)} + the start-up measured above`);
+  row(
+    `RTO ${RTO_SIZE_GIB} GiB, base`,
+    `${fmt(baseMinutes + first.recovery / 60)} min`,
+    '',
+    `${RTO_SIZE_GIB} GiB / ${rate(baseRate)} + the start-up measured above`,
+  );
   if (replay) {
-    for (const [label, r] of [['plain', replay.plain], [`prefetch ${maxParallel}`, replay.prefetch]] as const) {
+    for (const [label, r] of [
+      ['plain', replay.plain],
+      [`prefetch ${maxParallel}`, replay.prefetch],
+    ] as const) {
       if (!r) continue;
       const walMinutes = (daySegments * perSegment(r)) / 60;
-      row(`RTO + 1 day, ${label}`, `${fmt(baseMinutes + first.recovery / 60 + walMinutes)} min`, '', `+ ${daySegments} segments x ${fmt(perSegment(r), 2)} s = ${fmt(walMinutes)} min of WAL replay`);
+      row(
+        `RTO + 1 day, ${label}`,
+        `${fmt(baseMinutes + first.recovery / 60 + walMinutes)} min`,
+        '',
+        `+ ${daySegments} segments x ${fmt(perSegment(r), 2)} s = ${fmt(walMinutes)} min of WAL replay`,
+      );
     }
   }
   const restoreCost = cost['barman-cloud-restore'];
@@ -542,7 +674,7 @@ recovery_target_action = 'promote'
   if (cpuLimit && restoreCost && walCost && replay) {
     // CPU-bound in the sidecar: each call's CPU time at the limit, or the measured time if longer.
     const cpuPerMiB = restoreCost.cpu / mib(first.pgdataBytes);
-    const baseAtLimit = Math.max((RTO_SIZE_GIB * 1024 * cpuPerMiB) / cpuLimit, RTO_SIZE_GIB * 1024 / baseRate) / 60;
+    const baseAtLimit = Math.max((RTO_SIZE_GIB * 1024 * cpuPerMiB) / cpuLimit, (RTO_SIZE_GIB * 1024) / baseRate) / 60;
     const segmentAtLimit = Math.max(walCost.cpu / cpuLimit, perSegment(replay.plain));
     row(
       `RTO at sidecar ${limits?.cpu}`,

@@ -78,7 +78,11 @@ for (const mode of MODES) {
   );
 }
 const total = Object.values(counts).reduce((a, b) => a + b, 0);
-console.log(`\nobjects: ${Object.entries(counts).map(([env, n]) => `${env} ${n}`).join(', ')} (total ${total})`);
+console.log(
+  `\nobjects: ${Object.entries(counts)
+    .map(([env, n]) => `${env} ${n}`)
+    .join(', ')} (total ${total})`,
+);
 
 // In-process: render every environment again and again in this (already warm) process.
 const inProcess: number[] = [];

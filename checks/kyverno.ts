@@ -41,10 +41,21 @@ interface Condition {
 type Conditions = { any?: Condition[]; all?: Condition[] };
 interface Rule {
   name: string;
-  match: { any?: { resources?: { kinds?: string[]; namespaces?: string[]; operations?: string[] }; subjects?: { kind: string; name: string }[] }[]; all?: unknown };
+  match: {
+    any?: { resources?: { kinds?: string[]; namespaces?: string[]; operations?: string[] }; subjects?: { kind: string; name: string }[] }[];
+    all?: unknown;
+  };
   exclude?: unknown;
   preconditions?: Conditions;
-  validate?: { failureAction?: string; message?: string; deny?: { conditions?: Conditions }; pattern?: unknown; anyPattern?: unknown; foreach?: unknown; cel?: unknown };
+  validate?: {
+    failureAction?: string;
+    message?: string;
+    deny?: { conditions?: Conditions };
+    pattern?: unknown;
+    anyPattern?: unknown;
+    foreach?: unknown;
+    cel?: unknown;
+  };
 }
 interface Policy {
   spec: { failurePolicy?: string; rules: Rule[] };
@@ -52,7 +63,13 @@ interface Policy {
 
 /** Kyverno's wildcard match (ext/wildcard): `*` any run, `?` one character. */
 export function wildcard(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\/]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  );
   return re.test(name);
 }
 
@@ -74,7 +91,8 @@ function substitute(value: Json, data: Json): Json {
   return value;
 }
 
-const strings = (v: Json): string[] | undefined => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : typeof v === 'string' ? [v] : undefined);
+const strings = (v: Json): string[] | undefined =>
+  Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : typeof v === 'string' ? [v] : undefined;
 
 function operate(operator: string, key: Json, value: Json): boolean {
   switch (operator) {
@@ -83,7 +101,8 @@ function operate(operator: string, key: Json, value: Json): boolean {
       let equal: boolean;
       if (typeof key === 'string') equal = typeof value === 'string' && wildcard(value, key);
       else if (Array.isArray(key) || (typeof key === 'object' && key !== null)) equal = deepEqual(key, value);
-      else if (key === null) return false; // Kyverno: unsupported type, the condition does not hold
+      else if (key === null)
+        return false; // Kyverno: unsupported type, the condition does not hold
       else equal = key === value;
       return operator === 'Equals' ? equal : !equal;
     }
@@ -121,7 +140,9 @@ function matches(rule: Rule, request: AdmissionRequest): boolean {
     const kindOk = !r.kinds || r.kinds.some((k) => k === request.object.kind || k.split('/').pop() === request.object.kind);
     const nsOk = !r.namespaces || r.namespaces.some((ns) => wildcard(ns, request.object.metadata.namespace ?? ''));
     const opOk = !r.operations || r.operations.includes(request.operation);
-    const subjectOk = !subjects || subjects.some((s) => (s.kind === 'Group' ? request.userInfo.groups.includes(s.name) : s.kind === 'User' && s.name === request.userInfo.username));
+    const subjectOk =
+      !subjects ||
+      subjects.some((s) => (s.kind === 'Group' ? request.userInfo.groups.includes(s.name) : s.kind === 'User' && s.name === request.userInfo.username));
     return kindOk && nsOk && opOk && subjectOk;
   });
 }

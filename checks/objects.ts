@@ -101,7 +101,15 @@ export function containersOf(t: PodTemplate): { path: string; container: Contain
 }
 
 /** Kinds whose `image` keys are patterns or data, not images the cluster runs. */
-const NOT_IMAGE_REFERENCES = new Set(['ConfigMap', 'Secret', 'CustomResourceDefinition', 'ClusterPolicy', 'Policy', 'ValidatingAdmissionPolicy', 'MutatingAdmissionPolicy']);
+const NOT_IMAGE_REFERENCES = new Set([
+  'ConfigMap',
+  'Secret',
+  'CustomResourceDefinition',
+  'ClusterPolicy',
+  'Policy',
+  'ValidatingAdmissionPolicy',
+  'MutatingAdmissionPolicy',
+]);
 
 /**
  * Every image an object names, with the field path of each. The containers of its pod template,
@@ -130,7 +138,8 @@ export function imagesOf(obj: K8sObject): { path: string; image: string }[] {
       if (!path && key === 'metadata') continue;
       const field = path ? `${path}.${key}` : key;
       if ((key === 'image' || key === 'imageName') && typeof value === 'string') out.push({ path: field, image: value });
-      else if (key === 'image' && typeof (value as { reference?: unknown } | null)?.reference === 'string') out.push({ path: `${field}.reference`, image: (value as { reference: string }).reference });
+      else if (key === 'image' && typeof (value as { reference?: unknown } | null)?.reference === 'string')
+        out.push({ path: `${field}.reference`, image: (value as { reference: string }).reference });
       else visit(value, field);
     }
   };

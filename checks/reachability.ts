@@ -64,7 +64,10 @@ export const INTERNET_NAME = 'internet';
 /** A rule without peers: any source or destination, the internet included. */
 export const ANYWHERE = 'anywhere';
 
-const describeSelector = (s: Selector) => `{${Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}}`;
+const describeSelector = (s: Selector) =>
+  `{${Object.entries(s.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}}`;
 
 /** How an address range shows in the matrix. */
 export function addressName(block: NonNullable<PolicyPeer['ipBlock']>): string {
@@ -93,7 +96,9 @@ function peerSelects(peer: PolicyPeer, policyNamespace: string, w: Workload, nam
 
 function portMatches(ports: readonly PolicyPort[] | undefined, port: Workload['ports'][number]): boolean {
   if (!ports || ports.length === 0) return true;
-  return ports.some((p) => (p.protocol ?? 'TCP') === port.protocol && (p.port === undefined || p.port === port.port || (port.name !== undefined && p.port === port.name)));
+  return ports.some(
+    (p) => (p.protocol ?? 'TCP') === port.protocol && (p.port === undefined || p.port === port.port || (port.name !== undefined && p.port === port.name)),
+  );
 }
 
 /** Everything about one environment the evaluation needs. */
@@ -119,7 +124,12 @@ export function flows(net: Network, policiesOf: (w: Workload, direction: 'Ingres
     return policies.flatMap((p) => (direction === 'Ingress' ? p.ingress : p.egress).map((r) => ({ rule: r, namespace: p.namespace })));
   };
   const allows = (rules: ReturnType<typeof rulesOf>, peer: Workload, port: Workload['ports'][number]) =>
-    rules === undefined || rules.some(({ rule, namespace }) => (rule.peers === undefined || rule.peers.length === 0 || rule.peers.some((p) => peerSelects(p, namespace, peer, nsLabels))) && portMatches(rule.ports, port));
+    rules === undefined ||
+    rules.some(
+      ({ rule, namespace }) =>
+        (rule.peers === undefined || rule.peers.length === 0 || rule.peers.some((p) => peerSelects(p, namespace, peer, nsLabels))) &&
+        portMatches(rule.ports, port),
+    );
 
   for (const source of net.workloads) {
     const egress = rulesOf(source, 'Egress');
@@ -132,7 +142,8 @@ export function flows(net: Network, policiesOf: (w: Workload, direction: 'Ingres
     }
     // Peers that are not workloads of the platform: address ranges, other namespaces' pods, anyone.
     for (const { rule, namespace } of egress ?? []) {
-      for (const other of outsidePeers(rule, namespace)) for (const port of rule.ports ?? [{}]) add({ from: workloadId(source), to: other, port: portName(port) });
+      for (const other of outsidePeers(rule, namespace))
+        for (const port of rule.ports ?? [{}]) add({ from: workloadId(source), to: other, port: portName(port) });
     }
     const ingress = rulesOf(source, 'Ingress');
     for (const { rule, namespace } of ingress ?? []) {
@@ -147,7 +158,9 @@ export function flows(net: Network, policiesOf: (w: Workload, direction: 'Ingres
     return rule.peers.flatMap((peer) => {
       if (peer.ipBlock) return [addressName(peer.ipBlock)];
       if (net.workloads.some((w) => peerSelects(peer, namespace, w, nsLabels))) return [];
-      const ns = peer.namespaceSelector ? (peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] ?? describeSelector(peer.namespaceSelector)) : namespace;
+      const ns = peer.namespaceSelector
+        ? (peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] ?? describeSelector(peer.namespaceSelector))
+        : namespace;
       const pods = peer.podSelector ? (peer.podSelector.matchLabels?.['app.kubernetes.io/name'] ?? describeSelector(peer.podSelector)) : '*';
       return [`${ns}/${pods}`];
     });
@@ -208,7 +221,11 @@ interface PodTemplateHolder {
 function operatorWorkloads(o: PodTemplateHolder): Workload[] {
   const apiVersion = (o as { apiVersion?: string }).apiVersion;
   if (apiVersion !== 'postgresql.cnpg.io/v1' || (o.kind !== 'Cluster' && o.kind !== 'Pooler')) return [];
-  const spec = (o.spec ?? {}) as { inheritedMetadata?: { labels?: Record<string, string> }; cluster?: { name: string }; template?: { metadata?: { labels?: Record<string, string> } } };
+  const spec = (o.spec ?? {}) as {
+    inheritedMetadata?: { labels?: Record<string, string> };
+    cluster?: { name: string };
+    template?: { metadata?: { labels?: Record<string, string> } };
+  };
   const name = o.metadata.name!;
   if (o.kind === 'Cluster') {
     return [
@@ -251,7 +268,10 @@ function operatorWorkloads(o: PodTemplateHolder): Workload[] {
 
 /** The pod-bearing objects (Deployments, StatefulSets, DaemonSets, Rollouts, Jobs, CronJobs, CloudNativePG Clusters and Poolers) of a manifest set. */
 export function workloadsFrom(objects: readonly PodTemplateHolder[]): Workload[] {
-  type Template = { metadata?: { labels?: Record<string, string> }; spec: { containers: { ports?: { containerPort: number; name?: string; protocol?: string }[] }[] } };
+  type Template = {
+    metadata?: { labels?: Record<string, string> };
+    spec: { containers: { ports?: { containerPort: number; name?: string; protocol?: string }[] }[] };
+  };
   const templateOf = (o: PodTemplateHolder): Template | undefined => {
     const spec = o.spec as { template?: Template; jobTemplate?: { spec: { template: Template } } } | undefined;
     if (['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout', 'Job'].includes(o.kind)) return spec?.template;
@@ -275,7 +295,9 @@ export function workloadsFrom(objects: readonly PodTemplateHolder[]): Workload[]
         name: o.metadata.name!,
         kind: o.kind,
         labels: t.metadata?.labels ?? {},
-        ports: t.spec.containers.flatMap((c) => (c.ports ?? []).map((p) => ({ port: p.containerPort, ...(p.name ? { name: p.name } : {}), protocol: p.protocol ?? 'TCP' }))),
+        ports: t.spec.containers.flatMap((c) =>
+          (c.ports ?? []).map((p) => ({ port: p.containerPort, ...(p.name ? { name: p.name } : {}), protocol: p.protocol ?? 'TCP' })),
+        ),
       },
     ];
   });

@@ -81,5 +81,7 @@ export function tryFind<T = K8sObject>(env: string, kind: string, name: string, 
 
 /** Every object of `kind` of one environment, in file order. */
 export function findAll<T = K8sObject>(env: string, kind: string): T[] {
-  return objectsOf(env).filter((l) => l.object.kind === kind).map((l) => l.object as T);
+  return objectsOf(env)
+    .filter((l) => l.object.kind === kind)
+    .map((l) => l.object as T);
 }

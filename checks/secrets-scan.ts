@@ -294,16 +294,18 @@ const MIXED = (t: string) => /[A-Z]/.test(t) && /[a-z]/.test(t) && /[0-9]/.test(
 
 /** The high-entropy tokens of one line. */
 export function highEntropyTokens(line: string): string[] {
-  return line
-    .replace(DIGEST, ' ')
-    // In a URL "/" separates path segments (a runbook URL is not one 80-character token).
-    .replace(URL_TEXT, (url) => url.replaceAll('/', ' '))
-    .split(TOKEN_SPLIT)
-    .flatMap((t) => t.split(/=+(?!=*$)/)) // "=" is padding at the end, an assignment elsewhere
-    .filter((t) => {
-      if (/^[0-9a-fA-F]+$/.test(t)) return t.length >= ENTROPY.hex.minLength && shannonEntropy(t) >= ENTROPY.hex.bits;
-      return t.length >= ENTROPY.base64.minLength && MIXED(t) && shannonEntropy(t) >= ENTROPY.base64.bits;
-    });
+  return (
+    line
+      .replace(DIGEST, ' ')
+      // In a URL "/" separates path segments (a runbook URL is not one 80-character token).
+      .replace(URL_TEXT, (url) => url.replaceAll('/', ' '))
+      .split(TOKEN_SPLIT)
+      .flatMap((t) => t.split(/=+(?!=*$)/)) // "=" is padding at the end, an assignment elsewhere
+      .filter((t) => {
+        if (/^[0-9a-fA-F]+$/.test(t)) return t.length >= ENTROPY.hex.minLength && shannonEntropy(t) >= ENTROPY.hex.bits;
+        return t.length >= ENTROPY.base64.minLength && MIXED(t) && shannonEntropy(t) >= ENTROPY.base64.bits;
+      })
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,10 +403,10 @@ export function scanManifest(text: string, file: string): Finding[] {
         // held to the rules of a manifest: its env entries, not every key (serverTLSSecret names
         // a Secret, password_encryption configures hashing).
         const manifest = isMap(parsed.contents) && parsed.contents.has('apiVersion') && parsed.contents.has('kind');
-        if (parsed.errors.length === 0) out.push(...secretNamedValues(parsed.contents, inner, at.line - 1, file, !manifest).map((f) => ({ ...f, detail: `${at.path}: ${f.detail}` })));
+        if (parsed.errors.length === 0)
+          out.push(...secretNamedValues(parsed.contents, inner, at.line - 1, file, !manifest).map((f) => ({ ...f, detail: `${at.path}: ${f.detail}` })));
       }
     });
   }
   return out;
 }
-

@@ -22,7 +22,8 @@ export interface ApplyRequest {
 
 export function parseApplyArgs(argv: string[], envNames: readonly string[]): ApplyRequest {
   const values = parseCommandArgs<{ env: string; dryRun?: boolean; prune?: boolean; layer?: Layer; context?: string }>('apply', argv, envNames);
-  if (values.prune && values.layer) throw new UsageError(`--prune works on the whole environment, not one layer: drop --layer ${values.layer} (the prune plan is printed either way)`);
+  if (values.prune && values.layer)
+    throw new UsageError(`--prune works on the whole environment, not one layer: drop --layer ${values.layer} (the prune plan is printed either way)`);
   return {
     env: values.env,
     dryRun: values.dryRun ?? false,
@@ -34,11 +35,41 @@ export function parseApplyArgs(argv: string[], envNames: readonly string[]): App
 
 /** Argo CD's kind order inside one sync wave (gitops-engine sync_tasks.go); other kinds come after. */
 const KIND_ORDER = [
-  'Namespace', 'NetworkPolicy', 'ResourceQuota', 'LimitRange', 'PodSecurityPolicy', 'PodDisruptionBudget', 'ServiceAccount', 'Secret',
-  'SecretList', 'ConfigMap', 'StorageClass', 'PersistentVolume', 'PersistentVolumeClaim', 'CustomResourceDefinition', 'ClusterRole',
-  'ClusterRoleList', 'ClusterRoleBinding', 'ClusterRoleBindingList', 'Role', 'RoleList', 'RoleBinding', 'RoleBindingList', 'Service',
-  'DaemonSet', 'Pod', 'ReplicationController', 'ReplicaSet', 'Deployment', 'HorizontalPodAutoscaler', 'StatefulSet', 'Job', 'CronJob',
-  'IngressClass', 'Ingress', 'APIService',
+  'Namespace',
+  'NetworkPolicy',
+  'ResourceQuota',
+  'LimitRange',
+  'PodSecurityPolicy',
+  'PodDisruptionBudget',
+  'ServiceAccount',
+  'Secret',
+  'SecretList',
+  'ConfigMap',
+  'StorageClass',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleList',
+  'ClusterRoleBinding',
+  'ClusterRoleBindingList',
+  'Role',
+  'RoleList',
+  'RoleBinding',
+  'RoleBindingList',
+  'Service',
+  'DaemonSet',
+  'Pod',
+  'ReplicationController',
+  'ReplicaSet',
+  'Deployment',
+  'HorizontalPodAutoscaler',
+  'StatefulSet',
+  'Job',
+  'CronJob',
+  'IngressClass',
+  'Ingress',
+  'APIService',
 ];
 const kindRank = (kind: string) => (KIND_ORDER.includes(kind) ? KIND_ORDER.indexOf(kind) - KIND_ORDER.length : 0);
 
@@ -107,7 +138,9 @@ export function planPrune(dist: readonly DistObject[], live: readonly KubeObject
   const claims = dist
     .filter((d) => d.object.kind === 'StatefulSet')
     .flatMap((d) => {
-      const templates = ((d.object.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] } | undefined)?.volumeClaimTemplates ?? []).map((t) => t.metadata.name);
+      const templates = ((d.object.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] } | undefined)?.volumeClaimTemplates ?? []).map(
+        (t) => t.metadata.name,
+      );
       return templates.map((t) => ({ namespace: d.object.metadata.namespace, pattern: new RegExp(`^${escape(`${t}-${d.object.metadata.name}`)}-\\d+$`) }));
     });
   const templates = dist.filter((d) => d.folder === ON_DEMAND_FOLDER).map((d) => d.object);
@@ -116,15 +149,21 @@ export function planPrune(dist: readonly DistObject[], live: readonly KubeObject
     if (labels[LABEL.partOf] !== PART_OF || labels[LABEL.instance] !== env) return false;
     if (inDist.has(objectKey(o)) || (o.metadata.ownerReferences ?? []).length > 0 || labels[LABEL.managedBy] === FIELD_MANAGER) return false;
     if (o.kind === 'PersistentVolumeClaim' && claims.some((c) => c.namespace === o.metadata.namespace && c.pattern.test(o.metadata.name))) return false;
-    const fromTemplate = (t: KubeObject) => groupOf(t.apiVersion) === groupOf(o.apiVersion) && t.kind === o.kind && t.metadata.namespace === o.metadata.namespace && o.metadata.name.startsWith(`${t.metadata.name}-`);
+    const fromTemplate = (t: KubeObject) =>
+      groupOf(t.apiVersion) === groupOf(o.apiVersion) &&
+      t.kind === o.kind &&
+      t.metadata.namespace === o.metadata.namespace &&
+      o.metadata.name.startsWith(`${t.metadata.name}-`);
     return !templates.some(fromTemplate);
   });
   const remove: KubeObject[] = [];
   const keep: { object: KubeObject; reason: string }[] = [];
   for (const object of orphans.sort((a, b) => objectKey(a).localeCompare(objectKey(b)))) {
     const options = (object.metadata.annotations?.[SYNC_OPTIONS] ?? '').split(',').map((s) => s.trim());
-    if (options.includes('Prune=false') || options.includes('Delete=false')) keep.push({ object, reason: `${SYNC_OPTIONS} says ${object.metadata.annotations![SYNC_OPTIONS]}` });
-    else if (groupOf(object.apiVersion) === '' && DATA_KINDS.includes(object.kind)) keep.push({ object, reason: 'may hold data: delete it by hand if you mean to' });
+    if (options.includes('Prune=false') || options.includes('Delete=false'))
+      keep.push({ object, reason: `${SYNC_OPTIONS} says ${object.metadata.annotations![SYNC_OPTIONS]}` });
+    else if (groupOf(object.apiVersion) === '' && DATA_KINDS.includes(object.kind))
+      keep.push({ object, reason: 'may hold data: delete it by hand if you mean to' });
     else remove.push(object);
   }
   return { remove, keep };
@@ -133,7 +172,14 @@ export function planPrune(dist: readonly DistObject[], live: readonly KubeObject
 export function formatPrunePlan(plan: PrunePlan, request: ApplyRequest): string[] {
   const total = plan.remove.length + plan.keep.length;
   if (total === 0) return [`prune plan: nothing to prune (every labelled object of ${request.env} in the cluster is in dist/${request.env}/)`];
-  const what = plan.remove.length === 0 ? 'nothing to delete' : !request.prune ? `${plan.remove.length} to delete: nothing is deleted without --prune` : request.dryRun ? `${plan.remove.length} to delete after the apply (server dry run)` : `${plan.remove.length} to delete after the apply (--prune)`;
+  const what =
+    plan.remove.length === 0
+      ? 'nothing to delete'
+      : !request.prune
+        ? `${plan.remove.length} to delete: nothing is deleted without --prune`
+        : request.dryRun
+          ? `${plan.remove.length} to delete after the apply (server dry run)`
+          : `${plan.remove.length} to delete after the apply (--prune)`;
   return [
     `prune plan: ${total} labelled object(s) of ${request.env} in the cluster are not in dist/${request.env}/`,
     ...plan.remove.map((o) => `  delete ${describeObject(o)}`),
@@ -166,7 +212,8 @@ export async function applyCommand(argv: string[], deps: ApplyDeps): Promise<num
   const mode = request.dryRun ? ' (server dry run)' : '';
 
   const live: KubeObject[] = [];
-  for (const { apiVersion, kind } of pruneKinds(dist)) live.push(...((await cluster.list(apiVersion, kind, { labelSelector: platformSelector(request.env) })) ?? []));
+  for (const { apiVersion, kind } of pruneKinds(dist))
+    live.push(...((await cluster.list(apiVersion, kind, { labelSelector: platformSelector(request.env) })) ?? []));
   const prune = planPrune(dist, live, request.env);
   for (const line of formatPrunePlan(prune, request)) out(line);
 
@@ -186,7 +233,9 @@ export async function applyCommand(argv: string[], deps: ApplyDeps): Promise<num
     for (const line of failures) out(line);
     if (failures.length) {
       const rest = steps.slice(steps.indexOf(step) + 1).map((s) => s.layer);
-      out(`stopped after ${step.layer}: ${rest.length ? `${rest.join(', ')} not applied (they depend on it)` : 'it is the last layer'}${request.prune ? '; nothing pruned' : ''}`);
+      out(
+        `stopped after ${step.layer}: ${rest.length ? `${rest.join(', ')} not applied (they depend on it)` : 'it is the last layer'}${request.prune ? '; nothing pruned' : ''}`,
+      );
       return 1;
     }
   }
@@ -195,13 +244,23 @@ export async function applyCommand(argv: string[], deps: ApplyDeps): Promise<num
   if (request.prune) {
     for (const object of prune.remove) {
       try {
-        await cluster.delete({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}) }, request.dryRun);
+        await cluster.delete(
+          {
+            apiVersion: object.apiVersion,
+            kind: object.kind,
+            name: object.metadata.name,
+            ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+          },
+          request.dryRun,
+        );
         deleted++;
       } catch (error) {
         out(`  failed to delete ${describeObject(object)}: ${firstLine(error)}`);
       }
     }
   }
-  out(`applied ${applied} object(s) of ${request.env} in ${steps.length} layer(s)${mode}${request.prune ? `; pruned ${deleted} of ${prune.remove.length}` : ''}`);
+  out(
+    `applied ${applied} object(s) of ${request.env} in ${steps.length} layer(s)${mode}${request.prune ? `; pruned ${deleted} of ${prune.remove.length}` : ''}`,
+  );
   return request.prune && deleted < prune.remove.length ? 1 : 0;
 }

@@ -35,7 +35,8 @@ const choice = (name: string, choices: readonly string[], description: string) =
 
 function layerOption(): Option {
   return new Option('--layer <name>', `only this layer: ${LAYERS.join(', ')}`).argParser((value: string) => {
-    if (value === ON_DEMAND_FOLDER) throw new InvalidArgumentError('on-demand objects are never applied by apply; run a restore with `restore --apply`, a load test with `loadtest`.');
+    if (value === ON_DEMAND_FOLDER)
+      throw new InvalidArgumentError('on-demand objects are never applied by apply; run a restore with `restore --apply`, a load test with `loadtest`.');
     if (!(LAYERS as readonly string[]).includes(value)) throw new InvalidArgumentError(`Allowed choices are ${LAYERS.join(', ')}.`);
     return value;
   });
@@ -91,7 +92,9 @@ export const COMMANDS = {
       envOption(envNames, 'environment (dev; staging and production use External Secrets)'),
       new Option('--rotate', 'replace the values of Secrets that already exist'),
       new Option('--dry-run', 'print the Secret manifests instead of applying them (for kubectl apply -f -)'),
-      new Option('--set <SECRET/KEY=VALUE>', 'a value that comes from outside (repeatable)').argParser((value: string, previous: string[] = []) => [...previous, value]).default([]),
+      new Option('--set <SECRET/KEY=VALUE>', 'a value that comes from outside (repeatable)')
+        .argParser((value: string, previous: string[] = []) => [...previous, value])
+        .default([]),
       ...clusterOptions(),
     ],
   },
@@ -113,7 +116,10 @@ export const COMMANDS = {
       "Record that staging's release of a component completed (its canary, for the api), from the Rollout or Deployment as kubectl prints it, in environments/releases/staging-completed.json; refuses unless the object proves it.",
     options: () => [
       choice('component', APP_COMPONENTS, 'the component').makeOptionMandatory(),
-      new Option('--object <file>', 'kubectl get rollout api -n app -o json (deployment worker, deployment scheduler) saved to FILE, or - for standard input').makeOptionMandatory(),
+      new Option(
+        '--object <file>',
+        'kubectl get rollout api -n app -o json (deployment worker, deployment scheduler) saved to FILE, or - for standard input',
+      ).makeOptionMandatory(),
     ],
   },
   restore: {
@@ -161,7 +167,11 @@ export function commandFor(name: CommandName, envNames: readonly string[]): Comm
 }
 
 /** Commander's message without its "error: " prefix and trailing newline. */
-export const commanderMessage = (error: CommanderError) => error.message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ');
+export const commanderMessage = (error: CommanderError) =>
+  error.message
+    .replace(/^error: /, '')
+    .trim()
+    .replace(/\s*\n\s*/g, ' ');
 
 /**
  * Parses one command's arguments (without the command's name) as the CLI does; throws a

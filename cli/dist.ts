@@ -28,9 +28,11 @@ export function parseDist(files: Manifests, env: string): DistObject[] {
   const folders: readonly string[] = [...LAYERS, ON_DEMAND_FOLDER];
   return [...files].map(([file, text]) => {
     const folder = file.split(/[\\/]/)[0]!;
-    if (!folders.includes(folder)) throw new UsageError(`dist/${env}/${file} is in no layer folder (${folders.join(', ')}): run npm run synth to regenerate dist/${env}/`);
+    if (!folders.includes(folder))
+      throw new UsageError(`dist/${env}/${file} is in no layer folder (${folders.join(', ')}): run npm run synth to regenerate dist/${env}/`);
     const object = parse(text) as KubeObject | null;
-    if (!object?.kind || !object.apiVersion || !object.metadata?.name) throw new UsageError(`dist/${env}/${file} is not a Kubernetes object: run npm run synth to regenerate it`);
+    if (!object?.kind || !object.apiVersion || !object.metadata?.name)
+      throw new UsageError(`dist/${env}/${file} is not a Kubernetes object: run npm run synth to regenerate it`);
     return { file, folder: folder as Folder, object };
   });
 }
@@ -41,7 +43,9 @@ export function assertFresh(env: string, onDisk: Manifests, rendered: Manifests)
   const files = [...diff.changed, ...diff.added.map((f) => `${f} (missing)`), ...diff.removed.map((f) => `${f} (no longer rendered)`)];
   if (files.length === 0) return;
   const shown = files.slice(0, 3).join(', ') + (files.length > 3 ? `, and ${files.length - 3} more` : '');
-  throw new UsageError(`dist/${env}/ is stale: ${files.length} file(s) differ from what the TypeScript renders now (${shown}); run npm run synth, review and commit, then try again`);
+  throw new UsageError(
+    `dist/${env}/ is stale: ${files.length} file(s) differ from what the TypeScript renders now (${shown}); run npm run synth, review and commit, then try again`,
+  );
 }
 
 export const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '');

@@ -59,7 +59,12 @@ export interface Resolved {
 }
 
 /** Resolves repository:tag to its index digest. Throws PinError naming the image and what to do. */
-export async function resolveDigest(repository: string, tag: string, registryUrl: RegistryUrl = defaultRegistryUrl, fetchImpl: typeof fetch = fetch): Promise<Resolved> {
+export async function resolveDigest(
+  repository: string,
+  tag: string,
+  registryUrl: RegistryUrl = defaultRegistryUrl,
+  fetchImpl: typeof fetch = fetch,
+): Promise<Resolved> {
   const image = `${repository}:${tag}`;
   const { registry, name } = registryOf(repository);
   const url = `${registryUrl(registry)}/v2/${name}/manifests/${encodeURIComponent(tag)}`;
@@ -70,7 +75,9 @@ export async function resolveDigest(repository: string, tag: string, registryUrl
       return await fetchImpl(target, { method, headers, redirect: 'follow' });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new PinError(`${image}: registry ${registry} unreachable (${cause?.code ?? cause?.message ?? (error as Error).message}): run \`npm run images -- pin\` where ${new URL(target).host} is reachable (the weekly workflow does); the lock file was not changed for this image`);
+      throw new PinError(
+        `${image}: registry ${registry} unreachable (${cause?.code ?? cause?.message ?? (error as Error).message}): run \`npm run images -- pin\` where ${new URL(target).host} is reachable (the weekly workflow does); the lock file was not changed for this image`,
+      );
     }
   };
   const manifest = async (method: 'HEAD' | 'GET'): Promise<Response> => {
@@ -84,24 +91,35 @@ export async function resolveDigest(repository: string, tag: string, registryUrl
   };
   const anonymousToken = async (header: string): Promise<string> => {
     const { scheme, params } = parseChallenge(header);
-    if (scheme !== 'bearer' || !params.realm) throw new PinError(`${image}: registry ${registry} asks for authentication without a bearer token challenge ("${header}"): this command pulls anonymously; check the repository name in lib/images.ts`);
+    if (scheme !== 'bearer' || !params.realm)
+      throw new PinError(
+        `${image}: registry ${registry} asks for authentication without a bearer token challenge ("${header}"): this command pulls anonymously; check the repository name in lib/images.ts`,
+      );
     const realm = new URL(params.realm);
     if (params.service) realm.searchParams.set('service', params.service);
     realm.searchParams.set('scope', params.scope ?? `repository:${name}:pull`);
     const res = await send('GET', realm.toString(), {});
-    if (!res.ok) throw new PinError(`${image}: the token service ${realm.host} refused an anonymous pull token (HTTP ${res.status}): the repository may be private or misspelt in lib/images.ts`);
+    if (!res.ok)
+      throw new PinError(
+        `${image}: the token service ${realm.host} refused an anonymous pull token (HTTP ${res.status}): the repository may be private or misspelt in lib/images.ts`,
+      );
     const body = (await res.json()) as { token?: string; access_token?: string };
     const got = body.token ?? body.access_token;
     if (!got) throw new PinError(`${image}: the token service ${realm.host} answered without a token`);
     return got;
   };
   const check = (res: Response) => {
-    if (res.status === 404) throw new PinError(`${image}: the registry has no tag ${tag} (HTTP 404): check the tag in lib/images.ts against the project's releases`);
-    if (res.status === 401 || res.status === 403) throw new PinError(`${image}: the registry refused an anonymous pull (HTTP ${res.status}): the repository may be private or misspelt in lib/images.ts`);
-    if (!res.ok) throw new PinError(`${image}: the registry answered HTTP ${res.status} ${res.statusText}: try again later; the lock file was not changed for this image`);
+    if (res.status === 404)
+      throw new PinError(`${image}: the registry has no tag ${tag} (HTTP 404): check the tag in lib/images.ts against the project's releases`);
+    if (res.status === 401 || res.status === 403)
+      throw new PinError(`${image}: the registry refused an anonymous pull (HTTP ${res.status}): the repository may be private or misspelt in lib/images.ts`);
+    if (!res.ok)
+      throw new PinError(`${image}: the registry answered HTTP ${res.status} ${res.statusText}: try again later; the lock file was not changed for this image`);
     const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     if (!(INDEX_TYPES as readonly string[]).includes(type)) {
-      throw new PinError(`${image}: not a multi-arch index (content type "${type || 'none'}"): the tag names a single-platform image; pick a tag published for several platforms, or pin it by hand with a cited source`);
+      throw new PinError(
+        `${image}: not a multi-arch index (content type "${type || 'none'}"): the tag names a single-platform image; pick a tag published for several platforms, or pin it by hand with a cited source`,
+      );
     }
   };
 
@@ -167,7 +185,9 @@ export function lockChanges(previous: ImageLock, lock: ImageLock): string[] {
     const image = `${e.repository}:${e.tag}`;
     if (!old?.digest) return [`${key}: ${image} pinned to ${e.digest}`];
     if (old.repository !== e.repository || old.tag !== e.tag) return [`${key}: ${image} pinned to ${e.digest} (the lock had ${old.repository}:${old.tag})`];
-    return [`${key}: ${image} moved from ${old.digest} to ${e.digest}: the tag was re-published upstream; check the project's release notes for why before merging`];
+    return [
+      `${key}: ${image} moved from ${old.digest} to ${e.digest}: the tag was re-published upstream; check the project's release notes for why before merging`,
+    ];
   });
 }
 
@@ -175,7 +195,8 @@ export function lockChanges(previous: ImageLock, lock: ImageLock): string[] {
 export function exceptionAdvice(lock: ImageLock, exceptions: Readonly<Record<string, string>> = IMAGE_DIGEST_EXCEPTIONS): string[] {
   return Object.entries(lock.images).flatMap(([key, e]) => {
     if (e.digest && Object.hasOwn(exceptions, key)) return [`${key} now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS`];
-    if (!e.digest && !Object.hasOwn(exceptions, key)) return [`${key} has no digest: production refuses it until it is pinned or declared in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS with the reason`];
+    if (!e.digest && !Object.hasOwn(exceptions, key))
+      return [`${key} has no digest: production refuses it until it is pinned or declared in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS with the reason`];
     return [];
   });
 }
@@ -198,7 +219,11 @@ const USAGE = 'use `npm run images -- pin [--lock PATH]` or `npm run images -- l
  * could not be pinned). `list --json` prints one line of JSON, a job output the weekly workflow's
  * scan matrix reads.
  */
-export async function imagesCommand(argv: string[], out: (line: string) => void, opts: { registryUrl?: RegistryUrl; fetch?: typeof fetch } = {}): Promise<number> {
+export async function imagesCommand(
+  argv: string[],
+  out: (line: string) => void,
+  opts: { registryUrl?: RegistryUrl; fetch?: typeof fetch } = {},
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'list') {
     const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });

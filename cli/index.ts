@@ -50,13 +50,24 @@ const lines = (print: Print) => (line: string) => print.out(`${line}\n`);
 /** What each command runs, loaded when it runs. */
 const RUNNERS: Record<CommandName, Runner> = {
   async apply(argv, options, { print }) {
-    const [{ applyCommand }, { environmentInput }, { renderEnvironment }, { PROJECT_ROOT }] = await Promise.all([import('./apply'), import('../environments'), import('../platform'), import('../lib/files')]);
+    const [{ applyCommand }, { environmentInput }, { renderEnvironment }, { PROJECT_ROOT }] = await Promise.all([
+      import('./apply'),
+      import('../environments'),
+      import('../platform'),
+      import('../lib/files'),
+    ]);
     const render = (env: string) => renderEnvironment(environmentInput(env)).manifests;
     return applyCommand(argv, { root: PROJECT_ROOT, envNames: ENVIRONMENT_NAMES, cluster: await clusterFactory(options), out: lines(print), render });
   },
   async status(argv, options, { print }) {
     const [{ statusCommand }, { PROJECT_ROOT }] = await Promise.all([import('./status'), import('../lib/files')]);
-    return statusCommand(argv, { root: PROJECT_ROOT, envNames: ENVIRONMENT_NAMES, cluster: await clusterFactory(options), out: lines(print), now: () => new Date() });
+    return statusCommand(argv, {
+      root: PROJECT_ROOT,
+      envNames: ENVIRONMENT_NAMES,
+      cluster: await clusterFactory(options),
+      out: lines(print),
+      now: () => new Date(),
+    });
   },
   async secrets(argv, options, { print }) {
     const { secretsCommand } = await import('./secrets');
@@ -64,7 +75,11 @@ const RUNNERS: Record<CommandName, Runner> = {
     return 0;
   },
   async promote(argv, _options, { print }) {
-    const [{ promoteCommand }, { ENVIRONMENTS }, { PROJECT_ROOT }] = await Promise.all([import('./promote'), import('../environments'), import('../lib/files')]);
+    const [{ promoteCommand }, { ENVIRONMENTS }, { PROJECT_ROOT }] = await Promise.all([
+      import('./promote'),
+      import('../environments'),
+      import('../lib/files'),
+    ]);
     promoteCommand(argv, ENVIRONMENTS, PROJECT_ROOT, lines(print));
     return 0;
   },
@@ -80,7 +95,14 @@ const RUNNERS: Record<CommandName, Runner> = {
   },
   async loadtest(argv, options, { print, confirm }) {
     const [{ loadtestCommand }, { PROJECT_ROOT }] = await Promise.all([import('./loadtest'), import('../lib/files')]);
-    return loadtestCommand(argv, { root: PROJECT_ROOT, envNames: ENVIRONMENT_NAMES, cluster: await clusterFactory(options), out: lines(print), write: print.out, confirm });
+    return loadtestCommand(argv, {
+      root: PROJECT_ROOT,
+      envNames: ENVIRONMENT_NAMES,
+      cluster: await clusterFactory(options),
+      out: lines(print),
+      write: print.out,
+      confirm,
+    });
   },
 };
 

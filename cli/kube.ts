@@ -102,7 +102,11 @@ export function firstDifference(a: unknown, b: unknown, path = ''): string | und
   if (Array.isArray(a) !== Array.isArray(b)) return path || '(root)';
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const key of keys) {
-    const found = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], Array.isArray(a) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    const found = firstDifference(
+      (a as Record<string, unknown>)[key],
+      (b as Record<string, unknown>)[key],
+      Array.isArray(a) ? `${path}[${key}]` : path ? `${path}.${key}` : key,
+    );
     if (found) return found;
   }
   return undefined;
@@ -147,7 +151,8 @@ export function clusterError(error: unknown, server: string): ClusterError {
       // not JSON: keep the text
     }
     const message = typeof body === 'object' && body !== null ? (body as { message?: string }).message : typeof body === 'string' ? body : undefined;
-    const hint = code === 401 ? ' (the kubeconfig credentials were refused: log in again)' : code === 403 ? ' (the kubeconfig user is not allowed to do this)' : '';
+    const hint =
+      code === 401 ? ' (the kubeconfig credentials were refused: log in again)' : code === 403 ? ' (the kubeconfig user is not allowed to do this)' : '';
     return new ClusterError(`HTTP ${code}${message ? `: ${message.split('\n')[0]}` : ''}${hint}`);
   }
   const text = String((error as Error).message ?? error).split('\n')[0]!;
@@ -156,7 +161,8 @@ export function clusterError(error: unknown, server: string): ClusterError {
     const reason = /reason: (.*)$/.exec(text)?.[1] ?? (cause || text);
     return new ClusterError(`cannot reach the cluster at ${server}: ${reason}`);
   }
-  if (/Unrecognized API version and kind/.test(text)) return new ClusterError(`the cluster does not serve ${text.replace(/.*kind: /, '')} (is its CRD installed?)`);
+  if (/Unrecognized API version and kind/.test(text))
+    return new ClusterError(`the cluster does not serve ${text.replace(/.*kind: /, '')} (is its CRD installed?)`);
   return new ClusterError(text);
 }
 
@@ -169,7 +175,9 @@ function loadKubeConfig(context?: string): KubeConfig {
   }
   const fallback = kc.getCurrentCluster();
   if (!process.env.KUBECONFIG && fallback?.name === 'cluster' && fallback.server === 'http://localhost:8080') {
-    throw new ClusterError('no kubeconfig: KUBECONFIG is unset and ~/.kube/config does not exist (and this is not a pod in a cluster); point KUBECONFIG at the cluster\'s kubeconfig');
+    throw new ClusterError(
+      "no kubeconfig: KUBECONFIG is unset and ~/.kube/config does not exist (and this is not a pod in a cluster); point KUBECONFIG at the cluster's kubeconfig",
+    );
   }
   if (context) {
     const names = kc.getContexts().map((c) => c.name);
@@ -195,7 +203,9 @@ const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
 
 /** The message for a request that timed out. */
 export const timeoutError = (server: string, ms: number) =>
-  new ClusterError(`the cluster at ${server} did not answer within ${seconds(ms)}: check that the API server is up and reachable, or allow longer with --request-timeout (or KUBE_REQUEST_TIMEOUT)`);
+  new ClusterError(
+    `the cluster at ${server} did not answer within ${seconds(ms)}: check that the API server is up and reachable, or allow longer with --request-timeout (or KUBE_REQUEST_TIMEOUT)`,
+  );
 
 /** Makes every request `kc` sends give up after `ms`. */
 function withTimeout(kc: KubeConfig, ms: number): void {

@@ -24,7 +24,13 @@ export interface LoadtestRequest {
 
 export function parseLoadtestArgs(argv: string[], envNames: readonly string[]): LoadtestRequest {
   const values = parseCommandArgs<{ env: string; script: LoadtestScript; print?: boolean; yes?: boolean; context?: string }>('loadtest', argv, envNames);
-  return { env: values.env, script: values.script, print: values.print ?? false, ...(values.yes ? { yes: true } : {}), ...(values.context ? { context: values.context } : {}) };
+  return {
+    env: values.env,
+    script: values.script,
+    print: values.print ?? false,
+    ...(values.yes ? { yes: true } : {}),
+    ...(values.context ? { context: values.context } : {}),
+  };
 }
 
 interface JobTemplate {
@@ -71,13 +77,18 @@ async function startedPod(deps: LoadtestDeps, namespace: string, job: string): P
     const pods = ((await deps.cluster.list('v1', 'Pod', { namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` })) ?? []) as Pod[];
     const pod = pods[0];
     const status = pod?.status?.containerStatuses?.find((c) => c.name === LOADTEST_CONTAINER);
-    if (pod && (status?.state?.terminated || pod.status?.phase === 'Running' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed')) return pod;
+    if (pod && (status?.state?.terminated || pod.status?.phase === 'Running' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed'))
+      return pod;
     const waiting = status?.state?.waiting;
-    if (waiting?.reason && STUCK.includes(waiting.reason)) throw new Error(`pod ${pod!.metadata.name} cannot start: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`);
+    if (waiting?.reason && STUCK.includes(waiting.reason))
+      throw new Error(`pod ${pod!.metadata.name} cannot start: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`);
     const now = pod ? `pod ${pod.metadata.name} ${waiting?.reason ?? pod.status?.phase ?? 'Pending'}` : 'no pod yet';
     if (now !== last) deps.out(`  waiting: ${now}`);
     last = now;
-    if (Date.now() > deadline) throw new Error(`job ${job} has not started after ${Math.round((deps.startTimeoutMs ?? 600_000) / 60_000)} min (${now}): kubectl -n ${namespace} describe job ${job}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `job ${job} has not started after ${Math.round((deps.startTimeoutMs ?? 600_000) / 60_000)} min (${now}): kubectl -n ${namespace} describe job ${job}`,
+      );
     await deps.sleep(2_000);
   }
 }
@@ -98,7 +109,8 @@ export function summaryLines(log: string): string[] {
   const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(2)}%`);
   const lines: string[] = [];
   if (m.http_reqs) lines.push(`requests:   ${m.http_reqs.count ?? '-'} (${(m.http_reqs.rate ?? 0).toFixed(1)}/s)`);
-  if (m.http_req_duration) lines.push(`latency:    p95 ${ms(m.http_req_duration['p(95)'])}, median ${ms(m.http_req_duration.med)}, max ${ms(m.http_req_duration.max)}`);
+  if (m.http_req_duration)
+    lines.push(`latency:    p95 ${ms(m.http_req_duration['p(95)'])}, median ${ms(m.http_req_duration.med)}, max ${ms(m.http_req_duration.max)}`);
   if (m.http_req_failed) lines.push(`failed:     ${pct(m.http_req_failed.value)}`);
   if (m.checks) lines.push(`checks:     ${pct(m.checks.value)} passed (${m.checks.fails ?? 0} failed)`);
   if (m.ws_sessions) lines.push(`websockets: ${m.ws_sessions.count ?? '-'} sessions`);
@@ -114,10 +126,16 @@ export async function runLoadtest(job: Record<string, unknown> & JobTemplate, de
   const pod = await startedPod(deps, namespace, name);
   deps.out(`pod ${pod.metadata.name} started; k6's log follows`);
   let log = '';
-  await deps.cluster.streamLog(namespace, pod.metadata.name, LOADTEST_CONTAINER, (text) => {
-    log += text;
-    deps.write(text);
-  }, { follow: true });
+  await deps.cluster.streamLog(
+    namespace,
+    pod.metadata.name,
+    LOADTEST_CONTAINER,
+    (text) => {
+      log += text;
+      deps.write(text);
+    },
+    { follow: true },
+  );
   // The log ends when the container exits; its exit code says how the run went.
   let exit: number | undefined;
   for (let i = 0; i < 30 && exit === undefined; i++) {

@@ -148,12 +148,18 @@ export function readDist(dir: string): Manifests {
  * file and dist/ as they were.
  */
 export function promoteCommand(argv: string[], inputs: readonly EnvironmentInput[], root: string, out: (line: string) => void): void {
-  const p = parsePromoteArgs(argv, inputs.map((e) => e.name));
+  const p = parsePromoteArgs(
+    argv,
+    inputs.map((e) => e.name),
+  );
   const current = inputs.find((e) => e.name === p.env)!;
   const staging = p.env === 'production' ? { releases: readStagingReleases(root), completed: readCompleted(root) } : undefined;
   const { input, releases, previous } = promote(p, current, staging);
   const before = readDist(join(root, 'dist', p.env));
-  const rendered = synthAll(inputs.map((e) => (e.name === p.env ? input : e)), join(root, 'dist'));
+  const rendered = synthAll(
+    inputs.map((e) => (e.name === p.env ? input : e)),
+    join(root, 'dist'),
+  );
   writeFileSync(join(root, 'environments', 'releases', `${p.env}.json`), releasesText(releases));
   out(`${p.env} ${p.component}: ${previous} -> ${p.image}${p.rollback ? ' (rollback to a release that completed in staging)' : ''}`);
   for (const line of formatDiff(p.env, diffManifests(before, rendered.get(p.env)!))) out(line);

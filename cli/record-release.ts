@@ -115,12 +115,14 @@ const mapValue = (o: unknown, path: string, key: string): unknown => {
   const map = at(o, path);
   return isObject(map) ? map[key] : undefined;
 };
-const condition = (o: unknown, type: string): Json | undefined => list(o, 'status.conditions')?.filter(isObject).find((c) => c.type === type);
+const condition = (o: unknown, type: string): Json | undefined =>
+  list(o, 'status.conditions')
+    ?.filter(isObject)
+    .find((c) => c.type === type);
 const shown = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
 
 export type Completion =
-  | { readonly completed: true; readonly completedAt: string; readonly evidence: Evidence }
-  | { readonly completed: false; readonly reasons: readonly string[] };
+  { readonly completed: true; readonly completedAt: string; readonly evidence: Evidence } | { readonly completed: false; readonly reasons: readonly string[] };
 
 /**
  * Whether `object` (a Rollout or Deployment as `kubectl get … -o json` prints it) proves that
@@ -158,14 +160,22 @@ export function checkCompletion(object: unknown, component: AppComponent, image:
   const kind = WORKLOAD_KIND[component];
   const what = `${component}'s ${kind}`;
   if (!isObject(object) || text(object, 'kind') !== kind) {
-    return { completed: false, reasons: [`the object is ${isObject(object) ? `a ${text(object, 'kind') ?? 'thing without kind'}` : 'not an object'}, not ${what} (kubectl get ${kind.toLowerCase()} ${component} -n app -o json)`] };
+    return {
+      completed: false,
+      reasons: [
+        `the object is ${isObject(object) ? `a ${text(object, 'kind') ?? 'thing without kind'}` : 'not an object'}, not ${what} (kubectl get ${kind.toLowerCase()} ${component} -n app -o json)`,
+      ],
+    };
   }
   const reasons: string[] = [];
   const name = text(object, 'metadata.name');
   if (name !== component) reasons.push(`metadata.name is ${shown(name)}, not ${component}`);
   const instance = mapValue(object, 'metadata.labels', 'app.kubernetes.io/instance');
-  if (instance !== RECORDED_ENV) reasons.push(`the label app.kubernetes.io/instance is ${shown(instance)}, not ${RECORDED_ENV}: only staging's objects are evidence`);
-  const container = list(object, 'spec.template.spec.containers')?.filter(isObject).find((c) => c.name === component);
+  if (instance !== RECORDED_ENV)
+    reasons.push(`the label app.kubernetes.io/instance is ${shown(instance)}, not ${RECORDED_ENV}: only staging's objects are evidence`);
+  const container = list(object, 'spec.template.spec.containers')
+    ?.filter(isObject)
+    .find((c) => c.name === component);
   if (!container) reasons.push(`spec.template has no container named ${component}`);
   else if (container.image !== image) reasons.push(`the ${component} container runs ${shown(container.image)}, not staging's release ${image}`);
 
@@ -173,21 +183,26 @@ export function checkCompletion(object: unknown, component: AppComponent, image:
   const observed = at(object, 'status.observedGeneration');
   // Argo Rollouts writes observedGeneration as a string, Kubernetes as a number.
   if (generation === undefined || String(observed) !== String(generation)) {
-    reasons.push(`status.observedGeneration is ${shown(observed)}, metadata.generation ${shown(generation)}: the controller has not acted on the latest spec yet`);
+    reasons.push(
+      `status.observedGeneration is ${shown(observed)}, metadata.generation ${shown(generation)}: the controller has not acted on the latest spec yet`,
+    );
   }
   const namespace = text(object, 'metadata.namespace') ?? '';
 
   if (kind === 'Rollout') {
     const phase = text(object, 'status.phase');
-    if (phase !== 'Healthy') reasons.push(`status.phase is ${shown(phase)}${text(object, 'status.message') ? ` (${text(object, 'status.message')})` : ''}, not "Healthy"`);
+    if (phase !== 'Healthy')
+      reasons.push(`status.phase is ${shown(phase)}${text(object, 'status.message') ? ` (${text(object, 'status.message')})` : ''}, not "Healthy"`);
     if (at(object, 'status.abort') === true) reasons.push('status.abort is true: the release was aborted and the old version runs');
     const stable = text(object, 'status.stableRS');
     const current = text(object, 'status.currentPodHash');
-    if (!stable || stable !== current) reasons.push(`status.stableRS is ${shown(stable)}, status.currentPodHash ${shown(current)}: the release's ReplicaSet is not the stable one yet`);
+    if (!stable || stable !== current)
+      reasons.push(`status.stableRS is ${shown(stable)}, status.currentPodHash ${shown(current)}: the release's ReplicaSet is not the stable one yet`);
     const steps = list(object, 'spec.strategy.canary.steps');
     const stepIndex = count(object, 'status.currentStepIndex');
     if (!steps || steps.length === 0) reasons.push('spec.strategy.canary.steps is missing: not a canary release');
-    else if (stepIndex !== steps.length) reasons.push(`status.currentStepIndex is ${shown(stepIndex)} of ${steps.length} canary steps: the canary has not run every step`);
+    else if (stepIndex !== steps.length)
+      reasons.push(`status.currentStepIndex is ${shown(stepIndex)} of ${steps.length} canary steps: the canary has not run every step`);
     const completedCondition = condition(object, 'Completed');
     const completedAt = completedCondition?.status === 'True' ? completedCondition.lastTransitionTime : undefined;
     if (typeof completedAt !== 'string') reasons.push('the Completed condition is not True');
@@ -217,7 +232,9 @@ export function checkCompletion(object: unknown, component: AppComponent, image:
   const progressing = condition(object, 'Progressing');
   const completedAt = progressing?.status === 'True' && progressing.reason === 'NewReplicaSetAvailable' ? progressing.lastUpdateTime : undefined;
   if (typeof completedAt !== 'string') {
-    reasons.push(`the Progressing condition is ${progressing ? `${shown(progressing.status)} with reason ${shown(progressing.reason)}` : 'missing'}, not True with reason "NewReplicaSetAvailable"`);
+    reasons.push(
+      `the Progressing condition is ${progressing ? `${shown(progressing.status)} with reason ${shown(progressing.reason)}` : 'missing'}, not True with reason "NewReplicaSetAvailable"`,
+    );
   }
   if (reasons.length > 0) return { completed: false, reasons };
   return {
@@ -272,7 +289,9 @@ export function recordReleaseCommand(argv: string[], deps: RecordDeps): void {
   const r = parseRecordArgs(argv);
   const image = readStagingReleases(deps.root)[r.component];
   if (!image.includes('@sha256:')) {
-    throw new UsageError(`staging's ${r.component} is ${image}, without @sha256: digest: production takes only digests, so promote the digest to staging and record that`);
+    throw new UsageError(
+      `staging's ${r.component} is ${image}, without @sha256: digest: production takes only digests, so promote the digest to staging and record that`,
+    );
   }
   const source = r.object === '-' ? 'standard input' : r.object;
   let object: unknown;
@@ -285,7 +304,12 @@ export function recordReleaseCommand(argv: string[], deps: RecordDeps): void {
   if (!completion.completed) {
     throw new UsageError(`${source} does not prove that staging's ${r.component} ${image} completed, so nothing is recorded: ${completion.reasons.join('; ')}`);
   }
-  const parsed = CompletedRelease.safeParse({ image, completedAt: completion.completedAt, recordedAt: deps.now().toISOString(), evidence: completion.evidence });
+  const parsed = CompletedRelease.safeParse({
+    image,
+    completedAt: completion.completedAt,
+    recordedAt: deps.now().toISOString(),
+    evidence: completion.evidence,
+  });
   if (!parsed.success) throw new UsageError(`${source}: ${parsed.error.issues[0]!.path.join('.')} ${parsed.error.issues[0]!.message}`);
   const entry = parsed.data;
   const { record, changed } = addCompleted(readCompleted(deps.root), r.component, entry);

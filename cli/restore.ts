@@ -46,10 +46,28 @@ export function parseTarget(text: string): RecoveryTarget {
 }
 
 export function parseRestoreArgs(argv: string[], envNames: readonly string[]): RestoreRequest {
-  const values = parseCommandArgs<{ env: string; store: Store; to?: string; backup?: string; force?: boolean; apply?: boolean; yes?: boolean; context?: string }>('restore', argv, envNames);
-  const common = { env: values.env, force: values.force ?? false, apply: values.apply ?? false, ...(values.yes ? { yes: true } : {}), ...(values.context ? { context: values.context } : {}) };
+  const values = parseCommandArgs<{
+    env: string;
+    store: Store;
+    to?: string;
+    backup?: string;
+    force?: boolean;
+    apply?: boolean;
+    yes?: boolean;
+    context?: string;
+  }>('restore', argv, envNames);
+  const common = {
+    env: values.env,
+    force: values.force ?? false,
+    apply: values.apply ?? false,
+    ...(values.yes ? { yes: true } : {}),
+    ...(values.context ? { context: values.context } : {}),
+  };
   if (values.store === 'postgres') {
-    if (values.backup) throw new UsageError(`--backup ${values.backup}: postgres recovers from the newest base backup that reaches the target: choose the target with --to, not a backup`);
+    if (values.backup)
+      throw new UsageError(
+        `--backup ${values.backup}: postgres recovers from the newest base backup that reaches the target: choose the target with --to, not a backup`,
+      );
     if (values.force) throw new UsageError('postgres restores into a new Cluster and never overwrites anything: --force is for redis');
     return { ...common, store: 'postgres', target: parseTarget(values.to ?? 'latest') };
   }
@@ -86,7 +104,12 @@ const stamp = (now: Date) => now.toISOString().replace(/[-:]/g, '').replace(/\..
 export function restoreObjects(onDemand: Manifests, request: RestoreRequest, now: Date): Record<string, unknown>[] {
   if (request.store === 'postgres') {
     const target = request.target ?? { kind: 'latest' };
-    const cluster = onDemandObject<Manifest & { spec: { bootstrap: { recovery: Record<string, unknown> } } }>(onDemand, request.env, 'Cluster', RECOVERY_CLUSTERS.restore);
+    const cluster = onDemandObject<Manifest & { spec: { bootstrap: { recovery: Record<string, unknown> } } }>(
+      onDemand,
+      request.env,
+      'Cluster',
+      RECOVERY_CLUSTERS.restore,
+    );
     const spec = recoveryTargetSpec(target);
     // The CRD's own spelling (targetLSN), as the template is plain YAML.
     if (spec) cluster.spec.bootstrap.recovery.recoveryTarget = spec.targetTime ? { targetTime: spec.targetTime } : { targetLSN: spec.targetLsn };
@@ -97,7 +120,10 @@ export function restoreObjects(onDemand: Manifests, request: RestoreRequest, now
   }
   const job = onDemandObject<JobObject>(onDemand, request.env, 'Job', RESTORE_JOBS.redis);
   const backup = request.backup ?? 'latest';
-  setEnv(job, RESTORE_JOBS.redis, { RESTORE_SNAPSHOT: backup === 'latest' || backup.endsWith('.rdb') ? backup : `${backup}.rdb`, RESTORE_FORCE: String(request.force) });
+  setEnv(job, RESTORE_JOBS.redis, {
+    RESTORE_SNAPSHOT: backup === 'latest' || backup.endsWith('.rdb') ? backup : `${backup}.rdb`,
+    RESTORE_FORCE: String(request.force),
+  });
   job.metadata.name = `${RESTORE_JOBS.redis}-${stamp(now)}`;
   return [job as unknown as Record<string, unknown>];
 }
@@ -155,7 +181,10 @@ export async function restoreCommand(
   note: (line: string) => void,
   confirm: (yes: boolean) => ConfirmDeps = processConfirm,
 ): Promise<void> {
-  const request = parseRestoreArgs(argv, ENVIRONMENTS.map((e) => e.name));
+  const request = parseRestoreArgs(
+    argv,
+    ENVIRONMENTS.map((e) => e.name),
+  );
   const input = environmentInput(request.env);
   const { manifests, env } = renderEnvironment(input);
   const objects = restoreObjects(manifests, request, new Date());

@@ -62,7 +62,12 @@ export type RandomSource = (bytes: number) => Buffer;
  * Every value of one Secret. Random keys first, then the API keys signed with the JWT secret just
  * made; `provided` supplies keys that come from outside ("secret/key" -> value).
  */
-export function generateValues(spec: SecretSpec, provided: Readonly<Record<string, string>> = {}, random: RandomSource = randomBytes, now?: number): Record<string, string> {
+export function generateValues(
+  spec: SecretSpec,
+  provided: Readonly<Record<string, string>> = {},
+  random: RandomSource = randomBytes,
+  now?: number,
+): Record<string, string> {
   const values: Record<string, string> = {};
   const ordered = [...spec.keys].sort((a, b) => Number(a.generate.kind === 'jwt') - Number(b.generate.kind === 'jwt'));
   for (const { key, generate } of ordered) {
@@ -129,13 +134,17 @@ export function providedValues(pairs: readonly string[], specs: readonly SecretS
     const eq = pair.indexOf('=');
     const target = eq < 0 ? pair : pair.slice(0, eq);
     const [secret = '', key, ...rest] = target.split('/');
-    if (eq < 0 || eq === pair.length - 1 || !secret || !key || rest.length > 0) throw new UsageError(`--set ${target}${eq < 0 ? '' : '=…'}: write it as SECRET/KEY=VALUE; ${takes}`);
+    if (eq < 0 || eq === pair.length - 1 || !secret || !key || rest.length > 0)
+      throw new UsageError(`--set ${target}${eq < 0 ? '' : '=…'}: write it as SECRET/KEY=VALUE; ${takes}`);
     const matching = specs.filter((s) => s.name === secret);
     if (matching.length === 0) {
       throw new UsageError(`--set ${target}=…: there is no Secret "${secret}"; the Secrets are ${[...new Set(specs.map((s) => s.name))].join(', ')}; ${takes}`);
     }
     const keySpec = matching.flatMap((s) => s.keys).find((k) => k.key === key);
-    if (!keySpec) throw new UsageError(`--set ${target}=…: Secret ${secret} has no key "${key}"; its keys are ${[...new Set(matching.flatMap((s) => s.keys.map((k) => k.key)))].join(', ')}; ${takes}`);
+    if (!keySpec)
+      throw new UsageError(
+        `--set ${target}=…: Secret ${secret} has no key "${key}"; its keys are ${[...new Set(matching.flatMap((s) => s.keys.map((k) => k.key)))].join(', ')}; ${takes}`,
+      );
     if (keySpec.generate.kind !== 'provided') throw new UsageError(`--set ${target}=…: ${target} is generated (${keySpec.generate.kind}), not given; ${takes}`);
     provided[target] = pair.slice(eq + 1);
   }
@@ -143,7 +152,11 @@ export function providedValues(pairs: readonly string[], specs: readonly SecretS
 }
 
 /** `secrets`: creates (or with --rotate replaces) the dev Secrets; --dry-run prints them instead. */
-export async function secretsCommand(argv: string[], cluster: (context?: string) => SecretAccess & Pick<ObjectAccess, 'apply'>, out: (line: string) => void): Promise<void> {
+export async function secretsCommand(
+  argv: string[],
+  cluster: (context?: string) => SecretAccess & Pick<ObjectAccess, 'apply'>,
+  out: (line: string) => void,
+): Promise<void> {
   const values = parseCommandArgs<{ env: string; rotate?: boolean; dryRun?: boolean; set: string[]; context?: string }>(
     'secrets',
     argv,
@@ -152,7 +165,9 @@ export async function secretsCommand(argv: string[], cluster: (context?: string)
   const input = environmentInput(values.env);
   const { env, specs } = platformSecrets(input);
   if (env.secrets.source !== 'cli') {
-    throw new UsageError(`${env.name} takes its secrets from External Secrets (${env.secrets.storeKind} ${env.secrets.storeName}): put the values in the secret manager under ${env.secrets.keyPrefix}/`);
+    throw new UsageError(
+      `${env.name} takes its secrets from External Secrets (${env.secrets.storeKind} ${env.secrets.storeName}): put the values in the secret manager under ${env.secrets.keyPrefix}/`,
+    );
   }
   const provided = providedValues(values.set, specs);
 

@@ -82,7 +82,8 @@ const ago = (time: string | undefined, now: Date) => (time ? `${formatAge(now.ge
 function replicaRow(o: KubeObject, desired: number, ready: number, updated: number, healthy: boolean, detail: string[]): Row {
   const reasons: string[] = [];
   const generation = o.metadata.generation;
-  if (o.kind !== 'Rollout' && generation !== undefined && num(o, 'status.observedGeneration') < generation) reasons.push('change not yet seen by its controller');
+  if (o.kind !== 'Rollout' && generation !== undefined && num(o, 'status.observedGeneration') < generation)
+    reasons.push('change not yet seen by its controller');
   if (desired === 0) reasons.push(o.kind === 'DaemonSet' ? 'no node runs it' : 'scaled to 0');
   else if (updated < desired) reasons.push(`updating: ${updated} of ${desired} updated`);
   const ok = healthy && reasons.length === 0 && ready >= desired;
@@ -109,7 +110,14 @@ function cronJobRow(o: KubeObject, now: Date): Row {
     `last success ${ago(lastSuccess, now)}`,
     ...(running ? [`${running} running`] : []),
   ];
-  return { namespace: o.metadata.namespace ?? '', kind: o.kind, name: o.metadata.name, ready: '-', state: suspended || failed ? 'NOT READY' : 'ready', detail: detail.join(', ') };
+  return {
+    namespace: o.metadata.namespace ?? '',
+    kind: o.kind,
+    name: o.metadata.name,
+    ready: '-',
+    state: suspended || failed ? 'NOT READY' : 'ready',
+    detail: detail.join(', '),
+  };
 }
 
 /** One workload's row; `now` dates the CronJob runs. */
@@ -155,7 +163,12 @@ export function workloadRow(o: KubeObject, now: Date): Row {
 /** Column-aligned lines, two spaces between columns. */
 export function alignColumns(rows: readonly (readonly string[])[]): string[] {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** The newest completed CloudNativePG Backup, and a failure newer than it. */
@@ -166,7 +179,10 @@ function postgresBackupLine(live: readonly KubeObject[], now: Date): string[] {
   const done = newest('completed');
   const failed = newest('failed');
   const last = done ? `last success ${ago(stopped(done), now)}, at ${stopped(done)} (${done.metadata.name})` : 'never succeeded';
-  return ['  postgres base backup (Backup objects)', failed && (!done || stopped(failed) > stopped(done)) ? `${last}; FAILED since: ${failed.metadata.name}` : last];
+  return [
+    '  postgres base backup (Backup objects)',
+    failed && (!done || stopped(failed) > stopped(done)) ? `${last}; FAILED since: ${failed.metadata.name}` : last,
+  ];
 }
 
 export interface StatusReport {
@@ -178,15 +194,23 @@ export interface StatusReport {
  * The report from the workloads listed in the environment's namespaces. `unserved` names the
  * workload kinds the cluster does not serve (their CRD is missing).
  */
-export function statusReport(env: string, dist: readonly DistObject[], live: readonly KubeObject[], now: Date, unserved: ReadonlySet<string> = new Set()): StatusReport {
+export function statusReport(
+  env: string,
+  dist: readonly DistObject[],
+  live: readonly KubeObject[],
+  now: Date,
+  unserved: ReadonlySet<string> = new Set(),
+): StatusReport {
   const expected = dist.filter((d) => d.folder !== ON_DEMAND_FOLDER && KINDS.includes(d.object.kind)).map((d) => d.object);
   const declared = new Set(expected.map(objectKey));
   const present = new Set(live.map(objectKey));
   const rows: Row[] = [
-    ...live.filter((o) => KINDS.includes(o.kind)).map((o) => {
-      const row = workloadRow(o, now);
-      return declared.has(objectKey(o)) ? row : { ...row, detail: [row.detail, `not in dist/${env}/`].filter(Boolean).join(', ') };
-    }),
+    ...live
+      .filter((o) => KINDS.includes(o.kind))
+      .map((o) => {
+        const row = workloadRow(o, now);
+        return declared.has(objectKey(o)) ? row : { ...row, detail: [row.detail, `not in dist/${env}/`].filter(Boolean).join(', ') };
+      }),
     ...expected
       .filter((o) => !present.has(objectKey(o)))
       .map((o): Row => ({
@@ -216,7 +240,10 @@ export function statusReport(env: string, dist: readonly DistObject[], live: rea
         : `${bad.length} of ${rows.length} workloads of ${env} are not ready: ${named.join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`;
   return {
     lines: [
-      ...alignColumns([['NAMESPACE', 'KIND', 'NAME', 'READY', 'STATE', 'DETAIL'], ...rows.map((r) => [r.namespace, r.kind, r.name, r.ready, r.state, r.detail])]),
+      ...alignColumns([
+        ['NAMESPACE', 'KIND', 'NAME', 'READY', 'STATE', 'DETAIL'],
+        ...rows.map((r) => [r.namespace, r.kind, r.name, r.ready, r.state, r.detail]),
+      ]),
       '',
       'backups:',
       ...alignColumns(backups),

@@ -2,4 +2,3 @@
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
-

@@ -12,11 +12,14 @@ import { StatelessService } from './supabase';
 export { APP_COMPONENTS, type AppComponent } from './names';
 
 /** "registry/repo:tag", "registry/repo@sha256:<64 hex>" or "registry/repo:tag@sha256:<64 hex>". */
-export const IMAGE_REF = /^(?<repository>[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+)(:(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?<digest>sha256:[a-f0-9]{64}))?$/;
+export const IMAGE_REF =
+  /^(?<repository>[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+)(:(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?<digest>sha256:[a-f0-9]{64}))?$/;
 
 export const ImageReference = z
   .string({ error: 'must be an image reference such as "ghcr.io/acme/api@sha256:<64 hex>"' })
-  .regex(IMAGE_REF, { error: (i) => `"${String(i.input)}" is not an image reference: write registry/repository:tag, registry/repository@sha256:<64 hex> or both` })
+  .regex(IMAGE_REF, {
+    error: (i) => `"${String(i.input)}" is not an image reference: write registry/repository:tag, registry/repository@sha256:<64 hex> or both`,
+  })
   .refine((ref) => /[:@]/.test(ref.slice(ref.lastIndexOf('/'))), {
     error: (i) => `"${String(i.input)}" has neither tag nor digest, which means "latest": add the version tag and, outside dev, the @sha256: digest`,
   })
@@ -37,7 +40,9 @@ const Duration = z.string().regex(/^[1-9]\d*(s|m|h)$/, { error: 'must be a durat
 /** One step of the canary before the last: a weight held for a pause (lib/facts/canary.ts). */
 const CanaryStep = z.strictObject({
   /** Percent of the api's pods that run the new version during the step. */
-  weight: wholeNumber('percent', 1).max(FULL_WEIGHT - 1, { error: `must be below ${FULL_WEIGHT}: the release ends at ${FULL_WEIGHT}% after the last step by itself` }),
+  weight: wholeNumber('percent', 1).max(FULL_WEIGHT - 1, {
+    error: `must be below ${FULL_WEIGHT}: the release ends at ${FULL_WEIGHT}% after the last step by itself`,
+  }),
   /** How long the step lasts before the next one. */
   pause: Duration,
 });
@@ -49,40 +54,46 @@ const CanaryStep = z.strictObject({
  */
 export const Canary = z
   .strictObject({
-  /** The weights the release goes through before 100%, rising, each with how long it lasts. */
-  steps: z.array(CanaryStep).min(1, { error: 'must list at least one step, such as [{ weight: 10, pause: "10m" }]' }),
-  analysis: z.strictObject({
-    /** How often each query runs. @default "1m" */
-    interval: Duration.default('1m'),
-    /** Highest share of the canary's responses that may be 5xx (0.01 = 1%). */
-    maxErrorRatio: z.number().gt(0, { error: 'must be above 0' }).lt(1, { error: 'must be below 1 (a ratio, 0.01 = 1%)' }),
-    /** Highest p95 latency of the canary, in seconds. */
-    maxP95Seconds: z.number().gt(0, { error: 'must be above 0 (seconds)' }),
-    /** Failed measurements tolerated before the release aborts. @default 1 */
-    failureLimit: wholeNumber('measurements', 0).default(1),
-    /** Measurements in a row without data before the release pauses for a human. @default 3 */
-    inconclusiveLimit: wholeNumber('measurements', 1).default(3),
-  }),
+    /** The weights the release goes through before 100%, rising, each with how long it lasts. */
+    steps: z.array(CanaryStep).min(1, { error: 'must list at least one step, such as [{ weight: 10, pause: "10m" }]' }),
+    analysis: z.strictObject({
+      /** How often each query runs. @default "1m" */
+      interval: Duration.default('1m'),
+      /** Highest share of the canary's responses that may be 5xx (0.01 = 1%). */
+      maxErrorRatio: z.number().gt(0, { error: 'must be above 0' }).lt(1, { error: 'must be below 1 (a ratio, 0.01 = 1%)' }),
+      /** Highest p95 latency of the canary, in seconds. */
+      maxP95Seconds: z.number().gt(0, { error: 'must be above 0 (seconds)' }),
+      /** Failed measurements tolerated before the release aborts. @default 1 */
+      failureLimit: wholeNumber('measurements', 0).default(1),
+      /** Measurements in a row without data before the release pauses for a human. @default 3 */
+      inconclusiveLimit: wholeNumber('measurements', 1).default(3),
+    }),
   })
-  .superRefine(crossField((c, ctx) => {
-    // Each step must last long enough for one measurement whose whole rate window saw that
-    // step's traffic; a shorter pause moves on before the analysis has judged the step.
-    const needed = durationSeconds(ANALYSIS_WINDOW) + durationSeconds(c.analysis.interval);
-    c.steps.forEach((step, i) => {
-      if (durationSeconds(step.pause) < needed) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['steps', i, 'pause'],
-          message: `${step.pause} is shorter than one measurement of the step (the ${ANALYSIS_WINDOW} query window plus the ${c.analysis.interval} interval): make it at least ${needed / 60}m`,
-        });
-      }
-      // A weight at or below the one before would move pods back to the old version mid-release.
-      const previous = c.steps[i - 1];
-      if (previous && step.weight <= previous.weight) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'weight'], message: `${step.weight} is not above the step before (${previous.weight}): the weights must rise` });
-      }
-    });
-  }));
+  .superRefine(
+    crossField((c, ctx) => {
+      // Each step must last long enough for one measurement whose whole rate window saw that
+      // step's traffic; a shorter pause moves on before the analysis has judged the step.
+      const needed = durationSeconds(ANALYSIS_WINDOW) + durationSeconds(c.analysis.interval);
+      c.steps.forEach((step, i) => {
+        if (durationSeconds(step.pause) < needed) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'pause'],
+            message: `${step.pause} is shorter than one measurement of the step (the ${ANALYSIS_WINDOW} query window plus the ${c.analysis.interval} interval): make it at least ${needed / 60}m`,
+          });
+        }
+        // A weight at or below the one before would move pods back to the old version mid-release.
+        const previous = c.steps[i - 1];
+        if (previous && step.weight <= previous.weight) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'weight'],
+            message: `${step.weight} is not above the step before (${previous.weight}): the weights must rise`,
+          });
+        }
+      });
+    }),
+  );
 export type Canary = z.infer<typeof Canary>;
 
 /** One hostname:port the worker and scheduler call (blockchain RPC), reached over TLS on 443. */
@@ -126,22 +137,24 @@ export const AppConfig = z
     /** The app's log level. @default "info" */
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
-  .superRefine(crossField((c, ctx) => {
-    // Without a traffic router Argo Rollouts splits traffic by pod count: the first step sends
-    // at least one of N pods' share to the canary, which is the first weight only from
-    // minimumPodsFor(weight) pods on.
-    const first = c.canary.steps[0]?.weight;
-    if (first === undefined) return;
-    const pods = c.api.autoscaling?.minReplicas ?? c.api.replicas;
-    const least = minimumPodsFor(first);
-    if (pods < least) {
-      ctx.addIssue({
-        code: 'custom',
-        path: c.api.autoscaling ? ['api', 'autoscaling', 'minReplicas'] : ['api', 'replicas'],
-        message: `is ${pods}, but the canary weights traffic by pod count (Kong cannot split by version): with ${pods} pods the ${first}% step sends ${onePodShare(pods)}% of requests to the canary; run at least ${least} api pods`,
-      });
-    }
-  }));
+  .superRefine(
+    crossField((c, ctx) => {
+      // Without a traffic router Argo Rollouts splits traffic by pod count: the first step sends
+      // at least one of N pods' share to the canary, which is the first weight only from
+      // minimumPodsFor(weight) pods on.
+      const first = c.canary.steps[0]?.weight;
+      if (first === undefined) return;
+      const pods = c.api.autoscaling?.minReplicas ?? c.api.replicas;
+      const least = minimumPodsFor(first);
+      if (pods < least) {
+        ctx.addIssue({
+          code: 'custom',
+          path: c.api.autoscaling ? ['api', 'autoscaling', 'minReplicas'] : ['api', 'replicas'],
+          message: `is ${pods}, but the canary weights traffic by pod count (Kong cannot split by version): with ${pods} pods the ${first}% step sends ${onePodShare(pods)}% of requests to the canary; run at least ${least} api pods`,
+        });
+      }
+    }),
+  );
 export type AppConfig = z.infer<typeof AppConfig>;
 
 /**
@@ -156,7 +169,11 @@ export const requiresDigest = (env: string): boolean => env !== 'dev';
 export function checkDigests(env: { name: string; app: AppConfig }, ctx: z.RefinementCtx): void {
   if (!requiresDigest(env.name)) return;
   if (env.app.localImages) {
-    ctx.addIssue({ code: 'custom', path: ['app', 'localImages'], message: `is for dev's local builds; ${env.name} pulls its images from the registry by digest: remove it` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['app', 'localImages'],
+      message: `is for dev's local builds; ${env.name} pulls its images from the registry by digest: remove it`,
+    });
   }
   for (const component of APP_COMPONENTS) {
     const ref = env.app.releases[component];

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { CronSchedule as Cron, num, Resources, Storage, wholeNumber } from './fields';
 import { crossField } from './follow-on';
 
-
 /** PostgreSQL's WAL archive and base backups: an S3-compatible bucket the Barman Cloud Plugin writes. */
 const ObjectStore = z.strictObject({
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'must be an S3 bucket name' }),
@@ -77,15 +76,17 @@ export const BackupConfig = z
     /** Each short helper container (the off-site copy, kubectl steps). */
     sidecarResources: Resources,
   })
-  .superRefine(crossField((b, ctx) => {
-    if (!b.objectStore && b.postgresSnapshots) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['postgresSnapshots'],
-        message: 'volume-snapshot backups need the WAL archive of an objectStore to recover to a point in time: set objectStore or remove postgresSnapshots',
-      });
-    }
-  }));
+  .superRefine(
+    crossField((b, ctx) => {
+      if (!b.objectStore && b.postgresSnapshots) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['postgresSnapshots'],
+          message: 'volume-snapshot backups need the WAL archive of an objectStore to recover to a point in time: set objectStore or remove postgresSnapshots',
+        });
+      }
+    }),
+  );
 export type BackupConfig = z.infer<typeof BackupConfig>;
 
 /**

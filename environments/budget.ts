@@ -51,7 +51,15 @@ export function podBudgets(env: Environment): PodBudget[] {
     },
     ...poolers,
     // The bootstrap Job (Supabase's migrations), once per sync.
-    { path: ['components', 'postgres', 'helperResources'], name: 'bootstrap Job', namespace: 'supabase', pods: 1, containers: [{ resources: pg.helperResources, path: ['components', 'postgres', 'helperResources'] }], storage: 0, claims: 0 },
+    {
+      path: ['components', 'postgres', 'helperResources'],
+      name: 'bootstrap Job',
+      namespace: 'supabase',
+      pods: 1,
+      containers: [{ resources: pg.helperResources, path: ['components', 'postgres', 'helperResources'] }],
+      storage: 0,
+      claims: 0,
+    },
     // Each instance: Redis and its exporter; with replicas also a Sentinel and its exporter.
     {
       path: ['components', 'redis'],
@@ -72,11 +80,28 @@ export function podBudgets(env: Environment): PodBudget[] {
     },
     // The HAProxy pods in front of a replicated Redis (a Deployment: rollout surge).
     ...(replicatedRedis
-      ? [{ path: ['components', 'redis', 'proxy'], name: 'redis proxy', namespace: 'supabase' as const, pods: surge(redis.proxy.replicas), containers: [{ resources: redis.proxy.resources, path: ['components', 'redis', 'proxy', 'resources'] }], storage: 0, claims: 0 }]
+      ? [
+          {
+            path: ['components', 'redis', 'proxy'],
+            name: 'redis proxy',
+            namespace: 'supabase' as const,
+            pods: surge(redis.proxy.replicas),
+            containers: [{ resources: redis.proxy.resources, path: ['components', 'redis', 'proxy', 'resources'] }],
+            storage: 0,
+            claims: 0,
+          },
+        ]
       : []),
   ];
   const s = env.supabase;
-  const stateless = (path: string[], svc: { replicas: number; autoscaling?: { maxReplicas: number }; resources: Resources }, extra: PodBudget['containers'] = [], storage = 0, claims = 0, namespace: NamespaceKey = 'supabase'): PodBudget => ({
+  const stateless = (
+    path: string[],
+    svc: { replicas: number; autoscaling?: { maxReplicas: number }; resources: Resources },
+    extra: PodBudget['containers'] = [],
+    storage = 0,
+    claims = 0,
+    namespace: NamespaceKey = 'supabase',
+  ): PodBudget => ({
     path,
     namespace,
     pods: surge(svc.autoscaling?.maxReplicas ?? svc.replicas),
@@ -90,22 +115,59 @@ export function podBudgets(env: Environment): PodBudget[] {
     stateless(['supabase', 'auth'], s.auth),
     stateless(['supabase', 'rest'], s.rest),
     stateless(['supabase', 'realtime'], s.realtime),
-    stateless(['supabase', 'storage'], s.storage, [{ resources: s.imgproxy, path: ['supabase', 'imgproxy'] }], fileBackend ? num(fileBackend.size) : 0, fileBackend ? 1 : 0),
+    stateless(
+      ['supabase', 'storage'],
+      s.storage,
+      [{ resources: s.imgproxy, path: ['supabase', 'imgproxy'] }],
+      fileBackend ? num(fileBackend.size) : 0,
+      fileBackend ? 1 : 0,
+    ),
     stateless(['supabase', 'meta'], s.meta),
     ...(s.studioEnabled ? [stateless(['supabase', 'studio'], s.studio)] : []),
     stateless(['gateway', 'kong'], env.gateway.kong),
     stateless(['app', 'api'], env.app.api, [], 0, 0, 'app'),
     stateless(['app', 'worker'], env.app.worker, [], 0, 0, 'app'),
     // The scheduler is one pod, replaced with Recreate: no surge.
-    { path: ['app', 'scheduler'], namespace: 'app', pods: 1, containers: [{ resources: env.app.scheduler.resources, path: ['app', 'scheduler', 'resources'] }], storage: 0, claims: 0 },
+    {
+      path: ['app', 'scheduler'],
+      namespace: 'app',
+      pods: 1,
+      containers: [{ resources: env.app.scheduler.resources, path: ['app', 'scheduler', 'resources'] }],
+      storage: 0,
+      claims: 0,
+    },
     // One load-test pod (k6, charts/loadtest): the Jobs run on demand, one at a time, next to the
     // product at its largest; counting it here keeps the quota from refusing the pod mid-release.
-    { path: ['loadtest'], name: 'load test', namespace: 'app', pods: 1, containers: [{ resources: env.loadtest.resources, path: ['loadtest', 'resources'] }], storage: 0, claims: 0 },
+    {
+      path: ['loadtest'],
+      name: 'load test',
+      namespace: 'app',
+      pods: 1,
+      containers: [{ resources: env.loadtest.resources, path: ['loadtest', 'resources'] }],
+      storage: 0,
+      claims: 0,
+    },
     ...observabilityBudgets(env),
     // The Redis snapshot volume, and one backup Job at a time (a snapshot, the drill's steps).
-    { path: ['backup'], name: 'backup Job', namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.resources, path: ['backup', 'resources'] }], storage: num(env.backup.volumeSize), claims: 1 },
+    {
+      path: ['backup'],
+      name: 'backup Job',
+      namespace: 'supabase',
+      pods: 1,
+      containers: [{ resources: env.backup.resources, path: ['backup', 'resources'] }],
+      storage: num(env.backup.volumeSize),
+      claims: 1,
+    },
     // The volume snapshot CronJob (kubectl).
-    { path: ['backup'], name: 'volume snapshot Job', namespace: 'supabase', pods: 1, containers: [{ resources: env.backup.sidecarResources, path: ['backup', 'sidecarResources'] }], storage: 0, claims: 0 },
+    {
+      path: ['backup'],
+      name: 'volume snapshot Job',
+      namespace: 'supabase',
+      pods: 1,
+      containers: [{ resources: env.backup.sidecarResources, path: ['backup', 'sidecarResources'] }],
+      storage: 0,
+      claims: 0,
+    },
     // The weekly restore drill's scratch Cluster: one instance with a data and a WAL volume as big as the database's.
     ...(env.backup.objectStore
       ? [
@@ -114,7 +176,10 @@ export function podBudgets(env: Environment): PodBudget[] {
             name: 'restore drill',
             namespace: 'supabase' as const,
             pods: 1,
-            containers: [{ resources: pg.resources, path: ['components', 'postgres', 'resources'] }, { resources: pg.archiverResources, path: ['components', 'postgres', 'archiverResources'] }],
+            containers: [
+              { resources: pg.resources, path: ['components', 'postgres', 'resources'] },
+              { resources: pg.archiverResources, path: ['components', 'postgres', 'archiverResources'] },
+            ],
             storage: num(env.storage.sizes.postgres) + num(pg.walVolumeSize),
             claims: 2,
           },

@@ -47,7 +47,12 @@ export function connectionUses(env: Environment): ConnectionUse[] {
   return [
     { who: 'PostgREST', how: `${s.restDbPool} × ${pods(s.rest)} pods`, connections: s.restDbPool * pods(s.rest), field: ['supabase', 'restDbPool'] },
     { who: 'Auth (GoTrue)', how: `${s.authDbPool} × ${pods(s.auth)} pods`, connections: s.authDbPool * pods(s.auth), field: ['supabase', 'authDbPool'] },
-    { who: 'Storage', how: `${s.storageDbPool} × ${pods(s.storage)} pods`, connections: s.storageDbPool * pods(s.storage), field: ['supabase', 'storageDbPool'] },
+    {
+      who: 'Storage',
+      how: `${s.storageDbPool} × ${pods(s.storage)} pods`,
+      connections: s.storageDbPool * pods(s.storage),
+      field: ['supabase', 'storageDbPool'],
+    },
     {
       who: 'Realtime',
       how: `${s.realtimeDbPool} × ${pods(s.realtime)} pods + ${REALTIME_TENANT_CONNECTIONS} for the tenant (estimate)`,

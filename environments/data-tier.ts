@@ -14,15 +14,16 @@ const helperResources = Resources.default({
   limits: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
 });
 
-const minimumMemory = (what: string, floor: string) => crossField((w: { resources: { limits: { memory: string } } }, ctx: z.RefinementCtx) => {
-  if (num(w.resources.limits.memory) < num(floor)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['resources', 'limits', 'memory'],
-      message: `${w.resources.limits.memory} is too little for ${what}: give it at least ${floor}`,
-    });
-  }
-});
+const minimumMemory = (what: string, floor: string) =>
+  crossField((w: { resources: { limits: { memory: string } } }, ctx: z.RefinementCtx) => {
+    if (num(w.resources.limits.memory) < num(floor)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resources', 'limits', 'memory'],
+        message: `${w.resources.limits.memory} is too little for ${what}: give it at least ${floor}`,
+      });
+    }
+  });
 
 /** Inputs of the PGTune rules (docs/data-tier.md) besides CPU and memory, which come from the limits. */
 const PostgresTuning = z.strictObject({
@@ -108,30 +109,40 @@ export const PostgresConfig = z
       limits: { cpu: '2', memory: '1Gi', ephemeralStorage: '1Gi' },
     }),
   })
-  .superRefine(crossField((pg, ctx) => {
-    const sync = pg.synchronous;
-    if (sync && sync.number >= pg.instances) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['synchronous', 'number'],
-        message: `${sync.number} synchronous standby(s) need at least ${sync.number + 1} instances, not ${pg.instances}: raise instances or lower synchronous.number`,
-      });
-    }
-    if (sync?.failoverQuorum && (sync.method !== 'any' || sync.dataDurability !== 'required')) {
-      ctx.addIssue({ code: 'custom', path: ['synchronous', 'failoverQuorum'], message: 'needs method "any" and dataDurability "required": quorum failover reasons over a quorum that always holds' });
-    }
-    if (pg.poolers.ro && pg.instances < 2) {
-      ctx.addIssue({ code: 'custom', path: ['poolers', 'ro'], message: `a read-only pooler needs standbys: remove it or raise instances to 2 or more (now ${pg.instances})` });
-    }
-    const stop = pg.failover.stopDelaySeconds;
-    if (pg.failover.smartShutdownTimeoutSeconds >= stop) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['failover', 'smartShutdownTimeoutSeconds'],
-        message: `${pg.failover.smartShutdownTimeoutSeconds} must be below stopDelaySeconds ${stop}: the fast shutdown needs the rest of it`,
-      });
-    }
-  }))
+  .superRefine(
+    crossField((pg, ctx) => {
+      const sync = pg.synchronous;
+      if (sync && sync.number >= pg.instances) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['synchronous', 'number'],
+          message: `${sync.number} synchronous standby(s) need at least ${sync.number + 1} instances, not ${pg.instances}: raise instances or lower synchronous.number`,
+        });
+      }
+      if (sync?.failoverQuorum && (sync.method !== 'any' || sync.dataDurability !== 'required')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['synchronous', 'failoverQuorum'],
+          message: 'needs method "any" and dataDurability "required": quorum failover reasons over a quorum that always holds',
+        });
+      }
+      if (pg.poolers.ro && pg.instances < 2) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['poolers', 'ro'],
+          message: `a read-only pooler needs standbys: remove it or raise instances to 2 or more (now ${pg.instances})`,
+        });
+      }
+      const stop = pg.failover.stopDelaySeconds;
+      if (pg.failover.smartShutdownTimeoutSeconds >= stop) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['failover', 'smartShutdownTimeoutSeconds'],
+          message: `${pg.failover.smartShutdownTimeoutSeconds} must be below stopDelaySeconds ${stop}: the fast shutdown needs the rest of it`,
+        });
+      }
+    }),
+  )
   .superRefine(minimumMemory('PostgreSQL', '256Mi'));
 export type PostgresConfig = z.infer<typeof PostgresConfig>;
 
@@ -215,18 +226,24 @@ export const RedisConfig = z
     maxmemoryPolicy: z.enum(REDIS_EVICTION_POLICIES, { error: `must be one of ${REDIS_EVICTION_POLICIES.join(', ')}` }).default('noeviction'),
   })
   .superRefine(checkDisruption)
-  .superRefine(crossField((r, ctx) => {
-    const quorum = r.sentinel.quorum;
-    if (r.replicas > 1 && quorum !== undefined && quorum > r.replicas) {
-      ctx.addIssue({ code: 'custom', path: ['sentinel', 'quorum'], message: `${quorum} is more than the ${r.replicas} Sentinels: set at most ${r.replicas} (a majority is ${Math.floor(r.replicas / 2) + 1})` });
-    }
-    if (r.replicas > 1 && r.minReplicasToWrite > r.replicas - 2) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['minReplicasToWrite'],
-        message: `${r.minReplicasToWrite} of the ${r.replicas - 1} replicas would stop writes whenever one replica is down: set at most ${r.replicas - 2}`,
-      });
-    }
-  }))
+  .superRefine(
+    crossField((r, ctx) => {
+      const quorum = r.sentinel.quorum;
+      if (r.replicas > 1 && quorum !== undefined && quorum > r.replicas) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sentinel', 'quorum'],
+          message: `${quorum} is more than the ${r.replicas} Sentinels: set at most ${r.replicas} (a majority is ${Math.floor(r.replicas / 2) + 1})`,
+        });
+      }
+      if (r.replicas > 1 && r.minReplicasToWrite > r.replicas - 2) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['minReplicasToWrite'],
+          message: `${r.minReplicasToWrite} of the ${r.replicas - 1} replicas would stop writes whenever one replica is down: set at most ${r.replicas - 2}`,
+        });
+      }
+    }),
+  )
   .superRefine(minimumMemory('Redis', '64Mi'));
 export type RedisConfig = z.infer<typeof RedisConfig>;

@@ -32,12 +32,7 @@ type ServiceInput = NonNullable<EnvironmentInput['supabase']>['auth'];
  * A stateless service's settings in one line: requests and limits as [cpu, memory] pairs, with
  * ephemeral storage of 64Mi/256Mi, and optional autoscaling from `replicas` to `max`.
  */
-export function service(
-  replicas: number,
-  requests: [cpu: string, memory: string],
-  limits: [cpu: string, memory: string],
-  autoscaleTo?: number,
-): ServiceInput {
+export function service(replicas: number, requests: [cpu: string, memory: string], limits: [cpu: string, memory: string], autoscaleTo?: number): ServiceInput {
   return {
     replicas,
     resources: resources(requests, limits),

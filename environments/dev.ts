@@ -73,12 +73,20 @@ export const dev = {
     // Ten small api pods: the canary's first step is one of them (see environments/app.ts).
     api: service(10, ['10m', '48Mi'], ['200m', '128Mi']),
     worker: service(1, ['25m', '64Mi'], ['250m', '256Mi']),
-    scheduler: { resources: { requests: { cpu: '25m', memory: '64Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '250m', memory: '256Mi', ephemeralStorage: '256Mi' } } },
+    scheduler: {
+      resources: { requests: { cpu: '25m', memory: '64Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '250m', memory: '256Mi', ephemeralStorage: '256Mi' } },
+    },
     // Dev runs local builds too: unsigned images are reported, not refused.
     // Otherwise as elsewhere: the platform repository's release workflow, called at a release tag, signs every product image (keyless).
     signing: { repository: PLATFORM_REPOSITORY, failureAction: 'Audit' },
     releases: devReleases,
-    canary: { steps: [{ weight: 10, pause: '3m' }, { weight: 50, pause: '3m' }], analysis: { maxErrorRatio: 0.02, maxP95Seconds: 1 } },
+    canary: {
+      steps: [
+        { weight: 10, pause: '3m' },
+        { weight: 50, pause: '3m' },
+      ],
+      analysis: { maxErrorRatio: 0.02, maxP95Seconds: 1 },
+    },
     // Placeholder: a testnet RPC provider.
     rpcEndpoints: ['https://rpc.testnet.example.com'],
     logLevel: 'debug',

@@ -41,9 +41,8 @@ export const ResourceAmounts = z.strictObject({
 });
 
 /** Requests and limits for one container; every value explicit, limits never below requests. */
-export const Resources = z
-  .strictObject({ requests: ResourceAmounts, limits: ResourceAmounts })
-  .superRefine(crossField((r, ctx) => {
+export const Resources = z.strictObject({ requests: ResourceAmounts, limits: ResourceAmounts }).superRefine(
+  crossField((r, ctx) => {
     for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
       if (num(r.limits[key]) < num(r.requests[key])) {
         ctx.addIssue({
@@ -53,7 +52,8 @@ export const Resources = z
         });
       }
     }
-  }));
+  }),
+);
 export type Resources = z.infer<typeof Resources>;
 
 /** How many pods of a multi-replica workload may be evicted at once (becomes its PodDisruptionBudget). */
@@ -71,7 +71,10 @@ export const workloadShape = {
 };
 
 /** A PodDisruptionBudget must leave at least one pod evictable, or nodes can never be drained. */
-export const checkDisruption = crossField(function checkDisruption(w: { replicas: number; disruption?: z.infer<typeof Disruption> }, ctx: z.RefinementCtx): void {
+export const checkDisruption = crossField(function checkDisruption(
+  w: { replicas: number; disruption?: z.infer<typeof Disruption> },
+  ctx: z.RefinementCtx,
+): void {
   if (w.disruption && 'minAvailable' in w.disruption && w.replicas > 0 && w.disruption.minAvailable >= w.replicas) {
     ctx.addIssue({
       code: 'custom',
@@ -84,4 +87,3 @@ export const checkDisruption = crossField(function checkDisruption(w: { replicas
 /** One stateless component. */
 export const Workload = z.strictObject(workloadShape).superRefine(checkDisruption);
 export type Workload = z.infer<typeof Workload>;
-

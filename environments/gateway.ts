@@ -19,11 +19,14 @@ export function corsOriginError(text: string): string | undefined {
     return `"${text}" is not an origin: write scheme and host such as "https://app.example.com", or "*" in dev`;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `"${text}": a browser origin is http:// or https://, such as "https://app.example.com"`;
-  if (url.origin !== text) return `"${text}" is not an origin as browsers send it: write "${url.origin}" (no path, no trailing "/", lowercase host, no default port)`;
+  if (url.origin !== text)
+    return `"${text}" is not an origin as browsers send it: write "${url.origin}" (no path, no trailing "/", lowercase host, no default port)`;
   return undefined;
 }
 
-const CorsOrigin = z.string({ error: 'must be an origin such as "https://app.example.com"' }).refine((text) => corsOriginError(text) === undefined, { error: (issue) => corsOriginError(String(issue.input)) });
+const CorsOrigin = z
+  .string({ error: 'must be an origin such as "https://app.example.com"' })
+  .refine((text) => corsOriginError(text) === undefined, { error: (issue) => corsOriginError(String(issue.input)) });
 
 /** How cert-manager proves control of the domain to Let's Encrypt (DNS-01: no ingress controller needed). */
 const Dns01 = z.discriminatedUnion(
@@ -87,7 +90,7 @@ export const GatewayConfig = z.strictObject({
   /** How the client's address reaches Kong. @default { mode: "direct" } */
   clientAddress: ClientAddress.default({ mode: 'direct' }),
   /** Who may reach the admin routes (/pg/, Studio). */
-  adminCidrs: Cidrs.min(1, { error: 'must list the operators\' addresses (VPN, office)' }),
+  adminCidrs: Cidrs.min(1, { error: "must list the operators' addresses (VPN, office)" }),
   /**
    * Origins browsers may call the API from (CORS): "*" (dev only) or origins such as
    * "https://app.example.com" (scheme, host and port; https outside dev). @default ["*"]

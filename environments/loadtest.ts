@@ -19,7 +19,11 @@ const Limits = (p95Ms: number) =>
       /** 95th percentile latency limit, milliseconds. */
       p95Ms: wholeNumber('milliseconds', 1).default(p95Ms),
       /** Highest share of failures, 0..1 (0.01 is 1%). @default 0.01 */
-      maxErrorRate: z.number({ error: 'must be a share such as 0.01 (1%)' }).min(0, { error: 'must be 0 or more' }).lt(1, { error: 'must be below 1 (a share: 0.01 is 1%)' }).default(0.01),
+      maxErrorRate: z
+        .number({ error: 'must be a share such as 0.01 (1%)' })
+        .min(0, { error: 'must be 0 or more' })
+        .lt(1, { error: 'must be below 1 (a share: 0.01 is 1%)' })
+        .default(0.01),
     })
     .prefault({});
 
@@ -75,11 +79,17 @@ export const LoadtestConfig = z.strictObject({
       thresholds: Limits(1000),
     })
     .prefault({})
-    .superRefine(crossField((r, ctx) => {
-      if (r.sessionSeconds < 3 * r.broadcastIntervalSeconds) {
-        ctx.addIssue({ code: 'custom', path: ['sessionSeconds'], message: `${r.sessionSeconds} is shorter than three broadcast intervals (${3 * r.broadcastIntervalSeconds}): a session must see broadcasts to be judged` });
-      }
-    })),
+    .superRefine(
+      crossField((r, ctx) => {
+        if (r.sessionSeconds < 3 * r.broadcastIntervalSeconds) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sessionSeconds'],
+            message: `${r.sessionSeconds} is shorter than three broadcast intervals (${3 * r.broadcastIntervalSeconds}): a session must see broadcasts to be judged`,
+          });
+        }
+      }),
+    ),
   /** tests/load/database.ts: users reading and writing their own rows through PostgREST with RLS. */
   database: z
     .strictObject({
@@ -91,7 +101,10 @@ export const LoadtestConfig = z.strictObject({
        */
       users: z.enum(['signup', 'password'], { error: 'must be "signup" or "password"' }).default('password'),
       /** Domain of the load-test users' e-mail addresses. @default "example.com" */
-      emailDomain: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, { error: 'must be a domain such as "example.com"' }).default('example.com'),
+      emailDomain: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, { error: 'must be a domain such as "example.com"' })
+        .default('example.com'),
       /** Mean pause of a user between iterations (insert, reads, delete), seconds. @default 1 */
       thinkSeconds: z.number().min(0, { error: 'must be 0 or more (seconds)' }).default(1),
       /** p95 of PostgREST request latency @default 300 ms; share of failed requests @default 0.01. */
@@ -105,7 +118,10 @@ export type LoadtestConfig = z.infer<typeof LoadtestConfig>;
 export { LOADTEST_SCRIPTS, type LoadtestScript } from './names';
 
 /** Sign-ups get a session at once only where GoTrue confirms them itself. */
-export function checkLoadtestUsers(env: { loadtest: LoadtestConfig; supabase: { mailerAutoconfirm: boolean; disableSignup: boolean } }, ctx: z.RefinementCtx): void {
+export function checkLoadtestUsers(
+  env: { loadtest: LoadtestConfig; supabase: { mailerAutoconfirm: boolean; disableSignup: boolean } },
+  ctx: z.RefinementCtx,
+): void {
   if (env.loadtest.database.users !== 'signup') return;
   if (!env.supabase.mailerAutoconfirm || env.supabase.disableSignup) {
     ctx.addIssue({

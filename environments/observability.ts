@@ -15,7 +15,10 @@ export const Receivers = z.strictObject({
   /** Slack channel of warnings (the webhook URL is the Secret's slack-webhook-url). */
   slackChannel: z.string().regex(/^#[a-z0-9_-]+$/, { error: 'must be a Slack channel such as "#platform-alerts"' }),
   /** Slack channel of the database team's alerts. @default the same channel */
-  databaseSlackChannel: z.string().regex(/^#[a-z0-9_-]+$/, { error: 'must be a Slack channel such as "#db-alerts"' }).optional(),
+  databaseSlackChannel: z
+    .string()
+    .regex(/^#[a-z0-9_-]+$/, { error: 'must be a Slack channel such as "#db-alerts"' })
+    .optional(),
   /** Mail for warnings and a copy of every critical alert (password: smtp-password). */
   email: z.strictObject({
     to: z.email({ error: 'must be an email address' }),
@@ -25,7 +28,7 @@ export const Receivers = z.strictObject({
     username: z.string().min(1),
   }),
   /** Address of the dead-man's switch: it alarms when the Watchdog alert stops arriving. */
-  watchdogEmail: z.email({ error: 'must be the email address of a dead-man\'s switch (e.g. a healthchecks.io check)' }),
+  watchdogEmail: z.email({ error: "must be the email address of a dead-man's switch (e.g. a healthchecks.io check)" }),
   /** Page critical alerts through PagerDuty (routing key: pagerduty-routing-key). */
   pagerduty: z.boolean(),
 });
@@ -33,18 +36,30 @@ export type Receivers = z.infer<typeof Receivers>;
 
 export const ObservabilityConfig = z.strictObject({
   /** Namespace of the cluster's Argo Rollouts controller (scraped for the release alerts). @default "argo-rollouts" */
-  rolloutsControllerNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' }).default('argo-rollouts'),
+  rolloutsControllerNamespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' })
+    .default('argo-rollouts'),
   /**
    * Namespace of External Secrets (its Helm chart's documented install: `-n external-secrets`),
    * scraped for the ExternalSecret sync alerts where the environment's secrets come from it.
    * Argo CD's, cert-manager's and CloudNativePG's namespaces are `gitops.argocdNamespace` and
    * `operators.*Namespace`. @default "external-secrets"
    */
-  externalSecretsNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' }).default('external-secrets'),
+  externalSecretsNamespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' })
+    .default('external-secrets'),
   /** Namespace of Kyverno (its install.yaml's), scraped for the admission alerts. @default "kyverno" */
-  kyvernoNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' }).default('kyverno'),
+  kyvernoNamespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a namespace name' })
+    .default('kyverno'),
   /** How often Prometheus scrapes and evaluates rules. @default "30s" */
-  scrapeInterval: z.string().regex(/^[1-9]\d*s$/, { error: 'must be seconds such as "30s"' }).default('30s'),
+  scrapeInterval: z
+    .string()
+    .regex(/^[1-9]\d*s$/, { error: 'must be seconds such as "30s"' })
+    .default('30s'),
   prometheus: Store.extend({
     /**
      * Prometheus servers, each scraping everything and evaluating every rule on its own volume, on

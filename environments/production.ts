@@ -91,11 +91,19 @@ export const production = {
   app: {
     api: service(10, ['500m', '512Mi'], ['1', '1Gi'], 30),
     worker: service(3, ['250m', '512Mi'], ['1', '1Gi'], 10),
-    scheduler: { resources: { requests: { cpu: '250m', memory: '256Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '256Mi' } } },
+    scheduler: {
+      resources: { requests: { cpu: '250m', memory: '256Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '256Mi' } },
+    },
     // The platform repository's release workflow, called at a release tag (@vX.Y.Z), signs every product image (keyless).
     signing: { repository: PLATFORM_REPOSITORY },
     releases: productionReleases,
-    canary: { steps: [{ weight: 10, pause: '10m' }, { weight: 50, pause: '20m' }], analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5, failureLimit: 1, inconclusiveLimit: 3 } },
+    canary: {
+      steps: [
+        { weight: 10, pause: '10m' },
+        { weight: 50, pause: '20m' },
+      ],
+      analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5, failureLimit: 1, inconclusiveLimit: 3 },
+    },
     // Placeholders: the mainnet RPC providers, primary and fallback.
     rpcEndpoints: ['https://rpc.mainnet.example.com', 'https://rpc-fallback.mainnet.example.com'],
   },

@@ -19,62 +19,74 @@ import { EnvironmentShape } from './shape';
 
 export { ENVIRONMENT_NAMES, type EnvironmentName, NAMESPACES, type NamespaceKey } from './names';
 
-export const EnvironmentSchema = EnvironmentShape
-  .superRefine((env, ctx) => {
-    // Each check runs through followOn: one that reads a field which already failed reports nothing.
-    const check = (run: (e: typeof env) => void) => followOn(ctx, env, run);
-    check((e) => {
-      if (e.name !== 'dev' && !e.domain) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['domain'],
-          message: `is required for ${e.name}: set the public DNS name the gateway serves, such as "api.example.com"`,
-        });
-      }
-    });
-    check((e) => {
-      if (e.name !== 'dev' && e.gateway.tls.issuer === 'self-signed') {
-        ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'issuer'], message: `"self-signed" is for dev only: ${e.name} needs a Let's Encrypt issuer` });
-      } else if (e.name === 'production' && e.gateway.tls.issuer !== 'letsencrypt-production') {
-        ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'issuer'], message: 'production must use "letsencrypt-production": browsers do not trust the staging CA' });
-      }
-    });
-    check((e) => {
-      if (e.name !== 'dev' && e.gateway.adminCidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) {
-        ctx.addIssue({ code: 'custom', path: ['gateway', 'adminCidrs'], message: `must not open the admin routes to the whole internet in ${e.name}: list the VPN or office ranges` });
-      }
-    });
-    check((e) => checkCorsOrigins(e, ctx));
-    check((e) => {
-      if (e.name !== 'dev' && e.secrets.source === 'cli') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['secrets', 'source'],
-          message: `"cli" is for dev only: ${e.name} must use "external-secrets" so secrets come from a secret manager`,
-        });
-      }
-    });
-    const copies = [
-      { path: ['components', 'postgres', 'instances'], count: (e: typeof env) => e.components.postgres.instances },
-      { path: ['components', 'redis', 'replicas'], count: (e: typeof env) => e.components.redis.replicas },
-      { path: ['observability', 'prometheus', 'replicas'], count: (e: typeof env) => e.observability.prometheus.replicas },
-    ];
-    for (const { path, count } of copies) {
-      // Each instance holds a copy of the data on a node of its own (required anti-affinity).
-      check((e) => {
-        const n = count(e);
-        if (n > e.nodes) ctx.addIssue({ code: 'custom', path, message: `${n} instances need ${n} nodes, one each, but nodes is ${e.nodes}: raise nodes or run fewer instances` });
+export const EnvironmentSchema = EnvironmentShape.superRefine((env, ctx) => {
+  // Each check runs through followOn: one that reads a field which already failed reports nothing.
+  const check = (run: (e: typeof env) => void) => followOn(ctx, env, run);
+  check((e) => {
+    if (e.name !== 'dev' && !e.domain) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domain'],
+        message: `is required for ${e.name}: set the public DNS name the gateway serves, such as "api.example.com"`,
       });
     }
-    check((e) => checkClientAddress(e, ctx));
-    check((e) => checkDigests(e, ctx));
-    check((e) => checkBackupRoom(e, ctx));
-    for (const namespace of NAMESPACES) check((e) => checkBudgets(e, [namespace], ctx));
-    check((e) => checkWalRoom(e, ctx));
-    check((e) => checkLoadtestUsers(e, ctx));
-    check((e) => checkConnections(e, ctx));
-    check((e) => checkSloWindows(e.observability, ctx));
   });
+  check((e) => {
+    if (e.name !== 'dev' && e.gateway.tls.issuer === 'self-signed') {
+      ctx.addIssue({ code: 'custom', path: ['gateway', 'tls', 'issuer'], message: `"self-signed" is for dev only: ${e.name} needs a Let's Encrypt issuer` });
+    } else if (e.name === 'production' && e.gateway.tls.issuer !== 'letsencrypt-production') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gateway', 'tls', 'issuer'],
+        message: 'production must use "letsencrypt-production": browsers do not trust the staging CA',
+      });
+    }
+  });
+  check((e) => {
+    if (e.name !== 'dev' && e.gateway.adminCidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gateway', 'adminCidrs'],
+        message: `must not open the admin routes to the whole internet in ${e.name}: list the VPN or office ranges`,
+      });
+    }
+  });
+  check((e) => checkCorsOrigins(e, ctx));
+  check((e) => {
+    if (e.name !== 'dev' && e.secrets.source === 'cli') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secrets', 'source'],
+        message: `"cli" is for dev only: ${e.name} must use "external-secrets" so secrets come from a secret manager`,
+      });
+    }
+  });
+  const copies = [
+    { path: ['components', 'postgres', 'instances'], count: (e: typeof env) => e.components.postgres.instances },
+    { path: ['components', 'redis', 'replicas'], count: (e: typeof env) => e.components.redis.replicas },
+    { path: ['observability', 'prometheus', 'replicas'], count: (e: typeof env) => e.observability.prometheus.replicas },
+  ];
+  for (const { path, count } of copies) {
+    // Each instance holds a copy of the data on a node of its own (required anti-affinity).
+    check((e) => {
+      const n = count(e);
+      if (n > e.nodes)
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `${n} instances need ${n} nodes, one each, but nodes is ${e.nodes}: raise nodes or run fewer instances`,
+        });
+    });
+  }
+  check((e) => checkClientAddress(e, ctx));
+  check((e) => checkDigests(e, ctx));
+  check((e) => checkBackupRoom(e, ctx));
+  for (const namespace of NAMESPACES) check((e) => checkBudgets(e, [namespace], ctx));
+  check((e) => checkWalRoom(e, ctx));
+  check((e) => checkLoadtestUsers(e, ctx));
+  check((e) => checkConnections(e, ctx));
+  check((e) => checkSloWindows(e.observability, ctx));
+});
 
 /**
  * Outside dev, browsers may call the API only from named https origins: "*" would let any site
@@ -84,9 +96,17 @@ function checkCorsOrigins(env: { name: string; gateway: { corsOrigins: string[] 
   if (env.name === 'dev') return;
   env.gateway.corsOrigins.forEach((origin, i) => {
     if (origin === '*') {
-      ctx.addIssue({ code: 'custom', path: ['gateway', 'corsOrigins', i], message: `"*" lets every web site call the ${env.name} API from a browser: list the product's origins, such as "https://app.example.com"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gateway', 'corsOrigins', i],
+        message: `"*" lets every web site call the ${env.name} API from a browser: list the product's origins, such as "https://app.example.com"`,
+      });
     } else if (origin.startsWith('http://')) {
-      ctx.addIssue({ code: 'custom', path: ['gateway', 'corsOrigins', i], message: `"${origin}" is plain http, which anyone on the network can impersonate: use the https:// origin in ${env.name}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gateway', 'corsOrigins', i],
+        message: `"${origin}" is plain http, which anyone on the network can impersonate: use the https:// origin in ${env.name}`,
+      });
     }
   });
 }
@@ -94,7 +114,10 @@ function checkCorsOrigins(env: { name: string; gateway: { corsOrigins: string[] 
 export type Environment = z.infer<typeof EnvironmentSchema>;
 
 /** A load balancer range Kong believes must not hold a pod or a node: those could forge the PROXY header. */
-function checkClientAddress(env: { gateway: { clientAddress: ClientAddress }; network: { podCidrs: string[]; nodeCidrs: string[] } }, ctx: z.RefinementCtx): void {
+function checkClientAddress(
+  env: { gateway: { clientAddress: ClientAddress }; network: { podCidrs: string[]; nodeCidrs: string[] } },
+  ctx: z.RefinementCtx,
+): void {
   const address = env.gateway.clientAddress;
   if (address.mode !== 'proxy-protocol') return;
   address.loadBalancerCidrs.forEach((cidr, i) => {
@@ -138,9 +161,7 @@ export function parseEnvironment(input: unknown): Environment {
   const result = EnvironmentSchema.safeParse(input);
   if (result.success) return result.data;
   const label =
-    typeof input === 'object' && input !== null && typeof (input as { name?: unknown }).name === 'string'
-      ? (input as { name: string }).name
-      : '(unnamed)';
+    typeof input === 'object' && input !== null && typeof (input as { name?: unknown }).name === 'string' ? (input as { name: string }).name : '(unnamed)';
   // One message per field: a value that fails several checks (a pattern, then a range) is
   // reported by the first, and a container counted twice (the restore drill runs PostgreSQL's)
   // once.
@@ -153,10 +174,7 @@ export function parseEnvironment(input: unknown): Environment {
   });
   const lines = issues.map((issue) => {
     const path = issue.path.map(String).join('.') || '(top level)';
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown field(s) ${issue.keys.join(', ')}: remove them or fix the spelling`
-        : issue.message;
+    const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}: remove them or fix the spelling` : issue.message;
     return `  - ${path}: ${message}`;
   });
   throw new EnvironmentError(`Environment "${label}" is invalid:\n${lines.join('\n')}`);

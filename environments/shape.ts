@@ -39,26 +39,28 @@ const LimitRange = z
     defaultLimit: ResourceAmounts,
     max: z.strictObject({ cpu: Cpu, memory: Memory }),
   })
-  .superRefine(crossField((l, ctx) => {
-    for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
-      if (num(l.defaultLimit[key]) < num(l.defaultRequest[key])) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['defaultLimit', key],
-          message: `${l.defaultLimit[key]} is below defaultRequest.${key} ${l.defaultRequest[key]}: raise the default limit`,
-        });
+  .superRefine(
+    crossField((l, ctx) => {
+      for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
+        if (num(l.defaultLimit[key]) < num(l.defaultRequest[key])) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['defaultLimit', key],
+            message: `${l.defaultLimit[key]} is below defaultRequest.${key} ${l.defaultRequest[key]}: raise the default limit`,
+          });
+        }
       }
-    }
-    for (const key of ['cpu', 'memory'] as const) {
-      if (num(l.defaultLimit[key]) > num(l.max[key])) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['defaultLimit', key],
-          message: `${l.defaultLimit[key]} is above max.${key} ${l.max[key]}: the API server would reject every defaulted pod`,
-        });
+      for (const key of ['cpu', 'memory'] as const) {
+        if (num(l.defaultLimit[key]) > num(l.max[key])) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['defaultLimit', key],
+            message: `${l.defaultLimit[key]} is above max.${key} ${l.max[key]}: the API server would reject every defaulted pod`,
+          });
+        }
       }
-    }
-  }));
+    }),
+  );
 
 const NamespaceConfig = z.strictObject({ quota: Quota, limitRange: LimitRange });
 

@@ -35,12 +35,10 @@ const Window = z
       `${String(issue.input)} is out of range: use ${WINDOW_DAYS.min}d to ${WINDOW_DAYS.max}d (the slow-burn ticket looks back 3 days, and Prometheus keeps the whole window)`,
   });
 
-const LatencyThreshold = z
-  .number({ error: 'must be milliseconds such as 400' })
-  .refine((ms) => (KONG_LATENCY_BUCKETS_MS as readonly number[]).includes(ms), {
-    error: (issue) =>
-      `${String(issue.input)} ms is not a bucket bound of Kong's latency histogram, so the share of faster requests cannot be read: use one of ${KONG_LATENCY_BUCKETS_MS.join(', ')}`,
-  });
+const LatencyThreshold = z.number({ error: 'must be milliseconds such as 400' }).refine((ms) => (KONG_LATENCY_BUCKETS_MS as readonly number[]).includes(ms), {
+  error: (issue) =>
+    `${String(issue.input)} ms is not a bucket bound of Kong's latency histogram, so the share of faster requests cannot be read: use one of ${KONG_LATENCY_BUCKETS_MS.join(', ')}`,
+});
 
 /** An objective on the share of requests that do not fail (5xx) over the window. */
 const availability = (defaultObjective: number) =>

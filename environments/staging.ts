@@ -88,11 +88,19 @@ export const staging = {
   app: {
     api: service(10, ['100m', '192Mi'], ['500m', '512Mi'], 20),
     worker: service(2, ['100m', '256Mi'], ['500m', '512Mi'], 4),
-    scheduler: { resources: { requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '256Mi' } } },
+    scheduler: {
+      resources: { requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' }, limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '256Mi' } },
+    },
     // The platform repository's release workflow, called at a release tag (@vX.Y.Z), signs every product image (keyless).
     signing: { repository: PLATFORM_REPOSITORY },
     releases: stagingReleases,
-    canary: { steps: [{ weight: 10, pause: '5m' }, { weight: 50, pause: '10m' }], analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5 } },
+    canary: {
+      steps: [
+        { weight: 10, pause: '5m' },
+        { weight: 50, pause: '10m' },
+      ],
+      analysis: { maxErrorRatio: 0.01, maxP95Seconds: 0.5 },
+    },
     // Placeholder: a testnet RPC provider.
     rpcEndpoints: ['https://rpc.testnet.example.com'],
   },
@@ -102,7 +110,12 @@ export const staging = {
       replicas: 2,
       volumeSize: '2Gi',
       resources: resources(['50m', '128Mi'], ['250m', '256Mi']),
-      receivers: { slackChannel: '#platform-staging', email: { to: 'ops@example.com', from: 'alertmanager@example.com', smarthost: 'smtp.example.com:587', username: 'alertmanager' }, watchdogEmail: 'watchdog@example.com', pagerduty: false },
+      receivers: {
+        slackChannel: '#platform-staging',
+        email: { to: 'ops@example.com', from: 'alertmanager@example.com', smarthost: 'smtp.example.com:587', username: 'alertmanager' },
+        watchdogEmail: 'watchdog@example.com',
+        pagerduty: false,
+      },
     },
     grafana: { volumeSize: '5Gi', resources: resources(['100m', '256Mi'], ['1', '512Mi']) },
     loki: { retention: '7d', volumeSize: '100Gi', resources: resources(['500m', '1Gi'], ['2', '2Gi']) },

@@ -12,11 +12,13 @@ export const Autoscaling = z
     /** Average CPU use, in percent of the request, the HPA aims for. @default 70 */
     targetCpuPercent: wholeNumber('percent', 10).max(100, { error: 'must be at most 100' }).default(70),
   })
-  .superRefine(crossField((a, ctx) => {
-    if (a.maxReplicas < a.minReplicas) {
-      ctx.addIssue({ code: 'custom', path: ['maxReplicas'], message: `${a.maxReplicas} is below minReplicas ${a.minReplicas}: raise maxReplicas` });
-    }
-  }));
+  .superRefine(
+    crossField((a, ctx) => {
+      if (a.maxReplicas < a.minReplicas) {
+        ctx.addIssue({ code: 'custom', path: ['maxReplicas'], message: `${a.maxReplicas} is below minReplicas ${a.minReplicas}: raise maxReplicas` });
+      }
+    }),
+  );
 export type Autoscaling = z.infer<typeof Autoscaling>;
 
 /** A stateless service: replicas (or autoscaling), resources, disruption budget. */
@@ -27,15 +29,17 @@ export const StatelessService = z
     autoscaling: Autoscaling.optional(),
   })
   .superRefine(checkDisruption)
-  .superRefine(crossField((w, ctx) => {
-    if (w.autoscaling && w.replicas !== w.autoscaling.minReplicas) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['replicas'],
-        message: `is ${w.replicas} but autoscaling.minReplicas is ${w.autoscaling.minReplicas}: with autoscaling the HPA owns the count; set replicas to minReplicas`,
-      });
-    }
-  }));
+  .superRefine(
+    crossField((w, ctx) => {
+      if (w.autoscaling && w.replicas !== w.autoscaling.minReplicas) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['replicas'],
+          message: `is ${w.replicas} but autoscaling.minReplicas is ${w.autoscaling.minReplicas}: with autoscaling the HPA owns the count; set replicas to minReplicas`,
+        });
+      }
+    }),
+  );
 export type StatelessService = z.infer<typeof StatelessService>;
 
 const HttpsUrl = z.url({ protocol: /^https?$/, error: 'must be a URL such as "https://app.example.com"' });
@@ -69,48 +73,55 @@ const Smtp = z.strictObject({
 
 export const SupabaseConfig = z
   .strictObject({
-  /** Where users land after signing in; GoTrue's GOTRUE_SITE_URL. */
-  siteUrl: HttpsUrl,
-  /** Other URLs sign-in may redirect to. @default none */
-  redirectUrls: z.array(HttpsUrl).default([]),
-  /** @default false */
-  disableSignup: z.boolean().default(false),
-  /** Confirm email addresses without sending mail (dev only). @default false */
-  mailerAutoconfirm: z.boolean().default(false),
-  /** The mail relay; its user and password are in the supabase-smtp Secret. @default none (dev) */
-  smtp: Smtp.optional(),
-  storageBackend: StorageBackend,
-  /** Largest upload Storage accepts, bytes (Kong allows the same). @default 52428800 (50 MiB) */
-  fileSizeLimitBytes: wholeNumber('bytes', 1).default(52_428_800),
-  /** PostgREST's connection pool per pod (PGRST_DB_POOL). @default 10 */
-  restDbPool: wholeNumber('connections', 1).default(10),
-  /** Auth's connection pool per pod (GOTRUE_DB_MAX_POOL_SIZE; upstream's default is unlimited). @default 10 */
-  authDbPool: wholeNumber('connections', 1).default(10),
-  /** Storage's connection pool per pod (DATABASE_MAX_CONNECTIONS). @default 10 */
-  storageDbPool: wholeNumber('connections', 1).default(10),
-  /** Realtime's own pool per pod (DB_POOL_SIZE). @default 5 */
-  realtimeDbPool: wholeNumber('connections', 1).default(5),
-  /** Run Studio (behind the gateway's basic-auth route). */
-  studioEnabled: z.boolean(),
-  auth: StatelessService,
-  rest: StatelessService,
-  realtime: StatelessService,
-  storage: StatelessService,
-  /** imgproxy runs beside Storage in the same pod. */
-  imgproxy: Resources,
-  meta: StatelessService,
-  studio: StatelessService,
+    /** Where users land after signing in; GoTrue's GOTRUE_SITE_URL. */
+    siteUrl: HttpsUrl,
+    /** Other URLs sign-in may redirect to. @default none */
+    redirectUrls: z.array(HttpsUrl).default([]),
+    /** @default false */
+    disableSignup: z.boolean().default(false),
+    /** Confirm email addresses without sending mail (dev only). @default false */
+    mailerAutoconfirm: z.boolean().default(false),
+    /** The mail relay; its user and password are in the supabase-smtp Secret. @default none (dev) */
+    smtp: Smtp.optional(),
+    storageBackend: StorageBackend,
+    /** Largest upload Storage accepts, bytes (Kong allows the same). @default 52428800 (50 MiB) */
+    fileSizeLimitBytes: wholeNumber('bytes', 1).default(52_428_800),
+    /** PostgREST's connection pool per pod (PGRST_DB_POOL). @default 10 */
+    restDbPool: wholeNumber('connections', 1).default(10),
+    /** Auth's connection pool per pod (GOTRUE_DB_MAX_POOL_SIZE; upstream's default is unlimited). @default 10 */
+    authDbPool: wholeNumber('connections', 1).default(10),
+    /** Storage's connection pool per pod (DATABASE_MAX_CONNECTIONS). @default 10 */
+    storageDbPool: wholeNumber('connections', 1).default(10),
+    /** Realtime's own pool per pod (DB_POOL_SIZE). @default 5 */
+    realtimeDbPool: wholeNumber('connections', 1).default(5),
+    /** Run Studio (behind the gateway's basic-auth route). */
+    studioEnabled: z.boolean(),
+    auth: StatelessService,
+    rest: StatelessService,
+    realtime: StatelessService,
+    storage: StatelessService,
+    /** imgproxy runs beside Storage in the same pod. */
+    imgproxy: Resources,
+    meta: StatelessService,
+    studio: StatelessService,
   })
-  .superRefine(crossField((c, ctx) => {
-    if (c.storageBackend.kind === 'file' && (c.storage.replicas > 1 || c.storage.autoscaling)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['storage', 'replicas'],
-        message: 'the file backend keeps objects on one ReadWriteOnce volume, so Storage can run only one pod: set replicas 1 without autoscaling, or use an S3 backend',
-      });
-    }
-    if (c.smtp === undefined && !c.mailerAutoconfirm) {
-      ctx.addIssue({ code: 'custom', path: ['smtp'], message: 'is required unless mailerAutoconfirm is true: GoTrue must be able to send confirmation mail' });
-    }
-  }));
+  .superRefine(
+    crossField((c, ctx) => {
+      if (c.storageBackend.kind === 'file' && (c.storage.replicas > 1 || c.storage.autoscaling)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['storage', 'replicas'],
+          message:
+            'the file backend keeps objects on one ReadWriteOnce volume, so Storage can run only one pod: set replicas 1 without autoscaling, or use an S3 backend',
+        });
+      }
+      if (c.smtp === undefined && !c.mailerAutoconfirm) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['smtp'],
+          message: 'is required unless mailerAutoconfirm is true: GoTrue must be able to send confirmation mail',
+        });
+      }
+    }),
+  );
 export type SupabaseConfig = z.infer<typeof SupabaseConfig>;

@@ -113,7 +113,18 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
 /** s3rver on 127.0.0.1:`port` (0: the kernel picks) keeping its objects in `directory`, once it listens. */
 async function launchS3rver(directory: string, port: number, buckets: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
   const bin = createRequire(__filename).resolve('s3rver/bin/s3rver.js');
-  const args = [bin, '-d', directory, '-a', '127.0.0.1', '-p', String(port), '--silent', '--no-vhost-buckets', ...buckets.flatMap((b) => ['--configure-bucket', b])];
+  const args = [
+    bin,
+    '-d',
+    directory,
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '--silent',
+    '--no-vhost-buckets',
+    ...buckets.flatMap((b) => ['--configure-bucket', b]),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const listening = await listeningPort(child, 's3rver', /S3rver listening on [\d.]+:(\d+)/);
   return { child, port: listening };
@@ -379,7 +390,6 @@ export function shellQuote(words: readonly string[]): string {
 // production's ObjectStore and Cluster, as synthesised.
 // ---------------------------------------------------------------------------------------------
 
-
 export interface PluginSettings {
   /** ObjectStore postgres-store: spec.configuration. */
   readonly configuration: BarmanObjectStoreConfiguration;
@@ -416,7 +426,8 @@ export function productionPluginSettings(): PluginSettings {
   const store = objects.find((o) => o.apiVersion === 'barmancloud.cnpg.io/v1' && o.kind === 'ObjectStore' && o.metadata.name === 'postgres-store');
   const cluster = objects.find((o) => o.apiVersion === 'postgresql.cnpg.io/v1' && o.kind === 'Cluster' && o.metadata.name === 'postgres');
   const missing = [!store && 'barmancloud.cnpg.io/v1 ObjectStore postgres-store', !cluster && 'postgresql.cnpg.io/v1 Cluster postgres'].filter(Boolean);
-  if (missing.length) throw new Error(`the production environment synthesises no ${missing.join(' and no ')}: the Barman Cloud Plugin's command lines are made from them`);
+  if (missing.length)
+    throw new Error(`the production environment synthesises no ${missing.join(' and no ')}: the Barman Cloud Plugin's command lines are made from them`);
   const configuration = store!.spec?.configuration;
   if (!configuration?.destinationPath) throw new Error('ObjectStore postgres-store has no spec.configuration.destinationPath');
   const plugin = cluster!.spec?.plugins?.find((p) => p.name === BARMAN_PLUGIN);

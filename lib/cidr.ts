@@ -27,7 +27,8 @@ export function cidrError(text: string): string | undefined {
   const bits = v4 ? 32 : 128;
   if (!/^(0|[1-9]\d*)$/.test(prefixText) || Number(prefixText) > bits) return `"${text}": the prefix length must be a whole number from 0 to ${bits}`;
   const network = (v4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(text).toString();
-  if (network !== ipaddr.parse(address).toString()) return `"${text}" has address bits set beyond the /${prefixText} prefix: write ${network}/${prefixText}, or correct the prefix length`;
+  if (network !== ipaddr.parse(address).toString())
+    return `"${text}" has address bits set beyond the /${prefixText} prefix: write ${network}/${prefixText}, or correct the prefix length`;
   return undefined;
 }
 

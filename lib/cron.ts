@@ -36,7 +36,8 @@ const isDigits = (text: string) => text.length > 0 && [...text].every((c) => c >
 function extensionError(text: string, field: (typeof FIELDS)[number]): string | undefined {
   for (const item of text.split(',')) {
     const [range = '', step, ...more] = item.split('/');
-    if (more.length > 0 || (step !== undefined && !isDigits(step))) return `"${item}" in the ${field.name} field: a step is one "/" and a whole number, such as "*/15"`;
+    if (more.length > 0 || (step !== undefined && !isDigits(step)))
+      return `"${item}" in the ${field.name} field: a step is one "/" and a whole number, such as "*/15"`;
     const ends = range.split('-');
     for (const end of ends) {
       if ((end === '*' || end === '?') && ends.length === 1) continue;

@@ -88,4 +88,3 @@ export function egressTo(endpoint: Endpoint): PortRule {
 export function ingressFrom(client: Endpoint | WorkloadIdentity, port: number): PortRule {
   return { port, peers: ['peer' in client ? client.peer : peerOf(client)] };
 }
-

@@ -12,7 +12,10 @@ export const POLICY_EXCEPTIONS: Readonly<Record<string, Readonly<Record<string, 
   'kube-state-metrics': { 'service-account-token': 'kube-state-metrics lists and watches the objects it reports on (read-only ClusterRole)' },
   alloy: { 'service-account-token': 'Alloy discovers pods and reads their logs through the Kubernetes API (read-only Roles)' },
   'volume-snapshots': { 'service-account-token': 'creates, lists and deletes VolumeSnapshots of the platform volumes (namespaced Roles)' },
-  'postgres-restore-drill': { 'service-account-token': 'creates, watches and deletes its own scratch recovery Cluster (a namespaced Role and an admission policy hold it to that one Cluster)' },
+  'postgres-restore-drill': {
+    'service-account-token':
+      'creates, watches and deletes its own scratch recovery Cluster (a namespaced Role and an admission policy hold it to that one Cluster)',
+  },
   // Host metrics need the host: the DaemonSet, and the namespace it alone runs in.
   'node-exporter': {
     'host-isolation': "node metrics: the host's network namespace (interfaces), process namespace, and /proc, /sys and / mounted read-only",
@@ -23,7 +26,10 @@ export const POLICY_EXCEPTIONS: Readonly<Record<string, Readonly<Record<string, 
 /** The annotation that exempts `subject` (an object name without prefix) from `rule`, with the declared reason. */
 export function exemption(rule: string, subject: string): Record<string, string> {
   const reason = POLICY_EXCEPTIONS[subject]?.[rule];
-  if (!reason) throw new Error(`internal: ${subject} takes an exception to the policy rule ${rule}, which lib/exemptions.ts POLICY_EXCEPTIONS does not declare: declare it there with the reason`);
+  if (!reason)
+    throw new Error(
+      `internal: ${subject} takes an exception to the policy rule ${rule}, which lib/exemptions.ts POLICY_EXCEPTIONS does not declare: declare it there with the reason`,
+    );
   return { [`${EXEMPTION_PREFIX}${rule}`]: reason };
 }
 
@@ -37,10 +43,8 @@ const NOT_YET_PINNED = 'no registry reachable when pinned; the weekly workflow r
  * that already has one.
  */
 export const IMAGE_DIGEST_EXCEPTIONS: Readonly<Record<string, string>> = Object.fromEntries(
-  [
-    'postgres', 'redis', 'redisExporter', 'haproxy',
-    'kong', 'meta', 'studio',
-    'prometheus', 'nodeExporter',
-    'rclone', 'kubectl', 'k6',
-  ].map((name) => [name, NOT_YET_PINNED]),
+  ['postgres', 'redis', 'redisExporter', 'haproxy', 'kong', 'meta', 'studio', 'prometheus', 'nodeExporter', 'rclone', 'kubectl', 'k6'].map((name) => [
+    name,
+    NOT_YET_PINNED,
+  ]),
 );

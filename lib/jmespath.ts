@@ -27,9 +27,41 @@ type Token =
   | { t: 'qid'; v: string }
   | { t: 'lit'; v: Json }
   | { t: 'num'; v: number }
-  | { t: '.' | '[' | ']' | '[]' | '[?' | ',' | '(' | ')' | '@' | '|' | '||' | '&&' | '!' | '==' | '!=' | 'eof' | '{' | '}' | '*' | ':' | '<' | '>' | '<=' | '>=' };
+  | {
+      t:
+        '.' | '[' | ']' | '[]' | '[?' | ',' | '(' | ')' | '@' | '|' | '||' | '&&' | '!' | '==' | '!=' | 'eof' | '{' | '}' | '*' | ':' | '<' | '>' | '<=' | '>=';
+    };
 
-const BP: Record<string, number> = { eof: 0, id: 0, qid: 0, lit: 0, num: 0, ']': 0, ')': 0, ',': 0, '}': 0, '@': 0, ':': 0, '|': 1, '||': 2, '&&': 3, '==': 5, '!=': 5, '<': 5, '>': 5, '<=': 5, '>=': 5, '[]': 9, '*': 20, '[?': 21, '.': 40, '!': 45, '{': 50, '[': 55, '(': 60 };
+const BP: Record<string, number> = {
+  eof: 0,
+  id: 0,
+  qid: 0,
+  lit: 0,
+  num: 0,
+  ']': 0,
+  ')': 0,
+  ',': 0,
+  '}': 0,
+  '@': 0,
+  ':': 0,
+  '|': 1,
+  '||': 2,
+  '&&': 3,
+  '==': 5,
+  '!=': 5,
+  '<': 5,
+  '>': 5,
+  '<=': 5,
+  '>=': 5,
+  '[]': 9,
+  '*': 20,
+  '[?': 21,
+  '.': 40,
+  '!': 45,
+  '{': 50,
+  '[': 55,
+  '(': 60,
+};
 
 function tokenize(text: string): Token[] {
   const out: Token[] = [];
@@ -270,7 +302,11 @@ export function deepEqual(a: Json | undefined, b: Json | undefined): boolean {
 /** encoding/json's Marshal: map keys sorted. */
 function goJson(v: Json): string {
   if (Array.isArray(v)) return `[${v.map(goJson).join(',')}]`;
-  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${goJson(v[k]!)}`).join(',')}}`;
+  if (isObject(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${goJson(v[k]!)}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -377,9 +413,17 @@ function run(node: Node, value: Json): Json {
     case 'not':
       return isFalse(orNull(() => run(node.of, value)));
     case 'pipe':
-      return orNull(() => run(node.right, orNull(() => run(node.left, value))));
+      return orNull(() =>
+        run(
+          node.right,
+          orNull(() => run(node.left, value)),
+        ),
+      );
     case 'compare': {
-      const equal = deepEqual(orNull(() => run(node.left, value)), orNull(() => run(node.right, value)));
+      const equal = deepEqual(
+        orNull(() => run(node.left, value)),
+        orNull(() => run(node.right, value)),
+      );
       return node.op === '==' ? equal : !equal;
     }
     case 'call':

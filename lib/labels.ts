@@ -45,6 +45,9 @@ export function selectorLabels(spec: Pick<LabelSpec, 'name' | 'instance' | 'comp
 
 /** A label value is at most 63 characters of [A-Za-z0-9._-], starting and ending alphanumeric. */
 function labelValue(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  const cleaned = value
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
   return cleaned;
 }

@@ -29,9 +29,7 @@ export function manifestYaml(object: unknown): string {
 export const OUTPUT_MARKER = '.generated-by-synth';
 
 export function renderApp(app: App): Manifests {
-  const errors = app.node
-    .findAll()
-    .flatMap((c) => c.node.validate().map((e) => `[${c.node.path}] ${e}`));
+  const errors = app.node.findAll().flatMap((c) => c.node.validate().map((e) => `[${c.node.path}] ${e}`));
   if (errors.length) throw new Error(`The platform failed validation:\n  ${errors.join('\n  ')}`);
 
   const files: Manifests = new Map();

@@ -130,9 +130,7 @@ export function hardenedPodSpec(props: PodSpecProps): k8s.PodSpec {
     enableServiceLinks: false,
     securityContext: podSecurityContext(props.identity),
     ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
-    ...(props.terminationGracePeriodSeconds !== undefined
-      ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds }
-      : {}),
+    ...(props.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds } : {}),
     ...(props.restartPolicy ? { restartPolicy: props.restartPolicy } : {}),
     ...(props.hostAccess ? { hostNetwork: props.hostAccess.hostNetwork, hostPID: props.hostAccess.hostPID, dnsPolicy: 'ClusterFirstWithHostNet' } : {}),
     ...(props.tolerations?.length ? { tolerations: props.tolerations } : {}),
@@ -156,7 +154,10 @@ export function workloadExemptions(name: string, props: Pick<PodSpecProps, 'kube
 }
 
 /** Object metadata with the workload's exemptions added to its annotations. */
-export function withExemptions<M extends { name?: string; annotations?: Record<string, string> }>(metadata: M, props: Pick<PodSpecProps, 'kubernetesApiAccess' | 'hostAccess'>): M {
+export function withExemptions<M extends { name?: string; annotations?: Record<string, string> }>(
+  metadata: M,
+  props: Pick<PodSpecProps, 'kubernetesApiAccess' | 'hostAccess'>,
+): M {
   if (!props.kubernetesApiAccess && !props.hostAccess) return metadata;
   if (!metadata.name) throw new Error('internal: a workload with policy exceptions needs its name');
   return { ...metadata, annotations: { ...metadata.annotations, ...workloadExemptions(metadata.name, props) } };
@@ -164,7 +165,11 @@ export function withExemptions<M extends { name?: string; annotations?: Record<s
 
 /** "<container>-<path as a label>", at most 63 characters: "postgres-var-run-postgresql". */
 function writableVolumeName(container: string, path: string): string {
-  const slug = path.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
+  const slug =
+    path
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'root';
   return `${container}-${slug}`.slice(0, 63).replace(/-+$/, '');
 }
 

@@ -21,7 +21,13 @@ export function clusterRoleFor(scope: Construct, metadata: ApiObjectMetadata, ac
 }
 
 /** A Role with `rules` in each of `namespaces`, each bound to one ServiceAccount. */
-export function rolesIn(scope: Construct, metadata: ApiObjectMetadata, namespaces: readonly string[], account: { name: string; namespace: string }, rules: PolicyRule[]): void {
+export function rolesIn(
+  scope: Construct,
+  metadata: ApiObjectMetadata,
+  namespaces: readonly string[],
+  account: { name: string; namespace: string },
+  rules: PolicyRule[],
+): void {
   for (const namespace of namespaces) {
     const role = new k8s.KubeRole(scope, `role-${namespace}`, { metadata: { ...metadata, namespace }, rules });
     new k8s.KubeRoleBinding(scope, `role-binding-${namespace}`, {

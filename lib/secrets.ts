@@ -53,8 +53,16 @@ export interface SecretSpec {
 /** The same Secret, with only `keys`, for pods in `namespace`. */
 export function copySecret(source: SecretSpec, namespace: string, keys: readonly string[]): SecretSpec {
   const picked = source.keys.filter((k) => keys.includes(k.key));
-  if (picked.length !== keys.length) throw new Error(`internal: ${source.name} has no key(s) ${keys.filter((k) => !picked.some((p) => p.key === k)).join(', ')}`);
-  return { name: source.name, namespace, description: `${source.description} (copy for ${namespace}: ${keys.join(', ')})`, keys: picked, copyOf: source.namespace, ...(source.type ? { type: source.type } : {}) };
+  if (picked.length !== keys.length)
+    throw new Error(`internal: ${source.name} has no key(s) ${keys.filter((k) => !picked.some((p) => p.key === k)).join(', ')}`);
+  return {
+    name: source.name,
+    namespace,
+    description: `${source.description} (copy for ${namespace}: ${keys.join(', ')})`,
+    keys: picked,
+    copyOf: source.namespace,
+    ...(source.type ? { type: source.type } : {}),
+  };
 }
 
 /** A key reference for a container's env (valueFrom.secretKeyRef). */
@@ -87,7 +95,10 @@ export function provideSecret(scope: Construct, id: string, source: Environment[
     spec: {
       refreshInterval: source.refreshInterval,
       secretStoreRef: {
-        kind: source.storeKind === 'ClusterSecretStore' ? ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE : ExternalSecretSpecSecretStoreRefKind.SECRET_STORE,
+        kind:
+          source.storeKind === 'ClusterSecretStore'
+            ? ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE
+            : ExternalSecretSpecSecretStoreRefKind.SECRET_STORE,
         name: source.storeName,
       },
       target: {

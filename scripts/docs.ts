@@ -21,11 +21,42 @@ export { RUNBOOK_DIR, RUNBOOK_MARKER, runbookChanges, runbookPages } from './doc
 export function generatedSections(): Record<string, string> {
   const envs = ENVIRONMENTS.map(parseEnvironment);
   const network = intendedNetwork();
-  return { 'architecture-diagram': architectureDiagram(), 'architecture-components': componentTable(), 'capacity-connections': connectionTable(envs), 'capacity-services': serviceTable(envs), 'capacity-nodes': nodeTable(envs), 'cost-table': costTable(envs), 'rule-catalogue': ruleCatalogue(), 'policy-exceptions': exceptionTable(), 'flow-table': flowTable(network), 'flow-diagram': flowDiagram(network.get('production') ?? []), 'tuning-table': tuningTable(envs), 'routes-table': routesTable(), 'secrets-table': secretsTable(), 'canary-table': canaryTable(envs), 'backup-table': backupTable(envs), 'drill-table': drillTable(envs), 'slo-table': sloTable(envs), 'slo-burn-table': burnTable(), 'slo-case-table': caseTable(envs.find((e) => e.name === 'production') ?? envs[0]!) };
+  return {
+    'architecture-diagram': architectureDiagram(),
+    'architecture-components': componentTable(),
+    'capacity-connections': connectionTable(envs),
+    'capacity-services': serviceTable(envs),
+    'capacity-nodes': nodeTable(envs),
+    'cost-table': costTable(envs),
+    'rule-catalogue': ruleCatalogue(),
+    'policy-exceptions': exceptionTable(),
+    'flow-table': flowTable(network),
+    'flow-diagram': flowDiagram(network.get('production') ?? []),
+    'tuning-table': tuningTable(envs),
+    'routes-table': routesTable(),
+    'secrets-table': secretsTable(),
+    'canary-table': canaryTable(envs),
+    'backup-table': backupTable(envs),
+    'drill-table': drillTable(envs),
+    'slo-table': sloTable(envs),
+    'slo-burn-table': burnTable(),
+    'slo-case-table': caseTable(envs.find((e) => e.name === 'production') ?? envs[0]!),
+  };
 }
 
 /** Pages with generated sections, relative to the project root. */
-export const GENERATED_PAGES = ['docs/architecture.md', 'docs/capacity.md', 'docs/cost.md', 'docs/security.md', 'docs/network.md', 'docs/data-tier.md', 'docs/gateway-and-secrets.md', 'docs/runbooks/deployment.md', 'docs/runbooks/backup.md', 'docs/slos.md'];
+export const GENERATED_PAGES = [
+  'docs/architecture.md',
+  'docs/capacity.md',
+  'docs/cost.md',
+  'docs/security.md',
+  'docs/network.md',
+  'docs/data-tier.md',
+  'docs/gateway-and-secrets.md',
+  'docs/runbooks/deployment.md',
+  'docs/runbooks/backup.md',
+  'docs/slos.md',
+];
 
 /** The page's text with every generated section filled in. */
 export function fillPage(text: string, sections: Record<string, string>): string {
@@ -35,7 +66,6 @@ export function fillPage(text: string, sections: Record<string, string>): string
     return `${open}${body}\n${close}`;
   });
 }
-
 
 if (require.main === module) {
   const check = process.argv.includes('--check');

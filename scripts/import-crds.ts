@@ -48,7 +48,8 @@ export function mirrorPath(url: string): string {
 /** Throws unless `text` holds a CustomResourceDefinition. */
 function checkCrd(text: string, where: string): void {
   const kinds = parseAllDocuments(text).map((d) => (d.toJS() as { kind?: unknown } | null)?.kind);
-  if (!kinds.includes('CustomResourceDefinition')) throw new Error(`${where} is not a CustomResourceDefinition (kinds: ${kinds.map(String).join(', ') || 'none'})`);
+  if (!kinds.includes('CustomResourceDefinition'))
+    throw new Error(`${where} is not a CustomResourceDefinition (kinds: ${kinds.map(String).join(', ') || 'none'})`);
 }
 
 export interface ImportOptions {
@@ -121,10 +122,14 @@ export async function importCrds(options: ImportOptions): Promise<string[]> {
     });
     const cdk8s = options.cdk8s ?? join(__dirname, '..', 'node_modules', '.bin', 'cdk8s');
     for (const [i, spec] of specs.entries()) {
-      const run = spawnSync(cdk8s, ['import', `${spec.name}:=${files[i]}`, '--language', 'typescript', '--output', generated, '--save', 'false', '--check-upgrade', 'false'], {
-        cwd: scratch,
-        encoding: 'utf8',
-      });
+      const run = spawnSync(
+        cdk8s,
+        ['import', `${spec.name}:=${files[i]}`, '--language', 'typescript', '--output', generated, '--save', 'false', '--check-upgrade', 'false'],
+        {
+          cwd: scratch,
+          encoding: 'utf8',
+        },
+      );
       if (run.status !== 0) throw new Error(`cdk8s import ${spec.name} failed: ${(run.stderr || run.stdout || String(run.error)).trim().split('\n')[0]}`);
       log(`${spec.name}: ${spec.url}`);
     }
@@ -141,7 +146,11 @@ async function cli(argv: string[]): Promise<number> {
   const root = resolve(__dirname, '..');
   let values: { from?: string; save?: string; config?: string; out?: string };
   try {
-    ({ values } = parseArgs({ args: argv, options: { from: { type: 'string' }, save: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { from: { type: 'string' }, save: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' } },
+      strict: true,
+    }));
   } catch (error) {
     console.error(`error: ${(error as Error).message.split('\n')[0]} (usage: npm run import [-- --from DIR | --save DIR])`);
     return 2;

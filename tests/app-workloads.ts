@@ -38,7 +38,11 @@ export function appEnv(env: string, component: AppWorkload): EnvVar[] {
  * expanded (https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/).
  * `rewrite` may change a literal value first (addresses, ports, file paths of the test).
  */
-export function kubeletEnv(vars: EnvVar[], secret: (name: string, key: string) => string, rewrite: (name: string, value: string) => string = (_n, v) => v): Record<string, string> {
+export function kubeletEnv(
+  vars: EnvVar[],
+  secret: (name: string, key: string) => string,
+  rewrite: (name: string, value: string) => string = (_n, v) => v,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of vars) {
     if (v.valueFrom?.secretKeyRef) out[v.name] = secret(v.valueFrom.secretKeyRef.name, v.valueFrom.secretKeyRef.key);

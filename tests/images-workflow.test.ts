@@ -84,15 +84,31 @@ describe('images.yml', () => {
   it('gates each image on Trivy and on Grype: HIGH or CRITICAL with a fix fails, the second scanner runs after the first failed', () => {
     const [trivy] = uses(scan, 'aquasecurity/trivy-action');
     const [grype] = uses(scan, 'anchore/scan-action');
-    expect(trivy!.with).toMatchObject({ 'scan-type': 'image', 'image-ref': '${{ matrix.image.ref }}', severity: 'HIGH,CRITICAL', 'ignore-unfixed': true, 'exit-code': '1', format: 'sarif', output: 'trivy.sarif', 'limit-severities-for-sarif': 'true' });
-    expect(grype!.with).toMatchObject({ image: '${{ matrix.image.ref }}', 'severity-cutoff': 'high', 'only-fixed': 'true', 'fail-build': 'true', 'output-format': 'sarif', 'output-file': 'grype.sarif' });
+    expect(trivy!.with).toMatchObject({
+      'scan-type': 'image',
+      'image-ref': '${{ matrix.image.ref }}',
+      severity: 'HIGH,CRITICAL',
+      'ignore-unfixed': true,
+      'exit-code': '1',
+      format: 'sarif',
+      output: 'trivy.sarif',
+      'limit-severities-for-sarif': 'true',
+    });
+    expect(grype!.with).toMatchObject({
+      image: '${{ matrix.image.ref }}',
+      'severity-cutoff': 'high',
+      'only-fixed': 'true',
+      'fail-build': 'true',
+      'output-format': 'sarif',
+      'output-file': 'grype.sarif',
+    });
     expect(grype!.uses).toBe('anchore/scan-action@e1165082ffb1fe366ebaf02d8526e7c4989ea9d2');
     expect(grype!.if).toBe('${{ !cancelled() }}');
     // A finding fails the job: neither scanner is allowed to fail quietly.
     for (const s of [trivy!, grype!]) expect(s['continue-on-error']).toBeUndefined();
   });
 
-  it('uploads each scanner\'s SARIF to code scanning under a category per scanner and image, also after a failed scan', () => {
+  it("uploads each scanner's SARIF to code scanning under a category per scanner and image, also after a failed scan", () => {
     const uploads = uses(scan, 'github/codeql-action/upload-sarif');
     expect(uploads.map((s) => [s.with!.sarif_file, s.with!.category])).toEqual([
       ['trivy.sarif', 'trivy-image-${{ matrix.image.name }}'],
@@ -135,19 +151,29 @@ describe('images.yml shell steps, run with bash', () => {
    * on PATH. Standard input is /dev/null: on a socket (what Node's pipes are) bash reads ~/.bashrc.
    */
   const runStep = (step: Step, env: Record<string, string>, cwd = temp) =>
-    spawnSync('bash', ['-e', '-c', step.run!], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, GITHUB_OUTPUT: join(temp, 'output'), GITHUB_STEP_SUMMARY: join(temp, 'summary'), ...env }, encoding: 'utf8' });
+    spawnSync('bash', ['-e', '-c', step.run!], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, GITHUB_OUTPUT: join(temp, 'output'), GITHUB_STEP_SUMMARY: join(temp, 'summary'), ...env },
+      encoding: 'utf8',
+    });
 
   it('pin: hands the printed lines and the exit code on, without failing before the pull request', () => {
-    stub('npm', 'echo "lib/images.lock.json: 1 of 2 images carry a digest"; echo "redis now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS"; echo "error: docker.io/kong/kong:3.9.1: the registry answered HTTP 503" >&2; exit 1');
+    stub(
+      'npm',
+      'echo "lib/images.lock.json: 1 of 2 images carry a digest"; echo "redis now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS"; echo "error: docker.io/kong/kong:3.9.1: the registry answered HTTP 503" >&2; exit 1',
+    );
     const r = runStep(byId(pin, 'pin'), {});
     expect(r.status).toBe(0);
     const output = readFileSync(join(temp, 'output'), 'utf8');
     expect(output).toMatch(/^exit-code=1$/m);
     const m = /^summary<<(PIN_[0-9a-f]{32})\n([\s\S]*)\n\1\n$/m.exec(output);
-    expect(m?.[2]).toBe('lib/images.lock.json: 1 of 2 images carry a digest\nredis now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS\nerror: docker.io/kong/kong:3.9.1: the registry answered HTTP 503');
+    expect(m?.[2]).toBe(
+      'lib/images.lock.json: 1 of 2 images carry a digest\nredis now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS\nerror: docker.io/kong/kong:3.9.1: the registry answered HTTP 503',
+    );
   });
 
-  it('list: passes the command\'s JSON on as the job output, and refuses anything else', () => {
+  it("list: passes the command's JSON on as the job output, and refuses anything else", () => {
     const images = '[{"name":"redis","ref":"docker.io/library/redis:7.4.7-alpine"}]';
     stub('npm', `echo '${images}'`);
     expect(runStep(byId(list, 'list'), {}).status).toBe(0);
@@ -180,10 +206,20 @@ describe('images.yml shell steps, run with bash', () => {
     };
     /** gh: `issue list` answers with the open issues given; every call and any body file is logged. */
     const fakeGh = (openIssues: { number: number; title: string }[]) =>
-      stub('gh', `echo "gh $*" >> "${join(temp, 'gh.log')}"
+      stub(
+        'gh',
+        `echo "gh $*" >> "${join(temp, 'gh.log')}"
 if [ "$1 $2" = "issue list" ]; then echo '${JSON.stringify(openIssues)}'; fi
-while [ $# -gt 0 ]; do if [ "$1" = --body-file ]; then cat "$2" >> "${join(temp, 'gh.log')}"; fi; shift; done`);
-    const runReport = () => runStep(reportStep, { ...reportStep.env, IMAGES: JSON.stringify(images), RUN_URL: 'https://github.com/acme/platform/actions/runs/1', GH_TOKEN: 'unused', GH_REPO: 'acme/platform' });
+while [ $# -gt 0 ]; do if [ "$1" = --body-file ]; then cat "$2" >> "${join(temp, 'gh.log')}"; fi; shift; done`,
+      );
+    const runReport = () =>
+      runStep(reportStep, {
+        ...reportStep.env,
+        IMAGES: JSON.stringify(images),
+        RUN_URL: 'https://github.com/acme/platform/actions/runs/1',
+        GH_TOKEN: 'unused',
+        GH_REPO: 'acme/platform',
+      });
     const title = reportStep.env!.TITLE!;
 
     it('opens the issue listing only the images that did not pass, and why', () => {
@@ -220,7 +256,9 @@ while [ $# -gt 0 ]; do if [ "$1" = --body-file ]; then cat "$2" >> "${join(temp,
       fakeGh([{ number: 7, title }]);
       for (const { name } of images) recordScan(name, 'success', 'success', ['trivy', 'grype']);
       expect(runReport().status).toBe(0);
-      expect(ghLog()).toMatch(/^gh issue close 7 --comment The scan of https:\/\/github\.com\/acme\/platform\/actions\/runs\/1 found no HIGH or CRITICAL vulnerability with a fix in any of the 4 images\.$/m);
+      expect(ghLog()).toMatch(
+        /^gh issue close 7 --comment The scan of https:\/\/github\.com\/acme\/platform\/actions\/runs\/1 found no HIGH or CRITICAL vulnerability with a fix in any of the 4 images\.$/m,
+      );
       fakeGh([]);
       rmSync(join(temp, 'gh.log'));
       expect(runReport().status).toBe(0);

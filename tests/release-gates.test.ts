@@ -85,7 +85,7 @@ describe('promote.yml', () => {
     const steps = first!.steps!;
     const promote = steps.find((s) => s.id === 'promote')!;
     expect(promote.run).toContain('npm run --silent promote -- --env "$ENVIRONMENT" --component "$COMPONENT" --image "$IMAGE" "${rollback[@]}"');
-    expect(promote.run).toContain("if [ \"$ROLLBACK\" = 'true' ]; then rollback=(--rollback); fi");
+    expect(promote.run).toContain('if [ "$ROLLBACK" = \'true\' ]; then rollback=(--rollback); fi');
     expect(promote.env).toEqual({
       ENVIRONMENT: '${{ inputs.environment }}',
       COMPONENT: '${{ inputs.component }}',
@@ -97,7 +97,10 @@ describe('promote.yml', () => {
   });
 
   it('passes the CLI exactly the options it takes, --rollback for production only', () => {
-    expect(parsePromoteArgs(['--env', 'production', '--component', 'api', '--image', 'x', '--rollback'], envs)).toMatchObject({ env: 'production', rollback: true });
+    expect(parsePromoteArgs(['--env', 'production', '--component', 'api', '--image', 'x', '--rollback'], envs)).toMatchObject({
+      env: 'production',
+      rollback: true,
+    });
     expect(() => parsePromoteArgs(['--env', 'staging', '--component', 'api', '--image', 'x', '--rollback'], envs)).toThrow('--rollback is for production only');
   });
 });

@@ -108,7 +108,13 @@ describe('secrets scan: every detector can fail', () => {
   ];
   const manifestCases: Planted[] = envCases.map((c) => {
     const value = c.kind === 'url-credentials' ? `postgres://app:${c.secret}@postgres.supabase.svc.cluster.local:5432/app` : c.secret;
-    return { ...c, text: deployment([{ name: 'LOG_LEVEL', value: 'info' }, { name: c.env, value }]) };
+    return {
+      ...c,
+      text: deployment([
+        { name: 'LOG_LEVEL', value: 'info' },
+        { name: c.env, value },
+      ]),
+    };
   });
 
   const script = (secret: string) => `#!/bin/sh\nset -eu\n# fetch the seed\nexport APP_SEED=${secret}\nexec app\n`;
@@ -119,7 +125,9 @@ describe('secrets scan: every detector can fail', () => {
       what: 'a literal password inside kong.yml in a ConfigMap',
       kind: 'secret-named-value',
       secret: password,
-      text: configMap({ 'kong.yml': `_format_version: "3.0"\nplugins:\n  - name: rate-limiting\n    config:\n      redis:\n        host: redis\n        password: ${password}\n` }),
+      text: configMap({
+        'kong.yml': `_format_version: "3.0"\nplugins:\n  - name: rate-limiting\n    config:\n      redis:\n        host: redis\n        password: ${password}\n`,
+      }),
     },
     {
       what: 'a literal SMTP password inside alertmanager.yml in a ConfigMap',
@@ -131,7 +139,9 @@ describe('secrets scan: every detector can fail', () => {
       what: 'a literal password in the env of a manifest shipped in a ConfigMap',
       kind: 'secret-named-value',
       secret: password,
-      text: configMap({ 'cluster.yaml': `apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: scratch\nspec:\n  env:\n    - name: DB_PASSWORD\n      value: ${password}\n` }),
+      text: configMap({
+        'cluster.yaml': `apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: scratch\nspec:\n  env:\n    - name: DB_PASSWORD\n      value: ${password}\n`,
+      }),
     },
     {
       what: 'a passwd file with a password hash',
@@ -140,9 +150,24 @@ describe('secrets scan: every detector can fail', () => {
       secret: random('hash'),
       text: configMap({ passwd: `root:$6$${random('salt').slice(0, 8)}$${random('hash')}:0:0:root:/root:/bin/sh\n` }),
     },
-    { what: 'a high-entropy token in a script line of ConfigMap data', kind: 'high-entropy', secret: random('script', 'base64'), text: configMap({ 'start.sh': script(random('script', 'base64')) }) },
-    { what: 'a high-entropy annotation value', kind: 'high-entropy', secret: random('annotation', 'base64'), text: deployment([], { 'example.com/seed': random('annotation', 'base64') }) },
-    { what: 'a 64-hex value under an annotation other than checksum/config', kind: 'high-entropy', secret: random('other', 'hex'), text: deployment([], { 'example.com/hash': random('other', 'hex') }) },
+    {
+      what: 'a high-entropy token in a script line of ConfigMap data',
+      kind: 'high-entropy',
+      secret: random('script', 'base64'),
+      text: configMap({ 'start.sh': script(random('script', 'base64')) }),
+    },
+    {
+      what: 'a high-entropy annotation value',
+      kind: 'high-entropy',
+      secret: random('annotation', 'base64'),
+      text: deployment([], { 'example.com/seed': random('annotation', 'base64') }),
+    },
+    {
+      what: 'a 64-hex value under an annotation other than checksum/config',
+      kind: 'high-entropy',
+      secret: random('other', 'hex'),
+      text: deployment([], { 'example.com/hash': random('other', 'hex') }),
+    },
   ];
 
   it.each([...manifestCases, ...configCases].map((c) => [c.what, c] as const))('manifest: %s', (_, c) => {
@@ -153,17 +178,39 @@ describe('secrets scan: every detector can fail', () => {
   const quoted = (secret: string) => source(`const value = '${secret}';`);
   const charts = 'charts/planted/planted.ts';
   const repoCases: Planted[] = [
-    ...['ghp', 'gho', 'ghs', 'ghu', 'ghr'].map((p) => ({ what: `a GitHub ${p}_ token`, kind: 'github-token' as const, secret: github(p), file: charts, text: quoted(github(p)) })),
+    ...['ghp', 'gho', 'ghs', 'ghu', 'ghr'].map((p) => ({
+      what: `a GitHub ${p}_ token`,
+      kind: 'github-token' as const,
+      secret: github(p),
+      file: charts,
+      text: quoted(github(p)),
+    })),
     ...[
-      { what: 'a GitHub fine-grained token', kind: 'github-token' as const, secret: `github_${'pat'}_${random('pat', 'hex').slice(0, 22)}_${random('pat2').replace(/[-_]/g, 'x').slice(0, 40)}` },
+      {
+        what: 'a GitHub fine-grained token',
+        kind: 'github-token' as const,
+        secret: `github_${'pat'}_${random('pat', 'hex').slice(0, 22)}_${random('pat2').replace(/[-_]/g, 'x').slice(0, 40)}`,
+      },
       { what: 'a Slack token', kind: 'slack-token' as const, secret: slack() },
       { what: 'a Stripe live key', kind: 'stripe-live-key' as const, secret: stripe() },
       { what: 'an AWS access key id', kind: 'aws-access-key-id' as const, secret: aws() },
       { what: 'a JWT', kind: 'jwt' as const, secret: signedJwt() },
       { what: 'a JWT with a bogus signature outside the fixture folders', kind: 'jwt' as const, secret: jwt('c2lnbmF0dXJl') },
     ].map((c) => ({ ...c, file: charts, text: quoted(c.secret) })),
-    { what: 'a password in a URL', kind: 'url-credentials', secret: password, file: charts, text: source(`const url = 'postgres://app:${password}@db:5432/app';`) },
-    { what: 'a password assignment', kind: 'secret-assignment', secret: password, file: charts, text: source(['const db', `Password = '${password}';`].join('')) },
+    {
+      what: 'a password in a URL',
+      kind: 'url-credentials',
+      secret: password,
+      file: charts,
+      text: source(`const url = 'postgres://app:${password}@db:5432/app';`),
+    },
+    {
+      what: 'a password assignment',
+      kind: 'secret-assignment',
+      secret: password,
+      file: charts,
+      text: source(['const db', `Password = '${password}';`].join('')),
+    },
     {
       what: 'a JSON token assignment',
       kind: 'secret-assignment',
@@ -171,10 +218,29 @@ describe('secrets scan: every detector can fail', () => {
       file: 'environments/planted.json',
       text: `{\n  "api_${'token'}": "${random('json-token')}"\n}\n`,
     },
-    { what: 'a PEM private key in a source file (JSON-escaped)', kind: 'private-key', at: PEM_BEGIN, secret: pemBody, file: 'lib/planted.ts', text: source(`const key = ${JSON.stringify(key)};`) },
+    {
+      what: 'a PEM private key in a source file (JSON-escaped)',
+      kind: 'private-key',
+      at: PEM_BEGIN,
+      secret: pemBody,
+      file: 'lib/planted.ts',
+      text: source(`const key = ${JSON.stringify(key)};`),
+    },
     { what: 'a PEM private key in a document', kind: 'private-key', at: PEM_BEGIN, secret: pemBody, file: 'docs/planted.md', text: `# Key\n\n${key}` },
-    { what: 'a JWT with a valid-length signature under tests/', kind: 'jwt', secret: signedJwt(), file: 'tests/unit/planted.test.ts', text: quoted(signedJwt()) },
-    { what: 'a real-looking password under tests/', kind: 'secret-assignment', secret: password, file: 'tests/unit/planted.test.ts', text: source(['const db', `Password = '${password}';`].join('')) },
+    {
+      what: 'a JWT with a valid-length signature under tests/',
+      kind: 'jwt',
+      secret: signedJwt(),
+      file: 'tests/unit/planted.test.ts',
+      text: quoted(signedJwt()),
+    },
+    {
+      what: 'a real-looking password under tests/',
+      kind: 'secret-assignment',
+      secret: password,
+      file: 'tests/unit/planted.test.ts',
+      text: source(['const db', `Password = '${password}';`].join('')),
+    },
   ];
 
   it.each(repoCases.map((c) => [c.what, c] as const))('repository file: %s', (_, c) => {
@@ -209,13 +275,17 @@ describe('secrets scan: what must not be reported', () => {
       ),
       deployment([], {}, `ghcr.io/acme/worker:0.0.0@sha256:${'0'.repeat(64)}`),
       configMap({
-        'alertmanager.yml': 'global:\n  smtp_auth_password_file: /etc/alertmanager/secrets/smtp-password\nreceivers:\n  - name: slack\n    slack_configs:\n      - api_url_file: /etc/alertmanager/secrets/slack-webhook-url\n',
-        'kong.yml': 'consumers:\n  - username: anon\n    keyauth_credentials:\n      - key: ${SUPABASE_ANON_KEY}\nplugins:\n  - name: key-auth\n    config:\n      hide_credentials: true\n      redis:\n        password: ${REDIS_PASSWORD}\n',
-        'rules.yaml': 'groups:\n  - name: backup\n    rules:\n      - alert: PostgresBackupStale\n        annotations:\n          runbook_url: https://git.example.com/defi/supabase-platform/blob/main/docs/runbooks/alerts/PostgresBackupStale.md\n',
+        'alertmanager.yml':
+          'global:\n  smtp_auth_password_file: /etc/alertmanager/secrets/smtp-password\nreceivers:\n  - name: slack\n    slack_configs:\n      - api_url_file: /etc/alertmanager/secrets/slack-webhook-url\n',
+        'kong.yml':
+          'consumers:\n  - username: anon\n    keyauth_credentials:\n      - key: ${SUPABASE_ANON_KEY}\nplugins:\n  - name: key-auth\n    config:\n      hide_credentials: true\n      redis:\n        password: ${REDIS_PASSWORD}\n',
+        'rules.yaml':
+          'groups:\n  - name: backup\n    rules:\n      - alert: PostgresBackupStale\n        annotations:\n          runbook_url: https://git.example.com/defi/supabase-platform/blob/main/docs/runbooks/alerts/PostgresBackupStale.md\n',
         passwd: 'root:x:0:0:root:/root:/usr/sbin/nologin\npostgres:x:10001:10001:PostgreSQL:/var/lib/postgresql:/usr/sbin/nologin\n',
         'postgresql.conf': "password_encryption = 'scram-sha-256'\n",
         // A manifest shipped for a workload to create: names of Secrets and hashing settings are not secrets.
-        'cluster.yaml': 'apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: scratch\nspec:\n  certificates:\n    serverTLSSecret: postgres-server-tls\n  postgresql:\n    parameters:\n      password_encryption: scram-sha-256\n',
+        'cluster.yaml':
+          'apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: scratch\nspec:\n  certificates:\n    serverTLSSecret: postgres-server-tls\n  postgresql:\n    parameters:\n      password_encryption: scram-sha-256\n',
         'request-id': '123e4567-e89b-12d3-a456-426614174000',
       }),
     ].join('---\n');
@@ -225,12 +295,15 @@ describe('secrets scan: what must not be reported', () => {
   it('source and fixtures that only name, point at or fake a secret yield no finding', () => {
     const cases: [string, string][] = [
       ['charts/x.ts', `const secretName = 'postgres-credentials';\nconst url = \`postgres://\${user}:$(DB_PASSWORD)@\${host}\`;\n`],
-      ['charts/x.ts', ["password_", "encryption = 'scram-sha-256'\n"].join('')],
-      ['charts/x.ts', `const files = { passwd: \`root:x:0:0:root:/root:/usr/sbin/nologin\\npostgres:x:\${UID}:\${UID}:PostgreSQL:/var/lib/postgresql:/usr/sbin/nologin\\n\` };\n`],
+      ['charts/x.ts', ['password_', "encryption = 'scram-sha-256'\n"].join('')],
+      [
+        'charts/x.ts',
+        `const files = { passwd: \`root:x:0:0:root:/root:/usr/sbin/nologin\\npostgres:x:\${UID}:\${UID}:PostgreSQL:/var/lib/postgresql:/usr/sbin/nologin\\n\` };\n`,
+      ],
       ['imports/x.ts', ` * "private-key": "${PEM_HEADER_PLACEHOLDER}",\n`],
       ['docs/x.md', 'Connect with `postgres://app:<password>@localhost:5432/app`.\n'],
-      ['tests/unit/x.test.ts', ["const backup", "Password = 'test-backup-password';\n"].join('')],
-      ['bench/x.ts', ["const BACKUP_", "PASSWORD = 'bench-backup-password';\n"].join('')],
+      ['tests/unit/x.test.ts', ['const backup', "Password = 'test-backup-password';\n"].join('')],
+      ['bench/x.ts', ['const BACKUP_', "PASSWORD = 'bench-backup-password';\n"].join('')],
       ['tests/unit/x.test.ts', `const anon = '${jwt('c2lnbmF0dXJl')}';\n`],
     ];
     for (const [file, text] of cases) expect(scanRepoFile(text, file).map(formatFinding), `${file}: ${text}`).toEqual([]);
@@ -283,5 +356,4 @@ describe('secrets hygiene of the repository', () => {
     }
     expect(report(findings)).toBe('');
   });
-
 });

@@ -19,7 +19,10 @@ interface Call {
   secrets?: string;
   permissions?: Record<string, string>;
 }
-const release = parse(readFileSync(join(DIR, 'service-release.yml'), 'utf8')) as { on: { push: { tags: string[] } }; jobs: Record<string, Call & { steps?: { run?: string }[] }> };
+const release = parse(readFileSync(join(DIR, 'service-release.yml'), 'utf8')) as {
+  on: { push: { tags: string[] } };
+  jobs: Record<string, Call & { steps?: { run?: string }[] }>;
+};
 const reusable = parse(readFileSync(join(DIR, 'image-release.yml'), 'utf8')) as {
   on: { workflow_call: { inputs: Record<string, { required?: boolean }> } };
   jobs: Record<string, { permissions?: Record<string, string> }>;
@@ -38,7 +41,11 @@ describe('service-release.yml', () => {
     const dir = mkdtempSync(join(tmpdir(), 'service-release-'));
     try {
       const output = join(dir, 'output');
-      const run = (tag: string) => spawnSync('bash', ['-e', '-c', release.jobs.version!.steps![0]!.run!], { env: { PATH: process.env.PATH, TAG: tag, OWNER: 'Example-DeFi', GITHUB_OUTPUT: output }, encoding: 'utf8' });
+      const run = (tag: string) =>
+        spawnSync('bash', ['-e', '-c', release.jobs.version!.steps![0]!.run!], {
+          env: { PATH: process.env.PATH, TAG: tag, OWNER: 'Example-DeFi', GITHUB_OUTPUT: output },
+          encoding: 'utf8',
+        });
       expect(run('v1.4.0').status).toBe(0);
       expect(readFileSync(output, 'utf8')).toBe('version=1.4.0\nregistry=ghcr.io/example-defi\n');
       expect(run('v1.4').status).toBe(1);
@@ -55,7 +62,11 @@ describe('service-release.yml', () => {
       expect(call.needs).toEqual(['version', 'test']);
       const given = Object.keys(call.with ?? {});
       expect(given.filter((k) => !(k in inputs))).toEqual([]);
-      expect(Object.entries(inputs).filter(([k, v]) => v.required && !given.includes(k)).map(([k]) => k)).toEqual([]);
+      expect(
+        Object.entries(inputs)
+          .filter(([k, v]) => v.required && !given.includes(k))
+          .map(([k]) => k),
+      ).toEqual([]);
       expect(call.secrets).toBe('inherit');
     });
 
@@ -74,7 +85,13 @@ describe('service-release.yml', () => {
     });
 
     it('grants the permissions the reusable jobs ask for (a caller can only narrow them)', () => {
-      const needed = new Set(Object.values(reusable.jobs).flatMap((j) => Object.entries(j.permissions ?? {}).filter(([, v]) => v === 'write').map(([k]) => k)));
+      const needed = new Set(
+        Object.values(reusable.jobs).flatMap((j) =>
+          Object.entries(j.permissions ?? {})
+            .filter(([, v]) => v === 'write')
+            .map(([k]) => k),
+        ),
+      );
       for (const p of needed) expect(call.permissions?.[p], p).toBe('write');
     });
   });

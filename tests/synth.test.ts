@@ -31,7 +31,9 @@ function expectedFiles(): Map<string, string> {
 function compare(dir: string): string[] {
   const expected = expectedFiles();
   const problems: string[] = [];
-  const present = filesUnder(dir).map((f) => relative(dir, f)).filter((f) => f !== OUTPUT_MARKER);
+  const present = filesUnder(dir)
+    .map((f) => relative(dir, f))
+    .filter((f) => f !== OUTPUT_MARKER);
   for (const file of present) {
     const want = expected.get(file);
     if (want === undefined) problems.push(`${file}: not written by synth any more`);
@@ -88,10 +90,26 @@ describe('synth', () => {
   });
 
   it.each([
-    ['a cron schedule Kubernetes refuses', (e: Broken) => (e.backup.redis.schedule = '61 * * * *'), 'backup.redis.schedule: "61 * * * *" is not a valid schedule'],
-    ['a CIDR with a prefix beyond 32', (e: Broken) => (e.gateway.adminCidrs = ['10.0.0.0/33']), 'gateway.adminCidrs.0: "10.0.0.0/33": the prefix length must be a whole number from 0 to 32'],
-    ['CORS open to every site outside dev', (e: Broken) => (e.gateway.corsOrigins = ['*']), 'gateway.corsOrigins.0: "*" lets every web site call the staging API'],
-    ['a release without digest outside dev', (e: Broken) => (e.app.releases.api = 'ghcr.io/example-defi/api:1.2.3'), 'app.releases.api: "ghcr.io/example-defi/api:1.2.3" has no digest'],
+    [
+      'a cron schedule Kubernetes refuses',
+      (e: Broken) => (e.backup.redis.schedule = '61 * * * *'),
+      'backup.redis.schedule: "61 * * * *" is not a valid schedule',
+    ],
+    [
+      'a CIDR with a prefix beyond 32',
+      (e: Broken) => (e.gateway.adminCidrs = ['10.0.0.0/33']),
+      'gateway.adminCidrs.0: "10.0.0.0/33": the prefix length must be a whole number from 0 to 32',
+    ],
+    [
+      'CORS open to every site outside dev',
+      (e: Broken) => (e.gateway.corsOrigins = ['*']),
+      'gateway.corsOrigins.0: "*" lets every web site call the staging API',
+    ],
+    [
+      'a release without digest outside dev',
+      (e: Broken) => (e.app.releases.api = 'ghcr.io/example-defi/api:1.2.3'),
+      'app.releases.api: "ghcr.io/example-defi/api:1.2.3" has no digest',
+    ],
     ['zero nodes, without a follow-on per replicated store', (e: Broken) => (e.nodes = 0), 'nodes: must be 1 or more (nodes), got 0'],
   ])('refuses %s with one message and writes nothing', (_what, breakIt, says) => {
     const dir = mkdtempSync(join(tmpdir(), 'bad-env-'));
@@ -99,7 +117,10 @@ describe('synth', () => {
     breakIt(broken);
     writeFileSync(join(dir, 'env.json'), JSON.stringify(broken));
     const out = join(dir, 'out');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'tests/fixtures/synth-with-env.ts', join(dir, 'env.json'), out], { cwd: ROOT, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'tests/fixtures/synth-with-env.ts', join(dir, 'env.json'), out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(1);
     expect(run.stderr.trimEnd().split('\n')).toEqual(['Environment "staging" is invalid:', expect.stringContaining(`  - ${says}`)]);
     expect(existsSync(out)).toBe(false);
@@ -109,11 +130,22 @@ describe('synth', () => {
     const dir = mkdtempSync(join(ROOT, 'build', 'syntax-'));
     try {
       writeFileSync(join(dir, 'env.ts'), "export const env = {\n  name: 'dev'\n  nodes: 1,\n};\n");
-      writeFileSync(join(dir, 'main.ts'), "import { loadOrReport } from '../../lib/syntax-error';\nvoid loadOrReport(() => import('./env')).then((m) => m && console.log(m.env));\n");
+      writeFileSync(
+        join(dir, 'main.ts'),
+        "import { loadOrReport } from '../../lib/syntax-error';\nvoid loadOrReport(() => import('./env')).then((m) => m && console.log(m.env));\n",
+      );
       const file = relative(ROOT, join(dir, 'env.ts'));
       const expected = `${file}:3:3: Expected "}" but found "nodes"`;
       // npm run synth and npm run cli: scripts/bundle.mjs compiles with esbuild.
-      const bundled = spawnSync(process.execPath, ['--input-type=module', '-e', `import { bundle } from './scripts/bundle.mjs'; bundle(${JSON.stringify(relative(ROOT, join(dir, 'main.ts')))}, 'syntax-test');`], { cwd: ROOT, encoding: 'utf8' });
+      const bundled = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { bundle } from './scripts/bundle.mjs'; bundle(${JSON.stringify(relative(ROOT, join(dir, 'main.ts')))}, 'syntax-test');`,
+        ],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
       expect(bundled.status).toBe(1);
       expect(bundled.stderr.trimEnd().split('\n')).toEqual([expected]);
       // cdk8s synth: npx tsx main.ts, which loads the app through loadOrReport.

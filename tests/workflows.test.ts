@@ -66,7 +66,9 @@ describe('workflows', () => {
   });
 
   it('promote.yml runs the promote command on dispatch and opens a pull request', () => {
-    const wf = parse(readFileSync(join(DIR, 'promote.yml'), 'utf8')) as Workflow & { on: { workflow_dispatch: { inputs: Record<string, { options?: string[] }> } } };
+    const wf = parse(readFileSync(join(DIR, 'promote.yml'), 'utf8')) as Workflow & {
+      on: { workflow_dispatch: { inputs: Record<string, { options?: string[] }> } };
+    };
     expect(wf.on.workflow_dispatch.inputs.component!.options).toEqual(['api', 'worker', 'scheduler']);
     const steps = wf.jobs!['deploy-production']!.steps!;
     expect(steps.some((s) => s.run?.includes('npm run --silent promote -- --env "$ENVIRONMENT" --component "$COMPONENT" --image "$IMAGE"'))).toBe(true);
@@ -112,13 +114,18 @@ describe('workflows', () => {
       expect(trivy).toBeGreaterThan(index(steps, byId('local')));
       expect(Math.max(trivy, grype)).toBeLessThan(Math.min(push, login));
       expect(steps[trivy]!.with).toMatchObject({ input: '${{ runner.temp }}/image.tar', severity: 'HIGH,CRITICAL', 'ignore-unfixed': true, 'exit-code': '1' });
-      expect(steps[grype]!.with).toMatchObject({ image: 'docker-archive:${{ runner.temp }}/image.tar', 'severity-cutoff': 'high', 'only-fixed': 'true', 'fail-build': 'true' });
+      expect(steps[grype]!.with).toMatchObject({
+        image: 'docker-archive:${{ runner.temp }}/image.tar',
+        'severity-cutoff': 'high',
+        'only-fixed': 'true',
+        'fail-build': 'true',
+      });
       expect(steps[push]!.with!.outputs).toContain('push-by-digest=true');
       expect(steps[push]!.with!.provenance).toBe('mode=max,version=v1');
       expect(steps.some((s) => s.run?.includes('SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)'))).toBe(true);
     });
 
-    it('writes each architecture\'s SBOM in SPDX-JSON and CycloneDX from the scanned archive', () => {
+    it("writes each architecture's SBOM in SPDX-JSON and CycloneDX from the scanned archive", () => {
       const sboms = build.steps!.filter(uses('anchore/sbom-action'));
       expect(sboms.map((s) => [s.with!.image, s.with!.format, s.with!['output-file']])).toEqual([
         ['docker-archive:${{ runner.temp }}/image.tar', 'spdx-json', '${{ runner.temp }}/out/sbom-${{ matrix.arch }}.spdx.json'],
@@ -134,7 +141,10 @@ describe('workflows', () => {
       const runCheck = (env: Record<string, string>) => {
         const temp = mkdtempSync(join(tmpdir(), 'release-check-'));
         try {
-          const r = spawnSync('bash', ['-e', '-c', check.run!], { env: { PATH: process.env.PATH, RUNNER_TEMP: temp, ARCH: 'arm64', ...env }, encoding: 'utf8' });
+          const r = spawnSync('bash', ['-e', '-c', check.run!], {
+            env: { PATH: process.env.PATH, RUNNER_TEMP: temp, ARCH: 'arm64', ...env },
+            encoding: 'utf8',
+          });
           const file = join(temp, 'out', 'arm64.digest');
           return { status: r.status, stdout: r.stdout, digest: existsSync(file) ? readFileSync(file, 'utf8') : undefined };
         } finally {

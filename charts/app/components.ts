@@ -69,7 +69,12 @@ export function componentBuilder(chart: PlatformChart, props: ProductServices, s
   // The primary's address; with Sentinels also the Sentinels and the instances they name.
   const toRedis: PortRule[] = [
     egressTo(redis),
-    ...(redis.sentinels ? [{ port: redis.port, peers: [redis.instances.peer] }, { port: redis.sentinelPort, peers: [redis.instances.peer] }] : []),
+    ...(redis.sentinels
+      ? [
+          { port: redis.port, peers: [redis.instances.peer] },
+          { port: redis.sentinelPort, peers: [redis.instances.peer] },
+        ]
+      : []),
   ];
   const redisLabels = { ...redis.clientLabels, ...(redis.sentinels ? redis.instances.clientLabels : {}) };
   const toCollector: PortRule = { port: Number(new URL(props.tracing.otlpHttpUrl).port), peers: [props.tracing.peer] };
@@ -104,7 +109,11 @@ export function componentBuilder(chart: PlatformChart, props: ProductServices, s
     { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
     { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `deployment.environment=${chart.instance}` },
   ];
-  const health = (path: string, port: string): k8s.Probe => ({ httpGet: { path, port: k8s.IntOrString.fromString(port) }, periodSeconds: 10, timeoutSeconds: 3 });
+  const health = (path: string, port: string): k8s.Probe => ({
+    httpGet: { path, port: k8s.IntOrString.fromString(port) },
+    periodSeconds: 10,
+    timeoutSeconds: 3,
+  });
 
   return (component: AppComponent, spec: ComponentSpec): StatelessService => {
     const image = parseImageRef(c.releases[component]);

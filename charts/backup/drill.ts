@@ -67,7 +67,15 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
 
   const pod = recoveryCheckPod(
     // The ConfigMap of `files`, made below beside the CronJob under the drill's own name.
-    { db: props.db, store: props.store, instance, recovery, scriptsConfigMap: DRILL, resources: props.config.resources, sidecarResources: props.config.sidecarResources },
+    {
+      db: props.db,
+      store: props.store,
+      instance,
+      recovery,
+      scriptsConfigMap: DRILL,
+      resources: props.config.resources,
+      sidecarResources: props.config.sidecarResources,
+    },
     'latest',
   );
   const kubectlEnv: k8s.EnvVar[] = [
@@ -142,19 +150,28 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
   });
   new k8s.KubeConfigMap(drill, 'files', { metadata: meta(), data: files });
 
-  recoveryClusterNetworkPolicy(new Construct(drill, 'scratch'), chart.metadata({ objectName: RECOVERY_CLUSTERS.drill, namespace: ns, name: 'postgres', component: 'drill', version }), {
-    instance,
-    component: 'drill',
-    operator: props.db.operatorPeer,
-    checkers: [drill.peer],
-    apiServerCidrs: network.apiServerCidrs,
-  });
+  recoveryClusterNetworkPolicy(
+    new Construct(drill, 'scratch'),
+    chart.metadata({ objectName: RECOVERY_CLUSTERS.drill, namespace: ns, name: 'postgres', component: 'drill', version }),
+    {
+      instance,
+      component: 'drill',
+      operator: props.db.operatorPeer,
+      checkers: [drill.peer],
+      apiServerCidrs: network.apiServerCidrs,
+    },
+  );
 
   // Its own scratch Cluster only: create cannot name a resource in RBAC, so the admission policy
   // below holds creation to that one name and shape.
   rolesIn(drill, meta(), [ns], { name: drill.serviceAccountName, namespace: ns }, [
     { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: ['create'] },
-    { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], resourceNames: [RECOVERY_CLUSTERS.drill], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
+    {
+      apiGroups: ['postgresql.cnpg.io'],
+      resources: ['clusters'],
+      resourceNames: [RECOVERY_CLUSTERS.drill],
+      verbs: ['get', 'list', 'watch', 'patch', 'delete'],
+    },
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
   ]);
   const user = `system:serviceaccount:${ns}:${drill.serviceAccountName}`;
@@ -169,10 +186,16 @@ export function restoreDrill(chart: PlatformChart, props: DrillProps): void {
       },
       matchConditions: [{ name: 'the-drill', expression: `request.userInfo.username == '${user}'` }],
       validations: [
-        { expression: `object.metadata.name == '${RECOVERY_CLUSTERS.drill}'`, message: `the restore drill may only create the Cluster ${RECOVERY_CLUSTERS.drill}` },
+        {
+          expression: `object.metadata.name == '${RECOVERY_CLUSTERS.drill}'`,
+          message: `the restore drill may only create the Cluster ${RECOVERY_CLUSTERS.drill}`,
+        },
         { expression: 'has(object.spec.bootstrap) && has(object.spec.bootstrap.recovery)', message: 'the restore drill may only create a recovery Cluster' },
         { expression: 'object.spec.instances == 1', message: 'the scratch Cluster has one instance' },
-        { expression: '!has(object.spec.plugins) || object.spec.plugins.all(p, !has(p.isWALArchiver) || !p.isWALArchiver)', message: 'the scratch Cluster must never archive WAL (into the production store)' },
+        {
+          expression: '!has(object.spec.plugins) || object.spec.plugins.all(p, !has(p.isWALArchiver) || !p.isWALArchiver)',
+          message: 'the scratch Cluster must never archive WAL (into the production store)',
+        },
       ],
     },
   });

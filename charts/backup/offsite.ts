@@ -33,7 +33,13 @@ export function offsiteCopy(chart: PlatformChart, props: OffsiteCopyProps): { co
       { key: 'secret-access-key', description: 'S3 secret access key', generate: { kind: 'provided', hint: 'the bucket owner' } },
     ],
   };
-  provideSecret(chart, 'offsite-secret', chart.platform.secretSource, secret, chart.metadata({ objectName: secret.name, namespace: ns, name: 'backup', component: 'secret' }));
+  provideSecret(
+    chart,
+    'offsite-secret',
+    chart.platform.secretSource,
+    secret,
+    chart.metadata({ objectName: secret.name, namespace: ns, name: 'backup', component: 'secret' }),
+  );
   const rclone = (name: string, value: string) => ({ name: `RCLONE_CONFIG_OFFSITE_${name}`, value });
   return {
     container: {

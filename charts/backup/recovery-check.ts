@@ -22,7 +22,10 @@ export const RECOVERY_SCRIPTS_DIR = '/opt/recovery';
 /** The folder list-archive.sh writes and check-recovery.sh reads. */
 export const WORK = '/work';
 
-export type RecoveryDatabase = Pick<PostgresChart, 'dataNamespace' | 'clusterName' | 'objectStoreName' | 'objectStoreSecret' | 'passwordRef' | 'tlsFor' | 'recoverySpec'>;
+export type RecoveryDatabase = Pick<
+  PostgresChart,
+  'dataNamespace' | 'clusterName' | 'objectStoreName' | 'objectStoreSecret' | 'passwordRef' | 'tlsFor' | 'recoverySpec'
+>;
 
 /** A recovery Cluster: its name (its read-write Service is <name>-rw) and its pods' component label. */
 export interface RecoveryClusterRef {
@@ -133,7 +136,10 @@ export function toRecoveryCluster(recovery: Endpoint): PortRule[] {
 
 /** The pods of the recovery Clusters of one component ("recovery", "drill"), by the labels their inheritedMetadata gives them. */
 export function recoveryPods(namespace: string, component: string, instance: string): Peer {
-  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } }, podSelector: { matchLabels: selectorLabels({ name: 'postgres', instance, component }) } };
+  return {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    podSelector: { matchLabels: selectorLabels({ name: 'postgres', instance, component }) },
+  };
 }
 
 /**

@@ -43,15 +43,19 @@ export class FoundationChart extends PlatformChart {
     }
 
     this.priorityClasses = this.platform.priorityClasses;
-    this.addPriorityClass('priority-data', this.priorityClasses.data, 1_000_000, 'Databases and caches of the Supabase platform: they pre-empt stateless pods when a node is full.');
+    this.addPriorityClass(
+      'priority-data',
+      this.priorityClasses.data,
+      1_000_000,
+      'Databases and caches of the Supabase platform: they pre-empt stateless pods when a node is full.',
+    );
     this.addPriorityClass('priority-stateless', this.priorityClasses.stateless, 100_000, 'Stateless services of the Supabase platform.');
   }
 
   private addNamespace(key: NamespaceKey, config: Environment['namespaces'][NamespaceKey]): void {
     const name = this.namespaces[key];
     const scope = new Construct(this, key);
-    const meta = (objectName: string, component: string) =>
-      this.metadata({ objectName, namespace: name, name: 'foundation', component });
+    const meta = (objectName: string, component: string) => this.metadata({ objectName, namespace: name, name: 'foundation', component });
 
     new k8s.KubeNamespace(scope, 'namespace', {
       metadata: this.metadata({

@@ -118,7 +118,6 @@ export class GatewayChart extends PlatformChart {
       },
     });
 
-
     const kong = new StatelessService(this, 'kong', {
       name,
       component,
@@ -140,12 +139,7 @@ export class GatewayChart extends PlatformChart {
           ...(up.studio ? [{ port: PROXY_PORT, peers: [up.studio.peer] }] : []),
           { port: STATUS_PORT, peers: [props.prometheus.peer] },
         ],
-        egress: [
-          ...Object.values(up).map(egressTo),
-          egressTo(props.product),
-          egressTo(props.redis),
-          toCollector(props.tracing, props.tracing.otlpHttpUrl),
-        ],
+        egress: [...Object.values(up).map(egressTo), egressTo(props.product), egressTo(props.redis), toCollector(props.tracing, props.tracing.otlpHttpUrl)],
       },
       pod: {
         priorityClassName: this.platform.priorityClasses.stateless,

@@ -39,7 +39,14 @@ export interface KongDeclarativeConfig {
 }
 
 /** Environment variables render-kong-config.sh substitutes; each comes from a Secret. */
-export const PLACEHOLDERS = ['SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_KEY', 'DASHBOARD_USERNAME', 'DASHBOARD_PASSWORD', 'REDIS_PASSWORD', 'LOADTEST_KEY'] as const;
+export const PLACEHOLDERS = [
+  'SUPABASE_ANON_KEY',
+  'SUPABASE_SERVICE_KEY',
+  'DASHBOARD_USERNAME',
+  'DASHBOARD_PASSWORD',
+  'REDIS_PASSWORD',
+  'LOADTEST_KEY',
+] as const;
 /** The load tests' consumer: its own API key (an anon-role JWT), its own rate limit. */
 export const LOADTEST_CONSUMER = 'loadtest';
 const ph = (name: (typeof PLACEHOLDERS)[number]) => `\${${name}}`;
@@ -124,13 +131,30 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
       routes: [route(`auth-v1-open-${path.replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`, [`/auth/v1/${path}`])],
       plugins: [cors, api, rateLimit(input.rateLimits.auth)],
     })),
-    { name: 'auth-v1', url: url(auth), routes: [route('auth-v1-all', ['/auth/v1/'])], plugins: [cors, keyAuth(false), acl('admin', 'anon'), api, rateLimit(input.rateLimits.auth)] },
-    { name: 'rest-v1', url: url(rest), routes: [route('rest-v1-all', ['/rest/v1/'])], plugins: [cors, keyAuth(true), acl('admin', 'anon'), api, rateLimit(input.rateLimits.api)] },
+    {
+      name: 'auth-v1',
+      url: url(auth),
+      routes: [route('auth-v1-all', ['/auth/v1/'])],
+      plugins: [cors, keyAuth(false), acl('admin', 'anon'), api, rateLimit(input.rateLimits.auth)],
+    },
+    {
+      name: 'rest-v1',
+      url: url(rest),
+      routes: [route('rest-v1-all', ['/rest/v1/'])],
+      plugins: [cors, keyAuth(true), acl('admin', 'anon'), api, rateLimit(input.rateLimits.api)],
+    },
     {
       name: 'graphql-v1',
       url: url(rest, '/rpc/graphql'),
       routes: [route('graphql-v1-all', ['/graphql/v1'])],
-      plugins: [cors, keyAuth(true), { name: 'request-transformer', config: { add: { headers: ['Content-Profile:graphql_public'] } } }, acl('admin', 'anon'), api, rateLimit(input.rateLimits.api)],
+      plugins: [
+        cors,
+        keyAuth(true),
+        { name: 'request-transformer', config: { add: { headers: ['Content-Profile:graphql_public'] } } },
+        acl('admin', 'anon'),
+        api,
+        rateLimit(input.rateLimits.api),
+      ],
     },
     {
       name: 'realtime-v1-ws',
@@ -138,7 +162,12 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
       routes: [route('realtime-v1-ws', ['/realtime/v1/'], ['http', 'https'])],
       plugins: [cors, keyAuth(false), acl('admin', 'anon'), api, rateLimit(input.rateLimits.api)],
     },
-    { name: 'realtime-v1-rest', url: url(realtime, '/api'), routes: [route('realtime-v1-rest', ['/realtime/v1/api'])], plugins: [cors, keyAuth(false), acl('admin', 'anon'), api, rateLimit(input.rateLimits.api)] },
+    {
+      name: 'realtime-v1-rest',
+      url: url(realtime, '/api'),
+      routes: [route('realtime-v1-rest', ['/realtime/v1/api'])],
+      plugins: [cors, keyAuth(false), acl('admin', 'anon'), api, rateLimit(input.rateLimits.api)],
+    },
     {
       // Tenant management and the API description stay inside the cluster.
       name: 'realtime-v1-blocked',
@@ -155,12 +184,27 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
       read_timeout: 300_000,
     },
     // The product's api: the same keys as the Supabase APIs; the api checks the user's JWT itself.
-    { name: 'app-v1', url: url(input.product), routes: [route('app-v1-all', ['/app/v1/'])], plugins: [cors, keyAuth(true), acl('admin', 'anon'), api, rateLimit(input.rateLimits.api)] },
+    {
+      name: 'app-v1',
+      url: url(input.product),
+      routes: [route('app-v1-all', ['/app/v1/'])],
+      plugins: [cors, keyAuth(true), acl('admin', 'anon'), api, rateLimit(input.rateLimits.api)],
+    },
     { name: 'meta', url: url(meta), routes: [route('meta-all', ['/pg/'])], plugins: [adminOnly, keyAuth(true), acl('admin'), api] },
     ...(studio
       ? [
-          { name: 'mcp-blocker', url: url(studio, '/api/mcp'), routes: [route('mcp-blocker', ['/api/mcp', '/mcp'])], plugins: [api, { name: 'request-termination', config: { status_code: 403, message: 'Forbidden' } }] },
-          { name: 'dashboard', url: url(studio), routes: [route('dashboard-all', ['/'])], plugins: [adminOnly, cors, { name: 'basic-auth', config: { hide_credentials: true } }, api] },
+          {
+            name: 'mcp-blocker',
+            url: url(studio, '/api/mcp'),
+            routes: [route('mcp-blocker', ['/api/mcp', '/mcp'])],
+            plugins: [api, { name: 'request-termination', config: { status_code: 403, message: 'Forbidden' } }],
+          },
+          {
+            name: 'dashboard',
+            url: url(studio),
+            routes: [route('dashboard-all', ['/'])],
+            plugins: [adminOnly, cors, { name: 'basic-auth', config: { hide_credentials: true } }, api],
+          },
         ]
       : []),
   ];
@@ -183,7 +227,10 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
     ],
     services,
     plugins: [
-      { name: 'prometheus', config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: false, per_consumer: false } },
+      {
+        name: 'prometheus',
+        config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: false, per_consumer: false },
+      },
       openTelemetryPlugin(input.tracing),
     ],
   };
@@ -191,7 +238,11 @@ export function kongConfig(input: KongConfigInput): KongDeclarativeConfig {
 
 /** Every plugin the configuration uses, sorted: exactly what KONG_PLUGINS must list. */
 export function pluginsUsed(config: KongDeclarativeConfig): string[] {
-  const names = new Set([...config.plugins.map((p) => p.name), ...config.services.flatMap((s) => s.plugins.map((p) => p.name)), ...config.consumers.flatMap((c) => (c.plugins ?? []).map((p) => p.name))]);
+  const names = new Set([
+    ...config.plugins.map((p) => p.name),
+    ...config.services.flatMap((s) => s.plugins.map((p) => p.name)),
+    ...config.consumers.flatMap((c) => (c.plugins ?? []).map((p) => p.name)),
+  ]);
   if (config.consumers.some((c) => c.keyauth_credentials)) names.add('key-auth');
   if (config.consumers.some((c) => c.basicauth_credentials)) names.add('basic-auth');
   if (config.consumers.some((c) => c.acls)) names.add('acl');

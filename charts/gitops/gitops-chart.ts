@@ -85,7 +85,15 @@ export class GitopsChart extends PlatformChart {
           destination: { server: props.config.destinationServer },
           syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: SYNC_OPTIONS, retry: RETRY },
           ...(l.hpaTargets.length
-            ? { ignoreDifferences: l.hpaTargets.map((t) => ({ group: t.group, kind: t.kind, name: t.name, namespace: t.namespace, jsonPointers: ['/spec/replicas'] })) }
+            ? {
+                ignoreDifferences: l.hpaTargets.map((t) => ({
+                  group: t.group,
+                  kind: t.kind,
+                  name: t.name,
+                  namespace: t.namespace,
+                  jsonPointers: ['/spec/replicas'],
+                })),
+              }
             : {}),
         },
       });

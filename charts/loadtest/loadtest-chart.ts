@@ -94,7 +94,9 @@ export function loadtestFiles(): { path: string; key: string }[] {
       });
   return walk(root).map((path) => {
     if (path.split('/').some((part) => part.includes(KEY_SEPARATOR) || !/^[-._a-zA-Z0-9]+$/.test(part))) {
-      throw new Error(`${LOADTEST_SOURCE_DIR}/${path}: name load-test files with letters, digits, ".", "-" and single "_" only (the ConfigMap key is the path with "/" as "${KEY_SEPARATOR}")`);
+      throw new Error(
+        `${LOADTEST_SOURCE_DIR}/${path}: name load-test files with letters, digits, ".", "-" and single "_" only (the ConfigMap key is the path with "/" as "${KEY_SEPARATOR}")`,
+      );
     }
     return { path, key: path.split('/').join(KEY_SEPARATOR) };
   });

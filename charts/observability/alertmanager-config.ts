@@ -75,7 +75,11 @@ export function alertmanagerConfig(receivers: Receivers | undefined, secretsDir:
       {
         name: RECEIVERS.page,
         ...(receivers.pagerduty
-          ? { pagerduty_configs: [{ routing_key_file: file(RECEIVER_SECRET_KEYS.pagerduty), send_resolved: true, description: '{{ .CommonAnnotations.summary }}' }] }
+          ? {
+              pagerduty_configs: [
+                { routing_key_file: file(RECEIVER_SECRET_KEYS.pagerduty), send_resolved: true, description: '{{ .CommonAnnotations.summary }}' },
+              ],
+            }
           : { email_configs: [{ ...email, headers: { Subject: '[PAGE] {{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})' } }] }),
       },
     ],

@@ -19,17 +19,28 @@ const SECRETS_DIR = '/etc/alertmanager/secrets';
 
 export function alertmanager(ctx: ObservabilityContext, secretSource: Environment['secrets']): { service: StatefulService; targets: string[]; config: string } {
   const c = ctx.config.alertmanager;
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alertmanager', component: COMPONENTS.alertmanager, version: IMAGES.alertmanager.tag });
+  const meta = (objectName: string) =>
+    ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alertmanager', component: COMPONENTS.alertmanager, version: IMAGES.alertmanager.tag });
   const receivers = c.receivers;
   const secret: SecretSpec | undefined = receivers && {
     name: 'alertmanager-receivers',
     namespace: ctx.namespace,
     description: 'Credentials of the alert receivers',
     keys: [
-      { key: RECEIVER_SECRET_KEYS.slack, description: 'Slack incoming-webhook URL', generate: { kind: 'provided', hint: 'the Slack app of the alert channels' } },
+      {
+        key: RECEIVER_SECRET_KEYS.slack,
+        description: 'Slack incoming-webhook URL',
+        generate: { kind: 'provided', hint: 'the Slack app of the alert channels' },
+      },
       { key: RECEIVER_SECRET_KEYS.smtp, description: 'password of the mail relay', generate: { kind: 'provided', hint: 'the mail provider' } },
       ...(receivers.pagerduty
-        ? [{ key: RECEIVER_SECRET_KEYS.pagerduty, description: 'PagerDuty Events v2 routing key', generate: { kind: 'provided' as const, hint: 'the PagerDuty service of the platform' } }]
+        ? [
+            {
+              key: RECEIVER_SECRET_KEYS.pagerduty,
+              description: 'PagerDuty Events v2 routing key',
+              generate: { kind: 'provided' as const, hint: 'the PagerDuty service of the platform' },
+            },
+          ]
         : []),
     ],
   };
@@ -42,7 +53,12 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
 
   const self = peerOf(ctx, 'alertmanager');
   // Slack and PagerDuty over HTTPS, mail to the relay; nothing without receivers.
-  const notify: PortRule[] = receivers ? [{ port: 443, peers: [INTERNET] }, { port: Number(receivers.email.smarthost.split(':')[1]), peers: [INTERNET] }] : [];
+  const notify: PortRule[] = receivers
+    ? [
+        { port: 443, peers: [INTERNET] },
+        { port: Number(receivers.email.smarthost.split(':')[1]), peers: [INTERNET] },
+      ]
+    : [];
   const gossip: PortRule[] = clustered ? (['TCP', 'UDP'] as const).map((protocol) => ({ port: CLUSTER_PORT, protocol, peers: [self] })) : [];
 
   const service = new StatefulService(ctx.chart, 'alertmanager', {
@@ -72,7 +88,9 @@ export function alertmanager(ctx: ObservabilityContext, secretSource: Environmen
             `--web.listen-address=:${ALERTMANAGER_PORT}`,
             `--web.external-url=http://${host(ctx, 'alertmanager')}:${ALERTMANAGER_PORT}`,
             // One pod: no gossip. Several: each knows every peer by its stable DNS name.
-            ...(clustered ? [`--cluster.listen-address=:${CLUSTER_PORT}`, ...pods.map((p) => `--cluster.peer=${p}:${CLUSTER_PORT}`)] : ['--cluster.listen-address=']),
+            ...(clustered
+              ? [`--cluster.listen-address=:${CLUSTER_PORT}`, ...pods.map((p) => `--cluster.peer=${p}:${CLUSTER_PORT}`)]
+              : ['--cluster.listen-address=']),
           ],
           resources: c.resources,
           // Gossip runs over TCP and UDP on the same port.

@@ -78,7 +78,13 @@ export function kubeStateMetrics(ctx: ObservabilityContext): { service: Stateles
   const groups = [...new Set(KSM_RESOURCES.map((r) => r.group))];
   clusterRoleFor(
     service,
-    ctx.chart.metadata({ objectName: prefixed(ctx.prefix, 'kube-state-metrics'), namespace: ctx.namespace, name: 'kube-state-metrics', component: 'monitoring', version }),
+    ctx.chart.metadata({
+      objectName: prefixed(ctx.prefix, 'kube-state-metrics'),
+      namespace: ctx.namespace,
+      name: 'kube-state-metrics',
+      component: 'monitoring',
+      version,
+    }),
     { name: 'kube-state-metrics', namespace: ctx.namespace },
     groups.map((group) => ({ apiGroups: [group], resources: KSM_RESOURCES.filter((r) => r.group === group).map((r) => r.resource), verbs: ['list', 'watch'] })),
   );

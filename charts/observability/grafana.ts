@@ -38,7 +38,14 @@ export const TRACE_ID_PATTERN = '(?:[Tt]race[_.]?[Ii][Dd]|request_id)"?\\s*[:=]\
  * Provisioning expands $VAR and ${VAR} from Grafana's environment, so the link's own variable is
  * written with $$ (https://grafana.com/docs/grafana/latest/administration/provisioning/#using-environment-variables).
  */
-export const TRACE_ID_FIELD = { name: 'TraceID', matcherType: 'regex', matcherRegex: TRACE_ID_PATTERN, datasourceUid: DATASOURCE_UIDS.tempo, url: '$${__value.raw}', urlDisplayLabel: 'View trace' } as const;
+export const TRACE_ID_FIELD = {
+  name: 'TraceID',
+  matcherType: 'regex',
+  matcherRegex: TRACE_ID_PATTERN,
+  datasourceUid: DATASOURCE_UIDS.tempo,
+  url: '$${__value.raw}',
+  urlDisplayLabel: 'View trace',
+} as const;
 
 /**
  * Tempo's link from a span to its logs
@@ -57,7 +64,8 @@ export const TRACES_TO_LOGS = {
 
 export function grafana(ctx: ObservabilityContext, dashboards: readonly DashboardFile[], secretSource: Environment['secrets']): StatefulService {
   const c = ctx.config.grafana;
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'grafana', component: COMPONENTS.grafana, version: IMAGES.grafana.tag });
+  const meta = (objectName: string) =>
+    ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'grafana', component: COMPONENTS.grafana, version: IMAGES.grafana.tag });
   const admin: SecretSpec = {
     name: 'grafana-admin',
     namespace: ctx.namespace,
@@ -72,9 +80,24 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
   const datasources = stringify({
     apiVersion: 1,
     datasources: [
-      { name: 'Prometheus', type: 'prometheus', uid: DATASOURCE_UIDS.prometheus, access: 'proxy', url: `http://${host(ctx, 'prometheus')}:${PROMETHEUS_PORT}`, isDefault: true, editable: false },
+      {
+        name: 'Prometheus',
+        type: 'prometheus',
+        uid: DATASOURCE_UIDS.prometheus,
+        access: 'proxy',
+        url: `http://${host(ctx, 'prometheus')}:${PROMETHEUS_PORT}`,
+        isDefault: true,
+        editable: false,
+      },
       // The server the load tests write their results to (either server holds everything else).
-      { name: 'Prometheus (load tests)', type: 'prometheus', uid: DATASOURCE_UIDS.prometheusLoadTests, access: 'proxy', url: urlOf(prometheusEndpoints(ctx.namespace).receiver), editable: false },
+      {
+        name: 'Prometheus (load tests)',
+        type: 'prometheus',
+        uid: DATASOURCE_UIDS.prometheusLoadTests,
+        access: 'proxy',
+        url: urlOf(prometheusEndpoints(ctx.namespace).receiver),
+        editable: false,
+      },
       {
         name: 'Loki',
         type: 'loki',
@@ -141,7 +164,13 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
       volumes: [
         {
           name: 'provisioning',
-          configMap: { name: provisioning.name, items: [{ key: 'datasources.yaml', path: 'datasources/datasources.yaml' }, { key: 'dashboards.yaml', path: 'dashboards/dashboards.yaml' }] },
+          configMap: {
+            name: provisioning.name,
+            items: [
+              { key: 'datasources.yaml', path: 'datasources/datasources.yaml' },
+              { key: 'dashboards.yaml', path: 'dashboards/dashboards.yaml' },
+            ],
+          },
         },
         { name: 'dashboards', configMap: { name: dashboardMap.name } },
       ],
@@ -173,7 +202,12 @@ export function grafana(ctx: ObservabilityContext, dashboards: readonly Dashboar
           ],
           writablePaths: [{ path: '/tmp' }],
           readinessProbe: { httpGet: { path: '/api/health', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3 },
-          livenessProbe: { httpGet: { path: '/api/health', port: k8s.IntOrString.fromString('http') }, periodSeconds: 30, failureThreshold: 6, initialDelaySeconds: 30 },
+          livenessProbe: {
+            httpGet: { path: '/api/health', port: k8s.IntOrString.fromString('http') },
+            periodSeconds: 30,
+            failureThreshold: 6,
+            initialDelaySeconds: 30,
+          },
         },
       ],
     },

@@ -20,7 +20,8 @@ const ALLOY_PORT = 12345;
 export function loki(ctx: ObservabilityContext): { service: StatefulService; url: string } {
   const c = ctx.config.loki;
   const file = renderLokiConfig(lokiConfig({ httpPort: LOKI_PORT, grpcPort: LOKI_GRPC_PORT, dataDir: LOKI_DATA, retention: '${LOKI_RETENTION}' }));
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'loki', component: COMPONENTS.loki, version: IMAGES.loki.tag });
+  const meta = (objectName: string) =>
+    ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'loki', component: COMPONENTS.loki, version: IMAGES.loki.tag });
   const configMap = new k8s.KubeConfigMap(ctx.chart, 'loki-config', { metadata: meta('loki-config'), data: { [LOKI_CONFIG_FILE]: file } });
   const service = new StatefulService(ctx.chart, 'loki', {
     name: 'loki',
@@ -51,8 +52,18 @@ export function loki(ctx: ObservabilityContext): { service: StatefulService; url
             { name: 'data', mountPath: LOKI_DATA },
           ],
           writablePaths: [{ path: '/tmp' }],
-          readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3, initialDelaySeconds: 15 },
-          livenessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 30, failureThreshold: 10, initialDelaySeconds: 60 },
+          readinessProbe: {
+            httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') },
+            periodSeconds: 10,
+            timeoutSeconds: 3,
+            initialDelaySeconds: 15,
+          },
+          livenessProbe: {
+            httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') },
+            periodSeconds: 30,
+            failureThreshold: 10,
+            initialDelaySeconds: 60,
+          },
         },
       ],
     },
@@ -62,7 +73,8 @@ export function loki(ctx: ObservabilityContext): { service: StatefulService; url
 
 export function alloy(ctx: ObservabilityContext, lokiUrl: string): DaemonSetService {
   const file = renderAlloyConfig(alloyConfig());
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alloy', component: COMPONENTS.alloy, version: IMAGES.alloy.tag });
+  const meta = (objectName: string) =>
+    ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'alloy', component: COMPONENTS.alloy, version: IMAGES.alloy.tag });
   const configMap = new k8s.KubeConfigMap(ctx.chart, 'alloy-config', { metadata: meta('alloy-config'), data: { [ALLOY_CONFIG_FILE]: file } });
   const fromPod = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
   const daemon = new DaemonSetService(ctx.chart, 'alloy', {
@@ -85,7 +97,13 @@ export function alloy(ctx: ObservabilityContext, lokiUrl: string): DaemonSetServ
         {
           name: 'alloy',
           image: IMAGES.alloy,
-          args: ['run', `/etc/alloy/${ALLOY_CONFIG_FILE}`, `--server.http.listen-addr=0.0.0.0:${ALLOY_PORT}`, '--storage.path=/var/lib/alloy', '--stability.level=generally-available'],
+          args: [
+            'run',
+            `/etc/alloy/${ALLOY_CONFIG_FILE}`,
+            `--server.http.listen-addr=0.0.0.0:${ALLOY_PORT}`,
+            '--storage.path=/var/lib/alloy',
+            '--stability.level=generally-available',
+          ],
           env: [
             fromPod(ALLOY_ENV.nodeName, 'spec.nodeName'),
             { name: ALLOY_ENV.namespaces, value: ctx.watchedNamespaces.join(',') },

@@ -66,7 +66,13 @@ export class ObservabilityChart extends PlatformChart {
     const namespaces = { supabase: ns.supabase, app: ns.app, observability: ns.observability };
 
     const metricsJwt = copySecret(props.supabaseJwt, ns.observability, ['anon-key']);
-    provideSecret(this, 'metrics-jwt', secretSource, metricsJwt, this.metadata({ objectName: metricsJwt.name, namespace: ns.observability, name: 'prometheus', component: 'secret' }));
+    provideSecret(
+      this,
+      'metrics-jwt',
+      secretSource,
+      metricsJwt,
+      this.metadata({ objectName: metricsJwt.name, namespace: ns.observability, name: 'prometheus', component: 'secret' }),
+    );
 
     const am = alertmanager(ctx, secretSource);
     const ksm = kubeStateMetrics(ctx);

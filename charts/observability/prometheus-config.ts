@@ -142,7 +142,12 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
         job_name: JOBS.nodeExporter,
         kubernetes_sd_configs: nodes,
         relabel_configs: [
-          { source_labels: ['__meta_kubernetes_node_address_InternalIP'], regex: '(.+)', replacement: `$1:${input.nodeExporterPort}`, target_label: '__address__' },
+          {
+            source_labels: ['__meta_kubernetes_node_address_InternalIP'],
+            regex: '(.+)',
+            replacement: `$1:${input.nodeExporterPort}`,
+            target_label: '__address__',
+          },
           { source_labels: ['__meta_kubernetes_node_name'], target_label: 'instance' },
         ],
       },
@@ -159,7 +164,10 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
         metric_relabel_configs: [
           {
             source_labels: ['__name__'],
-            regex: job === 'kubelet' ? 'kubelet_volume_stats_.+' : 'container_(cpu_usage_seconds_total|cpu_cfs_.+|memory_working_set_bytes|memory_rss|network_.+_bytes_total|fs_usage_bytes|oom_events_total)',
+            regex:
+              job === 'kubelet'
+                ? 'kubelet_volume_stats_.+'
+                : 'container_(cpu_usage_seconds_total|cpu_cfs_.+|memory_working_set_bytes|memory_rss|network_.+_bytes_total|fs_usage_bytes|oom_events_total)',
             action: 'keep',
           },
           // Other tenants' pods on the same nodes are not the platform's business.
@@ -187,7 +195,11 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
           { source_labels: [meta('container_port_number')], regex: String(o.port), action: 'keep' },
           { source_labels: [meta('name')], target_label: 'pod' },
         ],
-        metric_relabel_configs: [o.metrics.length ? { source_labels: ['__name__'], regex: o.metrics.join('|'), action: 'keep' } : { source_labels: ['__name__'], regex: '.+', action: 'drop' }],
+        metric_relabel_configs: [
+          o.metrics.length
+            ? { source_labels: ['__name__'], regex: o.metrics.join('|'), action: 'keep' }
+            : { source_labels: ['__name__'], regex: '.+', action: 'drop' },
+        ],
       })),
     ],
   };

@@ -72,7 +72,8 @@ const NODE_PORTS = (nodeExporterPort: number) => [nodeExporterPort, 10250];
 
 export function prometheus(ctx: ObservabilityContext, props: PrometheusProps): StatefulService {
   const c = ctx.config.prometheus;
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'prometheus', component: COMPONENTS.prometheus, version: IMAGES.prometheus.tag });
+  const meta = (objectName: string) =>
+    ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'prometheus', component: COMPONENTS.prometheus, version: IMAGES.prometheus.tag });
   const config = stringify(
     prometheusConfig({
       instance: ctx.instance,

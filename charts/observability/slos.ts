@@ -111,8 +111,8 @@ export function slos(ctx: SloContext): Slo[] {
       budget: budgetOf(c.apiAvailability.objective),
       kind: 'availability',
       services: api,
-      route: 'app-v1 (/app/v1/, the product\'s api)',
-      sli: 'a request Kong routed to the product\'s api (app-v1) that did not end in a 5xx; 4xx are the client\'s errors and are not counted at all',
+      route: "app-v1 (/app/v1/, the product's api)",
+      sli: "a request Kong routed to the product's api (app-v1) that did not end in a 5xx; 4xx are the client's errors and are not counted at all",
       errorRatio: availability(api),
     },
     {
@@ -126,7 +126,7 @@ export function slos(ctx: SloContext): Slo[] {
       kind: 'latency',
       thresholdMs: c.apiLatency.thresholdMs,
       services: api,
-      route: 'app-v1 (/app/v1/, the product\'s api)',
+      route: "app-v1 (/app/v1/, the product's api)",
       sli: `a request Kong routed to the product's api (app-v1) that was answered within ${c.apiLatency.thresholdMs} ms, Kong's total request time (kong_request_latency_ms: Kong's own work, the api's, and the transfer to the client)`,
       errorRatio: latency(api, c.apiLatency.thresholdMs),
     },
@@ -155,7 +155,7 @@ export function slos(ctx: SloContext): Slo[] {
       kind: 'availability',
       services: 'service="realtime-v1-ws"',
       route: 'realtime-v1-ws (/realtime/v1/, the websocket)',
-      sli: 'a websocket connection to Realtime through Kong (realtime-v1-ws) that was not refused with a 5xx: 101 is an upgrade that worked; 4xx (a bad or expired token, an unknown tenant, rate limits) are the client\'s and are not counted. Kong logs an upgraded connection when it closes',
+      sli: "a websocket connection to Realtime through Kong (realtime-v1-ws) that was not refused with a 5xx: 101 is an upgrade that worked; 4xx (a bad or expired token, an unknown tenant, rate limits) are the client's and are not counted. Kong logs an upgraded connection when it closes",
       errorRatio: availability('service="realtime-v1-ws"'),
     },
   ];

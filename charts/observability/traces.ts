@@ -43,8 +43,11 @@ export function toCollector(tracing: TracingEndpoint, url: string): PortRule {
 
 export function tempo(ctx: ObservabilityContext): { service: StatefulService; url: string } {
   const c = ctx.config.tempo;
-  const file = renderTempoConfig(tempoConfig({ httpPort: TEMPO_PORT, otlpGrpcPort: OTLP_GRPC, otlpHttpPort: OTLP_HTTP, dataDir: TEMPO_DATA, retention: '${TEMPO_RETENTION}' }));
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'tempo', component: COMPONENTS.tempo, version: IMAGES.tempo.tag });
+  const file = renderTempoConfig(
+    tempoConfig({ httpPort: TEMPO_PORT, otlpGrpcPort: OTLP_GRPC, otlpHttpPort: OTLP_HTTP, dataDir: TEMPO_DATA, retention: '${TEMPO_RETENTION}' }),
+  );
+  const meta = (objectName: string) =>
+    ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'tempo', component: COMPONENTS.tempo, version: IMAGES.tempo.tag });
   const configMap = new k8s.KubeConfigMap(ctx.chart, 'tempo-config', { metadata: meta('tempo-config'), data: { [TEMPO_CONFIG_FILE]: file } });
   const service = new StatefulService(ctx.chart, 'tempo', {
     name: 'tempo',
@@ -81,7 +84,12 @@ export function tempo(ctx: ObservabilityContext): { service: StatefulService; ur
             { name: 'data', mountPath: TEMPO_DATA },
           ],
           writablePaths: [{ path: '/tmp' }],
-          readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') }, periodSeconds: 10, timeoutSeconds: 3, initialDelaySeconds: 15 },
+          readinessProbe: {
+            httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') },
+            periodSeconds: 10,
+            timeoutSeconds: 3,
+            initialDelaySeconds: 15,
+          },
           livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 30, failureThreshold: 6 },
         },
       ],
@@ -94,10 +102,27 @@ export function otelCollector(ctx: ObservabilityContext): { service: StatelessSe
   const c = ctx.config.otelCollector;
   const env = { podIp: 'MY_POD_IP', tempo: 'TEMPO_OTLP_ENDPOINT' } as const;
   const file = renderCollectorConfig(
-    collectorConfig({ otlpGrpcPort: OTLP_GRPC, otlpHttpPort: OTLP_HTTP, metricsPort: COLLECTOR_METRICS, healthPort: COLLECTOR_HEALTH, podIpEnv: env.podIp, tempoEndpointEnv: env.tempo }),
+    collectorConfig({
+      otlpGrpcPort: OTLP_GRPC,
+      otlpHttpPort: OTLP_HTTP,
+      metricsPort: COLLECTOR_METRICS,
+      healthPort: COLLECTOR_HEALTH,
+      podIpEnv: env.podIp,
+      tempoEndpointEnv: env.tempo,
+    }),
   );
-  const meta = (objectName: string) => ctx.chart.metadata({ objectName, namespace: ctx.namespace, name: 'otel-collector', component: COMPONENTS['otel-collector'], version: IMAGES.otelCollector.tag });
-  const configMap = new k8s.KubeConfigMap(ctx.chart, 'otel-collector-config', { metadata: meta('otel-collector-config'), data: { [COLLECTOR_CONFIG_FILE]: file } });
+  const meta = (objectName: string) =>
+    ctx.chart.metadata({
+      objectName,
+      namespace: ctx.namespace,
+      name: 'otel-collector',
+      component: COMPONENTS['otel-collector'],
+      version: IMAGES.otelCollector.tag,
+    });
+  const configMap = new k8s.KubeConfigMap(ctx.chart, 'otel-collector-config', {
+    metadata: meta('otel-collector-config'),
+    data: { [COLLECTOR_CONFIG_FILE]: file },
+  });
   const senders = clientsOf('tracing', ctx.instance);
   const service = new StatelessService(ctx.chart, 'otel-collector', {
     name: 'otel-collector',
@@ -153,5 +178,3 @@ export function otelCollector(ctx: ObservabilityContext): { service: StatelessSe
     },
   };
 }
-
-

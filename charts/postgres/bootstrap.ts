@@ -50,7 +50,10 @@ export function bootstrapJob(chart: PlatformChart, props: BootstrapProps): void 
   const ns = props.namespace;
   const labels = { name: BOOTSTRAP_JOB, component: 'bootstrap', version: IMAGES.postgres.tag };
   const files = { 'bootstrap-supabase.sh': projectFile('charts/postgres/files/bootstrap-supabase.sh'), 'platform-init.sql': platformInitSql() };
-  const configMap = new k8s.KubeConfigMap(chart, 'bootstrap-files', { metadata: chart.metadata({ ...labels, objectName: BOOTSTRAP_JOB, namespace: ns }), data: files });
+  const configMap = new k8s.KubeConfigMap(chart, 'bootstrap-files', {
+    metadata: chart.metadata({ ...labels, objectName: BOOTSTRAP_JOB, namespace: ns }),
+    data: files,
+  });
   const meta = chart.metadata({
     ...labels,
     objectName: BOOTSTRAP_JOB,

@@ -37,7 +37,13 @@ export function pgsodiumSecret(namespace: string): SecretSpec {
     name: 'postgres-pgsodium',
     namespace,
     description: 'The pgsodium root key, from which pgsodium and Vault derive their encryption keys: every instance and every restore reads it',
-    keys: [{ key: 'root-key', description: 'pgsodium root key (64 hex characters): back it up with the database, it cannot be recovered', generate: { kind: 'hex', bytes: 32 } }],
+    keys: [
+      {
+        key: 'root-key',
+        description: 'pgsodium root key (64 hex characters): back it up with the database, it cannot be recovered',
+        generate: { kind: 'hex', bytes: 32 },
+      },
+    ],
   };
 }
 
@@ -126,7 +132,12 @@ export function mainSpec(shared: Omit<ClusterSpec, 'instances'>, c: PostgresConf
     ...(c.zoneSpread
       ? {
           topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { 'cnpg.io/cluster': m.clusterName } } },
+            {
+              maxSkew: 1,
+              topologyKey: 'topology.kubernetes.io/zone',
+              whenUnsatisfiable: 'DoNotSchedule',
+              labelSelector: { matchLabels: { 'cnpg.io/cluster': m.clusterName } },
+            },
           ],
         }
       : {}),
@@ -145,7 +156,8 @@ function synchronous(sync: NonNullable<PostgresConfig['synchronous']>): ClusterS
   return {
     method: sync.method === 'any' ? ClusterSpecPostgresqlSynchronousMethod.ANY : ClusterSpecPostgresqlSynchronousMethod.FIRST,
     number: sync.number,
-    dataDurability: sync.dataDurability === 'required' ? ClusterSpecPostgresqlSynchronousDataDurability.REQUIRED : ClusterSpecPostgresqlSynchronousDataDurability.PREFERRED,
+    dataDurability:
+      sync.dataDurability === 'required' ? ClusterSpecPostgresqlSynchronousDataDurability.REQUIRED : ClusterSpecPostgresqlSynchronousDataDurability.PREFERRED,
     ...(sync.failoverQuorum ? { failoverQuorum: true } : {}),
   };
 }

@@ -36,14 +36,22 @@ export function destinationPath(config: NonNullable<BackupConfig['objectStore']>
   return `s3://${config.bucket}/${instance}`;
 }
 
-export function objectStore(chart: PlatformChart, props: ObjectStoreProps, metadata: (name: string) => ApiObjectMetadata): { name: string; secret: SecretSpec } {
+export function objectStore(
+  chart: PlatformChart,
+  props: ObjectStoreProps,
+  metadata: (name: string) => ApiObjectMetadata,
+): { name: string; secret: SecretSpec } {
   const c = props.config;
   const secret: SecretSpec = {
     name: 'postgres-object-store',
     namespace: props.namespace,
     description: 'Credentials of the PostgreSQL backup bucket (WAL archive and base backups)',
     keys: [
-      { key: 'ACCESS_KEY_ID', description: 'S3 access key id (read and write to the backup bucket only)', generate: { kind: 'provided', hint: 'the bucket owner' } },
+      {
+        key: 'ACCESS_KEY_ID',
+        description: 'S3 access key id (read and write to the backup bucket only)',
+        generate: { kind: 'provided', hint: 'the bucket owner' },
+      },
       { key: 'ACCESS_SECRET_KEY', description: 'S3 secret access key', generate: { kind: 'provided', hint: 'the bucket owner' } },
       { key: 'ACCESS_REGION', description: "the bucket's region", generate: { kind: 'text', value: c.region } },
     ],

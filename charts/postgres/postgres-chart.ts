@@ -106,7 +106,10 @@ export class PostgresChart extends PlatformChart implements DatabaseEndpoints {
     const c = props.config;
     this.host = serviceHost(this.serviceName, ns);
 
-    this.roleSecrets = Object.fromEntries((Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => [role, roleSecret(role, ns)])) as Record<LoginRole, SecretSpec>;
+    this.roleSecrets = Object.fromEntries((Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => [role, roleSecret(role, ns)])) as Record<
+      LoginRole,
+      SecretSpec
+    >;
     for (const spec of Object.values(this.roleSecrets)) provideSecret(this, `role-${spec.name}`, secretSource, spec, meta(spec.name, 'secret'));
     this.pgsodiumSecret = pgsodiumSecret(ns);
     provideSecret(this, 'pgsodium', secretSource, this.pgsodiumSecret, meta(this.pgsodiumSecret.name, 'secret'));
@@ -117,18 +120,34 @@ export class PostgresChart extends PlatformChart implements DatabaseEndpoints {
       certManagerNamespace: props.operators.certManagerNamespace,
       namespace: ns,
       // The recovery Clusters serve the same certificate, so a restore is verified like the database.
-      serviceNames: [`${CLUSTER_NAME}-rw`, `${CLUSTER_NAME}-ro`, `${CLUSTER_NAME}-r`, ...kinds.map((k) => POOLER_NAMES[k]), ...Object.values(RECOVERY_CLUSTERS).map((n) => `${n}-rw`)],
+      serviceNames: [
+        `${CLUSTER_NAME}-rw`,
+        `${CLUSTER_NAME}-ro`,
+        `${CLUSTER_NAME}-r`,
+        ...kinds.map((k) => POOLER_NAMES[k]),
+        ...Object.values(RECOVERY_CLUSTERS).map((n) => `${n}-rw`),
+      ],
       clientNamespaces: props.clientNamespaces,
     });
 
     const store = props.backup.objectStore
-      ? objectStore(this, { namespace: ns, instance: this.instance, config: props.backup.objectStore, secretSource, sidecarResources: c.archiverResources }, (n) => meta(n, 'backup'))
+      ? objectStore(
+          this,
+          { namespace: ns, instance: this.instance, config: props.backup.objectStore, secretSource, sidecarResources: c.archiverResources },
+          (n) => meta(n, 'backup'),
+        )
       : undefined;
     this.objectStoreName = store?.name;
     this.objectStoreSecret = store?.secret;
 
-    const queries = new k8s.KubeConfigMap(this, 'custom-queries', { metadata: meta('postgres-custom-queries', 'monitoring'), data: { [CUSTOM_QUERIES_KEY]: customQueriesYaml() } });
-    const getkey = new k8s.KubeConfigMap(this, 'getkey', { metadata: meta('postgres-pgsodium-getkey'), data: { 'getkey.sh': projectFile('charts/postgres/files/pgsodium-getkey.sh') } });
+    const queries = new k8s.KubeConfigMap(this, 'custom-queries', {
+      metadata: meta('postgres-custom-queries', 'monitoring'),
+      data: { [CUSTOM_QUERIES_KEY]: customQueriesYaml() },
+    });
+    const getkey = new k8s.KubeConfigMap(this, 'getkey', {
+      metadata: meta('postgres-pgsodium-getkey'),
+      data: { 'getkey.sh': projectFile('charts/postgres/files/pgsodium-getkey.sh') },
+    });
     const instancePods = { 'cnpg.io/cluster': CLUSTER_NAME, 'cnpg.io/podRole': 'instance' };
     this.peer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: instancePods } };
 
@@ -157,7 +176,14 @@ export class PostgresChart extends PlatformChart implements DatabaseEndpoints {
     });
 
     const poolerMeta = (name: string) => this.metadata({ objectName: name, namespace: ns, name: 'pgbouncer', component: 'pooler', version });
-    const poolerProps = { namespace: ns, instance: this.instance, clusterName: CLUSTER_NAME, config: c.poolers, priorityClassName: priorityClasses.data, version };
+    const poolerProps = {
+      namespace: ns,
+      instance: this.instance,
+      clusterName: CLUSTER_NAME,
+      config: c.poolers,
+      priorityClassName: priorityClasses.data,
+      version,
+    };
     poolers(this, { ...poolerProps, serverTlsSecret: this.certificates.serverSecretName, roles: ['defi_app'] }, poolerMeta);
     const endpoint = (kind: PoolerKind): Endpoint => ({
       host: serviceHost(POOLER_NAMES[kind], ns),

@@ -37,7 +37,14 @@ export const LOGIN_ROLES = {
    * Studio, the bootstrap Job and the checks of a recovery Cluster. The only superuser reachable
    * over the network.
    */
-  supabase_admin: { superuser: true, createdb: true, createrole: true, replication: true, bypassrls: true, usedBy: 'postgres-meta, Realtime, Studio, the bootstrap Job, the recovery checks' },
+  supabase_admin: {
+    superuser: true,
+    createdb: true,
+    createrole: true,
+    replication: true,
+    bypassrls: true,
+    usedBy: 'postgres-meta, Realtime, Studio, the bootstrap Job, the recovery checks',
+  },
   authenticator: { inherit: false, inRoles: ['anon', 'authenticated', 'service_role'], usedBy: 'PostgREST' },
   supabase_auth_admin: { inherit: false, createrole: true, usedBy: 'Auth (GoTrue)' },
   supabase_storage_admin: { inherit: false, createrole: true, inRoles: ['authenticator'], usedBy: 'Storage' },

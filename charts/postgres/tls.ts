@@ -3,7 +3,12 @@
 // server certificate the instances and the poolers present, and a copy of the CA certificate in
 // every namespace whose clients verify the server (cert-manager writes the issuing CA into each
 // Certificate's Secret as ca.crt). Clients connect with sslmode=verify-full.
-import { Certificate, CertificateSpecPrivateKeyAlgorithm, CertificateSpecPrivateKeyRotationPolicy, CertificateSpecUsages } from '../../imports/certificate-cert-manager.io';
+import {
+  Certificate,
+  CertificateSpecPrivateKeyAlgorithm,
+  CertificateSpecPrivateKeyRotationPolicy,
+  CertificateSpecUsages,
+} from '../../imports/certificate-cert-manager.io';
 import { ClusterIssuer } from '../../imports/clusterissuer-cert-manager.io';
 import type { PlatformChart } from '../../lib/chart';
 import { prefixed } from '../../lib/names';

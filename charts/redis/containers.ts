@@ -42,7 +42,11 @@ export function redisContainers(props: RedisContainersProps): ContainerSpec[] {
       ]
     : [];
   const cli = (port: number) => ['redis-cli', '-h', '127.0.0.1', '-p', String(port), 'ping'];
-  const pongProbe = (port: number): k8s.Probe => ({ exec: { command: ['sh', '-c', `test "$(${cli(port).join(' ')})" = PONG`] }, periodSeconds: 10, timeoutSeconds: 5 });
+  const pongProbe = (port: number): k8s.Probe => ({
+    exec: { command: ['sh', '-c', `test "$(${cli(port).join(' ')})" = PONG`] },
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+  });
   const configMount = { name: 'config', mountPath: CONFIG_DIR, readOnly: true };
   const exporter = (containerName: string, port: number, portName: string, target: number): ContainerSpec => ({
     name: containerName,
@@ -66,7 +70,12 @@ export function redisContainers(props: RedisContainersProps): ContainerSpec[] {
       // redis-cli in the probes authenticates with this.
       { name: 'REDISCLI_AUTH', valueFrom: password },
       ...topology,
-      ...(replicated ? [{ name: 'REDIS_ANNOUNCE_HOST', value: props.announceHost }, { name: 'REDIS_ANNOUNCE_PORT', value: String(REDIS_PORT) }] : []),
+      ...(replicated
+        ? [
+            { name: 'REDIS_ANNOUNCE_HOST', value: props.announceHost },
+            { name: 'REDIS_ANNOUNCE_PORT', value: String(REDIS_PORT) },
+          ]
+        : []),
     ],
     resources: c.resources,
     volumeMounts: [{ name: 'data', mountPath: REDIS_DATA_DIR }, configMount],
@@ -108,7 +117,13 @@ export function redisContainers(props: RedisContainersProps): ContainerSpec[] {
     // Port name: Prometheus scrapes ports named metrics or metrics-<something> (15 characters at most).
     // No Service exposes the Sentinels' metrics: Prometheus scrapes the pods' port of that name.
     ...(replicated
-      ? [sentinel, { ...exporter('sentinel-exporter', SENTINEL_METRICS_PORT, 'metrics-sntl', SENTINEL_PORT), ports: [{ name: 'metrics-sntl', containerPort: SENTINEL_METRICS_PORT }] }]
+      ? [
+          sentinel,
+          {
+            ...exporter('sentinel-exporter', SENTINEL_METRICS_PORT, 'metrics-sntl', SENTINEL_PORT),
+            ports: [{ name: 'metrics-sntl', containerPort: SENTINEL_METRICS_PORT }],
+          },
+        ]
       : []),
   ];
 }

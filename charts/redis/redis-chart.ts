@@ -98,7 +98,11 @@ export class RedisChart extends PlatformChart implements RedisEndpoints {
 
     const conf = redisConf(c);
     const scripts = Object.fromEntries(REDIS_SCRIPTS.map((s) => [s, projectFile(`charts/redis/files/${s}`)]));
-    const files: Record<string, string> = { 'redis.conf': conf, ...scripts, ...(replicated ? { 'sentinel.conf': sentinelConf(), 'sentinel-primary.conf': sentinelPrimaryConf(c) } : {}) };
+    const files: Record<string, string> = {
+      'redis.conf': conf,
+      ...scripts,
+      ...(replicated ? { 'sentinel.conf': sentinelConf(), 'sentinel-primary.conf': sentinelPrimaryConf(c) } : {}),
+    };
     const config = new k8s.KubeConfigMap(this, 'config', { metadata: meta('redis-config'), data: files });
 
     // Stable names: "<pod>.<headless service>.<namespace>.svc.cluster.local".
@@ -162,7 +166,12 @@ export class RedisChart extends PlatformChart implements RedisEndpoints {
       network: {
         ingress,
         // Replication (a replica connects to the primary) and Sentinel: instances and Sentinels of the set.
-        egress: replicated ? [{ port: REDIS_PORT, peers: [self] }, { port: SENTINEL_PORT, peers: [self] }] : [],
+        egress: replicated
+          ? [
+              { port: REDIS_PORT, peers: [self] },
+              { port: SENTINEL_PORT, peers: [self] },
+            ]
+          : [],
       },
       pod: {
         priorityClassName: priorityClasses.data,

@@ -53,7 +53,8 @@ export class ImagePolicyChart extends PlatformChart {
         component: 'image-policy',
         annotations: {
           'policies.kyverno.io/title': 'Verify the product images',
-          'policies.kyverno.io/description': 'Pods in the app namespace run product images only when the release workflow, called at a release tag of the platform repository, signed them (Cosign keyless) and attested their SBOM (SPDX-JSON, CycloneDX) and SLSA build provenance.',
+          'policies.kyverno.io/description':
+            'Pods in the app namespace run product images only when the release workflow, called at a release tag of the platform repository, signed them (Cosign keyless) and attested their SBOM (SPDX-JSON, CycloneDX) and SLSA build provenance.',
         },
       }),
       spec: {
@@ -72,7 +73,10 @@ export class ImagePolicyChart extends PlatformChart {
               {
                 imageReferences: repositories.map((r) => `${r}*`),
                 type: ClusterPolicySpecRulesVerifyImagesType.COSIGN,
-                failureAction: props.signing.failureAction === 'Enforce' ? ClusterPolicySpecRulesVerifyImagesFailureAction.ENFORCE : ClusterPolicySpecRulesVerifyImagesFailureAction.AUDIT,
+                failureAction:
+                  props.signing.failureAction === 'Enforce'
+                    ? ClusterPolicySpecRulesVerifyImagesFailureAction.ENFORCE
+                    : ClusterPolicySpecRulesVerifyImagesFailureAction.AUDIT,
                 mutateDigest: false,
                 verifyDigest: true,
                 required: true,

@@ -65,7 +65,10 @@ export const OPERATOR_FORBIDDEN_KINDS = ['Pod', 'CronJob', 'Deployment', 'Statef
 /** A synthesised on-demand Job, as it is written to dist/<env>/on-demand/. */
 export interface JobTemplate {
   readonly metadata: { readonly name: string; readonly namespace: string };
-  readonly spec: { readonly backoffLimit?: number; readonly template: { readonly metadata?: Record<string, Json>; readonly spec: Record<string, Json> & { serviceAccountName?: string } } };
+  readonly spec: {
+    readonly backoffLimit?: number;
+    readonly template: { readonly metadata?: Record<string, Json>; readonly spec: Record<string, Json> & { serviceAccountName?: string } };
+  };
 }
 
 export interface OperatorJobPolicyChartProps extends ChartProps {
@@ -79,11 +82,13 @@ export interface OperatorJobPolicyChartProps extends ChartProps {
 
 /** The Jobs of every on-demand chart of `scope`'s app, as they synthesise. */
 export function onDemandJobs(scope: Construct): JobTemplate[] {
-  return scope.node.root.node
-    .findAll()
-    // By the chart's folder: cdk8s's Chart answers instanceof for every chart.
-    .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'Job' && (Chart.of(c) as PlatformChart).layer === ON_DEMAND_FOLDER)
-    .map((o) => o.toJson() as JobTemplate);
+  return (
+    scope.node.root.node
+      .findAll()
+      // By the chart's folder: cdk8s's Chart answers instanceof for every chart.
+      .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'Job' && (Chart.of(c) as PlatformChart).layer === ON_DEMAND_FOLDER)
+      .map((o) => o.toJson() as JobTemplate)
+  );
 }
 
 /** One Kyverno condition. */
@@ -135,7 +140,13 @@ export function templateConditions(template: JobTemplate, inputs: readonly strin
     const excluded = /\.env\[\]$/.test(path) && inputs.length > 0 ? ['value'] : [];
     keysCheck(path, keys);
     const pinned = keys.filter((k) => !free.includes(k) && !excluded.includes(k));
-    const items = pinned.map((k) => project(field(k), objects.map((o) => o[k]), `${path}.${field(k)}`));
+    const items = pinned.map((k) =>
+      project(
+        field(k),
+        objects.map((o) => o[k]),
+        `${path}.${field(k)}`,
+      ),
+    );
     // The values of the variables `npm run cli` fills in are free; every other variable's value is pinned.
     if (envInputs) items.push(`env[?${inputs.map((name) => `name != ${raw(name)}`).join(' && ')}].to_string(value) || \`[]\``);
     return items.length ? `.[${items.join(', ')}]` : '.[type(@)]';
@@ -152,14 +163,20 @@ export function templateConditions(template: JobTemplate, inputs: readonly strin
     keysCheck(part, Object.keys(object));
     for (const [key, value] of Object.entries(object).sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (freeAt(part).includes(key)) continue;
-      pin(`${part}.${field(key)}`, value, `${part === 'metadata' ? 'the pod\'s ' : ''}${key} must be the template's`);
+      pin(`${part}.${field(key)}`, value, `${part === 'metadata' ? "the pod's " : ''}${key} must be the template's`);
     }
   }
   // The Job runs its pod once, as the template does, and selects its own pods.
   const backoffLimit = template.spec.backoffLimit;
   if (backoffLimit === undefined) throw new Error(`${what}: an on-demand Job sets backoffLimit (the API server's default retries it six times)`);
-  const job = '[to_string(request.object.spec.backoffLimit), to_string(request.object.spec.parallelism || `1`), to_string(request.object.spec.completions || `1`), to_string(request.object.spec.manualSelector || `false`)]';
-  conditions.unshift({ key: `{{ ${job} }}`, operator: 'NotEquals', value: search(job, { request: { object: template as unknown as Json } }), message: 'the Job runs one pod, with the template\'s backoffLimit, and selects its own pods' });
+  const job =
+    '[to_string(request.object.spec.backoffLimit), to_string(request.object.spec.parallelism || `1`), to_string(request.object.spec.completions || `1`), to_string(request.object.spec.manualSelector || `false`)]';
+  conditions.unshift({
+    key: `{{ ${job} }}`,
+    operator: 'NotEquals',
+    value: search(job, { request: { object: template as unknown as Json } }),
+    message: "the Job runs one pod, with the template's backoffLimit, and selects its own pods",
+  });
   for (const c of [...conditions, ...keyChecks]) assertLiteral(c.value, what);
   return [...conditions, ...keyChecks];
 }
@@ -167,7 +184,8 @@ export function templateConditions(template: JobTemplate, inputs: readonly strin
 /** Kyverno substitutes `{{ }}` and `$( )` in a condition's value too: a template value must hold neither. */
 function assertLiteral(value: Json, what: string): void {
   if (value === null) throw new Error(`${what}: an expected value is null (cdk8s would drop it)`);
-  if (typeof value === 'string' && /\{\{|\$\(/.test(value)) throw new Error(`${what}: "${value}" would be read by Kyverno as a variable; the operator-job policy cannot pin it`);
+  if (typeof value === 'string' && /\{\{|\$\(/.test(value))
+    throw new Error(`${what}: "${value}" would be read by Kyverno as a variable; the operator-job policy cannot pin it`);
   if (Array.isArray(value)) value.forEach((v) => assertLiteral(v, what));
 }
 
@@ -197,9 +215,11 @@ export class OperatorJobPolicyChart extends PlatformChart {
     for (const t of templates) {
       const sa = t.spec.template.spec.serviceAccountName;
       if (!sa) throw new Error(`on-demand Job ${t.metadata.name} names no ServiceAccount`);
-      if (!props.jobNamespaces.includes(t.metadata.namespace)) throw new Error(`on-demand Job ${t.metadata.name} is in ${t.metadata.namespace}, where operators cannot create Jobs`);
+      if (!props.jobNamespaces.includes(t.metadata.namespace))
+        throw new Error(`on-demand Job ${t.metadata.name} is in ${t.metadata.namespace}, where operators cannot create Jobs`);
       const shared = templates.find((o) => o !== t && o.metadata.namespace === t.metadata.namespace && o.spec.template.spec.serviceAccountName === sa);
-      if (shared) throw new Error(`on-demand Jobs ${t.metadata.name} and ${shared.metadata.name} share the ServiceAccount ${sa}: the policy tells templates apart by it`);
+      if (shared)
+        throw new Error(`on-demand Jobs ${t.metadata.name} and ${shared.metadata.name} share the ServiceAccount ${sa}: the policy tells templates apart by it`);
       const pod = t.spec.template.spec as { containers?: { image: string }[]; initContainers?: { image: string }[] };
       for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
         if (!PINNED_IMAGES.has(c.image)) throw new Error(`on-demand Job ${t.metadata.name} runs ${c.image}, which is not pinned in lib/images.ts`);
@@ -214,9 +234,10 @@ export class OperatorJobPolicyChart extends PlatformChart {
           name: `service-account-${ns}`,
           match: { any: [{ resources: { kinds: ['Job'], namespaces: [ns], operations }, subjects }] },
           skipBackgroundRequests: true,
-          validate: enforce(`An operator's Job in ${ns} runs as the ServiceAccount of an on-demand template (${accounts.join(', ') || 'none here'}); create it with npm run cli.`, [
-            { key: '{{ request.object.spec.template.spec.serviceAccountName || \'\' }}', operator: 'AnyNotIn', value: accounts },
-          ]),
+          validate: enforce(
+            `An operator's Job in ${ns} runs as the ServiceAccount of an on-demand template (${accounts.join(', ') || 'none here'}); create it with npm run cli.`,
+            [{ key: "{{ request.object.spec.template.spec.serviceAccountName || '' }}", operator: 'AnyNotIn', value: accounts }],
+          ),
         };
       }),
       // With a template's ServiceAccount, it must be that template.

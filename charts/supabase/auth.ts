@@ -12,16 +12,17 @@ const METRICS_PORT = 9100;
 
 export function authService(ctx: ServiceContext): StatelessService {
   const c = ctx.config;
-  const smtp = c.smtp && ctx.secrets.smtp
-    ? [
-        { name: 'GOTRUE_SMTP_HOST', value: c.smtp.host },
-        { name: 'GOTRUE_SMTP_PORT', value: String(c.smtp.port) },
-        { name: 'GOTRUE_SMTP_ADMIN_EMAIL', value: c.smtp.adminEmail },
-        { name: 'GOTRUE_SMTP_SENDER_NAME', value: c.smtp.senderName },
-        fromSecret('GOTRUE_SMTP_USER', ctx.secrets.smtp, 'username'),
-        fromSecret('GOTRUE_SMTP_PASS', ctx.secrets.smtp, 'password'),
-      ]
-    : [];
+  const smtp =
+    c.smtp && ctx.secrets.smtp
+      ? [
+          { name: 'GOTRUE_SMTP_HOST', value: c.smtp.host },
+          { name: 'GOTRUE_SMTP_PORT', value: String(c.smtp.port) },
+          { name: 'GOTRUE_SMTP_ADMIN_EMAIL', value: c.smtp.adminEmail },
+          { name: 'GOTRUE_SMTP_SENDER_NAME', value: c.smtp.senderName },
+          fromSecret('GOTRUE_SMTP_USER', ctx.secrets.smtp, 'username'),
+          fromSecret('GOTRUE_SMTP_PASS', ctx.secrets.smtp, 'password'),
+        ]
+      : [];
   const ca = databaseCa(ctx);
   return new StatelessService(ctx.chart, 'auth', {
     name: 'auth',

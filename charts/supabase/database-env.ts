@@ -6,7 +6,12 @@ import type { k8s } from 'cdk8s-plus-33';
 import type { LoginRole } from '../postgres/roles';
 import type { ServiceContext } from './context';
 
-export function databaseUrlEnv(ctx: ServiceContext, role: LoginRole, urlVariable: string, opts: { database?: string; scheme?: string; query?: string } = {}): k8s.EnvVar[] {
+export function databaseUrlEnv(
+  ctx: ServiceContext,
+  role: LoginRole,
+  urlVariable: string,
+  opts: { database?: string; scheme?: string; query?: string } = {},
+): k8s.EnvVar[] {
   const { database = 'postgres', scheme = 'postgres', query = '' } = opts;
   const tls = ctx.db.tlsFor(ctx.namespace);
   const params = `sslmode=verify-full&sslrootcert=${tls.caFile}${query ? `&${query.replace(/^\?/, '')}` : ''}`;

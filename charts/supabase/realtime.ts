@@ -80,7 +80,10 @@ const CLUSTER_PORT_NAMES = { epmd: 'epmd', distribution: 'erlang-dist', genRpc: 
 export function realtimeService(ctx: ServiceContext): StatelessService {
   const c = ctx.config;
   const ca = databaseCa(ctx);
-  const clusterPorts = (Object.keys(REALTIME_CLUSTER_PORTS) as (keyof typeof REALTIME_CLUSTER_PORTS)[]).map((k) => ({ name: CLUSTER_PORT_NAMES[k], port: REALTIME_CLUSTER_PORTS[k] }));
+  const clusterPorts = (Object.keys(REALTIME_CLUSTER_PORTS) as (keyof typeof REALTIME_CLUSTER_PORTS)[]).map((k) => ({
+    name: CLUSTER_PORT_NAMES[k],
+    port: REALTIME_CLUSTER_PORTS[k],
+  }));
   // Realtime's own pods, on the cluster ports only, in both directions.
   const self = peerOf({ namespace: ctx.namespace, instance: ctx.instance, name: REALTIME_SERVICE, component: COMPONENT });
   const cluster: PortRule[] = clusterPorts.map(({ port }) => ({ port, peers: [self] }));
@@ -162,7 +165,13 @@ export function realtimeService(ctx: ServiceContext): StatelessService {
   // from the cluster while it still serves its websockets. A starting pod that is not listening
   // yet only costs the others a failed connection attempt every 5 s.
   new k8s.KubeService(service, 'headless-service', {
-    metadata: ctx.chart.metadata({ name: REALTIME_SERVICE, component: COMPONENT, version: IMAGES.realtime.tag, objectName: REALTIME_CLUSTER_SERVICE, namespace: ctx.namespace }),
+    metadata: ctx.chart.metadata({
+      name: REALTIME_SERVICE,
+      component: COMPONENT,
+      version: IMAGES.realtime.tag,
+      objectName: REALTIME_CLUSTER_SERVICE,
+      namespace: ctx.namespace,
+    }),
     spec: {
       clusterIp: 'None',
       publishNotReadyAddresses: true,

@@ -28,7 +28,10 @@ export function restService(ctx: ServiceContext): StatelessService {
     network: {
       // Storage calls PostgREST directly, besides the gateway.
       ingress: [
-        { port: REST_PORT, peers: [ctx.gateway.peer, { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'storage', 'app.kubernetes.io/instance': ctx.instance } } }] },
+        {
+          port: REST_PORT,
+          peers: [ctx.gateway.peer, { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'storage', 'app.kubernetes.io/instance': ctx.instance } } }],
+        },
         { port: ADMIN_PORT, peers: [ctx.prometheus] },
       ],
       egress: [toDatabase(ctx)],

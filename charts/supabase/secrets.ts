@@ -67,7 +67,11 @@ export function jwtSecret(namespace: string): SecretSpec {
     keys: [
       { key: 'jwt-secret', description: 'signs and verifies every Supabase JWT (at least 32 characters)', generate: { kind: 'base64', bytes: 32 } },
       { key: 'anon-key', description: 'public API key, role anon', generate: { kind: 'jwt', role: 'anon', signingKey: 'jwt-secret' } },
-      { key: 'service-role-key', description: 'server-side API key, role service_role (bypasses RLS)', generate: { kind: 'jwt', role: 'service_role', signingKey: 'jwt-secret' } },
+      {
+        key: 'service-role-key',
+        description: 'server-side API key, role service_role (bypasses RLS)',
+        generate: { kind: 'jwt', role: 'service_role', signingKey: 'jwt-secret' },
+      },
       {
         key: 'loadtest-key',
         description: 'the load tests\' API key, role anon, subject "loadtest" (Kong counts it as its own consumer)',

@@ -26,7 +26,11 @@ export function storageService(ctx: ServiceContext): StatelessService {
   const s3Secret = ctx.secrets.s3;
   const awsEnv =
     s3 && s3Secret
-      ? [fromSecret('AWS_ACCESS_KEY_ID', s3Secret, 'access-key-id'), fromSecret('AWS_SECRET_ACCESS_KEY', s3Secret, 'secret-access-key'), { name: 'AWS_DEFAULT_REGION', value: s3.region }]
+      ? [
+          fromSecret('AWS_ACCESS_KEY_ID', s3Secret, 'access-key-id'),
+          fromSecret('AWS_SECRET_ACCESS_KEY', s3Secret, 'secret-access-key'),
+          { name: 'AWS_DEFAULT_REGION', value: s3.region },
+        ]
       : [];
   const filesMount = s3 ? [] : [{ name: 'files', mountPath: FILES }];
   const rest = endpointOf(workload(ctx.platform, 'rest'), REST_PORT);
@@ -42,7 +46,11 @@ export function storageService(ctx: ServiceContext): StatelessService {
         version: IMAGES.storage.tag,
         annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' },
       }),
-      spec: { accessModes: ['ReadWriteOnce'], storageClassName: ctx.storageClassName, resources: { requests: { storage: k8s.Quantity.fromString(backend.kind === 'file' ? backend.size : '0') } } },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: ctx.storageClassName,
+        resources: { requests: { storage: k8s.Quantity.fromString(backend.kind === 'file' ? backend.size : '0') } },
+      },
     });
   }
 
@@ -62,12 +70,7 @@ export function storageService(ctx: ServiceContext): StatelessService {
         { port: IMGPROXY_METRICS_PORT, peers: [ctx.prometheus] },
       ],
       // Both containers send traces over OTLP/gRPC: Storage's exporter speaks nothing else.
-      egress: [
-        toDatabase(ctx),
-        egressTo(rest),
-        ...(s3 ? [{ port: 443, peers: [INTERNET] }] : []),
-        traceEgress(ctx, 'grpc'),
-      ],
+      egress: [toDatabase(ctx), egressTo(rest), ...(s3 ? [{ port: 443, peers: [INTERNET] }] : []), traceEgress(ctx, 'grpc')],
     },
     pod: {
       priorityClassName: ctx.priorityClassName,

@@ -56,7 +56,13 @@ export class SupabaseChart extends PlatformChart {
     const ns = this.platform.namespaces.supabase;
     this.secrets = supabaseSecrets(ns, { smtp: props.config.smtp !== undefined, s3: props.config.storageBackend.kind === 's3' });
     for (const spec of Object.values(this.secrets).filter((s): s is SecretSpec => s !== undefined)) {
-      provideSecret(this, `secret-${spec.name}`, this.platform.secretSource, spec, this.metadata({ objectName: spec.name, namespace: ns, name: 'supabase', component: 'secret' }));
+      provideSecret(
+        this,
+        `secret-${spec.name}`,
+        this.platform.secretSource,
+        spec,
+        this.metadata({ objectName: spec.name, namespace: ns, name: 'supabase', component: 'secret' }),
+      );
     }
 
     const ctx: ServiceContext = {

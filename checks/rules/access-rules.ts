@@ -14,7 +14,18 @@ const ACME_SERVERS = ['https://acme-v02.api.letsencrypt.org/directory', 'https:/
 /** Verbs that create or change an object. */
 const WRITE_VERBS = ['create', 'update', 'patch'];
 /** What people never create or change: Pods, a shell in one, and the workloads Argo CD deploys. */
-const PEOPLE_NEVER_WRITE = ['pods', 'pods/exec', 'pods/attach', 'pods/ephemeralcontainers', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'replicationcontrollers', 'cronjobs'];
+const PEOPLE_NEVER_WRITE = [
+  'pods',
+  'pods/exec',
+  'pods/attach',
+  'pods/ephemeralcontainers',
+  'deployments',
+  'statefulsets',
+  'daemonsets',
+  'replicasets',
+  'replicationcontrollers',
+  'cronjobs',
+];
 type PolicyRule = { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[] };
 
 /** The Kong containers of a workload (those with KONG_PROXY_LISTEN), with their plain env values by name. */
@@ -33,7 +44,7 @@ export const ACCESS_RULES: readonly Rule[] = [
     refs: ['issue 8 identity', 'KSV-0041', 'KSV-0044', 'KSV-0045', 'KSV-0046', 'CKV_K8S_49', 'CKV_K8S_155'],
     check: (obj) => {
       if (obj.kind !== 'Role' && obj.kind !== 'ClusterRole') return [];
-      const rules = ((obj as unknown as { rules?: PolicyRule[] }).rules ?? []);
+      const rules = (obj as unknown as { rules?: PolicyRule[] }).rules ?? [];
       return rules.flatMap((r, i) => {
         const at = `rules.${i}`;
         const out: ReturnType<typeof v>[] = [];
@@ -42,10 +53,14 @@ export const ACCESS_RULES: readonly Rule[] = [
         }
         const bad = (r.verbs ?? []).filter((verb) => ESCALATING_VERBS.includes(verb));
         if (bad.length) out.push(v(`${at}.verbs`, `must not grant ${bad.join(', ')} (privilege escalation)`));
-        if ((r.resources ?? []).some((res) => res === 'secrets' || res.startsWith('secrets/'))) out.push(v(`${at}.resources`, 'must not reach Secrets: mount the one Secret the workload needs instead'));
+        if ((r.resources ?? []).some((res) => res === 'secrets' || res.startsWith('secrets/')))
+          out.push(v(`${at}.resources`, 'must not reach Secrets: mount the one Secret the workload needs instead'));
         if (obj.kind === 'ClusterRole') {
           const writes = (r.verbs ?? []).filter((verb) => !READ_VERBS.includes(verb));
-          if (writes.length) out.push(v(`${at}.verbs`, `a ClusterRole may only read (get, list, watch), not ${writes.join(', ')}: write through a Role in the namespaces concerned`));
+          if (writes.length)
+            out.push(
+              v(`${at}.verbs`, `a ClusterRole may only read (get, list, watch), not ${writes.join(', ')}: write through a Role in the namespaces concerned`),
+            );
         }
         return out;
       });
@@ -58,7 +73,7 @@ export const ACCESS_RULES: readonly Rule[] = [
     refs: ['R13'],
     check: (obj) => {
       if (obj.kind !== 'NetworkPolicy') return [];
-      const egress = ((obj.spec as { egress?: { to?: { ipBlock?: { cidr: string; except?: string[] } }[]; ports?: unknown[] }[] }).egress ?? []);
+      const egress = (obj.spec as { egress?: { to?: { ipBlock?: { cidr: string; except?: string[] } }[]; ports?: unknown[] }[] }).egress ?? [];
       return egress.flatMap((rule, i) =>
         (rule.to ?? []).flatMap((peer, j) => {
           const block = peer.ipBlock;
@@ -66,7 +81,10 @@ export const ACCESS_RULES: readonly Rule[] = [
           const at = `spec.egress.${i}.to.${j}.ipBlock`;
           const out: ReturnType<typeof v>[] = [];
           const missing = block.cidr === '0.0.0.0/0' ? NOT_INTERNET.filter((c) => !(block.except ?? []).includes(c)) : [];
-          if (missing.length) out.push(v(`${at}.except`, `must leave out ${missing.join(', ')}: the internet is not the cluster's private network or the cloud metadata endpoint`));
+          if (missing.length)
+            out.push(
+              v(`${at}.except`, `must leave out ${missing.join(', ')}: the internet is not the cluster's private network or the cloud metadata endpoint`),
+            );
           if (!rule.ports?.length) out.push(v(`spec.egress.${i}.ports`, 'internet egress must name its ports (SMTP 587, HTTPS 443, ...)'));
           return out;
         }),
@@ -80,7 +98,10 @@ export const ACCESS_RULES: readonly Rule[] = [
     refs: ['R22', 'R25'],
     check: (obj) => {
       if (obj.kind !== 'ClusterPolicy' && obj.kind !== 'Policy') return [];
-      const spec = obj.spec as { failurePolicy?: string; rules?: { verifyImages?: { mutateDigest?: boolean; verifyDigest?: boolean; required?: boolean; attestors?: unknown[] }[] }[] };
+      const spec = obj.spec as {
+        failurePolicy?: string;
+        rules?: { verifyImages?: { mutateDigest?: boolean; verifyDigest?: boolean; required?: boolean; attestors?: unknown[] }[] }[];
+      };
       const out: ReturnType<typeof v>[] = [];
       const verifying = (spec.rules ?? []).some((r) => r.verifyImages?.length);
       if (verifying && spec.failurePolicy !== 'Fail') out.push(v('spec.failurePolicy', 'must be Fail: without Kyverno, pods must not start unchecked'));
@@ -99,27 +120,70 @@ export const ACCESS_RULES: readonly Rule[] = [
 
   {
     id: 'people-start-templates-only',
-    description: 'a group of people that may create Jobs in a namespace is held there by an enforced, fail-closed admission rule on its Jobs; people create no Pods or other workloads',
+    description:
+      'a group of people that may create Jobs in a namespace is held there by an enforced, fail-closed admission rule on its Jobs; people create no Pods or other workloads',
     refs: ['issue 16 operators', 'Kyverno match subjects'],
     check: (obj, ctx) => {
       if (obj.kind !== 'RoleBinding' && obj.kind !== 'ClusterRoleBinding') return [];
       const binding = obj as unknown as { roleRef: { kind: string; name: string }; subjects?: { kind: string; name: string }[] };
       const groups = (binding.subjects ?? []).filter((s) => s.kind === 'Group').map((s) => s.name);
-      const role = ctx.objects.find((o) => o.kind === binding.roleRef.kind && o.metadata.name === binding.roleRef.name && (o.kind === 'ClusterRole' || o.metadata.namespace === obj.metadata.namespace));
+      const role = ctx.objects.find(
+        (o) =>
+          o.kind === binding.roleRef.kind &&
+          o.metadata.name === binding.roleRef.name &&
+          (o.kind === 'ClusterRole' || o.metadata.namespace === obj.metadata.namespace),
+      );
       if (!groups.length || !role) return [];
       const rules = (role as unknown as { rules?: PolicyRule[] }).rules ?? [];
-      const grants = (resources: string[]) => rules.some((r) => (r.resources ?? []).some((x) => resources.includes(x)) && (r.verbs ?? []).some((verb) => WRITE_VERBS.includes(verb)));
+      const grants = (resources: string[]) =>
+        rules.some((r) => (r.resources ?? []).some((x) => resources.includes(x)) && (r.verbs ?? []).some((verb) => WRITE_VERBS.includes(verb)));
       const out: ReturnType<typeof v>[] = [];
-      if (grants(PEOPLE_NEVER_WRITE)) out.push(v('roleRef', `${role.kind} ${binding.roleRef.name} lets people create or change Pods or workloads other than Jobs: Argo CD deploys workloads, people start on-demand Jobs`));
+      if (grants(PEOPLE_NEVER_WRITE))
+        out.push(
+          v(
+            'roleRef',
+            `${role.kind} ${binding.roleRef.name} lets people create or change Pods or workloads other than Jobs: Argo CD deploys workloads, people start on-demand Jobs`,
+          ),
+        );
       if (!grants(['jobs'])) return out;
       const ns = obj.metadata.namespace;
       for (const group of groups) {
-        const held = ns !== undefined && ctx.objects.some((p) => {
-          const spec = p.spec as { failurePolicy?: string; background?: boolean; rules?: { validate?: { failureAction?: string }; match?: { any?: { resources?: { kinds?: string[]; namespaces?: string[] }; subjects?: { kind: string; name: string }[] }[] } }[] } | undefined;
-          return p.kind === 'ClusterPolicy' && spec?.failurePolicy === 'Fail' && spec.background === false && (spec.rules ?? []).some((r) =>
-            r.validate?.failureAction === 'Enforce' && (r.match?.any ?? []).some((m) => m.resources?.kinds?.includes('Job') && m.resources.namespaces?.includes(ns) && m.subjects?.some((s) => s.kind === 'Group' && s.name === group)));
-        });
-        if (!held) out.push(v('subjects', `the group ${group} may create Jobs${ns ? ` in ${ns}` : ' everywhere'}, and no enforced, fail-closed ClusterPolicy rule matches its Jobs there: such a Job runs any image, Secret, ServiceAccount and labels of the namespace`));
+        const held =
+          ns !== undefined &&
+          ctx.objects.some((p) => {
+            const spec = p.spec as
+              | {
+                  failurePolicy?: string;
+                  background?: boolean;
+                  rules?: {
+                    validate?: { failureAction?: string };
+                    match?: { any?: { resources?: { kinds?: string[]; namespaces?: string[] }; subjects?: { kind: string; name: string }[] }[] };
+                  }[];
+                }
+              | undefined;
+            return (
+              p.kind === 'ClusterPolicy' &&
+              spec?.failurePolicy === 'Fail' &&
+              spec.background === false &&
+              (spec.rules ?? []).some(
+                (r) =>
+                  r.validate?.failureAction === 'Enforce' &&
+                  (r.match?.any ?? []).some(
+                    (m) =>
+                      m.resources?.kinds?.includes('Job') &&
+                      m.resources.namespaces?.includes(ns) &&
+                      m.subjects?.some((s) => s.kind === 'Group' && s.name === group),
+                  ),
+              )
+            );
+          });
+        if (!held)
+          out.push(
+            v(
+              'subjects',
+              `the group ${group} may create Jobs${ns ? ` in ${ns}` : ' everywhere'}, and no enforced, fail-closed ClusterPolicy rule matches its Jobs there: such a Job runs any image, Secret, ServiceAccount and labels of the namespace`,
+            ),
+          );
       }
       return out;
     },
@@ -127,11 +191,18 @@ export const ACCESS_RULES: readonly Rule[] = [
 
   {
     id: 'internal-certificates',
-    description: 'certificates of the platform\'s own CAs (PostgreSQL TLS): leaves live at most 90 days and rotate their key, servers list their DNS names, CAs are marked as such',
+    description:
+      "certificates of the platform's own CAs (PostgreSQL TLS): leaves live at most 90 days and rotate their key, servers list their DNS names, CAs are marked as such",
     refs: ['R19'],
     check: (obj, ctx) => {
       if (obj.kind !== 'Certificate' || !issuedByCa(obj, ctx.objects)) return [];
-      const spec = obj.spec as { isCA?: boolean; dnsNames?: string[]; usages?: string[]; duration?: string; privateKey?: { rotationPolicy?: string; algorithm?: string } };
+      const spec = obj.spec as {
+        isCA?: boolean;
+        dnsNames?: string[];
+        usages?: string[];
+        duration?: string;
+        privateKey?: { rotationPolicy?: string; algorithm?: string };
+      };
       const out: ReturnType<typeof v>[] = [];
       if (spec.privateKey?.algorithm !== 'ECDSA') out.push(v('spec.privateKey.algorithm', 'must be ECDSA'));
       // A CA lives long and keeps its key (every client bundle trusts it); leaves are short-lived.
@@ -139,14 +210,16 @@ export const ACCESS_RULES: readonly Rule[] = [
       const hours = Number(/^(\d+)h$/.exec(spec.duration ?? '')?.[1] ?? Number.NaN);
       if (!(hours <= 90 * 24)) out.push(v('spec.duration', 'must be at most 2160h (90 days), written in hours'));
       if (spec.privateKey?.rotationPolicy !== 'Always') out.push(v('spec.privateKey.rotationPolicy', 'must be Always: a renewal gets a new key'));
-      if (spec.usages?.includes('server auth') && !spec.dnsNames?.length) out.push(v('spec.dnsNames', 'a server certificate must list the host names clients verify'));
+      if (spec.usages?.includes('server auth') && !spec.dnsNames?.length)
+        out.push(v('spec.dnsNames', 'a server certificate must list the host names clients verify'));
       return out;
     },
   },
 
   {
     id: 'edge-certificates',
-    description: 'certificates list DNS names, rotate their private key and come from a ClusterIssuer; ACME issuers use Let\'s Encrypt with their own account key',
+    description:
+      "certificates list DNS names, rotate their private key and come from a ClusterIssuer; ACME issuers use Let's Encrypt with their own account key",
     refs: ['R19'],
     check: (obj, ctx) => {
       if (obj.kind === 'Certificate' && !issuedByCa(obj, ctx.objects)) {
@@ -164,9 +237,18 @@ export const ACCESS_RULES: readonly Rule[] = [
         const out: ReturnType<typeof v>[] = [];
         if (!ACME_SERVERS.includes(acme.server)) out.push(v('spec.acme.server', `must be one of ${ACME_SERVERS.join(', ')}`));
         const shared = ctx.objects.filter(
-          (o) => o !== obj && o.kind === 'ClusterIssuer' && (o.spec as { acme?: { privateKeySecretRef: { name: string } } }).acme?.privateKeySecretRef.name === acme.privateKeySecretRef.name,
+          (o) =>
+            o !== obj &&
+            o.kind === 'ClusterIssuer' &&
+            (o.spec as { acme?: { privateKeySecretRef: { name: string } } }).acme?.privateKeySecretRef.name === acme.privateKeySecretRef.name,
         );
-        if (shared.length) out.push(v('spec.acme.privateKeySecretRef.name', `is shared with ${shared.map((o) => o.metadata.name).join(', ')}: each ACME issuer needs its own account key`));
+        if (shared.length)
+          out.push(
+            v(
+              'spec.acme.privateKeySecretRef.name',
+              `is shared with ${shared.map((o) => o.metadata.name).join(', ')}: each ACME issuer needs its own account key`,
+            ),
+          );
         return out;
       }
       return [];
@@ -195,12 +277,25 @@ export const ACCESS_RULES: readonly Rule[] = [
       kongContainers(obj).flatMap(({ path, env }) => {
         const out: ReturnType<typeof v>[] = [];
         const header = env.KONG_REAL_IP_HEADER;
-        const trusted = (env.KONG_TRUSTED_IPS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
-        if (header !== undefined && header !== 'proxy_protocol') out.push(v(`${path}.env.KONG_REAL_IP_HEADER`, `"${header}" is a header any client or pod can write: use the connection's address, or proxy_protocol`));
-        if (header === 'proxy_protocol' && !/\bssl\b[^,]*\bproxy_protocol\b/.test(env.KONG_PROXY_LISTEN ?? '')) out.push(v(`${path}.env.KONG_PROXY_LISTEN`, 'the TLS listener must require the PROXY protocol when the address comes from it'));
+        const trusted = (env.KONG_TRUSTED_IPS ?? '')
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean);
+        if (header !== undefined && header !== 'proxy_protocol')
+          out.push(
+            v(`${path}.env.KONG_REAL_IP_HEADER`, `"${header}" is a header any client or pod can write: use the connection's address, or proxy_protocol`),
+          );
+        if (header === 'proxy_protocol' && !/\bssl\b[^,]*\bproxy_protocol\b/.test(env.KONG_PROXY_LISTEN ?? ''))
+          out.push(v(`${path}.env.KONG_PROXY_LISTEN`, 'the TLS listener must require the PROXY protocol when the address comes from it'));
         for (const cidr of trusted) {
           const clash = [...ctx.ranges.pods.map((c) => ['pod', c]), ...ctx.ranges.nodes.map((c) => ['node', c])].find(([, c]) => cidrsOverlap(cidr, c!));
-          if (cidr.endsWith('/0') || clash) out.push(v(`${path}.env.KONG_TRUSTED_IPS`, `${cidr} ${clash ? `overlaps the ${clash[0]} range ${clash[1]}` : 'is every address'}: a pod or node there could forge any client's address`));
+          if (cidr.endsWith('/0') || clash)
+            out.push(
+              v(
+                `${path}.env.KONG_TRUSTED_IPS`,
+                `${cidr} ${clash ? `overlaps the ${clash[0]} range ${clash[1]}` : 'is every address'}: a pod or node there could forge any client's address`,
+              ),
+            );
         }
         return out;
       }),

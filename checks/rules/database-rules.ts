@@ -24,7 +24,8 @@ const archives = (spec: ClusterSpec) => (spec.plugins ?? []).some((p) => p.isWAL
 export const DATABASE_RULES: readonly Rule[] = [
   {
     id: 'database-ha',
-    description: 'production PostgreSQL: at least 3 instances, required anti-affinity per node, zone spread, quorum synchronous replication with required durability and quorum failover',
+    description:
+      'production PostgreSQL: at least 3 instances, required anti-affinity per node, zone spread, quorum synchronous replication with required durability and quorum failover',
     refs: ['issue 14', 'CloudNativePG replication.md, failover.md'],
     check: (obj) => {
       if (!isCluster(obj) || isRecovery(obj) || environmentOf(obj) !== 'production') return [];
@@ -40,14 +41,17 @@ export const DATABASE_RULES: readonly Rule[] = [
       }
       const sync = spec.postgresql?.synchronous;
       if (!sync || sync.method !== 'any' || (sync.number ?? 0) < 1 || sync.dataDurability !== 'required' || sync.failoverQuorum !== true) {
-        out.push(v('spec.postgresql.synchronous', 'must be quorum synchronous replication: method "any", number >= 1, dataDurability "required", failoverQuorum true'));
+        out.push(
+          v('spec.postgresql.synchronous', 'must be quorum synchronous replication: method "any", number >= 1, dataDurability "required", failoverQuorum true'),
+        );
       }
       return out;
     },
   },
   {
     id: 'database-access',
-    description: 'PostgreSQL: TLS only (no pg_hba line that admits a connection without it), no superuser access for the operator\'s postgres, no remote postgres login',
+    description:
+      "PostgreSQL: TLS only (no pg_hba line that admits a connection without it), no superuser access for the operator's postgres, no remote postgres login",
     refs: ['issue 14', 'CloudNativePG security.md'],
     check: (obj) => {
       if (!isCluster(obj)) return [];
@@ -61,23 +65,29 @@ export const DATABASE_RULES: readonly Rule[] = [
         if ((cols[2] ?? '').split(',').includes('postgres')) out.push(v(`spec.postgresql.pg_hba.${i}`, 'admits postgres from the network'));
       });
       const last = hba.at(-1)?.join(' ');
-      if (last !== 'host all all all reject') out.push(v('spec.postgresql.pg_hba', "must end with \"host all all all reject\" so the operator's password catch-all is never reached"));
+      if (last !== 'host all all all reject')
+        out.push(v('spec.postgresql.pg_hba', 'must end with "host all all all reject" so the operator\'s password catch-all is never reached'));
       return out;
     },
   },
   {
     id: 'database-backups',
-    description: 'PostgreSQL outside dev: WAL archived to an object store and a scheduled base backup of the Cluster; a recovery Cluster never archives (it would write into the store it recovers from)',
+    description:
+      'PostgreSQL outside dev: WAL archived to an object store and a scheduled base backup of the Cluster; a recovery Cluster never archives (it would write into the store it recovers from)',
     refs: ['issue 14', 'Barman Cloud Plugin usage.md'],
     check: (obj, ctx) => {
       if (!isCluster(obj)) return [];
       const spec = obj.spec as ClusterSpec;
-      if (isRecovery(obj)) return archives(spec) ? [v('spec.plugins', 'a recovery Cluster must not archive WAL: it would write into the store it recovers from')] : [];
+      if (isRecovery(obj))
+        return archives(spec) ? [v('spec.plugins', 'a recovery Cluster must not archive WAL: it would write into the store it recovers from')] : [];
       if (environmentOf(obj) === 'dev') return [];
       const out: ReturnType<typeof v>[] = [];
       if (!archives(spec)) out.push(v('spec.plugins', 'must archive WAL through the Barman Cloud Plugin (isWALArchiver)'));
       const scheduled = ctx.objects.some(
-        (o) => o.kind === 'ScheduledBackup' && o.metadata.namespace === obj.metadata.namespace && (o.spec as { cluster?: { name?: string } }).cluster?.name === obj.metadata.name,
+        (o) =>
+          o.kind === 'ScheduledBackup' &&
+          o.metadata.namespace === obj.metadata.namespace &&
+          (o.spec as { cluster?: { name?: string } }).cluster?.name === obj.metadata.name,
       );
       if (!scheduled) out.push(v('(object)', 'no ScheduledBackup names this Cluster'));
       return out;

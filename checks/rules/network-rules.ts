@@ -27,7 +27,12 @@ export const NETWORK_RULES: readonly Rule[] = [
     check: (obj, ctx) => {
       if (obj.kind !== 'Namespace') return [];
       const policies = ctx.objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === obj.metadata.name);
-      type Spec = { podSelector?: { matchLabels?: object }; policyTypes?: string[]; ingress?: unknown[]; egress?: { ports?: { port?: number; protocol?: string }[] }[] };
+      type Spec = {
+        podSelector?: { matchLabels?: object };
+        policyTypes?: string[];
+        ingress?: unknown[];
+        egress?: { ports?: { port?: number; protocol?: string }[] }[];
+      };
       const all = (s: Spec) => Object.keys(s.podSelector?.matchLabels ?? {}).length === 0;
       const deny = policies.some((p) => {
         const s = p.spec as Spec;
@@ -47,7 +52,7 @@ export const NETWORK_RULES: readonly Rule[] = [
 
   {
     id: 'network-policy-coverage',
-    description: 'every workload\'s pods are selected by a NetworkPolicy of their own, with ingress and egress rules',
+    description: "every workload's pods are selected by a NetworkPolicy of their own, with ingress and egress rules",
     refs: ['R11', 'R15', 'Polaris missingNetworkPolicy'],
     check: (obj, ctx) => {
       const t = podTemplate(obj);
@@ -71,7 +76,10 @@ export const NETWORK_RULES: readonly Rule[] = [
       if (!t) return [];
       const metricsPorts = containersOf(t).flatMap(({ container }) => (container.ports ?? []).filter((p) => p.name === 'metrics').map((p) => p.containerPort));
       if (metricsPorts.length === 0) return [];
-      type Rule = { ports?: { port?: number | string }[]; from?: { namespaceSelector?: { matchLabels?: Record<string, string> }; podSelector?: { matchLabels?: Record<string, string> } }[] };
+      type Rule = {
+        ports?: { port?: number | string }[];
+        from?: { namespaceSelector?: { matchLabels?: Record<string, string> }; podSelector?: { matchLabels?: Record<string, string> } }[];
+      };
       const out: ReturnType<typeof v>[] = [];
       for (const policy of ctx.objects) {
         if (policy.kind !== 'NetworkPolicy' || policy.metadata.namespace !== obj.metadata.namespace) continue;
@@ -83,9 +91,16 @@ export const NETWORK_RULES: readonly Rule[] = [
           if (!coversMetrics) return;
           const onlyPrometheus =
             (rule.from ?? []).length > 0 &&
-            (rule.from ?? []).every((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'prometheus' && peer.namespaceSelector?.matchLabels !== undefined);
+            (rule.from ?? []).every(
+              (peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'prometheus' && peer.namespaceSelector?.matchLabels !== undefined,
+            );
           if (!onlyPrometheus) {
-            out.push(v(`${describe(policy)} spec.ingress[${i}]`, `reaches the metrics port ${metricsPorts.join(', ')} from peers other than Prometheus: give metrics their own rule admitting the observability chart's prometheus.api.peer`));
+            out.push(
+              v(
+                `${describe(policy)} spec.ingress[${i}]`,
+                `reaches the metrics port ${metricsPorts.join(', ')} from peers other than Prometheus: give metrics their own rule admitting the observability chart's prometheus.api.peer`,
+              ),
+            );
           }
         });
       }

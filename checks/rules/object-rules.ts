@@ -83,8 +83,10 @@ export const OBJECT_RULES: readonly Rule[] = [
         if (!sel || Object.keys(sel).length === 0) return [v('spec.selector.matchLabels', 'missing: select pods by selectorLabels()')];
         selectors.push(['spec.selector.matchLabels', sel]);
       }
-      if (obj.kind === 'PodDisruptionBudget') selectors.push(['spec.selector.matchLabels', (spec?.selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels]);
-      if (obj.kind === 'NetworkPolicy') selectors.push(['spec.podSelector.matchLabels', (spec?.podSelector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels]);
+      if (obj.kind === 'PodDisruptionBudget')
+        selectors.push(['spec.selector.matchLabels', (spec?.selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels]);
+      if (obj.kind === 'NetworkPolicy')
+        selectors.push(['spec.podSelector.matchLabels', (spec?.podSelector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels]);
       return selectors.flatMap(([path, sel]) =>
         Object.keys(sel ?? {})
           .filter((k) => !SELECTOR_KEYS.has(k))
@@ -101,7 +103,8 @@ export const OBJECT_RULES: readonly Rule[] = [
       const out: ReturnType<typeof v>[] = [];
       if (obj.kind === 'Secret') {
         for (const key of ['data', 'stringData']) {
-          if (obj[key] !== undefined) out.push(v(key, 'a Secret with values must never be in dist/: use an ExternalSecret (staging, production) or the CLI (dev)'));
+          if (obj[key] !== undefined)
+            out.push(v(key, 'a Secret with values must never be in dist/: use an ExternalSecret (staging, production) or the CLI (dev)'));
         }
       }
       const t = podTemplate(obj);

@@ -20,11 +20,20 @@ export const POD_RULES: readonly Rule[] = [
       const base = `${t.path}.spec`;
       const containers = containersOf(t);
       const every = (f: (c: (typeof containers)[number]['container']) => boolean) => containers.length > 0 && containers.every((c) => f(c.container));
-      if (pod.runAsNonRoot !== true && !every((c) => c.securityContext?.runAsNonRoot === true)) out.push(v(`${base}.securityContext.runAsNonRoot`, 'must be true'));
-      for (const [field, value] of [['runAsUser', pod.runAsUser], ['runAsGroup', pod.runAsGroup]] as const) {
+      if (pod.runAsNonRoot !== true && !every((c) => c.securityContext?.runAsNonRoot === true))
+        out.push(v(`${base}.securityContext.runAsNonRoot`, 'must be true'));
+      for (const [field, value] of [
+        ['runAsUser', pod.runAsUser],
+        ['runAsGroup', pod.runAsGroup],
+      ] as const) {
         const effective = containers.map((c) => c.container.securityContext?.[field] ?? value);
         if (effective.some((id) => id === undefined || id <= 10000)) {
-          out.push(v(`${base}.securityContext.${field}`, `must be set above 10000 (got ${effective.join(', ') || 'nothing'}): use NON_ROOT_ID or the image's own non-root ID`));
+          out.push(
+            v(
+              `${base}.securityContext.${field}`,
+              `must be set above 10000 (got ${effective.join(', ') || 'nothing'}): use NON_ROOT_ID or the image's own non-root ID`,
+            ),
+          );
         }
       }
       const seccompOk = (type?: string) => type === 'RuntimeDefault' || type === 'Localhost';
@@ -42,7 +51,9 @@ export const POD_RULES: readonly Rule[] = [
     check: (obj) => {
       const t = podTemplate(obj);
       if (!t || t.spec.automountServiceAccountToken === false) return [];
-      return [v(`${t.path}.spec.automountServiceAccountToken`, 'must be false: only workloads that call the Kubernetes API get a token (exempt with a reason)')];
+      return [
+        v(`${t.path}.spec.automountServiceAccountToken`, 'must be false: only workloads that call the Kubernetes API get a token (exempt with a reason)'),
+      ];
     },
   },
 
@@ -59,7 +70,8 @@ export const POD_RULES: readonly Rule[] = [
         if (sc.allowPrivilegeEscalation !== false) out.push(v(`${path}.securityContext.allowPrivilegeEscalation`, 'must be false'));
         if (sc.privileged === true) out.push(v(`${path}.securityContext.privileged`, 'must not be true'));
         if (sc.runAsNonRoot === false) out.push(v(`${path}.securityContext.runAsNonRoot`, 'must not be false'));
-        if (sc.readOnlyRootFilesystem !== true) out.push(v(`${path}.securityContext.readOnlyRootFilesystem`, 'must be true: mount an emptyDir for each path the image writes'));
+        if (sc.readOnlyRootFilesystem !== true)
+          out.push(v(`${path}.securityContext.readOnlyRootFilesystem`, 'must be true: mount an emptyDir for each path the image writes'));
         if (!sc.capabilities?.drop?.includes('ALL')) out.push(v(`${path}.securityContext.capabilities.drop`, 'must include ALL'));
         const added = (sc.capabilities?.add ?? []).filter((c) => c !== 'NET_BIND_SERVICE');
         if (added.length) out.push(v(`${path}.securityContext.capabilities.add`, `may only add NET_BIND_SERVICE, not ${added.join(', ')}`));
@@ -82,12 +94,14 @@ export const POD_RULES: readonly Rule[] = [
       }
       for (const vol of t.spec.volumes ?? []) {
         const type = Object.keys(vol).find((k) => k !== 'name');
-        if (type && !ALLOWED_VOLUMES.has(type)) out.push(v(`${base}.volumes[${String(vol.name)}].${type}`, `volume type ${type} is not allowed by the restricted profile`));
+        if (type && !ALLOWED_VOLUMES.has(type))
+          out.push(v(`${base}.volumes[${String(vol.name)}].${type}`, `volume type ${type} is not allowed by the restricted profile`));
       }
       for (const { path, container } of containersOf(t)) {
         for (const port of container.ports ?? []) {
           if (port.hostPort !== undefined) out.push(v(`${path}.ports[${port.containerPort}].hostPort`, 'must not be set'));
-          if (port.containerPort < 1024) out.push(v(`${path}.ports[${port.containerPort}].containerPort`, 'must be 1024 or above (no NET_BIND_SERVICE needed)'));
+          if (port.containerPort < 1024)
+            out.push(v(`${path}.ports[${port.containerPort}].containerPort`, 'must be 1024 or above (no NET_BIND_SERVICE needed)'));
         }
       }
       return out;
@@ -130,7 +144,7 @@ export const POD_RULES: readonly Rule[] = [
         .filter((c) => !c.init)
         .flatMap(({ path, container }) => {
           const out: ReturnType<typeof v>[] = [];
-          if (!container.readinessProbe) out.push(v(`${path}.readinessProbe`, 'missing: probe the service\'s real readiness endpoint'));
+          if (!container.readinessProbe) out.push(v(`${path}.readinessProbe`, "missing: probe the service's real readiness endpoint"));
           if (!container.livenessProbe) out.push(v(`${path}.livenessProbe`, 'missing: add a liveness probe'));
           if (container.readinessProbe && JSON.stringify(container.readinessProbe) === JSON.stringify(container.livenessProbe)) {
             out.push(v(`${path}.livenessProbe`, 'is the same as the readiness probe: liveness should only catch a hung process'));
@@ -183,7 +197,8 @@ export function digestExceptionsByRef(exceptions: Readonly<Record<string, string
 export function imagePinned(exceptions: Readonly<Record<string, string>> = digestExceptionsByRef()): Rule {
   return {
     id: 'image-pinned',
-    description: 'every image comes from an allowed registry with an exact version tag or a digest; production images carry a digest unless lib/exemptions.ts excepts them with a reason',
+    description:
+      'every image comes from an allowed registry with an exact version tag or a digest; production images carry a digest unless lib/exemptions.ts excepts them with a reason',
     refs: ['R6', 'CKV_K8S_43', 'KSV-0013', 'KSV-0125', 'OCI distribution spec (manifests by digest)'],
     check: (obj) => {
       const production = obj.metadata.labels?.['app.kubernetes.io/instance'] === 'production';
@@ -194,13 +209,20 @@ export function imagePinned(exceptions: Readonly<Record<string, string>> = diges
         const tag = colon > slash ? ref.slice(colon + 1) : undefined;
         const registry = ref.split('/')[0] ?? '';
         const out: ReturnType<typeof v>[] = [];
-        if (!(ALLOWED_REGISTRIES as readonly string[]).includes(registry)) out.push(v(path, `"${image}" is not from an allowed registry (${ALLOWED_REGISTRIES.join(', ')}): write the registry explicitly`));
+        if (!(ALLOWED_REGISTRIES as readonly string[]).includes(registry))
+          out.push(v(path, `"${image}" is not from an allowed registry (${ALLOWED_REGISTRIES.join(', ')}): write the registry explicitly`));
         if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) out.push(v(path, `"${image}" has a malformed digest`));
-        if (!digest && (!tag || tag === 'latest' || !/\d+\.\d+/.test(tag))) out.push(v(path, `"${image}" is not pinned: use an exact version tag from lib/images.ts`));
+        if (!digest && (!tag || tag === 'latest' || !/\d+\.\d+/.test(tag)))
+          out.push(v(path, `"${image}" is not pinned: use an exact version tag from lib/images.ts`));
         if (production && !digest) {
           const reason = Object.hasOwn(exceptions, ref) ? exceptions[ref] : undefined;
           if (reason === undefined) {
-            out.push(v(path, `"${image}" has no digest: production runs images by digest (run \`npm run images -- pin\`), or declare it in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS with the reason`));
+            out.push(
+              v(
+                path,
+                `"${image}" has no digest: production runs images by digest (run \`npm run images -- pin\`), or declare it in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS with the reason`,
+              ),
+            );
           } else if (reason.trim() === '') {
             out.push(v(path, `"${image}" is excepted from the digest without a reason: give the reason in lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS`));
           }

@@ -19,7 +19,10 @@ export interface ClusterRanges {
 }
 
 /** Ranges assumed when the environment's are not given: the private ranges and carrier-grade NAT, where clusters put pods and nodes. */
-export const DEFAULT_CLUSTER_RANGES: ClusterRanges = { pods: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'], nodes: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] };
+export const DEFAULT_CLUSTER_RANGES: ClusterRanges = {
+  pods: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'],
+  nodes: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+};
 
 /** All objects of one environment, for rules that look across objects, and its address ranges. */
 export interface Context {
@@ -64,13 +67,9 @@ export function minReplicas(obj: K8sObject, ctx: Context): number {
   const hpa = ctx.objects.find((o) => {
     const target = (o.spec as { scaleTargetRef?: { kind?: string; name?: string } } | undefined)?.scaleTargetRef;
     return (
-      o.kind === 'HorizontalPodAutoscaler' &&
-      o.metadata.namespace === obj.metadata.namespace &&
-      target?.kind === obj.kind &&
-      target.name === obj.metadata.name
+      o.kind === 'HorizontalPodAutoscaler' && o.metadata.namespace === obj.metadata.namespace && target?.kind === obj.kind && target.name === obj.metadata.name
     );
   });
   if (hpa) return (hpa.spec as { minReplicas?: number }).minReplicas ?? 1;
   return (obj.spec as { replicas?: number } | undefined)?.replicas ?? 1;
 }
-

@@ -13,7 +13,15 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFracti
 export function connectionTable(envs: readonly Environment[]): string {
   const budgets = envs.map((e) => connectionBudget(e));
   const whos = budgets[0]!.uses.map((u) => u.who);
-  const rows = whos.map((who) => `| ${who} | ${budgets.map((b) => { const u = b.uses.find((x) => x.who === who)!; return `${u.connections} (${u.how})`; }).join(' | ')} |`);
+  const rows = whos.map(
+    (who) =>
+      `| ${who} | ${budgets
+        .map((b) => {
+          const u = b.uses.find((x) => x.who === who)!;
+          return `${u.connections} (${u.how})`;
+        })
+        .join(' | ')} |`,
+  );
   return [
     `| pool | ${envs.map((e) => e.name).join(' | ')} |`,
     `| --- | ${envs.map(() => '---').join(' | ')} |`,
@@ -25,8 +33,15 @@ export function connectionTable(envs: readonly Environment[]): string {
 /** The load model against each environment's maximum pods. */
 export function serviceTable(envs: readonly Environment[]): string {
   const plans = envs.map((e) => servicePlan(e));
-  const rows = plans[0]!.map((row, i) => `| ${row.service} | ${row.load} | ${row.needed} | ${plans.map((p) => `${p[i]!.max}${p[i]!.max >= row.needed ? '' : ' (below)'} × ${p[i]!.memory}`).join(' | ')} |`);
-  return [`| service | load | pods needed | ${envs.map((e) => `${e.name}: max pods × memory limit`).join(' | ')} |`, `| --- | --- | --- | ${envs.map(() => '---').join(' | ')} |`, ...rows].join('\n');
+  const rows = plans[0]!.map(
+    (row, i) =>
+      `| ${row.service} | ${row.load} | ${row.needed} | ${plans.map((p) => `${p[i]!.max}${p[i]!.max >= row.needed ? '' : ' (below)'} × ${p[i]!.memory}`).join(' | ')} |`,
+  );
+  return [
+    `| service | load | pods needed | ${envs.map((e) => `${e.name}: max pods × memory limit`).join(' | ')} |`,
+    `| --- | --- | --- | ${envs.map(() => '---').join(' | ')} |`,
+    ...rows,
+  ].join('\n');
 }
 
 export function nodeTable(envs: readonly Environment[]): string {
@@ -35,7 +50,11 @@ export function nodeTable(envs: readonly Environment[]): string {
     const p = poolerClients(e);
     return `| ${e.name} | ${fmt(n.cpu, 1)} | ${fmt(n.memoryGiB, 1)} | ${n.needed} | ${n.max} | ${p.clients} of ${fmt(p.limit)} |`;
   });
-  return ['| environment | CPU requested (cores) | memory requested (GiB) | nodes needed | nodes allowed (`nodes`) | app clients of the rw pooler |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| environment | CPU requested (cores) | memory requested (GiB) | nodes needed | nodes allowed (`nodes`) | app clients of the rw pooler |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 /** Hourly list prices the cost table uses: per-resource on-demand (AWS Fargate, us-east-1, 2025) and gp3 storage. */
@@ -65,7 +84,11 @@ interface RunningObject {
 function operatedPods(o: RunningObject): { replicas: number; containers: Resources[]; storage: number } | undefined {
   if (o.kind === 'Cluster') {
     const s = o.spec!;
-    return { replicas: s.instances ?? 1, containers: [{ resources: s.resources! }], storage: quantity(s.storage!.size) + (s.walStorage ? quantity(s.walStorage.size) : 0) };
+    return {
+      replicas: s.instances ?? 1,
+      containers: [{ resources: s.resources! }],
+      storage: quantity(s.storage!.size) + (s.walStorage ? quantity(s.walStorage.size) : 0),
+    };
   }
   if (o.kind === 'Pooler') {
     const c = (o.spec as unknown as { template: { spec: { containers: Resources[] } } }).template.spec.containers;
@@ -80,7 +103,11 @@ function resourceTotals(env: Environment): { cpuReq: number; memReq: number; cpu
   const objects = [...manifests.entries()].filter(([file]) => !file.startsWith('on-demand/')).map(([, text]) => parse(text) as RunningObject);
   const t = { cpuReq: 0, memReq: 0, cpuLim: 0, memLim: 0, storage: 0 };
   // Autoscaled workloads carry no replicas of their own: their HPA's minimum is what runs.
-  const minimum = new Map(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((h) => [`${h.spec!.scaleTargetRef!.kind}/${h.spec!.scaleTargetRef!.name}`, h.spec!.minReplicas ?? 1]));
+  const minimum = new Map(
+    objects
+      .filter((o) => o.kind === 'HorizontalPodAutoscaler')
+      .map((h) => [`${h.spec!.scaleTargetRef!.kind}/${h.spec!.scaleTargetRef!.name}`, h.spec!.minReplicas ?? 1]),
+  );
   for (const o of objects) {
     const operated = operatedPods(o);
     if (operated) {
@@ -93,7 +120,12 @@ function resourceTotals(env: Environment): { cpuReq: number; memReq: number; cpu
       t.storage += operated.replicas * operated.storage;
       continue;
     }
-    const replicas = o.kind === 'DaemonSet' ? env.nodes : ['Deployment', 'StatefulSet', 'Rollout'].includes(o.kind) ? (o.spec?.replicas ?? minimum.get(`${o.kind}/${o.metadata.name}`) ?? 1) : 0;
+    const replicas =
+      o.kind === 'DaemonSet'
+        ? env.nodes
+        : ['Deployment', 'StatefulSet', 'Rollout'].includes(o.kind)
+          ? (o.spec?.replicas ?? minimum.get(`${o.kind}/${o.metadata.name}`) ?? 1)
+          : 0;
     if (replicas > 0) {
       for (const c of o.spec!.template!.spec.containers) {
         t.cpuReq += replicas * quantity(c.resources.requests.cpu!);

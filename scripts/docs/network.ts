@@ -73,14 +73,20 @@ export function ruleCatalogue(): string {
 
 /** Every exception to the rules, as lib/exemptions.ts declares it. */
 export function exceptionTable(): string {
-  const rows = Object.entries(POLICY_EXCEPTIONS).flatMap(([subject, rules]) => Object.entries(rules).map(([rule, reason]) => `| ${subject} | \`${rule}\` | ${reason} |`));
+  const rows = Object.entries(POLICY_EXCEPTIONS).flatMap(([subject, rules]) =>
+    Object.entries(rules).map(([rule, reason]) => `| ${subject} | \`${rule}\` | ${reason} |`),
+  );
   return ['| object | rule | why |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 /** Production's synthesised objects: Argo CD's folders, and with `onDemand` the on-demand Jobs too. */
-function productionObjects(onDemand = false): { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: unknown }[] {
+function productionObjects(
+  onDemand = false,
+): { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: unknown }[] {
   const { manifests } = renderEnvironment(environmentInput('production'));
-  return [...manifests.entries()].filter(([file]) => onDemand || !file.startsWith('on-demand/')).map(([, text]) => parse(text) as ReturnType<typeof productionObjects>[number]);
+  return [...manifests.entries()]
+    .filter(([file]) => onDemand || !file.startsWith('on-demand/'))
+    .map(([, text]) => parse(text) as ReturnType<typeof productionObjects>[number]);
 }
 
 /** Who talks to whom in production, from the synthesised NetworkPolicies: one arrow per pair, no ports, no DNS. */
@@ -95,16 +101,19 @@ export function architectureDiagram(): string {
 export function componentTable(): string {
   const objects = productionObjects();
   const hpa = new Map(
-    objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((h) => {
-      const spec = h.spec as { scaleTargetRef: { name: string }; minReplicas: number; maxReplicas: number };
-      return [spec.scaleTargetRef.name, `${spec.minReplicas}–${spec.maxReplicas} (HPA)`];
-    }),
+    objects
+      .filter((o) => o.kind === 'HorizontalPodAutoscaler')
+      .map((h) => {
+        const spec = h.spec as { scaleTargetRef: { name: string }; minReplicas: number; maxReplicas: number };
+        return [spec.scaleTargetRef.name, `${spec.minReplicas}–${spec.maxReplicas} (HPA)`];
+      }),
   );
   const rows = objects
     .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout', 'CronJob'].includes(o.kind))
     .map((o) => {
       const spec = o.spec as { replicas?: number; schedule?: string };
-      const count = o.kind === 'DaemonSet' ? 'one per node' : o.kind === 'CronJob' ? `\`${spec.schedule}\`` : (hpa.get(o.metadata.name) ?? String(spec.replicas ?? 1));
+      const count =
+        o.kind === 'DaemonSet' ? 'one per node' : o.kind === 'CronJob' ? `\`${spec.schedule}\`` : (hpa.get(o.metadata.name) ?? String(spec.replicas ?? 1));
       return `| ${o.metadata.namespace} | ${o.metadata.name} | ${o.metadata.labels?.['app.kubernetes.io/component'] ?? ''} | ${o.kind} | ${count} | ${o.metadata.labels?.['app.kubernetes.io/version'] ?? ''} |`;
     })
     .sort();

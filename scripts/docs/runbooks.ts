@@ -57,7 +57,7 @@ export function runbookPages(): Record<string, string> {
     RUNBOOK_MARKER,
     '# Alert runbooks',
     '',
-    'One page per alert of the platform\'s Prometheus rules (`charts/observability/rules/`), in rule-group order; each alert\'s `runbook_url` points at its page. Labels in `{{ $labels.NAME }}` are filled in by Prometheus.',
+    "One page per alert of the platform's Prometheus rules (`charts/observability/rules/`), in rule-group order; each alert's `runbook_url` points at its page. Labels in `{{ $labels.NAME }}` are filled in by Prometheus.",
     '',
     '| alert | severity | team | summary |',
     '| --- | --- | --- | --- |',

@@ -47,19 +47,60 @@ export function tuningTable(envs: Environment[]): string {
   const row = (label: string, values: string[]) => `| ${label} | ${values.join(' | ')} |`;
   return [
     header,
-    row('**PostgreSQL inputs**', envs.map(() => '')),
-    row('memory limit', envs.map((e) => e.components.postgres.resources.limits.memory)),
-    row('CPU request', envs.map((e) => e.components.postgres.resources.requests.cpu)),
-    row('profile, storage', envs.map((e) => `${e.components.postgres.tuning.profile}, ${e.components.postgres.tuning.storageType}`)),
-    row('data volume', envs.map((e) => e.storage.sizes.postgres)),
-    row('**PostgreSQL settings**', envs.map(() => '')),
-    ...TUNING_ROWS.map((name) => row(`\`${name}\``, pg.map((s) => s[name] ?? ''))),
-    row('`max_slot_wal_keep_size`', envs.map((e) => `${maxSlotWalKeepSizeMB(quantity(e.components.postgres.walVolumeSize))}MB`)),
-    row('**Redis**', envs.map(() => '')),
-    row('memory limit', envs.map((e) => e.components.redis.resources.limits.memory)),
-    row('`maxmemory`', envs.map((e) => `${Math.round(maxmemoryBytes(e.components.redis) / 2 ** 20)}Mi (${e.components.redis.maxmemoryPercent}%)`)),
-    row('`maxmemory-policy`', envs.map((e) => e.components.redis.maxmemoryPolicy)),
-    row('data volume', envs.map((e) => e.storage.sizes.redis)),
+    row(
+      '**PostgreSQL inputs**',
+      envs.map(() => ''),
+    ),
+    row(
+      'memory limit',
+      envs.map((e) => e.components.postgres.resources.limits.memory),
+    ),
+    row(
+      'CPU request',
+      envs.map((e) => e.components.postgres.resources.requests.cpu),
+    ),
+    row(
+      'profile, storage',
+      envs.map((e) => `${e.components.postgres.tuning.profile}, ${e.components.postgres.tuning.storageType}`),
+    ),
+    row(
+      'data volume',
+      envs.map((e) => e.storage.sizes.postgres),
+    ),
+    row(
+      '**PostgreSQL settings**',
+      envs.map(() => ''),
+    ),
+    ...TUNING_ROWS.map((name) =>
+      row(
+        `\`${name}\``,
+        pg.map((s) => s[name] ?? ''),
+      ),
+    ),
+    row(
+      '`max_slot_wal_keep_size`',
+      envs.map((e) => `${maxSlotWalKeepSizeMB(quantity(e.components.postgres.walVolumeSize))}MB`),
+    ),
+    row(
+      '**Redis**',
+      envs.map(() => ''),
+    ),
+    row(
+      'memory limit',
+      envs.map((e) => e.components.redis.resources.limits.memory),
+    ),
+    row(
+      '`maxmemory`',
+      envs.map((e) => `${Math.round(maxmemoryBytes(e.components.redis) / 2 ** 20)}Mi (${e.components.redis.maxmemoryPercent}%)`),
+    ),
+    row(
+      '`maxmemory-policy`',
+      envs.map((e) => e.components.redis.maxmemoryPolicy),
+    ),
+    row(
+      'data volume',
+      envs.map((e) => e.storage.sizes.redis),
+    ),
   ].join('\n');
 }
 
@@ -76,7 +117,7 @@ export function routesTable(): string {
       : svc.plugins.some((p) => p.name === 'basic-auth')
         ? 'basic-auth, admin addresses'
         : svc.plugins.some((p) => p.name === 'acl')
-          ? `API key, groups ${((svc.plugins.find((p) => p.name === 'acl')!.config as { allow: string[] }).allow).join('/')}${svc.plugins.some((p) => p.name === 'ip-restriction') ? ', admin addresses' : ''}`
+          ? `API key, groups ${(svc.plugins.find((p) => p.name === 'acl')!.config as { allow: string[] }).allow.join('/')}${svc.plugins.some((p) => p.name === 'ip-restriction') ? ', admin addresses' : ''}`
           : 'open';
     const upstream = svc.url.replace(/\.[a-z0-9-]+\.svc\.cluster\.local/, '');
     const size = svc.plugins.find((p) => p.name === 'request-size-limiting')!.config as { allowed_payload_size: number };
@@ -107,14 +148,28 @@ export function secretsTable(): string {
     }
   }
   const how = (g: SecretKeySpec['generate']) =>
-    g.kind === 'hex' ? `${g.bytes * 2} hex characters` : g.kind === 'base64' ? `${g.bytes} random bytes, base64` : g.kind === 'text' ? `"${g.value}"` : g.kind === 'jwt' ? `HS256 JWT, role ${g.role}, signed with ${g.signingKey}` : `provided: ${g.hint}`;
+    g.kind === 'hex'
+      ? `${g.bytes * 2} hex characters`
+      : g.kind === 'base64'
+        ? `${g.bytes} random bytes, base64`
+        : g.kind === 'text'
+          ? `"${g.value}"`
+          : g.kind === 'jwt'
+            ? `HS256 JWT, role ${g.role}, signed with ${g.signingKey}`
+            : `provided: ${g.hint}`;
   // A copy (the same entry, readable in another namespace) adds its namespace to the key's row.
   const copiedTo = (name: string, key: string) =>
-    specs.filter((s) => s.copyOf && s.name === name && s.keys.some((k) => k.key === key)).map((s) => ` (also in ${s.namespace})`).join('');
+    specs
+      .filter((s) => s.copyOf && s.name === name && s.keys.some((k) => k.key === key))
+      .map((s) => ` (also in ${s.namespace})`)
+      .join('');
   const rows = specs
     .filter((spec) => !spec.copyOf)
     .flatMap((spec) =>
-      spec.keys.map((k) => `| ${spec.name}${copiedTo(spec.name, k.key)} | ${k.key} | ${k.description} | ${how(k.generate)} | ${[...(readers.get(`${spec.name}/${k.key}`) ?? [])].sort().join(', ') || '-'} |`),
+      spec.keys.map(
+        (k) =>
+          `| ${spec.name}${copiedTo(spec.name, k.key)} | ${k.key} | ${k.description} | ${how(k.generate)} | ${[...(readers.get(`${spec.name}/${k.key}`) ?? [])].sort().join(', ') || '-'} |`,
+      ),
     );
   return ['| Secret | key | what it is | generated as (dev CLI) | read by |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
@@ -140,12 +195,20 @@ export function backupTable(envs: readonly Environment[]): string {
   const rows = envs.map((e) => {
     const b = e.backup;
     const store = b.objectStore;
-    const wal = store ? `archived to s3://${store.bucket}/${e.name} (${store.region}) at least every ${ARCHIVE_TIMEOUT_SECONDS} s with traffic` : 'not archived (no object store)';
-    const base = store ? `\`${b.baseBackup.schedule}\` to the object store, kept ${store.retentionDays} days${b.postgresSnapshots ? `; volume snapshots \`${b.postgresSnapshots.schedule}\`` : ''}` : 'none';
+    const wal = store
+      ? `archived to s3://${store.bucket}/${e.name} (${store.region}) at least every ${ARCHIVE_TIMEOUT_SECONDS} s with traffic`
+      : 'not archived (no object store)';
+    const base = store
+      ? `\`${b.baseBackup.schedule}\` to the object store, kept ${store.retentionDays} days${b.postgresSnapshots ? `; volume snapshots \`${b.postgresSnapshots.schedule}\`` : ''}`
+      : 'none';
     const offsite = b.offsite ? `s3://${b.offsite.bucket}/${e.name} (${b.offsite.region}) after each snapshot` : 'none (in the cluster only)';
     return `| ${e.name} | ${wal} | ${base} | \`${b.redis.schedule}\`, keeps ${b.redis.retainCount} | ${b.volumeSize} | ${offsite} |`;
   });
-  return ['| environment | PostgreSQL WAL | PostgreSQL base backups (UTC) | Redis snapshots (UTC) | Redis snapshot volume | Redis off-site copy |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| environment | PostgreSQL WAL | PostgreSQL base backups (UTC) | Redis snapshots (UTC) | Redis snapshot volume | Redis off-site copy |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 export function drillTable(envs: readonly Environment[]): string {

@@ -30,7 +30,7 @@ const COMMON = {
 
 const PER_COMPONENT = {
   api: {
-    PORT: "the HTTP port Kong sends /app/v1/ to (the prefix stripped)",
+    PORT: 'the HTTP port Kong sends /app/v1/ to (the prefix stripped)',
     SUPABASE_JWT_SECRET: "the HS256 secret of Supabase Auth's access tokens",
   },
   worker: { RPC_URLS: 'comma-separated URLs of the blockchain JSON-RPC endpoints the worker may call (a job naming another is refused)' },
@@ -136,7 +136,8 @@ export function loadConfig<C extends Component>(component: C, env: NodeJS.Proces
   };
 
   const declared = get('APP_COMPONENT');
-  if (declared !== '' && declared !== component) problems.push(`APP_COMPONENT=${declared}, but this is the ${component} entry point: the pod runs the wrong image`);
+  if (declared !== '' && declared !== component)
+    problems.push(`APP_COMPONENT=${declared}, but this is the ${component} entry point: the pod runs the wrong image`);
   const level = get('LOG_LEVEL');
   if (level !== '' && !['debug', 'info', 'warn', 'error'].includes(level)) problems.push(`LOG_LEVEL=${level} is not debug, info, warn or error`);
 
@@ -225,7 +226,8 @@ function databaseEndpoint(name: string, text: string, problems: string[]): Datab
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') problems.push(`${name} is not a postgres:// URL`);
   const sslmode = url.searchParams.get('sslmode') ?? 'verify-full';
-  if (!['disable', 'require', 'verify-ca', 'verify-full'].includes(sslmode)) problems.push(`${name}: sslmode=${sslmode} is not disable, require, verify-ca or verify-full`);
+  if (!['disable', 'require', 'verify-ca', 'verify-full'].includes(sslmode))
+    problems.push(`${name}: sslmode=${sslmode} is not disable, require, verify-ca or verify-full`);
   const sslrootcert = url.searchParams.get('sslrootcert') ?? undefined;
   if ((sslmode === 'verify-full' || sslmode === 'verify-ca') && !sslrootcert) problems.push(`${name}: sslmode=${sslmode} needs sslrootcert (the CA file)`);
   return {

@@ -31,7 +31,12 @@ export interface HttpMetrics {
 }
 
 export function httpMetrics(registry: Registry): HttpMetrics {
-  const requests = new Counter({ name: HTTP_REQUESTS, help: 'Requests answered, by method, route pattern and status code.', labelNames: HTTP_REQUEST_LABELS, registers: [registry] });
+  const requests = new Counter({
+    name: HTTP_REQUESTS,
+    help: 'Requests answered, by method, route pattern and status code.',
+    labelNames: HTTP_REQUEST_LABELS,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: HTTP_DURATION,
     help: 'Time from the request to the response, seconds, by method and route pattern.',
@@ -73,12 +78,23 @@ export function workerMetrics(registry: Registry, queueDepth: () => Promise<numb
       }
     },
   });
-  const jobs = new Counter({ name: WORKER_METRICS.jobs, help: 'Jobs finished, by kind and outcome (succeeded, failed, duplicate, rejected).', labelNames: ['kind', 'outcome'], registers: [registry] });
+  const jobs = new Counter({
+    name: WORKER_METRICS.jobs,
+    help: 'Jobs finished, by kind and outcome (succeeded, failed, duplicate, rejected).',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
   // Each kind's failures start at 0, so that rate() sees the first failure (WorkerJobsFailing).
   for (const kind of JOB_KINDS) for (const outcome of ['succeeded', 'failed']) jobs.labels(kind, outcome).inc(0);
   return {
     jobs,
-    duration: new Histogram({ name: WORKER_METRICS.jobDuration, help: 'Time a job took, seconds.', labelNames: ['kind'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
+    duration: new Histogram({
+      name: WORKER_METRICS.jobDuration,
+      help: 'Time a job took, seconds.',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
     inFlight: new Gauge({ name: WORKER_METRICS.inFlight, help: 'Jobs this worker is working on.', registers: [registry] }),
   };
 }
@@ -91,8 +107,18 @@ export interface SchedulerMetrics {
 
 export function schedulerMetrics(registry: Registry): SchedulerMetrics {
   return {
-    lastRun: new Gauge({ name: SCHEDULER_METRICS.lastRun, help: 'When each schedule last enqueued all its jobs, Unix seconds.', labelNames: ['schedule'], registers: [registry] }),
-    runs: new Counter({ name: SCHEDULER_METRICS.runs, help: 'Runs of each schedule, by outcome (enqueued, duplicate, not_durable, failed).', labelNames: ['schedule', 'outcome'], registers: [registry] }),
+    lastRun: new Gauge({
+      name: SCHEDULER_METRICS.lastRun,
+      help: 'When each schedule last enqueued all its jobs, Unix seconds.',
+      labelNames: ['schedule'],
+      registers: [registry],
+    }),
+    runs: new Counter({
+      name: SCHEDULER_METRICS.runs,
+      help: 'Runs of each schedule, by outcome (enqueued, duplicate, not_durable, failed).',
+      labelNames: ['schedule', 'outcome'],
+      registers: [registry],
+    }),
     leader: new Gauge({ name: SCHEDULER_METRICS.leader, help: '1 while this scheduler holds the lease and runs the schedules.', registers: [registry] }),
   };
 }
@@ -113,12 +139,18 @@ export function startMetricsServer(port: number, registry: Registry, health: Hea
     };
     if (req.method !== 'GET') return send(405, 'method not allowed\n');
     if (path === METRICS_PATH) {
-      registry.metrics().then((text) => send(200, text, registry.contentType), (err: unknown) => send(500, `${String(err)}\n`));
+      registry.metrics().then(
+        (text) => send(200, text, registry.contentType),
+        (err: unknown) => send(500, `${String(err)}\n`),
+      );
     } else if (path === HEALTH_PATH) {
       if (health.live()) send(200, 'ok\n');
       else send(500, 'stuck\n');
     } else if (path === READY_PATH) {
-      health.ready().then(() => send(200, 'ready\n'), (err: unknown) => send(503, `not ready: ${err instanceof Error ? err.message : String(err)}\n`));
+      health.ready().then(
+        () => send(200, 'ready\n'),
+        (err: unknown) => send(503, `not ready: ${err instanceof Error ? err.message : String(err)}\n`),
+      );
     } else {
       send(404, 'not found\n');
     }

@@ -73,7 +73,9 @@ CREATE TABLE defi.scheduler_leases (
 export async function migrate(pool: Pool, log: Logger): Promise<number[]> {
   return transaction(pool, 'write', async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('defi.schema_migrations'))");
-    await client.query('CREATE TABLE IF NOT EXISTS defi.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS defi.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const done = new Set((await client.query<{ version: number }>('SELECT version FROM defi.schema_migrations')).rows.map((r) => r.version));
     const applied: number[] = [];
     for (const m of MIGRATIONS) {

@@ -19,7 +19,8 @@ export interface Position {
   opened_at: string;
 }
 
-const COLUMNS = "id, owner_id, chain, protocol, asset, amount::text AS amount, to_char(opened_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS opened_at";
+const COLUMNS =
+  'id, owner_id, chain, protocol, asset, amount::text AS amount, to_char(opened_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS opened_at';
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
 const positionSchema = {
@@ -83,8 +84,13 @@ function routes(app: FastifyInstance, pools: Pools, callerOf: (request: FastifyR
     },
     async (request) => {
       const caller = callerOf(request);
-      const rows = await asUser(pools.read, caller.sub, 'read', async (c) =>
-        (await c.query<Position>(`SELECT ${COLUMNS} FROM defi.positions ORDER BY opened_at DESC, id DESC LIMIT $1`, [Number(request.query.limit ?? 50)])).rows,
+      const rows = await asUser(
+        pools.read,
+        caller.sub,
+        'read',
+        async (c) =>
+          (await c.query<Position>(`SELECT ${COLUMNS} FROM defi.positions ORDER BY opened_at DESC, id DESC LIMIT $1`, [Number(request.query.limit ?? 50)]))
+            .rows,
       );
       return { positions: rows };
     },
@@ -96,9 +102,19 @@ function routes(app: FastifyInstance, pools: Pools, callerOf: (request: FastifyR
     async (request, reply) => {
       const caller = callerOf(request);
       const { chain, protocol, asset, amount } = request.body;
-      const row = await asUser(pools.write, caller.sub, 'write', async (c) =>
-        (await c.query<Position>(`INSERT INTO defi.positions (chain, protocol, asset, amount) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [chain, protocol, asset, amount]))
-          .rows[0]!,
+      const row = await asUser(
+        pools.write,
+        caller.sub,
+        'write',
+        async (c) =>
+          (
+            await c.query<Position>(`INSERT INTO defi.positions (chain, protocol, asset, amount) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [
+              chain,
+              protocol,
+              asset,
+              amount,
+            ])
+          ).rows[0]!,
       );
       return reply.code(201).header('location', `positions/${row.id}`).send(row);
     },
@@ -107,7 +123,12 @@ function routes(app: FastifyInstance, pools: Pools, callerOf: (request: FastifyR
   app.get<{ Params: { id: string } }>('/positions/:id', { schema: { params: byId, response: { 200: positionSchema } } }, async (request, reply) => {
     const caller = callerOf(request);
     const find = (pool: Pools['read']) =>
-      asUser(pool, caller.sub, 'read', async (c) => (await c.query<Position>(`SELECT ${COLUMNS} FROM defi.positions WHERE id = $1`, [request.params.id])).rows[0]);
+      asUser(
+        pool,
+        caller.sub,
+        'read',
+        async (c) => (await c.query<Position>(`SELECT ${COLUMNS} FROM defi.positions WHERE id = $1`, [request.params.id])).rows[0],
+      );
     const row = (await find(pools.read)) ?? (await find(pools.write));
     if (!row) return reply.code(404).send({ error: 'no such position' });
     return row;
@@ -115,7 +136,12 @@ function routes(app: FastifyInstance, pools: Pools, callerOf: (request: FastifyR
 
   app.delete<{ Params: { id: string } }>('/positions/:id', { schema: { params: byId } }, async (request, reply) => {
     const caller = callerOf(request);
-    const deleted = await asUser(pools.write, caller.sub, 'write', async (c) => (await c.query('DELETE FROM defi.positions WHERE id = $1', [request.params.id])).rowCount ?? 0);
+    const deleted = await asUser(
+      pools.write,
+      caller.sub,
+      'write',
+      async (c) => (await c.query('DELETE FROM defi.positions WHERE id = $1', [request.params.id])).rowCount ?? 0,
+    );
     if (deleted === 0) return reply.code(404).send({ error: 'no such position' });
     return reply.code(204).send();
   });

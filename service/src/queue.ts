@@ -87,8 +87,7 @@ function parse(entry: Entry): Delivery | undefined {
 /** The next new job for `consumer`, waiting up to `blockMs` (on a connection used for nothing else). */
 export async function nextJob(redis: Redis, consumer: string, blockMs: number): Promise<Delivery | undefined> {
   const reply = (await redis.xreadgroup('GROUP', QUEUE.group, consumer, 'COUNT', '1', 'BLOCK', String(blockMs), 'STREAMS', QUEUE.stream, '>')) as
-    | [string, Entry[]][]
-    | null;
+    [string, Entry[]][] | null;
   const entry = reply?.[0]?.[1]?.[0];
   return entry ? parse(entry) : undefined;
 }

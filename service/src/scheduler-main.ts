@@ -118,7 +118,16 @@ async function acquire(pools: Pools, holder: string): Promise<boolean> {
 }
 
 /** Enqueues one period's jobs; true when all of them are queued (durably, with replicas). */
-async function runSchedule(schedule: Schedule, start: number, endpoints: number, redis: Redis, replicas: number, metrics: SchedulerMetrics, log: Logger, signal: AbortSignal): Promise<boolean> {
+async function runSchedule(
+  schedule: Schedule,
+  start: number,
+  endpoints: number,
+  redis: Redis,
+  replicas: number,
+  metrics: SchedulerMetrics,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<boolean> {
   const giveUpAt = Date.now() + RETRY_FOR_MS;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -44,7 +44,6 @@ export function startTelemetry(config: Config): Telemetry {
   });
   sdk.start();
   return {
-    shutdown: (timeoutMs) =>
-      Promise.race([sdk.shutdown().catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]),
+    shutdown: (timeoutMs) => Promise.race([sdk.shutdown().catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]),
   };
 }

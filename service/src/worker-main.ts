@@ -137,7 +137,11 @@ async function run(job: Delivery, config: WorkerConfig, pools: Pools): Promise<O
 
 async function record(pools: Pools, job: Delivery, outcome: Outcome, work: (c: Client) => Promise<void>): Promise<Outcome> {
   return transaction(pools.write, 'write', async (c) => {
-    const fresh = await c.query('INSERT INTO defi.job_runs (job_id, kind, outcome) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING', [job.id, job.kind, outcome]);
+    const fresh = await c.query('INSERT INTO defi.job_runs (job_id, kind, outcome) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING', [
+      job.id,
+      job.kind,
+      outcome,
+    ]);
     if (fresh.rowCount === 0) return 'duplicate';
     await work(c);
     return outcome;

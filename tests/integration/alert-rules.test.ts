@@ -75,7 +75,10 @@ interface TestFile {
  * promtool test. Cases that span days step coarser and get files of their own.
  */
 function promtoolTests(ctx: RuleContext, ruleFilePaths: Record<string, string>): TestFile[] {
-  const files = new Map<string, { rule_files: string[]; evaluation_interval: string; tests: Map<string, { names: string[]; series: readonly Series[]; alerts: object[]; exprs: object[] }> }>();
+  const files = new Map<
+    string,
+    { rule_files: string[]; evaluation_interval: string; tests: Map<string, { names: string[]; series: readonly Series[]; alerts: object[]; exprs: object[] }> }
+  >();
   for (const g of ruleGroups(ctx)) {
     for (const c of g.rules.flatMap((r) => (isAlert(r) ? alertCases(ctx, r) : recordingCases(r)))) {
       const fileKey = `${g.name} ${c.evaluationInterval}`;
@@ -105,7 +108,9 @@ function promtoolTests(ctx: RuleContext, ruleFilePaths: Record<string, string>):
 /** The context the environment's rules are built with; the chart picks the runbook address, read back here. */
 function contextOf(env: string, shipped: Record<string, string>): RuleContext {
   const input = environment(env);
-  const watchdog = (parse(shipped['platform.rules.yaml']!) as { groups: { rules: { alert?: string; annotations?: { runbook_url: string } }[] }[] }).groups[0]!.rules.find((r) => r.alert === 'Watchdog')!;
+  const watchdog = (
+    parse(shipped['platform.rules.yaml']!) as { groups: { rules: { alert?: string; annotations?: { runbook_url: string } }[] }[] }
+  ).groups[0]!.rules.find((r) => r.alert === 'Watchdog')!;
   const url = watchdog.annotations!.runbook_url;
   expect(url.endsWith('/Watchdog.md'), url).toBe(true);
   const ns = (base: string) => prefixed(input.namespacePrefix, base);
@@ -169,7 +174,9 @@ describeNeeding([program('promtool', 'prometheus')], 'alert and recording rules 
     const paths = writeRules('broken', ruleFiles(DOC_RULE_CONTEXT));
     const testFile = promtoolTests(DOC_RULE_CONTEXT, paths).find((f) => f.rule_files[0] === paths.platform && f.evaluation_interval === SAMPLE_INTERVAL)!;
     const targetDown = testFile.tests.find((t) => t.name.split('; ').includes('TargetDown fires #1'))!;
-    const firing = (targetDown.alert_rule_test as { alertname: string; exp_alerts: { exp_labels: Record<string, string> }[] }[]).find((t) => t.alertname === 'TargetDown' && t.exp_alerts.length > 0)!;
+    const firing = (targetDown.alert_rule_test as { alertname: string; exp_alerts: { exp_labels: Record<string, string> }[] }[]).find(
+      (t) => t.alertname === 'TargetDown' && t.exp_alerts.length > 0,
+    )!;
     firing.exp_alerts[0]!.exp_labels.job = 'redis';
     const testPath = join(dir, 'broken-tests.yaml');
     writeFileSync(testPath, stringify({ ...testFile, tests: [targetDown] }, { lineWidth: 0 }));

@@ -13,11 +13,22 @@ import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { configMapData, environment } from '../helpers';
 import { describeNeeding, program } from './tools';
 
-
 const CASES: { alert: string; labels: string[]; expect: string[] }[] = [
-  { alert: 'a critical database alert', labels: ['alertname=PostgreSQLDown', 'severity=critical', 'team=database', 'namespace=supabase'], expect: [RECEIVERS.page, RECEIVERS.database] },
-  { alert: 'a critical platform alert', labels: ['alertname=KubePersistentVolumeFillingUp', 'severity=critical', 'team=platform', 'namespace=supabase'], expect: [RECEIVERS.page, RECEIVERS.platform] },
-  { alert: 'a database warning', labels: ['alertname=PostgresLongRunningTransaction', 'severity=warning', 'team=database', 'namespace=supabase'], expect: [RECEIVERS.database] },
+  {
+    alert: 'a critical database alert',
+    labels: ['alertname=PostgreSQLDown', 'severity=critical', 'team=database', 'namespace=supabase'],
+    expect: [RECEIVERS.page, RECEIVERS.database],
+  },
+  {
+    alert: 'a critical platform alert',
+    labels: ['alertname=KubePersistentVolumeFillingUp', 'severity=critical', 'team=platform', 'namespace=supabase'],
+    expect: [RECEIVERS.page, RECEIVERS.platform],
+  },
+  {
+    alert: 'a database warning',
+    labels: ['alertname=PostgresLongRunningTransaction', 'severity=warning', 'team=database', 'namespace=supabase'],
+    expect: [RECEIVERS.database],
+  },
   { alert: 'a platform warning', labels: ['alertname=KubePodCrashLooping', 'severity=warning', 'team=app', 'namespace=app'], expect: [RECEIVERS.platform] },
   { alert: 'an info alert', labels: ['alertname=CPUThrottlingHigh', 'severity=info', 'team=platform'], expect: [RECEIVERS.none] },
   { alert: 'the Watchdog', labels: ['alertname=Watchdog', 'severity=info', 'team=platform'], expect: [RECEIVERS.watchdog] },
@@ -50,23 +61,41 @@ describeNeeding([program('amtool', 'prometheus-alertmanager')], 'Alertmanager co
     if (!sends) return;
 
     it(`${env}: a wrong expectation fails (the routing test can fail)`, () => {
-      const routed = amtool(['config', 'routes', 'test', `--config.file=${file}`, '--verify.receivers=platform', 'alertname=PostgreSQLDown', 'severity=critical', 'team=database']);
+      const routed = amtool([
+        'config',
+        'routes',
+        'test',
+        `--config.file=${file}`,
+        '--verify.receivers=platform',
+        'alertname=PostgreSQLDown',
+        'severity=critical',
+        'team=database',
+      ]);
       expect(routed.status).not.toBe(0);
     });
 
     it(`${env}: critical inhibits the warning of the same alert and of the same job, never the reverse`, () => {
       const config = parse(text) as { inhibit_rules: { source_matchers: string[]; target_matchers: string[]; equal: string[] }[] };
-      const critToWarn = config.inhibit_rules.filter((r) => r.source_matchers.includes('severity="critical"') && r.target_matchers.includes('severity="warning"'));
+      const critToWarn = config.inhibit_rules.filter(
+        (r) => r.source_matchers.includes('severity="critical"') && r.target_matchers.includes('severity="warning"'),
+      );
       expect(critToWarn.map((r) => r.equal)).toEqual([
         ['alertname', 'namespace'],
         ['namespace', 'job'],
       ]);
-      expect(config.inhibit_rules.some((r) => r.source_matchers.includes('severity="warning"') && r.target_matchers.includes('severity="critical"'))).toBe(false);
+      expect(config.inhibit_rules.some((r) => r.source_matchers.includes('severity="warning"') && r.target_matchers.includes('severity="critical"'))).toBe(
+        false,
+      );
     });
   }
 
   it('pages through PagerDuty only where the environment has it, with the key from a file', () => {
-    const receivers = (env: string) => (parse(configMapData(env, 'alertmanager-config')['alertmanager.yml']!) as { receivers: { name: string; pagerduty_configs?: { routing_key_file: string }[] }[] }).receivers;
+    const receivers = (env: string) =>
+      (
+        parse(configMapData(env, 'alertmanager-config')['alertmanager.yml']!) as {
+          receivers: { name: string; pagerduty_configs?: { routing_key_file: string }[] }[];
+        }
+      ).receivers;
     expect(receivers('production').find((r) => r.name === RECEIVERS.page)!.pagerduty_configs![0]!.routing_key_file).toMatch(/^\/etc\/alertmanager\/secrets\//);
     expect(receivers('dev').find((r) => r.name === RECEIVERS.page)!.pagerduty_configs).toBeUndefined();
   });

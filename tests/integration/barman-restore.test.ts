@@ -111,7 +111,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tail = (path: string, lines = 30) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`);
 const SEGMENT = 16 * 2 ** 20;
 const segno = (name: string) => parseInt(name.slice(8, 16), 16) * 256 + parseInt(name.slice(16, 24), 16);
-const segName = (tli: string, n: number) => `${tli}${Math.floor(n / 256).toString(16).toUpperCase().padStart(8, '0')}${(n % 256).toString(16).toUpperCase().padStart(8, '0')}`;
+const segName = (tli: string, n: number) =>
+  `${tli}${Math.floor(n / 256)
+    .toString(16)
+    .toUpperCase()
+    .padStart(8, '0')}${(n % 256).toString(16).toUpperCase().padStart(8, '0')}`;
 /** A value for postgresql.conf. */
 const confString = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
@@ -123,16 +127,51 @@ describe('the Barman Cloud Plugin 0.14.0 command lines (s3-server.ts)', () => {
     endpointURL: 'https://s3.example.com',
     s3Credentials: {},
     tags: { b: '2', a: '1' },
-    wal: { compression: 'gzip', encryption: 'AES256', maxParallel: 8, archiveAdditionalCommandArgs: ['--gzip', '--read-timeout=30'], restoreAdditionalCommandArgs: ['--read-timeout=30'] },
-    data: { compression: 'bzip2', encryption: 'aws:kms', jobs: 4, immediateCheckpoint: true, additionalCommandArgs: ['--max-archive-size=10GB'], restoreAdditionalCommandArgs: ['--read-timeout=30'] },
+    wal: {
+      compression: 'gzip',
+      encryption: 'AES256',
+      maxParallel: 8,
+      archiveAdditionalCommandArgs: ['--gzip', '--read-timeout=30'],
+      restoreAdditionalCommandArgs: ['--read-timeout=30'],
+    },
+    data: {
+      compression: 'bzip2',
+      encryption: 'aws:kms',
+      jobs: 4,
+      immediateCheckpoint: true,
+      additionalCommandArgs: ['--max-archive-size=10GB'],
+      restoreAdditionalCommandArgs: ['--read-timeout=30'],
+    },
   };
 
   it('barman-cloud-wal-archive: BarmanCloudWalArchiveOptions', () => {
-    expect(walArchiveOptions(sample, 'pg')).toEqual(['--gzip', '-e', 'AES256', '--read-timeout=30', '--endpoint-url', 'https://s3.example.com', '--tags', 'a,1', 'b,2', '--cloud-provider', 'aws-s3', 's3://bucket/path', 'pg']);
+    expect(walArchiveOptions(sample, 'pg')).toEqual([
+      '--gzip',
+      '-e',
+      'AES256',
+      '--read-timeout=30',
+      '--endpoint-url',
+      'https://s3.example.com',
+      '--tags',
+      'a,1',
+      'b,2',
+      '--cloud-provider',
+      'aws-s3',
+      's3://bucket/path',
+      'pg',
+    ]);
   });
 
   it('barman-cloud-wal-restore: CloudWalRestoreOptions', () => {
-    expect(walRestoreOptions(sample, 'pg')).toEqual(['--endpoint-url', 'https://s3.example.com', '--cloud-provider', 'aws-s3', 's3://bucket/path', 'pg', '--read-timeout=30']);
+    expect(walRestoreOptions(sample, 'pg')).toEqual([
+      '--endpoint-url',
+      'https://s3.example.com',
+      '--cloud-provider',
+      'aws-s3',
+      's3://bucket/path',
+      'pg',
+      '--read-timeout=30',
+    ]);
   });
 
   it('barman-cloud-backup: GetBarmanCloudBackupOptions', () => {
@@ -156,7 +195,8 @@ describe('the Barman Cloud Plugin 0.14.0 command lines (s3-server.ts)', () => {
 });
 
 describeNeeding([program('bash', 'bash')], 'verify-recovery.sh inputs', () => {
-  const verify = (env: NodeJS.ProcessEnv) => spawnSync('bash', ['-c', verifyScript()], { encoding: 'utf8', env: { ...process.env, PGHOST: '/nonexistent', ...env } });
+  const verify = (env: NodeJS.ProcessEnv) =>
+    spawnSync('bash', ['-c', verifyScript()], { encoding: 'utf8', env: { ...process.env, PGHOST: '/nonexistent', ...env } });
 
   it.each([
     [{ RECOVERY_TARGET: '' }, /RECOVERY_TARGET must be latest, an RFC 3339 time/],
@@ -348,7 +388,25 @@ describeNeeding(
     const walObject = (serverName: string, segment: string) => remote(serverName, 'wals', segment.slice(0, 16), `${segment}.gz`);
 
     const psql = (server: Server, sql: string) =>
-      must(`psql on ${server.name}`, run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', sql])).trim();
+      must(
+        `psql on ${server.name}`,
+        run(OS_USER, `${BIN}/psql`, [
+          '-X',
+          '-At',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-h',
+          server.socketDir,
+          '-p',
+          String(server.port),
+          '-U',
+          'postgres',
+          '-d',
+          'postgres',
+          '-c',
+          sql,
+        ]),
+      ).trim();
 
     async function until(what: () => string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
@@ -379,7 +437,19 @@ describeNeeding(
      */
     async function initPrimary(name: string, archiveCommand: string): Promise<Server> {
       const data = join(dir(name), 'data');
-      must('initdb', run(OS_USER, `${BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=trust', '--encoding=UTF8', '--locale=C.UTF-8', ...(store.dataChecksums ? ['--data-checksums'] : [])]));
+      must(
+        'initdb',
+        run(OS_USER, `${BIN}/initdb`, [
+          '-D',
+          data,
+          '-U',
+          'postgres',
+          '--auth-local=trust',
+          '--encoding=UTF8',
+          '--locale=C.UTF-8',
+          ...(store.dataChecksums ? ['--data-checksums'] : []),
+        ]),
+      );
       const walShape = ['wal_level', 'wal_compression', 'wal_log_hints'].filter((p) => store.parameters[p] !== undefined);
       writeFileSync(
         join(data, 'postgresql.conf'),
@@ -401,16 +471,22 @@ log_line_prefix = '%m [%p] '
     }
 
     /** Commits a batch of ROWS_PER_BATCH rows (psql returns once the commit is acknowledged). */
-    const insertBatch = (server: Server, batch: number) => psql(server, `INSERT INTO batches SELECT ${batch}, g, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS_PER_BATCH}) g`);
+    const insertBatch = (server: Server, batch: number) =>
+      psql(server, `INSERT INTO batches SELECT ${batch}, g, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS_PER_BATCH}) g`);
 
     /** The base backup of `primary` to `serverName`, as the plugin takes it. */
     function takeBackup(primary: Server, serverName: string): Backup {
       const name = pluginBackupName();
-      must('barman-cloud-backup', barman('barman-cloud-backup', backupOptions(config, name, serverName), { PGHOST: primary.socketDir, PGPORT: String(primary.port) }));
-      const shown = JSON.parse(must('barman-cloud-backup-show', barman('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, serverName, name]))) as Record<
-        string,
-        { backup_id: string; begin_wal: string; status: string }
-      >;
+      must(
+        'barman-cloud-backup',
+        barman('barman-cloud-backup', backupOptions(config, name, serverName), { PGHOST: primary.socketDir, PGPORT: String(primary.port) }),
+      );
+      const shown = JSON.parse(
+        must(
+          'barman-cloud-backup-show',
+          barman('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, serverName, name]),
+        ),
+      ) as Record<string, { backup_id: string; begin_wal: string; status: string }>;
       const info = Object.values(shown)[0]!;
       expect(info.status).toBe('DONE');
       return { id: info.backup_id, beginWal: info.begin_wal };
@@ -431,7 +507,12 @@ log_line_prefix = '%m [%p] '
      * block's, unless given) into a new PGDATA, recovery from `serverName`'s WAL with `targets`,
      * until it has promoted.
      */
-    async function recover(name: string, serverName: string, targets: Record<string, string> = {}, backup: Backup = { id: backupId, beginWal }): Promise<Server> {
+    async function recover(
+      name: string,
+      serverName: string,
+      targets: Record<string, string> = {},
+      backup: Backup = { id: backupId, beginWal },
+    ): Promise<Server> {
       const pgdata = join(dir(name), 'data');
       must('barman-cloud-restore', await exec('barman-cloud-restore', restoreOptions(config, serverName, backup.id, pgdata), s3!.env));
       chmodSync(pgdata, 0o700);
@@ -457,7 +538,22 @@ log_line_prefix = '%m [%p] '
         () => `${name} to promote (log ${server.log})`,
         () => {
           if (!existsSync(join(pgdata, 'postmaster.pid'))) throw new Error(`${name} stopped during recovery:\n${tail(server.log)}`);
-          return run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-h', server.socketDir, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT pg_is_in_recovery()']).stdout.trim() === 'f';
+          return (
+            run(OS_USER, `${BIN}/psql`, [
+              '-X',
+              '-At',
+              '-h',
+              server.socketDir,
+              '-p',
+              String(server.port),
+              '-U',
+              'postgres',
+              '-d',
+              'postgres',
+              '-c',
+              'SELECT pg_is_in_recovery()',
+            ]).stdout.trim() === 'f'
+          );
         },
       );
       return server;
@@ -468,7 +564,12 @@ log_line_prefix = '%m [%p] '
      * of `serverName`'s WAL (rclone lsf -R), the backup's begin_wal, and for latest the newest
      * segment fetched and decompressed by barman-cloud-wal-restore (unless `newest` is false).
      */
-    function verify(server: Server, serverName: string, target: string, { backup = { id: backupId, beginWal }, newest = true }: { backup?: Backup; newest?: boolean } = {}) {
+    function verify(
+      server: Server,
+      serverName: string,
+      target: string,
+      { backup = { id: backupId, beginWal }, newest = true }: { backup?: Backup; newest?: boolean } = {},
+    ) {
       const folder = dir(server.name, 'verify');
       const listing = join(folder, 'wal-listing');
       const names = rclone(['lsf', '-R', '--fast-list', '--files-only', remote(serverName, 'wals')]);
@@ -491,7 +592,10 @@ log_line_prefix = '%m [%p] '
           .sort()
           .pop()!;
         env.NEWEST_SEGMENT_FILE = join(folder, newest);
-        must(`barman-cloud-wal-restore ${newest}`, barman('barman-cloud-wal-restore', [...walRestoreOptions(config, serverName), newest, env.NEWEST_SEGMENT_FILE]));
+        must(
+          `barman-cloud-wal-restore ${newest}`,
+          barman('barman-cloud-wal-restore', [...walRestoreOptions(config, serverName), newest, env.NEWEST_SEGMENT_FILE]),
+        );
       }
       chownTree(folder, OS_USER);
       const out = run(OS_USER, 'bash', [scriptPath], env);
@@ -554,10 +658,16 @@ log_line_prefix = '%m [%p] '
       };
       for (let batch = 1; batch <= ARCHIVED_BATCHES; batch++) {
         insert(batch);
-        const [time = '', lsn = ''] = psql(primary, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), pg_current_wal_insert_lsn()").split('|');
+        const [time = '', lsn = ''] = psql(
+          primary,
+          'SELECT to_char(clock_timestamp() AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'), pg_current_wal_insert_lsn()',
+        ).split('|');
         const segment = psql(primary, 'SELECT pg_walfile_name(pg_switch_wal())');
         batches.push({ batch, segment, time, lsn });
-        await until(() => `${segment} to be archived (${tail(primary.log, 5)})`, () => archived(segment));
+        await until(
+          () => `${segment} to be archived (${tail(primary.log, 5)})`,
+          () => archived(segment),
+        );
       }
       // Committed, never archived: archive_timeout has not passed when the primary dies.
       insert(ARCHIVED_BATCHES + 1);
@@ -609,8 +719,12 @@ log_line_prefix = '%m [%p] '
     });
 
     it("archives with the plugin's options: gzip-compressed WAL and base backup in <destinationPath>/<serverName>", () => {
-      expect(walArchiveOptions(config, store.serverName)).toEqual(expect.arrayContaining(['--endpoint-url', s3!.endpoint, config.destinationPath, store.serverName]));
-      const objects = rclone(['lsf', '-R', '--fast-list', '--files-only', remote(store.serverName)]).split('\n').filter(Boolean);
+      expect(walArchiveOptions(config, store.serverName)).toEqual(
+        expect.arrayContaining(['--endpoint-url', s3!.endpoint, config.destinationPath, store.serverName]),
+      );
+      const objects = rclone(['lsf', '-R', '--fast-list', '--files-only', remote(store.serverName)])
+        .split('\n')
+        .filter(Boolean);
       expect(objects).toContain(`base/${backupId}/backup.info`);
       for (const { segment } of batches) expect(objects).toContain(`wals/${segment.slice(0, 16)}/${segment}${config.wal?.compression === 'gzip' ? '.gz' : ''}`);
       expect(committed).toEqual(new Map(Array.from({ length: ARCHIVED_BATCHES + 2 }, (_, b) => [b, ROWS_PER_BATCH])));
@@ -785,7 +899,10 @@ exec "\${plugin[@]}" "$wal"
       it('the store down: archive_command fails again and again while commits go on; back up, the archiver catches up and a restore has every row', async () => {
         if (!primary || !backup) throw new Error('beforeAll failed');
         const p = primary;
-        await until(() => `the archiver to catch up before the outage (${JSON.stringify(archiver(p))})`, () => caughtUp(p, backup!.beginWal));
+        await until(
+          () => `the archiver to catch up before the outage (${JSON.stringify(archiver(p))})`,
+          () => caughtUp(p, backup!.beginWal),
+        );
         const before = archiver(p);
 
         const downAt = psql(p, 'SELECT now()');
@@ -814,7 +931,10 @@ exec "\${plugin[@]}" "$wal"
         // Traffic after the outage (the primary's own: a commit and a finished segment) wakes the
         // archiver; without any, it would try again within 60 s (PGARCH_AUTOWAKE_INTERVAL).
         const last = commitBatch(p, 5);
-        await until(() => `the archiver to catch up through ${last} (${JSON.stringify(archiver(p))})`, () => caughtUp(p, last));
+        await until(
+          () => `the archiver to catch up through ${last} (${JSON.stringify(archiver(p))})`,
+          () => caughtUp(p, last),
+        );
         const catchUpMs = performance.now() - up;
         for (const segment of [...outage, last]) expect(walObjects(ADVERSITY_SERVER(), segment), segment).toHaveLength(1);
         console.log(
@@ -840,7 +960,10 @@ exec "\${plugin[@]}" "$wal"
         expect(commitBatch(p, 6)).toBe(segment);
 
         // Killed with half the body sent; the proxy then cuts the request to the store.
-        await until(() => `the upload of ${segment} to be killed and cut (${tail(p.log, 5)})`, () => existsSync(join(upload, 'killed')) && proxy!.cut() !== undefined);
+        await until(
+          () => `the upload of ${segment} to be killed and cut (${tail(p.log, 5)})`,
+          () => existsSync(join(upload, 'killed')) && proxy!.cut() !== undefined,
+        );
         expect(readFileSync(join(upload, 'killed'), 'utf8').trim()).toBe('137'); // 128 + SIGKILL
         const cut = proxy.cut()!;
         expect(cut.path).toMatch(new RegExp(`/${segment}\\.gz$`)); // a single PUT, not a multipart upload
@@ -854,7 +977,11 @@ exec "\${plugin[@]}" "$wal"
           () => `s3rver to hold the cut upload (${walObjects(ADVERSITY_SERVER(), segment).join(', ')})`,
           () => walObjects(ADVERSITY_SERVER(), segment).join() === `${segment}.gz;${cut.forwarded}`,
         );
-        const fetched = barman('barman-cloud-wal-restore', [...walRestoreOptions(config, ADVERSITY_SERVER()), segment, join(dir('adversity', 'fetch'), segment)]);
+        const fetched = barman('barman-cloud-wal-restore', [
+          ...walRestoreOptions(config, ADVERSITY_SERVER()),
+          segment,
+          join(dir('adversity', 'fetch'), segment),
+        ]);
         expect(fetched.status, fetched.stderr).not.toBe(0);
         expect(fetched.stderr).toMatch(/Compressed file ended before the end-of-stream marker was reached/);
         const short = await recover('cut-upload', ADVERSITY_SERVER(), {}, backup);
@@ -885,7 +1012,10 @@ exec "\${plugin[@]}" "$wal"
 
         // The retry: the same segment, whole, once.
         writeFileSync(join(upload, 'release'), '');
-        await until(() => `${segment} to be archived on retry (${JSON.stringify(archiver(p))})`, () => caughtUp(p, segment));
+        await until(
+          () => `${segment} to be archived on retry (${JSON.stringify(archiver(p))})`,
+          () => caughtUp(p, segment),
+        );
         const after = archiver(p);
         expect(after.failed - before.failed).toBe(1);
         expect(after.lastFailed).toBe(segment);
@@ -894,11 +1024,17 @@ exec "\${plugin[@]}" "$wal"
         expect(objects[0]).toBe(`${segment}.gz;${cut.length}`);
         const copy = join(dir('adversity', 'fetch'), `${segment}.retried`);
         must(`barman-cloud-wal-restore ${segment}`, barman('barman-cloud-wal-restore', [...walRestoreOptions(config, ADVERSITY_SERVER()), segment, copy]));
-        expect(readFileSync(copy).equals(readFileSync(join(upload, 'original'))), `${segment} in the store equals the file PostgreSQL handed archive_command`).toBe(true);
+        expect(
+          readFileSync(copy).equals(readFileSync(join(upload, 'original'))),
+          `${segment} in the store equals the file PostgreSQL handed archive_command`,
+        ).toBe(true);
 
         // Past it: one more batch, and the restore after the retry (checked by the last test).
         const last = commitBatch(p, 7);
-        await until(() => `${last} to be archived (${JSON.stringify(archiver(p))})`, () => caughtUp(p, last));
+        await until(
+          () => `${last} to be archived (${JSON.stringify(archiver(p))})`,
+          () => caughtUp(p, last),
+        );
         const committed = rows(p);
         process.kill(Number(readFileSync(join(p.data, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
         const recovery = recover('after-retry', ADVERSITY_SERVER(), {}, backup);
@@ -906,14 +1042,18 @@ exec "\${plugin[@]}" "$wal"
         pending.set('after-retry', { recovery, serverName: ADVERSITY_SERVER(), committed });
       }, 90_000);
 
-      it.each(['after-outage', 'after-retry'])('restored to latest %s: every committed row, and verify-recovery.sh passes', async (name) => {
-        const { recovery, serverName, committed } = started(name);
-        const server = await recovery;
-        expect(rows(server)).toEqual(committed);
-        const verified = verify(server, serverName, 'latest', { backup });
-        expect(verified.output).toMatch(/OK: the restore to latest reached/);
-        expect(verified.status, verified.output).toBe(0);
-      }, 90_000);
+      it.each(['after-outage', 'after-retry'])(
+        'restored to latest %s: every committed row, and verify-recovery.sh passes',
+        async (name) => {
+          const { recovery, serverName, committed } = started(name);
+          const server = await recovery;
+          expect(rows(server)).toEqual(committed);
+          const verified = verify(server, serverName, 'latest', { backup });
+          expect(verified.output).toMatch(/OK: the restore to latest reached/);
+          expect(verified.status, verified.output).toBe(0);
+        },
+        90_000,
+      );
     });
   },
 );

@@ -56,7 +56,11 @@ const SLOW = { '0.05': 0, '0.1': 0, '0.25': 50, '0.5': 100, '1': 200, '2.5': 600
 const BAD_STABLE = traffic(STABLE, { ok: 300, errors: 300 }, SLOW);
 
 const SCENARIOS: { name: string; series: { series: string; values: string }[]; expect: Record<string, 'pass' | 'fail' | 'inconclusive'> }[] = [
-  { name: 'healthy canary', series: [...traffic(CANARY, { ok: 597, errors: 3 }, FAST), ...BAD_STABLE], expect: { 'error-ratio': 'pass', 'p95-latency': 'pass' } },
+  {
+    name: 'healthy canary',
+    series: [...traffic(CANARY, { ok: 597, errors: 3 }, FAST), ...BAD_STABLE],
+    expect: { 'error-ratio': 'pass', 'p95-latency': 'pass' },
+  },
   { name: '5% errors', series: [...traffic(CANARY, { ok: 570, errors: 30 }, FAST), ...BAD_STABLE], expect: { 'error-ratio': 'fail', 'p95-latency': 'pass' } },
   { name: 'slow p95', series: [...traffic(CANARY, { ok: 600, errors: 0 }, SLOW), ...BAD_STABLE], expect: { 'error-ratio': 'pass', 'p95-latency': 'fail' } },
   { name: 'no canary data at all', series: BAD_STABLE, expect: { 'error-ratio': 'inconclusive', 'p95-latency': 'inconclusive' } },
@@ -75,7 +79,9 @@ describeNeeding([program('promtool', 'prometheus')], 'canary analysis queries in
 
   for (const env of ENVIRONMENT_NAMES) {
     it(`${env}: a healthy canary passes, 5% errors or a slow p95 fails, no data is never a pass`, () => {
-      const template = objectsOf(env).find((l) => l.object.kind === 'AnalysisTemplate')!.object as unknown as { spec: { args: { name: string }[]; metrics: Metric[] } };
+      const template = objectsOf(env).find((l) => l.object.kind === 'AnalysisTemplate')!.object as unknown as {
+        spec: { args: { name: string }[]; metrics: Metric[] };
+      };
       expect(template.spec.args.map((a) => a.name)).toEqual(['canary-hash']);
       const metrics = template.spec.metrics;
       expect(metrics.map((m) => m.name).sort()).toEqual(['error-ratio', 'p95-latency']);
@@ -125,7 +131,13 @@ describeNeeding([program('promtool', 'prometheus')], 'canary analysis queries in
       stringify({
         rule_files: [rulesFile],
         evaluation_interval: '1m',
-        tests: [{ interval: '1m', input_series: healthy.series, alert_rule_test: [{ eval_time: EVAL, alertname: 'canary_error_ratio_pass', exp_alerts: [{ exp_labels: {} }] }] }],
+        tests: [
+          {
+            interval: '1m',
+            input_series: healthy.series,
+            alert_rule_test: [{ eval_time: EVAL, alertname: 'canary_error_ratio_pass', exp_alerts: [{ exp_labels: {} }] }],
+          },
+        ],
       }),
     );
     const result = spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8' });

@@ -142,7 +142,8 @@ export function synchronousStandbyNamesConfig(cluster: CnpgCluster, state: Insta
   const sync = cluster.spec.postgresql?.synchronous;
   if (!sync) return legacy(cluster, state);
   const method = sync.method.toUpperCase();
-  const cap = (names: string[]) => (sync.maxStandbyNamesFromCluster !== undefined && names.length > sync.maxStandbyNamesFromCluster ? names.slice(0, sync.maxStandbyNamesFromCluster) : names);
+  const cap = (names: string[]) =>
+    sync.maxStandbyNamesFromCluster !== undefined && names.length > sync.maxStandbyNamesFromCluster ? names.slice(0, sync.maxStandbyNamesFromCluster) : names;
 
   if (sync.dataDurability === 'preferred') {
     // explicitSynchronousStandbyNamesDataDurabilityPreferred
@@ -197,7 +198,11 @@ export function synchronousCommit(cluster: CnpgCluster): string {
  * replicas_quorum.go, evaluateQuorumCheckWithStatus: may the operator fail over, given the last
  * configuration the primary published and the instances that are ready and report their status?
  */
-export function failoverQuorumAllows(published: SyncStandbyNamesConfig, primary: string, promotable: readonly string[]): { allowed: boolean; r: number; w: number; n: number } {
+export function failoverQuorumAllows(
+  published: SyncStandbyNamesConfig,
+  primary: string,
+  promotable: readonly string[],
+): { allowed: boolean; r: number; w: number; n: number } {
   // instance_sync.go, updateFailoverQuorumObject: the primary is not in the standby names.
   const nodeSet = new Set(published.standbyNames.filter((name) => name !== primary));
   const w = published.number;

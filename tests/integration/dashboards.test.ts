@@ -131,7 +131,10 @@ describe('PromQL metric-name extractor', () => {
       'histogram_quantile(0.95, sum by (service, le) (rate(kong_request_latency_ms_bucket{service=~"a|b", code!="5{0}"}[5m] offset 1h)))' +
       ' / on (job) group_left (version) max without (pod) (up == bool 1) > 1e3 and ignoring (le) vector(0) or absent(pg_up) unless time() - 1.5';
     expect(metricNames(expr).sort()).toEqual(['kong_request_latency_ms_bucket', 'pg_up', 'up']);
-    expect(metricNames('sum(namespace:container_cpu_usage_seconds:rate5m) * count(ALERTS)').sort()).toEqual(['ALERTS', 'namespace:container_cpu_usage_seconds:rate5m']);
+    expect(metricNames('sum(namespace:container_cpu_usage_seconds:rate5m) * count(ALERTS)').sort()).toEqual([
+      'ALERTS',
+      'namespace:container_cpu_usage_seconds:rate5m',
+    ]);
   });
 
   it('catches a made-up metric among real ones', () => {
@@ -150,11 +153,15 @@ describe('PromQL metric-name extractor', () => {
 });
 
 describe.each(ENVIRONMENT_NAMES)('%s dashboards read only known metrics', (env) => {
-  it('names only catalogue metrics or the platform\'s recording rules', () => {
+  it("names only catalogue metrics or the platform's recording rules", () => {
     const records = recordingRules(env);
     const exprs = shippedDashboards(env).flatMap(expressions);
     expect(exprs.length).toBeGreaterThan(0);
-    const unknown = exprs.flatMap((e) => metricNames(e.expr).filter((n) => !CATALOGUE_METRICS.has(n) && !records.has(n)).map((n) => `${e.where}: ${n}`));
+    const unknown = exprs.flatMap((e) =>
+      metricNames(e.expr)
+        .filter((n) => !CATALOGUE_METRICS.has(n) && !records.has(n))
+        .map((n) => `${e.where}: ${n}`),
+    );
     expect(unknown).toEqual([]);
   });
 });

@@ -14,17 +14,37 @@ const argv = process.argv.slice(2);
 const stdin = argv.includes('-f') ? fs.readFileSync(0, 'utf8') : undefined;
 fs.appendFileSync(path.join(state, 'calls.jsonl'), JSON.stringify({ argv, stdin }) + '\n');
 
-function die(message, code) { process.stderr.write(message + '\n'); process.exit(code === undefined ? 1 : code); }
-function unsupported(why) { die('fake kubectl: unsupported invocation (' + why + '): kubectl ' + argv.join(' '), 2); }
+function die(message, code) {
+  process.stderr.write(message + '\n');
+  process.exit(code === undefined ? 1 : code);
+}
+function unsupported(why) {
+  die('fake kubectl: unsupported invocation (' + why + '): kubectl ' + argv.join(' '), 2);
+}
 const config = fs.existsSync(path.join(state, 'config.json')) ? JSON.parse(fs.readFileSync(path.join(state, 'config.json'), 'utf8')) : {};
 
 // Flags: the values of -n/--namespace, -o/--output, -l/--selector, -f/--filename, --for, --timeout, --wait.
-const VALUE_FLAGS = { '-n': 'namespace', '--namespace': 'namespace', '-o': 'output', '--output': 'output', '-l': 'selector', '--selector': 'selector', '-f': 'filename', '--filename': 'filename', '--for': 'for', '--timeout': 'timeout', '--wait': 'wait' };
+const VALUE_FLAGS = {
+  '-n': 'namespace',
+  '--namespace': 'namespace',
+  '-o': 'output',
+  '--output': 'output',
+  '-l': 'selector',
+  '--selector': 'selector',
+  '-f': 'filename',
+  '--filename': 'filename',
+  '--for': 'for',
+  '--timeout': 'timeout',
+  '--wait': 'wait',
+};
 const flags = {};
 const words = [];
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
-  if (!a.startsWith('-')) { words.push(a); continue; }
+  if (!a.startsWith('-')) {
+    words.push(a);
+    continue;
+  }
   const eq = a.indexOf('=');
   const flag = eq > 0 ? a.slice(0, eq) : a;
   const key = VALUE_FLAGS[flag];
@@ -36,7 +56,12 @@ for (let i = 0; i < argv.length; i++) {
   else unsupported('flag ' + flag + ' without a value');
 }
 const verb = words.shift();
-const allowed = { get: ['namespace', 'output', 'selector'], create: ['namespace', 'filename'], wait: ['namespace', 'for', 'timeout'], delete: ['namespace', 'wait'] }[verb];
+const allowed = {
+  get: ['namespace', 'output', 'selector'],
+  create: ['namespace', 'filename'],
+  wait: ['namespace', 'for', 'timeout'],
+  delete: ['namespace', 'wait'],
+}[verb];
 if (!allowed) unsupported('verb ' + verb);
 for (const key of Object.keys(flags)) if (!allowed.includes(key)) unsupported(key + ' with ' + verb);
 // The job's own namespace is never the right default: the script must always say which.
@@ -44,21 +69,47 @@ if (!flags.namespace) unsupported('no -n: the namespace must be explicit');
 const ns = flags.namespace;
 
 const KINDS = {
-  pvc: 'pvc', persistentvolumeclaim: 'pvc', persistentvolumeclaims: 'pvc',
-  volumesnapshot: 'volumesnapshots', volumesnapshots: 'volumesnapshots', 'volumesnapshot.snapshot.storage.k8s.io': 'volumesnapshots', 'volumesnapshots.snapshot.storage.k8s.io': 'volumesnapshots',
+  pvc: 'pvc',
+  persistentvolumeclaim: 'pvc',
+  persistentvolumeclaims: 'pvc',
+  volumesnapshot: 'volumesnapshots',
+  volumesnapshots: 'volumesnapshots',
+  'volumesnapshot.snapshot.storage.k8s.io': 'volumesnapshots',
+  'volumesnapshots.snapshot.storage.k8s.io': 'volumesnapshots',
 };
 const PLURAL = { pvc: 'persistentvolumeclaims', volumesnapshots: 'volumesnapshots.snapshot.storage.k8s.io' };
 const SINGULAR = { pvc: 'persistentvolumeclaim', volumesnapshots: 'volumesnapshot.snapshot.storage.k8s.io' };
-function kindOf(word) { const k = KINDS[word]; if (!k) unsupported('resource ' + word); return k; }
-function file(kind, name) { return path.join(state, kind, ns, name + '.json'); }
-function read(kind, name) { const f = file(kind, name); return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined; }
-function write(kind, obj) { fs.mkdirSync(path.join(state, kind, ns), { recursive: true }); fs.writeFileSync(file(kind, obj.metadata.name), JSON.stringify(obj, null, 2)); }
-function notFound(kind, name) { die('Error from server (NotFound): ' + PLURAL[kind] + ' "' + name + '" not found'); }
+function kindOf(word) {
+  const k = KINDS[word];
+  if (!k) unsupported('resource ' + word);
+  return k;
+}
+function file(kind, name) {
+  return path.join(state, kind, ns, name + '.json');
+}
+function read(kind, name) {
+  const f = file(kind, name);
+  return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined;
+}
+function write(kind, obj) {
+  fs.mkdirSync(path.join(state, kind, ns), { recursive: true });
+  fs.writeFileSync(file(kind, obj.metadata.name), JSON.stringify(obj, null, 2));
+}
+function notFound(kind, name) {
+  die('Error from server (NotFound): ' + PLURAL[kind] + ' "' + name + '" not found');
+}
 function list(kind) {
   const dir = path.join(state, kind, ns);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).sort().map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))) : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .sort()
+        .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')))
+    : [];
 }
-function now() { return new Date().toISOString().replace(/\.\d+Z$/, 'Z'); }
+function now() {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
 
 // kubectl's JSONPath, the part the script uses: {.a.b} fields, {"..."} literals, {range .items[*]}..{end}.
 // Missing fields print as nothing (kubectl's --allow-missing-template-keys=true default).
@@ -94,7 +145,8 @@ function render(toks, obj) {
       for (const k of t.field) v = v !== null && typeof v === 'object' ? v[k] : undefined;
       if (v !== undefined && v !== null) out += typeof v === 'object' ? JSON.stringify(v) : String(v);
     } else if (t.range) {
-      let depth = 1, j = i + 1;
+      let depth = 1,
+        j = i + 1;
       for (; j < toks.length && depth > 0; j++) depth += toks[j].range ? 1 : toks[j].end ? -1 : 0;
       if (depth !== 0) unsupported('{range} without {end}');
       if (!Array.isArray(obj.items)) unsupported('{range .items[*]} on a single object');
@@ -134,9 +186,19 @@ if (verb === 'get') {
   const docs = YAML.parseAllDocuments(stdin).map((d) => d.toJS());
   if (docs.length !== 1) unsupported('create with ' + docs.length + ' documents');
   const obj = docs[0];
-  if (!obj || obj.apiVersion !== 'snapshot.storage.k8s.io/v1' || obj.kind !== 'VolumeSnapshot') unsupported('create of something other than a snapshot.storage.k8s.io/v1 VolumeSnapshot');
+  if (!obj || obj.apiVersion !== 'snapshot.storage.k8s.io/v1' || obj.kind !== 'VolumeSnapshot')
+    unsupported('create of something other than a snapshot.storage.k8s.io/v1 VolumeSnapshot');
   const meta = obj.metadata || {};
-  if (meta.namespace !== undefined && meta.namespace !== ns) die('error: the namespace from the provided object "' + meta.namespace + '" does not match the namespace "' + ns + '". You must pass \'--namespace=' + meta.namespace + '\' to perform this operation.');
+  if (meta.namespace !== undefined && meta.namespace !== ns)
+    die(
+      'error: the namespace from the provided object "' +
+        meta.namespace +
+        '" does not match the namespace "' +
+        ns +
+        '". You must pass \'--namespace=' +
+        meta.namespace +
+        "' to perform this operation.",
+    );
   if (typeof meta.name !== 'string') die('error: resource name may not be empty');
   if (read('volumesnapshots', meta.name)) die('Error from server (AlreadyExists): volumesnapshots.snapshot.storage.k8s.io "' + meta.name + '" already exists');
   fs.appendFileSync(path.join(state, 'created.jsonl'), JSON.stringify(obj) + '\n');
@@ -159,7 +221,10 @@ if (verb === 'get') {
     die('error: timed out waiting for the condition on volumesnapshots/' + name);
   }
   if (!(obj.status && obj.status.readyToUse === true)) {
-    write('volumesnapshots', { ...obj, status: { boundVolumeSnapshotContentName: 'snapcontent-' + name, creationTime: now(), readyToUse: true, restoreSize: '1Gi' } });
+    write('volumesnapshots', {
+      ...obj,
+      status: { boundVolumeSnapshotContentName: 'snapcontent-' + name, creationTime: now(), readyToUse: true, restoreSize: '1Gi' },
+    });
   }
   process.stdout.write('volumesnapshot.snapshot.storage.k8s.io/' + name + ' condition met\n');
 } else if (verb === 'delete') {

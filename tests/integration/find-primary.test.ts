@@ -9,7 +9,24 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configMapData } from '../helpers';
 
-const FULL = ['name', 'platform', 'ip', 'redis-1.example', 'port', '6379', 'runid', 'abc', 'flags', 'master', 'config-epoch', '7', 'num-slaves', '2', 'num-other-sentinels', '2'];
+const FULL = [
+  'name',
+  'platform',
+  'ip',
+  'redis-1.example',
+  'port',
+  '6379',
+  'runid',
+  'abc',
+  'flags',
+  'master',
+  'config-epoch',
+  '7',
+  'num-slaves',
+  '2',
+  'num-other-sentinels',
+  '2',
+];
 
 describe('find-primary.sh', () => {
   const dir = mkdtempSync(join(tmpdir(), 'find-primary-'));
@@ -18,7 +35,10 @@ describe('find-primary.sh', () => {
 
   // A redis-cli that prints the given lines for the Sentinel on port 1, and fails for any other.
   const ask = (lines: string[]) => {
-    writeFileSync(join(dir, 'redis-cli'), `#!/bin/sh\ncase " $* " in *" -p 1 "*) printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} ;; *) exit 1 ;; esac\n`);
+    writeFileSync(
+      join(dir, 'redis-cli'),
+      `#!/bin/sh\ncase " $* " in *" -p 1 "*) printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} ;; *) exit 1 ;; esac\n`,
+    );
     chmodSync(join(dir, 'redis-cli'), 0o755);
     return spawnSync('sh', ['-c', `. ${join(dir, 'find-primary.sh')} && primary_from_sentinels`], {
       encoding: 'utf8',

@@ -30,13 +30,22 @@ GRANT EXECUTE ON FUNCTION auth.uid() TO anon, authenticated, service_role;
 `;
 
 describeNeeding(
-  [program(`${BIN}/postgres`, 'postgresql-15'), program(`${BIN}/psql`, 'postgresql-client-15'), packageFile('/usr/share/postgresql/15/extension/pgtap.control', 'pgTAP for PostgreSQL 15', 'postgresql-15-pgtap')],
+  [
+    program(`${BIN}/postgres`, 'postgresql-15'),
+    program(`${BIN}/psql`, 'postgresql-client-15'),
+    packageFile('/usr/share/postgresql/15/extension/pgtap.control', 'pgTAP for PostgreSQL 15', 'postgresql-15-pgtap'),
+  ],
   'the load-test table on PostgreSQL 15',
   () => {
     let root = '';
     let port = 0;
     const psql = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-      run(OS_USER, `${BIN}/psql`, ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'supabase_admin', '-d', 'postgres', ...args], env);
+      run(
+        OS_USER,
+        `${BIN}/psql`,
+        ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'supabase_admin', '-d', 'postgres', ...args],
+        env,
+      );
 
     beforeAll(async () => {
       root = tempDirFor(OS_USER, 'pg-loadtest-');
@@ -54,7 +63,22 @@ describeNeeding(
       const start = run(OS_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'data'), '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
       expect(start.status, `${start.stdout}${start.stderr}`).toBe(0);
       // The operator's superuser creates the managed roles (supabase_admin among them).
-      const roles = run(OS_USER, `${BIN}/psql`, ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-q', '-f', join(root, 'roles.sql')]);
+      const roles = run(OS_USER, `${BIN}/psql`, [
+        '-X',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-q',
+        '-f',
+        join(root, 'roles.sql'),
+      ]);
       expect(roles.status, roles.stderr).toBe(0);
       const init = psql(['-q', '-f', join(root, 'init.sql')]);
       expect(init.status, init.stderr).toBe(0);

@@ -60,6 +60,9 @@ export function expectTapPasses(tap: SpawnSyncReturns<string>): void {
   expect(tap.status, tap.stderr).toBe(0);
   const plan = /^1\.\.(\d+)$/m.exec(tap.stdout);
   expect(plan, tap.stdout).not.toBeNull();
-  expect(tap.stdout.split('\n').filter((l) => l.startsWith('not ok')), tap.stdout).toEqual([]);
+  expect(
+    tap.stdout.split('\n').filter((l) => l.startsWith('not ok')),
+    tap.stdout,
+  ).toEqual([]);
   expect(tap.stdout.split('\n').filter((l) => /^ok \d+/.test(l))).toHaveLength(Number(plan![1]));
 }

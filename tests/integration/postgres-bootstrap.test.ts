@@ -40,7 +40,13 @@ interface Cluster {
 }
 
 describeNeeding(
-  [program(`${BIN}/postgres`, 'postgresql-15'), program(`${BIN}/psql`, 'postgresql-client-15'), program(`${BIN}/pg_dumpall`, 'postgresql-client-15'), program('bash', 'bash'), program('sha256sum', 'coreutils')],
+  [
+    program(`${BIN}/postgres`, 'postgresql-15'),
+    program(`${BIN}/psql`, 'postgresql-client-15'),
+    program(`${BIN}/pg_dumpall`, 'postgresql-client-15'),
+    program('bash', 'bash'),
+    program('sha256sum', 'coreutils'),
+  ],
   'bootstrap-supabase.sh against PostgreSQL 15 as CloudNativePG leaves it',
   () => {
     let work = '';
@@ -51,7 +57,17 @@ describeNeeding(
     beforeAll(() => {
       work = tempDirFor(OS_USER, 'pg-bootstrap-');
       template = join(work, 'template');
-      const init = run(OS_USER, `${BIN}/initdb`, ['-D', template, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync']);
+      const init = run(OS_USER, `${BIN}/initdb`, [
+        '-D',
+        template,
+        '-U',
+        'postgres',
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C.UTF-8',
+        '--no-sync',
+      ]);
       expect(init.status, init.stderr).toBe(0);
       // No autovacuum: an ANALYZE would write, and the "second run writes nothing" case counts transactions.
       writeFileSync(join(template, 'postgresql.auto.conf'), "listen_addresses = '127.0.0.1'\nautovacuum = off\nfsync = off\nshared_buffers = 16MB\n");
@@ -72,11 +88,17 @@ describeNeeding(
      */
     function psql(c: Cluster, sql: string, as: 'supabase_admin' | 'postgres' = 'supabase_admin'): string {
       const where = as === 'postgres' ? ['-h', c.socketDir, '-U', 'postgres'] : ['-h', '127.0.0.1', '-U', 'supabase_admin'];
-      const out = run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-v', 'ON_ERROR_STOP=1', ...where, '-p', String(c.port), '-d', 'postgres', '-c', sql], { PGPASSWORD: ADMIN_PASSWORD, PGSSLMODE: 'disable' });
+      const out = run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-v', 'ON_ERROR_STOP=1', ...where, '-p', String(c.port), '-d', 'postgres', '-c', sql], {
+        PGPASSWORD: ADMIN_PASSWORD,
+        PGSSLMODE: 'disable',
+      });
       if (out.status !== 0) throw new Error(`psql on ${c.name} failed: ${out.stderr}\n${sql}`);
       return out.stdout.trim();
     }
-    const rows = (c: Cluster, sql: string) => psql(c, sql).split('\n').filter((l) => l !== '');
+    const rows = (c: Cluster, sql: string) =>
+      psql(c, sql)
+        .split('\n')
+        .filter((l) => l !== '');
 
     /**
      * A running cluster as the operator leaves it (managed roles with passwords), `setup` SQL run
@@ -90,7 +112,18 @@ describeNeeding(
       cpSync(FIXTURES, c.db, { recursive: true });
       for (const [path, content] of Object.entries(files)) writeFileSync(join(c.db, path), content);
       chownTree(dir, OS_USER);
-      const start = run(OS_USER, `${BIN}/pg_ctl`, ['-D', c.data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', `-p ${c.port} -c unix_socket_directories=${c.socketDir}`, 'start']);
+      const start = run(OS_USER, `${BIN}/pg_ctl`, [
+        '-D',
+        c.data,
+        '-l',
+        join(dir, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        `-p ${c.port} -c unix_socket_directories=${c.socketDir}`,
+        'start',
+      ]);
       expect(start.status, start.stdout + start.stderr).toBe(0);
       clusters.push(c);
       psql(c, `CREATE ROLE supabase_admin SUPERUSER LOGIN PASSWORD '${ADMIN_PASSWORD}'`, 'postgres');
@@ -148,11 +181,9 @@ describeNeeding(
       });
 
       it('leaves objects of init-scripts owned by postgres and of migrations by supabase_admin', () => {
-        expect(rows(c, "SELECT relname || '|' || relowner::regrole FROM pg_class WHERE relname IN ('init_probe', 'bootstrap_order', 'migration_probe') ORDER BY 1")).toEqual([
-          'bootstrap_order|postgres',
-          'init_probe|postgres',
-          'migration_probe|supabase_admin',
-        ]);
+        expect(
+          rows(c, "SELECT relname || '|' || relowner::regrole FROM pg_class WHERE relname IN ('init_probe', 'bootstrap_order', 'migration_probe') ORDER BY 1"),
+        ).toEqual(['bootstrap_order|postgres', 'init_probe|postgres', 'migration_probe|supabase_admin']);
         expect(psql(c, "SELECT proowner::regrole FROM pg_proc WHERE proname = 'migration_fn'")).toBe('supabase_admin');
       });
 
@@ -180,11 +211,12 @@ describeNeeding(
       it('lets the image files create the managed roles the operator had created (dropped in the same transaction)', () => {
         // Created again by the files as upstream does: attributes and memberships of the file, no
         // password until the operator reconciles its spec.
-        expect(rows(c, "SELECT rolname || '|' || rolinherit || '|' || rolcanlogin || '|' || (rolpassword IS NULL) FROM pg_authid WHERE rolname IN ('authenticator', 'supabase_auth_admin', 'pgbouncer') ORDER BY 1")).toEqual([
-          'authenticator|false|true|true',
-          'pgbouncer|true|true|true',
-          'supabase_auth_admin|false|true|true',
-        ]);
+        expect(
+          rows(
+            c,
+            "SELECT rolname || '|' || rolinherit || '|' || rolcanlogin || '|' || (rolpassword IS NULL) FROM pg_authid WHERE rolname IN ('authenticator', 'supabase_auth_admin', 'pgbouncer') ORDER BY 1",
+          ),
+        ).toEqual(['authenticator|false|true|true', 'pgbouncer|true|true|true', 'supabase_auth_admin|false|true|true']);
         expect(psql(c, "SELECT pg_has_role('authenticator', 'anon', 'MEMBER')")).toBe('t');
         expect(psql(c, "SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'auth'")).toBe('supabase_auth_admin');
         expect(first.stdout).toContain('creates role authenticator, which the operator already created');
@@ -216,7 +248,9 @@ describeNeeding(
 
     it('stops at a failing migration, naming it, and continues from it once fixed', async () => {
       const broken = '20220101000000_broken.sql';
-      const c = await cluster('failing', '', { [`migrations/${broken}`]: `INSERT INTO public.bootstrap_order (file) VALUES ('${broken}');\nSELECT * FROM no_such_table;\n` });
+      const c = await cluster('failing', '', {
+        [`migrations/${broken}`]: `INSERT INTO public.bootstrap_order (file) VALUES ('${broken}');\nSELECT * FROM no_such_table;\n`,
+      });
 
       const failed = bootstrap(c);
       expect(failed.status).not.toBe(0);
@@ -248,7 +282,9 @@ describeNeeding(
       const c = await cluster('own-transaction', '', { [`migrations/${own}`]: `${body}SELECT * FROM no_such_table;\n` });
       const failed = bootstrap(c);
       expect(failed.status).not.toBe(0);
-      expect(failed.stderr).toContain(`migrations/${own} failed as supabase_admin (psql's error above); it ran without a wrapping transaction (it has its own BEGIN/COMMIT) and may be partly applied`);
+      expect(failed.stderr).toContain(
+        `migrations/${own} failed as supabase_admin (psql's error above); it ran without a wrapping transaction (it has its own BEGIN/COMMIT) and may be partly applied`,
+      );
       expect(psql(c, `SELECT count(*) FROM ${MARKER} WHERE file = '${own}'`)).toBe('0');
       expect(isComplete(c)).toBe(false);
 
@@ -257,7 +293,9 @@ describeNeeding(
       expect(fixed.status, fixed.output).toBe(0);
       expect(fixed.stdout).toContain(`applying migrations/${own} as supabase_admin`);
       expect(fixed.stdout).toContain('without a wrapping transaction because it has its own BEGIN/COMMIT');
-      expect(psql(c, `SELECT status || '|' || note FROM ${MARKER} WHERE file = '${own}'`)).toBe('applied|run without a wrapping transaction: it has its own BEGIN/COMMIT');
+      expect(psql(c, `SELECT status || '|' || note FROM ${MARKER} WHERE file = '${own}'`)).toBe(
+        'applied|run without a wrapping transaction: it has its own BEGIN/COMMIT',
+      );
       // Partly applied by the failed run (its own COMMIT), then again by the fixed one: the log says so.
       expect(psql(c, `SELECT count(*) FROM public.bootstrap_order WHERE file = '${own}'`)).toBe('2');
       expect(isComplete(c)).toBe(true);
@@ -282,10 +320,15 @@ describeNeeding(
     });
 
     it('refuses to drop a managed role that owns an object, naming it, and applies nothing of that file', async () => {
-      const c = await cluster('owner', 'CREATE TABLE public.owned_by_authenticator (id int); ALTER TABLE public.owned_by_authenticator OWNER TO authenticator;');
+      const c = await cluster(
+        'owner',
+        'CREATE TABLE public.owned_by_authenticator (id int); ALTER TABLE public.owned_by_authenticator OWNER TO authenticator;',
+      );
       const result = bootstrap(c);
       expect(result.status).not.toBe(0);
-      expect(result.stderr).toContain('init-scripts/00000000000000-initial-schema.sql creates role authenticator, which already exists; refusing to drop it because owns table owned_by_authenticator');
+      expect(result.stderr).toContain(
+        'init-scripts/00000000000000-initial-schema.sql creates role authenticator, which already exists; refusing to drop it because owns table owned_by_authenticator',
+      );
       expect(psql(c, "SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = 'authenticator'")).toBe('t');
       expect(psql(c, "SELECT to_regclass('public.init_probe') IS NULL")).toBe('t');
       expect(psql(c, `SELECT count(*) FROM ${MARKER} WHERE file = '00000000000000-initial-schema.sql'`)).toBe('0');

@@ -68,10 +68,15 @@ async function synthesisedClusters(env: string) {
 async function productionCluster(): Promise<CnpgCluster> {
   const clusters = await synthesisedClusters('production');
   if (clusters.length !== 1) {
-    throw new Error(`production must synthesise exactly one postgresql.cnpg.io/v1 Cluster (CloudNativePG) for the replication tests, found ${clusters.length}: ${clusters.map((l) => l.file).join(', ') || 'none'}`);
+    throw new Error(
+      `production must synthesise exactly one postgresql.cnpg.io/v1 Cluster (CloudNativePG) for the replication tests, found ${clusters.length}: ${clusters.map((l) => l.file).join(', ') || 'none'}`,
+    );
   }
   const cluster = clusters[0]!.object as unknown as CnpgCluster;
-  if (!cluster.spec?.postgresql?.synchronous) throw new Error(`production's Cluster ${cluster.metadata.name} (${clusters[0]!.file}) has no spec.postgresql.synchronous: nothing replicates synchronously`);
+  if (!cluster.spec?.postgresql?.synchronous)
+    throw new Error(
+      `production's Cluster ${cluster.metadata.name} (${clusters[0]!.file}) has no spec.postgresql.synchronous: nothing replicates synchronously`,
+    );
   return cluster;
 }
 
@@ -81,7 +86,10 @@ async function preferredCluster(production: CnpgCluster): Promise<{ cluster: Cnp
   if (staging?.spec.postgresql?.synchronous?.dataDurability === 'preferred') return { cluster: staging, from: "staging's Cluster" };
   const sync = production.spec.postgresql!.synchronous!;
   return {
-    cluster: { ...production, spec: { ...production.spec, postgresql: { ...production.spec.postgresql, synchronous: { ...sync, dataDurability: 'preferred' } } } },
+    cluster: {
+      ...production,
+      spec: { ...production.spec, postgresql: { ...production.spec.postgresql, synchronous: { ...sync, dataDurability: 'preferred' } } },
+    },
     from: "production's Cluster with dataDurability preferred (staging's is not)",
   };
 }
@@ -139,7 +147,21 @@ class Writer {
     private readonly writer: number,
     private readonly limit = Number.POSITIVE_INFINITY,
   ) {
-    const [command, args] = asUser(OS_USER, `${BIN}/psql`, ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', instance.socketDir, '-p', String(instance.port), '-U', 'postgres', '-d', 'postgres']);
+    const [command, args] = asUser(OS_USER, `${BIN}/psql`, [
+      '-X',
+      '-q',
+      '-At',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      instance.socketDir,
+      '-p',
+      String(instance.port),
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+    ]);
     this.child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise((r) => this.child.once('exit', () => r()));
     this.child.stdin!.on('error', () => undefined); // writing to a psql that lost its server
@@ -203,12 +225,24 @@ describe('cnpg-sync: synchronous_standby_names as CloudNativePG 1.30.0 derives i
 
   it('maxStandbyNamesFromCluster, standbyNamesPre/Post and FIRST (pkg/postgres/replication/explicit_test.go, docs/src/replication.md)', () => {
     const healthy = { primary: 'cluster-example-1', streaming: ['cluster-example-2', 'cluster-example-3'] };
-    expect(synchronousStandbyNames(cluster('cluster-example', 3, { method: 'any', number: 1, maxStandbyNamesFromCluster: 1, standbyNamesPre: ['angus'] }), healthy)).toBe('ANY 1 ("angus","cluster-example-2")');
-    expect(synchronousStandbyNames(cluster('cluster-example', 3, { method: 'any', number: 1, maxStandbyNamesFromCluster: 0, standbyNamesPre: ['angus', 'malcolm'] }), healthy)).toBe('ANY 1 ("angus","malcolm")');
-    expect(synchronousStandbyNames(cluster('cluster-example', 3, { method: 'first', number: 2, maxStandbyNamesFromCluster: 1, standbyNamesPre: ['angus'], standbyNamesPost: ['malcolm'] }), healthy)).toBe(
-      'FIRST 2 ("angus","cluster-example-2","malcolm")',
-    );
-    expect(synchronousStandbyNames(cluster('example', 1, { method: 'any', number: 1, maxStandbyNamesFromCluster: 0 }), { primary: 'example-1', streaming: [] })).toBe('ANY 1 ("example-placeholder")');
+    expect(
+      synchronousStandbyNames(cluster('cluster-example', 3, { method: 'any', number: 1, maxStandbyNamesFromCluster: 1, standbyNamesPre: ['angus'] }), healthy),
+    ).toBe('ANY 1 ("angus","cluster-example-2")');
+    expect(
+      synchronousStandbyNames(
+        cluster('cluster-example', 3, { method: 'any', number: 1, maxStandbyNamesFromCluster: 0, standbyNamesPre: ['angus', 'malcolm'] }),
+        healthy,
+      ),
+    ).toBe('ANY 1 ("angus","malcolm")');
+    expect(
+      synchronousStandbyNames(
+        cluster('cluster-example', 3, { method: 'first', number: 2, maxStandbyNamesFromCluster: 1, standbyNamesPre: ['angus'], standbyNamesPost: ['malcolm'] }),
+        healthy,
+      ),
+    ).toBe('FIRST 2 ("angus","cluster-example-2","malcolm")');
+    expect(
+      synchronousStandbyNames(cluster('example', 1, { method: 'any', number: 1, maxStandbyNamesFromCluster: 0 }), { primary: 'example-1', streaming: [] }),
+    ).toBe('ANY 1 ("example-placeholder")');
   });
 
   it('dataDurability preferred: only streaming standbys, the number capped, nothing at all without one (docs/src/replication.md)', () => {
@@ -267,21 +301,41 @@ describeNeeding(
      * profiles.go), so that setting up never waits for standbys. The writers use the server's value.
      */
     const tryPsql = (instance: Instance, sql: string) =>
-      run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', instance.socketDir, '-p', String(instance.port), '-U', 'postgres', '-d', 'postgres', '-c', sql], {
-        PGOPTIONS: '-c synchronous_commit=local',
-        PGCONNECT_TIMEOUT: '3',
-      });
+      run(
+        OS_USER,
+        `${BIN}/psql`,
+        ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', instance.socketDir, '-p', String(instance.port), '-U', 'postgres', '-d', 'postgres', '-c', sql],
+        {
+          PGOPTIONS: '-c synchronous_commit=local',
+          PGCONNECT_TIMEOUT: '3',
+        },
+      );
     const psql = (instance: Instance, sql: string): string => {
       const out = tryPsql(instance, sql);
       if (out.status !== 0) throw new Error(`psql on ${instance.name} failed: ${out.stderr}\n${sql}\n${tail(instance.log, 20)}`);
       return out.stdout.trim();
     };
-    const rows = (instance: Instance, sql: string) => psql(instance, sql).split('\n').filter(Boolean).map((l) => l.split('|'));
+    const rows = (instance: Instance, sql: string) =>
+      psql(instance, sql)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('|'));
     const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
     const postmasterPid = (instance: Instance) => Number(readFileSync(join(instance.data, 'postmaster.pid'), 'utf8').split('\n')[0]);
 
     const start = (instance: Instance) => {
-      const out = run(OS_USER, `${BIN}/pg_ctl`, ['-D', instance.data, '-l', instance.log, '-w', '-t', '60', '-o', `-p ${instance.port} -c unix_socket_directories=${instance.socketDir}`, 'start']);
+      const out = run(OS_USER, `${BIN}/pg_ctl`, [
+        '-D',
+        instance.data,
+        '-l',
+        instance.log,
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        `-p ${instance.port} -c unix_socket_directories=${instance.socketDir}`,
+        'start',
+      ]);
       expect(out.status, `${out.stdout}${out.stderr}\n${tail(instance.log)}`).toBe(0);
     };
     const stop = (instance: Instance, mode: 'fast' | 'immediate' = 'fast') => {
@@ -299,7 +353,8 @@ describeNeeding(
     };
 
     /** pg_stat_replication on `primary`: application_name -> state|sync_state. */
-    const replication = (primary: Instance) => new Map(rows(primary, 'SELECT application_name, state, sync_state FROM pg_stat_replication').map(([name, state, sync]) => [name!, `${state}|${sync}`]));
+    const replication = (primary: Instance) =>
+      new Map(rows(primary, 'SELECT application_name, state, sync_state FROM pg_stat_replication').map(([name, state, sync]) => [name!, `${state}|${sync}`]));
 
     const waitStreaming = async (primary: Instance, standbys: readonly string[]) => {
       await until(
@@ -324,7 +379,17 @@ describeNeeding(
       const [primary, ...standbys] = instances as [Instance, ...Instance[]];
       current = primary;
 
-      const init = run(OS_USER, `${BIN}/initdb`, ['-D', primary.data, '-U', 'postgres', '--auth-local=trust', '--auth-host=reject', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync']);
+      const init = run(OS_USER, `${BIN}/initdb`, [
+        '-D',
+        primary.data,
+        '-U',
+        'postgres',
+        '--auth-local=trust',
+        '--auth-host=reject',
+        '--encoding=UTF8',
+        '--locale=C.UTF-8',
+        '--no-sync',
+      ]);
       expect(init.status, init.stderr).toBe(0);
       const parameters = cluster.spec.postgresql?.parameters ?? {};
       const settings: Record<string, string> = { ...CNPG_DEFAULTS };
@@ -335,7 +400,12 @@ describeNeeding(
       settings.shared_buffers = '32MB';
       // Until the standbys exist the operator has none healthy: its value for that state from the start.
       settings.synchronous_standby_names = synchronousStandbyNames(cluster, { primary: primary.name, streaming: [] });
-      appendFileSync(join(primary.data, 'postgresql.conf'), `\n# As production's Cluster and CloudNativePG 1.30.0 set them\n${Object.entries(settings).map(([k, v]) => `${k} = ${literal(v)}`).join('\n')}\n`);
+      appendFileSync(
+        join(primary.data, 'postgresql.conf'),
+        `\n# As production's Cluster and CloudNativePG 1.30.0 set them\n${Object.entries(settings)
+          .map(([k, v]) => `${k} = ${literal(v)}`)
+          .join('\n')}\n`,
+      );
       writeFileSync(join(primary.data, 'pg_hba.conf'), `local all all trust\nhost replication ${REPLICATION_USER} 127.0.0.1/32 trust\n`);
       chownTree(work, OS_USER);
       start(primary);
@@ -344,11 +414,25 @@ describeNeeding(
 
       for (const standby of standbys) {
         // As CloudNativePG's buildPrimaryConnInfo: application_name is the instance name.
-        const base = run(OS_USER, `${BIN}/pg_basebackup`, ['-D', standby.data, '-R', '-X', 'stream', '-c', 'fast', '--no-sync', '-d', `host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} application_name=${standby.name}`]);
+        const base = run(OS_USER, `${BIN}/pg_basebackup`, [
+          '-D',
+          standby.data,
+          '-R',
+          '-X',
+          'stream',
+          '-c',
+          'fast',
+          '--no-sync',
+          '-d',
+          `host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} application_name=${standby.name}`,
+        ]);
         expect(base.status, base.stderr).toBe(0);
         start(standby);
       }
-      await waitStreaming(primary, standbys.map((s) => s.name));
+      await waitStreaming(
+        primary,
+        standbys.map((s) => s.name),
+      );
     });
 
     afterAll(async () => {
@@ -367,14 +451,25 @@ describeNeeding(
     it("uses the operator's synchronous_standby_names, and every standby counts for it", async () => {
       const primary = current;
       const standbys = instances.filter((i) => i !== primary);
-      const value = await applySynchronousStandbyNames(primary, standbys.map((s) => s.name));
+      const value = await applySynchronousStandbyNames(
+        primary,
+        standbys.map((s) => s.name),
+      );
       // The server's synchronous_commit, as the writers get it (not the operator-like sessions' local).
-      const commit = run(OS_USER, `${BIN}/psql`, ['-X', '-At', '-h', primary.socketDir, '-p', String(primary.port), '-U', 'postgres', '-d', 'postgres', '-c', 'SHOW synchronous_commit'], { PGOPTIONS: '' }).stdout.trim();
+      const commit = run(
+        OS_USER,
+        `${BIN}/psql`,
+        ['-X', '-At', '-h', primary.socketDir, '-p', String(primary.port), '-U', 'postgres', '-d', 'postgres', '-c', 'SHOW synchronous_commit'],
+        { PGOPTIONS: '' },
+      ).stdout.trim();
       console.log(`production (${instances.length} instances, primary ${primary.name}): synchronous_standby_names = ${value}; synchronous_commit = ${commit}`);
       expect(commit).toBe(synchronousCommit(cluster));
       expect(value, 'synchronous replication is on').not.toBe('');
       // A standby whose application_name the value does not name would show as "async".
-      const counted = synchronousStandbyNamesConfig(cluster, { primary: primary.name, streaming: [] }).method === 'ANY' ? /^streaming\|quorum$/ : /^streaming\|(sync|potential)$/;
+      const counted =
+        synchronousStandbyNamesConfig(cluster, { primary: primary.name, streaming: [] }).method === 'ANY'
+          ? /^streaming\|quorum$/
+          : /^streaming\|(sync|potential)$/;
       // Each walsender re-reads the setting on its own after the reload: wait (bounded) until they have.
       const settled = () => {
         const now = replication(primary);
@@ -395,7 +490,11 @@ describeNeeding(
       expect(await applySynchronousStandbyNames(primary, [], preferred.cluster), `${preferred.from} with no standby streaming`).toBe('');
       const unsynchronised = new Writer(primary, -1, 1);
       writers.push(unsynchronised);
-      await until(() => `the write with dataDurability preferred to be acknowledged (${unsynchronised.stderr})`, () => unsynchronised.acknowledged.length === 1, 10_000);
+      await until(
+        () => `the write with dataDurability preferred to be acknowledged (${unsynchronised.stderr})`,
+        () => unsynchronised.acknowledged.length === 1,
+        10_000,
+      );
       console.log(`${preferred.from}, no standby streaming: synchronous_standby_names = '' and the commit was acknowledged`);
 
       // Production's setting: the value for "no standby healthy".
@@ -407,39 +506,74 @@ describeNeeding(
       await sleep(waitMs);
       expect(blocked.acknowledged, `a commit was acknowledged with no standby streaming (${blocked.stderr})`).toEqual([]);
       expect(blocked.running, `the blocked writer exited: ${blocked.stderr}`).toBe(true);
-      const waiting = rows(primary, "SELECT wait_event_type, wait_event, state FROM pg_stat_activity WHERE query LIKE 'COMMIT%' AND backend_type = 'client backend'");
+      const waiting = rows(
+        primary,
+        "SELECT wait_event_type, wait_event, state FROM pg_stat_activity WHERE query LIKE 'COMMIT%' AND backend_type = 'client backend'",
+      );
       expect(waiting, 'the blocked COMMIT waits on synchronous replication').toEqual([['IPC', 'SyncRep', 'active']]);
       // Its commit record is flushed on the primary, but the transaction stays in progress until a
       // standby confirms: other sessions do not see the row yet.
       expect(psql(primary, 'SELECT count(*) FROM acks WHERE writer = -2'), 'the waiting commit is invisible to other sessions').toBe('0');
-      console.log(`no standby streaming: COMMIT not acknowledged after ${waitMs} ms (wait_event ${waiting[0]!.join('/')}), its row not visible to other sessions`);
+      console.log(
+        `no standby streaming: COMMIT not acknowledged after ${waitMs} ms (wait_event ${waiting[0]!.join('/')}), its row not visible to other sessions`,
+      );
 
       const returning = standbys[0]!;
       const returnedAt = performance.now();
       start(returning);
-      await until(() => `the blocked commit to be acknowledged once ${returning.name} streams (${blocked.stderr})`, () => blocked.acknowledged.length === 1, 30_000);
+      await until(
+        () => `the blocked commit to be acknowledged once ${returning.name} streams (${blocked.stderr})`,
+        () => blocked.acknowledged.length === 1,
+        30_000,
+      );
       console.log(`${returning.name} back: the blocked COMMIT was acknowledged ${Math.round(performance.now() - returnedAt)} ms after its start`);
       await blocked.exited;
       // Acknowledged means flushed there; replayed (visible) shortly after.
-      await until(`the acknowledged row to be visible on ${returning.name}`, () => psql(returning, `SELECT count(*) FROM acks WHERE id = ${blocked.acknowledged[0]}`) === '1', 10_000);
+      await until(
+        `the acknowledged row to be visible on ${returning.name}`,
+        () => psql(returning, `SELECT count(*) FROM acks WHERE id = ${blocked.acknowledged[0]}`) === '1',
+        10_000,
+      );
 
       for (const standby of standbys.slice(1)) start(standby);
-      await waitStreaming(primary, standbys.map((s) => s.name));
-      await applySynchronousStandbyNames(primary, standbys.map((s) => s.name));
+      await waitStreaming(
+        primary,
+        standbys.map((s) => s.name),
+      );
+      await applySynchronousStandbyNames(
+        primary,
+        standbys.map((s) => s.name),
+      );
     });
 
     /** Rebuilds a lost instance as a standby of `primary` (CloudNativePG re-clones or pg_rewinds it). */
     const rejoin = (instance: Instance, primary: Instance) => {
       stop(instance, 'immediate');
       rmSync(instance.data, { recursive: true, force: true });
-      const base = run(OS_USER, `${BIN}/pg_basebackup`, ['-D', instance.data, '-R', '-X', 'stream', '-c', 'fast', '--no-sync', '-d', `host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} application_name=${instance.name}`]);
+      const base = run(OS_USER, `${BIN}/pg_basebackup`, [
+        '-D',
+        instance.data,
+        '-R',
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        '--no-sync',
+        '-d',
+        `host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} application_name=${instance.name}`,
+      ]);
       expect(base.status, base.stderr).toBe(0);
       start(instance);
     };
 
     /** Acknowledged ids of `acknowledged` that `instance` does not have (it may be a hot standby). */
     const missingOn = (instance: Instance, writerNumbers: readonly number[], acknowledged: readonly number[]) => {
-      const present = new Set(psql(instance, `SELECT id FROM acks WHERE writer IN (${writerNumbers.join(',')})`).split('\n').filter(Boolean).map(Number));
+      const present = new Set(
+        psql(instance, `SELECT id FROM acks WHERE writer IN (${writerNumbers.join(',')})`)
+          .split('\n')
+          .filter(Boolean)
+          .map(Number),
+      );
       return { missing: acknowledged.filter((id) => !present.has(id)), present };
     };
 
@@ -454,14 +588,24 @@ describeNeeding(
       const standbys = instances.filter((i) => i !== primary);
       // Standbys an earlier failing test left stopped are started again.
       for (const standby of standbys) if (!existsSync(join(standby.data, 'postmaster.pid'))) start(standby);
-      await waitStreaming(primary, standbys.map((s) => s.name));
+      await waitStreaming(
+        primary,
+        standbys.map((s) => s.name),
+      );
       const published = synchronousStandbyNamesConfig(cluster, { primary: primary.name, streaming: standbys.map((s) => s.name) });
-      await applySynchronousStandbyNames(primary, standbys.map((s) => s.name));
+      await applySynchronousStandbyNames(
+        primary,
+        standbys.map((s) => s.name),
+      );
 
       const writerNumbers = Array.from({ length: WRITERS }, (_, i) => round * 100 + i + 1);
       const load = writerNumbers.map((n) => new Writer(primary, n));
       writers.push(...load);
-      await until(() => `the writers to commit (${load.map((w) => w.stderr).join('')})`, () => load.every((w) => w.acknowledged.length >= 20), 20_000);
+      await until(
+        () => `the writers to commit (${load.map((w) => w.stderr).join('')})`,
+        () => load.every((w) => w.acknowledged.length >= 20),
+        20_000,
+      );
       if (lagging) {
         await sleep(500);
         stop(lagging, 'immediate');
@@ -474,7 +618,12 @@ describeNeeding(
 
       // kill -9 of the postmaster only: its backends notice and exit without acknowledging.
       const pid = postmasterPid(primary);
-      orphans.push(...execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0));
+      orphans.push(
+        ...execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+          .split('\n')
+          .map(Number)
+          .filter((n) => n > 0),
+      );
       const killedAt = performance.now();
       process.kill(pid, 'SIGKILL');
       await Promise.race([Promise.all(load.map((w) => w.exited)), sleep(20_000)]);
@@ -482,9 +631,16 @@ describeNeeding(
       const acknowledged = load.flatMap((w) => w.acknowledged);
 
       // The operator waits for every WAL receiver to be down (status.go, AreWalReceiversDown).
-      await until('the WAL receivers to stop', () => standbys.every((s) => psql(s, "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'") === '0'), 20_000);
+      await until(
+        'the WAL receivers to stop',
+        () => standbys.every((s) => psql(s, "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'") === '0'),
+        20_000,
+      );
       const statuses: InstanceStatus[] = instances.map((instance) => {
-        const out = tryPsql(instance, "SELECT COALESCE(pg_last_wal_receive_lsn()::text, ''), COALESCE(pg_last_wal_replay_lsn()::text, ''), pg_is_in_recovery()");
+        const out = tryPsql(
+          instance,
+          "SELECT COALESCE(pg_last_wal_receive_lsn()::text, ''), COALESCE(pg_last_wal_replay_lsn()::text, ''), pg_is_in_recovery()",
+        );
         if (out.status !== 0) return { name: instance.name, isPrimary: false, error: out.stderr.trim(), receivedLsn: '', replayLsn: '' };
         const [receivedLsn, replayLsn, inRecovery] = out.stdout.trim().split('|') as [string, string, string];
         return { name: instance.name, isPrimary: inRecovery === 'f', receivedLsn, replayLsn };
@@ -500,7 +656,9 @@ describeNeeding(
 
       // Not part of a failover: what each other standby lacks, read before it follows (and left out of the pause).
       const diagnosticsFrom = performance.now();
-      await until('the standbys to replay what they received', () => standbys.every((s) => psql(s, 'SELECT pg_last_wal_replay_lsn() >= COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())') === 't'));
+      await until('the standbys to replay what they received', () =>
+        standbys.every((s) => psql(s, 'SELECT pg_last_wal_replay_lsn() >= COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())') === 't'),
+      );
       const missingOnFollowers = new Map(followers.map((f) => [f.name, missingOn(f, writerNumbers, acknowledged).missing.length]));
       const diagnosticsMs = performance.now() - diagnosticsFrom;
 
@@ -509,7 +667,10 @@ describeNeeding(
       // The new primary gets the operator's value; the other standbys follow it (recovery_target_timeline latest).
       await applySynchronousStandbyNames(newPrimary, []);
       for (const follower of followers) {
-        psql(follower, `ALTER SYSTEM SET primary_conninfo = ${literal(`host=127.0.0.1 port=${newPrimary.port} user=${REPLICATION_USER} application_name=${follower.name}`)}`);
+        psql(
+          follower,
+          `ALTER SYSTEM SET primary_conninfo = ${literal(`host=127.0.0.1 port=${newPrimary.port} user=${REPLICATION_USER} application_name=${follower.name}`)}`,
+        );
         psql(follower, 'SELECT pg_reload_conf()');
       }
       let firstWrite: Writer | undefined;
@@ -542,7 +703,10 @@ describeNeeding(
       expect(lost, `acknowledged commits missing on the promoted ${newPrimary.name}`).toEqual([]);
       // The first write was acknowledged synchronously: a follower streams from the new primary.
       const state = replication(newPrimary);
-      expect(followers.some((f) => /^streaming\|(quorum|sync)$/.test(state.get(f.name) ?? '')), JSON.stringify([...state])).toBe(true);
+      expect(
+        followers.some((f) => /^streaming\|(quorum|sync)$/.test(state.get(f.name) ?? '')),
+        JSON.stringify([...state]),
+      ).toBe(true);
       return { primary, newPrimary, missingOnFollowers };
     };
 

@@ -65,7 +65,22 @@ describeNeeding(
         });
       const admin = (args: string[]) => psqlAs('supabase_admin', args);
       /** The operator's own connection: postgres over the local socket. */
-      const operator = (sql: string) => run(OS_USER, `${BIN}/psql`, ['-X', '-v', 'ON_ERROR_STOP=1', '-h', join(root, 'run'), '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql]);
+      const operator = (sql: string) =>
+        run(OS_USER, `${BIN}/psql`, [
+          '-X',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-h',
+          join(root, 'run'),
+          '-p',
+          String(port),
+          '-U',
+          'postgres',
+          '-d',
+          'postgres',
+          '-c',
+          sql,
+        ]);
 
       beforeAll(async () => {
         root = tempDirFor(OS_USER, `pg-${envName}-`);
@@ -78,7 +93,17 @@ describeNeeding(
         execFileSync('mkdir', ['-p', join(root, 'run')]);
         chownTree(root, OS_USER);
 
-        const initdb = run(OS_USER, `${BIN}/initdb`, ['-D', join(root, 'data'), '-U', 'postgres', '--auth-local=trust', '--auth-host=reject', '--encoding=UTF8', '--data-checksums', '--locale=C.UTF-8']);
+        const initdb = run(OS_USER, `${BIN}/initdb`, [
+          '-D',
+          join(root, 'data'),
+          '-U',
+          'postgres',
+          '--auth-local=trust',
+          '--auth-host=reject',
+          '--encoding=UTF8',
+          '--data-checksums',
+          '--locale=C.UTF-8',
+        ]);
         expect(initdb.status, initdb.stderr).toBe(0);
         // What the operator writes itself, then the Cluster's parameters.
         const fixed: Record<string, string> = {
@@ -117,7 +142,18 @@ describeNeeding(
       it('runs with every parameter of the Cluster', () => {
         const show = admin(['-At', '-c', 'SELECT name, setting, unit FROM pg_settings']);
         expect(show.status, show.stderr).toBe(0);
-        const settings = new Map(show.stdout.trim().split('\n').map((l) => l.split('|').slice(0, 2).map((x, i) => (i === 0 ? x.toLowerCase() : x)) as [string, string]));
+        const settings = new Map(
+          show.stdout
+            .trim()
+            .split('\n')
+            .map(
+              (l) =>
+                l
+                  .split('|')
+                  .slice(0, 2)
+                  .map((x, i) => (i === 0 ? x.toLowerCase() : x)) as [string, string],
+            ),
+        );
         expect(settings.get('max_connections')).toBe(spec.postgresql.parameters.max_connections);
         expect(settings.get('wal_level')).toBe('logical');
         expect(settings.get('password_encryption')).toBe('scram-sha-256');
@@ -131,7 +167,12 @@ describeNeeding(
       it('parses the pg_hba rules without errors', () => {
         const rules = admin(['-At', '-F', '|', '-c', "SELECT line_number, type, coalesce(error, '') FROM pg_hba_file_rules ORDER BY line_number"]);
         expect(rules.status, rules.stderr).toBe(0);
-        expect(rules.stdout.trim().split('\n').filter((l) => l.split('|')[2] !== '')).toEqual([]);
+        expect(
+          rules.stdout
+            .trim()
+            .split('\n')
+            .filter((l) => l.split('|')[2] !== ''),
+        ).toEqual([]);
       });
 
       it('refuses connections without TLS, and postgres over the network even with TLS', () => {
@@ -141,7 +182,7 @@ describeNeeding(
         const superuser = psqlAs('postgres', ['-c', 'SELECT 1'], { PGPASSWORD: 'anything' });
         expect(superuser.status).not.toBe(0);
         expect(superuser.stderr).toMatch(/pg_hba\.conf rejects connection/);
-        const unknown = operator('CREATE ROLE outsider LOGIN PASSWORD \'x\'');
+        const unknown = operator("CREATE ROLE outsider LOGIN PASSWORD 'x'");
         expect(unknown.status, unknown.stderr).toBe(0);
         const outsider = psqlAs('outsider', ['-c', 'SELECT 1'], { PGPASSWORD: 'x' });
         expect(outsider.status).not.toBe(0);
@@ -162,7 +203,9 @@ describeNeeding(
         for (let i = 0; i < 2; i++) {
           const made = operator(create);
           expect(made.status, made.stderr).toBe(0);
-          const anon = operator("SELECT has_function_privilege('anon', 'public.user_search(text)', 'EXECUTE') OR has_function_privilege('authenticated', 'public.user_search(text)', 'EXECUTE') OR has_function_privilege('service_role', 'public.user_search(text)', 'EXECUTE')");
+          const anon = operator(
+            "SELECT has_function_privilege('anon', 'public.user_search(text)', 'EXECUTE') OR has_function_privilege('authenticated', 'public.user_search(text)', 'EXECUTE') OR has_function_privilege('service_role', 'public.user_search(text)', 'EXECUTE')",
+          );
           expect(anon.stdout).toMatch(/^\s*f\s*$/m);
         }
         operator('DROP FUNCTION public.user_search(text)');
@@ -170,13 +213,20 @@ describeNeeding(
 
       it("switches Realtime's seeded tenant to TLS with the statement its start command runs", () => {
         // The table as Realtime's migration creates it (settings is an Ecto :map, jsonb).
-        const setup = admin(['-c', "CREATE TABLE IF NOT EXISTS _realtime.extensions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), type varchar, settings jsonb, tenant_external_id varchar); TRUNCATE _realtime.extensions; INSERT INTO _realtime.extensions (type, settings) VALUES ('postgres_cdc_rls', '{\"db_host\": \"encrypted\", \"ssl_enforced\": false}'), ('other', '{\"ssl_enforced\": false}')"]);
+        const setup = admin([
+          '-c',
+          'CREATE TABLE IF NOT EXISTS _realtime.extensions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), type varchar, settings jsonb, tenant_external_id varchar); TRUNCATE _realtime.extensions; INSERT INTO _realtime.extensions (type, settings) VALUES (\'postgres_cdc_rls\', \'{"db_host": "encrypted", "ssl_enforced": false}\'), (\'other\', \'{"ssl_enforced": false}\')',
+        ]);
         expect(setup.status, setup.stderr).toBe(0);
         // Elixir's terms as SQL literals: "text" -> 'text', true -> true.
         const args = REALTIME_TENANT_TLS.params.map((p) => p.replace(/^"(.*)"$/, "'$1'")).join(', ');
         const run = admin(['-c', `PREPARE tenant_tls(text, boolean, text) AS ${REALTIME_TENANT_TLS.sql}`, '-c', `EXECUTE tenant_tls(${args})`]);
         expect(run.status, run.stderr).toBe(0);
-        const rows = admin(['-At', '-c', "SELECT type || '=' || (settings ->> 'ssl_enforced') || '/' || coalesce(settings ->> 'db_host', '-') FROM _realtime.extensions ORDER BY type"]);
+        const rows = admin([
+          '-At',
+          '-c',
+          "SELECT type || '=' || (settings ->> 'ssl_enforced') || '/' || coalesce(settings ->> 'db_host', '-') FROM _realtime.extensions ORDER BY type",
+        ]);
         expect(rows.stdout.trim().split('\n')).toEqual(['other=false/-', 'postgres_cdc_rls=true/encrypted']);
         admin(['-c', 'DROP TABLE _realtime.extensions']);
       });
@@ -200,7 +250,10 @@ describeNeeding(
       });
 
       it('serves the custom metrics queries (as the operator runs them, on the primary)', () => {
-        const queries = parse(configMapData(envName, 'postgres-custom-queries').queries!) as Record<string, { query: string; metrics: Record<string, unknown>[] }>;
+        const queries = parse(configMapData(envName, 'postgres-custom-queries').queries!) as Record<
+          string,
+          { query: string; metrics: Record<string, unknown>[] }
+        >;
         expect(Object.keys(queries).sort()).toEqual(Object.keys(CUSTOM_QUERIES).sort());
         for (const [name, q] of Object.entries(queries)) {
           const out = operator(q.query.replace(/;?\s*$/, ';'));

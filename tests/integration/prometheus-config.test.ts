@@ -37,7 +37,21 @@ const OPERATOR_SCRAPES: { job: string; namespace: string; port: number; metrics:
 const IN_CONTAINER = ['/etc/prometheus/rules', '/etc/prometheus/secrets', '/var/run/secrets/kubernetes.io/serviceaccount'];
 
 /** Prometheus's kubernetes_sd_config fields (docs/configuration/configuration.md) and roles. */
-const SD_FIELDS = new Set(['api_server', 'role', 'kubeconfig_file', 'namespaces', 'selectors', 'attach_metadata', 'basic_auth', 'authorization', 'oauth2', 'proxy_url', 'tls_config', 'follow_redirects', 'enable_http2']);
+const SD_FIELDS = new Set([
+  'api_server',
+  'role',
+  'kubeconfig_file',
+  'namespaces',
+  'selectors',
+  'attach_metadata',
+  'basic_auth',
+  'authorization',
+  'oauth2',
+  'proxy_url',
+  'tls_config',
+  'follow_redirects',
+  'enable_http2',
+]);
 const SD_ROLES = new Set(['node', 'service', 'pod', 'endpoints', 'endpointslice', 'ingress']);
 
 function checkKubernetesSd(block: Record<string, unknown>, job: string): void {
@@ -45,7 +59,10 @@ function checkKubernetesSd(block: Record<string, unknown>, job: string): void {
   expect(SD_ROLES.has(String(block.role)), `${job}: role ${String(block.role)}`).toBe(true);
   const ns = block.namespaces as { names?: unknown; own_namespace?: unknown } | undefined;
   if (ns) {
-    expect(Object.keys(ns).every((k) => k === 'names' || k === 'own_namespace'), `${job}: namespaces`).toBe(true);
+    expect(
+      Object.keys(ns).every((k) => k === 'names' || k === 'own_namespace'),
+      `${job}: namespaces`,
+    ).toBe(true);
     expect(Array.isArray(ns.names) && ns.names.every((n) => typeof n === 'string' && /^[a-z0-9-]+$/.test(n)), `${job}: namespaces.names`).toBe(true);
   }
 }
@@ -85,8 +102,10 @@ describeNeeding([program('promtool', 'prometheus')], 'Prometheus configuration i
     });
   }
 
-  it('restricts discovery to the platform namespaces, and each operator job to its operator\'s namespace', () => {
-    const config = parse(configMapData('production', 'prometheus-config')['prometheus.yml']!) as { scrape_configs: { job_name: string; kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[] }[] };
+  it("restricts discovery to the platform namespaces, and each operator job to its operator's namespace", () => {
+    const config = parse(configMapData('production', 'prometheus-config')['prometheus.yml']!) as {
+      scrape_configs: { job_name: string; kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[] }[];
+    };
     const operators = new Map([...OPERATOR_SCRAPES.map((o) => [o.job, o.namespace] as const), ['argo-rollouts', 'argo-rollouts'] as const]);
     for (const job of config.scrape_configs) {
       for (const sd of job.kubernetes_sd_configs ?? []) {
@@ -98,10 +117,15 @@ describeNeeding([program('promtool', 'prometheus')], 'Prometheus configuration i
     }
   });
 
-  it.each(ENVIRONMENT_NAMES)('%s: scrapes each operator\'s pods on the metrics port of its upstream install, keeping only the catalogue\'s metrics', (env) => {
+  it.each(ENVIRONMENT_NAMES)("%s: scrapes each operator's pods on the metrics port of its upstream install, keeping only the catalogue's metrics", (env) => {
     type Relabel = { source_labels?: string[]; regex?: string; action?: string; target_label?: string };
     const config = parse(configMapData(env, 'prometheus-config')['prometheus.yml']!) as {
-      scrape_configs: { job_name: string; kubernetes_sd_configs?: { namespaces?: { names: string[] } }[]; relabel_configs?: Relabel[]; metric_relabel_configs?: Relabel[] }[];
+      scrape_configs: {
+        job_name: string;
+        kubernetes_sd_configs?: { namespaces?: { names: string[] } }[];
+        relabel_configs?: Relabel[];
+        metric_relabel_configs?: Relabel[];
+      }[];
     };
     // External Secrets only where the environment's secrets come from it.
     const expected = OPERATOR_SCRAPES.filter((o) => o.job !== 'external-secrets' || env !== 'dev');
@@ -109,7 +133,10 @@ describeNeeding([program('promtool', 'prometheus')], 'Prometheus configuration i
     for (const o of expected) {
       const job = jobs.get(o.job);
       expect(job, o.job).toBeDefined();
-      expect(job!.kubernetes_sd_configs?.map((sd) => sd.namespaces?.names), o.job).toEqual([[o.namespace]]);
+      expect(
+        job!.kubernetes_sd_configs?.map((sd) => sd.namespaces?.names),
+        o.job,
+      ).toEqual([[o.namespace]]);
       const keeps = (job!.relabel_configs ?? []).filter((r) => r.action === 'keep');
       expect(keeps, o.job).toEqual(
         expect.arrayContaining([
@@ -119,11 +146,15 @@ describeNeeding([program('promtool', 'prometheus')], 'Prometheus configuration i
       );
       // No namespace label of the target: the series' own namespace is the object's.
       expect((job!.relabel_configs ?? []).map((r) => r.target_label)).not.toContain('namespace');
-      const kept = o.metrics.length ? { source_labels: ['__name__'], regex: o.metrics.join('|'), action: 'keep' } : { source_labels: ['__name__'], regex: '.+', action: 'drop' };
+      const kept = o.metrics.length
+        ? { source_labels: ['__name__'], regex: o.metrics.join('|'), action: 'keep' }
+        : { source_labels: ['__name__'], regex: '.+', action: 'drop' };
       expect(job!.metric_relabel_configs, o.job).toEqual([kept]);
     }
     // Jobs that discover pods outside the platform's namespaces (node discovery has no namespaces).
-    const operatorJobs = config.scrape_configs.filter((j) => j.kubernetes_sd_configs?.some((sd) => sd.namespaces && !sd.namespaces.names.every((n) => ['supabase', 'app', 'observability'].includes(n))));
+    const operatorJobs = config.scrape_configs.filter((j) =>
+      j.kubernetes_sd_configs?.some((sd) => sd.namespaces && !sd.namespaces.names.every((n) => ['supabase', 'app', 'observability'].includes(n))),
+    );
     expect(operatorJobs.map((j) => j.job_name).sort()).toEqual([...expected.map((o) => o.job), 'argo-rollouts'].sort());
   });
 

@@ -108,8 +108,7 @@ interface PodSpec {
 /** The pod template of production's Job or CronJob `name`. */
 function podOf(kind: 'Job' | 'CronJob', name: string): PodSpec {
   const found = objectsOf(ENV).find((l) => l.object.kind === kind && l.object.metadata.name === name)?.object as
-    | { spec: { template?: { spec: PodSpec }; jobTemplate?: { spec: { template: { spec: PodSpec } } } } }
-    | undefined;
+    { spec: { template?: { spec: PodSpec }; jobTemplate?: { spec: { template: { spec: PodSpec } } } } } | undefined;
   if (!found) throw new Error(`${ENV} synthesises no ${kind} ${name}`);
   return kind === 'Job' ? found.spec.template!.spec : found.spec.jobTemplate!.spec.template.spec;
 }
@@ -117,7 +116,12 @@ function podOf(kind: 'Job' | 'CronJob', name: string): PodSpec {
 const steps = (pod: PodSpec) => [...(pod.initContainers ?? []), ...pod.containers];
 const stepNamed = (pod: PodSpec, name: string) => {
   const c = steps(pod).find((s) => s.name === name);
-  if (!c) throw new Error(`the pod has no container ${name}: ${steps(pod).map((s) => s.name).join(', ')}`);
+  if (!c)
+    throw new Error(
+      `the pod has no container ${name}: ${steps(pod)
+        .map((s) => s.name)
+        .join(', ')}`,
+    );
   return c;
 };
 const envValue = (c: Container, name: string) => c.env?.find((e) => e.name === name)?.value;
@@ -243,14 +247,26 @@ describeNeeding(
         });
       });
     /** This process's environment (barman-cloud, pg_ctl), with the store's credentials and none of this machine's AWS settings. */
-    const hostEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...process.env, ...s3!.env, PATH: `${BIN}:${process.env.PATH ?? SYSTEM_PATH}`, ...extra });
+    const hostEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+      ...process.env,
+      ...s3!.env,
+      PATH: `${BIN}:${process.env.PATH ?? SYSTEM_PATH}`,
+      ...extra,
+    });
     const must = (what: string, out: Ran) => {
       if (out.status !== 0) throw new Error(`${what} failed (exit ${out.status}):\n${out.output}`);
       return out.stdout;
     };
     /** The operator's own connection: postgres over the server's socket. */
     const sql = async (server: Server, query: string) =>
-      must(`psql on ${server.name}: ${query}`, await exec(`${BIN}/psql`, ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', server.socketDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', query], hostEnv())).trim();
+      must(
+        `psql on ${server.name}: ${query}`,
+        await exec(
+          `${BIN}/psql`,
+          ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', server.socketDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', query],
+          hostEnv(),
+        ),
+      ).trim();
     /** A managed role's connection over TCP with TLS, as the pods connect. */
     const asRole = (server: Server, role: string, args: string[]) =>
       exec(`${BIN}/psql`, ['-X', '-v', 'ON_ERROR_STOP=1', ...args], {
@@ -267,7 +283,8 @@ describeNeeding(
       must(`rclone ${args.join(' ')}`, await exec('rclone', args, { PATH: SYSTEM_PATH, HOME: dir('rclone-home'), ...s3!.rcloneEnv }));
     /** rclone's path of a server's folder in the store (or something in it). */
     const remote = (serverName: string, ...rest: string[]) => `${RCLONE_REMOTE}:${[bucket, prefix, serverName, ...rest].filter(Boolean).join('/')}`;
-    const walObject = (serverName: string, segment: string) => remote(serverName, 'wals', segment.slice(0, 16), `${segment}${config.wal?.compression === 'gzip' ? '.gz' : ''}`);
+    const walObject = (serverName: string, segment: string) =>
+      remote(serverName, 'wals', segment.slice(0, 16), `${segment}${config.wal?.compression === 'gzip' ? '.gz' : ''}`);
 
     async function until(what: () => string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
@@ -296,7 +313,10 @@ describeNeeding(
     /** pg_switch_wal, until the completed segment is archived; returns its name. */
     const switchAndArchive = async (platform: Server) => {
       const segment = await sql(platform, 'SELECT pg_walfile_name(pg_switch_wal())');
-      await until(() => `${segment} to be archived (${tail(platform.log, 5)})`, () => archived(platform, segment));
+      await until(
+        () => `${segment} to be archived (${tail(platform.log, 5)})`,
+        () => archived(platform, segment),
+      );
       return segment;
     };
     const writeCanary = async (platform: Server) => must('the canary insert', await asRole(platform, 'supabase_admin', ['-q', '-c', canaryInsert!]));
@@ -485,7 +505,9 @@ esac
       add: { RCLONE_CONFIG_STORE_ENDPOINT: s3!.endpoint, RCLONE_CONFIG_STORE_FORCE_PATH_STYLE: 'true', RCLONE_CONFIG: '/dev/null' },
     });
     /** The check steps, pointed at the local servers (the drill's also records into the platform database). */
-    const checkLocal = (scratch: Server, record: boolean) => ({ replace: { PGHOST: scratch.host, PGPORT: String(port), ...(record ? { RECORD_HOST: HOST.platform } : {}) } });
+    const checkLocal = (scratch: Server, record: boolean) => ({
+      replace: { PGHOST: scratch.host, PGPORT: String(port), ...(record ? { RECORD_HOST: HOST.platform } : {}) },
+    });
 
     /** The on-demand Job on a recovered server: its steps in order, each must run. */
     async function recoveryCheckJob(scratch: Server, archive?: string) {
@@ -531,7 +553,13 @@ esac
       }
       const failedFile = join(r.work, 'failed');
       const rows = await drillRows(platform, before);
-      return { r, ran, failed: existsSync(failedFile) ? readFileSync(failedFile, 'utf8') : '', rows, log: [...ran].map(([n, out]) => `--- ${n} (exit ${out.status})\n${out.output}`).join('\n') };
+      return {
+        r,
+        ran,
+        failed: existsSync(failedFile) ? readFileSync(failedFile, 'utf8') : '',
+        rows,
+        log: [...ran].map(([n, out]) => `--- ${n} (exit ${out.status})\n${out.output}`).join('\n'),
+      };
     }
 
     const stepOf = (ran: Map<string, Ran>, script: string, pod: PodSpec) => {
@@ -541,8 +569,18 @@ esac
       if (!out) throw new Error(`step ${c.name} (${script}) did not run: ${[...ran.keys()].join(', ')}`);
       return out;
     };
-    const maxRpo = () => Number(envValue(steps(drillPod).find((c) => runs(c, 'drill-check.sh'))!, 'MAX_RPO_SECONDS'));
-    const drillCluster = () => envValue(steps(drillPod).find((c) => runs(c, 'drill-cleanup.sh'))!, 'DRILL_CLUSTER');
+    const maxRpo = () =>
+      Number(
+        envValue(
+          steps(drillPod).find((c) => runs(c, 'drill-check.sh'))!,
+          'MAX_RPO_SECONDS',
+        ),
+      );
+    const drillCluster = () =>
+      envValue(
+        steps(drillPod).find((c) => runs(c, 'drill-cleanup.sh'))!,
+        'DRILL_CLUSTER',
+      );
     const damagedServerName = () => `${store.serverName}-deleted`;
 
     beforeAll(async () => {
@@ -557,18 +595,85 @@ esac
       // A CA and one server certificate for the three loopback addresses, as cert-manager issues them.
       const tls = dir('tls');
       const ssl = async (...args: string[]) => must(`openssl ${args[0]}`, await exec('openssl', args, { PATH: SYSTEM_PATH, HOME: tls }));
-      await ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(tls, 'ca.key'), '-out', join(tls, 'ca.crt'), '-days', '2', '-subj', '/CN=test postgres CA');
-      await ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(tls, 'server.key'), '-out', join(tls, 'server.csr'), '-subj', '/CN=postgres-rw');
-      writeFileSync(join(tls, 'san.ext'), `subjectAltName=DNS:localhost,${Object.values(HOST).map((h) => `IP:${h}`).join(',')}\n`);
+      await ssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(tls, 'ca.key'),
+        '-out',
+        join(tls, 'ca.crt'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=test postgres CA',
+      );
+      await ssl(
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(tls, 'server.key'),
+        '-out',
+        join(tls, 'server.csr'),
+        '-subj',
+        '/CN=postgres-rw',
+      );
+      writeFileSync(
+        join(tls, 'san.ext'),
+        `subjectAltName=DNS:localhost,${Object.values(HOST)
+          .map((h) => `IP:${h}`)
+          .join(',')}\n`,
+      );
       chownTree(tls, OS_USER);
-      await ssl('x509', '-req', '-in', join(tls, 'server.csr'), '-CA', join(tls, 'ca.crt'), '-CAkey', join(tls, 'ca.key'), '-CAcreateserial', '-out', join(tls, 'server.crt'), '-days', '2', '-extfile', join(tls, 'san.ext'));
+      await ssl(
+        'x509',
+        '-req',
+        '-in',
+        join(tls, 'server.csr'),
+        '-CA',
+        join(tls, 'ca.crt'),
+        '-CAkey',
+        join(tls, 'ca.key'),
+        '-CAcreateserial',
+        '-out',
+        join(tls, 'server.crt'),
+        '-days',
+        '2',
+        '-extfile',
+        join(tls, 'san.ext'),
+      );
       chmodSync(join(tls, 'server.key'), 0o600);
 
       // The platform database: the Cluster's data checksums, the parameters that shape its WAL and
       // its passwords, TLS, the plugin's archive_command; the operator's local rule, the
       // Cluster's pg_hba rules. Fast and unsafe where it does not matter (fsync).
       const data = join(dir('platform'), 'data');
-      must('initdb', await exec(`${BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=reject', '--encoding=UTF8', '--locale=C.UTF-8', ...(store.dataChecksums ? ['--data-checksums'] : [])], hostEnv()));
+      must(
+        'initdb',
+        await exec(
+          `${BIN}/initdb`,
+          [
+            '-D',
+            data,
+            '-U',
+            'postgres',
+            '--auth-local=trust',
+            '--auth-host=reject',
+            '--encoding=UTF8',
+            '--locale=C.UTF-8',
+            ...(store.dataChecksums ? ['--data-checksums'] : []),
+          ],
+          hostEnv(),
+        ),
+      );
       const fromCluster = ['wal_level', 'wal_compression', 'wal_log_hints', 'password_encryption'].filter((p) => store.parameters[p] !== undefined);
       const settings: Record<string, string> = {
         ...Object.fromEntries(fromCluster.map((p) => [p, store.parameters[p]!])),
@@ -585,7 +690,12 @@ esac
         fsync: 'off',
         log_line_prefix: '%m [%p] ',
       };
-      writeFileSync(join(data, 'postgresql.conf'), `${readFileSync(join(data, 'postgresql.conf'), 'utf8')}\n${Object.entries(settings).map(([k, v]) => `${k} = ${confString(v)}`).join('\n')}\n`);
+      writeFileSync(
+        join(data, 'postgresql.conf'),
+        `${readFileSync(join(data, 'postgresql.conf'), 'utf8')}\n${Object.entries(settings)
+          .map(([k, v]) => `${k} = ${confString(v)}`)
+          .join('\n')}\n`,
+      );
       writeFileSync(join(data, 'pg_hba.conf'), ['local all postgres trust', ...spec.postgresql.pg_hba, 'host all all all scram-sha-256', ''].join('\n'));
       chownTree(data, OS_USER);
       const platform = await startServer('platform', HOST.platform, data);
@@ -604,19 +714,33 @@ esac
         }
       })();
       canaryLoop.catch(() => undefined); // awaited (and reported) below
-      await sql(platform, 'CREATE TABLE public.drill_data (id bigint PRIMARY KEY, batch int NOT NULL, filler text NOT NULL); CREATE INDEX ON public.drill_data (batch, filler)');
+      await sql(
+        platform,
+        'CREATE TABLE public.drill_data (id bigint PRIMARY KEY, batch int NOT NULL, filler text NOT NULL); CREATE INDEX ON public.drill_data (batch, filler)',
+      );
       const insert = (batch: number) =>
-        sql(platform, `INSERT INTO public.drill_data SELECT ${batch * ROWS_PER_BATCH} + g, ${batch}, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS_PER_BATCH}) g`);
+        sql(
+          platform,
+          `INSERT INTO public.drill_data SELECT ${batch * ROWS_PER_BATCH} + g, ${batch}, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS_PER_BATCH}) g`,
+        );
       await insert(0);
-      await until(() => 'two canary rows', async () => Number(await sql(platform, 'SELECT count(*) FROM ops.backup_canary')) >= 2);
+      await until(
+        () => 'two canary rows',
+        async () => Number(await sql(platform, 'SELECT count(*) FROM ops.backup_canary')) >= 2,
+      );
 
       // The base backup, as the plugin takes it.
       const name = pluginBackupName();
-      must('barman-cloud-backup', await exec('barman-cloud-backup', backupOptions(config, name, store.serverName), hostEnv({ PGHOST: platform.socketDir, PGPORT: String(port) })));
-      const shown = JSON.parse(must('barman-cloud-backup-show', await exec('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, store.serverName, name], hostEnv()))) as Record<
-        string,
-        { backup_id: string; begin_wal: string; status: string }
-      >;
+      must(
+        'barman-cloud-backup',
+        await exec('barman-cloud-backup', backupOptions(config, name, store.serverName), hostEnv({ PGHOST: platform.socketDir, PGPORT: String(port) })),
+      );
+      const shown = JSON.parse(
+        must(
+          'barman-cloud-backup-show',
+          await exec('barman-cloud-backup-show', ['--format', 'json', ...catalogOptions(config), config.destinationPath, store.serverName, name], hostEnv()),
+        ),
+      ) as Record<string, { backup_id: string; begin_wal: string; status: string }>;
       const info = Object.values(shown)[0]!;
       if (info.status !== 'DONE') throw new Error(`the base backup is ${info.status}`);
       beginWal = info.begin_wal;
@@ -632,7 +756,9 @@ esac
       await canaryLoop;
       await writeCanary(platform);
       segments.push(await switchAndArchive(platform));
-      const [count = '0', maxId = '0', newest = '0'] = (await sql(platform, 'SELECT count(*), max(id), extract(epoch FROM max(written_at))::bigint FROM ops.backup_canary')).split('|');
+      const [count = '0', maxId = '0', newest = '0'] = (
+        await sql(platform, 'SELECT count(*), max(id), extract(epoch FROM max(written_at))::bigint FROM ops.backup_canary')
+      ).split('|');
       canary = { count: Number(count), maxId: Number(maxId), newest: Number(newest) };
       dataRows = Number(await sql(platform, 'SELECT count(*) FROM public.drill_data'));
 
@@ -658,7 +784,8 @@ esac
       await Promise.allSettled(recoveries.values());
       for (const child of children) if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
       for (const server of servers) {
-        if (existsSync(join(server.data, 'postmaster.pid'))) await exec(`${BIN}/pg_ctl`, ['-D', server.data, '-m', 'immediate', '-w', 'stop'], { ...process.env });
+        if (existsSync(join(server.data, 'postmaster.pid')))
+          await exec(`${BIN}/pg_ctl`, ['-D', server.data, '-m', 'immediate', '-w', 'stop'], { ...process.env });
       }
       await s3?.stop();
       if (root) rmSync(root, { recursive: true, force: true });
@@ -694,7 +821,9 @@ esac
     it('recovers the platform database into a new server: every archived canary row and data row, on a new timeline', async () => {
       const { server } = await recovered('scratch');
       expect(segments).toHaveLength(BATCHES + 1);
-      expect(await sql(server, 'SELECT count(*), max(id), extract(epoch FROM max(written_at))::bigint FROM ops.backup_canary')).toBe(`${canary.count}|${canary.maxId}|${canary.newest}`);
+      expect(await sql(server, 'SELECT count(*), max(id), extract(epoch FROM max(written_at))::bigint FROM ops.backup_canary')).toBe(
+        `${canary.count}|${canary.maxId}|${canary.newest}`,
+      );
       expect(canary.count).toBeGreaterThanOrEqual(BATCHES + 2);
       expect(Number(await sql(server, 'SELECT count(*) FROM public.drill_data'))).toBe(dataRows);
       expect(await sql(server, 'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)')).toBe('00000002');
@@ -752,7 +881,9 @@ esac
       const d = await drill(recovery, { archive });
       expect(stepOf(d.ran, 'drill-check.sh', drillPod).status, d.log).toBe(0);
       expect(d.failed, d.log).toMatch(/the recovery fell short of the archive/);
-      expect(stepOf(d.ran, 'drill-check.sh', drillPod).stderr + stepOf(d.ran, 'drill-check.sh', drillPod).output).toContain(`the archive is missing segment ${deleted}`);
+      expect(stepOf(d.ran, 'drill-check.sh', drillPod).stderr + stepOf(d.ran, 'drill-check.sh', drillPod).output).toContain(
+        `the archive is missing segment ${deleted}`,
+      );
       expect(d.rows, d.log).toHaveLength(1);
       expect(d.rows[0]).toMatchObject({ started: recovery.started, succeeded: false, rto_seconds: recovery.rto });
       expect(d.rows[0]!.detail).toMatch(/the recovery fell short of the archive/);
@@ -793,8 +924,16 @@ esac
         ['delete', 'cluster', drillCluster(), '--ignore-not-found', '--wait=true', '--timeout=600s'],
         ['get', 'job', JOB_NAME, '-o', 'jsonpath={.metadata.uid}'],
         ['create', '-f', manifest],
-        ['patch', 'cluster', drillCluster(), '--type', 'merge', '-p', JSON.stringify({ metadata: { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: JOB_NAME, uid: JOB_UID, blockOwnerDeletion: false }] } })],
-        ['wait', 'cluster', drillCluster(), "--for=jsonpath={.status.phase}=Cluster in healthy state", `--timeout=${envValue(c, 'MAX_RTO_SECONDS')}s`],
+        [
+          'patch',
+          'cluster',
+          drillCluster(),
+          '--type',
+          'merge',
+          '-p',
+          JSON.stringify({ metadata: { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: JOB_NAME, uid: JOB_UID, blockOwnerDeletion: false }] } }),
+        ],
+        ['wait', 'cluster', drillCluster(), '--for=jsonpath={.status.phase}=Cluster in healthy state', `--timeout=${envValue(c, 'MAX_RTO_SECONDS')}s`],
       ];
 
       it('creates the scratch Cluster from the shipped manifest, owned by the Job, waits until ready: writes started and the RTO, nothing failed', async () => {
@@ -815,7 +954,10 @@ esac
         expect(rto).toMatch(/^\d+\n$/);
         expect(failed).toBe(`drill: cluster/${drillCluster()} was not ready within ${envValue(c, 'MAX_RTO_SECONDS')}s (the RTO the platform promises)\n`);
         expect(out.stderr).toContain('Setting up primary');
-        expect(r.kubectlCalls()).toEqual([...expectedCalls(c, join(r.scripts, 'cluster.yaml')), ['get', 'cluster', drillCluster(), '-o', 'jsonpath={.status.phase}{"\\n"}']]);
+        expect(r.kubectlCalls()).toEqual([
+          ...expectedCalls(c, join(r.scripts, 'cluster.yaml')),
+          ['get', 'cluster', drillCluster(), '-o', 'jsonpath={.status.phase}{"\\n"}'],
+        ]);
       });
     });
 

@@ -121,7 +121,9 @@ describeNeeding(
     const env = environment(ENV);
     const redisFiles = configMapData(ENV, 'redis-config');
     const proxyFiles = configMapData(ENV, 'redis-primary-config');
-    const objects = objectsOf(ENV).map((l) => l.object as unknown as { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> });
+    const objects = objectsOf(ENV).map(
+      (l) => l.object as unknown as { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> },
+    );
     const statefulSet = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'redis')!;
     const proxy = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'redis-primary')!;
     const containersOf = (o: { spec: Record<string, unknown> }) => (o.spec.template as { spec: { containers: Container[] } }).spec.containers;
@@ -138,7 +140,10 @@ describeNeeding(
       const out: NodeJS.ProcessEnv = { PATH: process.env.PATH };
       const localise = (v: string) =>
         v
-          .replace(new RegExp(`redis-(\\d+)\\.${podDomain.replaceAll('.', '\\.')}:(\\d+)`, 'g'), (_m, k: string, port: string) => `127.0.0.1:${(Number(port) === SENTINEL_PORT ? ports.sentinel : ports.redis)[Number(k)]}`)
+          .replace(
+            new RegExp(`redis-(\\d+)\\.${podDomain.replaceAll('.', '\\.')}:(\\d+)`, 'g'),
+            (_m, k: string, port: string) => `127.0.0.1:${(Number(port) === SENTINEL_PORT ? ports.sentinel : ports.redis)[Number(k)]}`,
+          )
           .replace(`$(POD_NAME).${podDomain}`, '127.0.0.1');
       for (const e of container.env) {
         if (e.valueFrom?.secretKeyRef) out[e.name] = PASSWORD;
@@ -169,10 +174,14 @@ describeNeeding(
     const startSentinel = (i: number) => {
       mkdirSync(join(root, `sentinel-${i}`), { recursive: true });
       chownTree(join(root, `sentinel-${i}`), OS_USER);
-      const container = { ...shipped.sentinel!, env: shipped.sentinel!.env.map((e) => (e.name === 'SENTINEL_STATE_DIR' ? { name: e.name, value: join(root, `sentinel-${i}`) } : e)) };
+      const container = {
+        ...shipped.sentinel!,
+        env: shipped.sentinel!.env.map((e) => (e.name === 'SENTINEL_STATE_DIR' ? { name: e.name, value: join(root, `sentinel-${i}`) } : e)),
+      };
       return launch(`sentinel-${i}`, container, i, ['--port', String(ports.sentinel[i]), '--bind', '127.0.0.1']);
     };
-    const cli = (port: number, args: string[]) => run(OS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', ...args], { REDISCLI_AUTH: PASSWORD }).stdout;
+    const cli = (port: number, args: string[]) =>
+      run(OS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', ...args], { REDISCLI_AUTH: PASSWORD }).stdout;
     const info = (i: number) => cli(ports.redis[i]!, ['INFO', 'replication']);
     const sentinelView = (i: number) => {
       const lines = cli(ports.sentinel[i]!, ['SENTINEL', 'MASTER', PRIMARY_NAME]).trim().split('\n');
@@ -195,7 +204,11 @@ describeNeeding(
       if (!views.every((v) => v['num-slaves'] === '2' && v['num-other-sentinels'] === '2' && v.flags === 'master')) return false;
       if (new Set(views.map((v) => v.port)).size !== 1) return false;
       const primary = ports.redis.indexOf(Number(views[0]!.port));
-      return primary >= 0 && info(primary).includes('role:master') && [0, 1, 2].filter((i) => info(i).includes(`master_port:${ports.redis[primary]}`) && info(i).includes('master_link_status:up')).length === 2;
+      return (
+        primary >= 0 &&
+        info(primary).includes('role:master') &&
+        [0, 1, 2].filter((i) => info(i).includes(`master_port:${ports.redis[primary]}`) && info(i).includes('master_link_status:up')).length === 2
+      );
     };
 
     // Acknowledged writes that are gone, read back through HAProxy (reconnecting if a role change
@@ -204,16 +217,20 @@ describeNeeding(
       let missing = 0;
       for (let k = 0; k < writer.acknowledged.length; k += 500) {
         const batch = writer.acknowledged.slice(k, k + 500);
-        const values = await until(`keys ${writer.prefix}:${batch[0]}… through HAProxy`, async () => {
-          try {
-            const client = await RespClient.connect(ports.proxy, PASSWORD);
-            const reply = (await client.call(['MGET', ...batch.map((n) => `${writer.prefix}:${n}`)], 5000)) as (string | null)[];
-            client.close();
-            return reply;
-          } catch {
-            return undefined;
-          }
-        }, 30_000);
+        const values = await until(
+          `keys ${writer.prefix}:${batch[0]}… through HAProxy`,
+          async () => {
+            try {
+              const client = await RespClient.connect(ports.proxy, PASSWORD);
+              const reply = (await client.call(['MGET', ...batch.map((n) => `${writer.prefix}:${n}`)], 5000)) as (string | null)[];
+              client.close();
+              return reply;
+            } catch {
+              return undefined;
+            }
+          },
+          30_000,
+        );
         missing += values.filter((v, j) => v !== String(batch[j])).length;
       }
       return missing;
@@ -263,16 +280,20 @@ describeNeeding(
       const [cmd, args] = asUser(OS_USER, command[0]!, [...command.slice(1, -1), join(root, 'haproxy.cfg')]);
       const log = openSync(join(root, 'haproxy.log'), 'a');
       processes.set('haproxy', spawn(cmd, args, { env: { PATH: process.env.PATH, REDIS_PASSWORD: PASSWORD }, stdio: ['ignore', log, log] }));
-      await until('HAProxy to send clients to the primary', async () => {
-        try {
-          const c = await RespClient.connect(ports.proxy, PASSWORD);
-          const role = await c.call(['ROLE']);
-          c.close();
-          return Array.isArray(role) && role[0] === 'master';
-        } catch {
-          return false;
-        }
-      }, 30_000);
+      await until(
+        'HAProxy to send clients to the primary',
+        async () => {
+          try {
+            const c = await RespClient.connect(ports.proxy, PASSWORD);
+            const role = await c.call(['ROLE']);
+            c.close();
+            return Array.isArray(role) && role[0] === 'master';
+          } catch {
+            return false;
+          }
+        },
+        30_000,
+      );
     }, 180_000);
 
     afterAll(async () => {
@@ -294,7 +315,9 @@ describeNeeding(
       expect(info(2)).toContain('role:slave');
       expect(cli(ports.redis[0]!, ['CONFIG', 'GET', 'min-replicas-to-write']).split('\n')[1]).toBe(String(env.components.redis.minReplicasToWrite));
       // Without the password nothing answers: instances and Sentinels.
-      const anonymous = run(OS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(ports.sentinel[1]), 'SENTINEL', 'MASTER', PRIMARY_NAME], { REDISCLI_AUTH: '' });
+      const anonymous = run(OS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(ports.sentinel[1]), 'SENTINEL', 'MASTER', PRIMARY_NAME], {
+        REDISCLI_AUTH: '',
+      });
       expect(anonymous.stdout + anonymous.stderr).toMatch(/NOAUTH/);
       expect(sentinelView(2).quorum).toBe('2');
       expect(sentinelView(2)['down-after-milliseconds']).toBe(String(env.components.redis.sentinel.downAfterMilliseconds));
@@ -305,7 +328,11 @@ describeNeeding(
       const paused = [1, 2].map((i) => Number(cli(ports.redis[i]!, ['INFO', 'server']).match(/process_id:(\d+)/)![1]));
       for (const pid of paused) process.kill(pid, 'SIGSTOP');
       try {
-        await until('the primary to refuse writes', () => cli(ports.redis[0]!, ['SET', 'isolated', '1']).includes('NOREPLICAS'), (env.components.redis.minReplicasMaxLagSeconds + 5) * 1000);
+        await until(
+          'the primary to refuse writes',
+          () => cli(ports.redis[0]!, ['SET', 'isolated', '1']).includes('NOREPLICAS'),
+          (env.components.redis.minReplicasMaxLagSeconds + 5) * 1000,
+        );
       } finally {
         // runuser stops itself when its child stops (job control): continue both.
         for (const pid of [...paused, ...[1, 2].map((i) => processes.get(`redis-${i}`)!.pid!)]) process.kill(pid, 'SIGCONT');
@@ -326,7 +353,13 @@ describeNeeding(
 
       expect(primaryIndex(0)).toBe(0);
       expect(sentinelView(0)['config-epoch']).toBe(epoch);
-      const figures = { plainAcknowledged: plain.acknowledged.length, waitAcknowledged: waited.acknowledged.length, plainLost: await lost(plain), waitLost: await lost(waited), longestGapMs: Math.max(plain.gapAfter(killedAt), waited.gapAfter(killedAt)) };
+      const figures = {
+        plainAcknowledged: plain.acknowledged.length,
+        waitAcknowledged: waited.acknowledged.length,
+        plainLost: await lost(plain),
+        waitLost: await lost(waited),
+        longestGapMs: Math.max(plain.gapAfter(killedAt), waited.gapAfter(killedAt)),
+      };
       console.log(`Redis, a Sentinel and a replica killed: ${JSON.stringify(figures)}`);
       expect(figures.plainAcknowledged).toBeGreaterThan(100);
       expect(figures.waitAcknowledged).toBeGreaterThan(100);
@@ -347,7 +380,12 @@ describeNeeding(
       // The kubelet runs the shipped preStop command, then sends SIGTERM.
       const preStop = (shipped.redis as Container & { lifecycle: { preStop: { exec: { command: string[] } } } }).lifecycle.preStop.exec.command;
       expect(preStop.slice(-1)).toEqual([String(REDIS_PORT)]);
-      const hook = run(OS_USER, preStop[0]!, [join(root, 'etc', preStop[1]!.split('/').at(-1)!), String(ports.redis[current])], localEnv(shipped.redis!, current));
+      const hook = run(
+        OS_USER,
+        preStop[0]!,
+        [join(root, 'etc', preStop[1]!.split('/').at(-1)!), String(ports.redis[current])],
+        localEnv(shipped.redis!, current),
+      );
       console.log(`preStop hook: ${hook.stdout}${hook.stderr}`);
       expect(hook.status, hook.stderr).toBe(0);
       expect(hook.stdout).toMatch(/handed over to 127\.0\.0\.1:\d+ after \d+s/);
@@ -359,7 +397,12 @@ describeNeeding(
       await sleep(2000);
       await Promise.all([plain.stop(), waited.stop()]);
       const promoted = primaryIndex((current + 1) % INSTANCES);
-      const figures = { plainGapMs: plain.gapAfter(stoppedAt), waitGapMs: waited.gapAfter(stoppedAt), plainLost: await lost(plain), waitLost: await lost(waited) };
+      const figures = {
+        plainGapMs: plain.gapAfter(stoppedAt),
+        waitGapMs: waited.gapAfter(stoppedAt),
+        plainLost: await lost(plain),
+        waitLost: await lost(waited),
+      };
       console.log(`Redis primary stopped with its preStop hook, redis-${promoted} took over: ${JSON.stringify(figures)}`);
       expect(promoted).not.toBe(current);
       expect(figures.waitLost).toBe(0);
@@ -376,7 +419,11 @@ describeNeeding(
       await sleep(2000);
       const killedAt = Date.now();
       await kill9(`redis-${current}`, ports.redis[current]!);
-      await until('writes to resume through HAProxy', () => plain.successes.some((t) => t > killedAt) && waited.successes.some((t) => t > killedAt), WRITE_GAP_TARGET_MS + 15_000);
+      await until(
+        'writes to resume through HAProxy',
+        () => plain.successes.some((t) => t > killedAt) && waited.successes.some((t) => t > killedAt),
+        WRITE_GAP_TARGET_MS + 15_000,
+      );
       await sleep(3000);
       await Promise.all([plain.stop(), waited.stop()]);
 
@@ -401,10 +448,14 @@ describeNeeding(
 
       // Kubernetes restarts the container: the start script asks the Sentinels and replicates.
       startRedis(current);
-      await until('the old primary to replicate from the new one', () => {
-        const r = info(current);
-        return r.includes('role:slave') && r.includes(`master_port:${ports.redis[promoted]}`) && r.includes('master_link_status:up');
-      }, 60_000);
+      await until(
+        'the old primary to replicate from the new one',
+        () => {
+          const r = info(current);
+          return r.includes('role:slave') && r.includes(`master_port:${ports.redis[promoted]}`) && r.includes('master_link_status:up');
+        },
+        60_000,
+      );
       expect(await lost(waited)).toBe(0);
       expect(readFileSync(join(root, `redis-${current}.log`), 'utf8')).toMatch(/starting as its replica/);
     }, 180_000);
@@ -429,7 +480,11 @@ describeNeeding(
       expect(readFileSync(join(root, `redis-${current}.log`), 'utf8')).toMatch(/waiting for them to promote one/);
       expect(figures.waitGapMs).toBeLessThanOrEqual(WRITE_GAP_TARGET_MS);
       expect(figures.waitLost).toBe(0);
-      await until(`redis-${current} to replicate from the new primary`, () => info(current).includes(`master_port:${ports.redis[promoted]}`) && info(current).includes('master_link_status:up'), 60_000);
+      await until(
+        `redis-${current} to replicate from the new primary`,
+        () => info(current).includes(`master_port:${ports.redis[promoted]}`) && info(current).includes('master_link_status:up'),
+        60_000,
+      );
     }, 180_000);
   },
 );

@@ -29,7 +29,15 @@ describeNeeding([program('redis-server', 'redis-server'), program('redis-cli', '
       // One instance here: with replicas (staging, production) min-replicas-to-write would refuse
       // every write, so it is lifted; replication itself is tested in redis-failover.test.ts.
       const alone = isReplicated(env.components.redis) ? ['--min-replicas-to-write', '0'] : [];
-      const [cmd, argv] = asUser(OS_USER, 'sh', [join(root, 'start-redis.sh'), join(root, 'redis.conf'), ...alone, '--port', String(port), '--bind', '127.0.0.1']);
+      const [cmd, argv] = asUser(OS_USER, 'sh', [
+        join(root, 'start-redis.sh'),
+        join(root, 'redis.conf'),
+        ...alone,
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+      ]);
       server = spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' });
       for (let i = 0; i < 100; i++) {
         if (cli(['ping']).stdout.trim() === 'PONG') return;

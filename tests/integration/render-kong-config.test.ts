@@ -22,7 +22,10 @@ const VALUES: Record<string, string> = {
   LOADTEST_KEY: 'test-loadtest-key',
 };
 const render = (env: Record<string, string>) =>
-  spawnSync('sh', [join(dir, 'render.sh'), join(dir, 'kong.yml'), join(dir, 'out.yml'), ...PLACEHOLDERS], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+  spawnSync('sh', [join(dir, 'render.sh'), join(dir, 'kong.yml'), join(dir, 'out.yml'), ...PLACEHOLDERS], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ...env },
+  });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -50,7 +53,10 @@ describe('render-kong-config.sh', () => {
   });
 
   it('refuses to leave a placeholder unfilled', () => {
-    const run = spawnSync('sh', [join(dir, 'render.sh'), join(dir, 'kong.yml'), join(dir, 'partial.yml'), 'SUPABASE_ANON_KEY'], { encoding: 'utf8', env: { PATH: process.env.PATH, ...VALUES } });
+    const run = spawnSync('sh', [join(dir, 'render.sh'), join(dir, 'kong.yml'), join(dir, 'partial.yml'), 'SUPABASE_ANON_KEY'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...VALUES },
+    });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/unfilled placeholders: .*\$\{REDIS_PASSWORD\}/);
   });

@@ -46,13 +46,14 @@ function parse(buf: Buffer, at = 0): { value: Reply | RedisError; next: number }
   }
 }
 
-const encode = (args: readonly (string | number)[]) => Buffer.concat([
-  Buffer.from(`*${args.length}\r\n`),
-  ...args.map((a) => {
-    const b = Buffer.from(String(a));
-    return Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]);
-  }),
-]);
+const encode = (args: readonly (string | number)[]) =>
+  Buffer.concat([
+    Buffer.from(`*${args.length}\r\n`),
+    ...args.map((a) => {
+      const b = Buffer.from(String(a));
+      return Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]);
+    }),
+  ]);
 
 export class RespClient {
   private buffer = Buffer.alloc(0);

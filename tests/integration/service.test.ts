@@ -77,7 +77,9 @@ function token(sub: string, claims: Record<string, unknown> = {}, secret = JWT_S
 }
 
 /** A server on loopback that records each request (an OTLP receiver, a JSON-RPC node). */
-async function recorder(answer: (req: IncomingMessage, body: Buffer) => { status: number; body: string }): Promise<{ server: Server; port: number; seen: { path: string; type: string; body: Buffer }[] }> {
+async function recorder(
+  answer: (req: IncomingMessage, body: Buffer) => { status: number; body: string },
+): Promise<{ server: Server; port: number; seen: { path: string; type: string; body: Buffer }[] }> {
   const seen: { path: string; type: string; body: Buffer }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -147,7 +149,8 @@ describeNeeding(
       if (r.status !== 0) throw new Error(`${sql}: ${r.stderr}`);
       return r.stdout.trim();
     };
-    const redisCli = (...args: string[]) => run(REDIS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), '-n', '1', ...args], { REDISCLI_AUTH: REDIS_PASSWORD });
+    const redisCli = (...args: string[]) =>
+      run(REDIS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), '-n', '1', ...args], { REDISCLI_AUTH: REDIS_PASSWORD });
 
     /** The pod's environment in dev, pointed at the test's servers. */
     const envFor = (component: AppWorkload, ports: { port?: number; metricsPort: number }, env = ENV, redis = { port: () => redisPort, sentinels: '' }) => {
@@ -187,7 +190,11 @@ describeNeeding(
     };
 
     /** Starts node on the component's entry point with only the pod's environment. */
-    const start = async (name: AppWorkload, waitReady = true, environment?: (ports: { port?: number; metricsPort: number }) => Record<string, string>): Promise<Component> => {
+    const start = async (
+      name: AppWorkload,
+      waitReady = true,
+      environment?: (ports: { port?: number; metricsPort: number }) => Record<string, string>,
+    ): Promise<Component> => {
       const metricsPort = await freePort();
       const port = name === 'api' ? await freePort() : undefined;
       const env = environment ? environment({ port, metricsPort }) : envFor(name, { port, metricsPort });
@@ -196,7 +203,9 @@ describeNeeding(
       const keep = (b: Buffer) => output.push(...b.toString().split('\n').filter(Boolean));
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((r) => child.once('exit', (code, signal) => r({ code, signal, at: Date.now() })));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((r) =>
+        child.once('exit', (code, signal) => r({ code, signal, at: Date.now() })),
+      );
       const c: Component = { name, child, metricsPort, ...(port ? { port } : {}), output, exited };
       running.push(c);
       if (waitReady) {
@@ -218,7 +227,10 @@ describeNeeding(
     beforeAll(async () => {
       // The service as its image builds it (tsc to dist/); its dependencies come with the root
       // npm ci (the postinstall script installs service/).
-      expect(existsSync(join(SERVICE, 'node_modules/.bin/tsc')), 'service/node_modules is missing: run npm ci (its postinstall installs service/) or npm ci --prefix service').toBe(true);
+      expect(
+        existsSync(join(SERVICE, 'node_modules/.bin/tsc')),
+        'service/node_modules is missing: run npm ci (its postinstall installs service/) or npm ci --prefix service',
+      ).toBe(true);
       const build = spawnSync(process.execPath, [join(SERVICE, 'node_modules/typescript/bin/tsc'), '-p', SERVICE], { encoding: 'utf8' });
       expect(build.status, build.stdout + build.stderr).toBe(0);
 
@@ -231,7 +243,16 @@ describeNeeding(
       writeFileSync(join(root, 'init.sql'), configMapData(ENV, 'postgres-bootstrap')['platform-init.sql']!);
       mkdirSync(join(root, 'run'));
       chownTree(root, PG_USER);
-      const initdb = run(PG_USER, `${BIN}/initdb`, ['-D', join(root, 'data'), '-U', 'postgres', '--auth-local=trust', '--auth-host=reject', '--encoding=UTF8', '--locale=C.UTF-8']);
+      const initdb = run(PG_USER, `${BIN}/initdb`, [
+        '-D',
+        join(root, 'data'),
+        '-U',
+        'postgres',
+        '--auth-local=trust',
+        '--auth-host=reject',
+        '--encoding=UTF8',
+        '--locale=C.UTF-8',
+      ]);
       expect(initdb.status, initdb.stderr).toBe(0);
       const conf = {
         listen_addresses: 'localhost',
@@ -245,12 +266,31 @@ describeNeeding(
         max_connections: '100',
         fsync: 'off',
       };
-      writeFileSync(join(root, 'data/postgresql.auto.conf'), Object.entries(conf).map(([k, v]) => `${k} = '${v}'`).join('\n') + '\n');
+      writeFileSync(
+        join(root, 'data/postgresql.auto.conf'),
+        Object.entries(conf)
+          .map(([k, v]) => `${k} = '${v}'`)
+          .join('\n') + '\n',
+      );
       writeFileSync(join(root, 'data/pg_hba.conf'), ['local all postgres trust', ...spec.postgresql.pg_hba, 'host all all all scram-sha-256', ''].join('\n'));
       chownTree(root, PG_USER);
       const started = run(PG_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'data'), '-l', join(root, 'server.log'), '-w', '-t', '60', 'start']);
       expect(started.status, started.stdout + started.stderr).toBe(0);
-      const roles = run(PG_USER, `${BIN}/psql`, ['-X', '-v', 'ON_ERROR_STOP=1', '-h', join(root, 'run'), '-p', String(pgPort), '-U', 'postgres', '-d', 'postgres', '-c', managedRolesSql(spec, passwords)]);
+      const roles = run(PG_USER, `${BIN}/psql`, [
+        '-X',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        join(root, 'run'),
+        '-p',
+        String(pgPort),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-c',
+        managedRolesSql(spec, passwords),
+      ]);
       expect(roles.status, roles.stderr).toBe(0);
       const init = psqlArgs('supabase_admin', ['-q', '-f', join(root, 'init.sql')]);
       expect(init.status, init.stderr).toBe(0);
@@ -262,7 +302,14 @@ describeNeeding(
       writeFileSync(join(redisRoot, 'redis.conf'), files['redis.conf']!.replaceAll(`dir ${REDIS_DATA_DIR}`, `dir ${redisRoot}`));
       writeFileSync(join(redisRoot, 'start-redis.sh'), files['start-redis.sh']!);
       chownTree(redisRoot, REDIS_USER);
-      const [cmd, argv] = asUser(REDIS_USER, 'sh', [join(redisRoot, 'start-redis.sh'), join(redisRoot, 'redis.conf'), '--port', String(redisPort), '--bind', '127.0.0.1']);
+      const [cmd, argv] = asUser(REDIS_USER, 'sh', [
+        join(redisRoot, 'start-redis.sh'),
+        join(redisRoot, 'redis.conf'),
+        '--port',
+        String(redisPort),
+        '--bind',
+        '127.0.0.1',
+      ]);
       redisServer = spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD }, stdio: 'ignore' });
       await until('redis', () => redisCli('ping').stdout.trim() === 'PONG' || undefined);
 
@@ -291,11 +338,18 @@ describeNeeding(
       const call = async (method: string, path: string, opts: { token?: string; body?: unknown } = {}) => {
         const res = await fetch(`http://127.0.0.1:${api.port}${path}`, {
           method,
-          headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: {
+            ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+            ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
           ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
         });
         const text = await res.text();
-        return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & { positions?: Record<string, unknown>[] }, headers: res.headers };
+        return {
+          status: res.status,
+          body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & { positions?: Record<string, unknown>[] },
+          headers: res.headers,
+        };
       };
       const position = { chain: 'ethereum', protocol: 'aave-v3', asset: 'USDC', amount: '1250.5' };
 
@@ -305,7 +359,9 @@ describeNeeding(
 
       it('migrates the defi schema once, owned by defi_app, under forced row level security', async () => {
         expect(admin('SELECT version FROM defi.schema_migrations ORDER BY version')).toBe('1\n2');
-        expect(admin("SELECT relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'defi.positions'::regclass")).toBe('t|t|defi_app');
+        expect(admin("SELECT relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'defi.positions'::regclass")).toBe(
+          't|t|defi_app',
+        );
         expect(admin("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'defi_app'")).toBe('f');
         // A second process finds nothing to do (the worker migrates at start too).
         const worker = await start('worker');
@@ -326,7 +382,12 @@ describeNeeding(
         expect((await call('GET', '/positions', { token: await token(USER_A, {}, 'another-secret-of-at-least-32-characters') })).status).toBe(401);
         expect((await call('GET', '/positions', { token: await token(USER_A, { role: 'anon' }) })).status).toBe(401);
         expect((await call('GET', '/positions', { token: await token('not-a-uuid') })).status).toBe(401);
-        const expired = await new SignJWT({ role: 'authenticated' }).setProtectedHeader({ alg: 'HS256' }).setSubject(USER_A).setAudience('authenticated').setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(new TextEncoder().encode(JWT_SECRET));
+        const expired = await new SignJWT({ role: 'authenticated' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(USER_A)
+          .setAudience('authenticated')
+          .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+          .sign(new TextEncoder().encode(JWT_SECRET));
         const res = await call('GET', '/positions', { token: expired });
         expect(res.status).toBe(401);
         expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -378,7 +439,10 @@ describeNeeding(
         expect(Number(admin('SELECT count(*) FROM defi.positions'))).toBeGreaterThan(Number(count(USER_B)));
         expect(count(USER_B, `WHERE owner_id <> '${USER_B}'`)).toBe('0');
         expect(count(undefined)).toBe('0');
-        const forged = asDefiApp(USER_A, `INSERT INTO defi.positions (owner_id, chain, protocol, asset, amount) VALUES ('${USER_B}', 'ethereum', 'aave-v3', 'DAI', 1)`);
+        const forged = asDefiApp(
+          USER_A,
+          `INSERT INTO defi.positions (owner_id, chain, protocol, asset, amount) VALUES ('${USER_B}', 'ethereum', 'aave-v3', 'DAI', 1)`,
+        );
         expect(forged.status).not.toBe(0);
         expect(forged.stderr).toMatch(/violates row-level security policy/);
         const update = asDefiApp(USER_A, `UPDATE defi.positions SET owner_id = '${USER_A}' WHERE owner_id = '${USER_B}' RETURNING id`);
@@ -390,10 +454,15 @@ describeNeeding(
         const samples = await metricsOf(api);
         const names = new Set(samples.map((s) => s.name));
         for (const n of [HTTP_REQUESTS, `${HTTP_DURATION}_bucket`, `${HTTP_DURATION}_sum`, `${HTTP_DURATION}_count`]) expect(names.has(n), n).toBe(true);
-        const created = samples.find((s) => s.name === HTTP_REQUESTS && s.labels.route === '/positions' && s.labels.method === 'POST' && s.labels.code === '201');
+        const created = samples.find(
+          (s) => s.name === HTTP_REQUESTS && s.labels.route === '/positions' && s.labels.method === 'POST' && s.labels.code === '201',
+        );
         expect(created?.value).toBeGreaterThanOrEqual(3);
         // Declared at zero before the first error, so the first 5xx is a change rate() sees.
-        expect(samples.find((s) => s.name === HTTP_REQUESTS && s.labels.route === '/positions/:id' && s.labels.method === 'DELETE' && s.labels.code === '500')?.value).toBe(0);
+        expect(
+          samples.find((s) => s.name === HTTP_REQUESTS && s.labels.route === '/positions/:id' && s.labels.method === 'DELETE' && s.labels.code === '500')
+            ?.value,
+        ).toBe(0);
         expect(samples.filter((s) => TARGET_LABELS.some((l) => l in s.labels)).map((s) => s.name)).toEqual([]);
       });
 
@@ -403,7 +472,7 @@ describeNeeding(
         expect(traces.body.toString('latin1')).toContain('api');
       });
 
-      describe('canary analysis on the api\'s own metrics (promtool)', () => {
+      describe("canary analysis on the api's own metrics (promtool)", () => {
         const HASH = 'canary7f9c';
         const STEP_SECONDS = 30;
         /** Scrapes of one burst, each taken after a chunk of requests. */
@@ -421,13 +490,17 @@ describeNeeding(
               if (res.status === 201) ids.push(String(((await res.json()) as { id: string }).id));
               return res.status;
             }
-            const res = i % 3 === 0 ? await fetch(`${path}/positions/${ids[i % ids.length]}`, { headers }) : await fetch(`${path}/positions?limit=20`, { headers });
+            const res =
+              i % 3 === 0 ? await fetch(`${path}/positions/${ids[i % ids.length]}`, { headers }) : await fetch(`${path}/positions?limit=20`, { headers });
             await res.arrayBuffer();
             return res.status;
           };
           const statuses: number[] = [];
           for (let chunk = 0; chunk < opts.chunks; chunk++) {
-            for (let i = 0; i < opts.perChunk - opts.errorsPerChunk; i += 10) statuses.push(...(await Promise.all(Array.from({ length: Math.min(10, opts.perChunk - opts.errorsPerChunk - i) }, (_, k) => one(chunk * 1000 + i + k)))));
+            for (let i = 0; i < opts.perChunk - opts.errorsPerChunk; i += 10)
+              statuses.push(
+                ...(await Promise.all(Array.from({ length: Math.min(10, opts.perChunk - opts.errorsPerChunk - i) }, (_, k) => one(chunk * 1000 + i + k)))),
+              );
             if (opts.errorsPerChunk > 0) {
               // A broken release, as the database sees it: the table it queries is gone.
               admin('ALTER TABLE defi.positions RENAME TO positions_moved');
@@ -450,7 +523,15 @@ describeNeeding(
           const series = new Map<string, (number | undefined)[]>();
           scrapes.forEach((samples, step) => {
             for (const s of samples.filter((x) => wanted.has(x.name))) {
-              const labels = { ...s.labels, namespace: 'app', job: 'api', pod: `api-${HASH}-x`, container: 'api', instance: '10.0.0.1:9090', rollouts_pod_template_hash: HASH };
+              const labels = {
+                ...s.labels,
+                namespace: 'app',
+                job: 'api',
+                pod: `api-${HASH}-x`,
+                container: 'api',
+                instance: '10.0.0.1:9090',
+                rollouts_pod_template_hash: HASH,
+              };
               const key = `${s.name}{${Object.entries(labels)
                 .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
                 .join(',')}}`;
@@ -487,9 +568,20 @@ describeNeeding(
           writeFileSync(rulesFile, stringify({ groups: [{ name: 'canary', rules }] }));
           const testFile = join(dir, `${env}-test.yml`);
           const alert_rule_test = template.spec.metrics.flatMap((m) =>
-            (['pass', 'fail'] as const).map((v) => ({ eval_time: `${steps * STEP_SECONDS}s`, alertname: alert(m.name, v), exp_alerts: verdicts[m.name] === v ? [{ exp_labels: {} }] : [] })),
+            (['pass', 'fail'] as const).map((v) => ({
+              eval_time: `${steps * STEP_SECONDS}s`,
+              alertname: alert(m.name, v),
+              exp_alerts: verdicts[m.name] === v ? [{ exp_labels: {} }] : [],
+            })),
           );
-          writeFileSync(testFile, stringify({ rule_files: [rulesFile], evaluation_interval: `${STEP_SECONDS}s`, tests: [{ interval: `${STEP_SECONDS}s`, input_series: input, alert_rule_test }] }));
+          writeFileSync(
+            testFile,
+            stringify({
+              rule_files: [rulesFile],
+              evaluation_interval: `${STEP_SECONDS}s`,
+              tests: [{ interval: `${STEP_SECONDS}s`, input_series: input, alert_rule_test }],
+            }),
+          );
           return spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8' });
         };
 
@@ -547,7 +639,10 @@ describeNeeding(
       });
 
       it('enqueues a chain-head job per RPC endpoint, which the worker does and records once', async () => {
-        const row = await until('a chain head recorded', () => admin("SELECT job_id || '|' || endpoint || '|' || block_number FROM defi.chain_heads ORDER BY observed_at DESC LIMIT 1") || undefined);
+        const row = await until(
+          'a chain head recorded',
+          () => admin("SELECT job_id || '|' || endpoint || '|' || block_number FROM defi.chain_heads ORDER BY observed_at DESC LIMIT 1") || undefined,
+        );
         const [jobId, endpoint, block] = row.split('|');
         expect(jobId).toMatch(/^chain-head:0:\d+$/);
         expect(endpoint).toBe(`127.0.0.1:${rpc.port}`);
@@ -565,16 +660,24 @@ describeNeeding(
         const done = admin("SELECT job_id FROM defi.job_runs WHERE kind = 'chain-head' LIMIT 1");
         // The same id again, as a redelivery after a lost acknowledgement would bring it.
         expect(redisCli('xadd', QUEUE.stream, '*', 'id', done, 'kind', 'chain-head', 'payload', '{"endpoint":0}', 'enqueued_at', '0').status).toBe(0);
-        await until('the duplicate counted', async () => (await metricsOf(worker)).find((s) => s.name === WORKER_METRICS.jobs && s.labels.outcome === 'duplicate')?.value === 1 || undefined);
+        await until(
+          'the duplicate counted',
+          async () => (await metricsOf(worker)).find((s) => s.name === WORKER_METRICS.jobs && s.labels.outcome === 'duplicate')?.value === 1 || undefined,
+        );
         expect(admin(`SELECT count(*) FROM defi.chain_heads WHERE job_id = '${done}'`)).toBe('1');
         // A job naming an endpoint the worker does not have is refused, not called.
         redisCli('xadd', QUEUE.stream, '*', 'id', 'chain-head:7:1', 'kind', 'chain-head', 'payload', '{"endpoint":7}', 'enqueued_at', '0');
-        await until('the rejection counted', async () => (await metricsOf(worker)).find((s) => s.name === WORKER_METRICS.jobs && s.labels.outcome === 'rejected')?.value === 1 || undefined);
+        await until(
+          'the rejection counted',
+          async () => (await metricsOf(worker)).find((s) => s.name === WORKER_METRICS.jobs && s.labels.outcome === 'rejected')?.value === 1 || undefined,
+        );
       });
 
       it('exports the queue depth, job outcomes and the last run of each schedule', async () => {
         const w = await metricsOf(worker);
-        expect(w.find((s) => s.name === WORKER_METRICS.jobs && s.labels.kind === 'chain-head' && s.labels.outcome === 'succeeded')?.value).toBeGreaterThanOrEqual(1);
+        expect(
+          w.find((s) => s.name === WORKER_METRICS.jobs && s.labels.kind === 'chain-head' && s.labels.outcome === 'succeeded')?.value,
+        ).toBeGreaterThanOrEqual(1);
         expect(w.find((s) => s.name === WORKER_METRICS.queueDepth)?.value).toBe(0);
         expect(w.some((s) => s.name === `${WORKER_METRICS.jobDuration}_count`)).toBe(true);
         const s = await metricsOf(scheduler);
@@ -613,7 +716,8 @@ describeNeeding(
       let dir = '';
       const ports = { primary: 0, replica: 0, sentinel: 0 };
       const servers: ChildProcess[] = [];
-      const cliAt = (port: number, ...args: string[]) => run(REDIS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { REDISCLI_AUTH: REDIS_PASSWORD });
+      const cliAt = (port: number, ...args: string[]) =>
+        run(REDIS_USER, 'redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { REDISCLI_AUTH: REDIS_PASSWORD });
       const serve = (program: string, args: string[]) => {
         const [cmd, argv] = asUser(REDIS_USER, program, args);
         const child = spawn(cmd, argv, { stdio: 'ignore' });
@@ -630,18 +734,41 @@ describeNeeding(
         since = admin('SELECT now()');
         dir = tempDirFor(REDIS_USER, 'service-sentinel-');
         for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-        const common = ['--bind', '127.0.0.1', '--requirepass', REDIS_PASSWORD, '--masterauth', REDIS_PASSWORD, '--save', '', '--appendonly', 'no', '--dir', dir];
+        const common = [
+          '--bind',
+          '127.0.0.1',
+          '--requirepass',
+          REDIS_PASSWORD,
+          '--masterauth',
+          REDIS_PASSWORD,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+        ];
         serve('redis-server', ['--port', String(ports.primary), ...common, '--dbfilename', 'primary.rdb']);
         serve('redis-server', ['--port', String(ports.replica), ...common, '--dbfilename', 'replica.rdb', '--replicaof', '127.0.0.1', String(ports.primary)]);
         await until('the replica in sync', () => /master_link_status:up/.test(cliAt(ports.replica, 'info', 'replication').stdout) || undefined);
         const name = appEnv('staging', 'worker').find((v) => v.name === 'REDIS_SENTINEL_PRIMARY')!.value!;
         writeFileSync(
           join(dir, 'sentinel.conf'),
-          [`port ${ports.sentinel}`, 'bind 127.0.0.1', `requirepass ${REDIS_PASSWORD}`, `sentinel monitor ${name} 127.0.0.1 ${ports.primary} 1`, `sentinel auth-pass ${name} ${REDIS_PASSWORD}`, ''].join('\n'),
+          [
+            `port ${ports.sentinel}`,
+            'bind 127.0.0.1',
+            `requirepass ${REDIS_PASSWORD}`,
+            `sentinel monitor ${name} 127.0.0.1 ${ports.primary} 1`,
+            `sentinel auth-pass ${name} ${REDIS_PASSWORD}`,
+            '',
+          ].join('\n'),
         );
         chownTree(dir, REDIS_USER);
         serve('redis-sentinel', [join(dir, 'sentinel.conf')]);
-        await until('the Sentinel naming the primary', () => cliAt(ports.sentinel, 'sentinel', 'get-master-addr-by-name', name).stdout.includes(String(ports.primary)) || undefined);
+        await until(
+          'the Sentinel naming the primary',
+          () => cliAt(ports.sentinel, 'sentinel', 'get-master-addr-by-name', name).stdout.includes(String(ports.primary)) || undefined,
+        );
         const staging = (component: AppWorkload) => (p: { port?: number; metricsPort: number }) =>
           envFor(component, p, 'staging', { port: () => ports.primary, sentinels: `127.0.0.1:${ports.sentinel}` });
         scheduler = await start('scheduler', true, staging('scheduler'));
@@ -656,7 +783,10 @@ describeNeeding(
       });
 
       it('enqueues through the primary the Sentinel names, each job on the replica before it counts, and the worker does it', async () => {
-        const jobId = await until('a chain head recorded through Sentinel', () => admin(`SELECT job_id FROM defi.chain_heads WHERE observed_at > '${since}' ORDER BY observed_at DESC LIMIT 1`) || undefined);
+        const jobId = await until(
+          'a chain head recorded through Sentinel',
+          () => admin(`SELECT job_id FROM defi.chain_heads WHERE observed_at > '${since}' ORDER BY observed_at DESC LIMIT 1`) || undefined,
+        );
         expect(cliAt(ports.replica, '-n', '1', 'exists', `${QUEUE.dedupePrefix}${jobId}`).stdout.trim()).toBe('1');
         const runs = (await metricsOf(scheduler)).filter((x) => x.name === SCHEDULER_METRICS.runs && x.labels.outcome === 'enqueued');
         expect(runs.length).toBeGreaterThan(0);
@@ -665,7 +795,14 @@ describeNeeding(
 
       it('counts a period as not durable while no replica confirms, and retries it', async () => {
         cliAt(ports.replica, 'shutdown', 'nosave');
-        await until('a write the replica did not confirm', async () => ((await metricsOf(scheduler)).find((x) => x.name === SCHEDULER_METRICS.runs && x.labels.schedule === 'chain-head' && x.labels.outcome === 'not_durable')?.value ?? 0) >= 2 || undefined, 25_000);
+        await until(
+          'a write the replica did not confirm',
+          async () =>
+            ((await metricsOf(scheduler)).find(
+              (x) => x.name === SCHEDULER_METRICS.runs && x.labels.schedule === 'chain-head' && x.labels.outcome === 'not_durable',
+            )?.value ?? 0) >= 2 || undefined,
+          25_000,
+        );
         expect(scheduler.output.join('\n')).toMatch(/replicas confirmed it within 1000 ms/);
       });
     });

@@ -20,7 +20,6 @@ const MANAGED_BY = 'app.kubernetes.io/managed-by';
 const CLAIM_LABEL = 'backup.supabase-platform/claim';
 const CLASS = 'ebs-csi-snapclass';
 
-
 interface ExistingSnapshot {
   claim: string;
   /** When the API server created it (metadata.creationTimestamp), RFC 3339 UTC. */
@@ -60,17 +59,40 @@ describeNeeding([program('sh', 'dash')], 'volume snapshots (snapshot-volumes.sh 
     for (const [target, phase] of Object.entries(phases)) {
       const [ns, name] = target.split('/') as [string, string];
       mkdirSync(join(state, 'pvc', ns), { recursive: true });
-      const pvc = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: ns }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } }, status: { phase } };
+      const pvc = {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, namespace: ns },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } },
+        status: { phase },
+      };
       writeFileSync(join(state, 'pvc', ns, `${name}.json`), JSON.stringify(pvc));
     }
     for (const [ns, list] of Object.entries(snapshots)) {
       mkdirSync(join(state, 'volumesnapshots', ns), { recursive: true });
       for (const s of list) {
         const name = s.name ?? `${s.claim}-${s.created.replace(/[-:]/g, '').replace('T', '-').replace('Z', '')}`;
-        const metadata: Record<string, unknown> = { name, namespace: ns, creationTimestamp: s.created, labels: s.labels ?? { [MANAGED_BY]: 'snapshot-volumes', [CLAIM_LABEL]: s.claim } };
-        if (s.deleting) Object.assign(metadata, { deletionTimestamp: '2030-01-01T00:00:00Z', finalizers: ['snapshot.storage.kubernetes.io/volumesnapshot-as-source-protection'] });
-        const status = s.ready ? { readyToUse: true, creationTime: s.created } : { readyToUse: false, error: { message: 'Failed to create snapshot: quota exceeded' } };
-        const obj = { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata, spec: { volumeSnapshotClassName: CLASS, source: { persistentVolumeClaimName: s.claim } }, status };
+        const metadata: Record<string, unknown> = {
+          name,
+          namespace: ns,
+          creationTimestamp: s.created,
+          labels: s.labels ?? { [MANAGED_BY]: 'snapshot-volumes', [CLAIM_LABEL]: s.claim },
+        };
+        if (s.deleting)
+          Object.assign(metadata, {
+            deletionTimestamp: '2030-01-01T00:00:00Z',
+            finalizers: ['snapshot.storage.kubernetes.io/volumesnapshot-as-source-protection'],
+          });
+        const status = s.ready
+          ? { readyToUse: true, creationTime: s.created }
+          : { readyToUse: false, error: { message: 'Failed to create snapshot: quota exceeded' } };
+        const obj = {
+          apiVersion: 'snapshot.storage.k8s.io/v1',
+          kind: 'VolumeSnapshot',
+          metadata,
+          spec: { volumeSnapshotClassName: CLASS, source: { persistentVolumeClaimName: s.claim } },
+          status,
+        };
         writeFileSync(join(state, 'volumesnapshots', ns, `${name}.json`), JSON.stringify(obj));
       }
     }
@@ -97,7 +119,12 @@ describeNeeding([program('sh', 'dash')], 'volume snapshots (snapshot-volumes.sh 
     return {
       /** Runs the script with exactly these SNAPSHOT_* variables (undefined: unset). */
       run(vars: Record<string, string | undefined>) {
-        const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, FAKE_KUBE_STATE: state, FAKE_KUBECTL_YAML: join(ROOT, 'node_modules/yaml') };
+        const env: NodeJS.ProcessEnv = {
+          ...process.env,
+          PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`,
+          FAKE_KUBE_STATE: state,
+          FAKE_KUBECTL_YAML: join(ROOT, 'node_modules/yaml'),
+        };
         for (const key of Object.keys(env)) if (key.startsWith('SNAPSHOT_')) delete env[key];
         for (const [key, value] of Object.entries(vars)) if (value !== undefined) env[key] = value;
         const result = spawnSync('sh', [script], { encoding: 'utf8', env, timeout: 60_000 });
@@ -110,16 +137,29 @@ describeNeeding([program('sh', 'dash')], 'volume snapshots (snapshot-volumes.sh 
       calls,
       created,
       /** Names of the VolumeSnapshots now in `ns`, sorted. */
-      snapshots: (ns: string) => (existsSync(join(state, 'volumesnapshots', ns)) ? readdirSync(join(state, 'volumesnapshots', ns)).map((f) => f.replace(/\.json$/, '')).sort() : []),
+      snapshots: (ns: string) =>
+        existsSync(join(state, 'volumesnapshots', ns))
+          ? readdirSync(join(state, 'volumesnapshots', ns))
+              .map((f) => f.replace(/\.json$/, ''))
+              .sort()
+          : [],
       snapshot: (ns: string, name: string) => JSON.parse(readFileSync(join(state, 'volumesnapshots', ns, `${name}.json`), 'utf8')) as K8sObject,
       /** Names the script deleted, in order. */
-      deletions: () => calls().filter((c) => c.argv[0] === 'delete').map((c) => c.argv[1] === 'volumesnapshot' ? c.argv[2] : c.argv.join(' ')),
+      deletions: () =>
+        calls()
+          .filter((c) => c.argv[0] === 'delete')
+          .map((c) => (c.argv[1] === 'volumesnapshot' ? c.argv[2] : c.argv.join(' '))),
     };
   }
 
   const GRAFANA = 'observability/grafana-data-grafana-0';
   const STORAGE = 'supabase/storage-files';
-  const env = (targets: string, retain: number, extra: Record<string, string> = {}) => ({ SNAPSHOT_TARGETS: targets, SNAPSHOT_CLASS: CLASS, SNAPSHOT_RETAIN_COUNT: String(retain), ...extra });
+  const env = (targets: string, retain: number, extra: Record<string, string> = {}) => ({
+    SNAPSHOT_TARGETS: targets,
+    SNAPSHOT_CLASS: CLASS,
+    SNAPSHOT_RETAIN_COUNT: String(retain),
+    ...extra,
+  });
   const snap = (claim: string, created: string, ready = true, more: Partial<ExistingSnapshot> = {}): ExistingSnapshot => ({ claim, created, ready, ...more });
 
   it('creates one ready snapshot per target, of that claim, with the class and the two labels', () => {
@@ -130,7 +170,9 @@ describeNeeding([program('sh', 'dash')], 'volume snapshots (snapshot-volumes.sh 
     expect(result.stdout).toContain('all 2 claim(s) snapshotted and pruned');
 
     const created = c.created();
-    expect(created.map((o) => `${o.metadata.namespace}/${(o.spec as { source: { persistentVolumeClaimName: string } }).source.persistentVolumeClaimName}`)).toEqual([GRAFANA, STORAGE]);
+    expect(
+      created.map((o) => `${o.metadata.namespace}/${(o.spec as { source: { persistentVolumeClaimName: string } }).source.persistentVolumeClaimName}`),
+    ).toEqual([GRAFANA, STORAGE]);
     for (const obj of created) {
       const claim = (obj.spec as { source: { persistentVolumeClaimName: string } }).source.persistentVolumeClaimName;
       expect(obj.apiVersion).toBe('snapshot.storage.k8s.io/v1');
@@ -148,7 +190,9 @@ describeNeeding([program('sh', 'dash')], 'volume snapshots (snapshot-volumes.sh 
     expect(c.snapshot('supabase', created[1]!.metadata.name!).status).toMatchObject({ readyToUse: true });
     // Each was waited for with the default timeout before anything else happened to its claim.
     const waits = c.calls().filter((call) => call.argv[0] === 'wait');
-    expect(waits.map((call) => call.argv)).toEqual(created.map((o) => expect.arrayContaining([`volumesnapshot/${o.metadata.name}`, '--timeout=600s', '-n', o.metadata.namespace])));
+    expect(waits.map((call) => call.argv)).toEqual(
+      created.map((o) => expect.arrayContaining([`volumesnapshot/${o.metadata.name}`, '--timeout=600s', '-n', o.metadata.namespace])),
+    );
     expect(c.deletions()).toEqual([]);
   });
 
@@ -169,9 +213,19 @@ describeNeeding([program('sh', 'dash')], 'volume snapshots (snapshot-volumes.sh 
     expect(result.status, result.out).toBe(0);
     const newest = c.created()[0]!.metadata.name!;
     expect(c.snapshots('observability')).toEqual(
-      ['grafana-data-grafana-0-20200104-020000', 'grafana-data-grafana-0-20200105-020000', newest, 'loki-data-loki-0-20190601-000000', 'manual-before-upgrade'].sort(),
+      [
+        'grafana-data-grafana-0-20200104-020000',
+        'grafana-data-grafana-0-20200105-020000',
+        newest,
+        'loki-data-loki-0-20190601-000000',
+        'manual-before-upgrade',
+      ].sort(),
     );
-    expect(c.deletions().sort()).toEqual(['grafana-data-grafana-0-20200101-020000', 'grafana-data-grafana-0-20200102-020000', 'grafana-data-grafana-0-20200103-020000']);
+    expect(c.deletions().sort()).toEqual([
+      'grafana-data-grafana-0-20200101-020000',
+      'grafana-data-grafana-0-20200102-020000',
+      'grafana-data-grafana-0-20200103-020000',
+    ]);
     expect(result.stdout).toMatch(/deleted snapshot observability\/grafana-data-grafana-0-20200103-020000 .*older than the 3 newest ready/);
     expect(result.stdout).toMatch(/deleted snapshot observability\/grafana-data-grafana-0-20200102-020000 .*older than the 3 newest ready/);
     expect(result.stdout).toMatch(/deleted snapshot observability\/grafana-data-grafana-0-20200101-020000 .*never became ready/);
@@ -181,7 +235,12 @@ describeNeeding([program('sh', 'dash')], 'volume snapshots (snapshot-volumes.sh 
 
   it('deletes nothing while fewer than SNAPSHOT_RETAIN_COUNT snapshots are ready', () => {
     const c = cluster([STORAGE], {
-      supabase: [snap('storage-files', '2020-01-01T02:00:00Z', false), snap('storage-files', '2020-01-02T02:00:00Z'), snap('storage-files', '2020-01-03T02:00:00Z'), snap('storage-files', '2020-01-04T02:00:00Z', false)],
+      supabase: [
+        snap('storage-files', '2020-01-01T02:00:00Z', false),
+        snap('storage-files', '2020-01-02T02:00:00Z'),
+        snap('storage-files', '2020-01-03T02:00:00Z'),
+        snap('storage-files', '2020-01-04T02:00:00Z', false),
+      ],
     });
     const result = c.run(env(STORAGE, 4));
     expect(result.status, result.out).toBe(0);
@@ -203,7 +262,9 @@ describeNeeding([program('sh', 'dash')], 'volume snapshots (snapshot-volumes.sh 
     expect(result.status, result.out).toBe(0);
     // Kept: the new one and 01-02 (ready); 01-03 is newer than 01-02, so it stays too.
     expect(c.deletions()).toEqual(['storage-files-20200101-020000']);
-    expect(c.snapshots('supabase')).toEqual(expect.arrayContaining(['storage-files-20200102-020000', 'storage-files-20200103-020000', 'storage-files-20200104-020000']));
+    expect(c.snapshots('supabase')).toEqual(
+      expect.arrayContaining(['storage-files-20200102-020000', 'storage-files-20200103-020000', 'storage-files-20200104-020000']),
+    );
     expect(result.stdout).toContain('oldest storage-files-20200102-020000');
   });
 
@@ -219,7 +280,9 @@ describeNeeding([program('sh', 'dash')], 'volume snapshots (snapshot-volumes.sh 
     const result = c.run(env(`${GRAFANA} ${STORAGE}`, 1, { SNAPSHOT_READY_TIMEOUT: '30' }));
     expect(result.status, result.out).toBe(1);
     const [grafanaSnapshot, storageSnapshot] = c.created().map((o) => o.metadata.name!);
-    expect(result.stderr).toContain(`snapshot observability/${grafanaSnapshot} not ready within 30s (Failed to check and update snapshot content: rpc error: code = Internal); left in place, claim ${GRAFANA} not pruned`);
+    expect(result.stderr).toContain(
+      `snapshot observability/${grafanaSnapshot} not ready within 30s (Failed to check and update snapshot content: rpc error: code = Internal); left in place, claim ${GRAFANA} not pruned`,
+    );
     expect(result.stderr).toMatch(new RegExp(`snapshot-volumes: 1 of 2 claim\\(s\\) failed: ${GRAFANA}\n$`));
     // Nothing of Grafana's deleted, not even the unready new one; Storage pruned down to its new snapshot.
     expect(c.snapshots('observability')).toEqual([grafanaSnapshot, 'grafana-data-grafana-0-20200101-020000', 'grafana-data-grafana-0-20200102-020000'].sort());

@@ -18,17 +18,33 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
 
   it('meets every policy rule', () => {
     const network = environment(env).network;
-    expect(formatViolations(checkAll(located.map((l) => l.object), RULES, { pods: network.podCidrs, nodes: network.nodeCidrs }))).toBe('');
+    expect(
+      formatViolations(
+        checkAll(
+          located.map((l) => l.object),
+          RULES,
+          { pods: network.podCidrs, nodes: network.nodeCidrs },
+        ),
+      ),
+    ).toBe('');
   });
 
   it('runs only the images of lib/images.ts as rendered, and the product images of its releases file', () => {
     // Every image rule "image-pinned" reads, pod templates and custom resources alike: a reference
     // written anywhere else would escape the catalogue, its lock file and the weekly scan.
     const allowed = new Set([...Object.values(IMAGES).map(imageRef), ...Object.values(environment(env).app.releases)]);
-    const strays = located.flatMap(({ object }) => imagesOf(object).filter(({ image }) => !allowed.has(image)).map(({ path, image }) => `${object.kind} ${object.metadata.name} ${path}: ${image}`));
+    const strays = located.flatMap(({ object }) =>
+      imagesOf(object)
+        .filter(({ image }) => !allowed.has(image))
+        .map(({ path, image }) => `${object.kind} ${object.metadata.name} ${path}: ${image}`),
+    );
     expect(strays).toEqual([]);
     // The walk reaches the CloudNativePG Cluster's image, which no pod template names.
-    expect(located.some(({ object }) => object.kind === 'Cluster' && imagesOf(object).some((i) => i.path === 'spec.imageName' && i.image === imageRef(IMAGES.postgres)))).toBe(true);
+    expect(
+      located.some(
+        ({ object }) => object.kind === 'Cluster' && imagesOf(object).some((i) => i.path === 'spec.imageName' && i.image === imageRef(IMAGES.postgres)),
+      ),
+    ).toBe(true);
   });
 
   it('takes only the exceptions lib/exemptions.ts declares, with their reasons, and prints them', () => {
@@ -37,9 +53,16 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
     const taken = located.flatMap(({ object }) =>
       Object.entries(object.metadata.annotations ?? {})
         .filter(([key]) => key.startsWith(EXEMPTION_PREFIX))
-        .map(([key, reason]) => ({ object: `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`, subject: object.metadata.name!.slice(object.kind === 'Namespace' ? prefix.length : 0), rule: key.slice(EXEMPTION_PREFIX.length), reason })),
+        .map(([key, reason]) => ({
+          object: `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`,
+          subject: object.metadata.name!.slice(object.kind === 'Namespace' ? prefix.length : 0),
+          rule: key.slice(EXEMPTION_PREFIX.length),
+          reason,
+        })),
     );
-    console.log(`${env}: ${located.length} objects, ${RULES.length} rules, ${taken.length} exceptions:\n${taken.map((t) => `  ${t.object}  [${t.rule}]  ${t.reason}`).join('\n')}`);
+    console.log(
+      `${env}: ${located.length} objects, ${RULES.length} rules, ${taken.length} exceptions:\n${taken.map((t) => `  ${t.object}  [${t.rule}]  ${t.reason}`).join('\n')}`,
+    );
     for (const t of taken) {
       expect(rules.has(t.rule), `${t.object} is exempt from ${t.rule}, which is no rule`).toBe(true);
       expect(POLICY_EXCEPTIONS[t.subject]?.[t.rule], `${t.object} takes an exception to ${t.rule} that lib/exemptions.ts does not declare`).toBe(t.reason);

@@ -23,10 +23,16 @@ function intendedFromDocs(): Map<string, Set<string>> {
   const table = /<!-- generated:flow-table -->\n([\s\S]*?)<!-- \/generated:flow-table -->/.exec(text)?.[1];
   if (!table) throw new Error('docs/network.md has no flow table: run npm run docs');
   const [header, , ...rows] = table.trim().split('\n');
-  const envs = header!.split('|').map((c) => c.trim()).slice(4, -1);
+  const envs = header!
+    .split('|')
+    .map((c) => c.trim())
+    .slice(4, -1);
   const out = new Map(envs.map((e) => [e, new Set<string>()]));
   for (const row of rows) {
-    const cells = row.split('|').map((c) => c.trim()).slice(1, -1);
+    const cells = row
+      .split('|')
+      .map((c) => c.trim())
+      .slice(1, -1);
     const flow = { from: cells[0]!, to: cells[1]!, port: cells[2]! };
     envs.forEach((env, i) => cells[3 + i] === 'yes' && out.get(env)!.add(flowKey(flow)));
   }
@@ -56,13 +62,17 @@ describe('reachability matrix', () => {
   // Redis with replicas: Kong reaches only HAProxy (one address for the primary); the product also
   // the Sentinels and the instances they name; the instances and Sentinels reach each other
   // (replication, monitoring, gossip); the backup reaches the instances (it picks a replica).
-  it.each(['staging', 'production'])('%s: Redis flows are exactly the replicated set\'s', (env) => {
+  it.each(['staging', 'production'])("%s: Redis flows are exactly the replicated set's", (env) => {
     const redisFlows = withoutDns(effectiveFlows(objects(env)))
       .map(flowKey)
       .filter((k) => / -> supabase\/redis(-primary)?:/.test(k) || k.startsWith('supabase/redis'))
       .filter((k) => !k.includes('internet'))
       .sort();
-    const app = ['api', 'scheduler', 'worker'].flatMap((w) => [`app/${w} -> supabase/redis-primary:6379`, `app/${w} -> supabase/redis:26379`, `app/${w} -> supabase/redis:6379`]);
+    const app = ['api', 'scheduler', 'worker'].flatMap((w) => [
+      `app/${w} -> supabase/redis-primary:6379`,
+      `app/${w} -> supabase/redis:26379`,
+      `app/${w} -> supabase/redis:6379`,
+    ]);
     expect(redisFlows).toEqual(
       [
         ...app,
@@ -106,7 +116,9 @@ describe('reachability matrix', () => {
   // fixed distribution port and gen_rpc (which carries broadcasts and presence), and on nothing
   // else; every other workload still reaches Realtime on its API port alone.
   it('lets Realtime pods reach each other on exactly EPMD, the distribution port and gen_rpc wherever it runs several', () => {
-    const clustered = ENVIRONMENTS.map(parseEnvironment).filter((e) => Math.max(e.supabase.realtime.replicas, e.supabase.realtime.autoscaling?.maxReplicas ?? 0) > 1);
+    const clustered = ENVIRONMENTS.map(parseEnvironment).filter(
+      (e) => Math.max(e.supabase.realtime.replicas, e.supabase.realtime.autoscaling?.maxReplicas ?? 0) > 1,
+    );
     expect(clustered.map((e) => e.name)).toEqual(expect.arrayContaining(['staging', 'production']));
     const { epmd, distribution, genRpc } = REALTIME_CLUSTER_PORTS;
     for (const { name: env } of clustered) {
@@ -126,29 +138,37 @@ describe('reachability matrix', () => {
     }
   });
 
-  it.each(ENVIRONMENTS.map((e) => [e.name, e] as const))('%s: every declared call with a port is admitted by the workload it names, and every admission is used', (_name, input) => {
-    const { manifests, declarations } = renderEnvironment(input);
-    const objs = [...manifests.values()].map((t) => parse(t) as K8sObject);
-    const flows = intendedFlows(objs, declarations);
-    // Pods on the host network are reached at their node's address (an address-range flow).
-    const hostNetwork = new Set(objs.filter((o) => JSON.stringify(o.spec ?? {}).includes('"hostNetwork":true')).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
-    const unused: string[] = [];
-    for (const d of declarations) {
-      const self = `${d.namespace}/${d.workload}`;
-      if (hostNetwork.has(self)) continue;
-      for (const [direction, rules] of [['egress', d.egress], ['ingress', d.ingress]] as const) {
-        for (const rule of rules) {
-          if (!rule.ports || rule.peers.length === 0 || rule.peers.some((p) => p.ipBlock)) continue;
-          for (const { port, protocol } of rule.ports) {
-            const name = protocol === 'TCP' ? String(port) : `${port}/${protocol}`;
-            const used = flows.some((f) => f.port === name && (direction === 'egress' ? f.from === self : f.to === self));
-            if (!used) unused.push(`${self} ${direction} on ${name}`);
+  it.each(ENVIRONMENTS.map((e) => [e.name, e] as const))(
+    '%s: every declared call with a port is admitted by the workload it names, and every admission is used',
+    (_name, input) => {
+      const { manifests, declarations } = renderEnvironment(input);
+      const objs = [...manifests.values()].map((t) => parse(t) as K8sObject);
+      const flows = intendedFlows(objs, declarations);
+      // Pods on the host network are reached at their node's address (an address-range flow).
+      const hostNetwork = new Set(
+        objs.filter((o) => JSON.stringify(o.spec ?? {}).includes('"hostNetwork":true')).map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+      );
+      const unused: string[] = [];
+      for (const d of declarations) {
+        const self = `${d.namespace}/${d.workload}`;
+        if (hostNetwork.has(self)) continue;
+        for (const [direction, rules] of [
+          ['egress', d.egress],
+          ['ingress', d.ingress],
+        ] as const) {
+          for (const rule of rules) {
+            if (!rule.ports || rule.peers.length === 0 || rule.peers.some((p) => p.ipBlock)) continue;
+            for (const { port, protocol } of rule.ports) {
+              const name = protocol === 'TCP' ? String(port) : `${port}/${protocol}`;
+              const used = flows.some((f) => f.port === name && (direction === 'egress' ? f.from === self : f.to === self));
+              if (!used) unused.push(`${self} ${direction} on ${name}`);
+            }
           }
         }
       }
-    }
-    expect(unused, 'declared, but the other side does not declare it').toEqual([]);
-  });
+      expect(unused, 'declared, but the other side does not declare it').toEqual([]);
+    },
+  );
 
   it('lets only Kong be reached from outside the cluster, on its TLS port', () => {
     for (const env of ENVIRONMENT_NAMES) {
@@ -175,7 +195,13 @@ describe('reachability matrix', () => {
       o.kind === 'NetworkPolicy' && o.metadata.name === 'postgres' ? { ...o, spec: { ...(o.spec as object), ingress: [] } } : o,
     );
     const { blocked } = differences(withoutDns(effectiveFlows(broken)), intended.get('production')!);
-    expect(blocked).toEqual(expect.arrayContaining(['supabase/auth -> supabase/postgres:5432', 'supabase/postgres-pooler-rw -> supabase/postgres:5432', 'supabase/postgres -> supabase/postgres:5432']));
+    expect(blocked).toEqual(
+      expect.arrayContaining([
+        'supabase/auth -> supabase/postgres:5432',
+        'supabase/postgres-pooler-rw -> supabase/postgres:5432',
+        'supabase/postgres -> supabase/postgres:5432',
+      ]),
+    );
   });
 });
 
@@ -184,7 +210,12 @@ describe('NetworkPolicy semantics', () => {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace },
-    spec: { template: { metadata: { labels: { app: name, ...labels } }, spec: { containers: [{ name, ports: ports.map((p) => ({ containerPort: p, name: `p${p}` })) }] } } },
+    spec: {
+      template: {
+        metadata: { labels: { app: name, ...labels } },
+        spec: { containers: [{ name, ports: ports.map((p) => ({ containerPort: p, name: `p${p}` })) }] },
+      },
+    },
   });
   const policy = (namespace: string, app: string, spec: object): K8sObject => ({
     apiVersion: 'networking.k8s.io/v1',
@@ -199,9 +230,17 @@ describe('NetworkPolicy semantics', () => {
   });
 
   it('needs the source to allow egress and the destination to allow ingress', () => {
-    const egressOnly = [pod('a', 'client'), pod('a', 'server', [80]), policy('a', 'client', { egress: [{ to: [{ podSelector: { matchLabels: { app: 'server' } } }] }] }), policy('a', 'server', {})];
+    const egressOnly = [
+      pod('a', 'client'),
+      pod('a', 'server', [80]),
+      policy('a', 'client', { egress: [{ to: [{ podSelector: { matchLabels: { app: 'server' } } }] }] }),
+      policy('a', 'server', {}),
+    ];
     expect(keys(egressOnly)).toEqual([]);
-    const both = [...egressOnly.slice(0, 3), policy('a', 'server', { ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }], ports: [{ port: 'p80' }] }] })];
+    const both = [
+      ...egressOnly.slice(0, 3),
+      policy('a', 'server', { ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }], ports: [{ port: 'p80' }] }] }),
+    ];
     expect(keys(both)).toEqual(['a/client -> a/server:80']);
   });
 
@@ -222,7 +261,13 @@ describe('NetworkPolicy semantics', () => {
   });
 
   it('names address ranges and rules without peers', () => {
-    const objs = [pod('a', 'edge', [443]), policy('a', 'edge', { ingress: [{ ports: [{ port: 443 }] }], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }], ports: [{ port: 587 }] }] })];
+    const objs = [
+      pod('a', 'edge', [443]),
+      policy('a', 'edge', {
+        ingress: [{ ports: [{ port: 443 }] }],
+        egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }], ports: [{ port: 587 }] }],
+      }),
+    ];
     expect(keys(objs)).toEqual(['a/edge -> internet:587', 'anywhere -> a/edge:443']);
   });
 });

@@ -92,7 +92,9 @@ describe.each(ENVIRONMENT_NAMES)('%s wiring', (envName) => {
   });
 
   it('syncs every declared Secret with an ExternalSecret outside dev, and none in dev', () => {
-    const externalSecrets = objects.filter((o) => o.kind === 'ExternalSecret').map((o) => `${o.metadata.namespace}/${(o.spec as { target: { name: string } }).target.name}`);
+    const externalSecrets = objects
+      .filter((o) => o.kind === 'ExternalSecret')
+      .map((o) => `${o.metadata.namespace}/${(o.spec as { target: { name: string } }).target.name}`);
     expect(specs.length).toBeGreaterThan(5);
     if (envName === 'dev') expect(externalSecrets).toEqual([]);
     else expect(externalSecrets.sort()).toEqual(specs.map((s) => `${s.namespace}/${s.name}`).sort());

@@ -15,10 +15,70 @@ import { ROOT } from '../helpers';
 
 const AGGREGATIONS = ['sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio'];
 const FUNCTIONS = [
-  ...['abs', 'absent', 'absent_over_time', 'ceil', 'changes', 'clamp', 'clamp_max', 'clamp_min', 'day_of_month', 'day_of_week', 'day_of_year', 'days_in_month', 'delta', 'deriv'],
-  ...['exp', 'floor', 'histogram_quantile', 'histogram_count', 'histogram_sum', 'histogram_fraction', 'holt_winters', 'double_exponential_smoothing', 'hour', 'idelta', 'increase', 'irate'],
-  ...['label_join', 'label_replace', 'ln', 'log2', 'log10', 'minute', 'month', 'predict_linear', 'rate', 'resets', 'round', 'scalar', 'sgn', 'sort', 'sort_desc', 'sqrt', 'time', 'timestamp', 'vector', 'year'],
-  ...['avg_over_time', 'min_over_time', 'max_over_time', 'sum_over_time', 'count_over_time', 'quantile_over_time', 'stddev_over_time', 'stdvar_over_time', 'last_over_time', 'present_over_time'],
+  ...[
+    'abs',
+    'absent',
+    'absent_over_time',
+    'ceil',
+    'changes',
+    'clamp',
+    'clamp_max',
+    'clamp_min',
+    'day_of_month',
+    'day_of_week',
+    'day_of_year',
+    'days_in_month',
+    'delta',
+    'deriv',
+  ],
+  ...[
+    'exp',
+    'floor',
+    'histogram_quantile',
+    'histogram_count',
+    'histogram_sum',
+    'histogram_fraction',
+    'holt_winters',
+    'double_exponential_smoothing',
+    'hour',
+    'idelta',
+    'increase',
+    'irate',
+  ],
+  ...[
+    'label_join',
+    'label_replace',
+    'ln',
+    'log2',
+    'log10',
+    'minute',
+    'month',
+    'predict_linear',
+    'rate',
+    'resets',
+    'round',
+    'scalar',
+    'sgn',
+    'sort',
+    'sort_desc',
+    'sqrt',
+    'time',
+    'timestamp',
+    'vector',
+    'year',
+  ],
+  ...[
+    'avg_over_time',
+    'min_over_time',
+    'max_over_time',
+    'sum_over_time',
+    'count_over_time',
+    'quantile_over_time',
+    'stddev_over_time',
+    'stdvar_over_time',
+    'last_over_time',
+    'present_over_time',
+  ],
 ];
 const KEYWORDS = ['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan'];
 const NOT_METRICS = new Set([...AGGREGATIONS, ...FUNCTIONS, ...KEYWORDS]);
@@ -186,7 +246,10 @@ describe('rule files', () => {
   });
 
   it('follows the environment: namespaces and the runbook address', () => {
-    const ctx = { runbookBaseUrl: 'https://example.org/runbooks/', namespaces: { supabase: 'team-a-supabase', app: 'team-a-app', observability: 'team-a-observability' } };
+    const ctx = {
+      runbookBaseUrl: 'https://example.org/runbooks/',
+      namespaces: { supabase: 'team-a-supabase', app: 'team-a-app', observability: 'team-a-observability' },
+    };
     const text = Object.values(ruleFiles(ctx)).join('\n');
     expect(text).toContain('namespace="team-a-supabase"');
     expect(text).not.toMatch(/namespace=~?"(supabase|app|observability)\b/);

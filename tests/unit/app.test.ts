@@ -16,13 +16,19 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
 
   it('releases the api by canary: weights rise to 100, every pause has a duration', () => {
     const cfg = environment(env).app.canary;
-    const weights = steps().filter((s) => 'setWeight' in s).map((s) => s.setWeight);
+    const weights = steps()
+      .filter((s) => 'setWeight' in s)
+      .map((s) => s.setWeight);
     expect(weights).toEqual(rolloutWeights(cfg.steps));
     expect(weights.at(-1)).toBe(100);
     for (let i = 1; i < weights.length; i++) expect(weights[i]).toBeGreaterThan(weights[i - 1]);
     expect(steps().map((s) => Object.keys(s)[0])).toEqual(['setWeight', 'pause', 'setWeight', 'pause', 'setWeight']);
     for (const s of steps().filter((x) => 'pause' in x)) expect(s.pause.duration).toMatch(/^\d+(s|m|h)$/);
-    expect(steps().filter((x) => 'pause' in x).map((x) => x.pause.duration)).toEqual(cfg.steps.map((x) => x.pause));
+    expect(
+      steps()
+        .filter((x) => 'pause' in x)
+        .map((x) => x.pause.duration),
+    ).toEqual(cfg.steps.map((x) => x.pause));
   });
 
   it('runs the analysis in the background from the first step, on the canary hash', () => {
@@ -54,7 +60,11 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
 
   it('runs the images of the release file, by digest outside dev', () => {
     const releases = environment(env).app.releases;
-    for (const [component, kind] of [['api', 'Rollout'], ['worker', 'Deployment'], ['scheduler', 'Deployment']] as const) {
+    for (const [component, kind] of [
+      ['api', 'Rollout'],
+      ['worker', 'Deployment'],
+      ['scheduler', 'Deployment'],
+    ] as const) {
       const image = find<Obj>(env, kind, component, 'app').spec.template.spec.containers[0].image;
       expect(image).toBe(releases[component]);
       if (env !== 'dev') expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
@@ -63,7 +73,11 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
 
   it('pulls the product images IfNotPresent only where they are local builds loaded onto the nodes (dev)', () => {
     expect(environment(env).app.localImages).toBe(env === 'dev');
-    for (const [component, kind] of [['api', 'Rollout'], ['worker', 'Deployment'], ['scheduler', 'Deployment']] as const) {
+    for (const [component, kind] of [
+      ['api', 'Rollout'],
+      ['worker', 'Deployment'],
+      ['scheduler', 'Deployment'],
+    ] as const) {
       const container = find<Obj>(env, kind, component, 'app').spec.template.spec.containers[0];
       expect(container.imagePullPolicy, component).toBe(env === 'dev' ? 'IfNotPresent' : 'Always');
     }
@@ -79,7 +93,11 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
 
   it('writes through the rw pooler and reads through the ro pooler, as defi_app over verified TLS, password by reference', () => {
     const reads = env === 'dev' ? 'postgres-pooler-rw' : 'postgres-pooler-ro';
-    for (const [name, kind] of [['api', 'Rollout'], ['worker', 'Deployment'], ['scheduler', 'Deployment']] as const) {
+    for (const [name, kind] of [
+      ['api', 'Rollout'],
+      ['worker', 'Deployment'],
+      ['scheduler', 'Deployment'],
+    ] as const) {
       const pod = find<Obj>(env, kind, name, 'app').spec.template;
       const vars = Object.fromEntries(pod.spec.containers[0].env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
       const tls = 'sslmode=verify-full&sslrootcert=/etc/postgres-ca/ca.crt';
@@ -117,7 +135,9 @@ describe.each(ENVIRONMENT_NAMES)('app chart in %s', (env) => {
   });
 
   it('syncs the Rollout last in its Application (a paused Rollout holds later waves)', () => {
-    const waves = objectsOf(env).filter((l) => l.file.startsWith('app/')).map((l) => Number(l.object.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0));
+    const waves = objectsOf(env)
+      .filter((l) => l.file.startsWith('app/'))
+      .map((l) => Number(l.object.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0));
     expect(Number(rollout().metadata.annotations['argocd.argoproj.io/sync-wave'])).toBe(Math.max(...waves));
   });
 });
@@ -137,9 +157,17 @@ describe('canary timing and image references', () => {
   });
 
   it('splits and rebuilds image references', () => {
-    for (const ref of ['ghcr.io/a/api:1.2.3', 'ghcr.io/a/api@sha256:' + 'a'.repeat(64), 'ghcr.io/a/api:1.2.3@sha256:' + 'b'.repeat(64), 'registry.local:5000/a/api:2']) {
+    for (const ref of [
+      'ghcr.io/a/api:1.2.3',
+      'ghcr.io/a/api@sha256:' + 'a'.repeat(64),
+      'ghcr.io/a/api:1.2.3@sha256:' + 'b'.repeat(64),
+      'registry.local:5000/a/api:2',
+    ]) {
       expect(imageRef(parseImageRef(ref))).toBe(ref);
     }
-    expect(parseImageRef('registry.local:5000/a/api@sha256:' + 'c'.repeat(64))).toEqual({ repository: 'registry.local:5000/a/api', digest: 'sha256:' + 'c'.repeat(64) });
+    expect(parseImageRef('registry.local:5000/a/api@sha256:' + 'c'.repeat(64))).toEqual({
+      repository: 'registry.local:5000/a/api',
+      digest: 'sha256:' + 'c'.repeat(64),
+    });
   });
 });

@@ -13,7 +13,11 @@ interface Container {
 }
 interface PodSpec {
   containers: Container[];
-  volumes?: { name: string; ephemeral?: { volumeClaimTemplate: { spec: { resources: { requests: { storage: string } } } } }; persistentVolumeClaim?: { claimName: string } }[];
+  volumes?: {
+    name: string;
+    ephemeral?: { volumeClaimTemplate: { spec: { resources: { requests: { storage: string } } } } };
+    persistentVolumeClaim?: { claimName: string };
+  }[];
   automountServiceAccountToken?: boolean;
   affinity?: unknown;
 }
@@ -33,7 +37,9 @@ describe.each(environments())('%s', (name, env) => {
     it('snapshots Prometheus, Grafana, Loki and the Storage files volume where there is one: each an existing claim', () => {
       const claimsOf = (o: K8sObject) =>
         o.kind === 'StatefulSet'
-          ? ((o.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? []).map((t) => `${o.metadata.namespace}/${t.metadata.name}-${o.metadata.name}-0`)
+          ? ((o.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? []).map(
+              (t) => `${o.metadata.namespace}/${t.metadata.name}-${o.metadata.name}-0`,
+            )
           : o.kind === 'PersistentVolumeClaim'
             ? [`${o.metadata.namespace}/${o.metadata.name}`]
             : [];
@@ -76,7 +82,13 @@ describe.each(environments())('%s', (name, env) => {
         return;
       }
       const daily = scheduled.find((o) => o.metadata.name === 'postgres-daily')!;
-      expect(daily.spec).toMatchObject({ cluster: { name: 'postgres' }, method: 'plugin', pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' }, target: 'prefer-standby', immediate: true });
+      expect(daily.spec).toMatchObject({
+        cluster: { name: 'postgres' },
+        method: 'plugin',
+        pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' },
+        target: 'prefer-standby',
+        immediate: true,
+      });
       // CloudNativePG's schedules have seconds first: "0 2 * * *" runs at 02:00:00.
       expect(daily.spec.schedule).toBe(`0 ${env.backup.baseBackup.schedule}`);
     });
@@ -94,7 +106,14 @@ describe.each(environments())('%s', (name, env) => {
 
     it('ships no home-made PostgreSQL backup path', () => {
       const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
-      for (const gone of ['Deployment/postgres-wal-stream', 'CronJob/postgres-base-backup', 'CronJob/postgres-logical-dump', 'StatefulSet/postgres', 'Job/postgres-restore']) expect(names).not.toContain(gone);
+      for (const gone of [
+        'Deployment/postgres-wal-stream',
+        'CronJob/postgres-base-backup',
+        'CronJob/postgres-logical-dump',
+        'StatefulSet/postgres',
+        'Job/postgres-restore',
+      ])
+        expect(names).not.toContain(gone);
     });
   });
 
@@ -109,7 +128,12 @@ describe.each(environments())('%s', (name, env) => {
     const restore = find(name, 'Job', 'redis-restore');
     const pods = [cronPod(find(name, 'CronJob', 'redis-backup')), (restore.spec as { template: { spec: PodSpec } }).template.spec];
     type Sized = Container & { resources: { requests: { memory: string }; limits: { memory: string } } };
-    const loaders = pods.map((pod) => [...((pod as PodSpec & { initContainers?: Container[] }).initContainers ?? []), ...pod.containers].find((c) => c.name === 'redis-backup' || c.name === 'redis-restore') as Sized);
+    const loaders = pods.map(
+      (pod) =>
+        [...((pod as PodSpec & { initContainers?: Container[] }).initContainers ?? []), ...pod.containers].find(
+          (c) => c.name === 'redis-backup' || c.name === 'redis-restore',
+        ) as Sized,
+    );
     expect(loaders.map((c) => c?.name)).toEqual(['redis-backup', 'redis-restore']);
     for (const { name: step, resources } of loaders) {
       expect(quantity(resources.requests.memory), `${step} memory request`).toBeGreaterThanOrEqual(dataset);

@@ -38,7 +38,11 @@ describe.each(environments())('%s', (name, env) => {
     const realtime = shipped(objects, 'Deployment', 'realtime', 'DB_POOL_SIZE');
     expect(counted('Realtime')).toBeGreaterThanOrEqual(realtime.pool * realtime.pods);
     // Each PgBouncer pod opens at most max_db_connections, at its instances plus surge.
-    const pooler = (objects.find((o) => o.kind === 'Pooler' && o.metadata.name === 'postgres-pooler-rw') as unknown as { spec: { instances: number; pgbouncer: { parameters: Record<string, string> } } }).spec;
+    const pooler = (
+      objects.find((o) => o.kind === 'Pooler' && o.metadata.name === 'postgres-pooler-rw') as unknown as {
+        spec: { instances: number; pgbouncer: { parameters: Record<string, string> } };
+      }
+    ).spec;
     expect(pooler.pgbouncer.parameters.max_db_connections).toBe(pooler.pgbouncer.parameters.default_pool_size);
     expect(counted('PgBouncer rw pooler')).toBe(Number(pooler.pgbouncer.parameters.max_db_connections) * podsDuringRollout(pooler.instances));
     const cluster = objects.find((o) => o.kind === 'Cluster') as unknown as { spec: { postgresql: { parameters: Record<string, string> } } };
@@ -72,12 +76,18 @@ describe('production carries the load model', () => {
   it('refuses pools that overcommit the database, naming the field to change', () => {
     const bigger = structuredClone(production);
     bigger.supabase.restDbPool = 40;
-    expect(() => parseEnvironment(bigger)).toThrow(/components\.postgres\.tuning\.maxConnections: 240 \(237 after 3 reserved\) is less than the \d+ connections .*supabase\.restDbPool/);
+    expect(() => parseEnvironment(bigger)).toThrow(
+      /components\.postgres\.tuning\.maxConnections: 240 \(237 after 3 reserved\) is less than the \d+ connections .*supabase\.restDbPool/,
+    );
     const fewClients = structuredClone(production);
     fewClients.components.postgres.poolers.rw.maxClientConnections = 200;
-    expect(() => parseEnvironment(fewClients)).toThrow(/components\.postgres\.poolers\.rw\.maxClientConnections: 200 per pod \(400 with one of the 3 pooler pods lost\) is less than the 520 client connections/);
+    expect(() => parseEnvironment(fewClients)).toThrow(
+      /components\.postgres\.poolers\.rw\.maxClientConnections: 200 per pod \(400 with one of the 3 pooler pods lost\) is less than the 520 client connections/,
+    );
     const roHeavy = structuredClone(production);
     roHeavy.components.postgres.poolers.ro.defaultPoolSize = 100;
-    expect(() => parseEnvironment(roHeavy)).toThrow(/the pools of a standby can open .*PgBouncer ro pooler 400.*components\.postgres\.poolers\.ro\.defaultPoolSize/);
+    expect(() => parseEnvironment(roHeavy)).toThrow(
+      /the pools of a standby can open .*PgBouncer ro pooler 400.*components\.postgres\.poolers\.ro\.defaultPoolSize/,
+    );
   });
 });

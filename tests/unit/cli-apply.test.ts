@@ -14,7 +14,10 @@ import { ROOT } from '../helpers';
 
 const NAMES = ['dev', 'staging', 'production'];
 
-type Call = { op: 'apply'; object: KubeObject; force: boolean; dryRun: boolean | undefined } | { op: 'list'; apiVersion: string; kind: string; labelSelector?: string } | { op: 'delete'; ref: ObjectRef; dryRun: boolean | undefined };
+type Call =
+  | { op: 'apply'; object: KubeObject; force: boolean; dryRun: boolean | undefined }
+  | { op: 'list'; apiVersion: string; kind: string; labelSelector?: string }
+  | { op: 'delete'; ref: ObjectRef; dryRun: boolean | undefined };
 
 /** Records every call; `list` returns the canned objects of that kind, ignoring the selector (the plan must filter). */
 function fakeCluster(live: KubeObject[] = [], fail: (o: KubeObject) => string | undefined = () => undefined) {
@@ -45,8 +48,19 @@ async function run(argv: string[], root: string, cluster: ObjectAccess, render?:
   return { code, lines };
 }
 
-const labels = (env: string, extra: Record<string, string> = {}) => ({ 'app.kubernetes.io/part-of': 'supabase-platform', 'app.kubernetes.io/instance': env, ...extra });
-const obj = (apiVersion: string, kind: string, name: string, namespace?: string, metadata: Partial<KubeObject['metadata']> = {}, rest: Record<string, unknown> = {}): KubeObject => ({
+const labels = (env: string, extra: Record<string, string> = {}) => ({
+  'app.kubernetes.io/part-of': 'supabase-platform',
+  'app.kubernetes.io/instance': env,
+  ...extra,
+});
+const obj = (
+  apiVersion: string,
+  kind: string,
+  name: string,
+  namespace?: string,
+  metadata: Partial<KubeObject['metadata']> = {},
+  rest: Record<string, unknown> = {},
+): KubeObject => ({
   apiVersion,
   kind,
   metadata: { name, ...(namespace ? { namespace } : {}), labels: labels('dev'), ...metadata },
@@ -64,15 +78,24 @@ function scratchRoot(files: Record<string, KubeObject>): string {
 }
 
 const SCRATCH: Record<string, KubeObject> = {
-  'foundation/Namespace.supabase.yaml': obj('v1', 'Namespace', 'supabase', undefined, { annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } }),
+  'foundation/Namespace.supabase.yaml': obj('v1', 'Namespace', 'supabase', undefined, {
+    annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' },
+  }),
   'data/ConfigMap.supabase.postgres-config.yaml': obj('v1', 'ConfigMap', 'postgres-config', 'supabase'),
-  'data/StatefulSet.supabase.postgres.yaml': obj('apps/v1', 'StatefulSet', 'postgres', 'supabase', {}, { spec: { volumeClaimTemplates: [{ metadata: { name: 'data' } }] } }),
+  'data/StatefulSet.supabase.postgres.yaml': obj(
+    'apps/v1',
+    'StatefulSet',
+    'postgres',
+    'supabase',
+    {},
+    { spec: { volumeClaimTemplates: [{ metadata: { name: 'data' } }] } },
+  ),
   'backup/PersistentVolumeClaim.supabase.postgres-backups.yaml': obj('v1', 'PersistentVolumeClaim', 'postgres-backups', 'supabase'),
   'backup/Service.supabase.backup.yaml': obj('v1', 'Service', 'backup', 'supabase'),
   'on-demand/Job.supabase.postgres-restore.yaml': obj('batch/v1', 'Job', 'postgres-restore', 'supabase'),
 };
 
-describe('apply order and contents, on the repository\'s dist/dev/', () => {
+describe("apply order and contents, on the repository's dist/dev/", () => {
   const dist = parseDist(readDistFiles(ROOT, 'dev'), 'dev');
   const layerObjects = dist.filter((d) => d.folder !== 'on-demand');
 
@@ -127,7 +150,12 @@ describe('apply order and contents, on the repository\'s dist/dev/', () => {
     const fake = fakeCluster();
     await run(['--env', 'dev', '--layer', 'data'], ROOT, fake.cluster);
     const data = dist.filter((d) => d.folder === 'data').map((d) => objectKey(d.object));
-    expect(fake.applied().map((c) => objectKey(c.object)).sort()).toEqual([...data].sort());
+    expect(
+      fake
+        .applied()
+        .map((c) => objectKey(c.object))
+        .sort(),
+    ).toEqual([...data].sort());
   });
 
   it('puts a later sync-wave annotation before kind order, and kind order before name', () => {
@@ -143,7 +171,7 @@ describe('apply order and contents, on the repository\'s dist/dev/', () => {
     expect(applyPlan(objects)[0]!.objects.map((o) => o.metadata.name)).toEqual(['z-early', 'c', 'd', 'b', 'a-custom', 'a-late']);
   });
 
-  it('orders a plan for each layer with objects, by the Applications\' waves', () => {
+  it("orders a plan for each layer with objects, by the Applications' waves", () => {
     expect(applyPlan(dist).map((s) => s.layer)).toEqual(LAYERS.filter((l) => dist.some((d) => d.folder === l)));
     expect(applyPlan(dist).map((s) => s.wave)).toEqual([...applyPlan(dist).map((s) => s.wave)].sort((a, b) => a - b));
   });
@@ -194,13 +222,16 @@ describe('prune plan', () => {
     const fake = fakeCluster(live);
     const { code, lines } = await run(['--env', 'dev', '--prune'], root, fake.cluster);
     expect(code).toBe(0);
-    expect(fake.deleted().map((c) => `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}/${String(c.dryRun)}`)).toEqual(['ConfigMap/supabase/old-config/false', 'Service/supabase/old-service/false']);
+    expect(fake.deleted().map((c) => `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}/${String(c.dryRun)}`)).toEqual([
+      'ConfigMap/supabase/old-config/false',
+      'Service/supabase/old-service/false',
+    ]);
     const lastApply = fake.calls.map((c) => c.op).lastIndexOf('apply');
     expect(fake.calls.findIndex((c) => c.op === 'delete')).toBeGreaterThan(lastApply);
     expect(lines.at(-1)).toBe('applied 5 object(s) of dev in 3 layer(s); pruned 2 of 2');
   });
 
-  it('never counts as orphans the CLI\'s Secrets or Jobs made from an on-demand template', () => {
+  it("never counts as orphans the CLI's Secrets or Jobs made from an on-demand template", () => {
     const dist = parseDist(readDistFiles(root, 'dev'), 'dev');
     const plan = planPrune(
       dist,
@@ -239,8 +270,12 @@ describe('apply refuses', () => {
     await expect(refuse(['--env', 'qa'])).rejects.toThrow("option '--env <name>' argument 'qa' is invalid. Allowed choices are dev, staging, production.");
     await expect(refuse(['--env', 'dev', '--force'])).rejects.toThrow("unknown option '--force'");
     await expect(refuse(['--env', 'dev', '--layer', 'on-demand'])).rejects.toThrow("argument 'on-demand' is invalid. on-demand objects are never applied");
-    await expect(refuse(['--env', 'dev', '--layer', 'database'])).rejects.toThrow("argument 'database' is invalid. Allowed choices are foundation, data, supabase");
-    await expect(refuse(['--env', 'dev', '--layer', 'data', '--prune'])).rejects.toThrow('--prune works on the whole environment, not one layer: drop --layer data');
+    await expect(refuse(['--env', 'dev', '--layer', 'database'])).rejects.toThrow(
+      "argument 'database' is invalid. Allowed choices are foundation, data, supabase",
+    );
+    await expect(refuse(['--env', 'dev', '--layer', 'data', '--prune'])).rejects.toThrow(
+      '--prune works on the whole environment, not one layer: drop --layer data',
+    );
   });
 
   it('a missing dist folder, naming npm run synth', async () => {

@@ -11,7 +11,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exceptionAdvice, imagesCommand, INDEX_TYPES, listImages, lockChanges, lockText, parseChallenge, pinImages, registryOf, resolveDigest } from '../../cli/images';
+import {
+  exceptionAdvice,
+  imagesCommand,
+  INDEX_TYPES,
+  listImages,
+  lockChanges,
+  lockText,
+  parseChallenge,
+  pinImages,
+  registryOf,
+  resolveDigest,
+} from '../../cli/images';
 import { IMAGE_LOCK, IMAGES, type ImageLock, imageRef, lockedDigest, pullPolicy } from '../../lib/images';
 import { IMAGE_DIGEST_EXCEPTIONS } from '../../lib/exemptions';
 
@@ -71,7 +82,10 @@ describe('images pin: the registry protocol', () => {
   it('maps docker.io to registry-1.docker.io names and keeps other registries', () => {
     expect(registryOf('docker.io/library/redis')).toEqual({ registry: 'docker.io', name: 'library/redis' });
     expect(registryOf('docker.io/redis')).toEqual({ registry: 'docker.io', name: 'library/redis' });
-    expect(registryOf('registry.k8s.io/kube-state-metrics/kube-state-metrics')).toEqual({ registry: 'registry.k8s.io', name: 'kube-state-metrics/kube-state-metrics' });
+    expect(registryOf('registry.k8s.io/kube-state-metrics/kube-state-metrics')).toEqual({
+      registry: 'registry.k8s.io',
+      name: 'kube-state-metrics/kube-state-metrics',
+    });
   });
 
   it('parses a bearer challenge', () => {
@@ -102,15 +116,23 @@ describe('images pin: the registry protocol', () => {
   });
 
   it('names the image and what to do: a missing tag, a server error, a single-platform manifest, an unreachable registry', async () => {
-    await expect(resolveDigest('docker.io/library/redis', '7.4.99-alpine', local)).rejects.toThrow(/docker\.io\/library\/redis:7\.4\.99-alpine: the registry has no tag 7\.4\.99-alpine \(HTTP 404\): check the tag in lib\/images\.ts/);
-    await expect(resolveDigest('quay.io/acme/broken', '1.0.0', local)).rejects.toThrow(/quay\.io\/acme\/broken:1\.0\.0: the registry answered HTTP 500.*try again later/);
-    await expect(resolveDigest('ghcr.io/acme/single', '1.0.0', local)).rejects.toThrow(/ghcr\.io\/acme\/single:1\.0\.0: not a multi-arch index \(content type "application\/vnd\.oci\.image\.manifest\.v1\+json"\)/);
+    await expect(resolveDigest('docker.io/library/redis', '7.4.99-alpine', local)).rejects.toThrow(
+      /docker\.io\/library\/redis:7\.4\.99-alpine: the registry has no tag 7\.4\.99-alpine \(HTTP 404\): check the tag in lib\/images\.ts/,
+    );
+    await expect(resolveDigest('quay.io/acme/broken', '1.0.0', local)).rejects.toThrow(
+      /quay\.io\/acme\/broken:1\.0\.0: the registry answered HTTP 500.*try again later/,
+    );
+    await expect(resolveDigest('ghcr.io/acme/single', '1.0.0', local)).rejects.toThrow(
+      /ghcr\.io\/acme\/single:1\.0\.0: not a multi-arch index \(content type "application\/vnd\.oci\.image\.manifest\.v1\+json"\)/,
+    );
     // A closed port on loopback: nothing listens there once the probe server is closed.
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const closed = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    await expect(resolveDigest('docker.io/library/redis', '7.4.7-alpine', () => closed)).rejects.toThrow(/docker\.io\/library\/redis:7\.4\.7-alpine: registry docker\.io unreachable \(ECONNREFUSED\): run `npm run images -- pin` where/);
+    await expect(resolveDigest('docker.io/library/redis', '7.4.7-alpine', () => closed)).rejects.toThrow(
+      /docker\.io\/library\/redis:7\.4\.7-alpine: registry docker\.io unreachable \(ECONNREFUSED\): run `npm run images -- pin` where/,
+    );
   });
 });
 
@@ -124,10 +146,20 @@ describe('images pin: the lock file', () => {
 
   it('writes one entry per image with digest and source; a failure keeps the old digest of the same tag and reports the image', async () => {
     const old = `sha256:${'a'.repeat(64)}`;
-    const previous: ImageLock = { images: { broken: { repository: 'quay.io/acme/broken', tag: '1.0.0', digest: old, source: 'earlier run' }, missing: { repository: 'quay.io/acme/broken', tag: '9.9.8', digest: old, source: 'earlier run' } } };
+    const previous: ImageLock = {
+      images: {
+        broken: { repository: 'quay.io/acme/broken', tag: '1.0.0', digest: old, source: 'earlier run' },
+        missing: { repository: 'quay.io/acme/broken', tag: '9.9.8', digest: old, source: 'earlier run' },
+      },
+    };
     const { lock, failures } = await pinImages(images, previous, { registryUrl: local, date: '2026-01-01' });
     expect(Object.keys(lock.images)).toEqual(['redis', 'auth', 'broken', 'missing']);
-    expect(lock.images.redis).toEqual({ repository: 'docker.io/library/redis', tag: '7.4.7-alpine', digest: INDEX_DIGEST, source: `HEAD ${base}/v2/library/redis/manifests/7.4.7-alpine (Docker-Content-Digest), 2026-01-01` });
+    expect(lock.images.redis).toEqual({
+      repository: 'docker.io/library/redis',
+      tag: '7.4.7-alpine',
+      digest: INDEX_DIGEST,
+      source: `HEAD ${base}/v2/library/redis/manifests/7.4.7-alpine (Docker-Content-Digest), 2026-01-01`,
+    });
     expect(lock.images.auth!.digest).toBe(INDEX_DIGEST);
     expect(lock.images.broken).toEqual(previous.images.broken);
     expect(lock.images.missing).toEqual({ repository: 'quay.io/acme/broken', tag: '9.9.9', digest: null, source: null });
@@ -149,7 +181,11 @@ describe('images pin: the lock file', () => {
       expect(lines).toContain(`redis: docker.io/library/redis:7.4.7-alpine pinned to ${INDEX_DIGEST}`);
       // Exactly the exceptions that can go (redis and auth, where lib/exemptions.ts still lists them), and
       // the images that failed: nothing else is advised.
-      expect(lines.filter((l) => l.includes('IMAGE_DIGEST_EXCEPTIONS'))).toEqual(['redis', 'auth'].filter((k) => Object.hasOwn(IMAGE_DIGEST_EXCEPTIONS, k)).map((k) => `${k} now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS`));
+      expect(lines.filter((l) => l.includes('IMAGE_DIGEST_EXCEPTIONS'))).toEqual(
+        ['redis', 'auth']
+          .filter((k) => Object.hasOwn(IMAGE_DIGEST_EXCEPTIONS, k))
+          .map((k) => `${k} now has a digest: remove it from lib/exemptions.ts IMAGE_DIGEST_EXCEPTIONS`),
+      );
       expect(lines.some((l) => l.startsWith('error: docker.io/supabase/postgres:15.8.1.085: the registry has no tag'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -160,12 +196,16 @@ describe('images pin: the lock file', () => {
     const [a, b] = [`sha256:${'a'.repeat(64)}`, `sha256:${'b'.repeat(64)}`];
     const entry = (tag: string, digest: string | null) => ({ repository: 'docker.io/library/redis', tag, digest, source: digest ? 'test' : null });
     const lock = (e: ReturnType<typeof entry>): ImageLock => ({ images: { redis: e } });
-    expect(lockChanges(lock(entry('7.4.7-alpine', null)), lock(entry('7.4.7-alpine', a)))).toEqual([`redis: docker.io/library/redis:7.4.7-alpine pinned to ${a}`]);
+    expect(lockChanges(lock(entry('7.4.7-alpine', null)), lock(entry('7.4.7-alpine', a)))).toEqual([
+      `redis: docker.io/library/redis:7.4.7-alpine pinned to ${a}`,
+    ]);
     expect(lockChanges(lock(entry('7.4.7-alpine', a)), lock(entry('7.4.7-alpine', a)))).toEqual([]);
     expect(lockChanges(lock(entry('7.4.7-alpine', a)), lock(entry('7.4.7-alpine', b)))).toEqual([
       `redis: docker.io/library/redis:7.4.7-alpine moved from ${a} to ${b}: the tag was re-published upstream; check the project's release notes for why before merging`,
     ]);
-    expect(lockChanges(lock(entry('7.4.6-alpine', a)), lock(entry('7.4.7-alpine', b)))).toEqual([`redis: docker.io/library/redis:7.4.7-alpine pinned to ${b} (the lock had docker.io/library/redis:7.4.6-alpine)`]);
+    expect(lockChanges(lock(entry('7.4.6-alpine', a)), lock(entry('7.4.7-alpine', b)))).toEqual([
+      `redis: docker.io/library/redis:7.4.7-alpine pinned to ${b} (the lock had docker.io/library/redis:7.4.6-alpine)`,
+    ]);
     expect(lockChanges({ images: {} }, lock(entry('7.4.7-alpine', null)))).toEqual([]);
   });
 
@@ -191,7 +231,9 @@ describe('images list', () => {
 
   it('references a locked image by tag and digest, an unlocked one by tag', () => {
     const digest = `sha256:${'f'.repeat(64)}`;
-    expect(listImages({ redis: { repository: 'docker.io/library/redis', tag: '7.4.7-alpine', digest }, kong: { repository: 'docker.io/kong/kong', tag: '3.9.1' } })).toEqual([
+    expect(
+      listImages({ redis: { repository: 'docker.io/library/redis', tag: '7.4.7-alpine', digest }, kong: { repository: 'docker.io/kong/kong', tag: '3.9.1' } }),
+    ).toEqual([
       { name: 'redis', ref: `docker.io/library/redis:7.4.7-alpine@${digest}` },
       { name: 'kong', ref: 'docker.io/kong/kong:3.9.1' },
     ]);

@@ -66,14 +66,21 @@ describe('kube.ts against a stand-in API server', () => {
           res.end(JSON.stringify(payload));
         };
         const resources = RESOURCES[url.pathname];
-        if (req.method === 'GET' && resources) return send(200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: url.pathname.replace(/^\/apis?\//, ''), resources: resources.map((r) => ({ ...r, singularName: '', verbs: ['get', 'list', 'patch', 'delete'] })) });
+        if (req.method === 'GET' && resources)
+          return send(200, {
+            kind: 'APIResourceList',
+            apiVersion: 'v1',
+            groupVersion: url.pathname.replace(/^\/apis?\//, ''),
+            resources: resources.map((r) => ({ ...r, singularName: '', verbs: ['get', 'list', 'patch', 'delete'] })),
+          });
         if (req.method === 'GET' && url.pathname === '/apis/apps/v1/namespaces/supabase/deployments') return send(200, DEPLOYMENTS);
         if (req.method === 'GET' && url.pathname === '/api/v1/namespaces/supabase/pods/loadtest-api-x/log') {
           res.writeHead(200, { 'content-type': 'text/plain' });
           res.write('line 1\n');
           return setTimeout(() => res.end('line 2\n'), 20);
         }
-        if (req.method === 'PATCH' && url.pathname.endsWith('/configmaps/refused')) return send(422, { kind: 'Status', status: 'Failure', message: 'ConfigMap "refused" is invalid: data: Too long\nmore', code: 422 });
+        if (req.method === 'PATCH' && url.pathname.endsWith('/configmaps/refused'))
+          return send(422, { kind: 'Status', status: 'Failure', message: 'ConfigMap "refused" is invalid: data: Too long\nmore', code: 422 });
         if (req.method === 'PATCH') return send(200, JSON.parse(body));
         if (req.method === 'POST') return send(201, { ...JSON.parse(body), status: { startTime: '2026-11-27T10:00:00Z' } });
         if (req.method === 'DELETE') return send(200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
@@ -134,14 +141,29 @@ describe('kube.ts against a stand-in API server', () => {
   it('deletes in the background, dry run when asked', async () => {
     await cluster.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'old', namespace: 'supabase' }, true);
     const sent = requests.at(-1)!;
-    expect([sent.method, sent.path, sent.query.get('dryRun'), sent.query.get('propagationPolicy')]).toEqual(['DELETE', '/api/v1/namespaces/supabase/configmaps/old', 'All', 'Background']);
+    expect([sent.method, sent.path, sent.query.get('dryRun'), sent.query.get('propagationPolicy')]).toEqual([
+      'DELETE',
+      '/api/v1/namespaces/supabase/configmaps/old',
+      'All',
+      'Background',
+    ]);
   });
 
-  it('creates a Job under its own name and follows its pod\'s log to the end', async () => {
-    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'loadtest-api-x', namespace: 'supabase' }, spec: { template: { spec: { containers: [{ name: 'k6', image: 'k6' }], restartPolicy: 'Never' } } } };
+  it("creates a Job under its own name and follows its pod's log to the end", async () => {
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'loadtest-api-x', namespace: 'supabase' },
+      spec: { template: { spec: { containers: [{ name: 'k6', image: 'k6' }], restartPolicy: 'Never' } } },
+    };
     const created = await cluster.create(job);
     const post = requests.at(-1)!;
-    expect([post.method, post.path, post.query.get('fieldManager'), post.query.has('dryRun')]).toEqual(['POST', '/apis/batch/v1/namespaces/supabase/jobs', FIELD_MANAGER, false]);
+    expect([post.method, post.path, post.query.get('fieldManager'), post.query.has('dryRun')]).toEqual([
+      'POST',
+      '/apis/batch/v1/namespaces/supabase/jobs',
+      FIELD_MANAGER,
+      false,
+    ]);
     expect(JSON.parse(post.body)).toEqual(job);
     expect(created).toMatchObject({ kind: 'Job', metadata: { name: 'loadtest-api-x' }, status: { startTime: '2026-11-27T10:00:00.000Z' } });
     const log: string[] = [];
@@ -150,15 +172,19 @@ describe('kube.ts against a stand-in API server', () => {
     expect(Object.fromEntries(requests.at(-1)!.query)).toMatchObject({ container: 'k6', follow: 'true' });
   });
 
-  it('turns a refusal into one line with the status and the server\'s message', async () => {
-    await expect(cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'refused', namespace: 'x' } }, false)).rejects.toThrow(/^HTTP 422: ConfigMap "refused" is invalid: data: Too long$/);
+  it("turns a refusal into one line with the status and the server's message", async () => {
+    await expect(cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'refused', namespace: 'x' } }, false)).rejects.toThrow(
+      /^HTTP 422: ConfigMap "refused" is invalid: data: Too long$/,
+    );
   });
 
   it('says which kind the cluster does not serve when applying one', async () => {
     await expect(cluster.apply({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', metadata: { name: 'api', namespace: 'app' } }, false)).rejects.toThrow(
       /^the cluster does not serve argoproj.io\/v1alpha1\/Rollout \(is its CRD installed\?\)$/,
     );
-    await expect(cluster.apply({ apiVersion: 'apps/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'app' } }, false)).rejects.toThrow(/^the cluster does not serve apps\/v1 Widget/);
+    await expect(cluster.apply({ apiVersion: 'apps/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'app' } }, false)).rejects.toThrow(
+      /^the cluster does not serve apps\/v1 Widget/,
+    );
   });
 
   it('refuses an object client-node would change, naming the field', () => {

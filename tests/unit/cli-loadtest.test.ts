@@ -38,9 +38,19 @@ function fakeCluster(exitCode: number | undefined, waiting?: string) {
       polls++;
       const name = (created[0] as { metadata: { name: string } }).metadata.name;
       const state =
-        waiting !== undefined ? { waiting: { reason: waiting, message: 'back-off pulling image' } } : polls === 1 ? { waiting: { reason: 'ContainerCreating' } } : polls === 2 ? { running: {} } : exitCode === undefined ? { running: {} } : { terminated: { exitCode } };
+        waiting !== undefined
+          ? { waiting: { reason: waiting, message: 'back-off pulling image' } }
+          : polls === 1
+            ? { waiting: { reason: 'ContainerCreating' } }
+            : polls === 2
+              ? { running: {} }
+              : exitCode === undefined
+                ? { running: {} }
+                : { terminated: { exitCode } };
       const phase = polls === 1 || waiting ? 'Pending' : 'Running';
-      return Promise.resolve([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-abcde`, namespace: 'app' }, status: { phase, containerStatuses: [{ name: 'k6', state }] } }] as unknown as KubeObject[]);
+      return Promise.resolve([
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-abcde`, namespace: 'app' }, status: { phase, containerStatuses: [{ name: 'k6', state }] } },
+      ] as unknown as KubeObject[]);
     },
     streamLog(_ns: string, _pod: string, container: string, write: (text: string) => void) {
       expect(container).toBe('k6');
@@ -102,8 +112,12 @@ describe('cli loadtest', () => {
   });
 
   it('refuses unknown scripts and environments with one line', () => {
-    expect(() => parseLoadtestArgs(['--env', 'staging', '--script', 'soak'], ['dev', 'staging'])).toThrow("option '--script <name>' argument 'soak' is invalid. Allowed choices are api, realtime, database.");
-    expect(() => parseLoadtestArgs(['--env', 'qa', '--script', 'api'], ['dev', 'staging'])).toThrow("option '--env <name>' argument 'qa' is invalid. Allowed choices are dev, staging.");
+    expect(() => parseLoadtestArgs(['--env', 'staging', '--script', 'soak'], ['dev', 'staging'])).toThrow(
+      "option '--script <name>' argument 'soak' is invalid. Allowed choices are api, realtime, database.",
+    );
+    expect(() => parseLoadtestArgs(['--env', 'qa', '--script', 'api'], ['dev', 'staging'])).toThrow(
+      "option '--env <name>' argument 'qa' is invalid. Allowed choices are dev, staging.",
+    );
     expect(parseLoadtestArgs(['--env', 'dev', '--script', 'database', '--print'], ['dev'])).toEqual({ env: 'dev', script: 'database', print: true });
   });
 

@@ -19,16 +19,25 @@ const NO_NPM = {} as NodeJS.ProcessEnv;
 async function run(argv: string[], options: { env?: NodeJS.ProcessEnv; confirm?: (yes: boolean) => ConfirmDeps } = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, { print: { out: (t) => out.push(t), err: (l) => err.push(l) }, ...(options.confirm ? { confirm: options.confirm } : {}) }, options.env ?? NO_NPM);
+  const code = await main(
+    argv,
+    { print: { out: (t) => out.push(t), err: (l) => err.push(l) }, ...(options.confirm ? { confirm: options.confirm } : {}) },
+    options.env ?? NO_NPM,
+  );
   return { code, out: out.join(''), err };
 }
 
 /** Runs the CLI as `npm run cli` does: node scripts/cli.mjs (the bundle). */
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, [join(ROOT, 'scripts', 'cli.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, npm_lifecycle_event: '', ...env }, timeout: 60_000 });
+  spawnSync(process.execPath, [join(ROOT, 'scripts', 'cli.mjs'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, npm_lifecycle_event: '', ...env },
+    timeout: 60_000,
+  });
 
 describe('cli entry point', () => {
-  it('lists every command in --help, and each command\'s own options in <command> --help', async () => {
+  it("lists every command in --help, and each command's own options in <command> --help", async () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(0);
     for (const command of COMMAND_NAMES) expect(out).toMatch(new RegExp(`^  ${command} \\[options\\] +\\S`, 'm'));
@@ -36,7 +45,8 @@ describe('cli entry point', () => {
     const apply = await run(['apply', '--help']);
     expect(apply.code).toBe(0);
     expect(apply.out).toMatch(/^Usage: npm run cli -- apply \[options\]/);
-    for (const option of ['--env <name>', '--layer <name>', '--dry-run', '--prune', '--context <name>', '--request-timeout <duration>']) expect(apply.out).toContain(option);
+    for (const option of ['--env <name>', '--layer <name>', '--dry-run', '--prune', '--context <name>', '--request-timeout <duration>'])
+      expect(apply.out).toContain(option);
     // Only apply's: not the options of other commands, and much shorter than the whole page was.
     for (const other of ['--rotate', '--component', '--store', '--rollback', '--object']) expect(apply.out).not.toContain(other);
     const promote = (await run(['promote', '--help'])).out;
@@ -50,19 +60,35 @@ describe('cli entry point', () => {
   });
 
   it('refuses an unknown command or option and a bad value in one line, echoing it, with exit code 2', async () => {
-    expect(await run(['deploy'])).toEqual({ code: 2, out: '', err: [expect.stringMatching(/^error: unknown command 'deploy' .*\(see npm run cli -- --help\)$/)] });
+    expect(await run(['deploy'])).toEqual({
+      code: 2,
+      out: '',
+      err: [expect.stringMatching(/^error: unknown command 'deploy' .*\(see npm run cli -- --help\)$/)],
+    });
     expect(await run(['aply'])).toEqual({ code: 2, out: '', err: ["error: unknown command 'aply' (Did you mean apply?) (see npm run cli -- --help)"] });
-    expect(await run(['status', '--env', 'dev', '--all'])).toEqual({ code: 2, out: '', err: ["error: unknown option '--all' (see npm run cli -- status --help)"] });
+    expect(await run(['status', '--env', 'dev', '--all'])).toEqual({
+      code: 2,
+      out: '',
+      err: ["error: unknown option '--all' (see npm run cli -- status --help)"],
+    });
     expect(await run(['apply'])).toEqual({ code: 2, out: '', err: ["error: required option '--env <name>' not specified (see npm run cli -- apply --help)"] });
     expect(await run(['apply', '--env', 'qa'])).toEqual({
       code: 2,
       out: '',
       err: ["error: option '--env <name>' argument 'qa' is invalid. Allowed choices are dev, staging, production. (see npm run cli -- apply --help)"],
     });
-    expect((await run(['apply', '--env', 'dev', '--layer', 'on-demand'])).err).toEqual([expect.stringMatching(/^error: option '--layer <name>' argument 'on-demand' is invalid\. on-demand objects are never applied/)]);
-    expect((await run(['loadtest', '--env', 'dev', '--script', 'soak'])).err).toEqual([expect.stringContaining("argument 'soak' is invalid. Allowed choices are api, realtime, database.")]);
-    expect((await run(['status', '--env', 'dev', '--request-timeout', '5x'])).err).toEqual([expect.stringContaining("argument '5x' is invalid. write a duration such as 30s")]);
-    expect((await run(['status', '--env', 'dev', 'now'])).err).toEqual([expect.stringContaining("too many arguments for 'status'. Expected 0 arguments but got 1.")]);
+    expect((await run(['apply', '--env', 'dev', '--layer', 'on-demand'])).err).toEqual([
+      expect.stringMatching(/^error: option '--layer <name>' argument 'on-demand' is invalid\. on-demand objects are never applied/),
+    ]);
+    expect((await run(['loadtest', '--env', 'dev', '--script', 'soak'])).err).toEqual([
+      expect.stringContaining("argument 'soak' is invalid. Allowed choices are api, realtime, database."),
+    ]);
+    expect((await run(['status', '--env', 'dev', '--request-timeout', '5x'])).err).toEqual([
+      expect.stringContaining("argument '5x' is invalid. write a duration such as 30s"),
+    ]);
+    expect((await run(['status', '--env', 'dev', 'now'])).err).toEqual([
+      expect.stringContaining("too many arguments for 'status'. Expected 0 arguments but got 1."),
+    ]);
     expect(await run(['toString'])).toMatchObject({ code: 2 });
   });
 
@@ -92,8 +118,12 @@ describe('flags npm kept for itself', () => {
       out: '',
       err: ['error: npm kept --env, --dry-run for itself, so the CLI never saw them: put -- before the flags: npm run cli -- apply --env dev --dry-run'],
     });
-    expect(npmSwallowedFlags(['dev'], npm({ npm_config_env: 'true' }))).toBe('npm kept --env for itself, so the CLI never saw it: put -- before the flags: npm run cli -- --env dev');
-    expect(npmSwallowedFlags(['promote'], { npm_lifecycle_event: 'promote', npm_config_env: 'staging' })).toMatch(/put -- before the flags: npm run promote -- --env staging$/);
+    expect(npmSwallowedFlags(['dev'], npm({ npm_config_env: 'true' }))).toBe(
+      'npm kept --env for itself, so the CLI never saw it: put -- before the flags: npm run cli -- --env dev',
+    );
+    expect(npmSwallowedFlags(['promote'], { npm_lifecycle_event: 'promote', npm_config_env: 'staging' })).toMatch(
+      /put -- before the flags: npm run promote -- --env staging$/,
+    );
   });
 
   it('stays quiet when the flags did arrive, or outside npm', () => {
@@ -124,10 +154,16 @@ describe('the CLI as a program', () => {
   it('loads no command module, no chart and no Kubernetes client for help and usage errors', () => {
     const preload = join(ROOT, 'tests', 'fixtures', 'loaded-packages.cjs');
     const loaded = (args: string[]) => {
-      const result = spawnSync(process.execPath, ['--require', preload, join(ROOT, 'scripts', 'cli.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, npm_lifecycle_event: '' }, timeout: 60_000 });
+      const result = spawnSync(process.execPath, ['--require', preload, join(ROOT, 'scripts', 'cli.mjs'), ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, npm_lifecycle_event: '' },
+        timeout: 60_000,
+      });
       return JSON.parse(result.stderr.trim().split('\n').at(-1)!) as string[];
     };
-    for (const args of [['--help'], ['apply', '--help'], ['apply', '--env', 'qa'], ['status', '--bogus']]) expect(loaded(args), args.join(' ')).toEqual(['commander']);
+    for (const args of [['--help'], ['apply', '--help'], ['apply', '--env', 'qa'], ['status', '--bogus']])
+      expect(loaded(args), args.join(' ')).toEqual(['commander']);
     // A command that runs does load what it needs: the check above can fail.
     expect(loaded(['record-release', '--component', 'api', '--object', '/nonexistent'])).toContain('zod');
   });
@@ -135,10 +171,14 @@ describe('the CLI as a program', () => {
   it('refuses a production load test or restore without --yes when nobody can be asked, before creating anything', () => {
     const loadtest = cli(['loadtest', '--env', 'production', '--script', 'api'], { KUBECONFIG: '/nonexistent' });
     expect(loadtest.status).toBe(2);
-    expect(loadtest.stderr.trim()).toBe('error: the api load test in production needs confirmation, and standard input is not a terminal to ask on: add --yes to go ahead');
+    expect(loadtest.stderr.trim()).toBe(
+      'error: the api load test in production needs confirmation, and standard input is not a terminal to ask on: add --yes to go ahead',
+    );
     const restore = cli(['restore', '--env', 'production', '--store', 'postgres', '--apply'], { KUBECONFIG: '/nonexistent' });
     expect(restore.status).toBe(2);
-    expect(restore.stderr.trim().split('\n').at(-1)).toBe('error: restoring postgres in production needs confirmation, and standard input is not a terminal to ask on: add --yes to go ahead');
+    expect(restore.stderr.trim().split('\n').at(-1)).toBe(
+      'error: restoring postgres in production needs confirmation, and standard input is not a terminal to ask on: add --yes to go ahead',
+    );
     // With --yes it goes on, to the cluster (here: no kubeconfig).
     const yes = cli(['loadtest', '--env', 'production', '--script', 'api', '--yes'], { KUBECONFIG: '/nonexistent' });
     expect(yes.status).toBe(1);
@@ -150,12 +190,14 @@ describe('confirmation', () => {
   const asked: string[] = [];
   const deps = (answer: string, interactive = true, yes = false): ConfirmDeps => ({ yes, interactive, ask: (q) => (asked.push(q), Promise.resolve(answer)) });
 
-  it('asks only in production, and goes ahead only on the environment\'s name', async () => {
+  it("asks only in production, and goes ahead only on the environment's name", async () => {
     await confirmAction('the api load test', 'staging', deps('no'));
     expect(asked).toEqual([]);
     await confirmAction('the api load test', 'production', deps('production\n'));
     expect(asked).toEqual(['the api load test in production: type "production" to go ahead, anything else to stop: ']);
-    await expect(confirmAction('the api load test', 'production', deps('y'))).rejects.toThrow('stopped: the answer was "y", not "production"; nothing was created');
+    await expect(confirmAction('the api load test', 'production', deps('y'))).rejects.toThrow(
+      'stopped: the answer was "y", not "production"; nothing was created',
+    );
     await confirmAction('restoring redis', 'production', deps('', false, true));
     await expect(confirmAction('restoring redis', 'production', deps('', false))).rejects.toThrow('add --yes to go ahead');
   });

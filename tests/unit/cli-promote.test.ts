@@ -37,11 +37,13 @@ describe('promote rules', () => {
     expect(() => parsePromoteArgs(['--env', 'staging', '--component', 'frontend', '--image', 'x'], NAMES)).toThrow(
       "option '--component <name>' argument 'frontend' is invalid. Allowed choices are api, worker, scheduler.",
     );
-    expect(() => parsePromoteArgs(['--env', 'qa', '--component', 'api', '--image', 'x'], NAMES)).toThrow("option '--env <name>' argument 'qa' is invalid. Allowed choices are dev, staging, production.");
+    expect(() => parsePromoteArgs(['--env', 'qa', '--component', 'api', '--image', 'x'], NAMES)).toThrow(
+      "option '--env <name>' argument 'qa' is invalid. Allowed choices are dev, staging, production.",
+    );
     expect(() => parsePromoteArgs(['--env', 'dev', '--component', 'api'], NAMES)).toThrow("required option '--image <ref>' not specified");
   });
 
-  it('refuses a tag without digest outside dev, as staging\'s and production\'s image policy and tests do, and accepts it for dev', () => {
+  it("refuses a tag without digest outside dev, as staging's and production's image policy and tests do, and accepts it for dev", () => {
     expect(() => promote({ env: 'production', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, environmentInput('production'), STAGING)).toThrow(
       'has no digest: production runs only images pinned by @sha256: digest',
     );
@@ -49,14 +51,25 @@ describe('promote rules', () => {
       '--image ghcr.io/example-defi/api:1.2.3 has no digest: staging runs only images pinned by @sha256: digest (its image policy refuses a tag alone',
     );
     // The same rule in the environment model: synth refuses a staging release file without digests.
-    const tagged = { ...environmentInput('staging'), app: { ...environmentInput('staging').app, releases: { ...environmentInput('staging').app.releases, worker: 'ghcr.io/example-defi/worker:1.2.3' } } };
-    expect(() => parseEnvironment(tagged)).toThrow('app.releases.worker: "ghcr.io/example-defi/worker:1.2.3" has no digest; staging runs only images pinned by @sha256: digest');
-    expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, environmentInput('dev')).releases.api).toBe('ghcr.io/example-defi/api:1.2.3');
+    const tagged = {
+      ...environmentInput('staging'),
+      app: { ...environmentInput('staging').app, releases: { ...environmentInput('staging').app.releases, worker: 'ghcr.io/example-defi/worker:1.2.3' } },
+    };
+    expect(() => parseEnvironment(tagged)).toThrow(
+      'app.releases.worker: "ghcr.io/example-defi/worker:1.2.3" has no digest; staging runs only images pinned by @sha256: digest',
+    );
+    expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:1.2.3' }, environmentInput('dev')).releases.api).toBe(
+      'ghcr.io/example-defi/api:1.2.3',
+    );
   });
 
   it('refuses a malformed reference or "latest"', () => {
-    expect(() => promote({ env: 'staging', component: 'worker', image: 'ghcr.io/example-defi/worker@sha256:123' }, environmentInput('staging'))).toThrow('is not an image reference');
-    expect(() => promote({ env: 'dev', component: 'worker', image: 'ghcr.io/example-defi/worker:latest' }, environmentInput('dev'))).toThrow('"latest" is not a version');
+    expect(() => promote({ env: 'staging', component: 'worker', image: 'ghcr.io/example-defi/worker@sha256:123' }, environmentInput('staging'))).toThrow(
+      'is not an image reference',
+    );
+    expect(() => promote({ env: 'dev', component: 'worker', image: 'ghcr.io/example-defi/worker:latest' }, environmentInput('dev'))).toThrow(
+      '"latest" is not a version',
+    );
   });
 
   it('changes only the promoted component', () => {
@@ -67,7 +80,17 @@ describe('promote rules', () => {
   });
 
   it('summarises a dist/ diff', () => {
-    const diff = diffManifests(new Map([['a', '1'], ['b', '2']]), new Map([['a', '1'], ['b', '3'], ['c', '4']]));
+    const diff = diffManifests(
+      new Map([
+        ['a', '1'],
+        ['b', '2'],
+      ]),
+      new Map([
+        ['a', '1'],
+        ['b', '3'],
+        ['c', '4'],
+      ]),
+    );
     expect(diff).toEqual({ added: ['c'], changed: ['b'], removed: [] });
     expect(formatDiff('dev', diff)).toEqual(['dist/dev/: 1 changed, 1 added, 0 removed', '  M b', '  A c']);
     expect(formatDiff('dev', { added: [], changed: [], removed: [] })).toEqual(['dist/dev/ unchanged']);
@@ -86,9 +109,11 @@ describe("production's gate", () => {
   });
 
   it("refuses staging's release when it never completed there", () => {
-    expect(() => checkProductionGate(toProduction('scheduler', 3), { ...STAGING, releases: { ...STAGING.releases, scheduler: image('scheduler', 3) } })).toThrow(
+    expect(() =>
+      checkProductionGate(toProduction('scheduler', 3), { ...STAGING, releases: { ...STAGING.releases, scheduler: image('scheduler', 3) } }),
+    ).toThrow(
       `staging's scheduler ${image('scheduler', 3)} has not completed its rollout according to ${COMPLETED_FILE} (the record-release workflow writes it); it records no completed scheduler yet. ` +
-        'Wait until staging\'s rollout completes, run the record-release workflow for scheduler and merge its pull request, then promote again',
+        "Wait until staging's rollout completes, run the record-release workflow for scheduler and merge its pull request, then promote again",
     );
   });
 
@@ -126,7 +151,9 @@ describe("production's gate", () => {
     );
     // Neither needs staging's record: a staging release is how an image gets there.
     expect(promote({ env: 'staging', component: 'api', image: image('api', 9) }, environmentInput('staging')).releases.api).toBe(image('api', 9));
-    expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:9.0.0' }, environmentInput('dev')).releases.api).toBe('ghcr.io/example-defi/api:9.0.0');
+    expect(promote({ env: 'dev', component: 'api', image: 'ghcr.io/example-defi/api:9.0.0' }, environmentInput('dev')).releases.api).toBe(
+      'ghcr.io/example-defi/api:9.0.0',
+    );
   });
 });
 
@@ -151,12 +178,16 @@ describe('promote into a scratch copy of the repository', () => {
     expect(lines.some((l) => /^ {2}[MAD] (?!app\/)/.test(l))).toBe(false);
     expect(readFileSync(join(root, 'dist', 'staging', 'app', 'Rollout.app.api.yaml'), 'utf8')).toContain(`image: ${image}`);
     // The other environments are synthesised unchanged.
-    expect(readFileSync(join(root, 'dist', 'production', 'app', 'Rollout.app.api.yaml'), 'utf8')).toBe(readFileSync(join(ROOT, 'dist', 'production', 'app', 'Rollout.app.api.yaml'), 'utf8'));
+    expect(readFileSync(join(root, 'dist', 'production', 'app', 'Rollout.app.api.yaml'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'dist', 'production', 'app', 'Rollout.app.api.yaml'), 'utf8'),
+    );
   });
 
   it('writes nothing when it refuses', () => {
     const before = readFileSync(join(root, 'environments', 'releases', 'production.json'), 'utf8');
-    expect(() => promoteCommand(['--env', 'production', '--component', 'api', '--image', 'ghcr.io/example-defi/api:9.9.9'], ENVIRONMENTS, root, () => undefined)).toThrow('has no digest');
+    expect(() =>
+      promoteCommand(['--env', 'production', '--component', 'api', '--image', 'ghcr.io/example-defi/api:9.9.9'], ENVIRONMENTS, root, () => undefined),
+    ).toThrow('has no digest');
     expect(readFileSync(join(root, 'environments', 'releases', 'production.json'), 'utf8')).toBe(before);
     expect(existsSync(join(root, 'dist', 'production'))).toBe(true);
   });
@@ -165,9 +196,9 @@ describe('promote into a scratch copy of the repository', () => {
     const release = join(root, 'environments', 'releases', 'staging.json');
     const worker = join(root, 'dist', 'staging', 'app', 'Deployment.app.worker.yaml');
     const before = { release: readFileSync(release, 'utf8'), worker: readFileSync(worker, 'utf8') };
-    expect(() => promoteCommand(['--env', 'staging', '--component', 'worker', '--image', 'ghcr.io/example-defi/worker:2.0.0'], ENVIRONMENTS, root, () => undefined)).toThrow(
-      'has no digest: staging runs only images pinned by @sha256: digest',
-    );
+    expect(() =>
+      promoteCommand(['--env', 'staging', '--component', 'worker', '--image', 'ghcr.io/example-defi/worker:2.0.0'], ENVIRONMENTS, root, () => undefined),
+    ).toThrow('has no digest: staging runs only images pinned by @sha256: digest');
     expect({ release: readFileSync(release, 'utf8'), worker: readFileSync(worker, 'utf8') }).toEqual(before);
   });
 
@@ -176,7 +207,9 @@ describe('promote into a scratch copy of the repository', () => {
     const before = readFileSync(release, 'utf8');
     // Another environment that no longer renders: synth refuses, so the release must not move either.
     const broken = ENVIRONMENTS.map((e) => (e.name === 'production' ? { ...e, nodes: 0 } : e));
-    expect(() => promoteCommand(['--env', 'dev', '--component', 'api', '--image', 'ghcr.io/example-defi/api:9.9.9'], broken, root, () => undefined)).toThrow('nodes: must be 1 or more');
+    expect(() => promoteCommand(['--env', 'dev', '--component', 'api', '--image', 'ghcr.io/example-defi/api:9.9.9'], broken, root, () => undefined)).toThrow(
+      'nodes: must be 1 or more',
+    );
     expect(readFileSync(release, 'utf8')).toBe(before);
   });
 
@@ -188,14 +221,18 @@ describe('promote into a scratch copy of the repository', () => {
     const release = join(root, 'environments', 'releases', 'production.json');
     const rollout = join(root, 'dist', 'production', 'app', 'Rollout.app.api.yaml');
     const before = { release: readFileSync(release, 'utf8'), rollout: readFileSync(rollout, 'utf8') };
-    const run = (...extra: string[]) => promoteCommand(['--env', 'production', '--component', 'api', '--image', staged, ...extra], ENVIRONMENTS, root, () => undefined);
+    const run = (...extra: string[]) =>
+      promoteCommand(['--env', 'production', '--component', 'api', '--image', staged, ...extra], ENVIRONMENTS, root, () => undefined);
     const unchanged = () => expect({ release: readFileSync(release, 'utf8'), rollout: readFileSync(rollout, 'utf8') }).toEqual(before);
 
     expect(run).toThrow(`staging's api ${staged} has not completed its canary`);
     unchanged();
     expect(() => run('--rollback')).toThrow('that image never completed a canary in staging');
     unchanged();
-    writeFileSync(join(root, COMPLETED_FILE), JSON.stringify({ ...EMPTY_RECORD, api: [{ ...completed('api', 1), image: `ghcr.io/example-defi/api:0.9.0@${DIGEST.replace('ab12', 'cd34')}` }] }));
+    writeFileSync(
+      join(root, COMPLETED_FILE),
+      JSON.stringify({ ...EMPTY_RECORD, api: [{ ...completed('api', 1), image: `ghcr.io/example-defi/api:0.9.0@${DIGEST.replace('ab12', 'cd34')}` }] }),
+    );
     expect(run).toThrow('the last completed api there is ghcr.io/example-defi/api:0.9.0@');
     unchanged();
 

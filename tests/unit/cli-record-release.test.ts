@@ -53,7 +53,13 @@ function completedRollout(image = API): Obj {
     HPAReplicas: 10,
     conditions: [
       { type: 'Available', status: 'True', reason: 'AvailableReason', lastTransitionTime: '2026-03-02T10:01:00Z', lastUpdateTime: '2026-03-02T10:01:00Z' },
-      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', lastTransitionTime: '2026-03-02T10:00:00Z', lastUpdateTime: '2026-03-02T10:15:00Z' },
+      {
+        type: 'Progressing',
+        status: 'True',
+        reason: 'NewReplicaSetAvailable',
+        lastTransitionTime: '2026-03-02T10:00:00Z',
+        lastUpdateTime: '2026-03-02T10:15:00Z',
+      },
       { type: 'Completed', status: 'True', reason: 'RolloutCompleted', lastTransitionTime: '2026-03-02T10:15:00Z', lastUpdateTime: '2026-03-02T10:15:00Z' },
       { type: 'Healthy', status: 'True', reason: 'RolloutHealthy', lastTransitionTime: '2026-03-02T10:15:00Z', lastUpdateTime: '2026-03-02T10:15:00Z' },
     ],
@@ -73,8 +79,20 @@ function completedDeployment(image = WORKER): Obj {
     readyReplicas: 3,
     availableReplicas: 3,
     conditions: [
-      { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', lastTransitionTime: '2026-03-01T08:00:00Z', lastUpdateTime: '2026-03-01T08:00:00Z' },
-      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', lastTransitionTime: '2026-03-01T08:00:00Z', lastUpdateTime: '2026-03-02T11:04:00Z' },
+      {
+        type: 'Available',
+        status: 'True',
+        reason: 'MinimumReplicasAvailable',
+        lastTransitionTime: '2026-03-01T08:00:00Z',
+        lastUpdateTime: '2026-03-01T08:00:00Z',
+      },
+      {
+        type: 'Progressing',
+        status: 'True',
+        reason: 'NewReplicaSetAvailable',
+        lastTransitionTime: '2026-03-01T08:00:00Z',
+        lastUpdateTime: '2026-03-02T11:04:00Z',
+      },
     ],
   };
   return object;
@@ -107,7 +125,11 @@ describe('a Rollout proves a completed canary', () => {
     ['no canary steps', (r: Obj) => delete r.spec.strategy.canary.steps, 'spec.strategy.canary.steps is missing'],
     ['a newer spec not yet observed', (r: Obj) => (r.metadata.generation = 8), 'status.observedGeneration is "7", metadata.generation 8'],
     ['Completed condition False', (r: Obj) => (r.status.conditions[2].status = 'False'), 'the Completed condition is not True'],
-    ["production's Rollout", (r: Obj) => (r.metadata.labels['app.kubernetes.io/instance'] = 'production'), 'the label app.kubernetes.io/instance is "production", not staging'],
+    [
+      "production's Rollout",
+      (r: Obj) => (r.metadata.labels['app.kubernetes.io/instance'] = 'production'),
+      'the label app.kubernetes.io/instance is "production", not staging',
+    ],
     ['another name', (r: Obj) => (r.metadata.name = 'api-v2'), 'metadata.name is "api-v2", not api'],
     ['no api container', (r: Obj) => (r.spec.template.spec.containers[0].name = 'app'), 'spec.template has no container named api'],
   ])('refuses it when %s', (_, change, reason) => {
@@ -140,7 +162,13 @@ describe('a Rollout proves a completed canary', () => {
 
   it('refuses a canary still in progress (paused at 10%)', () => {
     const rollout = completedRollout();
-    Object.assign(rollout.status, { phase: 'Paused', message: 'CanaryPauseStep', stableRS: '5c9a7e8f1', currentStepIndex: 1, pauseConditions: [{ reason: 'CanaryPauseStep', startTime: '2026-03-02T10:01:00Z' }] });
+    Object.assign(rollout.status, {
+      phase: 'Paused',
+      message: 'CanaryPauseStep',
+      stableRS: '5c9a7e8f1',
+      currentStepIndex: 1,
+      pauseConditions: [{ reason: 'CanaryPauseStep', startTime: '2026-03-02T10:01:00Z' }],
+    });
     const found = reasons(rollout, 'api', API);
     expect(found).toHaveLength(3);
     expect(found[0]).toBe('status.phase is "Paused" (CanaryPauseStep), not "Healthy"');
@@ -167,9 +195,21 @@ describe('a Deployment proves a completed rollout (worker, scheduler)', () => {
     ['old pods still running', (d: Obj) => (d.status.replicas = 4), 'status.replicas is 4, not spec.replicas 3'],
     ['pods not yet available', (d: Obj) => (d.status.availableReplicas = 2), 'status.availableReplicas is 2, not spec.replicas 3'],
     ['a newer spec not yet observed', (d: Obj) => (d.status.observedGeneration = 6), 'status.observedGeneration is 6, metadata.generation 7'],
-    ['the progress deadline passed', (d: Obj) => Object.assign(d.status.conditions[1], { status: 'False', reason: 'ProgressDeadlineExceeded' }), 'the Progressing condition is "False" with reason "ProgressDeadlineExceeded"'],
-    ['still progressing', (d: Obj) => (d.status.conditions[1].reason = 'ReplicaSetUpdated'), 'with reason "ReplicaSetUpdated", not True with reason "NewReplicaSetAvailable"'],
-    ['scaled to zero', (d: Obj) => Object.assign(d.spec, { replicas: 0 }) && Object.assign(d.status, { replicas: 0, updatedReplicas: 0, availableReplicas: 0 }), 'spec.replicas is 0: a Deployment without pods proves nothing'],
+    [
+      'the progress deadline passed',
+      (d: Obj) => Object.assign(d.status.conditions[1], { status: 'False', reason: 'ProgressDeadlineExceeded' }),
+      'the Progressing condition is "False" with reason "ProgressDeadlineExceeded"',
+    ],
+    [
+      'still progressing',
+      (d: Obj) => (d.status.conditions[1].reason = 'ReplicaSetUpdated'),
+      'with reason "ReplicaSetUpdated", not True with reason "NewReplicaSetAvailable"',
+    ],
+    [
+      'scaled to zero',
+      (d: Obj) => Object.assign(d.spec, { replicas: 0 }) && Object.assign(d.status, { replicas: 0, updatedReplicas: 0, availableReplicas: 0 }),
+      'spec.replicas is 0: a Deployment without pods proves nothing',
+    ],
   ])('refuses it when %s', (_, change, reason) => {
     const deployment = completedDeployment();
     change(deployment);
@@ -268,21 +308,37 @@ describe('record-release into a scratch copy of the release files', () => {
   });
 
   it.each([
-    ['an aborted canary', () => Object.assign(completedRollout(), { status: { ...completedRollout().status, abort: true, phase: 'Degraded' } }), 'status.abort is true'],
-    ['a canary in progress', () => Object.assign(completedRollout(), { status: { ...completedRollout().status, currentStepIndex: 2 } }), 'status.currentStepIndex is 2 of 5'],
+    [
+      'an aborted canary',
+      () => Object.assign(completedRollout(), { status: { ...completedRollout().status, abort: true, phase: 'Degraded' } }),
+      'status.abort is true',
+    ],
+    [
+      'a canary in progress',
+      () => Object.assign(completedRollout(), { status: { ...completedRollout().status, currentStepIndex: 2 } }),
+      'status.currentStepIndex is 2 of 5',
+    ],
     ["a Rollout running another image than staging's release", () => completedRollout(`ghcr.io/example-defi/api:1.3.9@${digest(9)}`), "not staging's release"],
-    ['a degraded Rollout', () => Object.assign(completedRollout(), { status: { ...completedRollout().status, phase: 'Degraded' } }), 'status.phase is "Degraded"'],
+    [
+      'a degraded Rollout',
+      () => Object.assign(completedRollout(), { status: { ...completedRollout().status, phase: 'Degraded' } }),
+      'status.phase is "Degraded"',
+    ],
   ])('writes nothing for %s', (_, object, reason) => {
     const before = readFileSync(file, 'utf8');
     expect(() => run(['--component', 'api', '--object', 'rollout.json'], object())).toThrow(
-      new RegExp(`^rollout\\.json does not prove that staging's api ${API.replace(/[.]/g, '\\.')} completed, so nothing is recorded: .*${reason.replace(/[.()]/g, '\\$&')}`),
+      new RegExp(
+        `^rollout\\.json does not prove that staging's api ${API.replace(/[.]/g, '\\.')} completed, so nothing is recorded: .*${reason.replace(/[.()]/g, '\\$&')}`,
+      ),
     );
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('refuses output that is not JSON, a completion time that is not one, a staging release without digest, and wrong arguments', () => {
     const before = readFileSync(file, 'utf8');
-    expect(() => run(['--component', 'api', '--object', '-'], 'Error from server (NotFound): rollouts.argoproj.io "api" not found')).toThrow('--object standard input is not JSON');
+    expect(() => run(['--component', 'api', '--object', '-'], 'Error from server (NotFound): rollouts.argoproj.io "api" not found')).toThrow(
+      '--object standard input is not JSON',
+    );
     const badTime = completedRollout();
     badTime.status.conditions[2].lastTransitionTime = 'yesterday';
     expect(() => run(['--component', 'api', '--object', '-'], badTime)).toThrow('standard input: completedAt');
@@ -290,7 +346,9 @@ describe('record-release into a scratch copy of the release files', () => {
     expect(() => run(['--component', 'api', '--object', '-'], completedRollout('ghcr.io/example-defi/api:1.4.0'))).toThrow(
       "staging's api is ghcr.io/example-defi/api:1.4.0, without @sha256: digest",
     );
-    expect(() => run(['--component', 'frontend', '--object', '-'], {})).toThrow("option '--component <name>' argument 'frontend' is invalid. Allowed choices are api, worker, scheduler.");
+    expect(() => run(['--component', 'frontend', '--object', '-'], {})).toThrow(
+      "option '--component <name>' argument 'frontend' is invalid. Allowed choices are api, worker, scheduler.",
+    );
     expect(() => run(['--component', 'api'], {})).toThrow("required option '--object <file>' not specified");
     expect(readFileSync(file, 'utf8')).toBe(before);
   });

@@ -60,7 +60,11 @@ describe('API keys', () => {
   });
 
   it('asks for provided values by name', () => {
-    const spec: SecretSpec = { ...JWT_SPEC, name: 'smtp', keys: [{ key: 'password', description: '', generate: { kind: 'provided', hint: 'the SMTP relay' } }] };
+    const spec: SecretSpec = {
+      ...JWT_SPEC,
+      name: 'smtp',
+      keys: [{ key: 'password', description: '', generate: { kind: 'provided', hint: 'the SMTP relay' } }],
+    };
     expect(() => generateValues(spec)).toThrow('needs password (the SMTP relay): pass --set smtp/password=VALUE');
     expect(generateValues(spec, { 'smtp/password': 'p' })).toEqual({ password: 'p' });
   });
@@ -83,7 +87,9 @@ describe('plan', () => {
   });
 
   it('refuses to patch an existing Secret that lacks keys', () => {
-    expect(() => planSecrets(specs, () => ['jwt-secret'], false)).toThrow(/supabase\/supabase-jwt exists but lacks anon-key, service-role-key, db-enc-key, username: re-run with --rotate/);
+    expect(() => planSecrets(specs, () => ['jwt-secret'], false)).toThrow(
+      /supabase\/supabase-jwt exists but lacks anon-key, service-role-key, db-enc-key, username: re-run with --rotate/,
+    );
   });
 });
 
@@ -104,9 +110,22 @@ describe('secrets command', () => {
   it('creates every dev Secret by server-side apply, without force', async () => {
     const { cluster, applied } = fakeCluster({});
     const lines: string[] = [];
-    await secretsCommand(['--env', 'dev'], () => cluster, (l) => lines.push(l));
+    await secretsCommand(
+      ['--env', 'dev'],
+      () => cluster,
+      (l) => lines.push(l),
+    );
     expect(applied.map((a) => a.object.metadata.name)).toEqual(
-      expect.arrayContaining(['postgres-role-defi-app', 'postgres-role-supabase-admin', 'postgres-pgsodium', 'redis-credentials', 'supabase-jwt', 'supabase-dashboard', 'supabase-realtime', 'supabase-meta']),
+      expect.arrayContaining([
+        'postgres-role-defi-app',
+        'postgres-role-supabase-admin',
+        'postgres-pgsodium',
+        'redis-credentials',
+        'supabase-jwt',
+        'supabase-dashboard',
+        'supabase-realtime',
+        'supabase-meta',
+      ]),
     );
     expect(applied.every((a) => !a.force && a.object.kind === 'Secret')).toBe(true);
     expect(lines.filter((l) => !l.startsWith('create')).every((l) => l.startsWith('copy'))).toBe(true);
@@ -120,7 +139,11 @@ describe('secrets command', () => {
 
   it('repeats values into other namespaces: the app gets the same defi_app password, only that key', async () => {
     const { cluster, applied } = fakeCluster({});
-    await secretsCommand(['--env', 'dev'], () => cluster, () => undefined);
+    await secretsCommand(
+      ['--env', 'dev'],
+      () => cluster,
+      () => undefined,
+    );
     const pg = (ns: string) => applied.find((a) => a.object.metadata.name === 'postgres-role-defi-app' && a.object.metadata.namespace === ns)!.object;
     expect(Object.keys(pg('app').data)).toEqual(['password']);
     expect(pg('app').data.password).toBe(pg('supabase').data.password);
@@ -129,9 +152,25 @@ describe('secrets command', () => {
 
   it('copies from the cluster when the source is kept, and says what to do when it is missing', async () => {
     const keys = { 'supabase/postgres-role-defi-app': ['username'], 'supabase/redis-credentials': ['redis-password'], 'supabase/supabase-jwt': ['jwt-secret'] };
-    const kept = fakeCluster(keys, { 'supabase/postgres-role-defi-app': { username: 'defi_app' }, 'supabase/redis-credentials': { 'redis-password': 'r' }, 'supabase/supabase-jwt': { 'jwt-secret': 'j' } });
-    await expect(secretsCommand(['--env', 'dev'], () => kept.cluster, () => undefined)).rejects.toThrow(/lacks/);
-    const spec = { name: 'postgres-credentials', namespace: 'app', description: 'd', copyOf: 'supabase', keys: [{ key: 'defi-app-password', description: 'p', generate: { kind: 'hex' as const, bytes: 4 } }] };
+    const kept = fakeCluster(keys, {
+      'supabase/postgres-role-defi-app': { username: 'defi_app' },
+      'supabase/redis-credentials': { 'redis-password': 'r' },
+      'supabase/supabase-jwt': { 'jwt-secret': 'j' },
+    });
+    await expect(
+      secretsCommand(
+        ['--env', 'dev'],
+        () => kept.cluster,
+        () => undefined,
+      ),
+    ).rejects.toThrow(/lacks/);
+    const spec = {
+      name: 'postgres-credentials',
+      namespace: 'app',
+      description: 'd',
+      copyOf: 'supabase',
+      keys: [{ key: 'defi-app-password', description: 'p', generate: { kind: 'hex' as const, bytes: 4 } }],
+    };
     expect(copyValues(spec, { 'defi-app-password': 'kept-value', other: 'x' })).toEqual({ 'defi-app-password': 'kept-value' });
     expect(() => copyValues(spec, undefined)).toThrow('app/postgres-credentials copies supabase/postgres-credentials, which does not exist: create it first');
     expect(() => copyValues(spec, {})).toThrow('copies defi-app-password from supabase/postgres-credentials, which lacks it: re-run with --rotate');
@@ -140,12 +179,20 @@ describe('secrets command', () => {
   it('leaves existing Secrets alone without --rotate, and forces with it', async () => {
     const all = { 'supabase/postgres-role-authenticator': ['x'], 'supabase/redis-credentials': ['redis-password'] };
     const quiet = fakeCluster({ 'supabase/redis-credentials': ['redis-password'] }, { 'supabase/redis-credentials': { 'redis-password': 'kept' } });
-    await secretsCommand(['--env', 'dev'], () => quiet.cluster, () => undefined);
+    await secretsCommand(
+      ['--env', 'dev'],
+      () => quiet.cluster,
+      () => undefined,
+    );
     expect(quiet.applied.filter((a) => a.object.metadata.namespace === 'supabase').map((a) => a.object.metadata.name)).not.toContain('redis-credentials');
     const copy = quiet.applied.find((a) => a.object.metadata.namespace === 'app' && a.object.metadata.name === 'redis-credentials')!;
     expect(Buffer.from(copy.object.data['redis-password'], 'base64').toString()).toBe('kept');
     const rotated = fakeCluster(all);
-    await secretsCommand(['--env', 'dev', '--rotate'], () => rotated.cluster, () => undefined);
+    await secretsCommand(
+      ['--env', 'dev', '--rotate'],
+      () => rotated.cluster,
+      () => undefined,
+    );
     const forced = rotated.applied.filter((a) => a.force).map((a) => a.object.metadata.name);
     expect(forced.sort()).toEqual(['postgres-role-authenticator', 'redis-credentials']);
     expect(rotated.applied.filter((a) => !a.force).length).toBeGreaterThan(0);
@@ -153,15 +200,23 @@ describe('secrets command', () => {
 
   it('prints manifests with --dry-run and touches no cluster', async () => {
     const lines: string[] = [];
-    await secretsCommand(['--env', 'dev', '--dry-run'], () => {
-      throw new Error('no cluster in a dry run');
-    }, (l) => lines.push(l));
+    await secretsCommand(
+      ['--env', 'dev', '--dry-run'],
+      () => {
+        throw new Error('no cluster in a dry run');
+      },
+      (l) => lines.push(l),
+    );
     expect(lines.join('\n')).toMatch(/kind: Secret[\s\S]*name: postgres-role-authenticator/);
   });
 
   it('generates the Supabase keys of dev as a set: the API keys verify with the JWT secret', async () => {
     const lines: string[] = [];
-    await secretsCommand(['--env', 'dev', '--dry-run'], () => fakeCluster({}).cluster, (l) => lines.push(l));
+    await secretsCommand(
+      ['--env', 'dev', '--dry-run'],
+      () => fakeCluster({}).cluster,
+      (l) => lines.push(l),
+    );
     const docs = lines.map((l) => parse(l.replace(/^---\n/, '')) as { metadata: { name: string }; data: Record<string, string> });
     const value = (secret: string, key: string) => Buffer.from(docs.find((d) => d.metadata.name === secret)!.data[key]!, 'base64').toString();
     const { payload } = await jwtVerify(value('supabase-jwt', 'service-role-key'), key(value('supabase-jwt', 'jwt-secret')), { issuer: 'supabase' });
@@ -171,7 +226,13 @@ describe('secrets command', () => {
   });
 
   it('refuses environments whose secrets come from External Secrets', async () => {
-    await expect(secretsCommand(['--env', 'production'], () => fakeCluster({}).cluster, () => undefined)).rejects.toThrow(/External Secrets/);
+    await expect(
+      secretsCommand(
+        ['--env', 'production'],
+        () => fakeCluster({}).cluster,
+        () => undefined,
+      ),
+    ).rejects.toThrow(/External Secrets/);
   });
 
   it('writes values base64-encoded, with labels that mark the CLI as manager', () => {
@@ -195,13 +256,22 @@ describe('--set', () => {
   const takes = '--set takes smtp/username, smtp/password';
 
   it('takes the values that come from outside, by SECRET/KEY', () => {
-    expect(providedValues(['smtp/username=mail=er', 'smtp/password=${SMTP_PASSWORD}'], specs)).toEqual({ 'smtp/username': 'mail=er', 'smtp/password': '${SMTP_PASSWORD}' });
+    expect(providedValues(['smtp/username=mail=er', 'smtp/password=${SMTP_PASSWORD}'], specs)).toEqual({
+      'smtp/username': 'mail=er',
+      'smtp/password': '${SMTP_PASSWORD}',
+    });
   });
 
   it('refuses an unknown Secret, an unknown key and a generated key with the list of what it takes, never echoing the value', () => {
-    expect(() => providedValues(['smpt/password=hunter2'], specs)).toThrow(`--set smpt/password=…: there is no Secret "smpt"; the Secrets are supabase-jwt, smtp; ${takes}`);
-    expect(() => providedValues(['smtp/pasword=hunter2'], specs)).toThrow(`--set smtp/pasword=…: Secret smtp has no key "pasword"; its keys are username, password; ${takes}`);
-    expect(() => providedValues(['supabase-jwt/jwt-secret=hunter2'], specs)).toThrow(`--set supabase-jwt/jwt-secret=…: supabase-jwt/jwt-secret is generated (base64), not given; ${takes}`);
+    expect(() => providedValues(['smpt/password=hunter2'], specs)).toThrow(
+      `--set smpt/password=…: there is no Secret "smpt"; the Secrets are supabase-jwt, smtp; ${takes}`,
+    );
+    expect(() => providedValues(['smtp/pasword=hunter2'], specs)).toThrow(
+      `--set smtp/pasword=…: Secret smtp has no key "pasword"; its keys are username, password; ${takes}`,
+    );
+    expect(() => providedValues(['supabase-jwt/jwt-secret=hunter2'], specs)).toThrow(
+      `--set supabase-jwt/jwt-secret=…: supabase-jwt/jwt-secret is generated (base64), not given; ${takes}`,
+    );
     expect(() => providedValues(['smtp-password'], specs)).toThrow(`--set smtp-password: write it as SECRET/KEY=VALUE; ${takes}`);
     expect(() => providedValues(['smtp/password='], specs)).toThrow('write it as SECRET/KEY=VALUE');
     for (const pair of ['smpt/password=hunter2', 'smtp/pasword=hunter2', 'supabase-jwt/jwt-secret=hunter2']) {
@@ -216,10 +286,13 @@ describe('--set', () => {
       secretValues: (ns, name) => (touched.push(`values ${ns}/${name}`), Promise.resolve(undefined)),
       apply: (object) => (touched.push(`apply ${String((object.metadata as { name: string }).name)}`), Promise.resolve()),
     };
-    await expect(secretsCommand(['--env', 'dev', '--set', 'supabase-jwt/jwt-secrt=x'], () => cluster, () => undefined)).rejects.toThrow(
-      '--set supabase-jwt/jwt-secrt=…: Secret supabase-jwt has no key "jwt-secrt"; its keys are',
-    );
+    await expect(
+      secretsCommand(
+        ['--env', 'dev', '--set', 'supabase-jwt/jwt-secrt=x'],
+        () => cluster,
+        () => undefined,
+      ),
+    ).rejects.toThrow('--set supabase-jwt/jwt-secrt=…: Secret supabase-jwt has no key "jwt-secrt"; its keys are');
     expect(touched).toEqual([]);
   });
 });
-

@@ -15,28 +15,63 @@ const NAMES = ['dev', 'staging', 'production'];
 const NOW = new Date('2026-11-27T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3600_000).toISOString();
 
-const obj = (apiVersion: string, kind: string, name: string, namespace: string | undefined, rest: Record<string, unknown> = {}, generation?: number): KubeObject => ({
+const obj = (
+  apiVersion: string,
+  kind: string,
+  name: string,
+  namespace: string | undefined,
+  rest: Record<string, unknown> = {},
+  generation?: number,
+): KubeObject => ({
   apiVersion,
   kind,
   metadata: { name, ...(namespace ? { namespace } : {}), ...(generation ? { generation } : {}) },
   ...rest,
 });
 const deployment = (name: string, ns: string, replicas: number, ready: number, updated = replicas) =>
-  obj('apps/v1', 'Deployment', name, ns, { spec: { replicas }, status: { observedGeneration: 2, readyReplicas: ready, updatedReplicas: updated, availableReplicas: ready } }, 2);
+  obj(
+    'apps/v1',
+    'Deployment',
+    name,
+    ns,
+    { spec: { replicas }, status: { observedGeneration: 2, readyReplicas: ready, updatedReplicas: updated, availableReplicas: ready } },
+    2,
+  );
 const statefulSet = (name: string, replicas: number, ready: number) =>
-  obj('apps/v1', 'StatefulSet', name, 'supabase', { spec: { replicas }, status: { observedGeneration: 1, readyReplicas: ready, updatedReplicas: replicas } }, 1);
+  obj(
+    'apps/v1',
+    'StatefulSet',
+    name,
+    'supabase',
+    { spec: { replicas }, status: { observedGeneration: 1, readyReplicas: ready, updatedReplicas: replicas } },
+    1,
+  );
 const rollout = (phase: string, step: number, ready: number, message?: string) =>
   obj('argoproj.io/v1alpha1', 'Rollout', 'api', 'app', {
     spec: { replicas: 3, strategy: { canary: { steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 50 }, { pause: {} }, { setWeight: 100 }] } } },
     status: { phase, currentStepIndex: step, readyReplicas: ready, updatedReplicas: 3, ...(message ? { message } : {}) },
   });
 const cronJob = (name: string, lastSchedule?: string, lastSuccess?: string, extra: Record<string, unknown> = {}) =>
-  obj('batch/v1', 'CronJob', name, 'supabase', { spec: { schedule: '0 2 * * *', ...extra }, status: { ...(lastSchedule ? { lastScheduleTime: lastSchedule } : {}), ...(lastSuccess ? { lastSuccessfulTime: lastSuccess } : {}) } });
+  obj('batch/v1', 'CronJob', name, 'supabase', {
+    spec: { schedule: '0 2 * * *', ...extra },
+    status: { ...(lastSchedule ? { lastScheduleTime: lastSchedule } : {}), ...(lastSuccess ? { lastSuccessfulTime: lastSuccess } : {}) },
+  });
 const cluster = (phase: string, instances: number, ready: number) =>
-  obj('postgresql.cnpg.io/v1', 'Cluster', 'postgres', 'supabase', { spec: { instances }, status: { phase, readyInstances: ready, currentPrimary: 'postgres-2' } });
-const backup = (name: string, phase: string, stoppedAt: string) => obj('postgresql.cnpg.io/v1', 'Backup', name, 'supabase', { spec: { cluster: { name: 'postgres' } }, status: { phase, stoppedAt } });
+  obj('postgresql.cnpg.io/v1', 'Cluster', 'postgres', 'supabase', {
+    spec: { instances },
+    status: { phase, readyInstances: ready, currentPrimary: 'postgres-2' },
+  });
+const backup = (name: string, phase: string, stoppedAt: string) =>
+  obj('postgresql.cnpg.io/v1', 'Backup', name, 'supabase', { spec: { cluster: { name: 'postgres' } }, status: { phase, stoppedAt } });
 const daemonSet = (desired: number, ready: number) =>
-  obj('apps/v1', 'DaemonSet', 'node-exporter', 'node-exporter', { status: { observedGeneration: 1, desiredNumberScheduled: desired, numberReady: ready, updatedNumberScheduled: desired } }, 1);
+  obj(
+    'apps/v1',
+    'DaemonSet',
+    'node-exporter',
+    'node-exporter',
+    { status: { observedGeneration: 1, desiredNumberScheduled: desired, numberReady: ready, updatedNumberScheduled: desired } },
+    1,
+  );
 
 /** dist/dev/ of a small environment: two namespaces, one workload of each kind, three CronJobs. */
 const DIST: Record<string, KubeObject> = {
@@ -153,11 +188,19 @@ describe('status command', () => {
     expect(row('api')).toBe('app Rollout api 1/3 NOT READY Paused, step 1/5, CanaryPauseStep');
     expect(row('worker')).toBe('app Deployment worker - missing in dist/dev/, not in the cluster');
     expect(row('debug')).toBe('app Deployment debug 1/1 ready not in dist/dev/');
-    expect(row('postgres-base-backup')).toBe('supabase CronJob postgres-base-backup - NOT READY last run did not succeed, last schedule 10h ago, last success 1d10h ago');
+    expect(row('postgres-base-backup')).toBe(
+      'supabase CronJob postgres-base-backup - NOT READY last run did not succeed, last schedule 10h ago, last success 1d10h ago',
+    );
     expect(row('redis-backup')).toBe('supabase CronJob redis-backup - NOT READY suspended, last schedule 1h ago, last success 45m ago');
     expect(lines.find((l) => /StatefulSet\s+postgres/.test(l))!.replace(/\s+/g, ' ')).toBe('supabase StatefulSet postgres 1/1 ready');
-    expect(lines.find((l) => /Cluster\s+postgres/.test(l))!.replace(/\s+/g, ' ')).toBe('supabase Cluster postgres 2/3 NOT READY Waiting for the instances to become active, primary postgres-2');
-    expect(lines.find((l) => l.includes('postgres base backup'))!.replace(/\s+/g, ' ')).toBe(`postgres base backup (Backup objects) last success 1d9h ago, at ${hoursAgo(33)} (postgres-daily-1); FAILED since: postgres-daily-2`.replace(/^/, ' ').replace(/\s+/g, ' '));
+    expect(lines.find((l) => /Cluster\s+postgres/.test(l))!.replace(/\s+/g, ' ')).toBe(
+      'supabase Cluster postgres 2/3 NOT READY Waiting for the instances to become active, primary postgres-2',
+    );
+    expect(lines.find((l) => l.includes('postgres base backup'))!.replace(/\s+/g, ' ')).toBe(
+      `postgres base backup (Backup objects) last success 1d9h ago, at ${hoursAgo(33)} (postgres-daily-1); FAILED since: postgres-daily-2`
+        .replace(/^/, ' ')
+        .replace(/\s+/g, ' '),
+    );
     expect(lines.at(-1)).toBe(
       '6 of 10 workloads of dev are not ready: Deployment app/worker (missing); Rollout app/api (Paused, step 1/5, CanaryPauseStep); Deployment supabase/auth (1/2 ready); CronJob supabase/postgres-base-backup (last run did not succeed, last schedule 10h ago, last success 1d10h ago); CronJob supabase/redis-backup (suspended, last schedule 1h ago, last success 45m ago); and 1 more',
     );
@@ -167,12 +210,16 @@ describe('status command', () => {
     const live = HEALTHY.filter((o) => o.kind !== 'Rollout' && o.metadata.name !== 'redis-backup').concat(cronJob('redis-backup'));
     const { code, lines } = await run(['--env', 'dev'], root, fakeCluster(live, ['Rollout']).cluster);
     expect(code).toBe(1);
-    expect(lines.find((l) => l.includes(' api '))!.replace(/\s+/g, ' ')).toBe('app Rollout api - missing the cluster does not serve argoproj.io/v1alpha1 Rollout');
-    expect(lines.find((l) => l.includes(' redis-backup '))!.replace(/\s+/g, ' ')).toBe('supabase CronJob redis-backup - ready last schedule never, last success never');
+    expect(lines.find((l) => l.includes(' api '))!.replace(/\s+/g, ' ')).toBe(
+      'app Rollout api - missing the cluster does not serve argoproj.io/v1alpha1 Rollout',
+    );
+    expect(lines.find((l) => l.includes(' redis-backup '))!.replace(/\s+/g, ' ')).toBe(
+      'supabase CronJob redis-backup - ready last schedule never, last success never',
+    );
     expect(lines).toContain('  redis backup (redis-backup)            never succeeded');
   });
 
-  it('finds the namespaces and workloads of the repository\'s dist/dev/', async () => {
+  it("finds the namespaces and workloads of the repository's dist/dev/", async () => {
     const fake = fakeCluster([]);
     const { code, lines } = await run(['--env', 'dev'], ROOT, fake.cluster);
     expect(code).toBe(1);
@@ -202,12 +249,30 @@ describe('workload rows', () => {
     (running.status as Record<string, unknown>).active = [{ name: 'c-1' }];
     expect(workloadRow(running, NOW)).toMatchObject({ state: 'ready', detail: 'last schedule 6m ago, last success 1d ago, 1 running' });
     expect(workloadRow(rollout('Healthy', 5, 2), NOW)).toMatchObject({ ready: '2/3', state: 'NOT READY' });
-    expect(workloadRow(rollout('Degraded', 2, 3, 'RolloutAborted'), NOW)).toMatchObject({ ready: '3/3', state: 'NOT READY', detail: 'Degraded, step 2/5, RolloutAborted' });
+    expect(workloadRow(rollout('Degraded', 2, 3, 'RolloutAborted'), NOW)).toMatchObject({
+      ready: '3/3',
+      state: 'NOT READY',
+      detail: 'Degraded, step 2/5, RolloutAborted',
+    });
   });
 
   it('formats ages like kubectl and aligns columns', () => {
-    expect([0, 45e3, 12 * 60e3, 5 * 3600e3 + 12 * 60e3, 5 * 3600e3, 76 * 3600e3, 48 * 3600e3, -5e3].map(formatAge)).toEqual(['0s', '45s', '12m', '5h12m', '5h', '3d4h', '2d', '0s']);
-    expect(alignColumns([['A', 'BB'], ['CCC', 'D']])).toEqual(['A    BB', 'CCC  D']);
+    expect([0, 45e3, 12 * 60e3, 5 * 3600e3 + 12 * 60e3, 5 * 3600e3, 76 * 3600e3, 48 * 3600e3, -5e3].map(formatAge)).toEqual([
+      '0s',
+      '45s',
+      '12m',
+      '5h12m',
+      '5h',
+      '3d4h',
+      '2d',
+      '0s',
+    ]);
+    expect(
+      alignColumns([
+        ['A', 'BB'],
+        ['CCC', 'D'],
+      ]),
+    ).toEqual(['A    BB', 'CCC  D']);
   });
 });
 

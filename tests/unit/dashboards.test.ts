@@ -51,11 +51,27 @@ const BUILT_IN = /^__/;
 const SERVICE_DASHBOARDS: Record<string, { rows: string[]; panels: string[] }> = {
   auth: {
     rows: ['Status', 'Requests', 'Sign-ins and mail', 'Database pool', 'Pods and resources'],
-    panels: ['Auth pods reporting', '5xx share', 'Latency p95 by route', 'Password checks', 'Mail sent and failed', 'Database connections', 'Pods available / desired'],
+    panels: [
+      'Auth pods reporting',
+      '5xx share',
+      'Latency p95 by route',
+      'Password checks',
+      'Mail sent and failed',
+      'Database connections',
+      'Pods available / desired',
+    ],
   },
   realtime: {
     rows: ['Cluster', 'Clients and channels', 'Latency', 'Erlang VM', 'Pods and resources'],
-    panels: ['Cluster: nodes seen / pods', 'Websocket clients', 'Websocket clients by node', 'Messages by kind', 'Channel errors by code', 'Calls between nodes', 'Run queue by node'],
+    panels: [
+      'Cluster: nodes seen / pods',
+      'Websocket clients',
+      'Websocket clients by node',
+      'Messages by kind',
+      'Channel errors by code',
+      'Calls between nodes',
+      'Run queue by node',
+    ],
   },
   storage: {
     rows: ['Requests (Kong, service storage-v1)', 'Image transformations (imgproxy)', 'Files volume (file backend)', 'Pods and resources'],
@@ -78,7 +94,14 @@ const SERVICE_DASHBOARDS: Record<string, { rows: string[]; panels: string[] }> =
     ],
   },
   operators: {
-    rows: ['Status', 'Certificates (cert-manager)', 'Applications (Argo CD)', 'Secrets (External Secrets; staging, production)', 'Admission (Kyverno)', 'CloudNativePG operator'],
+    rows: [
+      'Status',
+      'Certificates (cert-manager)',
+      'Applications (Argo CD)',
+      'Secrets (External Secrets; staging, production)',
+      'Admission (Kyverno)',
+      'CloudNativePG operator',
+    ],
     panels: [
       'Operators up',
       'Days until expiry',
@@ -87,8 +110,8 @@ const SERVICE_DASHBOARDS: Record<string, { rows: string[]; panels: string[] }> =
       'Applications out of sync',
       'Applications not healthy',
       'ExternalSecrets not Ready',
-      'Refused in the platform\'s namespaces',
-      'Rule errors in the platform\'s namespaces',
+      "Refused in the platform's namespaces",
+      "Rule errors in the platform's namespaces",
       'Reconcile errors by controller',
     ],
   },
@@ -110,7 +133,18 @@ describe.each(ENVIRONMENT_NAMES)('%s dashboards', (env) => {
 
   it('ship at least the platform overview, PostgreSQL, Redis, gateway/API, releases, Auth, Realtime, Storage, backups and operators dashboards', () => {
     expect([...shipped.keys()].sort()).toEqual(
-      expect.arrayContaining(['gateway-api.json', 'platform-overview.json', 'postgres.json', 'redis.json', 'releases.json', 'auth.json', 'realtime.json', 'storage.json', 'backups.json', 'operators.json']),
+      expect.arrayContaining([
+        'gateway-api.json',
+        'platform-overview.json',
+        'postgres.json',
+        'redis.json',
+        'releases.json',
+        'auth.json',
+        'realtime.json',
+        'storage.json',
+        'backups.json',
+        'operators.json',
+      ]),
     );
   });
 
@@ -194,12 +228,22 @@ describe('dashboards name real objects', () => {
   const existing = new Set(ENVIRONMENT_NAMES.flatMap((env) => objectsOf(env).map((l) => `${l.object.kind}/${l.object.metadata.name}`)));
 
   it('finds the names in a query, and only lists of plain names in a regex', () => {
-    expect(namedObjects('x{deployment="auth",cronjob=~"a|b-c"} + y{persistentvolumeclaim=~"data-.+"}')).toEqual(['Deployment/auth', 'CronJob/a', 'CronJob/b-c']);
+    expect(namedObjects('x{deployment="auth",cronjob=~"a|b-c"} + y{persistentvolumeclaim=~"data-.+"}')).toEqual([
+      'Deployment/auth',
+      'CronJob/a',
+      'CronJob/b-c',
+    ]);
   });
 
   it.each(ENVIRONMENT_NAMES)('%s: every Deployment, CronJob and volume a query names exists in some environment', (env) => {
     const missing = [...shippedDashboards(env).values()].flatMap((d) =>
-      dataPanels(d).flatMap((p) => (p.targets ?? []).flatMap((t) => namedObjects(t.expr ?? '').filter((o) => !existing.has(o)).map((o) => `${d.uid} "${p.title}": ${o}`))),
+      dataPanels(d).flatMap((p) =>
+        (p.targets ?? []).flatMap((t) =>
+          namedObjects(t.expr ?? '')
+            .filter((o) => !existing.has(o))
+            .map((o) => `${d.uid} "${p.title}": ${o}`),
+        ),
+      ),
     );
     expect(missing).toEqual([]);
   });

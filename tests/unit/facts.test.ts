@@ -72,7 +72,9 @@ describe.each(ENVIRONMENT_NAMES)('facts in %s', (name) => {
       // Optional components (Studio, the Redis proxy) are in both or in neither.
       expect(Boolean(budget), `${path} in the budget vs ${workload.kind} ${workload.name} rendered`).toBe(Boolean(object));
       if (!budget || !object) continue;
-      const hpa = findAll<Obj>(name, 'HorizontalPodAutoscaler').find((o) => o.spec.scaleTargetRef.name === workload.name && o.spec.scaleTargetRef.kind === workload.kind);
+      const hpa = findAll<Obj>(name, 'HorizontalPodAutoscaler').find(
+        (o) => o.spec.scaleTargetRef.name === workload.name && o.spec.scaleTargetRef.kind === workload.kind,
+      );
       const most = hpa ? hpa.spec.maxReplicas : object.spec.replicas;
       if (object.spec.strategy.type === 'Recreate') {
         // Storage on a file volume (dev) is replaced, not surged: the budget's surge is room to spare.
@@ -122,7 +124,7 @@ describe.each(ENVIRONMENT_NAMES)('facts in %s', (name) => {
     expect(parameters().max_slot_wal_keep_size).toBe(`${maxSlotWalKeepSizeMB(walVolume)}MB`);
   });
 
-  it('renders shared_buffers as the share of the memory limit, on the Cluster and on the drill\'s scratch Cluster', () => {
+  it("renders shared_buffers as the share of the memory limit, on the Cluster and on the drill's scratch Cluster", () => {
     const limit = quantity(cluster().spec.resources.limits.memory);
     expect(pgBytes(parameters().shared_buffers!)).toBe(Math.floor(limit * SHARED_BUFFERS_SHARE));
     const drill = tryFind<Obj>(name, 'ConfigMap', 'postgres-restore-drill');
@@ -185,7 +187,7 @@ describe('the model checks at the boundary of each fact', () => {
     expect(refusal(below)).toContain('leaves too little room for WAL');
   });
 
-  it("derives the api pod minimum from the first weight: refused one pod below, accepted at it", () => {
+  it('derives the api pod minimum from the first weight: refused one pod below, accepted at it', () => {
     const rendered = findObject<Obj>('dev', 'Rollout', 'api');
     const first = rendered.spec.strategy.canary.steps[0].setWeight as number;
     const cases: [number, Obj][] = [[first, devCopy()]];
@@ -234,7 +236,10 @@ describe('where the facts live', () => {
         seen.add(file);
         queue.push(...relativeImports(file));
       }
-      expect([...seen].map((f) => relative(ROOT, f)), start).not.toContain(relative(ROOT, schema));
+      expect(
+        [...seen].map((f) => relative(ROOT, f)),
+        start,
+      ).not.toContain(relative(ROOT, schema));
     }
   });
 });

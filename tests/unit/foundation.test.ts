@@ -21,7 +21,7 @@ function foundation(input: unknown, prefix?: string): { chart: FoundationChart; 
 const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
 
 describe('foundation chart', () => {
-  it('creates the namespaces with the restricted profile enforced, except node-exporter\'s (audited as restricted)', () => {
+  it("creates the namespaces with the restricted profile enforced, except node-exporter's (audited as restricted)", () => {
     const { objects } = foundation(production);
     const namespaces = byKind(objects, 'Namespace');
     expect(namespaces.map((n) => n.metadata.name).sort()).toEqual(['app', 'node-exporter', 'observability', 'supabase']);
@@ -51,11 +51,20 @@ describe('foundation chart', () => {
 
   it('prefixes namespaces and priority classes so environments can share a cluster', () => {
     const { chart, objects } = foundation(dev, 'team-a-');
-    expect(chart.namespaces).toEqual({ supabase: 'team-a-supabase', app: 'team-a-app', observability: 'team-a-observability', 'node-exporter': 'team-a-node-exporter' });
+    expect(chart.namespaces).toEqual({
+      supabase: 'team-a-supabase',
+      app: 'team-a-app',
+      observability: 'team-a-observability',
+      'node-exporter': 'team-a-node-exporter',
+    });
     expect(chart.priorityClasses).toEqual({ data: 'team-a-platform-data', stateless: 'team-a-platform-stateless' });
     const namespaced = objects.filter((o) => o.metadata.namespace);
     expect(new Set(namespaced.map((o) => o.metadata.namespace))).toEqual(new Set(Object.values(chart.namespaces)));
-    expect(byKind(objects, 'PriorityClass').map((p) => p.metadata.name).sort()).toEqual(['team-a-platform-data', 'team-a-platform-stateless']);
+    expect(
+      byKind(objects, 'PriorityClass')
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual(['team-a-platform-data', 'team-a-platform-stateless']);
   });
 
   it('ranks data workloads above stateless ones', () => {

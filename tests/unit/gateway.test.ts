@@ -29,11 +29,20 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
       expect(plugin(s, 'key-auth'), name).toBeDefined();
       expect((plugin(s, 'acl')?.config as { allow: string[] }).allow.length, name).toBeGreaterThan(0);
     }
-    expect((plugin(kong.services.find((s) => s.name === 'meta')!, 'acl')?.config as { allow: string[] }).allow).toEqual(['admin']);
+    expect(
+      (
+        plugin(
+          kong.services.find((s) => s.name === 'meta')!,
+          'acl',
+        )?.config as { allow: string[] }
+      ).allow,
+    ).toEqual(['admin']);
   });
 
   it('leaves exactly the intended GoTrue paths open', () => {
-    const open = servicesTo('auth').filter((s) => !plugin(s, 'key-auth')).flatMap((s) => s.routes.flatMap((r) => r.paths));
+    const open = servicesTo('auth')
+      .filter((s) => !plugin(s, 'key-auth'))
+      .flatMap((s) => s.routes.flatMap((r) => r.paths));
     expect(open.sort()).toEqual(OPEN_AUTH_PATHS.map((p) => `/auth/v1/${p}`).sort());
   });
 
@@ -58,7 +67,10 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
       expect(config!.redis.host).toMatch(env.components.redis.replicas > 1 ? /^redis-primary\./ : /^redis\./);
       expect(config!.redis.password).toBe('${REDIS_PASSWORD}');
     }
-    const authLimit = plugin(kong.services.find((s) => s.name === 'auth-v1')!, 'rate-limiting')!.config as { minute: number };
+    const authLimit = plugin(
+      kong.services.find((s) => s.name === 'auth-v1')!,
+      'rate-limiting',
+    )!.config as { minute: number };
     expect(authLimit.minute).toBe(env.gateway.rateLimits.auth);
   });
 
@@ -88,7 +100,9 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
     expect(envVar('KONG_TRUSTED_IPS')).toBeUndefined();
     expect(envVar('KONG_REAL_IP_HEADER')).toBeUndefined();
     expect(envVar('KONG_PROXY_LISTEN')).not.toContain('proxy_protocol');
-    const edge = objectsOf(envName).find((l) => l.object.kind === 'Service' && l.object.metadata.name === 'kong-public')!.object as unknown as { spec: { externalTrafficPolicy: string } };
+    const edge = objectsOf(envName).find((l) => l.object.kind === 'Service' && l.object.metadata.name === 'kong-public')!.object as unknown as {
+      spec: { externalTrafficPolicy: string };
+    };
     expect(edge.spec.externalTrafficPolicy).toBe('Local');
   });
 
@@ -96,7 +110,9 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
     const consumer = kong.consumers.find((c) => c.username === LOADTEST_CONSUMER)!;
     expect(consumer.keyauth_credentials).toEqual([{ key: '${LOADTEST_KEY}' }]);
     expect(consumer.acls).toEqual([{ group: 'anon' }]);
-    expect(consumer.plugins).toEqual([expect.objectContaining({ name: 'rate-limiting', config: expect.objectContaining({ minute: env.gateway.rateLimits.loadtest, limit_by: 'consumer' }) })]);
+    expect(consumer.plugins).toEqual([
+      expect.objectContaining({ name: 'rate-limiting', config: expect.objectContaining({ minute: env.gateway.rateLimits.loadtest, limit_by: 'consumer' }) }),
+    ]);
     expect(kong.consumers.filter((c) => c.plugins?.length).map((c) => c.username)).toEqual([LOADTEST_CONSUMER]);
   });
 
@@ -115,7 +131,7 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
     expect(tenant).toBe(REALTIME_TENANT);
   });
 
-  it('gets its certificate from the environment\'s issuer, terminating TLS in Kong behind a LoadBalancer', () => {
+  it("gets its certificate from the environment's issuer, terminating TLS in Kong behind a LoadBalancer", () => {
     const cert = objectsOf(envName).find((l) => l.object.kind === 'Certificate' && l.object.metadata.name === 'kong-tls')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(cert.spec.dnsNames).toEqual([env.domain ?? 'localhost']);
     expect(cert.spec.issuerRef.name).toBe(env.gateway.tls.issuer === 'self-signed' ? 'selfsigned' : env.gateway.tls.issuer);
@@ -136,7 +152,9 @@ describe('an edge that sends the PROXY protocol', () => {
     serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-proxy-protocol': '*' },
   };
   const objects = parseManifests('staging', renderEnvironment(input).manifests).map((l) => l.object);
-  const kong = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kong') as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+  const kong = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kong') as unknown as {
+    spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+  };
   const env = Object.fromEntries(kong.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
 
   it('requires the PROXY header on the TLS listener and believes it only from the load balancer', () => {
@@ -147,7 +165,7 @@ describe('an edge that sends the PROXY protocol', () => {
     expect(edge.metadata.annotations).toMatchObject({ 'service.beta.kubernetes.io/aws-load-balancer-proxy-protocol': '*' });
   });
 
-  it('passes the trusted-proxies rule with the environment\'s ranges, and fails it where the nodes are in the trusted range', () => {
+  it("passes the trusted-proxies rule with the environment's ranges, and fails it where the nodes are in the trusted range", () => {
     expect(checkAll(objects, RULES, { pods: ['10.20.0.0/16'], nodes: ['10.10.0.0/16'] }).filter((x) => x.rule === 'trusted-proxies')).toEqual([]);
     expect(checkAll(objects, RULES, { pods: ['10.20.0.0/16'], nodes: ['203.0.113.128/25'] }).filter((x) => x.rule === 'trusted-proxies')).not.toEqual([]);
   });

@@ -19,7 +19,10 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
   const project = projects.find((p) => p.metadata.name.startsWith('platform-'))!;
   const operatorsProject = projects.find((p) => p.metadata.name.startsWith('operators-'))!;
   // The platform's own Applications: the layers and the root (the operators' come from upstream).
-  const apps = located.filter((l) => l.object.kind === 'Application').map((l) => l.object as Obj).filter((a) => a.spec.project !== operatorsProject.metadata.name);
+  const apps = located
+    .filter((l) => l.object.kind === 'Application')
+    .map((l) => l.object as Obj)
+    .filter((a) => a.spec.project !== operatorsProject.metadata.name);
   const layerApps = apps.filter((a) => a.spec.project === project.metadata.name);
 
   it('points every Application at a layer folder that exists in dist/', () => {
@@ -56,7 +59,13 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
         expect(d.jsonPointers).toEqual(['/spec/replicas']);
         const hpa = located.find((l) => {
           const ref = (l.object as Obj).spec?.scaleTargetRef;
-          return l.object.kind === 'HorizontalPodAutoscaler' && ref.name === d.name && ref.kind === d.kind && ref.apiVersion.split('/')[0] === d.group && l.object.metadata.namespace === d.namespace;
+          return (
+            l.object.kind === 'HorizontalPodAutoscaler' &&
+            ref.name === d.name &&
+            ref.kind === d.kind &&
+            ref.apiVersion.split('/')[0] === d.group &&
+            l.object.metadata.namespace === d.namespace
+          );
         });
         expect(hpa, `${d.group}/${d.kind} ${d.name}`).toBeDefined();
       }
@@ -72,11 +81,16 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
     const listed = (entries: { group: string; kind: string }[]) => entries.map((e) => `${e.group}/${e.kind}`).sort();
     expect(listed(project.spec.namespaceResourceWhitelist)).toEqual(expectKinds(managed.filter((o) => o.metadata.namespace)));
     expect(listed(project.spec.clusterResourceWhitelist)).toEqual(expectKinds(managed.filter((o) => !o.metadata.namespace)));
-    expect(project.spec.destinations.map((d: Obj) => d.namespace).sort()).toEqual([...new Set(managed.map((o) => o.metadata.namespace).filter(Boolean))].sort());
+    expect(project.spec.destinations.map((d: Obj) => d.namespace).sort()).toEqual(
+      [...new Set(managed.map((o) => o.metadata.namespace).filter(Boolean))].sort(),
+    );
   });
 
   it('installs the operators the data layer needs from their pinned upstream manifests, before every layer, never pruning them', () => {
-    const operatorApps = located.filter((l) => l.object.kind === 'Application').map((l) => l.object as Obj).filter((a) => a.spec.project === operatorsProject.metadata.name);
+    const operatorApps = located
+      .filter((l) => l.object.kind === 'Application')
+      .map((l) => l.object as Obj)
+      .filter((a) => a.spec.project === operatorsProject.metadata.name);
     const platform = layerApps[0]!.spec.source;
     expect(operatorApps.map((a) => a.spec.source).sort((a, b) => a.path.localeCompare(b.path))).toEqual([
       // The plugin's release asset through this repository's kustomization (below).
@@ -94,7 +108,7 @@ describe.each(ENVIRONMENT_NAMES)('%s gitops', (env) => {
   });
 });
 
-describe('the Barman Cloud Plugin\'s kustomization', () => {
+describe("the Barman Cloud Plugin's kustomization", () => {
   const text = readFileSync(join(ROOT, 'operators', 'barman-cloud-plugin', 'kustomization.yaml'), 'utf8');
   const kustomization = parse(text) as { apiVersion: string; kind: string; resources: string[] };
 
@@ -102,7 +116,9 @@ describe('the Barman Cloud Plugin\'s kustomization', () => {
     expect(kustomization.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
     expect(kustomization.kind).toBe('Kustomization');
     expect(kustomization.resources).toEqual([OPERATORS.barmanCloudPlugin.manifestUrl]);
-    expect(OPERATORS.barmanCloudPlugin.manifestUrl).toBe(`https://github.com/cloudnative-pg/plugin-barman-cloud/releases/download/v${OPERATORS.barmanCloudPlugin.version}/manifest.yaml`);
+    expect(OPERATORS.barmanCloudPlugin.manifestUrl).toBe(
+      `https://github.com/cloudnative-pg/plugin-barman-cloud/releases/download/v${OPERATORS.barmanCloudPlugin.version}/manifest.yaml`,
+    );
   });
 
   it('is what the README applies by hand (never manifest.yaml from git, which runs development images)', () => {

@@ -44,10 +44,17 @@ describe('npm run import', () => {
     writeFileSync(path, `language: typescript\napp: npx tsx main.ts\nimports:\n${entries.map((e) => `  - ${e}\n`).join('')}`);
     return path;
   };
-  const listing = (out: string) => Object.fromEntries(readdirSync(out).sort().map((f) => [f, readFileSync(join(out, f), 'utf8')]));
+  const listing = (out: string) =>
+    Object.fromEntries(
+      readdirSync(out)
+        .sort()
+        .map((f) => [f, readFileSync(join(out, f), 'utf8')]),
+    );
 
   it('reads NAME:=URL entries as cdk8s import does', () => {
-    expect(readImports('imports:\n  - rollout:=https://example.com/a/rollout.yaml\n')).toEqual([{ name: 'rollout', url: 'https://example.com/a/rollout.yaml' }]);
+    expect(readImports('imports:\n  - rollout:=https://example.com/a/rollout.yaml\n')).toEqual([
+      { name: 'rollout', url: 'https://example.com/a/rollout.yaml' },
+    ]);
     expect(() => readImports('imports:\n  - https://example.com/a.yaml\n')).toThrow('is not NAME:=URL');
     expect(() => readImports('language: typescript\n')).toThrow('cdk8s.yaml lists no imports');
     expect(mirrorPath('https://raw.githubusercontent.com/argoproj/argo-rollouts/v1.9.1/manifests/crds/rollout-crd.yaml')).toBe(
@@ -82,7 +89,9 @@ describe('npm run import', () => {
     await expect(importCrds({ config: config('missing', [`widget:=${base}/widget.yaml`, `missing:=${base}/missing.yaml`]), out })).rejects.toThrow(
       `cannot fetch ${base}/missing.yaml (missing): HTTP 404`,
     );
-    await expect(importCrds({ config: config('wrong', [`cm:=${base}/not-a-crd.yaml`]), out })).rejects.toThrow(`${base}/not-a-crd.yaml (cm) is not a CustomResourceDefinition (kinds: ConfigMap)`);
+    await expect(importCrds({ config: config('wrong', [`cm:=${base}/not-a-crd.yaml`]), out })).rejects.toThrow(
+      `${base}/not-a-crd.yaml (cm) is not a CustomResourceDefinition (kinds: ConfigMap)`,
+    );
     await expect(importCrds({ config: config('offline', [`widget:=${base}/widget.yaml`]), out, from: join(dir, 'nowhere') })).rejects.toThrow('--from');
     expect(readdirSync(out)).toEqual(['previous.ts']);
     expect(readdirSync(dir).filter((f) => f.startsWith('.import-'))).toEqual([]);
@@ -94,7 +103,8 @@ describe('npm run import', () => {
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, readFileSync(join(FIXTURES, 'widget.yaml')));
     const out = join(dir, 'npm-out');
-    const run = (...args: string[]) => spawnSync('npm', ['run', '-s', 'import', '--', ...args, '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const run = (...args: string[]) =>
+      spawnSync('npm', ['run', '-s', 'import', '--', ...args, '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     const ok = run('--from', mirror, '--config', config('npm', [`widget:=${base}/widget.yaml`]));
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toContain(`widget: ${base}/widget.yaml`);

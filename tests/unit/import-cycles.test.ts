@@ -45,14 +45,25 @@ describe('the import-cycle check', () => {
       'g.ts': "import { g } from './g';\nexport const h = g;\n",
     });
     const cycles = findCycles(importGraph(dir, ['e.mts', 'f.mjs', 'g.ts']));
-    expect(cycles.map((c) => c.path)).toEqual([['e.mts', 'f.mjs', 'e.mts'], ['g.ts', 'g.ts']]);
+    expect(cycles.map((c) => c.path)).toEqual([
+      ['e.mts', 'f.mjs', 'e.mts'],
+      ['g.ts', 'g.ts'],
+    ]);
   });
 });
 
 /** [importer prefix, imported prefixes it must not reach, why]: the layers of the repository. */
 const LAYERS: readonly (readonly [string, readonly string[], string])[] = [
-  ['lib/', ['charts/', 'platform.ts', 'synth.ts', 'checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'the kit is below the charts and knows nothing of what checks or runs them'],
-  ['charts/', ['platform.ts', 'synth.ts', 'checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'charts declare objects; verifying them is the checks\' job'],
+  [
+    'lib/',
+    ['charts/', 'platform.ts', 'synth.ts', 'checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'],
+    'the kit is below the charts and knows nothing of what checks or runs them',
+  ],
+  [
+    'charts/',
+    ['platform.ts', 'synth.ts', 'checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'],
+    "charts declare objects; verifying them is the checks' job",
+  ],
   ['environments/', ['checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'environment facts are data for the app'],
   ['platform.ts', ['checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'the app does not load the checks'],
   ['synth.ts', ['checks/', 'harness/', 'tests/', 'scripts/', 'cli/', 'bench/'], 'the app does not load the checks'],

@@ -7,7 +7,14 @@ import { isFalse, type Json, NotFoundError, search } from '../../lib/jmespath';
 const pod = {
   spec: {
     containers: [
-      { name: 'a', image: 'x:1', env: [{ name: 'A', value: '1' }, { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
+      {
+        name: 'a',
+        image: 'x:1',
+        env: [
+          { name: 'A', value: '1' },
+          { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+        ],
+      },
       { name: 'b', image: 'y:2' },
     ],
     automountServiceAccountToken: false,
@@ -26,13 +33,20 @@ describe('JMESPath as Kyverno evaluates it', () => {
   });
 
   it('projects, flattens and filters like the specification', () => {
-    expect(search('spec.containers[].[to_string(name), image]', pod)).toEqual([['a', 'x:1'], ['b', 'y:2']]);
+    expect(search('spec.containers[].[to_string(name), image]', pod)).toEqual([
+      ['a', 'x:1'],
+      ['b', 'y:2'],
+    ]);
     expect(search('spec.containers[].env[].name', pod)).toEqual(['A', 'S']);
     expect(search('spec.containers[].keys(@)[]', pod)).toEqual(['name', 'image', 'env', 'name', 'image']);
     expect(search("spec.containers[].[env[?name != 'A'].to_string(value) || `[]`]", pod)).toEqual([[['null']], [[]]]);
     expect(search("spec.containers[?name == 'b'].image", pod)).toEqual(['y:2']);
     expect(search('spec.containers[].env[].valueFrom.[secretKeyRef.[to_string(key)] || `[]`]', pod)).toEqual([[['k']]]);
-    expect(search('[to_string(spec.automountServiceAccountToken), to_string(`12345`), sort(keys(spec))]', pod)).toEqual(['false', '12345', ['automountServiceAccountToken', 'containers']]);
+    expect(search('[to_string(spec.automountServiceAccountToken), to_string(`12345`), sort(keys(spec))]', pod)).toEqual([
+      'false',
+      '12345',
+      ['automountServiceAccountToken', 'containers'],
+    ]);
     expect(search('type(spec)', pod)).toBe('object');
     expect(search('spec.containers | length(@)', pod)).toBe(2);
   });

@@ -30,12 +30,20 @@ describe('hardenedPodSpec', () => {
   const spec = hardenedPodSpec({
     serviceAccountName: 'kong',
     identity: { uid: 10002, gid: 10003 },
-    containers: [{ name: 'kong', image: IMAGES.kong, resources: RESOURCES, writablePaths: [{ path: '/usr/local/kong', sizeLimit: '256Mi' }, { path: '/tmp' }] }],
+    containers: [
+      { name: 'kong', image: IMAGES.kong, resources: RESOURCES, writablePaths: [{ path: '/usr/local/kong', sizeLimit: '256Mi' }, { path: '/tmp' }] },
+    ],
   });
   const container = spec.containers[0]!;
 
   it('applies the restricted profile to pod and container', () => {
-    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10002, runAsGroup: 10003, fsGroup: 10003, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 10002,
+      runAsGroup: 10003,
+      fsGroup: 10003,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(container.securityContext).toMatchObject({
       allowPrivilegeEscalation: false,
       privileged: false,
@@ -69,8 +77,12 @@ describe('hardenedPodSpec', () => {
   });
 
   it('takes an exception only where lib/exemptions.ts declares it, with its reason', () => {
-    expect(withExemptions({ name: 'prometheus', annotations: {} }, { kubernetesApiAccess: true }).annotations).toEqual({ [`${EXEMPTION_PREFIX}service-account-token`]: POLICY_EXCEPTIONS.prometheus!['service-account-token'] });
-    expect(() => withExemptions({ name: 'api' }, { kubernetesApiAccess: true })).toThrow(/api takes an exception to the policy rule service-account-token, which lib\/exemptions.ts POLICY_EXCEPTIONS does not declare/);
+    expect(withExemptions({ name: 'prometheus', annotations: {} }, { kubernetesApiAccess: true }).annotations).toEqual({
+      [`${EXEMPTION_PREFIX}service-account-token`]: POLICY_EXCEPTIONS.prometheus!['service-account-token'],
+    });
+    expect(() => withExemptions({ name: 'api' }, { kubernetesApiAccess: true })).toThrow(
+      /api takes an exception to the policy rule service-account-token, which lib\/exemptions.ts POLICY_EXCEPTIONS does not declare/,
+    );
   });
 
   it('refuses root', () => {
@@ -94,9 +106,14 @@ describe('availability', () => {
   it('adds a PDB, anti-affinity and zone spread for several replicas', () => {
     const { placement, objects } = render(3, { minAvailable: 2 });
     expect(objects).toEqual([
-      expect.objectContaining({ kind: 'PodDisruptionBudget', spec: { selector: { matchLabels: { a: 'b' } }, minAvailable: 2, unhealthyPodEvictionPolicy: 'AlwaysAllow' } }),
+      expect.objectContaining({
+        kind: 'PodDisruptionBudget',
+        spec: { selector: { matchLabels: { a: 'b' } }, minAvailable: 2, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+      }),
     ]);
-    expect(placement.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+    expect(placement.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm.topologyKey).toBe(
+      'kubernetes.io/hostname',
+    );
     expect(placement.topologySpreadConstraints?.[0]?.topologyKey).toBe('topology.kubernetes.io/zone');
   });
 });
@@ -163,12 +180,26 @@ describe('output', () => {
 
 describe('workload kit: Jobs and container ports', () => {
   const platform = platformContext(parseEnvironment(staging));
-  const pod = { containers: [{ name: 'main', image: IMAGES.kong, resources: RESOURCES }, { name: 'side', image: IMAGES.kong, resources: RESOURCES }] };
+  const pod = {
+    containers: [
+      { name: 'main', image: IMAGES.kong, resources: RESOURCES },
+      { name: 'side', image: IMAGES.kong, resources: RESOURCES },
+    ],
+  };
 
   it('gives each container the Service ports it serves, before the ones it declares itself', () => {
     const own = { ...pod, containers: [pod.containers[0]!, { ...pod.containers[1]!, ports: [{ name: 'health', containerPort: 9 }] }] };
-    const ports = withContainerPorts(own, [{ name: 'http', port: 80 }, { name: 'metrics', port: 90, container: 'side' }]).containers.map((c) => c.ports);
-    expect(ports).toEqual([[{ name: 'http', containerPort: 80 }], [{ name: 'metrics', containerPort: 90 }, { name: 'health', containerPort: 9 }]]);
+    const ports = withContainerPorts(own, [
+      { name: 'http', port: 80 },
+      { name: 'metrics', port: 90, container: 'side' },
+    ]).containers.map((c) => c.ports);
+    expect(ports).toEqual([
+      [{ name: 'http', containerPort: 80 }],
+      [
+        { name: 'metrics', containerPort: 90 },
+        { name: 'health', containerPort: 9 },
+      ],
+    ]);
     expect(() => withContainerPorts(pod, [{ name: 'http', port: 80, container: 'none' }])).toThrow('no container none');
     const twice = { ...pod, containers: [{ ...pod.containers[0]!, ports: [{ name: 'http', containerPort: 80 }] }] };
     expect(() => withContainerPorts(twice, [{ name: 'http', port: 80 }])).toThrow('declares port http');
@@ -188,11 +219,18 @@ describe('workload kit: Jobs and container ports', () => {
       pod,
       network: { ingress: [], egress: [] },
     });
-    const [object] = Testing.synth(onDemand) as { kind: string; spec: { backoffLimit: number; template: { spec: { restartPolicy: string; serviceAccountName: string } } } }[];
+    const [object] = Testing.synth(onDemand) as {
+      kind: string;
+      spec: { backoffLimit: number; template: { spec: { restartPolicy: string; serviceAccountName: string } } };
+    }[];
     expect(object?.kind).toBe('Job');
     expect(object?.spec.backoffLimit).toBe(0);
     expect(object?.spec.template.spec).toMatchObject({ restartPolicy: 'Never', serviceAccountName: job.serviceAccountName });
-    expect(Testing.synth(support).map((o) => o.kind).sort()).toEqual(['NetworkPolicy', 'ServiceAccount']);
+    expect(
+      Testing.synth(support)
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(['NetworkPolicy', 'ServiceAccount']);
   });
 
   it('runs a CronJob never twice at once, in UTC, with its policy exemption on the CronJob', () => {
@@ -208,7 +246,10 @@ describe('workload kit: Jobs and container ports', () => {
       pod: { ...pod, kubernetesApiAccess: true },
       network: { ingress: [], egress: [] },
     });
-    const cron = Testing.synth(chart).find((o) => o.kind === 'CronJob') as { metadata: { annotations?: Record<string, string> }; spec: Record<string, unknown> };
+    const cron = Testing.synth(chart).find((o) => o.kind === 'CronJob') as {
+      metadata: { annotations?: Record<string, string> };
+      spec: Record<string, unknown>;
+    };
     expect(cron.spec).toMatchObject({ schedule: '0 2 * * *', timeZone: 'Etc/UTC', concurrencyPolicy: 'Forbid' });
     expect(Object.keys(cron.metadata.annotations ?? {}).some((k) => k.startsWith(EXEMPTION_PREFIX))).toBe(true);
   });

@@ -56,15 +56,29 @@ describe('type checking with tests/load/tsconfig.json', () => {
     // The same settings, aimed at the snippets; types from this repository's node_modules.
     const project = (entry: string) => {
       const path = join(dir, `tsconfig.${entry}.json`);
-      writeFileSync(path, JSON.stringify({ extends: join(LOAD, 'tsconfig.json'), compilerOptions: { typeRoots: [join(ROOT, 'node_modules/@types')] }, include: [], files: [join(dir, `${entry}.ts`), join(LOAD, 'types/console.d.ts')] }));
+      writeFileSync(
+        path,
+        JSON.stringify({
+          extends: join(LOAD, 'tsconfig.json'),
+          compilerOptions: { typeRoots: [join(ROOT, 'node_modules/@types')] },
+          include: [],
+          files: [join(dir, `${entry}.ts`), join(LOAD, 'types/console.d.ts')],
+        }),
+      );
       return path;
     };
-    writeFileSync(join(dir, 'good.ts'), "import http from 'k6/http';\nexport default function (): void {\n  http.get('https://kong:8443/app/v1/healthz', { timeout: '10s' });\n}\n");
-    writeFileSync(join(dir, 'broken.ts'), "import http from 'k6/http';\nexport default function (): void {\n  http.get('https://kong:8443/app/v1/healthz', { timeout: true });\n}\n");
+    writeFileSync(
+      join(dir, 'good.ts'),
+      "import http from 'k6/http';\nexport default function (): void {\n  http.get('https://kong:8443/app/v1/healthz', { timeout: '10s' });\n}\n",
+    );
+    writeFileSync(
+      join(dir, 'broken.ts'),
+      "import http from 'k6/http';\nexport default function (): void {\n  http.get('https://kong:8443/app/v1/healthz', { timeout: true });\n}\n",
+    );
     const good = tsc(project('good'));
     const broken = tsc(project('broken'));
 
-    it('passes a correct snippet with these settings (so the failure below is the snippet\'s)', async () => {
+    it("passes a correct snippet with these settings (so the failure below is the snippet's)", async () => {
       const run = await good;
       expect(run.stdout + run.stderr).toBe('');
       expect(run.status).toBe(0);
@@ -115,11 +129,18 @@ function variablesRead(path: string, seen = new Set<string>()): Set<string> {
 describe.each(ENVIRONMENT_NAMES)('%s', (envName) => {
   it.each(LOADTEST_SCRIPTS)('the Job of %s.ts sets every variable the script reads', (script) => {
     const job = objectsOf(envName).find((l) => l.object.kind === 'Job' && l.object.metadata.name === LOADTEST_JOBS[script])!.object;
-    const set = new Set((job.spec as { template: { spec: { containers: { env: { name: string }[] }[] } } }).template.spec.containers[0]!.env.map((e) => e.name));
+    const set = new Set(
+      (job.spec as { template: { spec: { containers: { env: { name: string }[] }[] } } }).template.spec.containers[0]!.env.map((e) => e.name),
+    );
     const read = variablesRead(`${script}.ts`);
     expect(read.size).toBeGreaterThan(8);
     // LOADTEST_USER_PASSWORD is read only when users sign in with a password.
-    const env = Object.fromEntries((job.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      (job.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0]!.env.map((e) => [
+        e.name,
+        e.value,
+      ]),
+    );
     const missing = [...read].filter((name) => !set.has(name) && !(name === 'LOADTEST_USER_PASSWORD' && env.LOADTEST_AUTH_MODE === 'signup'));
     expect(missing).toEqual([]);
   });

@@ -71,7 +71,8 @@ const valueOf = (c: Container, name: string) => envOf(c)[name]?.value;
 /** Every file under tests/load that k6 runs, walked independently of the chart. */
 function scriptsOnDisk(): string[] {
   const root = join(ROOT, 'tests/load');
-  const walk = (dir: string): string[] => readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? walk(join(dir, e)) : [relative(root, join(dir, e))]));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? walk(join(dir, e)) : [relative(root, join(dir, e))]));
   return walk(root)
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
     .sort();
@@ -89,7 +90,8 @@ describe.each(environments())('%s', (name, env) => {
     }
     for (const script of LOADTEST_SCRIPTS) {
       expect(locate(name, 'Job', `loadtest-${script}`).file).toBe(`${ON_DEMAND_FOLDER}/Job.${appNamespace}.loadtest-${script}.yaml`);
-      for (const kind of ['ServiceAccount', 'NetworkPolicy']) expect(locate(name, kind, `loadtest-${script}`).file).toBe(`app/${kind}.${appNamespace}.loadtest-${script}.yaml`);
+      for (const kind of ['ServiceAccount', 'NetworkPolicy'])
+        expect(locate(name, kind, `loadtest-${script}`).file).toBe(`app/${kind}.${appNamespace}.loadtest-${script}.yaml`);
     }
     expect(Object.values(LOADTEST_JOBS)).toEqual(['loadtest-api', 'loadtest-realtime', 'loadtest-database']);
   });
@@ -124,10 +126,19 @@ describe.each(environments())('%s', (name, env) => {
       expect(container.image).toBe(imageRef(IMAGES.k6));
       expect(container.image).toBe('docker.io/grafana/k6:1.3.0');
       expect(container.command).toEqual(['/bin/sh', '/scripts/run-k6.sh']);
-      expect(container.args).toEqual(['k6', 'run', `--summary-export=${LOADTEST_SUMMARY_FILE}`, '--out', 'experimental-prometheus-rw', `/scripts/${script}.ts`]);
+      expect(container.args).toEqual([
+        'k6',
+        'run',
+        `--summary-export=${LOADTEST_SUMMARY_FILE}`,
+        '--out',
+        'experimental-prometheus-rw',
+        `/scripts/${script}.ts`,
+      ]);
       expect(valueOf(container, 'LOADTEST_SUMMARY_FILE')).toBe(LOADTEST_SUMMARY_FILE);
       // The first Prometheus server by its pod's name: with a pair, the Service would split one run between the two.
-      expect(valueOf(container, 'K6_PROMETHEUS_RW_SERVER_URL')).toBe(`http://prometheus-0.prometheus-headless.${env.namespacePrefix}observability.svc.cluster.local:9090/api/v1/write`);
+      expect(valueOf(container, 'K6_PROMETHEUS_RW_SERVER_URL')).toBe(
+        `http://prometheus-0.prometheus-headless.${env.namespacePrefix}observability.svc.cluster.local:9090/api/v1/write`,
+      );
       expect(container.volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/scripts', readOnly: true });
     });
 
@@ -156,14 +167,17 @@ describe.each(environments())('%s', (name, env) => {
       expect(resources.limits.memory).toBe(env.loadtest.resources.limits.memory);
     });
 
-    it('reaches Kong inside the cluster on its TLS port with the load tests\' own key from a Secret, and names the run after the Job', () => {
+    it("reaches Kong inside the cluster on its TLS port with the load tests' own key from a Secret, and names the run after the Job", () => {
       expect(valueOf(container, 'LOADTEST_BASE_URL')).toBe(`https://kong.${env.namespacePrefix}supabase.svc.cluster.local:8443`);
-      expect(envOf(container).LOADTEST_ANON_KEY).toEqual({ name: 'LOADTEST_ANON_KEY', valueFrom: { secretKeyRef: { name: 'supabase-jwt', key: 'loadtest-key' } } });
+      expect(envOf(container).LOADTEST_ANON_KEY).toEqual({
+        name: 'LOADTEST_ANON_KEY',
+        valueFrom: { secretKeyRef: { name: 'supabase-jwt', key: 'loadtest-key' } },
+      });
       expect(envOf(container).LOADTEST_RUN_ID!.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } });
       for (const e of container.env) if (/KEY|PASSWORD/.test(e.name) && !e.name.startsWith('K6_')) expect(e.value, e.name).toBeUndefined();
     });
 
-    it('may open connections to Kong\'s TLS port and Prometheus\'s port only, and admits none', () => {
+    it("may open connections to Kong's TLS port and Prometheus's port only, and admits none", () => {
       const policy = locate(name, 'NetworkPolicy', `loadtest-${script}`).object.spec as PolicySpec;
       expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
       expect(policy.ingress).toEqual([]);
@@ -172,17 +186,27 @@ describe.each(environments())('%s', (name, env) => {
       expect(egress).toEqual([
         {
           ports: [{ port: 8443, protocol: 'TCP' }],
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${env.namespacePrefix}supabase` } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'kong', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/component': 'gateway' } } }],
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${env.namespacePrefix}supabase` } },
+              podSelector: { matchLabels: { 'app.kubernetes.io/name': 'kong', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/component': 'gateway' } },
+            },
+          ],
         },
         {
           ports: [{ port: 9090, protocol: 'TCP' }],
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${env.namespacePrefix}observability` } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${env.namespacePrefix}observability` } },
+              podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+            },
+          ],
         },
       ]);
     });
   });
 
-  it('passes each script its own settings: channels, sign-in (the api test signs in the database test\'s users)', () => {
+  it("passes each script its own settings: channels, sign-in (the api test signs in the database test's users)", () => {
     const container = (script: string) => jobSpec(locate(name, 'Job', `loadtest-${script}`).object).template.spec.containers[0]!;
     const api = container('api');
     expect(valueOf(api, 'LOADTEST_AUTH_MODE')).toBe(env.loadtest.database.users);
@@ -194,7 +218,9 @@ describe.each(environments())('%s', (name, env) => {
     const database = container('database');
     expect(valueOf(database, 'LOADTEST_AUTH_MODE')).toBe(env.loadtest.database.users);
     if (env.loadtest.database.users === 'password') {
-      expect(envOf(database).LOADTEST_USER_PASSWORD!.valueFrom).toEqual({ secretKeyRef: { name: LOADTEST_USERS_SECRET_NAME, key: 'password', optional: true } });
+      expect(envOf(database).LOADTEST_USER_PASSWORD!.valueFrom).toEqual({
+        secretKeyRef: { name: LOADTEST_USERS_SECRET_NAME, key: 'password', optional: true },
+      });
     } else {
       expect(envOf(database).LOADTEST_USER_PASSWORD).toBeUndefined();
     }
@@ -204,16 +230,23 @@ describe.each(environments())('%s', (name, env) => {
     const sts = locate(name, 'StatefulSet', 'prometheus').object.spec as { template: { spec: { containers: { args: string[] }[] } } };
     expect(sts.template.spec.containers[0]!.args).toContain('--web.enable-remote-write-receiver');
     const policy = locate(name, 'NetworkPolicy', 'prometheus').object.spec as PolicySpec;
-    const loadtestRule = (policy.ingress ?? []).filter((r) => r.from?.some((p) => p.podSelector?.matchLabels['app.kubernetes.io/component'] === LOADTEST_COMPONENT));
+    const loadtestRule = (policy.ingress ?? []).filter((r) =>
+      r.from?.some((p) => p.podSelector?.matchLabels['app.kubernetes.io/component'] === LOADTEST_COMPONENT),
+    );
     expect(loadtestRule).toEqual([
       {
         ports: [{ port: 9090, protocol: 'TCP' }],
-        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': appNamespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': LOADTEST_COMPONENT, 'app.kubernetes.io/instance': name } } }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': appNamespace } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/component': LOADTEST_COMPONENT, 'app.kubernetes.io/instance': name } },
+          },
+        ],
       },
     ]);
   });
 
-  it('reads its key from the app namespace\'s one copy of supabase-jwt, which the app chart provides', () => {
+  it("reads its key from the app namespace's one copy of supabase-jwt, which the app chart provides", () => {
     const { specs } = platformSecrets(environmentInput(name));
     const copies = specs.filter((s) => s.namespace === appNamespace && s.name === 'supabase-jwt');
     expect(copies).toHaveLength(1);
@@ -222,7 +255,9 @@ describe.each(environments())('%s', (name, env) => {
     const ids = specs.map((s) => `${s.namespace}/${s.name}`);
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
     if (env.secrets.source === 'external-secrets') {
-      const external = objectsOf(name).filter((l) => l.object.kind === 'ExternalSecret' && l.object.metadata.name === 'supabase-jwt' && l.object.metadata.namespace === appNamespace);
+      const external = objectsOf(name).filter(
+        (l) => l.object.kind === 'ExternalSecret' && l.object.metadata.name === 'supabase-jwt' && l.object.metadata.namespace === appNamespace,
+      );
       expect(external.map((l) => l.file)).toEqual([`app/ExternalSecret.${appNamespace}.supabase-jwt.yaml`]);
       expect((external[0]!.object.spec as { data: { secretKey: string }[] }).data.map((d) => d.secretKey)).toContain('loadtest-key');
     }
@@ -246,7 +281,7 @@ describe('environment settings', () => {
     expect(vars.LOADTEST_MAX_ERROR_RATE).toBe('0.005');
   });
 
-  it('defaults to production\'s targets: 10,000 api users, 10,000 Realtime connections, 500 database users', () => {
+  it("defaults to production's targets: 10,000 api users, 10,000 Realtime connections, 500 database users", () => {
     const env = environment('production');
     expect([env.loadtest.api.vus, env.loadtest.realtime.vus, env.loadtest.database.vus]).toEqual([10_000, 10_000, 500]);
     expect(env.loadtest.database.users).toBe('password');
@@ -264,10 +299,15 @@ describe('environment settings', () => {
     expect(() => parseEnvironment(bad)).toThrow(/loadtest\.realtime\.thresholds\.maxErrorRate: must be below 1/);
   });
 
-  it('counts one load-test pod in the app namespace\'s quota', () => {
+  it("counts one load-test pod in the app namespace's quota", () => {
     const big = structuredClone(dev) as EnvironmentInput & { loadtest: { resources: unknown } };
-    big.loadtest.resources = { requests: { cpu: '2', memory: '1Gi', ephemeralStorage: '64Mi' }, limits: { cpu: '2', memory: '1Gi', ephemeralStorage: '256Mi' } };
-    expect(() => parseEnvironment(big)).toThrow(/namespaces\.app\.quota\.requests\.cpu: 400m is less than the \d+m the app pods need .*: load test 1 pod 2000m, api 13 pods/);
+    big.loadtest.resources = {
+      requests: { cpu: '2', memory: '1Gi', ephemeralStorage: '64Mi' },
+      limits: { cpu: '2', memory: '1Gi', ephemeralStorage: '256Mi' },
+    };
+    expect(() => parseEnvironment(big)).toThrow(
+      /namespaces\.app\.quota\.requests\.cpu: 400m is less than the \d+m the app pods need .*: load test 1 pod 2000m, api 13 pods/,
+    );
   });
 });
 

@@ -8,7 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { ALLOY_CONFIG_FILE, ALLOY_ENV, component, parseAlloyConfig, renderAlloyConfig } from '../../charts/observability/config/alloy';
 import { AlloyConfigError, AlloySyntaxError, num, parseAlloy, str } from '../../charts/observability/config/alloy-syntax';
 import { ConfigError, expandEnv } from '../../charts/observability/config/check';
-import { COLLECTOR_CONFIG_FILE, type CollectorConfig, collectorConfig, parseCollectorConfig, renderCollectorConfig } from '../../charts/observability/config/otel-collector';
+import {
+  COLLECTOR_CONFIG_FILE,
+  type CollectorConfig,
+  collectorConfig,
+  parseCollectorConfig,
+  renderCollectorConfig,
+} from '../../charts/observability/config/otel-collector';
 import { LOKI_CONFIG_FILE, type LokiConfig, lokiConfig, parseLokiConfig, renderLokiConfig } from '../../charts/observability/config/loki';
 import { TEMPO_CONFIG_FILE, type TempoConfig, parseTempoConfig, renderTempoConfig, tempoConfig } from '../../charts/observability/config/tempo';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
@@ -101,7 +107,9 @@ describe('a broken Loki config is refused', () => {
 
   it('a value of the wrong type', () => {
     expect(refusal(() => parseLokiConfig(text.replace('http_listen_port: 3100', 'http_listen_port: "port 3100"')))).toContain('server.http_listen_port');
-    expect(refusal(() => parseLokiConfig(text.replace('reject_old_samples_max_age: 168h', 'reject_old_samples_max_age: a week')))).toContain('limits_config.reject_old_samples_max_age');
+    expect(refusal(() => parseLokiConfig(text.replace('reject_old_samples_max_age: 168h', 'reject_old_samples_max_age: a week')))).toContain(
+      'limits_config.reject_old_samples_max_age',
+    );
   });
 
   it('broken YAML, by its line', () => {
@@ -112,14 +120,18 @@ describe('a broken Loki config is refused', () => {
 
   it('what Loki itself refuses: retention without a delete request store, a tsdb period other than 24h', () => {
     const c = lokiConfig({ httpPort: 3100, grpcPort: 9095, dataDir: '/loki', retention: '7d' });
-    expect(refusal(() => renderLokiConfig({ ...c, compactor: { ...c.compactor, delete_request_store: undefined } }))).toContain('compactor.delete_request_store');
+    expect(refusal(() => renderLokiConfig({ ...c, compactor: { ...c.compactor, delete_request_store: undefined } }))).toContain(
+      'compactor.delete_request_store',
+    );
     const period = { ...c.schema_config.configs[0]!, index: { prefix: 'index_', period: '1h' } };
     expect(refusal(() => renderLokiConfig({ ...c, schema_config: { configs: [period] } }))).toContain('schema_config.configs.0.index.period');
   });
 
   it('a misspelt key in the typed object, at synth and at compile time', () => {
     const c = lokiConfig({ httpPort: 3100, grpcPort: 9095, dataDir: '/loki', retention: '7d' });
-    expect(refusal(() => renderLokiConfig({ ...c, server: { ...c.server, log_levl: 'warn' } as LokiConfig['server'] }))).toContain('server: Unrecognized key: "log_levl"');
+    expect(refusal(() => renderLokiConfig({ ...c, server: { ...c.server, log_levl: 'warn' } as LokiConfig['server'] }))).toContain(
+      'server: Unrecognized key: "log_levl"',
+    );
     const typed: LokiConfig = {
       schema_config: c.schema_config,
       // @ts-expect-error: not a key of Loki's configuration (tsc fails this file if it were accepted)
@@ -133,12 +145,18 @@ describe('a broken Tempo config is refused', () => {
   const text = shipped('production').tempo;
 
   it('an unknown or misspelt key, by its path', () => {
-    expect(refusal(() => parseTempoConfig(insertAfter(text, 'ingester:', '  max_block_durations: 5m')))).toMatch(/ingester: Unrecognized key: "max_block_durations"/);
-    expect(refusal(() => parseTempoConfig(text.replace('        http:\n', '        https:\n')))).toContain('distributor.receivers.otlp.protocols: Unrecognized key: "https"');
+    expect(refusal(() => parseTempoConfig(insertAfter(text, 'ingester:', '  max_block_durations: 5m')))).toMatch(
+      /ingester: Unrecognized key: "max_block_durations"/,
+    );
+    expect(refusal(() => parseTempoConfig(text.replace('        http:\n', '        https:\n')))).toContain(
+      'distributor.receivers.otlp.protocols: Unrecognized key: "https"',
+    );
   });
 
   it('a value of the wrong type: a retention in days, which Go durations do not have', () => {
-    expect(refusal(() => parseTempoConfig(text.replace('block_retention: ${TEMPO_RETENTION}', 'block_retention: 14d')))).toContain('compactor.compaction.block_retention');
+    expect(refusal(() => parseTempoConfig(text.replace('block_retention: ${TEMPO_RETENTION}', 'block_retention: 14d')))).toContain(
+      'compactor.compaction.block_retention',
+    );
   });
 
   it('broken YAML, by its line', () => {
@@ -147,7 +165,9 @@ describe('a broken Tempo config is refused', () => {
 
   it('a misspelt key in the typed object, at synth and at compile time', () => {
     const c = tempoConfig({ httpPort: 3200, otlpGrpcPort: 4317, otlpHttpPort: 4318, dataDir: '/var/tempo', retention: '336h' });
-    expect(refusal(() => renderTempoConfig({ ...c, usage_report: { reporting_enabled: false, reporting: true } as TempoConfig['usage_report'] }))).toContain('usage_report: Unrecognized key: "reporting"');
+    expect(refusal(() => renderTempoConfig({ ...c, usage_report: { reporting_enabled: false, reporting: true } as TempoConfig['usage_report'] }))).toContain(
+      'usage_report: Unrecognized key: "reporting"',
+    );
     const typed: TempoConfig = {
       storage: c.storage,
       // @ts-expect-error: not a key of Tempo's configuration
@@ -161,27 +181,48 @@ describe('a broken Collector config is refused', () => {
   const text = shipped('production').collector;
 
   it('an unknown or misspelt key, by its path', () => {
-    expect(refusal(() => parseCollectorConfig(insertAfter(text, '  memory_limiter:', '    limit_percent: 80')))).toContain('processors.memory_limiter: Unrecognized key: "limit_percent"');
-    expect(refusal(() => parseCollectorConfig(insertAfter(text, '    tls:', '      insecure_verify: true')))).toContain('exporters.otlp_grpc/tempo.tls: Unrecognized key: "insecure_verify"');
+    expect(refusal(() => parseCollectorConfig(insertAfter(text, '  memory_limiter:', '    limit_percent: 80')))).toContain(
+      'processors.memory_limiter: Unrecognized key: "limit_percent"',
+    );
+    expect(refusal(() => parseCollectorConfig(insertAfter(text, '    tls:', '      insecure_verify: true')))).toContain(
+      'exporters.otlp_grpc/tempo.tls: Unrecognized key: "insecure_verify"',
+    );
   });
 
   it('a component type the Collector does not have, or a pipeline naming one that is not configured', () => {
     expect(refusal(() => parseCollectorConfig(text.replace('  otlp_grpc/tempo:', '  otlp_grcp/tempo:')))).toContain('unknown component type "otlp_grcp"');
-    expect(refusal(() => parseCollectorConfig(text.replace('        - batch\n', '        - batch/traces\n')))).toContain('service.pipelines.traces.processors.1: names processor "batch/traces", which is not configured');
+    expect(refusal(() => parseCollectorConfig(text.replace('        - batch\n', '        - batch/traces\n')))).toContain(
+      'service.pipelines.traces.processors.1: names processor "batch/traces", which is not configured',
+    );
   });
 
   it('a value of the wrong type, and limits that contradict each other', () => {
-    expect(refusal(() => parseCollectorConfig(text.replace('check_interval: 1s', 'check_interval: often')))).toContain('processors.memory_limiter.check_interval');
-    expect(refusal(() => parseCollectorConfig(text.replace('spike_limit_percentage: 25', 'spike_limit_percentage: 90')))).toContain('must be below limit_percentage');
+    expect(refusal(() => parseCollectorConfig(text.replace('check_interval: 1s', 'check_interval: often')))).toContain(
+      'processors.memory_limiter.check_interval',
+    );
+    expect(refusal(() => parseCollectorConfig(text.replace('spike_limit_percentage: 25', 'spike_limit_percentage: 90')))).toContain(
+      'must be below limit_percentage',
+    );
   });
 
   it('broken YAML, by its line', () => {
-    expect(refusal(() => parseCollectorConfig(text.replace('      exporters:\n        - otlp_grpc/tempo', '      exporters: [otlp_grpc/tempo')))).toMatch(/line \d+/);
+    expect(refusal(() => parseCollectorConfig(text.replace('      exporters:\n        - otlp_grpc/tempo', '      exporters: [otlp_grpc/tempo')))).toMatch(
+      /line \d+/,
+    );
   });
 
   it('a misspelt key in the typed object, at synth and at compile time', () => {
-    const c = collectorConfig({ otlpGrpcPort: 4317, otlpHttpPort: 4318, metricsPort: 8888, healthPort: 13133, podIpEnv: 'MY_POD_IP', tempoEndpointEnv: 'TEMPO_OTLP_ENDPOINT' });
-    expect(refusal(() => renderCollectorConfig({ ...c, processors: { ...c.processors, batch: { timeout: '1s', send_batch: 10 } as Obj } }))).toContain('processors.batch');
+    const c = collectorConfig({
+      otlpGrpcPort: 4317,
+      otlpHttpPort: 4318,
+      metricsPort: 8888,
+      healthPort: 13133,
+      podIpEnv: 'MY_POD_IP',
+      tempoEndpointEnv: 'TEMPO_OTLP_ENDPOINT',
+    });
+    expect(refusal(() => renderCollectorConfig({ ...c, processors: { ...c.processors, batch: { timeout: '1s', send_batch: 10 } as Obj } }))).toContain(
+      'processors.batch',
+    );
     const typed: CollectorConfig = {
       receivers: c.receivers,
       exporters: {
@@ -201,17 +242,28 @@ describe('a broken Alloy config is refused', () => {
     const lastBrace = text.lastIndexOf('}');
     expect(refusal(() => parseAlloyConfig(text.slice(0, lastBrace) + text.slice(lastBrace + 1)))).toMatch(/\d+:\d+: expected "}", got end of file/);
     expect(refusal(() => parseAlloyConfig(text.replace('loki.write "loki" {', 'loki.write "loki" {\n  }')))).toMatch(/expected identifier, got "}"/);
-    expect(refusal(() => parseAlloyConfig(text.replace('["__meta_kubernetes_namespace", "__meta_kubernetes_pod_container_name"]', '["__meta_kubernetes_namespace" "__meta_kubernetes_pod_container_name"]')))).toContain(
-      "missing ',' in expression list",
-    );
+    expect(
+      refusal(() =>
+        parseAlloyConfig(
+          text.replace(
+            '["__meta_kubernetes_namespace", "__meta_kubernetes_pod_container_name"]',
+            '["__meta_kubernetes_namespace" "__meta_kubernetes_pod_container_name"]',
+          ),
+        ),
+      ),
+    ).toContain("missing ',' in expression list");
     expect(refusal(() => parseAlloyConfig(text.replace('role = "pod"', "role = 'pod'")))).toContain('single-quoted');
   });
 
   it('an unknown component, argument or block, by its line', () => {
     expect(refusal(() => parseAlloyConfig(text.replace('loki.write "loki" {', 'loki.writer "loki" {')))).toMatch(/line \d+: unknown component "loki.writer"/);
     expect(refusal(() => parseAlloyConfig(text.replace('  role = "pod"', '  rolee = "pod"')))).toMatch(/discovery.kubernetes "pods" has no argument "rolee"/);
-    expect(refusal(() => parseAlloyConfig(text.replace('  stage.static_labels {', '  stage.static_label {')))).toContain('loki.process "pods" has no block "stage.static_label"');
-    expect(refusal(() => parseAlloyConfig(text.replace('    url = sys.env("LOKI_PUSH_URL")\n', '')))).toContain('loki.write "loki" > endpoint: missing required argument "url"');
+    expect(refusal(() => parseAlloyConfig(text.replace('  stage.static_labels {', '  stage.static_label {')))).toContain(
+      'loki.process "pods" has no block "stage.static_label"',
+    );
+    expect(refusal(() => parseAlloyConfig(text.replace('    url = sys.env("LOKI_PUSH_URL")\n', '')))).toContain(
+      'loki.write "loki" > endpoint: missing required argument "url"',
+    );
   });
 
   it('a value of the wrong type, an unknown function or a reference to nothing', () => {
@@ -219,7 +271,9 @@ describe('a broken Alloy config is refused', () => {
       'loki.source.kubernetes "pods" > forward_to must be list(LogsReceiver), got LogsReceiver',
     );
     expect(refusal(() => parseAlloyConfig(text.replace('string.split(', 'strings.split(')))).toContain('unknown function strings.split');
-    expect(refusal(() => parseAlloyConfig(text.replace('discovery.relabel.pods.output', 'discovery.relabel.podz.output')))).toContain('discovery.relabel.podz.output does not name an export');
+    expect(refusal(() => parseAlloyConfig(text.replace('discovery.relabel.pods.output', 'discovery.relabel.podz.output')))).toContain(
+      'discovery.relabel.podz.output does not name an export',
+    );
     expect(refusal(() => parseAlloyConfig(text.replace('discovery.relabel.pods.output', 'discovery.relabel.pods.targets')))).toContain('exports no "targets"');
   });
 

@@ -42,7 +42,11 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
     expect(hostPods.map((l) => `${l.object.kind}/${l.object.metadata.namespace}/${l.object.metadata.name}`)).toEqual(['DaemonSet/node-exporter/node-exporter']);
     const ds = find<Obj>(env, 'DaemonSet', 'node-exporter');
     expect(ds.metadata.annotations['exempt.policy.supabase-platform/host-isolation']).toMatch(/node metrics/);
-    expect(ds.spec.template.spec.volumes.every((v: Obj) => !v.hostPath || ds.spec.template.spec.containers[0].volumeMounts.find((m: Obj) => m.name === v.name).readOnly)).toBe(true);
+    expect(
+      ds.spec.template.spec.volumes.every(
+        (v: Obj) => !v.hostPath || ds.spec.template.spec.containers[0].volumeMounts.find((m: Obj) => m.name === v.name).readOnly,
+      ),
+    ).toBe(true);
     const ns = find<Obj>(env, 'Namespace', 'node-exporter');
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
     expect(ns.metadata.labels['pod-security.kubernetes.io/warn']).toBe('restricted');
@@ -57,7 +61,10 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
     expect(roles.length).toBeGreaterThan(0);
     for (const role of roles) {
       for (const rule of role.rules) {
-        expect(rule.verbs.every((v: string) => ['get', 'list', 'watch'].includes(v)), role.metadata.name).toBe(true);
+        expect(
+          rule.verbs.every((v: string) => ['get', 'list', 'watch'].includes(v)),
+          role.metadata.name,
+        ).toBe(true);
         expect([...rule.resources, ...rule.apiGroups, ...rule.verbs]).not.toContain('*');
       }
     }
@@ -66,7 +73,11 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
   it('scrapes the product by pod-template hash and keeps the canary analysis label', () => {
     const config = parse(configMapData(env, 'prometheus-config')['prometheus.yml']!);
     const pods = config.scrape_configs.find((j: Obj) => j.job_name === 'platform-pods');
-    expect(pods.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_pod_label_rollouts_pod_template_hash'], regex: '(.+)', target_label: 'rollouts_pod_template_hash' });
+    expect(pods.relabel_configs).toContainEqual({
+      source_labels: ['__meta_kubernetes_pod_label_rollouts_pod_template_hash'],
+      regex: '(.+)',
+      target_label: 'rollouts_pod_template_hash',
+    });
     expect(config.alerting.alertmanagers[0].static_configs[0].targets).toHaveLength(environment(env).observability.alertmanager.replicas);
   });
 
@@ -96,7 +107,7 @@ describe.each(ENVIRONMENT_NAMES)('observability in %s', (env) => {
 
   it('provisions Grafana with its datasources and every dashboard, admin credentials by reference', () => {
     const provisioning = configMapData(env, 'grafana-provisioning');
-    const datasources = (parse(provisioning['datasources.yaml']!)).datasources.map((d: Obj) => d.type);
+    const datasources = parse(provisioning['datasources.yaml']!).datasources.map((d: Obj) => d.type);
     expect(datasources).toEqual(expect.arrayContaining(['prometheus', 'loki', 'tempo']));
     expect(Object.keys(configMapData(env, 'grafana-dashboards')).length).toBeGreaterThanOrEqual(5);
     const vars = find<Obj>(env, 'StatefulSet', 'grafana').spec.template.spec.containers[0].env;

@@ -41,7 +41,10 @@ function asAdmitted(job: Obj): K8sObject {
   const t = s.template;
   t.metadata ??= {};
   t.metadata.creationTimestamp = null;
-  t.metadata.labels = { ...t.metadata.labels, ...Object.fromEntries(JOB_CONTROLLER_LABELS.map((l) => [l, l.endsWith('job-name') ? j.metadata.name : j.metadata.uid])) };
+  t.metadata.labels = {
+    ...t.metadata.labels,
+    ...Object.fromEntries(JOB_CONTROLLER_LABELS.map((l) => [l, l.endsWith('job-name') ? j.metadata.name : j.metadata.uid])),
+  };
   const p = t.spec;
   p.dnsPolicy ??= 'ClusterFirst';
   p.restartPolicy ??= 'Always';
@@ -77,9 +80,17 @@ interface Way {
 /** Every way out of a template, each on a template that has what it changes. */
 const WAYS: Way[] = [
   { what: 'an image the platform does not pin', template: 'loadtest-api', change: (j) => (container(j).image = 'docker.io/library/busybox:1.37.0') },
-  { what: 'another of the platform\'s pinned images', template: 'redis-restore', change: (j) => (container(j).image = imageRef(IMAGES.kubectl)) },
-  { what: 'another image in an init container', template: 'postgres-recovery-check', change: (j) => (container(j, 'list-archive').image = imageRef(IMAGES.postgres)) },
-  { what: 'an extra container', template: 'loadtest-database', change: (j) => j.spec.template.spec.containers.push({ ...clone(container(j)), name: 'sidecar' }) },
+  { what: "another of the platform's pinned images", template: 'redis-restore', change: (j) => (container(j).image = imageRef(IMAGES.kubectl)) },
+  {
+    what: 'another image in an init container',
+    template: 'postgres-recovery-check',
+    change: (j) => (container(j, 'list-archive').image = imageRef(IMAGES.postgres)),
+  },
+  {
+    what: 'an extra container',
+    template: 'loadtest-database',
+    change: (j) => j.spec.template.spec.containers.push({ ...clone(container(j)), name: 'sidecar' }),
+  },
   {
     what: 'an extra Secret volume and its mount',
     template: 'loadtest-api',
@@ -88,31 +99,94 @@ const WAYS: Way[] = [
       container(j).volumeMounts.push({ name: 'admin', mountPath: '/admin', readOnly: true });
     },
   },
-  { what: 'a Secret in place of the template\'s ConfigMap', template: 'loadtest-api', change: (j) => (j.spec.template.spec.volumes[0] = { name: 'scripts', secret: { secretName: 'supabase-jwt' } }) },
-  { what: 'another key of a mounted Secret', template: 'postgres-recovery-check', change: (j) => (j.spec.template.spec.volumes.find((v: Obj) => v.secret).secret.items = [{ key: 'tls.key', path: 'ca.crt' }]) },
-  { what: 'a whole TLS Secret where the template mounts its CA only', template: 'postgres-recovery-check', change: (j) => delete j.spec.template.spec.volumes.find((v: Obj) => v.secret).secret.items },
-  { what: 'another workload\'s claim', template: 'redis-restore', change: (j) => (j.spec.template.spec.volumes.find((v: Obj) => v.persistentVolumeClaim).persistentVolumeClaim.claimName = 'postgres-1') },
-  { what: 'an environment variable from another Secret', template: 'loadtest-api', change: (j) => container(j).env.push({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-role-supabase-admin', key: 'password' } } }) },
-  { what: 'another Secret behind a template variable', template: 'postgres-recovery-check', change: (j) => (container(j, 'check-recovery').env.find((e: Obj) => e.name === 'PGPASSWORD').valueFrom.secretKeyRef.name = 'postgres-role-platform-backup') },
-  { what: 'a whole Secret as environment (envFrom)', template: 'redis-restore', change: (j) => (container(j).envFrom = [{ secretRef: { name: 'redis-credentials' } }]) },
-  { what: 'a restore input read from a Secret', template: 'redis-restore', change: (j) => (container(j).env.find((e: Obj) => e.name === 'RESTORE_SNAPSHOT').valueFrom = { secretKeyRef: { name: 'redis-credentials', key: 'password' } }) },
+  {
+    what: "a Secret in place of the template's ConfigMap",
+    template: 'loadtest-api',
+    change: (j) => (j.spec.template.spec.volumes[0] = { name: 'scripts', secret: { secretName: 'supabase-jwt' } }),
+  },
+  {
+    what: 'another key of a mounted Secret',
+    template: 'postgres-recovery-check',
+    change: (j) => (j.spec.template.spec.volumes.find((v: Obj) => v.secret).secret.items = [{ key: 'tls.key', path: 'ca.crt' }]),
+  },
+  {
+    what: 'a whole TLS Secret where the template mounts its CA only',
+    template: 'postgres-recovery-check',
+    change: (j) => delete j.spec.template.spec.volumes.find((v: Obj) => v.secret).secret.items,
+  },
+  {
+    what: "another workload's claim",
+    template: 'redis-restore',
+    change: (j) => (j.spec.template.spec.volumes.find((v: Obj) => v.persistentVolumeClaim).persistentVolumeClaim.claimName = 'postgres-1'),
+  },
+  {
+    what: 'an environment variable from another Secret',
+    template: 'loadtest-api',
+    change: (j) => container(j).env.push({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-role-supabase-admin', key: 'password' } } }),
+  },
+  {
+    what: 'another Secret behind a template variable',
+    template: 'postgres-recovery-check',
+    change: (j) => (container(j, 'check-recovery').env.find((e: Obj) => e.name === 'PGPASSWORD').valueFrom.secretKeyRef.name = 'postgres-role-platform-backup'),
+  },
+  {
+    what: 'a whole Secret as environment (envFrom)',
+    template: 'redis-restore',
+    change: (j) => (container(j).envFrom = [{ secretRef: { name: 'redis-credentials' } }]),
+  },
+  {
+    what: 'a restore input read from a Secret',
+    template: 'redis-restore',
+    change: (j) =>
+      (container(j).env.find((e: Obj) => e.name === 'RESTORE_SNAPSHOT').valueFrom = { secretKeyRef: { name: 'redis-credentials', key: 'password' } }),
+  },
   {
     what: 'a projected volume with a Secret and a token',
     template: 'loadtest-realtime',
     change: (j) => {
-      j.spec.template.spec.volumes.push({ name: 'p', projected: { sources: [{ secret: { name: 'supabase-jwt' } }, { serviceAccountToken: { path: 'token' } }] } });
+      j.spec.template.spec.volumes.push({
+        name: 'p',
+        projected: { sources: [{ secret: { name: 'supabase-jwt' } }, { serviceAccountToken: { path: 'token' } }] },
+      });
       container(j).volumeMounts.push({ name: 'p', mountPath: '/p' });
     },
   },
   { what: 'a hostPath volume', template: 'redis-restore', change: (j) => j.spec.template.spec.volumes.push({ name: 'host', hostPath: { path: '/' } }) },
   { what: 'a mount of the scripts over another path', template: 'loadtest-api', change: (j) => (container(j).volumeMounts[0].mountPath = '/etc') },
-  { what: 'Kong\'s labels (to pass its NetworkPolicies)', template: 'loadtest-api', change: (j) => Object.assign(j.spec.template.metadata.labels, { 'app.kubernetes.io/name': 'kong', 'app.kubernetes.io/component': 'gateway' }) },
-  { what: 'another load test\'s name label', template: 'loadtest-api', change: (j) => (j.spec.template.metadata.labels['app.kubernetes.io/name'] = 'loadtest-database') },
+  {
+    what: "Kong's labels (to pass its NetworkPolicies)",
+    template: 'loadtest-api',
+    change: (j) => Object.assign(j.spec.template.metadata.labels, { 'app.kubernetes.io/name': 'kong', 'app.kubernetes.io/component': 'gateway' }),
+  },
+  {
+    what: "another load test's name label",
+    template: 'loadtest-api',
+    change: (j) => (j.spec.template.metadata.labels['app.kubernetes.io/name'] = 'loadtest-database'),
+  },
   { what: 'an extra label', template: 'redis-restore', change: (j) => (j.spec.template.metadata.labels['role'] = 'primary') },
-  { what: 'a pod annotation', template: 'redis-restore', change: (j) => (j.spec.template.metadata.annotations = { 'container.apparmor.security.beta.kubernetes.io/redis-restore': 'unconfined' }) },
-  { what: 'another workload\'s ServiceAccount', template: 'loadtest-api', change: (j) => (j.spec.template.spec.serviceAccountName = 'api'), rule: 'service-account-' },
-  { what: 'no ServiceAccount (the namespace default)', template: 'redis-restore', change: (j) => delete j.spec.template.spec.serviceAccountName, rule: 'service-account-' },
-  { what: 'another template\'s ServiceAccount', template: 'loadtest-api', change: (j) => (j.spec.template.spec.serviceAccountName = 'loadtest-database'), rule: 'template-loadtest-database' },
+  {
+    what: 'a pod annotation',
+    template: 'redis-restore',
+    change: (j) => (j.spec.template.metadata.annotations = { 'container.apparmor.security.beta.kubernetes.io/redis-restore': 'unconfined' }),
+  },
+  {
+    what: "another workload's ServiceAccount",
+    template: 'loadtest-api',
+    change: (j) => (j.spec.template.spec.serviceAccountName = 'api'),
+    rule: 'service-account-',
+  },
+  {
+    what: 'no ServiceAccount (the namespace default)',
+    template: 'redis-restore',
+    change: (j) => delete j.spec.template.spec.serviceAccountName,
+    rule: 'service-account-',
+  },
+  {
+    what: "another template's ServiceAccount",
+    template: 'loadtest-api',
+    change: (j) => (j.spec.template.spec.serviceAccountName = 'loadtest-database'),
+    rule: 'template-loadtest-database',
+  },
   { what: 'the ServiceAccount token', template: 'loadtest-api', change: (j) => (j.spec.template.spec.automountServiceAccountToken = true) },
   { what: 'an added capability', template: 'redis-restore', change: (j) => (container(j).securityContext.capabilities.add = ['NET_RAW']) },
   { what: 'a privileged container', template: 'loadtest-api', change: (j) => (container(j).securityContext.privileged = true) },
@@ -123,17 +197,27 @@ const WAYS: Way[] = [
   { what: 'another node, by name', template: 'redis-restore', change: (j) => (j.spec.template.spec.nodeName = 'control-plane-1') },
   { what: 'another command', template: 'loadtest-api', change: (j) => (container(j).command = ['/bin/sh', '-c', 'env']) },
   { what: 'other arguments', template: 'loadtest-api', change: (j) => (container(j).args = ['k6', 'run', '/tmp/other.js']) },
-  { what: 'a changed environment value', template: 'postgres-recovery-check', change: (j) => (container(j, 'check-recovery').env.find((e: Obj) => e.name === 'PGHOST').value = 'attacker.example.com') },
+  {
+    what: 'a changed environment value',
+    template: 'postgres-recovery-check',
+    change: (j) => (container(j, 'check-recovery').env.find((e: Obj) => e.name === 'PGHOST').value = 'attacker.example.com'),
+  },
   { what: 'an extra environment variable', template: 'redis-restore', change: (j) => container(j).env.push({ name: 'LD_PRELOAD', value: '/tmp/x.so' }) },
   { what: 'a postStart hook', template: 'loadtest-api', change: (j) => (container(j).lifecycle = { postStart: { exec: { command: ['sh', '-c', 'env'] } } }) },
   { what: 'many pods at once', template: 'loadtest-api', change: (j) => (j.spec.parallelism = 50) },
   { what: 'retries', template: 'redis-restore', change: (j) => (j.spec.backoffLimit = 6) },
-  { what: 'a selector of other pods', template: 'redis-restore', change: (j) => Object.assign(j.spec, { manualSelector: true, selector: { matchLabels: { 'app.kubernetes.io/name': 'redis' } } }) },
+  {
+    what: 'a selector of other pods',
+    template: 'redis-restore',
+    change: (j) => Object.assign(j.spec, { manualSelector: true, selector: { matchLabels: { 'app.kubernetes.io/name': 'redis' } } }),
+  },
 ];
 
 describe.each(environments())('%s', (name, env) => {
   const located = objectsOf(name);
-  const policy = located.find((l) => l.object.kind === 'ClusterPolicy' && l.object.metadata.name === `${env.namespacePrefix}operator-jobs-from-templates`)!.object;
+  const policy = located.find(
+    (l) => l.object.kind === 'ClusterPolicy' && l.object.metadata.name === `${env.namespacePrefix}operator-jobs-from-templates`,
+  )!.object;
   const templates = located.filter((l) => l.file.startsWith('on-demand/') && l.object.kind === 'Job').map((l) => l.object as Obj);
   const template = (n: string) => templates.find((t) => t.metadata.name === n);
   const onDemand = new Map([...renderedManifests().get(name)!].filter(([f]) => f.startsWith('on-demand/')));
@@ -185,9 +269,15 @@ describe.each(environments())('%s', (name, env) => {
 
   it('admits the Jobs npm run cli makes: load tests under a fresh name, restores with their target', () => {
     const jobs: Obj[] = LOADTEST_SCRIPTS.map((script) => loadtestJob(onDemand, { env: name, script }, NOW));
-    const restore = (...argv: string[]) => restoreObjects(onDemand, parseRestoreArgs(['--env', name, ...argv], [name]), NOW).filter((o: Obj) => o.kind === 'Job');
+    const restore = (...argv: string[]) =>
+      restoreObjects(onDemand, parseRestoreArgs(['--env', name, ...argv], [name]), NOW).filter((o: Obj) => o.kind === 'Job');
     jobs.push(...restore('--store', 'redis'), ...restore('--store', 'redis', '--backup', '20261127T020000Z', '--force'));
-    if (template('postgres-recovery-check')) jobs.push(...restore('--store', 'postgres'), ...restore('--store', 'postgres', '--to', '2026-11-27T14:05:00Z'), ...restore('--store', 'postgres', '--to', '0/5000A60'));
+    if (template('postgres-recovery-check'))
+      jobs.push(
+        ...restore('--store', 'postgres'),
+        ...restore('--store', 'postgres', '--to', '2026-11-27T14:05:00Z'),
+        ...restore('--store', 'postgres', '--to', '0/5000A60'),
+      );
     for (const job of jobs) {
       expect(job.metadata.name).toMatch(/-20261127t140509$/);
       const a = send(job);
@@ -197,7 +287,7 @@ describe.each(environments())('%s', (name, env) => {
   });
 
   const ways = WAYS.map((w) => [w.what, w] as const);
-  it.each(ways)('refuses an operator\'s Job with %s', (_, way) => {
+  it.each(ways)("refuses an operator's Job with %s", (_, way) => {
     const t = template(way.template);
     if (!t) return; // dev has no object store, so no recovery check
     const job = clone(t);
@@ -206,7 +296,10 @@ describe.each(environments())('%s', (name, env) => {
     const a = send(job);
     expect(a.allowed).toBe(false);
     const rule = way.rule ?? `template-${way.template}`;
-    expect(refusals(a).some((r) => r.rule.startsWith(rule)), JSON.stringify(a.results)).toBe(true);
+    expect(
+      refusals(a).some((r) => r.rule.startsWith(rule)),
+      JSON.stringify(a.results),
+    ).toBe(true);
     // The same change on an existing Job (a patch) is refused as well.
     expect(send(job, operator, 'UPDATE').allowed).toBe(false);
   });
@@ -214,7 +307,12 @@ describe.each(environments())('%s', (name, env) => {
   it('leaves Jobs of Argo CD and of the CronJob controller alone, and refuses their copies from operators', () => {
     const broken = clone(template('loadtest-api'));
     container(broken).image = 'docker.io/library/busybox:1.37.0';
-    expect(send(broken, { username: 'system:serviceaccount:argocd:argocd-application-controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:argocd'] })).toEqual({ allowed: true, results: [] });
+    expect(
+      send(broken, {
+        username: 'system:serviceaccount:argocd:argocd-application-controller',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:argocd'],
+      }),
+    ).toEqual({ allowed: true, results: [] });
     const drill = located.map((l) => l.object as Obj).find((o) => o.kind === 'CronJob' && o.metadata.name === 'postgres-restore-drill');
     if (!drill) return;
     const spawned = {
@@ -223,22 +321,46 @@ describe.each(environments())('%s', (name, env) => {
       metadata: {
         name: 'postgres-restore-drill-29400000',
         namespace: drill.metadata.namespace,
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: drill.metadata.name, uid: 'c0ffee00-0000-4000-8000-000000000000', controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'CronJob',
+            name: drill.metadata.name,
+            uid: 'c0ffee00-0000-4000-8000-000000000000',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: clone(drill.spec.jobTemplate.spec),
     };
-    expect(send(spawned, { username: 'system:serviceaccount:kube-system:cronjob-controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'] }).allowed).toBe(true);
+    expect(
+      send(spawned, {
+        username: 'system:serviceaccount:kube-system:cronjob-controller',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'],
+      }).allowed,
+    ).toBe(true);
     // An operator cannot start a drill by hand: its ServiceAccount may create Clusters.
     expect(send(spawned).allowed).toBe(false);
   });
 
   it('refuses Pods and other workloads from operators, and Jobs outside the job namespaces', () => {
     const t = template('redis-restore');
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'shell', namespace: t.metadata.namespace, labels: t.spec.template.metadata.labels }, spec: clone(t.spec.template.spec) };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'shell', namespace: t.metadata.namespace, labels: t.spec.template.metadata.labels },
+      spec: clone(t.spec.template.spec),
+    };
     const a = admit(policy, { operation: 'CREATE', object: pod, userInfo: operator });
     expect(a.allowed).toBe(false);
     expect(refusals(a).map((r) => r.rule)).toEqual(['no-other-workloads']);
-    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', namespace: `${env.namespacePrefix}app` }, spec: { template: clone(t.spec.template) } };
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x', namespace: `${env.namespacePrefix}app` },
+      spec: { template: clone(t.spec.template) },
+    };
     expect(admit(policy, { operation: 'CREATE', object: deployment, userInfo: operator }).allowed).toBe(false);
     const elsewhere = { ...clone(t), metadata: { name: 'x', namespace: `${env.namespacePrefix}observability` } };
     expect(send(elsewhere).allowed).toBe(false);
@@ -249,10 +371,16 @@ describe.each(environments())('%s', (name, env) => {
     const bound = located
       .map((l) => l.object as Obj)
       .filter((o) => (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && o.subjects.some((s: Obj) => s.kind === 'Group' && s.name === group))
-      .map((b) => located.map((l) => l.object as Obj).find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && (o.kind === 'ClusterRole' || o.metadata.namespace === b.metadata.namespace)));
+      .map((b) =>
+        located
+          .map((l) => l.object as Obj)
+          .find(
+            (o) =>
+              o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && (o.kind === 'ClusterRole' || o.metadata.namespace === b.metadata.namespace),
+          ),
+      );
     const writes = bound.flatMap((role) => role.rules.filter((r: Obj) => r.verbs.some((v: string) => !['get', 'list', 'watch'].includes(v))));
     expect(writes.flatMap((r: Obj) => r.resources).sort()).toEqual(['jobs', 'jobs']);
     expect(bound.flatMap((role) => role.rules.flatMap((r: Obj) => r.resources))).not.toContain('pods/exec');
   });
 });
-

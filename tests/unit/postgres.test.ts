@@ -20,8 +20,26 @@ describe('PGTune rules (reference instances, docs/data-tier.md)', () => {
     [1, 2, 60, { shared_buffers: '256MB', effective_cache_size: '768MB', maintenance_work_mem: '64MB', wal_buffers: '7864kB', work_mem: '4MB' }],
     [2, 2, 90, { shared_buffers: '512MB', effective_cache_size: '1536MB', maintenance_work_mem: '128MB', wal_buffers: '16MB', work_mem: '5349kB' }],
     [4, 2, 120, { shared_buffers: '1GB', effective_cache_size: '3GB', maintenance_work_mem: '256MB', wal_buffers: '16MB', work_mem: '8MB' }],
-    [8, 2, 160, { shared_buffers: '2GB', effective_cache_size: '6GB', maintenance_work_mem: '512MB', wal_buffers: '16MB', work_mem: '12483kB', huge_pages: 'try' }],
-    [16, 4, 240, { shared_buffers: '4GB', effective_cache_size: '12GB', maintenance_work_mem: '1GB', wal_buffers: '16MB', work_mem: '17189kB', max_parallel_workers: '4', max_parallel_workers_per_gather: '2' }],
+    [
+      8,
+      2,
+      160,
+      { shared_buffers: '2GB', effective_cache_size: '6GB', maintenance_work_mem: '512MB', wal_buffers: '16MB', work_mem: '12483kB', huge_pages: 'try' },
+    ],
+    [
+      16,
+      4,
+      240,
+      {
+        shared_buffers: '4GB',
+        effective_cache_size: '12GB',
+        maintenance_work_mem: '1GB',
+        wal_buffers: '16MB',
+        work_mem: '17189kB',
+        max_parallel_workers: '4',
+        max_parallel_workers_per_gather: '2',
+      },
+    ],
   ])('%i GB, %i CPU, %i connections', (gb, cpu, conns, expected) => {
     expect(settings(gb, cpu, conns)).toMatchObject(expected);
   });
@@ -51,7 +69,14 @@ describe('Cluster parameters', () => {
   });
 
   it('keeps durability on and WAL ready for Realtime and the archive', () => {
-    expect(params).toMatchObject({ synchronous_commit: 'on', wal_level: 'logical', max_wal_senders: '10', max_slot_wal_keep_size: '10240MB', archive_timeout: '60s', wal_log_hints: 'on' });
+    expect(params).toMatchObject({
+      synchronous_commit: 'on',
+      wal_level: 'logical',
+      max_wal_senders: '10',
+      max_slot_wal_keep_size: '10240MB',
+      archive_timeout: '60s',
+      wal_log_hints: 'on',
+    });
   });
 
   it('takes the environment inputs', () => {
@@ -61,7 +86,10 @@ describe('Cluster parameters', () => {
   it('sets none of the parameters CloudNativePG fixes itself', () => {
     for (const env of ['dev', 'staging', 'production']) {
       const set = Object.keys(clusterSpec(env).postgresql.parameters);
-      expect(set.filter((name) => CNPG_FIXED_PARAMETERS.includes(name)), env).toEqual([]);
+      expect(
+        set.filter((name) => CNPG_FIXED_PARAMETERS.includes(name)),
+        env,
+      ).toEqual([]);
     }
   });
 
@@ -74,7 +102,18 @@ describe('Cluster parameters', () => {
   });
 
   it('archives at least once a minute only where there is an archive', () => {
-    expect(clusterParameters({ memoryBytes: GB, cpuCores: 1, maxConnections: 50, profile: 'web', storageType: 'ssd', logMinDurationMs: -1, walVolumeBytes: 20 * GB, archiving: false }).archive_timeout).toBeUndefined();
+    expect(
+      clusterParameters({
+        memoryBytes: GB,
+        cpuCores: 1,
+        maxConnections: 50,
+        profile: 'web',
+        storageType: 'ssd',
+        logMinDurationMs: -1,
+        walVolumeBytes: 20 * GB,
+        archiving: false,
+      }).archive_timeout,
+    ).toBeUndefined();
   });
 });
 
@@ -115,7 +154,10 @@ describe('postgres chart', () => {
 
   it('gives every instance and every recovery the same pgsodium key, from one Secret', () => {
     const spec = find<Found>('production', 'Cluster', 'postgres').spec;
-    expect(spec.projectedVolumeTemplate.sources[0].secret).toEqual({ name: 'postgres-pgsodium', items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o440 }] });
+    expect(spec.projectedVolumeTemplate.sources[0].secret).toEqual({
+      name: 'postgres-pgsodium',
+      items: [{ key: 'root-key', path: 'pgsodium/root.key', mode: 0o440 }],
+    });
     expect(spec.projectedVolumeTemplate.sources[1].configMap.items[0]).toEqual({ key: 'getkey.sh', path: 'pgsodium/getkey.sh', mode: 0o555 });
     expect(`${PGSODIUM_PATHS.projected}/${spec.projectedVolumeTemplate.sources[0].secret.items[0].path}`).toBe(PGSODIUM_PATHS.key);
     expect(configMapData('production', 'postgres-pgsodium-getkey')['getkey.sh']).toContain(PGSODIUM_PATHS.key);
@@ -131,7 +173,14 @@ describe('postgres chart', () => {
       const containers = objectsOf(env).flatMap((l) => {
         const o = l.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
         const t = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
-        return t ? [...(t.initContainers ?? []), ...t.containers].map((c: { env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] }) => ({ name: `${o.metadata.name}`, env: c.env ?? [] })) : [];
+        return t
+          ? [...(t.initContainers ?? []), ...t.containers].map(
+              (c: { env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] }) => ({
+                name: `${o.metadata.name}`,
+                env: c.env ?? [],
+              }),
+            )
+          : [];
       });
       let checked = 0;
       for (const c of containers) {
@@ -151,9 +200,17 @@ describe('postgres chart', () => {
     const readers = objectsOf('production').flatMap((l) => {
       const text = JSON.stringify(l.object);
       // The operator-job policy names it too: it pins the recovery check's reference to it.
-      return !['Cluster', 'ExternalSecret', 'ClusterPolicy'].includes(l.object.kind) && text.includes('"postgres-role-supabase-admin"') ? [`${l.object.kind}/${l.object.metadata.name}`] : [];
+      return !['Cluster', 'ExternalSecret', 'ClusterPolicy'].includes(l.object.kind) && text.includes('"postgres-role-supabase-admin"')
+        ? [`${l.object.kind}/${l.object.metadata.name}`]
+        : [];
     });
-    expect(readers.sort()).toEqual(['CronJob/postgres-restore-drill', 'Deployment/meta', 'Deployment/realtime', 'Job/postgres-bootstrap', 'Job/postgres-recovery-check']);
+    expect(readers.sort()).toEqual([
+      'CronJob/postgres-restore-drill',
+      'Deployment/meta',
+      'Deployment/realtime',
+      'Job/postgres-bootstrap',
+      'Job/postgres-recovery-check',
+    ]);
   });
 
   it('gets role passwords from External Secrets outside dev, typed and labelled for the operator', () => {
@@ -188,7 +245,9 @@ describe('postgres chart', () => {
     expect(find<Found>('production', 'Pooler', 'postgres-pooler-ro').spec.type).toBe('ro');
     expect(tryFind('dev', 'Pooler', 'postgres-pooler-ro')).toBeUndefined();
     const cert = find<Found>('production', 'Certificate', 'postgres-server-tls').spec;
-    expect(cert.dnsNames).toEqual(expect.arrayContaining(['postgres-rw.supabase.svc', 'postgres-pooler-rw.supabase.svc.cluster.local', 'postgres-pooler-ro.supabase.svc']));
+    expect(cert.dnsNames).toEqual(
+      expect.arrayContaining(['postgres-rw.supabase.svc', 'postgres-pooler-rw.supabase.svc.cluster.local', 'postgres-pooler-ro.supabase.svc']),
+    );
   });
 
   it('archives to the object store in another region in production, and not at all in dev', () => {

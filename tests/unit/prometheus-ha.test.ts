@@ -9,7 +9,12 @@ import { configMapData, environments, objectsOf } from '../helpers';
 interface StatefulSet {
   spec: {
     replicas: number;
-    template: { spec: { affinity?: { podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string }[] } }; containers: { name: string; env?: { name: string; valueFrom?: unknown }[] }[] } };
+    template: {
+      spec: {
+        affinity?: { podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string }[] } };
+        containers: { name: string; env?: { name: string; valueFrom?: unknown }[] }[];
+      };
+    };
   };
 }
 
@@ -30,7 +35,10 @@ describe.each(environments())('%s Prometheus', (name, env) => {
   it('names each server by its pod in the replica label, which alerts drop', () => {
     const container = set.spec.template.spec.containers.find((c) => c.name === 'prometheus')!;
     expect(container.env).toContainEqual({ name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
-    const config = parse(configMapData(name, 'prometheus-config')['prometheus.yml']!) as { global: { external_labels: Record<string, string> }; alerting: { alert_relabel_configs: unknown[] } };
+    const config = parse(configMapData(name, 'prometheus-config')['prometheus.yml']!) as {
+      global: { external_labels: Record<string, string> };
+      alerting: { alert_relabel_configs: unknown[] };
+    };
     expect(config.global.external_labels[REPLICA_LABEL]).toBe(`\${${POD_NAME_ENV}}`);
     expect(config.alerting.alert_relabel_configs).toEqual([{ action: 'labeldrop', regex: REPLICA_LABEL }]);
   });

@@ -26,7 +26,14 @@ function realtimeOf(env: string) {
   const deployment = find<Obj>(env, 'Deployment', REALTIME_SERVICE);
   const container = deployment.spec.template.spec.containers.find((c: Obj) => c.name === 'realtime');
   const vars: Record<string, Obj> = Object.fromEntries(container.env.map((e: Obj) => [e.name, e]));
-  return { objects, deployment, container, vars, namespace: deployment.metadata.namespace as string, selector: deployment.spec.selector.matchLabels as Record<string, string> };
+  return {
+    objects,
+    deployment,
+    container,
+    vars,
+    namespace: deployment.metadata.namespace as string,
+    selector: deployment.spec.selector.matchLabels as Record<string, string>,
+  };
 }
 
 /** A NetworkPolicy peer that is exactly Realtime's own pods, in its own namespace. */
@@ -86,10 +93,15 @@ describe.each(ENVIRONMENT_NAMES)('%s: Realtime forms one cluster', (env) => {
     const policy = find<Obj>(env, 'NetworkPolicy', REALTIME_SERVICE);
     expect(policy.spec.podSelector.matchLabels).toEqual(r.selector);
     const own = ownPods(r.namespace, r.selector);
-    for (const [direction, peersOf] of [['ingress', 'from'], ['egress', 'to']] as const) {
+    for (const [direction, peersOf] of [
+      ['ingress', 'from'],
+      ['egress', 'to'],
+    ] as const) {
       const rules: Obj[] = policy.spec[direction];
       const clusterRules = rules.filter((rule) => rule.ports?.some((p: Obj) => CLUSTER_PORTS.includes(p.port)));
-      expect(clusterRules.flatMap((rule) => rule.ports.map((p: Obj) => `${p.port}/${p.protocol}`)).sort(), direction).toEqual(CLUSTER_PORTS.map((p) => `${p}/TCP`));
+      expect(clusterRules.flatMap((rule) => rule.ports.map((p: Obj) => `${p.port}/${p.protocol}`)).sort(), direction).toEqual(
+        CLUSTER_PORTS.map((p) => `${p}/TCP`),
+      );
       for (const rule of clusterRules) expect(rule[peersOf], direction).toEqual([own]);
       // Its own pods appear in no other rule.
       const selfRules = rules.filter((rule) => (rule[peersOf] ?? []).some((p: Obj) => isDeepStrictEqual(p, own)));
@@ -121,6 +133,8 @@ describe('the start command pins the distribution port for the server alone', ()
     expect(run.status, run.stderr).toBe(0);
     const port = REALTIME_CLUSTER_PORTS.distribution;
     // The eval steps start no distribution; a remote shell must not inherit the port either.
-    expect(readFileSync(log, 'utf8')).toBe(['migrate []', 'realtime []', 'realtime []', `server [-kernel inet_dist_listen_min ${port} inet_dist_listen_max ${port}]`, ''].join('\n'));
+    expect(readFileSync(log, 'utf8')).toBe(
+      ['migrate []', 'realtime []', 'realtime []', `server [-kernel inet_dist_listen_min ${port} inet_dist_listen_max ${port}]`, ''].join('\n'),
+    );
   });
 });

@@ -18,7 +18,15 @@ describe('redis.conf', () => {
   });
 
   it('persists with AOF every second and RDB, and disables the commands that wipe data', () => {
-    expect(directives).toEqual(expect.arrayContaining(['appendonly yes', 'appendfsync everysec', 'no-appendfsync-on-rewrite no', 'rename-command FLUSHALL ""', 'rename-command FLUSHDB ""']));
+    expect(directives).toEqual(
+      expect.arrayContaining([
+        'appendonly yes',
+        'appendfsync everysec',
+        'no-appendfsync-on-rewrite no',
+        'rename-command FLUSHALL ""',
+        'rename-command FLUSHDB ""',
+      ]),
+    );
   });
 
   it('holds no password and no trailing comments (Redis rejects them)', () => {
@@ -33,7 +41,9 @@ describe('redis chart', () => {
 
   it('starts through start-redis.sh with the password from the Secret', () => {
     expect(container.command).toEqual(['sh', '/etc/redis/start-redis.sh', '/etc/redis/redis.conf']);
-    expect(container.env.find((e: { name: string }) => e.name === 'REDIS_PASSWORD').valueFrom).toEqual({ secretKeyRef: { name: 'redis-credentials', key: 'redis-password' } });
+    expect(container.env.find((e: { name: string }) => e.name === 'REDIS_PASSWORD').valueFrom).toEqual({
+      secretKeyRef: { name: 'redis-credentials', key: 'redis-password' },
+    });
     expect(configMapData('dev', 'redis-config')['start-redis.sh']).toContain('exec redis-server');
   });
 

@@ -101,7 +101,7 @@ function portable(pattern: string): boolean {
   if (!pattern.startsWith('^') || !pattern.endsWith('$')) return false;
   const token = /\\\.|\[[01]-9\]|[()|*]|[A-Za-z0-9/:@_-]/y;
   const body = pattern.slice(1, -1);
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     token.lastIndex = i;
     const m = token.exec(body);
     if (!m) return false;
@@ -116,10 +116,28 @@ function portable(pattern: string): boolean {
 const COMMIT = 'bdd89e60dc5387d8f819bebc702987956bcd4913';
 const [owner, name] = PLATFORM_REPOSITORY.split('/') as [string, string];
 const APP = `${owner}/api`;
-const tags = ['v1.4.0', 'v0.0.0', 'v10.20.30', 'v1', 'v1.4', 'v1.2.3-evil', 'v1.2.3-rc.1', 'v1.2.3+build.7', 'v01.2.3', 'V1.2.3', 'v1.2.3.4', 'v1.2.3@evil', 'release-1.4.0'];
+const tags = [
+  'v1.4.0',
+  'v0.0.0',
+  'v10.20.30',
+  'v1',
+  'v1.4',
+  'v1.2.3-evil',
+  'v1.2.3-rc.1',
+  'v1.2.3+build.7',
+  'v01.2.3',
+  'V1.2.3',
+  'v1.2.3.4',
+  'v1.2.3@evil',
+  'release-1.4.0',
+];
 const PLATFORM: Repository = { name: PLATFORM_REPOSITORY, tags, branches: ['main', 'v9.9.9', 'release'] };
 const FORK: Repository = { name: `attacker/${name}`, tags, branches: ['main'] };
-const LOOKALIKES: Repository[] = [`${owner}/${name}-fork`, `${owner}/${name}x`, `${owner}x/${name}`, `${owner}/${name.replace('-', '.')}`].map((n) => ({ name: n, tags, branches: ['main'] }));
+const LOOKALIKES: Repository[] = [`${owner}/${name}-fork`, `${owner}/${name}x`, `${owner}x/${name}`, `${owner}/${name.replace('-', '.')}`].map((n) => ({
+  name: n,
+  tags,
+  branches: ['main'],
+}));
 const REPOSITORIES = [PLATFORM, FORK, ...LOOKALIKES];
 const fromApp: Caller = { repository: APP, ref: 'refs/tags/v2.0.0' };
 
@@ -137,8 +155,16 @@ const ACCEPTED: Case[] = [
   { what: 'the app calls v0.0.0', uses: workflow(PLATFORM_REPOSITORY, 'v0.0.0'), caller: fromApp },
   { what: 'the app calls a tag with several digits', uses: workflow(PLATFORM_REPOSITORY, 'v10.20.30'), caller: { repository: APP, ref: 'refs/heads/main' } },
   // Caller and callee in the same repository: the file runs at the caller's commit, under its ref.
-  { what: 'the platform repository calls it locally from a run of its release tag', uses: `./${RELEASE_WORKFLOW}`, caller: { repository: PLATFORM_REPOSITORY, ref: 'refs/tags/v1.4.0' } },
-  { what: 'the platform repository calls its own release tag', uses: workflow(PLATFORM_REPOSITORY, 'v1.4.0'), caller: { repository: PLATFORM_REPOSITORY, ref: 'refs/heads/main' } },
+  {
+    what: 'the platform repository calls it locally from a run of its release tag',
+    uses: `./${RELEASE_WORKFLOW}`,
+    caller: { repository: PLATFORM_REPOSITORY, ref: 'refs/tags/v1.4.0' },
+  },
+  {
+    what: 'the platform repository calls its own release tag',
+    uses: workflow(PLATFORM_REPOSITORY, 'v1.4.0'),
+    caller: { repository: PLATFORM_REPOSITORY, ref: 'refs/heads/main' },
+  },
 ];
 
 /** Calls GitHub would run, whose signatures the policy must refuse. */
@@ -162,7 +188,11 @@ const REFUSED: Case[] = [
   { what: 'another workflow of the platform repository', uses: workflow(PLATFORM_REPOSITORY, 'v1.4.0', '.github/workflows/promote.yml'), caller: fromApp },
   { what: 'the release workflow under a .yaml name', uses: workflow(PLATFORM_REPOSITORY, 'v1.4.0', '.github/workflows/image-release.yaml'), caller: fromApp },
   { what: 'a workflow in another folder', uses: workflow(PLATFORM_REPOSITORY, 'v1.4.0', '.github/workflows/old/image-release.yml'), caller: fromApp },
-  { what: 'a path that climbs out and back', uses: workflow(PLATFORM_REPOSITORY, 'v1.4.0', '.github/workflows/../workflows/image-release.yml'), caller: fromApp },
+  {
+    what: 'a path that climbs out and back',
+    uses: workflow(PLATFORM_REPOSITORY, 'v1.4.0', '.github/workflows/../workflows/image-release.yml'),
+    caller: fromApp,
+  },
   { what: 'a local call from a run on main', uses: `./${RELEASE_WORKFLOW}`, caller: { repository: PLATFORM_REPOSITORY, ref: 'refs/heads/main' } },
   { what: 'a local call from a pull request', uses: `./${RELEASE_WORKFLOW}`, caller: { repository: PLATFORM_REPOSITORY, ref: 'refs/pull/12/merge' } },
   { what: 'a local copy in the app repository at a release tag', uses: `./${RELEASE_WORKFLOW}`, caller: { repository: APP, ref: 'refs/tags/v1.4.0' } },
@@ -189,7 +219,9 @@ const FORGED: [string, string][] = [
 /** Each environment's identity checks, as synthesised and as committed in dist/. */
 const environments = ENVIRONMENTS.map((input) => {
   const env = parseEnvironment(input);
-  const policy = objectsOf(env.name).find((l) => l.object.kind === 'ClusterPolicy' && l.object.metadata.name === `${env.namespacePrefix}verify-product-images`)!.object;
+  const policy = objectsOf(env.name).find(
+    (l) => l.object.kind === 'ClusterPolicy' && l.object.metadata.name === `${env.namespacePrefix}verify-product-images`,
+  )!.object;
   const dir = join(ROOT, 'dist', env.name, 'foundation');
   const file = readdirSync(dir).find((f) => f === `ClusterPolicy.${env.namespacePrefix}verify-product-images.yaml`)!;
   const committed = parse(readFileSync(join(dir, file), 'utf8')) as typeof policy;
@@ -199,8 +231,11 @@ const environments = ENVIRONMENTS.map((input) => {
 /** Every keyless entry of a verify-images policy: the signature's attestors and the attestations'. */
 function keylessOf(policy: object): Record<string, unknown>[] {
   type Attestor = { entries: { keyless: Record<string, unknown> }[] };
-  const rules = ((policy as { spec: unknown }).spec as { rules: { verifyImages: { attestors: Attestor[]; attestations: { attestors: Attestor[] }[] }[] }[] }).rules;
-  return rules.flatMap((r) => r.verifyImages.flatMap((v) => [...v.attestors, ...v.attestations.flatMap((a) => a.attestors)])).flatMap((a) => a.entries.map((e) => e.keyless));
+  const rules = ((policy as { spec: unknown }).spec as { rules: { verifyImages: { attestors: Attestor[]; attestations: { attestors: Attestor[] }[] }[] }[] })
+    .rules;
+  return rules
+    .flatMap((r) => r.verifyImages.flatMap((v) => [...v.attestors, ...v.attestations.flatMap((a) => a.attestors)]))
+    .flatMap((a) => a.entries.map((e) => e.keyless));
 }
 
 describe.each(environments)('$name admission identity', ({ name: envName, repository, synthesised, committed }) => {
@@ -241,9 +276,9 @@ describe.each(environments)('$name admission identity', ({ name: envName, reposi
 describe('the model of GitHub and Fulcio', () => {
   it('gives the documented example its documented claim, and a tag precedence over a branch of the same name', () => {
     const octo: Repository = { name: 'octo-org/octo-automation', tags: ['main-tag'], branches: ['main'] };
-    expect(jobWorkflowRef('octo-org/octo-automation/.github/workflows/oidc.yml@main', { repository: 'octo-org/octo-repo', ref: 'refs/heads/main' }, [octo])).toBe(
-      'octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main',
-    );
+    expect(
+      jobWorkflowRef('octo-org/octo-automation/.github/workflows/oidc.yml@main', { repository: 'octo-org/octo-repo', ref: 'refs/heads/main' }, [octo]),
+    ).toBe('octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main');
     const both: Repository = { name: PLATFORM_REPOSITORY, tags: ['v1.4.0'], branches: ['v1.4.0'] };
     expect(jobWorkflowRef(workflow(PLATFORM_REPOSITORY, 'v1.4.0'), fromApp, [both])).toBe(`${PLATFORM_REPOSITORY}/${RELEASE_WORKFLOW}@refs/tags/v1.4.0`);
     expect(jobWorkflowRef(workflow(PLATFORM_REPOSITORY, COMMIT), fromApp, [both])).toBe(`${PLATFORM_REPOSITORY}/${RELEASE_WORKFLOW}@${COMMIT}`);
@@ -291,7 +326,10 @@ describe('the release workflow says and checks the same convention', () => {
     const [escape, fill] = step.run!.split('\n') as [string, string];
     for (const repository of [PLATFORM_REPOSITORY, 'example-defi/supabase.platform']) {
       const script = `${escape}\n${fill}\nprintf '%s' "$pattern"`;
-      const out = execFileSync('bash', ['-c', script], { env: { PATH: process.env.PATH, PLATFORM_REPOSITORY: repository, SIGNER_PATTERN: step.env!.SIGNER_PATTERN! }, encoding: 'utf8' });
+      const out = execFileSync('bash', ['-c', script], {
+        env: { PATH: process.env.PATH, PLATFORM_REPOSITORY: repository, SIGNER_PATTERN: step.env!.SIGNER_PATTERN! },
+        encoding: 'utf8',
+      });
       expect(out).toBe(signerSubjectRegExp(repository));
     }
   });

@@ -88,9 +88,12 @@ describe('cron schedules', () => {
 });
 
 describe('CIDRs', () => {
-  it.each(['10.0.0.0/8', '0.0.0.0/0', '192.168.1.7/32', '203.0.113.0/24', '::/0', 'fd00::/8', '2001:db8::/32', '2001:db8::1/128', '::ffff:10.0.0.0/104'])('accepts %s', (cidr) => {
-    expect(cidrError(cidr)).toBeUndefined();
-  });
+  it.each(['10.0.0.0/8', '0.0.0.0/0', '192.168.1.7/32', '203.0.113.0/24', '::/0', 'fd00::/8', '2001:db8::/32', '2001:db8::1/128', '::ffff:10.0.0.0/104'])(
+    'accepts %s',
+    (cidr) => {
+      expect(cidrError(cidr)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['10.0.0.0/33', 'the prefix length must be a whole number from 0 to 32'],

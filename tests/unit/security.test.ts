@@ -16,7 +16,13 @@ interface VerifyImages {
 }
 
 /** Kyverno's imageReferences wildcard: `*` matches any run of characters. */
-const wildcard = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`);
+const wildcard = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 
 describe.each(environments())('%s', (name, env) => {
   const objects = objectsOf(name).map((l) => l.object);
@@ -45,7 +51,9 @@ describe.each(environments())('%s', (name, env) => {
     expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@refs/tags/v1.4.0')).toBe(true);
     // A branch, a commit, a fork, another workflow of the repository.
     expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@refs/heads/main')).toBe(false);
-    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@bdd89e60dc5387d8f819bebc702987956bcd4913')).toBe(false);
+    expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/image-release.yml@bdd89e60dc5387d8f819bebc702987956bcd4913')).toBe(
+      false,
+    );
     expect(subject.test('https://github.com/attacker/supabase-platform/.github/workflows/image-release.yml@refs/tags/v1.4.0')).toBe(false);
     expect(subject.test('https://github.com/example-defi/supabase-platform/.github/workflows/ci.yml@refs/tags/v1.4.0')).toBe(false);
     // Written out, not taken from lib/release-signing.ts: these are what cosign writes for spdxjson, cyclonedx and slsaprovenance1.
@@ -67,11 +75,19 @@ describe.each(environments())('%s operator access', (name, env) => {
   const bindings = objects.filter((o) => o.kind === 'RoleBinding' && (o as unknown as { subjects: { name: string }[] }).subjects.some((s) => s.name === group));
 
   it('lets operators read every platform namespace and nothing cluster-wide', () => {
-    const namespaces = objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).sort();
-    const reading = bindings.filter((b) => (b as unknown as { roleRef: { kind: string } }).roleRef.kind === 'ClusterRole').map((b) => b.metadata.namespace).sort();
+    const namespaces = objects
+      .filter((o) => o.kind === 'Namespace')
+      .map((o) => o.metadata.name)
+      .sort();
+    const reading = bindings
+      .filter((b) => (b as unknown as { roleRef: { kind: string } }).roleRef.kind === 'ClusterRole')
+      .map((b) => b.metadata.namespace)
+      .sort();
     expect(reading).toEqual(namespaces);
     expect(objects.some((o) => o.kind === 'ClusterRoleBinding' && JSON.stringify(o).includes(group))).toBe(false);
-    const reader = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === `${env.namespacePrefix}platform-operator-read`) as unknown as { rules: { verbs: string[]; resources: string[] }[] };
+    const reader = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === `${env.namespacePrefix}platform-operator-read`) as unknown as {
+      rules: { verbs: string[]; resources: string[] }[];
+    };
     for (const rule of reader.rules) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
     expect(reader.rules.flatMap((r) => r.resources)).not.toContain('secrets');
   });
@@ -79,6 +95,7 @@ describe.each(environments())('%s operator access', (name, env) => {
   it('lets operators start on-demand Jobs only where restores and load tests run', () => {
     const roles = objects.filter((o) => o.kind === 'Role' && o.metadata.name === 'platform-operator-jobs');
     expect(roles.map((r) => r.metadata.namespace).sort()).toEqual([`${env.namespacePrefix}app`, `${env.namespacePrefix}supabase`].sort());
-    for (const role of roles) expect((role as unknown as { rules: unknown[] }).rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'patch', 'delete'] }]);
+    for (const role of roles)
+      expect((role as unknown as { rules: unknown[] }).rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'patch', 'delete'] }]);
   });
 });

@@ -27,7 +27,10 @@ function ours(path: string): boolean {
 function sourceFiles(): string[] {
   const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
   return tracked.filter(
-    (f) => !/^(dist|imports|build)\//.test(f) && !/package-lock\.json$|\.lock\.json$/.test(f) && /\.(ts|mts|mjs|cjs|js|sh|sql|md|ya?ml|json|conf|cfg)$|^\.ci\/run$|Dockerfile$/.test(f),
+    (f) =>
+      !/^(dist|imports|build)\//.test(f) &&
+      !/package-lock\.json$|\.lock\.json$/.test(f) &&
+      /\.(ts|mts|mjs|cjs|js|sh|sql|md|ya?ml|json|conf|cfg)$|^\.ci\/run$|Dockerfile$/.test(f),
   );
 }
 
@@ -40,7 +43,9 @@ const OUTSIDE = /\.\.\/shared\b|\bshared\/crds\b|\bDESIGN\.md\b|\bREFERENCE\.md\
  */
 export function citedPaths(text: string): string[] {
   const prose = text.replace(/\[[^\]]*\]\(https?:[^)]*\)/g, '');
-  const found = prose.matchAll(/(?<![\w./@-])((?:docs|charts|lib|environments|tests|scripts|cli|bench|service|operators|checks)\/[\w./-]*\w\.(?:md|ts|mts|mjs|sh|sql|json|yaml|conf|cfg))\b/g);
+  const found = prose.matchAll(
+    /(?<![\w./@-])((?:docs|charts|lib|environments|tests|scripts|cli|bench|service|operators|checks)\/[\w./-]*\w\.(?:md|ts|mts|mjs|sh|sql|json|yaml|conf|cfg))\b/g,
+  );
   return [...found].map((m) => m[1]!).filter((p) => !/[<>*{}$]/.test(p));
 }
 
@@ -51,7 +56,11 @@ describe('the repository stands alone', () => {
     const found = files.flatMap((file) =>
       readFileSync(join(ROOT, file), 'utf8')
         .split('\n')
-        .flatMap((line, i) => (OUTSIDE.test(line) && file !== 'tests/unit/self-contained.test.ts' && file !== 'tests/unit/readme.test.ts' ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+        .flatMap((line, i) =>
+          OUTSIDE.test(line) && file !== 'tests/unit/self-contained.test.ts' && file !== 'tests/unit/readme.test.ts'
+            ? [`${file}:${i + 1}: ${line.trim()}`]
+            : [],
+        ),
     );
     expect(found).toEqual([]);
   });
@@ -60,7 +69,11 @@ describe('the repository stands alone', () => {
     const missing = files.flatMap((file) =>
       readFileSync(join(ROOT, file), 'utf8')
         .split('\n')
-        .flatMap((line, i) => citedPaths(readable(file, line)).filter((p) => ours(p) && !existsSync(join(ROOT, p))).map((p) => `${file}:${i + 1}: ${p}`)),
+        .flatMap((line, i) =>
+          citedPaths(readable(file, line))
+            .filter((p) => ours(p) && !existsSync(join(ROOT, p)))
+            .map((p) => `${file}:${i + 1}: ${p}`),
+        ),
     );
     expect(missing).toEqual([]);
   });

@@ -29,9 +29,14 @@ const SRC = join(ROOT, 'service/src');
 describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   describe.each(COMPONENTS)('%s', (component) => {
     it('reads every variable the chart sets, and no other', () => {
-      const chart = appEnv(env, component).map((v) => v.name).sort();
+      const chart = appEnv(env, component)
+        .map((v) => v.name)
+        .sort();
       const service = Object.keys(ENV_VARS[component]).sort();
-      expect({ setButNotRead: chart.filter((n) => !service.includes(n)), readButNotSet: service.filter((n) => !chart.includes(n)) }).toEqual({ setButNotRead: [], readButNotSet: [] });
+      expect({ setButNotRead: chart.filter((n) => !service.includes(n)), readButNotSet: service.filter((n) => !chart.includes(n)) }).toEqual({
+        setButNotRead: [],
+        readButNotSet: [],
+      });
     });
 
     it("parses the chart's values as the kubelet passes them", () => {
@@ -62,7 +67,9 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   });
 
   it('exposes every label the AnalysisTemplate selects by (or Prometheus adds)', () => {
-    const template = objectsOf(env).find((l) => l.object.kind === 'AnalysisTemplate')!.object as unknown as { spec: { metrics: { provider: { prometheus: { query: string } } }[] } };
+    const template = objectsOf(env).find((l) => l.object.kind === 'AnalysisTemplate')!.object as unknown as {
+      spec: { metrics: { provider: { prometheus: { query: string } } }[] };
+    };
     for (const m of template.spec.metrics) expect(labelsOf(m.provider.prometheus.query).filter((l) => !known.has(l))).toEqual([]);
   });
 });
@@ -71,7 +78,12 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
 function labelsOf(expr: string): string[] {
   const names = new Set<string>();
   for (const sel of expr.matchAll(/\{([^}]*)\}/g)) for (const m of sel[1]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g)) names.add(m[1]!);
-  for (const by of expr.matchAll(/\b(?:by|on|without|ignoring)\s*\(([^)]*)\)/g)) for (const n of by[1]!.split(',').map((s) => s.trim()).filter(Boolean)) names.add(n);
+  for (const by of expr.matchAll(/\b(?:by|on|without|ignoring)\s*\(([^)]*)\)/g))
+    for (const n of by[1]!
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      names.add(n);
   return [...names];
 }
 const known = new Set<string>([...TARGET_LABELS, ...HTTP_REQUEST_LABELS, ...HTTP_DURATION_LABELS, 'le']);
@@ -90,7 +102,11 @@ describe('the HTTP metric contract', () => {
 
   it("exposes every label the dashboards' api panels select or group by", () => {
     const q = apiQueries({ namespaces: { app: 'app' } } as Parameters<typeof apiQueries>[0]);
-    for (const expr of [q.requestRate, q.errorRatio, q.durationQuantile(0.95)]) expect(labelsOf(expr).filter((l) => !known.has(l)), expr).toEqual([]);
+    for (const expr of [q.requestRate, q.errorRatio, q.durationQuantile(0.95)])
+      expect(
+        labelsOf(expr).filter((l) => !known.has(l)),
+        expr,
+      ).toEqual([]);
   });
 
   it('never sets a label Prometheus sets on the target itself', () => {

@@ -97,7 +97,8 @@ describe('service/Dockerfile', () => {
     it('runs on a distroless base: no shell, so no RUN and no shell-form command', () => {
       expect(external(stage).base).toMatch(/^gcr\.io\/distroless\/nodejs\d+-debian\d+@/);
       expect(runtime.filter((i) => i.keyword === 'RUN').map((i) => i.args)).toEqual([]);
-      for (const i of runtime.filter((x) => ['CMD', 'ENTRYPOINT', 'HEALTHCHECK', 'SHELL'].includes(x.keyword))) expect(i.keyword === 'SHELL' ? 'SHELL' : i.args, i.keyword).toMatch(/^\[/);
+      for (const i of runtime.filter((x) => ['CMD', 'ENTRYPOINT', 'HEALTHCHECK', 'SHELL'].includes(x.keyword)))
+        expect(i.keyword === 'SHELL' ? 'SHELL' : i.args, i.keyword).toMatch(/^\[/);
     });
 
     it('runs as a numeric non-root user and group', () => {
@@ -131,14 +132,19 @@ describe('service/Dockerfile', () => {
   });
 
   it('keeps the build context to what the image needs (.dockerignore)', () => {
-    const ignore = readFileSync(join(SERVICE, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignore = readFileSync(join(SERVICE, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignore[0]).toBe('*');
     expect(ignore.filter((l) => l.startsWith('!')).sort()).toEqual(['!package-lock.json', '!package.json', '!src/', '!tsconfig.json']);
   });
 
   describe('the parser', () => {
     it('finds a shell-form entry point, a RUN in a distroless stage, and a root user', () => {
-      const bad = parseDockerfile('FROM gcr.io/distroless/nodejs20-debian12@sha256:' + 'a'.repeat(64) + ' AS api\nRUN echo hi\nUSER 0:0\nENTRYPOINT node dist/api.js\n');
+      const bad = parseDockerfile(
+        'FROM gcr.io/distroless/nodejs20-debian12@sha256:' + 'a'.repeat(64) + ' AS api\nRUN echo hi\nUSER 0:0\nENTRYPOINT node dist/api.js\n',
+      );
       expect(bad[0]!.instructions.map((i) => i.keyword)).toEqual(['RUN', 'USER', 'ENTRYPOINT']);
       expect(bad[0]!.instructions[2]!.args).not.toMatch(/^\[/);
       expect('node:20-bookworm-slim').not.toMatch(DIGEST);

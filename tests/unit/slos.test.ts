@@ -19,7 +19,6 @@ interface Rule {
   readonly labels?: Record<string, string>;
 }
 
-
 /** The shipped rules of an environment's SLO groups, by group name. */
 function shippedSloGroups(env: string): Map<string, Rule[]> {
   const files = Object.entries(configMapData(env, 'prometheus-rules')).filter(([file]) => file.startsWith('slo-'));
@@ -27,7 +26,7 @@ function shippedSloGroups(env: string): Map<string, Rule[]> {
 }
 
 describe('the burn-rate alerts', () => {
-  it('are the workbook\'s: page at 14.4 (1h, 5m) and 6 (6h, 30m), ticket at 3 (1d, 2h) and 1 (3d, 6h)', () => {
+  it("are the workbook's: page at 14.4 (1h, 5m) and 6 (6h, 30m), ticket at 3 (1d, 2h) and 1 (3d, 6h)", () => {
     expect(BURN_RATE_ALERTS).toEqual([
       { kind: 'page', long: '1h', short: '5m', burnRate: 14.4 },
       { kind: 'page', long: '6h', short: '30m', burnRate: 6 },
@@ -54,7 +53,7 @@ describe('the burn-rate alerts', () => {
 describe('the SLO model', () => {
   const all = slos({ slos: DEFAULT_SLOS, kongNamespace: 'supabase' });
 
-  it('has API availability and latency, Auth availability and Realtime connections, production\'s objectives by default', () => {
+  it("has API availability and latency, Auth availability and Realtime connections, production's objectives by default", () => {
     expect(all.map((s) => [s.id, s.objective, s.window, s.thresholdMs])).toEqual([
       ['apiAvailability', 99.9, '30d', undefined],
       ['apiLatency', 95, '30d', 400],
@@ -87,7 +86,7 @@ describe('the SLO model', () => {
     expect(byId.authAvailability!.length).toBeGreaterThan(1);
   });
 
-  it('takes the latency threshold from Kong 3.9.1\'s histogram buckets (re-read them when Kong changes)', () => {
+  it("takes the latency threshold from Kong 3.9.1's histogram buckets (re-read them when Kong changes)", () => {
     // kong/plugins/prometheus/exporter.lua at 3.9.1: request_latency_ms uses UPSTREAM_LATENCY_BUCKETS.
     expect(IMAGES.kong.tag).toBe('3.9.1');
     expect(KONG_LATENCY_BUCKETS_MS).toEqual([25, 50, 80, 100, 250, 400, 700, 1000, 2000, 5000, 10000, 30000, 60000]);
@@ -108,7 +107,7 @@ describe.each(ENVIRONMENT_NAMES)('%s SLO rules as shipped', (name) => {
     }
   });
 
-  it('alert at the environment\'s objectives: the page at 14.4 and 6 times the budget, the ticket at 3 and 1', () => {
+  it("alert at the environment's objectives: the page at 14.4 and 6 times the budget, the ticket at 3 and 1", () => {
     const api = groups.get('slo-api-availability')!;
     const budget = budgetOf(config.apiAvailability.objective);
     const page = api.find((r) => r.alert === 'SloApiAvailabilityFastBurn')!;
@@ -122,7 +121,10 @@ describe.each(ENVIRONMENT_NAMES)('%s SLO rules as shipped', (name) => {
   });
 
   it(`${name === 'dev' ? 'does not page' : 'pages on a fast burn'} and opens a ticket on a slow one`, () => {
-    const severities = [...groups.values()].flat().filter((r) => r.alert).map((r) => [r.alert!.endsWith('FastBurn') ? 'fast' : 'slow', r.labels!.severity]);
+    const severities = [...groups.values()]
+      .flat()
+      .filter((r) => r.alert)
+      .map((r) => [r.alert!.endsWith('FastBurn') ? 'fast' : 'slow', r.labels!.severity]);
     expect(severities).toHaveLength(8);
     for (const [speed, severity] of severities) expect(severity).toBe(speed === 'fast' && config.paging ? 'critical' : 'warning');
     expect(config.paging).toBe(name !== 'dev');

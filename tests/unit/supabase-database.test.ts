@@ -10,17 +10,27 @@ import { REALTIME_TENANT_TLS } from '../../charts/supabase/realtime';
 import { objectsOf } from '../helpers';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const container = (name: string) => (objectsOf('production').find((l) => l.object.kind === 'Deployment' && l.object.metadata.name === name)!.object as Obj).spec.template.spec.containers[0];
+const container = (name: string) =>
+  (objectsOf('production').find((l) => l.object.kind === 'Deployment' && l.object.metadata.name === name)!.object as Obj).spec.template.spec.containers[0];
 const env = (name: string) => Object.fromEntries(container(name).env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
 
 describe('Supabase services reach the database over TLS', () => {
   it('verifies the server in Auth, PostgREST and Storage URLs, with the CA mounted', () => {
-    for (const [name, variable] of [['auth', 'GOTRUE_DB_DATABASE_URL'], ['rest', 'PGRST_DB_URI'], ['storage', 'DATABASE_URL']] as const) {
-      expect(env(name)[variable], name).toMatch(/^postgres:\/\/[a-z_]+:\$\(DB_PASSWORD\)@postgres-rw\.supabase\.svc\.cluster\.local:5432\/postgres\?sslmode=verify-full&sslrootcert=\/etc\/postgres-ca\/ca\.crt$/);
+    for (const [name, variable] of [
+      ['auth', 'GOTRUE_DB_DATABASE_URL'],
+      ['rest', 'PGRST_DB_URI'],
+      ['storage', 'DATABASE_URL'],
+    ] as const) {
+      expect(env(name)[variable], name).toMatch(
+        /^postgres:\/\/[a-z_]+:\$\(DB_PASSWORD\)@postgres-rw\.supabase\.svc\.cluster\.local:5432\/postgres\?sslmode=verify-full&sslrootcert=\/etc\/postgres-ca\/ca\.crt$/,
+      );
       expect(container(name).volumeMounts.some((m: Obj) => m.mountPath === '/etc/postgres-ca')).toBe(true);
     }
     expect(env('realtime')).toMatchObject({ DB_SSL: 'true', DB_SSL_CA_CERT: '/etc/postgres-ca/ca.crt' });
-    expect(env('meta')).toMatchObject({ PG_META_DB_SSL_MODE: 'verify-full', PG_META_DB_SSL_ROOT_CERT: { secretKeyRef: { name: 'postgres-server-tls', key: 'ca.crt' } } });
+    expect(env('meta')).toMatchObject({
+      PG_META_DB_SSL_MODE: 'verify-full',
+      PG_META_DB_SSL_ROOT_CERT: { secretKeyRef: { name: 'postgres-server-tls', key: 'ca.crt' } },
+    });
   });
 
   describe("Realtime's start command", () => {
@@ -39,7 +49,9 @@ describe('Supabase services reach the database over TLS', () => {
       expect(run.status, run.stderr).toBe(0);
       const calls = readFileSync(log, 'utf8');
       const elixir = `Ecto.Migrator.with_repo(Realtime.Repo, fn repo -> repo.query!("${REALTIME_TENANT_TLS.sql}", [${REALTIME_TENANT_TLS.params.join(', ')}]) end)`;
-      expect(calls).toBe(['migrate', 'realtime', '  [eval]', '  [Realtime.Release.seeds(Realtime.Repo)]', 'realtime', '  [eval]', `  [${elixir}]`, 'server', ''].join('\n'));
+      expect(calls).toBe(
+        ['migrate', 'realtime', '  [eval]', '  [Realtime.Release.seeds(Realtime.Repo)]', 'realtime', '  [eval]', `  [${elixir}]`, 'server', ''].join('\n'),
+      );
     });
   });
 });

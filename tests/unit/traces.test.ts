@@ -12,7 +12,8 @@ import { configMapData, environment, find, objectsOf, tryFind } from '../helpers
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const containers = (env: string, name: string): Obj[] => find<Obj>(env, 'Deployment', name).spec.template.spec.containers;
-const vars = (container: Obj): Record<string, string> => Object.fromEntries((container.env ?? []).filter((v: Obj) => v.value !== undefined).map((v: Obj) => [v.name, v.value]));
+const vars = (container: Obj): Record<string, string> =>
+  Object.fromEntries((container.env ?? []).filter((v: Obj) => v.value !== undefined).map((v: Obj) => [v.name, v.value]));
 
 const COLLECTOR = 'otel-collector.observability.svc.cluster.local';
 const TRACING_LABEL = 'access.supabase-platform/tracing';
@@ -22,10 +23,38 @@ const TRACING_LABEL = 'access.supabase-platform/tracing';
  * its logs up by: its container's), where it sends them and over which protocol.
  */
 const SENDERS = [
-  { workload: 'auth', container: 'auth', nameVar: 'OTEL_SERVICE_NAME', endpointVar: 'OTEL_EXPORTER_OTLP_ENDPOINT', port: 4318, switches: { GOTRUE_TRACING_ENABLED: 'true', GOTRUE_TRACING_EXPORTER: 'opentelemetry' } },
-  { workload: 'realtime', container: 'realtime', nameVar: 'OTEL_SERVICE_NAME', endpointVar: 'OTEL_EXPORTER_OTLP_ENDPOINT', port: 4318, switches: { OTEL_TRACES_EXPORTER: 'otlp' } },
-  { workload: 'storage', container: 'storage', nameVar: 'SERVICE_NAME', endpointVar: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', port: 4317, switches: { TRACING_ENABLED: 'true' } },
-  { workload: 'storage', container: 'imgproxy', nameVar: 'OTEL_SERVICE_NAME', endpointVar: 'OTEL_EXPORTER_OTLP_ENDPOINT', port: 4317, switches: { IMGPROXY_OPEN_TELEMETRY_ENABLE: 'true', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } },
+  {
+    workload: 'auth',
+    container: 'auth',
+    nameVar: 'OTEL_SERVICE_NAME',
+    endpointVar: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    port: 4318,
+    switches: { GOTRUE_TRACING_ENABLED: 'true', GOTRUE_TRACING_EXPORTER: 'opentelemetry' },
+  },
+  {
+    workload: 'realtime',
+    container: 'realtime',
+    nameVar: 'OTEL_SERVICE_NAME',
+    endpointVar: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    port: 4318,
+    switches: { OTEL_TRACES_EXPORTER: 'otlp' },
+  },
+  {
+    workload: 'storage',
+    container: 'storage',
+    nameVar: 'SERVICE_NAME',
+    endpointVar: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    port: 4317,
+    switches: { TRACING_ENABLED: 'true' },
+  },
+  {
+    workload: 'storage',
+    container: 'imgproxy',
+    nameVar: 'OTEL_SERVICE_NAME',
+    endpointVar: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    port: 4317,
+    switches: { IMGPROXY_OPEN_TELEMETRY_ENABLE: 'true', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+  },
 ] as const;
 
 describe.each(ENVIRONMENT_NAMES)('traces in %s', (env) => {
@@ -75,7 +104,10 @@ describe.each(ENVIRONMENT_NAMES)('traces in %s', (env) => {
       const text = JSON.stringify(deployment.spec.template);
       expect(text, name).not.toContain('OTEL_');
       expect(deployment.spec.template.metadata.labels[TRACING_LABEL], name).toBeUndefined();
-      expect([...flows()].filter((f) => f.startsWith(`supabase/${name} -> observability/otel-collector`)), name).toEqual([]);
+      expect(
+        [...flows()].filter((f) => f.startsWith(`supabase/${name} -> observability/otel-collector`)),
+        name,
+      ).toEqual([]);
     }
   });
 
@@ -85,8 +117,13 @@ describe.each(ENVIRONMENT_NAMES)('traces in %s', (env) => {
     expect(otlp).toHaveLength(2);
     for (const rule of otlp) expect(rule.from).toEqual([expect.objectContaining({ podSelector: { matchLabels: { [TRACING_LABEL]: 'true' } } })]);
     // Only senders reach it: Prometheus on the metrics port aside.
-    const senders = [...flows()].filter((f) => / -> observability\/otel-collector:431[78]$/.test(f)).map((f) => f.split(' -> ')[0]).sort();
-    expect(new Set(senders)).toEqual(new Set(['app/api', 'app/scheduler', 'app/worker', 'supabase/auth', 'supabase/kong', 'supabase/realtime', 'supabase/storage']));
+    const senders = [...flows()]
+      .filter((f) => / -> observability\/otel-collector:431[78]$/.test(f))
+      .map((f) => f.split(' -> ')[0])
+      .sort();
+    expect(new Set(senders)).toEqual(
+      new Set(['app/api', 'app/scheduler', 'app/worker', 'supabase/auth', 'supabase/kong', 'supabase/realtime', 'supabase/storage']),
+    );
   });
 
   it('links a log line to its trace and a span to its logs in Grafana', () => {
@@ -100,10 +137,18 @@ describe.each(ENVIRONMENT_NAMES)('traces in %s', (env) => {
     const [field, ...others] = loki.jsonData.derivedFields;
     expect(others).toEqual([]);
     expect(field).toMatchObject({ datasourceUid: tempo.uid, url: '$${__value.raw}', matcherRegex: TRACE_ID_PATTERN });
-    expect(tempo.jsonData.tracesToLogsV2).toMatchObject({ datasourceUid: loki.uid, filterByTraceID: true, tags: [{ key: 'service.name', value: 'container' }] });
+    expect(tempo.jsonData.tracesToLogsV2).toMatchObject({
+      datasourceUid: loki.uid,
+      filterByTraceID: true,
+      tags: [{ key: 'service.name', value: 'container' }],
+    });
     // The label the span-to-logs query selects by is one Alloy gives every line.
-    const relabel = parseAlloyConfig(configMapData(env, 'alloy-config')['config.alloy']!).find((s) => s.kind === 'block' && s.name === 'discovery.relabel') as Obj;
-    const targets = relabel.body.filter((s: Obj) => s.kind === 'block').flatMap((r: Obj) => r.body.filter((a: Obj) => a.name === 'target_label').map((a: Obj) => a.value.value));
+    const relabel = parseAlloyConfig(configMapData(env, 'alloy-config')['config.alloy']!).find(
+      (s) => s.kind === 'block' && s.name === 'discovery.relabel',
+    ) as Obj;
+    const targets = relabel.body
+      .filter((s: Obj) => s.kind === 'block')
+      .flatMap((r: Obj) => r.body.filter((a: Obj) => a.name === 'target_label').map((a: Obj) => a.value.value));
     expect(targets).toContain('container');
   });
 });
@@ -113,8 +158,14 @@ describe('the trace ID in a log line', () => {
   const match = (line: string) => new RegExp(TRACE_ID_PATTERN).exec(line)?.[1];
 
   it.each([
-    ['Auth (request_id is the traceparent)', `{"component":"api","level":"info","method":"GET","msg":"request completed","path":"/user","request_id":"00-${id}-00f067aa0ba902b7-01","status":200}`],
-    ['Storage (traceId is the traceparent)', `{"level":30,"time":"2026-01-01T00:00:00.000Z","type":"request","req":{"traceId":"00-${id}-00f067aa0ba902b7-01","method":"GET"},"res":{"statusCode":200}}`],
+    [
+      'Auth (request_id is the traceparent)',
+      `{"component":"api","level":"info","method":"GET","msg":"request completed","path":"/user","request_id":"00-${id}-00f067aa0ba902b7-01","status":200}`,
+    ],
+    [
+      'Storage (traceId is the traceparent)',
+      `{"level":30,"time":"2026-01-01T00:00:00.000Z","type":"request","req":{"traceId":"00-${id}-00f067aa0ba902b7-01","method":"GET"},"res":{"statusCode":200}}`,
+    ],
     ['a JSON trace_id', `{"level":"info","trace_id":"${id}","span_id":"00f067aa0ba902b7","msg":"quote served"}`],
     ['a logfmt traceID', `level=info traceID=${id} msg="job done"`],
     ['an OpenTelemetry trace.id', `{"trace.id": "${id}"}`],

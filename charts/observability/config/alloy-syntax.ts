@@ -83,22 +83,33 @@ export const duration = (value: string): Expr<'duration'> => {
 };
 
 const path = (dotted: string): AlloyExpr =>
-  dotted.split('.').reduce<AlloyExpr | undefined>((acc, part) => (acc ? { kind: 'access', value: acc, name: part } : { kind: 'ident', name: part }), undefined)!;
+  dotted
+    .split('.')
+    .reduce<AlloyExpr | undefined>((acc, part) => (acc ? { kind: 'access', value: acc, name: part } : { kind: 'ident', name: part }), undefined)!;
 const callOf = (fn: string, args: AlloyExpr[]): AlloyExpr => ({ kind: 'call', fn: path(fn), args });
 
 /** sys.env("NAME"): the value of an environment variable of Alloy's container. */
 export const env = (name: string): Expr<'string'> => ({ type: 'string', node: callOf('sys.env', [{ kind: 'string', value: name }]) });
 /** string.split(s, separator). */
-export const split = (s: Expr<'string'>, separator: string): Expr<'list(string)'> => ({ type: 'list(string)', node: callOf('string.split', [s.node, { kind: 'string', value: separator }]) });
+export const split = (s: Expr<'string'>, separator: string): Expr<'list(string)'> => ({
+  type: 'list(string)',
+  node: callOf('string.split', [s.node, { kind: 'string', value: separator }]),
+});
 /** Strings joined with `+`. */
 export const concat = (first: Expr<'string'>, ...rest: Expr<'string'>[]): Expr<'string'> => ({
   type: 'string',
   node: rest.reduce<AlloyExpr>((left, right) => ({ kind: 'binary', op: '+', left, right: right.node }), first.node),
 });
 /** A list of strings. */
-export const strings = (...items: string[]): Expr<'list(string)'> => ({ type: 'list(string)', node: { kind: 'array', elements: items.map((value) => ({ kind: 'string', value })) } });
+export const strings = (...items: string[]): Expr<'list(string)'> => ({
+  type: 'list(string)',
+  node: { kind: 'array', elements: items.map((value) => ({ kind: 'string', value })) },
+});
 /** A list of receivers (forward_to). */
-export const receivers = (...items: Expr<'LogsReceiver'>[]): Expr<'list(LogsReceiver)'> => ({ type: 'list(LogsReceiver)', node: { kind: 'array', elements: items.map((i) => i.node) } });
+export const receivers = (...items: Expr<'LogsReceiver'>[]): Expr<'list(LogsReceiver)'> => ({
+  type: 'list(LogsReceiver)',
+  node: { kind: 'array', elements: items.map((i) => i.node) },
+});
 /** An object of string values, e.g. labels. */
 export const stringMap = (entries: Readonly<Record<string, Expr<'string'>>>): Expr<'map(string)'> => ({
   type: 'map(string)',
@@ -131,9 +142,10 @@ type RequiredKeys<A> = { [K in keyof A]-?: A[K] extends { readonly required: tru
 type AttributeArgs<A extends Readonly<Record<string, AttributeSpec>>> = { readonly [K in RequiredKeys<A>]: ValueFor<A[K]['type']> } & {
   readonly [K in Exclude<keyof A, RequiredKeys<A>>]?: ValueFor<A[K]['type']>;
 };
-type NestedArgs<B extends Readonly<Record<string, NestedBlockSpec>> | undefined> = B extends Readonly<Record<string, NestedBlockSpec>>
-  ? { readonly [K in keyof B]?: B[K] extends { readonly repeated: true } ? readonly BlockArgs<B[K]>[] : BlockArgs<B[K]> }
-  : unknown;
+type NestedArgs<B extends Readonly<Record<string, NestedBlockSpec>> | undefined> =
+  B extends Readonly<Record<string, NestedBlockSpec>>
+    ? { readonly [K in keyof B]?: B[K] extends { readonly repeated: true } ? readonly BlockArgs<B[K]>[] : BlockArgs<B[K]> }
+    : unknown;
 /**
  * The arguments of a component or block, from its spec: each attribute with a value of its type,
  * each nested block as an object (a list of them when it repeats). An argument the spec does not
@@ -175,7 +187,22 @@ export function defineComponent<S extends ComponentSpec>(spec: S, name: string, 
 
 // ---- Printer ----------------------------------------------------------------------------------
 
-const PRECEDENCE: Record<BinaryOp, number> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 3, '<=': 3, '>': 3, '>=': 3, '+': 4, '-': 4, '*': 5, '/': 5, '%': 5, '^': 6 };
+const PRECEDENCE: Record<BinaryOp, number> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 3,
+  '<=': 3,
+  '>': 3,
+  '>=': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+  '^': 6,
+};
 
 function quote(value: string): string {
   // Go's strconv.Quote for what the platform writes; JSON's escapes are a subset Alloy reads.
@@ -312,7 +339,8 @@ function scan(src: string, errors: string[]): Token[] {
   let insertTerm = false;
   const push = (kind: TokenKind, text: string, startLine: number, startCol: number, value?: string) => {
     tokens.push({ kind, text, line: startLine, col: startCol, ...(value === undefined ? {} : { value }) });
-    insertTerm = kind === 'IDENT' || kind === 'STRING' || kind === 'NUMBER' || kind === 'BOOL' || kind === 'NULL' || (kind === 'OP' && [')', ']', '}'].includes(text));
+    insertTerm =
+      kind === 'IDENT' || kind === 'STRING' || kind === 'NUMBER' || kind === 'BOOL' || kind === 'NULL' || (kind === 'OP' && [')', ']', '}'].includes(text));
   };
   const pos = () => ({ l: line, c: i - lineStart + 1 });
   while (i < src.length) {
@@ -437,7 +465,8 @@ export function parseAlloy(src: string): AlloyStatement[] {
   let k = 0;
   const tok = () => tokens[k]!;
   const is = (text: string) => tok().kind === 'OP' && tok().text === text;
-  const describe = (t: Token) => (t.kind === 'OP' ? `"${t.text}"` : t.kind === 'TERMINATOR' ? 'end of line' : t.kind === 'EOF' ? 'end of file' : t.kind.toLowerCase());
+  const describe = (t: Token) =>
+    t.kind === 'OP' ? `"${t.text}"` : t.kind === 'TERMINATOR' ? 'end of line' : t.kind === 'EOF' ? 'end of file' : t.kind.toLowerCase();
   const error = (message: string) => errors.push(`${tok().line}:${tok().col}: ${message}`);
   const next = () => {
     if (tok().kind !== 'EOF') k++;
@@ -510,7 +539,11 @@ export function parseAlloy(src: string): AlloyStatement[] {
       expect('}');
       return { kind: 'block', name: fragments.join('.'), ...(label === undefined ? {} : { label }), body, line };
     }
-    error(fragments.length === 1 && label === undefined ? `expected attribute assignment or block body, got ${describe(tok())}` : `expected block body, got ${describe(tok())}`);
+    error(
+      fragments.length === 1 && label === undefined
+        ? `expected attribute assignment or block body, got ${describe(tok())}`
+        : `expected block body, got ${describe(tok())}`,
+    );
     consumeStatement();
     return undefined;
   };
@@ -764,7 +797,9 @@ export function checkAlloy(statements: readonly AlloyStatement[], components: Re
         const name = parts[parts.length - 1]!;
         const exported = spec.exports[name];
         if (!exported) {
-          problems.push(`${where}: ${parts.slice(0, -2).join('.')} "${parts[parts.length - 2]!}" exports no "${name}" (it exports: ${Object.keys(spec.exports).join(', ')})`);
+          problems.push(
+            `${where}: ${parts.slice(0, -2).join('.')} "${parts[parts.length - 2]!}" exports no "${name}" (it exports: ${Object.keys(spec.exports).join(', ')})`,
+          );
           return 'any';
         }
         return exported;
@@ -790,7 +825,9 @@ export function checkAlloy(statements: readonly AlloyStatement[], components: Re
       } else {
         const nested = spec.blocks?.[s.name];
         if (!nested || s.label !== undefined) {
-          problems.push(`${at(s)}: ${where} has no block "${s.name}"${s.label === undefined ? '' : ` "${s.label}"`} (its blocks: ${Object.keys(spec.blocks ?? {}).join(', ') || 'none'})`);
+          problems.push(
+            `${at(s)}: ${where} has no block "${s.name}"${s.label === undefined ? '' : ` "${s.label}"`} (its blocks: ${Object.keys(spec.blocks ?? {}).join(', ') || 'none'})`,
+          );
           continue;
         }
         checkBody(s.body, nested, `${where} > ${s.name}`);

@@ -10,7 +10,21 @@
 // Only the arguments and blocks listed here can be written; one of Alloy's that is not listed is
 // refused like a misspelt one (add it here, from the reference, to use it). Authentication blocks
 // (authorization, basic_auth, oauth2, tls_config) are left out: nothing here uses them.
-import { type AlloyStatement, type ComponentSpec, checkAlloy, concat, defineComponent, env, parseAlloy, printAlloy, receivers, split, str, stringMap, strings } from './alloy-syntax';
+import {
+  type AlloyStatement,
+  type ComponentSpec,
+  checkAlloy,
+  concat,
+  defineComponent,
+  env,
+  parseAlloy,
+  printAlloy,
+  receivers,
+  split,
+  str,
+  stringMap,
+  strings,
+} from './alloy-syntax';
 
 const HTTP_CLIENT = {
   bearer_token_file: { type: 'string' },
@@ -137,9 +151,9 @@ export function alloyConfig(): AlloyStatement[] {
 /** config.alloy as it ships; read back and checked, so synth refuses a file Alloy would refuse. */
 export function renderAlloyConfig(statements: readonly AlloyStatement[]): string {
   const text = printAlloy(statements, [
-    'Grafana Alloy on every node: the logs of this node\'s pods in the platform\'s namespaces, read',
+    "Grafana Alloy on every node: the logs of this node's pods in the platform's namespaces, read",
     'through the Kubernetes API (no host paths), labelled namespace, pod, container, app and job,',
-    'pushed to Loki. Values come from the container\'s environment.',
+    "pushed to Loki. Values come from the container's environment.",
     'Generated from charts/observability/config/alloy.ts.',
   ]);
   parseAlloyConfig(text);

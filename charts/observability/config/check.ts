@@ -65,6 +65,10 @@ export function expandEnv(text: string, env: Readonly<Record<string, string>>, f
     if (value === undefined) missing.add(name);
     return value ?? '';
   });
-  if (missing.size) throw new ConfigError(file, [...missing].map((name) => `\${${name}} is not set in the container's environment`));
+  if (missing.size)
+    throw new ConfigError(
+      file,
+      [...missing].map((name) => `\${${name}} is not set in the container's environment`),
+    );
   return out;
 }

@@ -61,7 +61,8 @@ export const LokiConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['compactor', 'delete_request_store'], message: 'is required when retention_enabled is true' });
     }
     c.schema_config.configs.forEach((p, i) => {
-      if (p.store === 'tsdb' && p.index.period !== '24h') ctx.addIssue({ code: 'custom', path: ['schema_config', 'configs', i, 'index', 'period'], message: 'must be 24h for the tsdb store' });
+      if (p.store === 'tsdb' && p.index.period !== '24h')
+        ctx.addIssue({ code: 'custom', path: ['schema_config', 'configs', i, 'index', 'period'], message: 'must be 24h for the tsdb store' });
     });
   });
 export type LokiConfig = z.input<typeof LokiConfigSchema>;
@@ -106,8 +107,8 @@ export function lokiConfig(input: LokiConfigInput): LokiConfig {
 /** loki.yaml as it ships; refuses a config the schema does not accept. */
 export function renderLokiConfig(config: LokiConfig): string {
   return renderYaml(LokiConfigSchema, config, LOKI_CONFIG_FILE, [
-    'Loki as one process (-target=all) keeping chunks and its TSDB index on the pod\'s volume.',
-    '${LOKI_RETENTION} is expanded from the container\'s environment (-config.expand-env=true);',
+    "Loki as one process (-target=all) keeping chunks and its TSDB index on the pod's volume.",
+    "${LOKI_RETENTION} is expanded from the container's environment (-config.expand-env=true);",
     'the compactor deletes what is older. Generated from charts/observability/config/loki.ts.',
   ]);
 }

@@ -38,7 +38,8 @@ const PROCESSORS = {
       spike_limit_percentage: z.int().min(1).max(100).optional(),
     })
     .superRefine((c, ctx) => {
-      if (c.limit_mib === undefined && c.limit_percentage === undefined) ctx.addIssue({ code: 'custom', path: [], message: 'needs limit_mib or limit_percentage' });
+      if (c.limit_mib === undefined && c.limit_percentage === undefined)
+        ctx.addIssue({ code: 'custom', path: [], message: 'needs limit_mib or limit_percentage' });
       if (c.limit_percentage !== undefined && c.spike_limit_percentage !== undefined && c.spike_limit_percentage >= c.limit_percentage) {
         ctx.addIssue({ code: 'custom', path: ['spike_limit_percentage'], message: 'must be below limit_percentage' });
       }
@@ -97,7 +98,9 @@ const Telemetry = z.strictObject({
   metrics: z
     .strictObject({
       level: z.enum(['none', 'basic', 'normal', 'detailed']).optional(),
-      readers: z.array(z.strictObject({ pull: z.strictObject({ exporter: z.strictObject({ prometheus: z.strictObject({ host: z.string().min(1), port: Port }) }) }) })).min(1),
+      readers: z
+        .array(z.strictObject({ pull: z.strictObject({ exporter: z.strictObject({ prometheus: z.strictObject({ host: z.string().min(1), port: Port }) }) }) }))
+        .min(1),
     })
     .optional(),
 });
@@ -111,7 +114,10 @@ export const CollectorConfigSchema = z
     service: z.strictObject({
       extensions: z.array(z.string()).optional(),
       telemetry: Telemetry.optional(),
-      pipelines: z.record(z.string().regex(/^(traces|metrics|logs)(\/[A-Za-z0-9_.-]+)?$/, { error: 'must be traces, metrics or logs, optionally /name' }), Pipeline),
+      pipelines: z.record(
+        z.string().regex(/^(traces|metrics|logs)(\/[A-Za-z0-9_.-]+)?$/, { error: 'must be traces, metrics or logs, optionally /name' }),
+        Pipeline,
+      ),
     }),
   })
   .superRefine((c, ctx) => {
@@ -119,12 +125,18 @@ export const CollectorConfigSchema = z
     const declared = (s: Record<string, unknown> | undefined) => new Set(Object.keys(s ?? {}));
     const has = { receivers: declared(c.receivers), processors: declared(c.processors), exporters: declared(c.exporters), extensions: declared(c.extensions) };
     (c.service.extensions ?? []).forEach((id, i) => {
-      if (!has.extensions.has(id)) ctx.addIssue({ code: 'custom', path: ['service', 'extensions', i], message: `names extension "${id}", which is not configured` });
+      if (!has.extensions.has(id))
+        ctx.addIssue({ code: 'custom', path: ['service', 'extensions', i], message: `names extension "${id}", which is not configured` });
     });
     for (const [name, pipeline] of Object.entries(c.service.pipelines)) {
       for (const kind of ['receivers', 'processors', 'exporters'] as const) {
         (pipeline[kind] ?? []).forEach((id, i) => {
-          if (!has[kind].has(id)) ctx.addIssue({ code: 'custom', path: ['service', 'pipelines', name, kind, i], message: `names ${kind.slice(0, -1)} "${id}", which is not configured` });
+          if (!has[kind].has(id))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['service', 'pipelines', name, kind, i],
+              message: `names ${kind.slice(0, -1)} "${id}", which is not configured`,
+            });
         });
       }
     }
@@ -177,7 +189,7 @@ export function collectorConfig(input: CollectorConfigInput): CollectorConfig {
 /** config.yaml as it ships; refuses a config the schema does not accept. */
 export function renderCollectorConfig(config: CollectorConfig): string {
   return renderYaml(CollectorConfigSchema, config, COLLECTOR_CONFIG_FILE, [
-    'OpenTelemetry Collector: OTLP in from the platform\'s workloads, traces out to Tempo. The',
+    "OpenTelemetry Collector: OTLP in from the platform's workloads, traces out to Tempo. The",
     'memory limiter comes first so a burst drops spans instead of killing the pod.',
     'Generated from charts/observability/config/otel-collector.ts.',
   ]);

@@ -34,7 +34,8 @@ export const TempoConfigSchema = z
     usage_report: z.strictObject({ reporting_enabled: z.boolean() }).optional(),
   })
   .superRefine((c, ctx) => {
-    if (c.storage.trace.backend === 'local' && !c.storage.trace.local) ctx.addIssue({ code: 'custom', path: ['storage', 'trace', 'local'], message: 'is required with backend "local"' });
+    if (c.storage.trace.backend === 'local' && !c.storage.trace.local)
+      ctx.addIssue({ code: 'custom', path: ['storage', 'trace', 'local'], message: 'is required with backend "local"' });
   });
 export type TempoConfig = z.input<typeof TempoConfigSchema>;
 
@@ -68,8 +69,8 @@ export function tempoConfig(input: TempoConfigInput): TempoConfig {
 /** tempo.yaml as it ships; refuses a config the schema does not accept. */
 export function renderTempoConfig(config: TempoConfig): string {
   return renderYaml(TempoConfigSchema, config, TEMPO_CONFIG_FILE, [
-    'Tempo as one process: OTLP in from the OpenTelemetry Collector, blocks on the pod\'s volume.',
-    '${TEMPO_RETENTION} is expanded from the container\'s environment (-config.expand-env=true).',
+    "Tempo as one process: OTLP in from the OpenTelemetry Collector, blocks on the pod's volume.",
+    "${TEMPO_RETENTION} is expanded from the container's environment (-config.expand-env=true).",
     'Generated from charts/observability/config/tempo.ts.',
   ]);
 }

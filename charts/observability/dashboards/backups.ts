@@ -46,7 +46,19 @@ export function backups(ctx: DashboardContext): DashboardFile {
   };
   const drillRan = `max(cnpg_platform_restore_drill_last_run_timestamp_seconds${pg}) > 0`;
   const ageStat = (title: string, description: string, expr: string, limits: readonly [number, number], noValue: string) =>
-    p.stat({ title, description, queries: [{ expr }], unit: units.Seconds, width: 4, noValue, thresholds: thresholds([[null, 'green'], [limits[0], 'orange'], [limits[1], 'red']]) });
+    p.stat({
+      title,
+      description,
+      queries: [{ expr }],
+      unit: units.Seconds,
+      width: 4,
+      noValue,
+      thresholds: thresholds([
+        [null, 'green'],
+        [limits[0], 'orange'],
+        [limits[1], 'red'],
+      ]),
+    });
 
   return dashboardFile(
     platformDashboard(
@@ -68,7 +80,7 @@ export function backups(ctx: DashboardContext): DashboardFile {
       .withPanel(
         ageStat(
           'PostgreSQL base backup (object store)',
-          'Age of the newest base backup in the object store (Barman Cloud Plugin, daily ScheduledBackup). A restore replays the WAL archived since it, so its age is the restore time\'s largest part. Healthy: under a day; PostgresBackupTooOld fires past 26 hours. None without an object store (dev).',
+          "Age of the newest base backup in the object store (Barman Cloud Plugin, daily ScheduledBackup). A restore replays the WAL archived since it, so its age is the restore time's largest part. Healthy: under a day; PostgresBackupTooOld fires past 26 hours. None without an object store (dev).",
           ages.baseBackup,
           [25 * HOUR, DAILY_LIMIT],
           'no object store',
@@ -114,7 +126,7 @@ export function backups(ctx: DashboardContext): DashboardFile {
         p.timeseries({
           title: 'Age of the newest copy, over time',
           description:
-            'The same ages over time. Healthy: a saw-tooth that drops back at each backup and stays under the 26-hour line (the daily backups\' alert); a line that keeps rising has missed its backups. WAL stays near the bottom.',
+            "The same ages over time. Healthy: a saw-tooth that drops back at each backup and stays under the 26-hour line (the daily backups' alert); a line that keeps rising has missed its backups. WAL stays near the bottom.",
           queries: [
             { expr: ages.wal, legend: 'PostgreSQL WAL' },
             { expr: ages.baseBackup, legend: 'PostgreSQL base backup' },
@@ -132,7 +144,8 @@ export function backups(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Last WAL archive attempt',
-          description: 'Whether the primary\'s last attempt to archive a WAL segment succeeded (pg_stat_archiver: last archived newer than last failed). FAILING for 5 minutes is PostgresWALArchivingFailing: the recovery point stops moving and pg_wal fills.',
+          description:
+            "Whether the primary's last attempt to archive a WAL segment succeeded (pg_stat_archiver: last archived newer than last failed). FAILING for 5 minutes is PostgresWALArchivingFailing: the recovery point stops moving and pg_wal fills.",
           queries: [{ expr: `max(cnpg_pg_stat_archiver_last_archived_time${pg}) >= bool max(cnpg_pg_stat_archiver_last_failed_time${pg})` }],
           mappings: okMapping('FAILING', 'OK'),
           height: 8,
@@ -141,7 +154,7 @@ export function backups(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Seconds since last WAL archive',
-          description: 'The primary\'s time since it last archived a segment (the RPO right now). Healthy: a saw-tooth under 2 minutes.',
+          description: "The primary's time since it last archived a segment (the RPO right now). Healthy: a saw-tooth under 2 minutes.",
           queries: [{ expr: `max by (pod) (cnpg_pg_stat_archiver_seconds_since_last_archival${pg})`, legend: '{{pod}}' }],
           unit: units.Seconds,
           min: 0,
@@ -164,8 +177,11 @@ export function backups(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'WAL segments waiting for the archiver',
-          description: 'Completed segments not yet archived (pg_wal/archive_status .ready) on each instance. Healthy: 0 or 1; a growing backlog means archiving fails or is slower than WAL is written.',
-          queries: [{ expr: `max by (pod) (cnpg_collector_pg_wal_archive_status${sel({ namespace, job: JOBS.postgres, value: 'ready' })})`, legend: '{{pod}}' }],
+          description:
+            'Completed segments not yet archived (pg_wal/archive_status .ready) on each instance. Healthy: 0 or 1; a growing backlog means archiving fails or is slower than WAL is written.',
+          queries: [
+            { expr: `max by (pod) (cnpg_collector_pg_wal_archive_status${sel({ namespace, job: JOBS.postgres, value: 'ready' })})`, legend: '{{pod}}' },
+          ],
           unit: units.Short,
           min: 0,
           width: 6,
@@ -175,19 +191,27 @@ export function backups(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Backup CronJobs suspended',
-          description: 'Backup and drill CronJobs someone suspended in the cluster (Git never does). Healthy: 0; a suspended one takes no backups (BackupCronJobSuspended after an hour).',
+          description:
+            'Backup and drill CronJobs someone suspended in the cluster (Git never does). Healthy: 0; a suspended one takes no backups (BackupCronJobSuspended after an hour).',
           queries: [{ expr: `count(kube_cronjob_spec_suspend${ksm(cronjobs)} == 1)` }],
           noValue: '0',
-          thresholds: thresholds([[null, 'green'], [1, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [1, 'red'],
+          ]),
         }),
       )
       .withPanel(
         p.stat({
           title: 'Failed Jobs still listed',
-          description: 'Backup, drill and restore Jobs whose pods failed, among the Jobs Kubernetes still keeps (the last 3 failed runs of each CronJob). Healthy: 0; each one has a KubeJobFailed alert and its logs tell why.',
+          description:
+            'Backup, drill and restore Jobs whose pods failed, among the Jobs Kubernetes still keeps (the last 3 failed runs of each CronJob). Healthy: 0; each one has a KubeJobFailed alert and its logs tell why.',
           queries: [{ expr: `count(kube_job_status_failed${ksm(allJobs)} > 0)` }],
           noValue: '0',
-          thresholds: thresholds([[null, 'green'], [1, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [1, 'red'],
+          ]),
         }),
       )
       .withPanel(
@@ -196,13 +220,17 @@ export function backups(ctx: DashboardContext): DashboardFile {
           description: `On-demand restores in progress (\`npm run cli -- restore\`: the Jobs ${RESTORE_JOBS.redis} and ${RECOVERY_CHECK_JOB}). Healthy: 0 outside a restore.`,
           queries: [{ expr: `sum(kube_job_status_active${ksm(restoreJobs)})` }],
           noValue: '0',
-          thresholds: thresholds([[null, 'green'], [1, 'blue']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [1, 'blue'],
+          ]),
         }),
       )
       .withPanel(
         p.stat({
           title: 'Last on-demand restore',
-          description: 'Whether each restore Job that still exists has succeeded. A restore Job is deleted before the next restore, so this is the last restore of each store; nothing shown when none has run.',
+          description:
+            'Whether each restore Job that still exists has succeeded. A restore Job is deleted before the next restore, so this is the last restore of each store; nothing shown when none has run.',
           queries: [{ expr: `max by (job_name) (kube_job_status_succeeded${ksm(restoreJobs)} > bool 0)`, legend: '{{job_name}}' }],
           mappings: okMapping('NOT SUCCEEDED', 'SUCCEEDED'),
           noValue: 'none',
@@ -213,7 +241,9 @@ export function backups(ctx: DashboardContext): DashboardFile {
           title: 'Duration of recent Jobs',
           description:
             'How long each finished backup, drill and restore Job took (the Jobs Kubernetes still keeps). Healthy: about the same from run to run; growth follows the data, and a run that nears its deadline (4 hours) will be killed and retried.',
-          queries: [{ expr: `max by (job_name) (kube_job_status_completion_time${ksm(allJobs)} - kube_job_status_start_time${ksm(allJobs)})`, legend: '{{job_name}}' }],
+          queries: [
+            { expr: `max by (job_name) (kube_job_status_completion_time${ksm(allJobs)} - kube_job_status_start_time${ksm(allJobs)})`, legend: '{{job_name}}' },
+          ],
           unit: units.Seconds,
           min: 0,
           width: 24,
@@ -223,7 +253,8 @@ export function backups(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Database size and WAL written',
-          description: 'The PostgreSQL databases\' size (what a base backup copies) and the WAL written per hour (what the archive grows by, and what a restore replays per hour since the last base backup). Healthy: steady growth that the object store\'s retention and the RTO allow for.',
+          description:
+            "The PostgreSQL databases' size (what a base backup copies) and the WAL written per hour (what the archive grows by, and what a restore replays per hour since the last base backup). Healthy: steady growth that the object store's retention and the RTO allow for.",
           queries: [
             { expr: `sum(max by (datname) (cnpg_pg_database_size_bytes${pg}))`, legend: 'databases' },
             { expr: `sum(rate(cnpg_collector_wal_bytes${pg}[1h])) * 3600`, legend: 'WAL per hour' },
@@ -257,7 +288,8 @@ export function backups(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Last drill: time to restore (RTO)',
-          description: 'Time the last drill took from creating the scratch Cluster to its being ready. Healthy: under the environment\'s backup.drill.maxRtoMinutes (a slower restore fails the drill); it grows with the database and with the WAL since the last base backup.',
+          description:
+            "Time the last drill took from creating the scratch Cluster to its being ready. Healthy: under the environment's backup.drill.maxRtoMinutes (a slower restore fails the drill); it grows with the database and with the WAL since the last base backup.",
           queries: [{ expr: `max(cnpg_platform_restore_drill_rto_seconds${pg}) and ${drillRan}` }],
           unit: units.Seconds,
         }),
@@ -268,24 +300,34 @@ export function backups(ctx: DashboardContext): DashboardFile {
           description: `Age of the newest canary row the last drill recovered, at the drill's start: the writes a restore would have lost. Healthy: about a minute or two; the drill fails past ${DRILL_MAX_RPO_SECONDS} s.`,
           queries: [{ expr: `max(cnpg_platform_restore_drill_rpo_seconds${pg}) and ${drillRan}` }],
           unit: units.Seconds,
-          thresholds: thresholds([[null, 'green'], [DRILL_MAX_RPO_SECONDS / 2, 'orange'], [DRILL_MAX_RPO_SECONDS, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [DRILL_MAX_RPO_SECONDS / 2, 'orange'],
+            [DRILL_MAX_RPO_SECONDS, 'red'],
+          ]),
         }),
       )
       .withPanel(
         p.stat({
           title: 'Last drill ran',
-          description: 'Time since the last drill finished, passed or not. Healthy: under a week; older means the drill CronJob is suspended, was not scheduled, or never finishes.',
+          description:
+            'Time since the last drill finished, passed or not. Healthy: under a week; older means the drill CronJob is suspended, was not scheduled, or never finishes.',
           queries: [{ expr: age(`max(cnpg_platform_restore_drill_last_run_timestamp_seconds${pg})`) }],
           unit: units.Seconds,
           noValue: 'NO DRILL YET',
-          thresholds: thresholds([[null, 'green'], [7 * DAY + 6 * HOUR, 'orange'], [8 * DAY, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [7 * DAY + 6 * HOUR, 'orange'],
+            [8 * DAY, 'red'],
+          ]),
         }),
       )
       .withPanel(
         p
           .timeseries({
             title: 'Drill RTO and RPO, last 30 days',
-            description: 'The restore time and data loss each weekly drill measured, as far back as Prometheus keeps data. Healthy: flat; a rising RTO calls for more frequent base backups or more restore resources before it reaches the limit.',
+            description:
+              'The restore time and data loss each weekly drill measured, as far back as Prometheus keeps data. Healthy: flat; a rising RTO calls for more frequent base backups or more restore resources before it reaches the limit.',
             queries: [
               { expr: `max(cnpg_platform_restore_drill_rto_seconds${pg}) and ${drillRan}`, legend: 'RTO' },
               { expr: `max(cnpg_platform_restore_drill_rpo_seconds${pg}) and ${drillRan}`, legend: 'RPO' },

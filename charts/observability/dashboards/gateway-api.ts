@@ -16,8 +16,7 @@ export function apiQueries(ctx: DashboardContext): { requestRate: string; errorR
     requestRate: rate(sel(app)),
     // A hash with no 5xx series at all has a ratio of 0, not no line.
     errorRatio: `(${rate(sel(app, 'code=~"5.."'))} or ${rate(sel(app))} * 0) / ${rate(sel(app))}`,
-    durationQuantile: (q) =>
-      `histogram_quantile(${q}, sum by (${HASH_LABEL}, le) (rate(http_request_duration_seconds_bucket${sel(app)}[$__rate_interval])))`,
+    durationQuantile: (q) => `histogram_quantile(${q}, sum by (${HASH_LABEL}, le) (rate(http_request_duration_seconds_bucket${sel(app)}[$__rate_interval])))`,
   };
 }
 
@@ -26,19 +25,19 @@ export function gatewayApi(ctx: DashboardContext): DashboardFile {
   const kong = { namespace: ctx.namespaces.supabase, job: JOBS.kong };
   const k = (...matchers: string[]) => sel(kong, 'service=~"$service"', ...matchers);
   const kongRate = (...matchers: string[]) => `sum by (service) (rate(kong_http_requests_total${k(...matchers)}[$__rate_interval]))`;
-  const kongQuantile = (q: number, histogram: string) =>
-    `histogram_quantile(${q}, sum by (service, le) (rate(${histogram}_bucket${k()}[$__rate_interval])))`;
+  const kongQuantile = (q: number, histogram: string) => `histogram_quantile(${q}, sum by (service, le) (rate(${histogram}_bucket${k()}[$__rate_interval])))`;
 
   const api = apiQueries(ctx);
   const worker = sel({ namespace: ctx.namespaces.app, job: JOBS.worker });
   const scheduler = sel({ namespace: ctx.namespaces.app, job: JOBS.scheduler });
 
   return dashboardFile(
-    platformDashboard('gateway-api', 'Gateway and API (RED)', 'Requests, errors and latency at Kong per Supabase service and at the product api per release; the product\'s job queue and schedules.', [
-      'kong',
-      'api',
-      'red',
-    ])
+    platformDashboard(
+      'gateway-api',
+      'Gateway and API (RED)',
+      "Requests, errors and latency at Kong per Supabase service and at the product api per release; the product's job queue and schedules.",
+      ['kong', 'api', 'red'],
+    )
       .withVariable(p.labelValues('service', 'Kong service', `kong_http_requests_total${sel(kong)}`, 'service'))
       .withRow(new RowBuilder('Kong gateway'))
       .withPanel(
@@ -64,7 +63,7 @@ export function gatewayApi(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Kong status codes',
-          description: 'Requests per second by status code, all selected services together; 429 is Kong\'s rate limiting, 401/403 its key checks.',
+          description: "Requests per second by status code, all selected services together; 429 is Kong's rate limiting, 401/403 its key checks.",
           queries: [{ expr: `sum by (code) (rate(kong_http_requests_total${k()}[$__rate_interval]))`, legend: '{{code}}' }],
           unit: units.RequestsPerSecond,
           min: 0,
@@ -109,7 +108,7 @@ export function gatewayApi(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'API 5xx ratio',
-          description: 'Share of the api\'s responses that are 5xx, per pod-template hash. This is what the canary analysis judges the new version by.',
+          description: "Share of the api's responses that are 5xx, per pod-template hash. This is what the canary analysis judges the new version by.",
           queries: [{ expr: api.errorRatio, legend: `{{${HASH_LABEL}}}` }],
           unit: units.PercentUnit,
           min: 0,
@@ -119,7 +118,7 @@ export function gatewayApi(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'API duration p50, p95, p99',
-          description: 'Response time quantiles per pod-template hash, from the api\'s own histogram.',
+          description: "Response time quantiles per pod-template hash, from the api's own histogram.",
           queries: [0.5, 0.95, 0.99].map((q) => ({ expr: api.durationQuantile(q), legend: `{{${HASH_LABEL}}} p${Math.round(q * 100)}` })),
           unit: units.Seconds,
           min: 0,
@@ -130,7 +129,8 @@ export function gatewayApi(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Job queue depth and jobs in flight',
-          description: 'Jobs in the queue not finished yet (every worker reports the same stream), and jobs the workers are working on. Healthy: near the jobs of one period, not growing (WorkerQueueBacklogGrowing).',
+          description:
+            'Jobs in the queue not finished yet (every worker reports the same stream), and jobs the workers are working on. Healthy: near the jobs of one period, not growing (WorkerQueueBacklogGrowing).',
           queries: [
             { expr: `max(worker_queue_depth${worker})`, legend: 'queued' },
             { expr: `sum(worker_jobs_in_flight${worker})`, legend: 'in flight' },
@@ -153,8 +153,11 @@ export function gatewayApi(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Job duration p95',
-          description: 'The 95th percentile time a job took, by kind. Chain-head jobs wait on an RPC endpoint (10 s timeout); slow jobs of every kind point at PostgreSQL.',
-          queries: [{ expr: `histogram_quantile(0.95, sum by (kind, le) (rate(worker_job_duration_seconds_bucket${worker}[$__rate_interval])))`, legend: '{{kind}}' }],
+          description:
+            'The 95th percentile time a job took, by kind. Chain-head jobs wait on an RPC endpoint (10 s timeout); slow jobs of every kind point at PostgreSQL.',
+          queries: [
+            { expr: `histogram_quantile(0.95, sum by (kind, le) (rate(worker_job_duration_seconds_bucket${worker}[$__rate_interval])))`, legend: '{{kind}}' },
+          ],
           unit: units.Seconds,
           min: 0,
           width: 6,
@@ -163,7 +166,8 @@ export function gatewayApi(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Seconds since each schedule last ran',
-          description: 'Age of each schedule\'s last complete run, and whether a scheduler holds the lease (1). Healthy: under three periods of the schedule, leader 1 (SchedulerStalled).',
+          description:
+            "Age of each schedule's last complete run, and whether a scheduler holds the lease (1). Healthy: under three periods of the schedule, leader 1 (SchedulerStalled).",
           queries: [
             { expr: `time() - max by (schedule) (scheduler_last_run_timestamp_seconds${scheduler})`, legend: '{{schedule}}' },
             { expr: `max(scheduler_is_leader${scheduler})`, legend: 'leader (1: lease held)' },

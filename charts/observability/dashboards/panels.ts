@@ -171,7 +171,12 @@ export class PromPanels {
       .height(o.height ?? 8)
       .targets(
         o.queries.map((q, i) => {
-          const query = shape(new DataqueryBuilder().datasource(this.datasource).refId(String.fromCharCode(65 + i)).expr(q.expr));
+          const query = shape(
+            new DataqueryBuilder()
+              .datasource(this.datasource)
+              .refId(String.fromCharCode(65 + i))
+              .expr(q.expr),
+          );
           return q.legend === undefined ? query : query.legendFormat(q.legend);
         }),
       );
@@ -188,29 +193,31 @@ const PLATFORM_TAG = 'supabase-platform';
  * and a menu of the other platform dashboards that keeps the time range.
  */
 export function platformDashboard(uid: string, title: string, description: string, tags: readonly string[]): DashboardBuilder {
-  return new DashboardBuilder(title)
-    .uid(uid)
-    .description(description)
-    .tags([PLATFORM_TAG, ...tags])
-    .link(new DashboardLinkBuilder('Platform dashboards').type(DashboardLinkType.Dashboards).tags([PLATFORM_TAG]).asDropdown(true).keepTime(true))
-    .readonly()
-    .timezone('utc')
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('1m')
-    .tooltip(DashboardCursorSync.Crosshair)
-    // Grafana's own default entry (alert state and manual annotations), as Grafana exports it.
-    .annotation(
-      new AnnotationQueryBuilder()
-        .name('Annotations & Alerts')
-        .builtIn(1)
-        .type('dashboard')
-        .datasource({ type: 'grafana', uid: '-- Grafana --' })
-        .enable(true)
-        .hide(true)
-        .iconColor('rgba(0, 211, 255, 1)'),
-    )
-    // An empty variable list rather than none: Grafana reads `templating.list` unconditionally.
-    .variables([]);
+  return (
+    new DashboardBuilder(title)
+      .uid(uid)
+      .description(description)
+      .tags([PLATFORM_TAG, ...tags])
+      .link(new DashboardLinkBuilder('Platform dashboards').type(DashboardLinkType.Dashboards).tags([PLATFORM_TAG]).asDropdown(true).keepTime(true))
+      .readonly()
+      .timezone('utc')
+      .time({ from: 'now-6h', to: 'now' })
+      .refresh('1m')
+      .tooltip(DashboardCursorSync.Crosshair)
+      // Grafana's own default entry (alert state and manual annotations), as Grafana exports it.
+      .annotation(
+        new AnnotationQueryBuilder()
+          .name('Annotations & Alerts')
+          .builtIn(1)
+          .type('dashboard')
+          .datasource({ type: 'grafana', uid: '-- Grafana --' })
+          .enable(true)
+          .hide(true)
+          .iconColor('rgba(0, 211, 255, 1)'),
+      )
+      // An empty variable list rather than none: Grafana reads `templating.list` unconditionally.
+      .variables([])
+  );
 }
 
 /** The provisioning file of a built dashboard. */

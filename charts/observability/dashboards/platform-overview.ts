@@ -20,10 +20,13 @@ export function platformOverview(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Targets up per job',
-          description: 'Share of each job\'s scrape targets that answered the last scrape. Below 100% a target is down: its metrics and alerts are blind.',
+          description: "Share of each job's scrape targets that answered the last scrape. Below 100% a target is down: its metrics and alerts are blind.",
           queries: [{ expr: 'sum by (job) (up) / count by (job) (up)', legend: '{{job}}' }],
           unit: units.PercentUnit,
-          thresholds: thresholds([[null, 'red'], [1, 'green']]),
+          thresholds: thresholds([
+            [null, 'red'],
+            [1, 'green'],
+          ]),
           width: 16,
           height: 6,
         }),
@@ -33,7 +36,10 @@ export function platformOverview(ctx: DashboardContext): DashboardFile {
           title: 'Firing alerts by severity',
           description: 'Alerts firing now (the Watchdog and InfoInhibitor, which always fire by design, excluded). Details in Alertmanager.',
           queries: [{ expr: 'sum by (severity) (ALERTS{alertstate="firing",alertname!~"Watchdog|InfoInhibitor"})', legend: '{{severity}}' }],
-          thresholds: thresholds([[null, 'green'], [1, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [1, 'red'],
+          ]),
           noValue: '0',
           width: 8,
           height: 6,
@@ -59,7 +65,9 @@ export function platformOverview(ctx: DashboardContext): DashboardFile {
         p.timeseries({
           title: 'Container restarts (per hour)',
           description: 'Restarts in the hour before each point, per pod. A rising line is a crash loop or an OOM kill: see the waiting reasons.',
-          queries: [{ expr: `sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total${inPlatform()}[1h])) > 0`, legend: '{{namespace}}/{{pod}}' }],
+          queries: [
+            { expr: `sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total${inPlatform()}[1h])) > 0`, legend: '{{namespace}}/{{pod}}' },
+          ],
           unit: units.Short,
           min: 0,
         }),
@@ -78,7 +86,8 @@ export function platformOverview(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'CPU by namespace vs requests',
-          description: 'CPU cores used (solid) against the cores the namespace\'s running pods request. Use far above requests means throttling and noisy neighbours.',
+          description:
+            "CPU cores used (solid) against the cores the namespace's running pods request. Use far above requests means throttling and noisy neighbours.",
           queries: [
             { expr: `sum by (namespace) (rate(container_cpu_usage_seconds_total${containers}[$__rate_interval]))`, legend: '{{namespace}} used' },
             { expr: requests('cpu'), legend: '{{namespace}} requested' },
@@ -90,7 +99,7 @@ export function platformOverview(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Memory by namespace vs requests',
-          description: 'Working-set memory (what the OOM killer counts) against the memory the namespace\'s running pods request.',
+          description: "Working-set memory (what the OOM killer counts) against the memory the namespace's running pods request.",
           queries: [
             { expr: `sum by (namespace) (container_memory_working_set_bytes${containers})`, legend: '{{namespace}} used' },
             { expr: requests('memory'), legend: '{{namespace}} requested' },

@@ -38,16 +38,21 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Instances running PostgreSQL',
-          description: 'Instances whose instance manager reports PostgreSQL up. Compare with the Cluster\'s instances (3 in production): one less is PostgresInstanceDown, none is PostgresDown.',
+          description:
+            "Instances whose instance manager reports PostgreSQL up. Compare with the Cluster's instances (3 in production): one less is PostgresInstanceDown, none is PostgresDown.",
           queries: [{ expr: `count(cnpg_collector_up${server} == 1)` }],
           noValue: '0',
-          thresholds: thresholds([[null, 'red'], [1, 'green']]),
+          thresholds: thresholds([
+            [null, 'red'],
+            [1, 'green'],
+          ]),
         }),
       )
       .withPanel(
         p.stat({
           title: 'Role by instance',
-          description: 'pg_is_in_recovery() of each instance: exactly one PRIMARY. A different pod than yesterday means a failover or switchover happened (PostgresFailoverHappened).',
+          description:
+            'pg_is_in_recovery() of each instance: exactly one PRIMARY. A different pod than yesterday means a failover or switchover happened (PostgresFailoverHappened).',
           queries: [{ expr: `max by (pod) (cnpg_pg_replication_in_recovery${server})`, legend: '{{pod}}' }],
           mappings: ROLE_MAPPING,
         }),
@@ -67,10 +72,15 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Since last WAL archive',
-          description: 'Seconds since the primary last archived a WAL segment to the object store: about the data a restore would lose now. archive_timeout is 60 s; the alert fires past 180 s while WAL waits.',
+          description:
+            'Seconds since the primary last archived a WAL segment to the object store: about the data a restore would lose now. archive_timeout is 60 s; the alert fires past 180 s while WAL waits.',
           queries: [{ expr: `max(cnpg_pg_stat_archiver_seconds_since_last_archival${server})` }],
           unit: units.Seconds,
-          thresholds: thresholds([[null, 'green'], [120, 'orange'], [180, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [120, 'orange'],
+            [180, 'red'],
+          ]),
         }),
       )
       .withRow(new RowBuilder('Replication'))
@@ -78,7 +88,7 @@ export function postgres(ctx: DashboardContext): DashboardFile {
         p.timeseries({
           title: 'Replication lag (seconds)',
           description:
-            'Each standby\'s own lag (time since the last replayed commit while WAL waits to be replayed) and the primary\'s view (replay_lag per standby). Reads through the ro pooler are this stale; the alert fires past 30 s.',
+            "Each standby's own lag (time since the last replayed commit while WAL waits to be replayed) and the primary's view (replay_lag per standby). Reads through the ro pooler are this stale; the alert fires past 30 s.",
           queries: [
             { expr: `max by (pod) (cnpg_pg_replication_lag${server})`, legend: '{{pod}} (standby)' },
             { expr: `max by (application_name) (cnpg_pg_stat_replication_replay_lag_seconds${standbys})`, legend: '{{application_name}} (primary)' },
@@ -103,7 +113,8 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Connections vs max_connections',
-          description: 'Client backends per instance against the limit; the last superuser_reserved_connections slots are not available to clients. The api and worker connect through the poolers.',
+          description:
+            'Client backends per instance against the limit; the last superuser_reserved_connections slots are not available to clients. The api and worker connect through the poolers.',
           queries: [
             { expr: `sum by (pod) (cnpg_backends_total${server})`, legend: '{{pod}}' },
             { expr: `max(cnpg_pg_settings_setting${sel(target, 'name="max_connections"')})`, legend: 'max_connections' },
@@ -119,7 +130,8 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Transactions per second',
-          description: 'Commits and rollbacks per database, on all instances (standbys count their read-only transactions). A rise in rollbacks is usually failing application requests.',
+          description:
+            'Commits and rollbacks per database, on all instances (standbys count their read-only transactions). A rise in rollbacks is usually failing application requests.',
           queries: [
             { expr: rate('cnpg_pg_stat_database_xact_commit'), legend: '{{datname}} commits' },
             { expr: rate('cnpg_pg_stat_database_xact_rollback'), legend: '{{datname}} rollbacks' },
@@ -132,7 +144,8 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Pooler clients',
-          description: 'Client connections per pooler pod: active (linked to a server connection) and waiting (queued for one). Waiting clients that persist mean the pool is saturated.',
+          description:
+            'Client connections per pooler pod: active (linked to a server connection) and waiting (queued for one). Waiting clients that persist mean the pool is saturated.',
           queries: [
             { expr: perPooler('cnpg_pgbouncer_pools_cl_active'), legend: '{{pod}} active' },
             { expr: perPooler('cnpg_pgbouncer_pools_cl_waiting'), legend: '{{pod}} waiting' },
@@ -145,7 +158,8 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Longest client wait',
-          description: 'How long the oldest queued client of each pooler pod has waited for a server connection. The alert fires past a second for 5 minutes (PgBouncerClientsWaiting).',
+          description:
+            'How long the oldest queued client of each pooler pod has waited for a server connection. The alert fires past a second for 5 minutes (PgBouncerClientsWaiting).',
           queries: [{ expr: `max by (pod) (cnpg_pgbouncer_pools_maxwait${pgb} + cnpg_pgbouncer_pools_maxwait_us${pgb} / 1e6)`, legend: '{{pod}}' }],
           unit: units.Seconds,
           min: 0,
@@ -155,7 +169,8 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Pooler server connections',
-          description: 'Connections each pooler pod holds to PostgreSQL: active (serving a client) and idle (ready). All active with clients waiting: the pool is too small or PostgreSQL too slow.',
+          description:
+            'Connections each pooler pod holds to PostgreSQL: active (serving a client) and idle (ready). All active with clients waiting: the pool is too small or PostgreSQL too slow.',
           queries: [
             { expr: perPooler('cnpg_pgbouncer_pools_sv_active'), legend: '{{pod}} active' },
             { expr: perPooler('cnpg_pgbouncer_pools_sv_idle'), legend: '{{pod}} idle' },
@@ -169,11 +184,15 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Last base backup age',
-          description: 'Age of the newest base backup in the object store (Barman Cloud Plugin). Backups run daily; the alert fires past 26 hours. Empty without an object store (dev).',
+          description:
+            'Age of the newest base backup in the object store (Barman Cloud Plugin). Backups run daily; the alert fires past 26 hours. Empty without an object store (dev).',
           // 0 until the object store holds a backup: no age rather than 56 years.
           queries: [{ expr: `time() - (max(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp${server}) > 0)` }],
           unit: units.Seconds,
-          thresholds: thresholds([[null, 'green'], [26 * 3600, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [26 * 3600, 'red'],
+          ]),
         }),
       )
       .withPanel(
@@ -187,9 +206,12 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Last restore drill',
-          description: 'Outcome of the last weekly restore drill (a scratch Cluster recovered from the object store and checked). FAILED: the backups are not proven restorable (RestoreDrillFailed). Environments without an object store have no drill.',
+          description:
+            'Outcome of the last weekly restore drill (a scratch Cluster recovered from the object store and checked). FAILED: the backups are not proven restorable (RestoreDrillFailed). Environments without an object store have no drill.',
           // The query reports 0 before any drill has run: show nothing then.
-          queries: [{ expr: `max(cnpg_platform_restore_drill_succeeded${server}) and max(cnpg_platform_restore_drill_last_run_timestamp_seconds${server}) > 0` }],
+          queries: [
+            { expr: `max(cnpg_platform_restore_drill_succeeded${server}) and max(cnpg_platform_restore_drill_last_run_timestamp_seconds${server}) > 0` },
+          ],
           mappings: okMapping('FAILED', 'PASSED'),
           noValue: 'NO DRILL YET',
         }),
@@ -197,17 +219,23 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Backup canary age',
-          description: 'Age of the newest ops.backup_canary row on the primary (pg_cron writes one a minute; the drill measures the RPO with them). Past 5 minutes: BackupCanaryStale.',
+          description:
+            'Age of the newest ops.backup_canary row on the primary (pg_cron writes one a minute; the drill measures the RPO with them). Past 5 minutes: BackupCanaryStale.',
           queries: [{ expr: `time() - max(cnpg_platform_backup_canary_newest_timestamp_seconds${server} ${primaryOnly})` }],
           unit: units.Seconds,
-          thresholds: thresholds([[null, 'green'], [120, 'orange'], [300, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [120, 'orange'],
+            [300, 'red'],
+          ]),
         }),
       )
       .withRow(new RowBuilder('WAL'))
       .withPanel(
         p.timeseries({
           title: 'WAL archived and failed (per minute)',
-          description: 'Segments the primary archived to the object store, and failed attempts. Any failure that persists stops the recovery point (PostgresWALArchivingFailing).',
+          description:
+            'Segments the primary archived to the object store, and failed attempts. Any failure that persists stops the recovery point (PostgresWALArchivingFailing).',
           queries: [
             { expr: `sum(rate(cnpg_pg_stat_archiver_archived_count${server}[$__rate_interval])) * 60`, legend: 'archived' },
             { expr: `sum(rate(cnpg_pg_stat_archiver_failed_count${server}[$__rate_interval])) * 60`, legend: 'failed' },
@@ -266,7 +294,8 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Longest transaction by database',
-          description: 'Age of the oldest open transaction in each database, on any instance. Long transactions hold locks and stop vacuum; the alert fires after 5 minutes.',
+          description:
+            'Age of the oldest open transaction in each database, on any instance. Long transactions hold locks and stop vacuum; the alert fires after 5 minutes.',
           queries: [{ expr: `max by (datname) (cnpg_backends_max_tx_duration_seconds${db})`, legend: '{{datname}}' }],
           unit: units.Seconds,
           min: 0,
@@ -288,7 +317,7 @@ export function postgres(ctx: DashboardContext): DashboardFile {
         p.timeseries({
           title: 'WAL on disk and held by slots',
           description:
-            'The size of pg_wal per instance, and the WAL each replication slot keeps because its consumer (Realtime\'s logical slot, a standby\'s _cnpg_ slot) has not confirmed it. Growth without bound fills the WAL volume.',
+            "The size of pg_wal per instance, and the WAL each replication slot keeps because its consumer (Realtime's logical slot, a standby's _cnpg_ slot) has not confirmed it. Growth without bound fills the WAL volume.",
           queries: [
             { expr: `max by (pod) (cnpg_collector_pg_wal${sel(target, 'value="size"')})`, legend: '{{pod}} pg_wal' },
             { expr: `max by (pod, slot_name) (cnpg_pg_replication_slots_pg_wal_lsn_diff${server})`, legend: '{{pod}} {{slot_name}}' },

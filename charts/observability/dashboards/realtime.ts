@@ -25,8 +25,9 @@ export function realtime(ctx: DashboardContext): DashboardFile {
   const perNode = (metric: string) => `max by (host) (${once(`${metric}${s}`)})`;
   const rateOnce = (metric: string) => once(`rate(${metric}${s}[$__rate_interval])`);
   const cluster = (metric: string) => `sum(${once(`${metric}${s}`)})`;
-  const quantile = (q: number, histogram: string, by: string[] = []) => `histogram_quantile(${q}, sum by (${[...by, 'le'].join(', ')}) (${rateOnce(`${histogram}_bucket`)}))`;
-  const dedupNote = 'Every pod reports every node, so the query keeps one copy per node (label host, the node\'s pod IP) before adding them up.';
+  const quantile = (q: number, histogram: string, by: string[] = []) =>
+    `histogram_quantile(${q}, sum by (${[...by, 'le'].join(', ')}) (${rateOnce(`${histogram}_bucket`)}))`;
+  const dedupNote = "Every pod reports every node, so the query keeps one copy per node (label host, the node's pod IP) before adding them up.";
 
   const dashboard = platformDashboard(
     'realtime',
@@ -60,7 +61,7 @@ export function realtime(ctx: DashboardContext): DashboardFile {
       p.stat({
         title: 'Tenant connected to the database',
         description:
-          'Nodes holding the tenant\'s database connection (Realtime connects when the first client joins and lets go some time after the last leaves). Healthy: 1 while clients are connected, 0 when none are; 0 with clients connected means broadcasts from the database and Postgres Changes have stopped.',
+          "Nodes holding the tenant's database connection (Realtime connects when the first client joins and lets go some time after the last leaves). Healthy: 1 while clients are connected, 0 when none are; 0 with clients connected means broadcasts from the database and Postgres Changes have stopped.",
         queries: [{ expr: cluster('realtime_tenants_connected') }],
         noValue: '0',
       }),
@@ -72,7 +73,11 @@ export function realtime(ctx: DashboardContext): DashboardFile {
         queries: [{ expr: `sum(${once(`increase(realtime_channel_global_error${s}[1h])`)})` }],
         noValue: '0',
         unit: units.Short,
-        thresholds: thresholds([[null, 'green'], [10, 'orange'], [100, 'red']]),
+        thresholds: thresholds([
+          [null, 'green'],
+          [10, 'orange'],
+          [100, 'red'],
+        ]),
       }),
     )
     .withRow(new RowBuilder('Clients and channels'))
@@ -89,7 +94,8 @@ export function realtime(ctx: DashboardContext): DashboardFile {
     .withPanel(
       p.timeseries({
         title: 'Open connections against the limit',
-        description: 'Connections open on each node\'s HTTP listener (websockets and plain requests) and the listener\'s limit. Healthy: far below the limit; near it new connections queue.',
+        description:
+          "Connections open on each node's HTTP listener (websockets and plain requests) and the listener's limit. Healthy: far below the limit; near it new connections queue.",
         queries: [
           { expr: perNode('phoenix_connections_total'), legend: 'node {{host}} open' },
           { expr: `max(${once(`phoenix_connections_max${s}`)})`, legend: 'limit per node' },

@@ -34,7 +34,11 @@ export function redis(ctx: DashboardContext): DashboardFile {
           // maxmemory 0 means unlimited: no ratio rather than a division by zero.
           queries: [{ expr: `max(redis_memory_used_bytes${s} / (redis_memory_max_bytes${s} > 0))` }],
           unit: units.PercentUnit,
-          thresholds: thresholds([[null, 'green'], [0.8, 'orange'], [0.9, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [0.8, 'orange'],
+            [0.9, 'red'],
+          ]),
         }),
       )
       .withPanel(
@@ -52,18 +56,28 @@ export function redis(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'Since last RDB save',
-          description: 'Time since the last successful RDB snapshot, the dump.rdb that the backup copies. With write traffic a snapshot is due at least hourly.',
+          description:
+            'Time since the last successful RDB snapshot, the dump.rdb that the backup copies. With write traffic a snapshot is due at least hourly.',
           queries: [{ expr: `time() - max(redis_rdb_last_save_timestamp_seconds${s})` }],
           unit: units.Seconds,
-          thresholds: thresholds([[null, 'green'], [3600, 'orange']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [3600, 'orange'],
+          ]),
         }),
       )
       .withRow(new RowBuilder('Replication and failover (staging, production)'))
       .withPanel(
         p.timeseries({
           title: 'Role by pod',
-          description: '1 for the instance that is the primary. Exactly one line should be at 1; a change is a failover, two at once a split brain (RedisSeveralPrimaries).',
-          queries: [{ expr: `max by (pod) (redis_instance_info${sel({ namespace: ctx.namespaces.supabase, job: JOBS.redis, container: 'exporter', role: 'master' })})`, legend: '{{pod}}' }],
+          description:
+            '1 for the instance that is the primary. Exactly one line should be at 1; a change is a failover, two at once a split brain (RedisSeveralPrimaries).',
+          queries: [
+            {
+              expr: `max by (pod) (redis_instance_info${sel({ namespace: ctx.namespaces.supabase, job: JOBS.redis, container: 'exporter', role: 'master' })})`,
+              legend: '{{pod}}',
+            },
+          ],
           unit: units.Short,
           min: 0,
           width: 6,
@@ -72,7 +86,8 @@ export function redis(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Replica lag',
-          description: 'Seconds since each replica last acknowledged the primary, as the primary sees it. Over min-replicas-max-lag (10 s) it no longer counts for min-replicas-to-write.',
+          description:
+            'Seconds since each replica last acknowledged the primary, as the primary sees it. Over min-replicas-max-lag (10 s) it no longer counts for min-replicas-to-write.',
           queries: [{ expr: `max by (slave_ip) (redis_connected_slave_lag_seconds${s})`, legend: '{{slave_ip}}' }],
           unit: units.Seconds,
           min: 0,
@@ -91,9 +106,14 @@ export function redis(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.stat({
           title: 'HAProxy backends at the primary',
-          description: 'Per HAProxy pod, the Redis instances that answer role:master. 1 is right; 0 means Kong and the product have no primary (RedisProxyNoPrimary).',
+          description:
+            'Per HAProxy pod, the Redis instances that answer role:master. 1 is right; 0 means Kong and the product have no primary (RedisProxyNoPrimary).',
           queries: [{ expr: `min(haproxy_backend_active_servers${proxy})` }],
-          thresholds: thresholds([[null, 'red'], [1, 'green'], [2, 'red']]),
+          thresholds: thresholds([
+            [null, 'red'],
+            [1, 'green'],
+            [2, 'red'],
+          ]),
           width: 6,
         }),
       )
@@ -147,7 +167,8 @@ export function redis(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Evictions per second',
-          description: 'Keys removed to stay under maxmemory, by the environment\'s maxmemory-policy. Steady evictions mean the cache is too small for its data.',
+          description:
+            "Keys removed to stay under maxmemory, by the environment's maxmemory-policy. Steady evictions mean the cache is too small for its data.",
           queries: [{ expr: perPod('redis_evicted_keys_total'), legend: '{{pod}}' }],
           unit: units.OpsPerSecond,
           min: 0,

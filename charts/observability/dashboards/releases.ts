@@ -51,7 +51,10 @@ export function releases(ctx: DashboardContext): DashboardFile {
           title: 'Failed analysis runs',
           description: 'Analysis runs whose measurements failed or errored; each one aborted its release. `kubectl describe analysisrun` shows the values.',
           queries: [{ expr: `sum(analysis_run_phase${sel({ namespace: appNs }, 'phase=~"Failed|Error"')})` }],
-          thresholds: thresholds([[null, 'green'], [1, 'red']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [1, 'red'],
+          ]),
           noValue: '0',
           width: 8,
           height: 8,
@@ -81,7 +84,7 @@ export function releases(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Error ratio, canary vs stable',
-          description: 'Share of 5xx responses per hash, the analysis\'s error-ratio measure over the dashboard\'s interval instead of its window.',
+          description: "Share of 5xx responses per hash, the analysis's error-ratio measure over the dashboard's interval instead of its window.",
           queries: [{ expr: api.errorRatio, legend: hash }],
           unit: units.PercentUnit,
           min: 0,
@@ -91,7 +94,7 @@ export function releases(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'p95 latency, canary vs stable',
-          description: 'The 95th percentile response time per hash, the analysis\'s p95-latency measure.',
+          description: "The 95th percentile response time per hash, the analysis's p95-latency measure.",
           queries: [{ expr: api.durationQuantile(0.95), legend: hash }],
           unit: units.Seconds,
           min: 0,
@@ -102,7 +105,8 @@ export function releases(ctx: DashboardContext): DashboardFile {
       .withPanel(
         p.timeseries({
           title: 'Deployment replicas: desired, updated, available',
-          description: 'A finished rollout has updated = available = desired. Updated stuck below desired is a rollout that cannot progress (image, probe, quota).',
+          description:
+            'A finished rollout has updated = available = desired. Updated stuck below desired is a rollout that cannot progress (image, probe, quota).',
           queries: [
             { expr: replicas('kube_deployment_spec_replicas'), legend: '{{deployment}} desired' },
             { expr: replicas('kube_deployment_status_replicas_updated'), legend: '{{deployment}} updated' },
@@ -118,7 +122,10 @@ export function releases(ctx: DashboardContext): DashboardFile {
           title: 'Deployments short of available replicas',
           description: 'Deployments with fewer available replicas than desired, now.',
           queries: [{ expr: `count(${replicas('kube_deployment_spec_replicas')} > ${replicas('kube_deployment_status_replicas_available')})` }],
-          thresholds: thresholds([[null, 'green'], [1, 'orange']]),
+          thresholds: thresholds([
+            [null, 'green'],
+            [1, 'orange'],
+          ]),
           noValue: '0',
           width: 8,
           height: 8,

@@ -61,7 +61,10 @@ export function sloDashboard(ctx: DashboardContext): DashboardFile {
             description: `Share of ${what} over the SLO's whole window (4xx, the client's errors, left out). Red below the objective.`,
             queries: [{ expr: `1 - (\n${ratio}\n)` }],
             unit: units.PercentUnit,
-            thresholds: thresholds([[null, 'red'], [objective, 'green']]),
+            thresholds: thresholds([
+              [null, 'red'],
+              [objective, 'green'],
+            ]),
             noValue: 'no traffic',
             instant: true,
             width: 4,
@@ -76,7 +79,11 @@ export function sloDashboard(ctx: DashboardContext): DashboardFile {
             description: `The share of the ${slo.window} budget (${Number((slo.budget * 100).toPrecision(4))}% of the events may be bad) not yet spent. Below 0 the SLO is missed for the window.`,
             queries: [{ expr: `1 - (\n${ratio}\n) / ${slo.budget}` }],
             unit: units.PercentUnit,
-            thresholds: thresholds([[null, 'red'], [0, 'orange'], [0.25, 'green']]),
+            thresholds: thresholds([
+              [null, 'red'],
+              [0, 'orange'],
+              [0.25, 'green'],
+            ]),
             noValue: 'no traffic',
             instant: true,
             width: 4,
@@ -89,7 +96,7 @@ export function sloDashboard(ctx: DashboardContext): DashboardFile {
           .timeseries({
             title: 'Burn rate by window',
             description:
-              'Error ratio over each window divided by the budget: 1 spends the budget exactly over the SLO window. The dashed lines are the alerts\' thresholds; an alert needs its long and its short window above the same line (14.4: 1h and 5m, 6: 6h and 30m, 3: 1d and 2h, 1: 3d and 6h).',
+              "Error ratio over each window divided by the budget: 1 spends the budget exactly over the SLO window. The dashed lines are the alerts' thresholds; an alert needs its long and its short window above the same line (14.4: 1h and 5m, 6: 6h and 30m, 3: 1d and 2h, 1: 3d and 6h).",
             queries: SLO_WINDOWS.map((w) => ({ expr: `${recordName(slo, w)} / ${slo.budget}`, legend: w })),
             min: 0,
             width: 12,

@@ -20,7 +20,8 @@ export function withWorkload(builder: DashboardBuilder, p: PromPanels, ctx: Dash
   const containers = `container=~"${w.containers.join('|')}"`;
   const deployment = sel({ job: JOBS.kubeStateMetrics, namespace, deployment: w.deployment });
   const cadvisor = sel({ job: JOBS.cadvisor, namespace }, pods, containers);
-  const limit = (resource: string) => `max by (container) (kube_pod_container_resource_limits${sel({ job: JOBS.kubeStateMetrics, namespace, resource }, pods, containers)})`;
+  const limit = (resource: string) =>
+    `max by (container) (kube_pod_container_resource_limits${sel({ job: JOBS.kubeStateMetrics, namespace, resource }, pods, containers)})`;
   return builder
     .withRow(new RowBuilder('Pods and resources'))
     .withPanel(
@@ -32,14 +33,18 @@ export function withWorkload(builder: DashboardBuilder, p: PromPanels, ctx: Dash
           { expr: `max(kube_deployment_spec_replicas${deployment})`, legend: 'desired' },
         ],
         noValue: '0',
-        thresholds: thresholds([[null, 'red'], [1, 'green']]),
+        thresholds: thresholds([
+          [null, 'red'],
+          [1, 'green'],
+        ]),
         height: 8,
       }),
     )
     .withPanel(
       p.timeseries({
         title: 'CPU by pod',
-        description: 'CPU each container uses (cores), and its limit. Healthy: well under the limit; at the limit the container is throttled and every request waits.',
+        description:
+          'CPU each container uses (cores), and its limit. Healthy: well under the limit; at the limit the container is throttled and every request waits.',
         queries: [
           { expr: `sum by (pod, container) (rate(container_cpu_usage_seconds_total${cadvisor}[$__rate_interval]))`, legend: '{{pod}} {{container}}' },
           { expr: limit('cpu'), legend: '{{container}} limit' },
@@ -52,7 +57,8 @@ export function withWorkload(builder: DashboardBuilder, p: PromPanels, ctx: Dash
     .withPanel(
       p.timeseries({
         title: 'Memory by pod',
-        description: 'Working-set memory of each container, and its limit. Healthy: a flat line under the limit; at the limit the kernel kills the container (OOMKilled).',
+        description:
+          'Working-set memory of each container, and its limit. Healthy: a flat line under the limit; at the limit the kernel kills the container (OOMKilled).',
         queries: [
           { expr: `sum by (pod, container) (container_memory_working_set_bytes${cadvisor})`, legend: '{{pod}} {{container}}' },
           { expr: limit('memory'), legend: '{{container}} limit' },

@@ -48,11 +48,18 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
     series('cnpg_collector_wal_bytes', { ...primary, stats_reset: '2026-01-01T00:00:00Z' }, `${2 ** 30}+${walBytesPerMinute}x20`),
   ];
   // The plugin's gauges: the same value on every instance.
-  const barman = (metric: string, value: number) => [1, 2, 3].map((n) => series(`barman_cloud_cloudnative_pg_io_${metric}`, instanceTarget(ctx, n), `${value}x20`));
-  const backups = (lastAvailable: number, lastFailed: number) => [...barman('last_available_backup_timestamp', lastAvailable), ...barman('last_failed_backup_timestamp', lastFailed)];
+  const barman = (metric: string, value: number) =>
+    [1, 2, 3].map((n) => series(`barman_cloud_cloudnative_pg_io_${metric}`, instanceTarget(ctx, n), `${value}x20`));
+  const backups = (lastAvailable: number, lastFailed: number) => [
+    ...barman('last_available_backup_timestamp', lastAvailable),
+    ...barman('last_failed_backup_timestamp', lastFailed),
+  ];
   const platform = (metric: string, n: number, value: string) => series(`cnpg_platform_${metric}`, instanceTarget(ctx, n), value);
   const cronjob = (name: string, metric: string, value: number) => [series(metric, ksm({ namespace: supabase, cronjob: name }), `${value}x80`)];
-  const drill = (succeeded: number, lastRun: number) => [platform('restore_drill_succeeded', 1, `${succeeded}x20`), platform('restore_drill_last_run_timestamp_seconds', 1, `${lastRun}x20`)];
+  const drill = (succeeded: number, lastRun: number) => [
+    platform('restore_drill_succeeded', 1, `${succeeded}x20`),
+    platform('restore_drill_last_run_timestamp_seconds', 1, `${lastRun}x20`),
+  ];
   const drillSuccess = (lastSuccess: number, cronJobCreated?: number) => [
     platform('restore_drill_last_success_timestamp_seconds', 1, `${lastSuccess}x20`),
     ...(cronJobCreated === undefined ? [] : cronjob(DRILL_CRONJOB, 'kube_cronjob_created', cronJobCreated)),
@@ -73,7 +80,8 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'database',
         summary: 'PostgreSQL primary {{ $labels.pod }} fails to archive WAL.',
-        description: 'For 5 minutes the last WAL archiving attempt of {{ $labels.namespace }}/{{ $labels.pod }} has been a failure. WAL that is not archived cannot be restored, so the recovery point stops advancing and pg_wal grows.',
+        description:
+          'For 5 minutes the last WAL archiving attempt of {{ $labels.namespace }}/{{ $labels.pod }} has been a failure. WAL that is not archived cannot be restored, so the recovery point stops advancing and pg_wal grows.',
         runbook: {
           meaning: `PostgreSQL hands every completed WAL segment to archive_command, which CloudNativePG routes to the Barman Cloud Plugin's sidecar (container plugin-barman-cloud), which uploads it to the object store. A failed segment is retried forever. pg_stat_archiver's last_failed_time newer than last_archived_time (\`cnpg_pg_stat_archiver_*\`, reported by the primary only) means the retries keep failing.`,
           impact:
@@ -114,7 +122,8 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'database',
         summary: 'PostgreSQL primary {{ $labels.pod }} writes WAL but has archived nothing for 3 minutes.',
-        description: 'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} has WAL to archive but its last successful archive is more than 180 seconds old (archive_timeout is 60 seconds). The recovery point is falling behind.',
+        description:
+          'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} has WAL to archive but its last successful archive is more than 180 seconds old (archive_timeout is 60 seconds). The recovery point is falling behind.',
         runbook: {
           meaning:
             'With archive_timeout = 60 s, a primary that writes anything (the backup canary writes every minute) switches and archives a segment at least every minute. No archive for three minutes while segments wait (`cnpg_collector_pg_wal_archive_status{value="ready"}`) or WAL is written (`cnpg_collector_wal_bytes`) means archiving is stuck or far behind, even if no attempt has failed yet (a hanging upload).',
@@ -150,10 +159,12 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'database',
         summary: 'The newest PostgreSQL base backup in {{ $labels.namespace }} is more than 26 hours old.',
-        description: 'The newest base backup of the PostgreSQL cluster in {{ $labels.namespace }} in the object store is more than 26 hours old, so at least one daily backup is missing.',
+        description:
+          'The newest base backup of the PostgreSQL cluster in {{ $labels.namespace }} in the object store is more than 26 hours old, so at least one daily backup is missing.',
         runbook: {
           meaning: `The Barman Cloud Plugin reports when the newest base backup in the object store finished (\`barman_cloud_cloudnative_pg_io_last_available_backup_timestamp\`, 0 when the store holds none). The ScheduledBackup takes one daily (02:00 UTC); older than a day plus two hours means the last run failed, did not start, or is stuck.`,
-          impact: 'A restore starts from an older base backup and replays more WAL: it takes longer (RTO) and depends on a longer WAL chain. Retention removes old backups on schedule, so a long gap can leave fewer restore points than promised.',
+          impact:
+            'A restore starts from an older base backup and replays more WAL: it takes longer (RTO) and depends on a longer WAL chain. Retention removes old backups on schedule, so a long gap can leave fewer restore points than promised.',
           diagnosis: [
             `The runs: \`kubectl -n ${supabase} get backups.postgresql.cnpg.io --sort-by=.metadata.creationTimestamp\` (phase, error) and \`kubectl -n ${supabase} describe backup <backup>\`.`,
             `The schedule: \`kubectl -n ${supabase} get scheduledbackups.postgresql.cnpg.io\` (suspended? last schedule time?).`,
@@ -182,10 +193,13 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'database',
         summary: 'The last PostgreSQL base backup in {{ $labels.namespace }} failed.',
-        description: 'The most recent base backup attempt of the PostgreSQL cluster in {{ $labels.namespace }} failed after the last successful one. The alert clears when a backup succeeds.',
+        description:
+          'The most recent base backup attempt of the PostgreSQL cluster in {{ $labels.namespace }} failed after the last successful one. The alert clears when a backup succeeds.',
         runbook: {
-          meaning: 'The Barman Cloud Plugin records the time of the last failed backup (`barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp`); it is newer than the last successful one. Scheduled and on-demand backups both count.',
-          impact: 'Nothing is lost yet: the previous backup and the WAL archive still allow a restore. If the next scheduled backup fails too, PostgresBackupTooOld follows.',
+          meaning:
+            'The Barman Cloud Plugin records the time of the last failed backup (`barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp`); it is newer than the last successful one. Scheduled and on-demand backups both count.',
+          impact:
+            'Nothing is lost yet: the previous backup and the WAL archive still allow a restore. If the next scheduled backup fails too, PostgresBackupTooOld follows.',
           diagnosis: [
             `The failed Backup: \`kubectl -n ${supabase} get backups.postgresql.cnpg.io --sort-by=.metadata.creationTimestamp\` and \`kubectl -n ${supabase} describe backup <backup>\` (status.error).`,
             `The plugin's log on the instance that ran it: \`kubectl -n ${supabase} logs <pod> -c plugin-barman-cloud\` (credentials, bucket, space, a standby too far behind for a standby backup).`,
@@ -213,10 +227,11 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'database',
         summary: 'The backup canary on PostgreSQL primary {{ $labels.pod }} has not been written for 5 minutes.',
-        description: 'The newest row of ops.backup_canary on the primary {{ $labels.namespace }}/{{ $labels.pod }} is more than 5 minutes old: pg_cron no longer writes it, or the primary cannot write.',
+        description:
+          'The newest row of ops.backup_canary on the primary {{ $labels.namespace }}/{{ $labels.pod }} is more than 5 minutes old: pg_cron no longer writes it, or the primary cannot write.',
         runbook: {
           meaning:
-            'A pg_cron job on the primary inserts a row into ops.backup_canary every minute; the platform\'s monitoring query reports the newest row\'s time (`cnpg_platform_backup_canary_newest_timestamp_seconds`). The restore drill compares the canary rows it restores with the database to measure the RPO, and the steady writes keep archive_timeout switching WAL every minute.',
+            "A pg_cron job on the primary inserts a row into ops.backup_canary every minute; the platform's monitoring query reports the newest row's time (`cnpg_platform_backup_canary_newest_timestamp_seconds`). The restore drill compares the canary rows it restores with the database to measure the RPO, and the steady writes keep archive_timeout switching WAL every minute.",
           impact:
             'The drill can no longer prove the RPO (RestoreDrillFailed follows at the next drill). If the primary cannot write at all (a full volume, commits blocked waiting for a synchronous standby), applications are failing too.',
           diagnosis: [
@@ -225,7 +240,7 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
             'After a failover pg_cron runs on the new primary (cron.database_name, the launcher starts with the promotion); the alert follows the current primary.',
           ],
           mitigation: [
-            'A disabled or missing cron job: recreate it as the platform\'s SQL defines it (charts/postgres) rather than by hand, so Git stays the source.',
+            "A disabled or missing cron job: recreate it as the platform's SQL defines it (charts/postgres) rather than by hand, so Git stays the source.",
             'Blocked writes: fix the cause (see the alerts named above); the canary resumes by itself.',
           ],
         },
@@ -246,10 +261,12 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'database',
         summary: 'Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded for 26 hours.',
-        description: 'The last successful run of backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} is more than 26 hours old, so at least one daily backup is missing.',
+        description:
+          'The last successful run of backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} is more than 26 hours old, so at least one daily backup is missing.',
         runbook: {
           meaning: `The CronJobs ${DAILY_CRONJOBS.join(' and ')} (Redis snapshots, CSI snapshots of the other volumes) run at least daily. The last successful completion, as kube-state-metrics reports it, is older than a day plus two hours of slack. PostgreSQL's base backups are not CronJobs: PostgresBackupTooOld watches them.`,
-          impact: 'Redis: a restore loses everything since the last good snapshot (its queues and cached state). Volume snapshots: Prometheus, Grafana, Loki (and Storage files where they live on a volume) restore to an older state.',
+          impact:
+            'Redis: a restore loses everything since the last good snapshot (its queues and cached state). Volume snapshots: Prometheus, Grafana, Loki (and Storage files where they live on a volume) restore to an older state.',
           diagnosis: [
             `Recent runs: \`kubectl -n ${supabase} get jobs --sort-by=.status.startTime | grep <cronjob>\`; a failed one has its own KubeJobFailed alert and logs (\`kubectl -n ${supabase} logs job/<job>\`).`,
             `Not scheduled at all: \`kubectl -n ${supabase} get cronjob <cronjob>\` (SUSPEND true: BackupCronJobSuspended; LAST SCHEDULE old: missed start deadline, e.g. after controller downtime).`,
@@ -261,7 +278,13 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
           ],
         },
         tests: {
-          fires: [{ series: cronjob('redis-backup', 'kube_cronjob_status_last_successful_time', -27 * 3600), at: '15m', alerts: [{ namespace: supabase, cronjob: 'redis-backup' }] }],
+          fires: [
+            {
+              series: cronjob('redis-backup', 'kube_cronjob_status_last_successful_time', -27 * 3600),
+              at: '15m',
+              alerts: [{ namespace: supabase, cronjob: 'redis-backup' }],
+            },
+          ],
           quiet: [
             { series: cronjob('redis-backup', 'kube_cronjob_status_last_successful_time', -27 * 3600), at: '5m' },
             { series: cronjob('volume-snapshots', 'kube_cronjob_status_last_successful_time', -3600), at: '15m' },
@@ -279,9 +302,12 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         summary: 'Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} is suspended.',
         description: 'Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has been suspended for an hour: it will not run until someone resumes it.',
         runbook: {
-          meaning: 'Someone set `spec.suspend: true` on the CronJob (for maintenance, a restore, or by a manual patch). Git does not suspend backups, so this is a change made in the cluster.',
+          meaning:
+            'Someone set `spec.suspend: true` on the CronJob (for maintenance, a restore, or by a manual patch). Git does not suspend backups, so this is a change made in the cluster.',
           impact: `No new snapshots (or, for ${DRILL_CRONJOB}, no restore drills); after a day BackupCronJobStale (or after eight days RestoreDrillStale) fires. Argo CD shows the object OutOfSync.`,
-          diagnosis: [`Who and when: \`kubectl -n ${supabase} get cronjob <cronjob> -o yaml\` (managedFields name the field manager) and the Argo CD history of the backup application.`],
+          diagnosis: [
+            `Who and when: \`kubectl -n ${supabase} get cronjob <cronjob> -o yaml\` (managedFields name the field manager) and the Argo CD history of the backup application.`,
+          ],
           mitigation: [
             `If the maintenance is over, resume it: sync the backup application in Argo CD, or \`kubectl -n ${supabase} patch cronjob <cronjob> -p '{"spec":{"suspend":false}}'\`.`,
             'Then run it once by hand (see BackupCronJobStale) so the gap closes now rather than at the next schedule.',
@@ -305,10 +331,12 @@ export function backupRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'database',
         summary: 'The last restore drill failed.',
-        description: 'The last weekly restore drill in {{ $labels.namespace }} failed: the backup could not be restored, the restored data did not match, or the restore took longer than allowed.',
+        description:
+          'The last weekly restore drill in {{ $labels.namespace }} failed: the backup could not be restored, the restored data did not match, or the restore took longer than allowed.',
         runbook: {
           meaning: `The weekly CronJob ${DRILL_CRONJOB} recovers a scratch CloudNativePG Cluster from the object store (the newest base backup and the archived WAL), checks the point it reached and the canary rows of ops.backup_canary against the database, runs pg_amcheck, records the RTO and RPO, and deletes the scratch Cluster. Each run is recorded in ops.restore_drill_runs and reported by the platform's monitoring query: \`cnpg_platform_restore_drill_succeeded\` is 0 when any step of the latest run failed or the restore took longer than backup.drill.maxRtoMinutes (and also before any drill has run, which \`cnpg_platform_restore_drill_last_run_timestamp_seconds\` 0 tells apart).`,
-          impact: 'Nothing is broken in production, but it is no longer proven that the backups can be restored, or within the RTO. Until a drill passes, treat the backups as suspect.',
+          impact:
+            'Nothing is broken in production, but it is no longer proven that the backups can be restored, or within the RTO. Until a drill passes, treat the backups as suspect.',
           diagnosis: [
             `The drill's log names the failed step: \`kubectl -n ${supabase} logs job/<latest ${DRILL_CRONJOB} job>\`.`,
             'Restore failed: a base backup the plugin cannot read, a gap in the archived WAL (PostgresWALArchivingFailing at the time), or the scratch Cluster could not be scheduled (resources, quota).',

@@ -60,7 +60,10 @@ export function ruleFiles(ctx: RuleContext): Record<string, string> {
   return Object.fromEntries(
     ruleGroups(ctx).map((g) => [
       `${g.name}.rules.yaml`,
-      stringify({ groups: [{ name: g.name, ...(g.interval ? { interval: g.interval } : {}), rules: g.rules.map((r) => toPrometheus(ctx, r)) }] }, { lineWidth: 0 }),
+      stringify(
+        { groups: [{ name: g.name, ...(g.interval ? { interval: g.interval } : {}), rules: g.rules.map((r) => toPrometheus(ctx, r)) }] },
+        { lineWidth: 0 },
+      ),
     ]),
   );
 }

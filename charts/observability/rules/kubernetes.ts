@@ -35,10 +35,18 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
   /** The Progressing condition of the worker Deployment, as kube-state-metrics reports it: one series per status. */
   const progressing = (ok: boolean) =>
     (['true', 'false'] as const).map((status) =>
-      series('kube_deployment_status_condition', ksm({ namespace: app, deployment: 'worker', condition: 'Progressing', status, reason: ok ? 'NewReplicaSetAvailable' : 'ProgressDeadlineExceeded' }), `${(status === 'true') === ok ? 1 : 0}x30`),
+      series(
+        'kube_deployment_status_condition',
+        ksm({ namespace: app, deployment: 'worker', condition: 'Progressing', status, reason: ok ? 'NewReplicaSetAvailable' : 'ProgressDeadlineExceeded' }),
+        `${(status === 'true') === ok ? 1 : 0}x30`,
+      ),
     );
   const failedJob = (value: number) => [
-    series('kube_job_failed', ksm({ namespace: supabase, job_name: 'postgres-basebackup-29012460', condition: 'true', reason: 'BackoffLimitExceeded' }), `${value}x30`),
+    series(
+      'kube_job_failed',
+      ksm({ namespace: supabase, job_name: 'postgres-basebackup-29012460', condition: 'true', reason: 'BackoffLimitExceeded' }),
+      `${value}x30`,
+    ),
   ];
   const byNamespace = (metric: string) => `sum by (namespace) (${metric})`;
 
@@ -92,8 +100,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         runbook: {
           meaning:
             'The container keeps exiting (error, failed liveness probe or OOM kill) and the kubelet restarts it with an exponential back-off of up to five minutes. The alert looks at the last five minutes, so the short "Running" spells between crashes do not resolve it.',
-          impact:
-            `The pod serves nothing while it crash loops. Deployments with more replicas keep serving at reduced capacity; the singletons do not: postgres-0 in ${supabase} means the database is down, redis-0 in a one-instance environment (dev) means the cache is down, the scheduler in ${app} means no scheduled jobs run. With three Redis instances (staging, production) one crash-looping redis pod costs redundancy, and a failover if it held the primary (RedisFailoverHappened).`,
+          impact: `The pod serves nothing while it crash loops. Deployments with more replicas keep serving at reduced capacity; the singletons do not: postgres-0 in ${supabase} means the database is down, redis-0 in a one-instance environment (dev) means the cache is down, the scheduler in ${app} means no scheduled jobs run. With three Redis instances (staging, production) one crash-looping redis pod costs redundancy, and a failover if it held the primary (RedisFailoverHappened).`,
           diagnosis: [
             'Why did the last run end: `kubectl -n <namespace> describe pod <pod>`; look at "Last State" (exit code, reason OOMKilled) and the events (failed probes, failed mounts).',
             'What did it print before it died: `kubectl -n <namespace> logs <pod> -c <container> --previous`.',
@@ -102,13 +109,15 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
             'Missing Secret or key: the events say `secret "..." not found` or `couldn\'t find key`; dev Secrets come from `npm run cli -- secrets --env dev`, the others from External Secrets (`kubectl -n <namespace> get externalsecrets`).',
           ],
           mitigation: [
-            'If a release caused it, roll back through Git (revert the promote commit, see docs/runbooks/deployment.md); `kubectl rollout undo` only lasts until Argo CD\'s next sync.',
-            'If it is out of memory, raise the container\'s memory in `environments/<env>.ts`, run `npm run synth` and merge; the quota check in synth tells you if the namespace has room.',
+            "If a release caused it, roll back through Git (revert the promote commit, see docs/runbooks/deployment.md); `kubectl rollout undo` only lasts until Argo CD's next sync.",
+            "If it is out of memory, raise the container's memory in `environments/<env>.ts`, run `npm run synth` and merge; the quota check in synth tells you if the namespace has room.",
             'If a dependency is down (database, cache, Secret), fix that; the pod recovers by itself at its next restart, or at once with `kubectl -n <namespace> delete pod <pod>`.',
           ],
         },
         tests: {
-          fires: [{ series: crashLoop(supabase, 'CrashLoopBackOff'), at: '20m', alerts: [{ namespace: supabase, pod: 'auth-5d8f9c7b6-k2j4x', container: 'auth' }] }],
+          fires: [
+            { series: crashLoop(supabase, 'CrashLoopBackOff'), at: '20m', alerts: [{ namespace: supabase, pod: 'auth-5d8f9c7b6-k2j4x', container: 'auth' }] },
+          ],
           quiet: [
             { series: crashLoop(supabase, 'CrashLoopBackOff'), at: '10m' },
             { series: crashLoop(supabase, 'ContainerCreating'), at: '20m' },
@@ -134,11 +143,10 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         runbook: {
           meaning:
             'Some replicas of the Deployment are not available (not created, not scheduled, or not ready) and nothing is rolling out, so Kubernetes is not about to fix it by itself.',
-          impact:
-            `Less capacity and less redundancy: the PodDisruptionBudget may now block node drains, and one more failure can take the service down. For Kong in ${supabase} it means fewer gateways for all public traffic.`,
+          impact: `Less capacity and less redundancy: the PodDisruptionBudget may now block node drains, and one more failure can take the service down. For Kong in ${supabase} it means fewer gateways for all public traffic.`,
           diagnosis: [
             'Which pods are missing and why: `kubectl -n <namespace> get pods -l app.kubernetes.io/name=<deployment> -o wide` and `kubectl -n <namespace> describe deployment <deployment>`.',
-            'Pending pods: `kubectl -n <namespace> describe pod <pod>` shows the scheduler\'s reason (insufficient CPU or memory, anti-affinity or zone spread that no node satisfies, quota exceeded).',
+            "Pending pods: `kubectl -n <namespace> describe pod <pod>` shows the scheduler's reason (insufficient CPU or memory, anti-affinity or zone spread that no node satisfies, quota exceeded).",
             'Quota: `kubectl -n <namespace> describe resourcequota platform-quota`; a ReplicaSet that cannot create pods says so in `kubectl -n <namespace> get events --field-selector reason=FailedCreate`.',
             'Pods running but not ready: their readiness probe fails; read their logs.',
           ],
@@ -151,19 +159,31 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         tests: {
           fires: [
             {
-              series: [deployment('kube_deployment_spec_replicas', 'rest', '3x40'), deployment('kube_deployment_status_replicas_available', 'rest', '2x40'), deployment('kube_deployment_status_replicas_updated', 'rest', '3x40')],
+              series: [
+                deployment('kube_deployment_spec_replicas', 'rest', '3x40'),
+                deployment('kube_deployment_status_replicas_available', 'rest', '2x40'),
+                deployment('kube_deployment_status_replicas_updated', 'rest', '3x40'),
+              ],
               at: '30m',
               alerts: [{ namespace: supabase, deployment: 'rest' }],
             },
           ],
           quiet: [
             {
-              series: [deployment('kube_deployment_spec_replicas', 'rest', '3x40'), deployment('kube_deployment_status_replicas_available', 'rest', '2x40'), deployment('kube_deployment_status_replicas_updated', 'rest', '3x40')],
+              series: [
+                deployment('kube_deployment_spec_replicas', 'rest', '3x40'),
+                deployment('kube_deployment_status_replicas_available', 'rest', '2x40'),
+                deployment('kube_deployment_status_replicas_updated', 'rest', '3x40'),
+              ],
               at: '10m',
             },
             // A rollout in progress: updated replicas keep changing.
             {
-              series: [deployment('kube_deployment_spec_replicas', 'rest', '3x40'), deployment('kube_deployment_status_replicas_available', 'rest', '2x40'), deployment('kube_deployment_status_replicas_updated', 'rest', Array.from({ length: 40 }, (_, i) => (i % 3) + 1).join(' '))],
+              series: [
+                deployment('kube_deployment_spec_replicas', 'rest', '3x40'),
+                deployment('kube_deployment_status_replicas_available', 'rest', '2x40'),
+                deployment('kube_deployment_status_replicas_updated', 'rest', Array.from({ length: 40 }, (_, i) => (i % 3) + 1).join(' ')),
+              ],
               at: '30m',
             },
           ],
@@ -183,8 +203,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         summary: 'StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} does not have its replicas ready.',
         description: 'StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has had a different number of ready replicas than desired for 15 minutes.',
         runbook: {
-          meaning:
-            `The StatefulSet's pods are not all ready. In this platform the StatefulSets are postgres and redis in ${supabase} (redis: one pod in dev; in staging and production three, redis-0..2, a primary and two replicas with a Sentinel beside each), and the observability chart's stateful services in ${obs}.`,
+          meaning: `The StatefulSet's pods are not all ready. In this platform the StatefulSets are postgres and redis in ${supabase} (redis: one pod in dev; in staging and production three, redis-0..2, a primary and two replicas with a Sentinel beside each), and the observability chart's stateful services in ${obs}.`,
           impact:
             'With one replica, not ready means down: no PostgreSQL means Auth, PostgREST, Realtime, Storage and the api fail; no Redis (dev) means the api and worker lose their cache and queues. PostgresDown or RedisDown fire as well. With three Redis instances one pod not ready costs redundancy: if it held the primary the Sentinels promote a replica, and RedisNoPrimary fires if they do not.',
           diagnosis: [
@@ -195,21 +214,39 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
           ],
           mitigation: [
             'Let crash recovery finish; do not delete a pod that is replaying WAL, it starts over.',
-            'Zone or capacity problems: add a node in the volume\'s zone, or free resources; never delete the PersistentVolumeClaim, it holds the data.',
+            "Zone or capacity problems: add a node in the volume's zone, or free resources; never delete the PersistentVolumeClaim, it holds the data.",
             'A bad configuration change (the pod restarts on every change of its ConfigMap): revert it in Git and let Argo CD sync; if the pod is stuck on the broken revision, delete the pod after the revert so it restarts with the fixed one.',
           ],
         },
         tests: {
           fires: [
             {
-              series: [statefulset('kube_statefulset_replicas', '1x40'), statefulset('kube_statefulset_status_replicas_ready', '0x40'), statefulset('kube_statefulset_status_replicas_updated', '1x40')],
+              series: [
+                statefulset('kube_statefulset_replicas', '1x40'),
+                statefulset('kube_statefulset_status_replicas_ready', '0x40'),
+                statefulset('kube_statefulset_status_replicas_updated', '1x40'),
+              ],
               at: '20m',
               alerts: [{ namespace: supabase, statefulset: 'postgres' }],
             },
           ],
           quiet: [
-            { series: [statefulset('kube_statefulset_replicas', '1x40'), statefulset('kube_statefulset_status_replicas_ready', '0x40'), statefulset('kube_statefulset_status_replicas_updated', '1x40')], at: '14m' },
-            { series: [statefulset('kube_statefulset_replicas', '1x40'), statefulset('kube_statefulset_status_replicas_ready', '1x40'), statefulset('kube_statefulset_status_replicas_updated', '1x40')], at: '20m' },
+            {
+              series: [
+                statefulset('kube_statefulset_replicas', '1x40'),
+                statefulset('kube_statefulset_status_replicas_ready', '0x40'),
+                statefulset('kube_statefulset_status_replicas_updated', '1x40'),
+              ],
+              at: '14m',
+            },
+            {
+              series: [
+                statefulset('kube_statefulset_replicas', '1x40'),
+                statefulset('kube_statefulset_status_replicas_ready', '1x40'),
+                statefulset('kube_statefulset_status_replicas_updated', '1x40'),
+              ],
+              at: '20m',
+            },
           ],
         },
       },
@@ -220,11 +257,13 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'platform',
         summary: 'Rollout of Deployment {{ $labels.namespace }}/{{ $labels.deployment }} is stuck.',
-        description: 'Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has exceeded its progress deadline: new pods do not become ready, and the rollout has stopped.',
+        description:
+          'Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has exceeded its progress deadline: new pods do not become ready, and the rollout has stopped.',
         runbook: {
           meaning:
-            'The Deployment\'s Progressing condition is False: the new ReplicaSet did not make progress within `progressDeadlineSeconds` (10 minutes by default). Kubernetes does not roll back by itself; old pods keep serving.',
-          impact: 'The change that was being deployed (image, configuration, Secret checksum) is not live, and the Deployment runs mixed versions until someone acts. Argo CD shows the application as Progressing or Degraded.',
+            "The Deployment's Progressing condition is False: the new ReplicaSet did not make progress within `progressDeadlineSeconds` (10 minutes by default). Kubernetes does not roll back by itself; old pods keep serving.",
+          impact:
+            'The change that was being deployed (image, configuration, Secret checksum) is not live, and the Deployment runs mixed versions until someone acts. Argo CD shows the application as Progressing or Degraded.',
           diagnosis: [
             'The reason: `kubectl -n <namespace> describe deployment <deployment>` (Conditions: ProgressDeadlineExceeded, ReplicaSetCreateError).',
             'The new pods: `kubectl -n <namespace> get pods -l app.kubernetes.io/name=<deployment>` and, for the newest ones, `describe` and `logs`.',
@@ -260,7 +299,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
           'HorizontalPodAutoscaler {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has run at its maximum replica count for 15 minutes: if load grows further, it cannot add pods.',
         runbook: {
           meaning:
-            'Load (CPU or memory against the requests) stays above the HPA\'s target even with the maximum number of replicas. HPAs exist in staging and production for Kong, the Supabase services and the api and worker.',
+            "Load (CPU or memory against the requests) stays above the HPA's target even with the maximum number of replicas. HPAs exist in staging and production for Kong, the Supabase services and the api and worker.",
           impact: 'No headroom: more traffic means higher latency and errors (KongHighLatencyP95, KongHighErrorRate). Not an outage by itself.',
           diagnosis: [
             'Current metrics against targets: `kubectl -n <namespace> describe hpa <hpa>`.',
@@ -269,7 +308,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
           ],
           mitigation: [
             'Genuine growth: raise `maxReplicas` (and the namespace quota) in `environments/<env>.ts`, synth, merge; check that the nodes can hold the extra pods.',
-            'Abusive traffic: tighten the gateway\'s rate limits (`environments/<env>.ts`, gateway rateLimits) rather than scaling for it.',
+            "Abusive traffic: tighten the gateway's rate limits (`environments/<env>.ts`, gateway rateLimits) rather than scaling for it.",
             'Inefficient release: roll back through Git.',
           ],
         },
@@ -295,7 +334,8 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'platform',
         summary: 'Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is almost full.',
-        description: 'PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has less than 3% free space. Writes will fail when it is full.',
+        description:
+          'PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has less than 3% free space. Writes will fail when it is full.',
         runbook: {
           meaning: `The volume behind the claim is more than 97% full. The claims that matter most: \`data-postgres-0\` and \`data-redis-<n>\` (one per Redis instance) in ${supabase}, \`storage-files\` (Storage API objects), and the time-series and log volumes in ${obs}.`,
           impact:
@@ -313,7 +353,9 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
           ],
         },
         tests: {
-          fires: [{ series: volume('data-postgres-0', `${2 ** 28}x10`), at: '2m', alerts: [{ namespace: supabase, persistentvolumeclaim: 'data-postgres-0' }] }],
+          fires: [
+            { series: volume('data-postgres-0', `${2 ** 28}x10`), at: '2m', alerts: [{ namespace: supabase, persistentvolumeclaim: 'data-postgres-0' }] },
+          ],
           quiet: [{ series: volume('data-postgres-0', `${2 ** 30}x10`), at: '2m' }],
         },
       },
@@ -333,7 +375,8 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         description:
           'PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has less than 15% free space and, at the rate of the last six hours, will be full within four days.',
         runbook: {
-          meaning: 'Less than 15% free and the trend of the last six hours reaches zero within four days. This is the early warning before KubePersistentVolumeAlmostFull.',
+          meaning:
+            'Less than 15% free and the trend of the last six hours reaches zero within four days. This is the early warning before KubePersistentVolumeAlmostFull.',
           impact: 'None yet. If nothing changes, the volume fills up and its workload stops writing (see KubePersistentVolumeAlmostFull).',
           diagnosis: [
             'Look at the growth over a week, not six hours: a one-off import or a backfill may explain the trend and end soon.',
@@ -346,7 +389,13 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
           ],
         },
         tests: {
-          fires: [{ series: volume('data-redis-0', `${14 * 2 ** 30}-${10 * 2 ** 20}x80`, 100 * 2 ** 30), at: '70m', alerts: [{ namespace: supabase, persistentvolumeclaim: 'data-redis-0' }] }],
+          fires: [
+            {
+              series: volume('data-redis-0', `${14 * 2 ** 30}-${10 * 2 ** 20}x80`, 100 * 2 ** 30),
+              at: '70m',
+              alerts: [{ namespace: supabase, persistentvolumeclaim: 'data-redis-0' }],
+            },
+          ],
           quiet: [
             { series: volume('data-redis-0', `${14 * 2 ** 30}-${10 * 2 ** 20}x80`, 100 * 2 ** 30), at: '50m' },
             // Nearly full but not growing: nothing to predict.
@@ -361,10 +410,10 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'platform',
         summary: 'Job {{ $labels.namespace }}/{{ $labels.job_name }} failed.',
-        description: 'Job {{ $labels.namespace }}/{{ $labels.job_name }} has failed (its backoff limit or deadline was reached). The alert lasts as long as the failed Job object exists.',
+        description:
+          'Job {{ $labels.namespace }}/{{ $labels.job_name }} has failed (its backoff limit or deadline was reached). The alert lasts as long as the failed Job object exists.',
         runbook: {
-          meaning:
-            `A Job ended in the Failed condition. In this platform Jobs come from CronJobs (backups and the weekly restore drill in ${supabase}) and from operator actions (restores, load tests).`,
+          meaning: `A Job ended in the Failed condition. In this platform Jobs come from CronJobs (backups and the weekly restore drill in ${supabase}) and from operator actions (restores, load tests).`,
           impact: 'Whatever the Job should have done did not happen. A failed backup Job also raises BackupCronJobStale after a day if no later run succeeds.',
           diagnosis: [
             'Why: `kubectl -n <namespace> describe job <job>` (BackoffLimitExceeded, DeadlineExceeded) and the logs of its last pod, `kubectl -n <namespace> logs job/<job>`.',
@@ -372,7 +421,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroupSpec {
           ],
           mitigation: [
             'Fix the cause (credentials, network policy, full target bucket), then rerun a CronJob by hand: `kubectl -n <namespace> create job --from=cronjob/<cronjob> <cronjob>-manual-$(date +%s)`.',
-            'When the failure is understood, delete the failed Job (`kubectl -n <namespace> delete job <job>`) to resolve the alert; the CronJob\'s history limit removes it eventually anyway.',
+            "When the failure is understood, delete the failed Job (`kubectl -n <namespace> delete job <job>`) to resolve the alert; the CronJob's history limit removes it eventually anyway.",
           ],
         },
         tests: {

@@ -20,7 +20,10 @@ export function nodeRules(ctx: RuleContext): RuleGroupSpec {
     series('node_memory_MemAvailable_bytes', exporter, `${availableGiB * 2 ** 30}x30`),
     series('node_memory_MemTotal_bytes', exporter, `${32 * 2 ** 30}x30`),
   ];
-  const clock = (maxErrorSeconds: number) => [series('node_timex_sync_status', exporter, '0x30'), series('node_timex_maxerror_seconds', exporter, `${maxErrorSeconds}x30`)];
+  const clock = (maxErrorSeconds: number) => [
+    series('node_timex_sync_status', exporter, '0x30'),
+    series('node_timex_maxerror_seconds', exporter, `${maxErrorSeconds}x30`),
+  ];
   const node = (ready: number, unschedulable: number) => [
     series('kube_node_status_condition', ksm({ node: 'ip-10-0-1-10', condition: 'Ready', status: 'true' }), `${ready}x30`),
     series('kube_node_spec_unschedulable', ksm({ node: 'ip-10-0-1-10' }), `${unschedulable}x30`),
@@ -73,10 +76,13 @@ export function nodeRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'platform',
         summary: 'Filesystem {{ $labels.mountpoint }} on node {{ $labels.instance }} is almost full.',
-        description: 'Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on node {{ $labels.instance }} has had less than 3% free space for 30 minutes.',
+        description:
+          'Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on node {{ $labels.instance }} has had less than 3% free space for 30 minutes.',
         runbook: {
-          meaning: 'A writable disk of the node is more than 97% full. On the root or container filesystem the kubelet soon starts evicting pods and garbage-collecting images.',
-          impact: 'Pods on the node get evicted (DiskPressure), new pods cannot pull images, logs are lost. If the filesystem holds volumes (local storage), their workloads stop writing.',
+          meaning:
+            'A writable disk of the node is more than 97% full. On the root or container filesystem the kubelet soon starts evicting pods and garbage-collecting images.',
+          impact:
+            'Pods on the node get evicted (DiskPressure), new pods cannot pull images, logs are lost. If the filesystem holds volumes (local storage), their workloads stop writing.',
           diagnosis: [
             'What is large: from a debug pod on the node, `kubectl debug node/<node> -it --image=busybox -- du -xh -d2 /host/var | sort -h | tail`; usual suspects are container images (/var/lib/containerd), pod logs (/var/log/pods) and emptyDir volumes (/var/lib/kubelet/pods).',
             'A pod writing a huge emptyDir: `kubectl get pods -A -o wide --field-selector spec.nodeName=<node>`; the platform sets sizeLimit on its emptyDirs, a pod without one is suspicious.',
@@ -109,7 +115,8 @@ export function nodeRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'platform',
         summary: 'Filesystem {{ $labels.mountpoint }} on node {{ $labels.instance }} will be full within a day.',
-        description: 'Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on node {{ $labels.instance }} has less than 15% free space and, at the rate of the last six hours, will be full within 24 hours.',
+        description:
+          'Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on node {{ $labels.instance }} has less than 15% free space and, at the rate of the last six hours, will be full within 24 hours.',
         runbook: {
           meaning: 'Less than 15% free and the six-hour trend reaches zero within a day: the early warning before NodeFilesystemAlmostOutOfSpace.',
           impact: 'None yet; within a day the node starts evicting pods.',
@@ -136,10 +143,13 @@ export function nodeRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'platform',
         summary: 'Node {{ $labels.instance }} has used more than 90% of its memory for 15 minutes.',
-        description: 'Node {{ $labels.instance }} has had less than 10% of its memory available for 15 minutes; the kernel may soon kill processes and the kubelet evict pods.',
+        description:
+          'Node {{ $labels.instance }} has had less than 10% of its memory available for 15 minutes; the kernel may soon kill processes and the kubelet evict pods.',
         runbook: {
-          meaning: 'MemAvailable (free memory plus what the kernel can reclaim) has stayed below 10% of the node\'s memory. Pods use more than their requests, or the node is overcommitted by limits.',
-          impact: 'The kubelet evicts pods under MemoryPressure (BestEffort and Burstable first) and the kernel OOM killer may kill containers. PostgreSQL killed by the OOM killer restarts with crash recovery.',
+          meaning:
+            "MemAvailable (free memory plus what the kernel can reclaim) has stayed below 10% of the node's memory. Pods use more than their requests, or the node is overcommitted by limits.",
+          impact:
+            'The kubelet evicts pods under MemoryPressure (BestEffort and Burstable first) and the kernel OOM killer may kill containers. PostgreSQL killed by the OOM killer restarts with crash recovery.',
           diagnosis: [
             'Who uses it: `kubectl top pods -A --sort-by=memory` and, for the node, `kubectl describe node <node>` (Allocated resources: requests and limits against allocatable).',
             'Per namespace over time: `namespace:container_memory_working_set_bytes:sum` on the resources dashboard.',
@@ -167,7 +177,8 @@ export function nodeRules(ctx: RuleContext): RuleGroupSpec {
         summary: 'The clock of node {{ $labels.instance }} is not synchronising.',
         description: 'The clock of node {{ $labels.instance }} has not been synchronised by NTP for 10 minutes and its estimated error has reached 16 seconds.',
         runbook: {
-          meaning: 'The kernel reports the clock as unsynchronised and its maximum error is at least 16 seconds: chrony or systemd-timesyncd on the node cannot reach its time source.',
+          meaning:
+            'The kernel reports the clock as unsynchronised and its maximum error is at least 16 seconds: chrony or systemd-timesyncd on the node cannot reach its time source.',
           impact:
             'Time matters here: JWTs issued by Auth carry iat/exp and are rejected by PostgREST or Realtime on another node when clocks disagree, signed transactions and quotes carry deadlines, TLS certificates look not-yet-valid or expired, and logs and traces from the node sort wrongly.',
           diagnosis: [

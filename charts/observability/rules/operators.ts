@@ -36,22 +36,28 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
   const renewal = (value: number) => [series('certmanager_certificate_renewal_timestamp_seconds', certificate, `${value}x120`)];
   // One series per condition status; the current one is 1.
   const ready = (status: 'True' | 'False' | 'Unknown') =>
-    (['True', 'False', 'Unknown'] as const).map((condition) => series('certmanager_certificate_ready_status', { ...certificate, condition }, `${condition === status ? 1 : 0}x60`));
+    (['True', 'False', 'Unknown'] as const).map((condition) =>
+      series('certmanager_certificate_ready_status', { ...certificate, condition }, `${condition === status ? 1 : 0}x60`),
+    );
 
   // Argo CD: argocd_app_info is 1 for each Application, with its current sync and health status.
   const controller = operatorTarget(JOBS.argocdApplicationController, 'argocd-application-controller-0', '10.0.6.4:8082');
   const appLabels = { namespace: 'argocd', name: 'production-app', project: 'platform-production' };
   const appInfo = (sync: string, health: string) => [
-    series('argocd_app_info', {
-      ...controller,
-      ...appLabels,
-      autosync_enabled: 'true',
-      repo: 'https://git.example.com/defi/supabase-platform',
-      dest_server: 'https://kubernetes.default.svc',
-      dest_namespace: app,
-      sync_status: sync,
-      health_status: health,
-    }, '1x60'),
+    series(
+      'argocd_app_info',
+      {
+        ...controller,
+        ...appLabels,
+        autosync_enabled: 'true',
+        repo: 'https://git.example.com/defi/supabase-platform',
+        dest_server: 'https://kubernetes.default.svc',
+        dest_namespace: app,
+        sync_status: sync,
+        health_status: health,
+      },
+      '1x60',
+    ),
   ];
 
   // External Secrets: for condition Ready, the series of the current status is 1, the other 0.
@@ -67,32 +73,40 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
   const KYVERNO = job(JOBS.kyverno);
   const DENIED = `${KYVERNO}, request_allowed="false", resource_namespace=~"${platformNamespaces}"`;
   const requests = (namespace: string, allowed: boolean, values: string) => [
-    series('kyverno_admission_requests_total', {
-      ...kyverno,
-      request_allowed: String(allowed),
-      request_webhook: 'MutatingWebhookConfiguration',
-      resource_kind: 'Pod',
-      resource_namespace: namespace,
-      resource_request_operation: 'create',
-    }, values),
+    series(
+      'kyverno_admission_requests_total',
+      {
+        ...kyverno,
+        request_allowed: String(allowed),
+        request_webhook: 'MutatingWebhookConfiguration',
+        resource_kind: 'Pod',
+        resource_namespace: namespace,
+        resource_request_operation: 'create',
+      },
+      values,
+    ),
   ];
   const policyResults = (result: string, values: string) => [
-    series('kyverno_policy_results_total', {
-      ...kyverno,
-      policy_name: 'verify-product-images',
-      policy_namespace: '-',
-      policy_type: 'cluster',
-      policy_validation_mode: 'audit',
-      policy_background_mode: 'false',
-      resource_kind: 'Pod',
-      resource_namespace: app,
-      resource_request_operation: 'create',
-      rule_name: 'signed-by-release-workflow',
-      rule_result: result,
-      rule_type: 'imageVerify',
-      rule_execution_cause: 'admission_request',
-      dry_run: 'false',
-    }, values),
+    series(
+      'kyverno_policy_results_total',
+      {
+        ...kyverno,
+        policy_name: 'verify-product-images',
+        policy_namespace: '-',
+        policy_type: 'cluster',
+        policy_validation_mode: 'audit',
+        policy_background_mode: 'false',
+        resource_kind: 'Pod',
+        resource_namespace: app,
+        resource_request_operation: 'create',
+        rule_name: 'signed-by-release-workflow',
+        rule_result: result,
+        rule_type: 'imageVerify',
+        rule_execution_cause: 'admission_request',
+        dry_run: 'false',
+      },
+      values,
+    ),
   ];
 
   // CloudNativePG's operator: controller-runtime's counters, per controller.
@@ -126,12 +140,12 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
           'The certificate cert-manager keeps for Certificate {{ $labels.namespace }}/{{ $labels.name }} expires in less than 14 days (or has expired). cert-manager renews every certificate of the platform at least 15 days ahead, so renewal has been failing for a day or more.',
         runbook: {
           meaning:
-            'cert-manager reports the notAfter time of each Certificate\'s current certificate (`certmanager_certificate_expiration_timestamp_seconds`, 0 until one is issued). Less than 14 days are left. Every Certificate of the platform renews before that: Kong\'s public certificate and the PostgreSQL server certificate 30 days ahead (`renewBefore`), the CA bundle at two thirds of its lifetime, the Barman Cloud Plugin\'s certificates 15 days ahead (its manifest). So renewal has failed for at least a day, and CertificateRenewalOverdue has been firing since.',
+            "cert-manager reports the notAfter time of each Certificate's current certificate (`certmanager_certificate_expiration_timestamp_seconds`, 0 until one is issued). Less than 14 days are left. Every Certificate of the platform renews before that: Kong's public certificate and the PostgreSQL server certificate 30 days ahead (`renewBefore`), the CA bundle at two thirds of its lifetime, the Barman Cloud Plugin's certificates 15 days ahead (its manifest). So renewal has failed for at least a day, and CertificateRenewalOverdue has been firing since.",
           impact:
-            'At expiry: for `kong-tls`, every client of the public API, Auth, Realtime and Storage gets a TLS error (a full outage for users); for the PostgreSQL server certificate and CA, clients that verify them (every Supabase service and the product) cannot connect to the database; for the Barman Cloud Plugin\'s certificates in the CloudNativePG namespace, WAL archiving and backups stop.',
+            "At expiry: for `kong-tls`, every client of the public API, Auth, Realtime and Storage gets a TLS error (a full outage for users); for the PostgreSQL server certificate and CA, clients that verify them (every Supabase service and the product) cannot connect to the database; for the Barman Cloud Plugin's certificates in the CloudNativePG namespace, WAL archiving and backups stop.",
           diagnosis: [
             'Which certificate and why it is not renewed: `kubectl -n <namespace> describe certificate <name>` (the Ready and Issuing conditions and events), then `kubectl -n <namespace> get certificaterequests,orders,challenges` and `describe` the newest of each.',
-            'Let\'s Encrypt (the gateway\'s issuer): a pending Challenge says why DNS-01 fails (DNS provider credentials in the ClusterIssuer\'s Secret, a rate limit, a CAA record); `kubectl describe clusterissuer <issuer>` shows whether the ACME account is registered.',
+            "Let's Encrypt (the gateway's issuer): a pending Challenge says why DNS-01 fails (DNS provider credentials in the ClusterIssuer's Secret, a rate limit, a CAA record); `kubectl describe clusterissuer <issuer>` shows whether the ACME account is registered.",
             'cert-manager itself: `kubectl -n cert-manager logs deploy/cert-manager` (or wherever it runs, `operators.certManagerNamespace`), and OperatorDown for the cert-manager job.',
           ],
           mitigation: [
@@ -161,14 +175,14 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
           meaning:
             'cert-manager records when each Certificate is due for renewal (`certmanager_certificate_renewal_timestamp_seconds`, from its notAfter and `renewBefore`) and moves that time forward once a new certificate is stored. It is more than an hour in the past: every attempt since has failed, and cert-manager retries with a growing back-off. The Certificate stays Ready meanwhile (its current certificate is valid), so this is the first sign.',
           impact:
-            'None yet: the current certificate is valid until CertificateExpiringSoon and then expiry. Left alone it expires: for Kong\'s that is an outage of the public API; for the database\'s, clients stop connecting.',
+            "None yet: the current certificate is valid until CertificateExpiringSoon and then expiry. Left alone it expires: for Kong's that is an outage of the public API; for the database's, clients stop connecting.",
           diagnosis: [
-            '`kubectl -n <namespace> describe certificate <name>`: the Issuing condition\'s message and the events say which step fails.',
+            "`kubectl -n <namespace> describe certificate <name>`: the Issuing condition's message and the events say which step fails.",
             'The newest CertificateRequest, and for ACME its Order and Challenge: `kubectl -n <namespace> get certificaterequests,orders,challenges` and `describe` them (DNS-01 failing, issuer not ready, rate limited).',
             'The issuer: `kubectl describe clusterissuer <issuer>` (or `issuer` in the namespace) must be Ready.',
           ],
           mitigation: [
-            'Fix the issuer or the DNS-01 solver\'s credentials, then `cmctl renew -n <namespace> <name>` to retry at once rather than waiting for the back-off.',
+            "Fix the issuer or the DNS-01 solver's credentials, then `cmctl renew -n <namespace> <name>` to retry at once rather than waiting for the back-off.",
             'A CA issuer (the PostgreSQL CA in the cert-manager namespace) that is not Ready usually means its CA Secret is missing or was rotated by hand: restore it from the Certificate that issues it.',
           ],
         },
@@ -194,12 +208,12 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
           'Certificate {{ $labels.namespace }}/{{ $labels.name }} has been Ready=False for 30 minutes: its Secret holds no valid certificate matching the spec (never issued, expired, or the spec changed and reissuing fails).',
         runbook: {
           meaning:
-            'cert-manager reports each Certificate\'s Ready condition (`certmanager_certificate_ready_status`, one series per status, the current one 1). False means the Secret does not hold a certificate that is valid and matches the Certificate: it was never issued, it has expired, or the spec changed (names, key) and the new one cannot be issued. A renewal of a still-valid certificate keeps Ready True (CertificateRenewalOverdue covers that).',
+            "cert-manager reports each Certificate's Ready condition (`certmanager_certificate_ready_status`, one series per status, the current one 1). False means the Secret does not hold a certificate that is valid and matches the Certificate: it was never issued, it has expired, or the spec changed (names, key) and the new one cannot be issued. A renewal of a still-valid certificate keeps Ready True (CertificateRenewalOverdue covers that).",
           impact:
-            'Whatever mounts the Secret has no certificate or an outdated one: a new environment\'s gateway serves no valid TLS, the database CA bundle is missing for clients, the Barman Cloud Plugin\'s client and server certificates are missing (no WAL archiving).',
+            "Whatever mounts the Secret has no certificate or an outdated one: a new environment's gateway serves no valid TLS, the database CA bundle is missing for clients, the Barman Cloud Plugin's client and server certificates are missing (no WAL archiving).",
           diagnosis: [
-            '`kubectl -n <namespace> describe certificate <name>` (Ready\'s reason and message, Issuing, events) and `kubectl -n <namespace> get secret <secretName>`.',
-            'The chain below it: `kubectl -n <namespace> get certificaterequests,orders,challenges`, and the issuer\'s readiness (`kubectl get clusterissuers`).',
+            "`kubectl -n <namespace> describe certificate <name>` (Ready's reason and message, Issuing, events) and `kubectl -n <namespace> get secret <secretName>`.",
+            "The chain below it: `kubectl -n <namespace> get certificaterequests,orders,challenges`, and the issuer's readiness (`kubectl get clusterissuers`).",
           ],
           mitigation: [
             'Fix the issuer or the spec (a Certificate is generated by the charts: fix it there and let Argo CD sync), then `cmctl renew -n <namespace> <name>`.',
@@ -226,12 +240,12 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
           'Application {{ $labels.namespace }}/{{ $labels.name }} (project {{ $labels.project }}) has differed from Git for 30 minutes although it syncs automatically: a sync keeps failing, or something in the cluster keeps changing what Argo CD applies.',
         runbook: {
           meaning:
-            'Argo CD\'s application controller reports each Application with its sync status (`argocd_app_info{sync_status}`). Every Application of the platform syncs automatically with self-heal, so a difference normally lasts seconds to minutes (sync waves, the api\'s canary). OutOfSync for 30 minutes means the sync fails (a manifest the API server or an admission webhook refuses, a missing CRD or namespace, the project forbidding a kind), or another controller or a person keeps changing a field Argo CD owns.',
+            "Argo CD's application controller reports each Application with its sync status (`argocd_app_info{sync_status}`). Every Application of the platform syncs automatically with self-heal, so a difference normally lasts seconds to minutes (sync waves, the api's canary). OutOfSync for 30 minutes means the sync fails (a manifest the API server or an admission webhook refuses, a missing CRD or namespace, the project forbidding a kind), or another controller or a person keeps changing a field Argo CD owns.",
           impact:
             'What runs is not what `dist/` says: a merged change (a release, a fix, a policy) is not live. If the sync fails part way, later sync waves (later layers) are held back too.',
           diagnosis: [
-            '`argocd app get <name> --show-operation` (or the UI): the last sync\'s result, message and each resource\'s status; `argocd app diff <name>` for what differs.',
-            'A refused resource: the message names the API server or webhook that refused it (Kyverno: KyvernoAdmissionDenied; a CRD missing: the operators\' Applications, project `operators-<env>`).',
+            "`argocd app get <name> --show-operation` (or the UI): the last sync's result, message and each resource's status; `argocd app diff <name>` for what differs.",
+            "A refused resource: the message names the API server or webhook that refused it (Kyverno: KyvernoAdmissionDenied; a CRD missing: the operators' Applications, project `operators-<env>`).",
             'A field that keeps changing: `argocd app diff` after a sync shows the same field again; find its writer with `kubectl get <kind> <name> -o yaml --show-managed-fields`.',
             'The repo server failing to read Git: `argocd-repo-server` logs, and the Git fetch failures on the Operators dashboard.',
           ],
@@ -260,16 +274,16 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
           'Application {{ $labels.namespace }}/{{ $labels.name }} (project {{ $labels.project }}) has been Degraded for 15 minutes: at least one of its resources is unhealthy (a Deployment without its replicas, a failed Job, a Degraded Rollout, a CloudNativePG Cluster in trouble).',
         runbook: {
           meaning:
-            'Argo CD rolls its resources\' health up to the Application (`argocd_app_info{health_status}`): Degraded means at least one resource reports failure, e.g. a Deployment past its progress deadline, a StatefulSet or CloudNativePG Cluster not ready, a failed Job, a Degraded Rollout (an aborted canary), a PVC that cannot bind.',
+            "Argo CD rolls its resources' health up to the Application (`argocd_app_info{health_status}`): Degraded means at least one resource reports failure, e.g. a Deployment past its progress deadline, a StatefulSet or CloudNativePG Cluster not ready, a failed Job, a Degraded Rollout (an aborted canary), a PVC that cannot bind.",
           impact:
             'Depends on the resource: the alert of the workload itself (KubeDeploymentRolloutStuck, RolloutDegraded, PostgresInstanceDown, ...) tells what users feel. A Degraded Application also holds back later sync waves.',
           diagnosis: [
-            '`argocd app get <name>`: the resources that are not Healthy and their messages (or the UI\'s tree view).',
-            'Then the resource itself: `kubectl -n <namespace> describe <kind> <name>` and its events; the workload\'s own alert, if it fires, has the runbook.',
+            "`argocd app get <name>`: the resources that are not Healthy and their messages (or the UI's tree view).",
+            "Then the resource itself: `kubectl -n <namespace> describe <kind> <name>` and its events; the workload's own alert, if it fires, has the runbook.",
           ],
           mitigation: [
-            'Follow the runbook of the unhealthy workload\'s alert. A Degraded api Rollout stays Degraded until Git names a good image again (RolloutDegraded).',
-            'A resource that is healthy but reported Degraded (a custom health check that does not know a new status): fix the health check in Argo CD\'s `argocd-cm`.',
+            "Follow the runbook of the unhealthy workload's alert. A Degraded api Rollout stays Degraded until Git names a good image again (RolloutDegraded).",
+            "A resource that is healthy but reported Degraded (a custom health check that does not know a new status): fix the health check in Argo CD's `argocd-cm`.",
           ],
         },
         tests: {
@@ -326,17 +340,17 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
         team: 'platform',
         summary: 'Kyverno refused {{ $labels.resource_kind }} requests in {{ $labels.resource_namespace }}.',
         description:
-          'Kyverno\'s admission webhooks refused requests for {{ $labels.resource_kind }} objects in {{ $labels.resource_namespace }} in the last 10 minutes: a product image that is not signed by the release workflow, or an operator\'s Job that is not one of the on-demand templates. Whatever asked for it did not get it.',
+          "Kyverno's admission webhooks refused requests for {{ $labels.resource_kind }} objects in {{ $labels.resource_namespace }} in the last 10 minutes: a product image that is not signed by the release workflow, or an operator's Job that is not one of the on-demand templates. Whatever asked for it did not get it.",
         runbook: {
           meaning:
-            'Kyverno counts every admission request it answers (`kyverno_admission_requests_total`, label `request_allowed`). In the platform\'s namespaces its policies refuse product pods whose image is not signed and attested by the release workflow (`verify-product-images`) and Jobs that operators create unless they are the on-demand templates (`operator-jobs-from-templates`). A refusal there is either an attempt to run something unverified or a legitimate change the policies do not know yet.',
+            "Kyverno counts every admission request it answers (`kyverno_admission_requests_total`, label `request_allowed`). In the platform's namespaces its policies refuse product pods whose image is not signed and attested by the release workflow (`verify-product-images`) and Jobs that operators create unless they are the on-demand templates (`operator-jobs-from-templates`). A refusal there is either an attempt to run something unverified or a legitimate change the policies do not know yet.",
           impact:
-            'The refused object does not exist: a release\'s pods are not created (the Rollout or ReplicaSet keeps retrying), a scaled-up or rescheduled pod does not start, an operator\'s restore or load test does not run. If the request was not legitimate, the policy did its job and the question is who made it.',
+            "The refused object does not exist: a release's pods are not created (the Rollout or ReplicaSet keeps retrying), a scaled-up or rescheduled pod does not start, an operator's restore or load test does not run. If the request was not legitimate, the policy did its job and the question is who made it.",
           diagnosis: [
             'What was refused and why: `kubectl -n <namespace> get events --field-selector reason=PolicyViolation` and the owner\'s events (`kubectl -n <namespace> describe replicaset <name>` shows "admission webhook ... denied the request" with the rule\'s message).',
-            'Kyverno\'s side: `kubectl -n kyverno logs deploy/kyverno-admission-controller | grep -i denied` (or wherever it runs, `observability.kyvernoNamespace`).',
+            "Kyverno's side: `kubectl -n kyverno logs deploy/kyverno-admission-controller | grep -i denied` (or wherever it runs, `observability.kyvernoNamespace`).",
             'For an image: was it built and signed by the release workflow? `cosign verify <image> --certificate-identity-regexp ... --certificate-oidc-issuer https://token.actions.githubusercontent.com` (docs/security.md has the exact identity); a digest promoted by `npm run promote` from another build is refused.',
-            'For a Job: who created it (the API server\'s audit log) and how it differs from its template in `dist/<env>/on-demand/`, which `npm run cli` starts unchanged but for its name and settings.',
+            "For a Job: who created it (the API server's audit log) and how it differs from its template in `dist/<env>/on-demand/`, which `npm run cli` starts unchanged but for its name and settings.",
           ],
           mitigation: [
             'An unsigned or foreign image: do not bypass the policy; release the image through `.github/workflows/image-release.yml` and promote its digest.',
@@ -368,24 +382,30 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
         team: 'platform',
         summary: 'Kyverno rule {{ $labels.policy_name }}/{{ $labels.rule_name }} fails to evaluate.',
         description:
-          'Rule {{ $labels.rule_name }} of Kyverno policy {{ $labels.policy_name }} has ended in error for 15 minutes on requests in the platform\'s namespaces: it cannot reach what it checks against (the image registry, the transparency log) or it is broken. The policies fail closed, so the requests it errs on are refused.',
+          "Rule {{ $labels.rule_name }} of Kyverno policy {{ $labels.policy_name }} has ended in error for 15 minutes on requests in the platform's namespaces: it cannot reach what it checks against (the image registry, the transparency log) or it is broken. The policies fail closed, so the requests it errs on are refused.",
         runbook: {
           meaning:
-            'Kyverno counts each rule\'s result per request (`kyverno_policy_results_total{rule_result}`: pass, fail, warn, error, skip). Error means the rule could not be evaluated: for `verify-product-images` the registry, the Rekor transparency log or the signature lookup failed; for a validate rule a JMESPath or variable error. The platform\'s policies use failurePolicy Fail, so these requests are refused rather than let through.',
+            "Kyverno counts each rule's result per request (`kyverno_policy_results_total{rule_result}`: pass, fail, warn, error, skip). Error means the rule could not be evaluated: for `verify-product-images` the registry, the Rekor transparency log or the signature lookup failed; for a validate rule a JMESPath or variable error. The platform's policies use failurePolicy Fail, so these requests are refused rather than let through.",
           impact:
-            'Product pods (image verification) or operators\' Jobs are refused for as long as the rule errs: releases, scale-ups and rescheduled pods of the api, worker and scheduler do not start.',
+            "Product pods (image verification) or operators' Jobs are refused for as long as the rule errs: releases, scale-ups and rescheduled pods of the api, worker and scheduler do not start.",
           diagnosis: [
             '`kubectl -n kyverno logs deploy/kyverno-admission-controller | grep -i error` around the failures (the rule and the reason: timeout, TLS, 401 from the registry, Rekor unreachable).',
-            'Egress of the Kyverno admission controller to the registry and `rekor.sigstore.dev` (its namespace\'s NetworkPolicy and the cluster\'s egress).',
+            "Egress of the Kyverno admission controller to the registry and `rekor.sigstore.dev` (its namespace's NetworkPolicy and the cluster's egress).",
             'A rule changed recently in charts/security: `git log -p charts/security/` and its policy tests.',
           ],
           mitigation: [
-            'Restore the path to the registry or Rekor; a registry credential that expired goes in the Secret Kyverno\'s `--imagePullSecrets` names.',
+            "Restore the path to the registry or Rekor; a registry credential that expired goes in the Secret Kyverno's `--imagePullSecrets` names.",
             'A broken rule: revert the change to charts/security and merge; Argo CD syncs the ClusterPolicy.',
           ],
         },
         tests: {
-          fires: [{ series: policyResults('error', '0+1x40'), at: '20m', alerts: [{ policy_name: 'verify-product-images', rule_name: 'signed-by-release-workflow' }] }],
+          fires: [
+            {
+              series: policyResults('error', '0+1x40'),
+              at: '20m',
+              alerts: [{ policy_name: 'verify-product-images', rule_name: 'signed-by-release-workflow' }],
+            },
+          ],
           quiet: [
             { series: policyResults('error', '0+1x40'), at: '10m' },
             // Errors long ago: the counter no longer moves.
@@ -402,19 +422,19 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
         team: 'database',
         summary: 'The CloudNativePG operator keeps failing to reconcile {{ $labels.controller }} objects.',
         description:
-          'CloudNativePG\'s {{ $labels.controller }} controller has returned reconcile errors for 30 minutes. While it fails, the operator may not act on that object: no failover, no scaling, no backup of the Cluster it cannot reconcile.',
+          "CloudNativePG's {{ $labels.controller }} controller has returned reconcile errors for 30 minutes. While it fails, the operator may not act on that object: no failover, no scaling, no backup of the Cluster it cannot reconcile.",
         runbook: {
           meaning:
-            'The CloudNativePG operator serves controller-runtime\'s metrics; `controller_runtime_reconcile_errors_total{controller}` counts reconciles of a Cluster, Backup, ScheduledBackup, Pooler, ... that ended in an error. controller-runtime retries with a back-off of at most about 17 minutes, so errors in every 20-minute window for 30 minutes mean an object that cannot be reconciled at all, not a passing conflict.',
+            "The CloudNativePG operator serves controller-runtime's metrics; `controller_runtime_reconcile_errors_total{controller}` counts reconciles of a Cluster, Backup, ScheduledBackup, Pooler, ... that ended in an error. controller-runtime retries with a back-off of at most about 17 minutes, so errors in every 20-minute window for 30 minutes mean an object that cannot be reconciled at all, not a passing conflict.",
           impact:
             'For the Cluster controller: the operator may not carry out a failover, a switchover, a resize or a configuration change, and may not update the Services that point at the primary. For Backup and ScheduledBackup: backups do not start (PostgresBackupTooOld follows). For Pooler: PgBouncer changes are not applied.',
           diagnosis: [
             '`kubectl -n cnpg-system logs deploy/cnpg-controller-manager | grep -i error` (or wherever the operator runs, `operators.cnpgNamespace`): the object and the error.',
             `The object's own status: \`kubectl cnpg status postgres -n ${supabase}\`, \`kubectl -n ${supabase} get backups,scheduledbackups,poolers\` and \`describe\` the failing one.`,
-            'Frequent causes: the Barman Cloud Plugin unreachable (its Deployment or its cert-manager certificates in the operator\'s namespace: CertificateNotReady), a quota or LimitRange refusing a pod or PVC, a storage class that cannot resize.',
+            "Frequent causes: the Barman Cloud Plugin unreachable (its Deployment or its cert-manager certificates in the operator's namespace: CertificateNotReady), a quota or LimitRange refusing a pod or PVC, a storage class that cannot resize.",
           ],
           mitigation: [
-            'Fix the cause the log names (the plugin\'s pod or certificates, the quota in `environments/<env>.ts`), then the operator reconciles on its next retry; `kubectl cnpg reload postgres -n <namespace>` asks for one at once.',
+            "Fix the cause the log names (the plugin's pod or certificates, the quota in `environments/<env>.ts`), then the operator reconciles on its next retry; `kubectl cnpg reload postgres -n <namespace>` asks for one at once.",
             'An operator bug at the pinned version: check the release notes of the next patch release (lib/operators.ts pins it).',
           ],
         },
@@ -442,19 +462,19 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
           'For 10 minutes Prometheus has either failed to scrape the {{ $labels.job }} pods or found none. While an operator is down nothing it manages is reconciled, and its own alerts (certificates, Applications, ExternalSecrets, admission, CloudNativePG) are blind.',
         runbook: {
           meaning:
-            'Each operator the platform runs under is scraped in its own namespace (charts/observability/operators.ts): cert-manager, Argo CD\'s application controller, server and repo server, External Secrets (staging, production), Kyverno\'s admission controller, CloudNativePG\'s operator and Argo Rollouts. Either a target answers no scrape (`up == 0`: the pod is not ready, crash looping, or a NetworkPolicy in the operator\'s namespace does not admit Prometheus), or there is no target at all for an operator every environment needs: it is not installed, has no running pod, or runs in another namespace than the environment says (`observability.*Namespace`, `operators.*Namespace`, `gitops.argocdNamespace`).',
+            "Each operator the platform runs under is scraped in its own namespace (charts/observability/operators.ts): cert-manager, Argo CD's application controller, server and repo server, External Secrets (staging, production), Kyverno's admission controller, CloudNativePG's operator and Argo Rollouts. Either a target answers no scrape (`up == 0`: the pod is not ready, crash looping, or a NetworkPolicy in the operator's namespace does not admit Prometheus), or there is no target at all for an operator every environment needs: it is not installed, has no running pod, or runs in another namespace than the environment says (`observability.*Namespace`, `operators.*Namespace`, `gitops.argocdNamespace`).",
           impact:
-            'cert-manager: no issuance or renewal. Argo CD: no syncs (merged changes do not reach the cluster) and no UI. External Secrets: no refresh of Secrets. Kyverno: with its webhooks failing closed, product pods and operators\' Jobs are refused (no scale-up, no rescheduling). CloudNativePG: no failover, no scheduled backups, no configuration changes. Argo Rollouts: releases stop. And the operator\'s own alerts cannot fire.',
+            "cert-manager: no issuance or renewal. Argo CD: no syncs (merged changes do not reach the cluster) and no UI. External Secrets: no refresh of Secrets. Kyverno: with its webhooks failing closed, product pods and operators' Jobs are refused (no scale-up, no rescheduling). CloudNativePG: no failover, no scheduled backups, no configuration changes. Argo Rollouts: releases stop. And the operator's own alerts cannot fire.",
           diagnosis: [
             `Port-forward Prometheus (\`kubectl -n ${ctx.namespaces.observability} port-forward svc/prometheus 9090\`) and open \`/targets\`: the operator's job shows the scrape error; no entry at all means discovery found no pod with that name and port in the configured namespace.`,
-            'The operator\'s pods: `kubectl -n <namespace> get pods -l app.kubernetes.io/name=<job>` and `describe`/`logs` them.',
-            'Connection refused or timeouts while the pods run: the operator\'s namespace has a NetworkPolicy that does not admit the platform\'s Prometheus on the metrics port (docs/network.md lists each port).',
-            'No target: compare the namespace the operator runs in (`kubectl get pods -A -l app.kubernetes.io/name=<job>`) with the environment\'s setting.',
+            "The operator's pods: `kubectl -n <namespace> get pods -l app.kubernetes.io/name=<job>` and `describe`/`logs` them.",
+            "Connection refused or timeouts while the pods run: the operator's namespace has a NetworkPolicy that does not admit the platform's Prometheus on the metrics port (docs/network.md lists each port).",
+            "No target: compare the namespace the operator runs in (`kubectl get pods -A -l app.kubernetes.io/name=<job>`) with the environment's setting.",
           ],
           mitigation: [
             'Restart or repair the operator as its project documents (its install manifest at the version README.md pins).',
-            'Admit Prometheus in the operator\'s namespace: a NetworkPolicy ingress rule from pods `app.kubernetes.io/name: prometheus` in the observability namespace on the metrics port.',
-            'Set the environment\'s namespace to where the operator really runs and let Argo CD sync.',
+            "Admit Prometheus in the operator's namespace: a NetworkPolicy ingress rule from pods `app.kubernetes.io/name: prometheus` in the observability namespace on the metrics port.",
+            "Set the environment's namespace to where the operator really runs and let Argo CD sync.",
           ],
         },
         tests: {
@@ -462,7 +482,13 @@ export function operatorRules(ctx: RuleContext): RuleGroupSpec {
             {
               series: operators(JOBS.certManager),
               at: '12m',
-              alerts: [{ job: JOBS.certManager, pod: POD[JOBS.certManager]!, instance: upOf(JOBS.certManager, REQUIRED_OPERATOR_JOBS.indexOf(JOBS.certManager)).instance! }],
+              alerts: [
+                {
+                  job: JOBS.certManager,
+                  pod: POD[JOBS.certManager]!,
+                  instance: upOf(JOBS.certManager, REQUIRED_OPERATOR_JOBS.indexOf(JOBS.certManager)).instance!,
+                },
+              ],
             },
             { series: operators(undefined, JOBS.kyverno), at: '12m', alerts: [{ job: JOBS.kyverno }] },
           ],

@@ -9,7 +9,8 @@ export function platformRules(ctx: RuleContext): RuleGroupSpec {
   const obs = ctx.namespaces.observability;
   const prometheusPod = target(JOBS.prometheus, obs, 'prometheus-0', 'prometheus', '10.0.3.20:9090');
   // node-exporter targets are nodes: no namespace, the node's name as instance.
-  const nodeExporters = (down: number) => Array.from({ length: 11 }, (_, i) => series('up', { job: JOBS.nodeExporter, instance: `ip-10-0-1-${i + 10}` }, i < down ? '0x20' : '1x20'));
+  const nodeExporters = (down: number) =>
+    Array.from({ length: 11 }, (_, i) => series('up', { job: JOBS.nodeExporter, instance: `ip-10-0-1-${i + 10}` }, i < down ? '0x20' : '1x20'));
   const ruleGroup = '/etc/prometheus/rules/postgres.rules.yaml;postgres';
   // The operators' jobs have OperatorDown (operators.ts), with their own runbook.
   const UP = `up{job!~"${OPERATOR_JOBS.join('|')}"}`;
@@ -23,10 +24,10 @@ export function platformRules(ctx: RuleContext): RuleGroupSpec {
         team: 'platform',
         summary: 'Always firing: proves that Prometheus evaluates rules and Alertmanager delivers them.',
         description:
-          'This alert fires all the time on purpose. Alertmanager routes it to the dead man\'s switch, which raises the alarm when the Watchdog stops arriving, i.e. when Prometheus or Alertmanager is down or cannot notify.',
+          "This alert fires all the time on purpose. Alertmanager routes it to the dead man's switch, which raises the alarm when the Watchdog stops arriving, i.e. when Prometheus or Alertmanager is down or cannot notify.",
         runbook: {
           meaning:
-            'A dead man\'s switch. `vector(1)` is always true, so as long as Prometheus evaluates the platform group and Alertmanager can deliver notifications, the Watchdog reaches the heartbeat receiver that Alertmanager routes it to (never a person). The alert is the signal that everything works; its absence is the problem.',
+            "A dead man's switch. `vector(1)` is always true, so as long as Prometheus evaluates the platform group and Alertmanager can deliver notifications, the Watchdog reaches the heartbeat receiver that Alertmanager routes it to (never a person). The alert is the signal that everything works; its absence is the problem.",
           impact:
             'None while it fires. If the heartbeat service reports that the Watchdog stopped arriving, every other alert of the platform may be silent too: nobody would be told about a database outage.',
           diagnosis: [
@@ -38,7 +39,7 @@ export function platformRules(ctx: RuleContext): RuleGroupSpec {
           mitigation: [
             `Restart whichever of Prometheus and Alertmanager is unhealthy (\`kubectl -n ${obs} delete pod -l app.kubernetes.io/name=<prometheus or alertmanager>\`; its controller recreates it) and check its logs for the cause (configuration reload failure, full volume, OOM kill).`,
             'If the rules failed to load, fix the rule in `charts/observability/rules/`, run `npm test` (promtool checks every rule) and merge; Argo CD syncs the ConfigMap.',
-            'If only the heartbeat receiver is unreachable (network policy, expired token), fix its configuration; until then the platform is alerting but its dead man\'s switch is blind.',
+            "If only the heartbeat receiver is unreachable (network policy, expired token), fix its configuration; until then the platform is alerting but its dead man's switch is blind.",
           ],
         },
         tests: { fires: [{ series: [], at: '1m', alerts: [{}] }], quiet: [] },
@@ -54,7 +55,7 @@ export function platformRules(ctx: RuleContext): RuleGroupSpec {
           'Prometheus has failed to scrape more than 10% of the {{ $labels.job }} targets for 10 minutes. Their metrics are missing, so alerts that depend on them cannot fire.',
         runbook: {
           meaning:
-            'Scrapes of a job\'s targets fail (`up == 0`): the pod does not answer on its metrics port, answers with an error, or takes longer than the scrape timeout. Each job is one kind of workload (`postgres`, `kong`, `api`, `node-exporter`, ...). The operators\' jobs (cert-manager, Argo CD, Kyverno, ...) are OperatorDown\'s.',
+            "Scrapes of a job's targets fail (`up == 0`): the pod does not answer on its metrics port, answers with an error, or takes longer than the scrape timeout. Each job is one kind of workload (`postgres`, `kong`, `api`, `node-exporter`, ...). The operators' jobs (cert-manager, Argo CD, Kyverno, ...) are OperatorDown's.",
           impact:
             'Missing metrics: dashboards show gaps and the alerts built on that job stay quiet even if the workload is broken. For a single-instance job such as `postgres` or `redis` it usually means the workload itself is in trouble.',
           diagnosis: [
@@ -65,7 +66,7 @@ export function platformRules(ctx: RuleContext): RuleGroupSpec {
             `Connection refused or timeouts on every target of a namespace point at the NetworkPolicy: each workload admits its metrics port only from the ${obs} namespace (\`kubectl -n <namespace> get networkpolicy <job> -o yaml\`).`,
           ],
           mitigation: [
-            'Fix the workload the way its own alert\'s runbook says (PostgresDown, RedisDown, KubePodCrashLooping, ...).',
+            "Fix the workload the way its own alert's runbook says (PostgresDown, RedisDown, KubePodCrashLooping, ...).",
             'If only the exporter container fails, restart the pod at a quiet moment (`kubectl -n <namespace> delete pod <pod>`) after reading its logs; for the postgres and redis StatefulSets this restarts the server too.',
             'If a NetworkPolicy change blocked scraping, fix the chart that owns it and let Argo CD sync; never edit the policy in the cluster, Argo CD would revert it.',
           ],

@@ -64,34 +64,54 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
   const cluster = { job: JOBS.postgres, namespace: supabase };
   // A healthy three-instance cluster: postgres-1 is the primary.
   const healthy = [up(1, '1x20'), up(2, '1x20'), up(3, '1x20'), recovery(1, '0x20'), recovery(2, '1x20'), recovery(3, '1x20')];
-  const podInfo = (n: number) => series('kube_pod_info', ksm({ namespace: supabase, pod: `${PG_CLUSTER}-${n}`, node: `node-${n}`, created_by_kind: 'Cluster', created_by_name: PG_CLUSTER }), '1x20');
+  const podInfo = (n: number) =>
+    series(
+      'kube_pod_info',
+      ksm({ namespace: supabase, pod: `${PG_CLUSTER}-${n}`, node: `node-${n}`, created_by_kind: 'Cluster', created_by_name: PG_CLUSTER }),
+      '1x20',
+    );
   const syncRequired = (n: number, values: string) => series('cnpg_collector_sync_replicas', { ...inst(n), value: 'observed' }, values);
   /** A row of pg_stat_replication on the primary (postgres-1). */
   const walSender = (metric: string, applicationName: string, values: string) =>
     series(metric, { ...inst(1), usename: 'streaming_replica', application_name: applicationName, client_addr: '10.0.2.20', client_port: '43210' }, values);
   const REALTIME_SENDER = 'realtime_broadcast_changes';
   const backends = (active: number, idle: number) => [
-    series('cnpg_backends_total', { ...inst(1), datname: 'postgres', usename: 'authenticator', application_name: 'postgrest', state: 'active' }, `${active}x20`),
+    series(
+      'cnpg_backends_total',
+      { ...inst(1), datname: 'postgres', usename: 'authenticator', application_name: 'postgrest', state: 'active' },
+      `${active}x20`,
+    ),
     series('cnpg_backends_total', { ...inst(1), datname: 'postgres', usename: 'authenticator', application_name: 'postgrest', state: 'idle' }, `${idle}x20`),
     series('cnpg_pg_settings_setting', { ...inst(1), name: 'max_connections' }, '100x20'),
     series('cnpg_pg_settings_setting', { ...inst(1), name: 'superuser_reserved_connections' }, `${RESERVED_CONNECTIONS}x20`),
   ];
   const transaction = (datname: string, seconds: number) => [
-    series('cnpg_backends_max_tx_duration_seconds', { ...inst(1), datname, usename: 'app', application_name: 'api', state: 'idle in transaction' }, `${seconds}x20`),
+    series(
+      'cnpg_backends_max_tx_duration_seconds',
+      { ...inst(1), datname, usename: 'app', application_name: 'api', state: 'idle in transaction' },
+      `${seconds}x20`,
+    ),
   ];
   const slot = 'supabase_realtime_messages_replication_slot';
   const retained = (retainedGiB: number, maxSlotWalKeepSizeMB: number) => [
-    series('cnpg_pg_replication_slots_pg_wal_lsn_diff', { ...inst(1), slot_name: slot, slot_type: 'logical', database: 'postgres' }, `${retainedGiB * 2 ** 30}x30`),
+    series(
+      'cnpg_pg_replication_slots_pg_wal_lsn_diff',
+      { ...inst(1), slot_name: slot, slot_type: 'logical', database: 'postgres' },
+      `${retainedGiB * 2 ** 30}x30`,
+    ),
     series('cnpg_pg_settings_setting', { ...inst(1), name: 'max_slot_wal_keep_size' }, `${maxSlotWalKeepSizeMB}x30`),
   ];
   const slotActive = (n: number, slotName: string, active: number) =>
     series('cnpg_pg_replication_slots_active', { ...inst(n), slot_name: slotName, slot_type: 'physical', database: '' }, `${active}x40`);
   const deadlocks = (perMinute: number) => [series('cnpg_pg_stat_database_deadlocks', { ...inst(1), datname: 'postgres' }, `0+${perMinute}x20`)];
-  const pooler = (deployment: string, pod: string, n: number) => target(JOBS.pgbouncer, supabase, `${deployment}-6d5f7c9b8-${pod}`, 'pgbouncer', `10.0.3.${n}:9127`);
+  const pooler = (deployment: string, pod: string, n: number) =>
+    target(JOBS.pgbouncer, supabase, `${deployment}-6d5f7c9b8-${pod}`, 'pgbouncer', `10.0.3.${n}:9127`);
   const RW = `${PG_CLUSTER}-pooler-rw`;
   const RO = `${PG_CLUSTER}-pooler-ro`;
-  const poolerReplicas = (deployment: string, replicas: number) => series('kube_deployment_spec_replicas', ksm({ namespace: supabase, deployment }), `${replicas}x20`);
-  const poolerError = (deployment: string, pod: string, n: number, values: string) => series('cnpg_pgbouncer_last_collection_error', pooler(deployment, pod, n), values);
+  const poolerReplicas = (deployment: string, replicas: number) =>
+    series('kube_deployment_spec_replicas', ksm({ namespace: supabase, deployment }), `${replicas}x20`);
+  const poolerError = (deployment: string, pod: string, n: number, values: string) =>
+    series('cnpg_pgbouncer_last_collection_error', pooler(deployment, pod, n), values);
   const poolers = (rw: readonly string[]) => [
     poolerReplicas(RW, 2),
     poolerReplicas(RO, 2),
@@ -156,7 +176,10 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
             { series: healthy, at: '5m' },
             // A failover: postgres-1 disappears after 2 minutes, postgres-2 is promoted at 4 minutes;
             // at its last minute without a primary it is still within the 3 minutes.
-            { series: [up(1, '1 1 stale'), up(2, '1x20'), up(3, '1x20'), recovery(1, '0 0 stale'), recovery(2, '1 1 1 1 0x16'), recovery(3, '1x20')], at: '3m' },
+            {
+              series: [up(1, '1 1 stale'), up(2, '1x20'), up(3, '1x20'), recovery(1, '0 0 stale'), recovery(2, '1 1 1 1 0x16'), recovery(3, '1x20')],
+              at: '3m',
+            },
           ],
         },
       },
@@ -234,12 +257,19 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
           fires: [
             { series: [syncRequired(1, '1x20'), recovery(1, '0x20')], at: '5m', alerts: [at(1)] },
             // Realtime's logical walsender is not a standby.
-            { series: [syncRequired(1, '1x20'), recovery(1, '0x20'), walSender('cnpg_pg_stat_replication_replay_lag_seconds', REALTIME_SENDER, '0x20')], at: '5m', alerts: [at(1)] },
+            {
+              series: [syncRequired(1, '1x20'), recovery(1, '0x20'), walSender('cnpg_pg_stat_replication_replay_lag_seconds', REALTIME_SENDER, '0x20')],
+              at: '5m',
+              alerts: [at(1)],
+            },
           ],
           quiet: [
             // Pending, not yet firing (promtool evaluates each minute: 30s would be judged at 0s).
             { series: [syncRequired(1, '1x20'), recovery(1, '0x20')], at: '0m' },
-            { series: [syncRequired(1, '1x20'), recovery(1, '0x20'), walSender('cnpg_pg_stat_replication_replay_lag_seconds', `${PG_CLUSTER}-2`, '0x20')], at: '5m' },
+            {
+              series: [syncRequired(1, '1x20'), recovery(1, '0x20'), walSender('cnpg_pg_stat_replication_replay_lag_seconds', `${PG_CLUSTER}-2`, '0x20')],
+              at: '5m',
+            },
             // A demoted primary keeps its last value; only the current primary counts.
             { series: [syncRequired(2, '1x20'), recovery(2, '1x20')], at: '5m' },
           ],
@@ -263,7 +293,7 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
           'The standby {{ $labels.namespace }}/{{ $labels.pod }} has been more than 30 seconds behind the primary, or has had no WAL receiver, for 2 minutes. Reads from it are stale, and it is a poor candidate for failover.',
         runbook: {
           meaning:
-            'One of three signals for the same standby: its own `cnpg_pg_replication_lag` (seconds since the last replayed commit while received WAL awaits replay) is over 30 s; the primary\'s pg_stat_replication `replay_lag` for it (application_name is the pod name) is over 30 s; or it is in recovery with no WAL receiver (`cnpg_pg_replication_is_wal_receiver_up` 0), i.e. it is not streaming at all and its own lag figure is meaningless.',
+            "One of three signals for the same standby: its own `cnpg_pg_replication_lag` (seconds since the last replayed commit while received WAL awaits replay) is over 30 s; the primary's pg_stat_replication `replay_lag` for it (application_name is the pod name) is over 30 s; or it is in recovery with no WAL receiver (`cnpg_pg_replication_is_wal_receiver_up` 0), i.e. it is not streaming at all and its own lag figure is meaningless.",
           impact:
             'Queries through the ro pooler return stale data. If it is a synchronous standby, commits wait for it (the quorum may fall back on the other standby). A standby far behind takes long to promote, and with the failover quorum it may not be eligible: the cluster is less available than it looks.',
           diagnosis: [
@@ -319,7 +349,7 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
           diagnosis: [
             `Current primary, timeline and the instances: ${status}; the Cluster's events: \`kubectl -n ${supabase} get events --field-selector involvedObject.name=${PG_CLUSTER} --sort-by=.lastTimestamp\`.`,
             `Why the old primary went: its pod's events and log (\`kubectl -n ${supabase} describe pod <old-primary>\`, \`kubectl -n ${supabase} logs <old-primary> -c postgres --previous\`), KubeNodeNotReady for its node, OOMKilled.`,
-            'Planned? A rolling update of the Cluster (an image or configuration change synced by Argo CD), a node drain, or someone\'s `kubectl cnpg promote`.',
+            "Planned? A rolling update of the Cluster (an image or configuration change synced by Argo CD), a node drain, or someone's `kubectl cnpg promote`.",
             `Realtime: \`kubectl -n ${supabase} logs deploy/realtime --tail=200\` and, in ${database}, \`SELECT slot_name, active FROM pg_replication_slots;\`.`,
           ],
           mitigation: [
@@ -353,18 +383,20 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'database',
         summary: 'PostgreSQL {{ $labels.pod }} uses more than 80% of its connections.',
-        description: 'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} has had more than 80% of max_connections (less the superuser reserve) in use for 10 minutes. New connections will soon be refused.',
+        description:
+          'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} has had more than 80% of max_connections (less the superuser reserve) in use for 10 minutes. New connections will soon be refused.',
         runbook: {
           meaning:
             'Most connection slots of this instance are taken (`cnpg_backends_total`, client backends by state, against the `max_connections` setting). The api and worker connect through the PgBouncer poolers, whose server pools are sized to fit; the Supabase services (Auth, PostgREST, Realtime, Storage, postgres-meta) hold their own pools. max_connections comes from `components.postgres.tuning.maxConnections`; the budget is in docs/capacity.md.',
-          impact: 'At the limit, new connections fail with "sorry, too many clients already" (or "remaining connection slots are reserved"): logins, API calls and jobs fail while existing sessions continue.',
+          impact:
+            'At the limit, new connections fail with "sorry, too many clients already" (or "remaining connection slots are reserved"): logins, API calls and jobs fail while existing sessions continue.',
           diagnosis: [
             `Who holds them: in ${database} run \`SELECT usename, application_name, client_addr, state, count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC;\` (the poolers connect from their pod addresses).`,
             'Many `idle` connections from one service: its pool is too large for its replica count (an HPA scaled it out); many `idle in transaction`: a client leaks transactions (see PostgresLongRunningTransaction).',
             'The poolers: each pod opens up to default_pool_size per database and user; more pooler pods means more server connections.',
           ],
           mitigation: [
-            'End idle-in-transaction sessions of a misbehaving client: `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = \'idle in transaction\' AND now() - state_change > interval \'10 minutes\';`.',
+            "End idle-in-transaction sessions of a misbehaving client: `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle in transaction' AND now() - state_change > interval '10 minutes';`.",
             'Lower the pool size of the service that grew, or cap its HPA; route direct clients through the poolers.',
             'Raise maxConnections in `environments/<env>.ts` only with the memory to match (each connection can use work_mem several times); the operator restarts the instances, standbys first.',
           ],
@@ -384,9 +416,11 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'database',
         summary: 'A transaction in database {{ $labels.datname }} has been open for more than 5 minutes.',
-        description: 'The oldest transaction in database {{ $labels.datname }} on {{ $labels.pod }} has been open for more than 5 minutes. It holds back VACUUM and may hold locks other sessions wait for.',
+        description:
+          'The oldest transaction in database {{ $labels.datname }} on {{ $labels.pod }} has been open for more than 5 minutes. It holds back VACUUM and may hold locks other sessions wait for.',
         runbook: {
-          meaning: 'Some session began a transaction more than five minutes ago and has not ended it, either still working (a slow query, a migration) or idle in transaction (a client that forgot to commit). On a standby it is a long read-only query.',
+          meaning:
+            'Some session began a transaction more than five minutes ago and has not ended it, either still working (a slow query, a migration) or idle in transaction (a client that forgot to commit). On a standby it is a long read-only query.',
           impact:
             'VACUUM cannot remove rows deleted after the transaction started (tables and indexes bloat), locks it holds block other writers (requests time out), and logical decoding for Realtime cannot advance past it, so its slot retains WAL. On a standby, it delays replay or gets cancelled.',
           diagnosis: [
@@ -426,7 +460,7 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
           'Replication slot {{ $labels.slot_name }} on {{ $labels.pod }} has held back more than half of max_slot_wal_keep_size of WAL for 10 minutes. If it reaches the limit, PostgreSQL invalidates the slot and its consumer loses its place.',
         runbook: {
           meaning:
-            'The slot\'s consumer does not confirm WAL as fast as it is written, so PostgreSQL keeps the WAL since the slot\'s restart_lsn (`cnpg_pg_replication_slots_pg_wal_lsn_diff`). `max_slot_wal_keep_size` caps what a slot may retain; the ratio is retained / cap. Consumers here: Realtime (its logical slot, e.g. supabase_realtime_messages_replication_slot) and, with CloudNativePG\'s high-availability slots, each standby (physical slots _cnpg_*).',
+            "The slot's consumer does not confirm WAL as fast as it is written, so PostgreSQL keeps the WAL since the slot's restart_lsn (`cnpg_pg_replication_slots_pg_wal_lsn_diff`). `max_slot_wal_keep_size` caps what a slot may retain; the ratio is retained / cap. Consumers here: Realtime (its logical slot, e.g. supabase_realtime_messages_replication_slot) and, with CloudNativePG's high-availability slots, each standby (physical slots _cnpg_*).",
           impact:
             'The WAL takes space on the WAL volume. At the cap the slot becomes "lost": Realtime must resynchronise and misses changes; a standby whose slot is lost must fetch WAL from the archive or be rebuilt.',
           diagnosis: [
@@ -437,7 +471,7 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
           mitigation: [
             `Restore the consumer: restart Realtime (\`kubectl -n ${supabase} rollout restart deployment/realtime\`), or bring the standby back.`,
             'End the long transaction that blocks decoding.',
-            'A slot nobody will ever read again (a removed consumer): drop it, `SELECT pg_drop_replication_slot(\'<slot>\');`. Leave the _cnpg_ slots to the operator.',
+            "A slot nobody will ever read again (a removed consumer): drop it, `SELECT pg_drop_replication_slot('<slot>');`. Leave the _cnpg_ slots to the operator.",
           ],
         },
         tests: {
@@ -461,9 +495,11 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'database',
         summary: 'Replication slot {{ $labels.slot_name }} has had no consumer for 30 minutes.',
-        description: 'Replication slot {{ $labels.slot_name }} on the primary {{ $labels.pod }} has been inactive for 30 minutes: nothing reads from it, and it retains WAL until its consumer returns or the slot is dropped.',
+        description:
+          'Replication slot {{ $labels.slot_name }} on the primary {{ $labels.pod }} has been inactive for 30 minutes: nothing reads from it, and it retains WAL until its consumer returns or the slot is dropped.',
         runbook: {
-          meaning: 'No process is connected to the slot on the primary. A slot keeps all WAL its consumer has not confirmed, whether or not the consumer ever comes back. A _cnpg_<instance> slot belongs to a standby that is down; other slots belong to Realtime or are leftovers.',
+          meaning:
+            'No process is connected to the slot on the primary. A slot keeps all WAL its consumer has not confirmed, whether or not the consumer ever comes back. A _cnpg_<instance> slot belongs to a standby that is down; other slots belong to Realtime or are leftovers.',
           impact: 'WAL piles up on the WAL volume (PostgresReplicationSlotRetainingWAL follows), until max_slot_wal_keep_size invalidates the slot.',
           diagnosis: [
             `Which slot and since when: in ${database} run \`SELECT slot_name, slot_type, database, active, wal_status, restart_lsn FROM pg_replication_slots;\`.`,
@@ -472,7 +508,7 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
           ],
           mitigation: [
             'Bring the consumer back (restart it, fix its credentials or NetworkPolicy); the slot becomes active and the retained WAL drains.',
-            'Drop a leftover slot: `SELECT pg_drop_replication_slot(\'<slot>\');`. The operator manages the _cnpg_ slots: it drops the slot of an instance it removes.',
+            "Drop a leftover slot: `SELECT pg_drop_replication_slot('<slot>');`. The operator manages the _cnpg_ slots: it drops the slot of an instance it removes.",
           ],
         },
         tests: {
@@ -492,10 +528,13 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'database',
         summary: 'Deadlocks in database {{ $labels.datname }}.',
-        description: 'Database {{ $labels.datname }} on {{ $labels.pod }} has had more than 5 deadlocks every 5 minutes for 5 minutes. Each deadlock aborts one of the transactions involved.',
+        description:
+          'Database {{ $labels.datname }} on {{ $labels.pod }} has had more than 5 deadlocks every 5 minutes for 5 minutes. Each deadlock aborts one of the transactions involved.',
         runbook: {
-          meaning: 'Transactions wait on each other in a cycle; after deadlock_timeout PostgreSQL aborts one of them with "deadlock detected". A steady rate means application code takes locks in inconsistent orders.',
-          impact: 'The aborted transactions fail: API requests return errors, jobs retry. For balances and positions, a client that does not retry correctly can lose or duplicate an operation.',
+          meaning:
+            'Transactions wait on each other in a cycle; after deadlock_timeout PostgreSQL aborts one of them with "deadlock detected". A steady rate means application code takes locks in inconsistent orders.',
+          impact:
+            'The aborted transactions fail: API requests return errors, jobs retry. For balances and positions, a client that does not retry correctly can lose or duplicate an operation.',
           diagnosis: [
             `The server log names both statements: \`kubectl -n ${supabase} logs <pod> -c postgres | grep -A6 "deadlock detected"\` (CloudNativePG logs JSON lines; the message and detail are in the record).`,
             'Which tables: the log\'s "Process N waits for ShareLock on transaction M" lines with their CONTEXT; then find the code paths that update those tables.',
@@ -525,15 +564,17 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'database',
         summary: 'Monitoring queries fail on PostgreSQL instance {{ $labels.pod }}.',
-        description: 'For 30 minutes at least one monitoring query of {{ $labels.namespace }}/{{ $labels.pod }} has failed on every run: the metrics it provides are missing and the alerts built on them cannot fire.',
+        description:
+          'For 30 minutes at least one monitoring query of {{ $labels.namespace }}/{{ $labels.pod }} has failed on every run: the metrics it provides are missing and the alerts built on them cannot fire.',
         runbook: {
           meaning:
-            'PostgreSQL is up, but a query of the instance manager\'s exporter fails: one of CloudNativePG\'s default queries or one of the platform\'s own (the backup canary and the restore drill results, from the Cluster\'s monitoring ConfigMap). `cnpg_errors_total` names the query and the error in its errorUserQueries label.',
-          impact: 'The metrics of the failing query are missing: depending on which, the backup canary, restore drill, replication or connection alerts are blind.',
+            "PostgreSQL is up, but a query of the instance manager's exporter fails: one of CloudNativePG's default queries or one of the platform's own (the backup canary and the restore drill results, from the Cluster's monitoring ConfigMap). `cnpg_errors_total` names the query and the error in its errorUserQueries label.",
+          impact:
+            'The metrics of the failing query are missing: depending on which, the backup canary, restore drill, replication or connection alerts are blind.',
           diagnosis: [
             'Which query: `cnpg_errors_total` in Prometheus (its label carries the query name and the SQL error).',
             `The instance manager's log: \`kubectl -n ${supabase} logs <pod> -c postgres | grep -i "error collecting user query"\`.`,
-            'Permission denied or a missing relation: the platform\'s queries read the ops schema (ops.backup_canary, the drill results) as the monitoring role; a migration that dropped or renamed them breaks the query.',
+            "Permission denied or a missing relation: the platform's queries read the ops schema (ops.backup_canary, the drill results) as the monitoring role; a migration that dropped or renamed them breaks the query.",
           ],
           mitigation: [
             'Fix the query in the monitoring ConfigMap of charts/postgres (and the rules that use its metrics), or restore the object it reads; the operator reloads the ConfigMap without a restart.',
@@ -563,11 +604,13 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'database',
         summary: 'Pooler {{ $labels.namespace }}/{{ $labels.deployment }} has no working PgBouncer.',
-        description: 'For 2 minutes no pod of the PgBouncer pooler {{ $labels.namespace }}/{{ $labels.deployment }} has been both scraped and answering: clients that connect through it cannot reach PostgreSQL.',
+        description:
+          'For 2 minutes no pod of the PgBouncer pooler {{ $labels.namespace }}/{{ $labels.deployment }} has been both scraped and answering: clients that connect through it cannot reach PostgreSQL.',
         runbook: {
           meaning:
-            'The Pooler\'s Deployment wants pods, but none of them reports `cnpg_pgbouncer_last_collection_error` 0: the pods are not running or not scraped (port 9127), or PgBouncer inside does not answer its admin console. (CloudNativePG 1.30 defines cnpg_pgbouncer_up but does not serve it.) The rw pooler carries the api\'s and worker\'s writes; the ro pooler their reads from standbys.',
-          impact: 'Every client of that pooler fails to connect: through the rw pooler, the api and worker cannot write; through the ro pooler, read paths fail. Clients that connect to PostgreSQL directly (the Supabase services) are not affected.',
+            "The Pooler's Deployment wants pods, but none of them reports `cnpg_pgbouncer_last_collection_error` 0: the pods are not running or not scraped (port 9127), or PgBouncer inside does not answer its admin console. (CloudNativePG 1.30 defines cnpg_pgbouncer_up but does not serve it.) The rw pooler carries the api's and worker's writes; the ro pooler their reads from standbys.",
+          impact:
+            'Every client of that pooler fails to connect: through the rw pooler, the api and worker cannot write; through the ro pooler, read paths fail. Clients that connect to PostgreSQL directly (the Supabase services) are not affected.',
           diagnosis: [
             `The pods: \`kubectl -n ${supabase} get pods -l cnpg.io/poolerName=<pooler> -o wide\` and \`kubectl -n ${supabase} describe pod <pod>\`.`,
             `The Pooler: \`kubectl -n ${supabase} describe pooler <pooler>\` and its log, \`kubectl -n ${supabase} logs deploy/<pooler> -c pgbouncer\` (authentication to PostgreSQL failing, "no more connections allowed", TLS errors).`,
@@ -601,11 +644,13 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'database',
         summary: 'Clients of PgBouncer {{ $labels.pod }} wait more than a second for a server connection.',
-        description: 'For 5 minutes the oldest client waiting in PgBouncer {{ $labels.namespace }}/{{ $labels.pod }} for database {{ $labels.database }} has waited more than a second: the pool is saturated.',
+        description:
+          'For 5 minutes the oldest client waiting in PgBouncer {{ $labels.namespace }}/{{ $labels.pod }} for database {{ $labels.database }} has waited more than a second: the pool is saturated.',
         runbook: {
           meaning:
             'PgBouncer queues a client transaction when all default_pool_size server connections of its pool are busy; `maxwait` (+ `maxwait_us`) is how long the oldest queued client has waited. Over a second, continuously, means the pool cannot keep up: PostgreSQL is slow, or the pool is too small for the load.',
-          impact: 'Every query through this pooler waits before it starts: API latency rises (KongHighLatencyP95), and clients with short timeouts fail. If the queue keeps growing, max_client_conn is reached and new clients are refused.',
+          impact:
+            'Every query through this pooler waits before it starts: API latency rises (KongHighLatencyP95), and clients with short timeouts fail. If the queue keeps growing, max_client_conn is reached and new clients are refused.',
           diagnosis: [
             'The pools: `cnpg_pgbouncer_pools_cl_waiting` and `cnpg_pgbouncer_pools_sv_active` per pod on the PostgreSQL dashboard; all servers active with clients waiting is saturation.',
             `Slow queries on PostgreSQL hold the servers: in ${database} run \`SELECT state, wait_event_type, count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2;\`; locks (PostgresLongRunningTransaction), commits waiting for a synchronous standby (PostgresNoSynchronousStandby).`,
@@ -613,7 +658,7 @@ export function postgresRules(ctx: RuleContext): RuleGroupSpec {
           ],
           mitigation: [
             'Fix the slow queries or the blocking transaction first; a bigger pool only adds load to a database that is already the bottleneck.',
-            'If PostgreSQL has headroom (connections and CPU), raise the pooler\'s defaultPoolSize or instances in `environments/<env>.ts` within max_connections (docs/capacity.md).',
+            "If PostgreSQL has headroom (connections and CPU), raise the pooler's defaultPoolSize or instances in `environments/<env>.ts` within max_connections (docs/capacity.md).",
           ],
         },
         tests: {

@@ -27,7 +27,8 @@ export function productRules(ctx: RuleContext): RuleGroupSpec {
   const schedulerPod = target(JOBS.scheduler, app, 'scheduler-5f6d7c8b9-h3j5k', JOBS.scheduler, '10.0.5.14:9090');
   const depth = (values: string) => [series('worker_queue_depth', workerPod, values)];
   /** Jobs finished per minute, by outcome. */
-  const jobs = (kind: string, perMinute: Record<string, string>) => Object.entries(perMinute).map(([outcome, values]) => series('worker_jobs_total', { ...workerPod, kind, outcome }, values));
+  const jobs = (kind: string, perMinute: Record<string, string>) =>
+    Object.entries(perMinute).map(([outcome, values]) => series('worker_jobs_total', { ...workerPod, kind, outcome }, values));
   const stalled = 3 * SHORTEST_SCHEDULE_SECONDS;
   /** A scheduler pod started at 0: leader gauge, and chain-head's last run (Unix seconds, promtool's clock starts at 0). */
   const scheduler = (leader: string, lastRun?: string) => [
@@ -62,11 +63,11 @@ export function productRules(ctx: RuleContext): RuleGroupSpec {
             `The workers: \`kubectl -n ${app} get pods -l app.kubernetes.io/name=${JOBS.worker}\` (how many, Ready, restarts) and ${logs(JOBS.worker)} ("job failed", "queue read failed", "claimed abandoned jobs").`,
             `Job durations and throughput: \`histogram_quantile(0.95, sum by (le, kind) (rate(worker_job_duration_seconds_bucket{${WORKER}}[5m])))\` and \`sum by (kind, outcome) (rate(worker_jobs_total{${WORKER}}[5m]))\` in Prometheus. Slow chain-head jobs point at the RPC endpoints; slow jobs of every kind at PostgreSQL.`,
             `The stream itself: ${redisCli('XLEN defi:jobs')} and ${redisCli('XPENDING defi:jobs workers')} (many pending entries: workers take jobs but do not finish them).`,
-            'Did a release change the scheduler\'s schedules or the number of RPC endpoints (more jobs per period)?',
+            "Did a release change the scheduler's schedules or the number of RPC endpoints (more jobs per period)?",
           ],
           mitigation: [
             `Workers missing or crash-looping: fix the cause in their logs (database or Redis unreachable, bad configuration); more workers: raise the environment's app.worker replicas (docs/runbooks/scaling.md).`,
-            'Slow RPC endpoint: replace or remove it from the environment\'s rpcEndpoints; the backlog of its jobs drains (each one times out after 10 s).',
+            "Slow RPC endpoint: replace or remove it from the environment's rpcEndpoints; the backlog of its jobs drains (each one times out after 10 s).",
             'PostgreSQL slow or unreachable: see PostgresDown and the pooler alerts; jobs left pending are claimed again once it answers.',
           ],
         },
@@ -102,10 +103,10 @@ export function productRules(ctx: RuleContext): RuleGroupSpec {
           diagnosis: [
             `The errors: ${logs(JOBS.worker)} and look for "job failed" (its err says which call failed, retry says whether the database was unreachable). Traces of the jobs ("job chain-head") are in Tempo.`,
             `Which outcomes, how many: \`sum by (kind, outcome) (increase(worker_jobs_total{${WORKER}}[10m]))\` in Prometheus.`,
-            'chain-head failing alone: the RPC endpoint (rate limit, outage, a URL that changed). Every kind failing: PostgreSQL (PostgresDown, the pooler alerts) or the worker\'s egress NetworkPolicy.',
+            "chain-head failing alone: the RPC endpoint (rate limit, outage, a URL that changed). Every kind failing: PostgreSQL (PostgresDown, the pooler alerts) or the worker's egress NetworkPolicy.",
           ],
           mitigation: [
-            'RPC endpoint down or rate-limiting: switch the environment\'s rpcEndpoints to a working provider and release.',
+            "RPC endpoint down or rate-limiting: switch the environment's rpcEndpoints to a working provider and release.",
             'Database unreachable: fix PostgreSQL or the pooler first; the pending jobs are claimed again when it answers.',
             `A bad release of the worker: roll it back (revert the promote commit, docs/runbooks/deployment.md); \`kubectl -n ${app} rollout undo deployment/${JOBS.worker}\` only buys time until Argo CD syncs again.`,
           ],
@@ -137,8 +138,7 @@ export function productRules(ctx: RuleContext): RuleGroupSpec {
         summary: 'The scheduler in {{ $labels.namespace }} has stopped enqueueing jobs.',
         description: `For 5 minutes the scheduler in {{ $labels.namespace }} has not completed a run of any schedule within ${stalled} seconds (3 periods of its shortest schedule), holds no lease, or is not scraped at all. No new jobs reach the queue.`,
         runbook: {
-          meaning:
-            `The scheduler (one pod) enqueues each schedule's jobs once per period while it holds the lease, a row in defi.scheduler_leases it renews every 10 s; scheduler_is_leader is 1 while it does, and scheduler_last_run_timestamp_seconds{schedule} is set when a period's jobs are all queued (with a Redis replica confirming, where there are replicas). The shortest schedule, chain-head, runs every ${SHORTEST_SCHEDULE_SECONDS} s. So either the runs stopped succeeding (Redis refusing or not replicating the writes, enqueue retried and given up), the pod cannot take the lease (PostgreSQL unreachable, or a lease row held by a pod that is gone, which expires after 30 s), or there is no scheduler to scrape.`,
+          meaning: `The scheduler (one pod) enqueues each schedule's jobs once per period while it holds the lease, a row in defi.scheduler_leases it renews every 10 s; scheduler_is_leader is 1 while it does, and scheduler_last_run_timestamp_seconds{schedule} is set when a period's jobs are all queued (with a Redis replica confirming, where there are replicas). The shortest schedule, chain-head, runs every ${SHORTEST_SCHEDULE_SECONDS} s. So either the runs stopped succeeding (Redis refusing or not replicating the writes, enqueue retried and given up), the pod cannot take the lease (PostgreSQL unreachable, or a lease row held by a pod that is gone, which expires after 30 s), or there is no scheduler to scrape.`,
           impact:
             'No new jobs: the workers run dry and nothing is recorded (chain heads, pruning) until the scheduler runs again. Periods missed meanwhile are not caught up; only the current period is enqueued once it recovers.',
           diagnosis: [

@@ -49,23 +49,43 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
   const gauge = (metric: string, value: number) => [series(metric, exporter, `${value}x20`)];
   /** INFO of instance n as its exporter reports it (value 1; the labels say what it is). */
   const info = (n: number, role: 'master' | 'slave', values: string) =>
-    series('redis_instance_info', { ...inst(n), role, redis_mode: 'standalone', redis_version: '7.4.7', run_id: `${n}f3c1a9e7d2b4c6a8e0f1d3b5c7a9e1f3d5b7c9a0`, tcp_port: '6379' }, values);
+    series(
+      'redis_instance_info',
+      { ...inst(n), role, redis_mode: 'standalone', redis_version: '7.4.7', run_id: `${n}f3c1a9e7d2b4c6a8e0f1d3b5c7a9e1f3d5b7c9a0`, tcp_port: '6379' },
+      values,
+    );
   /** The Sentinel's own INFO: redis_mode sentinel, no role. */
-  const sentinelInfo = (n: number, values: string) => series('redis_instance_info', { ...sntl(n), redis_mode: 'sentinel', redis_version: '7.4.7', run_id: `${n}a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0`, tcp_port: `${SENTINEL_PORT}` }, values);
-  const linkUp = (n: number, values: string) => series('redis_master_link_up', { ...inst(n), master_host: `redis-0.redis-headless.${supabase}.svc.cluster.local`, master_port: '6379' }, values);
+  const sentinelInfo = (n: number, values: string) =>
+    series(
+      'redis_instance_info',
+      { ...sntl(n), redis_mode: 'sentinel', redis_version: '7.4.7', run_id: `${n}a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0`, tcp_port: `${SENTINEL_PORT}` },
+      values,
+    );
+  const linkUp = (n: number, values: string) =>
+    series('redis_master_link_up', { ...inst(n), master_host: `redis-0.redis-headless.${supabase}.svc.cluster.local`, master_port: '6379' }, values);
   const CKQUORUM_OK = 'OK 3 usable Sentinels. Quorum and failover authorization can be reached';
-  const CKQUORUM_FAILED = 'NOQUORUM 1 usable Sentinels. Not enough available Sentinels to reach the specified quorum for this master. Not enough available Sentinels to reach the majority and authorize a failover';
+  const CKQUORUM_FAILED =
+    'NOQUORUM 1 usable Sentinels. Not enough available Sentinels to reach the specified quorum for this master. Not enough available Sentinels to reach the majority and authorize a failover';
   const ckquorum = (n: number, ok: boolean, values: string) =>
     series('redis_sentinel_master_ckquorum_status', { ...sntl(n), master_name: PRIMARY_NAME, message: ok ? CKQUORUM_OK : CKQUORUM_FAILED }, values);
   const sentinelUp = (n: number, values: string) => series('redis_up', sntl(n), values);
   const primaryAddress = `redis-0.redis-headless.${supabase}.svc.cluster.local:6379`;
   const epoch = (n: number, values: string, ip?: number) =>
     series('redis_sentinel_master_config_epoch', { ...sntl(n, ip), master_name: PRIMARY_NAME, master_address: primaryAddress }, values);
-  const proxyPod = (suffix: string, n: number) => target(JOBS.redisPrimary, supabase, `${JOBS.redisPrimary}-7c9d8f6b5-${suffix}`, 'haproxy', `10.0.4.${n}:8404`);
-  const activeServers = (suffix: string, n: number, values: string, proxy = PROXY_BACKEND) => series('haproxy_backend_active_servers', { ...proxyPod(suffix, n), proxy }, values);
+  const proxyPod = (suffix: string, n: number) =>
+    target(JOBS.redisPrimary, supabase, `${JOBS.redisPrimary}-7c9d8f6b5-${suffix}`, 'haproxy', `10.0.4.${n}:8404`);
+  const activeServers = (suffix: string, n: number, values: string, proxy = PROXY_BACKEND) =>
+    series('haproxy_backend_active_servers', { ...proxyPod(suffix, n), proxy }, values);
   const namespaceOnly = { namespace: supabase };
   // A healthy replicated set: redis-0 is the primary.
-  const healthyRoles = [info(0, 'master', '1x20'), info(1, 'slave', '1x20'), info(2, 'slave', '1x20'), sentinelInfo(0, '1x20'), sentinelInfo(1, '1x20'), sentinelInfo(2, '1x20')];
+  const healthyRoles = [
+    info(0, 'master', '1x20'),
+    info(1, 'slave', '1x20'),
+    info(2, 'slave', '1x20'),
+    sentinelInfo(0, '1x20'),
+    sentinelInfo(1, '1x20'),
+    sentinelInfo(2, '1x20'),
+  ];
   const healthySentinels = [0, 1, 2].flatMap((n) => [sentinelUp(n, '1x20'), ckquorum(n, true, '1x20')]);
 
   return {
@@ -82,7 +102,7 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
           'For 2 minutes a redis_exporter in {{ $labels.namespace }} has failed to reach its Redis instance, or no Redis exporter has been scraped at all (the pods are gone or not answering). With one instance (dev) the api and worker have no Redis; with replicas, Sentinel promotes a replica if the instance was the primary.',
         runbook: {
           meaning:
-            '`redis_up` of a container `exporter` is 0 (the sidecar in that redis pod cannot talk to Redis on 127.0.0.1:6379) or no such series exists at all (no redis pod runs or none can be scraped). The Sentinel\'s exporter (container `sentinel-exporter`) has a `redis_up` of its own, about the Sentinel; it is not counted here.',
+            "`redis_up` of a container `exporter` is 0 (the sidecar in that redis pod cannot talk to Redis on 127.0.0.1:6379) or no such series exists at all (no redis pod runs or none can be scraped). The Sentinel's exporter (container `sentinel-exporter`) has a `redis_up` of its own, about the Sentinel; it is not counted here.",
           impact: `With one instance (dev): the api loses its cache and the worker its queues, requests slow down or fail, background jobs stop. With three instances (staging, production): a replica down costs redundancy only; the primary down means writes fail until Sentinel promotes a replica (seconds; RedisFailoverHappened, or RedisNoPrimary if it does not). Data is safe on the volume (AOF, fsync every second) unless the volume is lost.`,
           diagnosis: [
             `Pod state: \`kubectl -n ${supabase} get pods -l app.kubernetes.io/name=${JOBS.redis} -o wide\`, \`kubectl -n ${supabase} describe pod <pod>\`.`,
@@ -104,7 +124,11 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
             // Only the Sentinels answer: that is not Redis being up.
             { series: [sentinelUp(0, '1x20'), sentinelUp(1, '1x20')], at: '5m', alerts: [{ job: JOBS.redis, namespace: supabase, container: 'exporter' }] },
             // One replica of three is down: that pod, once.
-            { series: [series('redis_up', inst(0), '1x20'), series('redis_up', inst(1), '1x20'), series('redis_up', inst(2), '0x20'), sentinelUp(2, '1x20')], at: '5m', alerts: [inst(2)] },
+            {
+              series: [series('redis_up', inst(0), '1x20'), series('redis_up', inst(1), '1x20'), series('redis_up', inst(2), '0x20'), sentinelUp(2, '1x20')],
+              at: '5m',
+              alerts: [inst(2)],
+            },
           ],
           quiet: [
             { series: gauge('redis_up', 0), at: '1m' },
@@ -127,10 +151,9 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         description:
           'Redis instances in {{ $labels.namespace }} answer, but for a minute none of them has reported role master: every one is a replica, so every write fails and the redis-primary proxy has nowhere to send clients.',
         runbook: {
-          meaning:
-            `The exporters reach their Redis instances (\`redis_instance_info\` with redis_mode standalone exists) but none reports \`role="master"\`. The Sentinels (quorum 2 of 3 in staging and production) promote a replica within seconds of losing the primary (down-after 5 s by default); a minute without one means they could not: too few Sentinels agree (RedisSentinelQuorumLost), the failover keeps failing (failover-timeout), or no replica is eligible (all disconnected from the old primary for too long). When no instance answers at all, RedisDown fires instead.`,
+          meaning: `The exporters reach their Redis instances (\`redis_instance_info\` with redis_mode standalone exists) but none reports \`role="master"\`. The Sentinels (quorum 2 of 3 in staging and production) promote a replica within seconds of losing the primary (down-after 5 s by default); a minute without one means they could not: too few Sentinels agree (RedisSentinelQuorumLost), the failover keeps failing (failover-timeout), or no replica is eligible (all disconnected from the old primary for too long). When no instance answers at all, RedisDown fires instead.`,
           impact:
-            'Every write fails ("READONLY You can\'t write against a read only replica"), and the redis-primary proxy has no server (RedisProxyNoPrimary): Kong\'s rate limiting and the product\'s cache, sessions and queues fail or fall back. Reads from replicas still work for clients that use them.',
+            "Every write fails (\"READONLY You can't write against a read only replica\"), and the redis-primary proxy has no server (RedisProxyNoPrimary): Kong's rate limiting and the product's cache, sessions and queues fail or fall back. Reads from replicas still work for clients that use them.",
           diagnosis: [
             `What the Sentinels think: ${sentinel(`SENTINEL MASTER ${PRIMARY_NAME}`)} (ip, flags such as s_down, o_down, failover_in_progress, num-other-sentinels, quorum) and ${sentinel(`SENTINEL REPLICAS ${PRIMARY_NAME}`)}; ask another pod's Sentinel too (\`redis-1\`, \`redis-2\`).`,
             `Can they fail over: ${sentinel(`SENTINEL CKQUORUM ${PRIMARY_NAME}`)}.`,
@@ -146,7 +169,11 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         tests: {
           fires: [
             // The primary redis-0 vanished at 5 minutes and no replica was promoted.
-            { series: [info(0, 'master', '1x4 stale'), info(1, 'slave', '1x20'), info(2, 'slave', '1x20'), sentinelInfo(0, '1x20')], at: '8m', alerts: [namespaceOnly] },
+            {
+              series: [info(0, 'master', '1x4 stale'), info(1, 'slave', '1x20'), info(2, 'slave', '1x20'), sentinelInfo(0, '1x20')],
+              at: '8m',
+              alerts: [namespaceOnly],
+            },
           ],
           quiet: [
             { series: healthyRoles, at: '8m' },
@@ -169,8 +196,7 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         description:
           'For 2 minutes more than one Redis instance in {{ $labels.namespace }} has reported role master: a split brain. Writes that reach the one the Sentinels no longer follow are lost when it rejoins as a replica.',
         runbook: {
-          meaning:
-            `Two (or more) instances report \`role="master"\`. The usual cause is an old primary cut off from the Sentinels (a network partition or a paused node) while they promoted a replica: it still believes it is the primary until a Sentinel reaches it and turns it into a replica. With \`min-replicas-to-write\` (1 by default) an isolated old primary refuses writes once no replica has acknowledged it for \`min-replicas-max-lag\` seconds (10 by default), which bounds what can be lost; lasting 2 minutes means it is still isolated from the Sentinels, or someone ran \`REPLICAOF NO ONE\`.`,
+          meaning: `Two (or more) instances report \`role="master"\`. The usual cause is an old primary cut off from the Sentinels (a network partition or a paused node) while they promoted a replica: it still believes it is the primary until a Sentinel reaches it and turns it into a replica. With \`min-replicas-to-write\` (1 by default) an isolated old primary refuses writes once no replica has acknowledged it for \`min-replicas-max-lag\` seconds (10 by default), which bounds what can be lost; lasting 2 minutes means it is still isolated from the Sentinels, or someone ran \`REPLICAOF NO ONE\`.`,
           impact:
             'Clients that still reach the old primary (directly, or through a proxy pod whose health check reaches it) write data that is discarded when it rejoins as a replica; after min-replicas-max-lag those writes fail with "NOREPLICAS" instead. The redis-primary proxy sends clients to the first server that answers role:master, so the two proxy pods may disagree.',
           diagnosis: [
@@ -191,7 +217,16 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
             { series: [info(0, 'master', '1x20'), info(1, 'master', '1x20'), info(2, 'slave', '1x20')], at: '1m' },
             { series: healthyRoles, at: '5m' },
             // The old primary comes back still a primary for a minute before a Sentinel demotes it.
-            { series: [info(0, 'master', '1x2 stale _ 1 stale'), info(0, 'slave', '_x6 1x14'), info(1, 'master', '_x3 1x17'), info(1, 'slave', '1x2 stale'), info(2, 'slave', '1x20')], at: '6m' },
+            {
+              series: [
+                info(0, 'master', '1x2 stale _ 1 stale'),
+                info(0, 'slave', '_x6 1x14'),
+                info(1, 'master', '_x3 1x17'),
+                info(1, 'slave', '1x2 stale'),
+                info(2, 'slave', '1x20'),
+              ],
+              at: '6m',
+            },
           ],
         },
       },
@@ -238,8 +273,7 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         description:
           'For 5 minutes the exporter beside the Sentinel in {{ $labels.namespace }}/{{ $labels.pod }} has failed to reach it. One Sentinel less: losing one more leaves too few to fail over.',
         runbook: {
-          meaning:
-            `\`redis_up\` of the container \`sentinel-exporter\` is 0: the Sentinel on port ${SENTINEL_PORT} of that pod does not answer the exporter (crashed, restarting, or refusing the password). Redis in the same pod may be fine (RedisDown watches it).`,
+          meaning: `\`redis_up\` of the container \`sentinel-exporter\` is 0: the Sentinel on port ${SENTINEL_PORT} of that pod does not answer the exporter (crashed, restarting, or refusing the password). Redis in the same pod may be fine (RedisDown watches it).`,
           impact:
             'A failover needs a majority of the Sentinels (2 of 3) to agree; with one missing the others still can, with two missing they cannot (RedisSentinelQuorumLost). Sentinel-aware clients skip it.',
           diagnosis: [
@@ -274,8 +308,7 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         description:
           'For 2 minutes a Sentinel in {{ $labels.namespace }} has reported that SENTINEL CKQUORUM fails, or most Sentinels do not answer: if the primary is lost now, no replica is promoted and Redis stops taking writes.',
         runbook: {
-          meaning:
-            `\`redis_sentinel_master_ckquorum_status\` is 0: the Sentinel that reports it counts too few reachable Sentinels to reach the quorum (2) or the majority needed to authorise a failover (its \`message\` label is the CKQUORUM answer). Or more than half of the Sentinel exporters cannot reach their Sentinel, in which case no Sentinel is left to ask.`,
+          meaning: `\`redis_sentinel_master_ckquorum_status\` is 0: the Sentinel that reports it counts too few reachable Sentinels to reach the quorum (2) or the majority needed to authorise a failover (its \`message\` label is the CKQUORUM answer). Or more than half of the Sentinel exporters cannot reach their Sentinel, in which case no Sentinel is left to ask.`,
           impact:
             'Nothing fails yet: the primary keeps serving. But a failover cannot happen: if the primary goes now, writes stop until it comes back or someone promotes a replica by hand (RedisNoPrimary).',
           diagnosis: [
@@ -292,7 +325,11 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         tests: {
           fires: [
             // Sentinels 1 and 2 are down; the one left reports no quorum (once: not also for the namespace).
-            { series: [sentinelUp(0, '1x20'), sentinelUp(1, '0x20'), sentinelUp(2, '0x20'), ckquorum(0, false, '0x20')], at: '5m', alerts: [{ ...podAt(0), master_name: PRIMARY_NAME }] },
+            {
+              series: [sentinelUp(0, '1x20'), sentinelUp(1, '0x20'), sentinelUp(2, '0x20'), ckquorum(0, false, '0x20')],
+              at: '5m',
+              alerts: [{ ...podAt(0), master_name: PRIMARY_NAME }],
+            },
             // No Sentinel answers at all.
             { series: [sentinelUp(0, '0x20'), sentinelUp(1, '0x20'), sentinelUp(2, '0x20')], at: '5m', alerts: [namespaceOnly] },
           ],
@@ -319,7 +356,7 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
           'In the last 15 minutes the highest configuration epoch the Sentinels in {{ $labels.namespace }} report for {{ $labels.master_name }} rose: a failover promoted another instance. Check why, and that clients followed.',
         runbook: {
           meaning:
-            'Every failover (automatic, or `SENTINEL FAILOVER`) gives the primary\'s configuration a new, higher epoch, which every Sentinel learns. The alert compares the highest epoch any Sentinel reports now with the highest 15 minutes ago, so a Sentinel that starts afresh and reports 0 until it learns the epoch from its peers does not trigger it. It resolves by itself 15 minutes after the failover.',
+            "Every failover (automatic, or `SENTINEL FAILOVER`) gives the primary's configuration a new, higher epoch, which every Sentinel learns. The alert compares the highest epoch any Sentinel reports now with the highest 15 minutes ago, so a Sentinel that starts afresh and reports 0 until it learns the epoch from its peers does not trigger it. It resolves by itself 15 minutes after the failover.",
           impact:
             'Writes failed for the seconds the switch took (down-after 5 s plus the election); the redis-primary proxy cut connections to the old primary and sends new ones to the new primary. Writes the old primary acknowledged but had not replicated are lost (asynchronous replication, bounded by min-replicas-max-lag).',
           diagnosis: [
@@ -334,7 +371,11 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         tests: {
           fires: [
             // redis-0's and redis-1's Sentinels move to epoch 2 at 11 minutes; redis-2's lags behind.
-            { series: [epoch(0, '1x10 2x20'), epoch(1, '1x10 2x20'), epoch(2, '1x30')], at: '15m', alerts: [{ namespace: supabase, master_name: PRIMARY_NAME }] },
+            {
+              series: [epoch(0, '1x10 2x20'), epoch(1, '1x10 2x20'), epoch(2, '1x30')],
+              at: '15m',
+              alerts: [{ namespace: supabase, master_name: PRIMARY_NAME }],
+            },
           ],
           quiet: [
             { series: [epoch(0, '1x10 2x20'), epoch(1, '1x10 2x20'), epoch(2, '1x30')], at: '30m' },
@@ -353,12 +394,11 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         team: 'database',
         summary: 'HAProxy {{ $labels.pod }} has no Redis primary to send clients to.',
         description:
-          'For a minute the HAProxy pod {{ $labels.namespace }}/{{ $labels.pod }} has had no server up in its backend: no Redis instance passes its role:master check, so clients of the primary\'s address (Kong\'s rate limiting, the product) cannot use Redis.',
+          "For a minute the HAProxy pod {{ $labels.namespace }}/{{ $labels.pod }} has had no server up in its backend: no Redis instance passes its role:master check, so clients of the primary's address (Kong's rate limiting, the product) cannot use Redis.",
         runbook: {
-          meaning:
-            `\`haproxy_backend_active_servers\` of the backend ${PROXY_BACKEND} is 0 in this pod: every Redis instance fails HAProxy's health check (connect, AUTH, INFO replication must say role:master, every second; two failures mark a server down). During a failover this lasts a few seconds; a minute means no instance is the primary (RedisNoPrimary), or this pod cannot check them (DNS, the password, the NetworkPolicy).`,
+          meaning: `\`haproxy_backend_active_servers\` of the backend ${PROXY_BACKEND} is 0 in this pod: every Redis instance fails HAProxy's health check (connect, AUTH, INFO replication must say role:master, every second; two failures mark a server down). During a failover this lasts a few seconds; a minute means no instance is the primary (RedisNoPrimary), or this pod cannot check them (DNS, the password, the NetworkPolicy).`,
           impact:
-            'Connections to the primary\'s address are refused or cut: Kong\'s rate limiting cannot count (it fails open or closed as configured), the product loses its cache, sessions and queues. Clients that ask the Sentinels directly are not affected.',
+            "Connections to the primary's address are refused or cut: Kong's rate limiting cannot count (it fails open or closed as configured), the product loses its cache, sessions and queues. Clients that ask the Sentinels directly are not affected.",
           diagnosis: [
             `HAProxy's view: ${proxyLogs} ("Server ${PROXY_BACKEND}/redis-N is DOWN, reason: Layer7 ... " with the check's answer, "backend ${PROXY_BACKEND} has no server available!"); \`haproxy_server_status{proxy="${PROXY_BACKEND}"}\` per server and state.`,
             `Is there a primary: ${sentinel(`SENTINEL MASTER ${PRIMARY_NAME}`)} and ${replication('redis-0')} (and redis-1, redis-2).`,
@@ -370,7 +410,16 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
           ],
         },
         tests: {
-          fires: [{ series: [activeServers('x2x4z', 1, '1x5 0x15'), activeServers('q7w8e', 2, '1x5 0x15')], at: '9m', alerts: [{ namespace: supabase, pod: `${JOBS.redisPrimary}-7c9d8f6b5-x2x4z` }, { namespace: supabase, pod: `${JOBS.redisPrimary}-7c9d8f6b5-q7w8e` }] }],
+          fires: [
+            {
+              series: [activeServers('x2x4z', 1, '1x5 0x15'), activeServers('q7w8e', 2, '1x5 0x15')],
+              at: '9m',
+              alerts: [
+                { namespace: supabase, pod: `${JOBS.redisPrimary}-7c9d8f6b5-x2x4z` },
+                { namespace: supabase, pod: `${JOBS.redisPrimary}-7c9d8f6b5-q7w8e` },
+              ],
+            },
+          ],
           quiet: [
             // A failover: one sample without a primary.
             { series: [activeServers('x2x4z', 1, '1x5 0 1x14'), activeServers('q7w8e', 2, '1x20')], at: '7m' },
@@ -387,10 +436,13 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'database',
         summary: 'Redis {{ $labels.pod }} uses more than 90% of maxmemory.',
-        description: 'Redis {{ $labels.namespace }}/{{ $labels.pod }} has used more than 90% of its maxmemory for 5 minutes. With the noeviction policy, writes fail with OOM errors once it is full.',
+        description:
+          'Redis {{ $labels.namespace }}/{{ $labels.pod }} has used more than 90% of its maxmemory for 5 minutes. With the noeviction policy, writes fail with OOM errors once it is full.',
         runbook: {
-          meaning: 'The dataset approaches `maxmemory`, which the chart sets to a share of the container\'s memory limit (`components.redis.maxmemoryPercent`). The policy is `noeviction` unless the environment chose another: Redis never drops keys by itself.',
-          impact: 'At maxmemory every write command fails with "OOM command not allowed": the worker cannot enqueue jobs and the api cannot cache or rate-limit. Reads keep working.',
+          meaning:
+            "The dataset approaches `maxmemory`, which the chart sets to a share of the container's memory limit (`components.redis.maxmemoryPercent`). The policy is `noeviction` unless the environment chose another: Redis never drops keys by itself.",
+          impact:
+            'At maxmemory every write command fails with "OOM command not allowed": the worker cannot enqueue jobs and the api cannot cache or rate-limit. Reads keep working.',
           diagnosis: [
             `Memory breakdown: \`${cli()} INFO memory\` (used_memory, used_memory_peak, maxmemory, mem_fragmentation_ratio).`,
             `What is big: \`${cli()} --bigkeys\` and \`${cli()} INFO keyspace\` (keys and keys with expiry per database).`,
@@ -435,7 +487,13 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
           quiet: [
             { series: [series('redis_rejected_connections_total', exporter, '12x10')], at: '8m' },
             // The Sentinel's own counter (its exporter serves the same name) is not Redis's.
-            { series: [series('redis_rejected_connections_total', exporter, '12x10'), series('redis_rejected_connections_total', sntl(0), '0 0 0 5 10 15 20 25 30 35 40')], at: '8m' },
+            {
+              series: [
+                series('redis_rejected_connections_total', exporter, '12x10'),
+                series('redis_rejected_connections_total', sntl(0), '0 0 0 5 10 15 20 25 30 35 40'),
+              ],
+              at: '8m',
+            },
           ],
         },
       },
@@ -446,10 +504,13 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'database',
         summary: 'Redis {{ $labels.pod }} failed its last RDB snapshot and refuses writes.',
-        description: 'The last background save (RDB snapshot) of Redis {{ $labels.namespace }}/{{ $labels.pod }} failed. With stop-writes-on-bgsave-error, Redis refuses writes until a snapshot succeeds.',
+        description:
+          'The last background save (RDB snapshot) of Redis {{ $labels.namespace }}/{{ $labels.pod }} failed. With stop-writes-on-bgsave-error, Redis refuses writes until a snapshot succeeds.',
         runbook: {
-          meaning: 'The forked child that writes `dump.rdb` failed: no disk space, an I/O error, or the fork itself failed for lack of memory. The backup job copies this file, so it is also the Redis backup.',
-          impact: 'On the primary, writes fail with "MISCONF Redis is configured to save RDB snapshots, but it\'s currently unable to persist to disk": the worker cannot enqueue, the api cannot cache. On any instance, a backup taken from it would copy a stale snapshot.',
+          meaning:
+            'The forked child that writes `dump.rdb` failed: no disk space, an I/O error, or the fork itself failed for lack of memory. The backup job copies this file, so it is also the Redis backup.',
+          impact:
+            'On the primary, writes fail with "MISCONF Redis is configured to save RDB snapshots, but it\'s currently unable to persist to disk": the worker cannot enqueue, the api cannot cache. On any instance, a backup taken from it would copy a stale snapshot.',
           diagnosis: [
             `Status: \`${cli()} INFO persistence\` (rdb_last_bgsave_status, rdb_last_bgsave_time_sec, rdb_changes_since_last_save).`,
             `Why: \`kubectl -n ${supabase} logs <pod> -c redis | grep -i -E "background saving|fork|error"\`.`,
@@ -472,10 +533,13 @@ export function redisRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'critical',
         team: 'database',
         summary: 'Redis {{ $labels.pod }} cannot write its append-only file.',
-        description: 'The last write to the append-only file of Redis {{ $labels.namespace }}/{{ $labels.pod }} failed. Redis refuses writes while it cannot log them, and acknowledged writes are not durable.',
+        description:
+          'The last write to the append-only file of Redis {{ $labels.namespace }}/{{ $labels.pod }} failed. Redis refuses writes while it cannot log them, and acknowledged writes are not durable.',
         runbook: {
-          meaning: 'Redis could not append to (or fsync) the AOF in `/data/appendonlydir`: the volume is full or failing. The AOF is what makes writes survive a restart (at most one second lost).',
-          impact: 'On the primary, Redis answers writes with errors until the AOF write succeeds again; anything written in memory since the failure is lost if the pod restarts now (on a replica it is still on the primary and the other replica).',
+          meaning:
+            'Redis could not append to (or fsync) the AOF in `/data/appendonlydir`: the volume is full or failing. The AOF is what makes writes survive a restart (at most one second lost).',
+          impact:
+            'On the primary, Redis answers writes with errors until the AOF write succeeds again; anything written in memory since the failure is lost if the pod restarts now (on a replica it is still on the primary and the other replica).',
           diagnosis: [
             `Status: \`${cli()} INFO persistence\` (aof_last_write_status, aof_last_bgrewrite_status, aof_current_size).`,
             `Disk: \`kubectl -n ${supabase} exec <pod> -c redis -- df -h /data\`; the log names the error: \`kubectl -n ${supabase} logs <pod> -c redis | grep -i aof\`.`,

@@ -22,7 +22,8 @@ export function rolloutsRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'app',
         summary: 'Rollout {{ $labels.namespace }}/{{ $labels.name }} is Degraded.',
-        description: 'Rollout {{ $labels.namespace }}/{{ $labels.name }} is Degraded: its canary was aborted (by a failed analysis or by hand) or it missed its progress deadline. The previous version keeps serving.',
+        description:
+          'Rollout {{ $labels.namespace }}/{{ $labels.name }} is Degraded: its canary was aborted (by a failed analysis or by hand) or it missed its progress deadline. The previous version keeps serving.',
         runbook: {
           meaning:
             'Argo Rollouts marks a Rollout Degraded when a release was aborted (a failed AnalysisRun aborts the canary automatically) or its pods did not become available in time. The stable ReplicaSet (the old version) serves all traffic again.',
@@ -39,9 +40,7 @@ export function rolloutsRules(ctx: RuleContext): RuleGroupSpec {
           ],
         },
         tests: {
-          fires: [
-            { series: rollout('Degraded'), at: '5m', alerts: [{ namespace: app, name: 'api' }] },
-          ],
+          fires: [{ series: rollout('Degraded'), at: '5m', alerts: [{ namespace: app, name: 'api' }] }],
           quiet: [
             { series: rollout('Paused'), at: '5m' },
             { series: rollout('Healthy'), at: '5m' },
@@ -58,14 +57,16 @@ export function rolloutsRules(ctx: RuleContext): RuleGroupSpec {
         severity: 'warning',
         team: 'app',
         summary: 'Canary analysis {{ $labels.namespace }}/{{ $labels.name }} failed.',
-        description: 'AnalysisRun {{ $labels.namespace }}/{{ $labels.name }} ended Failed or Error in the last hour: the canary\'s error ratio or p95 latency crossed its limit, or the measurement itself failed. Its release was aborted.',
+        description:
+          "AnalysisRun {{ $labels.namespace }}/{{ $labels.name }} ended Failed or Error in the last hour: the canary's error ratio or p95 latency crossed its limit, or the measurement itself failed. Its release was aborted.",
         runbook: {
           meaning:
-            'The AnalysisRun that Argo Rollouts starts for every canary step measured the canary pods\' 5xx ratio and p95 latency in Prometheus. Failed: a value crossed the limit more often than the failure limit allows. Error: the queries themselves failed repeatedly (Prometheus unreachable or returning errors).',
-          impact: 'The release was stopped and the api rolled back to the stable version (RolloutDegraded follows). Nothing is broken for users; the change is not shipped.',
+            "The AnalysisRun that Argo Rollouts starts for every canary step measured the canary pods' 5xx ratio and p95 latency in Prometheus. Failed: a value crossed the limit more often than the failure limit allows. Error: the queries themselves failed repeatedly (Prometheus unreachable or returning errors).",
+          impact:
+            'The release was stopped and the api rolled back to the stable version (RolloutDegraded follows). Nothing is broken for users; the change is not shipped.',
           diagnosis: [
             `The measurements: \`kubectl describe analysisrun -n ${app} <name>\` lists each measurement's value, phase and message.`,
-            'Failed: look at the canary\'s errors and latency in Grafana (api dashboard, filtered by rollouts_pod_template_hash) and its logs; compare with the stable version.',
+            "Failed: look at the canary's errors and latency in Grafana (api dashboard, filtered by rollouts_pod_template_hash) and its logs; compare with the stable version.",
             'Error: the Rollouts controller cannot reach Prometheus (NetworkPolicy in the observability namespace, Prometheus down); see docs/runbooks/deployment.md "When the analysis itself is wrong".',
           ],
           mitigation: [

@@ -117,7 +117,7 @@ function upstream(ctx: RuleContext, slo: Slo): { impact: string; diagnosis: stri
         diagnosis: [
           `The api's pods: \`kubectl -n ${app} get pods -l app.kubernetes.io/name=api\` (readiness, restarts) and its own view by release, the api panels of the gateway dashboard (\`http_requests_total\` by \`rollouts_pod_template_hash\`).`,
           `A release in progress or just finished: \`kubectl argo rollouts get rollout api -n ${app}\`; a canary's analysis aborts on errors or slowness by itself (RolloutDegraded), but only while it runs.`,
-          'Its dependencies: PostgreSQL through PgBouncer (PostgresDown, PostgresTooManyConnections, PostgresLongRunningTransaction), Redis (RedisDown) and the RPC providers named in the app\'s environment.',
+          "Its dependencies: PostgreSQL through PgBouncer (PostgresDown, PostgresTooManyConnections, PostgresLongRunningTransaction), Redis (RedisDown) and the RPC providers named in the app's environment.",
         ],
         mitigation: [
           `A bad release: \`kubectl argo rollouts abort api -n ${app}\` returns traffic to the stable pods at once; then revert the promote commit in Git (docs/runbooks/deployment.md).`,
@@ -126,7 +126,8 @@ function upstream(ctx: RuleContext, slo: Slo): { impact: string; diagnosis: stri
       };
     case 'authAvailability':
       return {
-        impact: 'Users cannot sign up, sign in or refresh their sessions: a session that cannot be refreshed ends, so logged-in users fall out of the product too.',
+        impact:
+          'Users cannot sign up, sign in or refresh their sessions: a session that cannot be refreshed ends, so logged-in users fall out of the product too.',
         diagnosis: [
           `Auth's pods: \`kubectl -n ${supabase} get pods -l app.kubernetes.io/name=auth\` and \`kubectl -n ${supabase} logs deploy/auth --tail=200\` (database errors, mailer errors).`,
           'Its database: GoTrue fails every request without PostgreSQL (PostgresDown, PostgresTooManyConnections); sign-ups also need the mail relay (`global_auth_email_send_errors_total`).',
@@ -138,11 +139,12 @@ function upstream(ctx: RuleContext, slo: Slo): { impact: string; diagnosis: stri
       };
     case 'realtimeConnections':
       return {
-        impact: 'Clients cannot open Realtime websockets: live updates (prices, positions, presence) stop for every client that reconnects, and clients retry in a loop.',
+        impact:
+          'Clients cannot open Realtime websockets: live updates (prices, positions, presence) stop for every client that reconnects, and clients retry in a loop.',
         diagnosis: [
           `Realtime's pods: \`kubectl -n ${supabase} get pods -l app.kubernetes.io/name=realtime\` and \`kubectl -n ${supabase} logs deploy/realtime --tail=200\`.`,
           'Realtime needs its tenant\'s database connection and its cluster peers: PostgresDown, and whether the pods see each other (docs/reference/realtime.md, "Checking the cluster").',
-          'Kong\'s side: 502/504 on realtime-v1-ws with no upstream address in Kong\'s log mean Realtime\'s pods are not ready or not reachable (its NetworkPolicy admits Kong on port 4000).',
+          "Kong's side: 502/504 on realtime-v1-ws with no upstream address in Kong's log mean Realtime's pods are not ready or not reachable (its NetworkPolicy admits Kong on port 4000).",
         ],
         mitigation: [
           'Roll back a Realtime upgrade (its image in `lib/images.ts`) and let Argo CD sync.',
@@ -171,8 +173,10 @@ function traffic(ctx: RuleContext, slo: Slo, phases: readonly Phase[], options: 
   const steady = (perMinute: number) => counter([{ minutes, perMinute }]);
   const requests = (service: string, code: string, values: string) =>
     series('kong_http_requests_total', { ...pod, service, route: `${service}-all`, code, source: 'service', workspace: 'default', consumer: '' }, values);
-  const bucket = (service: string, le: string, values: string) => series('kong_request_latency_ms_bucket', { ...pod, service, route: `${service}-all`, workspace: 'default', le }, values);
-  const count = (service: string, values: string) => series('kong_request_latency_ms_count', { ...pod, service, route: `${service}-all`, workspace: 'default' }, values);
+  const bucket = (service: string, le: string, values: string) =>
+    series('kong_request_latency_ms_bucket', { ...pod, service, route: `${service}-all`, workspace: 'default', le }, values);
+  const count = (service: string, values: string) =>
+    series('kong_request_latency_ms_count', { ...pod, service, route: `${service}-all`, workspace: 'default' }, values);
   // rest-v1 is not part of any SLO: its failures must not move a ratio.
   const other = 'rest-v1';
   if (slo.kind === 'latency') {
@@ -217,9 +221,30 @@ interface BurnCase {
 function burnCases(slo: Slo): BurnCase[] {
   const timed = (kind: BurnKind, phases: Phase[], step: number): BurnCase => ({ kind, phases, step, ...firstFiring(phases, slo.budget, kind, step) });
   return [
-    timed('page', [{ minutes: 360, errorRatio: 0 }, { minutes: 60, errorRatio: 1 }], 1),
-    timed('page', [{ minutes: 360, errorRatio: 0 }, { minutes: 120, errorRatio: Math.min(1, 20 * slo.budget) }], 4),
-    timed('ticket', [{ minutes: 4320, errorRatio: 0 }, { minutes: 2400, errorRatio: 2 * slo.budget }], COARSE),
+    timed(
+      'page',
+      [
+        { minutes: 360, errorRatio: 0 },
+        { minutes: 60, errorRatio: 1 },
+      ],
+      1,
+    ),
+    timed(
+      'page',
+      [
+        { minutes: 360, errorRatio: 0 },
+        { minutes: 120, errorRatio: Math.min(1, 20 * slo.budget) },
+      ],
+      4,
+    ),
+    timed(
+      'ticket',
+      [
+        { minutes: 4320, errorRatio: 0 },
+        { minutes: 2400, errorRatio: 2 * slo.budget },
+      ],
+      COARSE,
+    ),
   ];
 }
 
@@ -236,10 +261,26 @@ export function burnCaseTimes(slo: Slo): { what: string; kind: BurnKind; step: n
 }
 
 /** Traffic on which an alert must stay quiet. */
-const QUIET: readonly { readonly what: string; readonly kind: BurnKind | 'both'; readonly phases: (budget: number) => Phase[]; readonly at: number; readonly step: number }[] = [
+const QUIET: readonly {
+  readonly what: string;
+  readonly kind: BurnKind | 'both';
+  readonly phases: (budget: number) => Phase[];
+  readonly at: number;
+  readonly step: number;
+}[] = [
   // The short window forgets a short outage: seven minutes after one minute of errors, nothing
   // pages (the 6 hours before keep the 6-hour window honest, as in production).
-  { what: 'a one-minute outage, 7 minutes later', kind: 'page', phases: () => [{ minutes: 360, errorRatio: 0 }, { minutes: 1, errorRatio: 1 }, { minutes: 10, errorRatio: 0 }], at: 368, step: 4 },
+  {
+    what: 'a one-minute outage, 7 minutes later',
+    kind: 'page',
+    phases: () => [
+      { minutes: 360, errorRatio: 0 },
+      { minutes: 1, errorRatio: 1 },
+      { minutes: 10, errorRatio: 0 },
+    ],
+    at: 368,
+    step: 4,
+  },
   // Just under the budget for four days: what the budget is for. (At exactly the budget the
   // ratio equals the ticket's threshold, and which side of it a float lands on is chance.)
   { what: 'an error rate of 0.95 times the budget', kind: 'both', phases: (budget) => [{ minutes: 5760, errorRatio: 0.95 * budget }], at: 5760, step: COARSE },
@@ -271,7 +312,12 @@ function recordings(ctx: RuleContext, slo: Slo): RecordingSpec[] {
     const tests: RecordingSpec['tests'][number][] = [{ series: traffic(ctx, slo, phases), at, evaluationInterval: at, expect: [{ labels, value: 0.5 }] }];
     if (slo.kind === 'availability' && window === '5m') {
       // Kong makes a code's series at its first response: traffic that never failed has no 5xx series.
-      tests.push({ series: traffic(ctx, slo, [{ minutes: 10, errorRatio: 0 }], { noServerErrorSeries: true }), at: '10m', evaluationInterval: '10m', expect: [{ labels, value: 0 }] });
+      tests.push({
+        series: traffic(ctx, slo, [{ minutes: 10, errorRatio: 0 }], { noServerErrorSeries: true }),
+        at: '10m',
+        evaluationInterval: '10m',
+        expect: [{ labels, value: 0 }],
+      });
     }
     return { record: recordName(slo, window), expr: slo.errorRatio(window), tests };
   });
@@ -288,7 +334,11 @@ function burnAlert(ctx: RuleContext, slo: Slo, kind: BurnKind, paging: boolean):
   const bad = slo.kind === 'latency' ? `requests slower than ${slo.thresholdMs} ms` : '5xx responses';
   const words = { '5m': '5 minutes', '30m': '30 minutes', '1h': 'hour', '2h': '2 hours', '6h': '6 hours', '1d': 'day', '3d': '3 days' } as const;
   const over = conditions.map((a) => `more than ${pct(a.burnRate * slo.budget)} over the last ${words[a.long]} and the last ${words[a.short]}`).join(', or ');
-  const burns = conditions.map((a) => (a.burnRate === 1 ? `that rate itself in exactly ${slo.window}` : `${a.burnRate} times that rate spends it in ${exhaustion(slo.window, a.burnRate)}`)).join(', ');
+  const burns = conditions
+    .map((a) =>
+      a.burnRate === 1 ? `that rate itself in exactly ${slo.window}` : `${a.burnRate} times that rate spends it in ${exhaustion(slo.window, a.burnRate)}`,
+    )
+    .join(', ');
   const objective = `${slo.objective}% over ${slo.window}`;
   const alertLabels: Labels = { namespace: ctx.namespaces.supabase, job: JOBS.kong };
   const records = SLO_WINDOWS.map((w) => `\`${recordName(slo, w)}\``).join(', ');
@@ -296,7 +346,11 @@ function burnAlert(ctx: RuleContext, slo: Slo, kind: BurnKind, paging: boolean):
   const cases = burnCases(slo);
   const mine = cases.filter((c) => c.kind === kind);
   const others = cases.filter((c) => c.kind !== kind);
-  const toCase = (c: BurnCase, at: number): AlertCase => ({ series: traffic(ctx, slo, c.phases), at: duration(at), ...(c.step === 1 ? {} : { evaluationInterval: duration(c.step) }) });
+  const toCase = (c: BurnCase, at: number): AlertCase => ({
+    series: traffic(ctx, slo, c.phases),
+    at: duration(at),
+    ...(c.step === 1 ? {} : { evaluationInterval: duration(c.step) }),
+  });
   const tests: AlertSpec['tests'] = {
     fires: mine.map((c) => ({ ...toCase(c, c.fires), alerts: [alertLabels] })),
     quiet: [
@@ -306,7 +360,8 @@ function burnAlert(ctx: RuleContext, slo: Slo, kind: BurnKind, paging: boolean):
       ...others.filter((c) => verdict(c.phases, slo.budget, kind, c.fires) === 'quiet').map((c) => toCase(c, c.fires)),
       ...QUIET.filter((q) => q.kind === kind || q.kind === 'both').map((q) => {
         const phases = q.phases(slo.budget);
-        if (verdict(phases, slo.budget, kind, q.at) !== 'quiet') throw new Error(`${slo.name}: ${q.what} is not clearly quiet for the ${kind} alert at ${q.at}m`);
+        if (verdict(phases, slo.budget, kind, q.at) !== 'quiet')
+          throw new Error(`${slo.name}: ${q.what} is not clearly quiet for the ${kind} alert at ${q.at}m`);
         return toCase({ kind, phases, step: q.step, fires: q.at, quiet: q.at }, q.at);
       }),
     ],
