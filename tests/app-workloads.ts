@@ -1,7 +1,7 @@
 // The product's workloads as synthesised (the api Rollout, the worker and scheduler
 // Deployments): their container's environment and pod settings, for the tests that hold the
 // service (service/) to what the app chart gives it.
-import { objectsOf } from './helpers';
+import { find } from './helpers';
 
 export const APP_WORKLOADS = { api: 'Rollout', worker: 'Deployment', scheduler: 'Deployment' } as const;
 export type AppWorkload = keyof typeof APP_WORKLOADS;
@@ -19,9 +19,7 @@ export interface AppPod {
 
 /** The pod template of `component` in environment `env`. */
 export function appPod(env: string, component: AppWorkload): AppPod {
-  const found = objectsOf(env).find((l) => l.object.kind === APP_WORKLOADS[component] && l.object.metadata.name === component);
-  if (!found) throw new Error(`${env} synthesises no ${APP_WORKLOADS[component]} ${component}`);
-  return (found.object as unknown as { spec: { template: { spec: AppPod } } }).spec.template.spec;
+  return find<{ spec: { template: { spec: AppPod } } }>(env, APP_WORKLOADS[component], component).spec.template.spec;
 }
 
 /** The env of the component's (only) container. */

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { ENVIRONMENTS, environmentInput } from '../environments';
 import { type Environment, parseEnvironment } from '../environments/schema';
-import { deepFreeze, objectsOf } from '../checks/rendered';
+import { deepFreeze, find } from '../checks/rendered';
 
 export { environmentInput } from '../environments';
 export { find, findAll, locate, manifestsOf, objectsOf, parseManifests, renderedManifests, tryFind } from '../checks/rendered';
@@ -30,7 +30,5 @@ export function environments(): (readonly [string, Environment])[] {
 
 /** The data of a synthesised ConfigMap: the exact bytes that ship. */
 export function configMapData(env: string, name: string): Record<string, string> {
-  const found = objectsOf(env).find((l) => l.object.kind === 'ConfigMap' && l.object.metadata.name === name);
-  if (!found) throw new Error(`${env} has no ConfigMap ${name}`);
-  return (found.object as unknown as { data: Record<string, string> }).data;
+  return find<{ data: Record<string, string> }>(env, 'ConfigMap', name).data;
 }

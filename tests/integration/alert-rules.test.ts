@@ -14,7 +14,7 @@ import { SAMPLE_INTERVAL } from '../../charts/observability/rules/series';
 import { type AlertSpec, isAlert, type RecordingSpec, type RuleContext, type Series } from '../../charts/observability/rules/types';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { prefixed } from '../../lib/names';
-import { environment, objectsOf } from '../helpers';
+import { environment, find } from '../helpers';
 import { describeNeeding, program } from './tools';
 
 /** One case of one rule: its input, and what promtool checks at its time. */
@@ -140,9 +140,7 @@ describeNeeding([program('promtool', 'prometheus')], 'alert and recording rules 
 
   for (const env of ENVIRONMENT_NAMES) {
     it(`${env}: the shipped rule files pass promtool check and every test case`, () => {
-      const configMap = objectsOf(env).find((l) => l.object.kind === 'ConfigMap' && l.object.metadata.name === 'prometheus-rules');
-      expect(configMap, `${env} has no ConfigMap prometheus-rules`).toBeDefined();
-      const { metadata, data } = configMap!.object as unknown as { metadata: { namespace: string }; data: Record<string, string> };
+      const { metadata, data } = find<{ metadata: { namespace: string }; data: Record<string, string> }>(env, 'ConfigMap', 'prometheus-rules');
       const ctx = contextOf(env, data);
       expect(metadata.namespace).toBe(ctx.namespaces.observability);
       expect(data).toEqual(ruleFiles(ctx));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
-import { objectsOf } from '../helpers';
+import { findAll } from '../helpers';
 import { describeNeeding, program } from './tools';
 
 interface Metric {
@@ -79,7 +79,7 @@ describeNeeding([program('promtool', 'prometheus')], 'canary analysis queries in
 
   for (const env of ENVIRONMENT_NAMES) {
     it(`${env}: a healthy canary passes, 5% errors or a slow p95 fails, no data is never a pass`, () => {
-      const template = objectsOf(env).find((l) => l.object.kind === 'AnalysisTemplate')!.object as unknown as {
+      const template = findAll(env, 'AnalysisTemplate')[0]! as unknown as {
         spec: { args: { name: string }[]; metrics: Metric[] };
       };
       expect(template.spec.args.map((a) => a.name)).toEqual(['canary-hash']);

@@ -13,7 +13,7 @@ import { parse, stringify } from 'yaml';
 import { CATALOGUE_METRICS } from '../../charts/observability/metrics-catalogue';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { prefixed } from '../../lib/names';
-import { environment, objectsOf } from '../helpers';
+import { environment, tryFind } from '../helpers';
 import { describeNeeding, program } from './tools';
 
 interface Variable {
@@ -45,8 +45,7 @@ const INTERVALS: Record<string, string> = { __rate_interval: '5m', __interval: '
 /** The data of a ConfigMap in the environment's observability namespace, if it exists. */
 function observabilityConfigMap(env: string, name: string): Record<string, string> | undefined {
   const namespace = prefixed(environment(env).namespacePrefix, 'observability');
-  const found = objectsOf(env).find((l) => l.object.kind === 'ConfigMap' && l.object.metadata.name === name && l.object.metadata.namespace === namespace);
-  return (found?.object as { data?: Record<string, string> } | undefined)?.data;
+  return tryFind<{ data?: Record<string, string> }>(env, 'ConfigMap', name, namespace)?.data;
 }
 
 function shippedDashboards(env: string): Dashboard[] {

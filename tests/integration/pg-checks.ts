@@ -2,7 +2,7 @@
 // created as CloudNativePG creates them, and the check that a pgTAP run passed.
 import type { SpawnSyncReturns } from 'node:child_process';
 import { expect } from 'vitest';
-import { objectsOf } from '../helpers';
+import { find } from '../helpers';
 
 export interface ManagedRole {
   name: string;
@@ -25,9 +25,7 @@ export interface ClusterSpec {
 
 /** The CloudNativePG Cluster of an environment, as synthesised. */
 export function clusterSpec(envName: string): ClusterSpec {
-  const cluster = objectsOf(envName).find((l) => l.object.kind === 'Cluster');
-  if (!cluster) throw new Error(`${envName} synthesises no CloudNativePG Cluster`);
-  return (cluster.object as unknown as { spec: ClusterSpec }).spec;
+  return find<{ spec: ClusterSpec }>(envName, 'Cluster', 'postgres').spec;
 }
 
 const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;

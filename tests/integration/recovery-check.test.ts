@@ -43,7 +43,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRILL } from '../../charts/backup/drill';
 import { RECOVERY_CHECK_JOB } from '../../charts/backup/restore-chart';
 import { RECOVERY_CLUSTERS } from '../../charts/postgres/recovery';
-import { configMapData, objectsOf } from '../helpers';
+import { configMapData, tryFind } from '../helpers';
 import { asUser, chownTree, freePort, tempDirFor } from '../../harness/processes';
 import { clusterSpec, managedRolesSql, testPasswords } from './pg-checks';
 import {
@@ -107,8 +107,7 @@ interface PodSpec {
 
 /** The pod template of production's Job or CronJob `name`. */
 function podOf(kind: 'Job' | 'CronJob', name: string): PodSpec {
-  const found = objectsOf(ENV).find((l) => l.object.kind === kind && l.object.metadata.name === name)?.object as
-    { spec: { template?: { spec: PodSpec }; jobTemplate?: { spec: { template: { spec: PodSpec } } } } } | undefined;
+  const found = tryFind<{ spec: { template?: { spec: PodSpec }; jobTemplate?: { spec: { template: { spec: PodSpec } } } } }>(ENV, kind, name);
   if (!found) throw new Error(`${ENV} synthesises no ${kind} ${name}`);
   return kind === 'Job' ? found.spec.template!.spec : found.spec.jobTemplate!.spec.template.spec;
 }

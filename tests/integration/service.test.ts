@@ -21,7 +21,7 @@ import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { API_DRAIN_SECONDS, SHUTDOWN_SECONDS } from '../../service/src/config';
 import { HTTP_DURATION, HTTP_REQUESTS, QUEUE, SCHEDULER_METRICS, TARGET_LABELS, WORKER_METRICS } from '../../service/src/contract';
 import { type AppWorkload, appEnv, kubeletEnv } from '../app-workloads';
-import { configMapData, objectsOf, ROOT } from '../helpers';
+import { configMapData, findAll, ROOT } from '../helpers';
 import { clusterSpec, managedRolesSql, testPasswords } from './pg-checks';
 import { asUser, chownTree, freePort, localhostCertificates, run, tempDirFor, userExists } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
@@ -550,7 +550,7 @@ describeNeeding(
          * value fires neither, which Argo Rollouts counts as inconclusive), and expects `verdicts`.
          */
         const analyse = (env: string, input: { series: string; values: string }[], steps: number, verdicts: Record<string, 'pass' | 'fail'>) => {
-          const template = objectsOf(env).find((l) => l.object.kind === 'AnalysisTemplate')!.object as unknown as {
+          const template = findAll(env, 'AnalysisTemplate')[0]! as unknown as {
             spec: { metrics: { name: string; successCondition: string; provider: { prometheus: { query: string } } }[] };
           };
           expect(template.spec.metrics.map((m) => m.name).sort()).toEqual(Object.keys(verdicts).sort());

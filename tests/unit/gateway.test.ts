@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { API_BODY_LIMIT_MB, type KongDeclarativeConfig, LOADTEST_CONSUMER, OPEN_AUTH_PATHS, pluginsUsed } from '../../charts/gateway/kong-config';
 import { REALTIME_TENANT } from '../../charts/supabase/realtime';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
-import { configMapData, environment, objectsOf, parseManifests } from '../helpers';
+import { configMapData, environment, find, parseManifests } from '../helpers';
 import { renderEnvironment } from '../../platform';
 import { staging } from '../../environments/staging';
 import { checkAll, RULES } from '../../checks/rules';
@@ -13,7 +13,7 @@ import { checkAll, RULES } from '../../checks/rules';
 describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
   const env = environment(envName);
   const kong = parse(configMapData(envName, 'kong-config')['kong.yml']!) as KongDeclarativeConfig;
-  const deployment = objectsOf(envName).find((l) => l.object.kind === 'Deployment' && l.object.metadata.name === 'kong')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const deployment = find<Record<string, any>>(envName, 'Deployment', 'kong'); // eslint-disable-line @typescript-eslint/no-explicit-any
   const envVar = (name: string) => deployment.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === name)?.value as string | undefined;
   const servicesTo = (host: string) => kong.services.filter((s) => new URL(s.url.replace(/^ws/, 'http')).hostname.startsWith(`${host}.`));
   const plugin = (s: (typeof kong.services)[number], name: string) => s.plugins.find((p) => p.name === name);
@@ -100,9 +100,9 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
     expect(envVar('KONG_TRUSTED_IPS')).toBeUndefined();
     expect(envVar('KONG_REAL_IP_HEADER')).toBeUndefined();
     expect(envVar('KONG_PROXY_LISTEN')).not.toContain('proxy_protocol');
-    const edge = objectsOf(envName).find((l) => l.object.kind === 'Service' && l.object.metadata.name === 'kong-public')!.object as unknown as {
+    const edge = find<{
       spec: { externalTrafficPolicy: string };
-    };
+    }>(envName, 'Service', 'kong-public');
     expect(edge.spec.externalTrafficPolicy).toBe('Local');
   });
 
@@ -126,17 +126,17 @@ describe.each(ENVIRONMENT_NAMES)('%s gateway', (envName) => {
   it("sends Realtime's tenant as the first label of the upstream host", () => {
     const ws = kong.services.find((s) => s.name === 'realtime-v1-ws')!;
     expect(new URL(ws.url.replace(/^ws/, 'http')).hostname.split('.')[0]).toBe(REALTIME_TENANT);
-    const realtime = objectsOf(envName).find((l) => l.object.kind === 'Deployment' && l.object.metadata.name === 'realtime')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const realtime = find<Record<string, any>>(envName, 'Deployment', 'realtime'); // eslint-disable-line @typescript-eslint/no-explicit-any
     const tenant = realtime.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'SELF_HOST_TENANT_NAME').value;
     expect(tenant).toBe(REALTIME_TENANT);
   });
 
   it("gets its certificate from the environment's issuer, terminating TLS in Kong behind a LoadBalancer", () => {
-    const cert = objectsOf(envName).find((l) => l.object.kind === 'Certificate' && l.object.metadata.name === 'kong-tls')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const cert = find<Record<string, any>>(envName, 'Certificate', 'kong-tls'); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(cert.spec.dnsNames).toEqual([env.domain ?? 'localhost']);
     expect(cert.spec.issuerRef.name).toBe(env.gateway.tls.issuer === 'self-signed' ? 'selfsigned' : env.gateway.tls.issuer);
     expect(cert.spec.privateKey.rotationPolicy).toBe('Always');
-    const lb = objectsOf(envName).find((l) => l.object.kind === 'Service' && l.object.metadata.name === 'kong-public')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const lb = find<Record<string, any>>(envName, 'Service', 'kong-public'); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(lb.spec.type).toBe('LoadBalancer');
     expect(lb.spec.ports).toEqual([{ name: 'https', port: 443, targetPort: 'proxy-tls' }]);
   });

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadtestFiles, LOADTEST_JOBS } from '../../charts/loadtest/loadtest-chart';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { LOADTEST_SCRIPTS } from '../../environments/loadtest';
-import { objectsOf, ROOT } from '../helpers';
+import { find, ROOT } from '../helpers';
 
 const LOAD = join(ROOT, 'tests/load');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
@@ -128,7 +128,7 @@ function variablesRead(path: string, seen = new Set<string>()): Set<string> {
 
 describe.each(ENVIRONMENT_NAMES)('%s', (envName) => {
   it.each(LOADTEST_SCRIPTS)('the Job of %s.ts sets every variable the script reads', (script) => {
-    const job = objectsOf(envName).find((l) => l.object.kind === 'Job' && l.object.metadata.name === LOADTEST_JOBS[script])!.object;
+    const job = find(envName, 'Job', LOADTEST_JOBS[script]);
     const set = new Set(
       (job.spec as { template: { spec: { containers: { env: { name: string }[] }[] } } }).template.spec.containers[0]!.env.map((e) => e.name),
     );

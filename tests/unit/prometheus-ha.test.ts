@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { POD_NAME_ENV, REPLICA_LABEL } from '../../charts/observability/prometheus-config';
-import { configMapData, environments, objectsOf } from '../helpers';
+import { configMapData, environments, find } from '../helpers';
 
 interface StatefulSet {
   spec: {
@@ -19,7 +19,7 @@ interface StatefulSet {
 }
 
 describe.each(environments())('%s Prometheus', (name, env) => {
-  const set = objectsOf(name).find((l) => l.object.kind === 'StatefulSet' && l.object.metadata.name === 'prometheus')!.object as unknown as StatefulSet;
+  const set = find<StatefulSet>(name, 'StatefulSet', 'prometheus');
   const expected = name === 'production' ? 2 : 1;
 
   it(`runs ${expected} server(s), as the environment says`, () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { maxmemoryBytes, redisConf } from '../../charts/redis/config';
 import { parseEnvironment } from '../../environments/schema';
 import { staging } from '../../environments/staging';
-import { configMapData, find, objectsOf, tryFind } from '../helpers';
+import { configMapData, find, tryFind } from '../helpers';
 
 describe('redis.conf', () => {
   const env = parseEnvironment(staging);
@@ -36,7 +36,7 @@ describe('redis.conf', () => {
 });
 
 describe('redis chart', () => {
-  const sts = objectsOf('dev').find((l) => l.object.kind === 'StatefulSet' && l.object.metadata.name === 'redis')!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const sts = find<Record<string, any>>('dev', 'StatefulSet', 'redis'); // eslint-disable-line @typescript-eslint/no-explicit-any
   const container = sts.spec.template.spec.containers[0];
 
   it('starts through start-redis.sh with the password from the Secret', () => {

@@ -22,7 +22,7 @@ import {
   WORKER_METRICS,
 } from '../../service/src/contract';
 import { appEnv, appPod, kubeletEnv } from '../app-workloads';
-import { environment, objectsOf, ROOT } from '../helpers';
+import { environment, findAll, ROOT } from '../helpers';
 
 const SRC = join(ROOT, 'service/src');
 
@@ -67,7 +67,7 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   });
 
   it('exposes every label the AnalysisTemplate selects by (or Prometheus adds)', () => {
-    const template = objectsOf(env).find((l) => l.object.kind === 'AnalysisTemplate')!.object as unknown as {
+    const template = findAll(env, 'AnalysisTemplate')[0]! as unknown as {
       spec: { metrics: { provider: { prometheus: { query: string } } }[] };
     };
     for (const m of template.spec.metrics) expect(labelsOf(m.provider.prometheus.query).filter((l) => !known.has(l))).toEqual([]);

@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REALTIME_TENANT_TLS } from '../../charts/supabase/realtime';
-import { objectsOf } from '../helpers';
+import { find } from '../helpers';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const container = (name: string) =>
-  (objectsOf('production').find((l) => l.object.kind === 'Deployment' && l.object.metadata.name === name)!.object as Obj).spec.template.spec.containers[0];
+const container = (name: string) => find<Obj>('production', 'Deployment', name).spec.template.spec.containers[0];
 const env = (name: string) => Object.fromEntries(container(name).env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
 
 describe('Supabase services reach the database over TLS', () => {
