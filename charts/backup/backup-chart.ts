@@ -15,7 +15,7 @@ import { IMAGES } from '../../lib/images';
 import { ScheduledJob } from '../../lib/job';
 import { secretKeyRef } from '../../lib/secrets';
 import { BARMAN_PLUGIN } from '../postgres/object-store';
-import type { RedisChart } from '../redis/redis-chart';
+import type { RedisStore } from '../redis/redis-chart';
 import { type DrillProps, restoreDrill } from './drill';
 import { BACKUP_CLAIM, BACKUP_ROOT, BACKUP_SCRIPTS, type BackupVolume, SCRIPTS_CONFIG_MAP, SCRIPTS_DIR, scriptStep } from './layout';
 import { offsiteCopy } from './offsite';
@@ -26,7 +26,7 @@ export interface BackupChartProps extends ChartProps {
   /** The database: its backups, its restore drill, and where the drill records its result. */
   readonly db: DrillProps['db'];
   /** Redis, whose instances the snapshot CronJob reads. */
-  readonly redis: Pick<RedisChart, 'port' | 'instances' | 'credentials' | 'datasetMemory'>;
+  readonly redis: RedisStore;
   /** The claims the volume snapshot CronJob snapshots (none: no CronJob). */
   readonly snapshotTargets: readonly SnapshotTarget[];
 }

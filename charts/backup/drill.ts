@@ -10,7 +10,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
 import type { PlatformChart } from '../../lib/chart';
-import { type Endpoint, egressTo } from '../../lib/endpoint';
+import { egressTo } from '../../lib/endpoint';
 import { projectFile } from '../../lib/files';
 import { manifestYaml } from '../../lib/output';
 import { IMAGES } from '../../lib/images';
@@ -18,12 +18,11 @@ import { ScheduledJob } from '../../lib/job';
 import { prefixed } from '../../lib/names';
 import { toApiServer } from '../../lib/network';
 import { rolesIn } from '../../lib/rbac';
-import type { PostgresChart } from '../postgres/postgres-chart';
+import type { RecoverableDatabase } from '../postgres/postgres-chart';
 import { BACKUP_ROLE } from '../postgres/roles';
 import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
 import {
   RECOVERY_SCRIPTS_DIR,
-  type RecoveryDatabase,
   WORK,
   recoveryCheckPod,
   recoveryClusterNetworkPolicy,
@@ -44,7 +43,7 @@ export interface DrillProps {
   /** The object store the scratch Cluster recovers from. */
   readonly store: NonNullable<BackupConfig['objectStore']>;
   /** The database: what the scratch Cluster repeats, and where the drill records its result. */
-  readonly db: RecoveryDatabase & Pick<PostgresChart, 'operatorPeer'> & Endpoint;
+  readonly db: RecoverableDatabase;
 }
 
 export function restoreDrill(chart: PlatformChart, props: DrillProps): void {

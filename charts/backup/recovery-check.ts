@@ -15,17 +15,12 @@ import type { ContainerSpec } from '../../lib/pod';
 import { secretKeyRef } from '../../lib/secrets';
 import { type Endpoint, egressTo, serviceHost } from '../../lib/endpoint';
 import { PG_PORT, STATUS_PORT } from '../postgres/network';
-import type { PostgresChart } from '../postgres/postgres-chart';
+import type { RecoverableDatabase } from '../postgres/postgres-chart';
 
 /** Where the check's scripts are mounted. */
 export const RECOVERY_SCRIPTS_DIR = '/opt/recovery';
 /** The folder list-archive.sh writes and check-recovery.sh reads. */
 export const WORK = '/work';
-
-export type RecoveryDatabase = Pick<
-  PostgresChart,
-  'dataNamespace' | 'clusterName' | 'objectStoreName' | 'objectStoreSecret' | 'passwordRef' | 'tlsFor' | 'recoverySpec'
->;
 
 /** A recovery Cluster: its name (its read-write Service is <name>-rw) and its pods' component label. */
 export interface RecoveryClusterRef {
@@ -34,7 +29,7 @@ export interface RecoveryClusterRef {
 }
 
 /** The read-write Service of a recovery Cluster of `db`, and its instance's pods. */
-export function recoveryEndpoint(db: Pick<RecoveryDatabase, 'dataNamespace'>, cluster: RecoveryClusterRef, instance: string): Endpoint {
+export function recoveryEndpoint(db: Pick<RecoverableDatabase, 'dataNamespace'>, cluster: RecoveryClusterRef, instance: string): Endpoint {
   return {
     host: serviceHost(`${cluster.name}-rw`, db.dataNamespace),
     port: PG_PORT,
@@ -45,7 +40,7 @@ export function recoveryEndpoint(db: Pick<RecoveryDatabase, 'dataNamespace'>, cl
 }
 
 export interface RecoveryCheckProps {
-  readonly db: RecoveryDatabase;
+  readonly db: RecoverableDatabase;
   readonly store: NonNullable<BackupConfig['objectStore']>;
   /** The environment name: the database's folder in the object store. */
   readonly instance: string;

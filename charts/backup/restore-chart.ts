@@ -18,12 +18,12 @@ import { IMAGES } from '../../lib/images';
 import { Job } from '../../lib/job';
 import { withMemoryAtLeast } from '../../lib/resources';
 import { claimOf } from '../../lib/stateful-set';
-import type { PostgresChart } from '../postgres/postgres-chart';
+import type { RecoverableDatabase } from '../postgres/postgres-chart';
 import { RECOVERY_CLUSTERS, recoveryCluster } from '../postgres/recovery';
 import { REDIS_DATA_DIR } from '../redis/config';
-import type { RedisChart } from '../redis/redis-chart';
+import type { RedisStore } from '../redis/redis-chart';
 import { BACKUP_ROOT, type BackupVolume, scriptStep } from './layout';
-import { type RecoveryDatabase, recoveryCheckPod, recoveryClusterNetworkPolicy, recoveryEndpoint, recoveryScripts, toRecoveryCluster } from './recovery-check';
+import { recoveryCheckPod, recoveryClusterNetworkPolicy, recoveryEndpoint, recoveryScripts, toRecoveryCluster } from './recovery-check';
 
 export const RESTORE_JOBS = { redis: 'redis-restore' } as const;
 /** The Job that checks a PostgreSQL recovery Cluster, and the ConfigMap of its scripts. */
@@ -43,11 +43,11 @@ const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
 export interface RestoreChartProps extends OnDemandChartProps {
   readonly config: BackupConfig;
   /** Redis: its StatefulSet, whose pod 0's data volume the restore writes, and its dataset's memory for the load check. */
-  readonly redis: Pick<RedisChart, 'statefulSetName' | 'datasetMemory'>;
+  readonly redis: RedisStore;
   /** The backup volume and the scripts, as the backup chart mounts them. */
   readonly backupVolume: BackupVolume;
   /** The database, for recovery Clusters from its object store (none without one). */
-  readonly db: RecoveryDatabase & Pick<PostgresChart, 'operatorPeer'>;
+  readonly db: RecoverableDatabase;
 }
 
 export class RestoreChart extends OnDemandChart {

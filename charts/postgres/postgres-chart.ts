@@ -25,7 +25,7 @@ import { objectStore } from './object-store';
 import { databaseNetworkPolicies, PG_PORT } from './network';
 import { POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodSelector, poolers } from './poolers';
 import { LOGIN_ROLES, type LoginRole, roleSecret } from './roles';
-import { RECOVERY_CLUSTERS } from './recovery';
+import { RECOVERY_CLUSTERS, type RecoverySource } from './recovery';
 import { databaseCertificates, type DatabaseTls } from './tls';
 
 export { EXPOSED_SCHEMAS } from './bootstrap';
@@ -68,7 +68,18 @@ export interface DatabaseEndpoints extends Endpoint {
   tlsFor(namespace: string): DatabaseTls;
 }
 
-export class PostgresChart extends PlatformChart implements DatabaseEndpoints {
+/**
+ * The database as the backup, drill and restore charts see it: the clients' view, what a recovery
+ * Cluster is made from, the object store's credentials and the operator that calls the instances.
+ */
+export interface RecoverableDatabase extends DatabaseEndpoints, RecoverySource {
+  /** The Secret of the object store's credentials, when the environment archives. */
+  readonly objectStoreSecret?: SecretSpec;
+  /** The CloudNativePG operator's pods, which call every instance (and every recovery Cluster). */
+  readonly operatorPeer: Peer;
+}
+
+export class PostgresChart extends PlatformChart implements RecoverableDatabase {
   public readonly clusterName = CLUSTER_NAME;
   /** The read-write Service (the primary), within `namespace`. */
   public readonly serviceName = `${CLUSTER_NAME}-rw`;

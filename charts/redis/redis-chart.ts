@@ -54,7 +54,16 @@ export interface RedisEndpoints extends Endpoint {
   readonly credentials: SecretSpec;
 }
 
-export class RedisChart extends PlatformChart implements RedisEndpoints {
+/**
+ * Redis as the backup and restore charts see it: the clients' view plus the StatefulSet (its pods
+ * and claims) and the memory a job loading a snapshot needs.
+ */
+export interface RedisStore extends RedisEndpoints {
+  readonly statefulSetName: string;
+  readonly datasetMemory: string;
+}
+
+export class RedisChart extends PlatformChart implements RedisStore {
   /** The primary's address: HAProxy in front of the set, or the one instance's Service. */
   public readonly serviceName: string;
   /** Fully qualified host name of the primary's address. */
