@@ -8,6 +8,14 @@ import { Construct } from 'constructs';
 import { clientsOf, INTERNET, type Peer, toApiServer, workloadNetworkPolicy } from '../../lib/network';
 import { POOLER_METRICS_PORT, POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodSelector } from './poolers';
 
+/** The CloudNativePG operator's pods in `namespace`: they call every instance. */
+export function cnpgOperatorPeer(namespace: string): Peer {
+  return {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } },
+  };
+}
+
 export const PG_PORT = 5432;
 export const METRICS_PORT = 9187;
 /** The instance manager's status port, which the operator and the other instances call. */

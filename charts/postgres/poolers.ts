@@ -7,7 +7,9 @@ import type { ApiObjectMetadata } from 'cdk8s';
 import type { PostgresConfig } from '../../environments/data-tier';
 import { Pooler, PoolerSpecPgbouncerPoolMode, PoolerSpecType } from '../../imports/pooler-postgresql.cnpg.io';
 import type { PlatformChart } from '../../lib/chart';
+import { type Endpoint, serviceHost } from '../../lib/endpoint';
 import { LABEL, PART_OF } from '../../lib/labels';
+import { accessLabel } from '../../lib/network';
 import { crdResources } from '../../lib/resources';
 import type { LoginRole } from './roles';
 
@@ -99,6 +101,16 @@ export interface PoolerProps {
  */
 export function poolerPodSelector(kind: PoolerKind): Record<string, string> {
   return { 'cnpg.io/poolerName': POOLER_NAMES[kind] };
+}
+
+/** How a client reaches the pooler of `kind` in `namespace`, and the label that lets it in. */
+export function poolerEndpoint(kind: PoolerKind, namespace: string): Endpoint {
+  return {
+    host: serviceHost(POOLER_NAMES[kind], namespace),
+    port: POOLER_PORT,
+    clientLabels: accessLabel(POOLER_NAMES[kind]),
+    peer: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } }, podSelector: { matchLabels: poolerPodSelector(kind) } },
+  };
 }
 
 export function poolers(chart: PlatformChart, props: PoolerProps, metadata: (name: string) => ApiObjectMetadata): PoolerKind[] {

@@ -6,6 +6,7 @@
 // Supabase's own migrations run by a bootstrap Job. Other charts connect through the outputs
 // (`DatabaseEndpoints`: `host`, `port`, `tlsFor`, `passwordRef`, `poolers`, `peer`) rather than
 // retyping names.
+import type { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import type { BackupConfig } from '../../environments/backup';
@@ -22,9 +23,9 @@ import { bootstrapJob, EXPOSED_SCHEMAS } from './bootstrap';
 import { mainSpec, pgsodiumSecret, sharedSpec, type SharedSpecInputs } from './cluster';
 import { CUSTOM_QUERIES_KEY, customQueriesYaml } from './monitoring';
 import { objectStore } from './object-store';
-import { databaseNetworkPolicies, PG_PORT } from './network';
-import { POOLER_NAMES, POOLER_PORT, type PoolerKind, poolerPodSelector, poolers } from './poolers';
-import { LOGIN_ROLES, type LoginRole, roleSecret } from './roles';
+import { cnpgOperatorPeer, databaseNetworkPolicies, PG_PORT } from './network';
+import { POOLER_NAMES, type PoolerKind, poolerEndpoint, poolers } from './poolers';
+import { LOGIN_ROLES, type LoginRole, roleSecrets } from './roles';
 import { RECOVERY_CLUSTERS, type RecoverySource } from './recovery';
 import { databaseCertificates, type DatabaseTls } from './tls';
 
@@ -79,6 +80,20 @@ export interface RecoverableDatabase extends DatabaseEndpoints, RecoverySource {
   readonly operatorPeer: Peer;
 }
 
+/**
+ * The names the server certificate covers: the Cluster's Services, the poolers' and the recovery
+ * Clusters' (a restore is verified like the database).
+ */
+function certificateServiceNames(poolerKinds: readonly PoolerKind[]): string[] {
+  return [
+    `${CLUSTER_NAME}-rw`,
+    `${CLUSTER_NAME}-ro`,
+    `${CLUSTER_NAME}-r`,
+    ...poolerKinds.map((k) => POOLER_NAMES[k]),
+    ...Object.values(RECOVERY_CLUSTERS).map((n) => `${n}-rw`),
+  ];
+}
+
 export class PostgresChart extends PlatformChart implements RecoverableDatabase {
   public readonly clusterName = CLUSTER_NAME;
   /** The read-write Service (the primary), within `namespace`. */
@@ -117,10 +132,7 @@ export class PostgresChart extends PlatformChart implements RecoverableDatabase 
     const c = props.config;
     this.host = serviceHost(this.serviceName, ns);
 
-    this.roleSecrets = Object.fromEntries((Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => [role, roleSecret(role, ns)])) as Record<
-      LoginRole,
-      SecretSpec
-    >;
+    this.roleSecrets = roleSecrets(ns);
     for (const spec of Object.values(this.roleSecrets)) provideSecret(this, `role-${spec.name}`, secretSource, spec, meta(spec.name, 'secret'));
     this.pgsodiumSecret = pgsodiumSecret(ns);
     provideSecret(this, 'pgsodium', secretSource, this.pgsodiumSecret, meta(this.pgsodiumSecret.name, 'secret'));
@@ -130,14 +142,7 @@ export class PostgresChart extends PlatformChart implements RecoverableDatabase 
       prefix: this.platform.prefix,
       certManagerNamespace: props.operators.certManagerNamespace,
       namespace: ns,
-      // The recovery Clusters serve the same certificate, so a restore is verified like the database.
-      serviceNames: [
-        `${CLUSTER_NAME}-rw`,
-        `${CLUSTER_NAME}-ro`,
-        `${CLUSTER_NAME}-r`,
-        ...kinds.map((k) => POOLER_NAMES[k]),
-        ...Object.values(RECOVERY_CLUSTERS).map((n) => `${n}-rw`),
-      ],
+      serviceNames: certificateServiceNames(kinds),
       clientNamespaces: props.clientNamespaces,
     });
 
@@ -151,14 +156,7 @@ export class PostgresChart extends PlatformChart implements RecoverableDatabase 
     this.objectStoreName = store?.name;
     this.objectStoreSecret = store?.secret;
 
-    const queries = new k8s.KubeConfigMap(this, 'custom-queries', {
-      metadata: meta('postgres-custom-queries', 'monitoring'),
-      data: { [CUSTOM_QUERIES_KEY]: customQueriesYaml() },
-    });
-    const getkey = new k8s.KubeConfigMap(this, 'getkey', {
-      metadata: meta('postgres-pgsodium-getkey'),
-      data: { 'getkey.sh': projectFile('charts/postgres/files/pgsodium-getkey.sh') },
-    });
+    const { queries, getkey } = this.instanceConfigMaps(meta);
     const instancePods = { 'cnpg.io/cluster': CLUSTER_NAME, 'cnpg.io/podRole': 'instance' };
     this.peer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: instancePods } };
 
@@ -196,18 +194,8 @@ export class PostgresChart extends PlatformChart implements RecoverableDatabase 
       version,
     };
     poolers(this, { ...poolerProps, serverTlsSecret: this.certificates.serverSecretName, roles: ['defi_app'] }, poolerMeta);
-    const endpoint = (kind: PoolerKind): Endpoint => ({
-      host: serviceHost(POOLER_NAMES[kind], ns),
-      port: POOLER_PORT,
-      clientLabels: accessLabel(POOLER_NAMES[kind]),
-      peer: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: poolerPodSelector(kind) } },
-    });
-    this.poolers = { rw: endpoint('rw'), ...(c.poolers.ro ? { ro: endpoint('ro') } : {}) };
-
-    this.operatorPeer = {
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.operators.cnpgNamespace } },
-      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } },
-    };
+    this.poolers = { rw: poolerEndpoint('rw', ns), ...(c.poolers.ro ? { ro: poolerEndpoint('ro', ns) } : {}) };
+    this.operatorPeer = cnpgOperatorPeer(props.operators.cnpgNamespace);
     databaseNetworkPolicies(this, meta(CLUSTER_NAME), {
       instance: this.instance,
       prometheus: props.prometheus.peer,
@@ -231,6 +219,19 @@ export class PostgresChart extends PlatformChart implements RecoverableDatabase 
       clientLabels: this.clientLabels,
       toDatabase: { port: PG_PORT, peers: [this.peer] },
     });
+  }
+
+  /** The ConfigMaps every instance mounts: the custom metrics queries and pgsodium's getkey script. */
+  private instanceConfigMaps(meta: (objectName: string, component?: string) => ApiObjectMetadata): { queries: k8s.KubeConfigMap; getkey: k8s.KubeConfigMap } {
+    const queries = new k8s.KubeConfigMap(this, 'custom-queries', {
+      metadata: meta('postgres-custom-queries', 'monitoring'),
+      data: { [CUSTOM_QUERIES_KEY]: customQueriesYaml() },
+    });
+    const getkey = new k8s.KubeConfigMap(this, 'getkey', {
+      metadata: meta('postgres-pgsodium-getkey'),
+      data: { 'getkey.sh': projectFile('charts/postgres/files/pgsodium-getkey.sh') },
+    });
+    return { queries, getkey };
   }
 
   /** The secretKeyRef for a login role's password. */

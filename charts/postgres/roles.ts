@@ -61,6 +61,11 @@ export type LoginRole = keyof typeof LOGIN_ROLES;
 export const CNPG_RELOAD_LABEL = { 'cnpg.io/reload': 'true' } as const;
 
 /** The Secret holding one role's password. */
+/** Every login role's Secret in `namespace`, by role. */
+export function roleSecrets(namespace: string): Record<LoginRole, SecretSpec> {
+  return Object.fromEntries((Object.keys(LOGIN_ROLES) as LoginRole[]).map((role) => [role, roleSecret(role, namespace)])) as Record<LoginRole, SecretSpec>;
+}
+
 export function roleSecret(role: LoginRole, namespace: string): SecretSpec {
   return {
     name: `postgres-role-${role.replaceAll('_', '-')}`,

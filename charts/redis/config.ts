@@ -4,7 +4,10 @@
 // the replica's own address and whom it replicates are not here: start-redis.sh passes them on
 // standard input.
 import type { RedisConfig } from '../../environments/data-tier';
+import { projectFile } from '../../lib/files';
 import { quantity } from '../../lib/quantity';
+import type { SecretSpec } from '../../lib/secrets';
+import { sentinelConf, sentinelPrimaryConf } from './sentinel-config';
 
 export const REDIS_PORT = 6379;
 export const REDIS_DATA_DIR = '/data';
@@ -81,4 +84,27 @@ export function redisConf(config: RedisConfig): string {
     ...body,
     '',
   ].join('\n');
+}
+
+/** The scripts the pods run, from charts/redis/files. */
+export const REDIS_SCRIPTS = ['start-redis.sh', 'stop-redis.sh', 'start-sentinel.sh', 'find-primary.sh'] as const;
+
+/** The ConfigMap's files: redis.conf, the scripts, and with replicas the Sentinels' configuration. */
+export function redisFiles(c: RedisConfig): Record<string, string> {
+  const scripts = Object.fromEntries(REDIS_SCRIPTS.map((s) => [s, projectFile(`charts/redis/files/${s}`)]));
+  return {
+    'redis.conf': redisConf(c),
+    ...scripts,
+    ...(isReplicated(c) ? { 'sentinel.conf': sentinelConf(), 'sentinel-primary.conf': sentinelPrimaryConf(c) } : {}),
+  };
+}
+
+/** The Secret of the password: the default user's, replication's and the Sentinels'. */
+export function redisCredentials(namespace: string): SecretSpec {
+  return {
+    name: 'redis-credentials',
+    namespace,
+    description: 'Password of the Redis default user, of replication and of the Sentinels',
+    keys: [{ key: 'redis-password', description: 'password clients AUTH with', generate: { kind: 'hex', bytes: 24 } }],
+  };
 }

@@ -9,18 +9,14 @@ import type { Construct } from 'constructs';
 import type { RedisConfig } from '../../environments/data-tier';
 import { type ChartProps, PlatformChart } from '../../lib/chart';
 import { type Endpoint, peerOf, podHost, serviceHost } from '../../lib/endpoint';
-import { projectFile } from '../../lib/files';
 import { IMAGES } from '../../lib/images';
 import { accessLabel, clientsOf, type Peer, type PortRule } from '../../lib/network';
 import { provideSecret, secretKeyRef, type SecretSpec } from '../../lib/secrets';
 import { headlessServiceName, StatefulService } from '../../lib/stateful-set';
-import { isReplicated, REDIS_PORT, redisConf } from './config';
+import { isReplicated, REDIS_PORT, redisCredentials, redisFiles } from './config';
 import { METRICS_PORT, redisContainers, SENTINEL_METRICS_PORT } from './containers';
 import { PrimaryProxy } from './primary-proxy';
-import { PRIMARY_NAME, SENTINEL_PORT, sentinelConf, sentinelPrimaryConf } from './sentinel-config';
-
-/** The scripts the pods run, from charts/redis/files. */
-export const REDIS_SCRIPTS = ['start-redis.sh', 'stop-redis.sh', 'start-sentinel.sh', 'find-primary.sh'] as const;
+import { PRIMARY_NAME, SENTINEL_PORT } from './sentinel-config';
 
 export interface RedisChartProps extends ChartProps {
   /** Instances, resources, maxmemory, replication, Sentinel and proxy settings from the environment. */
@@ -96,22 +92,11 @@ export class RedisChart extends PlatformChart implements RedisStore {
     this.datasetMemory = c.resources.limits.memory;
     const meta = (objectName: string) => this.metadata({ objectName, namespace: ns, name: 'redis', component: 'cache', version });
 
-    this.credentials = {
-      name: 'redis-credentials',
-      namespace: ns,
-      description: 'Password of the Redis default user, of replication and of the Sentinels',
-      keys: [{ key: 'redis-password', description: 'password clients AUTH with', generate: { kind: 'hex', bytes: 24 } }],
-    };
+    this.credentials = redisCredentials(ns);
     provideSecret(this, 'credentials', secretSource, this.credentials, meta(this.credentials.name));
     const password = secretKeyRef(this.credentials, 'redis-password');
 
-    const conf = redisConf(c);
-    const scripts = Object.fromEntries(REDIS_SCRIPTS.map((s) => [s, projectFile(`charts/redis/files/${s}`)]));
-    const files: Record<string, string> = {
-      'redis.conf': conf,
-      ...scripts,
-      ...(replicated ? { 'sentinel.conf': sentinelConf(), 'sentinel-primary.conf': sentinelPrimaryConf(c) } : {}),
-    };
+    const files = redisFiles(c);
     const config = new k8s.KubeConfigMap(this, 'config', { metadata: meta('redis-config'), data: files });
 
     // Stable names: "<pod>.<headless service>.<namespace>.svc.cluster.local".

@@ -192,6 +192,27 @@ function assertLiteral(value: Json, what: string): void {
 /** Every image the platform pins (lib/images.ts), as pods name them. */
 const PINNED_IMAGES = new Set(Object.values(IMAGES).map(imageRef));
 
+/**
+ * Refuses templates the policy could not tell apart or could not vouch for: one without a
+ * ServiceAccount, one outside the namespaces operators start Jobs in, two sharing a
+ * ServiceAccount, or one running an image that is not pinned.
+ */
+function assertTemplates(templates: readonly JobTemplate[], jobNamespaces: readonly string[]): void {
+  for (const t of templates) {
+    const sa = t.spec.template.spec.serviceAccountName;
+    if (!sa) throw new Error(`on-demand Job ${t.metadata.name} names no ServiceAccount`);
+    if (!jobNamespaces.includes(t.metadata.namespace))
+      throw new Error(`on-demand Job ${t.metadata.name} is in ${t.metadata.namespace}, where operators cannot create Jobs`);
+    const shared = templates.find((o) => o !== t && o.metadata.namespace === t.metadata.namespace && o.spec.template.spec.serviceAccountName === sa);
+    if (shared)
+      throw new Error(`on-demand Jobs ${t.metadata.name} and ${shared.metadata.name} share the ServiceAccount ${sa}: the policy tells templates apart by it`);
+    const pod = t.spec.template.spec as { containers?: { image: string }[]; initContainers?: { image: string }[] };
+    for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+      if (!PINNED_IMAGES.has(c.image)) throw new Error(`on-demand Job ${t.metadata.name} runs ${c.image}, which is not pinned in lib/images.ts`);
+    }
+  }
+}
+
 export class OperatorJobPolicyChart extends PlatformChart {
   public readonly policyName: string;
 
@@ -212,19 +233,7 @@ export class OperatorJobPolicyChart extends PlatformChart {
     });
 
     const templates = [...props.templates].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
-    for (const t of templates) {
-      const sa = t.spec.template.spec.serviceAccountName;
-      if (!sa) throw new Error(`on-demand Job ${t.metadata.name} names no ServiceAccount`);
-      if (!props.jobNamespaces.includes(t.metadata.namespace))
-        throw new Error(`on-demand Job ${t.metadata.name} is in ${t.metadata.namespace}, where operators cannot create Jobs`);
-      const shared = templates.find((o) => o !== t && o.metadata.namespace === t.metadata.namespace && o.spec.template.spec.serviceAccountName === sa);
-      if (shared)
-        throw new Error(`on-demand Jobs ${t.metadata.name} and ${shared.metadata.name} share the ServiceAccount ${sa}: the policy tells templates apart by it`);
-      const pod = t.spec.template.spec as { containers?: { image: string }[]; initContainers?: { image: string }[] };
-      for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
-        if (!PINNED_IMAGES.has(c.image)) throw new Error(`on-demand Job ${t.metadata.name} runs ${c.image}, which is not pinned in lib/images.ts`);
-      }
-    }
+    assertTemplates(templates, props.jobNamespaces);
 
     const rules = [
       // Their ServiceAccount must be one of the templates' in the namespace.
