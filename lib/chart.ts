@@ -37,8 +37,6 @@ export interface ObjectSpec extends Omit<LabelSpec, 'instance' | 'version'> {
 
 export class PlatformChart extends Chart {
   public readonly layer: Folder;
-  /** The environment name: `platform.instance`, the app.kubernetes.io/instance label. */
-  public readonly instance: string;
   /** The shared platform context: namespaces, priority classes, storage, secret source, addresses. */
   public readonly platform: PlatformContext;
   /** The Secrets this chart's workloads read (registered by `provideSecret`); the CLI creates them in dev. */
@@ -48,7 +46,11 @@ export class PlatformChart extends Chart {
     super(scope, id, { disableResourceNameHashes: true });
     this.layer = props.layer;
     this.platform = props.platform;
-    this.instance = props.platform.instance;
+  }
+
+  /** The environment name (`platform.instance`): the app.kubernetes.io/instance label. */
+  public get instance(): string {
+    return this.platform.instance;
   }
 
   /** Metadata with an explicit name, the namespace and the six standard labels. */

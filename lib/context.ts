@@ -30,12 +30,12 @@ export interface PlatformContext {
 }
 
 /** The namespace names for an environment prefix: one per concern. */
-export function namespaceNames(prefix: string): Readonly<Record<NamespaceKey, string>> {
+function namespaceNames(prefix: string): Readonly<Record<NamespaceKey, string>> {
   return Object.fromEntries(NAMESPACES.map((key) => [key, prefixed(prefix, key)])) as Record<NamespaceKey, string>;
 }
 
 /** The PriorityClass names for an environment prefix. */
-export function priorityClassNames(prefix: string): PriorityClasses {
+function priorityClassNames(prefix: string): PriorityClasses {
   return { data: prefixed(prefix, 'platform-data'), stateless: prefixed(prefix, 'platform-stateless') };
 }
 
