@@ -24,16 +24,11 @@ export function auth(ctx: DashboardContext): DashboardFile {
   )
     .withRow(new RowBuilder('Status'))
     .withPanel(
-      p.stat({
+      p.countExpectingSome({
         title: 'Auth pods reporting',
         description:
           "Auth pods whose metrics Prometheus scraped at the last attempt. Healthy: the Deployment's pod count. 0 is an Auth outage or a blocked metrics port (TargetDown).",
         queries: [{ expr: `count(up${s} == 1)` }],
-        noValue: '0',
-        thresholds: thresholds([
-          [null, 'red'],
-          [1, 'green'],
-        ]),
       }),
     )
     .withPanel(
@@ -46,17 +41,12 @@ export function auth(ctx: DashboardContext): DashboardFile {
       }),
     )
     .withPanel(
-      p.stat({
+      p.errorShare({
         title: '5xx share',
         description:
           "Share of responses that are server errors. Healthy: 0; a few in a thousand during a database failover. 4xx (wrong password, expired token) are the client's and not counted here.",
-        queries: [{ expr: `(${total('http_status_codes_total', 'code=~"5.."')} or vector(0)) / ${total('http_status_codes_total')}` }],
-        unit: units.PercentUnit,
-        thresholds: thresholds([
-          [null, 'green'],
-          [0.01, 'orange'],
-          [0.05, 'red'],
-        ]),
+        errors: total('http_status_codes_total', 'code=~"5.."'),
+        all: total('http_status_codes_total'),
       }),
     )
     .withPanel(

@@ -189,41 +189,29 @@ export function backups(ctx: DashboardContext): DashboardFile {
       )
       .withRow(new RowBuilder('Backup and restore Jobs'))
       .withPanel(
-        p.stat({
+        p.countExpectingNone({
           title: 'Backup CronJobs suspended',
           description:
             'Backup and drill CronJobs someone suspended in the cluster (Git never does). Healthy: 0; a suspended one takes no backups (BackupCronJobSuspended after an hour).',
           queries: [{ expr: `count(kube_cronjob_spec_suspend${ksm(cronjobs)} == 1)` }],
-          noValue: '0',
-          thresholds: thresholds([
-            [null, 'green'],
-            [1, 'red'],
-          ]),
+          color: 'red',
         }),
       )
       .withPanel(
-        p.stat({
+        p.countExpectingNone({
           title: 'Failed Jobs still listed',
           description:
             'Backup, drill and restore Jobs whose pods failed, among the Jobs Kubernetes still keeps (the last 3 failed runs of each CronJob). Healthy: 0; each one has a KubeJobFailed alert and its logs tell why.',
           queries: [{ expr: `count(kube_job_status_failed${ksm(allJobs)} > 0)` }],
-          noValue: '0',
-          thresholds: thresholds([
-            [null, 'green'],
-            [1, 'red'],
-          ]),
+          color: 'red',
         }),
       )
       .withPanel(
-        p.stat({
+        p.countExpectingNone({
           title: 'Restore Jobs running',
           description: `On-demand restores in progress (\`npm run cli -- restore\`: the Jobs ${RESTORE_JOBS.redis} and ${RECOVERY_CHECK_JOB}). Healthy: 0 outside a restore.`,
           queries: [{ expr: `sum(kube_job_status_active${ksm(restoreJobs)})` }],
-          noValue: '0',
-          thresholds: thresholds([
-            [null, 'green'],
-            [1, 'blue'],
-          ]),
+          color: 'blue',
         }),
       )
       .withPanel(

@@ -84,28 +84,20 @@ export function operators(ctx: DashboardContext): DashboardFile {
       )
       .withRow(new RowBuilder('Applications (Argo CD)'))
       .withPanel(
-        p.stat({
+        p.countExpectingNone({
           title: 'Applications out of sync',
           description: 'Applications whose live state differs from Git. Brief during a sync; lasting, a sync that fails (ArgoCDApplicationOutOfSync).',
           queries: [{ expr: `count(argocd_app_info${job(JOBS.argocdApplicationController, 'sync_status!="Synced"')})` }],
-          noValue: '0',
-          thresholds: thresholds([
-            [null, 'green'],
-            [1, 'orange'],
-          ]),
+          color: 'orange',
           width: 6,
         }),
       )
       .withPanel(
-        p.stat({
+        p.countExpectingNone({
           title: 'Applications not healthy',
           description: 'Applications whose health is not Healthy: Progressing during a release, Degraded when a resource failed (ArgoCDApplicationDegraded).',
           queries: [{ expr: `count(argocd_app_info${job(JOBS.argocdApplicationController, 'health_status!="Healthy"')})` }],
-          noValue: '0',
-          thresholds: thresholds([
-            [null, 'green'],
-            [1, 'orange'],
-          ]),
+          color: 'orange',
           width: 6,
         }),
       )
@@ -142,15 +134,11 @@ export function operators(ctx: DashboardContext): DashboardFile {
       )
       .withRow(new RowBuilder('Secrets (External Secrets; staging, production)'))
       .withPanel(
-        p.stat({
+        p.countExpectingNone({
           title: 'ExternalSecrets not Ready',
           description: 'ExternalSecrets whose last refresh failed: their Secrets keep the last value, rotations do not arrive (ExternalSecretSyncFailed).',
           queries: [{ expr: `count(externalsecret_status_condition${job(JOBS.externalSecrets, 'condition="Ready"', 'status="False"')} == 1)` }],
-          noValue: '0',
-          thresholds: thresholds([
-            [null, 'green'],
-            [1, 'red'],
-          ]),
+          color: 'red',
           width: 6,
         }),
       )

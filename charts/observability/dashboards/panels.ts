@@ -34,6 +34,7 @@ import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-s
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import * as units from '@grafana/grafana-foundation-sdk/units';
 import type { SloConfig } from '../../../environments/slos';
 
 /** What a dashboard needs to know about its environment. */
@@ -129,6 +130,51 @@ export class PromPanels {
     if (o.mappings) panel.mappings(o.mappings);
     if (o.noValue !== undefined) panel.noValue(o.noValue);
     return panel;
+  }
+
+  /**
+   * How many there are of something that should be none (failed Jobs, Applications out of sync):
+   * 0 when the query finds nothing, green at 0 and `color` from 1 (red for broken, orange for a
+   * look, blue for a notice).
+   */
+  countExpectingNone({ color, ...o }: PanelOptions & { readonly color: 'red' | 'orange' | 'blue' }): stat.PanelBuilder {
+    return this.stat({
+      ...o,
+      noValue: '0',
+      thresholds: thresholds([
+        [null, 'green'],
+        [1, color],
+      ]),
+    });
+  }
+
+  /** How many there are of something that should be at least one (pods, instances up): 0 when the query finds nothing, red at 0 and green from 1. */
+  countExpectingSome(o: PanelOptions): stat.PanelBuilder {
+    return this.stat({
+      ...o,
+      noValue: '0',
+      thresholds: thresholds([
+        [null, 'red'],
+        [1, 'green'],
+      ]),
+    });
+  }
+
+  /**
+   * The share of responses that are server errors, `errors` over `all` (two rates): 0 rather than
+   * nothing while there are no errors. Green below 1%, orange to 5%, red from 5%.
+   */
+  errorShare({ errors, all, ...o }: Omit<PanelOptions, 'queries' | 'unit'> & { readonly errors: string; readonly all: string }): stat.PanelBuilder {
+    return this.stat({
+      ...o,
+      queries: [{ expr: `(${errors} or vector(0)) / ${all}` }],
+      unit: units.PercentUnit,
+      thresholds: thresholds([
+        [null, 'green'],
+        [0.01, 'orange'],
+        [0.05, 'red'],
+      ]),
+    });
   }
 
   /** One row per series of an instant query, its labels as columns (Time and Value hidden). */

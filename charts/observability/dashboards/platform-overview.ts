@@ -32,15 +32,11 @@ export function platformOverview(ctx: DashboardContext): DashboardFile {
         }),
       )
       .withPanel(
-        p.stat({
+        p.countExpectingNone({
           title: 'Firing alerts by severity',
           description: 'Alerts firing now (the Watchdog and InfoInhibitor, which always fire by design, excluded). Details in Alertmanager.',
           queries: [{ expr: 'sum by (severity) (ALERTS{alertstate="firing",alertname!~"Watchdog|InfoInhibitor"})', legend: '{{severity}}' }],
-          thresholds: thresholds([
-            [null, 'green'],
-            [1, 'red'],
-          ]),
-          noValue: '0',
+          color: 'red',
           width: 8,
           height: 6,
         }),

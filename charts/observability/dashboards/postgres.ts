@@ -36,16 +36,11 @@ export function postgres(ctx: DashboardContext): DashboardFile {
       .withVariable(p.labelValues('datname', 'Database', `cnpg_pg_database_size_bytes${server}`, 'datname'))
       .withRow(new RowBuilder('Cluster'))
       .withPanel(
-        p.stat({
+        p.countExpectingSome({
           title: 'Instances running PostgreSQL',
           description:
             "Instances whose instance manager reports PostgreSQL up. Compare with the Cluster's instances (3 in production): one less is PostgresInstanceDown, none is PostgresDown.",
           queries: [{ expr: `count(cnpg_collector_up${server} == 1)` }],
-          noValue: '0',
-          thresholds: thresholds([
-            [null, 'red'],
-            [1, 'green'],
-          ]),
         }),
       )
       .withPanel(

@@ -6,7 +6,7 @@ import * as units from '@grafana/grafana-foundation-sdk/units';
 import { HASH_LABEL } from '../../app/canary';
 import { JOBS } from '../metrics-catalogue';
 import { apiQueries } from './gateway-api';
-import { type DashboardContext, type DashboardFile, PromPanels, dashboardFile, platformDashboard, sel, thresholds } from './panels';
+import { type DashboardContext, type DashboardFile, PromPanels, dashboardFile, platformDashboard, sel } from './panels';
 
 export function releases(ctx: DashboardContext): DashboardFile {
   const p = new PromPanels(ctx.datasources.prometheus);
@@ -47,15 +47,11 @@ export function releases(ctx: DashboardContext): DashboardFile {
         }),
       )
       .withPanel(
-        p.stat({
+        p.countExpectingNone({
           title: 'Failed analysis runs',
           description: 'Analysis runs whose measurements failed or errored; each one aborted its release. `kubectl describe analysisrun` shows the values.',
           queries: [{ expr: `sum(analysis_run_phase${sel({ namespace: appNs }, 'phase=~"Failed|Error"')})` }],
-          thresholds: thresholds([
-            [null, 'green'],
-            [1, 'red'],
-          ]),
-          noValue: '0',
+          color: 'red',
           width: 8,
           height: 8,
         }),
@@ -118,15 +114,11 @@ export function releases(ctx: DashboardContext): DashboardFile {
         }),
       )
       .withPanel(
-        p.stat({
+        p.countExpectingNone({
           title: 'Deployments short of available replicas',
           description: 'Deployments with fewer available replicas than desired, now.',
           queries: [{ expr: `count(${replicas('kube_deployment_spec_replicas')} > ${replicas('kube_deployment_status_replicas_available')})` }],
-          thresholds: thresholds([
-            [null, 'green'],
-            [1, 'orange'],
-          ]),
-          noValue: '0',
+          color: 'orange',
           width: 8,
           height: 8,
         }),

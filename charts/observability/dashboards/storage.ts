@@ -38,17 +38,12 @@ export function storage(ctx: DashboardContext): DashboardFile {
       }),
     )
     .withPanel(
-      p.stat({
+      p.errorShare({
         title: '5xx share',
         description:
           'Share of Storage responses that are server errors, from Storage or from Kong failing to reach it. Healthy: 0. KongHighErrorRate fires above 5%.',
-        queries: [{ expr: `(${requests('code=~"5.."')} or vector(0)) / ${requests()}` }],
-        unit: units.PercentUnit,
-        thresholds: thresholds([
-          [null, 'green'],
-          [0.01, 'orange'],
-          [0.05, 'red'],
-        ]),
+        errors: requests('code=~"5.."'),
+        all: requests(),
       }),
     )
     .withPanel(
@@ -61,17 +56,13 @@ export function storage(ctx: DashboardContext): DashboardFile {
       }),
     )
     .withPanel(
-      p.stat({
+      p.countExpectingNone({
         title: 'Uploads refused as too large (last hour)',
         description:
           "Requests Kong refused with 413 because the body exceeded the Storage route's size limit (the environment's file size limit plus form overhead). Healthy: 0; a steady count means users try to upload files bigger than the product allows.",
         queries: [{ expr: `sum(increase(kong_http_requests_total${kong('code="413"')}[1h]))` }],
-        noValue: '0',
         unit: units.Short,
-        thresholds: thresholds([
-          [null, 'green'],
-          [1, 'orange'],
-        ]),
+        color: 'orange',
       }),
     )
     .withPanel(

@@ -4,7 +4,7 @@
 import { type DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import { JOBS } from '../metrics-catalogue';
-import { type DashboardContext, type PromPanels, sel, thresholds } from './panels';
+import { type DashboardContext, type PromPanels, sel } from './panels';
 
 export interface Workload {
   /** The Deployment (its pods are `<deployment>-<template hash>-<suffix>`). */
@@ -25,18 +25,13 @@ export function withWorkload(builder: DashboardBuilder, p: PromPanels, ctx: Dash
   return builder
     .withRow(new RowBuilder('Pods and resources'))
     .withPanel(
-      p.stat({
+      p.countExpectingSome({
         title: 'Pods available / desired',
         description: `Pods of the ${w.deployment} Deployment that are ready, and how many it wants (the HPA's current choice where it scales). Healthy: equal. Fewer available for minutes: pods crash, fail their readiness probe or cannot be scheduled.`,
         queries: [
           { expr: `max(kube_deployment_status_replicas_available${deployment})`, legend: 'available' },
           { expr: `max(kube_deployment_spec_replicas${deployment})`, legend: 'desired' },
         ],
-        noValue: '0',
-        thresholds: thresholds([
-          [null, 'red'],
-          [1, 'green'],
-        ]),
         height: 8,
       }),
     )
