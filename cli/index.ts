@@ -47,27 +47,27 @@ async function clusterFactory(options: Options) {
 
 const lines = (print: Print) => (line: string) => print.out(`${line}\n`);
 
+/** What apply, status and loadtest each take alike: the project, the environments, the cluster and where lines go. */
+async function clusterCommandDeps(options: Options, print: Print) {
+  const { PROJECT_ROOT } = await import('../lib/files');
+  return { root: PROJECT_ROOT, envNames: ENVIRONMENT_NAMES, cluster: await clusterFactory(options), out: lines(print) };
+}
+
 /** What each command runs, loaded when it runs. */
 const RUNNERS: Record<CommandName, Runner> = {
   async apply(argv, options, { print }) {
-    const [{ applyCommand }, { environmentInput }, { renderEnvironment }, { PROJECT_ROOT }] = await Promise.all([
+    const [{ applyCommand }, { environmentInput }, { renderEnvironment }, deps] = await Promise.all([
       import('./apply'),
       import('../environments'),
       import('../platform'),
-      import('../lib/files'),
+      clusterCommandDeps(options, print),
     ]);
     const render = (env: string) => renderEnvironment(environmentInput(env)).manifests;
-    return applyCommand(argv, { root: PROJECT_ROOT, envNames: ENVIRONMENT_NAMES, cluster: await clusterFactory(options), out: lines(print), render });
+    return applyCommand(argv, { ...deps, render });
   },
   async status(argv, options, { print }) {
-    const [{ statusCommand }, { PROJECT_ROOT }] = await Promise.all([import('./status'), import('../lib/files')]);
-    return statusCommand(argv, {
-      root: PROJECT_ROOT,
-      envNames: ENVIRONMENT_NAMES,
-      cluster: await clusterFactory(options),
-      out: lines(print),
-      now: () => new Date(),
-    });
+    const [{ statusCommand }, deps] = await Promise.all([import('./status'), clusterCommandDeps(options, print)]);
+    return statusCommand(argv, { ...deps, now: () => new Date() });
   },
   async secrets(argv, options, { print }) {
     const { secretsCommand } = await import('./secrets');
@@ -94,15 +94,8 @@ const RUNNERS: Record<CommandName, Runner> = {
     return 0;
   },
   async loadtest(argv, options, { print, confirm }) {
-    const [{ loadtestCommand }, { PROJECT_ROOT }] = await Promise.all([import('./loadtest'), import('../lib/files')]);
-    return loadtestCommand(argv, {
-      root: PROJECT_ROOT,
-      envNames: ENVIRONMENT_NAMES,
-      cluster: await clusterFactory(options),
-      out: lines(print),
-      write: print.out,
-      confirm,
-    });
+    const [{ loadtestCommand }, deps] = await Promise.all([import('./loadtest'), clusterCommandDeps(options, print)]);
+    return loadtestCommand(argv, { ...deps, write: print.out, confirm });
   },
 };
 

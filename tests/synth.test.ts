@@ -1,7 +1,7 @@
 // Synth as a person runs it: the committed dist/ is what a fresh synth writes, `cdk8s synth`
 // produces the same files, a bad environment stops synth with one readable message per mistake
 // and writes nothing, and a syntax error in an environment file is one line without a stack trace.
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -43,6 +43,18 @@ function compare(dir: string): string[] {
   return problems;
 }
 
+/** Runs synth (tests/fixtures/synth-with-env.ts) on an environment written to a JSON file; `out` is where it would write. */
+function synthWithEnv(env: unknown): { run: SpawnSyncReturns<string>; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'bad-env-'));
+  writeFileSync(join(dir, 'env.json'), JSON.stringify(env));
+  const out = join(dir, 'out');
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'tests/fixtures/synth-with-env.ts', join(dir, 'env.json'), out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  return { run, out };
+}
+
 describe('synth', () => {
   it('committed dist/ is up to date (run `npm run synth` and commit dist/ if this fails)', () => {
     expect(compare(join(ROOT, 'dist'))).toEqual([]);
@@ -71,16 +83,10 @@ describe('synth', () => {
   });
 
   it('stops on a bad environment with one message naming the field and the fix, no stack trace', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bad-env-'));
     const broken = structuredClone(staging) as Record<string, unknown> & typeof staging;
     broken.components.postgres.instances = -2;
     delete (broken as Record<string, unknown>).domain;
-    writeFileSync(join(dir, 'env.json'), JSON.stringify(broken));
-    const out = join(dir, 'out');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'tests/fixtures/synth-with-env.ts', join(dir, 'env.json'), out], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const { run, out } = synthWithEnv(broken);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('Environment "staging" is invalid:');
     expect(run.stderr).toContain('components.postgres.instances: must be 1 or more (instances), got -2');
@@ -112,15 +118,9 @@ describe('synth', () => {
     ],
     ['zero nodes, without a follow-on per replicated store', (e: Broken) => (e.nodes = 0), 'nodes: must be 1 or more (nodes), got 0'],
   ])('refuses %s with one message and writes nothing', (_what, breakIt, says) => {
-    const dir = mkdtempSync(join(tmpdir(), 'bad-env-'));
     const broken = structuredClone(staging) as Broken;
     breakIt(broken);
-    writeFileSync(join(dir, 'env.json'), JSON.stringify(broken));
-    const out = join(dir, 'out');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'tests/fixtures/synth-with-env.ts', join(dir, 'env.json'), out], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const { run, out } = synthWithEnv(broken);
     expect(run.status).toBe(1);
     expect(run.stderr.trimEnd().split('\n')).toEqual(['Environment "staging" is invalid:', expect.stringContaining(`  - ${says}`)]);
     expect(existsSync(out)).toBe(false);

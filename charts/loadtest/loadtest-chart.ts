@@ -206,56 +206,50 @@ export class LoadtestChart extends OnDemandChart {
   }
 }
 
+/** What every script's part of the environment configures: its load and its thresholds. */
+interface ScriptSettings {
+  readonly vus: number;
+  readonly rampUp: string;
+  readonly hold: string;
+  readonly rampDown: string;
+  readonly thresholds: { readonly p95Ms: number; readonly maxErrorRate: number };
+}
+
 /** Each script's own settings, from the environment. */
 function scriptRuns(c: LoadtestConfig, usersSecret: SecretSpec | undefined): Record<LoadtestScript, ScriptRun> {
-  const shape = (s: { vus: number; rampUp: string; hold: string; rampDown: string; thresholds: { p95Ms: number; maxErrorRate: number } }): k8s.EnvVar[] => [
-    value('LOADTEST_VUS', s.vus),
-    value('LOADTEST_RAMP_UP', s.rampUp),
-    value('LOADTEST_HOLD', s.hold),
-    value('LOADTEST_RAMP_DOWN', s.rampDown),
-    value('LOADTEST_P95_MS', s.thresholds.p95Ms),
-    value('LOADTEST_MAX_ERROR_RATE', s.thresholds.maxErrorRate),
-  ];
-  // The api and database tests sign in the same users (tests/load/lib/auth.ts). Optional: the
-  // scripts name the Secret loadtest-users when it is missing.
+  /** A script's run: the settings every script takes, then its own; its last iteration ends within 30 s unless it says otherwise. */
+  const run = (s: ScriptSettings, own: k8s.EnvVar[], lastIteration = 30): ScriptRun => ({
+    env: [
+      value('LOADTEST_VUS', s.vus),
+      value('LOADTEST_RAMP_UP', s.rampUp),
+      value('LOADTEST_HOLD', s.hold),
+      value('LOADTEST_RAMP_DOWN', s.rampDown),
+      value('LOADTEST_P95_MS', s.thresholds.p95Ms),
+      value('LOADTEST_MAX_ERROR_RATE', s.thresholds.maxErrorRate),
+      ...own,
+    ],
+    lastIteration,
+    shape: s,
+  });
+  // The api and database tests sign in the same users, the database test's (tests/load/lib/auth.ts).
+  const users = [value('LOADTEST_AUTH_MODE', c.database.users), value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain)];
+  // Optional: the scripts name the Secret loadtest-users when it is missing.
   const userPassword: k8s.EnvVar[] = usersSecret
     ? [{ name: 'LOADTEST_USER_PASSWORD', valueFrom: { secretKeyRef: { ...secretKeyRef(usersSecret, 'password').secretKeyRef, optional: true } } }]
     : [];
   return {
-    api: {
-      // The database test's users: virtual user v signs in as user ((v - 1) mod LOADTEST_USERS) + 1.
-      env: [
-        ...shape(c.api),
-        value('LOADTEST_AUTH_MODE', c.database.users),
-        value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain),
-        value('LOADTEST_USERS', c.database.vus),
-        value('LOADTEST_THINK_SECONDS', c.api.thinkSeconds),
-        ...userPassword,
-      ],
-      lastIteration: 30,
-      shape: c.api,
-    },
-    realtime: {
-      env: [
-        ...shape(c.realtime),
+    // The database test's users: virtual user v signs in as user ((v - 1) mod LOADTEST_USERS) + 1.
+    api: run(c.api, [...users, value('LOADTEST_USERS', c.database.vus), value('LOADTEST_THINK_SECONDS', c.api.thinkSeconds), ...userPassword]),
+    realtime: run(
+      c.realtime,
+      [
         value('LOADTEST_CHANNEL_SIZE', c.realtime.channelSize),
         value('LOADTEST_BROADCAST_INTERVAL_SECONDS', c.realtime.broadcastIntervalSeconds),
         value('LOADTEST_SESSION_SECONDS', c.realtime.sessionSeconds),
       ],
       // realtime.ts lets a session finish (sessionSeconds + 30 s) when its user is ramped down.
-      lastIteration: c.realtime.sessionSeconds + 30,
-      shape: c.realtime,
-    },
-    database: {
-      env: [
-        ...shape(c.database),
-        value('LOADTEST_AUTH_MODE', c.database.users),
-        value('LOADTEST_EMAIL_DOMAIN', c.database.emailDomain),
-        value('LOADTEST_THINK_SECONDS', c.database.thinkSeconds),
-        ...userPassword,
-      ],
-      lastIteration: 30,
-      shape: c.database,
-    },
+      c.realtime.sessionSeconds + 30,
+    ),
+    database: run(c.database, [...users, value('LOADTEST_THINK_SECONDS', c.database.thinkSeconds), ...userPassword]),
   };
 }

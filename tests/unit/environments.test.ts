@@ -21,6 +21,9 @@ function failure(input: unknown): string {
   throw new Error('expected the environment to be rejected');
 }
 
+/** The lines of a refusal that name a field: one per mistake. */
+const listedFields = (message: string): string[] => message.split('\n').filter((l) => l.startsWith('  - '));
+
 describe('shipped environments', () => {
   it.each([dev, staging, production])('$name parses', (env) => {
     expect(parseEnvironment(env).name).toBe(env.name);
@@ -665,8 +668,7 @@ describe('bad environments', () => {
     for (const text of says) expect(message).toContain(text);
     expect(message).not.toMatch(/\n\s+at /); // no stack trace in the message
     // One line per mistake, each naming its field: no follow-on messages, no field twice.
-    const listed = message.split('\n').filter((l) => l.startsWith('  - '));
-    expect(listed, message).toHaveLength(lines);
+    expect(listedFields(message), message).toHaveLength(lines);
     expect(message).not.toMatch(/\d{10,} bytes/);
   });
 
@@ -675,6 +677,6 @@ describe('bad environments', () => {
     env.components.redis.replicas = -1;
     delete env.domain;
     const message = failure(env);
-    expect(message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(2);
+    expect(listedFields(message)).toHaveLength(2);
   });
 });
