@@ -29,7 +29,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { asUser, chownTree, freePort, run, tempDirFor } from '../harness/processes';
+import { asUser, chownTree, freePort, hasPromoted, run, superuserPsqlArgs, tail, tempDirFor } from '../harness/processes';
 import {
   backupOptions,
   type BarmanObjectStoreConfiguration,
@@ -143,27 +143,8 @@ function must(ran: Ran, what: string): Ran {
   return ran;
 }
 
-function tail(path: string, lines = 30): string {
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`;
-}
-
 function psql(server: Server, sql: string): string {
-  const out = run(USER, `${BIN}/psql`, [
-    '-X',
-    '-At',
-    '-v',
-    'ON_ERROR_STOP=1',
-    '-h',
-    server.socketDir,
-    '-p',
-    String(server.port),
-    '-U',
-    'postgres',
-    '-d',
-    'postgres',
-    '-c',
-    sql,
-  ]);
+  const out = run(USER, `${BIN}/psql`, superuserPsqlArgs(server.socketDir, server.port, ['-At', '-v', 'ON_ERROR_STOP=1'], ['-c', sql]));
   if (out.status !== 0) throw new Error(`psql on ${server.name} failed: ${out.stderr}\n${sql}`);
   return out.stdout.trim();
 }
@@ -386,22 +367,18 @@ log_line_prefix = '%m [%p] '
   psql(primary, 'CREATE TABLE payload (id bigint PRIMARY KEY, a text NOT NULL, b text NOT NULL)');
   const chunk = 200_000;
   const insert = (from: number, to: number) =>
-    exec(`${BIN}/psql`, [
-      '-X',
-      '-q',
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-h',
-      primary.socketDir,
-      '-p',
-      String(primary.port),
-      '-U',
-      'postgres',
-      '-d',
-      'postgres',
-      '-c',
-      `INSERT INTO payload SELECT g, md5(random()::text), md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) FROM generate_series(${from}, ${to}) g`,
-    ]);
+    exec(
+      `${BIN}/psql`,
+      superuserPsqlArgs(
+        primary.socketDir,
+        primary.port,
+        ['-q', '-v', 'ON_ERROR_STOP=1'],
+        [
+          '-c',
+          `INSERT INTO payload SELECT g, md5(random()::text), md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) FROM generate_series(${from}, ${to}) g`,
+        ],
+      ),
+    );
   must(await insert(1, chunk), 'insert');
   const perRow = Number(psql(primary, "SELECT pg_total_relation_size('payload')")) / chunk;
   const rows = Math.max(chunk, Math.round((SIZE_MB * MiB) / perRow));
@@ -471,29 +448,7 @@ recovery_target_action = 'promote'
     progress(`${name}: PostgreSQL on it until it has promoted... `);
     const start = performance.now();
     const server = await startServer(name, pgdata, s3!.env);
-    await until(
-      `${name} to promote (log ${server.log})`,
-      () => {
-        if (!existsSync(join(pgdata, 'postmaster.pid'))) throw new Error(`${name} stopped during recovery:\n${tail(server.log)}`);
-        return (
-          run(USER, `${BIN}/psql`, [
-            '-X',
-            '-At',
-            '-h',
-            server.socketDir,
-            '-p',
-            String(server.port),
-            '-U',
-            'postgres',
-            '-d',
-            'postgres',
-            '-c',
-            'SELECT pg_is_in_recovery()',
-          ]).stdout.trim() === 'f'
-        );
-      },
-      6 * 3600_000,
-    );
+    await until(`${name} to promote (log ${server.log})`, () => hasPromoted(USER, `${BIN}/psql`, server), 6 * 3600_000);
     const recovery = secondsSince(start);
     const log = recoveryLog(server.log);
     console.log(`${fmt(recovery)} s (${log.restored} WAL files restored${log.redo !== undefined ? `, redo ${fmt(log.redo)} s` : ''})`);

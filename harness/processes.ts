@@ -2,7 +2,7 @@
 // we run as root (PostgreSQL refuses to run as root), on a free loopback port, in a temporary
 // folder. Here rather than under tests/, since bench/ uses it too and must not depend on tests.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,4 +67,37 @@ export function localhostCertificates(dir: string): void {
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
   ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
   chmodSync(join(dir, 'server.key'), 0o600);
+}
+
+/** The last `lines` lines of a file (a server's log), or a note that there is no such file. */
+export function tail(path: string, lines = 30): string {
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`;
+}
+
+/**
+ * psql's arguments for the operator's own session: the postgres superuser on database postgres,
+ * over `host` (a socket folder or an address) and `port`, without ~/.psqlrc (-X). `options` come
+ * before the connection (-At, -v ON_ERROR_STOP=1, ...), `command` after it (-c SQL, -f file, ...).
+ */
+export function superuserPsqlArgs(host: string, port: number, options: readonly string[], command: readonly string[]): string[] {
+  return ['-X', ...options, '-h', host, '-p', String(port), '-U', 'postgres', '-d', 'postgres', ...command];
+}
+
+/** A PostgreSQL server started on a data folder, listening on a socket in `socketDir`. */
+export interface LocalServer {
+  readonly name: string;
+  readonly data: string;
+  readonly port: number;
+  readonly socketDir: string;
+  readonly log: string;
+}
+
+/**
+ * Whether a server recovering from an archive has promoted: pg_is_in_recovery() is false (a server
+ * that does not answer yet has not). One that stopped instead (its data folder has no
+ * postmaster.pid) throws, with the end of its log. psql is `psql` run as `user`.
+ */
+export function hasPromoted(user: string, psql: string, server: LocalServer): boolean {
+  if (!existsSync(join(server.data, 'postmaster.pid'))) throw new Error(`${server.name} stopped during recovery:\n${tail(server.log)}`);
+  return run(user, psql, superuserPsqlArgs(server.socketDir, server.port, ['-At'], ['-c', 'SELECT pg_is_in_recovery()'])).stdout.trim() === 'f';
 }

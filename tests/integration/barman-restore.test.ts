@@ -46,7 +46,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsOf, ROOT } from '../helpers';
 import { lsnValue } from './cnpg-sync';
-import { asUser, chownTree, freePort, run, tempDirFor } from '../../harness/processes';
+import { asUser, chownTree, freePort, hasPromoted, run, superuserPsqlArgs, tail, tempDirFor } from '../../harness/processes';
 import {
   type BarmanObjectStoreConfiguration,
   backupOptions,
@@ -108,7 +108,6 @@ interface Batch {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const tail = (path: string, lines = 30) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`);
 const SEGMENT = 16 * 2 ** 20;
 const segno = (name: string) => parseInt(name.slice(8, 16), 16) * 256 + parseInt(name.slice(16, 24), 16);
 const segName = (tli: string, n: number) =>
@@ -390,22 +389,7 @@ describeNeeding(
     const psql = (server: Server, sql: string) =>
       must(
         `psql on ${server.name}`,
-        run(OS_USER, `${BIN}/psql`, [
-          '-X',
-          '-At',
-          '-v',
-          'ON_ERROR_STOP=1',
-          '-h',
-          server.socketDir,
-          '-p',
-          String(server.port),
-          '-U',
-          'postgres',
-          '-d',
-          'postgres',
-          '-c',
-          sql,
-        ]),
+        run(OS_USER, `${BIN}/psql`, superuserPsqlArgs(server.socketDir, server.port, ['-At', '-v', 'ON_ERROR_STOP=1'], ['-c', sql])),
       ).trim();
 
     async function until(what: () => string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
@@ -536,25 +520,7 @@ log_line_prefix = '%m [%p] '
       const server = await startServer(name, pgdata);
       await until(
         () => `${name} to promote (log ${server.log})`,
-        () => {
-          if (!existsSync(join(pgdata, 'postmaster.pid'))) throw new Error(`${name} stopped during recovery:\n${tail(server.log)}`);
-          return (
-            run(OS_USER, `${BIN}/psql`, [
-              '-X',
-              '-At',
-              '-h',
-              server.socketDir,
-              '-p',
-              String(server.port),
-              '-U',
-              'postgres',
-              '-d',
-              'postgres',
-              '-c',
-              'SELECT pg_is_in_recovery()',
-            ]).stdout.trim() === 'f'
-          );
-        },
+        () => hasPromoted(OS_USER, `${BIN}/psql`, server),
       );
       return server;
     }

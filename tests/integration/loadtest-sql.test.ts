@@ -7,7 +7,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { configMapData, ROOT } from '../helpers';
-import { chownTree, freePort, run, tempDirFor } from '../../harness/processes';
+import { chownTree, freePort, run, superuserPsqlArgs, tempDirFor } from '../../harness/processes';
 import { clusterSpec, expectTapPasses, managedRolesSql, testPasswords } from './pg-checks';
 import { describeNeeding, packageFile, program } from './tools';
 
@@ -63,22 +63,7 @@ describeNeeding(
       const start = run(OS_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'data'), '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
       expect(start.status, `${start.stdout}${start.stderr}`).toBe(0);
       // The operator's superuser creates the managed roles (supabase_admin among them).
-      const roles = run(OS_USER, `${BIN}/psql`, [
-        '-X',
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(port),
-        '-U',
-        'postgres',
-        '-d',
-        'postgres',
-        '-q',
-        '-f',
-        join(root, 'roles.sql'),
-      ]);
+      const roles = run(OS_USER, `${BIN}/psql`, superuserPsqlArgs('127.0.0.1', port, ['-v', 'ON_ERROR_STOP=1'], ['-q', '-f', join(root, 'roles.sql')]));
       expect(roles.status, roles.stderr).toBe(0);
       const init = psql(['-q', '-f', join(root, 'init.sql')]);
       expect(init.status, init.stderr).toBe(0);

@@ -64,3 +64,12 @@ export function expectTapPasses(tap: SpawnSyncReturns<string>): void {
   ).toEqual([]);
   expect(tap.stdout.split('\n').filter((l) => /^ok \d+/.test(l))).toHaveLength(Number(plan![1]));
 }
+
+/**
+ * initdb's arguments for a server the tests run as the operator runs it: postgres the superuser,
+ * local connections trusted and TCP ones refused until pg_hba.conf says otherwise, UTF-8 and the
+ * C.UTF-8 locale; `extra` after (--data-checksums, --no-sync).
+ */
+export function operatorInitdbArgs(data: string, ...extra: string[]): string[] {
+  return ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=reject', '--encoding=UTF8', '--locale=C.UTF-8', ...extra];
+}

@@ -28,7 +28,8 @@ import {
   synchronousStandbyNames,
   synchronousStandbyNamesConfig,
 } from './cnpg-sync';
-import { asUser, chownTree, freePort, run, tempDirFor } from '../../harness/processes';
+import { asUser, chownTree, freePort, run, superuserPsqlArgs, tail, tempDirFor } from '../../harness/processes';
+import { operatorInitdbArgs } from './pg-checks';
 import { describeNeeding, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -48,10 +49,6 @@ async function until<T>(what: string | (() => string), check: () => T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(everyMs);
   }
-}
-
-function tail(path: string, lines = 30): string {
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`;
 }
 
 /**
@@ -147,21 +144,7 @@ class Writer {
     private readonly writer: number,
     private readonly limit = Number.POSITIVE_INFINITY,
   ) {
-    const [command, args] = asUser(OS_USER, `${BIN}/psql`, [
-      '-X',
-      '-q',
-      '-At',
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-h',
-      instance.socketDir,
-      '-p',
-      String(instance.port),
-      '-U',
-      'postgres',
-      '-d',
-      'postgres',
-    ]);
+    const [command, args] = asUser(OS_USER, `${BIN}/psql`, superuserPsqlArgs(instance.socketDir, instance.port, ['-q', '-At', '-v', 'ON_ERROR_STOP=1'], []));
     this.child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise((r) => this.child.once('exit', () => r()));
     this.child.stdin!.on('error', () => undefined); // writing to a psql that lost its server
@@ -301,15 +284,10 @@ describeNeeding(
      * profiles.go), so that setting up never waits for standbys. The writers use the server's value.
      */
     const tryPsql = (instance: Instance, sql: string) =>
-      run(
-        OS_USER,
-        `${BIN}/psql`,
-        ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', instance.socketDir, '-p', String(instance.port), '-U', 'postgres', '-d', 'postgres', '-c', sql],
-        {
-          PGOPTIONS: '-c synchronous_commit=local',
-          PGCONNECT_TIMEOUT: '3',
-        },
-      );
+      run(OS_USER, `${BIN}/psql`, superuserPsqlArgs(instance.socketDir, instance.port, ['-At', '-v', 'ON_ERROR_STOP=1'], ['-c', sql]), {
+        PGOPTIONS: '-c synchronous_commit=local',
+        PGCONNECT_TIMEOUT: '3',
+      });
     const psql = (instance: Instance, sql: string): string => {
       const out = tryPsql(instance, sql);
       if (out.status !== 0) throw new Error(`psql on ${instance.name} failed: ${out.stderr}\n${sql}\n${tail(instance.log, 20)}`);
@@ -341,6 +319,24 @@ describeNeeding(
     const stop = (instance: Instance, mode: 'fast' | 'immediate' = 'fast') => {
       if (!existsSync(join(instance.data, 'postmaster.pid'))) return;
       run(OS_USER, `${BIN}/pg_ctl`, ['-D', instance.data, '-m', mode, '-w', '-t', '30', 'stop']);
+    };
+    /** `standby`'s data folder cloned from `primary` (pg_basebackup -R), then the standby started. */
+    const startStandbyOf = (primary: Instance, standby: Instance) => {
+      // As CloudNativePG's buildPrimaryConnInfo: application_name is the instance name.
+      const base = run(OS_USER, `${BIN}/pg_basebackup`, [
+        '-D',
+        standby.data,
+        '-R',
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        '--no-sync',
+        '-d',
+        `host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} application_name=${standby.name}`,
+      ]);
+      expect(base.status, base.stderr).toBe(0);
+      start(standby);
     };
 
     /** What the operator would render for `primary` with `streaming` healthy, set on the primary and reloaded. */
@@ -379,17 +375,7 @@ describeNeeding(
       const [primary, ...standbys] = instances as [Instance, ...Instance[]];
       current = primary;
 
-      const init = run(OS_USER, `${BIN}/initdb`, [
-        '-D',
-        primary.data,
-        '-U',
-        'postgres',
-        '--auth-local=trust',
-        '--auth-host=reject',
-        '--encoding=UTF8',
-        '--locale=C.UTF-8',
-        '--no-sync',
-      ]);
+      const init = run(OS_USER, `${BIN}/initdb`, operatorInitdbArgs(primary.data, '--no-sync'));
       expect(init.status, init.stderr).toBe(0);
       const parameters = cluster.spec.postgresql?.parameters ?? {};
       const settings: Record<string, string> = { ...CNPG_DEFAULTS };
@@ -412,23 +398,7 @@ describeNeeding(
       psql(primary, `CREATE ROLE ${REPLICATION_USER} LOGIN REPLICATION`);
       psql(primary, 'CREATE TABLE acks (id bigint PRIMARY KEY, writer int NOT NULL, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())');
 
-      for (const standby of standbys) {
-        // As CloudNativePG's buildPrimaryConnInfo: application_name is the instance name.
-        const base = run(OS_USER, `${BIN}/pg_basebackup`, [
-          '-D',
-          standby.data,
-          '-R',
-          '-X',
-          'stream',
-          '-c',
-          'fast',
-          '--no-sync',
-          '-d',
-          `host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} application_name=${standby.name}`,
-        ]);
-        expect(base.status, base.stderr).toBe(0);
-        start(standby);
-      }
+      for (const standby of standbys) startStandbyOf(primary, standby);
       await waitStreaming(
         primary,
         standbys.map((s) => s.name),
@@ -456,12 +426,9 @@ describeNeeding(
         standbys.map((s) => s.name),
       );
       // The server's synchronous_commit, as the writers get it (not the operator-like sessions' local).
-      const commit = run(
-        OS_USER,
-        `${BIN}/psql`,
-        ['-X', '-At', '-h', primary.socketDir, '-p', String(primary.port), '-U', 'postgres', '-d', 'postgres', '-c', 'SHOW synchronous_commit'],
-        { PGOPTIONS: '' },
-      ).stdout.trim();
+      const commit = run(OS_USER, `${BIN}/psql`, superuserPsqlArgs(primary.socketDir, primary.port, ['-At'], ['-c', 'SHOW synchronous_commit']), {
+        PGOPTIONS: '',
+      }).stdout.trim();
       console.log(`production (${instances.length} instances, primary ${primary.name}): synchronous_standby_names = ${value}; synchronous_commit = ${commit}`);
       expect(commit).toBe(synchronousCommit(cluster));
       expect(value, 'synchronous replication is on').not.toBe('');
@@ -550,20 +517,7 @@ describeNeeding(
     const rejoin = (instance: Instance, primary: Instance) => {
       stop(instance, 'immediate');
       rmSync(instance.data, { recursive: true, force: true });
-      const base = run(OS_USER, `${BIN}/pg_basebackup`, [
-        '-D',
-        instance.data,
-        '-R',
-        '-X',
-        'stream',
-        '-c',
-        'fast',
-        '--no-sync',
-        '-d',
-        `host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} application_name=${instance.name}`,
-      ]);
-      expect(base.status, base.stderr).toBe(0);
-      start(instance);
+      startStandbyOf(primary, instance);
     };
 
     /** Acknowledged ids of `acknowledged` that `instance` does not have (it may be a hot standby). */

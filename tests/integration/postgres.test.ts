@@ -16,8 +16,8 @@ import { CUSTOM_QUERIES } from '../../charts/postgres/monitoring';
 import { REALTIME_TENANT_TLS } from '../../charts/supabase/realtime';
 import { ENVIRONMENT_NAMES } from '../../environments/schema';
 import { configMapData, ROOT } from '../helpers';
-import { chownTree, freePort, localhostCertificates, run, tempDirFor } from '../../harness/processes';
-import { clusterSpec, expectTapPasses, managedRolesSql, testPasswords } from './pg-checks';
+import { chownTree, freePort, localhostCertificates, run, superuserPsqlArgs, tempDirFor } from '../../harness/processes';
+import { clusterSpec, expectTapPasses, managedRolesSql, operatorInitdbArgs, testPasswords } from './pg-checks';
 import { describeNeeding, packageFile, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -65,22 +65,7 @@ describeNeeding(
         });
       const admin = (args: string[]) => psqlAs('supabase_admin', args);
       /** The operator's own connection: postgres over the local socket. */
-      const operator = (sql: string) =>
-        run(OS_USER, `${BIN}/psql`, [
-          '-X',
-          '-v',
-          'ON_ERROR_STOP=1',
-          '-h',
-          join(root, 'run'),
-          '-p',
-          String(port),
-          '-U',
-          'postgres',
-          '-d',
-          'postgres',
-          '-c',
-          sql,
-        ]);
+      const operator = (sql: string) => run(OS_USER, `${BIN}/psql`, superuserPsqlArgs(join(root, 'run'), port, ['-v', 'ON_ERROR_STOP=1'], ['-c', sql]));
 
       beforeAll(async () => {
         root = tempDirFor(OS_USER, `pg-${envName}-`);
@@ -93,17 +78,7 @@ describeNeeding(
         execFileSync('mkdir', ['-p', join(root, 'run')]);
         chownTree(root, OS_USER);
 
-        const initdb = run(OS_USER, `${BIN}/initdb`, [
-          '-D',
-          join(root, 'data'),
-          '-U',
-          'postgres',
-          '--auth-local=trust',
-          '--auth-host=reject',
-          '--encoding=UTF8',
-          '--data-checksums',
-          '--locale=C.UTF-8',
-        ]);
+        const initdb = run(OS_USER, `${BIN}/initdb`, operatorInitdbArgs(join(root, 'data'), '--data-checksums'));
         expect(initdb.status, initdb.stderr).toBe(0);
         // What the operator writes itself, then the Cluster's parameters.
         const fixed: Record<string, string> = {

@@ -44,8 +44,8 @@ import { DRILL } from '../../charts/backup/drill';
 import { RECOVERY_CHECK_JOB } from '../../charts/backup/restore-chart';
 import { RECOVERY_CLUSTERS } from '../../charts/postgres/recovery';
 import { configMapData, tryFind } from '../helpers';
-import { asUser, chownTree, freePort, tempDirFor } from '../../harness/processes';
-import { clusterSpec, managedRolesSql, testPasswords } from './pg-checks';
+import { asUser, chownTree, freePort, superuserPsqlArgs, tail, tempDirFor } from '../../harness/processes';
+import { clusterSpec, managedRolesSql, operatorInitdbArgs, testPasswords } from './pg-checks';
 import {
   type BarmanObjectStoreConfiguration,
   backupOptions,
@@ -161,7 +161,6 @@ interface Recovery {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const tail = (path: string, lines = 30) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`);
 const confString = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const epoch = () => Math.floor(Date.now() / 1000);
 
@@ -260,11 +259,7 @@ describeNeeding(
     const sql = async (server: Server, query: string) =>
       must(
         `psql on ${server.name}: ${query}`,
-        await exec(
-          `${BIN}/psql`,
-          ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', server.socketDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', query],
-          hostEnv(),
-        ),
+        await exec(`${BIN}/psql`, superuserPsqlArgs(server.socketDir, port, ['-At', '-v', 'ON_ERROR_STOP=1'], ['-c', query]), hostEnv()),
       ).trim();
     /** A managed role's connection over TCP with TLS, as the pods connect. */
     const asRole = (server: Server, role: string, args: string[]) =>
@@ -594,37 +589,9 @@ esac
       // A CA and one server certificate for the three loopback addresses, as cert-manager issues them.
       const tls = dir('tls');
       const ssl = async (...args: string[]) => must(`openssl ${args[0]}`, await exec('openssl', args, { PATH: SYSTEM_PATH, HOME: tls }));
-      await ssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(tls, 'ca.key'),
-        '-out',
-        join(tls, 'ca.crt'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=test postgres CA',
-      );
-      await ssl(
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(tls, 'server.key'),
-        '-out',
-        join(tls, 'server.csr'),
-        '-subj',
-        '/CN=postgres-rw',
-      );
+      const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+      await ssl('req', '-x509', ...key, '-keyout', join(tls, 'ca.key'), '-out', join(tls, 'ca.crt'), '-days', '2', '-subj', '/CN=test postgres CA');
+      await ssl('req', ...key, '-keyout', join(tls, 'server.key'), '-out', join(tls, 'server.csr'), '-subj', '/CN=postgres-rw');
       writeFileSync(
         join(tls, 'san.ext'),
         `subjectAltName=DNS:localhost,${Object.values(HOST)
@@ -655,24 +622,7 @@ esac
       // its passwords, TLS, the plugin's archive_command; the operator's local rule, the
       // Cluster's pg_hba rules. Fast and unsafe where it does not matter (fsync).
       const data = join(dir('platform'), 'data');
-      must(
-        'initdb',
-        await exec(
-          `${BIN}/initdb`,
-          [
-            '-D',
-            data,
-            '-U',
-            'postgres',
-            '--auth-local=trust',
-            '--auth-host=reject',
-            '--encoding=UTF8',
-            '--locale=C.UTF-8',
-            ...(store.dataChecksums ? ['--data-checksums'] : []),
-          ],
-          hostEnv(),
-        ),
-      );
+      must('initdb', await exec(`${BIN}/initdb`, operatorInitdbArgs(data, ...(store.dataChecksums ? ['--data-checksums'] : [])), hostEnv()));
       const fromCluster = ['wal_level', 'wal_compression', 'wal_log_hints', 'password_encryption'].filter((p) => store.parameters[p] !== undefined);
       const settings: Record<string, string> = {
         ...Object.fromEntries(fromCluster.map((p) => [p, store.parameters[p]!])),

@@ -45,6 +45,20 @@ describeNeeding(
         .filter((f) => f.endsWith('.rdb'))
         .sort();
     let source = 0;
+    /** The source Redis, as production starts it (start-redis.sh, its redis.conf, the password in its env), on `source`. */
+    const startSource = async () => {
+      const [cmd, argv] = asUser(OS_USER, 'sh', [
+        join(root, 'start-redis.sh'),
+        join(root, 'redis.conf'),
+        ...ALONE,
+        '--port',
+        String(source),
+        '--bind',
+        '127.0.0.1',
+      ]);
+      servers.push(spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' }));
+      await waitFor(source);
+    };
 
     beforeAll(async () => {
       root = tempDirFor(OS_USER, 'redis-backup-');
@@ -67,17 +81,7 @@ describeNeeding(
       chownTree(root, OS_USER);
       source = await freePort();
       ports.push(source);
-      const [cmd, argv] = asUser(OS_USER, 'sh', [
-        join(root, 'start-redis.sh'),
-        join(root, 'redis.conf'),
-        ...ALONE,
-        '--port',
-        String(source),
-        '--bind',
-        '127.0.0.1',
-      ]);
-      servers.push(spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' }));
-      await waitFor(source);
+      await startSource();
     }, 30_000);
 
     afterAll(() => {
@@ -168,17 +172,7 @@ describeNeeding(
       expect(readdirSync(join(root, 'data')).filter((f) => f.startsWith('.restore-staging-'))).toEqual([]);
       expect(readdirSync(join(root, 'data')).some((f) => f.startsWith('before-restore-'))).toBe(true);
 
-      const [cmd, argv] = asUser(OS_USER, 'sh', [
-        join(root, 'start-redis.sh'),
-        join(root, 'redis.conf'),
-        ...ALONE,
-        '--port',
-        String(source),
-        '--bind',
-        '127.0.0.1',
-      ]);
-      servers.push(spawn(cmd, argv, { env: { ...process.env, REDIS_PASSWORD: PASSWORD }, stdio: 'ignore' }));
-      await waitFor(source);
+      await startSource();
       expect(cli(source, ['config', 'get', 'appendonly']).stdout).toMatch(/appendonly\s+yes/);
       expect(cli(source, ['dbsize']).stdout.trim()).toBe(before);
       expect(cli(source, ['exists', 'written:after-the-snapshot']).stdout.trim()).toBe('0');

@@ -22,8 +22,8 @@ import { API_DRAIN_SECONDS, SHUTDOWN_SECONDS } from '../../service/src/config';
 import { HTTP_DURATION, HTTP_REQUESTS, QUEUE, SCHEDULER_METRICS, TARGET_LABELS, WORKER_METRICS } from '../../service/src/contract';
 import { type AppWorkload, appEnv, kubeletEnv } from '../app-workloads';
 import { configMapData, findAll, ROOT } from '../helpers';
-import { clusterSpec, managedRolesSql, testPasswords } from './pg-checks';
-import { asUser, chownTree, freePort, localhostCertificates, run, tempDirFor, userExists } from '../../harness/processes';
+import { clusterSpec, managedRolesSql, operatorInitdbArgs, testPasswords } from './pg-checks';
+import { asUser, chownTree, freePort, localhostCertificates, run, superuserPsqlArgs, tempDirFor, userExists } from '../../harness/processes';
 import { describeNeeding, program } from './tools';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -243,16 +243,7 @@ describeNeeding(
       writeFileSync(join(root, 'init.sql'), configMapData(ENV, 'postgres-bootstrap')['platform-init.sql']!);
       mkdirSync(join(root, 'run'));
       chownTree(root, PG_USER);
-      const initdb = run(PG_USER, `${BIN}/initdb`, [
-        '-D',
-        join(root, 'data'),
-        '-U',
-        'postgres',
-        '--auth-local=trust',
-        '--auth-host=reject',
-        '--encoding=UTF8',
-        '--locale=C.UTF-8',
-      ]);
+      const initdb = run(PG_USER, `${BIN}/initdb`, operatorInitdbArgs(join(root, 'data')));
       expect(initdb.status, initdb.stderr).toBe(0);
       const conf = {
         listen_addresses: 'localhost',
@@ -276,21 +267,11 @@ describeNeeding(
       chownTree(root, PG_USER);
       const started = run(PG_USER, `${BIN}/pg_ctl`, ['-D', join(root, 'data'), '-l', join(root, 'server.log'), '-w', '-t', '60', 'start']);
       expect(started.status, started.stdout + started.stderr).toBe(0);
-      const roles = run(PG_USER, `${BIN}/psql`, [
-        '-X',
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-h',
-        join(root, 'run'),
-        '-p',
-        String(pgPort),
-        '-U',
-        'postgres',
-        '-d',
-        'postgres',
-        '-c',
-        managedRolesSql(spec, passwords),
-      ]);
+      const roles = run(
+        PG_USER,
+        `${BIN}/psql`,
+        superuserPsqlArgs(join(root, 'run'), pgPort, ['-v', 'ON_ERROR_STOP=1'], ['-c', managedRolesSql(spec, passwords)]),
+      );
       expect(roles.status, roles.stderr).toBe(0);
       const init = psqlArgs('supabase_admin', ['-q', '-f', join(root, 'init.sql')]);
       expect(init.status, init.stderr).toBe(0);
