@@ -393,7 +393,10 @@ describeNeeding(
       process.kill(pid, 'SIGTERM');
       const child = processes.get(`redis-${current}`)!;
       await until(`redis-${current} to stop`, () => child.exitCode !== null || child.signalCode !== null, 30_000);
-      await until('writes to resume through HAProxy', () => plain.successes.some((t) => t > stoppedAt) && waited.successes.some((t) => t > stoppedAt), 30_000);
+      // Resumed means a write acknowledged after the old primary is gone: one it acknowledged on
+      // its way out would end the wait before the outage and hide it from the gap.
+      const goneAt = Date.now();
+      await until('writes to resume through HAProxy', () => plain.successes.some((t) => t > goneAt) && waited.successes.some((t) => t > goneAt), 30_000);
       await sleep(2000);
       await Promise.all([plain.stop(), waited.stop()]);
       const promoted = primaryIndex((current + 1) % INSTANCES);
@@ -419,9 +422,11 @@ describeNeeding(
       await sleep(2000);
       const killedAt = Date.now();
       await kill9(`redis-${current}`, ports.redis[current]!);
+      // After the process has exited: a write the dying primary acknowledged must not count as resumed.
+      const goneAt = Date.now();
       await until(
         'writes to resume through HAProxy',
-        () => plain.successes.some((t) => t > killedAt) && waited.successes.some((t) => t > killedAt),
+        () => plain.successes.some((t) => t > goneAt) && waited.successes.some((t) => t > goneAt),
         WRITE_GAP_TARGET_MS + 15_000,
       );
       await sleep(3000);
@@ -468,9 +473,13 @@ describeNeeding(
       await sleep(2000);
       const killedAt = Date.now();
       await kill9(`redis-${current}`, ports.redis[current]!);
+      // After the process has exited: a write the dying primary acknowledged must not count as
+      // resumed (under load one did, the wait ended before the outage, and the check ran before
+      // the Sentinels had promoted anyone).
+      const goneAt = Date.now();
       // Kubernetes restarts a killed container within seconds, before the Sentinels call it down.
       startRedis(current);
-      await until('writes to resume through HAProxy', () => waited.successes.some((t) => t > killedAt), WRITE_GAP_TARGET_MS + 15_000);
+      await until('writes to resume through HAProxy', () => waited.successes.some((t) => t > goneAt), WRITE_GAP_TARGET_MS + 15_000);
       await sleep(2000);
       await waited.stop();
       const promoted = primaryIndex(0);
